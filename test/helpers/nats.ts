@@ -1,0 +1,121 @@
+// Real nats-server processes for tests: one JetStream server, or a three-node JetStream
+// cluster with routes on loopback. Ports are free ports on 127.0.0.1; stores are temporary.
+import type { ChildProcess } from "node:child_process";
+import { join } from "node:path";
+import { natsServerPath } from "../../src/natsserver/binary.js";
+import { exited, freePort, spawnTracked, tempDir, waitFor } from "./processes.js";
+
+export interface NatsNodeSpec {
+  name: string;
+  port: number;
+  httpPort: number;
+  clusterPort?: number;
+  routes?: number[];
+  storeDir: string;
+}
+
+/** One running (or stopped) nats-server process; restart() brings it back on the same ports and store. */
+export class NatsNode {
+  proc: ChildProcess | undefined;
+  private output = "";
+
+  constructor(readonly spec: NatsNodeSpec) {}
+
+  get url(): string {
+    return `nats://127.0.0.1:${this.spec.port}`;
+  }
+
+  get running(): boolean {
+    return !!this.proc && this.proc.exitCode === null && this.proc.signalCode === null;
+  }
+
+  /** The last lines the server printed (for failure messages). */
+  get log(): string {
+    return this.output.slice(-4000);
+  }
+
+  async start(): Promise<void> {
+    const s = this.spec;
+    const args = ["-a", "127.0.0.1", "-p", String(s.port), "-m", String(s.httpPort), "-js", "-sd", s.storeDir, "-n", s.name];
+    if (s.clusterPort !== undefined) {
+      args.push("--cluster_name", "mrtest", "--cluster", `nats://127.0.0.1:${s.clusterPort}`);
+      args.push("--routes", (s.routes ?? []).map((p) => `nats://127.0.0.1:${p}`).join(","));
+    }
+    const proc = spawnTracked(natsServerPath(), args);
+    this.proc = proc;
+    const keep = (d: Buffer) => {
+      this.output = (this.output + d.toString()).slice(-20_000);
+    };
+    proc.stdout?.on("data", keep);
+    proc.stderr?.on("data", keep);
+    await this.waitHealthy();
+  }
+
+  /** Waits until /healthz says JetStream is ready on this node. */
+  async waitHealthy(timeoutMs = 30_000): Promise<void> {
+    await waitFor(
+      `nats-server ${this.spec.name} on port ${this.spec.port} to be healthy`,
+      async () => {
+        if (!this.running) throw new Error(`nats-server ${this.spec.name} exited:\n${this.log}`);
+        const r = await fetch(`http://127.0.0.1:${this.spec.httpPort}/healthz`);
+        return r.ok;
+      },
+      timeoutMs,
+      100,
+    );
+  }
+
+  /** kill -9: no clean shutdown, as in a crash. */
+  async kill9(): Promise<void> {
+    if (!this.proc) return;
+    this.proc.kill("SIGKILL");
+    await exited(this.proc);
+  }
+
+  async stop(): Promise<void> {
+    if (!this.proc || !this.running) return;
+    this.proc.kill("SIGTERM");
+    const t = setTimeout(() => this.proc?.kill("SIGKILL"), 5000);
+    await exited(this.proc);
+    clearTimeout(t);
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+}
+
+/** A single JetStream server on a free loopback port with a temporary store folder. */
+export async function startNatsServer(name = "n1"): Promise<NatsNode> {
+  const node = new NatsNode({ name, port: await freePort(), httpPort: await freePort(), storeDir: tempDir("mr-nats-") });
+  await node.start();
+  return node;
+}
+
+export interface NatsCluster {
+  nodes: NatsNode[];
+  /** every node's client URL, for connecting to the cluster */
+  urls: string[];
+  stop(): Promise<void>;
+}
+
+/** A three-node JetStream cluster (routes on loopback) for R3 streams and buckets. */
+export async function startNatsCluster(size = 3): Promise<NatsCluster> {
+  const base = tempDir("mr-cluster-");
+  const specs: NatsNodeSpec[] = [];
+  for (let i = 0; i < size; i++) {
+    specs.push({ name: `n${i + 1}`, port: await freePort(), httpPort: await freePort(), clusterPort: await freePort(), storeDir: join(base, `n${i + 1}`) });
+  }
+  for (const s of specs) s.routes = specs.filter((o) => o !== s).map((o) => o.clusterPort!);
+  const nodes = specs.map((s) => new NatsNode(s));
+  // Start all before waiting: a lone node cannot be healthy until a meta leader is elected.
+  await Promise.all(nodes.map((n) => n.start()));
+  return {
+    nodes,
+    urls: nodes.map((n) => n.url),
+    async stop() {
+      await Promise.all(nodes.map((n) => n.stop()));
+    },
+  };
+}

@@ -1,0 +1,71 @@
+// Typed runtime errors with stable codes. Callers branch on `code`, never on message text.
+
+export class RuntimeError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The actor's bounded mailbox is full: the message was refused, nothing was queued. */
+export class MailboxFullError extends RuntimeError {
+  constructor(readonly actor: string, readonly capacity: number) {
+    super("MAILBOX_FULL", `actor ${actor} is overloaded: its mailbox holds ${capacity} messages; retry later or raise the mailbox capacity`);
+  }
+}
+
+/** No reply arrived within the ask timeout. The message may still be processed. */
+export class AskTimeoutError extends RuntimeError {
+  constructor(readonly target: string, readonly timeoutMs: number) {
+    super("ASK_TIMEOUT", `no reply from ${target} within ${timeoutMs} ms; the request may still complete, check before retrying`);
+  }
+}
+
+/** The actor was stopped (or gave up after too many restarts) and takes no more messages. */
+export class ActorStoppedError extends RuntimeError {
+  constructor(readonly actor: string, reason = "stopped") {
+    super("ACTOR_STOPPED", `actor ${actor} is ${reason} and takes no messages`);
+  }
+}
+
+/**
+ * Another writer appended to the log subject first (JetStream "wrong last sequence",
+ * api err_code 10071). This writer must stop writing, read the log, and step down.
+ */
+export class FencedError extends RuntimeError {
+  constructor(readonly subject: string, readonly expectedLastSeq: number, readonly detail: string) {
+    super("FENCED", `another writer appended to ${subject} after seq ${expectedLastSeq} (${detail}); this writer is fenced and no longer writes it`);
+  }
+}
+
+/** An append to the log failed for a reason other than fencing (timeout, no stream, ...). */
+export class LogAppendError extends RuntimeError {
+  constructor(readonly subject: string, detail: string, options?: { cause?: unknown }) {
+    super("LOG_APPEND_FAILED", `append to ${subject} failed: ${detail}; nothing was acknowledged, retry the request`, options);
+  }
+}
+
+/** Reading the log back failed (decode error, stream missing, ...). */
+export class LogReadError extends RuntimeError {
+  constructor(readonly subject: string, detail: string, options?: { cause?: unknown }) {
+    super("LOG_READ_FAILED", `reading ${subject} failed: ${detail}`, options);
+  }
+}
+
+/** An error that came back from a remote actor, with the remote code kept. */
+export class RemoteActorError extends RuntimeError {
+  constructor(code: string, message: string, readonly data?: unknown) {
+    super(code, message);
+  }
+}
+
+/** Nobody serves the subject a remote ask was sent to. */
+export class NoResponderError extends RuntimeError {
+  constructor(readonly subject: string) {
+    super("NO_RESPONDER", `nothing answers on ${subject}; is the process that hosts it running?`);
+  }
+}

@@ -1,0 +1,104 @@
+// The JetStream port of a log-backed actor: one subject of a stream is one actor's log.
+// Backend errors are translated here, by the server's numeric api err_code, never by text.
+import type { JetStreamClient, JetStreamManager, NatsError } from "nats";
+import { FencedError, LogAppendError, LogReadError } from "./errors.js";
+
+/** JetStream api err_code for "wrong last sequence": another writer got there first. */
+export const ERR_WRONG_LAST_SEQUENCE = 10071;
+/** JetStream api err_code for "no message found". */
+export const ERR_NO_MESSAGE_FOUND = 10037;
+
+export interface LogEntry {
+  seq: number;
+  data: Uint8Array;
+  /** server time the entry was stored, ms since epoch */
+  time: number;
+}
+
+export interface AppendOptions {
+  /** the last seq of this subject the writer knows; the server refuses the append otherwise */
+  expectedLastSeq: number;
+  /** Nats-Msg-Id: a retry with the same id is stored once */
+  msgId: string;
+  /** per attempt; default 5_000 ms */
+  timeoutMs?: number;
+}
+
+export interface AppendResult {
+  seq: number;
+  /** the server had it already (a retry of an append that was stored) */
+  duplicate: boolean;
+}
+
+function apiErrCode(e: unknown): number | undefined {
+  return (e as NatsError)?.api_error?.err_code;
+}
+
+export class SubjectLog {
+  /** appends sent to the server (attempts, including retries); for group-commit checks */
+  appendCalls = 0;
+
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    readonly stream: string,
+    readonly subject: string,
+  ) {}
+
+  /** Last seq stored on this subject, 0 when it has none. */
+  async lastSeq(): Promise<number> {
+    try {
+      const m = await this.jsm.streams.getMessage(this.stream, { last_by_subj: this.subject });
+      return m.seq;
+    } catch (e) {
+      if (apiErrCode(e) === ERR_NO_MESSAGE_FOUND) return 0;
+      throw new LogReadError(this.subject, (e as Error).message, { cause: e });
+    }
+  }
+
+  /**
+   * Appends `data` if the subject's last seq is still `expectedLastSeq`.
+   * Idempotent for the same msgId within the stream's duplicate window.
+   * Throws FencedError on "wrong last sequence", LogAppendError on anything else.
+   */
+  async append(data: Uint8Array, opts: AppendOptions): Promise<AppendResult> {
+    this.appendCalls++;
+    try {
+      const ack = await this.js.publish(this.subject, data, {
+        msgID: opts.msgId,
+        expect: { lastSubjectSequence: opts.expectedLastSeq },
+        timeout: opts.timeoutMs ?? 5_000,
+      });
+      return { seq: ack.seq, duplicate: ack.duplicate };
+    } catch (e) {
+      if (apiErrCode(e) === ERR_WRONG_LAST_SEQUENCE) {
+        throw new FencedError(this.subject, opts.expectedLastSeq, (e as NatsError).api_error?.description ?? "wrong last sequence");
+      }
+      throw new LogAppendError(this.subject, (e as Error).message, { cause: e });
+    }
+  }
+
+  /** Reads entries with seq >= fromSeq, up to the last one stored when the read starts. */
+  async *read(fromSeq: number): AsyncGenerator<LogEntry> {
+    const last = await this.lastSeq();
+    if (last < fromSeq) return;
+    let consumer;
+    try {
+      consumer = await this.js.consumers.get(this.stream, {
+        filterSubjects: [this.subject],
+        opt_start_seq: Math.max(1, fromSeq),
+      });
+    } catch (e) {
+      throw new LogReadError(this.subject, (e as Error).message, { cause: e });
+    }
+    const messages = await consumer.consume({ max_messages: 512 });
+    try {
+      for await (const m of messages) {
+        yield { seq: m.seq, data: m.data, time: Math.floor(m.info.timestampNanos / 1e6) };
+        if (m.seq >= last) break;
+      }
+    } finally {
+      messages.stop();
+    }
+  }
+}

@@ -1,0 +1,21 @@
+/** Why bytes could not be turned into a value (or a value into bytes). */
+export type CodecErrorCode =
+  /** The data ends in the middle of a value: it was cut in transit or storage. */
+  | "CODEC_TRUNCATED"
+  /** The data is not msgpack, has bytes after the value, or nests too deeply. */
+  | "CODEC_GARBAGE"
+  /** The value cannot be written as msgpack (a cycle, for example). */
+  | "CODEC_UNENCODABLE";
+
+export class CodecError extends Error {
+  override readonly name = "CodecError";
+  readonly code: CodecErrorCode;
+  /** Short cause, safe to embed in another message (never contains the data). */
+  readonly reason: string;
+
+  constructor(code: CodecErrorCode, message: string, reason: string) {
+    super(message);
+    this.code = code;
+    this.reason = reason;
+  }
+}

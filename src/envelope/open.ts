@@ -1,0 +1,131 @@
+import { verify } from "node:crypto";
+import nacl from "tweetnacl";
+import { CodecError, decode } from "../codec/index.js";
+import { EnvelopeError } from "./errors.js";
+import type { EnvelopeKeyring } from "./keyring.js";
+import { signedDigest } from "./seal.js";
+import {
+  BOX_OVERHEAD,
+  ENVELOPE_VERSION,
+  isHostName,
+  isKid,
+  NONCE_LENGTH,
+  SIGNATURE_LENGTH,
+  SIGNING_PUBLIC_KEY_LENGTH,
+  type OpenedEnvelope,
+  type WireEnvelope,
+} from "./types.js";
+
+const WIRE_FIELDS = 7;
+
+/** Verifies and decrypts an envelope made by `seal`. Safe on any bytes from any subject: it
+ *  throws only `EnvelopeError`, and returns nothing that was not verified and decrypted.
+ *  Checks, each with its own code: TRUNCATED, GARBAGE, UNKNOWN_SIGNER, BAD_SIGNATURE,
+ *  TAMPERED, UNKNOWN_KID, DECRYPT_FAILED, PAYLOAD_GARBAGE. */
+export function open(keyring: EnvelopeKeyring, bytes: Uint8Array): OpenedEnvelope {
+  try {
+    return openChecked(keyring, bytes);
+  } catch (e) {
+    if (e instanceof EnvelopeError) throw e;
+    throw new EnvelopeError("ENVELOPE_UNEXPECTED", `opening an envelope failed unexpectedly (${e instanceof Error ? e.name : typeof e}): this is a bug in mailreplica; report it with the cause`, { cause: e });
+  }
+}
+
+function openChecked(keyring: EnvelopeKeyring, bytes: Uint8Array): OpenedEnvelope {
+  const env = readWire(bytes);
+  const { kid, signer } = env;
+
+  // Signature first: nothing about the content is trusted (not even its kid) until the
+  // bytes are known to come, unchanged, from a trusted mailstore.
+  const trusted = keyring.trustedSigner(signer);
+  if (trusted === undefined) {
+    throw new EnvelopeError("ENVELOPE_UNKNOWN_SIGNER", `envelope is signed by "${signer}", which this node does not trust: publish that mailstore's public key in the directory before applying its log`, { kid, signer });
+  }
+  if (!sameBytes(env.spk, trusted.publicKey)) {
+    throw new EnvelopeError("ENVELOPE_BAD_SIGNATURE", `envelope claims signer "${signer}" but was signed with another key than the one trusted for it: if that mailstore's keys were regenerated, re-publish its public key; otherwise something else is writing as it`, { kid, signer });
+  }
+  const digest = signedDigest(env.v, kid, env.nonce, signer, env.spk, env.box);
+  if (!verify(null, digest, trusted.verifyKey, env.sig)) {
+    throw new EnvelopeError("ENVELOPE_TAMPERED", `envelope from "${signer}" does not match its signature: its bytes were changed after signing; do not apply it, check the stream and what writes to it`, { kid, signer });
+  }
+
+  const key = keyring.secretboxKey(kid);
+  if (key === undefined) {
+    throw new EnvelopeError("ENVELOPE_UNKNOWN_KID", `envelope from "${signer}" is encrypted under key id "${kid}", which this node's keyring lacks (has ${keyring.kids().join(", ")}): install the cluster.secretbox.json that holds "${kid}"`, { kid, signer });
+  }
+  const plaintext = nacl.secretbox.open(env.box, env.nonce, key);
+  if (plaintext === null) {
+    throw new EnvelopeError("ENVELOPE_DECRYPT_FAILED", `envelope from "${signer}" does not decrypt with this node's key "${kid}": the writer holds a different key under that id; make cluster.secretbox.json identical on every node`, { kid, signer });
+  }
+  let payload: unknown;
+  try {
+    payload = decode(plaintext);
+  } catch (e) {
+    const why = e instanceof CodecError ? e.reason : "undecodable";
+    throw new EnvelopeError("ENVELOPE_PAYLOAD_GARBAGE", `envelope from "${signer}" is authentic but its payload is not msgpack (${why}): the writer is broken or speaks another format; check its version`, { kid, signer, cause: e });
+  }
+  return { payload, kid, signer };
+}
+
+/** Decodes the outer map and checks every field's type and length. */
+function readWire(bytes: Uint8Array): WireEnvelope {
+  if (!(bytes instanceof Uint8Array)) {
+    throw garbage(`expected the message bytes as a Uint8Array, got ${bytes === null ? "null" : typeof bytes}`);
+  }
+  let value: unknown;
+  try {
+    value = decode(bytes);
+  } catch (e) {
+    if (e instanceof CodecError && e.code === "CODEC_TRUNCATED") {
+      throw new EnvelopeError("ENVELOPE_TRUNCATED", `envelope is cut short (${bytes.length} bytes): it was truncated in transit or storage; read it again from the account log`, { cause: e });
+    }
+    throw garbage(`not msgpack: ${e instanceof CodecError ? e.reason : "undecodable"}`, e);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value) || value instanceof Uint8Array) {
+    throw garbage(`expected a map, got ${describe(value)}`);
+  }
+  const o = value as Record<string, unknown>;
+  let fields = 0;
+  for (const name in o) {
+    if (!Object.prototype.hasOwnProperty.call(o, name)) continue;
+    if (++fields > WIRE_FIELDS) throw garbage(`unexpected field ${JSON.stringify(name.slice(0, 40))}`);
+  }
+  if (o.v !== ENVELOPE_VERSION) throw garbage(`unknown version ${describe(o.v)}; this node reads version ${ENVELOPE_VERSION}`);
+  if (!isKid(o.kid)) throw garbage(`field "kid" is not a key id`);
+  if (!isHostName(o.signer)) throw garbage(`field "signer" is not a host name`);
+  const context = { kid: o.kid, signer: o.signer };
+  const nonce = bin(o, "nonce", context);
+  const box = bin(o, "box", context);
+  const spk = bin(o, "spk", context);
+  const sig = bin(o, "sig", context);
+  if (nonce.length !== NONCE_LENGTH) throw garbage(`field "nonce" has ${nonce.length} bytes, not ${NONCE_LENGTH}`, undefined, context);
+  if (box.length < BOX_OVERHEAD) throw garbage(`field "box" has ${box.length} bytes, fewer than ${BOX_OVERHEAD}`, undefined, context);
+  if (spk.length !== SIGNING_PUBLIC_KEY_LENGTH) throw garbage(`field "spk" has ${spk.length} bytes, not ${SIGNING_PUBLIC_KEY_LENGTH}`, undefined, context);
+  if (sig.length !== SIGNATURE_LENGTH) throw garbage(`field "sig" has ${sig.length} bytes, not ${SIGNATURE_LENGTH}`, undefined, context);
+  if (fields !== WIRE_FIELDS) throw garbage(`expected exactly ${WIRE_FIELDS} fields, got ${fields}`, undefined, context);
+  return { v: ENVELOPE_VERSION, kid: o.kid, nonce, box, signer: o.signer, spk, sig };
+}
+
+function bin(o: Record<string, unknown>, name: string, context: { kid: string; signer: string }): Uint8Array {
+  const value = o[name];
+  if (!(value instanceof Uint8Array)) throw garbage(`field "${name}" is ${describe(value)}, not bytes`, undefined, context);
+  return value;
+}
+
+function garbage(why: string, cause?: unknown, context: { kid?: string; signer?: string } = {}): EnvelopeError {
+  return new EnvelopeError("ENVELOPE_GARBAGE", `bytes are not a mailreplica envelope (${why}): check what publishes on this subject`, cause === undefined ? context : { ...context, cause });
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (value instanceof Uint8Array) return `${value.length} bytes`;
+  if (typeof value === "number") return String(value);
+  return `a ${typeof value}`;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

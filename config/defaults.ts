@@ -1,0 +1,25 @@
+// The default configuration: what a fresh clone runs with (one local nats-server, data and
+// keys under the git-ignored var/). Field meanings are documented in src/config/types.ts.
+import { join } from "node:path";
+import { projectRoot } from "../src/paths.js";
+import type { Config } from "../src/config/types.js";
+
+/** A fresh copy of the defaults (callers may mutate it). */
+export function defaultConfig(): Config {
+  const root = projectRoot();
+  return {
+    nats: { servers: ["nats://127.0.0.1:4222"] },
+    jetstream: {
+      replicas: 1,
+      streams: { tx: "MR_TX", notify: "MR_NOTIFY" },
+      buckets: { directory: "mr_directory", nodes: "mr_nodes", blobs: "mr_blobs" },
+      txMaxAgeDays: 0,
+    },
+    data: { dir: join(root, "var", "data") },
+    keys: { dir: join(root, "var", "keys") },
+    node: { heartbeatMs: 1000, heartbeatTtlMs: 5000 },
+    supervisor: { leaseTtlMs: 5000, autoFailover: false, failoverAfterMs: 15_000, promotionThreads: 4 },
+    writes: { maxBatch: 512, mailboxCapacity: 10_000, askTimeoutMs: 10_000 },
+    licence: { defaultQuota: 100 },
+  };
+}

@@ -1,0 +1,78 @@
+// MR_* environment variables: the table README and `--help` print, and how each is read.
+// A value that cannot be read (not an integer, not true/false) is reported with the
+// variable's name; a readable value out of range is caught by the schema and reported
+// with the variable as its source.
+import type { ConfigProblem, EnvVariable } from "./types.js";
+
+type Parsed = { value: unknown } | { problem: string };
+
+interface EnvRule extends EnvVariable {
+  parse(raw: string): Parsed;
+}
+
+function integer(raw: string): Parsed {
+  return /^[+-]?\d+$/.test(raw) && Number.isSafeInteger(Number(raw)) ? { value: Number(raw) } : { problem: `got ${JSON.stringify(raw)}, not an integer` };
+}
+
+function text(raw: string): Parsed {
+  return { value: raw };
+}
+
+function bool(raw: string): Parsed {
+  const v = raw.toLowerCase();
+  if (v === "true") return { value: true };
+  if (v === "false") return { value: false };
+  return { problem: `got ${JSON.stringify(raw)}` };
+}
+
+function list(raw: string): Parsed {
+  const items = raw.split(",").map((s) => s.trim());
+  if (items.some((s) => s === "")) return { problem: `got ${JSON.stringify(raw)}, which has an empty entry` };
+  return { value: items };
+}
+
+const RULES: readonly EnvRule[] = [
+  { name: "MR_CONFIG", values: "a JSON file path", description: "Config file, read before the other variables (the --config option wins over it).", parse: text },
+  { name: "MR_SERVERS", key: "nats.servers", values: "nats://host:port[,tls://host:port...]", description: "NATS endpoints, comma separated.", parse: list },
+  { name: "MR_JS_REPLICAS", key: "jetstream.replicas", values: "1 or 3", description: "Replicas of every JetStream asset: 1 single server, 3 cluster.", parse: integer },
+  { name: "MR_DATA_DIR", key: "data.dir", values: "a folder", description: "Folder of the mailstore's metadata.sqlite.", parse: text },
+  { name: "MR_KEYS_DIR", key: "keys.dir", values: "a folder", description: "Folder of the key files ('keys init' writes there).", parse: text },
+  { name: "MR_HEARTBEAT_MS", key: "node.heartbeatMs", values: "an integer from 100 to 60000", description: "Interval between liveness heartbeats, ms.", parse: integer },
+  { name: "MR_LEASE_TTL_MS", key: "supervisor.leaseTtlMs", values: "an integer from 1000 to 600000", description: "TTL of the supervisor's leadership lease, ms.", parse: integer },
+  { name: "MR_AUTO_FAILOVER", key: "supervisor.autoFailover", values: "true or false", description: "Promote the accounts of a dead mailstore automatically.", parse: bool },
+  { name: "MR_FAILOVER_AFTER_MS", key: "supervisor.failoverAfterMs", values: "an integer from 1000 to 86400000", description: "How long a mailstore is dead before automatic failover, ms.", parse: integer },
+  { name: "MR_ADMIN_ACCOUNT", key: "supervisor.adminAccount", values: "an address such as admin@example.com", description: "Mailbox that receives the Global Admin's notifications.", parse: text },
+  { name: "MR_LICENCE_FILE", key: "licence.file", values: "a file path", description: "Licence file (HA quantity).", parse: text },
+];
+
+/** The variables mailreplica reads, in the order help prints them. */
+export function envVariables(): EnvVariable[] {
+  return RULES.map(({ name, key, values, description }) => (key === undefined ? { name, values, description } : { name, key, values, description }));
+}
+
+/** What the environment sets: values by config key path, and the variables that could not be read. */
+export interface EnvSettings {
+  /** Config key path (`jetstream.replicas`) -> value and the variable it came from. */
+  values: Map<string, { value: unknown; variable: string }>;
+  /** MR_CONFIG, when set. */
+  configFile?: string;
+  problems: ConfigProblem[];
+}
+
+/** Reads the MR_* variables of `env`. An empty variable counts as unset. */
+export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
+  const out: EnvSettings = { values: new Map(), problems: [] };
+  for (const rule of RULES) {
+    const raw = env[rule.name]?.trim();
+    if (raw === undefined || raw === "") continue;
+    const parsed = rule.parse(raw);
+    if ("problem" in parsed) {
+      out.problems.push({ path: rule.key ?? rule.name, problem: parsed.problem, allowed: rule.values, source: `environment variable ${rule.name}` });
+    } else if (rule.key === undefined) {
+      out.configFile = raw;
+    } else {
+      out.values.set(rule.key, { value: parsed.value, variable: rule.name });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,16 @@
+export type { Config, ConfigProblem, DeepPartial, EnvVariable, LoadConfigOptions } from "./types.js";
+export type {
+  DataConfig,
+  JetStreamConfig,
+  KeysConfig,
+  LicenceConfig,
+  NatsConfig,
+  NodeConfig,
+  SupervisorConfig,
+  WritesConfig,
+} from "./types.js";
+export { ConfigError, formatProblem, type ConfigErrorCode } from "./errors.js";
+export { loadConfig, defaultLoadConfigOptions } from "./load.js";
+export { envVariables } from "./env.js";
+export { defaultConfig } from "../../config/defaults.js";
+export { validateConfig, configProblems } from "../../config/schema.js";

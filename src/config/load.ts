@@ -1,0 +1,164 @@
+// The effective configuration: defaults, then a JSON file, then MR_* variables, then
+// explicit overrides, then validation. Each value remembers where it came from, so an
+// error says which file, variable or option to fix.
+import { readFileSync } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
+import { defaultConfig } from "../../config/defaults.js";
+import { configProblems } from "../../config/schema.js";
+import { readEnv } from "./env.js";
+import { ConfigError, invalidConfig } from "./errors.js";
+import type { Config, ConfigProblem, LoadConfigOptions } from "./types.js";
+
+/** Keys holding paths; relative ones are resolved against the file's folder or the cwd. */
+const PATH_KEYS = ["data.dir", "keys.dir", "licence.file"] as const;
+
+/** The options `loadConfig` uses for what is not given. */
+export function defaultLoadConfigOptions(): Required<Omit<LoadConfigOptions, "file" | "overrides">> {
+  return { env: process.env, cwd: process.cwd() };
+}
+
+type Tree = Record<string, unknown>;
+
+function isPlainObject(v: unknown): v is Tree {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function getPath(tree: Tree, path: string): unknown {
+  let node: unknown = tree;
+  for (const key of path.split(".")) {
+    if (!isPlainObject(node)) return undefined;
+    node = node[key];
+  }
+  return node;
+}
+
+/** Sets `path` in `tree`, creating groups; gives up where a group is not an object (the schema reports that). */
+function setPath(tree: Tree, path: string, value: unknown): void {
+  const keys = path.split(".");
+  let node: Tree = tree;
+  for (const key of keys.slice(0, -1)) {
+    if (node[key] === undefined) node[key] = {};
+    const next = node[key];
+    if (!isPlainObject(next)) return;
+    node = next;
+  }
+  node[keys[keys.length - 1]!] = value;
+}
+
+/** Leaf key paths of `tree` (arrays are leaves). */
+function leafPaths(tree: Tree, prefix = ""): string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(tree)) {
+    if (v === undefined) continue;
+    const p = prefix === "" ? k : `${prefix}.${k}`;
+    if (isPlainObject(v) && Object.keys(v).length > 0) out.push(...leafPaths(v, p));
+    else out.push(p);
+  }
+  return out;
+}
+
+/** Deep merge of `layer` into `target`: objects merge, everything else (arrays too) replaces; undefined is skipped. */
+function merge(target: Tree, layer: Tree): void {
+  for (const [k, v] of Object.entries(layer)) {
+    if (v === undefined) continue;
+    const cur = target[k];
+    if (isPlainObject(v) && isPlainObject(cur)) merge(cur, v);
+    else target[k] = isPlainObject(v) ? structuredClone(v) : v;
+  }
+}
+
+function resolvePaths(layer: Tree, base: string): void {
+  for (const key of PATH_KEYS) {
+    const v = getPath(layer, key);
+    if (typeof v === "string" && v.trim() !== "" && !isAbsolute(v)) setPath(layer, key, resolve(base, v));
+  }
+}
+
+function readConfigFile(file: string, label: string): Tree {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "does not exist" : code === "EISDIR" ? "is a folder" : code === "EACCES" ? "is not readable (permission denied)" : `cannot be read (${code ?? String(e)})`;
+    throw new ConfigError(
+      "CONFIG_FILE_UNREADABLE",
+      `${label} ${file} ${why}; give a readable JSON file with --config FILE or MR_CONFIG, or set neither to use the defaults`,
+      [],
+      { cause: e },
+    );
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError("CONFIG_FILE_NOT_JSON", `${label} ${file} is not valid JSON (${(e as Error).message}); fix the syntax, then check with 'mailreplica config check'`, [], { cause: e });
+  }
+  if (!isPlainObject(value)) {
+    throw new ConfigError(
+      "CONFIG_FILE_NOT_JSON",
+      `${label} ${file} holds ${Array.isArray(value) ? "an array" : JSON.stringify(value)}, not a JSON object; write an object such as {"nats": {"servers": ["nats://127.0.0.1:4222"]}}`,
+    );
+  }
+  return value;
+}
+
+/** Where the value at `path` (`nats.servers[1]`, or a group such as `jetstrem`) came from. */
+function sourceOf(sources: Map<string, string>, path: string): string | undefined {
+  const p = path.replace(/\[\d+\]$/, "");
+  const exact = sources.get(p);
+  if (exact) return exact;
+  for (let cut = p.lastIndexOf("."); cut > 0; cut = p.lastIndexOf(".", cut - 1)) {
+    const s = sources.get(p.slice(0, cut));
+    if (s) return s;
+  }
+  for (const [k, s] of sources) if (k.startsWith(p + ".")) return s;
+  return undefined;
+}
+
+/**
+ * The effective configuration: defaults < config file (`opts.file`, else MR_CONFIG) <
+ * MR_* variables < `opts.overrides`, validated. Throws ConfigError: CONFIG_FILE_UNREADABLE
+ * or CONFIG_FILE_NOT_JSON for the file, CONFIG_INVALID listing every wrong value.
+ */
+export function loadConfig(opts: LoadConfigOptions = {}): Config {
+  const defaults = defaultLoadConfigOptions();
+  const env = opts.env ?? defaults.env;
+  const cwd = opts.cwd ?? defaults.cwd;
+  const tree = defaultConfig() as unknown as Tree;
+  const sources = new Map<string, string>();
+  const fromEnv = readEnv(env);
+
+  const fileArg = opts.file ?? fromEnv.configFile;
+  if (fileArg !== undefined) {
+    const file = resolve(cwd, fileArg);
+    const label = opts.file !== undefined ? "config file" : "config file (MR_CONFIG)";
+    const layer = readConfigFile(file, label);
+    // Paths in a file are relative to the file, so a config folder can be moved whole.
+    resolvePaths(layer, dirname(file));
+    merge(tree, layer);
+    for (const p of leafPaths(layer)) sources.set(p, `config file ${file}`);
+  }
+
+  for (const [key, { value, variable }] of fromEnv.values) {
+    const isRelativePath = (PATH_KEYS as readonly string[]).includes(key) && typeof value === "string" && !isAbsolute(value);
+    setPath(tree, key, isRelativePath ? resolve(cwd, value) : value);
+    sources.set(key, `environment variable ${variable}`);
+  }
+
+  if (opts.overrides) {
+    const layer = structuredClone(opts.overrides) as Tree;
+    resolvePaths(layer, cwd);
+    merge(tree, layer);
+    for (const p of leafPaths(layer)) sources.set(p, "command-line option");
+  }
+
+  const problems: ConfigProblem[] = [...fromEnv.problems];
+  for (const p of configProblems(tree)) {
+    const found = [p.path, ...(p.related ?? [])].map((x) => sourceOf(sources, x)).filter((x): x is string => x !== undefined);
+    const source = [...new Set(found)].join(", ");
+    problems.push(source ? { ...p, source } : p);
+  }
+  if (problems.length > 0) throw invalidConfig(problems);
+  return tree as unknown as Config;
+}

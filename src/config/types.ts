@@ -1,0 +1,151 @@
+// The configuration contract. Every field is documented here; `config/defaults.ts` holds
+// the values, `config/schema.ts` what is allowed, `src/config/env.ts` the MR_* variables.
+
+/** How a mailreplica process reaches NATS. */
+export interface NatsConfig {
+  /**
+   * NATS endpoints, each `nats://host:port` or `tls://host:port` (port required, no
+   * credentials in the URL, because `config show` prints it). Default `["nats://127.0.0.1:4222"]`.
+   * Env `MR_SERVERS` (comma list), flag `--servers`.
+   */
+  servers: string[];
+  /** Connection name shown by the NATS server (`nats server report connections`). Optional. */
+  name?: string;
+}
+
+/** JetStream asset names and settings (DESIGN.md section 4). */
+export interface JetStreamConfig {
+  /**
+   * Replicas of every stream, KV bucket and object store: 1 on a single server, 3 in a
+   * cluster (2 would lose quorum with one node down, so it is refused). Env `MR_JS_REPLICAS`.
+   */
+  replicas: 1 | 3;
+  /** Stream names. Letters, digits, `_` and `-` are always safe; `.`, `*`, `>`, `/`, `\` and whitespace are refused. */
+  streams: {
+    /** Account logs, subjects `mr.tx.<accountId>`. Default `MR_TX`. */
+    tx: string;
+    /** Notifications for the Global Admin, subjects `mr.notify.<kind>`. Default `MR_NOTIFY`. */
+    notify: string;
+  };
+  /** KV bucket and object store names: letters, digits, `_` and `-` only (a nats.js rule). */
+  buckets: {
+    /** Account directory KV: primary, epoch, replicas. Default `mr_directory`. */
+    directory: string;
+    /** Liveness KV with TTL `node.heartbeatTtlMs`. Default `mr_nodes`. */
+    nodes: string;
+    /** Centralized blob storage (object store). Default `mr_blobs`. */
+    blobs: string;
+  };
+  /** Max age of account-log messages in days; 0 keeps them forever (the default). */
+  txMaxAgeDays: number;
+}
+
+/** Where a mailstore keeps its files. */
+export interface DataConfig {
+  /** Folder of `metadata.sqlite`. Default `<projectRoot>/var/data`. Env `MR_DATA_DIR`. */
+  dir: string;
+}
+
+/** Where key files live (`mailreplica keys init`). */
+export interface KeysConfig {
+  /** Default `<projectRoot>/var/keys`. Env `MR_KEYS_DIR`. */
+  dir: string;
+}
+
+/** Liveness of mailstores and supervisors. */
+export interface NodeConfig {
+  /** Interval between heartbeats, ms (100..60000). Default 1000. Env `MR_HEARTBEAT_MS`. */
+  heartbeatMs: number;
+  /** A node whose last heartbeat is older is dead; at least 2 × heartbeatMs. Default 5000. */
+  heartbeatTtlMs: number;
+}
+
+/** The supervisor actor (promotion, failover). */
+export interface SupervisorConfig {
+  /** TTL of the supervisor's leadership lease, ms (1000..600000). Default 5000. Env `MR_LEASE_TTL_MS`. */
+  leaseTtlMs: number;
+  /** Promote the accounts of a dead mailstore without an operator. Default false. Env `MR_AUTO_FAILOVER`. */
+  autoFailover: boolean;
+  /**
+   * How long a mailstore must be dead before automatic failover, ms; at least
+   * `node.heartbeatTtlMs`. Default 15000. Env `MR_FAILOVER_AFTER_MS`.
+   */
+  failoverAfterMs: number;
+  /** Default parallelism of `promoteAccounts` (its `threads` param), 1..64. Default 4. */
+  promotionThreads: number;
+  /** Mailbox of the Global Admin that receives notifications as messages. Optional. Env `MR_ADMIN_ACCOUNT`. */
+  adminAccount?: string;
+}
+
+/** The account actors' write path. */
+export interface WritesConfig {
+  /** Most commands grouped into one log batch (group commit), 1..10000. Default 512. */
+  maxBatch: number;
+  /** Bounded mailbox of an account actor; more queued requests are refused. Default 10000. */
+  mailboxCapacity: number;
+  /** Time a caller waits for an account actor's answer, ms. Default 10000. */
+  askTimeoutMs: number;
+}
+
+/** Licence (HA quantity). */
+export interface LicenceConfig {
+  /** Licence file. Optional. Env `MR_LICENCE_FILE`. */
+  file?: string;
+  /** Accounts that may have replicas when no licence file is configured. Default 100. */
+  defaultQuota: number;
+}
+
+/** The whole effective configuration. */
+export interface Config {
+  nats: NatsConfig;
+  jetstream: JetStreamConfig;
+  data: DataConfig;
+  keys: KeysConfig;
+  node: NodeConfig;
+  supervisor: SupervisorConfig;
+  writes: WritesConfig;
+  licence: LicenceConfig;
+}
+
+/** Every field optional, at every depth (config files, env layers, overrides). Arrays are replaced whole. */
+export type DeepPartial<T> = T extends readonly unknown[]
+  ? T
+  : T extends object
+    ? { [K in keyof T]?: DeepPartial<T[K]> }
+    : T;
+
+/** One thing wrong with the configuration. */
+export interface ConfigProblem {
+  /** Key path such as `jetstream.replicas` or `nats.servers[1]`; a variable name for env values that could not be read. */
+  path: string;
+  /** What is wrong, e.g. `got 2`. */
+  problem: string;
+  /** What is allowed, e.g. `1 or 3`. */
+  allowed: string;
+  /** Other keys involved, for a rule between keys (e.g. `node.heartbeatMs` for `node.heartbeatTtlMs`). */
+  related?: string[];
+  /** Where the value came from (`environment variable MR_JS_REPLICAS`, `config file /etc/mr.json`, ...), when known. */
+  source?: string;
+}
+
+/** Options of `loadConfig`; all optional (see `defaultLoadConfigOptions`). */
+export interface LoadConfigOptions {
+  /** JSON config file (`--config FILE`); wins over `MR_CONFIG`. */
+  file?: string;
+  /** Environment to read MR_* variables from. Default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  /** Applied last, e.g. from CLI flags such as `--servers`. Undefined fields are ignored. */
+  overrides?: DeepPartial<Config>;
+  /** Base of relative paths given in the environment, overrides and `file`. Default `process.cwd()`. */
+  cwd?: string;
+}
+
+/** One environment variable mailreplica reads (for README and `--help`). */
+export interface EnvVariable {
+  name: string;
+  /** The config key it sets, or undefined for `MR_CONFIG`. */
+  key?: string;
+  /** Accepted values, e.g. `true or false`. */
+  values: string;
+  description: string;
+}

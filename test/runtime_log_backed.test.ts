@@ -14,7 +14,7 @@ import { startNatsServer, type NatsNode } from "./helpers/nats.js";
 // A small generic log-backed actor for the tests: a ledger of named counters.
 type Cmd = { add: string; by: number };
 type Ev = { key: string; by: number };
-type Entry = { writer: string; events: Ev[] };
+type Entry = { writer: string; prev: number; events: Ev[] };
 
 class Ledger implements LogBackedBehavior<Cmd, Ev, Entry, number> {
   counters = new Map<string, number>();
@@ -33,8 +33,8 @@ class Ledger implements LogBackedBehavior<Cmd, Ev, Entry, number> {
       return { ok: true, events: [{ key: c.add, by: c.by }], reply: now };
     });
   }
-  toEntry(events: Ev[]): Entry {
-    return { writer: this.writer, events };
+  toEntry(events: Ev[], prev: number): Entry {
+    return { writer: this.writer, prev, events };
   }
   encode(e: Entry) {
     return new TextEncoder().encode(JSON.stringify(e));
@@ -117,6 +117,12 @@ test("log-backed - replay rebuilds the same state", async () => {
   await reader.recover();
   assert.equal([...fresh.counters.entries()].sort(), [...writer.counters.entries()].sort());
   assert.is(fresh.applied, writer.applied);
+  // Each entry names the seq it follows: the chain has no gap.
+  let prev = 0;
+  for await (const e of log.read(1)) {
+    assert.is((JSON.parse(new TextDecoder().decode(e.data)) as Entry).prev, prev);
+    prev = e.seq;
+  }
   assert.is(reader.lastSeq, writer.applied);
   await sys.shutdown();
 });

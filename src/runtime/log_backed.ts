@@ -20,8 +20,12 @@ export interface LogBackedBehavior<C, E, L, R> {
   appliedSeq(): number;
   /** Decides the commands in order against the current state, each seeing the earlier ones. Must not change the state. */
   decide(commands: C[]): Decision<E, R>[];
-  /** Wraps the events of one batch into a log entry (adds writer, epoch, time...). */
-  toEntry(events: E[]): L;
+  /**
+   * Wraps the events of one batch into a log entry (adds writer, epoch, time...). `prevSeq`
+   * is the seq this entry follows on the subject (the server refuses it otherwise), so a
+   * reader can tell a gap from a duplicate.
+   */
+  toEntry(events: E[], prevSeq: number): L;
   encode(entry: L): Uint8Array;
   /** Throws on an entry that cannot be read; recovery then fails and the supervisor sees it. */
   decode(data: Uint8Array, seq: number): L;
@@ -80,7 +84,7 @@ export class LogBackedActor<C, E, L, R> implements Actor<C, R> {
     for (const d of decisions) if (d.ok) events.push(...d.events);
     if (events.length === 0) return decisions.map(settleWithoutAppend);
 
-    const entry = this.behavior.toEntry(events);
+    const entry = this.behavior.toEntry(events, this.expectedSeq);
     const data = this.behavior.encode(entry);
     // Dedup is stream-wide, so the id names the subject; the expected seq makes a retry of this
     // very append carry the same id.

@@ -1,0 +1,11 @@
+export type * from "./events.js";
+export type * from "./commands.js";
+export type * from "./types.js";
+export { MailError, isMailError } from "./errors.js";
+export type { MailErrorCode } from "./errors.js";
+export { normalizeFlags, SYSTEM_FLAGS } from "./flags.js";
+export type { NormalizedFlags } from "./flags.js";
+export { validateFolderPath, folderPathKey, MAX_FOLDER_DEPTH, MAX_FOLDER_SEGMENT_CHARS } from "./folder_path.js";
+export { SYSTEM_FOLDERS, FIRST_USER_ID, isSystemFolderId } from "./system_folders.js";
+export type { SystemFolder } from "./system_folders.js";
+export { decide } from "./decide.js";

@@ -1,0 +1,52 @@
+import type { TxBatch } from "../mail/events.js";
+import { applyEvents } from "./apply_events.js";
+import { StoreError } from "./errors.js";
+import type { Statements } from "./statements.js";
+import type { ApplyOutcome } from "./types.js";
+
+/**
+ * Applies one account-log entry: exactly once (by seq) and fenced (by epoch). A function of
+ * (rows, accountId, seq, batch) plus `appliedAt`, which only lands in the local applied_at
+ * column. Must run inside one transaction (MetadataStore.applyBatch provides it): the
+ * effects and the new applied seq commit together or not at all.
+ */
+export function applyBatchEntry(s: Statements, accountId: string, seq: number, batch: TxBatch, appliedAt: number): ApplyOutcome {
+  if (!Number.isSafeInteger(seq) || seq < 1) {
+    throw new StoreError("INVALID_ARGUMENT", `seq ${seq} is not a log sequence; pass the JetStream stream sequence of the message (an integer >= 1)`, { seq });
+  }
+  const state = s.replicaState.get(accountId);
+  if (state === undefined) {
+    throw new StoreError(
+      "REPLICA_STATE_NOT_FOUND",
+      `account ${accountId} is not hosted on this mailstore (no replica_state row); call ensureReplicaState(accountId, role) before applying its log`,
+      { account: accountId },
+    );
+  }
+  // Redelivery (a consumer restart, a retried ack) is normal: the first apply already counted.
+  if (seq <= state.applied_seq) return { status: "duplicate", seq, appliedSeq: state.applied_seq };
+
+  if (batch.v !== 1 || batch.account !== accountId) {
+    throw new StoreError(
+      "APPLY_FAILED",
+      `account ${accountId}: batch at seq ${seq} is ${batch.v !== 1 ? `format version ${String(batch.v)} (this mailreplica reads 1)` : `for account ${batch.account}`}; nothing was applied — mark this replica unavailable`,
+      { account: accountId, seq },
+    );
+  }
+  if (batch.prev > state.applied_seq) {
+    throw new StoreError(
+      "APPLY_FAILED",
+      `account ${accountId}: batch at seq ${seq} follows seq ${batch.prev}, but this store has applied only up to seq ${state.applied_seq}; entries are missing — nothing was applied; mark this replica unavailable and re-read the log from seq ${state.applied_seq + 1}`,
+      { account: accountId, seq, prev: batch.prev, appliedSeq: state.applied_seq },
+    );
+  }
+  const current = state.epoch;
+  if (batch.epoch < current) {
+    // A fenced writer's batch: skip its effects but move past it, so the log keeps flowing.
+    s.setApplied.run(seq, appliedAt, current, accountId);
+    return { status: "stale-epoch", seq, epoch: batch.epoch, current };
+  }
+  // A batch from a newer writer proves that epoch exists (the account's first batch sets it).
+  const epoch = applyEvents(s, { accountId, seq, at: batch.at }, batch.events, Math.max(current, batch.epoch));
+  s.setApplied.run(seq, appliedAt, epoch, accountId);
+  return { status: "applied", seq, epoch, events: batch.events.length };
+}

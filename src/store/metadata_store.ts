@@ -1,0 +1,300 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import type { MailCommand } from "../mail/commands.js";
+import { decide } from "../mail/decide.js";
+import { accountNotFound, folderNotFound, itemNotFound, MailError } from "../mail/errors.js";
+import type { TxBatch } from "../mail/events.js";
+import { folderPathKey, validateFolderPath } from "../mail/folder_path.js";
+import { applyEvents } from "./apply_events.js";
+import { applyBatchEntry } from "./batch_applier.js";
+import { StoreError } from "./errors.js";
+import { StoreMailboxView } from "./mailbox_view.js";
+import { migrate } from "./migrations.js";
+import { parseList, toAccountInfo, toItemSummary, toReplicaState } from "./rows.js";
+import { Statements } from "./statements.js";
+import type {
+  AccountDump,
+  AccountInfo,
+  AccountSummary,
+  ApplyOutcome,
+  FolderInfo,
+  ItemDetail,
+  ItemList,
+  ListItemsOptions,
+  MetadataStoreOptions,
+  PlanOutcome,
+  ReplicaRole,
+  ReplicaState,
+  ReplicaStatus,
+} from "./types.js";
+
+const DEFAULT_LIMIT = 50;
+const MAX_LIMIT = 1000;
+const ROLES: ReadonlySet<string> = new Set<ReplicaRole>(["primary", "replica"]);
+const STATUSES: ReadonlySet<string> = new Set<ReplicaStatus>(["available", "unavailable", "paused"]);
+
+/**
+ * The mailstore's SQLite metadata: every account it hosts (as primary or replica), and per
+ * account how far its log has been applied. One connection, synchronous calls: each public
+ * method is atomic with respect to the others.
+ */
+export class MetadataStore {
+  private readonly applyTx: (accountId: string, seq: number, batch: TxBatch, at: number) => ApplyOutcome;
+  private readonly dropTx: (accountId: string) => void;
+
+  private constructor(
+    private readonly db: Database.Database,
+    private readonly s: Statements,
+    private readonly now: () => number,
+  ) {
+    // IMMEDIATE: take the write lock up front, so busy_timeout (not a failed upgrade) handles
+    // another connection writing.
+    this.applyTx = db.transaction((accountId: string, seq: number, batch: TxBatch, at: number) => applyBatchEntry(s, accountId, seq, batch, at)).immediate;
+    this.dropTx = db.transaction((accountId: string) => {
+      s.deleteItems.run(accountId);
+      s.deleteTags.run(accountId);
+      s.deleteFolders.run(accountId);
+      s.deleteAccount.run(accountId);
+      s.deleteReplicaState.run(accountId);
+    }).immediate;
+  }
+
+  /** Opens (creating if needed) the store at `file` and migrates it to the latest schema. */
+  static open(file: string, opts: MetadataStoreOptions = {}): MetadataStore {
+    const now = opts.now ?? Date.now;
+    let db: Database.Database;
+    try {
+      mkdirSync(dirname(file), { recursive: true });
+      db = new Database(file, { timeout: opts.busyTimeoutMs ?? 5000 });
+    } catch (e) {
+      throw new StoreError("STORE_OPEN_FAILED", `cannot open metadata store ${file}: ${(e as Error).message}; check the data folder exists and is writable`, { file }, { cause: e });
+    }
+    try {
+      db.pragma("journal_mode = WAL");
+      // NORMAL in WAL mode: a process crash loses nothing committed; only an OS crash or power
+      // loss can drop the last transactions, and the JetStream account log is the source of
+      // truth anyway — applied_seq rolls back with them and those batches are applied again.
+      db.pragma("synchronous = NORMAL");
+      db.pragma("foreign_keys = ON");
+      migrate(db, file, now);
+      return new MetadataStore(db, new Statements(db), now);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+  }
+
+  /** Closes the connection. Idempotent. */
+  close(): void {
+    this.db.close();
+  }
+
+  // ---- writes ------------------------------------------------------------------------------
+
+  /**
+   * Applies the log entry at `seq` for the account, exactly once, in one transaction with the
+   * new applied seq. Idempotent (a seq already applied returns "duplicate"). Seqs may skip
+   * (stream-wide sequence). Throws StoreError REPLICA_STATE_NOT_FOUND (ensureReplicaState
+   * first) or APPLY_FAILED (nothing applied; mark the replica unavailable).
+   */
+  applyBatch(accountId: string, seq: number, batch: TxBatch): ApplyOutcome {
+    return this.applyTx(accountId, seq, batch, this.now());
+  }
+
+  /**
+   * Decides the commands in order, each against the current state plus the effects of the
+   * ok commands before it; a refused command affects nothing after it. Changes nothing
+   * (everything runs in a transaction that is rolled back). Ids of later commands are higher.
+   * Between plan and applyBatch of its batch, no other write for the account may happen.
+   */
+  plan(accountId: string, commands: readonly MailCommand[]): PlanOutcome[] {
+    const view = new StoreMailboxView(this.s, accountId);
+    const ctx = { accountId, seq: undefined, at: this.now() };
+    const out: PlanOutcome[] = [];
+    this.s.begin.run();
+    try {
+      for (const command of commands) {
+        this.s.savepoint.run();
+        try {
+          const decision = decide(view, command);
+          applyEvents(this.s, ctx, decision.events, 0);
+          this.s.releaseSavepoint.run();
+          out.push({ ok: true, events: decision.events, result: decision.result });
+        } catch (e) {
+          // Anything but a refusal is a bug or a broken database: abandon the whole plan.
+          if (!(e instanceof MailError)) throw e;
+          this.s.rollbackToSavepoint.run();
+          this.s.releaseSavepoint.run();
+          out.push({ ok: false, error: e });
+        }
+      }
+    } finally {
+      // SQLite may already have rolled back on its own (e.g. disk full); keep the first error.
+      if (this.db.inTransaction) this.s.rollback.run();
+    }
+    return out;
+  }
+
+  /** Deletes every row of the account, its replica state included (a replica was removed). */
+  dropAccount(accountId: string): void {
+    this.dropTx(accountId);
+  }
+
+  // ---- replica state -----------------------------------------------------------------------
+
+  /** The account's row, created (applied seq 0, epoch 0, available) if missing; an existing row is returned unchanged. */
+  ensureReplicaState(accountId: string, role: ReplicaRole): ReplicaState {
+    checkRole(role);
+    this.s.insertReplicaState.run(accountId, role);
+    return this.replicaStateOrThrow(accountId);
+  }
+
+  replicaState(accountId: string): ReplicaState | undefined {
+    const row = this.s.replicaState.get(accountId);
+    return row && toReplicaState(row);
+  }
+
+  /** Sets status and error (null unless given). Throws REPLICA_STATE_NOT_FOUND. */
+  setReplicaStatus(accountId: string, status: ReplicaStatus, error?: string): ReplicaState {
+    if (!STATUSES.has(status)) {
+      throw new StoreError("INVALID_ARGUMENT", `replica status ${JSON.stringify(status)} is not one of available, unavailable, paused`, { status });
+    }
+    this.expectState(this.s.setStatus.run(status, error ?? null, accountId).changes, accountId);
+    return this.replicaStateOrThrow(accountId);
+  }
+
+  /** Throws REPLICA_STATE_NOT_FOUND. */
+  setRole(accountId: string, role: ReplicaRole): ReplicaState {
+    checkRole(role);
+    this.expectState(this.s.setRole.run(role, accountId).changes, accountId);
+    return this.replicaStateOrThrow(accountId);
+  }
+
+  /** Every account hosted here, by id. */
+  listReplicaStates(): ReplicaState[] {
+    return this.s.listReplicaStates.all().map(toReplicaState);
+  }
+
+  // ---- reads -------------------------------------------------------------------------------
+
+  account(accountId: string): AccountInfo | undefined {
+    const row = this.s.accountById.get(accountId);
+    return row && toAccountInfo(row);
+  }
+
+  /** By address, ignoring ASCII case. */
+  accountByName(name: string): AccountInfo | undefined {
+    const row = this.s.accountByName.get(name);
+    return row && toAccountInfo(row);
+  }
+
+  /**
+   * Replica state and account counters in one primary-key read: what getAccountStatus needs
+   * (appliedSeq as `sequence`, lastItemId as `itemId`, mailboxId). Undefined if not hosted.
+   */
+  accountSummary(accountId: string): AccountSummary | undefined {
+    const row = this.s.summary.get(accountId);
+    if (row === undefined) return undefined;
+    const state = toReplicaState(row);
+    return {
+      accountId,
+      name: row.name,
+      mailboxId: row.mailbox_id,
+      lastItemId: row.last_item_id,
+      appliedSeq: state.appliedSeq,
+      epoch: state.epoch,
+      role: state.role,
+      status: state.status,
+      error: state.error,
+      appliedAt: state.appliedAt,
+    };
+  }
+
+  /** Folders by id (system folders first). Throws MailError ACCOUNT_NOT_FOUND. */
+  listFolders(accountId: string): FolderInfo[] {
+    this.requireAccount(accountId);
+    return this.s.listFolders.all(accountId).map((r) => ({ id: r.id, path: r.path, parentId: r.parent_id, itemCount: r.item_count }));
+  }
+
+  /**
+   * A page of items, newest first, of one folder or the whole account. Throws MailError
+   * ACCOUNT_NOT_FOUND, FOLDER_NOT_FOUND, INVALID_FOLDER_PATH or INVALID_PAGING.
+   */
+  listItems(accountId: string, opts: ListItemsOptions = {}): ItemList {
+    const limit = opts.limit ?? DEFAULT_LIMIT;
+    const offset = opts.offset ?? 0;
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIMIT || !Number.isSafeInteger(offset) || offset < 0) {
+      throw new MailError("INVALID_PAGING", `limit ${limit} / offset ${offset} are out of range; limit is an integer 1..${MAX_LIMIT} (default ${DEFAULT_LIMIT}), offset an integer >= 0`, { limit, offset });
+    }
+    this.requireAccount(accountId);
+    if (opts.folder === undefined) {
+      return { items: this.s.pageAll.all(accountId, limit, offset).map(toItemSummary), total: this.s.countAll.get(accountId) ?? 0 };
+    }
+    const path = validateFolderPath(opts.folder);
+    const folder = this.s.folderByKey.get(accountId, folderPathKey(path));
+    if (folder === undefined) throw folderNotFound(accountId, path);
+    return {
+      items: this.s.pageFolder.all(accountId, folder.id, limit, offset).map(toItemSummary),
+      total: this.s.countFolder.get(accountId, folder.id) ?? 0,
+    };
+  }
+
+  /** One item with its blob digest. Throws MailError ITEM_NOT_FOUND or ACCOUNT_NOT_FOUND. */
+  getItem(accountId: string, id: number): ItemDetail {
+    const row = this.s.getItem.get(accountId, id);
+    if (row === undefined) {
+      this.requireAccount(accountId);
+      throw itemNotFound(accountId, [id]);
+    }
+    return { ...toItemSummary(row), folderId: row.folder_id, messageId: row.message_id, blob: row.blob };
+  }
+
+  /** Every replicated row of the account in a stable order, local-only columns left out. */
+  dumpAccount(accountId: string): AccountDump {
+    const a = this.s.accountById.get(accountId);
+    return {
+      account: a ? { id: a.id, name: a.name, type: a.type, mailHost: a.mail_host, lastItemId: a.last_item_id, createdAt: a.created_at } : null,
+      folders: this.s.listFolders.all(accountId).map((f) => ({ id: f.id, path: f.path, parentId: f.parent_id })),
+      items: this.s.dumpItems.all(accountId).map((r) => ({
+        id: r.id,
+        folderId: r.folder_id,
+        messageId: r.message_id,
+        from: r.sender,
+        to: parseList(r.recipients),
+        cc: parseList(r.cc),
+        subject: r.subject,
+        date: r.date,
+        size: r.size,
+        flags: parseList(r.flags),
+        tags: parseList(r.tags),
+        blob: r.blob,
+      })),
+      tags: this.s.listTags.all(accountId),
+    };
+  }
+
+  // ---- helpers -----------------------------------------------------------------------------
+
+  private requireAccount(accountId: string): void {
+    if (this.s.accountById.get(accountId) === undefined) throw accountNotFound(accountId);
+  }
+
+  private replicaStateOrThrow(accountId: string): ReplicaState {
+    const row = this.s.replicaState.get(accountId);
+    if (row === undefined) throw notHosted(accountId);
+    return toReplicaState(row);
+  }
+
+  private expectState(changes: number, accountId: string): void {
+    if (changes === 0) throw notHosted(accountId);
+  }
+}
+
+function notHosted(accountId: string): StoreError {
+  return new StoreError("REPLICA_STATE_NOT_FOUND", `account ${accountId} is not hosted on this mailstore; call ensureReplicaState(accountId, role) first`, { account: accountId });
+}
+
+function checkRole(role: string): void {
+  if (!ROLES.has(role)) throw new StoreError("INVALID_ARGUMENT", `replica role ${JSON.stringify(role)} is not one of primary, replica`, { role });
+}

@@ -1,0 +1,144 @@
+// The JSON-RPC 2.0 processing rules, free of any transport: bytes in, the response text
+// out (or undefined when the spec says nothing is sent).
+import { ProtocolErrors } from "./codes.js";
+import { toErrorObject } from "./errors.js";
+import type { JsonRpcErrorObject, JsonRpcId, JsonRpcParams, JsonRpcResponse, MethodTable } from "./types.js";
+
+export interface DispatchOptions {
+  /**
+   * Told about every unexpected throw (those answered with -32603), with the method name,
+   * so the stack can be logged here while the caller only sees a short description.
+   */
+  onInternalError?: (err: unknown, method: string) => void;
+  /**
+   * Largest response (UTF-8 bytes) one request may produce; a bigger one is replaced by a
+   * -32603 for that id, so a single huge result cannot make the whole reply undeliverable.
+   */
+  maxResponseBytes?: number;
+}
+
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+type Parsed = { ok: true; value: unknown } | { ok: false };
+
+function parse(payload: Uint8Array | string): Parsed {
+  try {
+    const text = typeof payload === "string" ? payload : decoder.decode(payload);
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    // invalid UTF-8, invalid JSON, or nesting deep enough to overflow the parser's stack
+    return { ok: false };
+  }
+}
+
+function isId(v: unknown): v is JsonRpcId {
+  return v === null || typeof v === "string" || (typeof v === "number" && Number.isFinite(v));
+}
+
+function failure(id: JsonRpcId, error: JsonRpcErrorObject): JsonRpcResponse {
+  return { jsonrpc: "2.0", error, id };
+}
+
+const invalidRequest = (id: JsonRpcId): JsonRpcResponse =>
+  failure(id, { code: ProtocolErrors.INVALID_REQUEST.code, message: ProtocolErrors.INVALID_REQUEST.message });
+
+// A logging hook that throws must not turn into a second failure.
+function report(opts: DispatchOptions, err: unknown, method: string): void {
+  try {
+    opts.onInternalError?.(err, method);
+  } catch {
+    /* the hook's own failure has nowhere better to go */
+  }
+}
+
+// toErrorObject reads properties of an arbitrary thrown value; a throwing getter must still
+// end up as an internal error rather than a rejected dispatch.
+function mapError(err: unknown): ReturnType<typeof toErrorObject> {
+  try {
+    return toErrorObject(err);
+  } catch {
+    return toErrorObject(undefined);
+  }
+}
+
+/** One JSON-RPC response serialized; a result that cannot be serialized or is too big becomes an error for its id. */
+function serialize(res: JsonRpcResponse, method: string, opts: DispatchOptions): string {
+  let text: string;
+  try {
+    text = JSON.stringify(res);
+  } catch (err) {
+    // e.g. a BigInt or a cycle in the result: a bug in the method, reported like a throw
+    report(opts, err, method);
+    return JSON.stringify(failure(res.id, mapError(err).error));
+  }
+  const max = opts.maxResponseBytes;
+  if (max !== undefined && Buffer.byteLength(text, "utf8") > max) {
+    const size = Buffer.byteLength(text, "utf8");
+    return JSON.stringify(
+      failure(res.id, {
+        code: ProtocolErrors.INTERNAL_ERROR.code,
+        message: ProtocolErrors.INTERNAL_ERROR.message,
+        data: `the response to ${method} is ${size} bytes, over the ${max}-byte limit; ask for less (e.g. a smaller limit)`,
+      }),
+    );
+  }
+  return text;
+}
+
+/** Handles one element (a lone request or one member of a batch); undefined for a notification. */
+async function handleOne<C>(req: unknown, methods: MethodTable<C>, ctx: C, opts: DispatchOptions): Promise<string | undefined> {
+  if (typeof req !== "object" || req === null || Array.isArray(req)) return JSON.stringify(invalidRequest(null));
+  const r = req as Record<string, unknown>;
+  const hasId = Object.prototype.hasOwnProperty.call(r, "id");
+  // The id is echoed when it can be read, even on an invalid request; otherwise null (spec 5).
+  const id: JsonRpcId = hasId && isId(r.id) ? r.id : null;
+  const method = r.method;
+  const params = r.params;
+  if (
+    r.jsonrpc !== "2.0" ||
+    typeof method !== "string" ||
+    (hasId && !isId(r.id)) ||
+    (params !== undefined && (typeof params !== "object" || params === null))
+  ) {
+    return JSON.stringify(invalidRequest(id));
+  }
+  const notification = !hasId;
+  const entry = methods.get(method);
+  if (!entry) {
+    if (notification) return undefined;
+    return JSON.stringify(failure(id, { code: ProtocolErrors.METHOD_NOT_FOUND.code, message: ProtocolErrors.METHOD_NOT_FOUND.message }));
+  }
+  let result: unknown;
+  try {
+    result = await entry.call(params as JsonRpcParams | undefined, ctx);
+  } catch (err) {
+    const mapped = mapError(err);
+    if (mapped.internal) report(opts, err, method);
+    return notification ? undefined : serialize(failure(id, mapped.error), method, opts);
+  }
+  if (notification) return undefined;
+  // `result` is required on success; a method that returns nothing answers null.
+  return serialize({ jsonrpc: "2.0", result: result === undefined ? null : result, id }, method, opts);
+}
+
+/**
+ * Processes one payload as the JSON-RPC 2.0 spec says and returns the response text, or
+ * undefined when nothing must be sent (a notification, or a batch of only notifications).
+ * Batch members run concurrently; their responses keep the order of the batch.
+ * Never rejects: every failure is a JSON-RPC error in the returned text.
+ */
+export function handleRpcPayload(payload: Uint8Array | string, methods: MethodTable<undefined>): Promise<string | undefined>;
+export function handleRpcPayload<C>(payload: Uint8Array | string, methods: MethodTable<C>, ctx: C, opts?: DispatchOptions): Promise<string | undefined>;
+export async function handleRpcPayload<C>(payload: Uint8Array | string, methods: MethodTable<C>, ctx?: C, opts: DispatchOptions = {}): Promise<string | undefined> {
+  const parsed = parse(payload);
+  if (!parsed.ok) {
+    return JSON.stringify(failure(null, { code: ProtocolErrors.PARSE_ERROR.code, message: ProtocolErrors.PARSE_ERROR.message }));
+  }
+  const body = parsed.value;
+  if (!Array.isArray(body)) return handleOne(body, methods, ctx as C, opts);
+  if (body.length === 0) return JSON.stringify(invalidRequest(null));
+  const answers = await Promise.all(body.map((el) => handleOne(el, methods, ctx as C, opts)));
+  const sent = answers.filter((a): a is string => a !== undefined);
+  // Each member was serialized alone (so one bad result cannot spoil the others); join them.
+  return sent.length === 0 ? undefined : `[${sent.join(",")}]`;
+}

@@ -1,0 +1,111 @@
+// Error classes and the one place a thrown value becomes a JSON-RPC error object.
+import { type AppErrorCode, ProtocolErrors, resolveAppCode } from "./codes.js";
+import type { JsonRpcErrorObject } from "./types.js";
+
+/**
+ * A JSON-RPC error as it travels: thrown by a method it is sent unchanged; returned by a
+ * server it is what rpcCall() throws. `appCode` is data.code, the stable string clients
+ * branch on for application errors.
+ */
+export class RpcError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly data?: unknown,
+  ) {
+    super(message);
+    if (!Number.isInteger(code)) throw new TypeError(`jsonrpc: RpcError code must be an integer, got ${code}`);
+    this.name = "RpcError";
+  }
+
+  /** data.code when the server sent one (application errors always do). */
+  get appCode(): string | undefined {
+    const d = this.data as { code?: unknown } | undefined;
+    return typeof d === "object" && d !== null && typeof d.code === "string" ? d.code : undefined;
+  }
+
+  toJSON(): JsonRpcErrorObject {
+    return { code: this.code, message: this.message, ...(this.data !== undefined ? { data: this.data } : {}) };
+  }
+}
+
+/**
+ * What a method throws for an expected failure: a code from AppErrorCodes (typed, so a typo
+ * fails the build), a message that says what to do, and optional structured data.
+ */
+export class AppError extends Error {
+  constructor(
+    readonly code: AppErrorCode,
+    message: string,
+    readonly data?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = "AppError";
+  }
+}
+
+/** Why an rpc call failed on the client side, before or instead of a JSON-RPC response. */
+export type RpcClientErrorCode = "NO_RESPONDER" | "TIMEOUT" | "BAD_RESPONSE";
+
+/**
+ * A call that got no usable response. The codes are in AppErrorCodes (NO_RESPONDER is an
+ * alias of UNAVAILABLE), so a method that lets one escape answers its own caller correctly.
+ */
+export class RpcClientError extends Error {
+  constructor(
+    readonly code: RpcClientErrorCode,
+    message: string,
+    readonly subject: string,
+  ) {
+    super(message);
+    this.name = "RpcClientError";
+  }
+}
+
+const DETAIL_MAX = 200;
+
+// Built-in classes that mean a bug in our code, whatever `code` they carry (Node sets
+// ERR_* codes on many TypeErrors): they are internal errors, not application errors.
+const BUG_CLASSES = [TypeError, RangeError, ReferenceError, SyntaxError, EvalError, URIError];
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** A one-line, bounded description of an unexpected throw: never a stack. */
+function shortDetail(err: unknown): string {
+  let text: string;
+  if (err instanceof Error) text = `${err.name}: ${err.message}`;
+  else if (typeof err === "string" || typeof err === "number" || typeof err === "boolean") text = `thrown value: ${String(err)}`;
+  else text = "a non-Error value was thrown";
+  const line = text.split("\n", 1)[0] ?? "";
+  return line.length > DETAIL_MAX ? `${line.slice(0, DETAIL_MAX - 3)}...` : line;
+}
+
+/** The error object for a throw, and whether it was unexpected (the caller logs those). */
+export interface MappedError {
+  error: JsonRpcErrorObject;
+  internal: boolean;
+}
+
+/**
+ * RpcError → sent as is. An error with a string `code`: a known code (or alias) becomes its
+ * number, an unknown one -32000; both with data = { ...error.data, code } (code last, so the
+ * stable code always wins; an alias also sets data.alias). Anything else → -32603 with only
+ * a short description in data.
+ */
+export function toErrorObject(err: unknown): MappedError {
+  if (err instanceof RpcError) return { error: err.toJSON(), internal: false };
+  const e = err as { code?: unknown; message?: unknown; data?: unknown } | null | undefined;
+  const isBug = BUG_CLASSES.some((cls) => err instanceof cls);
+  if (!isBug && typeof e === "object" && e !== null && typeof e.code === "string" && e.code !== "") {
+    const known = resolveAppCode(e.code);
+    const extra = isPlainObject(e.data) ? e.data : e.data !== undefined ? { detail: e.data } : {};
+    const data = known
+      ? { ...extra, code: known.code, ...(known.alias !== undefined ? { alias: known.alias } : {}) }
+      : { ...extra, code: e.code };
+    const message = typeof e.message === "string" && e.message !== "" ? e.message : (known?.hint ?? `application error ${e.code}`);
+    return { error: { code: known?.rpcCode ?? -32000, message, data }, internal: false };
+  }
+  return { error: { code: ProtocolErrors.INTERNAL_ERROR.code, message: ProtocolErrors.INTERNAL_ERROR.message, data: shortDetail(err) }, internal: true };
+}

@@ -1,0 +1,31 @@
+// JSON-RPC 2.0 over NATS request subjects (DESIGN.md section 9).
+export type { JsonRpcId, JsonRpcParams, JsonRpcRequest, JsonRpcErrorObject, JsonRpcSuccess, JsonRpcFailure, JsonRpcResponse, RpcMethod, MethodTable } from "./types.js";
+export { ProtocolErrors, AppErrorCodes, resolveAppCode, appErrorRows, type AppErrorCode, type AppErrorEntry, type AppErrorAlias, type ResolvedAppCode, type AppErrorRow } from "./codes.js";
+export { RpcError, AppError, RpcClientError, toErrorObject, type RpcClientErrorCode, type MappedError } from "./errors.js";
+export { methodTable } from "./table.js";
+export { handleRpcPayload, type DispatchOptions } from "./dispatch.js";
+export {
+  defineMethod,
+  validateParams,
+  str,
+  oneOf,
+  int,
+  bool,
+  strList,
+  intList,
+  strOrList,
+  type ParamSpec,
+  type ParamSpecs,
+  type ParamsOf,
+  type DefinedMethod,
+  type StrRules,
+  type StrOptions,
+  type IntRules,
+  type IntOptions,
+  type ListRules,
+  type StrListOptions,
+  type IntListOptions,
+  type StrOrListOptions,
+} from "./params.js";
+export { serveJsonRpc, DEFAULT_MAX_PAYLOAD_BYTES, type NatsRpcContext, type ServeJsonRpcOptions, type JsonRpcService } from "./server.js";
+export { rpcCall, rpcNotify, rpcBatch, DEFAULT_RPC_TIMEOUT_MS, type RpcCallOptions, type RpcBatchCall, type RpcBatchOutcome } from "./client.js";

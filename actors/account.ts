@@ -1,0 +1,107 @@
+// The account actor: the only writer of one account, on its primary mailstore.
+// Write path (DESIGN §5): every queued command is planned against the SQLite store (each
+// seeing the earlier ones), the events of the whole batch are sealed into one envelope and
+// appended to mr.tx.<id> at the expected last seq, then applied locally in one transaction
+// that also stores the seq, and only then is each caller answered.
+import type { Clock } from "../src/runtime/clock.js";
+import { LogBackedActor, type Decision, type LogBackedBehavior } from "../src/runtime/log_backed.js";
+import type { FencedError } from "../src/runtime/errors.js";
+import type { SubjectLog } from "../src/runtime/subject_log.js";
+import type { Props } from "../src/runtime/types.js";
+import { open, seal, type EnvelopeKeyring } from "../src/envelope/index.js";
+import type { MailCommand, MailEvent, MailResult, TxBatch } from "../src/mail/index.js";
+import type { MetadataStore } from "../src/store/index.js";
+import { readTxBatch } from "./tx_batch.js";
+import { NodeError } from "./errors.js";
+
+export interface AccountActorDeps {
+  accountId: string;
+  /** this mailstore */
+  host: string;
+  /** the epoch the directory gives this primary */
+  epoch: number;
+  store: MetadataStore;
+  keyring: EnvelopeKeyring;
+  log: SubjectLog;
+  clock: Clock;
+  /** told once when this mailstore learns another primary exists for the account */
+  onDemoted(accountId: string, reason: string): void;
+}
+
+export class AccountBehavior implements LogBackedBehavior<MailCommand, MailEvent, TxBatch, MailResult> {
+  private epoch: number;
+  /** set when the log shows another primary: no more writes from here */
+  private demotedBy: string | undefined;
+
+  constructor(private readonly d: AccountActorDeps) {
+    const local = d.store.replicaState(d.accountId);
+    this.epoch = Math.max(d.epoch, local?.epoch ?? 0);
+    d.store.ensureReplicaState(d.accountId, "primary");
+    d.store.setRole(d.accountId, "primary");
+  }
+
+  appliedSeq(): number {
+    return this.d.store.replicaState(this.d.accountId)?.appliedSeq ?? 0;
+  }
+
+  decide(commands: MailCommand[]): Decision<MailEvent, MailResult>[] {
+    if (this.demotedBy) {
+      const err = NodeError.notPrimary(this.d.accountId, this.d.host, this.demotedBy);
+      return commands.map(() => ({ ok: false, error: err }));
+    }
+    return this.d.store.plan(this.d.accountId, commands).map((o) =>
+      o.ok ? { ok: true, events: o.events, reply: o.result as MailResult } : { ok: false, error: o.error },
+    );
+  }
+
+  toEntry(events: MailEvent[], prevSeq: number): TxBatch {
+    return { v: 1, account: this.d.accountId, epoch: this.epoch, writer: this.d.host, at: this.d.clock.now(), prev: prevSeq, events };
+  }
+
+  encode(entry: TxBatch): Uint8Array {
+    return seal(this.d.keyring, entry);
+  }
+
+  decode(data: Uint8Array, seq: number): TxBatch {
+    return readTxBatch(open(this.d.keyring, data).payload, this.d.accountId, seq);
+  }
+
+  apply(entry: TxBatch, seq: number): void {
+    this.d.store.applyBatch(this.d.accountId, seq, entry);
+    for (const e of entry.events) {
+      if (e.t !== "promoted") continue;
+      if (e.host === this.d.host) this.epoch = Math.max(this.epoch, e.epoch);
+      else this.demote(`promoted to ${e.host} at epoch ${e.epoch}`, e.host);
+    }
+  }
+
+  msgIdPrefix(): string {
+    return `${this.d.host}:${this.epoch}`;
+  }
+
+  onFenced(error: FencedError): void {
+    this.demote(error.message, "another writer");
+  }
+
+  private demote(reason: string, by: string): void {
+    if (this.demotedBy) return;
+    this.demotedBy = by;
+    this.d.store.setRole(this.d.accountId, "replica");
+    this.d.onDemoted(this.d.accountId, reason);
+  }
+}
+
+export interface AccountActorOptions {
+  mailboxCapacity: number;
+  maxBatch: number;
+}
+
+/** Props for an account actor: restarts (and so replays the log) on unexpected failures. */
+export function accountActorProps(deps: AccountActorDeps, opts: AccountActorOptions): Props<MailCommand, MailResult> {
+  return {
+    mailboxCapacity: opts.mailboxCapacity,
+    maxBatch: opts.maxBatch,
+    supervisor: { maxRestarts: 5, withinMs: 30_000, minBackoffMs: 50, maxBackoffMs: 2_000 },
+    producer: () => new LogBackedActor(deps.log, new AccountBehavior(deps)),
+  };
+}

@@ -1,0 +1,102 @@
+// The admin JSON-RPC methods on mr.rpc.admin (DESIGN §9), served by the supervisor.
+import { AppError, defineMethod, int, methodTable, oneOf, str, strOrList, type MethodTable, type NatsRpcContext } from "../src/jsonrpc/index.js";
+import type { AccountRecord } from "../src/directory/types.js";
+import { refusePattern } from "./account_names.js";
+import { accountStatuses } from "./account_status.js";
+import { aliveMailstores, listServices } from "./services.js";
+import type { SupervisorNode } from "./supervisor.js";
+
+type Ctx = NatsRpcContext;
+
+const hostList = () => strOrList({ maxItems: 1_000 });
+const requiredAccounts = () => strOrList({ required: true, maxItems: 100_000 });
+const optionalAccounts = () => strOrList({ maxItems: 100_000 });
+
+/**
+ * Resolves account names/ids; refuses patterns, unknown accounts and distribution lists,
+ * naming every offending entry at once, before anything is changed.
+ */
+export async function resolveAccounts(node: SupervisorNode, names: string[]): Promise<AccountRecord[]> {
+  for (const n of names) refusePattern(n);
+  const found = await Promise.all(names.map(async (n) => [n, await node.directory.find(n)] as const));
+  const unknown = found.filter(([, r]) => !r).map(([n]) => n);
+  if (unknown.length) {
+    throw new AppError("ACCOUNT_UNKNOWN", `unknown account${unknown.length > 1 ? "s" : ""}: ${unknown.slice(0, 20).join(", ")}${unknown.length > 20 ? ` and ${unknown.length - 20} more` : ""}; nothing was changed`, {
+      accounts: unknown.slice(0, 100),
+    });
+  }
+  const recs = found.map(([, r]) => r!.value);
+  const lists = recs.filter((r) => r.type !== "account").map((r) => r.name);
+  if (lists.length) {
+    throw new AppError("DISTRIBUTION_LIST_UNSUPPORTED", `distribution lists cannot be replicated: ${lists.join(", ")}; name their member accounts instead; nothing was changed`, { accounts: lists });
+  }
+  const seen = new Set<string>();
+  return recs.filter((r) => !seen.has(r.id) && seen.add(r.id));
+}
+
+async function knownMailstore(node: SupervisorNode, host: string, param: string): Promise<void> {
+  if (!(await node.directory.mailstore(host))) {
+    const known = (await node.directory.listMailstores()).map((m) => m.host);
+    throw new AppError("MAILSTORE_UNKNOWN", `${param} '${host}' is not a known mailstore (known: ${known.join(", ") || "none"}); nothing was changed`, { [param]: host });
+  }
+}
+
+export function adminMethods(node: SupervisorNode): MethodTable<Ctx> {
+  return methodTable<Ctx>([
+    defineMethod({
+      name: "setAccountDestination",
+      params: { destination: str({ required: true, maxLength: 253 }), priority: int({ required: true, min: 0, max: 1_000_000 }), accounts: requiredAccounts() },
+      handler: async (p) => {
+        await knownMailstore(node, p.destination, "destination");
+        const recs = await resolveAccounts(node, p.accounts);
+        const own = recs.filter((r) => r.mailHost === p.destination).map((r) => r.name);
+        if (own.length) {
+          throw new AppError("DESTINATION_IS_PRIMARY", `${p.destination} is already the primary of ${own.join(", ")}; choose another destination; nothing was changed`, { destination: p.destination, accounts: own });
+        }
+        await node.licence.checkQuota(recs.map((r) => r.id));
+        return node.replicaInit.start(recs, p.destination, p.priority);
+      },
+    }),
+    defineMethod({
+      name: "getAccountStatus",
+      params: {
+        mailHost: hostList(),
+        replicaServer: hostList(),
+        accounts: optionalAccounts(),
+        domains: strOrList({ maxItems: 1_000 }),
+        accountStatus: oneOf(["active", "paused"] as const),
+        replicaStatus: oneOf(["available", "unavailable"] as const),
+      },
+      handler: async (p) => {
+        let recs = p.accounts ? await resolveAccounts(node, p.accounts) : (await node.directory.listAccounts()).filter((r) => r.type === "account" && r.replicas.length > 0);
+        if (p.mailHost) recs = recs.filter((r) => p.mailHost!.includes(r.mailHost));
+        if (p.replicaServer) recs = recs.filter((r) => r.replicas.some((x) => p.replicaServer!.includes(x.destination)));
+        if (p.domains) {
+          const domains = p.domains.map((d) => d.toLowerCase());
+          recs = recs.filter((r) => domains.includes(r.name.slice(r.name.lastIndexOf("@") + 1)));
+        }
+        let views = await accountStatuses(node.assets, recs, await aliveMailstores(node.assets.nodes), () => node.clock.now());
+        if (p.accountStatus) views = views.filter((v) => (p.accountStatus === "paused") === v.paused);
+        if (p.replicaStatus) {
+          const want = p.replicaStatus === "available";
+          views = views.filter((v) => v.replicas.some((r) => r.available === want));
+        }
+        return { accounts: views, total: views.length };
+      },
+    }),
+    defineMethod({
+      name: "getServices",
+      params: {},
+      handler: async () => ({ services: await listServices(node.directory, node.assets.nodes) }),
+    }),
+    defineMethod({
+      name: "monitor",
+      params: { operation_uuid: str({ required: true, maxLength: 64 }), operation_host: str({ maxLength: 253 }) },
+      handler: async (p) => {
+        const op = await node.operations.get(p.operation_uuid);
+        const { results, ...summary } = op;
+        return { ...summary, progress: op.total ? Math.round(((op.done + op.failed) / op.total) * 100) : 100, results: results.slice(-1_000) };
+      },
+    }),
+  ]);
+}

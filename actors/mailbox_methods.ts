@@ -1,0 +1,146 @@
+// The mailbox JSON-RPC methods (DESIGN §9) as a mailstore serves them. The same methods are
+// served twice: on mr.rpc.mailbox (queue group; any mailstore takes the request and routes
+// it to the account's primary) and on mr.node.<host>.mailbox (only this host's accounts; a
+// forwarded request lands here, so routing never loops).
+import { randomUUID } from "node:crypto";
+import { AppError, defineMethod, int, intList, methodTable, oneOf, rpcCall, str, strList, type MethodTable, type NatsRpcContext } from "../src/jsonrpc/index.js";
+import type { AccountRecord } from "../src/directory/types.js";
+import type { MailCommand, MailResult } from "../src/mail/index.js";
+import { parseMessage } from "../src/rfc822/parse_message.js";
+import { validateNewAccountName } from "./account_names.js";
+import type { MailstoreNode } from "./mailstore.js";
+import { nodeMailboxSubject } from "./mailstore.js";
+
+type Ctx = NatsRpcContext;
+
+const IDS_MAX = 1_000;
+const account = () => str({ required: true, maxLength: 320 });
+const ids = () => intList({ required: true, min: 1, minItems: 1, maxItems: IDS_MAX });
+const path = () => str({ required: true, maxLength: 2048 });
+
+export function mailboxMethods(node: MailstoreNode): { routing: MethodTable<Ctx>; local: MethodTable<Ctx> } {
+  return { routing: table(node, true), local: table(node, false) };
+}
+
+function table(node: MailstoreNode, routing: boolean): MethodTable<Ctx> {
+  /** Runs `here` on the account's primary: locally, or forwarded to that mailstore. */
+  async function onPrimary<T>(method: string, params: Record<string, unknown>, who: string, here: (rec: AccountRecord) => Promise<T>): Promise<T> {
+    let rec = await node.accountRecord(who);
+    if (rec.type !== "account") {
+      throw new AppError("DISTRIBUTION_LIST_UNSUPPORTED", `${rec.name} is a distribution list; it has no mailbox of its own`, { account: rec.name });
+    }
+    if (rec.mailHost === node.host) return here(rec);
+    if (!routing) throw notPrimary(rec, node.host);
+    try {
+      return await rpcCall<T>(node.nc, nodeMailboxSubject(rec.mailHost), method, params, { timeoutMs: node.opts.writes.askTimeoutMs + 2_000 });
+    } catch (e) {
+      // The primary moved while the request travelled: read the directory again, once.
+      if ((e as { appCode?: string }).appCode !== "NOT_PRIMARY") throw e;
+      rec = (await node.directory.get(rec.id)).value;
+      node.accounts.set(rec.id, rec);
+      if (rec.mailHost === node.host) return here(rec);
+      return rpcCall<T>(node.nc, nodeMailboxSubject(rec.mailHost), method, params, { timeoutMs: node.opts.writes.askTimeoutMs + 2_000 });
+    }
+  }
+
+  const write = (rec: AccountRecord, cmd: MailCommand): Promise<MailResult> => node.accountActor(rec).ask(cmd, node.opts.writes.askTimeoutMs);
+
+  return methodTable<Ctx>([
+    defineMethod({
+      name: "createAccount",
+      params: { name: str({ required: true, maxLength: 254 }), mailHost: str({ required: true, maxLength: 253 }), type: oneOf(["account", "distributionList"] as const, { default: "account" }) },
+      handler: async (p) => {
+        const name = validateNewAccountName(p.name);
+        const ms = await node.directory.mailstore(p.mailHost);
+        if (!ms) throw new AppError("MAILSTORE_UNKNOWN", `mailstore '${p.mailHost}' is not known; start it once so it registers (getServices lists the known ones)`, { mailHost: p.mailHost });
+        if (p.mailHost !== node.host) {
+          if (!routing) throw new AppError("NOT_PRIMARY", `${node.host} does not host ${p.mailHost}'s accounts; send createAccount to mr.rpc.mailbox`, { mailHost: p.mailHost });
+          return rpcCall(node.nc, nodeMailboxSubject(p.mailHost), "createAccount", { ...p, name }, { timeoutMs: node.opts.writes.askTimeoutMs + 2_000 });
+        }
+        const rec: AccountRecord = { id: randomUUID(), name, type: p.type, mailHost: node.host, epoch: 1, replicas: [], createdAt: node.clock.now() };
+        await node.directory.createAccount(rec);
+        node.accounts.set(rec.id, rec);
+        if (rec.type === "distributionList") return { id: rec.id, name, mailHost: rec.mailHost, type: rec.type };
+        try {
+          await write(rec, { op: "createAccount", id: rec.id, name, mailHost: node.host });
+        } catch (e) {
+          // Nothing was logged: give the name back, so the caller can simply retry.
+          if ((e as { code?: string }).code !== "ASK_TIMEOUT") await node.directory.deleteAccount(rec).catch(() => {});
+          throw e;
+        }
+        return { id: rec.id, name, mailHost: rec.mailHost, type: rec.type };
+      },
+    }),
+    defineMethod({
+      name: "deliverMessage",
+      params: { account: account(), raw: str({ required: true, maxLength: 25 * 1024 * 1024 }), folder: str({ default: "Inbox", maxLength: 2048 }), flags: strList({ default: [], maxItems: 64 }) },
+      handler: (p) =>
+        onPrimary("deliverMessage", p, p.account, async (rec) => {
+          const meta = await parseMessage(p.raw, node.clock.now());
+          // The body goes to centralized storage before the transaction that references it.
+          const blob = await node.blobs.put(Buffer.from(p.raw, "utf8"));
+          return write(rec, { op: "deliverMessage", folder: p.folder, flags: p.flags, message: { ...meta, blob } });
+        }),
+    }),
+    defineMethod({
+      name: "listItems",
+      params: { account: account(), folder: str({ maxLength: 2048 }), limit: int({ min: 1, max: 1000, default: 50 }), offset: int({ min: 0, default: 0 }) },
+      handler: (p) =>
+        onPrimary("listItems", p, p.account, async (rec) =>
+          node.store.listItems(rec.id, { limit: p.limit, offset: p.offset, ...(p.folder !== undefined ? { folder: p.folder } : {}) }),
+        ),
+    }),
+    defineMethod({
+      name: "listFolders",
+      params: { account: account() },
+      handler: (p) => onPrimary("listFolders", p, p.account, async (rec) => ({ folders: node.store.listFolders(rec.id) })),
+    }),
+    defineMethod({
+      name: "getItem",
+      params: { account: account(), id: int({ required: true, min: 1 }) },
+      handler: (p) =>
+        onPrimary("getItem", p, p.account, async (rec) => {
+          const item = node.store.getItem(rec.id, p.id);
+          const raw = new TextDecoder().decode(await node.blobs.get(item.blob));
+          return { ...item, raw };
+        }),
+    }),
+    defineMethod({
+      name: "setFlags",
+      params: { account: account(), ids: ids(), flags: strList({ required: true, minItems: 0, maxItems: 64 }) },
+      handler: (p) => onPrimary("setFlags", p, p.account, (rec) => write(rec, { op: "setFlags", ids: p.ids, flags: p.flags })),
+    }),
+    defineMethod({
+      name: "moveItems",
+      params: { account: account(), ids: ids(), folder: path() },
+      handler: (p) => onPrimary("moveItems", p, p.account, (rec) => write(rec, { op: "moveItems", ids: p.ids, folder: p.folder })),
+    }),
+    defineMethod({
+      name: "deleteItems",
+      params: { account: account(), ids: ids() },
+      handler: (p) => onPrimary("deleteItems", p, p.account, (rec) => write(rec, { op: "deleteItems", ids: p.ids })),
+    }),
+    defineMethod({
+      name: "createFolder",
+      params: { account: account(), path: path() },
+      handler: (p) => onPrimary("createFolder", p, p.account, (rec) => write(rec, { op: "createFolder", path: p.path })),
+    }),
+    defineMethod({
+      name: "renameFolder",
+      params: { account: account(), path: path(), newPath: path() },
+      handler: (p) => onPrimary("renameFolder", p, p.account, (rec) => write(rec, { op: "renameFolder", path: p.path, newPath: p.newPath })),
+    }),
+    defineMethod({
+      name: "deleteFolder",
+      params: { account: account(), path: path() },
+      handler: (p) => onPrimary("deleteFolder", p, p.account, (rec) => write(rec, { op: "deleteFolder", path: p.path })),
+    }),
+  ]);
+}
+
+function notPrimary(rec: AccountRecord, host: string): AppError {
+  return new AppError("NOT_PRIMARY", `${host} is not the primary of ${rec.name} (${rec.mailHost} is); send mailbox requests to mr.rpc.mailbox`, {
+    account: rec.name,
+    primary: rec.mailHost,
+  });
+}

@@ -1,0 +1,223 @@
+// A mailstore process (`mailreplica mailstore --host H --data DIR`): hosts the account actors
+// of the accounts it is primary of, the replica agent for the accounts it replicates, serves
+// the mailbox JSON-RPC, and heartbeats. Its SQLite store is <data>/metadata.sqlite.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { connect, type NatsConnection } from "nats";
+import { ActorSystem } from "../src/runtime/system.js";
+import { systemClock, type Clock } from "../src/runtime/clock.js";
+import { SubjectLog } from "../src/runtime/subject_log.js";
+import type { ActorRef } from "../src/runtime/types.js";
+import { ensureAssets, txSubject, type AssetOptions, type Assets } from "../src/jetstream/assets.js";
+import { Directory } from "../src/directory/directory.js";
+import type { AccountRecord } from "../src/directory/types.js";
+import { loadKeyring } from "../src/keys/index.js";
+import type { EnvelopeKeyring } from "../src/envelope/index.js";
+import { MetadataStore } from "../src/store/index.js";
+import type { MailCommand, MailResult } from "../src/mail/index.js";
+import { BlobStore } from "../src/blobs/blob_store.js";
+import { serveJsonRpc, type JsonRpcService } from "../src/jsonrpc/index.js";
+import { accountActorProps } from "./account.js";
+import { ReplicaAgent } from "./replica_agent.js";
+import { Heartbeat } from "./heartbeat.js";
+import { Notifier } from "./notifier.js";
+import { mailboxMethods } from "./mailbox_methods.js";
+import { nodeMethods } from "./node_methods.js";
+import { VERSION } from "../src/version.js";
+
+export interface MailstoreOptions {
+  host: string;
+  /** folder of metadata.sqlite (created if missing) */
+  dataDir: string;
+  keysDir: string;
+  servers: string[];
+  assets: AssetOptions;
+  heartbeatMs: number;
+  writes: { maxBatch: number; mailboxCapacity: number; askTimeoutMs: number };
+  clock?: Clock;
+  log?: (line: string) => void;
+}
+
+/** Subjects a mailstore serves. */
+export const MAILBOX_SUBJECT = "mr.rpc.mailbox";
+export const nodeMailboxSubject = (host: string): string => `mr.node.${host}.mailbox`;
+export const nodeAdminSubject = (host: string): string => `mr.node.${host}.admin`;
+
+export class MailstoreNode {
+  readonly host: string;
+  readonly clock: Clock;
+  readonly system: ActorSystem;
+  readonly directory: Directory;
+  readonly blobs: BlobStore;
+  readonly agent: ReplicaAgent;
+  readonly notifier: Notifier;
+  /** account records as the directory watch last saw them */
+  readonly accounts = new Map<string, AccountRecord>();
+  private readonly actors = new Map<string, ActorRef<MailCommand, MailResult>>();
+  private services: JsonRpcService[] = [];
+  private heartbeat: Heartbeat | undefined;
+  private watch: { stop(): void } | undefined;
+  private stopping: Promise<void> | undefined;
+
+  private constructor(
+    readonly opts: MailstoreOptions,
+    readonly nc: NatsConnection,
+    readonly assets: Assets,
+    readonly store: MetadataStore,
+    readonly keyring: EnvelopeKeyring,
+  ) {
+    this.host = opts.host;
+    this.clock = opts.clock ?? systemClock();
+    this.system = new ActorSystem({ name: opts.host, clock: this.clock });
+    this.directory = new Directory(assets.directory);
+    this.blobs = new BlobStore(assets.blobs);
+    this.notifier = new Notifier(assets.js, opts.host, this.log);
+    this.agent = new ReplicaAgent({
+      host: opts.host,
+      store,
+      keyring,
+      assets,
+      refreshSigners: () => this.refreshSigners(),
+      notify: (kind, payload) => this.notifier.notify(kind, payload),
+      log: this.log,
+    });
+  }
+
+  readonly log = (line: string): void => {
+    (this.opts.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(`[${this.opts.host}] ${line}`);
+  };
+
+  static async start(opts: MailstoreOptions): Promise<MailstoreNode> {
+    const keyring = loadKeyring({ dir: opts.keysDir, host: opts.host });
+    mkdirSync(opts.dataDir, { recursive: true });
+    const nc = await connect({ servers: opts.servers, name: `mailstore ${opts.host}`, maxReconnectAttempts: -1 });
+    let store: MetadataStore | undefined;
+    try {
+      const assets = await ensureAssets(nc, opts.assets);
+      store = MetadataStore.open(join(opts.dataDir, "metadata.sqlite"));
+      const node = new MailstoreNode(opts, nc, assets, store, keyring);
+      await node.run();
+      return node;
+    } catch (e) {
+      store?.close();
+      await nc.close();
+      throw e;
+    }
+  }
+
+  private async run(): Promise<void> {
+    await this.directory.registerMailstore({
+      host: this.host,
+      publicKey: Buffer.from(this.keyring.signingPublicKey).toString("base64"),
+      registeredAt: this.clock.now(),
+    });
+    await this.refreshSigners();
+    await this.agent.start();
+    // The watch replays every current record first, then follows changes.
+    let initialized!: () => void;
+    const ready = new Promise<void>((r) => (initialized = r));
+    this.watch = await this.directory.watchAccounts((rec) => this.onAccountRecord(rec), () => initialized());
+    await ready;
+    await this.agent.catchUpAll();
+    const methods = mailboxMethods(this);
+    this.services.push(serveJsonRpc(this.nc, MAILBOX_SUBJECT, methods.routing, { queue: "mr-mailbox" }));
+    this.services.push(serveJsonRpc(this.nc, nodeMailboxSubject(this.host), methods.local));
+    this.services.push(serveJsonRpc(this.nc, nodeAdminSubject(this.host), nodeMethods(this)));
+    this.heartbeat = new Heartbeat(this.assets.nodes, this.clock, { host: this.host, role: "mailstore", version: VERSION }, this.opts.heartbeatMs, () => ({
+      primaryActors: this.actors.size,
+      replicated: this.agent.replicatedCount,
+    }));
+    await this.heartbeat.start();
+    await this.nc.flush();
+    this.log(`mailstore ${this.host} started (data ${this.opts.dataDir}, NATS ${this.opts.servers.join(",")})`);
+  }
+
+  /** Learns every mailstore's signing key from the directory; true when a new one was added. */
+  async refreshSigners(): Promise<boolean> {
+    let added = false;
+    for (const m of await this.directory.listMailstores()) {
+      if (m.host === this.host) continue;
+      const pk = new Uint8Array(Buffer.from(m.publicKey, "base64"));
+      const cur = this.keyring.trustedSigner(m.host);
+      if (cur && Buffer.from(cur.publicKey).equals(pk)) continue;
+      this.keyring.trustSigner(m.host, pk);
+      added = true;
+    }
+    return added;
+  }
+
+  private onAccountRecord(rec: AccountRecord): void {
+    this.accounts.set(rec.id, rec);
+    const mine = rec.replicas.find((r) => r.destination === this.host);
+    if (rec.mailHost === this.host) {
+      this.agent.setReplicated(rec.id, undefined);
+      return;
+    }
+    // Another mailstore is primary: an actor still running here must stop writing.
+    const stale = this.actors.get(rec.id);
+    if (stale) this.dropActor(rec.id);
+    this.agent.setReplicated(rec.id, mine ? { paused: mine.state === "paused" } : undefined);
+  }
+
+  /** The account's record: from the watch, else read from the directory. */
+  async accountRecord(idOrName: string): Promise<AccountRecord> {
+    for (const r of this.accounts.values()) if (r.id === idOrName || r.name === idOrName.toLowerCase()) return r;
+    const rec = (await this.directory.get(idOrName)).value;
+    this.accounts.set(rec.id, rec);
+    return rec;
+  }
+
+  /** The account actor of an account this mailstore is primary of (spawned on first use). */
+  accountActor(rec: AccountRecord): ActorRef<MailCommand, MailResult> {
+    const existing = this.actors.get(rec.id);
+    if (existing) return existing;
+    const ref = this.system.spawn<MailCommand, MailResult>(
+      `acct-${rec.id}`,
+      accountActorProps(
+        {
+          accountId: rec.id,
+          host: this.host,
+          epoch: rec.epoch,
+          store: this.store,
+          keyring: this.keyring,
+          log: new SubjectLog(this.assets.js, this.assets.jsm, this.assets.opts.txStream, txSubject(rec.id)),
+          clock: this.clock,
+          onDemoted: (id, reason) => {
+            this.log(`account ${id}: stops writing here (${reason})`);
+            this.dropActor(id);
+          },
+        },
+        { mailboxCapacity: this.opts.writes.mailboxCapacity, maxBatch: this.opts.writes.maxBatch },
+      ),
+    );
+    this.actors.set(rec.id, ref);
+    return ref;
+  }
+
+  private dropActor(accountId: string): void {
+    const ref = this.actors.get(accountId);
+    if (!ref) return;
+    this.actors.delete(accountId);
+    // After the current batch: its callers get their answers (FENCED) first.
+    setImmediate(() => void this.system.stop(ref));
+  }
+
+  get primaryActorCount(): number {
+    return this.actors.size;
+  }
+
+  /** Graceful stop (SIGTERM): no new requests, in-flight batches finish, then everything closes. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      await Promise.allSettled(this.services.map((s) => s.stop()));
+      await this.system.shutdown();
+      await this.agent.stop();
+      this.watch?.stop();
+      await this.heartbeat?.stop();
+      await this.nc.drain().catch(() => {});
+      this.store.close();
+      this.log(`mailstore ${this.host} stopped`);
+    })();
+    return this.stopping;
+  }
+}

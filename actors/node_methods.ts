@@ -1,0 +1,51 @@
+// A mailstore's own admin endpoint, mr.node.<host>.admin: what only this mailstore knows
+// (its SQLite state), asked by the supervisor for getAccountStatus and the like.
+import { defineMethod, methodTable, strList, type MethodTable, type NatsRpcContext } from "../src/jsonrpc/index.js";
+import type { MailstoreNode } from "./mailstore.js";
+
+/** What a mailstore reports for one account it holds (as primary or replica). */
+export interface LocalAccountStatus {
+  accountId: string;
+  role: "primary" | "replica";
+  epoch: number;
+  appliedSeq: number;
+  lastItemId: number;
+  mailboxId: number | null;
+  status: "available" | "unavailable" | "paused";
+  error: string | null;
+  appliedAt: number | null;
+}
+
+export function nodeMethods(node: MailstoreNode): MethodTable<NatsRpcContext> {
+  return methodTable<NatsRpcContext>([
+    defineMethod({
+      name: "ping",
+      params: {},
+      handler: () => ({ host: node.host, role: "mailstore", at: node.clock.now() }),
+    }),
+    defineMethod({
+      name: "accountStatus",
+      params: { accounts: strList({ required: true, minItems: 0, maxItems: 100_000 }) },
+      handler: (p) => {
+        const out: LocalAccountStatus[] = [];
+        for (const id of p.accounts) {
+          const s = node.store.accountSummary(id);
+          const rs = s && node.store.replicaState(id);
+          if (!rs) continue;
+          out.push({
+            accountId: id,
+            role: rs.role,
+            epoch: rs.epoch,
+            appliedSeq: rs.appliedSeq,
+            lastItemId: s.lastItemId ?? 0,
+            mailboxId: s.mailboxId,
+            status: rs.status,
+            error: rs.error,
+            appliedAt: rs.appliedAt,
+          });
+        }
+        return { host: node.host, accounts: out };
+      },
+    }),
+  ]);
+}

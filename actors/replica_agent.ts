@@ -1,0 +1,244 @@
+// The replica agent of a destination mailstore (DESIGN §6): applies the log of every account
+// replicated here, in order and exactly once, into the local SQLite store.
+//
+// One durable JetStream consumer per mailstore reads `mr.tx.*` (not one per account: 10,000
+// accounts are normal); entries of accounts not replicated here are skipped. Each entry names
+// the seq it follows (`prev`), so the agent can tell a duplicate (seq <= applied) from a gap
+// (prev != applied). A gap — a newly added replica, or entries delivered before this agent
+// knew the account — is filled by a short-lived catch-up read of that account's subject alone.
+// The applied seq is written in the same SQLite transaction as the effects, so a crash at any
+// point resumes from applied seq + 1.
+import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JsMsg } from "nats";
+import { open, type EnvelopeError, type EnvelopeKeyring } from "../src/envelope/index.js";
+import type { Assets } from "../src/jetstream/assets.js";
+import { txSubject } from "../src/jetstream/assets.js";
+import { SubjectLog } from "../src/runtime/subject_log.js";
+import type { MetadataStore } from "../src/store/index.js";
+import type { TxBatch } from "../src/mail/index.js";
+import { readTxBatch } from "./tx_batch.js";
+
+export interface ReplicaAgentDeps {
+  host: string;
+  store: MetadataStore;
+  keyring: EnvelopeKeyring;
+  assets: Assets;
+  /** reloads trusted signer keys from the directory; true when something new was learned */
+  refreshSigners(): Promise<boolean>;
+  /** tells the Global Admin (MR_NOTIFY) */
+  notify(kind: string, payload: Record<string, unknown>): void;
+  /** a `promoted` event naming this host was applied */
+  onPromotedHere?(accountId: string, epoch: number): void;
+  /** any apply outcome worth logging */
+  log?(line: string): void;
+}
+
+export interface ReplicaAgentStats {
+  /** entries read by the steady consumer */
+  read: number;
+  /** entries applied (steady and catch-up) */
+  applied: number;
+  /** entries skipped: other accounts, duplicates */
+  skipped: number;
+  catchUps: number;
+  consumers: number;
+}
+
+type Replicated = { paused: boolean };
+
+/** Durable consumer name of a mailstore's agent (a host name without dots). */
+export function agentConsumerName(host: string): string {
+  return `mr_replica_${host.replace(/[^A-Za-z0-9_-]/g, "_")}`;
+}
+
+export class ReplicaAgent {
+  private readonly replicated = new Map<string, Replicated>();
+  private readonly catchingUp = new Map<string, Promise<void>>();
+  private readonly again = new Set<string>();
+  private messages: ConsumerMessages | undefined;
+  private stopped = false;
+  readonly stats: ReplicaAgentStats = { read: 0, applied: 0, skipped: 0, catchUps: 0, consumers: 0 };
+
+  constructor(private readonly d: ReplicaAgentDeps) {}
+
+  /** Starts the steady consumer. */
+  async start(): Promise<void> {
+    const { jsm, js, opts } = this.d.assets;
+    const name = agentConsumerName(this.d.host);
+    const existing = await jsm.consumers.info(opts.txStream, name).catch(() => undefined);
+    if (!existing) {
+      await jsm.consumers.add(opts.txStream, {
+        durable_name: name,
+        filter_subject: "mr.tx.*",
+        ack_policy: AckPolicy.Explicit,
+        // Older entries of an account are read by its catch-up, not by the steady consumer.
+        deliver_policy: DeliverPolicy.New,
+        max_ack_pending: 10_000,
+        ack_wait: 30_000_000_000,
+      });
+    }
+    const consumer = await js.consumers.get(opts.txStream, name);
+    this.messages = await consumer.consume({ max_messages: 1_000 });
+    this.stats.consumers = 1;
+    void this.run(this.messages);
+  }
+
+  private async run(messages: ConsumerMessages): Promise<void> {
+    for await (const m of messages) {
+      this.stats.read++;
+      try {
+        await this.handleSteady(m);
+      } finally {
+        m.ack();
+      }
+    }
+  }
+
+  private async handleSteady(m: JsMsg): Promise<void> {
+    const accountId = m.subject.slice("mr.tx.".length);
+    const r = this.replicated.get(accountId);
+    if (!r || r.paused) {
+      this.stats.skipped++;
+      return;
+    }
+    const outcome = await this.handle(accountId, m.seq, m.data, false);
+    if (outcome === "gap") this.catchUp(accountId);
+  }
+
+  /** Stops the steady consumer (the durable stays, so a restart resumes where it was). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.messages?.stop();
+    await Promise.allSettled([...this.catchingUp.values()]);
+  }
+
+  /** The accounts replicated here, as the directory says; starts or stops applying them. */
+  setReplicated(accountId: string, state: { paused: boolean } | undefined): void {
+    if (!state) {
+      this.replicated.delete(accountId);
+      return;
+    }
+    const before = this.replicated.get(accountId);
+    this.replicated.set(accountId, { paused: state.paused });
+    if (state.paused) {
+      this.d.store.ensureReplicaState(accountId, "replica");
+      this.d.store.setReplicaStatus(accountId, "paused");
+      return;
+    }
+    const rs = this.d.store.ensureReplicaState(accountId, "replica");
+    if (rs.role === "primary") return;
+    if (rs.status === "paused") this.d.store.setReplicaStatus(accountId, "available");
+    if (!before || before.paused) this.catchUp(accountId);
+  }
+
+  get replicatedCount(): number {
+    return this.replicated.size;
+  }
+
+  isReplicated(accountId: string): boolean {
+    return this.replicated.has(accountId);
+  }
+
+  /** Catches every replicated account up to its log head (at start). */
+  async catchUpAll(concurrency = 8): Promise<void> {
+    const ids = [...this.replicated.keys()];
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(concurrency, ids.length) }, async () => {
+        while (next < ids.length) await this.catchUp(ids[next++]!);
+      }),
+    );
+  }
+
+  /** Reads the account's own subject from applied seq + 1 to its head. One at a time per account. */
+  catchUp(accountId: string): Promise<void> {
+    const running = this.catchingUp.get(accountId);
+    if (running) {
+      this.again.add(accountId); // new entries arrived during the read: read once more after
+      return running;
+    }
+    const p = this.runCatchUp(accountId).finally(() => {
+      this.catchingUp.delete(accountId);
+      if (this.again.delete(accountId) && !this.stopped) void this.catchUp(accountId);
+    });
+    this.catchingUp.set(accountId, p);
+    return p;
+  }
+
+  private async runCatchUp(accountId: string): Promise<void> {
+    const rs = this.d.store.replicaState(accountId);
+    const r = this.replicated.get(accountId);
+    if (!rs || !r || r.paused || rs.role === "primary" || rs.status === "unavailable") return;
+    this.stats.catchUps++;
+    const log = new SubjectLog(this.d.assets.js, this.d.assets.jsm, this.d.assets.opts.txStream, txSubject(accountId));
+    try {
+      for await (const e of log.read(rs.appliedSeq + 1)) {
+        if (this.stopped) return;
+        const outcome = await this.handle(accountId, e.seq, e.data, true);
+        if (outcome === "stop") return;
+      }
+    } catch (e) {
+      this.d.log?.(`catch-up of ${accountId} failed: ${(e as Error).message}; retried at the next entry`);
+    }
+  }
+
+  /**
+   * Applies one entry if it is the next one. Returns "applied", "skip" (duplicate, or not
+   * applied here), "gap" (an earlier entry is missing here) or "stop" (the replica is now
+   * unavailable).
+   */
+  private async handle(accountId: string, seq: number, data: Uint8Array, fromCatchUp: boolean): Promise<"applied" | "skip" | "gap" | "stop"> {
+    const rs = this.d.store.replicaState(accountId);
+    if (!rs || rs.role === "primary" || rs.status !== "available") return "skip";
+    if (seq <= rs.appliedSeq) {
+      this.stats.skipped++;
+      return "skip";
+    }
+    let batch: TxBatch;
+    try {
+      batch = readTxBatch(this.openEnvelope(data), accountId, seq);
+    } catch (e) {
+      if ((e as EnvelopeError).code === "ENVELOPE_UNKNOWN_SIGNER" && (await this.d.refreshSigners())) {
+        return this.handle(accountId, seq, data, fromCatchUp);
+      }
+      this.unavailable(accountId, seq, e as Error);
+      return "stop";
+    }
+    // The state may have moved while the signer keys were refreshed.
+    const now = this.d.store.replicaState(accountId);
+    if (!now || seq <= now.appliedSeq) return "skip";
+    if (batch.prev !== now.appliedSeq) {
+      if (fromCatchUp) {
+        // Reading the subject itself, the next entry must follow the applied one.
+        this.unavailable(accountId, seq, new Error(`entries between seq ${now.appliedSeq} and ${batch.prev} are missing from the log (removed by retention or by hand); restartReplicas re-seeds this replica`));
+        return "stop";
+      }
+      return "gap";
+    }
+    try {
+      const out = this.d.store.applyBatch(accountId, seq, batch);
+      if (out.status === "stale-epoch") {
+        this.d.notify("replica.stale_epoch", { account: accountId, destination: this.d.host, seq, epoch: batch.epoch, writer: batch.writer });
+      }
+    } catch (e) {
+      this.unavailable(accountId, seq, e as Error);
+      return "stop";
+    }
+    this.stats.applied++;
+    for (const ev of batch.events) {
+      if (ev.t === "promoted" && ev.host === this.d.host) this.d.onPromotedHere?.(accountId, ev.epoch);
+    }
+    return "applied";
+  }
+
+  private openEnvelope(data: Uint8Array): unknown {
+    return open(this.d.keyring, data).payload;
+  }
+
+  private unavailable(accountId: string, seq: number, e: Error): void {
+    const code = (e as { code?: string }).code ?? "APPLY_FAILED";
+    const reason = `${code} at seq ${seq}: ${e.message}`;
+    this.d.store.setReplicaStatus(accountId, "unavailable", reason);
+    this.d.log?.(`replica of ${accountId} is unavailable: ${reason}`);
+    this.d.notify("replica.unavailable", { account: accountId, destination: this.d.host, seq, code, reason });
+  }
+}

@@ -1,0 +1,70 @@
+// setAccountDestination as an operation: the replica is added to each account's directory
+// record (compare-and-set), the destination's agent sees it through its directory watch and
+// seeds from the log; the operation ends when every new replica has caught up with the log
+// head it had when added, and the Global Admin is notified.
+import type { AccountRecord } from "../src/directory/types.js";
+import { txSubject } from "../src/jetstream/assets.js";
+import { SubjectLog } from "../src/runtime/subject_log.js";
+import { localStatuses } from "./account_status.js";
+import type { OperationRecord } from "./operations.js";
+import type { SupervisorNode } from "./supervisor.js";
+
+export interface ReplicaInitOptions {
+  /** how long a replica may take to catch up before the operation reports it failed */
+  timeoutMs: number;
+  pollMs: number;
+}
+
+export class ReplicaInitializer {
+  constructor(
+    private readonly node: SupervisorNode,
+    private readonly opts: ReplicaInitOptions,
+  ) {}
+
+  async start(recs: AccountRecord[], destination: string, priority: number): Promise<{ operationId: string; accounts: Array<Record<string, unknown>> }> {
+    const accounts: Array<Record<string, unknown>> = [];
+    for (const r of recs) {
+      await this.node.directory.updateAccount(r.id, (rec) => {
+        const cur = rec.replicas.find((x) => x.destination === destination);
+        if (cur) cur.priority = priority;
+        else rec.replicas.push({ destination, priority, state: "active", generation: 0, addedAt: this.node.clock.now() });
+        return rec;
+      });
+      accounts.push({ account: r.name, accountId: r.id, destination, priority, status: "initializing" });
+    }
+    const op = await this.node.operations.create("setAccountDestination", recs.length, { destination, priority, accounts: recs.map((r) => r.name) });
+    void this.follow(op, recs, destination).catch((e) => this.node.log(`operation ${op.operationId}: ${(e as Error).message}`));
+    return { operationId: op.operationId, accounts };
+  }
+
+  private async follow(op: OperationRecord, recs: AccountRecord[], destination: string): Promise<void> {
+    const a = this.node.assets;
+    const target = new Map<string, number>();
+    for (const r of recs) target.set(r.id, await new SubjectLog(a.js, a.jsm, a.opts.txStream, txSubject(r.id)).lastSeq());
+    const pending = new Map(recs.map((r) => [r.id, r]));
+    const deadline = this.node.clock.now() + this.opts.timeoutMs;
+    while (pending.size > 0) {
+      const local = (await localStatuses(a.nc, new Map([[destination, [...pending.keys()]]]))).get(destination);
+      for (const [id, rec] of [...pending]) {
+        const st = local?.get(id);
+        if (st?.status === "unavailable") {
+          pending.delete(id);
+          await this.node.operations.record(op, { account: rec.name, accountId: id, ok: false, code: "REPLICA_UNAVAILABLE", message: st.error ?? "replica unavailable" });
+        } else if (st && st.appliedSeq >= (target.get(id) ?? 0)) {
+          pending.delete(id);
+          await this.node.operations.record(op, { account: rec.name, accountId: id, ok: true, destination, sequence: st.appliedSeq });
+        }
+      }
+      if (pending.size === 0) break;
+      if (this.node.clock.now() > deadline) {
+        for (const [id, rec] of pending) {
+          await this.node.operations.record(op, { account: rec.name, accountId: id, ok: false, code: "TIMEOUT", message: `${destination} did not catch up within ${this.opts.timeoutMs} ms; check it with getAccountStatus` });
+        }
+        break;
+      }
+      await new Promise((r) => setTimeout(r, this.opts.pollMs));
+    }
+    const done = await this.node.operations.finish(op);
+    await this.node.notifyOperationEnd(done, `replica initialization on ${destination}`);
+  }
+}

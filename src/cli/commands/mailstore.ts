@@ -1,0 +1,41 @@
+// `mailstore --host H [--data DIR]`: runs one mailstore until SIGTERM/SIGINT (graceful stop).
+import { resolve } from "node:path";
+import { formatOptionsHelp, parseOptions } from "../args.js";
+import type { Command, OptionsSpec } from "../types.js";
+import { untilSignal } from "../signals.js";
+
+const OPTIONS = {
+  host: { type: "string", value: "H", description: "This mailstore's FQDN, e.g. mailstore1.example.com (required)." },
+  data: { type: "string", value: "DIR", description: "Folder of its metadata.sqlite. Default: config data.dir (MR_DATA_DIR)." },
+} as const satisfies OptionsSpec;
+
+const command: Command = {
+  name: "mailstore",
+  summary: "Run a mailstore: its primary accounts, its replicas, the mailbox JSON-RPC.",
+  usage: "mailstore --host H [--data DIR] [--servers URL[,URL]]",
+  details: ["Options:", ...formatOptionsHelp(OPTIONS), "", "Keys must exist first: mailreplica keys init --host H. SIGTERM or SIGINT stops it gracefully."].join("\n"),
+  run: async (argv, io) => {
+    const { options } = parseOptions(argv, OPTIONS);
+    const { CliUsageError } = await import("../errors.js");
+    if (!options.host) throw new CliUsageError("mailstore needs --host H (this mailstore's FQDN, e.g. mailstore1.example.com)");
+    const config = io.config();
+    const dataDir = options.data !== undefined ? resolve(io.cwd, options.data) : config.data.dir;
+    const { MailstoreNode } = await import("../../../actors/mailstore.js");
+    const { assetOptions } = await import("../../../actors/node_config.js");
+    const node = await MailstoreNode.start({
+      host: options.host,
+      dataDir,
+      keysDir: config.keys.dir,
+      servers: config.nats.servers,
+      assets: assetOptions(config),
+      heartbeatMs: config.node.heartbeatMs,
+      writes: config.writes,
+      log: (line) => io.err(line),
+    });
+    await untilSignal();
+    await node.stop();
+    return 0;
+  },
+};
+
+export default command;

@@ -1,0 +1,34 @@
+// `supervisor [--host NAME]`: serves the admin JSON-RPC until SIGTERM/SIGINT.
+import { formatOptionsHelp, parseOptions } from "../args.js";
+import type { Command, OptionsSpec } from "../types.js";
+import { untilSignal } from "../signals.js";
+
+const OPTIONS = {
+  host: { type: "string", value: "NAME", description: "Name of this supervisor in getServices. Default: this machine's hostname." },
+} as const satisfies OptionsSpec;
+
+const command: Command = {
+  name: "supervisor",
+  summary: "Run the supervisor: the admin JSON-RPC (mr.rpc.admin) and long operations.",
+  usage: "supervisor [--host NAME] [--servers URL[,URL]]",
+  details: ["Options:", ...formatOptionsHelp(OPTIONS), "", "SIGTERM or SIGINT stops it gracefully."].join("\n"),
+  run: async (argv, io) => {
+    const { options } = parseOptions(argv, OPTIONS);
+    const config = io.config();
+    const { SupervisorNode } = await import("../../../actors/supervisor.js");
+    const { assetOptions } = await import("../../../actors/node_config.js");
+    const node = await SupervisorNode.start({
+      ...(options.host ? { host: options.host } : {}),
+      servers: config.nats.servers,
+      assets: assetOptions(config),
+      heartbeatMs: config.node.heartbeatMs,
+      licenceQuota: config.licence.defaultQuota,
+      log: (line) => io.err(line),
+    });
+    await untilSignal();
+    await node.stop();
+    return 0;
+  },
+};
+
+export default command;

@@ -1,0 +1,159 @@
+// Directory access over the `mr_directory` KV. Keys:
+//   acct.<id>          AccountRecord
+//   name.<hex(name)>   account id (KV keys cannot hold '@'; the name is hex-encoded)
+//   mailstore.<host>   MailstoreRecord
+import type { KV } from "nats";
+import { accountUnknown, DirectoryError } from "./errors.js";
+import type { AccountRecord, MailstoreRecord, Versioned } from "./types.js";
+
+const ERR_WRONG_LAST_SEQUENCE = 10071;
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export function isAccountId(s: string): boolean {
+  return UUID.test(s);
+}
+
+export function nameKey(name: string): string {
+  return `name.${Buffer.from(name.toLowerCase(), "utf8").toString("hex")}`;
+}
+
+function isCasConflict(e: unknown): boolean {
+  return (e as { api_error?: { err_code?: number } })?.api_error?.err_code === ERR_WRONG_LAST_SEQUENCE;
+}
+
+function toJson(v: unknown): Uint8Array {
+  return enc.encode(JSON.stringify(v));
+}
+
+
+export class Directory {
+  constructor(readonly kv: KV) {}
+
+  private async read<T>(key: string): Promise<Versioned<T> | undefined> {
+    const e = await this.kv.get(key);
+    if (!e || e.operation !== "PUT" || e.length === 0) return undefined;
+    return { value: JSON.parse(dec.decode(e.value)) as T, revision: e.revision };
+  }
+
+  /** Creates the account and its name entry; refuses a name or id already taken. */
+  async createAccount(rec: AccountRecord): Promise<Versioned<AccountRecord>> {
+    const nk = nameKey(rec.name);
+    try {
+      await this.kv.create(nk, enc.encode(rec.id));
+    } catch (e) {
+      if (!isCasConflict(e)) throw e;
+      throw new DirectoryError("ACCOUNT_EXISTS", `an account named '${rec.name}' already exists; pick another name`, { account: rec.name });
+    }
+    try {
+      const revision = await this.kv.create(`acct.${rec.id}`, toJson(rec));
+      return { value: rec, revision };
+    } catch (e) {
+      await this.kv.delete(nk).catch(() => {}); // give the name back: nothing half created
+      if (isCasConflict(e)) throw new DirectoryError("ACCOUNT_EXISTS", `an account with id '${rec.id}' already exists`, { account: rec.id });
+      throw e;
+    }
+  }
+
+  /** Removes an account's record and name entry (used to undo a creation that logged nothing). */
+  async deleteAccount(rec: AccountRecord): Promise<void> {
+    await this.kv.delete(`acct.${rec.id}`);
+    await this.kv.delete(nameKey(rec.name));
+  }
+
+  async byId(id: string): Promise<Versioned<AccountRecord> | undefined> {
+    return this.read<AccountRecord>(`acct.${id}`);
+  }
+
+  async byName(name: string): Promise<Versioned<AccountRecord> | undefined> {
+    const idEntry = await this.kv.get(nameKey(name));
+    if (!idEntry || idEntry.operation !== "PUT" || idEntry.length === 0) return undefined;
+    return this.byId(dec.decode(idEntry.value));
+  }
+
+  /** Looks an account up by id or name; undefined when unknown. */
+  async find(idOrName: string): Promise<Versioned<AccountRecord> | undefined> {
+    return isAccountId(idOrName) ? this.byId(idOrName) : this.byName(idOrName);
+  }
+
+  /** Like find, but throws ACCOUNT_UNKNOWN. */
+  async get(idOrName: string): Promise<Versioned<AccountRecord>> {
+    const r = await this.find(idOrName);
+    if (!r) throw accountUnknown(idOrName);
+    return r;
+  }
+
+  async listAccounts(): Promise<AccountRecord[]> {
+    const keys: string[] = [];
+    for await (const k of await this.kv.keys("acct.*")) keys.push(k);
+    const out: AccountRecord[] = [];
+    // Bounded parallel reads: fast for thousands of accounts without a request storm.
+    for (let i = 0; i < keys.length; i += 64) {
+      const got = await Promise.all(keys.slice(i, i + 64).map((k) => this.read<AccountRecord>(k)));
+      for (const g of got) if (g) out.push(g.value);
+    }
+    return out.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /**
+   * Compare-and-set update: reads the record, applies `change`, writes it only if nobody
+   * wrote in between, and retries on a conflict. `change` may throw to refuse.
+   */
+  async updateAccount(id: string, change: (rec: AccountRecord) => AccountRecord, attempts = 20): Promise<Versioned<AccountRecord>> {
+    for (let i = 0; i < attempts; i++) {
+      const cur = await this.byId(id);
+      if (!cur) throw accountUnknown(id);
+      const next = change(structuredClone(cur.value));
+      try {
+        const revision = await this.kv.update(`acct.${id}`, toJson(next), cur.revision);
+        return { value: next, revision };
+      } catch (e) {
+        if (!isCasConflict(e)) throw e;
+      }
+    }
+    throw new DirectoryError("DIRECTORY_CONFLICT", `account ${id} kept changing under ${attempts} attempts; retry`, { account: id });
+  }
+
+  /** Writes only if the record is still at `revision` (false when someone else changed it). */
+  async compareAndSet(rec: AccountRecord, revision: number): Promise<number | undefined> {
+    try {
+      return await this.kv.update(`acct.${rec.id}`, toJson(rec), revision);
+    } catch (e) {
+      if (isCasConflict(e)) return undefined;
+      throw e;
+    }
+  }
+
+  async registerMailstore(rec: MailstoreRecord): Promise<void> {
+    await this.kv.put(`mailstore.${rec.host}`, toJson(rec));
+  }
+
+  async mailstore(host: string): Promise<MailstoreRecord | undefined> {
+    return (await this.read<MailstoreRecord>(`mailstore.${host}`))?.value;
+  }
+
+  async listMailstores(): Promise<MailstoreRecord[]> {
+    // Keys first, reads after: awaiting inside the keys() iteration loses keys (nats.js).
+    const keys: string[] = [];
+    for await (const k of await this.kv.keys("mailstore.>")) keys.push(k);
+    const out: MailstoreRecord[] = [];
+    for (const r of await Promise.all(keys.map((k) => this.read<MailstoreRecord>(k)))) if (r) out.push(r.value);
+    return out.sort((a, b) => a.host.localeCompare(b.host));
+  }
+
+  /**
+   * Calls `onChange` with every account record as it is now and as it changes;
+   * `onInitialized` once the records that existed at the start were all delivered.
+   */
+  async watchAccounts(onChange: (rec: AccountRecord) => void, onInitialized?: () => void): Promise<{ stop(): void }> {
+    const w = await this.kv.watch({ key: "acct.*", ...(onInitialized ? { initializedFn: onInitialized } : {}) });
+    void (async () => {
+      for await (const e of w) {
+        if (e.operation === "PUT" && e.length > 0) onChange(JSON.parse(dec.decode(e.value)) as AccountRecord);
+      }
+    })();
+    return { stop: () => w.stop() };
+  }
+}

@@ -1,0 +1,45 @@
+// The directory (KV `mr_directory`): who is primary of each account, at which epoch, and
+// where its replicas are. Changed only by compare-and-set, so two supervisors or a supervisor
+// and a mailstore can never overwrite each other's change unseen.
+
+export type ReplicaState = "active" | "paused";
+
+export interface ReplicaRecord {
+  /** FQDN of the destination mailstore */
+  destination: string;
+  /** lower number = promoted first */
+  priority: number;
+  /** "paused": the destination stops applying until restartReplicas */
+  state: ReplicaState;
+  /** bumped by restartReplicas: the destination drops its copy and re-seeds from the log */
+  generation: number;
+  addedAt: number;
+}
+
+export interface AccountRecord {
+  /** UUID; also the account log subject token */
+  id: string;
+  /** lower-case address, e.g. john.doe@example.com */
+  name: string;
+  type: "account" | "distributionList";
+  /** the one mailstore allowed to write the account now */
+  mailHost: string;
+  /** +1 at each promotion; every log entry carries its writer's epoch */
+  epoch: number;
+  replicas: ReplicaRecord[];
+  createdAt: number;
+}
+
+/** A mailstore known to the system: registered once, with its signing public key. */
+export interface MailstoreRecord {
+  host: string;
+  /** ed25519 public key (base64) that verifies the log entries this mailstore writes */
+  publicKey: string;
+  registeredAt: number;
+}
+
+/** A record with the KV revision it was read at (needed for compare-and-set). */
+export interface Versioned<T> {
+  value: T;
+  revision: number;
+}

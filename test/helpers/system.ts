@@ -1,0 +1,157 @@
+// A whole mailreplica system for tests: a real nats-server (or cluster), key files in a
+// temporary folder, mailstores and a supervisor either in this process (fast, inspectable)
+// or as real child processes (for kill -9), and JSON-RPC helpers.
+import { join } from "node:path";
+import { connect, type NatsConnection } from "nats";
+import type { ChildProcess } from "node:child_process";
+import { defaultConfig } from "../../config/defaults.js";
+import { initKeys } from "../../src/keys/index.js";
+import { assetOptions } from "../../actors/node_config.js";
+import { MailstoreNode } from "../../actors/mailstore.js";
+import { SupervisorNode } from "../../actors/supervisor.js";
+import { rpcCall } from "../../src/jsonrpc/index.js";
+import { MetadataStore } from "../../src/store/index.js";
+import { projectRoot } from "../../src/paths.js";
+import type { Config } from "../../src/config/index.js";
+import { startNatsServer, type NatsNode } from "./nats.js";
+import { exited, spawnTracked, tempDir, waitFor } from "./processes.js";
+
+export interface TestSystemOptions {
+  /** mailstore hosts to register keys for (default ms1..ms3.example.com) */
+  hosts?: string[];
+  /** override config fields (e.g. licence quota) */
+  config?: (c: Config) => void;
+}
+
+export class TestSystem {
+  nc!: NatsConnection;
+  readonly inProcess = new Map<string, MailstoreNode>();
+  readonly processes = new Map<string, ChildProcess>();
+  private readonly logs = new Map<string, string>();
+  supervisor: SupervisorNode | undefined;
+
+  private constructor(
+    readonly nats: NatsNode,
+    readonly root: string,
+    readonly config: Config,
+    readonly hosts: string[],
+  ) {}
+
+  static async start(opts: TestSystemOptions = {}): Promise<TestSystem> {
+    const root = tempDir("mr-system-");
+    const nats = await startNatsServer();
+    const config = defaultConfig();
+    config.nats.servers = [nats.url];
+    config.keys.dir = join(root, "keys");
+    config.data.dir = join(root, "data");
+    config.node.heartbeatMs = 200;
+    config.node.heartbeatTtlMs = 2_000;
+    opts.config?.(config);
+    const hosts = opts.hosts ?? ["ms1.example.com", "ms2.example.com", "ms3.example.com"];
+    for (const h of hosts) initKeys({ dir: config.keys.dir, host: h });
+    const sys = new TestSystem(nats, root, config, hosts);
+    sys.nc = await connect({ servers: nats.url });
+    return sys;
+  }
+
+  dataDir(host: string): string {
+    return join(this.root, "data", host);
+  }
+
+  /** Starts a mailstore inside this process. */
+  async startMailstore(host: string): Promise<MailstoreNode> {
+    const node = await MailstoreNode.start({
+      host,
+      dataDir: this.dataDir(host),
+      keysDir: this.config.keys.dir,
+      servers: this.config.nats.servers,
+      assets: assetOptions(this.config),
+      heartbeatMs: this.config.node.heartbeatMs,
+      writes: this.config.writes,
+      log: process.env.MR_TEST_LOG ? (l) => process.stderr.write(`${l}\n`) : () => {},
+    });
+    this.inProcess.set(host, node);
+    return node;
+  }
+
+  async startSupervisor(name = "sup1"): Promise<SupervisorNode> {
+    this.supervisor = await SupervisorNode.start({
+      host: name,
+      servers: this.config.nats.servers,
+      assets: assetOptions(this.config),
+      heartbeatMs: this.config.node.heartbeatMs,
+      licenceQuota: this.config.licence.defaultQuota,
+      log: () => {},
+    });
+    return this.supervisor;
+  }
+
+  private env(): NodeJS.ProcessEnv {
+    return {
+      ...process.env,
+      MR_SERVERS: this.config.nats.servers.join(","),
+      MR_KEYS_DIR: this.config.keys.dir,
+      MR_DATA_DIR: this.config.data.dir,
+      MR_HEARTBEAT_MS: String(this.config.node.heartbeatMs),
+      MR_CONFIG: "",
+    };
+  }
+
+  /** Starts a mailstore as a real child process (so a test can kill -9 it). */
+  async spawnMailstore(host: string): Promise<ChildProcess> {
+    const child = spawnTracked(process.execPath, [join(projectRoot(), "bin", "mailreplica"), "mailstore", "--host", host, "--data", this.dataDir(host)], { env: this.env() });
+    this.logs.set(host, "");
+    const keep = (d: Buffer) => this.logs.set(host, ((this.logs.get(host) ?? "") + d.toString()).slice(-20_000));
+    child.stdout?.on("data", keep);
+    child.stderr?.on("data", keep);
+    this.processes.set(host, child);
+    await waitFor(`mailstore ${host} to start`, () => {
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`mailstore ${host} exited:\n${this.logs.get(host)}`);
+      return (this.logs.get(host) ?? "").includes(`mailstore ${host} started`);
+    }, 30_000);
+    return child;
+  }
+
+  log(host: string): string {
+    return this.logs.get(host) ?? "";
+  }
+
+  async kill9(host: string): Promise<void> {
+    const child = this.processes.get(host);
+    if (!child) throw new Error(`no process for ${host}`);
+    child.kill("SIGKILL");
+    await exited(child);
+    this.processes.delete(host);
+  }
+
+  mailbox<T = any>(method: string, params: Record<string, unknown>, timeoutMs = 15_000): Promise<T> {
+    return rpcCall<T>(this.nc, "mr.rpc.mailbox", method, params, { timeoutMs });
+  }
+
+  admin<T = any>(method: string, params: Record<string, unknown> = {}, timeoutMs = 30_000): Promise<T> {
+    return rpcCall<T>(this.nc, "mr.rpc.admin", method, params, { timeoutMs });
+  }
+
+  /** Opens a mailstore's SQLite file read-side (also while the mailstore runs: WAL). */
+  openStore(host: string): MetadataStore {
+    return MetadataStore.open(join(this.dataDir(host), "metadata.sqlite"));
+  }
+
+  async stop(): Promise<void> {
+    await this.supervisor?.stop().catch(() => {});
+    for (const n of this.inProcess.values()) await n.stop().catch(() => {});
+    for (const c of this.processes.values()) {
+      c.kill("SIGTERM");
+      const t = setTimeout(() => c.kill("SIGKILL"), 5_000);
+      await exited(c);
+      clearTimeout(t);
+    }
+    await this.nc?.close().catch(() => {});
+    await this.nats.stop();
+  }
+}
+
+/** A small RFC 822 message. */
+export function rawMessage(n: number, to = "user@example.com"): string {
+  return `From: sender${n}@example.org\r\nTo: ${to}\r\nSubject: message ${n}\r\nMessage-ID: <m${n}@example.org>\r\nDate: Tue, 24 Nov 2026 10:00:00 +0000\r\n\r\nbody of message ${n}\r\n`;
+}

@@ -9,7 +9,7 @@ import type { SupervisorNode } from "./supervisor.js";
 type Ctx = NatsRpcContext;
 
 const hostList = () => strOrList({ maxItems: 1_000 });
-const requiredAccounts = () => strOrList({ required: true, maxItems: 100_000 });
+const requiredAccounts = () => strOrList({ required: true, minItems: 1, maxItems: 100_000 });
 const optionalAccounts = () => strOrList({ maxItems: 100_000 });
 
 /**

@@ -55,6 +55,9 @@ export class ReplicaAgent {
   private readonly catchingUp = new Map<string, Promise<void>>();
   private readonly again = new Set<string>();
   private messages: ConsumerMessages | undefined;
+  /** catch-ups run at most this many at once: each is a short-lived consumer on the server */
+  private freeSlots = 8;
+  private readonly slotWaiters: Array<() => void> = [];
   private stopped = false;
   readonly stats: ReplicaAgentStats = { read: 0, applied: 0, skipped: 0, catchUps: 0, consumers: 0 };
 
@@ -156,12 +159,24 @@ export class ReplicaAgent {
       this.again.add(accountId); // new entries arrived during the read: read once more after
       return running;
     }
-    const p = this.runCatchUp(accountId).finally(() => {
+    const p = this.withSlot(() => this.runCatchUp(accountId)).finally(() => {
       this.catchingUp.delete(accountId);
       if (this.again.delete(accountId) && !this.stopped) void this.catchUp(accountId);
     });
     this.catchingUp.set(accountId, p);
     return p;
+  }
+
+  private async withSlot<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.freeSlots > 0) this.freeSlots--;
+    else await new Promise<void>((r) => this.slotWaiters.push(r));
+    try {
+      return await fn();
+    } finally {
+      const next = this.slotWaiters.shift();
+      if (next) next();
+      else this.freeSlots++;
+    }
   }
 
   private async runCatchUp(accountId: string): Promise<void> {

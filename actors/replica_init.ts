@@ -44,6 +44,8 @@ export class ReplicaInitializer {
     const pending = new Map(recs.map((r) => [r.id, r]));
     const deadline = this.node.clock.now() + this.opts.timeoutMs;
     while (pending.size > 0) {
+      // A stopped supervisor leaves the operation "running" in the directory; not half-recorded.
+      if (this.node.stopped) return;
       const local = (await localStatuses(a.nc, new Map([[destination, [...pending.keys()]]]))).get(destination);
       for (const [id, rec] of [...pending]) {
         const st = local?.get(id);

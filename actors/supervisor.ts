@@ -40,6 +40,8 @@ export class SupervisorNode {
   private services: JsonRpcService[] = [];
   private heartbeat: Heartbeat | undefined;
   private stopping: Promise<void> | undefined;
+  /** set by stop(): background operation loops end at their next step */
+  stopped = false;
 
   private constructor(
     readonly opts: SupervisorOptions,
@@ -95,6 +97,7 @@ export class SupervisorNode {
 
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      this.stopped = true;
       await Promise.allSettled(this.services.map((s) => s.stop()));
       await this.heartbeat?.stop();
       await this.nc.drain().catch(() => {});

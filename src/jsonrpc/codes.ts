@@ -54,6 +54,11 @@ export const AppErrorCodes = {
   LOG_APPEND_FAILED: { aliasOf: "UNAVAILABLE" },
   NOT_SUPERVISOR: { rpcCode: -32022, hint: "this process is not the active supervisor; send the request to the active one (getServices shows it)" },
   BLOB_MISSING: { rpcCode: -32023, hint: "the message body is missing from centralized storage; run test to check the storage" },
+  INVALID_MESSAGE: { rpcCode: -32024, hint: "raw is not an RFC 822 message; give headers, a blank line and the body" },
+  INVALID_PAGING: { rpcCode: -32025, hint: "limit and offset must be whole numbers in range; see listItems" },
+  ACCOUNT_NOT_FOUND: { aliasOf: "ACCOUNT_UNKNOWN" },
+  DIRECTORY_CONFLICT: { rpcCode: -32026, hint: "the account's directory record kept changing under this change; retry" },
+  APPLY_FAILED: { rpcCode: -32027, hint: "the mailstore could not apply the account's log; the account was left as it was; see getAccountStatus and the mailstore's log" },
 } as const satisfies Record<string, AppErrorEntry | AppErrorAlias>;
 
 /** Every string code in the table, aliases included. */

@@ -87,6 +87,8 @@ export class SubjectLog {
       consumer = await this.js.consumers.get(this.stream, {
         filterSubjects: [this.subject],
         opt_start_seq: Math.max(1, fromSeq),
+        // Deleted when the read ends; this only bounds its life if the reader dies first.
+        inactive_threshold: 30_000,
       });
     } catch (e) {
       throw new LogReadError(this.subject, (e as Error).message, { cause: e });
@@ -99,6 +101,8 @@ export class SubjectLog {
       }
     } finally {
       messages.stop();
+      // An ordered consumer outlives its reader by its inactive threshold unless deleted.
+      await consumer.delete().catch(() => {});
     }
   }
 }

@@ -1,0 +1,76 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { TestSystem, rawMessage } from "./helpers/system.js";
+import { waitFor } from "./helpers/processes.js";
+
+const ACCOUNTS = 1_000;
+let sys: TestSystem;
+
+test.before(async () => {
+  sys = await TestSystem.start({ hosts: ["ms1.example.com", "ms2.example.com"], config: (c) => (c.licence.defaultQuota = 10_000) });
+  await sys.startMailstore("ms1.example.com");
+  await sys.startMailstore("ms2.example.com");
+  await sys.startSupervisor();
+});
+test.after(async () => {
+  await sys?.stop();
+});
+
+async function consumerCount(): Promise<number> {
+  const jsm = await sys.nc.jetstreamManager();
+  let n = 0;
+  for await (const _ of jsm.consumers.list("MR_TX")) n++;
+  return n;
+}
+
+test(`replication scale - ${ACCOUNTS} accounts replicated to one destination keep the JetStream consumer count bounded`, async () => {
+  const names = Array.from({ length: ACCOUNTS }, (_, i) => `user${i}@example.com`);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next < names.length) {
+        const i = next++;
+        await sys.mailbox("createAccount", { name: names[i]!, mailHost: "ms1.example.com" });
+        if (i % 10 === 0) await sys.mailbox("deliverMessage", { account: names[i]!, raw: rawMessage(i, names[i]) });
+      }
+    }),
+  );
+  let maxSeen = await consumerCount();
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      maxSeen = Math.max(maxSeen, await consumerCount());
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  const set = await sys.admin("setAccountDestination", { destination: "ms2.example.com", priority: 10, accounts: names }, 120_000);
+  const op = await waitFor(
+    "all replicas initialized",
+    async () => {
+      const m = await sys.admin("monitor", { operation_uuid: set.operationId });
+      return m.state !== "running" ? m : undefined;
+    },
+    120_000,
+    200,
+  );
+  sampling = false;
+  await sampler;
+  assert.is(op.state, "successful", JSON.stringify(op.results.filter((r: { ok: boolean }) => !r.ok).slice(0, 3)));
+  assert.is(op.done, ACCOUNTS);
+  // One durable consumer per mailstore plus at most 8 short-lived catch-ups each: never one per account.
+  assert.ok(maxSeen <= 2 + 2 * 8, `saw ${maxSeen} consumers on MR_TX while seeding ${ACCOUNTS} replicas`);
+  // At steady state only the durable consumers remain: the catch-ups deleted theirs.
+  await waitFor("only durable consumers left", async () => (await consumerCount()) === 2, 15_000);
+  const ms2 = sys.inProcess.get("ms2.example.com")!;
+  const replicas = ms2.store.listReplicaStates().filter((r) => r.role === "replica");
+  assert.is(replicas.length, ACCOUNTS);
+  assert.ok(replicas.every((r) => r.status === "available" && r.appliedSeq > 0));
+  // New writes to any of them flow through the same steady consumer.
+  await sys.mailbox("deliverMessage", { account: names[999]!, raw: rawMessage(5_000, names[999]) });
+  const id = (await sys.admin("getAccountStatus", { accounts: names[999]! })).accounts[0].accountId;
+  const ms1 = sys.inProcess.get("ms1.example.com")!;
+  await waitFor("live write replicated", () => JSON.stringify(ms2.store.dumpAccount(id)) === JSON.stringify(ms1.store.dumpAccount(id)));
+  assert.is(await consumerCount(), 2);
+});
+
+test.run();

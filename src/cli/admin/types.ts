@@ -1,0 +1,29 @@
+// Contracts of the admin commands: one definition per Carbonio command, used by the CLI
+// (`mailreplica setAccountDestination ...`) and the REPL (`setAccountDestination ...`) alike.
+import type { ParamsSpec } from "../types.js";
+
+/** JSON-RPC params as sent: names as in DESIGN.md section 9. */
+export type RpcParams = Record<string, unknown>;
+
+/** One admin command, which is also the JSON-RPC method of the same name on mr.rpc.admin. */
+export interface AdminCommandDef {
+  /** Carbonio's word: the command, and the method name. */
+  readonly name: string;
+  /** One line for command lists. */
+  readonly summary: string;
+  /** Carbonio params: mandatory ones first (positional), then `name value` pairs. */
+  readonly params: ParamsSpec;
+  /** The arguments after the name, e.g. `<destination> <priority> [accounts VALUE[,VALUE]] ...`. */
+  readonly usage: string;
+  /** Notes and examples, one line each, without the command prefix (`mailreplica ` or none). */
+  readonly notes: readonly string[];
+  /** Example argument lists, shown after `mailreplica <name>` (CLI) or `<name>` (REPL). */
+  readonly examples: readonly string[];
+  /**
+   * The words after the command's name as JSON-RPC params: validated, `input_file` read
+   * (relative to `cwd`) and sent as `accounts`. Throws CliUsageError (or InputFileError).
+   */
+  toParams(words: readonly string[], cwd: string): RpcParams;
+  /** The result, human-readable. `prefix` is how a command is typed here (`mailreplica ` or ``), for hints. */
+  format(result: unknown, prefix: string): string[];
+}

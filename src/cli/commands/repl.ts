@@ -1,0 +1,46 @@
+// `repl`: the interactive shell for admin commands and mailbox methods, with live notifications.
+import { parseOptions } from "../args.js";
+import type { Command } from "../types.js";
+
+const command: Command = {
+  name: "repl",
+  summary: "Interactive shell: admin commands (Carbonio syntax), mailbox methods, live notifications.",
+  usage: "repl [--servers URL[,URL]]",
+  details: [
+    "Type 'help' for the commands; exit, quit or Ctrl-D leaves. Admin commands take the same params",
+    "as on the command line, plus --json, --sync and --progress. Mailbox methods take a JSON object",
+    "(deliverMessage {\"account\":\"a@x.com\",\"raw\":\"Subject: hi\\n\\nbody\"}) or name value pairs",
+    "(listItems account a@x.com folder Inbox). Notifications (MR_NOTIFY) are printed as they arrive.",
+    "",
+    "With stdin not a terminal, lines are read and run in order until EOF, without prompts;",
+    "the exit code is 1 when any line failed, else 0.",
+  ].join("\n"),
+  run: async (argv, io) => {
+    parseOptions(argv, {});
+    const servers = io.config().nats.servers;
+    const { Repl } = await import("../../repl/index.js");
+    const { CallError } = await import("../admin/errors.js");
+    const interactive = process.stdin.isTTY === true;
+    let repl;
+    try {
+      repl = await Repl.start({ servers, cwd: io.cwd, banner: interactive ? [`mailreplica REPL on ${servers.join(",")}; 'help' lists the commands, 'exit' or Ctrl-D leaves.`] : [] });
+    } catch (e) {
+      if (!(e instanceof CallError)) throw e;
+      io.err(`mailreplica: ${e.line}`);
+      return 1;
+    }
+    const stop = (): void => repl.close();
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+    try {
+      const { failures } = await repl.finished;
+      // A script learns that a line failed; an operator at the prompt already saw it.
+      return failures > 0 && !interactive ? 1 : 0;
+    } finally {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+    }
+  },
+};
+
+export default command;

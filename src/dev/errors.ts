@@ -1,0 +1,21 @@
+// Why `mailreplica dev` could not bring the local cluster up. Each message says what to do.
+
+export type DevErrorCode =
+  /** the NATS port is held by something that is not a nats-server */
+  | "DEV_PORT_TAKEN"
+  /** a nats-server answers on the port, but without JetStream */
+  | "DEV_NATS_NO_JETSTREAM"
+  /** the configured NATS URL is not local and nothing answers there */
+  | "DEV_NATS_UNREACHABLE"
+  /** a process dev started exited or did not get ready in time */
+  | "DEV_START_FAILED";
+
+export class DevError extends Error {
+  constructor(
+    readonly code: DevErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = "DevError";
+  }
+}

@@ -1,0 +1,46 @@
+// Where `mailreplica dev` keeps its files: everything under one var folder (default
+// <projectRoot>/var, git-ignored; `--var DIR` or MR_VAR_DIR move it, e.g. for tests), unless
+// the configuration names its own data or keys folder.
+import { join } from "node:path";
+import { defaultConfig, type Config } from "../config/index.js";
+import { projectRoot } from "../paths.js";
+
+/** The three mailstores of the dev cluster. */
+export const DEV_MAILSTORES: readonly string[] = ["mailstore1.example.com", "mailstore2.example.com", "mailstore3.example.com"];
+
+export interface DevPaths {
+  /** The var folder. */
+  varDir: string;
+  /** JetStream store of the nats-server dev starts. */
+  natsStore: string;
+  logDir: string;
+  keysDir: string;
+  /** Parent of each mailstore's data folder (`<dataDir>/<host>`). */
+  dataDir: string;
+}
+
+/** The default var folder: `<projectRoot>/var`. */
+export function defaultVarDir(): string {
+  return join(projectRoot(), "var");
+}
+
+/**
+ * The dev folders for `varDir`. config data.dir and keys.dir win when they were configured
+ * (differ from their defaults); the defaults follow the var folder, so `--var` alone moves
+ * everything.
+ */
+export function devPaths(varDir: string, config: Config): DevPaths {
+  const defaults = defaultConfig();
+  return {
+    varDir,
+    natsStore: join(varDir, "nats"),
+    logDir: join(varDir, "log"),
+    keysDir: config.keys.dir === defaults.keys.dir ? join(varDir, "keys") : config.keys.dir,
+    dataDir: config.data.dir === defaults.data.dir ? join(varDir, "data") : config.data.dir,
+  };
+}
+
+/** `<logDir>/<name>.log` */
+export function logFileOf(paths: DevPaths, name: string): string {
+  return join(paths.logDir, `${name}.log`);
+}

@@ -5,7 +5,7 @@
 //
 // Plain JavaScript with no dependencies: it runs before anything is installed or built.
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -42,7 +42,21 @@ if (have !== want) {
   writeFileSync(stampFile, want + "\n");
 }
 
-// 2. Build. tsc's incremental build is a no-op when nothing changed.
+// 2. Build. tsc never deletes output, so first drop compiled files whose source is gone
+//    (a removed command or test would otherwise still load or run from dist/).
+function dropStale(distDir, srcDir) {
+  if (!existsSync(distDir)) return;
+  for (const name of readdirSync(distDir)) {
+    const d = join(distDir, name);
+    if (statSync(d).isDirectory()) dropStale(d, join(srcDir, name));
+    else if (name.endsWith(".js") && !existsSync(join(srcDir, name.slice(0, -3) + ".ts"))) {
+      rmSync(d);
+      rmSync(d + ".map", { force: true });
+    }
+  }
+}
+for (const top of ["src", "actors", "config", "scripts", "test"]) dropStale(join(root, "dist", top), join(root, top));
+// tsc's incremental build is a no-op when nothing changed.
 run(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], "building (tsc)");
 
 // 3. nats-server >= 2.10 (found, or fetched once into .local/).

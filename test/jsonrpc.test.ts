@@ -400,7 +400,8 @@ test("jsonrpc codes - the table starts with the agreed codes, all in -32000..-32
     assert.ok(r.hint.length > 10 && !r.hint.includes("\n"), `${r.code} has a one-line hint`);
   }
   assert.equal(rows.find((r) => r.code === "UNAVAILABLE")?.aliases, ["NO_RESPONDER", "LOG_APPEND_FAILED"]);
-  assert.is(Object.keys(AppErrorCodes).length, Object.keys(want).length);
+  // Later codes are appended after the agreed ones; none replaces them.
+  assert.ok(Object.keys(AppErrorCodes).length >= Object.keys(want).length);
 });
 
 test.run();

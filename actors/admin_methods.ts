@@ -1,5 +1,5 @@
 // The admin JSON-RPC methods on mr.rpc.admin (DESIGN §9), served by the supervisor.
-import { AppError, defineMethod, int, methodTable, oneOf, str, strOrList, type MethodTable, type NatsRpcContext } from "../src/jsonrpc/index.js";
+import { AppError, defineMethod, int, methodTable, oneOf, str, strOrList, type MethodTable, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
 import type { AccountRecord } from "../src/directory/types.js";
 import { refusePattern } from "./account_names.js";
 import { accountStatuses } from "./account_status.js";
@@ -41,8 +41,13 @@ async function knownMailstore(node: SupervisorNode, host: string, param: string)
   }
 }
 
+/** Every admin method: the ones here, and each feature's own list. */
 export function adminMethods(node: SupervisorNode): MethodTable<Ctx> {
-  return methodTable<Ctx>([
+  return methodTable<Ctx>([...coreAdminMethods(node), ...node.extraAdminMethods()]);
+}
+
+function coreAdminMethods(node: SupervisorNode): RpcMethod<Ctx>[] {
+  return [
     defineMethod({
       name: "setAccountDestination",
       params: { destination: str({ required: true, maxLength: 253 }), priority: int({ required: true, min: 0, max: 1_000_000 }), accounts: requiredAccounts() },
@@ -95,8 +100,13 @@ export function adminMethods(node: SupervisorNode): MethodTable<Ctx> {
       handler: async (p) => {
         const op = await node.operations.get(p.operation_uuid);
         const { results, ...summary } = op;
-        return { ...summary, progress: op.total ? Math.round(((op.done + op.failed) / op.total) * 100) : 100, results: results.slice(-1_000) };
+        const progress = op.total ? Math.round(((op.done + op.failed) / op.total) * 100) : 100;
+        if (op.kind === "promoteAccounts") {
+          const strip = ({ ok: _ok, ...r }: (typeof results)[number]) => r;
+          return { ...summary, progress, promoted: results.filter((r) => r.ok).map(strip), failed: results.filter((r) => !r.ok).map(strip) };
+        }
+        return { ...summary, progress, results: results.slice(-1_000) };
       },
     }),
-  ]);
+  ];
 }

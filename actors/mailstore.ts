@@ -5,7 +5,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { connect, type NatsConnection } from "nats";
 import { ActorSystem } from "../src/runtime/system.js";
-import { systemClock, type Clock } from "../src/runtime/clock.js";
+import { systemClock, type Clock, type TimerHandle } from "../src/runtime/clock.js";
 import { SubjectLog } from "../src/runtime/subject_log.js";
 import type { ActorRef } from "../src/runtime/types.js";
 import { ensureAssets, txSubject, type AssetOptions, type Assets } from "../src/jetstream/assets.js";
@@ -16,7 +16,7 @@ import type { EnvelopeKeyring } from "../src/envelope/index.js";
 import { MetadataStore } from "../src/store/index.js";
 import type { MailCommand, MailResult } from "../src/mail/index.js";
 import { BlobStore } from "../src/blobs/blob_store.js";
-import { serveJsonRpc, type JsonRpcService } from "../src/jsonrpc/index.js";
+import { AppError, serveJsonRpc, type JsonRpcService } from "../src/jsonrpc/index.js";
 import { accountActorProps } from "./account.js";
 import { ReplicaAgent } from "./replica_agent.js";
 import { Heartbeat } from "./heartbeat.js";
@@ -54,6 +54,8 @@ export class MailstoreNode {
   /** account records as the directory watch last saw them */
   readonly accounts = new Map<string, AccountRecord>();
   private readonly actors = new Map<string, ActorRef<MailCommand, MailResult>>();
+  /** accounts this primary was asked to stop writing (a promotion is moving them) */
+  private readonly handingOver = new Map<string, TimerHandle>();
   private services: JsonRpcService[] = [];
   private heartbeat: Heartbeat | undefined;
   private watch: { stop(): void } | undefined;
@@ -146,17 +148,40 @@ export class MailstoreNode {
     return added;
   }
 
+  /** Follows the directory: what this mailstore is for each account (primary, replica, nothing). */
   private onAccountRecord(rec: AccountRecord): void {
     this.accounts.set(rec.id, rec);
-    const mine = rec.replicas.find((r) => r.destination === this.host);
     if (rec.mailHost === this.host) {
       this.agent.setReplicated(rec.id, undefined);
+      this.endHandover(rec.id);
       return;
     }
+    this.endHandover(rec.id);
     // Another mailstore is primary: an actor still running here must stop writing.
-    const stale = this.actors.get(rec.id);
-    if (stale) this.dropActor(rec.id);
-    this.agent.setReplicated(rec.id, mine ? { paused: mine.state === "paused" } : undefined);
+    if (this.actors.has(rec.id)) this.dropActor(rec.id);
+    const mine = rec.replicas.find((r) => r.destination === this.host);
+    const local = this.store.replicaState(rec.id);
+    if (!mine) {
+      this.agent.setReplicated(rec.id, undefined);
+      // No longer kept here (removeAccountDestination, or an old primary not kept as a
+      // replica): the copy goes. Everything it held is in the account log.
+      if (local) {
+        this.store.dropAccount(rec.id);
+        this.log(`account ${rec.name}: local copy removed (not a replica here any more)`);
+      }
+      return;
+    }
+    // An old primary listed as a replica catches up from the log like any replica.
+    if (local?.role === "primary") this.store.setRole(rec.id, "replica");
+    if (local && local.generation !== mine.generation) {
+      // restartReplicas: drop the copy and seed it again from the log.
+      this.agent.setReplicated(rec.id, undefined);
+      this.store.dropAccount(rec.id);
+      this.log(`account ${rec.name}: replica restarted (generation ${mine.generation}); seeding from the log`);
+    }
+    this.store.ensureReplicaState(rec.id, "replica");
+    this.store.setGeneration(rec.id, mine.generation);
+    this.agent.setReplicated(rec.id, { paused: mine.state === "paused" });
   }
 
   /** The account's record: from the watch, else read from the directory. */
@@ -171,6 +196,14 @@ export class MailstoreNode {
   accountActor(rec: AccountRecord): ActorRef<MailCommand, MailResult> {
     const existing = this.actors.get(rec.id);
     if (existing) return existing;
+    if (this.handingOver.has(rec.id)) {
+      throw new AppError("NOT_PRIMARY", `${rec.name} is being promoted away from ${this.host}; retry in a moment, the request will reach the new primary`, { account: rec.name });
+    }
+    const local = this.store.replicaState(rec.id);
+    if (local && local.role === "replica" && local.epoch > rec.epoch) {
+      // The log already moved the account on (the directory has not caught up yet).
+      throw new AppError("NOT_PRIMARY", `${rec.name} was promoted away from ${this.host} (epoch ${local.epoch}); retry, the request will reach the new primary`, { account: rec.name });
+    }
     const ref = this.system.spawn<MailCommand, MailResult>(
       `acct-${rec.id}`,
       accountActorProps(
@@ -194,6 +227,32 @@ export class MailstoreNode {
     return ref;
   }
 
+  /**
+   * Planned switchover: stop writing the account for `forMs` (or until the directory names
+   * another primary), so the promotion target drains a log that no longer grows. Queued
+   * requests fail unacknowledged; callers retry against the new primary.
+   */
+  async stopWriting(accountId: string, forMs: number): Promise<{ host: string; stopped: boolean; seq: number }> {
+    const old = this.handingOver.get(accountId);
+    if (old) this.clock.clearTimer(old);
+    this.handingOver.set(
+      accountId,
+      this.clock.setTimer(() => this.handingOver.delete(accountId), forMs),
+    );
+    const ref = this.actors.get(accountId);
+    if (ref) {
+      this.actors.delete(accountId);
+      await this.system.stop(ref);
+    }
+    return { host: this.host, stopped: true, seq: this.store.replicaState(accountId)?.appliedSeq ?? 0 };
+  }
+
+  private endHandover(accountId: string): void {
+    const t = this.handingOver.get(accountId);
+    if (t) this.clock.clearTimer(t);
+    this.handingOver.delete(accountId);
+  }
+
   private dropActor(accountId: string): void {
     const ref = this.actors.get(accountId);
     if (!ref) return;
@@ -213,6 +272,7 @@ export class MailstoreNode {
       await this.system.shutdown();
       await this.agent.stop();
       this.watch?.stop();
+    for (const t of this.handingOver.values()) this.clock.clearTimer(t);
       await this.heartbeat?.stop();
       await this.nc.drain().catch(() => {});
       this.store.close();

@@ -1,6 +1,7 @@
 // A mailstore's own admin endpoint, mr.node.<host>.admin: what only this mailstore knows
 // (its SQLite state), asked by the supervisor for getAccountStatus and the like.
-import { defineMethod, methodTable, strList, type MethodTable, type NatsRpcContext } from "../src/jsonrpc/index.js";
+import { defineMethod, int, methodTable, str, strList, type MethodTable, type NatsRpcContext } from "../src/jsonrpc/index.js";
+import { promoteHere } from "./promotion_target.js";
 import type { MailstoreNode } from "./mailstore.js";
 
 /** What a mailstore reports for one account it holds (as primary or replica). */
@@ -46,6 +47,16 @@ export function nodeMethods(node: MailstoreNode): MethodTable<NatsRpcContext> {
         }
         return { host: node.host, accounts: out };
       },
+    }),
+    defineMethod({
+      name: "promote",
+      params: { account: str({ required: true, maxLength: 64 }), epoch: int({ required: true, min: 2 }), from: str({ maxLength: 253 }) },
+      handler: (p) => promoteHere(node, p.account, p.epoch, p.from),
+    }),
+    defineMethod({
+      name: "stopWriting",
+      params: { account: str({ required: true, maxLength: 64 }), forMs: int({ min: 1_000, max: 600_000, default: 60_000 }) },
+      handler: (p) => node.stopWriting(p.account, p.forMs),
     }),
   ]);
 }

@@ -66,6 +66,20 @@ export class Operations {
     return op;
   }
 
+  /** Operations whose state is still running (their runner may have died). */
+  async listRunning(): Promise<OperationRecord[]> {
+    const keys: string[] = [];
+    for await (const k of await this.kv.keys("op.*")) keys.push(k);
+    const out: OperationRecord[] = [];
+    for (const k of keys) {
+      const e = await this.kv.get(k);
+      if (!e || e.operation !== "PUT" || e.length === 0) continue;
+      const op = JSON.parse(dec.decode(e.value)) as OperationRecord;
+      if (op.state === "running") out.push(op);
+    }
+    return out.sort((a, b) => a.startedAt - b.startedAt);
+  }
+
   async get(operationId: string): Promise<OperationRecord> {
     const e = await this.kv.get(`op.${operationId}`);
     if (!e || e.operation !== "PUT" || e.length === 0) {

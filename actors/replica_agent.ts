@@ -54,6 +54,8 @@ export class ReplicaAgent {
   private readonly replicated = new Map<string, Replicated>();
   private readonly catchingUp = new Map<string, Promise<void>>();
   private readonly again = new Set<string>();
+  /** bumped when an account stops being replicated here (removed, re-seeded) */
+  private readonly versions = new Map<string, number>();
   private messages: ConsumerMessages | undefined;
   /** catch-ups run at most this many at once: each is a short-lived consumer on the server */
   private freeSlots = 8;
@@ -118,19 +120,21 @@ export class ReplicaAgent {
   setReplicated(accountId: string, state: { paused: boolean } | undefined): void {
     if (!state) {
       this.replicated.delete(accountId);
+      // A catch-up still reading this account stops at its next entry.
+      this.versions.set(accountId, (this.versions.get(accountId) ?? 0) + 1);
       return;
     }
     const before = this.replicated.get(accountId);
     this.replicated.set(accountId, { paused: state.paused });
-    if (state.paused) {
-      this.d.store.ensureReplicaState(accountId, "replica");
-      this.d.store.setReplicaStatus(accountId, "paused");
-      return;
-    }
     const rs = this.d.store.ensureReplicaState(accountId, "replica");
     if (rs.role === "primary") return;
+    if (state.paused) {
+      // An unavailable replica stays unavailable (with its reason) while paused.
+      if (rs.status === "available") this.d.store.setReplicaStatus(accountId, "paused");
+      return;
+    }
     if (rs.status === "paused") this.d.store.setReplicaStatus(accountId, "available");
-    if (!before || before.paused) this.catchUp(accountId);
+    if (!before || before.paused) void this.catchUp(accountId);
   }
 
   get replicatedCount(): number {
@@ -184,10 +188,11 @@ export class ReplicaAgent {
     const r = this.replicated.get(accountId);
     if (!rs || !r || r.paused || rs.role === "primary" || rs.status === "unavailable") return;
     this.stats.catchUps++;
+    const version = this.versions.get(accountId) ?? 0;
     const log = new SubjectLog(this.d.assets.js, this.d.assets.jsm, this.d.assets.opts.txStream, txSubject(accountId));
     try {
       for await (const e of log.read(rs.appliedSeq + 1)) {
-        if (this.stopped) return;
+        if (this.stopped || (this.versions.get(accountId) ?? 0) !== version) return;
         const outcome = await this.handle(accountId, e.seq, e.data, true);
         if (outcome === "stop") return;
       }

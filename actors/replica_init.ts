@@ -37,6 +37,20 @@ export class ReplicaInitializer {
     return { operationId: op.operationId, accounts };
   }
 
+  /** Takes over an operation a previous supervisor left running. */
+  async resume(op: OperationRecord): Promise<void> {
+    const p = op.params as { destination: string; accounts: string[] };
+    const recorded = new Set(op.results.map((r) => r.account));
+    const recs: AccountRecord[] = [];
+    for (const name of p.accounts) {
+      if (recorded.has(name)) continue;
+      const rec = await this.node.directory.find(name);
+      if (rec) recs.push(rec.value);
+      else await this.node.operations.record(op, { account: name, ok: false, code: "ACCOUNT_UNKNOWN", message: `${name} no longer exists` });
+    }
+    await this.follow(op, recs, p.destination);
+  }
+
   private async follow(op: OperationRecord, recs: AccountRecord[], destination: string): Promise<void> {
     const a = this.node.assets;
     const target = new Map<string, number>();
@@ -44,8 +58,9 @@ export class ReplicaInitializer {
     const pending = new Map(recs.map((r) => [r.id, r]));
     const deadline = this.node.clock.now() + this.opts.timeoutMs;
     while (pending.size > 0) {
-      // A stopped supervisor leaves the operation "running" in the directory; not half-recorded.
-      if (this.node.stopped) return;
+      // A supervisor that stopped or lost the lease leaves the operation "running" for the
+      // next active one to resume; nothing is half-recorded.
+      if (!this.node.isActive) return;
       const local = (await localStatuses(a.nc, new Map([[destination, [...pending.keys()]]]))).get(destination);
       for (const [id, rec] of [...pending]) {
         const st = local?.get(id);

@@ -5,7 +5,8 @@ import { connect, type NatsConnection } from "nats";
 import { systemClock, type Clock } from "../src/runtime/clock.js";
 import { ensureAssets, type AssetOptions, type Assets } from "../src/jetstream/assets.js";
 import { Directory } from "../src/directory/directory.js";
-import { serveJsonRpc, type JsonRpcService } from "../src/jsonrpc/index.js";
+import { serveJsonRpc, type JsonRpcService, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
+import { featureAdminMethods } from "./admin_features.js";
 import { VERSION } from "../src/version.js";
 import { adminMethods } from "./admin_methods.js";
 import { Heartbeat } from "./heartbeat.js";
@@ -13,6 +14,8 @@ import { LicenceQuota } from "./licence.js";
 import { Notifier } from "./notifier.js";
 import { Operations, type OperationRecord } from "./operations.js";
 import { ReplicaInitializer } from "./replica_init.js";
+import { Promoter } from "./promotion.js";
+import { SupervisorLease } from "./lease.js";
 
 export const ADMIN_SUBJECT = "mr.rpc.admin";
 
@@ -22,7 +25,11 @@ export interface SupervisorOptions {
   servers: string[];
   assets: AssetOptions;
   heartbeatMs: number;
+  /** the lease's time to live; a standby takes over within about this long; default 5_000 */
+  leaseTtlMs?: number;
   licenceQuota: number;
+  /** default `threads` of promoteAccounts */
+  promotionThreads?: number;
   /** how long setAccountDestination waits for a replica to catch up; default 10 min */
   initTimeoutMs?: number;
   clock?: Clock;
@@ -37,8 +44,10 @@ export class SupervisorNode {
   readonly notifier: Notifier;
   readonly licence: LicenceQuota;
   readonly replicaInit: ReplicaInitializer;
-  private services: JsonRpcService[] = [];
+  readonly promoter: Promoter;
+  private adminService: JsonRpcService | undefined;
   private heartbeat: Heartbeat | undefined;
+  private lease: SupervisorLease | undefined;
   private stopping: Promise<void> | undefined;
   /** set by stop(): background operation loops end at their next step */
   stopped = false;
@@ -55,6 +64,12 @@ export class SupervisorNode {
     this.notifier = new Notifier(assets.js, this.host, this.log);
     this.licence = new LicenceQuota(this.directory, opts.licenceQuota);
     this.replicaInit = new ReplicaInitializer(this, { timeoutMs: opts.initTimeoutMs ?? 600_000, pollMs: 200 });
+    this.promoter = new Promoter(this);
+  }
+
+  /** True while this supervisor holds the lease: only then does it serve and run operations. */
+  get isActive(): boolean {
+    return !this.stopped && !!this.lease?.isHeld;
   }
 
   readonly log = (line: string): void => {
@@ -75,11 +90,54 @@ export class SupervisorNode {
   }
 
   private async run(): Promise<void> {
-    this.services.push(serveJsonRpc(this.nc, ADMIN_SUBJECT, adminMethods(this), { queue: "mr-admin" }));
-    this.heartbeat = new Heartbeat(this.assets.nodes, this.clock, { host: this.host, role: "supervisor", version: VERSION }, this.opts.heartbeatMs);
+    this.heartbeat = new Heartbeat(this.assets.nodes, this.clock, { host: this.host, role: "supervisor", version: VERSION }, this.opts.heartbeatMs, () => ({
+      active: this.isActive,
+    }));
     await this.heartbeat.start();
+    this.lease = new SupervisorLease(this.assets.directory, this.host, this.opts.leaseTtlMs ?? 5_000, this.clock, (active) => void this.onLease(active));
+    // The first round is awaited, so a lone supervisor serves as soon as it says "started".
+    if (await this.lease.tryAcquire()) await this.onLease(true);
+    this.lease.start();
     await this.nc.flush();
-    this.log(`supervisor ${this.host} started (NATS ${this.opts.servers.join(",")})`);
+    this.log(`supervisor ${this.host} started (${this.isActive ? "active" : "standby"}; NATS ${this.opts.servers.join(",")})`);
+  }
+
+  private async onLease(active: boolean): Promise<void> {
+    if (active && !this.adminService) {
+      this.adminService = serveJsonRpc(this.nc, ADMIN_SUBJECT, adminMethods(this), { queue: "mr-admin" });
+      this.log(`supervisor ${this.host} is active (lease generation ${this.lease?.generation})`);
+      await this.resumeOperations().catch((e) => this.log(`resuming operations failed: ${(e as Error).message}`));
+    } else if (!active && this.adminService) {
+      const s = this.adminService;
+      this.adminService = undefined;
+      this.log(`supervisor ${this.host} lost the lease; standing by`);
+      await s.stop();
+    }
+  }
+
+  /** Operations a previous active supervisor left running are taken over and ended. */
+  private async resumeOperations(): Promise<void> {
+    for (const op of await this.operations.listRunning()) {
+      this.log(`resuming operation ${op.operationId} (${op.kind}) left by ${op.owner}`);
+      op.owner = this.host;
+      if (op.kind === "promoteAccounts") {
+        const p = op.params as { accountIds: string[]; destination?: string; threads: number };
+        void this.promoter
+          .run(op, { accountIds: p.accountIds, threads: p.threads, ...(p.destination ? { destination: p.destination } : {}) })
+          .then(async (done) => {
+            if (done.state !== "running") await this.notifyOperationEnd(done, "promotion");
+          })
+          .catch((e) => this.log(`operation ${op.operationId}: ${(e as Error).message}`));
+      } else if (op.kind === "setAccountDestination") {
+        void this.replicaInit.resume(op).catch((e: Error) => this.log(`operation ${op.operationId}: ${(e as Error).message}`));
+      } else {
+        await this.operations.finish(op, "interrupted");
+      }
+    }
+  }
+
+  extraAdminMethods(): RpcMethod<NatsRpcContext>[] {
+    return featureAdminMethods(this);
   }
 
   /** Tells the Global Admin that an operation ended (MR_NOTIFY). */
@@ -98,7 +156,8 @@ export class SupervisorNode {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.stopped = true;
-      await Promise.allSettled(this.services.map((s) => s.stop()));
+      await this.adminService?.stop();
+      await this.lease?.stop();
       await this.heartbeat?.stop();
       await this.nc.drain().catch(() => {});
       this.log(`supervisor ${this.host} stopped`);

@@ -165,6 +165,12 @@ export class MetadataStore {
   }
 
   /** Throws REPLICA_STATE_NOT_FOUND. */
+  /** Records the directory generation this copy belongs to. */
+  setGeneration(accountId: string, generation: number): ReplicaState {
+    this.expectState(this.s.setGeneration.run(generation, accountId).changes, accountId);
+    return this.replicaStateOrThrow(accountId);
+  }
+
   setRole(accountId: string, role: ReplicaRole): ReplicaState {
     checkRole(role);
     this.expectState(this.s.setRole.run(role, accountId).changes, accountId);

@@ -127,6 +127,15 @@ CREATE TABLE replica_state (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    version: 2,
+    name: "replica generation",
+    sql: `
+-- replica_state.generation: the directory's generation of this replica when its copy was
+-- seeded; restartReplicas raises the directory's, and the destination re-seeds when they differ.
+ALTER TABLE replica_state ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION: number = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

@@ -12,6 +12,7 @@ export function toReplicaState(r: ReplicaStateRow): ReplicaState {
     appliedAt: r.applied_at,
     status: r.status as ReplicaStatus,
     error: r.error,
+    generation: r.generation,
   };
 }
 

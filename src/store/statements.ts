@@ -49,6 +49,7 @@ export interface ReplicaStateRow {
   applied_at: number | null;
   status: string;
   error: string | null;
+  generation: number;
 }
 
 export interface SummaryRow extends ReplicaStateRow {
@@ -76,7 +77,7 @@ const SUBTREE_IDS = `SELECT id FROM folders WHERE account_id = @account AND path
 const ITEM_COLUMNS = `i.id, i.folder_id, f.path AS folder, i.message_id, i.sender, i.recipients, i.cc, i.subject, i.date, i.size, i.flags, i.tags, i.blob
   FROM items i JOIN folders f ON f.account_id = i.account_id AND f.id = i.folder_id`;
 const ACCOUNT_COLUMNS = "mailbox_id, id, name, type, mail_host, last_item_id, created_at";
-const REPLICA_COLUMNS = "account_id, role, epoch, applied_seq, applied_at, status, error";
+const REPLICA_COLUMNS = "account_id, role, epoch, applied_seq, applied_at, status, error, generation";
 
 /**
  * Every statement the store runs, prepared once when the store opens: planning and applying
@@ -124,6 +125,7 @@ export class Statements {
   readonly setApplied;
   readonly setStatus;
   readonly setRole;
+  readonly setGeneration;
   readonly listReplicaStates;
   readonly summary;
   readonly deleteReplicaState;
@@ -200,9 +202,10 @@ export class Statements {
     );
     this.setStatus = db.prepare<[string, string | null, string]>("UPDATE replica_state SET status = ?, error = ? WHERE account_id = ?");
     this.setRole = db.prepare<[string, string]>("UPDATE replica_state SET role = ? WHERE account_id = ?");
+    this.setGeneration = db.prepare<[number, string]>("UPDATE replica_state SET generation = ? WHERE account_id = ?");
     this.listReplicaStates = db.prepare<[], ReplicaStateRow>(`SELECT ${REPLICA_COLUMNS} FROM replica_state ORDER BY account_id`);
     this.summary = db.prepare<[string], SummaryRow>(
-      `SELECT r.account_id, r.role, r.epoch, r.applied_seq, r.applied_at, r.status, r.error, a.name, a.mailbox_id, a.last_item_id
+      `SELECT r.account_id, r.role, r.epoch, r.applied_seq, r.applied_at, r.status, r.error, r.generation, a.name, a.mailbox_id, a.last_item_id
          FROM replica_state r LEFT JOIN accounts a ON a.id = r.account_id WHERE r.account_id = ?`,
     );
     this.deleteReplicaState = db.prepare<[string]>("DELETE FROM replica_state WHERE account_id = ?");

@@ -101,6 +101,8 @@ export interface ReplicaState {
   appliedAt: number | null;
   status: ReplicaStatus;
   error: string | null;
+  /** the directory generation this copy was seeded at (restartReplicas raises it) */
+  generation: number;
 }
 
 /** One row per account hosted here; the account fields are null until its creation is applied. */

@@ -46,6 +46,7 @@ export class TestSystem {
     config.data.dir = join(root, "data");
     config.node.heartbeatMs = 200;
     config.node.heartbeatTtlMs = 2_000;
+    config.supervisor.leaseTtlMs = 2_000;
     opts.config?.(config);
     const hosts = opts.hosts ?? ["ms1.example.com", "ms2.example.com", "ms3.example.com"];
     for (const h of hosts) initKeys({ dir: config.keys.dir, host: h });
@@ -80,8 +81,10 @@ export class TestSystem {
       servers: this.config.nats.servers,
       assets: assetOptions(this.config),
       heartbeatMs: this.config.node.heartbeatMs,
+      leaseTtlMs: this.config.supervisor.leaseTtlMs,
       licenceQuota: this.config.licence.defaultQuota,
-      log: () => {},
+      promotionThreads: this.config.supervisor.promotionThreads,
+      log: process.env.MR_TEST_LOG ? (l) => process.stderr.write(`${l}\n`) : () => {},
     });
     return this.supervisor;
   }
@@ -93,21 +96,31 @@ export class TestSystem {
       MR_KEYS_DIR: this.config.keys.dir,
       MR_DATA_DIR: this.config.data.dir,
       MR_HEARTBEAT_MS: String(this.config.node.heartbeatMs),
+      MR_LEASE_TTL_MS: String(this.config.supervisor.leaseTtlMs),
       MR_CONFIG: "",
     };
   }
 
   /** Starts a mailstore as a real child process (so a test can kill -9 it). */
   async spawnMailstore(host: string): Promise<ChildProcess> {
-    const child = spawnTracked(process.execPath, [join(projectRoot(), "bin", "mailreplica"), "mailstore", "--host", host, "--data", this.dataDir(host)], { env: this.env() });
+    return this.spawnProcess(host, ["mailstore", "--host", host, "--data", this.dataDir(host)], `mailstore ${host} started`);
+  }
+
+  /** Starts a supervisor as a real child process; `name` is also its key in kill9(). */
+  async spawnSupervisor(name: string): Promise<ChildProcess> {
+    return this.spawnProcess(name, ["supervisor", "--host", name], `supervisor ${name} started`);
+  }
+
+  private async spawnProcess(host: string, args: string[], ready: string): Promise<ChildProcess> {
+    const child = spawnTracked(process.execPath, [join(projectRoot(), "bin", "mailreplica"), ...args], { env: this.env() });
     this.logs.set(host, "");
     const keep = (d: Buffer) => this.logs.set(host, ((this.logs.get(host) ?? "") + d.toString()).slice(-20_000));
     child.stdout?.on("data", keep);
     child.stderr?.on("data", keep);
     this.processes.set(host, child);
-    await waitFor(`mailstore ${host} to start`, () => {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`mailstore ${host} exited:\n${this.logs.get(host)}`);
-      return (this.logs.get(host) ?? "").includes(`mailstore ${host} started`);
+    await waitFor(`${host} to start`, () => {
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${host} exited:\n${this.logs.get(host)}`);
+      return (this.logs.get(host) ?? "").includes(ready);
     }, 30_000);
     return child;
   }

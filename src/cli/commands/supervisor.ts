@@ -22,6 +22,8 @@ const command: Command = {
       servers: config.nats.servers,
       assets: assetOptions(config),
       heartbeatMs: config.node.heartbeatMs,
+      leaseTtlMs: config.supervisor.leaseTtlMs,
+      promotionThreads: config.supervisor.promotionThreads,
       licenceQuota: config.licence.defaultQuota,
       log: (line) => io.err(line),
     });

@@ -1,0 +1,127 @@
+// promoteAccounts (DESIGN §7): move accounts' write role to their best replica, with the old
+// primary alive (planned switchover) or dead (failover). Per account:
+//   1. target: the destination given, else the replicas by ascending priority, first alive
+//      (fresh heartbeat) and available;
+//   2. if the old primary is alive, ask it to stop writing (bounded; the fence makes it
+//      optional for correctness);
+//   3. the target drains the log and appends Promoted{epoch+1} at the head (promoteHere);
+//   4. the directory follows by compare-and-set: primary = target, epoch + 1, the old primary
+//      kept as a replica that must catch up.
+// Every step can be repeated: a supervisor that dies anywhere leaves an account whose log and
+// directory the next run reconciles (the log wins), never a half-promoted one.
+import { AppError, RpcError, rpcCall } from "../src/jsonrpc/index.js";
+import type { AccountRecord, ReplicaRecord } from "../src/directory/types.js";
+import { localStatuses } from "./account_status.js";
+import { nodeAdminSubject } from "./mailstore.js";
+import type { PromoteHereResult } from "./promotion_target.js";
+import type { OperationRecord, OperationResult } from "./operations.js";
+import type { SupervisorNode } from "./supervisor.js";
+import { aliveMailstores } from "./services.js";
+
+export interface PromotedAccount {
+  account: string;
+  accountId: string;
+  from: string;
+  to: string;
+  epoch: number;
+  ms: number;
+}
+
+export interface PromotionRequest {
+  /** account ids */
+  accountIds: string[];
+  /** force this replica instead of the priority order */
+  destination?: string;
+  threads: number;
+}
+
+const TARGET_TIMEOUT_MS = 60_000;
+
+function failure(rec: Pick<AccountRecord, "id" | "name">, e: unknown): OperationResult {
+  const err = e as { appCode?: string; code?: unknown; message?: string; data?: { code?: string } };
+  const code = err instanceof RpcError ? (err.appCode ?? String(err.code)) : typeof err.code === "string" ? err.code : "APP_ERROR";
+  return { account: rec.name, accountId: rec.id, ok: false, code: err.data?.code ?? code, message: err.message ?? String(e) };
+}
+
+export class Promoter {
+  constructor(private readonly node: SupervisorNode) {}
+
+  /** Runs (or resumes) a promotion operation to its end; every account gets one result. */
+  async run(op: OperationRecord, req: PromotionRequest): Promise<OperationRecord> {
+    const done = new Set(op.results.map((r) => r.accountId));
+    const todo = req.accountIds.filter((id) => !done.has(id));
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.max(1, Math.min(req.threads, todo.length)) }, async () => {
+        while (next < todo.length) {
+          if (!this.node.isActive) return; // lease lost: the next active supervisor resumes
+          const id = todo[next++]!;
+          const result = await this.promoteOne(id, req.destination).then(
+            (p): OperationResult => ({ ...p, ok: true }),
+            async (e): Promise<OperationResult> => failure((await this.node.directory.byId(id))?.value ?? { id, name: id }, e),
+          );
+          if (!this.node.isActive) return;
+          await this.node.operations.record(op, result);
+        }
+      }),
+    );
+    if (!this.node.isActive) return op;
+    return this.node.operations.finish(op);
+  }
+
+  /** Promotes one account; throws a coded error when it cannot. */
+  async promoteOne(accountId: string, destination?: string): Promise<PromotedAccount> {
+    const started = this.node.clock.now();
+    const rec = (await this.node.directory.get(accountId)).value;
+    const alive = await aliveMailstores(this.node.assets.nodes);
+    const target = await this.chooseTarget(rec, alive, destination);
+    const epoch = rec.epoch + 1;
+    if (alive.has(rec.mailHost)) {
+      // Planned switchover: let the old primary stop first, so the drain ends quickly.
+      await rpcCall(this.node.nc, nodeAdminSubject(rec.mailHost), "stopWriting", { account: accountId }, { timeoutMs: 5_000 }).catch(() => {});
+    }
+    const r = await rpcCall<PromoteHereResult>(this.node.nc, nodeAdminSubject(target.destination), "promote", { account: accountId, epoch, from: rec.mailHost }, { timeoutMs: TARGET_TIMEOUT_MS });
+    const final = await this.followLog(rec, r, target);
+    this.node.log(`promoted ${rec.name}: ${rec.mailHost} -> ${final.mailHost} (epoch ${final.epoch})`);
+    return { account: rec.name, accountId, from: rec.mailHost, to: final.mailHost, epoch: final.epoch, ms: this.node.clock.now() - started };
+  }
+
+  private async chooseTarget(rec: AccountRecord, alive: Set<string>, destination?: string): Promise<ReplicaRecord> {
+    if (destination !== undefined) {
+      if (destination === rec.mailHost) {
+        throw new AppError("DESTINATION_IS_PRIMARY", `${destination} is already the primary of ${rec.name}`, { account: rec.name, destination });
+      }
+      const r = rec.replicas.find((x) => x.destination === destination);
+      if (!r) {
+        throw new AppError("REPLICA_UNAVAILABLE", `${destination} holds no replica of ${rec.name} (replicas: ${rec.replicas.map((x) => x.destination).join(", ") || "none"}); setAccountDestination first`, { account: rec.name, destination });
+      }
+      if (!alive.has(destination)) throw new AppError("REPLICA_UNAVAILABLE", `${destination} is not running (no fresh heartbeat); start it or promote to another replica`, { account: rec.name, destination });
+      return r;
+    }
+    const candidates = rec.replicas.filter((r) => r.state === "active" && alive.has(r.destination)).sort((a, b) => a.priority - b.priority || a.destination.localeCompare(b.destination));
+    const statuses = await localStatuses(this.node.nc, new Map(candidates.map((c) => [c.destination, [rec.id]])));
+    const usable = candidates.find((c) => statuses.get(c.destination)?.get(rec.id)?.status === "available");
+    if (!usable) {
+      const why = rec.replicas.length === 0 ? "it has no replica (setAccountDestination first)" : `none of its replicas (${rec.replicas.map((r) => `${r.destination}/${r.priority}`).join(", ")}) is alive and available`;
+      throw new AppError("REPLICA_UNAVAILABLE", `cannot promote ${rec.name}: ${why}`, { account: rec.name });
+    }
+    return usable;
+  }
+
+  /** Makes the directory say what the log says: the target (or an earlier winner) is primary. */
+  private async followLog(rec: AccountRecord, r: PromoteHereResult, target: ReplicaRecord): Promise<AccountRecord> {
+    const updated = await this.node.directory.updateAccount(rec.id, (cur) => {
+      if (cur.epoch >= r.epoch) return cur; // already recorded (a resumed run)
+      const oldPrimary = cur.mailHost;
+      cur.mailHost = r.host;
+      cur.epoch = r.epoch;
+      cur.replicas = cur.replicas.filter((x) => x.destination !== r.host);
+      if (oldPrimary !== r.host && !cur.replicas.some((x) => x.destination === oldPrimary)) {
+        // The old primary stays listed: when it comes back it catches up as a replica.
+        cur.replicas.push({ destination: oldPrimary, priority: target.priority, state: "active", generation: 0, addedAt: this.node.clock.now() });
+      }
+      return cur;
+    });
+    return updated.value;
+  }
+}

@@ -1,0 +1,48 @@
+// promoteAccounts on mr.rpc.admin: validates everything first (so a refusal changes nothing),
+// then runs the promotion as an operation; `monitor` reports its progress, its end state, and
+// the promoted and failed accounts.
+import { AppError, ProtocolErrors, RpcError, defineMethod, int, str, strOrList, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
+import { resolveAccounts } from "./admin_methods.js";
+import type { SupervisorNode } from "./supervisor.js";
+
+export function promotionMethods(node: SupervisorNode): RpcMethod<NatsRpcContext>[] {
+  return [
+    defineMethod({
+      name: "promoteAccounts",
+      params: {
+        accounts: strOrList({ minItems: 1, maxItems: 100_000 }),
+        source_mail_host: str({ maxLength: 253 }),
+        destination: str({ maxLength: 253 }),
+        threads: int({ min: 1, max: 64 }),
+      },
+      handler: async (p) => {
+        if (p.accounts && p.source_mail_host) {
+          throw new RpcError(ProtocolErrors.INVALID_PARAMS.code, "give either accounts or source_mail_host, not both", { param: "source_mail_host" });
+        }
+        for (const [param, host] of [["source_mail_host", p.source_mail_host], ["destination", p.destination]] as const) {
+          if (host !== undefined && !(await node.directory.mailstore(host))) {
+            throw new AppError("MAILSTORE_UNKNOWN", `${param} '${host}' is not a known mailstore; list them with getServices; nothing was changed`, { [param]: host });
+          }
+        }
+        const recs = p.accounts
+          ? await resolveAccounts(node, p.accounts)
+          : (await node.directory.listAccounts()).filter((r) => r.type === "account" && (p.source_mail_host ? r.mailHost === p.source_mail_host : r.replicas.length > 0));
+        const threads = p.threads ?? node.opts.promotionThreads ?? 4;
+        const op = await node.operations.create("promoteAccounts", recs.length, {
+          accountIds: recs.map((r) => r.id),
+          accounts: recs.map((r) => r.name),
+          threads,
+          ...(p.destination ? { destination: p.destination } : {}),
+          ...(p.source_mail_host ? { source_mail_host: p.source_mail_host } : {}),
+        });
+        void node.promoter
+          .run(op, { accountIds: recs.map((r) => r.id), threads, ...(p.destination ? { destination: p.destination } : {}) })
+          .then(async (done) => {
+            if (done.state !== "running") await node.notifyOperationEnd(done, "promotion");
+          })
+          .catch((e: Error) => node.log(`operation ${op.operationId}: ${e.message}`));
+        return { operationId: op.operationId, state: op.state, total: recs.length };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,80 @@
+// The target side of a promotion (DESIGN §7, steps 2-3), run by the mailstore that takes
+// over an account: drain the account log to its head, then append Promoted{epoch, host} at
+// exactly that head. That append is the linearization point: any write of the old primary
+// either is in the log before it (and so drained here) or fails the server's expected-seq
+// check after it. Nothing here asks the old primary: it may be dead.
+import { seal } from "../src/envelope/index.js";
+import { txSubject } from "../src/jetstream/assets.js";
+import { AppError } from "../src/jsonrpc/index.js";
+import { FencedError } from "../src/runtime/errors.js";
+import { SubjectLog } from "../src/runtime/subject_log.js";
+import type { TxBatch } from "../src/mail/index.js";
+import type { MailstoreNode } from "./mailstore.js";
+
+export interface PromoteHereResult {
+  /** the host the log now names as primary (this one, unless an earlier promotion won) */
+  host: string;
+  epoch: number;
+  /** seq of the Promoted entry (0 when it was already in the log) */
+  seq: number;
+  alreadyPromoted: boolean;
+}
+
+/** How often the head may move under us before the promotion is given up. */
+const MAX_ATTEMPTS = 5;
+
+export async function promoteHere(node: MailstoreNode, accountId: string, epoch: number, from: string | undefined): Promise<PromoteHereResult> {
+  const rec = await node.accountRecord(accountId);
+  const log = new SubjectLog(node.assets.js, node.assets.jsm, node.assets.opts.txStream, txSubject(accountId));
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    const before = node.store.replicaState(accountId);
+    if (before?.role === "primary" && before.epoch >= epoch) {
+      return { host: node.host, epoch: before.epoch, seq: 0, alreadyPromoted: true };
+    }
+    if (!before || !node.agent.isReplicated(accountId)) {
+      throw new AppError("REPLICA_UNAVAILABLE", `${node.host} holds no replica of ${rec.name}; promote to one of its replicas (getAccountStatus lists them)`, { account: rec.name });
+    }
+    await node.agent.catchUp(accountId);
+    const rs = node.store.replicaState(accountId)!;
+    if (rs.status !== "available") {
+      throw new AppError("REPLICA_UNAVAILABLE", `the replica of ${rec.name} on ${node.host} is ${rs.status}${rs.error ? ` (${rs.error})` : ""}; restartReplicas, or promote to another replica`, { account: rec.name, status: rs.status });
+    }
+    // An earlier promotion (e.g. by a supervisor that died before updating the directory)
+    // already moved the account: report where, so the directory can follow the log.
+    if (rs.epoch >= epoch) {
+      const host = node.store.account(accountId)?.mailHost ?? rec.mailHost;
+      return { host, epoch: rs.epoch, seq: 0, alreadyPromoted: true };
+    }
+    const head = await log.lastSeq();
+    if (rs.appliedSeq < head) continue; // entries arrived during the drain: drain again
+    const batch: TxBatch = {
+      v: 1,
+      account: accountId,
+      epoch,
+      writer: node.host,
+      at: node.clock.now(),
+      prev: rs.appliedSeq,
+      events: [{ t: "promoted", epoch, host: node.host, ...(from ? { from } : {}) }],
+    };
+    try {
+      const ack = await log.append(seal(node.keyring, batch), {
+        expectedLastSeq: rs.appliedSeq,
+        msgId: `${log.subject}:${node.host}:${epoch}:promoted:${rs.appliedSeq}`,
+      });
+      node.store.applyBatch(accountId, ack.seq, batch);
+      node.store.setRole(accountId, "primary");
+      node.agent.setReplicated(accountId, undefined);
+      node.log(`account ${rec.name}: promoted here at epoch ${epoch} (log seq ${ack.seq})`);
+      return { host: node.host, epoch, seq: ack.seq, alreadyPromoted: false };
+    } catch (e) {
+      // The old primary (or anyone) appended after our drain: drain again and retry.
+      if (e instanceof FencedError) continue;
+      throw e;
+    }
+  }
+  throw new AppError(
+    "APP_ERROR",
+    `the log of ${rec.name} kept growing during ${MAX_ATTEMPTS} promotion attempts: its old primary (${from ?? "unknown"}) is still writing; stop it (doStopService module on it) and promote again`,
+    { code: "OLD_PRIMARY_STILL_WRITING", account: rec.name },
+  );
+}

@@ -4,6 +4,8 @@
 import { AppError, ProtocolErrors, RpcError, defineMethod, int, str, strOrList, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
 import { resolveAccounts } from "./admin_methods.js";
 import type { SupervisorNode } from "./supervisor.js";
+import type { AccountRecord } from "../src/directory/types.js";
+import type { OperationRecord } from "./operations.js";
 
 export function promotionMethods(node: SupervisorNode): RpcMethod<NatsRpcContext>[] {
   return [
@@ -27,22 +29,36 @@ export function promotionMethods(node: SupervisorNode): RpcMethod<NatsRpcContext
         const recs = p.accounts
           ? await resolveAccounts(node, p.accounts)
           : (await node.directory.listAccounts()).filter((r) => r.type === "account" && (p.source_mail_host ? r.mailHost === p.source_mail_host : r.replicas.length > 0));
-        const threads = p.threads ?? node.opts.promotionThreads ?? 4;
-        const op = await node.operations.create("promoteAccounts", recs.length, {
-          accountIds: recs.map((r) => r.id),
-          accounts: recs.map((r) => r.name),
-          threads,
+        const op = await startPromotion(node, recs, {
+          threads: p.threads ?? node.opts.promotionThreads ?? 4,
           ...(p.destination ? { destination: p.destination } : {}),
           ...(p.source_mail_host ? { source_mail_host: p.source_mail_host } : {}),
         });
-        void node.promoter
-          .run(op, { accountIds: recs.map((r) => r.id), threads, ...(p.destination ? { destination: p.destination } : {}) })
-          .then(async (done) => {
-            if (done.state !== "running") await node.notifyOperationEnd(done, "promotion");
-          })
-          .catch((e: Error) => node.log(`operation ${op.operationId}: ${e.message}`));
         return { operationId: op.operationId, state: op.state, total: recs.length };
       },
     }),
   ];
+}
+
+/** Creates the operation and runs it in the background; the Global Admin hears of its end. */
+export async function startPromotion(
+  node: SupervisorNode,
+  recs: AccountRecord[],
+  opts: { threads: number; destination?: string; source_mail_host?: string; automatic?: boolean },
+): Promise<OperationRecord> {
+  const op = await node.operations.create("promoteAccounts", recs.length, {
+    accountIds: recs.map((r) => r.id),
+    accounts: recs.map((r) => r.name),
+    threads: opts.threads,
+    ...(opts.destination ? { destination: opts.destination } : {}),
+    ...(opts.source_mail_host ? { source_mail_host: opts.source_mail_host } : {}),
+    ...(opts.automatic ? { automatic: true } : {}),
+  });
+  void node.promoter
+    .run(op, { accountIds: recs.map((r) => r.id), threads: opts.threads, ...(opts.destination ? { destination: opts.destination } : {}) })
+    .then(async (done) => {
+      if (done.state !== "running") await node.notifyOperationEnd(done, opts.automatic ? `automatic failover of ${opts.source_mail_host}` : "promotion");
+    })
+    .catch((e: Error) => node.log(`operation ${op.operationId}: ${e.message}`));
+  return op;
 }

@@ -16,6 +16,7 @@ import { Operations, type OperationRecord } from "./operations.js";
 import { ReplicaInitializer } from "./replica_init.js";
 import { Promoter } from "./promotion.js";
 import { SupervisorLease } from "./lease.js";
+import { FailoverWatcher } from "./failover.js";
 
 export const ADMIN_SUBJECT = "mr.rpc.admin";
 
@@ -30,6 +31,10 @@ export interface SupervisorOptions {
   licenceQuota: number;
   /** default `threads` of promoteAccounts */
   promotionThreads?: number;
+  /** promote a dead mailstore's accounts without a command (default off) */
+  autoFailover?: boolean;
+  /** how long a mailstore's heartbeat must be missing before automatic failover */
+  failoverAfterMs?: number;
   /** how long setAccountDestination waits for a replica to catch up; default 10 min */
   initTimeoutMs?: number;
   clock?: Clock;
@@ -48,6 +53,7 @@ export class SupervisorNode {
   private adminService: JsonRpcService | undefined;
   private heartbeat: Heartbeat | undefined;
   private lease: SupervisorLease | undefined;
+  private readonly failover: FailoverWatcher | undefined;
   private stopping: Promise<void> | undefined;
   /** set by stop(): background operation loops end at their next step */
   stopped = false;
@@ -65,6 +71,13 @@ export class SupervisorNode {
     this.licence = new LicenceQuota(this.directory, opts.licenceQuota);
     this.replicaInit = new ReplicaInitializer(this, { timeoutMs: opts.initTimeoutMs ?? 600_000, pollMs: 200 });
     this.promoter = new Promoter(this);
+    if (opts.autoFailover) {
+      this.failover = new FailoverWatcher(this, {
+        failoverAfterMs: opts.failoverAfterMs ?? 15_000,
+        checkEveryMs: Math.max(100, Math.min(opts.heartbeatMs, 1_000)),
+        threads: opts.promotionThreads ?? 4,
+      });
+    }
   }
 
   /** True while this supervisor holds the lease: only then does it serve and run operations. */
@@ -107,7 +120,9 @@ export class SupervisorNode {
       this.adminService = serveJsonRpc(this.nc, ADMIN_SUBJECT, adminMethods(this), { queue: "mr-admin" });
       this.log(`supervisor ${this.host} is active (lease generation ${this.lease?.generation})`);
       await this.resumeOperations().catch((e) => this.log(`resuming operations failed: ${(e as Error).message}`));
+      this.failover?.start();
     } else if (!active && this.adminService) {
+      this.failover?.stop();
       const s = this.adminService;
       this.adminService = undefined;
       this.log(`supervisor ${this.host} lost the lease; standing by`);
@@ -156,6 +171,7 @@ export class SupervisorNode {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.stopped = true;
+      this.failover?.stop();
       await this.adminService?.stop();
       await this.lease?.stop();
       await this.heartbeat?.stop();

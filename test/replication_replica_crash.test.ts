@@ -64,8 +64,8 @@ async function waitApplying(what: string, below = Number.POSITIVE_INFINITY, time
  * test kills it in the middle of that.
  */
 function spawnWithoutWaiting(host: string): { child: ChildProcess; output: () => string } {
-  // The very environment TestSystem gives its children (its private env()), so both starts match.
-  const env = (sys as unknown as { env(): NodeJS.ProcessEnv }).env();
+  // The very environment TestSystem gives its children, so both starts match.
+  const env = sys.childEnv();
   const child = spawnTracked(process.execPath, [join(projectRoot(), "bin", "mailreplica"), "mailstore", "--host", host, "--data", sys.dataDir(host)], { env });
   let out = "";
   const keep = (d: Buffer) => (out = (out + d.toString()).slice(-20_000));

@@ -1,6 +1,7 @@
 // A whole mailreplica system for tests: a real nats-server (or cluster), key files in a
 // temporary folder, mailstores and a supervisor either in this process (fast, inspectable)
 // or as real child processes (for kill -9), and JSON-RPC helpers.
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect, type NatsConnection } from "nats";
 import type { ChildProcess } from "node:child_process";
@@ -84,21 +85,20 @@ export class TestSystem {
       leaseTtlMs: this.config.supervisor.leaseTtlMs,
       licenceQuota: this.config.licence.defaultQuota,
       promotionThreads: this.config.supervisor.promotionThreads,
+      autoFailover: this.config.supervisor.autoFailover,
+      failoverAfterMs: this.config.supervisor.failoverAfterMs,
       log: process.env.MR_TEST_LOG ? (l) => process.stderr.write(`${l}\n`) : () => {},
     });
     return this.supervisor;
   }
 
-  private env(): NodeJS.ProcessEnv {
-    return {
-      ...process.env,
-      MR_SERVERS: this.config.nats.servers.join(","),
-      MR_KEYS_DIR: this.config.keys.dir,
-      MR_DATA_DIR: this.config.data.dir,
-      MR_HEARTBEAT_MS: String(this.config.node.heartbeatMs),
-      MR_LEASE_TTL_MS: String(this.config.supervisor.leaseTtlMs),
-      MR_CONFIG: "",
-    };
+  /** Child processes get this system's whole configuration as a config file. */
+  childEnv(): NodeJS.ProcessEnv {
+    const file = join(this.root, "config.json");
+    writeFileSync(file, JSON.stringify(this.config, null, 2));
+    const env: NodeJS.ProcessEnv = { ...process.env, MR_CONFIG: file };
+    for (const k of Object.keys(env)) if (k.startsWith("MR_") && k !== "MR_CONFIG" && k !== "MR_DEBUG") delete env[k];
+    return env;
   }
 
   /** Starts a mailstore as a real child process (so a test can kill -9 it). */
@@ -112,16 +112,17 @@ export class TestSystem {
   }
 
   private async spawnProcess(host: string, args: string[], ready: string): Promise<ChildProcess> {
-    const child = spawnTracked(process.execPath, [join(projectRoot(), "bin", "mailreplica"), ...args], { env: this.env() });
+    const child = spawnTracked(process.execPath, [join(projectRoot(), "bin", "mailreplica"), ...args], { env: this.childEnv() });
     this.logs.set(host, "");
     const keep = (d: Buffer) => this.logs.set(host, ((this.logs.get(host) ?? "") + d.toString()).slice(-20_000));
     child.stdout?.on("data", keep);
     child.stderr?.on("data", keep);
     this.processes.set(host, child);
-    await waitFor(`${host} to start`, () => {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${host} exited:\n${this.logs.get(host)}`);
-      return (this.logs.get(host) ?? "").includes(ready);
+    const outcome = await waitFor(`${host} to start`, () => {
+      if (child.exitCode !== null || child.signalCode !== null) return "exited";
+      return (this.logs.get(host) ?? "").includes(ready) ? "started" : undefined;
     }, 30_000);
+    if (outcome === "exited") throw new Error(`${host} exited before it started:\n${this.logs.get(host)}`);
     return child;
   }
 

@@ -1,0 +1,71 @@
+// Automatic failover (off by default: supervisor.autoFailover). While this supervisor holds
+// the lease, a mailstore whose heartbeat has been missing for failoverAfterMs gets all its
+// accounts promoted, once per outage — the same operation as promoteAccounts
+// source_mail_host, so monitor and the notifications report it. Without the lease it does
+// nothing: two supervisors never fail the same mailstore over.
+import type { TimerHandle } from "../src/runtime/clock.js";
+import { readHeartbeats } from "./heartbeat.js";
+import { startPromotion } from "./promotion_methods.js";
+import type { SupervisorNode } from "./supervisor.js";
+
+export interface FailoverOptions {
+  failoverAfterMs: number;
+  /** how often heartbeats are read */
+  checkEveryMs: number;
+  threads: number;
+}
+
+export class FailoverWatcher {
+  private readonly lastSeen = new Map<string, number>();
+  /** hosts failed over in their current outage */
+  private readonly handled = new Set<string>();
+  private timer: TimerHandle | undefined;
+  private activeSince = 0;
+  private running = false;
+
+  constructor(
+    private readonly node: SupervisorNode,
+    private readonly opts: FailoverOptions,
+  ) {}
+
+  /** Called when this supervisor becomes active: outages are timed from now at the earliest. */
+  start(): void {
+    this.activeSince = this.node.clock.now();
+    this.running = true;
+    this.schedule();
+  }
+
+  stop(): void {
+    this.running = false;
+    if (this.timer) this.node.clock.clearTimer(this.timer);
+  }
+
+  private schedule(): void {
+    if (!this.running) return;
+    this.timer = this.node.clock.setTimer(() => {
+      void this.check()
+        .catch((e: Error) => this.node.log(`failover check failed: ${e.message}`))
+        .finally(() => this.schedule());
+    }, this.opts.checkEveryMs);
+  }
+
+  async check(): Promise<void> {
+    if (!this.node.isActive) return;
+    const now = this.node.clock.now();
+    const alive = new Set((await readHeartbeats(this.node.assets.nodes)).filter((h) => h.role === "mailstore").map((h) => h.host));
+    for (const host of alive) {
+      this.lastSeen.set(host, now);
+      this.handled.delete(host);
+    }
+    for (const m of await this.node.directory.listMailstores()) {
+      if (alive.has(m.host) || this.handled.has(m.host)) continue;
+      const missingSince = Math.max(this.lastSeen.get(m.host) ?? 0, this.activeSince);
+      if (now - missingSince < this.opts.failoverAfterMs) continue;
+      const recs = (await this.node.directory.listAccounts()).filter((r) => r.type === "account" && r.mailHost === m.host);
+      this.handled.add(m.host);
+      if (recs.length === 0) continue;
+      this.node.log(`${m.host} has sent no heartbeat for ${now - missingSince} ms: promoting its ${recs.length} accounts`);
+      await startPromotion(this.node, recs, { threads: this.opts.threads, source_mail_host: m.host, automatic: true });
+    }
+  }
+}

@@ -42,6 +42,7 @@ interface DefInput {
   /** Words that mean a bare positional list (getAccountStatus, test), turned into `name value` words. */
   bare?: (words: readonly string[]) => string[];
   format?: (result: unknown, prefix: string) => string[];
+  waits?: boolean;
 }
 
 function define(d: DefInput): AdminCommandDef {
@@ -59,6 +60,7 @@ function define(d: DefInput): AdminCommandDef {
       return p;
     },
     format: d.format ?? ((result, prefix) => formatOperationStart(result, prefix)),
+    ...(d.waits ? { waits: true } : {}),
   };
 }
 
@@ -121,8 +123,9 @@ const promoteAccounts = define({
     { name: "destination", type: "string", expected: "Server Hostname/ID", description: "promote to this replica instead of the priority order" },
     { name: "threads", type: "integer", min: 1, max: 64, expected: "Integer 1-64", description: "accounts promoted in parallel (default 4, config supervisor.promotionThreads)" },
   ],
-  notes: ["Runs as an operation: add --sync to wait (exit 0 successful, 1 failed, 2 stopped, 3 removed, 4 interrupted)."],
+  notes: ["Waits for the promotion to end, prints the promoted and failed accounts, and exits 0 when all were promoted, 1 when any failed (2 stopped, 3 removed, 4 interrupted)."],
   examples: ["accounts alice.doe@example.com,bob.doe@example.com", "input_file /tmp/accounts", "source_mail_host mailstore1.example.com threads 8"],
+  waits: true,
   check: (p) => {
     if (p.source_mail_host !== undefined && p.accounts !== undefined) {
       throw new CliUsageError("give either the accounts ('accounts LIST' or 'input_file FILE') or 'source_mail_host HOST', not both");

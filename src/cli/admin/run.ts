@@ -34,7 +34,7 @@ export async function executeAdmin(def: AdminCommandDef, params: RpcParams, call
   const result = await admin(def.name, params);
   const operationId = operationIdOf(result);
   const json = (v: unknown): void => io.out(JSON.stringify(v, null, 2));
-  if (!(io.sync || io.progress) || operationId === undefined) {
+  if (!(io.sync || io.progress || def.waits) || operationId === undefined) {
     if (io.json) json(result);
     else for (const line of def.format(result, io.prefix)) io.out(line);
     return 0;

@@ -59,6 +59,9 @@ export const AppErrorCodes = {
   ACCOUNT_NOT_FOUND: { aliasOf: "ACCOUNT_UNKNOWN" },
   DIRECTORY_CONFLICT: { rpcCode: -32026, hint: "the account's directory record kept changing under this change; retry" },
   APPLY_FAILED: { rpcCode: -32027, hint: "the mailstore could not apply the account's log; the account was left as it was; see getAccountStatus and the mailstore's log" },
+  ACTOR_STOPPED: { aliasOf: "NOT_PRIMARY" },
+  LICENCE_INVALID: { rpcCode: -32028, hint: "the licence file is invalid, tampered, untrusted or expired, so no new replicas can be enabled (existing ones keep working); see getLicenseInfo for the reason and install a valid licence" },
+  REPLICA_NOT_FOUND: { rpcCode: -32029, hint: "the account has no replica on that mailstore; getAccountStatus lists where its replicas are" },
 } as const satisfies Record<string, AppErrorEntry | AppErrorAlias>;
 
 /** Every string code in the table, aliases included. */

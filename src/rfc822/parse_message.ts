@@ -3,18 +3,10 @@
 // replicas never parse and always agree.
 import { randomUUID } from "node:crypto";
 import { simpleParser, type AddressObject } from "mailparser";
+import type { DeliveredMessage } from "../mail/index.js";
 
-export interface MessageMeta {
-  messageId: string;
-  from: string;
-  to: string[];
-  cc: string[];
-  subject: string;
-  /** ms since epoch: the Date header, or the delivery time when it is missing or bad */
-  date: number;
-  /** bytes of the raw text (UTF-8) */
-  size: number;
-}
+/** The listed metadata of a message: a delivery's fields before its body has a blob digest. */
+export type MessageMeta = Omit<DeliveredMessage, "blob">;
 
 export class MessageError extends Error {
   readonly code = "INVALID_MESSAGE";

@@ -2,7 +2,11 @@
 import type { NatsRpcContext, RpcMethod } from "../src/jsonrpc/index.js";
 import type { SupervisorNode } from "./supervisor.js";
 import { promotionMethods } from "./promotion_methods.js";
+import { replicaControlMethods } from "./replica_control_methods.js";
+import { licenceMethods } from "./licence_methods.js";
+import { checkMethods } from "./checks.js";
+import { serviceMethods } from "./service_methods.js";
 
 export function featureAdminMethods(node: SupervisorNode): RpcMethod<NatsRpcContext>[] {
-  return [...promotionMethods(node)];
+  return [...promotionMethods(node), ...replicaControlMethods(node), ...licenceMethods(node), ...checkMethods(node), ...serviceMethods(node)];
 }

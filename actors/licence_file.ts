@@ -12,7 +12,7 @@
 // (written by scripts/make_licence.ts), because the configuration has no list of trusted
 // issuers yet.
 import { randomBytes } from "node:crypto";
-import { chmodSync, linkSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, linkSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import nacl from "tweetnacl";
 
@@ -185,6 +185,9 @@ export function ensureIssuerKeys(keysDir: string): IssuerKeys {
 function readIssuerSecret(file: string): Uint8Array | undefined {
   let text: string;
   try {
+    const mode = statSync(file).mode & 0o777;
+    // Whoever can read this key can mint licences: refuse it as the other key files do.
+    if ((mode & 0o077) !== 0) throw new Error(`${file} has mode ${mode.toString(8).padStart(3, "0")}, so other users may read the licence issuer key: run \`chmod 600 ${file}\``);
     text = readFileSync(file, "utf8");
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;

@@ -23,6 +23,7 @@ import { Heartbeat } from "./heartbeat.js";
 import { Notifier } from "./notifier.js";
 import { mailboxMethods } from "./mailbox_methods.js";
 import { nodeMethods } from "./node_methods.js";
+import { moduleRunning } from "./node_service_methods.js";
 import { VERSION } from "../src/version.js";
 
 export interface MailstoreOptions {
@@ -128,6 +129,7 @@ export class MailstoreNode {
     this.heartbeat = new Heartbeat(this.assets.nodes, this.clock, { host: this.host, role: "mailstore", version: VERSION }, this.opts.heartbeatMs, () => ({
       primaryActors: this.actors.size,
       replicated: this.agent.replicatedCount,
+      moduleRunning: moduleRunning(this),
     }));
     await this.heartbeat.start();
     await this.nc.flush();

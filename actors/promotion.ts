@@ -30,6 +30,11 @@ export interface PromotedAccount {
 export interface PromotionRequest {
   /** account ids */
   accountIds: string[];
+  /**
+   * Each account's epoch when the operation started: an account found at a higher epoch was
+   * already promoted by this operation (a resumed run must not move it again).
+   */
+  startEpochs: Record<string, number>;
   /** force this replica instead of the priority order */
   destination?: string;
   threads: number;
@@ -56,7 +61,7 @@ export class Promoter {
         while (next < todo.length) {
           if (!this.node.isActive) return; // lease lost: the next active supervisor resumes
           const id = todo[next++]!;
-          const result = await this.promoteOne(id, req.destination).then(
+          const result = await this.promoteOne(id, req.destination, req.startEpochs[id]).then(
             (p): OperationResult => ({ ...p, ok: true }),
             async (e): Promise<OperationResult> => failure((await this.node.directory.byId(id))?.value ?? { id, name: id }, e),
           );
@@ -70,9 +75,13 @@ export class Promoter {
   }
 
   /** Promotes one account; throws a coded error when it cannot. */
-  async promoteOne(accountId: string, destination?: string): Promise<PromotedAccount> {
+  async promoteOne(accountId: string, destination?: string, startEpoch?: number): Promise<PromotedAccount> {
     const started = this.node.clock.now();
     const rec = (await this.node.directory.get(accountId)).value;
+    if (startEpoch !== undefined && rec.epoch > startEpoch) {
+      // Done before a supervisor change: report it, do not move the account again.
+      return { account: rec.name, accountId, from: "(before resume)", to: rec.mailHost, epoch: rec.epoch, ms: 0 };
+    }
     const alive = await aliveMailstores(this.node.assets.nodes);
     const target = await this.chooseTarget(rec, alive, destination);
     const epoch = rec.epoch + 1;

@@ -46,8 +46,10 @@ export async function startPromotion(
   recs: AccountRecord[],
   opts: { threads: number; destination?: string; source_mail_host?: string; automatic?: boolean },
 ): Promise<OperationRecord> {
+  const startEpochs = Object.fromEntries(recs.map((r) => [r.id, r.epoch]));
   const op = await node.operations.create("promoteAccounts", recs.length, {
     accountIds: recs.map((r) => r.id),
+    startEpochs,
     accounts: recs.map((r) => r.name),
     threads: opts.threads,
     ...(opts.destination ? { destination: opts.destination } : {}),
@@ -55,7 +57,7 @@ export async function startPromotion(
     ...(opts.automatic ? { automatic: true } : {}),
   });
   void node.promoter
-    .run(op, { accountIds: recs.map((r) => r.id), threads: opts.threads, ...(opts.destination ? { destination: opts.destination } : {}) })
+    .run(op, { accountIds: recs.map((r) => r.id), startEpochs, threads: opts.threads, ...(opts.destination ? { destination: opts.destination } : {}) })
     .then(async (done) => {
       if (done.state !== "running") await node.notifyOperationEnd(done, opts.automatic ? `automatic failover of ${opts.source_mail_host}` : "promotion");
     })

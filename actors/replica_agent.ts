@@ -65,8 +65,9 @@ export class ReplicaAgent {
 
   constructor(private readonly d: ReplicaAgentDeps) {}
 
-  /** Starts the steady consumer. */
+  /** Starts the steady consumer (also again after stop(): doStartService module). */
   async start(): Promise<void> {
+    this.stopped = false;
     const { jsm, js, opts } = this.d.assets;
     const name = agentConsumerName(this.d.host);
     const existing = await jsm.consumers.info(opts.txStream, name).catch(() => undefined);

@@ -17,6 +17,12 @@ export interface ServiceStatus {
   info?: Record<string, unknown>;
 }
 
+/** The replication module runs while the node beats and has not stopped it (doStopService). */
+function moduleService(hb: HeartbeatRecord | undefined): ServiceStatus["services"]["module"] {
+  const running = !!hb && hb.info?.moduleRunning !== false;
+  return { running, could_start: !!hb && !running, could_stop: running };
+}
+
 export async function listServices(directory: Directory, nodes: KV): Promise<ServiceStatus[]> {
   const beats = new Map<string, HeartbeatRecord>();
   for (const hb of await readHeartbeats(nodes)) beats.set(`${hb.role}:${hb.host}`, hb);
@@ -29,7 +35,7 @@ export async function listServices(directory: Directory, nodes: KV): Promise<Ser
     startedAt: hb?.startedAt ?? null,
     version: hb?.version ?? null,
     pid: hb?.pid ?? null,
-    services: { module: { running: !!hb, could_start: !hb, could_stop: !!hb } },
+    services: { module: moduleService(hb) },
     ...(hb?.info ? { info: hb.info } : {}),
   });
   for (const m of await directory.listMailstores()) {

@@ -11,6 +11,7 @@ import { VERSION } from "../src/version.js";
 import { adminMethods } from "./admin_methods.js";
 import { Heartbeat } from "./heartbeat.js";
 import { LicenceQuota } from "./licence.js";
+import { deliverAdminNotice } from "./admin_notice.js";
 import { Notifier } from "./notifier.js";
 import { Operations, type OperationRecord } from "./operations.js";
 import { ReplicaInitializer } from "./replica_init.js";
@@ -29,6 +30,12 @@ export interface SupervisorOptions {
   /** the lease's time to live; a standby takes over within about this long; default 5_000 */
   leaseTtlMs?: number;
   licenceQuota: number;
+  /** the licence file (config licence.file); without one, licenceQuota applies */
+  licenceFile?: string;
+  /** keys folder: the trusted licence issuer key is its licence-issuer.pub */
+  keysDir?: string;
+  /** mailbox of the Global Admin that also receives operation notices as messages */
+  adminAccount?: string;
   /** default `threads` of promoteAccounts */
   promotionThreads?: number;
   /** promote a dead mailstore's accounts without a command (default off) */
@@ -68,7 +75,13 @@ export class SupervisorNode {
     this.directory = new Directory(assets.directory);
     this.operations = new Operations(assets.directory, this.host, () => this.clock.now());
     this.notifier = new Notifier(assets.js, this.host, this.log);
-    this.licence = new LicenceQuota(this.directory, opts.licenceQuota);
+    this.licence = new LicenceQuota(this.directory, {
+      defaultQuota: opts.licenceQuota,
+      ...(opts.licenceFile ? { file: opts.licenceFile } : {}),
+      ...(opts.keysDir ? { keysDir: opts.keysDir } : {}),
+      now: () => this.clock.now(),
+      log: this.log,
+    });
     this.replicaInit = new ReplicaInitializer(this, { timeoutMs: opts.initTimeoutMs ?? 600_000, pollMs: 200 });
     this.promoter = new Promoter(this);
     if (opts.autoFailover) {
@@ -136,9 +149,9 @@ export class SupervisorNode {
       this.log(`resuming operation ${op.operationId} (${op.kind}) left by ${op.owner}`);
       op.owner = this.host;
       if (op.kind === "promoteAccounts") {
-        const p = op.params as { accountIds: string[]; destination?: string; threads: number };
+        const p = op.params as { accountIds: string[]; startEpochs: Record<string, number>; destination?: string; threads: number };
         void this.promoter
-          .run(op, { accountIds: p.accountIds, threads: p.threads, ...(p.destination ? { destination: p.destination } : {}) })
+          .run(op, { accountIds: p.accountIds, startEpochs: p.startEpochs, threads: p.threads, ...(p.destination ? { destination: p.destination } : {}) })
           .then(async (done) => {
             if (done.state !== "running") await this.notifyOperationEnd(done, "promotion");
           })
@@ -155,17 +168,22 @@ export class SupervisorNode {
     return featureAdminMethods(this);
   }
 
-  /** Tells the Global Admin that an operation ended (MR_NOTIFY). */
+  /** Tells the Global Admin that an operation ended (MR_NOTIFY, and the admin mailbox if configured). */
   async notifyOperationEnd(op: OperationRecord, what: string): Promise<void> {
-    await this.notifier.publish("operation.completed", {
-      operationId: op.operationId,
-      operation: op.kind,
-      state: op.state,
-      total: op.total,
-      done: op.done,
-      failed: op.failed,
-      summary: `${what}: ${op.state} (${op.done} of ${op.total} done, ${op.failed} failed)`,
-    });
+    try {
+      await this.notifier.publish("operation.completed", {
+        operationId: op.operationId,
+        operation: op.kind,
+        state: op.state,
+        total: op.total,
+        done: op.done,
+        failed: op.failed,
+        summary: `${what}: ${op.state} (${op.done} of ${op.total} done, ${op.failed} failed)`,
+      });
+    } finally {
+      // The mailbox notice does not depend on MR_NOTIFY, and never throws.
+      await deliverAdminNotice(this, op, what);
+    }
   }
 
   stop(): Promise<void> {

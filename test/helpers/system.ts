@@ -87,6 +87,9 @@ export class TestSystem {
       promotionThreads: this.config.supervisor.promotionThreads,
       autoFailover: this.config.supervisor.autoFailover,
       failoverAfterMs: this.config.supervisor.failoverAfterMs,
+      keysDir: this.config.keys.dir,
+      ...(this.config.licence.file ? { licenceFile: this.config.licence.file } : {}),
+      ...(this.config.supervisor.adminAccount ? { adminAccount: this.config.supervisor.adminAccount } : {}),
       log: process.env.MR_TEST_LOG ? (l) => process.stderr.write(`${l}\n`) : () => {},
     });
     return this.supervisor;

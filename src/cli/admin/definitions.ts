@@ -43,6 +43,7 @@ interface DefInput {
   bare?: (words: readonly string[]) => string[];
   format?: (result: unknown, prefix: string) => string[];
   waits?: boolean;
+  exitCode?: (result: unknown) => number;
 }
 
 function define(d: DefInput): AdminCommandDef {
@@ -61,6 +62,7 @@ function define(d: DefInput): AdminCommandDef {
     },
     format: d.format ?? ((result, prefix) => formatOperationStart(result, prefix)),
     ...(d.waits ? { waits: true } : {}),
+    ...(d.exitCode ? { exitCode: d.exitCode } : {}),
   };
 }
 
@@ -155,7 +157,7 @@ const pauseReplicas = define({
 
 const restartReplicas = define({
   name: "restartReplicas",
-  summary: "Restart paused or unavailable replicas: they resume from their applied sequence.",
+  summary: "Restart replicas (paused, unavailable or not): each drops its copy and re-seeds from the account log.",
   params: REPLICA_FILTER,
   examples: ["accounts u0@example.com,u1@example.com", "destination mailstore2.example.com"],
 });
@@ -209,6 +211,7 @@ const testCommand = define({
     if (Array.isArray(p.servers)) p.servers = (p.servers as string[]).map(natsUrl);
   },
   format: (result) => formatValue(result),
+  exitCode: (result) => ((result as { status?: unknown } | null)?.status === "fail" ? 1 : 0),
 });
 
 const SERVICE_PARAMS: ParamsSpec = [

@@ -202,6 +202,8 @@ export function formatServices(result: unknown): string[] {
 export function formatOperationStart(result: unknown, prefix: string): string[] {
   const lines = formatValue(result);
   const id = operationIdOf(result);
-  if (id) lines.push(`operation ${id} started; follow it with '${prefix}monitor ${id}', or run the command with --sync or --progress`);
+  const state = isObject(result) ? result.state : undefined;
+  // An operation that already ended (removeAccountDestination) needs no follow-up hint.
+  if (id && (state === undefined || state === "running")) lines.push(`operation ${id} started; follow it with '${prefix}monitor ${id}', or run the command with --sync or --progress`);
   return lines;
 }

@@ -37,7 +37,7 @@ export async function executeAdmin(def: AdminCommandDef, params: RpcParams, call
   if (!(io.sync || io.progress || def.waits) || operationId === undefined) {
     if (io.json) json(result);
     else for (const line of def.format(result, io.prefix)) io.out(line);
-    return 0;
+    return def.exitCode?.(result) ?? 0;
   }
   if (!io.json && def.name !== "monitor") for (const line of formatValue(result)) io.out(line);
   const outcome = await waitForOperation(admin, operationId, {

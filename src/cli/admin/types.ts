@@ -24,6 +24,8 @@ export interface AdminCommandDef {
    * (relative to `cwd`) and sent as `accounts`. Throws CliUsageError (or InputFileError).
    */
   toParams(words: readonly string[], cwd: string): RpcParams;
+  /** The exit code a result means (default 0): `test` exits 1 when a check failed. */
+  readonly exitCode?: (result: unknown) => number;
   /** Waits for its operation's end even without --sync (promoteAccounts: an operator wants the outcome). */
   readonly waits?: boolean;
   /** The result, human-readable. `prefix` is how a command is typed here (`mailreplica ` or ``), for hints. */

@@ -27,6 +27,9 @@ const command: Command = {
       autoFailover: config.supervisor.autoFailover,
       failoverAfterMs: config.supervisor.failoverAfterMs,
       licenceQuota: config.licence.defaultQuota,
+      licenceFile: config.licence.file,
+      keysDir: config.keys.dir,
+      adminAccount: config.supervisor.adminAccount,
       log: (line) => io.err(line),
     });
     await untilSignal();

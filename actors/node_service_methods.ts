@@ -1,0 +1,170 @@
+// A mailstore's service methods on its own admin endpoint (mr.node.<host>.admin), asked by the
+// supervisor for `test` and the do*Service commands:
+//   probeNats { servers }          connect to each NATS URL from this mailstore and report;
+//   serviceStatus                  the replication module's state;
+//   serviceStop / serviceStart / serviceRestart { service_name: "module" }.
+//
+// "module" is the replication module (Carbonio's `doStopService module`): the replica agent.
+// Stopped, the mailstore applies nothing to its replicas (their status stays as it was, their
+// lag grows); the account logs keep everything, so a start catches every replica up. The
+// mailstore's own primary accounts and mailbox methods are not affected.
+import { connect } from "nats";
+import { defineMethod, oneOf, strOrList, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
+import type { MailstoreNode } from "./mailstore.js";
+
+/** The services a mailstore runs that the do*Service commands may name. */
+export const SERVICE_NAMES = ["module"] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+/** nats://host:port, tls://host:port, or Carbonio's bare host:port (read as nats://). */
+const NATS_URL = /^(?:(?:nats|tls):\/\/)?(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/;
+
+/** The `servers` param of `test` and probeNats: NATS URLs, as a list or comma separated. */
+export function natsServersParam() {
+  return strOrList({ minItems: 1, maxItems: 32, item: { maxLength: 300, pattern: NATS_URL, patternHint: "NATS URLs such as nats://host:4222, tls://host:4222 or host:4222" } });
+}
+
+export function normalizeNatsUrl(url: string): string {
+  return /^(nats|tls):\/\//.test(url) ? url : `nats://${url}`;
+}
+
+export interface NatsProbe {
+  server: string;
+  ok: boolean;
+  /** connect + one round trip, ms */
+  ms: number;
+  serverName?: string;
+  version?: string;
+  jetstream?: boolean;
+  error?: string;
+}
+
+export const PROBE_TIMEOUT_MS = 2_000;
+
+/** Connects to each URL on its own (no reconnect, no other server tried) and reports. Never throws. */
+export function probeNatsServers(servers: readonly string[], timeoutMs = PROBE_TIMEOUT_MS): Promise<NatsProbe[]> {
+  return Promise.all(
+    servers.map(async (raw): Promise<NatsProbe> => {
+      const server = normalizeNatsUrl(raw);
+      const started = Date.now();
+      try {
+        const nc = await connect({ servers: server, timeout: timeoutMs, reconnect: false, maxReconnectAttempts: 0, name: "mailreplica probe" });
+        try {
+          await nc.flush();
+          const info = nc.info;
+          return {
+            server,
+            ok: true,
+            ms: Date.now() - started,
+            ...(info?.server_name ? { serverName: info.server_name } : {}),
+            ...(info?.version ? { version: info.version } : {}),
+            jetstream: info?.jetstream === true,
+          };
+        } finally {
+          await nc.close().catch(() => {});
+        }
+      } catch (e) {
+        const err = e as { code?: unknown; message?: string };
+        const code = typeof err.code === "string" && err.code !== "" ? err.code : undefined;
+        return { server, ok: false, ms: Date.now() - started, error: `${code ?? "ERROR"}${err.message && err.message !== code ? `: ${err.message}` : ""}` };
+      }
+    }),
+  );
+}
+
+interface ModuleState {
+  running: boolean;
+  /** start/stop calls run one after the other */
+  queue: Promise<unknown>;
+}
+
+const modules = new WeakMap<MailstoreNode, ModuleState>();
+
+function moduleState(node: MailstoreNode): ModuleState {
+  let s = modules.get(node);
+  if (!s) modules.set(node, (s = { running: true, queue: Promise.resolve() }));
+  return s;
+}
+
+/** Whether the mailstore's replication module runs (for its heartbeat and getServices). */
+export function moduleRunning(node: MailstoreNode): boolean {
+  return moduleState(node).running;
+}
+
+export interface ServiceOutcome {
+  host: string;
+  service: ServiceName;
+  running: boolean;
+  /** false when the service already was in the asked state */
+  changed: boolean;
+  message: string;
+}
+
+function serialized<T>(node: MailstoreNode, fn: (s: ModuleState) => Promise<T>): Promise<T> {
+  const s = moduleState(node);
+  const next = s.queue.then(() => fn(s));
+  s.queue = next.catch(() => {});
+  return next;
+}
+
+export function stopModule(node: MailstoreNode): Promise<ServiceOutcome> {
+  return serialized(node, async (s) => {
+    if (!s.running) return { host: node.host, service: "module", running: false, changed: false, message: "service already stopped" };
+    await node.agent.stop();
+    s.running = false;
+    node.log("replication module stopped: replicas are not applied until it starts again");
+    return { host: node.host, service: "module", running: false, changed: true, message: "service stopped" };
+  });
+}
+
+export function startModule(node: MailstoreNode): Promise<ServiceOutcome> {
+  return serialized(node, async (s) => {
+    if (s.running) return { host: node.host, service: "module", running: true, changed: false, message: "service already running" };
+    await node.agent.start();
+    s.running = true;
+    node.log("replication module started: replicas catch up from their applied sequence");
+    // Catching up can take long; the caller learns the module runs, getAccountStatus shows the lag.
+    void node.agent.catchUpAll().catch((e: Error) => node.log(`catch-up after module start failed: ${e.message}`));
+    return { host: node.host, service: "module", running: true, changed: true, message: "service started" };
+  });
+}
+
+function describeModule(node: MailstoreNode) {
+  const running = moduleRunning(node);
+  return { host: node.host, services: { module: { running, could_start: !running, could_stop: running } } };
+}
+
+export function nodeServiceMethods(node: MailstoreNode): RpcMethod<NatsRpcContext>[] {
+  const serviceName = () => oneOf(SERVICE_NAMES, { required: true });
+  return [
+    defineMethod({
+      name: "probeNats",
+      params: { servers: natsServersParam() },
+      handler: async (p) => ({ host: node.host, at: node.clock.now(), probes: await probeNatsServers(p.servers ?? [...node.opts.servers]) }),
+    }),
+    defineMethod({
+      name: "serviceStatus",
+      params: {},
+      handler: () => describeModule(node),
+    }),
+    defineMethod({
+      name: "serviceStop",
+      params: { service_name: serviceName() },
+      handler: () => stopModule(node),
+    }),
+    defineMethod({
+      name: "serviceStart",
+      params: { service_name: serviceName() },
+      handler: () => startModule(node),
+    }),
+    defineMethod({
+      name: "serviceRestart",
+      params: { service_name: serviceName() },
+      handler: async () => {
+        await stopModule(node);
+        const started = await startModule(node);
+        return { ...started, changed: true, message: "service restarted" };
+      },
+    }),
+  ];
+}

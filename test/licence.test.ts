@@ -1,0 +1,233 @@
+// The licence: the signed file format, scripts/make_licence, and the supervisor's quota from
+// the default, from a valid file, and with invalid files (tampered, untrusted, expired,
+// missing) that allow no new enablement while existing replicas keep working.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { spawnSync } from "node:child_process";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import nacl from "tweetnacl";
+import { RpcError } from "../src/jsonrpc/index.js";
+import { projectRoot } from "../src/paths.js";
+import { SupervisorNode, type SupervisorOptions } from "../actors/supervisor.js";
+import { assetOptions } from "../actors/node_config.js";
+import { ISSUER_PUBLIC_FILE, ISSUER_SECRET_FILE, canonicalJson, ensureIssuerKeys, signLicence, trustedIssuers, verifyLicence, writeLicenceFile, type LicenceTerms } from "../actors/licence_file.js";
+import { TestSystem, rawMessage } from "./helpers/system.js";
+import { tempDir, waitFor } from "./helpers/processes.js";
+
+const MS1 = "ms1.example.com";
+const MS2 = "ms2.example.com";
+const DAY = 24 * 3600_000;
+
+const terms = (over: Partial<LicenceTerms> = {}): LicenceTerms => ({ quantity: 3, validUntil: new Date(Date.now() + 30 * DAY).toISOString(), issuedTo: "Example Ltd", features: ["ha_basic"], ...over });
+
+// ---------------------------------------------------------------- the file format
+
+test("licence file - canonical JSON sorts keys at every depth, so re-indenting keeps the signature valid", () => {
+  assert.is(canonicalJson({ b: 1, a: { d: [2, { y: 1, x: 2 }], c: "s" } }), '{"a":{"c":"s","d":[2,{"x":2,"y":1}]},"b":1}');
+  const pair = nacl.sign.keyPair();
+  const pub = Buffer.from(pair.publicKey).toString("base64");
+  const signed = signLicence(terms(), pair.secretKey);
+  const reordered = { issuer: signed.issuer, signature: signed.signature, licence: { features: signed.licence.features, validUntil: signed.licence.validUntil, quantity: 3, issuedTo: "Example Ltd" } };
+  const v = verifyLicence(JSON.stringify(reordered, null, 8), [pub], Date.now());
+  assert.ok(v.valid, JSON.stringify(v));
+});
+
+test("licence file - every refusal has its reason", () => {
+  const pair = nacl.sign.keyPair();
+  const other = nacl.sign.keyPair();
+  const pub = Buffer.from(pair.publicKey).toString("base64");
+  const now = Date.now();
+  const good = signLicence(terms(), pair.secretKey);
+  const check = (doc: unknown, trusted = [pub]) => verifyLicence(typeof doc === "string" ? doc : JSON.stringify(doc), trusted, now);
+  assert.ok(check(good).valid);
+  const cases: Array<[unknown, string[], string, RegExp]> = [
+    ["{not json", [pub], "malformed", /not valid JSON/],
+    [{ ...good, licence: { ...good.licence, quantity: -1 } }, [pub], "malformed", /quantity/],
+    [{ ...good, licence: { ...good.licence, validUntil: "soon" } }, [pub], "malformed", /validUntil/],
+    [{ ...good, signature: "abc" }, [pub], "malformed", /signature/],
+    [{ ...good, licence: { ...good.licence, quantity: 1_000_000 } }, [pub], "bad-signature", /changed after it was signed/],
+    [signLicence(terms(), other.secretKey), [pub], "untrusted-issuer", /not the trusted issuer/],
+    [good, [], "no-trusted-issuer", /licence-issuer\.pub/],
+    [signLicence(terms({ validUntil: new Date(now - DAY).toISOString() }), pair.secretKey), [pub], "expired", /expired on/],
+    [signLicence(terms({ features: ["other"] }), pair.secretKey), [pub], "no-ha-feature", /ha_basic/],
+  ];
+  for (const [doc, trusted, problem, reason] of cases) {
+    const v = check(doc, trusted);
+    assert.is(v.valid, false, JSON.stringify(doc));
+    if (!v.valid) {
+      assert.is(v.problem, problem);
+      assert.match(v.reason, reason);
+    }
+  }
+});
+
+test("make_licence - creates the issuer key pair once (secret 0600, never printed) and writes a licence the supervisor trusts", () => {
+  const dir = tempDir("mr-licence-");
+  const keys = join(dir, "keys");
+  const out = join(dir, "licence.json");
+  const script = join(projectRoot(), "dist", "scripts", "make_licence.js");
+  const run = (args: string[]) => spawnSync(process.execPath, [script, ...args], { encoding: "utf8", env: { ...process.env, MR_CONFIG: "" } });
+
+  const first = run(["--quantity", "1000", "--days", "365", "--out", out, "--keys", keys]);
+  assert.is(first.status, 0, first.stderr);
+  assert.match(first.stdout, /1000 accounts with replicas/);
+  const secretFile = join(keys, ISSUER_SECRET_FILE);
+  assert.is(statSync(secretFile).mode & 0o777, 0o600);
+  const secret = JSON.parse(readFileSync(secretFile, "utf8")).secretKey as string;
+  assert.not.ok(first.stdout.includes(secret) || first.stderr.includes(secret), "the secret key is never printed");
+  const pub = readFileSync(join(keys, ISSUER_PUBLIC_FILE), "utf8").trim();
+  assert.equal(trustedIssuers(keys), [pub]);
+  const v = verifyLicence(readFileSync(out, "utf8"), trustedIssuers(keys), Date.now());
+  assert.ok(v.valid, JSON.stringify(v));
+  if (v.valid) {
+    assert.is(v.licence.quantity, 1000);
+    assert.ok(Math.abs(v.validUntilMs - (Date.now() + 365 * DAY)) < 60_000);
+  }
+
+  const second = run(["--quantity", "5", "--days", "1", "--out", out, "--keys", keys, "--issued-to", "Test"]);
+  assert.is(second.status, 0, second.stderr);
+  assert.is(readFileSync(join(keys, ISSUER_PUBLIC_FILE), "utf8").trim(), pub, "the existing issuer key pair is reused");
+  assert.match(second.stdout, /existing key pair/);
+
+  for (const [args, msg] of [
+    [["--days", "3"], /--quantity is required/],
+    [["--quantity", "ten"], /--quantity must be a whole number/],
+    [["--quantity", "1", "--days", "0"], /--days must be a whole number from 1/],
+    [["--quantity", "1", "--colour", "red"], /unknown option "--colour"/],
+  ] as Array<[string[], RegExp]>) {
+    const r = run([...args, "--out", join(dir, "x.json"), "--keys", keys]);
+    assert.is(r.status, 2, r.stdout);
+    assert.match(r.stderr, msg);
+  }
+});
+
+// ---------------------------------------------------------------- the supervisor's quota
+
+let sys: TestSystem;
+let logs: string[] = [];
+
+async function startSupervisor(extra: Partial<SupervisorOptions>): Promise<SupervisorNode> {
+  await sys.supervisor?.stop();
+  logs = [];
+  sys.supervisor = await SupervisorNode.start({
+    host: "sup-licence",
+    servers: sys.config.nats.servers,
+    assets: assetOptions(sys.config),
+    heartbeatMs: sys.config.node.heartbeatMs,
+    leaseTtlMs: sys.config.supervisor.leaseTtlMs,
+    licenceQuota: sys.config.licence.defaultQuota,
+    log: (l) => logs.push(l),
+    ...extra,
+  });
+  return sys.supervisor;
+}
+
+async function refused(p: Promise<unknown>, code: string): Promise<RpcError> {
+  try {
+    await p;
+  } catch (e) {
+    assert.instance(e, RpcError);
+    assert.is((e as RpcError).appCode, code, (e as RpcError).message);
+    return e as RpcError;
+  }
+  assert.unreachable(`expected ${code}`);
+  throw new Error("unreachable");
+}
+
+async function enabledAccounts(): Promise<number> {
+  return (await sys.admin("getLicenseInfo")).accountsEnabled;
+}
+
+test("licence - without a licence file the default quota applies", async () => {
+  sys = await TestSystem.start({ hosts: [MS1, MS2], config: (c) => (c.licence.defaultQuota = 2) });
+  for (const h of sys.hosts) await sys.startMailstore(h);
+  await sys.startSupervisor();
+  for (let i = 1; i <= 6; i++) await sys.mailbox("createAccount", { name: `l${i}@example.com`, mailHost: MS1 });
+
+  const info = await sys.admin("getLicenseInfo");
+  assert.equal(info, { ZxHA: { quantity: 2, licensed: true }, features: [{ name: "ha_basic", quantity: 2, enabled: true }], accountsEnabled: 0, validUntil: null, source: "default", valid: true });
+  await sys.admin("setAccountDestination", { destination: MS2, priority: 10, accounts: "l1@example.com,l2@example.com" });
+  const over = await refused(sys.admin("setAccountDestination", { destination: MS2, priority: 10, accounts: "l3@example.com" }), "LICENCE_EXCEEDED");
+  assert.match(over.message, /allows 2 accounts/);
+  assert.is(await enabledAccounts(), 2, "nothing was changed");
+});
+
+test("licence - a valid licence file sets the quantity; tampered, untrusted, expired or missing ones allow no new replica, and existing ones keep working", async () => {
+  const keys = sys.config.keys.dir;
+  const file = join(sys.root, "licence.json");
+  const issuer = ensureIssuerKeys(keys);
+  writeLicenceFile(file, signLicence(terms({ quantity: 3 }), issuer.secretKey));
+  await startSupervisor({ licenceFile: file, keysDir: keys });
+  assert.ok(logs.some((l) => l.includes(`licence: ${file} is valid: 3 accounts with replicas`)), logs.join("\n"));
+
+  const info = await sys.admin("getLicenseInfo");
+  assert.equal(info.ZxHA, { quantity: 3, licensed: true });
+  assert.equal(info.features, [{ name: "ha_basic", quantity: 3, enabled: true }]);
+  assert.is(info.source, "file");
+  assert.is(info.valid, true);
+  assert.is(info.accountsEnabled, 2);
+  assert.is(info.issuedTo, "Example Ltd");
+  assert.ok(Date.parse(info.validUntil) > Date.now() + 29 * DAY);
+
+  await sys.admin("setAccountDestination", { destination: MS2, priority: 10, accounts: "l3@example.com" });
+  await refused(sys.admin("setAccountDestination", { destination: MS2, priority: 10, accounts: "l4@example.com" }), "LICENCE_EXCEEDED");
+
+  const invalid = async (doc: unknown, reason: RegExp) => {
+    writeFileSync(file, typeof doc === "string" ? doc : JSON.stringify(doc));
+    const i = await sys.admin("getLicenseInfo");
+    assert.is(i.valid, false);
+    assert.match(i.reason, reason);
+    assert.equal(i.ZxHA, { quantity: 0, licensed: false });
+    assert.equal(i.features, [{ name: "ha_basic", quantity: 0, enabled: false }]);
+    assert.is(i.accountsEnabled, 3);
+    const e = await refused(sys.admin("setAccountDestination", { destination: MS2, priority: 10, accounts: "l5@example.com" }), "LICENCE_INVALID");
+    assert.match(e.message, reason);
+    assert.match(e.message, /existing replicas keep working/);
+    assert.is(await enabledAccounts(), 3, "nothing was changed");
+    assert.ok(logs.some((l) => l.includes("is NOT valid") && reason.test(l)), `the supervisor logged it:\n${logs.join("\n")}`);
+  };
+  const good = signLicence(terms({ quantity: 3 }), issuer.secretKey);
+  await invalid({ ...good, licence: { ...good.licence, quantity: 1000 } }, /changed after it was signed/);
+  await invalid(signLicence(terms({ quantity: 1000 }), nacl.sign.keyPair().secretKey), /not the trusted issuer/);
+  await invalid(signLicence(terms({ validUntil: new Date(Date.now() - DAY).toISOString() }), issuer.secretKey), /expired on/);
+  await invalid("", /not valid JSON/);
+
+  // Existing replicas keep working meanwhile, and an account already enabled costs nothing.
+  await sys.mailbox("deliverMessage", { account: "l1@example.com", raw: rawMessage(1) });
+  await waitFor("l1's replica applies new writes", async () => {
+    const a = (await sys.admin("getAccountStatus", { accounts: "l1@example.com" })).accounts[0];
+    return a.replicas[0].available && a.replicas[0].sequence === a.sequence;
+  });
+  await sys.admin("setAccountDestination", { destination: MS2, priority: 20, accounts: "l1@example.com" });
+
+  // A renewed licence is read without a restart.
+  writeLicenceFile(file, signLicence(terms({ quantity: 4 }), issuer.secretKey));
+  const renewed = await sys.admin("getLicenseInfo");
+  assert.is(renewed.valid, true);
+  assert.is(renewed.ZxHA.quantity, 4);
+  await sys.admin("setAccountDestination", { destination: MS2, priority: 10, accounts: "l4@example.com" });
+  assert.is(await enabledAccounts(), 4);
+});
+
+test("licence - a configured file that does not exist, or no trusted issuer key, is refused with the reason", async () => {
+  await startSupervisor({ licenceFile: join(sys.root, "nowhere.json"), keysDir: sys.config.keys.dir });
+  const missing = await sys.admin("getLicenseInfo");
+  assert.is(missing.valid, false);
+  assert.match(missing.reason, /nowhere\.json does not exist/);
+  assert.is(missing.source, "file");
+
+  const file = join(sys.root, "licence.json");
+  await startSupervisor({ licenceFile: file, keysDir: tempDir("mr-empty-keys-") });
+  const untrusted = await sys.admin("getLicenseInfo");
+  assert.is(untrusted.valid, false);
+  assert.match(untrusted.reason, /no trusted licence issuer key/);
+  const e = await refused(sys.admin("setAccountDestination", { destination: MS2, priority: 10, accounts: "l6@example.com" }), "LICENCE_INVALID");
+  assert.match(e.message, /licence-issuer\.pub/);
+});
+
+test.after(async () => {
+  await sys?.stop();
+});
+
+test.run();

@@ -8,7 +8,7 @@ import { LogBackedActor, type Decision, type LogBackedBehavior } from "../src/ru
 import type { FencedError } from "../src/runtime/errors.js";
 import type { SubjectLog } from "../src/runtime/subject_log.js";
 import type { Props } from "../src/runtime/types.js";
-import { open, seal, type EnvelopeKeyring } from "../src/envelope/index.js";
+import { open, seal, type EnvelopeError, type EnvelopeKeyring } from "../src/envelope/index.js";
 import type { MailCommand, MailEvent, MailResult, TxBatch } from "../src/mail/index.js";
 import type { MetadataStore } from "../src/store/index.js";
 import { readTxBatch } from "./tx_batch.js";
@@ -26,6 +26,8 @@ export interface AccountActorDeps {
   clock: Clock;
   /** told once when this mailstore learns another primary exists for the account */
   onDemoted(accountId: string, reason: string): void;
+  /** reloads mailstores' signing keys from the directory (a new primary may have registered late) */
+  refreshSigners(): Promise<boolean>;
 }
 
 export class AccountBehavior implements LogBackedBehavior<MailCommand, MailEvent, TxBatch, MailResult> {
@@ -62,8 +64,14 @@ export class AccountBehavior implements LogBackedBehavior<MailCommand, MailEvent
     return seal(this.d.keyring, entry);
   }
 
-  decode(data: Uint8Array, seq: number): TxBatch {
-    return readTxBatch(open(this.d.keyring, data).payload, this.d.accountId, seq);
+  async decode(data: Uint8Array, seq: number): Promise<TxBatch> {
+    try {
+      return readTxBatch(open(this.d.keyring, data).payload, this.d.accountId, seq);
+    } catch (e) {
+      if ((e as EnvelopeError).code !== "ENVELOPE_UNKNOWN_SIGNER") throw e;
+      await this.d.refreshSigners();
+      return readTxBatch(open(this.d.keyring, data).payload, this.d.accountId, seq);
+    }
   }
 
   apply(entry: TxBatch, seq: number): void {

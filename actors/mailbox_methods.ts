@@ -37,7 +37,7 @@ function table(node: MailstoreNode, routing: boolean): MethodTable<Ctx> {
       // The primary moved while the request travelled: read the directory again, once.
       if ((e as { appCode?: string }).appCode !== "NOT_PRIMARY") throw e;
       rec = (await node.directory.get(rec.id)).value;
-      node.accounts.set(rec.id, rec);
+      node.rememberAccount(rec);
       if (rec.mailHost === node.host) return here(rec);
       return rpcCall<T>(node.nc, nodeMailboxSubject(rec.mailHost), method, params, { timeoutMs: node.opts.writes.askTimeoutMs + 2_000 });
     }
@@ -59,7 +59,7 @@ function table(node: MailstoreNode, routing: boolean): MethodTable<Ctx> {
         }
         const rec: AccountRecord = { id: randomUUID(), name, type: p.type, mailHost: node.host, epoch: 1, replicas: [], createdAt: node.clock.now() };
         await node.directory.createAccount(rec);
-        node.accounts.set(rec.id, rec);
+        node.rememberAccount(rec);
         if (rec.type === "distributionList") return { id: rec.id, name, mailHost: rec.mailHost, type: rec.type };
         try {
           await write(rec, { op: "createAccount", id: rec.id, name, mailHost: node.host });

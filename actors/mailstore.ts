@@ -17,6 +17,7 @@ import { MetadataStore } from "../src/store/index.js";
 import type { MailCommand, MailResult } from "../src/mail/index.js";
 import { BlobStore } from "../src/blobs/blob_store.js";
 import { AppError, serveJsonRpc, type JsonRpcService } from "../src/jsonrpc/index.js";
+import { NodeError } from "./errors.js";
 import { accountActorProps } from "./account.js";
 import { ReplicaAgent } from "./replica_agent.js";
 import { Heartbeat } from "./heartbeat.js";
@@ -52,11 +53,15 @@ export class MailstoreNode {
   readonly blobs: BlobStore;
   readonly agent: ReplicaAgent;
   readonly notifier: Notifier;
-  /** account records as the directory watch last saw them */
+  /** account records as the directory watch last saw them, by id; and ids by name */
   readonly accounts = new Map<string, AccountRecord>();
+  private readonly idByName = new Map<string, string>();
   private readonly actors = new Map<string, ActorRef<MailCommand, MailResult>>();
   /** accounts this primary was asked to stop writing (a promotion is moving them) */
   private readonly handingOver = new Map<string, TimerHandle>();
+  /** accounts whose actor is stopping: no new actor until it is gone */
+  private readonly stoppingActors = new Set<string>();
+  private refreshing: Promise<boolean> | undefined;
   private services: JsonRpcService[] = [];
   private heartbeat: Heartbeat | undefined;
   private watch: { stop(): void } | undefined;
@@ -93,7 +98,7 @@ export class MailstoreNode {
   static async start(opts: MailstoreOptions): Promise<MailstoreNode> {
     const keyring = loadKeyring({ dir: opts.keysDir, host: opts.host });
     mkdirSync(opts.dataDir, { recursive: true });
-    const nc = await connect({ servers: opts.servers, name: `mailstore ${opts.host}`, maxReconnectAttempts: -1 });
+    const nc = await connect({ servers: opts.servers, name: `mailstore ${opts.host}`, maxReconnectAttempts: -1, noAsyncTraces: true });
     let store: MetadataStore | undefined;
     try {
       const assets = await ensureAssets(nc, opts.assets);
@@ -136,8 +141,16 @@ export class MailstoreNode {
     this.log(`mailstore ${this.host} started (data ${this.opts.dataDir}, NATS ${this.opts.servers.join(",")})`);
   }
 
-  /** Learns every mailstore's signing key from the directory; true when a new one was added. */
-  async refreshSigners(): Promise<boolean> {
+  /**
+   * Learns every mailstore's signing key from the directory. Concurrent callers share one
+   * read, so each of them sees the keys it brought.
+   */
+  refreshSigners(): Promise<boolean> {
+    this.refreshing ??= this.readSigners().finally(() => (this.refreshing = undefined));
+    return this.refreshing;
+  }
+
+  private async readSigners(): Promise<boolean> {
     let added = false;
     for (const m of await this.directory.listMailstores()) {
       if (m.host === this.host) continue;
@@ -152,7 +165,7 @@ export class MailstoreNode {
 
   /** Follows the directory: what this mailstore is for each account (primary, replica, nothing). */
   private onAccountRecord(rec: AccountRecord): void {
-    this.accounts.set(rec.id, rec);
+    this.rememberAccount(rec);
     if (rec.mailHost === this.host) {
       this.agent.setReplicated(rec.id, undefined);
       this.endHandover(rec.id);
@@ -186,19 +199,31 @@ export class MailstoreNode {
     this.agent.setReplicated(rec.id, { paused: mine.state === "paused" });
   }
 
+  /** Keeps the cache of account records (and the name index) current. */
+  rememberAccount(rec: AccountRecord): void {
+    this.accounts.set(rec.id, rec);
+    this.idByName.set(rec.name, rec.id);
+  }
+
   /** The account's record: from the watch, else read from the directory. */
   async accountRecord(idOrName: string): Promise<AccountRecord> {
-    for (const r of this.accounts.values()) if (r.id === idOrName || r.name === idOrName.toLowerCase()) return r;
+    const cached = this.accounts.get(this.idByName.get(idOrName.toLowerCase()) ?? idOrName);
+    if (cached) return cached;
     const rec = (await this.directory.get(idOrName)).value;
-    this.accounts.set(rec.id, rec);
+    this.rememberAccount(rec);
     return rec;
   }
 
   /** The account actor of an account this mailstore is primary of (spawned on first use). */
-  accountActor(rec: AccountRecord): ActorRef<MailCommand, MailResult> {
+  accountActor(given: AccountRecord): ActorRef<MailCommand, MailResult> {
+    // The record may have been read before an await: the directory watch's copy is newer.
+    const rec = this.accounts.get(given.id) ?? given;
+    if (rec.mailHost !== this.host) throw NodeError.notPrimary(rec.id, this.host, rec.mailHost);
     const existing = this.actors.get(rec.id);
-    if (existing) return existing;
-    if (this.handingOver.has(rec.id)) {
+    // A ref whose actor gave up (too many failures) is replaced; it replays the log anew.
+    if (existing && this.system.lookup(existing.path)) return existing;
+    this.actors.delete(rec.id);
+    if (this.handingOver.has(rec.id) || this.stoppingActors.has(rec.id)) {
       throw new AppError("NOT_PRIMARY", `${rec.name} is being promoted away from ${this.host}; retry in a moment, the request will reach the new primary`, { account: rec.name });
     }
     const local = this.store.replicaState(rec.id);
@@ -217,6 +242,7 @@ export class MailstoreNode {
           keyring: this.keyring,
           log: new SubjectLog(this.assets.js, this.assets.jsm, this.assets.opts.txStream, txSubject(rec.id)),
           clock: this.clock,
+          refreshSigners: () => this.refreshSigners(),
           onDemoted: (id, reason) => {
             this.log(`account ${id}: stops writing here (${reason})`);
             this.dropActor(id);
@@ -241,11 +267,7 @@ export class MailstoreNode {
       accountId,
       this.clock.setTimer(() => this.handingOver.delete(accountId), forMs),
     );
-    const ref = this.actors.get(accountId);
-    if (ref) {
-      this.actors.delete(accountId);
-      await this.system.stop(ref);
-    }
+    await this.stopActor(accountId);
     return { host: this.host, stopped: true, seq: this.store.replicaState(accountId)?.appliedSeq ?? 0 };
   }
 
@@ -256,11 +278,21 @@ export class MailstoreNode {
   }
 
   private dropActor(accountId: string): void {
+    // After the current batch: its callers get their answers (FENCED) first.
+    if (this.actors.has(accountId)) setImmediate(() => void this.stopActor(accountId));
+  }
+
+  /** Stops the account's actor; until it is gone no new one is spawned for the account. */
+  private async stopActor(accountId: string): Promise<void> {
     const ref = this.actors.get(accountId);
     if (!ref) return;
     this.actors.delete(accountId);
-    // After the current batch: its callers get their answers (FENCED) first.
-    setImmediate(() => void this.system.stop(ref));
+    this.stoppingActors.add(accountId);
+    try {
+      await this.system.stop(ref);
+    } finally {
+      this.stoppingActors.delete(accountId);
+    }
   }
 
   get primaryActorCount(): number {

@@ -61,7 +61,7 @@ export class Promoter {
         while (next < todo.length) {
           if (!this.node.isActive) return; // lease lost: the next active supervisor resumes
           const id = todo[next++]!;
-          const result = await this.promoteOne(id, req.destination, req.startEpochs[id]).then(
+          const result = await this.promoteOne(id, req.destination, req.startEpochs?.[id]).then(
             (p): OperationResult => ({ ...p, ok: true }),
             async (e): Promise<OperationResult> => failure((await this.node.directory.byId(id))?.value ?? { id, name: id }, e),
           );

@@ -207,7 +207,7 @@ export class ReplicaAgent {
    * applied here), "gap" (an earlier entry is missing here) or "stop" (the replica is now
    * unavailable).
    */
-  private async handle(accountId: string, seq: number, data: Uint8Array, fromCatchUp: boolean): Promise<"applied" | "skip" | "gap" | "stop"> {
+  private async handle(accountId: string, seq: number, data: Uint8Array, fromCatchUp: boolean, refreshed = false): Promise<"applied" | "skip" | "gap" | "stop"> {
     const rs = this.d.store.replicaState(accountId);
     if (!rs || rs.role === "primary" || rs.status !== "available") return "skip";
     if (seq <= rs.appliedSeq) {
@@ -218,8 +218,11 @@ export class ReplicaAgent {
     try {
       batch = readTxBatch(this.openEnvelope(data), accountId, seq);
     } catch (e) {
-      if ((e as EnvelopeError).code === "ENVELOPE_UNKNOWN_SIGNER" && (await this.d.refreshSigners())) {
-        return this.handle(accountId, seq, data, fromCatchUp);
+      const ee = e as EnvelopeError;
+      if (ee.code === "ENVELOPE_UNKNOWN_SIGNER" && !refreshed) {
+        // A mailstore that registered after this one started: learn its key, try once more.
+        await this.d.refreshSigners();
+        if (ee.signer && this.d.keyring.trustedSigner(ee.signer)) return this.handle(accountId, seq, data, fromCatchUp, true);
       }
       this.unavailable(accountId, seq, e as Error);
       return "stop";

@@ -103,7 +103,7 @@ export class SupervisorNode {
   };
 
   static async start(opts: SupervisorOptions): Promise<SupervisorNode> {
-    const nc = await connect({ servers: opts.servers, name: `supervisor ${opts.host ?? hostname()}`, maxReconnectAttempts: -1 });
+    const nc = await connect({ servers: opts.servers, name: `supervisor ${opts.host ?? hostname()}`, maxReconnectAttempts: -1, noAsyncTraces: true });
     try {
       const assets = await ensureAssets(nc, opts.assets);
       const node = new SupervisorNode(opts, nc, assets);

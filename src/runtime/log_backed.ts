@@ -28,7 +28,7 @@ export interface LogBackedBehavior<C, E, L, R> {
   toEntry(events: E[], prevSeq: number): L;
   encode(entry: L): Uint8Array;
   /** Throws on an entry that cannot be read; recovery then fails and the supervisor sees it. */
-  decode(data: Uint8Array, seq: number): L;
+  decode(data: Uint8Array, seq: number): L | Promise<L>;
   /** Applies one stored entry; must be idempotent by seq (replay may repeat the last one). */
   apply(entry: L, seq: number): void | Promise<void>;
   /** Nats-Msg-Id part naming this writer and epoch; the id is `<subject>:<prefix>:<expected seq>`. */
@@ -72,7 +72,7 @@ export class LogBackedActor<C, E, L, R> implements Actor<C, R> {
   async recover(): Promise<void> {
     this.expectedSeq = this.behavior.appliedSeq();
     for await (const e of this.log.read(this.expectedSeq + 1)) {
-      await this.behavior.apply(this.behavior.decode(e.data, e.seq), e.seq);
+      await this.behavior.apply(await this.behavior.decode(e.data, e.seq), e.seq);
       this.expectedSeq = e.seq;
     }
   }

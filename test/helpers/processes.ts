@@ -31,7 +31,11 @@ for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
 
 /** Spawns a child that is killed when this test process exits. */
 export function spawnTracked(cmd: string, args: string[], opts: SpawnOptions = {}): ChildProcess {
-  const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], ...opts });
+  return trackChild(spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], ...opts }));
+}
+
+/** Makes an already spawned child be killed when this process exits. */
+export function trackChild(child: ChildProcess): ChildProcess {
   live.add(child);
   child.once("exit", () => live.delete(child));
   return child;

@@ -1,0 +1,273 @@
+// `npm run bench` — performance figures of mailreplica, each next to a raw baseline measured
+// in the same run, so the ratios mean something on any machine (docs/benchmarks.md).
+//
+//   npm run bench                  full run (about 1.5 minutes on 2 cores)
+//   npm run bench -- --quick       short run (about 35 s)
+//   npm run bench -- --json        machine-readable results on stdout (progress on stderr)
+//
+// Starts its own nats-server (free loopback ports, temp store folder) and mailstores (in this
+// process, and in child processes where memory and CPU time must be read alone), and removes
+// everything it made when it ends, also on failure or Ctrl-C.
+import { cpus } from "node:os";
+import { loadKeyring, initKeys } from "../src/keys/index.js";
+import { BenchEnv, MS1 } from "./bench/env.js";
+import { benchEnvelope, type EnvelopeRow } from "./bench/envelope.js";
+import { benchWritePath, setupWriteAccount, type WriteRow } from "./bench/write_path.js";
+import { DENSE_ACCOUNT, benchCatchUp, benchDenseRead, benchLag, padStream, setupCatchUpAccount, type CatchUpResult, type DenseReadRow, type LagResult } from "./bench/replica.js";
+import { benchConsumerChoice, type ConsumerChoiceResult } from "./bench/consumers.js";
+import { benchRouting, type RoutingRow } from "./bench/routing.js";
+import { fmt, now, tempDir } from "./bench/util.js";
+
+interface Params {
+  envelopeMs: number;
+  writeLevels: number[];
+  writeSeconds: number;
+  lagRate: number;
+  lagSeconds: number;
+  accounts: number;
+  replicatedShare: number;
+  writesPerAccount: number;
+  perAccountScales: number[];
+  /** how long each live reader's idle CPU is measured (subtracted from its CPU under load) */
+  idleMs: number;
+  /** one-command entries of the account the replica catches up */
+  catchUpEntries: number;
+  /** MiB of one account's 1 KB entries written at the start, and how many of them 3c reads */
+  denseMiB: number;
+  denseReadEntries: number;
+  /** MiB of other traffic appended to MR_TX after the catch-up account's entries */
+  padMiB: number;
+}
+
+const FULL: Params = {
+  envelopeMs: 250,
+  writeLevels: [1, 16, 256],
+  writeSeconds: 3,
+  lagRate: 250,
+  lagSeconds: 4,
+  accounts: 1_000,
+  replicatedShare: 0.1,
+  writesPerAccount: 10,
+  perAccountScales: [1_000],
+  idleMs: 1_000,
+  padMiB: 8,
+  catchUpEntries: 5_000,
+  denseMiB: 12,
+  denseReadEntries: 2_000,
+};
+const QUICK: Params = { ...FULL, envelopeMs: 80, writeSeconds: 1, lagSeconds: 1.5, writesPerAccount: 3, perAccountScales: [], idleMs: 600, catchUpEntries: 2_000, denseReadEntries: 1_000 };
+
+const args = process.argv.slice(2);
+for (const a of args) {
+  if (!["--quick", "--json", "--help", "-h"].includes(a)) {
+    process.stderr.write(`bench: unknown option '${a}'; allowed: --quick, --json\n`);
+    process.exit(2);
+  }
+}
+if (args.includes("--help") || args.includes("-h")) {
+  process.stdout.write("usage: npm run bench [-- --quick] [-- --json]\n  --quick  short run (about 35 s)\n  --json   results as JSON on stdout\nSee docs/benchmarks.md.\n");
+  process.exit(0);
+}
+const quick = args.includes("--quick");
+const json = args.includes("--json");
+const p = quick ? QUICK : FULL;
+const started = now();
+const log = (line: string): void => {
+  process.stderr.write(`bench [${((now() - started) / 1000).toFixed(1)}s] ${line}\n`);
+};
+
+interface Results {
+  mode: "quick" | "full";
+  machine: { nproc: number; cpu: string; node: string; natsServer: string; platform: string };
+  params: Params;
+  envelope: EnvelopeRow[];
+  writePath: WriteRow[];
+  catchUp: CatchUpResult;
+  lag: LagResult;
+  denseRead: DenseReadRow[];
+  denseIdleSeconds: number;
+  consumerChoice: ConsumerChoiceResult;
+  routing: RoutingRow[];
+  seconds: number;
+}
+
+async function main(): Promise<Results> {
+  // Envelope first: CPU only, nothing else running yet.
+  const keysDir = tempDir("mr-bench-keys-");
+  initKeys({ dir: keysDir, host: MS1 });
+  log("envelope: seal + open vs msgpack");
+  const envelope = benchEnvelope(loadKeyring({ dir: keysDir, host: MS1 }), p.envelopeMs);
+
+  log("starting nats-server, mailstore ms1 and the supervisor");
+  const env = await BenchEnv.start();
+  try {
+    log(`appending ${p.denseMiB} MiB of one account's entries to MR_TX (read in 3c)`);
+    const denseFirst = (await env.lastSeq()) + 1;
+    await padStream(env, p.denseMiB * 1024 * 1024, DENSE_ACCOUNT);
+    const dense = { first: denseFirst, head: await env.lastSeq() };
+    const denseWritten = now();
+    const setup = await setupWriteAccount(env);
+    const writePath = await benchWritePath(env, setup, p.writeLevels, p.writeSeconds, log);
+    log(`catch-up: writing ${p.catchUpEntries} entries to a second account`);
+    const replicated = await setupCatchUpAccount(env, p.catchUpEntries);
+    log(`catch-up: appending ${p.padMiB} MiB of other traffic to MR_TX`);
+    await padStream(env, p.padMiB * 1024 * 1024);
+    log("starting mailstore ms2 (replica)");
+    await env.startMs2();
+    const catchUp = await benchCatchUp(env, replicated, log);
+    const lag = await benchLag(env, replicated, p.lagRate, p.lagSeconds, log);
+    const denseIdle = (now() - denseWritten) / 1000;
+    const denseRead = await benchDenseRead(env, dense, p.denseReadEntries, denseIdle, log);
+    log(`consumer choice: ${p.accounts} accounts, ${p.replicatedShare * 100}% replicated`);
+    const consumerChoice = await benchConsumerChoice(env, p, log);
+    log("routing: account lookups");
+    const routing = await benchRouting(env, quick ? 150 : 400);
+    return {
+      mode: quick ? "quick" : "full",
+      machine: { nproc: cpus().length, cpu: cpus()[0]?.model ?? "unknown", node: process.version, natsServer: env.nats.version, platform: `${process.platform} ${process.arch}` },
+      params: p,
+      envelope,
+      writePath,
+      catchUp,
+      lag,
+      denseRead,
+      denseIdleSeconds: denseIdle,
+      consumerChoice,
+      routing,
+      seconds: (now() - started) / 1000,
+    };
+  } finally {
+    log("stopping");
+    await env.stop().catch((e) => log(`stop: ${(e as Error).message}`));
+  }
+}
+
+// ---- table -------------------------------------------------------------------------------
+
+function table(title: string, head: string[], rows: Array<Array<string | number>>): string {
+  const cells = rows.map((r) => r.map((c) => String(c)));
+  const w = head.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join("  ");
+  return [`\n${title}`, line(head), w.map((x) => "-".repeat(x)).join("  "), ...cells.map(line)].join("\n");
+}
+
+const x = (r: number) => (Number.isFinite(r) ? `${r.toFixed(2)}x` : "n/a");
+const mib = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
+const memDelta = (b: number) => (Math.abs(b) < 10 * 1024 * 1024 ? `${fmt(b / 1024)} KiB` : mib(b));
+
+function render(r: Results): string {
+  const p = r.params;
+  const out: string[] = [];
+  const m = r.machine;
+  out.push(`mailreplica bench (${r.mode}) — ${m.nproc} CPUs (${m.cpu}), Node ${m.node}, nats-server ${m.natsServer}, ${m.platform}; ${r.seconds.toFixed(0)} s`);
+
+  const raw1 = r.writePath.find((w) => w.path === "raw publish+expect")!;
+  const rawAt = (n: number) => r.writePath.find((w) => w.path === "raw publish" && w.callers === n);
+  out.push(
+    table(
+      "1. Write path: acknowledged setFlags on one account (ratios vs raw JetStream publishes of the same size, same run)",
+      ["path", "callers", "ops/s", "p50 ms", "p99 ms", "cmds/append", "vs raw seq+expect", "vs raw concurrent"],
+      r.writePath.map((w) => {
+        const conc = w.callers > 1 ? rawAt(w.callers) : undefined;
+        return [w.path, w.callers, fmt(w.opsPerSec), w.p50Ms.toFixed(2), w.p99Ms.toFixed(2), w.path.startsWith("raw") ? "-" : w.opsPerAppend.toFixed(1), x(w.opsPerSec / raw1.opsPerSec), conc && !w.path.startsWith("raw") ? x(w.opsPerSec / conc.opsPerSec) : "-"];
+      }),
+    ),
+  );
+  out.push(
+    table(
+      "2. Envelope: seal + open per batch vs msgpack encode + decode alone",
+      ["batch", "payload B", "envelope B", "msgpack µs", "seal µs", "open µs", "seal+open µs", "ratio"],
+      r.envelope.map((e) => [e.batch, e.payloadBytes, e.envelopeBytes, e.codecUs.toFixed(1), e.sealUs.toFixed(1), e.openUs.toFixed(1), e.sealOpenUs.toFixed(1), x(e.ratio)]),
+    ),
+  );
+  const cu = r.catchUp.rows;
+  out.push(
+    table(
+      `3a. Replica catch-up of one account with ${p.catchUpEntries} one-command entries, seeded by setAccountDestination after the writes (MR_TX holds ${mib(r.catchUp.streamBytes)})`,
+      ["reader", "entries", "events", "ms", "entries/s", "client CPU ms", "server CPU ms", "vs raw read"],
+      cu.map((c) => [c.what, c.entries, Number.isFinite(c.events) ? c.events : "-", fmt(c.ms), fmt(c.entriesPerSec), fmt(c.cpuMs), fmt(c.serverCpuMs), x(c.entriesPerSec / cu[0]!.entriesPerSec)]),
+    ),
+  );
+  out.push(
+    table(
+      "3b. Live apply lag: primary ack → replica apply, steady open-loop load on one account",
+      ["writes/s", "writes", "entries", "p50 ms", "p99 ms", "max ms"],
+      [[r.lag.ratePerSec, r.lag.writes, r.lag.entries, r.lag.p50Ms.toFixed(2), r.lag.p99Ms.toFixed(2), r.lag.maxMs.toFixed(2)]],
+    ),
+  );
+  out.push(
+    table(
+      `3c. ${p.denseReadEntries} entries of an account whose entries fill whole file blocks (${p.denseMiB} MiB of 1 KB entries written at the start, idle ${r.denseIdleSeconds.toFixed(0)} s), read with the filter sent two ways`,
+      ["filter", "entries", "ms", "entries/s", "server CPU ms", "vs filter_subject"],
+      r.denseRead.map((d) => [d.filter, d.entries, fmt(d.ms), fmt(d.entriesPerSec), fmt(d.serverCpuMs), x(d.entriesPerSec / r.denseRead[0]!.entriesPerSec)]),
+    ),
+  );
+  const cc = r.consumerChoice;
+  const rawOrdered = cc.live.find((l) => l.what.startsWith("raw: 1 ordered"))!;
+  out.push(
+    table(
+      `4a. The consumer choice, live: ${cc.writes} entries written over ${cc.accounts} accounts (${fmt(cc.writesPerSec)}/s), ${cc.replicated} of them replicated to the destination; every reader in its own process; CPU net of its idle CPU`,
+      ["reader", "consumers", "create ms", "server mem Δ", "read", "applied", "skipped", "CPU ms", "µs/entry read", "µs/entry written", "vs raw ordered", "drain ms"],
+      cc.live.map((l) => [
+        l.what,
+        l.consumers,
+        Number.isFinite(l.createMs) ? fmt(l.createMs, 1) : "exists",
+        Number.isFinite(l.serverMemDelta) ? memDelta(l.serverMemDelta) : "-",
+        l.entries,
+        Number.isFinite(l.applied) ? l.applied : "-",
+        Number.isFinite(l.skipped) ? l.skipped : "-",
+        fmt(l.cpuMs),
+        l.cpuUsPerEntry.toFixed(1),
+        l.cpuUsPerWrite.toFixed(1),
+        x(l.cpuUsPerWrite / rawOrdered.cpuUsPerWrite),
+        fmt(l.drainMs),
+      ]),
+    ),
+  );
+  out.push(`   consumers on MR_TX: ${cc.consumersOnStream.agentOnly} with the agents' durables only (one per mailstore), ${cc.consumersOnStream.withAlternatives} with every alternative above open`);
+  out.push(
+    table(
+      "4b. The same entries read again as a backlog (as after a restart), by each consumer layout",
+      ["layout", "consumers", "create ms", "entries", "read ms", "entries/s", "client CPU µs/entry", "server CPU ms", "delete ms"],
+      cc.backlog.map((b) => [b.what, b.consumers, fmt(b.createMs, 1), b.entries, fmt(b.readMs), fmt(b.entriesPerSec), b.cpuUsPerEntry.toFixed(1), fmt(b.serverCpuMs), fmt(b.deleteMs)]),
+    ),
+  );
+  out.push(`   filter_subjects upkeep: adding one subject to a durable listing ${cc.replicated} subjects took ${cc.filterUpdateMs.toFixed(1)} ms`);
+  const mem = cc.memory;
+  out.push(
+    table(
+      "5. Memory of a mailstore process (its own process, after full GC)",
+      ["state", "RSS", "heap used", "vs idle"],
+      [
+        ["idle (0 accounts)", mib(mem.idleRss), mib(mem.idleHeap), "1.00x"],
+        [`${mem.accounts} accounts (created at ${fmt(mem.accountsPerSec)}/s)`, mib(mem.loadedRss), mib(mem.loadedHeap), x(mem.ratio)],
+        [`same, after ${cc.writes} more writes`, mib(mem.afterWritesRss), mib(mem.afterWritesHeap), x(mem.afterWritesRss / mem.idleRss)],
+      ],
+    ),
+  );
+  out.push(`   ≈ ${fmt(mem.bytesPerAccount / 1024, 1)} KiB RSS per account`);
+  out.push(
+    table(
+      "6. Request routing: finding the account's record, done for every mailbox request by the mailstore that takes it",
+      ["lookup", "accounts known", "µs per lookup", "vs Map.get"],
+      r.routing.map((o) => [o.lookup, o.accounts, o.usPerLookup.toFixed(2), x(o.usPerLookup / r.routing[0]!.usPerLookup)]),
+    ),
+  );
+  return out.join("\n") + "\n";
+}
+
+main().then(
+  (r) => {
+    if (json) process.stdout.write(JSON.stringify(r, null, 2) + "\n");
+    else process.stdout.write(render(r));
+    log("done");
+    // process.exit runs the harness's exit hook: children killed, temp folders removed.
+    process.exit(0);
+  },
+  (e) => {
+    process.stderr.write(`bench failed: ${(e as Error).stack ?? String(e)}\n`);
+    process.exit(1);
+  },
+);
+
+

@@ -1,0 +1,237 @@
+// The system under test: one nats-server, key files in a temp folder, two mailstores and a
+// supervisor in this process (ms1 primary, ms2 replica), and mailstores in child processes
+// where memory or CPU time must be read for one mailstore alone.
+import { fork, type ChildProcess } from "node:child_process";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { connect, type ConsumerConfig, type JetStreamClient, type JetStreamManager, type NatsConnection } from "nats";
+import { defaultConfig } from "../../config/defaults.js";
+import { initKeys } from "../../src/keys/index.js";
+import { assetOptions } from "../../actors/node_config.js";
+import { MailstoreNode, type MailstoreOptions } from "../../actors/mailstore.js";
+import { SupervisorNode } from "../../actors/supervisor.js";
+import { rpcCall } from "../../src/jsonrpc/index.js";
+import type { Config } from "../../src/config/index.js";
+import { BenchNats } from "./nats.js";
+import { exited, tempDir, track } from "./util.js";
+
+export const MS1 = "ms1.bench.example.com";
+export const MS2 = "ms2.bench.example.com";
+
+export interface ChildStats {
+  cpuMs: number;
+  mem: NodeJS.MemoryUsage;
+  agent?: { read: number; applied: number; skipped: number; catchUps: number; consumers: number };
+  primaryActors: number;
+  replicated: number;
+}
+
+/** A child process driven over IPC: each request gets one answer with the same id. */
+export class IpcChild {
+  private nextId = 1;
+  private readonly waiting = new Map<number, { resolve(v: any): void; reject(e: unknown): void }>();
+
+  private constructor(
+    readonly label: string,
+    readonly proc: ChildProcess,
+  ) {
+    proc.on("message", (m: { id: number; ok: boolean; error?: string }) => {
+      const w = this.waiting.get(m.id);
+      if (!w) return;
+      this.waiting.delete(m.id);
+      if (m.ok) w.resolve(m);
+      else w.reject(new Error(`${label}: ${m.error}`));
+    });
+    proc.once("exit", (code, sig) => {
+      for (const w of this.waiting.values()) w.reject(new Error(`${label} exited (${code ?? sig})`));
+      this.waiting.clear();
+    });
+  }
+
+  /** Forks dist/scripts/bench/<script>. MR_BENCH_PROFILE=<dir>: it writes a V8 CPU profile there when it exits. */
+  static fork(script: string, label: string): IpcChild {
+    const file = join(fileURLToPath(new URL(".", import.meta.url)), script);
+    const prof = process.env.MR_BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.MR_BENCH_PROFILE}`, `--cpu-prof-name=${label}.cpuprofile`] : [];
+    const proc = track(fork(file, [], { execArgv: ["--expose-gc", ...prof], stdio: ["ignore", "inherit", "inherit", "ipc"] }));
+    return new IpcChild(label, proc);
+  }
+
+  get pid(): number {
+    return this.proc.pid!;
+  }
+
+  get running(): boolean {
+    return this.proc.exitCode === null && this.proc.signalCode === null;
+  }
+
+  call<T>(req: Record<string, unknown>): Promise<T> {
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.proc.send({ id, ...req });
+    });
+  }
+
+  /** Sends the stop request `req`, then waits for the exit (SIGKILL after 10 s). */
+  async stop<T>(req: Record<string, unknown>): Promise<T | undefined> {
+    if (!this.running) return undefined;
+    const t = setTimeout(() => this.proc.kill("SIGKILL"), 10_000);
+    const r = await this.call<T>(req).catch(() => undefined);
+    await exited(this.proc);
+    clearTimeout(t);
+    return r;
+  }
+}
+
+/** A mailstore in a child process (see child.ts). */
+export class ChildMailstore {
+  private constructor(
+    readonly host: string,
+    readonly child: IpcChild,
+  ) {}
+
+  static async start(host: string, opts: Omit<MailstoreOptions, "log" | "clock">): Promise<ChildMailstore> {
+    const c = new ChildMailstore(host, IpcChild.fork("child.js", host));
+    await c.child.call({ cmd: "start", opts });
+    return c;
+  }
+
+  stats(gc = false): Promise<ChildStats> {
+    return this.child.call<ChildStats>({ cmd: "stats", gc });
+  }
+
+  async stop(): Promise<void> {
+    await this.child.stop({ cmd: "stop" });
+  }
+}
+
+export interface ReaderStats {
+  count: number;
+  cpuMs: number;
+  rss: number;
+}
+
+/** A plain live JetStream reader in a child process (see reader.ts). */
+export class Reader {
+  private constructor(readonly child: IpcChild) {}
+
+  /** Creates the consumers and starts reading; returns how long the creation took. */
+  static async open(label: string, servers: string[], stream: string, configs: ConsumerConfig[]): Promise<{ reader: Reader; createMs: number }> {
+    const r = new Reader(IpcChild.fork("reader.js", label));
+    const { createMs } = await r.child.call<{ createMs: number }>({ cmd: "open", servers, stream, configs });
+    return { reader: r, createMs };
+  }
+
+  stats(): Promise<ReaderStats> {
+    return this.child.call<ReaderStats>({ cmd: "stats" });
+  }
+
+  /** Stops reading, deletes its consumers; returns how long the deletion took. */
+  async close(): Promise<number> {
+    return (await this.child.stop<{ deleteMs: number }>({ cmd: "close" }))?.deleteMs ?? NaN;
+  }
+}
+
+export class BenchEnv {
+  nc!: NatsConnection;
+  js!: JetStreamClient;
+  jsm!: JetStreamManager;
+  ms1!: MailstoreNode;
+  ms2!: MailstoreNode;
+  supervisor!: SupervisorNode;
+  readonly children: ChildMailstore[] = [];
+
+  private constructor(
+    readonly nats: BenchNats,
+    readonly root: string,
+    readonly config: Config,
+  ) {}
+
+  static async start(): Promise<BenchEnv> {
+    const root = tempDir("mr-bench-");
+    const nats = await BenchNats.start();
+    const config = defaultConfig();
+    config.nats.servers = [nats.url];
+    config.keys.dir = join(root, "keys");
+    config.data.dir = join(root, "data");
+    config.node.heartbeatMs = 1_000;
+    config.node.heartbeatTtlMs = 5_000;
+    config.licence.defaultQuota = 1_000_000;
+    const env = new BenchEnv(nats, root, config);
+    env.nc = await connect({ servers: nats.url, name: "bench" });
+    env.js = env.nc.jetstream();
+    env.jsm = await env.nc.jetstreamManager();
+    env.ms1 = await MailstoreNode.start({ ...env.mailstoreOptions(MS1), log: () => {} });
+    env.supervisor = await SupervisorNode.start({
+      host: "sup.bench",
+      servers: config.nats.servers,
+      assets: assetOptions(config),
+      heartbeatMs: config.node.heartbeatMs,
+      licenceQuota: config.licence.defaultQuota,
+      log: () => {},
+    });
+    return env;
+  }
+
+  /** The replica mailstore, started when a phase needs it (its agent reads every tx entry). */
+  async startMs2(): Promise<MailstoreNode> {
+    this.ms2 = await MailstoreNode.start({ ...this.mailstoreOptions(MS2), log: () => {} });
+    return this.ms2;
+  }
+
+  mailstoreOptions(host: string): Omit<MailstoreOptions, "log" | "clock"> {
+    initKeys({ dir: this.config.keys.dir, host });
+    return {
+      host,
+      dataDir: join(this.config.data.dir, host),
+      keysDir: this.config.keys.dir,
+      servers: this.config.nats.servers,
+      assets: assetOptions(this.config),
+      heartbeatMs: this.config.node.heartbeatMs,
+      writes: { ...this.config.writes },
+    };
+  }
+
+  async startChild(host: string): Promise<ChildMailstore> {
+    const c = await ChildMailstore.start(host, this.mailstoreOptions(host));
+    this.children.push(c);
+    return c;
+  }
+
+  get txStream(): string {
+    return this.config.jetstream.streams.tx;
+  }
+
+  mailbox<T = any>(method: string, params: Record<string, unknown>, subject = "mr.rpc.mailbox"): Promise<T> {
+    return rpcCall<T>(this.nc, subject, method, params, { timeoutMs: 30_000 });
+  }
+
+  admin<T = any>(method: string, params: Record<string, unknown>): Promise<T> {
+    return rpcCall<T>(this.nc, "mr.rpc.admin", method, params, { timeoutMs: 60_000 });
+  }
+
+  /** Messages stored on one subject of the tx stream (the appends that succeeded). */
+  async subjectCount(subject: string): Promise<number> {
+    const info = await this.jsm.streams.info(this.txStream, { subjects_filter: subject });
+    return info.state.subjects?.[subject] ?? 0;
+  }
+
+  async lastSeq(): Promise<number> {
+    return (await this.jsm.streams.info(this.txStream)).state.last_seq;
+  }
+
+  async consumerCount(stream = this.txStream): Promise<number> {
+    let n = 0;
+    for await (const _ of this.jsm.consumers.list(stream)) n++;
+    return n;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.allSettled(this.children.map((c) => c.stop()));
+    await this.supervisor?.stop().catch(() => {});
+    await this.ms1?.stop().catch(() => {});
+    await this.ms2?.stop().catch(() => {});
+    await this.nc?.close().catch(() => {});
+    await this.nats.stop();
+  }
+}

@@ -54,13 +54,13 @@ export class Promoter {
   /** Runs (or resumes) a promotion operation to its end; every account gets one result. */
   async run(op: OperationRecord, req: PromotionRequest): Promise<OperationRecord> {
     const done = new Set(op.results.map((r) => r.accountId));
-    const todo = req.accountIds.filter((id) => !done.has(id));
+    const pending = req.accountIds.filter((id) => !done.has(id));
     let next = 0;
     await Promise.all(
-      Array.from({ length: Math.max(1, Math.min(req.threads, todo.length)) }, async () => {
-        while (next < todo.length) {
+      Array.from({ length: Math.max(1, Math.min(req.threads, pending.length)) }, async () => {
+        while (next < pending.length) {
           if (!this.node.isActive) return; // lease lost: the next active supervisor resumes
-          const id = todo[next++]!;
+          const id = pending[next++]!;
           const result = await this.promoteOne(id, req.destination, req.startEpochs?.[id]).then(
             (p): OperationResult => ({ ...p, ok: true }),
             async (e): Promise<OperationResult> => failure((await this.node.directory.byId(id))?.value ?? { id, name: id }, e),

@@ -4,7 +4,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { SupervisorNode, type SupervisorOptions } from "../actors/supervisor.js";
-import { assetOptions } from "../actors/node_config.js";
 import { buildAdminNotice } from "../actors/admin_notice.js";
 import type { OperationRecord } from "../actors/operations.js";
 import { parseMessage } from "../src/rfc822/parse_message.js";
@@ -18,20 +17,9 @@ const ADMIN = "admin@corp.example.com";
 let sys: TestSystem;
 let logs: string[] = [];
 
-async function startSupervisor(extra: Partial<SupervisorOptions>): Promise<SupervisorNode> {
-  await sys.supervisor?.stop();
+function startSupervisor(extra: Partial<SupervisorOptions>): Promise<SupervisorNode> {
   logs = [];
-  sys.supervisor = await SupervisorNode.start({
-    host: "sup-notice",
-    servers: sys.config.nats.servers,
-    assets: assetOptions(sys.config),
-    heartbeatMs: sys.config.node.heartbeatMs,
-    leaseTtlMs: sys.config.supervisor.leaseTtlMs,
-    licenceQuota: sys.config.licence.defaultQuota,
-    log: (l) => logs.push(l),
-    ...extra,
-  });
-  return sys.supervisor;
+  return sys.startSupervisor("sup-notice", { log: (l) => logs.push(l), ...extra });
 }
 
 test.before(async () => {

@@ -10,7 +10,6 @@ import nacl from "tweetnacl";
 import { RpcError } from "../src/jsonrpc/index.js";
 import { projectRoot } from "../src/paths.js";
 import { SupervisorNode, type SupervisorOptions } from "../actors/supervisor.js";
-import { assetOptions } from "../actors/node_config.js";
 import { ISSUER_PUBLIC_FILE, ISSUER_SECRET_FILE, canonicalJson, ensureIssuerKeys, signLicence, trustedIssuers, verifyLicence, writeLicenceFile, type LicenceTerms } from "../actors/licence_file.js";
 import { TestSystem, rawMessage } from "./helpers/system.js";
 import { tempDir, waitFor } from "./helpers/processes.js";
@@ -107,20 +106,9 @@ test("make_licence - creates the issuer key pair once (secret 0600, never printe
 let sys: TestSystem;
 let logs: string[] = [];
 
-async function startSupervisor(extra: Partial<SupervisorOptions>): Promise<SupervisorNode> {
-  await sys.supervisor?.stop();
+function startSupervisor(extra: Partial<SupervisorOptions>): Promise<SupervisorNode> {
   logs = [];
-  sys.supervisor = await SupervisorNode.start({
-    host: "sup-licence",
-    servers: sys.config.nats.servers,
-    assets: assetOptions(sys.config),
-    heartbeatMs: sys.config.node.heartbeatMs,
-    leaseTtlMs: sys.config.supervisor.leaseTtlMs,
-    licenceQuota: sys.config.licence.defaultQuota,
-    log: (l) => logs.push(l),
-    ...extra,
-  });
-  return sys.supervisor;
+  return sys.startSupervisor("sup-licence", { log: (l) => logs.push(l), ...extra });
 }
 
 async function refused(p: Promise<unknown>, code: string): Promise<RpcError> {

@@ -1,5 +1,5 @@
 import type { MailError } from "../mail/errors.js";
-import type { MailEvent } from "../mail/events.js";
+import type { MailEvent, MessageDeliveredEvent } from "../mail/events.js";
 import type { MailResult } from "../mail/commands.js";
 
 export type ReplicaRole = "primary" | "replica";
@@ -124,21 +124,8 @@ export interface AccountDump {
   account: { id: string; name: string; type: string; mailHost: string; lastItemId: number; createdAt: number } | null;
   /** By id. */
   folders: { id: number; path: string; parentId: number | null }[];
-  /** By id. */
-  items: {
-    id: number;
-    folderId: number;
-    messageId: string;
-    from: string;
-    to: string[];
-    cc: string[];
-    subject: string;
-    date: number;
-    size: number;
-    flags: string[];
-    tags: string[];
-    blob: string;
-  }[];
+  /** By id: each item as the event that delivered it, with its current folder, flags and tags. */
+  items: Array<{ id: number } & Omit<MessageDeliveredEvent, "t" | "itemId">>;
   /** By name. */
   tags: string[];
 }

@@ -9,7 +9,7 @@ import { defaultConfig } from "../../config/defaults.js";
 import { initKeys } from "../../src/keys/index.js";
 import { assetOptions } from "../../actors/node_config.js";
 import { MailstoreNode } from "../../actors/mailstore.js";
-import { SupervisorNode } from "../../actors/supervisor.js";
+import { SupervisorNode, type SupervisorOptions } from "../../actors/supervisor.js";
 import { rpcCall } from "../../src/jsonrpc/index.js";
 import { MetadataStore } from "../../src/store/index.js";
 import { projectRoot } from "../../src/paths.js";
@@ -76,7 +76,9 @@ export class TestSystem {
     return node;
   }
 
-  async startSupervisor(name = "sup1"): Promise<SupervisorNode> {
+  /** Starts the in-process supervisor (stopping one already running), options overridable. */
+  async startSupervisor(name = "sup1", overrides: Partial<SupervisorOptions> = {}): Promise<SupervisorNode> {
+    await this.supervisor?.stop();
     this.supervisor = await SupervisorNode.start({
       host: name,
       servers: this.config.nats.servers,
@@ -91,6 +93,7 @@ export class TestSystem {
       ...(this.config.licence.file ? { licenceFile: this.config.licence.file } : {}),
       ...(this.config.supervisor.adminAccount ? { adminAccount: this.config.supervisor.adminAccount } : {}),
       log: process.env.MR_TEST_LOG ? (l) => process.stderr.write(`${l}\n`) : () => {},
+      ...overrides,
     });
     return this.supervisor;
   }

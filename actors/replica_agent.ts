@@ -93,6 +93,10 @@ export class ReplicaAgent {
       this.stats.read++;
       try {
         await this.handleSteady(m);
+      } catch (e) {
+        // Never let one entry end the consumer loop. Not applied here means a gap at the
+        // account's next entry, which its catch-up fills from the log.
+        this.d.log?.(`entry ${m.seq} on ${m.subject} not applied: ${(e as Error).message}`);
       } finally {
         m.ack();
       }

@@ -1,12 +1,13 @@
 // The admin commands on the command line against a real nats-server and a small JSON-RPC
 // peer serving mr.rpc.admin (and mr.rpc.mailbox for `call`): params, output, exit codes.
+import { recordingMethod } from "./helpers/rpc_peer.js";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { randomUUID } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect, type NatsConnection } from "nats";
-import { AppError, methodTable, serveJsonRpc, type JsonRpcParams, type JsonRpcService, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
+import { AppError, methodTable, serveJsonRpc, type JsonRpcService, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
 import { runCli } from "../src/cli/main.js";
 import type { CliIo } from "../src/cli/types.js";
 import { startNatsServer, type NatsNode } from "./helpers/nats.js";
@@ -50,16 +51,7 @@ const FINAL_BY_DESTINATION: Record<string, string> = {
 /** operationId -> [final state, monitor calls so far] */
 const operations = new Map<string, { final: string; polls: number }>();
 
-function method(name: string, call: (p: Record<string, unknown>) => unknown): RpcMethod<NatsRpcContext> {
-  return {
-    name,
-    call: (params: JsonRpcParams | undefined) => {
-      const p = (params ?? {}) as Record<string, unknown>;
-      received.push({ method: name, params: p });
-      return call(p);
-    },
-  };
-}
+const method = (name: string, call: (p: Record<string, unknown>) => unknown): RpcMethod<NatsRpcContext> => recordingMethod(received, name, call);
 
 const adminPeer = methodTable<NatsRpcContext>([
   method("getAccountStatus", () => STATUS),

@@ -1,11 +1,12 @@
 // The REPL: the line splitter, notification lines, and `mailreplica repl` as a process fed
 // on stdin (not a TTY) against a real nats-server and a JSON-RPC peer.
+import { recordingMethod } from "./helpers/rpc_peer.js";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { connect, type NatsConnection } from "nats";
-import { AppError, methodTable, serveJsonRpc, type JsonRpcParams, type JsonRpcService, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
+import { AppError, methodTable, serveJsonRpc, type JsonRpcService, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
 import { formatNotification, ReplSyntaxError, splitHead, tokenize } from "../src/repl/index.js";
 import { projectRoot } from "../src/paths.js";
 import { startNatsServer, type NatsNode } from "./helpers/nats.js";
@@ -43,16 +44,7 @@ const received: Array<{ method: string; params: unknown }> = [];
 const OP = "7fc853c8-806a-4e48-abdc-aca1791e8460";
 let polls = 0;
 
-function method(name: string, call: (p: Record<string, unknown>) => unknown): RpcMethod<NatsRpcContext> {
-  return {
-    name,
-    call: (params: JsonRpcParams | undefined) => {
-      const p = (params ?? {}) as Record<string, unknown>;
-      received.push({ method: name, params: p });
-      return call(p);
-    },
-  };
-}
+const method = (name: string, call: (p: Record<string, unknown>) => unknown): RpcMethod<NatsRpcContext> => recordingMethod(received, name, call);
 
 const admin = methodTable<NatsRpcContext>([
   method("getAccountStatus", () => ({ accounts: [{ accountId: "id-1", accountName: "a@example.com", accountMailHost: "mailstore1.example.com", paused: false, epoch: 1, sequence: 3, itemId: 257, replicas: [{ destination: "mailstore2.example.com", priority: 10, available: true, status: "available" }] }], total: 1 })),

@@ -7,6 +7,8 @@
  * batches give the same rows on every store.
  */
 
+import type { DeliveredMessage } from "./commands.js";
+
 /** One entry of the account log. */
 export interface TxBatch {
   /** Format version; only 1 exists. */
@@ -57,25 +59,15 @@ export interface FolderDeletedEvent {
   folderId: number;
 }
 
-export interface MessageDeliveredEvent {
+/** The delivered message's fields (DeliveredMessage) with the ids and flags the writer decided. */
+export interface MessageDeliveredEvent extends DeliveredMessage {
   t: "message.delivered";
   itemId: number;
   folderId: number;
-  messageId: string;
-  from: string;
-  to: string[];
-  cc: string[];
-  subject: string;
-  /** Milliseconds since the Unix epoch. */
-  date: number;
-  /** Bytes of the raw message. */
-  size: number;
   /** System flags, sorted (see normalizeFlags). */
   flags: string[];
   /** Keywords, lower-case, sorted. */
   tags: string[];
-  /** sha256 hex of the raw message in the blob store. */
-  blob: string;
 }
 
 /** Replaces the items' flags and tags. */

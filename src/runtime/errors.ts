@@ -49,6 +49,18 @@ export class LogAppendError extends RuntimeError {
   }
 }
 
+/**
+ * An append may or may not have been stored: every attempt's acknowledgement was lost (timed
+ * out, connection dropped after the publish left), or the server answered "duplicate" with an
+ * entry that is not this one. The writer must read the log before it writes again; the caller
+ * must check the effect (or retry with an idempotency key) instead of blindly retrying.
+ */
+export class OutcomeUnknownError extends RuntimeError {
+  constructor(readonly subject: string, detail: string, options?: { cause?: unknown }) {
+    super("OUTCOME_UNKNOWN", `append to ${subject} has an unknown outcome: ${detail}; it may have been stored, check before retrying`, options);
+  }
+}
+
 /** Reading the log back failed (decode error, stream missing, ...). */
 export class LogReadError extends RuntimeError {
   constructor(readonly subject: string, detail: string, options?: { cause?: unknown }) {

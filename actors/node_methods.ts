@@ -3,6 +3,7 @@
 import { defineMethod, int, methodTable, str, strList, type MethodTable, type NatsRpcContext } from "../src/jsonrpc/index.js";
 import { promoteHere } from "./promotion_target.js";
 import { nodeServiceMethods } from "./node_service_methods.js";
+import { nodeDigestMethods } from "./node_digest_methods.js";
 import type { MailstoreNode } from "./mailstore.js";
 
 /** What a mailstore reports for one account it holds (as primary or replica). */
@@ -60,5 +61,6 @@ export function nodeMethods(node: MailstoreNode): MethodTable<NatsRpcContext> {
       handler: (p) => node.stopWriting(p.account, p.forMs),
     }),
     ...nodeServiceMethods(node),
+    ...nodeDigestMethods(node),
   ]);
 }

@@ -13,7 +13,7 @@ import { txSubject } from "../src/jetstream/assets.js";
 import type { AccountRecord } from "../src/directory/types.js";
 import { differingFields, firstDifferentRow, type DigestRowKind, type RowHash } from "../src/store/account_digest.js";
 import { nodeAdminSubject } from "./mailstore.js";
-import type { CopyDigest } from "./node_digest_methods.js";
+import { DIGEST_ROWS_PAGE, type CopyDigest } from "./node_digest_methods.js";
 import type { SupervisorNode } from "./supervisor.js";
 
 export interface FirstDifference {
@@ -65,9 +65,11 @@ export interface VerifyOptions {
   rounds: number;
   /** accounts verified at once */
   concurrency: number;
+  /** row hashes per request when two digests differ (at most DIGEST_ROWS_PAGE) */
+  pageRows: number;
 }
 
-export const DEFAULT_VERIFY_OPTIONS: VerifyOptions = { waitMs: 5_000, rounds: 3, concurrency: 8 };
+export const DEFAULT_VERIFY_OPTIONS: VerifyOptions = { waitMs: 5_000, rounds: 3, concurrency: 8, pageRows: DIGEST_ROWS_PAGE };
 
 /** Margin over waitMs for a node's answer to arrive. */
 const ANSWER_MARGIN_MS = 3_000;
@@ -117,7 +119,7 @@ class VerifyRun {
     const out: RowHash[] = [];
     let offset: number | null = 0;
     while (offset !== null) {
-      const page: { seq: number; rows: RowHash[]; next: number | null } = await this.call(host, "accountDigestRows", { account: accountId, offset }, 10_000);
+      const page: { seq: number; rows: RowHash[]; next: number | null } = await this.call(host, "accountDigestRows", { account: accountId, offset, limit: this.opts.pageRows }, 10_000);
       if (page.seq !== seq) return undefined;
       out.push(...page.rows);
       offset = page.next;

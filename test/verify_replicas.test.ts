@@ -7,6 +7,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { RpcError } from "../src/jsonrpc/index.js";
 import { accountDigest } from "../src/store/account_digest.js";
+import { DEFAULT_VERIFY_OPTIONS, verifyReplicas } from "../actors/verify_replicas.js";
 import { TestSystem, rawMessage } from "./helpers/system.js";
 import { logHead, stopBounded, waitReplicaCaughtUp } from "./helpers/workload.js";
 
@@ -109,6 +110,10 @@ test("verifyReplicas - a replica changed behind the system's back is equal: fals
   assert.is(ms3.sequence, a.sequence, "compared at the same sequence");
   assert.is.not(ms3.digest, a.digest);
   assert.equal(ms3.firstDifference, { kind: "item", id: item, primary: { flags: ["seen"] }, replica: { flags: ["flagged"] } });
+  // Row hashes in pages of 3 (the item is many pages in): the same first difference.
+  const rec = (await sys.supervisor!.directory.find("mixed@example.com"))!.value;
+  const paged = await verifyReplicas(sys.supervisor!, [rec], MS3, { ...DEFAULT_VERIFY_OPTIONS, pageRows: 3 });
+  assert.equal(paged.accounts[0]!.replicas[0]!.firstDifference, ms3.firstDifference);
 
   // replicaServer: only that replica is compared.
   const only2 = await sys.admin("verifyReplicas", { replicaServer: MS2 });
@@ -144,6 +149,30 @@ test("verifyReplicas - unknown account or replicaServer is refused with its code
   assert.is(after, before);
 });
 
+test("verifyReplicas - a replica whose module is stopped is not compared and the reason says how to start it; started, it is waited for and equal", async () => {
+  const name = "lagging@example.com";
+  const { id } = await sys.mailbox("createAccount", { name, mailHost: MS1 });
+  await sys.admin("setAccountDestination", { destination: MS3, priority: 10, accounts: name });
+  await sys.mailbox("deliverMessage", { account: name, raw: rawMessage(1, name) });
+  await waitReplicaCaughtUp(sys, name, MS3);
+  await sys.admin("doStopService", { service_name: "module", host: MS3 });
+  await sys.mailbox("deliverMessage", { account: name, raw: rawMessage(2, name) });
+  const head = await logHead(sys, id);
+  assert.ok(store(MS3).replicaState(id)!.appliedSeq < head, "the replica is behind the log");
+
+  const stopped = await sys.admin("verifyReplicas", { accounts: name });
+  const r3 = stopped.accounts[0].replicas[0];
+  assert.is(r3.equal, null);
+  assert.ok(r3.error.includes(`doStartService module host ${MS3}`), r3.error);
+  assert.is(stopped.unverified, 1);
+  assert.is(store(MS3).replicaState(id)!.appliedSeq < head, true, "verifying applied nothing");
+
+  await sys.admin("doStartService", { service_name: "module", host: MS3 });
+  const started = await sys.admin("verifyReplicas", { accounts: name });
+  assert.equal(started.accounts[0].replicas.map((x: any) => [x.destination, x.equal, x.sequence]), [[MS3, true, head]], JSON.stringify(started));
+  assert.is(started.accounts[0].sequence, head);
+});
+
 test("verifyReplicas - a replica whose mailstore is stopped is equal: null with an error naming the host; the others are compared", async () => {
   const { id } = await sys.mailbox("createAccount", { name: "quiet@example.com", mailHost: MS1 });
   await sys.admin("setAccountDestination", { destination: MS2, priority: 10, accounts: "quiet@example.com" });
@@ -168,8 +197,11 @@ test("verifyReplicas - a replica whose mailstore is stopped is equal: null with 
   assert.is(ms3.digest, a.digest);
   // With no params: every account with a replica, the stopped one reported for each.
   const all = await sys.admin("verifyReplicas");
-  assert.equal(all.accounts.map((x: any) => x.account), ["mixed@example.com", "quiet@example.com"]);
-  assert.ok(all.accounts.every((x: any) => x.replicas.find((y: any) => y.destination === MS2).equal === null));
+  assert.equal(all.accounts.map((x: any) => x.account), ["lagging@example.com", "mixed@example.com", "quiet@example.com"]);
+  for (const x of all.accounts) {
+    const ms2 = x.replicas.find((y: any) => y.destination === MS2);
+    if (ms2) assert.is(ms2.equal, null, x.account);
+  }
 });
 
 test.run();

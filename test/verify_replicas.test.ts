@@ -10,6 +10,7 @@ import { accountDigest } from "../src/store/account_digest.js";
 import { DEFAULT_VERIFY_OPTIONS, verifyReplicas } from "../actors/verify_replicas.js";
 import { TestSystem, rawMessage } from "./helpers/system.js";
 import { logHead, stopBounded, waitReplicaCaughtUp } from "./helpers/workload.js";
+import { promote } from "./helpers/promotion.js";
 
 const MS1 = "ms1.example.com";
 const MS2 = "ms2.example.com";
@@ -173,6 +174,23 @@ test("verifyReplicas - a replica whose module is stopped is not compared and the
   assert.is(started.accounts[0].sequence, head);
 });
 
+test("verifyReplicas - after a promotion the new primary and the old one (now a replica) are equal", async () => {
+  const name = "moved@example.com";
+  const { id } = await sys.mailbox("createAccount", { name, mailHost: MS1 });
+  await sys.admin("setAccountDestination", { destination: MS3, priority: 10, accounts: name });
+  const item = (await sys.mailbox("deliverMessage", { account: name, raw: rawMessage(1, name), flags: ["seen"] })).itemId;
+  await waitReplicaCaughtUp(sys, name, MS3);
+  const done = await promote(sys, { accounts: name, destination: MS3 });
+  assert.is(done.promoted.length, 1, JSON.stringify(done));
+  await sys.mailbox("setFlags", { account: name, ids: [item], flags: ["flagged"] });
+  await waitReplicaCaughtUp(sys, name, MS1);
+  const r = await sys.admin("verifyReplicas", { accounts: name });
+  const a = r.accounts[0];
+  assert.is(a.primary, MS3);
+  assert.is(a.sequence, await logHead(sys, id));
+  assert.equal(a.replicas.map((x: any) => [x.destination, x.equal, x.sequence, x.digest]), [[MS1, true, a.sequence, a.digest]], JSON.stringify(r));
+});
+
 test("verifyReplicas - a replica whose mailstore is stopped is equal: null with an error naming the host; the others are compared", async () => {
   const { id } = await sys.mailbox("createAccount", { name: "quiet@example.com", mailHost: MS1 });
   await sys.admin("setAccountDestination", { destination: MS2, priority: 10, accounts: "quiet@example.com" });
@@ -197,7 +215,7 @@ test("verifyReplicas - a replica whose mailstore is stopped is equal: null with 
   assert.is(ms3.digest, a.digest);
   // With no params: every account with a replica, the stopped one reported for each.
   const all = await sys.admin("verifyReplicas");
-  assert.equal(all.accounts.map((x: any) => x.account), ["lagging@example.com", "mixed@example.com", "quiet@example.com"]);
+  assert.equal(all.accounts.map((x: any) => x.account), ["lagging@example.com", "mixed@example.com", "moved@example.com", "quiet@example.com"]);
   for (const x of all.accounts) {
     const ms2 = x.replicas.find((y: any) => y.destination === MS2);
     if (ms2) assert.is(ms2.equal, null, x.account);

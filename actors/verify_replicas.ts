@@ -160,16 +160,20 @@ class VerifyRun {
     }
     const out: AccountVerdict = { account: rec.name, accountId: rec.id, primary: rec.mailHost, sequence: null, digest: null, equal: null, replicas: [] };
     let target: number;
+    let logRead = true;
     try {
       target = await new SubjectLog(this.node.assets.js, this.node.assets.jsm, this.node.assets.opts.txStream, txSubject(rec.id)).lastSeq();
     } catch (e) {
       for (const d of open) verdicts.set(d, unverified(d, `the log of ${rec.name} cannot be read (${(e as Error).message}); check JetStream with test`));
       open.clear();
       target = 0;
+      logRead = false;
     }
     // Primary rows are fetched once per seq, shared by every replica that differs.
     const primaryRows = new Map<number, Promise<RowHash[] | undefined>>();
+    let askedPrimary = false;
     for (let round = 1; open.size > 0 && round <= this.opts.rounds; round++) {
+      askedPrimary = true;
       const asked = [...open];
       const [p, ...rs] = await Promise.all([this.digest(rec.mailHost, rec.id, target), ...asked.map((d) => this.digest(d, rec.id, target))]);
       if (!p!.ok) {
@@ -225,6 +229,14 @@ class VerifyRun {
       }
       for (const d of verdicts.keys()) open.delete(d);
       target = highest;
+    }
+    if (!askedPrimary && logRead) {
+      // Nothing to compare (no replica, or every one paused): still show the primary's digest.
+      const p = await this.digest(rec.mailHost, rec.id, target);
+      if (p.ok) {
+        out.sequence = p.copy.seq;
+        out.digest = p.copy.digest;
+      }
     }
     out.replicas = dests.map((r) => verdicts.get(r.destination) ?? unverified(r.destination, "not compared")).sort((x, y) => x.destination.localeCompare(y.destination));
     out.equal = accountEqual(out.replicas);

@@ -138,6 +138,18 @@ test("verifyReplicas - a replica changed behind the system's back is equal: fals
   assert.equal(again.accounts[0].replicas[0].firstDifference, { kind: "folder", id: archive.id, path: "Archive-2026/2026", primary: { path: "Archive-2026/2026", parentId: archive.parentId }, replica: null });
 });
 
+test("verifyReplicas - an account named with no replica is listed unverified, with its primary's digest", async () => {
+  const { id } = await sys.mailbox("createAccount", { name: "alone@example.com", mailHost: MS1 });
+  await sys.mailbox("deliverMessage", { account: "alone@example.com", raw: rawMessage(1, "alone@example.com") });
+  const r = await sys.admin("verifyReplicas", { accounts: "alone@example.com" });
+  assert.equal({ total: r.total, unverified: r.unverified }, { total: 1, unverified: 1 });
+  const a = r.accounts[0];
+  assert.equal([a.equal, a.replicas, a.sequence], [null, [], await logHead(sys, id)]);
+  assert.is(a.digest, accountDigest(store(MS1).dumpAccount(id)).digest);
+  // Without names only accounts with a replica are verified.
+  assert.not.ok((await sys.admin("verifyReplicas")).accounts.some((x: any) => x.account === "alone@example.com"));
+});
+
 test("verifyReplicas - unknown account or replicaServer is refused with its code and nothing changes", async () => {
   const before = JSON.stringify([(await sys.supervisor!.directory.find("mixed@example.com"))?.value, store(MS2).replicaState(mixed.id), store(MS3).replicaState(mixed.id)]);
   const ghost = await refused(sys.admin("verifyReplicas", { accounts: "mixed@example.com,ghost@example.com" }), "ACCOUNT_UNKNOWN");
@@ -198,6 +210,10 @@ test("verifyReplicas - a replica whose mailstore is stopped is equal: null with 
   await sys.mailbox("deliverMessage", { account: "quiet@example.com", raw: rawMessage(1, "quiet@example.com") });
   await waitReplicaCaughtUp(sys, "quiet@example.com", MS2);
   await waitReplicaCaughtUp(sys, "quiet@example.com", MS3);
+  // An account whose primary is the mailstore that stops.
+  await sys.mailbox("createAccount", { name: "on2@example.com", mailHost: MS2 });
+  await sys.admin("setAccountDestination", { destination: MS3, priority: 10, accounts: "on2@example.com" });
+  await waitReplicaCaughtUp(sys, "on2@example.com", MS3);
   await sys.inProcess.get(MS2)!.stop();
   sys.inProcess.delete(MS2);
 
@@ -213,9 +229,15 @@ test("verifyReplicas - a replica whose mailstore is stopped is equal: null with 
   assert.ok(typeof ms2.error === "string" && ms2.error.includes(MS2) && ms2.error.includes("does not answer"), ms2.error);
   assert.is(ms3.equal, true);
   assert.is(ms3.digest, a.digest);
+  // Its primary stopped: nothing is compared, and the reason names the primary.
+  const on2 = (await sys.admin("verifyReplicas", { accounts: "on2@example.com" })).accounts[0];
+  assert.is(on2.equal, null);
+  assert.is(on2.digest, null);
+  assert.is(on2.replicas[0].equal, null);
+  assert.ok(on2.replicas[0].error.startsWith(`the primary ${MS2} gave no digest: mailstore ${MS2} does not answer`), on2.replicas[0].error);
   // With no params: every account with a replica, the stopped one reported for each.
   const all = await sys.admin("verifyReplicas");
-  assert.equal(all.accounts.map((x: any) => x.account), ["lagging@example.com", "mixed@example.com", "moved@example.com", "quiet@example.com"]);
+  assert.equal(all.accounts.map((x: any) => x.account), ["lagging@example.com", "mixed@example.com", "moved@example.com", "on2@example.com", "quiet@example.com"]);
   for (const x of all.accounts) {
     const ms2 = x.replicas.find((y: any) => y.destination === MS2);
     if (ms2) assert.is(ms2.equal, null, x.account);

@@ -149,6 +149,30 @@ class VerifyRun {
     return { kind: at.kind, id: at.id, ...(at.kind === "folder" && path !== undefined ? { path } : {}), primary: values.primary, replica: values.replica };
   }
 
+  /** A replica's verdict against the primary, both digested at the same seq. */
+  private async compare(rec: AccountRecord, primary: CopyDigest, replica: CopyDigest, primaryRows: Map<number, Promise<RowHash[] | undefined>>): Promise<ReplicaVerdict> {
+    const d = replica.host;
+    const seq = replica.seq;
+    if (replica.digest === primary.digest) return { destination: d, sequence: seq, digest: replica.digest, equal: true, firstDifference: null };
+    if (!primaryRows.has(seq)) primaryRows.set(seq, this.rowHashes(rec.mailHost, rec.id, seq).catch(() => undefined));
+    let diff: FirstDifference | undefined;
+    let lookupError: string | undefined;
+    try {
+      diff = await this.locate(rec, rec.mailHost, d, seq, () => primaryRows.get(seq)!);
+    } catch (e) {
+      lookupError = (e as Error).message;
+    }
+    return {
+      destination: d,
+      sequence: seq,
+      digest: replica.digest,
+      // Different digests at the same applied seq: the copies differ, whatever the lookup found.
+      equal: false,
+      firstDifference: diff ?? null,
+      ...(diff ? {} : { error: `the copies differ at seq ${seq}, but the first difference could not be located (${lookupError ?? "a copy moved on meanwhile"}); run verifyReplicas again to see it` }),
+    };
+  }
+
   async account(rec: AccountRecord, replicaServer: string | undefined): Promise<AccountVerdict> {
     const dests = rec.replicas.filter((r) => replicaServer === undefined || r.destination === replicaServer);
     const verdicts = new Map<string, ReplicaVerdict>();
@@ -195,37 +219,15 @@ class VerifyRun {
         }
         const c = a.copy;
         highest = Math.max(highest, c.seq);
-        if (c.seq !== pc.seq) {
-          if (last) {
-            verdicts.set(d, {
-              ...unverified(d, `writes continued: ${rec.mailHost} was at seq ${pc.seq} and ${d} at seq ${c.seq} after ${this.opts.rounds} rounds; run verifyReplicas again when the account is quiet`),
-              sequence: c.seq,
-              digest: c.digest,
-            });
-          }
-          continue;
+        if (c.seq === pc.seq) {
+          verdicts.set(d, await this.compare(rec, pc, c, primaryRows));
+        } else if (last) {
+          verdicts.set(d, {
+            ...unverified(d, `writes continued: ${rec.mailHost} was at seq ${pc.seq} and ${d} at seq ${c.seq} after ${this.opts.rounds} rounds; run verifyReplicas again when the account is quiet`),
+            sequence: c.seq,
+            digest: c.digest,
+          });
         }
-        if (c.digest === pc.digest) {
-          verdicts.set(d, { destination: d, sequence: c.seq, digest: c.digest, equal: true, firstDifference: null });
-          continue;
-        }
-        if (!primaryRows.has(pc.seq)) primaryRows.set(pc.seq, this.rowHashes(rec.mailHost, rec.id, pc.seq).catch(() => undefined));
-        let diff: FirstDifference | undefined;
-        let lookupError: string | undefined;
-        try {
-          diff = await this.locate(rec, rec.mailHost, d, pc.seq, () => primaryRows.get(pc.seq)!);
-        } catch (e) {
-          lookupError = (e as Error).message;
-        }
-        verdicts.set(d, {
-          destination: d,
-          sequence: c.seq,
-          digest: c.digest,
-          // Different digests at the same applied seq: the copies differ, whatever the lookup found.
-          equal: false,
-          firstDifference: diff ?? null,
-          ...(diff ? {} : { error: `the copies differ at seq ${c.seq}, but the first difference could not be located (${lookupError ?? "a copy moved on meanwhile"}); run verifyReplicas again to see it` }),
-        });
       }
       for (const d of verdicts.keys()) open.delete(d);
       target = highest;

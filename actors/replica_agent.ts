@@ -8,7 +8,11 @@
 // knew the account — is filled by a short-lived catch-up read of that account's subject alone.
 // The applied seq is written in the same SQLite transaction as the effects, so a crash at any
 // point resumes from applied seq + 1.
-import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JsMsg } from "nats";
+//
+// Nothing here waits for an account's next entry to recover: a steady consumer that is
+// deleted (by hand, or lost by the server) is recreated and every account caught up, and a
+// catch-up that fails is retried with back-off.
+import { AckPolicy, ConsumerEvents, DeliverPolicy, type ConsumerMessages, type JsMsg } from "nats";
 import { open, type EnvelopeError, type EnvelopeKeyring } from "../src/envelope/index.js";
 import type { Assets } from "../src/jetstream/assets.js";
 import { txSubject } from "../src/jetstream/assets.js";
@@ -45,6 +49,14 @@ export interface ReplicaAgentStats {
 
 type Replicated = { paused: boolean };
 
+/** Back-off of a failed catch-up (doubling from the first to the last delay) and of re-opening the steady consumer. */
+export const RETRY_FIRST_MS = 500;
+export const RETRY_MAX_MS = 30_000;
+
+function nextDelay(previous: number | undefined): number {
+  return previous === undefined ? RETRY_FIRST_MS : Math.min(RETRY_MAX_MS, previous * 2);
+}
+
 /** Durable consumer name of a mailstore's agent (a host name without dots). */
 export function agentConsumerName(host: string): string {
   return `mr_replica_${host.replace(/[^A-Za-z0-9_-]/g, "_")}`;
@@ -61,6 +73,10 @@ export class ReplicaAgent {
   private freeSlots = 8;
   private readonly slotWaiters: Array<() => void> = [];
   private stopped = false;
+  /** per account: the delay of its last scheduled catch-up retry, and the pending timer */
+  private readonly retryDelays = new Map<string, number>();
+  private readonly retryTimers = new Map<string, NodeJS.Timeout>();
+  private reopenTimer: NodeJS.Timeout | undefined;
   readonly stats: ReplicaAgentStats = { read: 0, applied: 0, skipped: 0, catchUps: 0, consumers: 0 };
 
   constructor(private readonly d: ReplicaAgentDeps) {}
@@ -68,6 +84,11 @@ export class ReplicaAgent {
   /** Starts the steady consumer (also again after stop(): doStartService module). */
   async start(): Promise<void> {
     this.stopped = false;
+    await this.openSteady();
+  }
+
+  /** Creates the durable when missing (true when it did) and starts consuming it. */
+  private async openSteady(): Promise<boolean> {
     const { jsm, js, opts } = this.d.assets;
     const name = agentConsumerName(this.d.host);
     const existing = await jsm.consumers.info(opts.txStream, name).catch(() => undefined);
@@ -83,24 +104,63 @@ export class ReplicaAgent {
       });
     }
     const consumer = await js.consumers.get(opts.txStream, name);
-    this.messages = await consumer.consume({ max_messages: 1_000 });
+    // Without abort_on_missing_resource nats.js retries a deleted durable forever and the
+    // replica silently stops applying; with it the loop ends and run() recreates it.
+    const messages = await consumer.consume({ max_messages: 1_000, abort_on_missing_resource: true });
+    this.messages = messages;
     this.stats.consumers = 1;
-    void this.run(this.messages);
+    void this.watchStatus(messages);
+    void this.run(messages);
+    return !existing;
+  }
+
+  /** Logs what nats.js reports about the steady consumer (deleted, not found, heartbeats missed). */
+  private async watchStatus(messages: ConsumerMessages): Promise<void> {
+    const watched: string[] = [ConsumerEvents.ConsumerDeleted, ConsumerEvents.ConsumerNotFound, ConsumerEvents.StreamNotFound, ConsumerEvents.HeartbeatsMissed];
+    for await (const s of await messages.status()) {
+      if (watched.includes(s.type)) this.d.log?.(`steady consumer ${agentConsumerName(this.d.host)}: ${s.type} (${String(s.data)})`);
+    }
   }
 
   private async run(messages: ConsumerMessages): Promise<void> {
-    for await (const m of messages) {
-      this.stats.read++;
-      try {
-        await this.handleSteady(m);
-      } catch (e) {
-        // Never let one entry end the consumer loop. Not applied here means a gap at the
-        // account's next entry, which its catch-up fills from the log.
-        this.d.log?.(`entry ${m.seq} on ${m.subject} not applied: ${(e as Error).message}`);
-      } finally {
-        m.ack();
+    let ended = "ended";
+    try {
+      for await (const m of messages) {
+        this.stats.read++;
+        try {
+          await this.handleSteady(m);
+        } catch (e) {
+          // Never let one entry end the consumer loop. Not applied here means a gap at the
+          // account's next entry, which its catch-up fills from the log.
+          this.d.log?.(`entry ${m.seq} on ${m.subject} not applied: ${(e as Error).message}`);
+        } finally {
+          m.ack();
+        }
       }
+    } catch (e) {
+      ended = `ended: ${(e as Error).message}`;
     }
+    if (this.stopped || this.messages !== messages) return;
+    this.d.log?.(`steady consumer ${agentConsumerName(this.d.host)} ${ended}; opening it again`);
+    void this.reopenSteady();
+  }
+
+  /** Opens the steady consumer again (creating it when it is gone), then catches every account up. */
+  private async reopenSteady(delay?: number): Promise<void> {
+    if (this.stopped) return;
+    const name = agentConsumerName(this.d.host);
+    try {
+      const created = await this.openSteady();
+      this.d.log?.(created ? `steady consumer ${name} was deleted; recreated` : `steady consumer ${name} reopened`);
+    } catch (e) {
+      const next = nextDelay(delay);
+      this.d.log?.(`steady consumer ${name} could not be opened: ${(e as Error).message}; trying again in ${next} ms`);
+      this.reopenTimer = setTimeout(() => void this.reopenSteady(next), next);
+      return;
+    }
+    // Entries appended while no consumer read them reach an idle account only this way
+    // (a new durable starts at the stream's end).
+    await this.catchUpAll();
   }
 
   private async handleSteady(m: JsMsg): Promise<void> {
@@ -117,6 +177,10 @@ export class ReplicaAgent {
   /** Stops the steady consumer (the durable stays, so a restart resumes where it was). */
   async stop(): Promise<void> {
     this.stopped = true;
+    clearTimeout(this.reopenTimer);
+    for (const t of this.retryTimers.values()) clearTimeout(t);
+    this.retryTimers.clear();
+    this.retryDelays.clear();
     this.messages?.stop();
     await Promise.allSettled([...this.catchingUp.values()]);
   }
@@ -125,6 +189,7 @@ export class ReplicaAgent {
   setReplicated(accountId: string, state: { paused: boolean } | undefined): void {
     if (!state) {
       this.replicated.delete(accountId);
+      this.cancelRetry(accountId);
       // A catch-up still reading this account stops at its next entry.
       this.versions.set(accountId, (this.versions.get(accountId) ?? 0) + 1);
       return;
@@ -134,6 +199,7 @@ export class ReplicaAgent {
     const rs = this.d.store.ensureReplicaState(accountId, "replica");
     if (rs.role === "primary") return;
     if (state.paused) {
+      this.cancelRetry(accountId);
       // An unavailable replica stays unavailable (with its reason) while paused.
       if (rs.status === "available") this.d.store.setReplicaStatus(accountId, "paused");
       return;
@@ -201,9 +267,38 @@ export class ReplicaAgent {
         const outcome = await this.handle(accountId, e.seq, e.data, true);
         if (outcome === "stop") return;
       }
+      this.retryDelays.delete(accountId);
     } catch (e) {
-      this.d.log?.(`catch-up of ${accountId} failed: ${(e as Error).message}; retried at the next entry`);
+      if (this.stopped || (this.versions.get(accountId) ?? 0) !== version) return;
+      const delay = this.scheduleRetry(accountId);
+      this.d.log?.(`catch-up of ${accountId} failed: ${(e as Error).message}; retried in ${delay} ms`);
     }
+  }
+
+  /**
+   * A failed catch-up of an idle account would otherwise wait for the account's next entry.
+   * Retried with doubling delays; the retry is dropped when the account stops being
+   * replicated (or is paused) here, or the agent stops.
+   */
+  private scheduleRetry(accountId: string): number {
+    const delay = nextDelay(this.retryDelays.get(accountId));
+    this.retryDelays.set(accountId, delay);
+    clearTimeout(this.retryTimers.get(accountId));
+    this.retryTimers.set(
+      accountId,
+      setTimeout(() => {
+        this.retryTimers.delete(accountId);
+        const r = this.replicated.get(accountId);
+        if (!this.stopped && r && !r.paused) void this.catchUp(accountId);
+      }, delay),
+    );
+    return delay;
+  }
+
+  private cancelRetry(accountId: string): void {
+    clearTimeout(this.retryTimers.get(accountId));
+    this.retryTimers.delete(accountId);
+    this.retryDelays.delete(accountId);
   }
 
   /**

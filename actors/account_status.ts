@@ -41,6 +41,11 @@ export interface AccountStatusView {
   replicas: ReplicaStatusView[];
 }
 
+/** Why a replica of an existing account whose log is empty cannot be seeded, and what to do. */
+export function emptyLogReason(accountId: string, destination: string): string {
+  return `the account log ${txSubject(accountId)} is empty although the account exists: its first entry (account.created) and everything after it were removed (retention or by hand), so ${destination} has nothing to seed from; restore the log (JetStream backup of the stream) or recreate the account, then restartReplicas`;
+}
+
 /** Asks each mailstore, once, for the accounts it holds; an unreachable one maps to undefined. */
 export async function localStatuses(nc: NatsConnection, byHost: Map<string, string[]>, timeoutMs = 3_000): Promise<Map<string, Map<string, LocalAccountStatus> | undefined>> {
   const out = new Map<string, Map<string, LocalAccountStatus> | undefined>();
@@ -117,11 +122,15 @@ export async function accountStatuses(assets: Assets, accounts: AccountRecord[],
         const lag = applied >= head ? { events: 0, ms: 0 } : await subjectLag(assets.jsm, assets.opts.txStream, txSubject(a.id), applied, now());
         let status: string = !canConnect ? "unreachable" : r.state === "paused" ? "paused" : (st?.status ?? "initializing");
         if (status === "available" && applied === 0 && head > 0) status = "initializing";
+        // Every account's log starts with account.created: an empty one means its entries
+        // were removed, and a replica at 0 over it saw nothing (never "available").
+        const emptyLog = status === "available" && applied === 0 && head === 0;
+        if (emptyLog) status = "unavailable";
         return {
           accountId: a.id,
           destination: r.destination,
           priority: r.priority,
-          available: canConnect && r.state !== "paused" && st?.status === "available",
+          available: canConnect && r.state !== "paused" && st?.status === "available" && !emptyLog,
           status,
           sequence: applied,
           itemId: st?.lastItemId ?? 0,
@@ -130,7 +139,7 @@ export async function accountStatuses(assets: Assets, accounts: AccountRecord[],
           lagEvents: lag.events,
           lagMs: lag.ms,
           lastAppliedAt: st?.appliedAt ?? null,
-          error: st?.error ?? (reached === undefined ? `mailstore ${r.destination} does not answer; check it runs (getServices)` : null),
+          error: st?.error ?? (emptyLog ? emptyLogReason(a.id, r.destination) : reached === undefined ? `mailstore ${r.destination} does not answer; check it runs (getServices)` : null),
         };
       }),
     );

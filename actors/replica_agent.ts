@@ -53,6 +53,8 @@ type Replicated = { paused: boolean };
 export const RETRY_FIRST_MS = 500;
 export const RETRY_MAX_MS = 30_000;
 
+const ERR_CONSUMER_NOT_FOUND = 10014;
+
 function nextDelay(previous: number | undefined): number {
   return previous === undefined ? RETRY_FIRST_MS : Math.min(RETRY_MAX_MS, previous * 2);
 }
@@ -77,6 +79,8 @@ export class ReplicaAgent {
   private readonly retryDelays = new Map<string, number>();
   private readonly retryTimers = new Map<string, NodeJS.Timeout>();
   private reopenTimer: NodeJS.Timeout | undefined;
+  /** bumped by start() and stop(), so a reopen still in flight from before cannot start a second loop */
+  private generation = 0;
   readonly stats: ReplicaAgentStats = { read: 0, applied: 0, skipped: 0, catchUps: 0, consumers: 0 };
 
   constructor(private readonly d: ReplicaAgentDeps) {}
@@ -84,14 +88,18 @@ export class ReplicaAgent {
   /** Starts the steady consumer (also again after stop(): doStartService module). */
   async start(): Promise<void> {
     this.stopped = false;
-    await this.openSteady();
+    await this.openSteady(++this.generation);
   }
 
   /** Creates the durable when missing (true when it did) and starts consuming it. */
-  private async openSteady(): Promise<boolean> {
+  private async openSteady(generation: number): Promise<boolean> {
     const { jsm, js, opts } = this.d.assets;
     const name = agentConsumerName(this.d.host);
-    const existing = await jsm.consumers.info(opts.txStream, name).catch(() => undefined);
+    const existing = await jsm.consumers.info(opts.txStream, name).catch((e: unknown) => {
+      // Only a missing durable is created here; any other failure (timeout) is retried by the caller.
+      if ((e as { api_error?: { err_code?: number } }).api_error?.err_code === ERR_CONSUMER_NOT_FOUND) return undefined;
+      throw e;
+    });
     if (!existing) {
       await jsm.consumers.add(opts.txStream, {
         durable_name: name,
@@ -107,6 +115,10 @@ export class ReplicaAgent {
     // Without abort_on_missing_resource nats.js retries a deleted durable forever and the
     // replica silently stops applying; with it the loop ends and run() recreates it.
     const messages = await consumer.consume({ max_messages: 1_000, abort_on_missing_resource: true });
+    if (generation !== this.generation || this.stopped) {
+      messages.stop(); // stopped or started again meanwhile
+      return !existing;
+    }
     this.messages = messages;
     this.stats.consumers = 1;
     void this.watchStatus(messages);
@@ -149,8 +161,10 @@ export class ReplicaAgent {
   private async reopenSteady(delay?: number): Promise<void> {
     if (this.stopped) return;
     const name = agentConsumerName(this.d.host);
+    const generation = this.generation;
     try {
-      const created = await this.openSteady();
+      const created = await this.openSteady(generation);
+      if (generation !== this.generation || this.stopped) return;
       this.d.log?.(created ? `steady consumer ${name} was deleted; recreated` : `steady consumer ${name} reopened`);
     } catch (e) {
       const next = nextDelay(delay);
@@ -177,6 +191,7 @@ export class ReplicaAgent {
   /** Stops the steady consumer (the durable stays, so a restart resumes where it was). */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.generation++;
     clearTimeout(this.reopenTimer);
     for (const t of this.retryTimers.values()) clearTimeout(t);
     this.retryTimers.clear();

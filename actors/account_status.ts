@@ -8,6 +8,7 @@ import type { Assets } from "../src/jetstream/assets.js";
 import type { AccountRecord } from "../src/directory/types.js";
 import type { LocalAccountStatus } from "./node_methods.js";
 import { nodeAdminSubject } from "./mailstore.js";
+import { emptyLogReason } from "./replica_agent.js";
 
 export interface ReplicaStatusView {
   accountId: string;
@@ -39,11 +40,6 @@ export interface AccountStatusView {
   /** last item id on the primary */
   itemId: number;
   replicas: ReplicaStatusView[];
-}
-
-/** Why a replica of an existing account whose log is empty cannot be seeded, and what to do. */
-export function emptyLogReason(accountId: string, destination: string): string {
-  return `the account log ${txSubject(accountId)} is empty although the account exists: its first entry (account.created) and everything after it were removed (retention or by hand), so ${destination} has nothing to seed from; restore the log (JetStream backup of the stream) or recreate the account, then restartReplicas`;
 }
 
 /** Asks each mailstore, once, for the accounts it holds; an unreachable one maps to undefined. */

@@ -34,6 +34,12 @@ export interface ReplicaAgentDeps {
   onPromotedHere?(accountId: string, epoch: number): void;
   /** any apply outcome worth logging */
   log?(line: string): void;
+  /**
+   * How long a replica at seq 0 waits for the first entry of an empty account log before it
+   * is unavailable (a brand-new account's record is written just before its first entry).
+   * Default 30 s.
+   */
+  emptyLogGraceMs?: number;
 }
 
 export interface ReplicaAgentStats {
@@ -59,6 +65,11 @@ function nextDelay(previous: number | undefined): number {
   return previous === undefined ? RETRY_FIRST_MS : Math.min(RETRY_MAX_MS, previous * 2);
 }
 
+/** Why a replica of an existing account whose log is empty cannot be seeded, and what to do. */
+export function emptyLogReason(accountId: string, destination: string): string {
+  return `the account log ${txSubject(accountId)} is empty although the account exists: its first entry (account.created) and everything after it were removed (retention or by hand), so ${destination} has nothing to seed from; restore the log (JetStream backup of the stream) or recreate the account, then restartReplicas`;
+}
+
 /** Durable consumer name of a mailstore's agent (a host name without dots). */
 export function agentConsumerName(host: string): string {
   return `mr_replica_${host.replace(/[^A-Za-z0-9_-]/g, "_")}`;
@@ -79,6 +90,8 @@ export class ReplicaAgent {
   private readonly retryDelays = new Map<string, number>();
   private readonly retryTimers = new Map<string, NodeJS.Timeout>();
   private reopenTimer: NodeJS.Timeout | undefined;
+  /** per account at seq 0: when its log was first seen empty (waiting for account.created) */
+  private readonly emptySince = new Map<string, number>();
   /** bumped by start() and stop(), so a reopen still in flight from before cannot start a second loop */
   private generation = 0;
   readonly stats: ReplicaAgentStats = { read: 0, applied: 0, skipped: 0, catchUps: 0, consumers: 0 };
@@ -196,6 +209,7 @@ export class ReplicaAgent {
     for (const t of this.retryTimers.values()) clearTimeout(t);
     this.retryTimers.clear();
     this.retryDelays.clear();
+    this.emptySince.clear();
     this.messages?.stop();
     await Promise.allSettled([...this.catchingUp.values()]);
   }
@@ -277,6 +291,11 @@ export class ReplicaAgent {
     const version = this.versions.get(accountId) ?? 0;
     const log = new SubjectLog(this.d.assets.js, this.d.assets.jsm, this.d.assets.opts.txStream, txSubject(accountId));
     try {
+      if (rs.appliedSeq === 0 && (await log.lastSeq()) === 0) {
+        this.awaitFirstEntry(accountId);
+        return;
+      }
+      this.emptySince.delete(accountId);
       for await (const e of log.read(rs.appliedSeq + 1)) {
         if (this.stopped || (this.versions.get(accountId) ?? 0) !== version) return;
         const outcome = await this.handle(accountId, e.seq, e.data, true);
@@ -291,12 +310,32 @@ export class ReplicaAgent {
   }
 
   /**
+   * Every account's log starts with account.created, so an empty log means either a brand-new
+   * account whose first entry is still being appended (its directory record is written just
+   * before), or a log whose entries were removed. Checked again with back-off; still empty
+   * after the grace, the replica is unavailable: it never reports available over nothing.
+   */
+  private awaitFirstEntry(accountId: string): void {
+    const now = Date.now();
+    const since = this.emptySince.get(accountId) ?? now;
+    this.emptySince.set(accountId, since);
+    const left = (this.d.emptyLogGraceMs ?? 30_000) - (now - since);
+    if (left <= 0) {
+      this.emptySince.delete(accountId);
+      this.retryDelays.delete(accountId);
+      this.unavailable(accountId, 0, new Error(emptyLogReason(accountId, this.d.host)), "LOG_EMPTY");
+      return;
+    }
+    this.scheduleRetry(accountId, left);
+  }
+
+  /**
    * A failed catch-up of an idle account would otherwise wait for the account's next entry.
    * Retried with doubling delays; the retry is dropped when the account stops being
    * replicated (or is paused) here, or the agent stops.
    */
-  private scheduleRetry(accountId: string): number {
-    const delay = nextDelay(this.retryDelays.get(accountId));
+  private scheduleRetry(accountId: string, atMostMs = RETRY_MAX_MS): number {
+    const delay = Math.min(atMostMs, nextDelay(this.retryDelays.get(accountId)));
     this.retryDelays.set(accountId, delay);
     clearTimeout(this.retryTimers.get(accountId));
     this.retryTimers.set(
@@ -314,6 +353,7 @@ export class ReplicaAgent {
     clearTimeout(this.retryTimers.get(accountId));
     this.retryTimers.delete(accountId);
     this.retryDelays.delete(accountId);
+    this.emptySince.delete(accountId);
   }
 
   /**
@@ -372,8 +412,7 @@ export class ReplicaAgent {
     return open(this.d.keyring, data).payload;
   }
 
-  private unavailable(accountId: string, seq: number, e: Error): void {
-    const code = (e as { code?: string }).code ?? "APPLY_FAILED";
+  private unavailable(accountId: string, seq: number, e: Error, code = (e as { code?: string }).code ?? "APPLY_FAILED"): void {
     const reason = `${code} at seq ${seq}: ${e.message}`;
     this.d.store.setReplicaStatus(accountId, "unavailable", reason);
     this.d.log?.(`replica of ${accountId} is unavailable: ${reason}`);

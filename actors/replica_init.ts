@@ -5,7 +5,8 @@
 import type { AccountRecord } from "../src/directory/types.js";
 import { txSubject } from "../src/jetstream/assets.js";
 import { SubjectLog } from "../src/runtime/subject_log.js";
-import { emptyLogReason, localStatuses } from "./account_status.js";
+import { localStatuses } from "./account_status.js";
+import { emptyLogReason } from "./replica_agent.js";
 import type { OperationRecord } from "./operations.js";
 import type { SupervisorNode } from "./supervisor.js";
 

@@ -3,16 +3,21 @@
 // getAccountStatus say so instead of showing a caught-up replica at sequence 0.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { txSubject } from "../src/jetstream/assets.js";
+import { join } from "node:path";
+import { ReplicaAgent } from "../actors/replica_agent.js";
+import { assetOptions } from "../actors/node_config.js";
+import { ensureAssets, txSubject } from "../src/jetstream/assets.js";
+import { loadKeyring } from "../src/keys/index.js";
+import { MetadataStore } from "../src/store/index.js";
 import { TestSystem, rawMessage } from "./helpers/system.js";
-import { waitFor } from "./helpers/processes.js";
+import { tempDir, waitFor } from "./helpers/processes.js";
 
 const PRIMARY = "ms1.example.com";
 const REPLICA = "ms2.example.com";
 let sys: TestSystem;
 
 test.before(async () => {
-  sys = await TestSystem.start({ hosts: [PRIMARY, REPLICA] });
+  sys = await TestSystem.start({ hosts: [PRIMARY, REPLICA, "ms3.example.com"] });
   await sys.startMailstore(PRIMARY);
   await sys.startMailstore(REPLICA);
   // The operation waits this long for an empty log's first entry (a brand-new account).
@@ -70,6 +75,32 @@ test("replica seeding - a log whose start was removed (first entry does not foll
   assert.is(view.available, false, JSON.stringify(view));
   assert.is(view.status, "unavailable");
   assert.ok(/missing from the log/.test(view.error ?? ""), JSON.stringify(view));
+});
+
+test("replica agent - a replica at seq 0 over an account log that stays empty becomes unavailable itself, with the reason", async () => {
+  const name = "agent-emptied@example.com";
+  const id = await purgedAccount(name);
+  // A real agent (real store, NATS, keys) with a short grace for the first entry to appear.
+  const host = "ms3.example.com";
+  const store = MetadataStore.open(join(tempDir("mr-agent-empty-"), "metadata.sqlite"));
+  const agent = new ReplicaAgent({
+    host,
+    store,
+    keyring: loadKeyring({ dir: sys.config.keys.dir, host }),
+    assets: await ensureAssets(sys.nc, assetOptions(sys.config)),
+    refreshSigners: async () => false,
+    notify: () => {},
+    emptyLogGraceMs: 1_000,
+  });
+  try {
+    agent.setReplicated(id, { paused: false });
+    const st = await waitFor("the agent marks the replica unavailable", () => (store.replicaState(id)?.status === "unavailable" ? store.replicaState(id) : undefined), 10_000);
+    assert.is(st.appliedSeq, 0);
+    assert.ok(/account\.created/.test(st.error ?? ""), st.error ?? "no error");
+  } finally {
+    await agent.stop();
+    store.close();
+  }
 });
 
 test.run();

@@ -36,7 +36,7 @@ export interface JetStreamConfig {
     /** Centralized blob storage (object store). Default `mr_blobs`. */
     blobs: string;
   };
-  /** Max age of account-log messages in days; 0 keeps them forever (the default). */
+  /** Max age of account-log messages in days: only 0 (forever) is accepted until snapshots exist. */
   txMaxAgeDays: number;
 }
 

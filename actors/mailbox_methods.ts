@@ -5,9 +5,10 @@
 import { createHash, randomUUID } from "node:crypto";
 import { AppError, defineMethod, int, intList, methodTable, oneOf, rpcCall, str, strList, type MethodTable, type NatsRpcContext } from "../src/jsonrpc/index.js";
 import type { AccountRecord } from "../src/directory/types.js";
-import { isMailError, REQUEST_ID_PATTERN, REQUEST_ID_RULE, type MailCommand, type MailResult, type RequestKey } from "../src/mail/index.js";
+import { REQUEST_ID_PATTERN, REQUEST_ID_RULE, type MailCommand, type MailResult, type RequestKey } from "../src/mail/index.js";
 import { parseMessage } from "../src/rfc822/parse_message.js";
 import { validateNewAccountName } from "./account_names.js";
+import { certainlyNotAppended } from "./append_outcome.js";
 import type { MailstoreNode } from "./mailstore.js";
 import { nodeMailboxSubject } from "./mailstore.js";
 
@@ -35,16 +36,6 @@ function requestKey(method: string, p: Record<string, unknown>): RequestKey | un
 function keyed<C extends MailCommand>(command: C, method: string, p: Record<string, unknown>): C {
   const request = requestKey(method, p);
   return request === undefined ? command : { ...command, request };
-}
-
-/**
- * Errors after which the createAccount append certainly did not happen: the command was
- * refused before anything was logged. Anything else (OUTCOME_UNKNOWN, a timeout, an unknown
- * failure) may have logged account.created, so the directory record must stay.
- */
-const NOT_APPENDED: ReadonlySet<string> = new Set(["FENCED", "NOT_PRIMARY", "MAILBOX_FULL"]);
-function certainlyNotAppended(e: unknown): boolean {
-  return isMailError(e) || NOT_APPENDED.has((e as { code?: string }).code ?? "");
 }
 
 export function mailboxMethods(node: MailstoreNode): { routing: MethodTable<Ctx>; local: MethodTable<Ctx> } {
@@ -116,7 +107,7 @@ function table(node: MailstoreNode, routing: boolean): MethodTable<Ctx> {
         if (rec.type === "distributionList") return { id: rec.id, name, mailHost: rec.mailHost, type: rec.type };
         try {
           // On a retry this writes account.created only if the first attempt's never landed.
-          await write(rec, keyed({ op: "createAccount", id: rec.id, name, mailHost: node.host }, "createAccount", p));
+          await write(rec, keyed({ op: "createAccount", id: rec.id, name, mailHost: node.host }, "createAccount", { ...p, name }));
         } catch (e) {
           // Give the name back only when nothing can have been logged; otherwise a retry
           // finds the record and completes the creation.

@@ -98,8 +98,8 @@ function table(node: MailstoreNode, routing: boolean): MethodTable<Ctx> {
         } catch (e) {
           if ((e as { code?: string }).code !== "ACCOUNT_EXISTS") throw e;
           // Idempotent by name: a retry (same mailHost and type) is the account already made.
-          const existing = (await node.directory.get(name).catch(() => { throw e; })).value;
-          if (existing.name !== name || existing.mailHost !== p.mailHost || existing.type !== p.type) throw e;
+          const existing = (await node.directory.find(name))?.value;
+          if (!existing || existing.mailHost !== p.mailHost || existing.type !== p.type) throw e;
           rec = existing;
           created = false;
         }

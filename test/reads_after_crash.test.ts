@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { TestSystem, rawMessage } from "./helpers/system.js";
-import { tempDir } from "./helpers/processes.js";
+import { tempDir, waitFor } from "./helpers/processes.js";
+import { directoryOfSystem, waitRoutesTo } from "./helpers/promotion.js";
 
 const MS1 = "ms1.example.com";
 const SQLITE_FILES = ["metadata.sqlite", "metadata.sqlite-wal", "metadata.sqlite-shm"];
@@ -21,10 +22,10 @@ test.after(async () => {
   await sys?.stop();
 });
 
-async function restart(between: () => void): Promise<void> {
+async function restart(between: () => void | Promise<void>): Promise<void> {
   await sys.inProcess.get(MS1)!.stop();
   sys.inProcess.delete(MS1);
-  between();
+  await between();
   await sys.startMailstore(MS1);
 }
 
@@ -68,6 +69,25 @@ test("reads - an empty data folder reads the account from its log", async () => 
   const item = await sys.mailbox("getItem", { account: "dora@example.com", id: d.itemId });
   assert.equal(item.flags, ["flagged"]);
   assert.is((await sys.mailbox("listFolders", { account: "dora@example.com" })).folders.length, 5);
+});
+
+test("reads - an account that becomes primary here after start is read from its log, not from an empty store", async () => {
+  // The start-up catch-up cannot have seen it: the barrier on the read itself must replay.
+  const acct = await sys.mailbox("createAccount", { name: "finn@example.com", mailHost: MS1 });
+  await sys.mailbox("deliverMessage", { account: "finn@example.com", raw: rawMessage(5) });
+  await sys.mailbox("deliverMessage", { account: "finn@example.com", raw: rawMessage(6) });
+  const directory = await directoryOfSystem(sys);
+  // Directory points elsewhere while ms1 starts: ms1 drops its copy and does not catch it up.
+  await restart(async () => {
+    await directory.updateAccount(acct.id, (r) => ({ ...r, mailHost: "ms9.example.com" }));
+  });
+  await waitFor("local copy dropped", () => sys.inProcess.get(MS1)!.store.replicaState(acct.id) === undefined);
+  // ...and back to ms1 (a failback whose directory step ran): the store has nothing yet.
+  await directory.updateAccount(acct.id, (r) => ({ ...r, mailHost: MS1 }));
+  await waitRoutesTo(sys, [acct.id], MS1);
+  assert.is(sys.inProcess.get(MS1)!.store.account(acct.id), undefined);
+  const items = await sys.mailbox("listItems", { account: "finn@example.com" });
+  assert.is(items.total, 2);
 });
 
 test.run();

@@ -3,7 +3,9 @@
 // call, or malformed, is refused and changes nothing.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { RpcError } from "../src/jsonrpc/index.js";
+import { connect } from "nats";
+import { rpcCall, RpcError } from "../src/jsonrpc/index.js";
+import { TcpProxy } from "./helpers/tcp_proxy.js";
 import { addReplicas, promote, waitRoutesTo } from "./helpers/promotion.js";
 import { TestSystem, rawMessage } from "./helpers/system.js";
 import { waitFor } from "./helpers/processes.js";
@@ -46,6 +48,34 @@ test("requestId - a retried deliverMessage returns the same itemId and stores on
   assert.equal(again, first);
   assert.equal(byId, first);
   assert.is((await sys.mailbox("listItems", { account: ALICE })).total, before + 1);
+});
+
+test("requestId - an MTA whose answer was lost retries and gets the same itemId, one item stored", async () => {
+  // The MTA talks to NATS through a proxy that holds every byte back towards it: the
+  // delivery completes, the MTA only sees a timeout (an unknown outcome) and retries.
+  const proxy = await TcpProxy.start(sys.nats.spec.port);
+  const mta = await connect({ servers: proxy.url });
+  try {
+    await mta.flush();
+    const ids = () => primaryStore(MS1).listItems(aliceId, { limit: 1000 }).items.map((i) => i.id);
+    const known = new Set(ids());
+    const before = known.size;
+    const params = { account: ALICE, raw: rawMessage(9), requestId: "mta-lost-reply-1" };
+    proxy.stall("toClient");
+    const lost = await rpcCall(mta, "mr.rpc.mailbox", "deliverMessage", params, { timeoutMs: 2_000 }).then(
+      () => "answered",
+      () => "no answer",
+    );
+    assert.is(lost, "no answer");
+    await waitFor("delivery stored on the primary", () => primaryStore(MS1).listItems(aliceId).total === before + 1);
+    proxy.resume("toClient");
+    const retry = await rpcCall<{ itemId: number }>(mta, "mr.rpc.mailbox", "deliverMessage", params, { timeoutMs: 15_000 });
+    // Exactly one new item, and it is the one the retry named.
+    assert.equal(ids().filter((id) => !known.has(id)), [retry.itemId]);
+  } finally {
+    await mta.close().catch(() => {});
+    await proxy.stop();
+  }
 });
 
 test("requestId - the same requestId twice at once is written once, both get the one outcome", async () => {

@@ -19,6 +19,7 @@ import { BlobStore } from "../src/blobs/blob_store.js";
 import { AppError, serveJsonRpc, type JsonRpcService } from "../src/jsonrpc/index.js";
 import { NodeError } from "./errors.js";
 import { accountActorProps } from "./account.js";
+import { catchUpPrimaries } from "./primary_catch_up.js";
 import { ReplicaAgent } from "./replica_agent.js";
 import { Heartbeat } from "./heartbeat.js";
 import { Notifier } from "./notifier.js";
@@ -127,6 +128,7 @@ export class MailstoreNode {
     this.watch = await this.directory.watchAccounts((rec) => this.onAccountRecord(rec), () => initialized());
     await ready;
     await this.agent.catchUpAll();
+    await this.catchUpPrimaries();
     const methods = mailboxMethods(this);
     this.services.push(serveJsonRpc(this.nc, MAILBOX_SUBJECT, methods.routing, { queue: "mr-mailbox" }));
     this.services.push(serveJsonRpc(this.nc, nodeMailboxSubject(this.host), methods.local));
@@ -139,6 +141,13 @@ export class MailstoreNode {
     await this.heartbeat.start();
     await this.nc.flush();
     this.log(`mailstore ${this.host} started (data ${this.opts.dataDir}, NATS ${this.opts.servers.join(",")})`);
+  }
+
+  /** Replays the log of every account this mailstore is primary of, before serving reads. */
+  private async catchUpPrimaries(): Promise<void> {
+    const mine = [...this.accounts.values()].filter((r) => r.mailHost === this.host && r.type === "account");
+    const r = await catchUpPrimaries(mine, (rec) => this.accountActor(rec).ask({ op: "sync" }, this.opts.writes.askTimeoutMs));
+    for (const f of r.failed) this.log(`account ${f.account}: start-up catch-up failed (${f.error}); its first read retries it`);
   }
 
   /**

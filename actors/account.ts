@@ -34,6 +34,8 @@ export class AccountBehavior implements LogBackedBehavior<MailCommand, MailEvent
   private epoch: number;
   /** set when the log shows another primary: no more writes from here */
   private demotedBy: string | undefined;
+  /** writer of the last entry applied by this actor (undefined before its first) */
+  private lastWriter: string | undefined;
 
   constructor(private readonly d: AccountActorDeps) {
     const local = d.store.replicaState(d.accountId);
@@ -76,6 +78,7 @@ export class AccountBehavior implements LogBackedBehavior<MailCommand, MailEvent
 
   apply(entry: TxBatch, seq: number): void {
     this.d.store.applyBatch(this.d.accountId, seq, entry);
+    this.lastWriter = entry.writer;
     for (const e of entry.events) {
       if (e.t !== "promoted") continue;
       if (e.host === this.d.host) this.epoch = Math.max(this.epoch, e.epoch);
@@ -83,8 +86,13 @@ export class AccountBehavior implements LogBackedBehavior<MailCommand, MailEvent
     }
   }
 
-  msgIdPrefix(): string {
-    return `${this.d.host}:${this.epoch}`;
+  /**
+   * After "wrong last sequence": this mailstore may go on writing only when the entries it had
+   * not seen are its own (a batch whose outcome was unknown and that landed late). Another
+   * writer's entry, or a Promoted naming another host (which demotes), fences it.
+   */
+  canWrite(): boolean {
+    return this.demotedBy === undefined && (this.lastWriter === undefined || this.lastWriter === this.d.host);
   }
 
   onFenced(error: FencedError): void {

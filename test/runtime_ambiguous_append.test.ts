@@ -61,7 +61,7 @@ test("write path - an append whose ack is lost answers OUTCOME_UNKNOWN; the next
   const sys = new ActorSystem();
   const ledger = new Ledger("w1");
   const log = await logOn(proxied, subject);
-  const ref = sys.spawn<LedgerCmd, number>("ack-lost", { producer: () => new LogBackedActor(log, ledger, { appendTimeoutMs: 300, appendAttempts: 2 }) });
+  const ref = sys.spawn<LedgerCmd, number>("ack-lost", { producer: () => new LogBackedActor(log, ledger, { appendTimeoutMs: 1_000, appendAttempts: 2 }) });
   assert.is(await ref.ask({ add: "a", by: 1 }), 1);
 
   // The publish reaches the server, its ack does not come back.
@@ -70,6 +70,7 @@ test("write path - an append whose ack is lost answers OUTCOME_UNKNOWN; the next
     (v) => ({ value: v }),
     (e: unknown) => ({ error: e }),
   );
+  await waitFor("x to be stored", async () => (await storedKeys(subject)).length === 2);
   assert.equal(await storedKeys(subject), ["a", "x"], "x was stored (once, although it was sent twice)");
   assert.ok("error" in x, `x must not be answered as a success: ${JSON.stringify(x)}`);
   assert.is(codeOf(x.error), "OUTCOME_UNKNOWN", `x's caller is told the outcome is unknown, got ${String(x.error)}`);
@@ -87,7 +88,7 @@ test("write path - a batch that lands after the writer recovered: the next batch
   const sys = new ActorSystem();
   const ledger = new Ledger("w1");
   const viaProxy = await logOn(proxied, subject);
-  const first = sys.spawn<LedgerCmd, number>("late-1", { producer: () => new LogBackedActor(viaProxy, ledger, { appendTimeoutMs: 300, appendAttempts: 2 }) });
+  const first = sys.spawn<LedgerCmd, number>("late-1", { producer: () => new LogBackedActor(viaProxy, ledger, { appendTimeoutMs: 1_000, appendAttempts: 2 }) });
   assert.is(await first.ask({ add: "a", by: 1 }), 1);
 
   // x leaves the writer but is held on the way to the server: every attempt times out.

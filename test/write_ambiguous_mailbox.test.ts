@@ -29,8 +29,8 @@ test.before(async () => {
     servers: [proxy.url],
     assets: assetOptions(sys.config),
     heartbeatMs: sys.config.node.heartbeatMs,
-    // Short attempts, so a batch whose ack is held gives up quickly (the ask waits 10 s).
-    writes: { ...sys.config.writes, appendTimeoutMs: 400, appendAttempts: 2 },
+    // Two attempts of 1 s, so a batch whose ack is held gives up well within the ask's 10 s.
+    writes: { ...sys.config.writes, appendTimeoutMs: 1_000, appendAttempts: 2 },
     log: process.env.MR_TEST_LOG ? (l) => process.stderr.write(`${l}\n`) : () => {},
   });
   accountId = (await sys.mailbox("createAccount", { name: ACCOUNT, mailHost: HOST })).id;
@@ -89,6 +89,7 @@ test("write path - a delivery whose append ack is lost answers OUTCOME_UNKNOWN (
   const err = lost.error as RpcError;
   assert.is(err.appCode, "OUTCOME_UNKNOWN", `got ${err.code} ${err.appCode}: ${err.message}`);
   assert.is(err.code, -32030);
+  await waitFor("the batch to reach the log", async () => (await logEntries()) >= before + 1);
   assert.is(await logEntries(), before + 1, "the batch did reach the log (once)");
 
   proxy.resume("toClient");

@@ -66,6 +66,8 @@ export class LogBackedActor<C, E, L, R> implements Actor<C, R> {
   private fenced: FencedError | undefined;
   /** an append's outcome was unknown: the log must be read before the next decision */
   private unsettled = false;
+  /** the batch being appended had an attempt without a definite answer before its last one */
+  private earlierAttemptUnknown = false;
   /** appends that were acknowledged (for metrics and group-commit checks) */
   appends = 0;
 
@@ -131,7 +133,12 @@ export class LogBackedActor<C, E, L, R> implements Actor<C, R> {
       } catch (err) {
         if (err instanceof FencedError) {
           // Nothing of this attempt was stored; read what the log got instead.
-          const storedAt = await this.catchUp(pending);
+          const storedAt = await this.catchUp(pending).catch((readError: unknown) => {
+            // An earlier attempt that got no answer may be among the entries that could not be read.
+            if (!this.earlierAttemptUnknown) throw readError;
+            this.unsettled = true;
+            throw new OutcomeUnknownError(this.log.subject, `an attempt got no answer, a later one found the log moved, and reading it failed (${(readError as Error)?.message ?? String(readError)})`, { cause: readError });
+          });
           const mayWrite = this.behavior.canWrite?.() === true;
           if (storedAt !== undefined) {
             // An earlier attempt of this very batch landed (and was just applied from the log).
@@ -173,7 +180,9 @@ export class LogBackedActor<C, E, L, R> implements Actor<C, R> {
     const attempts = this.opts.appendAttempts ?? 3;
     let unknown: OutcomeUnknownError | undefined;
     let last: unknown;
+    this.earlierAttemptUnknown = false;
     for (let i = 0; i < attempts; i++) {
+      this.earlierAttemptUnknown = unknown !== undefined;
       try {
         const r = await this.log.append(pending.data, {
           expectedLastSeq: this.expectedSeq,
@@ -188,7 +197,11 @@ export class LogBackedActor<C, E, L, R> implements Actor<C, R> {
       }
     }
     // A refusal after an unanswered attempt does not undo that attempt: still unknown.
-    if (unknown) throw new OutcomeUnknownError(this.log.subject, `no definite answer in ${attempts} attempts (last: ${(last as Error)?.message ?? String(last)})`, { cause: last });
+    if (unknown) {
+      const refused = last instanceof OutcomeUnknownError ? "" : ` (the last one was refused: ${(last as Error)?.message ?? String(last)})`;
+      const timeoutMs = this.opts.appendTimeoutMs ?? 5_000;
+      throw new OutcomeUnknownError(this.log.subject, `no acknowledgement in ${attempts} attempts of ${timeoutMs} ms${refused}`, { cause: last });
+    }
     throw last instanceof LogAppendError ? last : new LogAppendError(this.log.subject, String(last));
   }
 }

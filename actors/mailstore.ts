@@ -36,7 +36,8 @@ export interface MailstoreOptions {
   servers: string[];
   assets: AssetOptions;
   heartbeatMs: number;
-  writes: { maxBatch: number; mailboxCapacity: number; askTimeoutMs: number };
+  /** appendTimeoutMs / appendAttempts: per batch append (defaults in actors/account.ts appendLimits) */
+  writes: { maxBatch: number; mailboxCapacity: number; askTimeoutMs: number; appendTimeoutMs?: number; appendAttempts?: number };
   clock?: Clock;
   log?: (line: string) => void;
 }
@@ -257,7 +258,7 @@ export class MailstoreNode {
             this.dropActor(id);
           },
         },
-        { mailboxCapacity: this.opts.writes.mailboxCapacity, maxBatch: this.opts.writes.maxBatch },
+        this.opts.writes,
       ),
     );
     this.actors.set(rec.id, ref);

@@ -116,11 +116,13 @@ export class SupervisorNode {
   }
 
   private async run(): Promise<void> {
+    this.lease = new SupervisorLease(this.assets.directory, this.host, this.opts.leaseTtlMs ?? 5_000, this.clock, (active) => void this.onLease(active));
+    // Before the heartbeat: a refused twin must not overwrite the running one's heartbeat.
+    await this.lease.refuseTwin();
     this.heartbeat = new Heartbeat(this.assets.nodes, this.clock, { host: this.host, role: "supervisor", version: VERSION }, this.opts.heartbeatMs, () => ({
       active: this.isActive,
     }));
     await this.heartbeat.start();
-    this.lease = new SupervisorLease(this.assets.directory, this.host, this.opts.leaseTtlMs ?? 5_000, this.clock, (active) => void this.onLease(active));
     // The first round is awaited, so a lone supervisor serves as soon as it says "started".
     if (await this.lease.tryAcquire()) await this.onLease(true);
     this.lease.start();

@@ -6,7 +6,7 @@
 import { seal } from "../src/envelope/index.js";
 import { txSubject } from "../src/jetstream/assets.js";
 import { AppError } from "../src/jsonrpc/index.js";
-import { FencedError } from "../src/runtime/errors.js";
+import { FencedError, OutcomeUnknownError } from "../src/runtime/errors.js";
 import { SubjectLog } from "../src/runtime/subject_log.js";
 import type { TxBatch } from "../src/mail/index.js";
 import type { MailstoreNode } from "./mailstore.js";
@@ -69,6 +69,12 @@ export async function promoteHere(node: MailstoreNode, accountId: string, epoch:
     } catch (e) {
       // The old primary (or anyone) appended after our drain: drain again and retry.
       if (e instanceof FencedError) continue;
+      // The ack was lost (or a duplicate's stored content differs): the entry may be in the
+      // log. Drain again: the epoch check above returns alreadyPromoted when it is.
+      if (e instanceof OutcomeUnknownError) {
+        node.log(`account ${rec.name}: the Promoted append has an unknown outcome (${e.message}); draining again`);
+        continue;
+      }
       throw e;
     }
   }

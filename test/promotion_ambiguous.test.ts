@@ -4,7 +4,11 @@
 //   supervisor asks the log after its promote call times out, and the directory follows it;
 // - a Promoted appended while no supervisor runs (the target's node method called directly) is
 //   found by the reconciler, the directory repaired and the Global Admin told;
-// - a promotion that fails leaves the old primary writing at once, not after stopWriting's 60 s.
+// - a promotion that fails leaves the old primary writing at once, not after stopWriting's 60 s;
+// - a target that died right after appending Promoted (the entry is written here with the
+//   target's own keys, exactly as promotion_target.ts writes it, and never applied by the
+//   target): the target's replica agent meets the entry, the mailstore takes over and moves the
+//   directory, with no supervisor running.
 // Fault windows are made deterministic: the target's inbound traffic is held until the test has
 // seen the promote request on the wire, and the supervisor's inbound traffic is dropped until it
 // asks the log (which it only does once its promote call has failed).
@@ -13,11 +17,14 @@ import * as assert from "uvu/assert";
 import { TestSystem, rawMessage } from "./helpers/system.js";
 import { waitFor } from "./helpers/processes.js";
 import { TcpProxy } from "./helpers/tcp_proxy.js";
-import { stopBounded, errorCode, logHead } from "./helpers/workload.js";
+import { stopBounded, errorCode, logHead, readerKeyring } from "./helpers/workload.js";
 import { createAccounts, addReplicas, directoryRecord, waitOperationEnd } from "./helpers/promotion.js";
 import { MailstoreNode } from "../actors/mailstore.js";
 import { assetOptions } from "../actors/node_config.js";
 import { rpcCall } from "../src/jsonrpc/index.js";
+import { seal } from "../src/envelope/index.js";
+import { SubjectLog } from "../src/runtime/subject_log.js";
+import type { TxBatch } from "../src/mail/index.js";
 
 const MS1 = "ms1.example.com";
 const MS2 = "ms2.example.com";
@@ -71,7 +78,7 @@ test.before(async () => {
   await sys.startMailstore(MS1);
   await startBehind(MS2, ms2Proxy);
   await sys.startSupervisor("setup");
-  ids = await createAccounts(sys, ["lost@example.com", "quiet@example.com", "failed@example.com"], MS1, { messages: 2 });
+  ids = await createAccounts(sys, ["lost@example.com", "quiet@example.com", "failed@example.com", "orphan@example.com"], MS1, { messages: 2 });
   await addReplicas(sys, [...ids.keys()], MS2, 10);
   await sys.supervisor!.stop();
   sys.supervisor = undefined;
@@ -177,6 +184,25 @@ test("promotion ambiguous - a failed promotion leaves the old primary writing at
     await sys.supervisor?.stop();
     sys.supervisor = undefined;
   }
+});
+
+test("promotion ambiguous - a Promoted entry the target never applied itself: on meeting it, the target becomes primary and the directory follows", async () => {
+  const id = ids.get("orphan@example.com")!;
+  assert.is(sys.supervisor, undefined, "no supervisor runs: nothing else can move the directory");
+  const ms2 = sys.inProcess.get(MS2)!;
+  const head = await logHead(sys, id);
+  await waitFor("ms2's copy at the log head", () => ((ms2.store.replicaState(id)?.appliedSeq ?? 0) >= head ? true : undefined));
+  const batch: TxBatch = { v: 1, account: id, epoch: 2, writer: MS2, at: Date.now(), prev: head, events: [{ t: "promoted", epoch: 2, host: MS2, from: MS1 }] };
+  const log = new SubjectLog(sys.nc.jetstream(), await sys.nc.jetstreamManager(), sys.config.jetstream.streams.tx, `mr.tx.${id}`);
+  const promoted = await log.append(seal(readerKeyring(sys, MS2), batch), { expectedLastSeq: head, msgId: `test-promoted-${id}` });
+  const rec = await waitFor("the directory to name ms2 at epoch 2", async () => {
+    const r = await directoryRecord(sys, id);
+    return r.mailHost === MS2 && r.epoch === 2 ? r : undefined;
+  }, 20_000);
+  assert.ok(rec.replicas.some((x) => x.destination === MS1), "the old primary stays listed as a replica");
+  assert.is(ms2.store.replicaState(id)?.role, "primary");
+  await sys.mailbox("deliverMessage", { account: "orphan@example.com", raw: rawMessage(103, "orphan@example.com") });
+  assert.ok((ms2.store.replicaState(id)?.appliedSeq ?? 0) > promoted.seq, "the write was appended by ms2 after the Promoted entry");
 });
 
 test.run();

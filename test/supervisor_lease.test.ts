@@ -7,6 +7,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { TestSystem } from "./helpers/system.js";
 import { waitFor } from "./helpers/processes.js";
+import { KvWatchInclude } from "nats";
 import { stopBounded } from "./helpers/workload.js";
 import { assetOptions } from "../actors/node_config.js";
 import { SupervisorNode, type SupervisorOptions } from "../actors/supervisor.js";
@@ -40,9 +41,15 @@ async function stopAll(): Promise<void> {
   while (started.length) await started.pop()!.stop();
 }
 
-async function leaseRevision(): Promise<number> {
+/** Counts the writes of the lease record from now on (each renewal is one). */
+async function countLeaseWrites(): Promise<{ count: () => number; stop: () => void }> {
   const kv = await sys.nc.jetstream().views.kv(sys.config.jetstream.buckets.directory);
-  return (await kv.get(LEASE_KEY))?.revision ?? 0;
+  let n = 0;
+  const w = await kv.watch({ key: LEASE_KEY, include: KvWatchInclude.UpdatesOnly });
+  void (async () => {
+    for await (const _e of w) n++;
+  })();
+  return { count: () => n, stop: () => w.stop() };
 }
 
 test.before(async () => {
@@ -81,9 +88,11 @@ test("supervisor lease - a standby whose wall clock is 10 s ahead does not take 
   const real = systemClock();
   const ahead: Clock = { ...real, now: () => Date.now() + 10_000 };
   const standby = await startSup("skewed", { clock: ahead });
-  // Two whole TTLs of renewals (one every ttl/3), observed in the lease record itself.
-  const from = await leaseRevision();
-  await waitFor("six lease renewals", async () => ((await leaseRevision()) >= from + 6 ? true : undefined), 20_000);
+  // Two whole TTLs of renewals (one every ttl/3), observed in the lease record itself; the
+  // standby started before the count, so it has seen the record for all of them.
+  const writes = await countLeaseWrites();
+  await waitFor("six lease renewals", () => (writes.count() >= 6 ? true : undefined), 20_000);
+  writes.stop();
   assert.ok(holder.isActive, "the healthy holder keeps the lease");
   assert.not.ok(standby.isActive, "the skewed standby stands by");
   await stopAll();

@@ -10,6 +10,7 @@ import { FencedError, OutcomeUnknownError } from "../src/runtime/errors.js";
 import { SubjectLog } from "../src/runtime/subject_log.js";
 import type { TxBatch } from "../src/mail/index.js";
 import type { MailstoreNode } from "./mailstore.js";
+import { recordPromotion } from "./promotion_record.js";
 
 export interface PromoteHereResult {
   /** the host the log now names as primary (this one, unless an earlier promotion won) */
@@ -65,6 +66,11 @@ export async function promoteHere(node: MailstoreNode, accountId: string, epoch:
       node.store.setRole(accountId, "primary");
       node.agent.setReplicated(accountId, undefined);
       node.log(`account ${rec.name}: promoted here at epoch ${epoch} (log seq ${ack.seq})`);
+      // The directory follows now, not only when the supervisor hears this answer: it may
+      // have given up waiting (and reported the promotion failed) while this one was queued.
+      await recordPromotion(node.directory, accountId, { host: node.host, epoch }, node.clock.now()).catch((e: Error) =>
+        node.log(`account ${rec.name}: directory not updated after the promotion here: ${e.message}; the supervisor records it`),
+      );
       return { host: node.host, epoch, seq: ack.seq, alreadyPromoted: false };
     } catch (e) {
       // The old primary (or anyone) appended after our drain: drain again and retry.

@@ -2,8 +2,9 @@
 // - the target appends Promoted{epoch+1} but its reply never reaches the supervisor (the
 //   supervisor's connection runs through a TCP proxy that drops what comes back to it): the
 //   supervisor asks the log after its promote call times out, and the directory follows it;
-// - a Promoted appended while no supervisor runs (the target's node method called directly) is
-//   found by the reconciler, the directory repaired and the Global Admin told;
+// - a Promoted the directory never heard of (its target died after the append, no supervisor
+//   ran), applied by another replica, is found by the reconciler, the directory repaired and
+//   the Global Admin told;
 // - a promotion that fails leaves the old primary writing at once, not after stopWriting's 60 s;
 // - a target that died right after appending Promoted (the entry is written here with the
 //   target's own keys, exactly as promotion_target.ts writes it, and never applied by the
@@ -21,13 +22,13 @@ import { stopBounded, errorCode, logHead, readerKeyring } from "./helpers/worklo
 import { createAccounts, addReplicas, directoryRecord, waitOperationEnd } from "./helpers/promotion.js";
 import { MailstoreNode } from "../actors/mailstore.js";
 import { assetOptions } from "../actors/node_config.js";
-import { rpcCall } from "../src/jsonrpc/index.js";
 import { seal } from "../src/envelope/index.js";
 import { SubjectLog } from "../src/runtime/subject_log.js";
 import type { TxBatch } from "../src/mail/index.js";
 
 const MS1 = "ms1.example.com";
 const MS2 = "ms2.example.com";
+const MS3 = "ms3.example.com";
 const dec = new TextDecoder();
 
 let sys: TestSystem;
@@ -50,6 +51,17 @@ async function startBehind(host: string, proxy: TcpProxy): Promise<MailstoreNode
   return node;
 }
 
+/**
+ * Appends Promoted{epoch 2, host} at the head of the account's log, sealed with `host`'s own
+ * keys: the entry promotion_target.ts writes, as a target that died right after appending
+ * leaves it.
+ */
+async function appendPromoted(accountId: string, head: number, host: string): Promise<{ seq: number }> {
+  const batch: TxBatch = { v: 1, account: accountId, epoch: 2, writer: host, at: Date.now(), prev: head, events: [{ t: "promoted", epoch: 2, host, from: MS1 }] };
+  const log = new SubjectLog(sys.nc.jetstream(), await sys.nc.jetstreamManager(), sys.config.jetstream.streams.tx, `mr.tx.${accountId}`);
+  return log.append(seal(readerKeyring(sys, host), batch), { expectedLastSeq: head, msgId: `test-promoted-${accountId}` });
+}
+
 /** Methods of the requests sent to a mailstore's admin subject, as seen on the wire. */
 function watchAdminRequests(host: string): { methods: string[]; stop(): void } {
   const methods: string[] = [];
@@ -67,7 +79,7 @@ function watchAdminRequests(host: string): { methods: string[]; stop(): void } {
 
 test.before(async () => {
   sys = await TestSystem.start({
-    hosts: [MS1, MS2],
+    hosts: [MS1, MS2, MS3],
     // Faults below hold a connection for seconds: heartbeats and the lease must outlast them.
     config: (c) => {
       c.node.heartbeatTtlMs = 60_000;
@@ -77,9 +89,11 @@ test.before(async () => {
   ms2Proxy = await TcpProxy.start(sys.nats.spec.port);
   await sys.startMailstore(MS1);
   await startBehind(MS2, ms2Proxy);
+  await sys.startMailstore(MS3);
   await sys.startSupervisor("setup");
   ids = await createAccounts(sys, ["lost@example.com", "quiet@example.com", "failed@example.com", "orphan@example.com"], MS1, { messages: 2 });
   await addReplicas(sys, [...ids.keys()], MS2, 10);
+  await addReplicas(sys, ["quiet@example.com"], MS3, 20);
   await sys.supervisor!.stop();
   sys.supervisor = undefined;
 });
@@ -127,22 +141,21 @@ test("promotion ambiguous - the promote reply is lost after the target appended 
   }
 });
 
-test("promotion ambiguous - Promoted appended while no supervisor runs: the reconciler repairs the directory and tells the Global Admin", async () => {
+test("promotion ambiguous - a Promoted the directory never heard of: the reconciler repairs the directory and tells the Global Admin", async () => {
   const id = ids.get("quiet@example.com")!;
   const notes: any[] = [];
   const sub = sys.nc.subscribe("mr.notify.directory.repaired", { callback: (_e, m) => notes.push(JSON.parse(dec.decode(m.data))) });
+  const ms2 = sys.inProcess.get(MS2)!;
+  const ms3 = sys.inProcess.get(MS3)!;
   try {
-    // What a supervisor that died before recording its promotion leaves behind. ms2's steady
-    // consumer is stopped meanwhile, so ms2 itself does not meet the Promoted entry as a replica
-    // (it would move the directory: promotion_takeover.ts) and only the reconciler can.
-    const ms2 = sys.inProcess.get(MS2)!;
+    // ms2 appended Promoted and died before telling anyone (no supervisor runs, and ms2's
+    // replica agent is stopped, so ms2 does not move the directory itself); ms3, another
+    // replica, applies the entry: the directory is behind the log.
     const head = await logHead(sys, id);
-    await waitFor("ms2's copy at the log head", () => ((ms2.store.replicaState(id)?.appliedSeq ?? 0) >= head ? true : undefined));
+    await waitFor("ms2 and ms3 at the log head", () => ([ms2, ms3].every((n) => (n.store.replicaState(id)?.appliedSeq ?? 0) >= head) ? true : undefined));
     await ms2.agent.stop();
-    const r = await rpcCall<any>(sys.nc, `mr.node.${MS2}.admin`, "promote", { account: id, epoch: 2, from: MS1 }, { timeoutMs: 30_000 });
-    await ms2.agent.start();
-    assert.is(r.host, MS2);
-    assert.is(r.alreadyPromoted, false);
+    await appendPromoted(id, head, MS2);
+    await waitFor("ms3 at epoch 2", () => (ms3.store.replicaState(id)?.epoch === 2 ? true : undefined));
     const before = await directoryRecord(sys, id);
     assert.equal([before.mailHost, before.epoch], [MS1, 1], "the directory is behind the log");
     await sys.startSupervisor("sup2", { reconcileEveryMs: 300 });
@@ -155,6 +168,7 @@ test("promotion ambiguous - Promoted appended while no supervisor runs: the reco
     assert.equal(note.from, { host: MS1, epoch: 1 });
     assert.equal(note.to, { host: MS2, epoch: 2 });
     assert.is(note.account, "quiet@example.com");
+    await ms2.agent.start();
     await sys.mailbox("deliverMessage", { account: "quiet@example.com", raw: rawMessage(101, "quiet@example.com") });
   } finally {
     sub.unsubscribe();
@@ -192,9 +206,7 @@ test("promotion ambiguous - a Promoted entry the target never applied itself: on
   const ms2 = sys.inProcess.get(MS2)!;
   const head = await logHead(sys, id);
   await waitFor("ms2's copy at the log head", () => ((ms2.store.replicaState(id)?.appliedSeq ?? 0) >= head ? true : undefined));
-  const batch: TxBatch = { v: 1, account: id, epoch: 2, writer: MS2, at: Date.now(), prev: head, events: [{ t: "promoted", epoch: 2, host: MS2, from: MS1 }] };
-  const log = new SubjectLog(sys.nc.jetstream(), await sys.nc.jetstreamManager(), sys.config.jetstream.streams.tx, `mr.tx.${id}`);
-  const promoted = await log.append(seal(readerKeyring(sys, MS2), batch), { expectedLastSeq: head, msgId: `test-promoted-${id}` });
+  const promoted = await appendPromoted(id, head, MS2);
   const rec = await waitFor("the directory to name ms2 at epoch 2", async () => {
     const r = await directoryRecord(sys, id);
     return r.mailHost === MS2 && r.epoch === 2 ? r : undefined;

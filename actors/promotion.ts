@@ -14,7 +14,7 @@ import type { AccountRecord, ReplicaRecord } from "../src/directory/types.js";
 import { localStatuses } from "./account_status.js";
 import { nodeAdminSubject } from "./mailstore.js";
 import type { PromoteHereResult } from "./promotion_target.js";
-import type { LogHead } from "./promotion_log_head.js";
+import { askLogHead } from "./promotion_log_head.js";
 import { recordPromotion } from "./promotion_record.js";
 import type { OperationRecord, OperationResult } from "./operations.js";
 import type { SupervisorNode } from "./supervisor.js";
@@ -98,7 +98,9 @@ export class Promoter {
     } catch (e) {
       // No answer is not "not promoted": the target may have appended Promoted and then died,
       // timed out or failed to apply. Ask the log; the directory follows what it says.
-      const head = await this.readLogHead(accountId, [target.destination, rec.mailHost, ...rec.replicas.map((x) => x.destination)], alive);
+      // Any alive mailstore can read it (the supervisor holds no log key); those that know the account first.
+      const known = [target.destination, rec.mailHost, ...rec.replicas.map((x) => x.destination)].filter((h) => alive.has(h));
+      const head = await askLogHead(this.node.nc, accountId, new Set([...known, ...alive]));
       if (!head || head.epoch <= rec.epoch || !head.host) {
         if (oldAlive) await this.resumeOldPrimary(rec);
         throw e;
@@ -109,22 +111,6 @@ export class Promoter {
     const final = (await recordPromotion(this.node.directory, rec.id, { host: r.host, epoch: r.epoch }, this.node.clock.now(), target.priority)).record;
     this.node.log(`promoted ${rec.name}: ${rec.mailHost} -> ${final.mailHost} (epoch ${final.epoch})`);
     return { account: rec.name, accountId, from: rec.mailHost, to: final.mailHost, epoch: final.epoch, ms: this.node.clock.now() - started };
-  }
-
-  /**
-   * The log head as the first alive mailstore that answers reads it (the supervisor holds no
-   * log key); undefined when none answers.
-   */
-  private async readLogHead(accountId: string, prefer: string[], alive: Set<string>): Promise<LogHead | undefined> {
-    const hosts = [...new Set([...prefer.filter((h) => alive.has(h)), ...alive])];
-    for (const host of hosts) {
-      try {
-        return await rpcCall<LogHead>(this.node.nc, nodeAdminSubject(host), "logHead", { account: accountId }, { timeoutMs: 5_000 });
-      } catch {
-        /* try the next one */
-      }
-    }
-    return undefined;
   }
 
   /** The promotion did not happen and the directory still names the old primary: it writes again now. */

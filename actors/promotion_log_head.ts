@@ -7,9 +7,10 @@
 // key that decrypts log entries and the signer keys that prove who wrote them.
 import { open } from "../src/envelope/index.js";
 import { txSubject } from "../src/jetstream/assets.js";
-import { AppError } from "../src/jsonrpc/index.js";
+import type { NatsConnection } from "nats";
+import { AppError, rpcCall } from "../src/jsonrpc/index.js";
 import { readTxBatch } from "./tx_batch.js";
-import type { MailstoreNode } from "./mailstore.js";
+import { nodeAdminSubject, type MailstoreNode } from "./mailstore.js";
 
 export interface LogHead {
   accountId: string;
@@ -42,4 +43,16 @@ export async function readLogHead(node: MailstoreNode, accountId: string): Promi
     batch = openIt();
   }
   return { accountId, seq: stored.seq, epoch: batch.epoch, host: batch.writer };
+}
+
+/** Asks `hosts` in order (logHead on mr.node.<host>.admin); undefined when none answers. */
+export async function askLogHead(nc: NatsConnection, accountId: string, hosts: Iterable<string>, timeoutMs = 5_000): Promise<LogHead | undefined> {
+  for (const host of hosts) {
+    try {
+      return await rpcCall<LogHead>(nc, nodeAdminSubject(host), "logHead", { account: accountId }, { timeoutMs });
+    } catch {
+      /* the next one */
+    }
+  }
+  return undefined;
 }

@@ -6,11 +6,9 @@
 // primary at a newer epoch, the directory is moved there by compare-and-set (epoch only
 // forward, host only the one the log names), the Global Admin is told (directory.repaired)
 // and it is logged. This ends what a promotion whose reply was lost leaves behind.
-import { rpcCall } from "../src/jsonrpc/index.js";
 import type { TimerHandle } from "../src/runtime/clock.js";
 import { localStatuses } from "./account_status.js";
-import { nodeAdminSubject } from "./mailstore.js";
-import type { LogHead } from "./promotion_log_head.js";
+import { askLogHead } from "./promotion_log_head.js";
 import { recordPromotion } from "./promotion_record.js";
 import { aliveMailstores } from "./services.js";
 import type { SupervisorNode } from "./supervisor.js";
@@ -75,7 +73,7 @@ export class DirectoryReconciler {
       // Hosts whose copy has applied an epoch newer than the directory's.
       const ahead = [...byHost.keys()].filter((h) => (statuses.get(h)?.get(a.id)?.epoch ?? 0) > a.epoch);
       if (ahead.length === 0) continue;
-      const head = await this.readLogHead(a.id, ahead);
+      const head = await askLogHead(this.node.nc, a.id, ahead);
       if (!head?.host || head.epoch <= a.epoch) continue;
       if (!this.node.isActive) break;
       const r = await recordPromotion(this.node.directory, a.id, { host: head.host, epoch: head.epoch }, this.node.clock.now());
@@ -86,16 +84,5 @@ export class DirectoryReconciler {
       await this.node.notifier.publish("directory.repaired", { ...repair, summary: `${a.name}: primary ${r.before.host} -> ${head.host} (epoch ${head.epoch}), as its log says` }).catch((e: Error) => this.node.log(`notification directory.repaired not published: ${e.message}`));
     }
     return repaired;
-  }
-
-  private async readLogHead(accountId: string, hosts: string[]): Promise<LogHead | undefined> {
-    for (const host of hosts) {
-      try {
-        return await rpcCall<LogHead>(this.node.nc, nodeAdminSubject(host), "logHead", { account: accountId }, { timeoutMs: 5_000 });
-      } catch {
-        /* the next one */
-      }
-    }
-    return undefined;
   }
 }

@@ -55,6 +55,10 @@ async function countLeaseWrites(): Promise<{ count: () => number; stop: () => vo
 test.before(async () => {
   sys = await TestSystem.start({ hosts: ["ms1.example.com"] });
 });
+// Each test ends with no supervisor of its own left running, also when it failed.
+test.after.each(async () => {
+  await stopAll();
+});
 test.after(async () => {
   await stopAll().catch(() => {});
   await stopBounded(sys);

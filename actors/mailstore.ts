@@ -25,6 +25,7 @@ import { Heartbeat } from "./heartbeat.js";
 import { Notifier } from "./notifier.js";
 import { mailboxMethods } from "./mailbox_methods.js";
 import { nodeMethods } from "./node_methods.js";
+import { takeOverPromoted } from "./promotion_takeover.js";
 import { moduleRunning } from "./node_service_methods.js";
 import { VERSION } from "../src/version.js";
 
@@ -89,6 +90,7 @@ export class MailstoreNode {
       assets,
       refreshSigners: () => this.refreshSigners(),
       notify: (kind, payload) => this.notifier.notify(kind, payload),
+      onPromotedHere: (accountId, epoch) => takeOverPromoted(this, accountId, epoch),
       log: this.log,
     });
   }
@@ -279,6 +281,14 @@ export class MailstoreNode {
     );
     await this.stopActor(accountId);
     return { host: this.host, stopped: true, seq: this.store.replicaState(accountId)?.appliedSeq ?? 0 };
+  }
+
+  /** A promotion failed or was abandoned and this is still the primary: write again at once. */
+  resumeWriting(accountId: string): { host: string; resumed: boolean } {
+    const resumed = this.handingOver.has(accountId);
+    this.endHandover(accountId);
+    if (resumed) this.log(`account ${accountId}: writes resumed (the promotion away from here did not happen)`);
+    return { host: this.host, resumed };
   }
 
   private endHandover(accountId: string): void {

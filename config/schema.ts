@@ -49,6 +49,15 @@ function integer(min: number, max: number): Leaf {
   };
 }
 
+/** 0 (the feature is off) or an integer in range. */
+function offOrInteger(min: number, max: number): Leaf {
+  return {
+    kind: "leaf",
+    allowed: `0 (off) or an integer from ${min} to ${max}`,
+    check: (v) => (v === 0 || (typeof v === "number" && Number.isInteger(v) && v >= min && v <= max) ? [] : [{ problem: got(v) }]),
+  };
+}
+
 /**
  * Retention of the account logs: only 0 (keep forever). Every account's log starts with
  * `account.created` and a replica seeds from the log, so expired entries of an idle account
@@ -172,6 +181,8 @@ export const configSchema: Group = group({
     autoFailover: boolean,
     failoverAfterMs: integer(1000, 86_400_000),
     promotionThreads: integer(1, 64),
+    promoteTimeoutMs: integer(1000, 600_000),
+    reconcileEveryMs: offOrInteger(1000, 86_400_000),
     adminAccount: address,
   }),
   writes: group({

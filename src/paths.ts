@@ -13,3 +13,9 @@ export function projectRoot(): string {
     dir = up;
   }
 }
+
+/** The system configuration file of an installed mailreplica (MR_SYSTEM_CONFIG moves it). */
+export const SYSTEM_CONFIG_FILE = "/etc/mailreplica/config.json";
+
+/** The data folder of an installed mailreplica (the default of data.dir when the system config file exists). */
+export const INSTALLED_DATA_DIR = "/var/lib/mailreplica";

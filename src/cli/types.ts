@@ -31,7 +31,7 @@ export interface GlobalOptions {
 export interface CommandIo extends CliIo {
   readonly globals: GlobalOptions;
   /**
-   * The effective configuration: defaults < --config/MR_CONFIG < MR_* < --servers <
+   * The effective configuration: defaults < --config/MR_CONFIG/system file < MR_* < --servers <
    * `overrides`. Loaded on call, so a command that needs none never fails on a bad config.
    * Throws ConfigError (runCli turns it into exit 2).
    */

@@ -33,6 +33,7 @@ function list(raw: string): Parsed {
 
 const RULES: readonly EnvRule[] = [
   { name: "MR_CONFIG", values: "a JSON file path", description: "Config file, read before the other variables (the --config option wins over it).", parse: text },
+  { name: "MR_SYSTEM_CONFIG", values: "a JSON file path, or none", description: "System config file of an installed mailreplica (default /etc/mailreplica/config.json): read when neither --config nor MR_CONFIG names a file; when it exists, data.dir defaults to /var/lib/mailreplica and keys.dir to the keys folder beside it. none turns both off.", parse: text },
   { name: "MR_SERVERS", key: "nats.servers", values: "nats://host:port[,tls://host:port...]", description: "NATS endpoints, comma separated.", parse: list },
   { name: "MR_JS_REPLICAS", key: "jetstream.replicas", values: "1 or 3", description: "Replicas of every JetStream asset: 1 single server, 3 cluster.", parse: integer },
   { name: "MR_DATA_DIR", key: "data.dir", values: "a folder", description: "Folder of the mailstore's metadata.sqlite.", parse: text },
@@ -56,6 +57,8 @@ export interface EnvSettings {
   values: Map<string, { value: unknown; variable: string }>;
   /** MR_CONFIG, when set. */
   configFile?: string;
+  /** MR_SYSTEM_CONFIG, when set (a path, or `none`). */
+  systemFile?: string;
   problems: ConfigProblem[];
 }
 
@@ -68,6 +71,8 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
     const parsed = rule.parse(raw);
     if ("problem" in parsed) {
       out.problems.push({ path: rule.key ?? rule.name, problem: parsed.problem, allowed: rule.values, source: `environment variable ${rule.name}` });
+    } else if (rule.name === "MR_SYSTEM_CONFIG") {
+      out.systemFile = raw;
     } else if (rule.key === undefined) {
       out.configFile = raw;
     } else {

@@ -1,9 +1,10 @@
 // The effective configuration: defaults, then a JSON file, then MR_* variables, then
 // explicit overrides, then validation. Each value remembers where it came from, so an
 // error says which file, variable or option to fix.
-import { readFileSync } from "node:fs";
-import { dirname, isAbsolute, resolve } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { defaultConfig } from "../../config/defaults.js";
+import { INSTALLED_DATA_DIR, SYSTEM_CONFIG_FILE } from "../paths.js";
 import { configProblems } from "../../config/schema.js";
 import { readEnv } from "./env.js";
 import { ConfigError, invalidConfig } from "./errors.js";
@@ -13,7 +14,7 @@ import type { Config, ConfigProblem, LoadConfigOptions } from "./types.js";
 const PATH_KEYS = ["data.dir", "keys.dir", "licence.file"] as const;
 
 /** The options `loadConfig` uses for what is not given. */
-export function defaultLoadConfigOptions(): Required<Omit<LoadConfigOptions, "file" | "overrides">> {
+export function defaultLoadConfigOptions(): Required<Omit<LoadConfigOptions, "file" | "overrides" | "systemFile">> {
   return { env: process.env, cwd: process.cwd() };
 }
 
@@ -74,7 +75,10 @@ function resolvePaths(layer: Tree, base: string): void {
   }
 }
 
-function readConfigFile(file: string, label: string): Tree {
+const NAMED_FILE_FIX = "give a readable JSON file with --config FILE or MR_CONFIG, or set neither to use the defaults";
+const SYSTEM_FILE_FIX = "fix or remove it (check with 'mailreplica config check'), name another file with --config FILE or MR_CONFIG, or set MR_SYSTEM_CONFIG=none to ignore it";
+
+function readConfigFile(file: string, label: string, fix = NAMED_FILE_FIX): Tree {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -83,7 +87,7 @@ function readConfigFile(file: string, label: string): Tree {
     const why = code === "ENOENT" ? "does not exist" : code === "EISDIR" ? "is a folder" : code === "EACCES" ? "is not readable (permission denied)" : `cannot be read (${code ?? String(e)})`;
     throw new ConfigError(
       "CONFIG_FILE_UNREADABLE",
-      `${label} ${file} ${why}; give a readable JSON file with --config FILE or MR_CONFIG, or set neither to use the defaults`,
+      `${label} ${file} ${why}; ${fix}`,
       [],
       { cause: e },
     );
@@ -92,7 +96,8 @@ function readConfigFile(file: string, label: string): Tree {
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw new ConfigError("CONFIG_FILE_NOT_JSON", `${label} ${file} is not valid JSON (${(e as Error).message}); fix the syntax, then check with 'mailreplica config check'`, [], { cause: e });
+    const hint = fix === SYSTEM_FILE_FIX ? `fix the syntax (check with 'mailreplica config check') or set MR_SYSTEM_CONFIG=none to ignore it` : "fix the syntax, then check with 'mailreplica config check'";
+    throw new ConfigError("CONFIG_FILE_NOT_JSON", `${label} ${file} is not valid JSON (${(e as Error).message}); ${hint}`, [], { cause: e });
   }
   if (!isPlainObject(value)) {
     throw new ConfigError(
@@ -117,7 +122,30 @@ function sourceOf(sources: Map<string, string>, path: string): string | undefine
 }
 
 /**
- * The effective configuration: defaults < config file (`opts.file`, else MR_CONFIG) <
+ * The system config file these options point at, whether or not it exists: `opts.systemFile`,
+ * else MR_SYSTEM_CONFIG, else /etc/mailreplica/config.json; undefined when turned off
+ * (`systemFile: null` or MR_SYSTEM_CONFIG=none).
+ */
+export function systemConfigFile(opts: LoadConfigOptions = {}): string | undefined {
+  if (opts.systemFile === null) return undefined;
+  if (opts.systemFile !== undefined) return resolve(opts.cwd ?? process.cwd(), opts.systemFile);
+  const fromEnv = (opts.env ?? process.env).MR_SYSTEM_CONFIG?.trim();
+  if (fromEnv === "none") return undefined;
+  return fromEnv ? resolve(opts.cwd ?? process.cwd(), fromEnv) : SYSTEM_CONFIG_FILE;
+}
+
+/** The config file `loadConfig` reads for these options: --config, else MR_CONFIG, else the system file when it exists. */
+export function configFileInUse(opts: LoadConfigOptions = {}): string | undefined {
+  const cwd = opts.cwd ?? process.cwd();
+  const named = opts.file ?? ((opts.env ?? process.env).MR_CONFIG?.trim() || undefined);
+  if (named !== undefined) return resolve(cwd, named);
+  const system = systemConfigFile(opts);
+  return system !== undefined && existsSync(system) ? system : undefined;
+}
+
+/**
+ * The effective configuration: defaults < config file (`opts.file`, else MR_CONFIG, else the
+ * system file) <
  * MR_* variables < `opts.overrides`, validated. Throws ConfigError: CONFIG_FILE_UNREADABLE
  * or CONFIG_FILE_NOT_JSON for the file, CONFIG_INVALID listing every wrong value.
  */
@@ -129,11 +157,21 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
   const sources = new Map<string, string>();
   const fromEnv = readEnv(env);
 
+  // An installed mailreplica is one whose system config file exists: its data and keys then
+  // default to the system's places instead of the checkout's var/ (which `npm start` uses).
+  const systemFile = systemConfigFile({ ...opts, env, cwd });
+  const installed = systemFile !== undefined && existsSync(systemFile);
+  if (installed) {
+    setPath(tree, "data.dir", INSTALLED_DATA_DIR);
+    setPath(tree, "keys.dir", join(dirname(systemFile), "keys"));
+  }
+
   const fileArg = opts.file ?? fromEnv.configFile;
-  if (fileArg !== undefined) {
-    const file = resolve(cwd, fileArg);
-    const label = opts.file !== undefined ? "config file" : "config file (MR_CONFIG)";
-    const layer = readConfigFile(file, label);
+  if (fileArg !== undefined || installed) {
+    const file = fileArg !== undefined ? resolve(cwd, fileArg) : systemFile!;
+    const label =
+      opts.file !== undefined ? "config file" : fileArg !== undefined ? "config file (MR_CONFIG)" : fromEnv.systemFile !== undefined && opts.systemFile === undefined ? "system config file (MR_SYSTEM_CONFIG)" : "system config file";
+    const layer = fileArg !== undefined ? readConfigFile(file, label) : readConfigFile(file, label, SYSTEM_FILE_FIX);
     // Paths in a file are relative to the file, so a config folder can be moved whole.
     resolvePaths(layer, dirname(file));
     merge(tree, layer);

@@ -148,6 +148,11 @@ export interface LoadConfigOptions {
   overrides?: DeepPartial<Config>;
   /** Base of relative paths given in the environment, overrides and `file`. Default `process.cwd()`. */
   cwd?: string;
+  /**
+   * The system config file (an installed mailreplica): default MR_SYSTEM_CONFIG, else
+   * `/etc/mailreplica/config.json`; `null` ignores it (and the installed defaults).
+   */
+  systemFile?: string | null;
 }
 
 /** One environment variable mailreplica reads (for README and `--help`). */

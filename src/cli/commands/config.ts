@@ -5,7 +5,7 @@ import type { Command } from "../types.js";
 
 const show: Command = {
   name: "show",
-  summary: "Print the effective configuration as JSON (defaults < config file < MR_* < options).",
+  summary: "Print the effective configuration as JSON (defaults < config file or system file < MR_* < options).",
   usage: "config show [--config FILE] [--servers URL[,URL]]",
   details: "The configuration holds no secrets (NATS URLs with credentials are refused), so the output can be shared.",
   run: async (argv, io) => {
@@ -19,10 +19,10 @@ const check: Command = {
   name: "check",
   summary: "Validate the configuration; print ok, or every problem (exit 2).",
   usage: "config check [--config FILE]",
-  details: "Checks the defaults merged with the config file (--config, else MR_CONFIG), the MR_* variables and --servers.\nExit 0 when valid, 2 when not.",
+  details: "Checks the defaults merged with the config file (--config, else MR_CONFIG, else the system file /etc/mailreplica/config.json or MR_SYSTEM_CONFIG), the MR_* variables and --servers.\nExit 0 when valid, 2 when not.",
   run: async (argv, io) => {
     parseOptions(argv, {});
-    const { ConfigError } = await import("../../config/index.js");
+    const { ConfigError, configFileInUse } = await import("../../config/index.js");
     try {
       io.config();
     } catch (e) {
@@ -31,7 +31,7 @@ const check: Command = {
       else for (const line of e.message.split("\n")) io.err(line);
       return 2;
     }
-    const file = io.globals.configFile ?? io.env.MR_CONFIG;
+    const file = configFileInUse({ ...(io.globals.configFile !== undefined ? { file: io.globals.configFile } : {}), env: io.env, cwd: io.cwd });
     if (io.globals.json) io.json({ ok: true, ...(file ? { file } : {}) });
     else io.out(`ok: the configuration is valid${file ? ` (config file ${file})` : " (no config file; defaults and environment)"}`);
     return 0;

@@ -1,10 +1,11 @@
 // The deployment examples in deploy/: systemd units (keys checked, and `systemd-analyze verify`
 // where it is installed), the nats-server cluster configuration (three real nats-server
-// processes started from it on loopback form a JetStream cluster that places an R3 stream),
+// processes started from it on loopback form a JetStream cluster that places an R3 stream, and
+// a dead node is replaced: peer removed with the example's system user, new node, same name),
 // and the mailreplica config example (accepted by `mailreplica config check`).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { spawnSync } from "node:child_process";
+import { spawnSync, type ChildProcess } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect } from "nats";
@@ -157,66 +158,114 @@ test("deploy files - the mailreplica config example is accepted by config check:
   assert.equal(c.nats.servers, routeHosts.map((h) => `nats://${h}:4222`));
 });
 
-test("deploy files - three nats-servers started from the example configuration form a JetStream cluster that places R3 streams", async () => {
+interface ExampleNode {
+  name: string;
+  client: number;
+  http: number;
+  cluster: number;
+}
+
+/**
+ * The example configuration for one of three "machines" that here are loopback ports: the same
+ * file everywhere but for server_name, so only addresses, ports and the store folder change.
+ */
+function exampleFor(conf: string, n: ExampleNode, nodes: readonly ExampleNode[], storeDir: string): string {
+  const text = conf
+    .replace(/^server_name: nats1$/m, `server_name: ${n.name}`)
+    .replace(/^listen: 0\.0\.0\.0:4222$/m, `listen: 127.0.0.1:${n.client}`)
+    .replace(/^http: 0\.0\.0\.0:8222$/m, `http: 127.0.0.1:${n.http}`)
+    .replace(/^( +)listen: 0\.0\.0\.0:6222$/m, `$1listen: 127.0.0.1:${n.cluster}`)
+    .replace(/store_dir: \/var\/lib\/nats-server/, `store_dir: ${JSON.stringify(storeDir)}`)
+    .replace(/nats:\/\/nats(\d)\.example\.com:6222/g, (_m, k: string) => `nats://127.0.0.1:${nodes[Number(k) - 1]!.cluster}`);
+  for (const port of [n.client, n.http, n.cluster]) assert.ok(text.includes(`:${port}`), `the example changed shape: no place for port ${port}`);
+  return text;
+}
+
+/** Starts nats-server on `text` (checked with -t first) and waits until /healthz says JetStream is ready. */
+async function startExampleNode(text: string, n: ExampleNode, dir: string): Promise<ChildProcess> {
+  const file = join(dir, `${n.name}.conf`);
+  writeFileSync(file, text);
+  const check = spawnSync(natsServerPath(), ["-c", file, "-t"], { encoding: "utf8" });
+  assert.is(check.status, 0, `${check.stdout}${check.stderr}`);
+  const proc = spawnTracked(natsServerPath(), ["-c", file]);
+  let log = "";
+  proc.stderr?.on("data", (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
+  await waitFor(
+    `${n.name} to report JetStream healthy`,
+    async () => {
+      if (proc.exitCode !== null) throw new Error(`${n.name} exited:\n${log}`);
+      return (await fetch(`http://127.0.0.1:${n.http}/healthz`)).ok;
+    },
+    30_000,
+    100,
+  );
+  return proc;
+}
+
+test("deploy files - three nats-servers from the example form a JetStream cluster that places R3 streams; a dead node is replaced as docs/operations.md says", async () => {
   const conf = readFileSync(join(root, "deploy", "nats", "nats-server.conf"), "utf8");
   assert.match(conf, /nats-server 2\.10 or newer/);
   assert.match(conf, /jetstream\.replicas = 3/);
   const base = tempDir("mr-deploy-nats-");
-  const nodes: { name: string; client: number; http: number; cluster: number }[] = [];
+  const nodes: ExampleNode[] = [];
   for (let i = 1; i <= 3; i++) nodes.push({ name: `nats${i}`, client: await freePort(), http: await freePort(), cluster: await freePort() });
-  const procs = nodes.map((n) => {
-    // The same file on each machine but for server_name; here the three "machines" are
-    // loopback ports, so addresses, ports and the store folder are rewritten.
-    const text = conf
-      .replace(/^server_name: nats1$/m, `server_name: ${n.name}`)
-      .replace(/^listen: 0\.0\.0\.0:4222$/m, `listen: 127.0.0.1:${n.client}`)
-      .replace(/^http: 0\.0\.0\.0:8222$/m, `http: 127.0.0.1:${n.http}`)
-      .replace(/^( +)listen: 0\.0\.0\.0:6222$/m, `$1listen: 127.0.0.1:${n.cluster}`)
-      .replace(/store_dir: \/var\/lib\/nats-server/, `store_dir: ${JSON.stringify(join(base, n.name))}`)
-      .replace(/nats:\/\/nats(\d)\.example\.com:6222/g, (_m, k: string) => `nats://127.0.0.1:${nodes[Number(k) - 1]!.cluster}`);
-    for (const port of [n.client, n.http, n.cluster]) assert.ok(text.includes(`:${port}`), `the example changed shape: no place for port ${port}`);
-    const file = join(base, `${n.name}.conf`);
-    writeFileSync(file, text);
-    const check = spawnSync(natsServerPath(), ["-c", file, "-t"], { encoding: "utf8" });
-    assert.is(check.status, 0, `${check.stdout}${check.stderr}`);
-    const proc = spawnTracked(natsServerPath(), ["-c", file]);
-    let log = "";
-    proc.stderr?.on("data", (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
-    return { n, proc, log: () => log };
-  });
+  const procs: ChildProcess[] = [];
   try {
-    for (const p of procs) {
-      await waitFor(
-        `${p.n.name} to report JetStream healthy`,
-        async () => {
-          if (p.proc.exitCode !== null) throw new Error(`${p.n.name} exited:\n${p.log()}`);
-          return (await fetch(`http://127.0.0.1:${p.n.http}/healthz`)).ok;
-        },
-        30_000,
-        100,
-      );
-    }
+    // Start all before waiting: a lone node is not healthy until a meta leader is elected.
+    const started = nodes.map((n) => startExampleNode(exampleFor(conf, n, nodes, join(base, n.name)), n, base));
+    procs.push(...(await Promise.all(started)));
     const jsz = (await (await fetch(`http://127.0.0.1:${nodes[0]!.http}/jsz`)).json()) as { meta_cluster?: { name?: string; cluster_size?: number } };
     assert.is(jsz.meta_cluster?.name, "mailreplica");
     assert.is(jsz.meta_cluster?.cluster_size, 3);
-    const nc = await connect({ servers: nodes.map((n) => `nats://127.0.0.1:${n.client}`) });
+
+    // mailreplica connects without credentials, as its URLs carry none.
+    const nc = await connect({ servers: nodes.slice(0, 2).map((n) => `nats://127.0.0.1:${n.client}`) });
     try {
       const jsm = await nc.jetstreamManager();
       const info = await waitFor("an R3 stream to be placed", async () => {
         try {
           return await jsm.streams.add({ name: "DEPLOY_R3", subjects: ["deploy.r3"], num_replicas: 3 });
         } catch {
-          return undefined; // placement may wait for every peer to be current
+          return undefined; // placement waits until every peer is current
         }
       });
       assert.is(info.config.num_replicas, 3);
       assert.is((info.cluster?.replicas ?? []).length, 2, "a leader and two replicas");
+
+      // nats3's machine dies for good.
+      procs[2]!.kill("SIGKILL");
+      await exited(procs[2]!);
+      // The operator removes the dead peer with the system user of the example...
+      const password = /user: admin, password: "([^"]+)"/.exec(conf)?.[1];
+      assert.ok(password, "the example has a system user");
+      const sys = await connect({ servers: `nats://127.0.0.1:${nodes[0]!.client}`, user: "admin", pass: password });
+      try {
+        const removed = await waitFor("$JS.API.SERVER.REMOVE to remove nats3", async () => {
+          const r = JSON.parse(new TextDecoder().decode((await sys.request("$JS.API.SERVER.REMOVE", JSON.stringify({ peer: "nats3" }), { timeout: 5000 })).data)) as { success?: boolean; error?: unknown };
+          return r.success === true ? r : undefined;
+        });
+        assert.ok(removed.success);
+      } finally {
+        await sys.close();
+      }
+      // ...and starts the new machine with the same server_name and an empty store.
+      procs[2] = await startExampleNode(exampleFor(conf, nodes[2]!, nodes, join(base, "nats3-new")), nodes[2]!, base);
+      await waitFor(
+        "the R3 stream to have a current replica on the new nats3",
+        async () => {
+          const si = await jsm.streams.info("DEPLOY_R3");
+          const peers = [si.cluster?.leader, ...(si.cluster?.replicas ?? []).filter((r) => r.current && !r.offline).map((r) => r.name)];
+          return peers.includes("nats3") && peers.length === 3;
+        },
+        30_000,
+        200,
+      );
     } finally {
       await nc.close();
     }
   } finally {
-    for (const p of procs) p.proc.kill("SIGTERM");
-    await Promise.all(procs.map((p) => exited(p.proc)));
+    for (const p of procs) p.kill("SIGTERM");
+    await Promise.all(procs.map((p) => exited(p)));
   }
 });
 

@@ -11,9 +11,9 @@ import { join } from "node:path";
 import { connect } from "nats";
 import { defaultConfig } from "../src/config/index.js";
 import { DEFAULT_IN_FLIGHT_TIMEOUT_MS } from "../src/runtime/actor_cell.js";
-import { natsServerPath } from "../src/natsserver/binary.js";
 import { INSTALLED_DATA_DIR, SYSTEM_CONFIG_FILE, projectRoot } from "../src/paths.js";
-import { exited, freePort, spawnTracked, tempDir, waitFor } from "./helpers/processes.js";
+import { exited, tempDir, waitFor } from "./helpers/processes.js";
+import { exampleFor, exampleNodes, startExampleCluster, startExampleNode } from "./helpers/deploy_example.js";
 
 const root = projectRoot();
 const UNITS = {
@@ -158,62 +158,15 @@ test("deploy files - the mailreplica config example is accepted by config check:
   assert.equal(c.nats.servers, routeHosts.map((h) => `nats://${h}:4222`));
 });
 
-interface ExampleNode {
-  name: string;
-  client: number;
-  http: number;
-  cluster: number;
-}
-
-/**
- * The example configuration for one of three "machines" that here are loopback ports: the same
- * file everywhere but for server_name, so only addresses, ports and the store folder change.
- */
-function exampleFor(conf: string, n: ExampleNode, nodes: readonly ExampleNode[], storeDir: string): string {
-  const text = conf
-    .replace(/^server_name: nats1$/m, `server_name: ${n.name}`)
-    .replace(/^listen: 0\.0\.0\.0:4222$/m, `listen: 127.0.0.1:${n.client}`)
-    .replace(/^http: 0\.0\.0\.0:8222$/m, `http: 127.0.0.1:${n.http}`)
-    .replace(/^( +)listen: 0\.0\.0\.0:6222$/m, `$1listen: 127.0.0.1:${n.cluster}`)
-    .replace(/store_dir: \/var\/lib\/nats-server/, `store_dir: ${JSON.stringify(storeDir)}`)
-    .replace(/nats:\/\/nats(\d)\.example\.com:6222/g, (_m, k: string) => `nats://127.0.0.1:${nodes[Number(k) - 1]!.cluster}`);
-  for (const port of [n.client, n.http, n.cluster]) assert.ok(text.includes(`:${port}`), `the example changed shape: no place for port ${port}`);
-  return text;
-}
-
-/** Starts nats-server on `text` (checked with -t first) and waits until /healthz says JetStream is ready. */
-async function startExampleNode(text: string, n: ExampleNode, dir: string): Promise<ChildProcess> {
-  const file = join(dir, `${n.name}.conf`);
-  writeFileSync(file, text);
-  const check = spawnSync(natsServerPath(), ["-c", file, "-t"], { encoding: "utf8" });
-  assert.is(check.status, 0, `${check.stdout}${check.stderr}`);
-  const proc = spawnTracked(natsServerPath(), ["-c", file]);
-  let log = "";
-  proc.stderr?.on("data", (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
-  await waitFor(
-    `${n.name} to report JetStream healthy`,
-    async () => {
-      if (proc.exitCode !== null) throw new Error(`${n.name} exited:\n${log}`);
-      return (await fetch(`http://127.0.0.1:${n.http}/healthz`)).ok;
-    },
-    30_000,
-    100,
-  );
-  return proc;
-}
-
 test("deploy files - three nats-servers from the example form a JetStream cluster that places R3 streams; a dead node is replaced as docs/operations.md says", async () => {
   const conf = readFileSync(join(root, "deploy", "nats", "nats-server.conf"), "utf8");
   assert.match(conf, /nats-server 2\.10 or newer/);
   assert.match(conf, /jetstream\.replicas = 3/);
   const base = tempDir("mr-deploy-nats-");
-  const nodes: ExampleNode[] = [];
-  for (let i = 1; i <= 3; i++) nodes.push({ name: `nats${i}`, client: await freePort(), http: await freePort(), cluster: await freePort() });
+  const nodes = await exampleNodes();
   const procs: ChildProcess[] = [];
   try {
-    // Start all before waiting: a lone node is not healthy until a meta leader is elected.
-    const started = nodes.map((n) => startExampleNode(exampleFor(conf, n, nodes, join(base, n.name)), n, base));
-    procs.push(...(await Promise.all(started)));
+    procs.push(...(await startExampleCluster(conf, nodes, base)));
     const jsz = (await (await fetch(`http://127.0.0.1:${nodes[0]!.http}/jsz`)).json()) as { meta_cluster?: { name?: string; cluster_size?: number } };
     assert.is(jsz.meta_cluster?.name, "mailreplica");
     assert.is(jsz.meta_cluster?.cluster_size, 3);

@@ -98,6 +98,7 @@ for (const [role, file] of Object.entries(UNITS)) {
       CapabilityBoundingSet: "",
       LockPersonality: "yes",
       SystemCallFilter: "@system-service",
+      SystemCallErrorNumber: "EPERM",
       UMask: "0077",
     };
     for (const [k, v] of Object.entries(expected)) assert.is(value(unit, "Service", k), v, `${k}`);

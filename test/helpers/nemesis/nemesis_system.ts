@@ -34,6 +34,8 @@ export class NemesisSystem {
   supervisorName = "";
   private supervisorCount = 0;
   readonly stopped = new Set<string>();
+  /** start-up failures that were retried (for the report) */
+  readonly restarts: string[] = [];
 
   private constructor(
     readonly cluster: NatsCluster,
@@ -77,16 +79,46 @@ export class NemesisSystem {
     return env;
   }
 
-  /** Starts (or restarts) a mailstore child connected only through its proxies. */
+  /**
+   * Starts (or restarts) a mailstore child connected only through its proxies. A mailstore
+   * exits at start when JetStream answers 503 (no meta leader: the cluster is electing one
+   * after a node was killed); it is started again once JetStream answers, up to 5 times.
+   */
   async spawnMailstore(host: string): Promise<void> {
     const servers = this.proxies.get(host)!.map((p) => p.url).join(",");
-    await this.spawn(host, ["mailstore", "--host", host, "--data", this.dataDir(host), "--servers", servers], `mailstore ${host} started`);
+    await this.spawnRetried(host, ["mailstore", "--host", host, "--data", this.dataDir(host), "--servers", servers], `mailstore ${host} started`);
+  }
+
+  private async spawnRetried(key: string, args: string[], ready: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      await this.jetStreamReady();
+      try {
+        await this.spawn(key, args, ready);
+        return;
+      } catch (e) {
+        if (attempt >= 5) throw e;
+        this.restarts.push(`${key} exited at start (attempt ${attempt}): ${(e as Error).message.split("\n").slice(1, 2).join("")}`);
+      }
+    }
+  }
+
+  /** Waits until JetStream answers API requests (a meta leader exists). */
+  async jetStreamReady(): Promise<void> {
+    await waitFor(
+      "JetStream to answer",
+      async () => {
+        const jsm = await this.nc.jetstreamManager();
+        return !!(await jsm.getAccountInfo());
+      },
+      60_000,
+      100,
+    );
   }
 
   /** Starts a supervisor under a new name (straight to the cluster). */
   async spawnSupervisor(): Promise<void> {
     const name = `sup${++this.supervisorCount}`;
-    await this.spawn(name, ["supervisor", "--host", name], `supervisor ${name} started`);
+    await this.spawnRetried(name, ["supervisor", "--host", name], `supervisor ${name} started`);
     this.supervisorName = name;
   }
 

@@ -43,6 +43,8 @@ export interface NemesisReport {
   findings: Finding[];
   /** definite refusals of writes built on definite state (each a sign of a lost write) */
   contradictions: Contradiction[];
+  /** processes that exited at start and were started again (JetStream still electing a leader) */
+  startRetries: string[];
   /** what verifyReplicas answered, in words */
   verifyReplicas: string;
   setupMs: number;
@@ -74,7 +76,9 @@ export async function runNemesis(opts: NemesisOptions): Promise<NemesisReport> {
   let finalStart = 0;
   try {
     say(`nats cluster up (${sys.natsNodes.map((n) => `${n.spec.name}:${n.spec.port}`).join(", ")}); starting mailstores and a supervisor`);
-    await Promise.all(MAILSTORES.map((h) => sys.spawnMailstore(h)));
+    // The first creates the JetStream assets; the others then start together.
+    await sys.spawnMailstore(MAILSTORES[0]);
+    await Promise.all(MAILSTORES.slice(1).map((h) => sys.spawnMailstore(h)));
     await sys.spawnSupervisor();
 
     const models: AccountModel[] = [];
@@ -173,6 +177,7 @@ export async function runNemesis(opts: NemesisOptions): Promise<NemesisReport> {
     findings,
     contradictions: clients.flatMap((c) => c.contradictions),
     verifyReplicas: verify,
+    startRetries: sys.restarts,
     setupMs,
     roundMs,
     finalMs: finalStart ? Date.now() - finalStart : 0,
@@ -301,6 +306,7 @@ export function formatReport(r: NemesisReport): string {
   lines.push(`failed attempts by code: ${Object.entries(r.errors).map(([k, n]) => `${k} ${n}`).join(", ") || "none"}`);
   lines.push(`verifyReplicas: ${r.verifyReplicas}`);
   lines.push(`lost ${r.lost}, duplicated ${r.duplicated}, divergent ${r.divergent}, unexpected ${r.unexpected}`);
+  for (const s of r.startRetries) lines.push(`  start retried: ${s}`);
   for (const f of r.faultLog) lines.push(`  round ${f.round}: ${f.kind}: ${f.detail}`);
   for (const f of r.findings) lines.push(`  ${f.kind.toUpperCase()} ${f.account}: ${f.detail}`);
   for (const c of r.contradictions) lines.push(`  REFUSED ${c.account} (client ${c.client}): ${c.call}: ${c.code} ${c.message}`);

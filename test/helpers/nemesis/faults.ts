@@ -9,6 +9,7 @@ import { MAILSTORES, type NemesisSystem } from "./nemesis_system.js";
 
 export const FAULT_KINDS = [
   "kill-mailstore",
+  "stall-then-kill-mailstore",
   "kill-nats-leader",
   "pause-mailstore",
   "kill-supervisor",
@@ -49,14 +50,26 @@ export async function runFault(ctx: FaultContext, plan: FaultPlan): Promise<stri
   switch (plan.kind) {
     case "kill-mailstore": {
       await sys.kill9(plan.victim);
-      await waitFor(`${plan.victim} to be seen dead`, async () => {
-        const s = (await sys.admin("getServices", {}, 20_000)).services.find((x: { host: string }) => x.host === plan.victim);
-        return !!s && !s.alive;
-      }, 30_000, 100);
+      await waitSeenDead(sys, plan.victim);
       const outcome = await promoteFrom(sys, plan.victim);
       await ctx.attempts(plan.holdAttempts);
       await sys.spawnMailstore(plan.victim);
       return `killed -9 ${plan.victim}; promoteAccounts source_mail_host ${plan.victim}: ${outcome}; restarted it`;
+    }
+    case "stall-then-kill-mailstore": {
+      // The primary dies with acks and replies in flight: appends JetStream stored whose
+      // acknowledgement it never saw, writes whose callers never got an answer.
+      for (const p of sys.proxies.get(plan.victim)!) p.stall("toClient");
+      await ctx.attempts(plan.holdAttempts);
+      await sys.kill9(plan.victim);
+      for (const p of sys.proxies.get(plan.victim)!) {
+        p.cut();
+        p.resume("toClient");
+      }
+      await waitSeenDead(sys, plan.victim);
+      const outcome = await promoteFrom(sys, plan.victim);
+      await sys.spawnMailstore(plan.victim);
+      return `stalled replies to ${plan.victim} for ${plan.holdAttempts} client attempts, then killed -9 it; promoteAccounts source_mail_host: ${outcome}; restarted it`;
     }
     case "kill-nats-leader": {
       const leader = await waitFor("MR_TX to have a leader", () => sys.txLeader(), 30_000, 100);
@@ -84,6 +97,19 @@ export async function runFault(ctx: FaultContext, plan: FaultPlan): Promise<stri
     case "stall-requests":
       return proxyFault(ctx, plan, "stall", "toServer");
   }
+}
+
+/** Waits until getServices no longer shows the mailstore alive (its heartbeat expired). */
+async function waitSeenDead(sys: NemesisSystem, host: string): Promise<void> {
+  await waitFor(
+    `${host} to be seen dead`,
+    async () => {
+      const s = (await sys.admin("getServices", {}, 20_000)).services.find((x: { host: string }) => x.host === host);
+      return !!s && !s.alive;
+    },
+    30_000,
+    100,
+  );
 }
 
 /** promoteAccounts source_mail_host, followed to its end; the outcome in words. */

@@ -80,6 +80,7 @@ export async function runNemesis(opts: NemesisOptions): Promise<NemesisReport> {
     await sys.spawnMailstore(MAILSTORES[0]);
     await Promise.all(MAILSTORES.slice(1).map((h) => sys.spawnMailstore(h)));
     await sys.spawnSupervisor();
+    say("mailstores and supervisor started; creating accounts and their replicas");
 
     const models: AccountModel[] = [];
     const total = nClients * perClient;

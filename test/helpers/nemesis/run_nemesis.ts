@@ -43,6 +43,8 @@ export interface NemesisReport {
   findings: Finding[];
   /** definite refusals of writes built on definite state (each a sign of a lost write) */
   contradictions: Contradiction[];
+  /** rounds after which the clients got no write acknowledged within 60 s (an availability problem, not a loss) */
+  stuckRounds: number[];
   /** processes that exited at start and were started again (JetStream still electing a leader) */
   startRetries: string[];
   /** what verifyReplicas answered, in words */
@@ -70,6 +72,7 @@ export async function runNemesis(opts: NemesisOptions): Promise<NemesisReport> {
   const findings: Finding[] = [];
   const faultLog: FaultRecord[] = [];
   const roundMs: number[] = [];
+  const stuckRounds: number[] = [];
   let verify = "not run";
   let requestIds = false;
   let setupMs = 0;
@@ -135,7 +138,10 @@ export async function runNemesis(opts: NemesisOptions): Promise<NemesisReport> {
       const before = acked();
       const deadline = Date.now() + 60_000;
       while (acked() < before + nClients && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
-      if (acked() < before + nClients) say(`round ${round}: writes did not resume within 60 s`);
+      if (acked() < before + nClients) {
+        stuckRounds.push(round);
+        say(`round ${round}: writes did not resume within 60 s`);
+      }
       roundMs.push(Date.now() - start);
     }
 
@@ -179,6 +185,7 @@ export async function runNemesis(opts: NemesisOptions): Promise<NemesisReport> {
     contradictions: clients.flatMap((c) => c.contradictions),
     verifyReplicas: verify,
     startRetries: sys.restarts,
+    stuckRounds,
     setupMs,
     roundMs,
     finalMs: finalStart ? Date.now() - finalStart : 0,
@@ -306,6 +313,7 @@ export function formatReport(r: NemesisReport): string {
   lines.push(`writes: ${r.operations} operations in ${r.attempts} attempts; ${r.acknowledged} acknowledged, ${r.uncertain} outcome unknown, ${r.refused} refused; requestId ${r.requestIds ? "used (retried to a definite outcome)" : "not accepted by the server (unknown outcomes checked as at most once)"}`);
   lines.push(`failed attempts by code: ${Object.entries(r.errors).map(([k, n]) => `${k} ${n}`).join(", ") || "none"}`);
   lines.push(`verifyReplicas: ${r.verifyReplicas}`);
+  if (r.stuckRounds.length) lines.push(`writes did not resume within 60 s after round(s) ${r.stuckRounds.join(", ")}`);
   lines.push(`lost ${r.lost}, duplicated ${r.duplicated}, divergent ${r.divergent}, unexpected ${r.unexpected}`);
   for (const s of r.startRetries) lines.push(`  start retried: ${s}`);
   for (const f of r.faultLog) lines.push(`  round ${f.round}: ${f.kind}: ${f.detail}`);

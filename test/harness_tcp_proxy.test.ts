@@ -138,6 +138,36 @@ test("tcp proxy - cut closes open connections (the client reconnects through it)
   }
 });
 
+test("tcp proxy - orphan closes the client side and keeps the held publishes; the client reconnects; releaseOrphans delivers them late", async () => {
+  const proxy = await TcpProxy.start(server.spec.port);
+  const nc = await proxied(proxy, "orphan-publisher", { maxReconnectAttempts: -1, reconnectTimeWait: 50 });
+  const events: string[] = [];
+  void (async () => {
+    for await (const s of nc.status()) events.push(s.type);
+  })();
+  const sub = direct.subscribe("p.late");
+  const got = collect(sub);
+  try {
+    await direct.flush();
+    proxy.stall("toServer");
+    nc.publish("p.late", "held");
+    direct.publish("p.late", "marker");
+    await waitFor("the direct marker", () => got.includes("marker"));
+    proxy.orphan();
+    await waitFor("the client to reconnect through the proxy", () => events.includes("reconnect") && proxy.connections === 1);
+    nc.publish("p.late", "after");
+    await waitFor("the publish sent after the reconnect", () => got.includes("after"));
+    assert.equal(got, ["marker", "after"], "the orphaned publish is still held");
+    proxy.releaseOrphans();
+    await waitFor("the orphaned publish", () => got.includes("held"));
+    assert.equal(got, ["marker", "after", "held"]);
+  } finally {
+    sub.unsubscribe();
+    await nc.close();
+    await proxy.stop();
+  }
+});
+
 async function assert_rejects(p: Promise<unknown>, what: string): Promise<void> {
   try {
     const v = await p;

@@ -16,6 +16,7 @@ export const FAULT_KINDS = [
   "stall-replies",
   "drop-replies",
   "stall-requests",
+  "late-requests",
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -25,6 +26,8 @@ export interface FaultPlan {
   victim: string;
   /** client attempts to let finish while the fault holds */
   holdAttempts: number;
+  /** for late-requests: client attempts between the victim's reconnect and the late delivery */
+  lateAfter: number;
 }
 
 export interface FaultRecord extends FaultPlan {
@@ -33,8 +36,9 @@ export interface FaultRecord extends FaultPlan {
   detail: string;
 }
 
-export function planFault(rand: Rand): FaultPlan {
-  return { kind: pick(rand, FAULT_KINDS), victim: pick(rand, MAILSTORES), holdAttempts: intIn(rand, 3, 8) };
+/** The next fault, drawn from `kinds` (default every kind). */
+export function planFault(rand: Rand, kinds: readonly FaultKind[] = FAULT_KINDS): FaultPlan {
+  return { kind: pick(rand, kinds), victim: pick(rand, MAILSTORES), holdAttempts: intIn(rand, 3, 8), lateAfter: intIn(rand, 0, 3) };
 }
 
 export interface FaultContext {
@@ -96,6 +100,19 @@ export async function runFault(ctx: FaultContext, plan: FaultPlan): Promise<stri
       return proxyFault(ctx, plan, "drop", "toClient");
     case "stall-requests":
       return proxyFault(ctx, plan, "stall", "toServer");
+    case "late-requests": {
+      // What the mailstore sends (appends, replies) is held on its connection; that connection
+      // is then abandoned by the mailstore (it reconnects) but delivered to nats-server later:
+      // appends and replies whose sender already gave up land after newer ones.
+      const proxies = sys.proxies.get(plan.victim)!;
+      for (const p of proxies) p.stall("toServer");
+      await ctx.attempts(plan.holdAttempts);
+      for (const p of proxies) p.orphan();
+      await waitFor(`${plan.victim} to reconnect`, () => proxies.some((p) => p.connections > 0), 30_000, 25);
+      await ctx.attempts(plan.lateAfter);
+      for (const p of proxies) p.releaseOrphans();
+      return `held what ${plan.victim} sent for ${plan.holdAttempts} client attempts, made it reconnect, delivered the held bytes ${plan.lateAfter} attempts later`;
+    }
   }
 }
 

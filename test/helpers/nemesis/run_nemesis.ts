@@ -19,6 +19,8 @@ export interface NemesisOptions {
   /** simulated clients (default 3), each the only writer of `accountsPerClient` accounts (default 2) */
   clients?: number;
   accountsPerClient?: number;
+  /** the fault kinds to draw from (default all) */
+  faults?: FaultKind[];
   /** progress lines (default: none) */
   log?: (line: string) => void;
 }
@@ -26,6 +28,8 @@ export interface NemesisOptions {
 export interface NemesisReport {
   seed: number;
   rounds: number;
+  /** the kinds drawn from, when --faults narrowed them */
+  faultKinds: FaultKind[] | null;
   faults: Record<FaultKind, number>;
   faultLog: FaultRecord[];
   /** whether the mailbox methods took requestId (then every operation was retried to a definite outcome) */
@@ -121,7 +125,7 @@ export async function runNemesis(opts: NemesisOptions): Promise<NemesisReport> {
 
     for (let round = 1; round <= opts.rounds; round++) {
       const start = Date.now();
-      const plan = planFault(rand);
+      const plan = planFault(rand, opts.faults);
       // Let some writes through before the fault, so each round hits a system at work.
       await attemptsDone(nClients * 2);
       say(`round ${round}: ${plan.kind} (${plan.kind === "kill-nats-leader" || plan.kind === "kill-supervisor" ? "" : `${plan.victim}, `}held for ${plan.holdAttempts} client attempts)`);
@@ -168,6 +172,7 @@ export async function runNemesis(opts: NemesisOptions): Promise<NemesisReport> {
   return {
     seed: opts.seed,
     rounds: opts.rounds,
+    faultKinds: opts.faults ?? null,
     faults,
     faultLog,
     requestIds,
@@ -319,6 +324,6 @@ export function formatReport(r: NemesisReport): string {
   for (const f of r.faultLog) lines.push(`  round ${f.round}: ${f.kind}: ${f.detail}`);
   for (const f of r.findings) lines.push(`  ${f.kind.toUpperCase()} ${f.account}: ${f.detail}`);
   for (const c of r.contradictions) lines.push(`  REFUSED ${c.account} (client ${c.client}): ${c.call}: ${c.code} ${c.message}`);
-  lines.push(passed(r) ? "PASS" : `FAIL: reproduce with npm run nemesis -- --rounds ${r.rounds} --seed ${r.seed}`);
+  lines.push(passed(r) ? "PASS" : `FAIL: reproduce with npm run nemesis -- --rounds ${r.rounds} --seed ${r.seed}${r.faultKinds ? ` --faults ${r.faultKinds.join(",")}` : ""}`);
   return lines.join("\n");
 }

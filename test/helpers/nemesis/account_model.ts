@@ -55,9 +55,8 @@ export class AccountModel {
   readonly items = new Map<string, ItemModel>();
   /** user folders: "yes" must exist, "maybe" may exist */
   readonly folders = new Map<string, Presence>();
-  /** every user folder path ever used: a path is never reused, so a late write cannot land on a new folder */
-  private readonly usedPaths = new Set<string>();
   private readonly avoidFolders = new Set<string>();
+  /** numbers every new folder name: a path is never reused, so a late write cannot land on a new folder */
   private folderNo = 0;
 
   constructor(
@@ -85,7 +84,6 @@ export class AccountModel {
     const tops = [...this.folders].filter(([p, s]) => s === "yes" && !p.includes("/") && !this.avoidFolders.has(p)).map(([p]) => p);
     const n = ++this.folderNo;
     const path = tops.length > 0 && rand() < 0.4 ? `${pick(rand, tops)}/${pick(rand, SUB_NAMES)}${n}` : `${pick(rand, TOP_NAMES)}${n}`;
-    this.usedPaths.add(path);
     return path;
   }
 
@@ -125,7 +123,6 @@ export class AccountModel {
     if (r < 0.95) {
       const parent = from.includes("/") ? from.slice(0, from.lastIndexOf("/") + 1) : "";
       const to = `${parent}${pick(rand, parent ? SUB_NAMES : TOP_NAMES)}${++this.folderNo}`;
-      this.usedPaths.add(to);
       return { method: "renameFolder", params: { account, path: from, newPath: to }, describe: `renameFolder ${from} -> ${to}` };
     }
     return { method: "deleteFolder", params: { account, path: from }, describe: `deleteFolder ${from}` };

@@ -45,7 +45,6 @@ export interface FaultContext {
   sys: NemesisSystem;
   /** resolves when `n` more client attempts have finished (or the bound passed: a stuck system must not hang the run) */
   attempts(n: number, boundMs?: number): Promise<void>;
-  log(line: string): void;
 }
 
 /** Injects the fault, holds it, heals it; returns what it did. */

@@ -131,7 +131,7 @@ export async function runNemesis(opts: NemesisOptions): Promise<NemesisReport> {
       say(`round ${round}: ${plan.kind} (${plan.kind === "kill-nats-leader" || plan.kind === "kill-supervisor" ? "" : `${plan.victim}, `}held for ${plan.holdAttempts} client attempts)`);
       let detail: string;
       try {
-        detail = await runFault({ sys, attempts: attemptsDone, log: say }, plan);
+        detail = await runFault({ sys, attempts: attemptsDone }, plan);
       } catch (e) {
         detail = `the fault could not be completed: ${(e as Error).message}`;
       }

@@ -73,6 +73,8 @@ test(`nemesis - ${ROUNDS} rounds of faults (seed ${SEED}): nothing acknowledged 
   process.stdout.write(`${summary}\n`);
   assert.ok(report.acknowledged > 0, `the clients got no write acknowledged:\n${summary}`);
   assert.is(report.faultLog.length, ROUNDS, "one fault per round");
+  assert.is(report.checked.copies, 12, "6 accounts, 2 replicas each, all compared");
+  assert.ok(report.checked.messages > 0, "the checker looked for messages on the primaries");
   assert.ok(passed(report), summary);
 });
 

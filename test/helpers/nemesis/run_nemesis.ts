@@ -51,6 +51,8 @@ export interface NemesisReport {
   stuckRounds: number[];
   /** processes that exited at start and were started again (JetStream still electing a leader) */
   startRetries: string[];
+  /** what the checker looked at: messages the models expect on the primaries, replica copies compared */
+  checked: { messages: number; copies: number };
   /** what verifyReplicas answered, in words */
   verifyReplicas: string;
   setupMs: number;
@@ -78,6 +80,7 @@ export async function runNemesis(opts: NemesisOptions): Promise<NemesisReport> {
   const roundMs: number[] = [];
   const stuckRounds: number[] = [];
   let verify = "not run";
+  const checked = { messages: 0, copies: 0 };
   let requestIds = false;
   let setupMs = 0;
   let finalStart = 0;
@@ -156,7 +159,7 @@ export async function runNemesis(opts: NemesisOptions): Promise<NemesisReport> {
     say(`clients done: ${acked()} writes acknowledged; waiting for every replica to catch up`);
     findings.push(...(await waitCaughtUp(sys, models)));
     say("replicas caught up; comparing the copies");
-    findings.push(...(await checkCopies(sys, models)));
+    findings.push(...(await checkCopies(sys, models, checked)));
     verify = await askVerifyReplicas(sys, findings);
     say(`checked; verifyReplicas: ${verify}`);
   } finally {
@@ -188,6 +191,7 @@ export async function runNemesis(opts: NemesisOptions): Promise<NemesisReport> {
     unexpected: count("unexpected"),
     findings,
     contradictions: clients.flatMap((c) => c.contradictions),
+    checked,
     verifyReplicas: verify,
     startRetries: sys.restarts,
     stuckRounds,
@@ -266,7 +270,7 @@ async function waitCaughtUp(sys: NemesisSystem, models: AccountModel[]): Promise
 }
 
 /** The primary's copy against the model, each replica's against the primary's, read from the SQLite files. */
-async function checkCopies(sys: NemesisSystem, models: AccountModel[]): Promise<Finding[]> {
+async function checkCopies(sys: NemesisSystem, models: AccountModel[], checked: { messages: number; copies: number }): Promise<Finding[]> {
   const out: Finding[] = [];
   const status = (await sys.admin("getAccountStatus", { accounts: models.map((m) => m.account) }, 20_000)).accounts as any[];
   for (const model of models) {
@@ -278,9 +282,11 @@ async function checkCopies(sys: NemesisSystem, models: AccountModel[]): Promise<
     const primary = a.accountMailHost as string;
     const primaryDump = sys.withStore(primary, (s) => s.dumpAccount(model.accountId));
     out.push(...checkPrimary(model, primary, primaryDump));
+    checked.messages += [...model.items.values()].filter((i) => i.present === "yes").length;
     for (const r of a.replicas as Array<{ destination: string }>) {
       const replicaDump = sys.withStore(r.destination, (s) => s.dumpAccount(model.accountId));
       const d = compareCopies(model.account, primary, primaryDump, r.destination, replicaDump);
+      checked.copies++;
       if (d) out.push(d);
     }
   }
@@ -317,6 +323,7 @@ export function formatReport(r: NemesisReport): string {
   lines.push(`faults: ${Object.entries(r.faults).map(([k, n]) => `${k} ${n}`).join(", ")}`);
   lines.push(`writes: ${r.operations} operations in ${r.attempts} attempts; ${r.acknowledged} acknowledged, ${r.uncertain} outcome unknown, ${r.refused} refused; requestId ${r.requestIds ? "used (retried to a definite outcome)" : "not accepted by the server (unknown outcomes checked as at most once)"}`);
   lines.push(`failed attempts by code: ${Object.entries(r.errors).map(([k, n]) => `${k} ${n}`).join(", ") || "none"}`);
+  lines.push(`checked: ${r.checked.messages} messages that must be on their primary, ${r.checked.copies} replica copies compared with their primary's`);
   lines.push(`verifyReplicas: ${r.verifyReplicas}`);
   if (r.stuckRounds.length) lines.push(`writes did not resume within 60 s after round(s) ${r.stuckRounds.join(", ")}`);
   lines.push(`lost ${r.lost}, duplicated ${r.duplicated}, divergent ${r.divergent}, unexpected ${r.unexpected}`);

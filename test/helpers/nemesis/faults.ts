@@ -10,6 +10,7 @@ import { MAILSTORES, type NemesisSystem } from "./nemesis_system.js";
 export const FAULT_KINDS = [
   "kill-mailstore",
   "stall-then-kill-mailstore",
+  "crash-restart-mailstore",
   "kill-nats-leader",
   "pause-mailstore",
   "kill-supervisor",
@@ -73,6 +74,14 @@ export async function runFault(ctx: FaultContext, plan: FaultPlan): Promise<stri
       const outcome = await promoteFrom(sys, plan.victim);
       await sys.spawnMailstore(plan.victim);
       return `stalled replies to ${plan.victim} for ${plan.holdAttempts} client attempts, then killed -9 it; promoteAccounts source_mail_host: ${outcome}; restarted it`;
+    }
+    case "crash-restart-mailstore": {
+      // No promotion: the mailstore comes back as the primary it was, and must serve (and its
+      // SQLite must hold) every write it acknowledged before the kill.
+      await sys.kill9(plan.victim);
+      await ctx.attempts(plan.holdAttempts);
+      await sys.spawnMailstore(plan.victim);
+      return `killed -9 ${plan.victim} and restarted it without a promotion`;
     }
     case "kill-nats-leader": {
       const leader = await waitFor("MR_TX to have a leader", () => sys.txLeader(), 30_000, 100);

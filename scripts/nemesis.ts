@@ -2,7 +2,8 @@
 // own three-node nats cluster, three mailstores and a supervisor (child processes, free
 // loopback ports, temporary folders), writes a mixed workload from simulated clients while a
 // seeded schedule injects one fault per round, then heals everything and checks every copy.
-// Prints one summary; exits 1 when anything was lost, duplicated or divergent, 2 on bad usage.
+// Prints one summary; exits 1 when anything was lost, duplicated, divergent, unexpected or
+// refused unexpectedly, 2 on bad usage.
 import { formatReport, passed, runNemesis } from "../test/helpers/nemesis/run_nemesis.js";
 import { FAULT_KINDS, type FaultKind } from "../test/helpers/nemesis/faults.js";
 

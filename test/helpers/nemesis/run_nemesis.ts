@@ -61,9 +61,9 @@ export interface NemesisReport {
   totalMs: number;
 }
 
-/** Whether the run found nothing wrong. */
+/** Whether the run found nothing wrong (a write refused although the model says it must succeed counts too). */
 export function passed(r: NemesisReport): boolean {
-  return r.lost === 0 && r.duplicated === 0 && r.divergent === 0 && r.unexpected === 0;
+  return r.lost === 0 && r.duplicated === 0 && r.divergent === 0 && r.unexpected === 0 && r.contradictions.length === 0;
 }
 
 export async function runNemesis(opts: NemesisOptions): Promise<NemesisReport> {
@@ -326,7 +326,7 @@ export function formatReport(r: NemesisReport): string {
   lines.push(`checked: ${r.checked.messages} messages that must be on their primary, ${r.checked.copies} replica copies compared with their primary's`);
   lines.push(`verifyReplicas: ${r.verifyReplicas}`);
   if (r.stuckRounds.length) lines.push(`writes did not resume within 60 s after round(s) ${r.stuckRounds.join(", ")}`);
-  lines.push(`lost ${r.lost}, duplicated ${r.duplicated}, divergent ${r.divergent}, unexpected ${r.unexpected}`);
+  lines.push(`lost ${r.lost}, duplicated ${r.duplicated}, divergent ${r.divergent}, unexpected ${r.unexpected}, refused unexpectedly ${r.contradictions.length}`);
   for (const s of r.startRetries) lines.push(`  start retried: ${s}`);
   for (const f of r.faultLog) lines.push(`  round ${f.round}: ${f.kind}: ${f.detail}`);
   for (const f of r.findings) lines.push(`  ${f.kind.toUpperCase()} ${f.account}: ${f.detail}`);

@@ -9,7 +9,11 @@ import { rpcCall } from "../../../src/jsonrpc/index.js";
 import { errorCode, pick, prng, type Rand } from "../workload.js";
 import { AccountModel, type MailCall } from "./account_model.js";
 
-/** Refusals that say the write was not made: the model stays as it is. */
+/**
+ * Refusals that say the write was not made: the model stays as it is. ACCOUNT_UNKNOWN is not
+ * one of them: a mailstore whose directory cache lags may say it for a moment, so it is
+ * treated as not definite (retried with requestId, else "maybe").
+ */
 const DEFINITE_REFUSALS = new Set([
   "ITEM_NOT_FOUND",
   "FOLDER_NOT_FOUND",
@@ -19,8 +23,6 @@ const DEFINITE_REFUSALS = new Set([
   "INVALID_FLAG",
   "INVALID_FOLDER_PATH",
   "INVALID_MESSAGE",
-  "ACCOUNT_UNKNOWN",
-  "ACCOUNT_NOT_FOUND",
   "rpc -32602",
 ]);
 

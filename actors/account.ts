@@ -4,7 +4,7 @@
 // appended to mr.tx.<id> at the expected last seq, then applied locally in one transaction
 // that also stores the seq, and only then is each caller answered.
 import type { Clock } from "../src/runtime/clock.js";
-import { LogBackedActor, type Decision, type LogBackedBehavior } from "../src/runtime/log_backed.js";
+import { LogBackedActor, type Decision, type LogBackedBehavior, type LogBackedOptions } from "../src/runtime/log_backed.js";
 import type { FencedError } from "../src/runtime/errors.js";
 import type { SubjectLog } from "../src/runtime/subject_log.js";
 import type { Props } from "../src/runtime/types.js";
@@ -34,6 +34,8 @@ export class AccountBehavior implements LogBackedBehavior<MailCommand, MailEvent
   private epoch: number;
   /** set when the log shows another primary: no more writes from here */
   private demotedBy: string | undefined;
+  /** writer of the last entry applied by this actor (undefined before its first) */
+  private lastWriter: string | undefined;
 
   constructor(private readonly d: AccountActorDeps) {
     const local = d.store.replicaState(d.accountId);
@@ -76,6 +78,7 @@ export class AccountBehavior implements LogBackedBehavior<MailCommand, MailEvent
 
   apply(entry: TxBatch, seq: number): void {
     this.d.store.applyBatch(this.d.accountId, seq, entry);
+    this.lastWriter = entry.writer;
     for (const e of entry.events) {
       if (e.t !== "promoted") continue;
       if (e.host === this.d.host) this.epoch = Math.max(this.epoch, e.epoch);
@@ -83,8 +86,13 @@ export class AccountBehavior implements LogBackedBehavior<MailCommand, MailEvent
     }
   }
 
-  msgIdPrefix(): string {
-    return `${this.d.host}:${this.epoch}`;
+  /**
+   * After "wrong last sequence": this mailstore may go on writing only when the entries it had
+   * not seen are its own (a batch whose outcome was unknown and that landed late). Another
+   * writer's entry, or a Promoted naming another host (which demotes), fences it.
+   */
+  canWrite(): boolean {
+    return this.demotedBy === undefined && (this.lastWriter === undefined || this.lastWriter === this.d.host);
   }
 
   onFenced(error: FencedError): void {
@@ -102,6 +110,22 @@ export class AccountBehavior implements LogBackedBehavior<MailCommand, MailEvent
 export interface AccountActorOptions {
   mailboxCapacity: number;
   maxBatch: number;
+  /** how long a caller waits for its write; the append attempts fit inside it */
+  askTimeoutMs: number;
+  /** per append attempt; default: a quarter of askTimeoutMs, at most 5 s */
+  appendTimeoutMs?: number;
+  /** attempts of one batch before its outcome is unknown; default 3 */
+  appendAttempts?: number;
+}
+
+/**
+ * Append limits that end within the caller's wait, so a caller whose batch got no answer hears
+ * OUTCOME_UNKNOWN from the actor rather than a bare timeout.
+ */
+export function appendLimits(opts: AccountActorOptions): LogBackedOptions {
+  const appendAttempts = opts.appendAttempts ?? 3;
+  const appendTimeoutMs = opts.appendTimeoutMs ?? Math.min(5_000, Math.max(50, Math.floor(opts.askTimeoutMs / (appendAttempts + 1))));
+  return { appendAttempts, appendTimeoutMs };
 }
 
 /** Props for an account actor: restarts (and so replays the log) on unexpected failures. */
@@ -110,6 +134,6 @@ export function accountActorProps(deps: AccountActorDeps, opts: AccountActorOpti
     mailboxCapacity: opts.mailboxCapacity,
     maxBatch: opts.maxBatch,
     supervisor: { maxRestarts: 5, withinMs: 30_000, minBackoffMs: 50, maxBackoffMs: 2_000 },
-    producer: () => new LogBackedActor(deps.log, new AccountBehavior(deps)),
+    producer: () => new LogBackedActor(deps.log, new AccountBehavior(deps), appendLimits(opts)),
   };
 }

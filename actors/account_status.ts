@@ -8,6 +8,7 @@ import type { Assets } from "../src/jetstream/assets.js";
 import type { AccountRecord } from "../src/directory/types.js";
 import type { LocalAccountStatus } from "./node_methods.js";
 import { nodeAdminSubject } from "./mailstore.js";
+import { emptyLogReason } from "./replica_agent.js";
 
 export interface ReplicaStatusView {
   accountId: string;
@@ -117,11 +118,15 @@ export async function accountStatuses(assets: Assets, accounts: AccountRecord[],
         const lag = applied >= head ? { events: 0, ms: 0 } : await subjectLag(assets.jsm, assets.opts.txStream, txSubject(a.id), applied, now());
         let status: string = !canConnect ? "unreachable" : r.state === "paused" ? "paused" : (st?.status ?? "initializing");
         if (status === "available" && applied === 0 && head > 0) status = "initializing";
+        // Every account's log starts with account.created: an empty one means its entries
+        // were removed, and a replica at 0 over it saw nothing (never "available").
+        const emptyLog = status === "available" && applied === 0 && head === 0;
+        if (emptyLog) status = "unavailable";
         return {
           accountId: a.id,
           destination: r.destination,
           priority: r.priority,
-          available: canConnect && r.state !== "paused" && st?.status === "available",
+          available: canConnect && r.state !== "paused" && st?.status === "available" && !emptyLog,
           status,
           sequence: applied,
           itemId: st?.lastItemId ?? 0,
@@ -130,7 +135,7 @@ export async function accountStatuses(assets: Assets, accounts: AccountRecord[],
           lagEvents: lag.events,
           lagMs: lag.ms,
           lastAppliedAt: st?.appliedAt ?? null,
-          error: st?.error ?? (reached === undefined ? `mailstore ${r.destination} does not answer; check it runs (getServices)` : null),
+          error: st?.error ?? (emptyLog ? emptyLogReason(a.id, r.destination) : reached === undefined ? `mailstore ${r.destination} does not answer; check it runs (getServices)` : null),
         };
       }),
     );

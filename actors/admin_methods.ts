@@ -34,7 +34,8 @@ export async function resolveAccounts(node: SupervisorNode, names: string[]): Pr
   return recs.filter((r) => !seen.has(r.id) && seen.add(r.id));
 }
 
-async function knownMailstore(node: SupervisorNode, host: string, param: string): Promise<void> {
+/** Refuses (MAILSTORE_UNKNOWN) a host no mailstore ever registered as, naming the known ones. */
+export async function knownMailstore(node: SupervisorNode, host: string, param: string): Promise<void> {
   if (!(await node.directory.mailstore(host))) {
     const known = (await node.directory.listMailstores()).map((m) => m.host);
     throw new AppError("MAILSTORE_UNKNOWN", `${param} '${host}' is not a known mailstore (known: ${known.join(", ") || "none"}); nothing was changed`, { [param]: host });

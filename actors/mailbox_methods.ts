@@ -2,12 +2,13 @@
 // served twice: on mr.rpc.mailbox (queue group; any mailstore takes the request and routes
 // it to the account's primary) and on mr.node.<host>.mailbox (only this host's accounts; a
 // forwarded request lands here, so routing never loops).
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { AppError, defineMethod, int, intList, methodTable, oneOf, rpcCall, str, strList, type MethodTable, type NatsRpcContext } from "../src/jsonrpc/index.js";
 import type { AccountRecord } from "../src/directory/types.js";
-import type { MailCommand, MailResult } from "../src/mail/index.js";
+import { REQUEST_ID_PATTERN, REQUEST_ID_RULE, type MailCommand, type MailResult, type RequestKey } from "../src/mail/index.js";
 import { parseMessage } from "../src/rfc822/parse_message.js";
 import { validateNewAccountName } from "./account_names.js";
+import { certainlyNotAppended } from "./append_outcome.js";
 import type { MailstoreNode } from "./mailstore.js";
 import { nodeMailboxSubject } from "./mailstore.js";
 
@@ -17,6 +18,25 @@ const IDS_MAX = 1_000;
 const account = () => str({ required: true, maxLength: 320 });
 const ids = () => intList({ required: true, min: 1, minItems: 1, maxItems: IDS_MAX });
 const path = () => str({ required: true, maxLength: 2048 });
+const requestId = () => str({ maxLength: 128, pattern: REQUEST_ID_PATTERN, patternHint: REQUEST_ID_RULE });
+
+/**
+ * The command's idempotency key: the requestId and a digest of the call's parameters. The
+ * account and the requestId itself are left out (the record is per account), so a retry that
+ * names the account by id instead of by name is still the same call.
+ */
+function requestKey(method: string, p: Record<string, unknown>): RequestKey | undefined {
+  const { requestId: id, account: _account, ...rest } = p;
+  if (typeof id !== "string") return undefined;
+  const canonical = JSON.stringify([method, Object.keys(rest).sort().map((k) => [k, rest[k]])]);
+  return { id, digest: createHash("sha256").update(canonical).digest("hex") };
+}
+
+/** With the key when the caller sent a requestId. */
+function keyed<C extends MailCommand>(command: C, method: string, p: Record<string, unknown>): C {
+  const request = requestKey(method, p);
+  return request === undefined ? command : { ...command, request };
+}
 
 export function mailboxMethods(node: MailstoreNode): { routing: MethodTable<Ctx>; local: MethodTable<Ctx> } {
   return { routing: table(node, true), local: table(node, false) };
@@ -44,11 +64,25 @@ function table(node: MailstoreNode, routing: boolean): MethodTable<Ctx> {
   }
 
   const write = (rec: AccountRecord, cmd: MailCommand): Promise<MailResult> => node.accountActor(rec).ask(cmd, node.opts.writes.askTimeoutMs);
+  /**
+   * The store, once the account's actor has passed a read barrier: it replayed the log to the
+   * head when it started, so a read sees every acknowledged write (also after a crash between
+   * the log's ack and the SQLite commit, or over an empty data folder).
+   */
+  const synced = async (rec: AccountRecord): Promise<MailstoreNode["store"]> => {
+    await write(rec, { op: "sync" });
+    return node.store;
+  };
 
   return methodTable<Ctx>([
     defineMethod({
       name: "createAccount",
-      params: { name: str({ required: true, maxLength: 254 }), mailHost: str({ required: true, maxLength: 253 }), type: oneOf(["account", "distributionList"] as const, { default: "account" }) },
+      params: {
+        name: str({ required: true, maxLength: 254 }),
+        mailHost: str({ required: true, maxLength: 253 }),
+        type: oneOf(["account", "distributionList"] as const, { default: "account" }),
+        requestId: requestId(),
+      },
       handler: async (p) => {
         const name = validateNewAccountName(p.name);
         const ms = await node.directory.mailstore(p.mailHost);
@@ -57,15 +91,27 @@ function table(node: MailstoreNode, routing: boolean): MethodTable<Ctx> {
           if (!routing) throw new AppError("NOT_PRIMARY", `${node.host} does not host ${p.mailHost}'s accounts; send createAccount to mr.rpc.mailbox`, { mailHost: p.mailHost });
           return rpcCall(node.nc, nodeMailboxSubject(p.mailHost), "createAccount", { ...p, name }, { timeoutMs: node.opts.writes.askTimeoutMs + 2_000 });
         }
-        const rec: AccountRecord = { id: randomUUID(), name, type: p.type, mailHost: node.host, epoch: 1, replicas: [], createdAt: node.clock.now() };
-        await node.directory.createAccount(rec);
+        let rec: AccountRecord = { id: randomUUID(), name, type: p.type, mailHost: node.host, epoch: 1, replicas: [], createdAt: node.clock.now() };
+        let created = true;
+        try {
+          await node.directory.createAccount(rec);
+        } catch (e) {
+          if ((e as { code?: string }).code !== "ACCOUNT_EXISTS") throw e;
+          // Idempotent by name: a retry (same mailHost and type) is the account already made.
+          const existing = (await node.directory.find(name))?.value;
+          if (!existing || existing.mailHost !== p.mailHost || existing.type !== p.type) throw e;
+          rec = existing;
+          created = false;
+        }
         node.rememberAccount(rec);
         if (rec.type === "distributionList") return { id: rec.id, name, mailHost: rec.mailHost, type: rec.type };
         try {
-          await write(rec, { op: "createAccount", id: rec.id, name, mailHost: node.host });
+          // On a retry this writes account.created only if the first attempt's never landed.
+          await write(rec, keyed({ op: "createAccount", id: rec.id, name, mailHost: node.host }, "createAccount", { ...p, name }));
         } catch (e) {
-          // Nothing was logged: give the name back, so the caller can simply retry.
-          if ((e as { code?: string }).code !== "ASK_TIMEOUT") await node.directory.deleteAccount(rec).catch(() => {});
+          // Give the name back only when nothing can have been logged; otherwise a retry
+          // finds the record and completes the creation.
+          if (created && certainlyNotAppended(e)) await node.directory.deleteAccount(rec).catch(() => {});
           throw e;
         }
         return { id: rec.id, name, mailHost: rec.mailHost, type: rec.type };
@@ -73,13 +119,13 @@ function table(node: MailstoreNode, routing: boolean): MethodTable<Ctx> {
     }),
     defineMethod({
       name: "deliverMessage",
-      params: { account: account(), raw: str({ required: true, maxLength: 25 * 1024 * 1024 }), folder: str({ default: "Inbox", maxLength: 2048 }), flags: strList({ default: [], maxItems: 64 }) },
+      params: { account: account(), raw: str({ required: true, maxLength: 25 * 1024 * 1024 }), folder: str({ default: "Inbox", maxLength: 2048 }), flags: strList({ default: [], maxItems: 64 }), requestId: requestId() },
       handler: (p) =>
         onPrimary("deliverMessage", p, p.account, async (rec) => {
           const meta = await parseMessage(p.raw, node.clock.now());
           // The body goes to centralized storage before the transaction that references it.
           const blob = await node.blobs.put(Buffer.from(p.raw, "utf8"));
-          return write(rec, { op: "deliverMessage", folder: p.folder, flags: p.flags, message: { ...meta, blob } });
+          return write(rec, keyed({ op: "deliverMessage", folder: p.folder, flags: p.flags, message: { ...meta, blob } }, "deliverMessage", p));
         }),
     }),
     defineMethod({
@@ -87,53 +133,53 @@ function table(node: MailstoreNode, routing: boolean): MethodTable<Ctx> {
       params: { account: account(), folder: str({ maxLength: 2048 }), limit: int({ min: 1, max: 1000, default: 50 }), offset: int({ min: 0, default: 0 }) },
       handler: (p) =>
         onPrimary("listItems", p, p.account, async (rec) =>
-          node.store.listItems(rec.id, { limit: p.limit, offset: p.offset, ...(p.folder !== undefined ? { folder: p.folder } : {}) }),
+          (await synced(rec)).listItems(rec.id, { limit: p.limit, offset: p.offset, ...(p.folder !== undefined ? { folder: p.folder } : {}) }),
         ),
     }),
     defineMethod({
       name: "listFolders",
       params: { account: account() },
-      handler: (p) => onPrimary("listFolders", p, p.account, async (rec) => ({ folders: node.store.listFolders(rec.id) })),
+      handler: (p) => onPrimary("listFolders", p, p.account, async (rec) => ({ folders: (await synced(rec)).listFolders(rec.id) })),
     }),
     defineMethod({
       name: "getItem",
       params: { account: account(), id: int({ required: true, min: 1 }) },
       handler: (p) =>
         onPrimary("getItem", p, p.account, async (rec) => {
-          const item = node.store.getItem(rec.id, p.id);
+          const item = (await synced(rec)).getItem(rec.id, p.id);
           const raw = new TextDecoder().decode(await node.blobs.get(item.blob));
           return { ...item, raw };
         }),
     }),
     defineMethod({
       name: "setFlags",
-      params: { account: account(), ids: ids(), flags: strList({ required: true, minItems: 0, maxItems: 64 }) },
-      handler: (p) => onPrimary("setFlags", p, p.account, (rec) => write(rec, { op: "setFlags", ids: p.ids, flags: p.flags })),
+      params: { account: account(), ids: ids(), flags: strList({ required: true, minItems: 0, maxItems: 64 }), requestId: requestId() },
+      handler: (p) => onPrimary("setFlags", p, p.account, (rec) => write(rec, keyed({ op: "setFlags", ids: p.ids, flags: p.flags }, "setFlags", p))),
     }),
     defineMethod({
       name: "moveItems",
-      params: { account: account(), ids: ids(), folder: path() },
-      handler: (p) => onPrimary("moveItems", p, p.account, (rec) => write(rec, { op: "moveItems", ids: p.ids, folder: p.folder })),
+      params: { account: account(), ids: ids(), folder: path(), requestId: requestId() },
+      handler: (p) => onPrimary("moveItems", p, p.account, (rec) => write(rec, keyed({ op: "moveItems", ids: p.ids, folder: p.folder }, "moveItems", p))),
     }),
     defineMethod({
       name: "deleteItems",
-      params: { account: account(), ids: ids() },
-      handler: (p) => onPrimary("deleteItems", p, p.account, (rec) => write(rec, { op: "deleteItems", ids: p.ids })),
+      params: { account: account(), ids: ids(), requestId: requestId() },
+      handler: (p) => onPrimary("deleteItems", p, p.account, (rec) => write(rec, keyed({ op: "deleteItems", ids: p.ids }, "deleteItems", p))),
     }),
     defineMethod({
       name: "createFolder",
-      params: { account: account(), path: path() },
-      handler: (p) => onPrimary("createFolder", p, p.account, (rec) => write(rec, { op: "createFolder", path: p.path })),
+      params: { account: account(), path: path(), requestId: requestId() },
+      handler: (p) => onPrimary("createFolder", p, p.account, (rec) => write(rec, keyed({ op: "createFolder", path: p.path }, "createFolder", p))),
     }),
     defineMethod({
       name: "renameFolder",
-      params: { account: account(), path: path(), newPath: path() },
-      handler: (p) => onPrimary("renameFolder", p, p.account, (rec) => write(rec, { op: "renameFolder", path: p.path, newPath: p.newPath })),
+      params: { account: account(), path: path(), newPath: path(), requestId: requestId() },
+      handler: (p) => onPrimary("renameFolder", p, p.account, (rec) => write(rec, keyed({ op: "renameFolder", path: p.path, newPath: p.newPath }, "renameFolder", p))),
     }),
     defineMethod({
       name: "deleteFolder",
-      params: { account: account(), path: path() },
-      handler: (p) => onPrimary("deleteFolder", p, p.account, (rec) => write(rec, { op: "deleteFolder", path: p.path })),
+      params: { account: account(), path: path(), requestId: requestId() },
+      handler: (p) => onPrimary("deleteFolder", p, p.account, (rec) => write(rec, keyed({ op: "deleteFolder", path: p.path }, "deleteFolder", p))),
     }),
   ]);
 }

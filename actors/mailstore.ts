@@ -19,11 +19,13 @@ import { BlobStore } from "../src/blobs/blob_store.js";
 import { AppError, serveJsonRpc, type JsonRpcService } from "../src/jsonrpc/index.js";
 import { NodeError } from "./errors.js";
 import { accountActorProps } from "./account.js";
+import { catchUpPrimaries } from "./primary_catch_up.js";
 import { ReplicaAgent } from "./replica_agent.js";
 import { Heartbeat } from "./heartbeat.js";
 import { Notifier } from "./notifier.js";
 import { mailboxMethods } from "./mailbox_methods.js";
 import { nodeMethods } from "./node_methods.js";
+import { takeOverPromoted } from "./promotion_takeover.js";
 import { moduleRunning } from "./node_service_methods.js";
 import { VERSION } from "../src/version.js";
 
@@ -35,7 +37,8 @@ export interface MailstoreOptions {
   servers: string[];
   assets: AssetOptions;
   heartbeatMs: number;
-  writes: { maxBatch: number; mailboxCapacity: number; askTimeoutMs: number };
+  /** appendTimeoutMs / appendAttempts: per batch append (defaults in actors/account.ts appendLimits) */
+  writes: { maxBatch: number; mailboxCapacity: number; askTimeoutMs: number; appendTimeoutMs?: number; appendAttempts?: number };
   clock?: Clock;
   log?: (line: string) => void;
 }
@@ -87,6 +90,7 @@ export class MailstoreNode {
       assets,
       refreshSigners: () => this.refreshSigners(),
       notify: (kind, payload) => this.notifier.notify(kind, payload),
+      onPromotedHere: (accountId, epoch) => takeOverPromoted(this, accountId, epoch),
       log: this.log,
     });
   }
@@ -127,6 +131,7 @@ export class MailstoreNode {
     this.watch = await this.directory.watchAccounts((rec) => this.onAccountRecord(rec), () => initialized());
     await ready;
     await this.agent.catchUpAll();
+    await this.catchUpPrimaries();
     const methods = mailboxMethods(this);
     this.services.push(serveJsonRpc(this.nc, MAILBOX_SUBJECT, methods.routing, { queue: "mr-mailbox" }));
     this.services.push(serveJsonRpc(this.nc, nodeMailboxSubject(this.host), methods.local));
@@ -139,6 +144,13 @@ export class MailstoreNode {
     await this.heartbeat.start();
     await this.nc.flush();
     this.log(`mailstore ${this.host} started (data ${this.opts.dataDir}, NATS ${this.opts.servers.join(",")})`);
+  }
+
+  /** Replays the log of every account this mailstore is primary of, before serving reads. */
+  private async catchUpPrimaries(): Promise<void> {
+    const mine = [...this.accounts.values()].filter((r) => r.mailHost === this.host && r.type === "account");
+    const r = await catchUpPrimaries(mine, (rec) => this.accountActor(rec).ask({ op: "sync" }, this.opts.writes.askTimeoutMs));
+    for (const f of r.failed) this.log(`account ${f.account}: start-up catch-up failed (${f.error}); its first read retries it`);
   }
 
   /**
@@ -248,7 +260,7 @@ export class MailstoreNode {
             this.dropActor(id);
           },
         },
-        { mailboxCapacity: this.opts.writes.mailboxCapacity, maxBatch: this.opts.writes.maxBatch },
+        this.opts.writes,
       ),
     );
     this.actors.set(rec.id, ref);
@@ -269,6 +281,14 @@ export class MailstoreNode {
     );
     await this.stopActor(accountId);
     return { host: this.host, stopped: true, seq: this.store.replicaState(accountId)?.appliedSeq ?? 0 };
+  }
+
+  /** A promotion failed or was abandoned and this is still the primary: write again at once. */
+  resumeWriting(accountId: string): { host: string; resumed: boolean } {
+    const resumed = this.handingOver.has(accountId);
+    this.endHandover(accountId);
+    if (resumed) this.log(`account ${accountId}: writes resumed (the promotion away from here did not happen)`);
+    return { host: this.host, resumed };
   }
 
   private endHandover(accountId: string): void {

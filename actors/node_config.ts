@@ -11,6 +11,5 @@ export function assetOptions(c: Config): AssetOptions {
     nodesBucket: c.jetstream.buckets.nodes,
     blobsBucket: c.jetstream.buckets.blobs,
     nodeTtlMs: c.node.heartbeatTtlMs,
-    txMaxAgeMs: c.jetstream.txMaxAgeDays * 24 * 3600_000,
   };
 }

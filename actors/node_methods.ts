@@ -2,7 +2,9 @@
 // (its SQLite state), asked by the supervisor for getAccountStatus and the like.
 import { defineMethod, int, methodTable, str, strList, type MethodTable, type NatsRpcContext } from "../src/jsonrpc/index.js";
 import { promoteHere } from "./promotion_target.js";
+import { readLogHead } from "./promotion_log_head.js";
 import { nodeServiceMethods } from "./node_service_methods.js";
+import { nodeDigestMethods } from "./node_digest_methods.js";
 import type { MailstoreNode } from "./mailstore.js";
 
 /** What a mailstore reports for one account it holds (as primary or replica). */
@@ -59,6 +61,17 @@ export function nodeMethods(node: MailstoreNode): MethodTable<NatsRpcContext> {
       params: { account: str({ required: true, maxLength: 64 }), forMs: int({ min: 1_000, max: 600_000, default: 60_000 }) },
       handler: (p) => node.stopWriting(p.account, p.forMs),
     }),
+    defineMethod({
+      name: "resumeWriting",
+      params: { account: str({ required: true, maxLength: 64 }) },
+      handler: (p) => node.resumeWriting(p.account),
+    }),
+    defineMethod({
+      name: "logHead",
+      params: { account: str({ required: true, maxLength: 64 }) },
+      handler: (p) => readLogHead(node, p.account),
+    }),
     ...nodeServiceMethods(node),
+    ...nodeDigestMethods(node),
   ]);
 }

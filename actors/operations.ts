@@ -2,7 +2,8 @@
 // with an operationId: their progress lives in the directory KV (`op.<id>`), so `monitor`
 // answers from any supervisor, also after the one that ran it died.
 import { randomUUID } from "node:crypto";
-import type { KV } from "nats";
+import type { KV, NatsError } from "nats";
+import { ERR_WRONG_LAST_SEQUENCE } from "../src/runtime/subject_log.js";
 import { AppError } from "../src/jsonrpc/index.js";
 
 export type OperationState = "running" | "successful" | "failed" | "stopped" | "removed" | "interrupted";
@@ -33,7 +34,23 @@ export interface OperationRecord {
 
 const dec = new TextDecoder();
 
+/** A newer writer changed the operation record: this (stale) supervisor must stop updating it. */
+export class OperationConflictError extends AppError {
+  constructor(operationId: string, owner: string) {
+    super(
+      "NOT_SUPERVISOR",
+      `operation ${operationId} was updated by another supervisor since ${owner} read it; ${owner} no longer runs it (monitor shows its progress)`,
+      { operation_uuid: operationId },
+    );
+  }
+}
+
 export class Operations {
+  /** KV revision each record was read or last written at: every update is compare-and-set */
+  private readonly revisions = new WeakMap<OperationRecord, number>();
+  /** saves of one record from this process, one after the other (each carries the last revision) */
+  private readonly saving = new Map<string, Promise<void>>();
+
   constructor(
     private readonly kv: KV,
     private readonly owner: string,
@@ -42,12 +59,36 @@ export class Operations {
 
   async create(kind: string, total: number, params: Record<string, unknown>): Promise<OperationRecord> {
     const op: OperationRecord = { operationId: randomUUID(), kind, state: "running", startedAt: this.now(), owner: this.owner, total, done: 0, failed: 0, params, results: [] };
-    await this.save(op);
+    this.revisions.set(op, await this.kv.create(`op.${op.operationId}`, JSON.stringify(op)));
     return op;
   }
 
-  async save(op: OperationRecord): Promise<void> {
-    await this.kv.put(`op.${op.operationId}`, JSON.stringify(op));
+  /**
+   * Writes the record over the revision it was read at; throws OperationConflictError when
+   * someone else (a newer supervisor) wrote it since: never a blind put over a newer record.
+   */
+  save(op: OperationRecord): Promise<void> {
+    const key = `op.${op.operationId}`;
+    const prev = this.saving.get(key) ?? Promise.resolve();
+    const next = prev.then(async () => {
+        const rev = this.revisions.get(op);
+        if (rev === undefined) throw new OperationConflictError(op.operationId, this.owner);
+        try {
+          this.revisions.set(op, await this.kv.update(key, JSON.stringify(op), rev));
+        } catch (e) {
+          if ((e as NatsError).api_error?.err_code === ERR_WRONG_LAST_SEQUENCE) throw new OperationConflictError(op.operationId, this.owner);
+          throw e;
+        }
+      });
+    const tracked = next.then(
+      () => {},
+      () => {},
+    );
+    void tracked.then(() => {
+      if (this.saving.get(key) === tracked) this.saving.delete(key);
+    });
+    this.saving.set(key, tracked);
+    return next;
   }
 
   /** Records one account's outcome. */
@@ -75,6 +116,7 @@ export class Operations {
       const e = await this.kv.get(k);
       if (!e || e.operation !== "PUT" || e.length === 0) continue;
       const op = JSON.parse(dec.decode(e.value)) as OperationRecord;
+      this.revisions.set(op, e.revision);
       if (op.state === "running") out.push(op);
     }
     return out.sort((a, b) => a.startedAt - b.startedAt);
@@ -85,6 +127,8 @@ export class Operations {
     if (!e || e.operation !== "PUT" || e.length === 0) {
       throw new AppError("OPERATION_UNKNOWN", `no operation ${operationId}; use the operationId a command returned`, { operation_uuid: operationId });
     }
-    return JSON.parse(dec.decode(e.value)) as OperationRecord;
+    const op = JSON.parse(dec.decode(e.value)) as OperationRecord;
+    this.revisions.set(op, e.revision);
+    return op;
   }
 }

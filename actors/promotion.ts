@@ -14,6 +14,8 @@ import type { AccountRecord, ReplicaRecord } from "../src/directory/types.js";
 import { localStatuses } from "./account_status.js";
 import { nodeAdminSubject } from "./mailstore.js";
 import type { PromoteHereResult } from "./promotion_target.js";
+import { askLogHead } from "./promotion_log_head.js";
+import { recordPromotion } from "./promotion_record.js";
 import type { OperationRecord, OperationResult } from "./operations.js";
 import type { SupervisorNode } from "./supervisor.js";
 import { aliveMailstores } from "./services.js";
@@ -85,14 +87,40 @@ export class Promoter {
     const alive = await aliveMailstores(this.node.assets.nodes);
     const target = await this.chooseTarget(rec, alive, destination);
     const epoch = rec.epoch + 1;
-    if (alive.has(rec.mailHost)) {
+    const oldAlive = alive.has(rec.mailHost);
+    if (oldAlive) {
       // Planned switchover: let the old primary stop first, so the drain ends quickly.
       await rpcCall(this.node.nc, nodeAdminSubject(rec.mailHost), "stopWriting", { account: accountId }, { timeoutMs: 5_000 }).catch(() => {});
     }
-    const r = await rpcCall<PromoteHereResult>(this.node.nc, nodeAdminSubject(target.destination), "promote", { account: accountId, epoch, from: rec.mailHost }, { timeoutMs: TARGET_TIMEOUT_MS });
-    const final = await this.followLog(rec, r, target);
+    let r: PromoteHereResult;
+    try {
+      r = await rpcCall<PromoteHereResult>(this.node.nc, nodeAdminSubject(target.destination), "promote", { account: accountId, epoch, from: rec.mailHost }, { timeoutMs: this.node.opts.promoteTimeoutMs ?? TARGET_TIMEOUT_MS });
+    } catch (e) {
+      // No answer is not "not promoted": the target may have appended Promoted and then died,
+      // timed out or failed to apply. Ask the log; the directory follows what it says.
+      // Any alive mailstore can read it (the supervisor holds no log key); those that know the account first.
+      const known = [target.destination, rec.mailHost, ...rec.replicas.map((x) => x.destination)].filter((h) => alive.has(h));
+      const head = await askLogHead(this.node.nc, accountId, new Set([...known, ...alive]));
+      if (!head || head.epoch <= rec.epoch || !head.host) {
+        if (oldAlive) await this.resumeOldPrimary(rec);
+        throw e;
+      }
+      this.node.log(`promote of ${rec.name} on ${target.destination} failed (${(e as Error).message}), but its log names ${head.host} at epoch ${head.epoch}: recording that`);
+      r = { host: head.host, epoch: head.epoch, seq: head.seq, alreadyPromoted: true };
+    }
+    const final = (await recordPromotion(this.node.directory, rec.id, { host: r.host, epoch: r.epoch }, this.node.clock.now(), target.priority)).record;
     this.node.log(`promoted ${rec.name}: ${rec.mailHost} -> ${final.mailHost} (epoch ${final.epoch})`);
     return { account: rec.name, accountId, from: rec.mailHost, to: final.mailHost, epoch: final.epoch, ms: this.node.clock.now() - started };
+  }
+
+  /** The promotion did not happen and the directory still names the old primary: it writes again now. */
+  private async resumeOldPrimary(rec: AccountRecord): Promise<void> {
+    const cur = (await this.node.directory.byId(rec.id))?.value;
+    if (!cur || cur.mailHost !== rec.mailHost || cur.epoch !== rec.epoch) return;
+    await rpcCall(this.node.nc, nodeAdminSubject(rec.mailHost), "resumeWriting", { account: rec.id }, { timeoutMs: 5_000 }).then(
+      () => this.node.log(`promotion of ${rec.name} failed: ${rec.mailHost} writes it again`),
+      (e: Error) => this.node.log(`promotion of ${rec.name} failed and ${rec.mailHost} was not told to resume (${e.message}); it resumes when its stopWriting period ends`),
+    );
   }
 
   private async chooseTarget(rec: AccountRecord, alive: Set<string>, destination?: string): Promise<ReplicaRecord> {
@@ -115,22 +143,5 @@ export class Promoter {
       throw new AppError("REPLICA_UNAVAILABLE", `cannot promote ${rec.name}: ${why}`, { account: rec.name });
     }
     return usable;
-  }
-
-  /** Makes the directory say what the log says: the target (or an earlier winner) is primary. */
-  private async followLog(rec: AccountRecord, r: PromoteHereResult, target: ReplicaRecord): Promise<AccountRecord> {
-    const updated = await this.node.directory.updateAccount(rec.id, (cur) => {
-      if (cur.epoch >= r.epoch) return cur; // already recorded (a resumed run)
-      const oldPrimary = cur.mailHost;
-      cur.mailHost = r.host;
-      cur.epoch = r.epoch;
-      cur.replicas = cur.replicas.filter((x) => x.destination !== r.host);
-      if (oldPrimary !== r.host && !cur.replicas.some((x) => x.destination === oldPrimary)) {
-        // The old primary stays listed: when it comes back it catches up as a replica.
-        cur.replicas.push({ destination: oldPrimary, priority: target.priority, state: "active", generation: 0, addedAt: this.node.clock.now() });
-      }
-      return cur;
-    });
-    return updated.value;
   }
 }

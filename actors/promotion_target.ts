@@ -6,10 +6,11 @@
 import { seal } from "../src/envelope/index.js";
 import { txSubject } from "../src/jetstream/assets.js";
 import { AppError } from "../src/jsonrpc/index.js";
-import { FencedError } from "../src/runtime/errors.js";
+import { FencedError, OutcomeUnknownError } from "../src/runtime/errors.js";
 import { SubjectLog } from "../src/runtime/subject_log.js";
 import type { TxBatch } from "../src/mail/index.js";
 import type { MailstoreNode } from "./mailstore.js";
+import { recordPromotion } from "./promotion_record.js";
 
 export interface PromoteHereResult {
   /** the host the log now names as primary (this one, unless an earlier promotion won) */
@@ -65,10 +66,21 @@ export async function promoteHere(node: MailstoreNode, accountId: string, epoch:
       node.store.setRole(accountId, "primary");
       node.agent.setReplicated(accountId, undefined);
       node.log(`account ${rec.name}: promoted here at epoch ${epoch} (log seq ${ack.seq})`);
+      // The directory follows now, not only when the supervisor hears this answer: it may
+      // have given up waiting (and reported the promotion failed) while this one was queued.
+      await recordPromotion(node.directory, accountId, { host: node.host, epoch }, node.clock.now()).catch((e: Error) =>
+        node.log(`account ${rec.name}: directory not updated after the promotion here: ${e.message}; the supervisor records it`),
+      );
       return { host: node.host, epoch, seq: ack.seq, alreadyPromoted: false };
     } catch (e) {
       // The old primary (or anyone) appended after our drain: drain again and retry.
       if (e instanceof FencedError) continue;
+      // The ack was lost (or a duplicate's stored content differs): the entry may be in the
+      // log. Drain again: the epoch check above returns alreadyPromoted when it is.
+      if (e instanceof OutcomeUnknownError) {
+        node.log(`account ${rec.name}: the Promoted append has an unknown outcome (${e.message}); draining again`);
+        continue;
+      }
       throw e;
     }
   }

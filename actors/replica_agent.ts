@@ -8,7 +8,11 @@
 // knew the account — is filled by a short-lived catch-up read of that account's subject alone.
 // The applied seq is written in the same SQLite transaction as the effects, so a crash at any
 // point resumes from applied seq + 1.
-import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JsMsg } from "nats";
+//
+// Nothing here waits for an account's next entry to recover: a steady consumer that is
+// deleted (by hand, or lost by the server) is recreated and every account caught up, and a
+// catch-up that fails is retried with back-off.
+import { AckPolicy, ConsumerEvents, DeliverPolicy, type ConsumerMessages, type JsMsg } from "nats";
 import { open, type EnvelopeError, type EnvelopeKeyring } from "../src/envelope/index.js";
 import type { Assets } from "../src/jetstream/assets.js";
 import { txSubject } from "../src/jetstream/assets.js";
@@ -30,6 +34,12 @@ export interface ReplicaAgentDeps {
   onPromotedHere?(accountId: string, epoch: number): void;
   /** any apply outcome worth logging */
   log?(line: string): void;
+  /**
+   * How long a replica at seq 0 waits for the first entry of an empty account log before it
+   * is unavailable (a brand-new account's record is written just before its first entry).
+   * Default 30 s.
+   */
+  emptyLogGraceMs?: number;
 }
 
 export interface ReplicaAgentStats {
@@ -44,6 +54,21 @@ export interface ReplicaAgentStats {
 }
 
 type Replicated = { paused: boolean };
+
+/** Back-off of a failed catch-up (doubling from the first to the last delay) and of re-opening the steady consumer. */
+export const RETRY_FIRST_MS = 500;
+export const RETRY_MAX_MS = 30_000;
+
+const ERR_CONSUMER_NOT_FOUND = 10014;
+
+function nextDelay(previous: number | undefined): number {
+  return previous === undefined ? RETRY_FIRST_MS : Math.min(RETRY_MAX_MS, previous * 2);
+}
+
+/** Why a replica of an existing account whose log is empty cannot be seeded, and what to do. */
+export function emptyLogReason(accountId: string, destination: string): string {
+  return `the account log ${txSubject(accountId)} is empty although the account exists: its first entry (account.created) and everything after it were removed (retention or by hand), so ${destination} has nothing to seed from; restore the log (JetStream backup of the stream) or recreate the account, then restartReplicas`;
+}
 
 /** Durable consumer name of a mailstore's agent (a host name without dots). */
 export function agentConsumerName(host: string): string {
@@ -61,6 +86,14 @@ export class ReplicaAgent {
   private freeSlots = 8;
   private readonly slotWaiters: Array<() => void> = [];
   private stopped = false;
+  /** per account: the delay of its last scheduled catch-up retry, and the pending timer */
+  private readonly retryDelays = new Map<string, number>();
+  private readonly retryTimers = new Map<string, NodeJS.Timeout>();
+  private reopenTimer: NodeJS.Timeout | undefined;
+  /** per account at seq 0: when its log was first seen empty (waiting for account.created) */
+  private readonly emptySince = new Map<string, number>();
+  /** bumped by start() and stop(), so a reopen still in flight from before cannot start a second loop */
+  private generation = 0;
   readonly stats: ReplicaAgentStats = { read: 0, applied: 0, skipped: 0, catchUps: 0, consumers: 0 };
 
   constructor(private readonly d: ReplicaAgentDeps) {}
@@ -68,9 +101,18 @@ export class ReplicaAgent {
   /** Starts the steady consumer (also again after stop(): doStartService module). */
   async start(): Promise<void> {
     this.stopped = false;
+    await this.openSteady(++this.generation);
+  }
+
+  /** Creates the durable when missing (true when it did) and starts consuming it. */
+  private async openSteady(generation: number): Promise<boolean> {
     const { jsm, js, opts } = this.d.assets;
     const name = agentConsumerName(this.d.host);
-    const existing = await jsm.consumers.info(opts.txStream, name).catch(() => undefined);
+    const existing = await jsm.consumers.info(opts.txStream, name).catch((e: unknown) => {
+      // Only a missing durable is created here; any other failure (timeout) is retried by the caller.
+      if ((e as { api_error?: { err_code?: number } }).api_error?.err_code === ERR_CONSUMER_NOT_FOUND) return undefined;
+      throw e;
+    });
     if (!existing) {
       await jsm.consumers.add(opts.txStream, {
         durable_name: name,
@@ -83,24 +125,69 @@ export class ReplicaAgent {
       });
     }
     const consumer = await js.consumers.get(opts.txStream, name);
-    this.messages = await consumer.consume({ max_messages: 1_000 });
+    // Without abort_on_missing_resource nats.js retries a deleted durable forever and the
+    // replica silently stops applying; with it the loop ends and run() recreates it.
+    const messages = await consumer.consume({ max_messages: 1_000, abort_on_missing_resource: true });
+    if (generation !== this.generation || this.stopped) {
+      messages.stop(); // stopped or started again meanwhile
+      return !existing;
+    }
+    this.messages = messages;
     this.stats.consumers = 1;
-    void this.run(this.messages);
+    void this.watchStatus(messages);
+    void this.run(messages);
+    return !existing;
+  }
+
+  /** Logs what nats.js reports about the steady consumer (deleted, not found, heartbeats missed). */
+  private async watchStatus(messages: ConsumerMessages): Promise<void> {
+    const watched: string[] = [ConsumerEvents.ConsumerDeleted, ConsumerEvents.ConsumerNotFound, ConsumerEvents.StreamNotFound, ConsumerEvents.HeartbeatsMissed];
+    for await (const s of await messages.status()) {
+      if (watched.includes(s.type)) this.d.log?.(`steady consumer ${agentConsumerName(this.d.host)}: ${s.type} (${String(s.data)})`);
+    }
   }
 
   private async run(messages: ConsumerMessages): Promise<void> {
-    for await (const m of messages) {
-      this.stats.read++;
-      try {
-        await this.handleSteady(m);
-      } catch (e) {
-        // Never let one entry end the consumer loop. Not applied here means a gap at the
-        // account's next entry, which its catch-up fills from the log.
-        this.d.log?.(`entry ${m.seq} on ${m.subject} not applied: ${(e as Error).message}`);
-      } finally {
-        m.ack();
+    let ended = "ended";
+    try {
+      for await (const m of messages) {
+        this.stats.read++;
+        try {
+          await this.handleSteady(m);
+        } catch (e) {
+          // Never let one entry end the consumer loop. Not applied here means a gap at the
+          // account's next entry, which its catch-up fills from the log.
+          this.d.log?.(`entry ${m.seq} on ${m.subject} not applied: ${(e as Error).message}`);
+        } finally {
+          m.ack();
+        }
       }
+    } catch (e) {
+      ended = `ended: ${(e as Error).message}`;
     }
+    if (this.stopped || this.messages !== messages) return;
+    this.d.log?.(`steady consumer ${agentConsumerName(this.d.host)} ${ended}; opening it again`);
+    void this.reopenSteady();
+  }
+
+  /** Opens the steady consumer again (creating it when it is gone), then catches every account up. */
+  private async reopenSteady(delay?: number): Promise<void> {
+    if (this.stopped) return;
+    const name = agentConsumerName(this.d.host);
+    const generation = this.generation;
+    try {
+      const created = await this.openSteady(generation);
+      if (generation !== this.generation || this.stopped) return;
+      this.d.log?.(created ? `steady consumer ${name} was deleted; recreated` : `steady consumer ${name} reopened`);
+    } catch (e) {
+      const next = nextDelay(delay);
+      this.d.log?.(`steady consumer ${name} could not be opened: ${(e as Error).message}; trying again in ${next} ms`);
+      this.reopenTimer = setTimeout(() => void this.reopenSteady(next), next);
+      return;
+    }
+    // Entries appended while no consumer read them reach an idle account only this way
+    // (a new durable starts at the stream's end).
+    await this.catchUpAll();
   }
 
   private async handleSteady(m: JsMsg): Promise<void> {
@@ -117,6 +204,12 @@ export class ReplicaAgent {
   /** Stops the steady consumer (the durable stays, so a restart resumes where it was). */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.generation++;
+    clearTimeout(this.reopenTimer);
+    for (const t of this.retryTimers.values()) clearTimeout(t);
+    this.retryTimers.clear();
+    this.retryDelays.clear();
+    this.emptySince.clear();
     this.messages?.stop();
     await Promise.allSettled([...this.catchingUp.values()]);
   }
@@ -125,6 +218,7 @@ export class ReplicaAgent {
   setReplicated(accountId: string, state: { paused: boolean } | undefined): void {
     if (!state) {
       this.replicated.delete(accountId);
+      this.cancelRetry(accountId);
       // A catch-up still reading this account stops at its next entry.
       this.versions.set(accountId, (this.versions.get(accountId) ?? 0) + 1);
       return;
@@ -134,6 +228,7 @@ export class ReplicaAgent {
     const rs = this.d.store.ensureReplicaState(accountId, "replica");
     if (rs.role === "primary") return;
     if (state.paused) {
+      this.cancelRetry(accountId);
       // An unavailable replica stays unavailable (with its reason) while paused.
       if (rs.status === "available") this.d.store.setReplicaStatus(accountId, "paused");
       return;
@@ -196,14 +291,69 @@ export class ReplicaAgent {
     const version = this.versions.get(accountId) ?? 0;
     const log = new SubjectLog(this.d.assets.js, this.d.assets.jsm, this.d.assets.opts.txStream, txSubject(accountId));
     try {
+      if (rs.appliedSeq === 0 && (await log.lastSeq()) === 0) {
+        this.awaitFirstEntry(accountId);
+        return;
+      }
+      this.emptySince.delete(accountId);
       for await (const e of log.read(rs.appliedSeq + 1)) {
         if (this.stopped || (this.versions.get(accountId) ?? 0) !== version) return;
         const outcome = await this.handle(accountId, e.seq, e.data, true);
         if (outcome === "stop") return;
       }
+      this.retryDelays.delete(accountId);
     } catch (e) {
-      this.d.log?.(`catch-up of ${accountId} failed: ${(e as Error).message}; retried at the next entry`);
+      if (this.stopped || (this.versions.get(accountId) ?? 0) !== version) return;
+      const delay = this.scheduleRetry(accountId);
+      this.d.log?.(`catch-up of ${accountId} failed: ${(e as Error).message}; retried in ${delay} ms`);
     }
+  }
+
+  /**
+   * Every account's log starts with account.created, so an empty log means either a brand-new
+   * account whose first entry is still being appended (its directory record is written just
+   * before), or a log whose entries were removed. Checked again with back-off; still empty
+   * after the grace, the replica is unavailable: it never reports available over nothing.
+   */
+  private awaitFirstEntry(accountId: string): void {
+    const now = Date.now();
+    const since = this.emptySince.get(accountId) ?? now;
+    this.emptySince.set(accountId, since);
+    const left = (this.d.emptyLogGraceMs ?? 30_000) - (now - since);
+    if (left <= 0) {
+      this.emptySince.delete(accountId);
+      this.retryDelays.delete(accountId);
+      this.unavailable(accountId, 0, new Error(emptyLogReason(accountId, this.d.host)), "LOG_EMPTY");
+      return;
+    }
+    this.scheduleRetry(accountId, left);
+  }
+
+  /**
+   * A failed catch-up of an idle account would otherwise wait for the account's next entry.
+   * Retried with doubling delays; the retry is dropped when the account stops being
+   * replicated (or is paused) here, or the agent stops.
+   */
+  private scheduleRetry(accountId: string, atMostMs = RETRY_MAX_MS): number {
+    const delay = Math.min(atMostMs, nextDelay(this.retryDelays.get(accountId)));
+    this.retryDelays.set(accountId, delay);
+    clearTimeout(this.retryTimers.get(accountId));
+    this.retryTimers.set(
+      accountId,
+      setTimeout(() => {
+        this.retryTimers.delete(accountId);
+        const r = this.replicated.get(accountId);
+        if (!this.stopped && r && !r.paused) void this.catchUp(accountId);
+      }, delay),
+    );
+    return delay;
+  }
+
+  private cancelRetry(accountId: string): void {
+    clearTimeout(this.retryTimers.get(accountId));
+    this.retryTimers.delete(accountId);
+    this.retryDelays.delete(accountId);
+    this.emptySince.delete(accountId);
   }
 
   /**
@@ -262,8 +412,7 @@ export class ReplicaAgent {
     return open(this.d.keyring, data).payload;
   }
 
-  private unavailable(accountId: string, seq: number, e: Error): void {
-    const code = (e as { code?: string }).code ?? "APPLY_FAILED";
+  private unavailable(accountId: string, seq: number, e: Error, code = (e as { code?: string }).code ?? "APPLY_FAILED"): void {
     const reason = `${code} at seq ${seq}: ${e.message}`;
     this.d.store.setReplicaStatus(accountId, "unavailable", reason);
     this.d.log?.(`replica of ${accountId} is unavailable: ${reason}`);

@@ -6,6 +6,7 @@ import type { AccountRecord } from "../src/directory/types.js";
 import { txSubject } from "../src/jetstream/assets.js";
 import { SubjectLog } from "../src/runtime/subject_log.js";
 import { localStatuses } from "./account_status.js";
+import { emptyLogReason } from "./replica_agent.js";
 import type { OperationRecord } from "./operations.js";
 import type { SupervisorNode } from "./supervisor.js";
 
@@ -53,21 +54,27 @@ export class ReplicaInitializer {
 
   private async follow(op: OperationRecord, recs: AccountRecord[], destination: string): Promise<void> {
     const a = this.node.assets;
+    const logOf = (id: string): SubjectLog => new SubjectLog(a.js, a.jsm, a.opts.txStream, txSubject(id));
+    // The log head when the replica was added. 0 means the log is empty although the account
+    // exists: either its account.created is still being appended (the directory record is
+    // written just before it), or its start was removed. Such a replica is never ready at 0.
     const target = new Map<string, number>();
-    for (const r of recs) target.set(r.id, await new SubjectLog(a.js, a.jsm, a.opts.txStream, txSubject(r.id)).lastSeq());
+    for (const r of recs) target.set(r.id, await logOf(r.id).lastSeq());
     const pending = new Map(recs.map((r) => [r.id, r]));
     const deadline = this.node.clock.now() + this.opts.timeoutMs;
     while (pending.size > 0) {
       // A supervisor that stopped or lost the lease leaves the operation "running" for the
       // next active one to resume; nothing is half-recorded.
       if (!this.node.isActive) return;
+      for (const id of pending.keys()) if (target.get(id) === 0) target.set(id, await logOf(id).lastSeq());
       const local = (await localStatuses(a.nc, new Map([[destination, [...pending.keys()]]]))).get(destination);
       for (const [id, rec] of [...pending]) {
         const st = local?.get(id);
+        const head = target.get(id) ?? 0;
         if (st?.status === "unavailable") {
           pending.delete(id);
           await this.node.operations.record(op, { account: rec.name, accountId: id, ok: false, code: "REPLICA_UNAVAILABLE", message: st.error ?? "replica unavailable" });
-        } else if (st && st.appliedSeq >= (target.get(id) ?? 0)) {
+        } else if (st && head > 0 && st.appliedSeq >= head) {
           pending.delete(id);
           await this.node.operations.record(op, { account: rec.name, accountId: id, ok: true, destination, sequence: st.appliedSeq });
         }
@@ -75,7 +82,11 @@ export class ReplicaInitializer {
       if (pending.size === 0) break;
       if (this.node.clock.now() > deadline) {
         for (const [id, rec] of pending) {
-          await this.node.operations.record(op, { account: rec.name, accountId: id, ok: false, code: "TIMEOUT", message: `${destination} did not catch up within ${this.opts.timeoutMs} ms; check it with getAccountStatus` });
+          if ((target.get(id) ?? 0) === 0) {
+            await this.node.operations.record(op, { account: rec.name, accountId: id, ok: false, code: "REPLICA_UNAVAILABLE", message: emptyLogReason(id, destination) });
+          } else {
+            await this.node.operations.record(op, { account: rec.name, accountId: id, ok: false, code: "TIMEOUT", message: `${destination} did not catch up within ${this.opts.timeoutMs} ms; check it with getAccountStatus` });
+          }
         }
         break;
       }

@@ -18,6 +18,7 @@ import { ReplicaInitializer } from "./replica_init.js";
 import { Promoter } from "./promotion.js";
 import { SupervisorLease } from "./lease.js";
 import { FailoverWatcher } from "./failover.js";
+import { DirectoryReconciler } from "./reconciler.js";
 
 export const ADMIN_SUBJECT = "mr.rpc.admin";
 
@@ -42,6 +43,10 @@ export interface SupervisorOptions {
   autoFailover?: boolean;
   /** how long a mailstore's heartbeat must be missing before automatic failover */
   failoverAfterMs?: number;
+  /** how long the supervisor waits for a promotion target's answer before asking the log; default 60_000 */
+  promoteTimeoutMs?: number;
+  /** how often the directory is checked against the accounts' logs (reconciler); default 30_000, 0 = never */
+  reconcileEveryMs?: number;
   /** how long setAccountDestination waits for a replica to catch up; default 10 min */
   initTimeoutMs?: number;
   clock?: Clock;
@@ -57,6 +62,7 @@ export class SupervisorNode {
   readonly licence: LicenceQuota;
   readonly replicaInit: ReplicaInitializer;
   readonly promoter: Promoter;
+  readonly reconciler: DirectoryReconciler;
   private adminService: JsonRpcService | undefined;
   private heartbeat: Heartbeat | undefined;
   private lease: SupervisorLease | undefined;
@@ -84,6 +90,7 @@ export class SupervisorNode {
     });
     this.replicaInit = new ReplicaInitializer(this, { timeoutMs: opts.initTimeoutMs ?? 600_000, pollMs: 200 });
     this.promoter = new Promoter(this);
+    this.reconciler = new DirectoryReconciler(this, opts.reconcileEveryMs ?? 30_000);
     if (opts.autoFailover) {
       this.failover = new FailoverWatcher(this, {
         failoverAfterMs: opts.failoverAfterMs ?? 15_000,
@@ -116,11 +123,13 @@ export class SupervisorNode {
   }
 
   private async run(): Promise<void> {
+    this.lease = new SupervisorLease(this.assets.directory, this.host, this.opts.leaseTtlMs ?? 5_000, this.clock, (active) => void this.onLease(active));
+    // Before the heartbeat: a refused twin must not overwrite the running one's heartbeat.
+    await this.lease.refuseTwin();
     this.heartbeat = new Heartbeat(this.assets.nodes, this.clock, { host: this.host, role: "supervisor", version: VERSION }, this.opts.heartbeatMs, () => ({
       active: this.isActive,
     }));
     await this.heartbeat.start();
-    this.lease = new SupervisorLease(this.assets.directory, this.host, this.opts.leaseTtlMs ?? 5_000, this.clock, (active) => void this.onLease(active));
     // The first round is awaited, so a lone supervisor serves as soon as it says "started".
     if (await this.lease.tryAcquire()) await this.onLease(true);
     this.lease.start();
@@ -134,8 +143,10 @@ export class SupervisorNode {
       this.log(`supervisor ${this.host} is active (lease generation ${this.lease?.generation})`);
       await this.resumeOperations().catch((e) => this.log(`resuming operations failed: ${(e as Error).message}`));
       this.failover?.start();
+      this.reconciler.start();
     } else if (!active && this.adminService) {
       this.failover?.stop();
+      this.reconciler.stop();
       const s = this.adminService;
       this.adminService = undefined;
       this.log(`supervisor ${this.host} lost the lease; standing by`);
@@ -190,6 +201,7 @@ export class SupervisorNode {
     this.stopping ??= (async () => {
       this.stopped = true;
       this.failover?.stop();
+      this.reconciler.stop();
       await this.adminService?.stop();
       await this.lease?.stop();
       await this.heartbeat?.stop();

@@ -49,6 +49,27 @@ function integer(min: number, max: number): Leaf {
   };
 }
 
+/** 0 (the feature is off) or an integer in range. */
+function offOrInteger(min: number, max: number): Leaf {
+  return {
+    kind: "leaf",
+    allowed: `0 (off) or an integer from ${min} to ${max}`,
+    check: (v) => (v === 0 || (typeof v === "number" && Number.isInteger(v) && v >= min && v <= max) ? [] : [{ problem: got(v) }]),
+  };
+}
+
+/**
+ * Retention of the account logs: only 0 (keep forever). Every account's log starts with
+ * `account.created` and a replica seeds from the log, so expired entries of an idle account
+ * would leave it unwritable (every append fenced) and unreplicable.
+ */
+const txRetentionDays: Leaf = {
+  kind: "leaf",
+  allowed:
+    "0 only (keep account logs forever): with a maximum age, the entries of idle accounts would expire and the account could no longer be written or replicated; snapshots (a later release) will lift this",
+  check: (v) => (v === 0 ? [] : [{ problem: got(v) }]),
+};
+
 function oneOf<T extends string | number>(...values: T[]): Leaf {
   const shown = values.map((x) => (typeof x === "string" ? JSON.stringify(x) : String(x)));
   const allowed = shown.length === 1 ? shown[0]! : `${shown.slice(0, -1).join(", ")} or ${shown[shown.length - 1]}`;
@@ -150,7 +171,7 @@ export const configSchema: Group = group({
     replicas: oneOf(1, 3),
     streams: group({ tx: streamName, notify: streamName }),
     buckets: group({ directory: bucketName, nodes: bucketName, blobs: bucketName }),
-    txMaxAgeDays: integer(0, 36_500),
+    txMaxAgeDays: txRetentionDays,
   }),
   data: group({ dir: path() }),
   keys: group({ dir: path() }),
@@ -160,6 +181,8 @@ export const configSchema: Group = group({
     autoFailover: boolean,
     failoverAfterMs: integer(1000, 86_400_000),
     promotionThreads: integer(1, 64),
+    promoteTimeoutMs: integer(1000, 600_000),
+    reconcileEveryMs: offOrInteger(1000, 86_400_000),
     adminAccount: address,
   }),
   writes: group({

@@ -44,6 +44,7 @@ if (have !== want) {
 
 // 2. Build. tsc never deletes output, so first drop compiled files whose source is gone
 //    (a removed command or test would otherwise still load or run from dist/).
+let dropped = 0;
 function dropStale(distDir, srcDir) {
   if (!existsSync(distDir)) return;
   for (const name of readdirSync(distDir)) {
@@ -52,10 +53,14 @@ function dropStale(distDir, srcDir) {
     else if (name.endsWith(".js") && !existsSync(join(srcDir, name.slice(0, -3) + ".ts"))) {
       rmSync(d);
       rmSync(d + ".map", { force: true });
+      dropped++;
     }
   }
 }
 for (const top of ["src", "actors", "config", "scripts", "test"]) dropStale(join(root, "dist", top), join(root, top));
+// tsc's build info still lists what was dropped as emitted: a source restored with the same
+// content would never be compiled again. Forget it, so the next build is a full one.
+if (dropped > 0) rmSync(join(root, "dist", ".tsbuildinfo"), { force: true });
 // tsc's incremental build is a no-op when nothing changed.
 run(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], "building (tsc)");
 

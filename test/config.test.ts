@@ -85,7 +85,7 @@ test("config - each kind of bad value is refused with its key path and the allow
   const cases: Array<[string, unknown, string]> = [
     ["jetstream.replicas", 2, "1 or 3"],
     ["jetstream.replicas", "3", "1 or 3"],
-    ["jetstream.txMaxAgeDays", -1, "an integer from 0"],
+    ["jetstream.txMaxAgeDays", -1, "0 only"],
     ["jetstream.streams.tx", "MR.TX", "without whitespace, '.', '*', '>'"],
     ["jetstream.streams.notify", "MR*", "without whitespace"],
     ["jetstream.streams.tx", "MR>", "without whitespace"],
@@ -97,6 +97,8 @@ test("config - each kind of bad value is refused with its key path and the allow
     ["node.heartbeatMs", 1000.5, "an integer from 100 to 60000"],
     ["supervisor.autoFailover", "yes", "true or false"],
     ["supervisor.promotionThreads", 0, "an integer from 1 to 64"],
+    ["supervisor.reconcileEveryMs", 500, "0 (off) or an integer from 1000 to 86400000"],
+    ["supervisor.promoteTimeoutMs", 0, "an integer from 1000 to 600000"],
     ["supervisor.adminAccount", "*@example.com", "without wildcards"],
     ["supervisor.adminAccount", "admin", "an account address"],
     ["data.dir", "", "a non-empty file system path"],
@@ -114,6 +116,21 @@ test("config - each kind of bad value is refused with its key path and the allow
     assert.ok(p.allowed.includes(allowed), `${path}=${JSON.stringify(value)}: allowed ${JSON.stringify(p.allowed)} lacks ${JSON.stringify(allowed)}`);
     const err = refused(() => validateConfig(withValue(path, value)));
     assert.ok(err.message.includes(`${path}: `) && err.message.includes(`allowed: ${p.allowed}`), err.message);
+  }
+});
+
+test("config - a maximum age of the account logs is refused with the reason (idle accounts would be bricked); 0 is accepted", () => {
+  assert.is(validateConfig(withValue("jetstream.txMaxAgeDays", 0)).jetstream.txMaxAgeDays, 0);
+  assert.is(defaultConfig().jetstream.txMaxAgeDays, 0);
+  const dir = tempDir("mr-config-age-");
+  const file = join(dir, "mr.json");
+  writeFileSync(file, JSON.stringify({ jetstream: { txMaxAgeDays: 1 } }));
+  for (const run of [() => validateConfig(withValue("jetstream.txMaxAgeDays", 1)), () => loadConfig({ file, env: {} }), () => loadConfig({ env: {}, overrides: { jetstream: { txMaxAgeDays: 30 } } })]) {
+    const err = refused(run);
+    assert.equal(err.problems.map((p) => p.path), ["jetstream.txMaxAgeDays"]);
+    for (const part of ["jetstream.txMaxAgeDays", "allowed: 0 only", "idle accounts would expire", "could no longer be written or replicated", "snapshots"]) {
+      assert.ok(err.message.includes(part), `${JSON.stringify(part)} missing from: ${err.message}`);
+    }
   }
 });
 
@@ -246,10 +263,10 @@ test("config - a JSON file sits between defaults and environment, relative paths
   const dir = tempDir("mr-config-file-");
   mkdirSync(join(dir, "etc"));
   const file = join(dir, "etc", "mr.json");
-  writeFileSync(file, JSON.stringify({ jetstream: { replicas: 3, txMaxAgeDays: 30 }, data: { dir: "../data" }, nats: { servers: ["nats://f:4222"], name: "ms1" } }));
+  writeFileSync(file, JSON.stringify({ jetstream: { replicas: 3, txMaxAgeDays: 0 }, data: { dir: "../data" }, nats: { servers: ["nats://f:4222"], name: "ms1" } }));
   const c = loadConfig({ file, env: {} });
   assert.is(c.jetstream.replicas, 3);
-  assert.is(c.jetstream.txMaxAgeDays, 30);
+  assert.is(c.jetstream.txMaxAgeDays, 0);
   assert.is(c.jetstream.streams.tx, "MR_TX", "keys absent from the file keep their defaults");
   assert.is(c.data.dir, join(dir, "data"));
   assert.is(c.nats.name, "ms1");

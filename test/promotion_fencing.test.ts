@@ -24,7 +24,8 @@ const MS1_SUBJECT = `mr.node.${MS1}.mailbox`;
 /** client timeout of every write: longer than the freeze, so each call gets ms1's real answer */
 const CALL_TIMEOUT_MS = 40_000;
 /** how ms1's writes may fail once a newer primary exists */
-const FENCED_CODES = new Set(["FENCED", "NOT_PRIMARY", "TIMEOUT", "ASK_TIMEOUT"]);
+// OUTCOME_UNKNOWN: a frozen primary's append whose ack it never saw; it is never an acknowledgement.
+const FENCED_CODES = new Set(["FENCED", "NOT_PRIMARY", "TIMEOUT", "ASK_TIMEOUT", "OUTCOME_UNKNOWN"]);
 
 let sys: TestSystem;
 const rand = prng(SEED);

@@ -83,7 +83,8 @@ test("refusals - mailbox methods refuse unknown accounts, folders, items and bad
   await refused(() => mb("listItems", { account: "bob@example.com", limit: 0 }), -32602);
   await refused(() => mb("deleteItems", { account: "bob@example.com", ids: "257" }), -32602);
   await refused(() => mb("deliverMessage", { account: "team@example.com", raw: rawMessage(4) }), -32007, "DISTRIBUTION_LIST_UNSUPPORTED");
-  await refused(() => mb("createAccount", { name: "bob@example.com", mailHost: "ms1.example.com" }), -32010, "ACCOUNT_EXISTS");
+  // The same name with the same mailHost and type is a retry (the same account); another type is not.
+  await refused(() => mb("createAccount", { name: "bob@example.com", mailHost: "ms1.example.com", type: "distributionList" }), -32010, "ACCOUNT_EXISTS");
   await refused(() => mb("createAccount", { name: "eve@example.com", mailHost: "ms7.example.com" }), -32008, "MAILSTORE_UNKNOWN");
   await refused(() => mb("createAccount", { name: "not-an-address", mailHost: "ms1.example.com" }), -32602);
   await refused(() => mb("createAccount", { name: "e*e@example.com", mailHost: "ms1.example.com" }), -32006, "UNSUPPORTED_ACCOUNT_PATTERN");

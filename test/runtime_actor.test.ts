@@ -52,7 +52,13 @@ test("runtime - ask rejects with AskTimeoutError when no reply comes in time", a
   const err = await p.catch((e) => e);
   assert.instance(err, AskTimeoutError);
   assert.is(err.code, "ASK_TIMEOUT");
-  await sys.stop(ref);
+  // The message is still being handled: a stop waits for it, but only up to its bound.
+  let stopped = false;
+  const stopping = sys.stop(ref, 1_000).then(() => (stopped = true));
+  await tick();
+  assert.not.ok(stopped, "the stop waits for the message being handled");
+  clock.advance(1_000);
+  await stopping;
 });
 
 test("runtime - a full mailbox refuses with MailboxFullError and queues nothing more", async () => {

@@ -1,59 +1,12 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { connect, type NatsConnection } from "nats";
-import {
-  ActorSystem,
-  FencedError,
-  LogBackedActor,
-  SubjectLog,
-  type Decision,
-  type LogBackedBehavior,
-} from "../src/runtime/index.js";
+import { ActorSystem, FencedError, LogBackedActor, SubjectLog } from "../src/runtime/index.js";
 import { startNatsServer, type NatsNode } from "./helpers/nats.js";
+import { Ledger, type LedgerCmd, type LedgerEntry } from "./helpers/ledger.js";
 
-// A small generic log-backed actor for the tests: a ledger of named counters.
-type Cmd = { add: string; by: number };
-type Ev = { key: string; by: number };
-type Entry = { writer: string; prev: number; events: Ev[] };
-
-class Ledger implements LogBackedBehavior<Cmd, Ev, Entry, number> {
-  counters = new Map<string, number>();
-  applied = 0;
-  fencedBy: FencedError | undefined;
-  constructor(readonly writer: string) {}
-  appliedSeq() {
-    return this.applied;
-  }
-  decide(cmds: Cmd[]): Decision<Ev, number>[] {
-    const pending = new Map<string, number>();
-    return cmds.map((c) => {
-      if (!Number.isInteger(c.by)) return { ok: false, error: new Error(`by must be an integer, got ${c.by}`) };
-      const now = (pending.get(c.add) ?? this.counters.get(c.add) ?? 0) + c.by;
-      pending.set(c.add, now);
-      return { ok: true, events: [{ key: c.add, by: c.by }], reply: now };
-    });
-  }
-  toEntry(events: Ev[], prev: number): Entry {
-    return { writer: this.writer, prev, events };
-  }
-  encode(e: Entry) {
-    return new TextEncoder().encode(JSON.stringify(e));
-  }
-  decode(d: Uint8Array) {
-    return JSON.parse(new TextDecoder().decode(d)) as Entry;
-  }
-  apply(entry: Entry, seq: number) {
-    if (seq <= this.applied) return;
-    for (const e of entry.events) this.counters.set(e.key, (this.counters.get(e.key) ?? 0) + e.by);
-    this.applied = seq;
-  }
-  msgIdPrefix() {
-    return `ledger:${this.writer}`;
-  }
-  onFenced(e: FencedError) {
-    this.fencedBy = e;
-  }
-}
+type Cmd = LedgerCmd;
+type Entry = LedgerEntry;
 
 let server: NatsNode;
 let nc1: NatsConnection;
@@ -86,6 +39,10 @@ test("log-backed - two writers on one subject: exactly one wins, the other gets 
   const a2 = new LogBackedActor(await logFor(nc2, subject), l2);
   const r1 = sys.spawn<Cmd, number>("writer1", { producer: () => a1 });
   const r2 = sys.spawn<Cmd, number>("writer2", { producer: () => a2 });
+  // Both must have recovered before either appends: a writer that recovers after the other's
+  // append legitimately follows it. A refused command needs no append, and its answer comes
+  // only after the actor's recovery.
+  for (const r of [r1, r2]) await r.ask({ add: "k", by: 0.5 }).then(() => assert.unreachable("a fraction is refused"), () => {});
   const [x, y] = await Promise.allSettled([r1.ask({ add: "k", by: 1 }), r2.ask({ add: "k", by: 10 })]);
   const outcomes = [x, y].map((o) => o.status);
   assert.equal(outcomes.filter((s) => s === "fulfilled").length, 1, "exactly one writer wins");

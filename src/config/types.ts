@@ -36,7 +36,7 @@ export interface JetStreamConfig {
     /** Centralized blob storage (object store). Default `mr_blobs`. */
     blobs: string;
   };
-  /** Max age of account-log messages in days; 0 keeps them forever (the default). */
+  /** Max age of account-log messages in days: only 0 (forever) is accepted until snapshots exist. */
   txMaxAgeDays: number;
 }
 
@@ -73,6 +73,16 @@ export interface SupervisorConfig {
   failoverAfterMs: number;
   /** Default parallelism of `promoteAccounts` (its `threads` param), 1..64. Default 4. */
   promotionThreads: number;
+  /**
+   * How long the supervisor waits for a promotion target's answer before it asks the log what
+   * happened, ms (1000..600000). Default 60000.
+   */
+  promoteTimeoutMs: number;
+  /**
+   * Interval of the directory reconciler (repairs accounts whose directory record disagrees
+   * with their log), ms: 0 (off) or 1000..86400000. Default 30000.
+   */
+  reconcileEveryMs: number;
   /** Mailbox of the Global Admin that receives notifications as messages. Optional. Env `MR_ADMIN_ACCOUNT`. */
   adminAccount?: string;
 }

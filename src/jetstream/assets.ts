@@ -13,8 +13,6 @@ export interface AssetOptions {
   blobsBucket: string;
   /** how long a heartbeat in the nodes bucket lives */
   nodeTtlMs: number;
-  /** 0 keeps account logs forever (a replica can always be seeded from the log) */
-  txMaxAgeMs: number;
 }
 
 /** Handles on every asset. */
@@ -72,7 +70,9 @@ async function ensureStream(jsm: JetStreamManager, name: string, subjects: strin
 export async function ensureAssets(nc: NatsConnection, opts: AssetOptions): Promise<Assets> {
   const jsm = await nc.jetstreamManager();
   const js = nc.jetstream();
-  await ensureStream(jsm, opts.txStream, [TX_SUBJECTS], opts.replicas, opts.txMaxAgeMs);
+  // Account logs are kept forever (no max_age): every account's log starts with
+  // account.created and replicas seed from it, so an expired start would brick idle accounts.
+  await ensureStream(jsm, opts.txStream, [TX_SUBJECTS], opts.replicas, 0);
   await ensureStream(jsm, opts.notifyStream, [NOTIFY_SUBJECTS], opts.replicas, 7 * 24 * 3600_000);
   const directory = await js.views.kv(opts.directoryBucket, { replicas: opts.replicas, history: 5, storage: StorageType.File });
   const nodes = await js.views.kv(opts.nodesBucket, { replicas: opts.replicas, history: 1, ttl: opts.nodeTtlMs, storage: StorageType.File });

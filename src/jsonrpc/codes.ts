@@ -63,6 +63,7 @@ export const AppErrorCodes = {
   LICENCE_INVALID: { rpcCode: -32028, hint: "the licence file is invalid, tampered, untrusted or expired, so no new replicas can be enabled (existing ones keep working); see getLicenseInfo for the reason and install a valid licence" },
   REPLICA_NOT_FOUND: { rpcCode: -32029, hint: "the account has no replica on that mailstore; getAccountStatus lists where its replicas are" },
   OUTCOME_UNKNOWN: { rpcCode: -32030, hint: "the write may or may not have been stored (its acknowledgement was lost); check its effect (listItems, getItem) before retrying, or retry with the same requestId, which never writes twice" },
+  REQUEST_ID_REUSED: { rpcCode: -32031, hint: "this requestId was already used for a call with other parameters; use a new requestId for a new request, the same one only to retry the very same call" },
 } as const satisfies Record<string, AppErrorEntry | AppErrorAlias>;
 
 /** Every string code in the table, aliases included. */

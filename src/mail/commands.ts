@@ -4,25 +4,41 @@
  * them into events and a result or refuses them with a MailError.
  */
 
-export interface CreateAccountCommand {
+/**
+ * An idempotency key of a write command (RPC param `requestId`): the first outcome is stored
+ * in the account log with it, and a retry within REQUEST_WINDOW_MS gets that outcome back
+ * instead of writing again. `digest` names the call's parameters (without the key), so a key
+ * reused for another call is refused instead of answered with a stranger's result.
+ */
+export interface RequestKey {
+  id: string;
+  digest: string;
+}
+
+/** Optional on every write command. */
+export interface Keyed {
+  request?: RequestKey;
+}
+
+export interface CreateAccountCommand extends Keyed {
   op: "createAccount";
   id: string;
   name: string;
   mailHost: string;
 }
 
-export interface CreateFolderCommand {
+export interface CreateFolderCommand extends Keyed {
   op: "createFolder";
   path: string;
 }
 
-export interface RenameFolderCommand {
+export interface RenameFolderCommand extends Keyed {
   op: "renameFolder";
   path: string;
   newPath: string;
 }
 
-export interface DeleteFolderCommand {
+export interface DeleteFolderCommand extends Keyed {
   op: "deleteFolder";
   path: string;
 }
@@ -42,31 +58,41 @@ export interface DeliveredMessage {
   blob: string;
 }
 
-export interface DeliverMessageCommand {
+export interface DeliverMessageCommand extends Keyed {
   op: "deliverMessage";
   folder: string;
   flags: string[];
   message: DeliveredMessage;
 }
 
-export interface SetFlagsCommand {
+export interface SetFlagsCommand extends Keyed {
   op: "setFlags";
   ids: number[];
   flags: string[];
 }
 
-export interface MoveItemsCommand {
+export interface MoveItemsCommand extends Keyed {
   op: "moveItems";
   ids: number[];
   folder: string;
 }
 
-export interface DeleteItemsCommand {
+export interface DeleteItemsCommand extends Keyed {
   op: "deleteItems";
   ids: number[];
 }
 
+/**
+ * Read barrier: plans no events and answers once every command queued before it was applied.
+ * The account actor replays its log when it starts, so a `sync` answered means the store
+ * holds the account's log up to the head this primary knows: reads may follow.
+ */
+export interface SyncCommand {
+  op: "sync";
+}
+
 export type MailCommand =
+  | SyncCommand
   | CreateAccountCommand
   | CreateFolderCommand
   | RenameFolderCommand
@@ -110,8 +136,14 @@ export interface ItemIdsResult {
   ids: number[];
 }
 
+/** Result of sync: nothing but the fact that the barrier was passed. */
+export interface SyncResult {
+  synced: true;
+}
+
 /** The result type of each command, by `op`. */
 export interface CommandResults {
+  sync: SyncResult;
   createAccount: CreateAccountResult;
   createFolder: FolderResult;
   renameFolder: FolderResult;

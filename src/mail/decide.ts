@@ -24,6 +24,29 @@ import type { AccountRef, Decision, FolderRef, MailboxView } from "./types.js";
  */
 export function decide<C extends MailCommand>(view: MailboxView, command: C): Decision<ResultOf<C>>;
 export function decide(view: MailboxView, command: MailCommand): Decision<MailResult> {
+  if (command.op === "sync") return { events: [], result: { synced: true } };
+  const key = command.request;
+  if (key === undefined) return decideCommand(view, command);
+  const recorded = view.request(key.id);
+  if (recorded !== undefined) {
+    if (recorded.digest !== key.digest) {
+      throw new MailError(
+        "REQUEST_ID_REUSED",
+        `requestId '${key.id}' was already used for another call with other parameters in account ${view.accountId}; nothing was changed — use a new requestId for a new request, and the same one only to retry the very same call`,
+        { requestId: key.id },
+      );
+    }
+    // A retry: the first outcome, and nothing is written again.
+    return { events: [], result: recorded.result as MailResult };
+  }
+  const decision = decideCommand(view, command);
+  return {
+    events: [...decision.events, { t: "request.recorded", requestId: key.id, digest: key.digest, result: decision.result }],
+    result: decision.result,
+  };
+}
+
+function decideCommand(view: MailboxView, command: Exclude<MailCommand, { op: "sync" }>): Decision<MailResult> {
   switch (command.op) {
     case "createAccount":
       return createAccount(view, command);
@@ -52,7 +75,12 @@ function createAccount(view: MailboxView, c: CreateAccountCommand): Decision<Res
   if (c.id !== view.accountId) {
     throw new MailError("ACCOUNT_MISMATCH", `createAccount for id ${c.id} was sent to the log of account ${view.accountId}; route it by the new account's id`, { id: c.id, account: view.accountId });
   }
-  if (view.account() !== undefined) {
+  const existing = view.account();
+  if (existing !== undefined && existing.name === c.name && existing.mailHost === c.mailHost) {
+    // A retry of this very creation (its first answer was lost): the same account, nothing new.
+    return { events: [], result: { id: c.id, name: c.name, mailHost: c.mailHost } };
+  }
+  if (existing !== undefined) {
     throw new MailError("ACCOUNT_EXISTS", `account ${c.id} already exists; use a new id, or the existing account`, { id: c.id });
   }
   const holder = view.accountIdByName(c.name);

@@ -15,6 +15,7 @@ export type MailErrorCode =
   | "ITEM_NOT_FOUND"
   | "INVALID_FLAG"
   | "INVALID_PAGING"
+  | "REQUEST_ID_REUSED"
   | "UNKNOWN_COMMAND";
 
 export class MailError extends Error {

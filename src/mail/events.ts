@@ -89,6 +89,20 @@ export interface ItemsDeletedEvent {
   ids: number[];
 }
 
+/**
+ * The outcome of a command sent with a requestId, logged right after that command's events
+ * (in the same batch), so every copy records it in the same transaction as the effects and a
+ * retry is answered with `result` on any of them, also after a promotion.
+ */
+export interface RequestRecordedEvent {
+  t: "request.recorded";
+  requestId: string;
+  /** sha256 hex of the call's parameters (see RequestKey). */
+  digest: string;
+  /** The command's result as the caller got it. */
+  result: unknown;
+}
+
 /** Control event: the write role moved to `host` at `epoch`. */
 export interface PromotedEvent {
   t: "promoted";
@@ -106,6 +120,7 @@ export type MailEvent =
   | FlagsSetEvent
   | ItemsMovedEvent
   | ItemsDeletedEvent
+  | RequestRecordedEvent
   | PromotedEvent;
 
 export type MailEventType = MailEvent["t"];

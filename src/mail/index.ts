@@ -9,3 +9,4 @@ export { validateFolderPath, folderPathKey, MAX_FOLDER_DEPTH, MAX_FOLDER_SEGMENT
 export { SYSTEM_FOLDERS, FIRST_USER_ID, isSystemFolderId } from "./system_folders.js";
 export type { SystemFolder } from "./system_folders.js";
 export { decide } from "./decide.js";
+export { REQUEST_WINDOW_MS, REQUEST_ID_PATTERN, REQUEST_ID_RULE } from "./requests.js";

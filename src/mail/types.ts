@@ -33,8 +33,18 @@ export interface MailboxView {
   folderByPath(canonicalPath: string): FolderRef | undefined;
   /** How many folders (the folder itself included) and items the folder's subtree holds. */
   subtreeSize(folder: FolderRef): { folders: number; items: number };
+  /** The outcome recorded for `requestId` within the request window, if any. */
+  request(requestId: string): RecordedRequest | undefined;
   /** The ids among `ids` that are not items of the account, in the order given. */
   missingItems(ids: readonly number[]): number[];
+}
+
+/** A requestId's first outcome, as the account log recorded it. */
+export interface RecordedRequest {
+  digest: string;
+  result: unknown;
+  /** Log seq of the batch that recorded it; 0 while only planned. */
+  seq: number;
 }
 
 /** What deciding one command produced: the events to log and the answer for the caller. */

@@ -49,7 +49,7 @@ export class Repl {
     this.console = new ReplConsole({ input, output, terminal, prompt: PROMPT });
     this.console.onInterrupt(() => this.current?.abort());
     this.session = new ReplSession({
-      call: (target, method, params) => callMethod(nc, target, method, params),
+      call: (target, method, params, callOpts) => callMethod(nc, target, method, params, callOpts),
       cwd: opts.cwd,
       out: (lines) => this.console.print(lines),
     });

@@ -31,6 +31,9 @@ export interface CellHost {
 
 type CellState = "running" | "restarting" | "stopped";
 
+/** How long a stop waits for the message being handled; default of stop(). */
+export const DEFAULT_IN_FLIGHT_TIMEOUT_MS = 30_000;
+
 export class ActorCell<M, R> {
   readonly ref: ActorRef<M, R>;
   private readonly mailbox: BoundedQueue<Envelope<M>>;
@@ -43,6 +46,9 @@ export class ActorCell<M, R> {
   private restartTimes: number[] = [];
   private restartTimer: TimerHandle | undefined;
   private stopRequested = false;
+  /** the message (or batch) being handled, until its callers are answered */
+  private inFlight: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
   private readonly ctx: ActorContext<M>;
 
   constructor(
@@ -146,39 +152,16 @@ export class ActorCell<M, R> {
       return; // fail() already handles it
     }
     while (this.state === "running" && this.mailbox.size > 0) {
-      const inst = this.instance!;
-      if (inst.receiveBatch) {
-        const batch = this.mailbox.take(this.props.maxBatch ?? 512);
-        let results: Settled<R>[];
-        try {
-          results = await inst.receiveBatch(
-            batch.map((e) => e.message),
-            this.ctx,
-          );
-        } catch (err) {
-          for (const e of batch) e.reply?.reject(err);
-          this.busy = false;
-          this.fail(err);
-          return;
-        }
-        batch.forEach((e, i) => {
-          const r = results[i];
-          if (!e.reply) return;
-          if (!r) e.reply.reject(new Error(`actor ${this.path} returned no result for message ${i}`));
-          else if (r.ok) e.reply.resolve(r.value);
-          else e.reply.reject(r.error);
-        });
-      } else {
-        const env = this.mailbox.shift()!;
-        try {
-          const value = await inst.receive!(env.message, this.ctx);
-          env.reply?.resolve(value);
-        } catch (err) {
-          env.reply?.reject(err);
-          this.busy = false;
-          this.fail(err);
-          return;
-        }
+      // A stop during the turn waits for it (see stop()), so callers of work that is under
+      // way get their real answers.
+      const turn = this.handleNext(this.instance!);
+      this.inFlight = turn.then(() => {});
+      const failure = await turn;
+      this.inFlight = undefined;
+      if (failure) {
+        this.busy = false;
+        this.fail(failure.error);
+        return;
       }
       if (this.stopRequested) {
         this.busy = false;
@@ -187,6 +170,40 @@ export class ActorCell<M, R> {
       }
     }
     this.busy = false;
+  }
+
+  /** Handles the next message (or batch) and answers its callers; a throw is returned as a failure. */
+  private async handleNext(inst: Actor<M, R>): Promise<{ error: unknown } | undefined> {
+    if (inst.receiveBatch) {
+      const batch = this.mailbox.take(this.props.maxBatch ?? 512);
+      let results: Settled<R>[];
+      try {
+        results = await inst.receiveBatch(
+          batch.map((e) => e.message),
+          this.ctx,
+        );
+      } catch (err) {
+        for (const e of batch) e.reply?.reject(err);
+        return { error: err };
+      }
+      batch.forEach((e, i) => {
+        const r = results[i];
+        if (!e.reply) return;
+        if (!r) e.reply.reject(new Error(`actor ${this.path} returned no result for message ${i}`));
+        else if (r.ok) e.reply.resolve(r.value);
+        else e.reply.reject(r.error);
+      });
+      return undefined;
+    }
+    const env = this.mailbox.shift()!;
+    try {
+      const value = await inst.receive!(env.message, this.ctx);
+      env.reply?.resolve(value);
+      return undefined;
+    } catch (err) {
+      env.reply?.reject(err);
+      return { error: err };
+    }
   }
 
   /** A failure of this actor: the supervision strategy decides. */
@@ -247,19 +264,32 @@ export class ActorCell<M, R> {
     else this.host.topLevelEscalation(this as ActorCell<unknown, unknown>, error);
   }
 
-  private async stopChildren(): Promise<void> {
+  private async stopChildren(inFlightTimeoutMs = DEFAULT_IN_FLIGHT_TIMEOUT_MS): Promise<void> {
     const kids = [...this.children.values()];
     this.children.clear();
-    await Promise.all(kids.map((c) => c.stop()));
+    await Promise.all(kids.map((c) => c.stop("stopped", inFlightTimeoutMs)));
   }
 
-  /** Stops the actor and its children; queued messages are refused with ActorStoppedError. */
-  async stop(reason = "stopped"): Promise<void> {
-    if (this.state === "stopped") return;
+  /**
+   * Stops the actor and its children. Queued messages are refused with ActorStoppedError (safe
+   * to retry: they were never started); the message or batch being handled is waited for, up
+   * to `inFlightTimeoutMs` (default 30 s), so its callers get their real answers. A second
+   * call waits for the same stop.
+   */
+  stop(reason = "stopped", inFlightTimeoutMs = DEFAULT_IN_FLIGHT_TIMEOUT_MS): Promise<void> {
+    this.stopping ??= this.stopNow(reason, inFlightTimeoutMs);
+    return this.stopping;
+  }
+
+  private async stopNow(reason: string, inFlightTimeoutMs: number): Promise<void> {
     this.state = "stopped";
     if (this.restartTimer) this.host.clock.clearTimer(this.restartTimer);
     for (const env of this.mailbox.drain()) env.reply?.reject(new ActorStoppedError(this.path, reason));
-    await this.stopChildren();
+    if (this.inFlight) {
+      this.host.emit({ actor: this.path, kind: "stopping", at: this.host.clock.now() });
+      await this.waitInFlight(this.inFlight, inFlightTimeoutMs);
+    }
+    await this.stopChildren(inFlightTimeoutMs);
     try {
       await this.instance?.postStop?.(this.ctx);
     } catch {
@@ -268,6 +298,16 @@ export class ActorCell<M, R> {
     this.host.unregister(this.path);
     this.parent?.children.delete(this.path.slice(this.path.lastIndexOf("/") + 1));
     this.host.emit({ actor: this.path, kind: "stopped", at: this.host.clock.now() });
+  }
+
+  /** Bounded: a handler that never ends must not keep its actor (and a shutdown) forever. */
+  private async waitInFlight(turn: Promise<void>, timeoutMs: number): Promise<void> {
+    let timer: TimerHandle | undefined;
+    const expired = new Promise<void>((resolve) => {
+      timer = this.host.clock.setTimer(resolve, timeoutMs);
+    });
+    await Promise.race([turn, expired]);
+    if (timer) this.host.clock.clearTimer(timer);
   }
 }
 

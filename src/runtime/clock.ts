@@ -6,6 +6,11 @@ export type TimerHandle = { readonly id: number };
 export interface Clock {
   /** milliseconds since the Unix epoch */
   now(): number;
+  /**
+   * Milliseconds from an arbitrary origin that never jumps (wall-clock steps do not move it):
+   * for measuring how long something lasted on this machine. Absent: now() is used.
+   */
+  monotonic?(): number;
   setTimer(fn: () => void, ms: number): TimerHandle;
   clearTimer(handle: TimerHandle): void;
 }
@@ -16,6 +21,7 @@ export function systemClock(): Clock {
   let next = 1;
   return {
     now: () => Date.now(),
+    monotonic: () => performance.now(),
     setTimer(fn, ms) {
       const id = next++;
       timers.set(

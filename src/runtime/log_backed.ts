@@ -2,15 +2,18 @@
 //
 // - Group commit: every queued command is decided at once and costs one append.
 // - Log first: state changes and replies happen only after JetStream acknowledged the append.
-// - Fencing: each append states the last seq this writer knows; "wrong last sequence" means
-//   another writer exists, so the actor stops writing for good (FencedError) and tells its
-//   behaviour, which reads the log and steps down.
+// - Each batch is named by its content (Nats-Msg-Id = digest of its bytes): a retry of the
+//   batch is deduplicated, a different batch is never taken for it.
+// - Unknown outcome: when no attempt got a definite answer, the callers get OUTCOME_UNKNOWN
+//   and the actor reads what the log holds before it decides anything again.
+// - "Wrong last sequence": the actor reads the entries it had not seen. When they leave it
+//   the writer (its own append that landed late), it decides the commands again against the
+//   new state and appends after them; otherwise another writer exists and the actor stops
+//   writing for good (FencedError) and tells its behaviour, which steps down.
 // - Recovery: at (re)start it replays the subject from the behaviour's applied seq + 1.
-//   An append whose outcome is unknown (every retry timed out) fails the actor, and the
-//   restart's replay settles what the log holds.
 import type { Actor, Settled } from "./types.js";
-import { FencedError, LogAppendError } from "./errors.js";
-import type { SubjectLog } from "./subject_log.js";
+import { FencedError, LogAppendError, OutcomeUnknownError } from "./errors.js";
+import { contentDigest, contentMsgId, type SubjectLog } from "./subject_log.js";
 
 /** The outcome of deciding one command against the current state. */
 export type Decision<E, R> = { ok: true; events: E[]; reply: R } | { ok: false; error: unknown };
@@ -31,8 +34,13 @@ export interface LogBackedBehavior<C, E, L, R> {
   decode(data: Uint8Array, seq: number): L | Promise<L>;
   /** Applies one stored entry; must be idempotent by seq (replay may repeat the last one). */
   apply(entry: L, seq: number): void | Promise<void>;
-  /** Nats-Msg-Id part naming this writer and epoch; the id is `<subject>:<prefix>:<expected seq>`. */
-  msgIdPrefix(): string;
+  /**
+   * Asked after "wrong last sequence", once the entries this writer had not seen are applied:
+   * true when they leave it the log's writer (e.g. they are its own append that landed after
+   * it gave up on it), so its commands are decided again and appended after them. False, or
+   * absent, means another writer exists: the actor is fenced.
+   */
+  canWrite?(): boolean;
   /** Called once when the actor learns it is fenced; e.g. catch up on the log and demote. */
   onFenced?(error: FencedError): void | Promise<void>;
 }
@@ -42,11 +50,24 @@ export interface LogBackedOptions {
   appendAttempts?: number;
   /** per attempt; default 5_000 ms */
   appendTimeoutMs?: number;
+  /** times a batch is decided again after the log moved under it by this writer's own entries; default 3 */
+  redecideRounds?: number;
+}
+
+/** A batch's encoded bytes and their digest (its Msg-Id): computed once, sent on every attempt. */
+interface PendingAppend {
+  data: Uint8Array;
+  digest: string;
+  msgId: string;
 }
 
 export class LogBackedActor<C, E, L, R> implements Actor<C, R> {
   private expectedSeq = 0;
   private fenced: FencedError | undefined;
+  /** an append's outcome was unknown: the log must be read before the next decision */
+  private unsettled = false;
+  /** the batch being appended had an attempt without a definite answer before its last one */
+  private earlierAttemptUnknown = false;
   /** appends that were acknowledged (for metrics and group-commit checks) */
   appends = 0;
 
@@ -70,63 +91,123 @@ export class LogBackedActor<C, E, L, R> implements Actor<C, R> {
 
   /** Replays every entry after the behaviour's applied seq. */
   async recover(): Promise<void> {
+    await this.catchUp();
+  }
+
+  /**
+   * Applies the entries after the behaviour's applied seq; returns the seq at which an entry
+   * with `pending`'s digest was found (that batch was stored after all), else undefined.
+   */
+  private async catchUp(pending?: PendingAppend): Promise<number | undefined> {
     this.expectedSeq = this.behavior.appliedSeq();
+    let found: number | undefined;
     for await (const e of this.log.read(this.expectedSeq + 1)) {
+      if (pending && found === undefined && contentDigest(e.data) === pending.digest) found = e.seq;
       await this.behavior.apply(await this.behavior.decode(e.data, e.seq), e.seq);
       this.expectedSeq = e.seq;
     }
+    return found;
   }
 
   async receiveBatch(commands: C[]): Promise<Settled<R>[]> {
     if (this.fenced) return commands.map(() => ({ ok: false, error: this.fenced }));
-    const decisions = this.behavior.decide(commands);
-    const events: E[] = [];
-    for (const d of decisions) if (d.ok) events.push(...d.events);
-    if (events.length === 0) return decisions.map(settleWithoutAppend);
-
-    const entry = this.behavior.toEntry(events, this.expectedSeq);
-    const data = this.behavior.encode(entry);
-    // Dedup is stream-wide, so the id names the subject; the expected seq makes a retry of this
-    // very append carry the same id.
-    const msgId = `${this.log.subject}:${this.behavior.msgIdPrefix()}:${this.expectedSeq}`;
-    let seq: number;
-    try {
-      seq = await this.appendWithRetry(data, msgId);
-    } catch (err) {
-      if (err instanceof FencedError) {
-        this.fenced = err;
-        await this.behavior.onFenced?.(err);
-        return decisions.map((d) => (d.ok ? { ok: false, error: err } : { ok: false, error: d.error }));
-      }
-      // Outcome unknown: fail the actor; the restart replays whatever the log holds.
-      throw err;
+    if (this.unsettled) {
+      // The last append may have been stored: decide nothing before the log is read.
+      await this.catchUp();
+      this.unsettled = false;
     }
-    this.expectedSeq = seq;
-    this.appends++;
-    await this.behavior.apply(entry, seq);
-    return decisions.map((d) => (d.ok ? { ok: true, value: d.reply } : { ok: false, error: d.error }));
+    const rounds = this.opts.redecideRounds ?? 3;
+    for (let round = 1; ; round++) {
+      const decisions = this.behavior.decide(commands);
+      const events: E[] = [];
+      for (const d of decisions) if (d.ok) events.push(...d.events);
+      if (events.length === 0) return decisions.map((d) => settle(d, undefined));
+
+      const entry = this.behavior.toEntry(events, this.expectedSeq);
+      const data = this.behavior.encode(entry);
+      const digest = contentDigest(data);
+      const pending: PendingAppend = { data, digest, msgId: contentMsgId(this.log.subject, digest) };
+      let seq: number;
+      try {
+        seq = await this.appendWithRetry(pending);
+      } catch (err) {
+        if (err instanceof FencedError) {
+          // Nothing of this attempt was stored; read what the log got instead.
+          const storedAt = await this.catchUp(pending).catch((readError: unknown) => {
+            // An earlier attempt that got no answer may be among the entries that could not be read.
+            if (!this.earlierAttemptUnknown) throw readError;
+            this.unsettled = true;
+            throw new OutcomeUnknownError(this.log.subject, `an attempt got no answer, a later one found the log moved, and reading it failed (${(readError as Error)?.message ?? String(readError)})`, { cause: readError });
+          });
+          const mayWrite = this.behavior.canWrite?.() === true;
+          if (storedAt !== undefined) {
+            // An earlier attempt of this very batch landed (and was just applied from the log).
+            if (!mayWrite) await this.fence(err);
+            return decisions.map((d) => settle(d, undefined));
+          }
+          if (mayWrite) {
+            if (round < rounds) continue;
+            const gaveUp = new LogAppendError(this.log.subject, `the log moved under this writer ${rounds} times in a row (its own late entries); nothing of this request was stored`);
+            return decisions.map((d) => settle(d, gaveUp));
+          }
+          await this.fence(err);
+          return decisions.map((d) => settle(d, err));
+        }
+        if (err instanceof OutcomeUnknownError) this.unsettled = true;
+        // Definitely not stored (LogAppendError) or maybe stored: nothing was applied here.
+        return decisions.map((d) => settle(d, err));
+      }
+      this.expectedSeq = seq;
+      this.appends++;
+      await this.behavior.apply(entry, seq);
+      return decisions.map((d) => settle(d, undefined));
+    }
   }
 
-  private async appendWithRetry(data: Uint8Array, msgId: string): Promise<number> {
+  /** Stops writing for good and tells the behaviour (once). */
+  private async fence(err: FencedError): Promise<void> {
+    if (this.fenced) return;
+    this.fenced = err;
+    await this.behavior.onFenced?.(err);
+  }
+
+  /**
+   * Sends the same bytes (same Msg-Id) up to `appendAttempts` times. "Wrong last sequence"
+   * ends it at once. When no attempt got a definite answer the outcome is unknown: any of
+   * them may have been stored.
+   */
+  private async appendWithRetry(pending: PendingAppend): Promise<number> {
     const attempts = this.opts.appendAttempts ?? 3;
+    let unknown: OutcomeUnknownError | undefined;
     let last: unknown;
+    this.earlierAttemptUnknown = false;
     for (let i = 0; i < attempts; i++) {
+      this.earlierAttemptUnknown = unknown !== undefined;
       try {
-        const r = await this.log.append(data, {
+        const r = await this.log.append(pending.data, {
           expectedLastSeq: this.expectedSeq,
-          msgId,
+          msgId: pending.msgId,
           timeoutMs: this.opts.appendTimeoutMs ?? 5_000,
         });
         return r.seq;
       } catch (e) {
         if (e instanceof FencedError) throw e;
+        if (e instanceof OutcomeUnknownError) unknown = e;
         last = e;
       }
+    }
+    // A refusal after an unanswered attempt does not undo that attempt: still unknown.
+    if (unknown) {
+      const refused = last instanceof OutcomeUnknownError ? "" : ` (the last one was refused: ${(last as Error)?.message ?? String(last)})`;
+      const timeoutMs = this.opts.appendTimeoutMs ?? 5_000;
+      throw new OutcomeUnknownError(this.log.subject, `no acknowledgement in ${attempts} attempts of ${timeoutMs} ms${refused}`, { cause: last });
     }
     throw last instanceof LogAppendError ? last : new LogAppendError(this.log.subject, String(last));
   }
 }
 
-function settleWithoutAppend<E, R>(d: Decision<E, R>): Settled<R> {
-  return d.ok ? { ok: true, value: d.reply } : { ok: false, error: d.error };
+/** A decision's result: its reply, its own refusal, or (for an accepted one) `failure` when the append failed. */
+function settle<E, R>(d: Decision<E, R>, failure: unknown): Settled<R> {
+  if (!d.ok) return { ok: false, error: d.error };
+  return failure === undefined ? { ok: true, value: d.reply } : { ok: false, error: failure };
 }

@@ -1,7 +1,8 @@
 // The JetStream port of a log-backed actor: one subject of a stream is one actor's log.
 // Backend errors are translated here, by the server's numeric api err_code, never by text.
+import { createHash } from "node:crypto";
 import type { JetStreamClient, JetStreamManager, NatsError } from "nats";
-import { FencedError, LogAppendError, LogReadError } from "./errors.js";
+import { FencedError, LogAppendError, LogReadError, OutcomeUnknownError } from "./errors.js";
 
 /** JetStream api err_code for "wrong last sequence": another writer got there first. */
 export const ERR_WRONG_LAST_SEQUENCE = 10071;
@@ -34,6 +35,23 @@ function apiErrCode(e: unknown): number | undefined {
   return (e as NatsError)?.api_error?.err_code;
 }
 
+/** nats.js code of a request nobody listens to: no stream captures the subject, nothing was stored. */
+const NO_RESPONDERS = "503";
+
+/** sha256 of an entry's bytes, base64url: what names a batch. */
+export function contentDigest(data: Uint8Array): string {
+  return createHash("sha256").update(data).digest("base64url");
+}
+
+/**
+ * A Nats-Msg-Id that names a batch by its contentDigest (dedup is stream-wide, so it names the subject too): a
+ * retry of the same batch (same bytes) is deduplicated, and a different batch never shares
+ * its id, whatever seq it expects.
+ */
+export function contentMsgId(subject: string, digest: string): string {
+  return `${subject}:${digest}`;
+}
+
 export class SubjectLog {
   /** appends sent to the server (attempts, including retries); for group-commit checks */
   appendCalls = 0;
@@ -58,23 +76,47 @@ export class SubjectLog {
 
   /**
    * Appends `data` if the subject's last seq is still `expectedLastSeq`.
-   * Idempotent for the same msgId within the stream's duplicate window.
-   * Throws FencedError on "wrong last sequence", LogAppendError on anything else.
+   * Idempotent for the same msgId within the stream's duplicate window: a "duplicate" ack is
+   * checked against the entry stored at its seq, and is a success only when that entry is
+   * these very bytes on this subject.
+   * Throws FencedError on "wrong last sequence"; LogAppendError when the server definitely did
+   * not store it (it refused it, or no stream listens); OutcomeUnknownError when it may have
+   * (no answer in time, connection lost, or a duplicate of other content).
    */
   async append(data: Uint8Array, opts: AppendOptions): Promise<AppendResult> {
     this.appendCalls++;
+    let ack;
     try {
-      const ack = await this.js.publish(this.subject, data, {
+      ack = await this.js.publish(this.subject, data, {
         msgID: opts.msgId,
         expect: { lastSubjectSequence: opts.expectedLastSeq },
         timeout: opts.timeoutMs ?? 5_000,
       });
-      return { seq: ack.seq, duplicate: ack.duplicate };
     } catch (e) {
       if (apiErrCode(e) === ERR_WRONG_LAST_SEQUENCE) {
         throw new FencedError(this.subject, opts.expectedLastSeq, (e as NatsError).api_error?.description ?? "wrong last sequence");
       }
-      throw new LogAppendError(this.subject, (e as Error).message, { cause: e });
+      // The server answered with a refusal, or nothing listens: it stored nothing.
+      if (apiErrCode(e) !== undefined || (e as NatsError)?.code === NO_RESPONDERS) {
+        throw new LogAppendError(this.subject, (e as Error).message, { cause: e });
+      }
+      // A timeout or a lost connection: the publish may have reached the server.
+      throw new OutcomeUnknownError(this.subject, `no acknowledgement (${(e as Error).message})`, { cause: e });
+    }
+    if (ack.duplicate) await this.checkDuplicate(data, ack.seq, opts.msgId);
+    return { seq: ack.seq, duplicate: ack.duplicate };
+  }
+
+  /** A duplicate ack names an entry stored earlier under the same id: it must be these bytes. */
+  private async checkDuplicate(data: Uint8Array, seq: number, msgId: string): Promise<void> {
+    let stored;
+    try {
+      stored = await this.jsm.streams.getMessage(this.stream, { seq });
+    } catch (e) {
+      throw new OutcomeUnknownError(this.subject, `the server says Msg-Id ${msgId} is stored at seq ${seq}, and reading it back failed (${(e as Error).message})`, { cause: e });
+    }
+    if (stored.subject !== this.subject || !Buffer.from(stored.data).equals(Buffer.from(data))) {
+      throw new OutcomeUnknownError(this.subject, `the server says Msg-Id ${msgId} is stored at seq ${seq}, but that entry is another batch (subject ${stored.subject})`);
     }
   }
 

@@ -52,10 +52,13 @@ export class ActorSystem {
     return this.cells.get(path)?.ref as ActorRef<M, R> | undefined;
   }
 
-  /** Stops one actor (and its children). */
-  async stop(ref: ActorRef<unknown, unknown> | string): Promise<void> {
+  /**
+   * Stops one actor (and its children): queued messages are refused, the one being handled
+   * is waited for (up to `inFlightTimeoutMs`, default 30 s).
+   */
+  async stop(ref: ActorRef<unknown, unknown> | string, inFlightTimeoutMs?: number): Promise<void> {
     const path = typeof ref === "string" ? ref : ref.path;
-    await this.cells.get(path)?.stop();
+    await this.cells.get(path)?.stop("stopped", inFlightTimeoutMs);
   }
 
   /** Subscribes to supervision events; returns the unsubscribe function. */
@@ -64,9 +67,13 @@ export class ActorSystem {
     return () => this.listeners.delete(listener);
   }
 
-  /** Stops every actor. */
-  async shutdown(): Promise<void> {
+  /**
+   * Stops every actor. Work under way (a batch being appended and applied) finishes first, up
+   * to `inFlightTimeoutMs` (default 30 s), so no caller gets an error for a write that was
+   * stored; queued messages that never started are refused (ActorStoppedError, safe to retry).
+   */
+  async shutdown(opts: { inFlightTimeoutMs?: number } = {}): Promise<void> {
     const tops = [...this.cells.values()].filter((c) => c.path.split("/").length === 3);
-    await Promise.all(tops.map((c) => c.stop()));
+    await Promise.all(tops.map((c) => c.stop("stopped", opts.inFlightTimeoutMs)));
   }
 }

@@ -86,7 +86,8 @@ export interface ActorContext<M = unknown> {
 /** One supervision decision or lifecycle step, for logs and metrics. */
 export interface SupervisionEvent {
   actor: string;
-  kind: "started" | "failed" | "restarted" | "stopped" | "escalated" | "resumed";
+  /** "stopping": a stop waits for the message (or batch) being handled before it stops the actor */
+  kind: "started" | "failed" | "restarted" | "stopping" | "stopped" | "escalated" | "resumed";
   directive?: Directive;
   error?: unknown;
   restarts?: number;

@@ -108,6 +108,10 @@ function applyEvent(s: Statements, ctx: ApplyContext, e: MailEvent, epoch: numbe
       for (const id of e.ids) expectItem(s.deleteItem.run(account, id).changes, id);
       return epoch;
     }
+    case "request.recorded": {
+      s.insertRequest.run(account, e.requestId, e.digest, JSON.stringify(e.result ?? null), ctx.seq ?? 0, ctx.at);
+      return epoch;
+    }
     case "promoted": {
       if (e.epoch < epoch) throw new Refusal(`it promotes to epoch ${e.epoch}, but the account is already at epoch ${epoch}`);
       s.setMailHost.run(e.host, account);

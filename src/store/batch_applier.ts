@@ -1,8 +1,12 @@
 import type { TxBatch } from "../mail/events.js";
+import { REQUEST_WINDOW_MS } from "../mail/requests.js";
 import { applyEvents } from "./apply_events.js";
 import { StoreError } from "./errors.js";
 import type { Statements } from "./statements.js";
 import type { ApplyOutcome } from "./types.js";
+
+/** Request records pruned per applied batch at most (see requests in migrations.ts). */
+const PRUNE_PER_BATCH = 100;
 
 /**
  * Applies one account-log entry: exactly once (by seq) and fenced (by epoch). A function of
@@ -47,6 +51,8 @@ export function applyBatchEntry(s: Statements, accountId: string, seq: number, b
   }
   // A batch from a newer writer proves that epoch exists (the account's first batch sets it).
   const epoch = applyEvents(s, { accountId, seq, at: batch.at }, batch.events, Math.max(current, batch.epoch));
+  // Past the window a requestId is forgotten; the batch's time keeps every copy alike.
+  s.pruneRequests.run(accountId, batch.at - REQUEST_WINDOW_MS, PRUNE_PER_BATCH);
   s.setApplied.run(seq, appliedAt, epoch, accountId);
   return { status: "applied", seq, epoch, events: batch.events.length };
 }

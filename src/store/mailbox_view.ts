@@ -1,5 +1,5 @@
 import { folderPathKey } from "../mail/folder_path.js";
-import type { AccountRef, FolderRef, MailboxView } from "../mail/types.js";
+import type { AccountRef, FolderRef, MailboxView, RecordedRequest } from "../mail/types.js";
 import { subtreeParams, type Statements } from "./statements.js";
 
 /** The domain's read view of one account, over the store's prepared statements. */
@@ -26,6 +26,11 @@ export class StoreMailboxView implements MailboxView {
   subtreeSize(folder: FolderRef): { folders: number; items: number } {
     const range = subtreeParams(this.accountId, folderPathKey(folder.path));
     return { folders: this.s.countSubtreeFolders.get(range) ?? 0, items: this.s.countSubtreeItems.get(range) ?? 0 };
+  }
+
+  request(requestId: string): RecordedRequest | undefined {
+    const row = this.s.requestById.get(this.accountId, requestId);
+    return row && { digest: row.params_digest, result: JSON.parse(row.result) as unknown, seq: row.seq };
   }
 
   missingItems(ids: readonly number[]): number[] {

@@ -56,6 +56,7 @@ export class MetadataStore {
       s.deleteTags.run(accountId);
       s.deleteFolders.run(accountId);
       s.deleteAccount.run(accountId);
+      s.deleteRequests.run(accountId);
       s.deleteReplicaState.run(accountId);
     }).immediate;
   }

@@ -136,6 +136,33 @@ CREATE TABLE replica_state (
 ALTER TABLE replica_state ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
 `,
   },
+  {
+    version: 3,
+    name: "request outcomes",
+    sql: `
+-- requests: the first outcome of each write sent with a requestId (idempotency key), written
+-- by applying its 'request.recorded' event, so in the same transaction as the write's effects
+-- and on every copy alike. A retry with the same requestId is answered from here and writes
+-- nothing; rows older than the window (24 h by the writer's clock) are pruned while applying.
+--   account_id     accounts.id.
+--   request_id     the caller's requestId (1-128 chars of [A-Za-z0-9._:-]).
+--   params_digest  sha256 hex of the call's parameters: a reuse with other ones is refused.
+--   result         the answer the caller got, JSON.
+--   seq            log seq of the batch that recorded it.
+--   at             the batch's 'at' (writer's clock, ms since epoch).
+CREATE TABLE requests (
+  account_id    TEXT    NOT NULL,
+  request_id    TEXT    NOT NULL,
+  params_digest TEXT    NOT NULL,
+  result        TEXT    NOT NULL,
+  seq           INTEGER NOT NULL,
+  at            INTEGER NOT NULL,
+  PRIMARY KEY (account_id, request_id)
+);
+-- pruning past the window, oldest first.
+CREATE INDEX requests_by_age ON requests (account_id, at);
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION: number = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

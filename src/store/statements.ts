@@ -52,6 +52,12 @@ export interface ReplicaStateRow {
   generation: number;
 }
 
+export interface RequestRow {
+  params_digest: string;
+  result: string;
+  seq: number;
+}
+
 export interface SummaryRow extends ReplicaStateRow {
   name: string | null;
   mailbox_id: number | null;
@@ -119,6 +125,11 @@ export class Statements {
   readonly insertTag;
   readonly listTags;
   readonly deleteTags;
+  // request outcomes
+  readonly requestById;
+  readonly insertRequest;
+  readonly pruneRequests;
+  readonly deleteRequests;
   // replica state
   readonly replicaState;
   readonly insertReplicaState;
@@ -192,6 +203,17 @@ export class Statements {
     this.insertTag = db.prepare<[string, string]>("INSERT OR IGNORE INTO tags (account_id, name) VALUES (?, ?)");
     this.listTags = db.prepare<[string], string>("SELECT name FROM tags WHERE account_id = ? ORDER BY name").pluck();
     this.deleteTags = db.prepare<[string]>("DELETE FROM tags WHERE account_id = ?");
+
+    this.requestById = db.prepare<[string, string], RequestRow>("SELECT params_digest, result, seq FROM requests WHERE account_id = ? AND request_id = ?");
+    // OR IGNORE: the first outcome of a requestId stays; a later record of it changes nothing.
+    this.insertRequest = db.prepare<[string, string, string, string, number, number]>(
+      "INSERT OR IGNORE INTO requests (account_id, request_id, params_digest, result, seq, at) VALUES (?, ?, ?, ?, ?, ?)",
+    );
+    // Bounded, so one apply never pays for a long backlog; every batch prunes a little more.
+    this.pruneRequests = db.prepare<[string, number, number]>(
+      "DELETE FROM requests WHERE rowid IN (SELECT rowid FROM requests WHERE account_id = ? AND at < ? ORDER BY at LIMIT ?)",
+    );
+    this.deleteRequests = db.prepare<[string]>("DELETE FROM requests WHERE account_id = ?");
 
     this.replicaState = db.prepare<[string], ReplicaStateRow>(`SELECT ${REPLICA_COLUMNS} FROM replica_state WHERE account_id = ?`);
     this.insertReplicaState = db.prepare<[string, string]>(

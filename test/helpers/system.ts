@@ -87,6 +87,8 @@ export class TestSystem {
       leaseTtlMs: this.config.supervisor.leaseTtlMs,
       licenceQuota: this.config.licence.defaultQuota,
       promotionThreads: this.config.supervisor.promotionThreads,
+      promoteTimeoutMs: this.config.supervisor.promoteTimeoutMs,
+      reconcileEveryMs: this.config.supervisor.reconcileEveryMs,
       autoFailover: this.config.supervisor.autoFailover,
       failoverAfterMs: this.config.supervisor.failoverAfterMs,
       keysDir: this.config.keys.dir,

@@ -4,7 +4,7 @@ import { formatParamsHelp, parseCarbonioParams, usageOfParams } from "../args.js
 import { CliUsageError } from "../errors.js";
 import { accountsFromParams } from "../input_file.js";
 import type { ParamsSpec, ParamSpec } from "../types.js";
-import { formatAccountStatus, formatMonitor, formatOperationStart, formatServices, formatValue } from "./format.js";
+import { formatAccountStatus, formatMonitor, formatOperationStart, formatServices, formatValue, formatVerify } from "./format.js";
 import type { AdminCommandDef, RpcParams } from "./types.js";
 
 const ACCOUNTS: ParamSpec = { name: "accounts", type: "list", expected: "Account Name/ID[,..]", description: "accounts, comma separated" };
@@ -44,6 +44,7 @@ interface DefInput {
   format?: (result: unknown, prefix: string) => string[];
   waits?: boolean;
   exitCode?: (result: unknown) => number;
+  callTimeoutMs?: number;
 }
 
 function define(d: DefInput): AdminCommandDef {
@@ -63,6 +64,7 @@ function define(d: DefInput): AdminCommandDef {
     format: d.format ?? ((result, prefix) => formatOperationStart(result, prefix)),
     ...(d.waits ? { waits: true } : {}),
     ...(d.exitCode ? { exitCode: d.exitCode } : {}),
+    ...(d.callTimeoutMs !== undefined ? { callTimeoutMs: d.callTimeoutMs } : {}),
   };
 }
 
@@ -190,6 +192,33 @@ const getServices = define({
   format: (result) => formatServices(result),
 });
 
+const VERIFY_PARAMS: ParamsSpec = [
+  { ...ACCOUNTS, description: "accounts to verify (default: every account with a replica)" },
+  INPUT_FILE,
+  { name: "replicaServer", type: "string", expected: "Server Hostname/ID", description: "only accounts with a replica on this mailstore, and only that replica" },
+];
+
+const verifyReplicas = define({
+  name: "verifyReplicas",
+  summary: "Check that replicas equal their primary: each copy's digest of the account's metadata, at a log sequence they agree on.",
+  params: VERIFY_PARAMS,
+  usage: `[all | ACCOUNT[,ACCOUNT]] ${usageOfParams("", VERIFY_PARAMS).trim()}`,
+  notes: [
+    "Each copy (the primary and every replica) digests the account's folders, items (folder, flags, tags, headers, blob) and tags at the same log sequence; a replica that differs is shown with the first differing row and both values.",
+    "A copy that is down, paused, unavailable or still catching up is shown UNVERIFIED with the reason; run again when it is back. While writes continue a replica may be UNVERIFIED too: run again when the account is quiet.",
+    "Exits 0 when every replica compared equal, 1 when any differs or could not be verified.",
+  ],
+  examples: ["", "accounts u0@example.com,u1@example.com", "input_file /tmp/accounts", "replicaServer mailstore2.example.com"],
+  bare: barePositional("accounts", VERIFY_PARAMS, "all"),
+  format: (result) => formatVerify(result),
+  exitCode: (result) => {
+    const r = result as { different?: unknown; unverified?: unknown } | null;
+    return r?.different === 0 && r?.unverified === 0 ? 0 : 1;
+  },
+  // The supervisor answers after every copy was compared: up to a few seconds per lagging copy.
+  callTimeoutMs: 600_000,
+});
+
 /** `host:port` (Carbonio's brokers) or a URL; a bare host:port becomes nats://host:port. */
 function natsUrl(raw: string): string {
   if (/^(nats|tls):\/\/[^\s/:]+:\d+$/.test(raw)) return raw;
@@ -240,6 +269,7 @@ export const ADMIN_COMMANDS: readonly AdminCommandDef[] = [
   monitor,
   getLicenseInfo,
   getServices,
+  verifyReplicas,
   testCommand,
   serviceCommand("doStartService", "Start"),
   serviceCommand("doStopService", "Stop"),

@@ -207,3 +207,49 @@ export function formatOperationStart(result: unknown, prefix: string): string[] 
   if (id && (state === undefined || state === "running")) lines.push(`operation ${id} started; follow it with '${prefix}monitor ${id}', or run the command with --sync or --progress`);
   return lines;
 }
+
+// ---------------------------------------------------------------- verifyReplicas
+
+/** Digests are sha256 hex; the first 12 characters tell copies apart on screen (--json has them whole). */
+function shortDigest(v: unknown): string {
+  return typeof v === "string" ? v.slice(0, 12) : "-";
+}
+
+function verdictWord(equal: unknown): string {
+  return equal === true ? "equal" : equal === false ? "DIFFERENT" : "UNVERIFIED";
+}
+
+/** `item 262: primary {"flags":["seen"]}, replica {"flags":["flagged"]}` */
+function differenceText(d: Record<string, unknown>): string {
+  const what = [scalarText("kind", d.kind), d.id !== undefined ? scalarText("id", d.id) : "", d.path !== undefined ? `(${scalarText("path", d.path)})` : ""].filter(Boolean).join(" ");
+  const side = (v: unknown): string => (v === null || v === undefined ? "missing" : JSON.stringify(v));
+  return `${what}: primary ${side(d.primary)}, replica ${side(d.replica)}`;
+}
+
+/**
+ * One block per account: the primary's line, then one line per replica (equal, DIFFERENT
+ * with its first difference, UNVERIFIED with the reason), and the totals last.
+ */
+export function formatVerify(result: unknown): string[] {
+  const accounts = isObject(result) ? result.accounts : undefined;
+  if (!Array.isArray(accounts) || !accounts.every(isObject)) return formatValue(result);
+  if (accounts.length === 0) return ["no account with a replica matches"];
+  const lines: string[] = [];
+  accounts.forEach((a, i) => {
+    if (i > 0) lines.push("");
+    lines.push(`${scalarText("account", a.account)}  ${verdictWord(a.equal)}`);
+    lines.push(`${INDENT}primary  ${scalarText("primary", a.primary)}  seq ${scalarText("sequence", a.sequence)}  digest ${shortDigest(a.digest)}`);
+    const replicas = Array.isArray(a.replicas) ? a.replicas.filter(isObject) : [];
+    if (replicas.length === 0) lines.push(`${INDENT}replicas  (none)`);
+    const width = Math.max(0, ...replicas.map((r) => scalarText("destination", r.destination).length));
+    for (const r of replicas) {
+      const head = `${INDENT}${scalarText("destination", r.destination).padEnd(width)}  ${verdictWord(r.equal)}`;
+      lines.push(r.equal === null ? head : `${head}  seq ${scalarText("sequence", r.sequence)}  digest ${shortDigest(r.digest)}`);
+      if (isObject(r.firstDifference)) lines.push(`${INDENT}${INDENT}first difference: ${differenceText(r.firstDifference)}`);
+      if (typeof r.error === "string") lines.push(`${INDENT}${INDENT}${r.error}`);
+    }
+  });
+  const o = result as Record<string, unknown>;
+  lines.push("", `${count(o.total)} account${o.total === 1 ? "" : "s"}: ${count(o.equal)} equal, ${count(o.different)} different, ${count(o.unverified)} unverified`);
+  return lines;
+}

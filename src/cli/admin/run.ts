@@ -2,14 +2,14 @@
 // wait for the operation and return its exit code. `executeAdmin` is shared by the CLI and
 // the REPL; the CLI wrappers add the connection and the CLI's error lines.
 import type { CommandIo } from "../types.js";
-import { callMethod, closeQuietly, connectNats, type RpcTarget } from "./connection.js";
+import { callMethod, closeQuietly, connectNats, type CallOptions, type RpcTarget } from "./connection.js";
 import { CallError } from "./errors.js";
 import { formatMonitor, formatValue, operationIdOf } from "./format.js";
 import { waitForOperation } from "./operation.js";
 import type { AdminCommandDef, RpcParams } from "./types.js";
 
 /** Calls one method on mr.rpc.admin or mr.rpc.mailbox; throws CallError. */
-export type Caller = (target: RpcTarget, method: string, params: RpcParams | unknown[]) => Promise<unknown>;
+export type Caller = (target: RpcTarget, method: string, params: RpcParams | unknown[], opts?: CallOptions) => Promise<unknown>;
 
 /** Where an admin command prints, and how it was asked to behave. */
 export interface AdminRunIo {
@@ -31,7 +31,7 @@ export interface AdminRunIo {
  */
 export async function executeAdmin(def: AdminCommandDef, params: RpcParams, call: Caller, io: AdminRunIo): Promise<number> {
   const admin = (method: string, p: RpcParams | unknown[]): Promise<unknown> => call("admin", method, p);
-  const result = await admin(def.name, params);
+  const result = await call("admin", def.name, params, def.callTimeoutMs !== undefined ? { timeoutMs: def.callTimeoutMs } : undefined);
   const operationId = operationIdOf(result);
   const json = (v: unknown): void => io.out(JSON.stringify(v, null, 2));
   if (!(io.sync || io.progress || def.waits) || operationId === undefined) {
@@ -67,7 +67,7 @@ async function withConnection(io: CommandIo, name: string, body: (call: Caller) 
   try {
     const nc = await connectNats(servers, { name });
     try {
-      return await body((target, method, params) => callMethod(nc, target, method, params));
+      return await body((target, method, params, opts) => callMethod(nc, target, method, params, opts));
     } finally {
       await closeQuietly(nc);
     }

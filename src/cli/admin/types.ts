@@ -26,6 +26,8 @@ export interface AdminCommandDef {
   toParams(words: readonly string[], cwd: string): RpcParams;
   /** The exit code a result means (default 0): `test` exits 1 when a check failed. */
   readonly exitCode?: (result: unknown) => number;
+  /** How long to wait for the answer, when longer than the default 30 s (verifyReplicas compares every copy before it answers). */
+  readonly callTimeoutMs?: number;
   /** Waits for its operation's end even without --sync (promoteAccounts: an operator wants the outcome). */
   readonly waits?: boolean;
   /** The result, human-readable. `prefix` is how a command is typed here (`mailreplica ` or ``), for hints. */

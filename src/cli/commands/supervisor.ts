@@ -24,6 +24,8 @@ const command: Command = {
       heartbeatMs: config.node.heartbeatMs,
       leaseTtlMs: config.supervisor.leaseTtlMs,
       promotionThreads: config.supervisor.promotionThreads,
+      promoteTimeoutMs: config.supervisor.promoteTimeoutMs,
+      reconcileEveryMs: config.supervisor.reconcileEveryMs,
       autoFailover: config.supervisor.autoFailover,
       failoverAfterMs: config.supervisor.failoverAfterMs,
       licenceQuota: config.licence.defaultQuota,

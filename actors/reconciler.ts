@@ -1,0 +1,88 @@
+// The directory follows the log, also when nobody is promoting (DESIGN §7): while this
+// supervisor holds the lease it checks, every reconcileEveryMs, that no mailstore has applied
+// a newer epoch of an account than the directory records. That is one bulk accountStatus
+// request per alive mailstore; only an account some copy reports ahead of the directory gets
+// its log head read (by a mailstore: they hold the log key). When the log names another
+// primary at a newer epoch, the directory is moved there by compare-and-set (epoch only
+// forward, host only the one the log names), the Global Admin is told (directory.repaired)
+// and it is logged. This ends what a promotion whose reply was lost leaves behind.
+import type { TimerHandle } from "../src/runtime/clock.js";
+import { localStatuses } from "./account_status.js";
+import { askLogHead } from "./promotion_log_head.js";
+import { recordPromotion } from "./promotion_record.js";
+import { aliveMailstores } from "./services.js";
+import type { SupervisorNode } from "./supervisor.js";
+
+export interface DirectoryRepair {
+  account: string;
+  accountId: string;
+  from: { host: string; epoch: number };
+  to: { host: string; epoch: number };
+}
+
+export class DirectoryReconciler {
+  private timer: TimerHandle | undefined;
+  private running = false;
+  private round: Promise<DirectoryRepair[]> | undefined;
+
+  constructor(
+    private readonly node: SupervisorNode,
+    private readonly everyMs: number,
+  ) {}
+
+  /** Called when this supervisor becomes active. */
+  start(): void {
+    if (this.everyMs <= 0 || this.running) return;
+    this.running = true;
+    this.schedule();
+  }
+
+  stop(): void {
+    this.running = false;
+    if (this.timer) this.node.clock.clearTimer(this.timer);
+  }
+
+  private schedule(): void {
+    if (!this.running) return;
+    this.timer = this.node.clock.setTimer(() => {
+      void this.check()
+        .catch((e: Error) => this.node.log(`directory reconciliation failed: ${e.message}; retried in ${this.everyMs} ms`))
+        .finally(() => this.schedule());
+    }, this.everyMs);
+  }
+
+  /** One round (rounds never overlap); returns the accounts it repaired. */
+  check(): Promise<DirectoryRepair[]> {
+    this.round ??= this.reconcile().finally(() => (this.round = undefined));
+    return this.round;
+  }
+
+  private async reconcile(): Promise<DirectoryRepair[]> {
+    if (!this.node.isActive) return [];
+    const accounts = (await this.node.directory.listAccounts()).filter((r) => r.type === "account");
+    const alive = await aliveMailstores(this.node.assets.nodes);
+    const byHost = new Map<string, string[]>();
+    for (const a of accounts) {
+      for (const host of new Set([a.mailHost, ...a.replicas.map((r) => r.destination)])) {
+        if (alive.has(host)) (byHost.get(host) ?? byHost.set(host, []).get(host)!).push(a.id);
+      }
+    }
+    const statuses = await localStatuses(this.node.nc, byHost);
+    const repaired: DirectoryRepair[] = [];
+    for (const a of accounts) {
+      // Hosts whose copy has applied an epoch newer than the directory's.
+      const ahead = [...byHost.keys()].filter((h) => (statuses.get(h)?.get(a.id)?.epoch ?? 0) > a.epoch);
+      if (ahead.length === 0) continue;
+      const head = await askLogHead(this.node.nc, a.id, ahead);
+      if (!head?.host || head.epoch <= a.epoch) continue;
+      if (!this.node.isActive) break;
+      const r = await recordPromotion(this.node.directory, a.id, { host: head.host, epoch: head.epoch }, this.node.clock.now());
+      if (!r.changed) continue;
+      const repair: DirectoryRepair = { account: a.name, accountId: a.id, from: r.before, to: { host: head.host, epoch: head.epoch } };
+      repaired.push(repair);
+      this.node.log(`directory repaired: ${a.name} named ${r.before.host} (epoch ${r.before.epoch}) but its log names ${head.host} (epoch ${head.epoch})`);
+      await this.node.notifier.publish("directory.repaired", { ...repair, summary: `${a.name}: primary ${r.before.host} -> ${head.host} (epoch ${head.epoch}), as its log says` }).catch((e: Error) => this.node.log(`notification directory.repaired not published: ${e.message}`));
+    }
+    return repaired;
+  }
+}

@@ -1,0 +1,116 @@
+// The replica agent recovers by itself from a lost steady consumer and from a failed
+// catch-up, without waiting for the account's next entry. The replica mailstore talks to
+// nats-server through a TCP proxy, so the fault windows are held open deterministically.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { MailstoreNode, nodeMailboxSubject } from "../actors/mailstore.js";
+import { assetOptions } from "../actors/node_config.js";
+import { agentConsumerName } from "../actors/replica_agent.js";
+import { rpcCall } from "../src/jsonrpc/index.js";
+import { TestSystem, rawMessage } from "./helpers/system.js";
+import { waitFor } from "./helpers/processes.js";
+import { TcpProxy } from "./helpers/tcp_proxy.js";
+
+const PRIMARY = "ms1.example.com";
+const REPLICA = "ms2.example.com";
+let sys: TestSystem;
+let proxy: TcpProxy;
+const logs: string[] = [];
+
+async function startReplicaThroughProxy(): Promise<MailstoreNode> {
+  const node = await MailstoreNode.start({
+    host: REPLICA,
+    dataDir: sys.dataDir(REPLICA),
+    keysDir: sys.config.keys.dir,
+    servers: [proxy.url],
+    assets: assetOptions(sys.config),
+    heartbeatMs: sys.config.node.heartbeatMs,
+    writes: sys.config.writes,
+    log: (l) => {
+      logs.push(l);
+      if (process.env.MR_TEST_LOG) process.stderr.write(`${l}\n`);
+    },
+  });
+  sys.inProcess.set(REPLICA, node);
+  return node;
+}
+
+/** Writes on the primary's own subject: the replica (whose traffic may be held) never routes it. */
+function deliver(account: string, n: number): Promise<{ id: number }> {
+  return rpcCall(sys.nc, nodeMailboxSubject(PRIMARY), "deliverMessage", { account, raw: rawMessage(n) }, { timeoutMs: 15_000 });
+}
+
+async function head(account: string): Promise<number> {
+  return (await sys.admin("getAccountStatus", { accounts: account })).accounts[0].sequence;
+}
+
+function applied(accountId: string): number {
+  return sys.inProcess.get(REPLICA)!.store.replicaState(accountId)?.appliedSeq ?? 0;
+}
+
+async function caughtUp(account: string, accountId: string, timeoutMs = 20_000): Promise<void> {
+  const target = await head(account);
+  await waitFor(`${account} applied on ${REPLICA} up to seq ${target}`, () => applied(accountId) >= target, timeoutMs);
+  const primary = sys.inProcess.get(PRIMARY)!.store.dumpAccount(accountId);
+  assert.equal(sys.inProcess.get(REPLICA)!.store.dumpAccount(accountId), primary);
+}
+
+async function replicatedAccount(name: string): Promise<string> {
+  const acct = await sys.mailbox("createAccount", { name, mailHost: PRIMARY });
+  await deliver(name, 1);
+  await sys.admin("setAccountDestination", { destination: REPLICA, priority: 10, accounts: [name] });
+  await caughtUp(name, acct.id);
+  return acct.id;
+}
+
+test.before(async () => {
+  sys = await TestSystem.start({ hosts: [PRIMARY, REPLICA] });
+  proxy = await TcpProxy.start(sys.nats.spec.port);
+  await sys.startMailstore(PRIMARY);
+  await startReplicaThroughProxy();
+  await sys.startSupervisor();
+});
+test.after(async () => {
+  await sys?.stop();
+  await proxy?.stop();
+});
+
+test("replica agent - a deleted steady consumer is recreated, logged, and what was written meanwhile is applied", async () => {
+  const idleId = await replicatedAccount("idle@example.com");
+  const busyId = await replicatedAccount("busy@example.com");
+  const jsm = await sys.nc.jetstreamManager();
+  const stream = sys.config.jetstream.streams.tx;
+  const durable = agentConsumerName(REPLICA);
+  // Hold what the server sends the replica, so the write below is acknowledged while its
+  // durable is certainly missing (the replica cannot have recreated it yet).
+  proxy.stall("toClient");
+  await jsm.consumers.delete(stream, durable);
+  await deliver("idle@example.com", 2);
+  proxy.resume("toClient");
+  const line = `steady consumer ${durable} was deleted; recreated`;
+  await waitFor(`the replica logs "${line}"`, () => logs.some((l) => l.includes(line)), 20_000);
+  assert.ok(await jsm.consumers.info(stream, durable));
+  // The idle account gets no further entry: its catch-up after the recreation applies it.
+  await caughtUp("idle@example.com", idleId);
+  // New entries flow through the recreated steady consumer.
+  await deliver("busy@example.com", 3);
+  await caughtUp("busy@example.com", busyId);
+});
+
+test("replica agent - a catch-up that failed is retried without waiting for a new entry", async () => {
+  const name = "quiet@example.com";
+  const acct = await sys.mailbox("createAccount", { name, mailHost: PRIMARY });
+  for (let i = 0; i < 3; i++) await deliver(name, 10 + i);
+  // The replica hears the directory change but its requests to the server hang, so the
+  // catch-up that the new replica starts fails (its read times out).
+  proxy.stall("toServer");
+  await sys.admin("setAccountDestination", { destination: REPLICA, priority: 10, accounts: [name] });
+  const failed = `catch-up of ${acct.id} failed`;
+  await waitFor(`the replica logs "${failed}"`, () => logs.some((l) => l.includes(failed)), 30_000);
+  assert.is(applied(acct.id), 0);
+  proxy.resume("toServer");
+  // No new entry is written: only a retry of the catch-up can bring the replica to the head.
+  await caughtUp(name, acct.id, 30_000);
+});
+
+test.run();

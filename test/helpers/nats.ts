@@ -12,6 +12,8 @@ export interface NatsNodeSpec {
   clusterPort?: number;
   routes?: number[];
   storeDir: string;
+  /** more nats-server arguments (e.g. --no_advertise for clients that must stay behind a proxy) */
+  extraArgs?: string[];
 }
 
 /** One running (or stopped) nats-server process; restart() brings it back on the same ports and store. */
@@ -41,6 +43,7 @@ export class NatsNode {
       args.push("--cluster_name", "mrtest", "--cluster", `nats://127.0.0.1:${s.clusterPort}`);
       args.push("--routes", (s.routes ?? []).map((p) => `nats://127.0.0.1:${p}`).join(","));
     }
+    args.push(...(s.extraArgs ?? []));
     const proc = spawnTracked(natsServerPath(), args);
     this.proc = proc;
     const keep = (d: Buffer) => {
@@ -101,11 +104,11 @@ export interface NatsCluster {
 }
 
 /** A three-node JetStream cluster (routes on loopback) for R3 streams and buckets. */
-export async function startNatsCluster(size = 3): Promise<NatsCluster> {
+export async function startNatsCluster(size = 3, extraArgs: string[] = []): Promise<NatsCluster> {
   const base = tempDir("mr-cluster-");
   const specs: NatsNodeSpec[] = [];
   for (let i = 0; i < size; i++) {
-    specs.push({ name: `n${i + 1}`, port: await freePort(), httpPort: await freePort(), clusterPort: await freePort(), storeDir: join(base, `n${i + 1}`) });
+    specs.push({ name: `n${i + 1}`, port: await freePort(), httpPort: await freePort(), clusterPort: await freePort(), storeDir: join(base, `n${i + 1}`), extraArgs });
   }
   for (const s of specs) s.routes = specs.filter((o) => o !== s).map((o) => o.clusterPort!);
   const nodes = specs.map((s) => new NatsNode(s));

@@ -8,6 +8,10 @@
 // - drop(dir): bytes in that direction are thrown away until resume(dir): a lost reply.
 // - cut(): every open connection is destroyed at once (new ones are still accepted).
 // - block(): new connections are refused (closed at once) until unblock().
+// - orphan() / releaseOrphans(): the client side of every open connection is closed (the
+//   client reconnects, through the proxy, and its new connections flow), while the server side
+//   stays open with the bytes held toward the server; releaseOrphans() delivers them late, then
+//   closes. That is a request or publish that reaches the server long after its sender gave up.
 import { createServer, connect, type Server, type Socket } from "node:net";
 import { freePort } from "./processes.js";
 
@@ -22,6 +26,7 @@ interface Pair {
 
 export class TcpProxy {
   private readonly pairs = new Set<Pair>();
+  private readonly orphans = new Set<Pair>();
   private readonly mode: Record<Direction, Mode> = { toServer: "flow", toClient: "flow" };
   private blocked = false;
   /** bytes forwarded per direction (for tests that want to see traffic moved) */
@@ -120,6 +125,33 @@ export class TcpProxy {
     }
   }
 
+  /**
+   * Closes the client side of every open connection but keeps its server side, with the bytes
+   * held toward the server (stall("toServer") first to have some), until releaseOrphans().
+   * Both directions flow again for the new connections.
+   */
+  orphan(): void {
+    for (const p of [...this.pairs]) {
+      this.pairs.delete(p);
+      this.orphans.add(p);
+      p.client.removeAllListeners();
+      p.server.removeAllListeners("data");
+      p.client.destroy();
+    }
+    this.mode.toServer = "flow";
+    this.mode.toClient = "flow";
+  }
+
+  /** Delivers the held bytes of orphaned connections to the server, then closes them. */
+  releaseOrphans(): void {
+    for (const p of [...this.orphans]) {
+      this.orphans.delete(p);
+      for (const b of p.held.toServer) this.forwarded.toServer += b.length;
+      p.server.end(Buffer.concat(p.held.toServer));
+      p.held.toServer = [];
+    }
+  }
+
   /** Refuses new connections until unblock(). */
   block(): void {
     this.blocked = true;
@@ -130,6 +162,8 @@ export class TcpProxy {
   }
 
   async stop(): Promise<void> {
+    for (const p of this.orphans) p.server.destroy();
+    this.orphans.clear();
     this.cut();
     await new Promise<void>((r) => this.srv.close(() => r()));
   }

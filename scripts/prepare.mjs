@@ -49,6 +49,8 @@ function dropStale(distDir, srcDir) {
   if (!existsSync(distDir)) return;
   for (const name of readdirSync(distDir)) {
     const d = join(distDir, name);
+    // A .js.map listed here may be gone already: it went with its .js a moment ago.
+    if (!existsSync(d)) continue;
     if (statSync(d).isDirectory()) dropStale(d, join(srcDir, name));
     else if (name.endsWith(".js") && !existsSync(join(srcDir, name.slice(0, -3) + ".ts"))) {
       rmSync(d);

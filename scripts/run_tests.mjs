@@ -47,7 +47,9 @@ function runFile(file) {
     const child = spawn(process.execPath, ["--enable-source-maps", file], {
       cwd: root,
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, NO_COLOR: "1" },
+      // Tests never read this machine's /etc/mailreplica (an installed mailreplica's config);
+      // the tests of that file name their own with MR_SYSTEM_CONFIG.
+      env: { MR_SYSTEM_CONFIG: "none", ...process.env, NO_COLOR: "1" },
     });
     let out = "";
     child.stdout.on("data", (d) => (out += d));

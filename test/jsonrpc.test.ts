@@ -2,7 +2,8 @@
 // (section 7), every protocol error, batches, notifications and the application error mapping.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { AppError, AppErrorCodes, RpcError, appErrorRows, handleRpcPayload, methodTable, resolveAppCode, type RpcMethod } from "../src/jsonrpc/index.js";
+import { ErrorCode, NatsError } from "nats";
+import { AppError, AppErrorCodes, RpcError, appErrorRows, handleRpcPayload, methodTable, resolveAppCode, toErrorObject, type RpcMethod } from "../src/jsonrpc/index.js";
 
 const updates: unknown[] = [];
 const hellos: unknown[] = [];
@@ -38,6 +39,18 @@ const PARSE = { jsonrpc: "2.0", error: { code: -32700, message: "Parse error" },
 const INVALID = { jsonrpc: "2.0", error: { code: -32600, message: "Invalid Request" }, id: null };
 
 // ---- the spec's examples, exactly
+
+test("jsonrpc errors - a NATS no-responders or closed-connection error escaping a method is UNAVAILABLE, a lost connection stays internal", () => {
+  for (const code of [ErrorCode.NoResponders, ErrorCode.ConnectionClosed]) {
+    const out = toErrorObject(NatsError.errorForCode(code));
+    assert.is(out.error.code, -32021, code);
+    assert.is((out.error.data as { code: string }).code, "UNAVAILABLE");
+    assert.match(out.error.message, /^NATS: .*retry/);
+    assert.is(out.internal, false);
+  }
+  const cut = toErrorObject(NatsError.errorForCode(ErrorCode.Disconnect));
+  assert.is(cut.error.code, -32603, "a request cut mid-way may have been served: not 'retry'");
+});
 
 test("jsonrpc spec - positional params", async () => {
   assert.equal(await rpc('{"jsonrpc": "2.0", "method": "subtract", "params": [42, 23], "id": 1}'), { jsonrpc: "2.0", result: 19, id: 1 });

@@ -89,6 +89,24 @@ export interface MappedError {
 }
 
 /**
+ * NATS client failures that escape a method (a KV read or blob put while a JetStream leader
+ * is being elected, a connection that closed): the service is not reachable right now, which
+ * is UNAVAILABLE to the caller. The client's own codes ("503" for no responders) mean nothing
+ * to a JSON-RPC client. Its TIMEOUT is already a code of ours.
+ */
+// Only failures where the request was never taken by anyone: a lost connection mid-request is
+// not among them (it may have been served), so it stays an internal error with its detail.
+const NATS_UNAVAILABLE = new Set(["503", "CONNECTION_CLOSED", "CONNECTION_DRAINING", "CONNECTION_REFUSED", "CONNECTION_TIMEOUT"]);
+
+function fromNatsClient(err: unknown): { code: string; message: string } | undefined {
+  if (!(err instanceof Error) || err.name !== "NatsError") return undefined;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code !== "string" || !NATS_UNAVAILABLE.has(code)) return undefined;
+  const what = code === "503" ? "no responders (no JetStream leader or service answered)" : `${err.message} (${code})`;
+  return { code: "UNAVAILABLE", message: `NATS: ${what}; nothing was done, retry after a short back-off` };
+}
+
+/**
  * RpcError → sent as is. An error with a string `code`: a known code (or alias) becomes its
  * number, an unknown one -32000; both with data = { ...error.data, code } (code last, so the
  * stable code always wins; an alias also sets data.alias). Anything else → -32603 with only
@@ -96,6 +114,8 @@ export interface MappedError {
  */
 export function toErrorObject(err: unknown): MappedError {
   if (err instanceof RpcError) return { error: err.toJSON(), internal: false };
+  const nats = fromNatsClient(err);
+  if (nats) return toErrorObject(nats);
   const e = err as { code?: unknown; message?: unknown; data?: unknown } | null | undefined;
   const isBug = BUG_CLASSES.some((cls) => err instanceof cls);
   if (!isBug && typeof e === "object" && e !== null && typeof e.code === "string" && e.code !== "") {

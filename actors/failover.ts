@@ -3,7 +3,7 @@
 // accounts promoted, once per outage — the same operation as promoteAccounts
 // source_mail_host, so monitor and the notifications report it. Without the lease it does
 // nothing: two supervisors never fail the same mailstore over.
-import type { TimerHandle } from "../src/runtime/clock.js";
+import { PeriodicTask } from "../src/runtime/periodic.js";
 import { readHeartbeats } from "./heartbeat.js";
 import { startPromotion } from "./promotion_methods.js";
 import type { SupervisorNode } from "./supervisor.js";
@@ -19,34 +19,24 @@ export class FailoverWatcher {
   private readonly lastSeen = new Map<string, number>();
   /** hosts failed over in their current outage */
   private readonly handled = new Set<string>();
-  private timer: TimerHandle | undefined;
+  private readonly rounds: PeriodicTask;
   private activeSince = 0;
-  private running = false;
 
   constructor(
     private readonly node: SupervisorNode,
     private readonly opts: FailoverOptions,
-  ) {}
+  ) {
+    this.rounds = new PeriodicTask(node.clock, opts.checkEveryMs, () => this.check(), (e) => node.log(`failover check failed: ${e.message}`));
+  }
 
   /** Called when this supervisor becomes active: outages are timed from now at the earliest. */
   start(): void {
-    this.activeSince = this.node.clock.now();
-    this.running = true;
-    this.schedule();
+    if (!this.rounds.isRunning) this.activeSince = this.node.clock.now();
+    this.rounds.start();
   }
 
   stop(): void {
-    this.running = false;
-    if (this.timer) this.node.clock.clearTimer(this.timer);
-  }
-
-  private schedule(): void {
-    if (!this.running) return;
-    this.timer = this.node.clock.setTimer(() => {
-      void this.check()
-        .catch((e: Error) => this.node.log(`failover check failed: ${e.message}`))
-        .finally(() => this.schedule());
-    }, this.opts.checkEveryMs);
+    this.rounds.stop();
   }
 
   async check(): Promise<void> {

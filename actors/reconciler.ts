@@ -6,7 +6,7 @@
 // primary at a newer epoch, the directory is moved there by compare-and-set (epoch only
 // forward, host only the one the log names), the Global Admin is told (directory.repaired)
 // and it is logged. This ends what a promotion whose reply was lost leaves behind.
-import type { TimerHandle } from "../src/runtime/clock.js";
+import { PeriodicTask } from "../src/runtime/periodic.js";
 import { localStatuses } from "./account_status.js";
 import { askLogHead } from "./promotion_log_head.js";
 import { recordPromotion } from "./promotion_record.js";
@@ -21,34 +21,25 @@ export interface DirectoryRepair {
 }
 
 export class DirectoryReconciler {
-  private timer: TimerHandle | undefined;
-  private running = false;
+  private readonly rounds: PeriodicTask;
   private round: Promise<DirectoryRepair[]> | undefined;
 
   constructor(
     private readonly node: SupervisorNode,
     private readonly everyMs: number,
-  ) {}
+  ) {
+    this.rounds = new PeriodicTask(node.clock, everyMs, () => this.check(), (e) =>
+      node.log(`directory reconciliation failed: ${e.message}; retried in ${everyMs} ms`),
+    );
+  }
 
-  /** Called when this supervisor becomes active. */
+  /** Called when this supervisor becomes active (nothing when reconcileEveryMs is 0). */
   start(): void {
-    if (this.everyMs <= 0 || this.running) return;
-    this.running = true;
-    this.schedule();
+    if (this.everyMs > 0) this.rounds.start();
   }
 
   stop(): void {
-    this.running = false;
-    if (this.timer) this.node.clock.clearTimer(this.timer);
-  }
-
-  private schedule(): void {
-    if (!this.running) return;
-    this.timer = this.node.clock.setTimer(() => {
-      void this.check()
-        .catch((e: Error) => this.node.log(`directory reconciliation failed: ${e.message}; retried in ${this.everyMs} ms`))
-        .finally(() => this.schedule());
-    }, this.everyMs);
+    this.rounds.stop();
   }
 
   /** One round (rounds never overlap); returns the accounts it repaired. */

@@ -6,3 +6,4 @@ export { ActorSystem, type ActorSystemOptions } from "./system.js";
 export { serveActor, remoteRef, type ServeOptions } from "./remote.js";
 export { SubjectLog, contentDigest, contentMsgId, ERR_WRONG_LAST_SEQUENCE, ERR_NO_MESSAGE_FOUND, type LogEntry, type AppendOptions, type AppendResult } from "./subject_log.js";
 export { LogBackedActor, type LogBackedBehavior, type LogBackedOptions, type Decision } from "./log_backed.js";
+export { PeriodicTask } from "./periodic.js";

@@ -9,8 +9,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect, StringCodec, type NatsConnection } from "nats";
 import { rpcCall } from "../src/jsonrpc/index.js";
-import { probeNats } from "../src/dev/index.js";
+import { clusterNodeAddresses, DevError, probeNats } from "../src/dev/index.js";
 import { projectRoot } from "../src/paths.js";
+import { startNatsCluster, startNatsServer } from "./helpers/nats.js";
 import { exited, freePort, spawnTracked, tempDir, waitFor } from "./helpers/processes.js";
 
 const HOSTS = ["mailstore1.example.com", "mailstore2.example.com", "mailstore3.example.com"];
@@ -101,6 +102,51 @@ test("dev cluster - --nats-nodes 2 is refused naming 1 and 3, exit 2, nothing st
   assert.ok(dev2.err().includes("one NATS address") && dev2.err().includes("three"), dev2.err());
   assert.not.ok(existsSync(join(varDir, "nats")), "dev created a nats store");
   for (const u of two) assert.equal(await probeNats("127.0.0.1", portOf(u)), { kind: "free" });
+});
+
+test("dev cluster - node addresses: three URLs as given, one URL's port and the next two; others refused", () => {
+  assert.equal(clusterNodeAddresses(["nats://127.0.0.1:4222"]).map((n) => [n.name, n.url]), [
+    ["n1", "nats://127.0.0.1:4222"],
+    ["n2", "nats://127.0.0.1:4223"],
+    ["n3", "nats://127.0.0.1:4224"],
+  ]);
+  assert.equal(clusterNodeAddresses(["nats://127.0.0.1:5001", "nats://localhost:6001", "nats://127.0.0.1:7001"]).map((n) => `${n.host}:${n.port}`), ["127.0.0.1:5001", "localhost:6001", "127.0.0.1:7001"]);
+  for (const bad of [[], ["nats://127.0.0.1:1", "nats://127.0.0.1:2"], ["nats://127.0.0.1:1", "nats://127.0.0.1:2", "nats://127.0.0.1:1"], ["nats://127.0.0.1:65534"]]) {
+    try {
+      clusterNodeAddresses(bad);
+      assert.unreachable(`accepted ${bad.join(",")}`);
+    } catch (e) {
+      assert.instance(e, DevError, String(e));
+      assert.is((e as DevError).code, "DEV_NATS_ADDRESSES");
+    }
+  }
+});
+
+test("dev cluster - three JetStream nodes already running are used and left running; one running and two free is refused", async () => {
+  const cluster = await startNatsCluster();
+  try {
+    const dev = startDev(["--only-nats", "--no-repl", "--nats-nodes", "3"], { MR_SERVERS: cluster.urls.join(","), MR_VAR_DIR: tempDir("mr-devc-reuse-") });
+    await untilUp(dev);
+    for (const n of NODES) assert.match(dev.out(), new RegExp(`^  ${n} .*already listening there; dev did not start it and leaves it running`, "m"));
+    assert.is(await stopDev(dev), 0, dev.err());
+    assert.ok(cluster.nodes.every((n) => n.running), "dev stopped a nats-server it did not start");
+  } finally {
+    await cluster.stop();
+  }
+
+  const lone = await startNatsServer("lone");
+  try {
+    const varDir = tempDir("mr-devc-mixed-");
+    const [free1, free2] = await threeUrls();
+    const dev = startDev(["--only-nats", "--no-repl", "--nats-nodes", "3"], { MR_SERVERS: [lone.url, free1, free2].join(","), MR_VAR_DIR: varDir });
+    await exited(dev.child);
+    assert.is(dev.child.exitCode, 1, dev.out() + dev.err());
+    assert.ok(dev.err().includes(`a nats-server listens at 127.0.0.1:${lone.spec.port} but nothing at`) && dev.err().includes("[DEV_PORT_TAKEN]"), dev.err());
+    assert.not.ok(existsSync(join(varDir, "nats")), "a nats store was created");
+    assert.ok(lone.running);
+  } finally {
+    await lone.stop();
+  }
 });
 
 const varDir = tempDir("mr-devc-var-");

@@ -10,8 +10,10 @@ import { join } from "node:path";
 import { connect, StringCodec, type NatsConnection } from "nats";
 import { rpcCall } from "../src/jsonrpc/index.js";
 import { clusterNodeAddresses, DevError, probeNats } from "../src/dev/index.js";
+import { natsServerPath } from "../src/natsserver/binary.js";
 import { projectRoot } from "../src/paths.js";
 import { startNatsCluster, startNatsServer } from "./helpers/nats.js";
+import { TcpProxy } from "./helpers/tcp_proxy.js";
 import { exited, freePort, spawnTracked, tempDir, waitFor } from "./helpers/processes.js";
 
 const HOSTS = ["mailstore1.example.com", "mailstore2.example.com", "mailstore3.example.com"];
@@ -146,6 +148,43 @@ test("dev cluster - three JetStream nodes already running are used and left runn
     assert.ok(lone.running);
   } finally {
     await lone.stop();
+  }
+});
+
+test("dev cluster - three running nodes that cannot form a cluster yet: dev waits, saying why, and comes up once they can", async () => {
+  // Every route goes through a blocked proxy: the nodes answer clients, with JetStream on,
+  // but elect no meta leader until the proxies let the routes through.
+  const base = tempDir("mr-devc-forming-");
+  const routePorts = [await freePort(), await freePort(), await freePort()];
+  const proxies = await Promise.all(routePorts.map((p) => TcpProxy.start(p)));
+  for (const p of proxies) p.block();
+  const urls3 = await threeUrls();
+  const nodes = urls3.map((u, i) =>
+    spawnTracked(natsServerPath(), [
+      ["-a", "127.0.0.1", "-p", String(portOf(u)), "-js", "-sd", join(base, `n${i + 1}`), "-n", `forming-n${i + 1}`],
+      ["--cluster_name", "mrforming", "--cluster", `nats://127.0.0.1:${routePorts[i]}`],
+      ["--routes", proxies.filter((_, j) => j !== i).map((p) => p.url).join(",")],
+    ].flat()),
+  );
+  try {
+    for (const u of urls3) await waitFor(`a JetStream nats-server on ${u}`, async () => {
+      const r = await probeNats("127.0.0.1", portOf(u));
+      return r.kind === "nats" && r.jetstream;
+    }, 15_000, 100);
+    const dev = startDev(["--only-nats", "--no-repl", "--nats-nodes", "3"], { MR_SERVERS: urls3.join(","), MR_VAR_DIR: tempDir("mr-devc-forming-var-") });
+    await waitFor("dev to say it waits for a meta leader", () => {
+      if (dev.child.exitCode !== null) throw new Error(`dev exited ${dev.child.exitCode}:\n${dev.out()}\n${dev.err()}`);
+      return dev.out().includes("waiting for JetStream: no meta leader yet");
+    }, 30_000, 100);
+    assert.not.ok(dev.out().includes("\nStop: "), `dev was up before the cluster could take assets:\n${dev.out()}`);
+    for (const p of proxies) p.unblock();
+    await untilUp(dev);
+    assert.is(await stopDev(dev), 0, dev.err());
+    assert.ok(nodes.every((n) => n.exitCode === null && n.signalCode === null), "dev stopped nodes it did not start");
+  } finally {
+    for (const n of nodes) n.kill("SIGKILL");
+    await Promise.all(nodes.map(exited));
+    await Promise.all(proxies.map((p) => p.stop()));
   }
 });
 

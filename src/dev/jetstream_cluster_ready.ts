@@ -5,7 +5,7 @@
 // (meta leader known, this node current, its streams current), then a throw-away stream at
 // the cluster's replica count created, led, with every replica current, and deleted, then a
 // leader for every stream that already exists.
-import { StorageType, type JetStreamManager, type NatsConnection, type StreamInfo } from "nats";
+import { StorageType, type NatsConnection, type StreamInfo } from "nats";
 import { DevError } from "./errors.js";
 
 export interface ClusterReadyOptions {
@@ -43,7 +43,8 @@ function describeApiError(e: unknown): string {
   const text = err.api_error?.description ?? err.message ?? String(e);
   if (err.api_error?.code === 503 || /\b503\b/.test(String(err.code)) || /no responders/i.test(text)) return "no meta leader yet (JetStream answers 503)";
   if (/no suitable peers/i.test(text)) return "not every node is a JetStream peer yet (no suitable peers for placement)";
-  if (/timeout/i.test(text)) return "the JetStream API does not answer yet (timeout)";
+  // Without a meta leader the API requests a node forwards get no answer at all.
+  if (/timeout/i.test(text)) return `no meta leader yet (the JetStream API does not answer within ${API_TIMEOUT_MS / 1000} s)`;
   return text;
 }
 
@@ -60,9 +61,10 @@ function notLed(info: StreamInfo): string | undefined {
 }
 
 /** One check of the JetStream side; undefined when it takes replicated assets now. */
-async function jetStreamProblem(jsm: JetStreamManager, replicas: number): Promise<string | undefined> {
+async function jetStreamProblem(nc: NatsConnection, replicas: number): Promise<string | undefined> {
   try {
-    await jsm.getAccountInfo();
+    // jetstreamManager() asks for the account info: a 503 here means no meta leader yet.
+    const jsm = await nc.jetstreamManager({ timeout: API_TIMEOUT_MS });
     await jsm.streams.add({ name: PROBE.name, subjects: [PROBE.subject], storage: StorageType.Memory, num_replicas: replicas, max_msgs: 1 });
     const probe = notLed(await jsm.streams.info(PROBE.name));
     if (probe) return probe;
@@ -99,7 +101,7 @@ export async function waitJetStreamClusterReady(o: ClusterReadyOptions): Promise
           problem = `no node accepts a client connection (${e.message})`;
           return undefined;
         });
-        if (nc) problem = await jetStreamProblem(await nc.jetstreamManager({ timeout: API_TIMEOUT_MS }), o.replicas);
+        if (nc) problem = await jetStreamProblem(nc, o.replicas);
       }
       if (problem === undefined) return;
       if (problem !== last) o.waiting(problem);

@@ -1,7 +1,8 @@
-// `mailreplica dev` (what `npm start` runs): a local JetStream nats-server, key files, three
-// mailstores and a supervisor, each started only when needed and in that order, then the
-// REPL in the foreground. Stopping (exit, Ctrl-D, SIGINT, SIGTERM) stops what dev started:
-// the mailstores and the supervisor first, the nats-server last.
+// `mailreplica dev` (what `npm start` runs): a local JetStream nats-server (or, with
+// `--nats-nodes 3`, a three-node JetStream cluster and every asset at 3 replicas), key files,
+// three mailstores and a supervisor, each started only when needed and in that order, then
+// the REPL in the foreground. Stopping (exit, Ctrl-D, SIGINT, SIGTERM) stops what dev
+// started: the mailstores and the supervisor first, the nats-server nodes last.
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Config } from "../config/index.js";
@@ -9,14 +10,22 @@ import { natsServerPath } from "../natsserver/binary.js";
 import { projectRoot } from "../paths.js";
 import { Repl } from "../repl/index.js";
 import { ensureDevKeys } from "./keys.js";
-import { ensureLocalNats, type NatsEndpoint } from "./local_nats.js";
+import { ensureLocalNats } from "./local_nats.js";
+import { ensureLocalNatsCluster } from "./local_nats_cluster.js";
 import { ManagedProcess, type ExitInfo } from "./managed_process.js";
-import { DEV_MAILSTORES, devPaths, logFileOf, type DevPaths } from "./paths.js";
+import { clusterNodeAddresses } from "./nats_nodes.js";
+import { DEV_MAILSTORES, devPaths, logFileOf, natsNodeStore, type DevPaths } from "./paths.js";
 import { StopSignal } from "./stop_signal.js";
 
 export interface DevOptions {
-  /** The effective configuration (nats.servers[0] is where NATS listens). */
+  /** The effective configuration (nats.servers: where NATS listens; see natsNodes). */
   config: Config;
+  /**
+   * 1 (default): one nats-server at nats.servers[0]. 3: a JetStream cluster of three nodes at
+   * the three configured servers, or at the one configured port and the next two; every
+   * process dev starts gets all three URLs and jetstream.replicas 3.
+   */
+  natsNodes?: 1 | 3;
   /** The var folder (nats store, logs; data and keys unless configured elsewhere). */
   varDir: string;
   /** Run the REPL in the foreground (else wait for SIGINT/SIGTERM). */
@@ -30,6 +39,8 @@ export interface DevOptions {
   err(line: string): void;
   /** How long each process may take to get ready, ms. Default 30000. */
   readyTimeoutMs?: number;
+  /** With 3 nodes: how long the cluster may take to take 3-replica assets, ms. Default 60000. */
+  clusterReadyTimeoutMs?: number;
   /** Between SIGTERM and SIGKILL when stopping, ms. Default 10000. */
   stopGraceMs?: number;
 }
@@ -45,15 +56,26 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
+/** The NATS side as found or started: what to connect to, what to stop last, what to print. */
+interface NatsSide {
+  urls: string[];
+  /** nats-server processes dev started (none when it found them running). */
+  processes: ManagedProcess[];
+  /** Summary rows: name, then URL and details. */
+  rows: Array<[string, string]>;
+}
+
 export class DevCluster {
   private readonly paths: DevPaths;
+  private readonly nodes: 1 | 3;
   private readonly stop = new StopSignal();
-  private nats: NatsEndpoint | undefined;
+  private nats: NatsSide | undefined;
   private readonly services: Service[] = [];
   private repl: Repl | undefined;
 
   constructor(private readonly o: DevOptions) {
-    this.paths = devPaths(o.varDir, o.config);
+    this.nodes = o.natsNodes ?? 1;
+    this.paths = devPaths(o.varDir, o.config, this.nodes);
   }
 
   /** Starts, runs until asked to stop, stops. Returns the exit code; start-up failures throw DevError after cleaning up. */
@@ -85,17 +107,8 @@ export class DevCluster {
     const { paths, o } = this;
     mkdirSync(paths.logDir, { recursive: true });
     const readyMs = o.readyTimeoutMs ?? 30_000;
-    const url = o.config.nats.servers[0]!;
     this.say(`mailreplica dev: var folder ${paths.varDir}`);
-    this.nats = await ensureLocalNats({
-      url,
-      storeDir: paths.natsStore,
-      logFile: logFileOf(paths, "nats-server"),
-      binary: natsServerPath,
-      readyTimeoutMs: readyMs,
-      signal: this.stop.signal,
-    });
-    this.say(`  NATS ${this.nats.url}: ${this.nats.description}`);
+    this.nats = this.nodes === 3 ? await this.startClusterNats(readyMs) : await this.startSingleNats(readyMs);
     if (this.stop.requested) return;
 
     // Keys even with --only-nats: mailstores started by hand afterwards need them.
@@ -113,6 +126,44 @@ export class DevCluster {
     await this.startService("supervisor", ["supervisor"], /\bsupervisor \S+ started\b/, readyMs);
   }
 
+  private async startSingleNats(readyMs: number): Promise<NatsSide> {
+    const { paths } = this;
+    const logFile = logFileOf(paths, "nats-server");
+    const nats = await ensureLocalNats({
+      url: this.o.config.nats.servers[0]!,
+      storeDir: paths.natsStore,
+      logFile,
+      binary: natsServerPath,
+      readyTimeoutMs: readyMs,
+      signal: this.stop.signal,
+    });
+    this.say(`  NATS ${nats.url}: ${nats.description}`);
+    const detail = nats.process ? `pid ${nats.process.pid}, started here; store ${paths.natsStore}, log ${logFile}` : "already running (not started here; keeps running)";
+    return { urls: [nats.url], processes: nats.process ? [nats.process] : [], rows: [["nats-server", `${nats.url}  ${detail}`]] };
+  }
+
+  private async startClusterNats(readyMs: number): Promise<NatsSide> {
+    const { paths } = this;
+    const addresses = clusterNodeAddresses(this.o.config.nats.servers);
+    this.say(`  NATS: a ${addresses.length}-node JetStream cluster at ${addresses.map((a) => a.url).join(", ")}; waiting until it takes ${addresses.length}-replica assets...`);
+    const cluster = await ensureLocalNatsCluster({
+      nodes: addresses,
+      storeDir: (name) => natsNodeStore(paths, name),
+      logFile: (name) => logFileOf(paths, name),
+      binary: natsServerPath,
+      readyTimeoutMs: readyMs,
+      clusterReadyTimeoutMs: this.o.clusterReadyTimeoutMs ?? 60_000,
+      waiting: (reason) => this.say(`    waiting for JetStream: ${reason}`),
+      signal: this.stop.signal,
+    });
+    const rows: Array<[string, string]> = [];
+    for (const n of cluster.nodes) {
+      this.say(`  ${n.name} ${n.url}: ${n.process ? `started here (pid ${n.process.pid}), ${n.description}` : n.description}`);
+      rows.push([n.name, `${n.url}  ${n.process ? `pid ${n.process.pid}, started here; ${n.description}, log ${n.process.logFile}` : "already running (not started here; keeps running)"}`]);
+    }
+    return { urls: cluster.urls, processes: cluster.nodes.flatMap((n) => (n.process ? [n.process] : [])), rows };
+  }
+
   private async startService(name: string, args: string[], ready: RegExp, readyMs: number, data?: string): Promise<void> {
     const { paths, o } = this;
     const started = Date.now();
@@ -121,10 +172,11 @@ export class DevCluster {
     const proc = ManagedProcess.start({
       name,
       command: process.execPath,
-      args: [bin, ...args, "--servers", this.nats!.url, ...config],
+      args: [bin, ...args, "--servers", this.nats!.urls.join(","), ...config],
       logFile: logFileOf(paths, name),
       // The keys folder may follow --var rather than the configuration: say it explicitly.
-      env: { ...process.env, MR_KEYS_DIR: paths.keysDir },
+      // On the cluster every asset gets 3 replicas, whatever the configuration says.
+      env: { ...process.env, MR_KEYS_DIR: paths.keysDir, ...(this.nodes === 3 ? { MR_JS_REPLICAS: "3" } : {}) },
     });
     this.services.push({ proc, ...(data ? { data } : {}) });
     await proc.waitReady(ready, readyMs, this.stop.signal);
@@ -134,26 +186,30 @@ export class DevCluster {
   private printSummary(): void {
     const { paths, o } = this;
     const nats = this.nats!;
-    const rows: Array<[string, string]> = [[
-      "nats-server",
-      `${nats.url}  ${nats.process ? `pid ${nats.process.pid}, started here; store ${paths.natsStore}, log ${logFileOf(paths, "nats-server")}` : "already running (not started here; keeps running)"}`,
-    ]];
+    const rows: Array<[string, string]> = [...nats.rows];
     for (const s of this.services) rows.push([s.proc.name, `pid ${s.proc.pid}${s.data ? `, data ${s.data}` : ""}, log ${s.proc.logFile}`]);
     const w = Math.max(...rows.map(([n]) => n.length));
     this.say("");
     this.say(`mailreplica dev is up (keys ${paths.keysDir}):`);
     for (const [n, d] of rows) this.say(`  ${n.padEnd(w)}  ${d}`);
-    this.say(o.onlyNats ? "Only the nats-server runs (--only-nats); start mailstores with 'mailreplica mailstore --host H'." : `Clients: --servers ${nats.url} (mailreplica repl, mailreplica getAccountStatus ...).`);
+    const servers = nats.urls.join(",");
+    const replicas = this.nodes === 3 ? " MR_JS_REPLICAS=3" : "";
+    this.say(
+      o.onlyNats
+        ? `Only NATS runs (--only-nats); start mailstores with '${replicas ? `${replicas.trim()} ` : ""}mailreplica mailstore --host H --servers ${servers}'.`
+        : `Clients: --servers ${servers} (mailreplica repl, mailreplica getAccountStatus ...).`,
+    );
+    const last = this.nodes === 3 ? "the nats-server nodes last" : "the nats-server last";
     this.say(
       o.repl
-        ? `Stop: type exit or press Ctrl-D in the REPL (or send SIGTERM to pid ${process.pid}); everything started here stops, the nats-server last.`
-        : `Stop: Ctrl-C, or SIGTERM to pid ${process.pid}; everything started here stops, the nats-server last.`,
+        ? `Stop: type exit or press Ctrl-D in the REPL (or send SIGTERM to pid ${process.pid}); everything started here stops, ${last}.`
+        : `Stop: Ctrl-C, or SIGTERM to pid ${process.pid}; everything started here stops, ${last}.`,
     );
   }
 
   /** A dead mailstore or supervisor is reported loudly; the others keep running. */
   private watchDeaths(): void {
-    const all = [...this.services.map((s) => s.proc), ...(this.nats?.process ? [this.nats.process] : [])];
+    const all = [...this.services.map((s) => s.proc), ...(this.nats?.processes ?? [])];
     for (const proc of all) {
       proc.onUnexpectedExit((e: ExitInfo) => {
         const tail = proc.tail(8).map((l) => `!!!   ${l}`);
@@ -172,7 +228,7 @@ export class DevCluster {
       return;
     }
     this.repl = await Repl.start({
-      servers: [this.nats!.url],
+      servers: this.nats!.urls,
       cwd: this.o.cwd,
       banner: ["", "REPL: 'help' lists the commands; 'exit' or Ctrl-D stops the dev cluster."],
     });
@@ -184,11 +240,12 @@ export class DevCluster {
     this.repl = undefined;
   }
 
-  /** The supervisor, then the mailstores (in parallel; SIGTERM, SIGKILL after the grace), the nats-server last. */
+  /** The supervisor, then the mailstores (in parallel; SIGTERM, SIGKILL after the grace), the nats-server nodes last. */
   private async stopAll(): Promise<void> {
     const grace = this.o.stopGraceMs ?? 10_000;
     const running = this.services.filter((s) => s.proc.running);
-    if (running.length || this.nats?.process?.running) this.say("mailreplica dev: stopping what it started...");
+    const natsRunning = (this.nats?.processes ?? []).filter((p) => p.running);
+    if (running.length || natsRunning.length) this.say("mailreplica dev: stopping what it started...");
     const stopOne = async (p: ManagedProcess): Promise<void> => {
       const { forced } = await p.stop(grace);
       this.say(`  ${p.name} ${forced ? `did not stop within ${Math.round(grace / 1000)} s of SIGTERM: killed (SIGKILL)` : "stopped"}`);
@@ -196,8 +253,7 @@ export class DevCluster {
     // The supervisor first, so it does not see the mailstores go and react (auto-failover).
     await Promise.all(running.filter((s) => s.proc.name === "supervisor").map((s) => stopOne(s.proc)));
     await Promise.all(running.filter((s) => s.proc.name !== "supervisor").map((s) => stopOne(s.proc)));
-    const natsProc = this.nats?.process;
-    if (natsProc?.running) await stopOne(natsProc);
+    await Promise.all(natsRunning.map(stopOne));
   }
 }
 

@@ -7,6 +7,10 @@ export type DevErrorCode =
   | "DEV_NATS_NO_JETSTREAM"
   /** the configured NATS URL is not local and nothing answers there */
   | "DEV_NATS_UNREACHABLE"
+  /** the configured NATS addresses do not fit the number of nodes asked for */
+  | "DEV_NATS_ADDRESSES"
+  /** the nats-server nodes run, but the JetStream cluster did not accept replicated assets in time */
+  | "DEV_CLUSTER_NOT_READY"
   /** a process dev started exited or did not get ready in time */
   | "DEV_START_FAILED";
 

@@ -1,0 +1,121 @@
+// Waits until a JetStream cluster really takes replicated assets, before dev starts anything
+// that creates or uses them. Running nodes are not enough: a forming cluster answers 503 (no
+// meta leader yet) or "no suitable peers for placement" for a while, and after a restart its
+// existing streams (MR_TX, the KV buckets) need a leader again. So: every node's /healthz
+// (meta leader known, this node current, its streams current), then a throw-away stream at
+// the cluster's replica count created, led, with every replica current, and deleted, then a
+// leader for every stream that already exists.
+import { StorageType, type NatsConnection, type StreamInfo } from "nats";
+import { DevError } from "./errors.js";
+
+export interface ClusterReadyOptions {
+  /** Client URLs of the nodes. */
+  urls: readonly string[];
+  /** Monitoring (/healthz) base URLs of the nodes dev started; none for nodes it found running. */
+  healthUrls: ReadonlyArray<{ name: string; url: string }>;
+  /** Replicas an asset must be able to have (the number of nodes). */
+  replicas: number;
+  timeoutMs: number;
+  /** Called with what is awaited, each time that changes. */
+  waiting(reason: string): void;
+  signal?: AbortSignal;
+}
+
+/** The probe stream: fixed, so a run that died before deleting it is picked up again. */
+const PROBE = { name: "MR_DEV_READY_PROBE", subject: "mr.dev.ready_probe" } as const;
+const API_TIMEOUT_MS = 3_000;
+
+/** Why `/healthz` of one node is not ok, or undefined when it is. */
+async function healthProblem(node: { name: string; url: string }): Promise<string | undefined> {
+  try {
+    const r = await fetch(`${node.url}/healthz`, { signal: AbortSignal.timeout(API_TIMEOUT_MS) });
+    if (r.ok) return undefined;
+    const body = (await r.json().catch(() => ({}))) as { error?: unknown };
+    return `${node.name}: ${typeof body.error === "string" ? body.error : `healthz answers ${r.status}`}`;
+  } catch (e) {
+    return `${node.name}: its monitoring port does not answer (${(e as Error).message})`;
+  }
+}
+
+/** What a JetStream API error means while the cluster forms. */
+function describeApiError(e: unknown): string {
+  const err = e as { message?: string; code?: string; api_error?: { code?: number; description?: string } };
+  const text = err.api_error?.description ?? err.message ?? String(e);
+  if (err.api_error?.code === 503 || /\b503\b/.test(String(err.code)) || /no responders/i.test(text)) return "no meta leader yet (JetStream answers 503)";
+  if (/no suitable peers/i.test(text)) return "not every node is a JetStream peer yet (no suitable peers for placement)";
+  // Without a meta leader the API requests a node forwards get no answer at all.
+  if (/timeout/i.test(text)) return `no meta leader yet (the JetStream API does not answer within ${API_TIMEOUT_MS / 1000} s)`;
+  return text;
+}
+
+/** Why a stream cannot take writes at its replica count yet, or undefined. */
+function notLed(info: StreamInfo): string | undefined {
+  const c = info.cluster;
+  if (!c?.leader) return `stream ${info.config.name} has no leader`;
+  const peers = c.replicas ?? [];
+  const want = info.config.num_replicas || 1;
+  if (peers.length < want - 1) return `stream ${info.config.name} has ${peers.length + 1} of ${want} replicas placed`;
+  const behind = peers.filter((p) => !p.current || p.offline);
+  if (behind.length) return `stream ${info.config.name}: replica ${behind.map((p) => p.name).join(", ")} not current`;
+  return undefined;
+}
+
+/** One check of the JetStream side; undefined when it takes replicated assets now. */
+async function jetStreamProblem(nc: NatsConnection, replicas: number): Promise<string | undefined> {
+  try {
+    // jetstreamManager() asks for the account info: a 503 here means no meta leader yet.
+    const jsm = await nc.jetstreamManager({ timeout: API_TIMEOUT_MS });
+    await jsm.streams.add({ name: PROBE.name, subjects: [PROBE.subject], storage: StorageType.Memory, num_replicas: replicas, max_msgs: 1 });
+    const probe = notLed(await jsm.streams.info(PROBE.name));
+    if (probe) return probe;
+    await jsm.streams.delete(PROBE.name);
+    for await (const info of jsm.streams.list()) {
+      const problem = notLed(info);
+      if (problem) return problem;
+    }
+    return undefined;
+  } catch (e) {
+    return describeApiError(e);
+  }
+}
+
+/**
+ * Resolves once the cluster takes assets at `replicas` replicas (or quietly when `signal`
+ * aborts). Throws DevError DEV_CLUSTER_NOT_READY naming the last thing awaited after `timeoutMs`.
+ */
+export async function waitJetStreamClusterReady(o: ClusterReadyOptions): Promise<void> {
+  const { connect } = await import("nats");
+  const deadline = Date.now() + o.timeoutMs;
+  let nc: NatsConnection | undefined;
+  let last = "";
+  let pause = 100;
+  try {
+    for (;;) {
+      if (o.signal?.aborted) return;
+      let problem: string | undefined;
+      const unhealthy = (await Promise.all(o.healthUrls.map(healthProblem))).filter((p): p is string => p !== undefined);
+      if (unhealthy.length) {
+        problem = unhealthy.join("; ");
+      } else {
+        nc ??= await connect({ servers: [...o.urls], name: "mailreplica dev readiness", timeout: API_TIMEOUT_MS, maxReconnectAttempts: -1 }).catch((e: Error) => {
+          problem = `no node accepts a client connection (${e.message})`;
+          return undefined;
+        });
+        if (nc) problem = await jetStreamProblem(nc, o.replicas);
+      }
+      if (problem === undefined) return;
+      if (problem !== last) o.waiting(problem);
+      last = problem;
+      if (Date.now() > deadline) {
+        throw new DevError(
+          "DEV_CLUSTER_NOT_READY",
+          `the ${o.replicas}-node JetStream cluster at ${o.urls.join(",")} did not take ${o.replicas}-replica assets within ${Math.round(o.timeoutMs / 1000)} s (last: ${problem}); see the nodes' logs`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, pause));
+      pause = Math.min(pause * 2, 1_000);
+    }
+  } finally {
+    await nc?.close().catch(() => {});
+  }
+}

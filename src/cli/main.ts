@@ -36,11 +36,11 @@ function commandIo(io: CliIo, globals: GlobalOptions): CommandIo {
     env: io.env,
     cwd: io.cwd,
     globals,
-    config: (overrides?: DeepPartial<Config>): Config => {
+    config: (overrides?: DeepPartial<Config>, opts?: { ignoreSystemFile?: boolean }): Config => {
       const o: DeepPartial<Config> = structuredClone(overrides ?? {});
       // The command's own overrides are more specific than the global --servers.
       if (globals.servers && o.nats?.servers === undefined) o.nats = { ...o.nats, servers: globals.servers };
-      return loadConfig({ file: globals.configFile, env: io.env, cwd: io.cwd, overrides: o });
+      return loadConfig({ file: globals.configFile, env: io.env, cwd: io.cwd, overrides: o, ...(opts?.ignoreSystemFile ? { systemFile: null } : {}) });
     },
     json: (value) => io.out(JSON.stringify(value, null, 2)),
   };

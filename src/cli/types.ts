@@ -35,7 +35,11 @@ export interface CommandIo extends CliIo {
    * `overrides`. Loaded on call, so a command that needs none never fails on a bad config.
    * Throws ConfigError (runCli turns it into exit 2).
    */
-  config(overrides?: DeepPartial<Config>): Config;
+  /**
+   * The effective configuration. `ignoreSystemFile`: leave out an installed mailreplica's
+   * system config file (dev runs from the checkout's var/, never from /etc/mailreplica).
+   */
+  config(overrides?: DeepPartial<Config>, opts?: { ignoreSystemFile?: boolean }): Config;
   /** Prints `value` as JSON on stdout (what commands print under --json). */
   json(value: unknown): void;
 }

@@ -33,7 +33,7 @@ function list(raw: string): Parsed {
 
 const RULES: readonly EnvRule[] = [
   { name: "MR_CONFIG", values: "a JSON file path", description: "Config file, read before the other variables (the --config option wins over it).", parse: text },
-  { name: "MR_SYSTEM_CONFIG", values: "a JSON file path, or none", description: "System config file of an installed mailreplica (default /etc/mailreplica/config.json): read when neither --config nor MR_CONFIG names a file; when it exists, data.dir defaults to /var/lib/mailreplica and keys.dir to the keys folder beside it. none turns both off.", parse: text },
+  { name: "MR_SYSTEM_CONFIG", values: "a JSON file path, or none", description: "System config file of an installed mailreplica (default /etc/mailreplica/config.json): read when neither --config nor MR_CONFIG names a file; when it exists, data.dir defaults to /var/lib/mailreplica and keys.dir to the keys folder beside it. none turns both off; mailreplica dev (npm start) never reads it.", parse: text },
   { name: "MR_SERVERS", key: "nats.servers", values: "nats://host:port[,tls://host:port...]", description: "NATS endpoints, comma separated.", parse: list },
   { name: "MR_JS_REPLICAS", key: "jetstream.replicas", values: "1 or 3", description: "Replicas of every JetStream asset: 1 single server, 3 cluster.", parse: integer },
   { name: "MR_DATA_DIR", key: "data.dir", values: "a folder", description: "Folder of the mailstore's metadata.sqlite.", parse: text },

@@ -176,7 +176,8 @@ export class DevCluster {
       logFile: logFileOf(paths, name),
       // The keys folder may follow --var rather than the configuration: say it explicitly.
       // On the cluster every asset gets 3 replicas, whatever the configuration says.
-      env: { ...process.env, MR_KEYS_DIR: paths.keysDir, ...(this.nodes === 3 ? { MR_JS_REPLICAS: "3" } : {}) },
+      // MR_SYSTEM_CONFIG=none: like dev itself, its processes never read /etc/mailreplica.
+      env: { ...process.env, MR_SYSTEM_CONFIG: "none", MR_KEYS_DIR: paths.keysDir, ...(this.nodes === 3 ? { MR_JS_REPLICAS: "3" } : {}) },
     });
     this.services.push({ proc, ...(data ? { data } : {}) });
     await proc.waitReady(ready, readyMs, this.stop.signal);

@@ -55,7 +55,8 @@ const command: Command = {
   run: async (argv, io) => {
     const { options } = parseOptions(argv, OPTIONS);
     const natsNodes = natsNodesOption(options["nats-nodes"]);
-    const config = io.config();
+    // npm start runs from the checkout: an installed mailreplica's /etc config is not its.
+    const config = io.config(undefined, { ignoreSystemFile: true });
     const { runDev, clusterNodeAddresses, DevError } = await import("../../dev/index.js");
     if (natsNodes === 3) {
       try {

@@ -62,7 +62,7 @@ export class StartupWait {
         return await this.beforeDeadline(what, step());
       } catch (e) {
         if (e instanceof StartupTimeoutError) throw e;
-        const cause = transientReason(e);
+        const cause = transientReason(e) ?? justCreatedReason(e);
         if (cause === undefined) throw e;
         const reason = await this.describe(what, cause);
         this.lastReason = reason;
@@ -110,6 +110,17 @@ export class StartupWait {
     return !what || cause.startsWith(what) ? cause : `${what}: ${cause}`;
   }
 }
+
+/**
+ * At start-up every stream is created (or found) before it is used, so "stream not found"
+ * (10059) means a stream that another process just created is not known to every server yet.
+ */
+function justCreatedReason(e: unknown): string | undefined {
+  const api = (e as { api_error?: { err_code?: number } } | undefined)?.api_error;
+  return api?.err_code === ERR_STREAM_NOT_FOUND ? "just created, not known to every server yet (stream not found)" : undefined;
+}
+
+const ERR_STREAM_NOT_FOUND = 10059;
 
 /** How many of the NATS URLs accept a TCP connection now. */
 async function countAnswering(servers: readonly string[]): Promise<number> {

@@ -105,6 +105,13 @@ export interface NatsCluster {
   stop(): Promise<void>;
 }
 
+/** The names of the clients connected to this node now (its /connz). */
+export async function connectionNames(node: NatsNode): Promise<string[]> {
+  const r = await fetch(`http://127.0.0.1:${node.spec.httpPort}/connz?limit=1000`);
+  if (!r.ok) return [];
+  return (((await r.json()) as { connections?: { name?: string }[] }).connections ?? []).map((c) => c.name ?? "");
+}
+
 /** What this node's /jsz says about the JetStream meta group (undefined while it does not answer). */
 export async function metaCluster(node: NatsNode): Promise<{ leader?: string; cluster_size?: number; replicas?: { name: string; current: boolean }[] } | undefined> {
   const r = await fetch(`http://127.0.0.1:${node.spec.httpPort}/jsz`).catch(() => undefined);

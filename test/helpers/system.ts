@@ -63,7 +63,7 @@ export class TestSystem {
     for (const h of hosts) initKeys({ dir: config.keys.dir, host: h });
     const sys = new TestSystem(nats, root, config, hosts, cluster);
     // In a forming cluster no node may accept clients yet: keep trying, and follow restarts.
-    sys.nc = await connect({ servers: config.nats.servers, waitOnFirstConnect: true, maxReconnectAttempts: -1 });
+    sys.nc = await connect({ servers: config.nats.servers, name: "test client", waitOnFirstConnect: true, maxReconnectAttempts: -1 });
     return sys;
   }
 

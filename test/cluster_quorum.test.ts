@@ -103,6 +103,19 @@ test("cluster quorum - writes are refused without quorum, no process exits, and 
   // The supervisor serves again (holds the lease).
   await waitFor("the supervisor to answer admin requests", async () => (await s.admin("getServices").catch(() => undefined)) !== undefined, 30_000, 250);
 
+  // The mailstores' directory watch outlived the outage: a new account's replica is made.
+  const b = await s.mailbox<{ id: string }>("createAccount", { name: "after.quorum@example.com", mailHost: MS1, requestId: "new-acct" });
+  await s.admin("setAccountDestination", { destination: MS2, priority: 10, accounts: ["after.quorum@example.com"] });
+  const bItem = (await s.mailbox<{ itemId: number }>("deliverMessage", { account: b.id, raw: rawMessage(300), requestId: "b-0" })).itemId;
+  await waitFor("the new account's write to reach its replica on ms2", () => {
+    const store = s.openStore(MS2);
+    try {
+      return store.dumpAccount(b.id).items.some((i) => i.id === bItem);
+    } finally {
+      store.close();
+    }
+  }, 60_000, 250);
+
   // Every acknowledged write is on the primary, once, and reaches the replica.
   const listed = await s.mailbox<{ items: { id: number }[]; total: number }>("listItems", { account: acct.id, limit: 1000 });
   const ids = listed.items.map((i) => i.id);

@@ -107,14 +107,14 @@ export interface NatsCluster {
 
 /** The names of the clients connected to this node now (its /connz). */
 export async function connectionNames(node: NatsNode): Promise<string[]> {
-  const r = await fetch(`http://127.0.0.1:${node.spec.httpPort}/connz?limit=1000`);
+  const r = await fetch(`http://127.0.0.1:${node.spec.httpPort}/connz?limit=1000`, { signal: AbortSignal.timeout(2_000) });
   if (!r.ok) return [];
   return (((await r.json()) as { connections?: { name?: string }[] }).connections ?? []).map((c) => c.name ?? "");
 }
 
 /** What this node's /jsz says about the JetStream meta group (undefined while it does not answer). */
 export async function metaCluster(node: NatsNode): Promise<{ leader?: string; cluster_size?: number; replicas?: { name: string; current: boolean }[] } | undefined> {
-  const r = await fetch(`http://127.0.0.1:${node.spec.httpPort}/jsz`).catch(() => undefined);
+  const r = await fetch(`http://127.0.0.1:${node.spec.httpPort}/jsz`, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined);
   if (!r?.ok) return undefined;
   return ((await r.json()) as { meta_cluster?: { leader?: string; cluster_size?: number; replicas?: { name: string; current: boolean }[] } }).meta_cluster;
 }

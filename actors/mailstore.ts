@@ -9,6 +9,7 @@ import { systemClock, type Clock, type TimerHandle } from "../src/runtime/clock.
 import { SubjectLog } from "../src/runtime/subject_log.js";
 import type { ActorRef } from "../src/runtime/types.js";
 import { ensureAssets, txSubject, type AssetOptions, type Assets } from "../src/jetstream/assets.js";
+import { DEFAULT_STARTUP_TIMEOUT_MS, StartupWait } from "../src/jetstream/startup_wait.js";
 import { Directory } from "../src/directory/directory.js";
 import type { AccountRecord } from "../src/directory/types.js";
 import { loadKeyring } from "../src/keys/index.js";
@@ -37,6 +38,8 @@ export interface MailstoreOptions {
   servers: string[];
   assets: AssetOptions;
   heartbeatMs: number;
+  /** how long start-up waits for JetStream (a forming cluster) before it gives up; default 120 s */
+  startupTimeoutMs?: number;
   /** appendTimeoutMs / appendAttempts: per batch append (defaults in actors/account.ts appendLimits) */
   writes: { maxBatch: number; mailboxCapacity: number; askTimeoutMs: number; appendTimeoutMs?: number; appendAttempts?: number };
   clock?: Clock;
@@ -81,7 +84,8 @@ export class MailstoreNode {
     this.clock = opts.clock ?? systemClock();
     this.system = new ActorSystem({ name: opts.host, clock: this.clock });
     this.directory = new Directory(assets.directory);
-    this.blobs = new BlobStore(assets.blobs);
+    // Half the ask timeout: the append that follows the body still fits in the caller's wait.
+    this.blobs = new BlobStore(assets.blobs, { bucket: assets.opts.blobsBucket, putTimeoutMs: Math.max(1_000, Math.floor(opts.writes.askTimeoutMs / 2)) });
     this.notifier = new Notifier(assets.js, opts.host, this.log);
     this.agent = new ReplicaAgent({
       host: opts.host,
@@ -102,13 +106,16 @@ export class MailstoreNode {
   static async start(opts: MailstoreOptions): Promise<MailstoreNode> {
     const keyring = loadKeyring({ dir: opts.keysDir, host: opts.host });
     mkdirSync(opts.dataDir, { recursive: true });
-    const nc = await connect({ servers: opts.servers, name: `mailstore ${opts.host}`, maxReconnectAttempts: -1, noAsyncTraces: true });
+    const log = (line: string): void => (opts.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(`[${opts.host}] ${line}`);
+    const wait = new StartupWait({ timeoutMs: opts.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS, servers: opts.servers, log });
+    const nc = await wait.until("", () => connect({ servers: opts.servers, name: `mailstore ${opts.host}`, maxReconnectAttempts: -1, noAsyncTraces: true }));
     let store: MetadataStore | undefined;
     try {
-      const assets = await ensureAssets(nc, opts.assets);
+      const assets = await ensureAssets(nc, opts.assets, (what, step) => wait.until(what, step));
       store = MetadataStore.open(join(opts.dataDir, "metadata.sqlite"));
       const node = new MailstoreNode(opts, nc, assets, store, keyring);
-      await node.run();
+      await node.run(wait);
+      wait.done();
       return node;
     } catch (e) {
       store?.close();
@@ -117,18 +124,21 @@ export class MailstoreNode {
     }
   }
 
-  private async run(): Promise<void> {
-    await this.directory.registerMailstore({
-      host: this.host,
-      publicKey: Buffer.from(this.keyring.signingPublicKey).toString("base64"),
-      registeredAt: this.clock.now(),
-    });
-    await this.refreshSigners();
-    await this.agent.start();
+  private async run(wait: StartupWait): Promise<void> {
+    // Each step is idempotent, so a transient JetStream failure (leader moving) is retried.
+    await wait.until(`bucket ${this.opts.assets.directoryBucket}`, () =>
+      this.directory.registerMailstore({
+        host: this.host,
+        publicKey: Buffer.from(this.keyring.signingPublicKey).toString("base64"),
+        registeredAt: this.clock.now(),
+      }),
+    );
+    await wait.until(`bucket ${this.opts.assets.directoryBucket}`, () => this.refreshSigners());
+    await wait.until(`stream ${this.opts.assets.txStream}`, () => this.agent.start());
     // The watch replays every current record first, then follows changes.
     let initialized!: () => void;
     const ready = new Promise<void>((r) => (initialized = r));
-    this.watch = await this.directory.watchAccounts((rec) => this.onAccountRecord(rec), () => initialized());
+    this.watch = await wait.until(`bucket ${this.opts.assets.directoryBucket}`, () => this.directory.watchAccounts((rec) => this.onAccountRecord(rec), () => initialized()));
     await ready;
     await this.agent.catchUpAll();
     await this.catchUpPrimaries();
@@ -141,7 +151,7 @@ export class MailstoreNode {
       replicated: this.agent.replicatedCount,
       moduleRunning: moduleRunning(this),
     }));
-    await this.heartbeat.start();
+    await wait.until(`bucket ${this.opts.assets.nodesBucket}`, () => this.heartbeat!.start());
     await this.nc.flush();
     this.log(`mailstore ${this.host} started (data ${this.opts.dataDir}, NATS ${this.opts.servers.join(",")})`);
   }

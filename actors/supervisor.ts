@@ -4,6 +4,7 @@ import { hostname } from "node:os";
 import { connect, type NatsConnection } from "nats";
 import { systemClock, type Clock } from "../src/runtime/clock.js";
 import { ensureAssets, type AssetOptions, type Assets } from "../src/jetstream/assets.js";
+import { DEFAULT_STARTUP_TIMEOUT_MS, StartupWait } from "../src/jetstream/startup_wait.js";
 import { Directory } from "../src/directory/directory.js";
 import { serveJsonRpc, type JsonRpcService, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
 import { featureAdminMethods } from "./admin_features.js";
@@ -28,6 +29,8 @@ export interface SupervisorOptions {
   servers: string[];
   assets: AssetOptions;
   heartbeatMs: number;
+  /** how long start-up waits for JetStream (a forming cluster) before it gives up; default 120 s */
+  startupTimeoutMs?: number;
   /** the lease's time to live; a standby takes over within about this long; default 5_000 */
   leaseTtlMs?: number;
   licenceQuota: number;
@@ -110,11 +113,14 @@ export class SupervisorNode {
   };
 
   static async start(opts: SupervisorOptions): Promise<SupervisorNode> {
-    const nc = await connect({ servers: opts.servers, name: `supervisor ${opts.host ?? hostname()}`, maxReconnectAttempts: -1, noAsyncTraces: true });
+    const log = (line: string): void => (opts.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(`[supervisor ${opts.host ?? hostname()}] ${line}`);
+    const wait = new StartupWait({ timeoutMs: opts.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS, servers: opts.servers, log });
+    const nc = await wait.until("", () => connect({ servers: opts.servers, name: `supervisor ${opts.host ?? hostname()}`, maxReconnectAttempts: -1, noAsyncTraces: true }));
     try {
-      const assets = await ensureAssets(nc, opts.assets);
+      const assets = await ensureAssets(nc, opts.assets, (what, step) => wait.until(what, step));
       const node = new SupervisorNode(opts, nc, assets);
-      await node.run();
+      await node.run(wait);
+      wait.done();
       return node;
     } catch (e) {
       await nc.close();
@@ -122,16 +128,19 @@ export class SupervisorNode {
     }
   }
 
-  private async run(): Promise<void> {
-    this.lease = new SupervisorLease(this.assets.directory, this.host, this.opts.leaseTtlMs ?? 5_000, this.clock, (active) => void this.onLease(active));
+  private async run(wait: StartupWait): Promise<void> {
+    const lease = new SupervisorLease(this.assets.directory, this.host, this.opts.leaseTtlMs ?? 5_000, this.clock, (active) => void this.onLease(active));
+    this.lease = lease;
+    const dir = `bucket ${this.opts.assets.directoryBucket}`;
     // Before the heartbeat: a refused twin must not overwrite the running one's heartbeat.
-    await this.lease.refuseTwin();
+    await wait.until(dir, () => lease.refuseTwin());
     this.heartbeat = new Heartbeat(this.assets.nodes, this.clock, { host: this.host, role: "supervisor", version: VERSION }, this.opts.heartbeatMs, () => ({
       active: this.isActive,
     }));
-    await this.heartbeat.start();
+    const heartbeat = this.heartbeat;
+    await wait.until(`bucket ${this.opts.assets.nodesBucket}`, () => heartbeat.start());
     // The first round is awaited, so a lone supervisor serves as soon as it says "started".
-    if (await this.lease.tryAcquire()) await this.onLease(true);
+    if (await wait.until(dir, () => lease.tryAcquire())) await this.onLease(true);
     this.lease.start();
     await this.nc.flush();
     this.log(`supervisor ${this.host} started (${this.isActive ? "active" : "standby"}; NATS ${this.opts.servers.join(",")})`);

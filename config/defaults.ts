@@ -17,7 +17,7 @@ export function defaultConfig(): Config {
     },
     data: { dir: join(root, "var", "data") },
     keys: { dir: join(root, "var", "keys") },
-    node: { heartbeatMs: 1000, heartbeatTtlMs: 5000 },
+    node: { heartbeatMs: 1000, heartbeatTtlMs: 5000, startupTimeoutMs: 120_000 },
     supervisor: { leaseTtlMs: 5000, autoFailover: false, failoverAfterMs: 15_000, promotionThreads: 4, promoteTimeoutMs: 60_000, reconcileEveryMs: 30_000 },
     writes: { maxBatch: 512, mailboxCapacity: 10_000, askTimeoutMs: 10_000 },
     licence: { defaultQuota: 100 },

@@ -175,7 +175,7 @@ export const configSchema: Group = group({
   }),
   data: group({ dir: path() }),
   keys: group({ dir: path() }),
-  node: group({ heartbeatMs: integer(100, 60_000), heartbeatTtlMs: integer(200, 600_000) }),
+  node: group({ heartbeatMs: integer(100, 60_000), heartbeatTtlMs: integer(200, 600_000), startupTimeoutMs: integer(1000, 3_600_000) }),
   supervisor: group({
     leaseTtlMs: integer(1000, 600_000),
     autoFailover: boolean,

@@ -39,6 +39,7 @@ const RULES: readonly EnvRule[] = [
   { name: "MR_DATA_DIR", key: "data.dir", values: "a folder", description: "Folder of the mailstore's metadata.sqlite.", parse: text },
   { name: "MR_KEYS_DIR", key: "keys.dir", values: "a folder", description: "Folder of the key files ('keys init' writes there).", parse: text },
   { name: "MR_HEARTBEAT_MS", key: "node.heartbeatMs", values: "an integer from 100 to 60000", description: "Interval between liveness heartbeats, ms.", parse: integer },
+  { name: "MR_STARTUP_TIMEOUT_MS", key: "node.startupTimeoutMs", values: "an integer from 1000 to 3600000", description: "How long a mailstore or supervisor waits at start for JetStream before it exits (status 75), ms.", parse: integer },
   { name: "MR_LEASE_TTL_MS", key: "supervisor.leaseTtlMs", values: "an integer from 1000 to 600000", description: "TTL of the supervisor's leadership lease, ms.", parse: integer },
   { name: "MR_AUTO_FAILOVER", key: "supervisor.autoFailover", values: "true or false", description: "Promote the accounts of a dead mailstore automatically.", parse: bool },
   { name: "MR_FAILOVER_AFTER_MS", key: "supervisor.failoverAfterMs", values: "an integer from 1000 to 86400000", description: "How long a mailstore is dead before automatic failover, ms.", parse: integer },

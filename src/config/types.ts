@@ -58,6 +58,12 @@ export interface NodeConfig {
   heartbeatMs: number;
   /** A node whose last heartbeat is older is dead; at least 2 × heartbeatMs. Default 5000. */
   heartbeatTtlMs: number;
+  /**
+   * How long a mailstore or supervisor waits at start for JetStream (a cluster still forming:
+   * no meta leader, no stream leader, no peers for placement) before it exits with status 75,
+   * ms (1000..3600000). Default 120000. Env `MR_STARTUP_TIMEOUT_MS`.
+   */
+  startupTimeoutMs: number;
 }
 
 /** The supervisor actor (promotion, failover). */

@@ -2,6 +2,7 @@
 // needs them (mailstores and supervisors), so start order does not matter.
 import type { JetStreamClient, JetStreamManager, KV, NatsConnection, ObjectStore } from "nats";
 import { DiscardPolicy, RetentionPolicy, StorageType, nanos } from "nats";
+import { NotReadyYet } from "./transient.js";
 
 export interface AssetOptions {
   /** 1 for a single server, 3 in a cluster; every asset gets it */
@@ -66,16 +67,41 @@ async function ensureStream(jsm: JetStreamManager, name: string, subjects: strin
   }
 }
 
-/** Creates (or binds to) every asset and returns handles on them. */
-export async function ensureAssets(nc: NatsConnection, opts: AssetOptions): Promise<Assets> {
-  const jsm = await nc.jetstreamManager();
+/**
+ * Runs one step of asset creation; `what` names the asset. The start-up passes a retrying
+ * runner (src/jetstream/startup_wait.ts) so a forming cluster's transient errors are waited out.
+ */
+export type AssetStep = <T>(what: string, step: () => Promise<T>) => Promise<T>;
+
+const once: AssetStep = (_what, step) => step();
+
+/** Resolves once the stream has a leader (in a cluster a new stream may have none for a while). */
+async function waitForLeader(jsm: JetStreamManager, stream: string, label: string, replicas: number): Promise<void> {
+  const info = await jsm.streams.info(stream);
+  if (replicas > 1 && !info.cluster?.leader) throw new NotReadyYet(`${label} has no leader`);
+}
+
+/** Creates (or binds to) every asset and returns handles on them; each step goes through `run`. */
+export async function ensureAssets(nc: NatsConnection, opts: AssetOptions, run: AssetStep = once): Promise<Assets> {
+  const jsm = await run("", () => nc.jetstreamManager());
   const js = nc.jetstream();
+  const r = opts.replicas;
   // Account logs are kept forever (no max_age): every account's log starts with
   // account.created and replicas seed from it, so an expired start would brick idle accounts.
-  await ensureStream(jsm, opts.txStream, [TX_SUBJECTS], opts.replicas, 0);
-  await ensureStream(jsm, opts.notifyStream, [NOTIFY_SUBJECTS], opts.replicas, 7 * 24 * 3600_000);
-  const directory = await js.views.kv(opts.directoryBucket, { replicas: opts.replicas, history: 5, storage: StorageType.File });
-  const nodes = await js.views.kv(opts.nodesBucket, { replicas: opts.replicas, history: 1, ttl: opts.nodeTtlMs, storage: StorageType.File });
-  const blobs = await js.views.os(opts.blobsBucket, { replicas: opts.replicas, storage: StorageType.File });
+  const tx = `stream ${opts.txStream}`;
+  await run(tx, () => ensureStream(jsm, opts.txStream, [TX_SUBJECTS], r, 0));
+  await run(tx, () => waitForLeader(jsm, opts.txStream, tx, r));
+  const notify = `stream ${opts.notifyStream}`;
+  await run(notify, () => ensureStream(jsm, opts.notifyStream, [NOTIFY_SUBJECTS], r, 7 * 24 * 3600_000));
+  await run(notify, () => waitForLeader(jsm, opts.notifyStream, notify, r));
+  const dirLabel = `bucket ${opts.directoryBucket}`;
+  const directory = await run(dirLabel, () => js.views.kv(opts.directoryBucket, { replicas: r, history: 5, storage: StorageType.File }));
+  await run(dirLabel, () => waitForLeader(jsm, `KV_${opts.directoryBucket}`, dirLabel, r));
+  const nodesLabel = `bucket ${opts.nodesBucket}`;
+  const nodes = await run(nodesLabel, () => js.views.kv(opts.nodesBucket, { replicas: r, history: 1, ttl: opts.nodeTtlMs, storage: StorageType.File }));
+  await run(nodesLabel, () => waitForLeader(jsm, `KV_${opts.nodesBucket}`, nodesLabel, r));
+  const blobsLabel = `object store ${opts.blobsBucket}`;
+  const blobs = await run(blobsLabel, () => js.views.os(opts.blobsBucket, { replicas: r, storage: StorageType.File }));
+  await run(blobsLabel, () => waitForLeader(jsm, `OBJ_${opts.blobsBucket}`, blobsLabel, r));
   return { nc, js, jsm, directory, nodes, blobs, opts };
 }

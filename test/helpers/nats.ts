@@ -37,6 +37,12 @@ export class NatsNode {
   }
 
   async start(): Promise<void> {
+    this.spawn();
+    await this.waitHealthy();
+  }
+
+  /** Starts the process without waiting for it (a forming cluster: nothing is ready yet). */
+  spawn(): void {
     const s = this.spec;
     const args = ["-a", "127.0.0.1", "-p", String(s.port), "-m", String(s.httpPort), "-js", "-sd", s.storeDir, "-n", s.name];
     if (s.clusterPort !== undefined) {
@@ -51,7 +57,6 @@ export class NatsNode {
     };
     proc.stdout?.on("data", keep);
     proc.stderr?.on("data", keep);
-    await this.waitHealthy();
   }
 
   /** Waits until /healthz says JetStream is ready on this node. */
@@ -103,17 +108,66 @@ export interface NatsCluster {
   stop(): Promise<void>;
 }
 
+/** The names of the clients connected to this node now (its /connz). */
+export async function connectionNames(node: NatsNode): Promise<string[]> {
+  const r = await fetch(`http://127.0.0.1:${node.spec.httpPort}/connz?limit=1000`, { signal: AbortSignal.timeout(2_000) });
+  if (!r.ok) return [];
+  return (((await r.json()) as { connections?: { name?: string }[] }).connections ?? []).map((c) => c.name ?? "");
+}
+
+/** What this node's /jsz says about the JetStream meta group (undefined while it does not answer). */
+export async function metaCluster(node: NatsNode): Promise<{ leader?: string; cluster_size?: number; replicas?: { name: string; current: boolean }[] } | undefined> {
+  const r = await fetch(`http://127.0.0.1:${node.spec.httpPort}/jsz`, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined);
+  if (!r?.ok) return undefined;
+  return ((await r.json()) as { meta_cluster?: { leader?: string; cluster_size?: number; replicas?: { name: string; current: boolean }[] } }).meta_cluster;
+}
+
+/**
+ * Waits until every node sees a meta leader and the leader sees every other peer current: only
+ * then can the cluster place an R3 stream (before that: "no suitable peers for placement").
+ */
+export async function waitClusterReady(nodes: NatsNode[], timeoutMs = 30_000): Promise<void> {
+  await waitFor(
+    `the ${nodes.length}-node cluster to elect a meta leader with every peer current`,
+    async () => {
+      for (const n of nodes) if (!n.running) throw new Error(`nats-server ${n.spec.name} exited:\n${n.log}`);
+      const metas = await Promise.all(nodes.map((n) => metaCluster(n)));
+      const leader = metas[0]?.leader;
+      if (!leader || metas.some((m) => m?.leader !== leader)) return false;
+      const fromLeader = metas[nodes.findIndex((n) => n.spec.name === leader)];
+      const current = (fromLeader?.replicas ?? []).filter((r) => r.current).length;
+      return current === nodes.length - 1;
+    },
+    timeoutMs,
+    100,
+  );
+}
+
+export interface StartClusterOptions {
+  /** false: return as soon as the processes are spawned (a cluster that is still forming) */
+  waitReady?: boolean;
+  /** spawn only the first this many nodes (the others stay stopped: `start()` them later) */
+  running?: number;
+  /** more nats-server arguments for every node (e.g. --no_advertise=true behind proxies) */
+  extraArgs?: string[];
+}
+
 /** A three-node JetStream cluster (routes on loopback) for R3 streams and buckets. */
-export async function startNatsCluster(size = 3, extraArgs: string[] = []): Promise<NatsCluster> {
+export async function startNatsCluster(size = 3, opts: StartClusterOptions = {}): Promise<NatsCluster> {
   const base = tempDir("mr-cluster-");
   const specs: NatsNodeSpec[] = [];
   for (let i = 0; i < size; i++) {
-    specs.push({ name: `n${i + 1}`, port: await freePort(), httpPort: await freePort(), clusterPort: await freePort(), storeDir: join(base, `n${i + 1}`), extraArgs });
+    specs.push({ name: `n${i + 1}`, port: await freePort(), httpPort: await freePort(), clusterPort: await freePort(), storeDir: join(base, `n${i + 1}`), ...(opts.extraArgs ? { extraArgs: opts.extraArgs } : {}) });
   }
   for (const s of specs) s.routes = specs.filter((o) => o !== s).map((o) => o.clusterPort!);
   const nodes = specs.map((s) => new NatsNode(s));
   // Start all before waiting: a lone node cannot be healthy until a meta leader is elected.
-  await Promise.all(nodes.map((n) => n.start()));
+  const up = nodes.slice(0, opts.running ?? size);
+  for (const n of up) n.spawn();
+  if (opts.waitReady !== false && up.length === size) {
+    await Promise.all(nodes.map((n) => n.waitHealthy()));
+    await waitClusterReady(nodes);
+  }
   return {
     nodes,
     urls: nodes.map((n) => n.url),

@@ -14,7 +14,7 @@ import { rpcCall } from "../../src/jsonrpc/index.js";
 import { MetadataStore } from "../../src/store/index.js";
 import { projectRoot } from "../../src/paths.js";
 import type { Config } from "../../src/config/index.js";
-import { startNatsServer, type NatsNode } from "./nats.js";
+import { startNatsCluster, startNatsServer, type NatsCluster, type NatsNode } from "./nats.js";
 import { exited, spawnTracked, tempDir, waitFor } from "./processes.js";
 
 export interface TestSystemOptions {
@@ -22,6 +22,12 @@ export interface TestSystemOptions {
   hosts?: string[];
   /** override config fields (e.g. licence quota) */
   config?: (c: Config) => void;
+  /**
+   * A three-node nats-server cluster instead of one server: every asset at 3 replicas, every
+   * process given all three URLs. `"forming"` returns as soon as the nodes are spawned (no
+   * meta leader yet), so processes start against a cluster that is still forming.
+   */
+  cluster?: "ready" | "forming";
 }
 
 export class TestSystem {
@@ -36,13 +42,17 @@ export class TestSystem {
     readonly root: string,
     readonly config: Config,
     readonly hosts: string[],
+    /** the cluster when started with `cluster` (nats is then its first node) */
+    readonly cluster?: NatsCluster,
   ) {}
 
   static async start(opts: TestSystemOptions = {}): Promise<TestSystem> {
     const root = tempDir("mr-system-");
-    const nats = await startNatsServer();
+    const cluster = opts.cluster ? await startNatsCluster(3, { waitReady: opts.cluster === "ready" }) : undefined;
+    const nats = cluster ? cluster.nodes[0]! : await startNatsServer();
     const config = defaultConfig();
-    config.nats.servers = [nats.url];
+    config.nats.servers = cluster ? cluster.urls : [nats.url];
+    if (cluster) config.jetstream.replicas = 3;
     config.keys.dir = join(root, "keys");
     config.data.dir = join(root, "data");
     config.node.heartbeatMs = 200;
@@ -51,8 +61,9 @@ export class TestSystem {
     opts.config?.(config);
     const hosts = opts.hosts ?? ["ms1.example.com", "ms2.example.com", "ms3.example.com"];
     for (const h of hosts) initKeys({ dir: config.keys.dir, host: h });
-    const sys = new TestSystem(nats, root, config, hosts);
-    sys.nc = await connect({ servers: nats.url });
+    const sys = new TestSystem(nats, root, config, hosts, cluster);
+    // In a forming cluster no node may accept clients yet: keep trying, and follow restarts.
+    sys.nc = await connect({ servers: config.nats.servers, name: "test client", waitOnFirstConnect: true, maxReconnectAttempts: -1 });
     return sys;
   }
 
@@ -129,7 +140,7 @@ export class TestSystem {
     const outcome = await waitFor(`${host} to start`, () => {
       if (child.exitCode !== null || child.signalCode !== null) return "exited";
       return (this.logs.get(host) ?? "").includes(ready) ? "started" : undefined;
-    }, 30_000);
+    }, this.cluster ? 90_000 : 30_000);
     if (outcome === "exited") throw new Error(`${host} exited before it started:\n${this.logs.get(host)}`);
     return child;
   }
@@ -169,7 +180,8 @@ export class TestSystem {
       clearTimeout(t);
     }
     await this.nc?.close().catch(() => {});
-    await this.nats.stop();
+    if (this.cluster) await this.cluster.stop();
+    else await this.nats.stop();
   }
 }
 

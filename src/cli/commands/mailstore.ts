@@ -22,6 +22,7 @@ const command: Command = {
     const dataDir = options.data !== undefined ? resolve(io.cwd, options.data) : config.data.dir;
     const { MailstoreNode } = await import("../../../actors/mailstore.js");
     const { assetOptions } = await import("../../../actors/node_config.js");
+    const { StartupTimeoutError } = await import("../../jetstream/startup_wait.js");
     const node = await MailstoreNode.start({
       host: options.host,
       dataDir,
@@ -29,9 +30,18 @@ const command: Command = {
       servers: config.nats.servers,
       assets: assetOptions(config),
       heartbeatMs: config.node.heartbeatMs,
+      startupTimeoutMs: config.node.startupTimeoutMs,
       writes: config.writes,
       log: (line) => io.err(line),
+    }).catch((e: unknown) => {
+      if (e instanceof StartupTimeoutError) return e;
+      throw e;
     });
+    // The start-up deadline passed: its own exit status, so a service manager can tell it apart.
+    if (node instanceof StartupTimeoutError) {
+      io.err(`mailreplica mailstore: ${node.message} [${node.code}]`);
+      return node.exitCode;
+    }
     await untilSignal();
     await node.stop();
     return 0;

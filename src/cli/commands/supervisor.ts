@@ -17,11 +17,13 @@ const command: Command = {
     const config = io.config();
     const { SupervisorNode } = await import("../../../actors/supervisor.js");
     const { assetOptions } = await import("../../../actors/node_config.js");
+    const { StartupTimeoutError } = await import("../../jetstream/startup_wait.js");
     const node = await SupervisorNode.start({
       ...(options.host ? { host: options.host } : {}),
       servers: config.nats.servers,
       assets: assetOptions(config),
       heartbeatMs: config.node.heartbeatMs,
+      startupTimeoutMs: config.node.startupTimeoutMs,
       leaseTtlMs: config.supervisor.leaseTtlMs,
       promotionThreads: config.supervisor.promotionThreads,
       promoteTimeoutMs: config.supervisor.promoteTimeoutMs,
@@ -33,7 +35,15 @@ const command: Command = {
       keysDir: config.keys.dir,
       adminAccount: config.supervisor.adminAccount,
       log: (line) => io.err(line),
+    }).catch((e: unknown) => {
+      if (e instanceof StartupTimeoutError) return e;
+      throw e;
     });
+    // The start-up deadline passed: its own exit status, so a service manager can tell it apart.
+    if (node instanceof StartupTimeoutError) {
+      io.err(`mailreplica supervisor: ${node.message} [${node.code}]`);
+      return node.exitCode;
+    }
     await untilSignal();
     await node.stop();
     return 0;

@@ -45,7 +45,7 @@ export class NemesisSystem {
 
   static async start(): Promise<NemesisSystem> {
     const root = tempDir("mr-nemesis-");
-    const cluster = await startNatsCluster(3, ["--no_advertise=true"]);
+    const cluster = await startNatsCluster(3, { extraArgs: ["--no_advertise=true"] });
     const config = defaultConfig();
     config.nats.servers = cluster.urls;
     config.jetstream.replicas = 3;

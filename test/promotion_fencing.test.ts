@@ -24,8 +24,10 @@ const MS1_SUBJECT = `mr.node.${MS1}.mailbox`;
 /** client timeout of every write: longer than the freeze, so each call gets ms1's real answer */
 const CALL_TIMEOUT_MS = 40_000;
 /** how ms1's writes may fail once a newer primary exists */
-// OUTCOME_UNKNOWN: a frozen primary's append whose ack it never saw; it is never an acknowledgement.
-const FENCED_CODES = new Set(["FENCED", "NOT_PRIMARY", "TIMEOUT", "ASK_TIMEOUT", "OUTCOME_UNKNOWN"]);
+// OUTCOME_UNKNOWN: a frozen primary's append whose ack it never saw. UNAVAILABLE: a delivery
+// whose message-body put outlived its deadline while the primary was frozen (nothing of it was
+// appended). Neither is ever an acknowledgement.
+const FENCED_CODES = new Set(["FENCED", "NOT_PRIMARY", "TIMEOUT", "ASK_TIMEOUT", "OUTCOME_UNKNOWN", "UNAVAILABLE"]);
 
 let sys: TestSystem;
 const rand = prng(SEED);
@@ -180,7 +182,7 @@ async function checkFenced(name: string, calls: Call[]): Promise<void> {
   // The writes queued on the frozen ms1 all fail, with a code saying it is not the writer.
   const queued = calls.filter((c) => c.phase === "queued");
   const badQueued = queued.filter((c) => c.ok || !FENCED_CODES.has(c.code!)).map((c) => `${c.method} ${c.n}: ${c.ok ? "ok" : `${c.code} ${c.message}`}`);
-  assert.equal(badQueued, [], `${name}: writes queued on the frozen ms1 must fail FENCED / NOT_PRIMARY / timeout ${seedNote}`);
+  assert.equal(badQueued, [], `${name}: writes queued on the frozen ms1 must fail FENCED / NOT_PRIMARY / timeout / unavailable ${seedNote}`);
   // Load calls that failed did so for a reason of the switchover, not something else.
   const badLoad = calls.filter((c) => c.phase === "load" && c.ok === false && !FENCED_CODES.has(c.code!)).map((c) => `${c.subject} ${c.n}: ${c.code} ${c.message}`);
   assert.equal(badLoad, [], `${name}: unexpected failures of in-flight writes ${seedNote}`);

@@ -1,6 +1,7 @@
 // getAccountStatus (DESIGN §9): the directory's view of each account joined with what its
 // primary and its replicas report, the log head, and each replica's lag.
-import { AckPolicy, DeliverPolicy, type JetStreamManager, type NatsConnection } from "nats";
+import { AckPolicy, DeliverPolicy, type JetStreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { rpcCall } from "../src/jsonrpc/index.js";
 import { txSubject } from "../src/jetstream/assets.js";
 import { SubjectLog } from "../src/runtime/subject_log.js";
@@ -58,22 +59,11 @@ export async function localStatuses(nc: NatsConnection, byHost: Map<string, stri
   return out;
 }
 
-type DirectQuery = { seq: number; next_by_subj: string };
-type StoredTime = { seq: number; time: Date };
-
-/** Direct get (the streams allow it): nats.js has it on the manager but not in its interface. */
-function directGet(jsm: JetStreamManager, stream: string, q: DirectQuery): Promise<StoredTime> {
-  return (jsm as unknown as { direct: { getMessage(s: string, q: DirectQuery): Promise<StoredTime> } }).direct.getMessage(stream, q);
-}
-
 /** Number of entries of `subject` after `appliedSeq`, and the age of the first of them. */
 export async function subjectLag(jsm: JetStreamManager, stream: string, subject: string, appliedSeq: number, now: number): Promise<{ events: number; ms: number }> {
-  let first;
-  try {
-    first = await directGet(jsm, stream, { seq: appliedSeq + 1, next_by_subj: subject });
-  } catch {
-    return { events: 0, ms: 0 }; // nothing after the applied seq
-  }
+  // Direct get (the streams allow it); null: nothing after the applied seq.
+  const first = await jsm.direct.getMessage(stream, { seq: appliedSeq + 1, next_by_subj: subject }).catch(() => null);
+  if (first === null) return { events: 0, ms: 0 };
   // An ephemeral consumer's pending count is the exact number of entries still to apply.
   const ci = await jsm.consumers.add(stream, {
     filter_subject: subject,

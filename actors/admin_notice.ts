@@ -3,7 +3,7 @@
 // learns of it without watching the REPL. Delivery goes through mr.rpc.mailbox like any other
 // mail (so the notice is itself replicated); a failure is logged and never fails the
 // operation, which has already ended when the notice is written.
-import type { NatsConnection } from "nats";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { rpcCall } from "../src/jsonrpc/index.js";
 import type { OperationRecord } from "./operations.js";
 

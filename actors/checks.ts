@@ -11,9 +11,10 @@
 // A check group that hangs (a JetStream without leader) becomes one failed check after a
 // bounded wait, so `test` always answers.
 import { randomBytes } from "node:crypto";
-import type { KvEntry } from "nats";
+import type { KvEntry } from "@nats-io/kv";
 import { defineMethod, rpcCall, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
 import { BlobStore } from "../src/blobs/blob_store.js";
+import { jsErrCode, JS_ERR } from "../src/runtime/nats_failure.js";
 import { accountStatuses } from "./account_status.js";
 import type { HeartbeatRecord } from "./heartbeat.js";
 import { nodeAdminSubject } from "./mailstore.js";
@@ -153,7 +154,7 @@ async function jetstreamChecks(node: SupervisorNode): Promise<CheckResult[]> {
       try {
         info = await node.assets.jsm.streams.info(name);
       } catch (e) {
-        const notFound = (e as { api_error?: { err_code?: number } }).api_error?.err_code === 10059;
+        const notFound = jsErrCode(e) === JS_ERR.STREAM_NOT_FOUND;
         return notFound
           ? fail(check, `the ${what} stream ${name} does not exist`, "start any mailstore or supervisor: they create the assets at start (names in jetstream.* of the configuration)")
           : fail(check, `stream info of ${name} failed: ${message(e)}`, "check the JetStream cluster: nats server report jetstream");

@@ -1,6 +1,6 @@
 // Liveness: a process puts `node.<host>` into the mr_nodes KV every heartbeatMs; the bucket's
 // TTL removes it when the process stops beating, so "alive" = "has a fresh entry".
-import type { KV } from "nats";
+import type { KV } from "@nats-io/kv";
 import type { Clock, TimerHandle } from "../src/runtime/clock.js";
 
 export type NodeRole = "mailstore" | "supervisor";

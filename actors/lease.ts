@@ -9,7 +9,7 @@
 // Each process has a random instance id: a second process started with the name of a holder
 // that is still renewing is refused (NOT_SUPERVISOR).
 import { randomUUID } from "node:crypto";
-import type { KV, KvEntry } from "nats";
+import type { KV, KvEntry } from "@nats-io/kv";
 import type { Clock, TimerHandle } from "../src/runtime/clock.js";
 
 export const LEASE_KEY = "lease.supervisor";

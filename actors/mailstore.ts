@@ -3,7 +3,7 @@
 // the mailbox JSON-RPC, and heartbeats. Its SQLite store is <data>/metadata.sqlite.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { connect, type NatsConnection } from "nats";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { ActorSystem } from "../src/runtime/system.js";
 import { systemClock, type Clock, type TimerHandle } from "../src/runtime/clock.js";
 import { SubjectLog } from "../src/runtime/subject_log.js";

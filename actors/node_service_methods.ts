@@ -8,7 +8,7 @@
 // Stopped, the mailstore applies nothing to its replicas (their status stays as it was, their
 // lag grows); the account logs keep everything, so a start catches every replica up. The
 // mailstore's own primary accounts and mailbox methods are not affected.
-import { connect } from "nats";
+import { connect } from "@nats-io/transport-node";
 import { defineMethod, oneOf, strOrList, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
 import type { MailstoreNode } from "./mailstore.js";
 
@@ -64,8 +64,9 @@ export function probeNatsServers(servers: readonly string[], timeoutMs = PROBE_T
           await nc.close().catch(() => {});
         }
       } catch (e) {
-        const err = e as { code?: unknown; message?: string };
-        const code = typeof err.code === "string" && err.code !== "" ? err.code : undefined;
+        const err = e as { code?: unknown; message?: string; name?: string };
+        // The client's error class names the failure (ConnectionError, TimeoutError, ...).
+        const code = typeof err.code === "string" && err.code !== "" ? err.code : err.name && err.name !== "Error" ? err.name : undefined;
         return { server, ok: false, ms: Date.now() - started, error: `${code ?? "ERROR"}${err.message && err.message !== code ? `: ${err.message}` : ""}` };
       }
     }),

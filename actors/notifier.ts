@@ -1,6 +1,6 @@
 // Notifications to the Global Admin (DESIGN §11): published on MR_NOTIFY as
 // `mr.notify.<kind>` with a JSON body; the REPL prints them live.
-import type { JetStreamClient } from "nats";
+import type { JetStreamClient } from "@nats-io/jetstream";
 
 export interface Notification {
   kind: string;

@@ -2,8 +2,8 @@
 // with an operationId: their progress lives in the directory KV (`op.<id>`), so `monitor`
 // answers from any supervisor, also after the one that ran it died.
 import { randomUUID } from "node:crypto";
-import type { KV, NatsError } from "nats";
-import { ERR_WRONG_LAST_SEQUENCE } from "../src/runtime/subject_log.js";
+import type { KV } from "@nats-io/kv";
+import { isWrongLastSequence } from "../src/runtime/nats_failure.js";
 import { AppError } from "../src/jsonrpc/index.js";
 
 export type OperationState = "running" | "successful" | "failed" | "stopped" | "removed" | "interrupted";
@@ -76,7 +76,7 @@ export class Operations {
         try {
           this.revisions.set(op, await this.kv.update(key, JSON.stringify(op), rev));
         } catch (e) {
-          if ((e as NatsError).api_error?.err_code === ERR_WRONG_LAST_SEQUENCE) throw new OperationConflictError(op.operationId, this.owner);
+          if (isWrongLastSequence(e)) throw new OperationConflictError(op.operationId, this.owner);
           throw e;
         }
       });

@@ -7,7 +7,7 @@
 // key that decrypts log entries and the signer keys that prove who wrote them.
 import { open } from "../src/envelope/index.js";
 import { txSubject } from "../src/jetstream/assets.js";
-import type { NatsConnection } from "nats";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { AppError, rpcCall } from "../src/jsonrpc/index.js";
 import { readTxBatch } from "./tx_batch.js";
 import { nodeAdminSubject, type MailstoreNode } from "./mailstore.js";
@@ -22,17 +22,18 @@ export interface LogHead {
   host: string | null;
 }
 
-const ERR_NO_MESSAGE_FOUND = 10037;
 
 export async function readLogHead(node: MailstoreNode, accountId: string): Promise<LogHead> {
   let stored;
   try {
     stored = await node.assets.jsm.streams.getMessage(node.assets.opts.txStream, { last_by_subj: txSubject(accountId) });
   } catch (e) {
-    if ((e as { api_error?: { err_code?: number } }).api_error?.err_code === ERR_NO_MESSAGE_FOUND) return { accountId, seq: 0, epoch: 0, host: null };
     throw new AppError("UNAVAILABLE", `cannot read the log head of ${accountId}: ${(e as Error).message}; check NATS (test) and retry`, { account: accountId });
   }
-  const openIt = () => readTxBatch(open(node.keyring, stored.data).payload, accountId, stored.seq);
+  // The client answers "no message found" with null: an empty log.
+  if (stored === null) return { accountId, seq: 0, epoch: 0, host: null };
+  const entry = stored;
+  const openIt = () => readTxBatch(open(node.keyring, entry.data).payload, accountId, entry.seq);
   let batch;
   try {
     batch = openIt();

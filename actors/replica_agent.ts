@@ -12,11 +12,12 @@
 // Nothing here waits for an account's next entry to recover: a steady consumer that is
 // deleted (by hand, or lost by the server) is recreated and every account caught up, and a
 // catch-up that fails is retried with back-off.
-import { AckPolicy, ConsumerEvents, DeliverPolicy, type ConsumerMessages, type JsMsg } from "nats";
+import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
 import { open, type EnvelopeError, type EnvelopeKeyring } from "../src/envelope/index.js";
 import type { Assets } from "../src/jetstream/assets.js";
 import { txSubject } from "../src/jetstream/assets.js";
 import { SubjectLog } from "../src/runtime/subject_log.js";
+import { jsErrCode, JS_ERR } from "../src/runtime/nats_failure.js";
 import type { MetadataStore } from "../src/store/index.js";
 import type { TxBatch } from "../src/mail/index.js";
 import { readTxBatch } from "./tx_batch.js";
@@ -59,7 +60,6 @@ type Replicated = { paused: boolean };
 export const RETRY_FIRST_MS = 500;
 export const RETRY_MAX_MS = 30_000;
 
-const ERR_CONSUMER_NOT_FOUND = 10014;
 
 function nextDelay(previous: number | undefined): number {
   return previous === undefined ? RETRY_FIRST_MS : Math.min(RETRY_MAX_MS, previous * 2);
@@ -110,7 +110,7 @@ export class ReplicaAgent {
     const name = agentConsumerName(this.d.host);
     const existing = await jsm.consumers.info(opts.txStream, name).catch((e: unknown) => {
       // Only a missing durable is created here; any other failure (timeout) is retried by the caller.
-      if ((e as { api_error?: { err_code?: number } }).api_error?.err_code === ERR_CONSUMER_NOT_FOUND) return undefined;
+      if (jsErrCode(e) === JS_ERR.CONSUMER_NOT_FOUND) return undefined;
       throw e;
     });
     if (!existing) {
@@ -141,9 +141,11 @@ export class ReplicaAgent {
 
   /** Logs what nats.js reports about the steady consumer (deleted, not found, heartbeats missed). */
   private async watchStatus(messages: ConsumerMessages): Promise<void> {
-    const watched: string[] = [ConsumerEvents.ConsumerDeleted, ConsumerEvents.ConsumerNotFound, ConsumerEvents.StreamNotFound, ConsumerEvents.HeartbeatsMissed];
-    for await (const s of await messages.status()) {
-      if (watched.includes(s.type)) this.d.log?.(`steady consumer ${agentConsumerName(this.d.host)}: ${s.type} (${String(s.data)})`);
+    const watched: ReadonlySet<string> = new Set(["consumer_deleted", "consumer_not_found", "stream_not_found", "heartbeats_missed"]);
+    for await (const s of messages.status()) {
+      if (!watched.has(s.type)) continue;
+      const { type, ...detail } = s;
+      this.d.log?.(`steady consumer ${agentConsumerName(this.d.host)}: ${type} (${JSON.stringify(detail)})`);
     }
   }
 

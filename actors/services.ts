@@ -1,6 +1,6 @@
 // getServices: every mailstore and supervisor known, with liveness from the heartbeats.
 import type { Directory } from "../src/directory/directory.js";
-import type { KV } from "nats";
+import type { KV } from "@nats-io/kv";
 import { readHeartbeats, type HeartbeatRecord } from "./heartbeat.js";
 
 export interface ServiceStatus {

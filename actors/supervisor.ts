@@ -1,7 +1,7 @@
 // The supervisor process (`mailreplica supervisor`): serves the admin JSON-RPC on
 // mr.rpc.admin, runs long operations, and tells the Global Admin when they end.
 import { hostname } from "node:os";
-import { connect, type NatsConnection } from "nats";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { systemClock, type Clock } from "../src/runtime/clock.js";
 import { ensureAssets, type AssetOptions, type Assets } from "../src/jetstream/assets.js";
 import { DEFAULT_STARTUP_TIMEOUT_MS, StartupWait } from "../src/jetstream/startup_wait.js";

@@ -6,7 +6,7 @@ import * as assert from "uvu/assert";
 import { randomUUID } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { connect, type NatsConnection } from "nats";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { AppError, methodTable, serveJsonRpc, type JsonRpcService, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
 import { runCli } from "../src/cli/main.js";
 import type { CliIo } from "../src/cli/types.js";

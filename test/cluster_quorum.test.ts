@@ -6,7 +6,7 @@
 // every acknowledged write is on the primary and the replica.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import type { KV } from "nats";
+import { Kvm, type KV } from "@nats-io/kv";
 import { TestSystem, rawMessage } from "./helpers/system.js";
 import { waitFor } from "./helpers/processes.js";
 import { connectionNames, waitClusterReady } from "./helpers/nats.js";
@@ -94,8 +94,7 @@ test("cluster quorum - writes are refused without quorum, no process exits, and 
   }
 
   // Heartbeats resume: every process writes a fresh one after the restart.
-  const js = s.nc.jetstream();
-  const nodes = await js.views.kv(s.config.jetstream.buckets.nodes, { bindOnly: true });
+  const nodes = await new Kvm(s.nc).open(s.config.jetstream.buckets.nodes);
   for (const key of [`node.${MS1}`, `node.${MS2}`, "supervisor.sup1"]) {
     await waitFor(`a heartbeat ${key} written after the restart`, async () => (await heartbeatAt(nodes, key)) > restartedAt, 30_000, 200);
   }

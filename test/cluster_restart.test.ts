@@ -7,7 +7,7 @@
 // acknowledged before or after the restart is on the primary and on the replica.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import type { KV } from "nats";
+import { Kvm, type KV } from "@nats-io/kv";
 import { TestSystem, rawMessage } from "./helpers/system.js";
 import { waitFor } from "./helpers/processes.js";
 import { waitClusterReady } from "./helpers/nats.js";
@@ -78,7 +78,7 @@ test("cluster restart - every process survives all nats-server nodes killed and 
   const after = [first.itemId];
   for (let i = 1; i < 3; i++) after.push((await s.mailbox<{ itemId: number }>("deliverMessage", { account: a.id, raw: rawMessage(10 + i), requestId: `after-${i}` })).itemId);
 
-  const nodes = await s.nc.jetstream().views.kv(s.config.jetstream.buckets.nodes, { bindOnly: true });
+  const nodes = await new Kvm(s.nc).open(s.config.jetstream.buckets.nodes);
   for (const key of [`node.${MS1}`, `node.${MS2}`, "supervisor.sup1", "supervisor.sup2"]) {
     await waitFor(`a heartbeat ${key} written after the restart`, async () => (await heartbeatAt(nodes, key)) > restartedAt, 30_000, 200);
   }

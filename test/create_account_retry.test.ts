@@ -4,7 +4,7 @@
 import { randomUUID } from "node:crypto";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { connect, type NatsConnection } from "nats";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { rpcCall, RpcError } from "../src/jsonrpc/index.js";
 import type { AccountRecord } from "../src/directory/types.js";
 import { directoryOfSystem } from "./helpers/promotion.js";

@@ -8,7 +8,8 @@ import * as assert from "uvu/assert";
 import { spawnSync, type ChildProcess } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { connect } from "nats";
+import { connect } from "@nats-io/transport-node";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { defaultConfig } from "../src/config/index.js";
 import { DEFAULT_IN_FLIGHT_TIMEOUT_MS } from "../src/runtime/actor_cell.js";
 import { INSTALLED_DATA_DIR, SYSTEM_CONFIG_FILE, projectRoot } from "../src/paths.js";
@@ -175,7 +176,7 @@ test("deploy files - three nats-servers from the example form a JetStream cluste
     // mailreplica connects without credentials, as its URLs carry none.
     const nc = await connect({ servers: nodes.slice(0, 2).map((n) => `nats://127.0.0.1:${n.client}`) });
     try {
-      const jsm = await nc.jetstreamManager();
+      const jsm = await jetstreamManager(nc);
       const info = await waitFor("an R3 stream to be placed", async () => {
         try {
           return await jsm.streams.add({ name: "DEPLOY_R3", subjects: ["deploy.r3"], num_replicas: 3 });

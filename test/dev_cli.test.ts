@@ -7,7 +7,8 @@ import type { ChildProcess } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
-import { connect } from "nats";
+import { connect } from "@nats-io/transport-node";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { rpcCall } from "../src/jsonrpc/index.js";
 import { probeNats } from "../src/dev/index.js";
 import { projectRoot } from "../src/paths.js";
@@ -74,7 +75,7 @@ test("dev - --only-nats --no-repl starts a JetStream nats-server and writes 0600
   assert.ok(alive(natsPid));
 
   const nc = await connect({ servers: `nats://127.0.0.1:${port}` });
-  const info = await (await nc.jetstreamManager()).getAccountInfo();
+  const info = await (await jetstreamManager(nc)).getAccountInfo();
   assert.ok(info.limits !== undefined, "JetStream answers");
   await nc.close();
   assert.ok(existsSync(join(varDir, "nats", "jetstream")), "the JetStream store is under the var folder");

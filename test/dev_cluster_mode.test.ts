@@ -7,7 +7,8 @@ import * as assert from "uvu/assert";
 import type { ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { connect, StringCodec, type NatsConnection } from "nats";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { rpcCall } from "../src/jsonrpc/index.js";
 import { clusterNodeAddresses, DevError, probeNats } from "../src/dev/index.js";
 import { natsServerPath } from "../src/natsserver/binary.js";
@@ -197,9 +198,9 @@ test("dev cluster - three nodes, R3 assets, a replicated write, SIGTERM stops ev
   const one = startDev(["--only-nats", "--no-repl"], { MR_SERVERS: single, MR_VAR_DIR: varDir });
   await untilUp(one);
   let nc = await connect({ servers: single });
-  const jsm1 = await nc.jetstreamManager();
+  const jsm1 = await jetstreamManager(nc);
   await jsm1.streams.add({ name: "SINGLE_KEPT", subjects: ["single.kept"] });
-  await (await nc.jetstream()).publish("single.kept", StringCodec().encode("from the single node"));
+  await jetstream(nc).publish("single.kept", "from the single node");
   await nc.close();
   assert.is(await stopDev(one), 0, one.err());
 
@@ -235,7 +236,7 @@ test("dev cluster - three nodes, R3 assets, a replicated write, SIGTERM stops ev
     assert.ok(status.sequence >= 3, `account sequence ${status.sequence}`);
 
     // Every JetStream asset (MR_TX, the KV buckets, the object store, MR_NOTIFY) has 3 replicas.
-    const jsm = await nc.jetstreamManager();
+    const jsm = await jetstreamManager(nc);
     const tx = await jsm.streams.info("MR_TX");
     assert.is(tx.config.num_replicas, 3);
     assert.is((tx.cluster?.replicas ?? []).length, 2, JSON.stringify(tx.cluster));
@@ -261,7 +262,7 @@ test("dev cluster - three nodes, R3 assets, a replicated write, SIGTERM stops ev
   await untilUp(again);
   nc = await connect({ servers: single });
   try {
-    const info = await (await nc.jetstreamManager()).streams.info("SINGLE_KEPT");
+    const info = await (await jetstreamManager(nc)).streams.info("SINGLE_KEPT");
     assert.is(info.state.messages, 1);
     assert.is(info.config.num_replicas, 1);
   } finally {

@@ -1,15 +1,16 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { connect } from "nats";
+import { connect } from "@nats-io/transport-node";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { startNatsCluster, startNatsServer } from "./helpers/nats.js";
 
 test("harness - single server accepts JetStream publishes", async () => {
   const n = await startNatsServer();
   const nc = await connect({ servers: n.url });
   try {
-    const jsm = await nc.jetstreamManager();
+    const jsm = await jetstreamManager(nc);
     await jsm.streams.add({ name: "H1", subjects: ["h1.>"] });
-    const ack = await nc.jetstream().publish("h1.a", new Uint8Array([1]));
+    const ack = await jetstream(nc).publish("h1.a", new Uint8Array([1]));
     assert.is(ack.seq, 1);
   } finally {
     await nc.close();
@@ -24,9 +25,9 @@ test("harness - three-node cluster keeps accepting R3 publishes with one node ki
   // The client talks to the two survivors: this test is about the cluster, not reconnects.
   const nc = await connect({ servers: [c.nodes[0]!.url, c.nodes[1]!.url] });
   try {
-    const jsm = await nc.jetstreamManager();
+    const jsm = await jetstreamManager(nc);
     await jsm.streams.add({ name: "H3", subjects: ["h3.>"], num_replicas: 3 });
-    const js = nc.jetstream();
+    const js = jetstream(nc);
     // As a real writer does: retry with the same Nats-Msg-Id until acknowledged (stored once),
     // since a publish can time out while the killed node's stream leadership moves.
     const publish = async (i: number): Promise<void> => {

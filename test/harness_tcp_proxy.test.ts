@@ -5,7 +5,7 @@
 // from a marker published after them on a direct connection; no test waits on the clock.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { connect, type NatsConnection, type Subscription } from "nats";
+import { connect, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import { startNatsServer, type NatsNode } from "./helpers/nats.js";
 import { TcpProxy } from "./helpers/tcp_proxy.js";
 import { waitFor } from "./helpers/processes.js";

@@ -2,7 +2,7 @@
 // (section 7), every protocol error, batches, notifications and the application error mapping.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { ErrorCode, NatsError } from "nats";
+import { errors, RequestError } from "@nats-io/transport-node";
 import { AppError, AppErrorCodes, RpcError, appErrorRows, handleRpcPayload, methodTable, resolveAppCode, toErrorObject, type RpcMethod } from "../src/jsonrpc/index.js";
 
 const updates: unknown[] = [];
@@ -41,17 +41,28 @@ const INVALID = { jsonrpc: "2.0", error: { code: -32600, message: "Invalid Reque
 // ---- the spec's examples, exactly
 
 test("jsonrpc errors - a NATS no-responders or closed-connection error escaping a method is UNAVAILABLE, a connection lost mid-request is not", () => {
-  for (const code of [ErrorCode.NoResponders, ErrorCode.ConnectionClosed]) {
-    const out = toErrorObject(NatsError.errorForCode(code));
-    assert.is(out.error.code, -32021, code);
+  // The errors the @nats-io client throws: a request nobody took, a call on a closed or draining connection.
+  const cases: Array<[string, Error]> = [
+    ["no responders", new RequestError("no responders", { cause: new errors.NoRespondersError("mr.test") })],
+    ["closed", new errors.ClosedConnectionError()],
+    ["draining", new errors.DrainingConnectionError()],
+  ];
+  for (const [what, err] of cases) {
+    const out = toErrorObject(err);
+    assert.is(out.error.code, -32021, what);
     assert.is((out.error.data as { code: string }).code, "UNAVAILABLE");
     assert.match(out.error.message, /^NATS: .*retry/);
     assert.is(out.internal, false);
   }
+  // No answer in time: it may still complete, so TIMEOUT, not UNAVAILABLE.
+  const late = toErrorObject(new errors.TimeoutError());
+  assert.is((late.error.data as { code: string }).code, "TIMEOUT");
+  assert.is(late.internal, false);
   // A request cut mid-way may have been served: it must not say "nothing was done, retry".
-  const cut = toErrorObject(NatsError.errorForCode(ErrorCode.Disconnect));
+  const cut = toErrorObject(new RequestError("connection disconnected"));
   assert.is.not(cut.error.code, -32021);
-  assert.is((cut.error.data as { code: string }).code, "DISCONNECT");
+  assert.is(cut.error.code, -32603, "an internal error with its detail");
+  assert.is(cut.internal, true);
 });
 
 test("jsonrpc spec - positional params", async () => {

@@ -25,6 +25,7 @@ import { assetOptions } from "../actors/node_config.js";
 import { seal } from "../src/envelope/index.js";
 import { SubjectLog } from "../src/runtime/subject_log.js";
 import type { TxBatch } from "../src/mail/index.js";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 
 const MS1 = "ms1.example.com";
 const MS2 = "ms2.example.com";
@@ -58,7 +59,7 @@ async function startBehind(host: string, proxy: TcpProxy): Promise<MailstoreNode
  */
 async function appendPromoted(accountId: string, head: number, host: string): Promise<{ seq: number }> {
   const batch: TxBatch = { v: 1, account: accountId, epoch: 2, writer: host, at: Date.now(), prev: head, events: [{ t: "promoted", epoch: 2, host, from: MS1 }] };
-  const log = new SubjectLog(sys.nc.jetstream(), await sys.nc.jetstreamManager(), sys.config.jetstream.streams.tx, `mr.tx.${accountId}`);
+  const log = new SubjectLog(jetstream(sys.nc), await jetstreamManager(sys.nc), sys.config.jetstream.streams.tx, `mr.tx.${accountId}`);
   return log.append(seal(readerKeyring(sys, host), batch), { expectedLastSeq: head, msgId: `test-promoted-${accountId}` });
 }
 
@@ -144,7 +145,7 @@ test("promotion ambiguous - the promote reply is lost after the target appended 
 test("promotion ambiguous - a Promoted the directory never heard of: the reconciler repairs the directory and tells the Global Admin", async () => {
   const id = ids.get("quiet@example.com")!;
   const notes: any[] = [];
-  const sub = sys.nc.subscribe("mr.notify.directory.repaired", { callback: (_e, m) => notes.push(JSON.parse(dec.decode(m.data))) });
+  const sub = sys.nc.subscribe("mr.notify.directory.repaired", { callback: (_e, m) => void notes.push(JSON.parse(dec.decode(m.data))) });
   const ms2 = sys.inProcess.get(MS2)!;
   const ms3 = sys.inProcess.get(MS3)!;
   try {

@@ -12,6 +12,7 @@ import { TestSystem } from "./helpers/system.js";
 import { sleep, waitFor } from "./helpers/processes.js";
 import { intIn, prng, readAccountLog, readerKeyring, stopBounded, testSeed } from "./helpers/workload.js";
 import { addReplicas, createAccounts, directoryRecord, promotedEntries, waitOperationEnd } from "./helpers/promotion.js";
+import { Kvm } from "@nats-io/kv";
 
 const SEED = testSeed();
 const seedNote = `(seed ${SEED}; replay with MR_TEST_SEED=${SEED})`;
@@ -146,7 +147,7 @@ test(`promotion supervisor failover - kill -9 of the active supervisor mid-promo
 /** One monitor snapshot, retried while no supervisor answers. */
 async function waitOperationSnapshot(operationId: string): Promise<any> {
   // supA is dead; until supB is active nobody answers mr.rpc.admin, so read the record from the KV.
-  const kv = await sys.nc.jetstream().views.kv(sys.config.jetstream.buckets.directory);
+  const kv = await new Kvm(sys.nc).create(sys.config.jetstream.buckets.directory);
   const e = await kv.get(`op.${operationId}`);
   const op = JSON.parse(new TextDecoder().decode(e!.value)) as { done: number; results: Array<{ ok: boolean }> };
   return { done: op.done, failed: op.results.filter((r) => !r.ok) };

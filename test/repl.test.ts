@@ -5,7 +5,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { ChildProcess } from "node:child_process";
 import { join } from "node:path";
-import { connect, type NatsConnection } from "nats";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { AppError, methodTable, serveJsonRpc, type JsonRpcService, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
 import { formatNotification, ReplSyntaxError, splitHead, tokenize } from "../src/repl/index.js";
 import { projectRoot } from "../src/paths.js";
@@ -64,7 +65,7 @@ const mailbox = methodTable<NatsRpcContext>([method("deliverMessage", (p) => ({ 
 test.before(async () => {
   server = await startNatsServer("repl");
   nc = await connect({ servers: server.url });
-  const jsm = await nc.jetstreamManager();
+  const jsm = await jetstreamManager(nc);
   await jsm.streams.add({ name: "MR_NOTIFY", subjects: ["mr.notify.>"] });
   services = [serveJsonRpc(nc, "mr.rpc.admin", admin), serveJsonRpc(nc, "mr.rpc.mailbox", mailbox)];
   await nc.flush();
@@ -123,7 +124,7 @@ test("repl - runs piped lines in order, prints results and errors with codes, sh
     { account: "a@example.com", raw: "Subject: x\n\ny", folder: "Archive" },
   ]);
 
-  const js = nc.jetstream();
+  const js = jetstream(nc);
   await js.publish("mr.notify.replica.unavailable", JSON.stringify({ kind: "replica.unavailable", at: Date.now(), from: "mailstore2.example.com", account: "a@example.com", reason: "bad signature" }));
   await waitFor("the notification in the REPL's output", () => repl.out().includes("replica.unavailable from mailstore2.example.com: account=a@example.com reason=bad signature"), 10_000);
 

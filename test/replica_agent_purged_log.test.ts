@@ -11,6 +11,7 @@ import { loadKeyring } from "../src/keys/index.js";
 import { MetadataStore } from "../src/store/index.js";
 import { TestSystem, rawMessage } from "./helpers/system.js";
 import { tempDir, waitFor } from "./helpers/processes.js";
+import { jetstreamManager } from "@nats-io/jetstream";
 
 const PRIMARY = "ms1.example.com";
 const REPLICA = "ms2.example.com";
@@ -30,7 +31,7 @@ test.after(async () => {
 async function purgedAccount(name: string, keep?: number): Promise<string> {
   const acct = await sys.mailbox("createAccount", { name, mailHost: PRIMARY });
   for (let i = 0; i < 3; i++) await sys.mailbox("deliverMessage", { account: name, raw: rawMessage(i) });
-  const jsm = await sys.nc.jetstreamManager();
+  const jsm = await jetstreamManager(sys.nc);
   await jsm.streams.purge(sys.config.jetstream.streams.tx, { filter: txSubject(acct.id), ...(keep ? { keep } : {}) });
   return acct.id;
 }

@@ -10,6 +10,7 @@ import { rpcCall } from "../src/jsonrpc/index.js";
 import { TestSystem, rawMessage } from "./helpers/system.js";
 import { waitFor } from "./helpers/processes.js";
 import { TcpProxy } from "./helpers/tcp_proxy.js";
+import { jetstreamManager } from "@nats-io/jetstream";
 
 const PRIMARY = "ms1.example.com";
 const REPLICA = "ms2.example.com";
@@ -78,7 +79,7 @@ test.after(async () => {
 test("replica agent - a deleted steady consumer is recreated, logged, and what was written meanwhile is applied", async () => {
   const idleId = await replicatedAccount("idle@example.com");
   const busyId = await replicatedAccount("busy@example.com");
-  const jsm = await sys.nc.jetstreamManager();
+  const jsm = await jetstreamManager(sys.nc);
   const stream = sys.config.jetstream.streams.tx;
   const durable = agentConsumerName(REPLICA);
   // Hold what the server sends the replica, so the write below is acknowledged while its

@@ -8,6 +8,7 @@ import { encode } from "../src/codec/index.js";
 import { SubjectLog } from "../src/runtime/subject_log.js";
 import { TestSystem, rawMessage } from "./helpers/system.js";
 import { waitFor } from "./helpers/processes.js";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 
 let sys: TestSystem;
 test.before(async () => {
@@ -42,15 +43,15 @@ function batch(id: string, prev: number) {
 }
 
 async function publishForged(id: string, head: number, data: Uint8Array): Promise<number> {
-  const js = sys.nc.jetstream();
+  const js = jetstream(sys.nc);
   // Chained like a real entry (expected last subject seq), so only the envelope check can stop it.
   const ack = await js.publish(`mr.tx.${id}`, data, { expect: { lastSubjectSequence: head } });
   return ack.seq;
 }
 
 async function notificationsFor(accountId: string): Promise<Array<Record<string, unknown>>> {
-  const js = sys.nc.jetstream();
-  const c = await js.consumers.get("MR_NOTIFY", { filterSubjects: ["mr.notify.replica.unavailable"], opt_start_seq: 1 });
+  const js = jetstream(sys.nc);
+  const c = await js.consumers.get("MR_NOTIFY", { filter_subjects: ["mr.notify.replica.unavailable"], opt_start_seq: 1 });
   const out: Array<Record<string, unknown>> = [];
   const msgs = await c.fetch({ max_messages: 100, expires: 1_000 });
   for await (const m of msgs) {
@@ -113,7 +114,7 @@ test("replication forged - garbage on an account subject is refused", async () =
 
 test("replication forged - a valid envelope of another account copied onto this subject is refused", async () => {
   const other = await replicatedAccount("donor@example.com");
-  const log = new SubjectLog(sys.nc.jetstream(), await sys.nc.jetstreamManager(), "MR_TX", `mr.tx.${other.id}`);
+  const log = new SubjectLog(jetstream(sys.nc), await jetstreamManager(sys.nc), "MR_TX", `mr.tx.${other.id}`);
   let copied: Uint8Array | undefined;
   for await (const e of log.read(1)) copied = e.data;
   await expectRefused("victim@example.com", () => copied!, "TX_BATCH_INVALID");

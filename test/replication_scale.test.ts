@@ -2,6 +2,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { TestSystem, rawMessage } from "./helpers/system.js";
 import { waitFor } from "./helpers/processes.js";
+import { jetstreamManager } from "@nats-io/jetstream";
 
 const ACCOUNTS = 1_000;
 let sys: TestSystem;
@@ -17,7 +18,7 @@ test.after(async () => {
 });
 
 async function consumerCount(): Promise<number> {
-  const jsm = await sys.nc.jetstreamManager();
+  const jsm = await jetstreamManager(sys.nc);
   let n = 0;
   for await (const _ of jsm.consumers.list("MR_TX")) n++;
   return n;

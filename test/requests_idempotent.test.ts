@@ -3,7 +3,7 @@
 // call, or malformed, is refused and changes nothing.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { connect } from "nats";
+import { connect } from "@nats-io/transport-node";
 import { rpcCall, RpcError } from "../src/jsonrpc/index.js";
 import { TcpProxy } from "./helpers/tcp_proxy.js";
 import { addReplicas, promote, waitRoutesTo } from "./helpers/promotion.js";

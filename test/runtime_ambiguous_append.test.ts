@@ -4,7 +4,8 @@
 // and a graceful shutdown while a batch is in flight.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { connect, type NatsConnection } from "nats";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { ActorSystem, LogBackedActor, SubjectLog, type ActorRef } from "../src/runtime/index.js";
 import { startNatsServer, type NatsNode } from "./helpers/nats.js";
 import { TcpProxy } from "./helpers/tcp_proxy.js";
@@ -25,7 +26,7 @@ test.before(async () => {
   proxy = await TcpProxy.start(server.spec.port);
   direct = await connect({ servers: server.url });
   proxied = await connect({ servers: proxy.url });
-  const jsm = await direct.jetstreamManager();
+  const jsm = await jetstreamManager(direct);
   await jsm.streams.add({ name: STREAM, subjects: ["rt.amb.>"], duplicate_window: 120_000_000_000 });
 });
 test.after(async () => {
@@ -39,7 +40,7 @@ test.after.each(() => {
 });
 
 async function logOn(nc: NatsConnection, subject: string): Promise<SubjectLog> {
-  return new SubjectLog(nc.jetstream(), await nc.jetstreamManager(), STREAM, subject);
+  return new SubjectLog(jetstream(nc), await jetstreamManager(nc), STREAM, subject);
 }
 
 /** Every entry of the subject as "<key>" per event, in log order. */

@@ -1,6 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { connect, type NatsConnection } from "nats";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { ActorSystem, FencedError, LogBackedActor, SubjectLog } from "../src/runtime/index.js";
 import { startNatsServer, type NatsNode } from "./helpers/nats.js";
 import { Ledger, type LedgerCmd, type LedgerEntry } from "./helpers/ledger.js";
@@ -17,7 +18,7 @@ test.before(async () => {
   server = await startNatsServer();
   nc1 = await connect({ servers: server.url });
   nc2 = await connect({ servers: server.url });
-  const jsm = await nc1.jetstreamManager();
+  const jsm = await jetstreamManager(nc1);
   await jsm.streams.add({ name: "RT_LOG", subjects: ["rt.log.>"], duplicate_window: 120_000_000_000 });
 });
 test.after(async () => {
@@ -27,7 +28,7 @@ test.after(async () => {
 });
 
 async function logFor(nc: NatsConnection, subject: string): Promise<SubjectLog> {
-  return new SubjectLog(nc.jetstream(), await nc.jetstreamManager(), "RT_LOG", subject);
+  return new SubjectLog(jetstream(nc), await jetstreamManager(nc), "RT_LOG", subject);
 }
 
 test("log-backed - two writers on one subject: exactly one wins, the other gets Fenced", async () => {

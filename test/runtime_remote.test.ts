@@ -1,6 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { connect, type NatsConnection } from "nats";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { ActorSystem, NoResponderError, RemoteActorError, remoteRef, serveActor } from "../src/runtime/index.js";
 import { startNatsServer, type NatsNode } from "./helpers/nats.js";
 

@@ -7,7 +7,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { TestSystem } from "./helpers/system.js";
 import { waitFor } from "./helpers/processes.js";
-import { KvWatchInclude } from "nats";
+import { Kvm, KvWatchInclude } from "@nats-io/kv";
 import { stopBounded } from "./helpers/workload.js";
 import { assetOptions } from "../actors/node_config.js";
 import { SupervisorNode, type SupervisorOptions } from "../actors/supervisor.js";
@@ -43,7 +43,7 @@ async function stopAll(): Promise<void> {
 
 /** Counts the writes of the lease record from now on (each renewal is one). */
 async function countLeaseWrites(): Promise<{ count: () => number; stop: () => void }> {
-  const kv = await sys.nc.jetstream().views.kv(sys.config.jetstream.buckets.directory);
+  const kv = await new Kvm(sys.nc).create(sys.config.jetstream.buckets.directory);
   let n = 0;
   const w = await kv.watch({ key: LEASE_KEY, include: KvWatchInclude.UpdatesOnly });
   void (async () => {

@@ -11,6 +11,7 @@ import { SubjectLog } from "../src/runtime/subject_log.js";
 import { TestSystem, rawMessage } from "./helpers/system.js";
 import { TcpProxy, type Direction } from "./helpers/tcp_proxy.js";
 import { waitFor } from "./helpers/processes.js";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 
 const HOST = "ms1.example.com";
 const ACCOUNT = "amb@example.com";
@@ -58,7 +59,7 @@ function stallAfterNextBlobPut(dir: Direction): void {
 }
 
 async function logEntries(): Promise<number> {
-  const log = new SubjectLog(sys.nc.jetstream(), await sys.nc.jetstreamManager(), sys.config.jetstream.streams.tx, txSubject(accountId));
+  const log = new SubjectLog(jetstream(sys.nc), await jetstreamManager(sys.nc), sys.config.jetstream.streams.tx, txSubject(accountId));
   let n = 0;
   for await (const _ of log.read(1)) n++;
   return n;
@@ -66,8 +67,10 @@ async function logEntries(): Promise<number> {
 
 /** Seq of the account's last log entry (seqs are stream-wide). */
 async function headSeq(): Promise<number> {
-  const jsm = await sys.nc.jetstreamManager();
-  return (await jsm.streams.getMessage(sys.config.jetstream.streams.tx, { last_by_subj: txSubject(accountId) })).seq;
+  const jsm = await jetstreamManager(sys.nc);
+  const last = await jsm.streams.getMessage(sys.config.jetstream.streams.tx, { last_by_subj: txSubject(accountId) });
+  if (!last) throw new Error(`no entry on ${txSubject(accountId)}`);
+  return last.seq;
 }
 
 async function subjects(): Promise<string[]> {

@@ -14,7 +14,8 @@
 //   - at scale (full run): one ordered consumer per account, for every account.
 // Then the same entries are read again from the stream (a backlog, as after a restart) by
 // each consumer layout in this process: time to create, read throughput, server CPU.
-import { AckPolicy, DeliverPolicy, nanos, type ConsumerConfig } from "nats";
+import { nanos } from "@nats-io/transport-node";
+import { AckPolicy, DeliverPolicy, type ConsumerConfig } from "@nats-io/jetstream";
 import { txSubject } from "../../src/jetstream/assets.js";
 import { nodeMailboxSubject } from "../../actors/mailstore.js";
 import { Reader, type BenchEnv, type ChildStats, type ReaderStats } from "./env.js";

@@ -4,7 +4,8 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { connect, type ConsumerConfig, type JetStreamClient, type JetStreamManager, type NatsConnection } from "nats";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { jetstream, jetstreamManager, type ConsumerConfig, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import { defaultConfig } from "../../config/defaults.js";
 import { initKeys } from "../../src/keys/index.js";
 import { assetOptions } from "../../actors/node_config.js";
@@ -159,8 +160,8 @@ export class BenchEnv {
     config.licence.defaultQuota = 1_000_000;
     const env = new BenchEnv(nats, root, config);
     env.nc = await connect({ servers: nats.url, name: "bench" });
-    env.js = env.nc.jetstream();
-    env.jsm = await env.nc.jetstreamManager();
+    env.js = jetstream(env.nc);
+    env.jsm = await jetstreamManager(env.nc);
     env.ms1 = await MailstoreNode.start({ ...env.mailstoreOptions(MS1), log: () => {} });
     env.supervisor = await SupervisorNode.start({
       host: "sup.bench",

@@ -3,7 +3,8 @@
 // (durables with explicit acks are acked per message, as the replica agent does)
 // and reports how many messages it read and its CPU time, so its cost per entry can be
 // compared with the replica agent's, measured the same way in the mailstore's process.
-import { AckPolicy, connect, type ConsumerConfig, type ConsumerMessages, type NatsConnection } from "nats";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { AckPolicy, jetstream, jetstreamManager, type ConsumerConfig, type ConsumerMessages } from "@nats-io/jetstream";
 
 type Request =
   | { id: number; cmd: "open"; servers: string[]; stream: string; configs: ConsumerConfig[] }
@@ -39,8 +40,8 @@ process.on("message", (m: Request) => {
         case "open": {
           nc = await connect({ servers: m.servers, name: "bench reader" });
           stream = m.stream;
-          const jsm = await nc.jetstreamManager();
-          const js = nc.jetstream();
+          const jsm = await jetstreamManager(nc);
+          const js = jetstream(nc);
           const t0 = performance.now();
           await pool(m.configs, 16, async (cfg) => void (await jsm.consumers.add(stream, cfg)));
           const createMs = performance.now() - t0;
@@ -66,7 +67,7 @@ process.on("message", (m: Request) => {
           return;
         case "close": {
           for (const l of loops) l.stop();
-          const jsm = await nc!.jetstreamManager();
+          const jsm = await jetstreamManager(nc!);
           const t0 = performance.now();
           await pool(names, 16, async (n) => void (await jsm.consumers.delete(stream, n).catch(() => {})));
           const deleteMs = performance.now() - t0;

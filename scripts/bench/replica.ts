@@ -77,7 +77,7 @@ export interface LagResult {
  * as `filter_subjects: [subject]` (what SubjectLog.read did before the fix), else as `filter_subject`.
  */
 async function readSubject(env: BenchEnv, subject: string, head: number, asList: boolean, onEntry: (data: Uint8Array, seq: number) => void, limit = Infinity, startSeq = 1): Promise<number> {
-  const consumer = await env.js.consumers.get(env.txStream, { filterSubjects: asList ? [subject] : subject, opt_start_seq: startSeq });
+  const consumer = await env.js.consumers.get(env.txStream, { filter_subjects: asList ? [subject] : subject, opt_start_seq: startSeq });
   const messages = await consumer.consume({ max_messages: 512 });
   let n = 0;
   try {
@@ -96,7 +96,9 @@ async function readSubject(env: BenchEnv, subject: string, head: number, asList:
 export async function benchCatchUp(env: BenchEnv, setup: WriteSetup, log: (l: string) => void): Promise<CatchUpResult> {
   const subject = txSubject(setup.accountId);
   const entries = await env.subjectCount(subject);
-  const head = (await env.jsm.streams.getMessage(env.txStream, { last_by_subj: subject })).seq;
+  const last = await env.jsm.streams.getMessage(env.txStream, { last_by_subj: subject });
+  if (!last) throw new Error(`no entry on ${subject}`);
+  const head = last.seq;
   const rows: CatchUpRow[] = [];
   const streamBytes = (await env.jsm.streams.info(env.txStream)).state.bytes;
 

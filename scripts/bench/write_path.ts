@@ -2,7 +2,8 @@
 // N concurrent callers on one account, against plain JetStream publishes of the same size
 // measured in the same run. Group commit shows as commands per JetStream append.
 import { randomBytes } from "node:crypto";
-import { DiscardPolicy, RetentionPolicy, StorageType, nanos } from "nats";
+import { nanos } from "@nats-io/transport-node";
+import { DiscardPolicy, RetentionPolicy, StorageType } from "@nats-io/jetstream";
 import type { MailCommand, MailResult } from "../../src/mail/index.js";
 import type { ActorRef } from "../../src/runtime/types.js";
 import { seal } from "../../src/envelope/index.js";

@@ -2,7 +2,7 @@
 // sha256, so a put is idempotent (a retried delivery stores nothing twice) and a promotion
 // moves no bytes of mail.
 import { createHash } from "node:crypto";
-import type { ObjectStore } from "nats";
+import type { ObjectStore } from "@nats-io/obj";
 import { transientReason } from "../jetstream/transient.js";
 
 export class BlobError extends Error {
@@ -39,8 +39,8 @@ export class BlobStore {
 
   /**
    * Stores `data` under its sha256 (once) and returns the digest. Without a JetStream quorum
-   * nats.js's object put can wait forever (its clean-up after a failed chunk fails too), so the
-   * put has a deadline; a transient failure is UNAVAILABLE. An abandoned put finishing later
+   * an object put may never settle (nats.js 2.29's did not: its clean-up after a failed chunk
+   * failed too), so the put has a deadline; a transient failure is UNAVAILABLE. An abandoned put finishing later
    * is harmless: the name is the content's digest.
    */
   async put(data: Uint8Array): Promise<string> {

@@ -5,7 +5,9 @@
 // (meta leader known, this node current, its streams current), then a throw-away stream at
 // the cluster's replica count created, led, with every replica current, and deleted, then a
 // leader for every stream that already exists.
-import { StorageType, type NatsConnection, type StreamInfo } from "nats";
+import { jetstreamManager, StorageType, type StreamInfo } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { isNoResponders, isRequestTimeout, jsApiFailure } from "../runtime/nats_failure.js";
 import { DevError } from "./errors.js";
 
 export interface ClusterReadyOptions {
@@ -39,13 +41,12 @@ async function healthProblem(node: { name: string; url: string }): Promise<strin
 
 /** What a JetStream API error means while the cluster forms. */
 function describeApiError(e: unknown): string {
-  const err = e as { message?: string; code?: string; api_error?: { code?: number; description?: string } };
-  const text = err.api_error?.description ?? err.message ?? String(e);
-  if (err.api_error?.code === 503 || /\b503\b/.test(String(err.code)) || /no responders/i.test(text)) return "no meta leader yet (JetStream answers 503)";
-  if (/no suitable peers/i.test(text)) return "not every node is a JetStream peer yet (no suitable peers for placement)";
+  const api = jsApiFailure(e);
+  if (api?.errCode === 10005) return `not every node is a JetStream peer yet (${api.description || "no suitable peers for placement"})`;
+  if (api?.status === 503 || isNoResponders(e)) return "no meta leader yet (JetStream answers 503)";
   // Without a meta leader the API requests a node forwards get no answer at all.
-  if (/timeout/i.test(text)) return `no meta leader yet (the JetStream API does not answer within ${API_TIMEOUT_MS / 1000} s)`;
-  return text;
+  if (isRequestTimeout(e)) return `no meta leader yet (the JetStream API does not answer within ${API_TIMEOUT_MS / 1000} s)`;
+  return api?.description || (e as Error)?.message || String(e);
 }
 
 /** Why a stream cannot take writes at its replica count yet, or undefined. */
@@ -64,7 +65,7 @@ function notLed(info: StreamInfo): string | undefined {
 async function jetStreamProblem(nc: NatsConnection, replicas: number): Promise<string | undefined> {
   try {
     // jetstreamManager() asks for the account info: a 503 here means no meta leader yet.
-    const jsm = await nc.jetstreamManager({ timeout: API_TIMEOUT_MS });
+    const jsm = await jetstreamManager(nc, { timeout: API_TIMEOUT_MS });
     await jsm.streams.add({ name: PROBE.name, subjects: [PROBE.subject], storage: StorageType.Memory, num_replicas: replicas, max_msgs: 1 });
     const probe = notLed(await jsm.streams.info(PROBE.name));
     if (probe) return probe;
@@ -84,7 +85,7 @@ async function jetStreamProblem(nc: NatsConnection, replicas: number): Promise<s
  * aborts). Throws DevError DEV_CLUSTER_NOT_READY naming the last thing awaited after `timeoutMs`.
  */
 export async function waitJetStreamClusterReady(o: ClusterReadyOptions): Promise<void> {
-  const { connect } = await import("nats");
+  const { connect } = await import("@nats-io/transport-node");
   const deadline = Date.now() + o.timeoutMs;
   let nc: NatsConnection | undefined;
   let last = "";

@@ -2,11 +2,11 @@
 //   acct.<id>          AccountRecord
 //   name.<hex(name)>   account id (KV keys cannot hold '@'; the name is hex-encoded)
 //   mailstore.<host>   MailstoreRecord
-import type { KV } from "nats";
+import type { KV } from "@nats-io/kv";
+import { isWrongLastSequence } from "../runtime/nats_failure.js";
 import { accountUnknown, DirectoryError } from "./errors.js";
 import type { AccountRecord, MailstoreRecord, Versioned } from "./types.js";
 
-const ERR_WRONG_LAST_SEQUENCE = 10071;
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
@@ -21,7 +21,7 @@ export function nameKey(name: string): string {
 }
 
 function isCasConflict(e: unknown): boolean {
-  return (e as { api_error?: { err_code?: number } })?.api_error?.err_code === ERR_WRONG_LAST_SEQUENCE;
+  return isWrongLastSequence(e);
 }
 
 function toJson(v: unknown): Uint8Array {
@@ -147,13 +147,33 @@ export class Directory {
    * Calls `onChange` with every account record as it is now and as it changes;
    * `onInitialized` once the records that existed at the start were all delivered.
    */
+  private async anyAccountKey(): Promise<boolean> {
+    const keys = await this.kv.keys("acct.*");
+    try {
+      for await (const _ of keys) return true;
+      return false;
+    } finally {
+      keys.stop();
+    }
+  }
+
   async watchAccounts(onChange: (rec: AccountRecord) => void, onInitialized?: () => void): Promise<{ stop(): void }> {
-    const w = await this.kv.watch({ key: "acct.*", ...(onInitialized ? { initializedFn: onInitialized } : {}) });
+    const w = await this.kv.watch({ key: "acct.*" });
+    let initialized = false;
+    const init = (): void => {
+      if (initialized) return;
+      initialized = true;
+      onInitialized?.();
+    };
+    // The client has no "initial values delivered" callback: they all were when an entry comes
+    // with nothing pending after it (delta 0), or at once when no account record existed.
     void (async () => {
       for await (const e of w) {
         if (e.operation === "PUT" && e.length > 0) onChange(JSON.parse(dec.decode(e.value)) as AccountRecord);
+        if (e.delta === 0) init();
       }
     })();
+    if (!(await this.anyAccountKey())) init();
     return { stop: () => w.stop() };
   }
 }

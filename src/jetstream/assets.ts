@@ -1,7 +1,10 @@
 // The JetStream assets of DESIGN §4, created idempotently at start by every process that
 // needs them (mailstores and supervisors), so start order does not matter.
-import type { JetStreamClient, JetStreamManager, KV, NatsConnection, ObjectStore } from "nats";
-import { DiscardPolicy, RetentionPolicy, StorageType, nanos } from "nats";
+import { DiscardPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
+import { Kvm, type KV } from "@nats-io/kv";
+import { Objm, type ObjectStore } from "@nats-io/obj";
+import { nanos, type NatsConnection } from "@nats-io/transport-node";
+import { jsErrCode, JS_ERR } from "../runtime/nats_failure.js";
 import { NotReadyYet } from "./transient.js";
 
 export interface AssetOptions {
@@ -35,8 +38,6 @@ export function txSubject(accountId: string): string {
 export const TX_SUBJECTS = "mr.tx.*";
 export const NOTIFY_SUBJECTS = "mr.notify.>";
 
-const ERR_STREAM_NOT_FOUND = 10059;
-
 async function ensureStream(jsm: JetStreamManager, name: string, subjects: string[], replicas: number, maxAgeMs: number): Promise<void> {
   try {
     const info = await jsm.streams.info(name);
@@ -45,7 +46,7 @@ async function ensureStream(jsm: JetStreamManager, name: string, subjects: strin
     }
     return;
   } catch (e) {
-    if ((e as { api_error?: { err_code?: number } }).api_error?.err_code !== ERR_STREAM_NOT_FOUND) throw e;
+    if (jsErrCode(e) !== JS_ERR.STREAM_NOT_FOUND) throw e;
   }
   try {
     await jsm.streams.add({
@@ -83,8 +84,9 @@ async function waitForLeader(jsm: JetStreamManager, stream: string, label: strin
 
 /** Creates (or binds to) every asset and returns handles on them; each step goes through `run`. */
 export async function ensureAssets(nc: NatsConnection, opts: AssetOptions, run: AssetStep = once): Promise<Assets> {
-  const jsm = await run("", () => nc.jetstreamManager());
-  const js = nc.jetstream();
+  const jsm = await run("", () => jetstreamManager(nc));
+  const js = jetstream(nc);
+  const kvm = new Kvm(js);
   const r = opts.replicas;
   // Account logs are kept forever (no max_age): every account's log starts with
   // account.created and replicas seed from it, so an expired start would brick idle accounts.
@@ -95,13 +97,13 @@ export async function ensureAssets(nc: NatsConnection, opts: AssetOptions, run: 
   await run(notify, () => ensureStream(jsm, opts.notifyStream, [NOTIFY_SUBJECTS], r, 7 * 24 * 3600_000));
   await run(notify, () => waitForLeader(jsm, opts.notifyStream, notify, r));
   const dirLabel = `bucket ${opts.directoryBucket}`;
-  const directory = await run(dirLabel, () => js.views.kv(opts.directoryBucket, { replicas: r, history: 5, storage: StorageType.File }));
+  const directory = await run(dirLabel, () => kvm.create(opts.directoryBucket, { replicas: r, history: 5, storage: StorageType.File }));
   await run(dirLabel, () => waitForLeader(jsm, `KV_${opts.directoryBucket}`, dirLabel, r));
   const nodesLabel = `bucket ${opts.nodesBucket}`;
-  const nodes = await run(nodesLabel, () => js.views.kv(opts.nodesBucket, { replicas: r, history: 1, ttl: opts.nodeTtlMs, storage: StorageType.File }));
+  const nodes = await run(nodesLabel, () => kvm.create(opts.nodesBucket, { replicas: r, history: 1, ttl: opts.nodeTtlMs, storage: StorageType.File }));
   await run(nodesLabel, () => waitForLeader(jsm, `KV_${opts.nodesBucket}`, nodesLabel, r));
   const blobsLabel = `object store ${opts.blobsBucket}`;
-  const blobs = await run(blobsLabel, () => js.views.os(opts.blobsBucket, { replicas: r, storage: StorageType.File }));
+  const blobs = await run(blobsLabel, () => new Objm(js).create(opts.blobsBucket, { replicas: r, storage: StorageType.File }));
   await run(blobsLabel, () => waitForLeader(jsm, `OBJ_${opts.blobsBucket}`, blobsLabel, r));
   return { nc, js, jsm, directory, nodes, blobs, opts };
 }

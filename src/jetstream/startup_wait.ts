@@ -3,6 +3,7 @@
 // process waits for (one line per change of reason, not one per attempt), and a deadline ends
 // the wait with a message naming what it waited for and what to check.
 import { connect as tcpConnect } from "node:net";
+import { jsErrCode, JS_ERR } from "../runtime/nats_failure.js";
 import { transientReason } from "./transient.js";
 
 /** Exit status of a mailstore or supervisor whose start-up deadline passed (EX_TEMPFAIL). */
@@ -116,11 +117,8 @@ export class StartupWait {
  * (10059) means a stream that another process just created is not known to every server yet.
  */
 function justCreatedReason(e: unknown): string | undefined {
-  const api = (e as { api_error?: { err_code?: number } } | undefined)?.api_error;
-  return api?.err_code === ERR_STREAM_NOT_FOUND ? "just created, not known to every server yet (stream not found)" : undefined;
+  return jsErrCode(e) === JS_ERR.STREAM_NOT_FOUND ? "just created, not known to every server yet (stream not found)" : undefined;
 }
-
-const ERR_STREAM_NOT_FOUND = 10059;
 
 /** How many of the NATS URLs accept a TCP connection now. */
 async function countAnswering(servers: readonly string[]): Promise<number> {

@@ -1,7 +1,9 @@
 // Which NATS/JetStream failures are transient states of a cluster (forming, electing a
 // leader, a node or the quorum away) rather than mistakes: classified by the server's numeric
-// codes (`api_error.err_code`, the 503 status) and nats.js's error codes, never by message
-// text alone. The description returned is what a log line says the process waits for.
+// codes (`api_error.err_code`, the 503 status) and the client's error classes (read in
+// src/runtime/nats_failure.ts), never by message text. The description returned is what a
+// log line says the process waits for.
+import { isConnectionClosed, isConnectRefused, isNoResponders, isRequestLost, isRequestTimeout, jsApiFailure } from "../runtime/nats_failure.js";
 
 /** JetStream API error codes (nats-server errors.json) that clear up by themselves. */
 const TRANSIENT_ERR_CODES: ReadonlyMap<number, string> = new Map([
@@ -11,12 +13,6 @@ const TRANSIENT_ERR_CODES: ReadonlyMap<number, string> = new Map([
   [10008, "no meta leader yet (JetStream system temporarily unavailable)"],
   [10009, "the JetStream cluster cannot handle the request yet (no leader)"],
 ]);
-
-interface ErrorShape {
-  code?: unknown;
-  message?: unknown;
-  api_error?: { code?: number; err_code?: number; description?: string };
-}
 
 /** A condition found by looking (e.g. a stream without a leader), not by a failed request. */
 export class NotReadyYet extends Error {
@@ -32,28 +28,50 @@ export class NotReadyYet extends Error {
  */
 export function transientReason(e: unknown): string | undefined {
   if (e instanceof NotReadyYet) return e.reason;
-  const err = (e ?? {}) as ErrorShape;
-  const api = err.api_error;
-  if (api && typeof api.err_code === "number") {
-    const known = TRANSIENT_ERR_CODES.get(api.err_code);
+  const api = jsApiFailure(e);
+  if (api) {
+    const known = TRANSIENT_ERR_CODES.get(api.errCode);
     // 10005's description names the cause ("..., peer offline"): worth showing.
-    if (known) return api.err_code === 10005 && api.description ? api.description : known;
-    if (api.code === 503) return `JetStream temporarily unavailable (${api.description ?? `error ${api.err_code}`})`;
+    if (known) return api.errCode === 10005 && api.description ? api.description : known;
+    if (api.status === 503) return `JetStream temporarily unavailable (${api.description || `error ${api.errCode}`})`;
     return undefined;
   }
-  switch (err.code) {
-    case "503": // no responders: JetStream is not (yet) listening on the server we talk to
-      return "JetStream does not answer yet (no responders)";
-    case "TIMEOUT":
-    case "408":
-      return "the JetStream API did not answer in time";
-    case "CONNECTION_REFUSED":
-    case "CONNECTION_TIMEOUT":
-      return "no NATS server accepts connections";
-    case "DISCONNECT":
-    case "CONNECTION_CLOSED":
-      return "the NATS connection was lost";
-    default:
-      return undefined;
+  // No responders: JetStream (or the stream's leader) is not listening on the server we talk to.
+  if (isNoResponders(e)) return "JetStream does not answer yet (no responders)";
+  if (isRequestTimeout(e)) return "the JetStream API did not answer in time";
+  if (isConnectRefused(e)) return "no NATS server accepts connections";
+  if (isConnectionClosed(e) || isRequestLost(e)) return "the NATS connection was lost";
+  return undefined;
+}
+
+export interface RetryTransientOptions {
+  /** give up (rethrow the last failure) once this much time has passed, ms */
+  deadlineMs: number;
+  /** told each new reason it waits for */
+  onWait?: (reason: string) => void;
+  /** stop retrying when this says so (e.g. the lease was lost) */
+  stillWanted?: () => boolean;
+}
+
+/**
+ * Runs an idempotent step again while it fails transiently (a leader being elected, a node or
+ * the quorum away), with back-off from 100 ms doubling to 2 s, up to a deadline. Any other
+ * failure, or one past the deadline, is thrown as it is.
+ */
+export async function retryTransient<T>(step: () => Promise<T>, opts: RetryTransientOptions): Promise<T> {
+  const deadline = Date.now() + opts.deadlineMs;
+  let delay = 100;
+  let said: string | undefined;
+  for (;;) {
+    try {
+      return await step();
+    } catch (e) {
+      const reason = transientReason(e);
+      if (reason === undefined || Date.now() + delay > deadline || opts.stillWanted?.() === false) throw e;
+      if (reason !== said) opts.onWait?.(reason);
+      said = reason;
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(2_000, delay * 2);
+    }
   }
 }

@@ -1,9 +1,10 @@
 // Calling JSON-RPC methods over NATS request/reply: one call, a batch, or a notification.
 // Transport failures become RpcClientError (NO_RESPONDER, TIMEOUT, BAD_RESPONSE); an error
 // response becomes RpcError with the server's code, message and data.
-import type { NatsConnection } from "nats";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { RpcClientError, RpcError } from "./errors.js";
 import type { JsonRpcId, JsonRpcParams, JsonRpcRequest } from "./types.js";
+import { isNoResponders, isRequestTimeout } from "../runtime/nats_failure.js";
 
 export interface RpcCallOptions {
   /** how long to wait for the response; default 10_000 ms */
@@ -28,9 +29,8 @@ async function send(nc: NatsConnection, subject: string, body: string, timeoutMs
   try {
     msg = await nc.request(subject, body, { timeout: timeoutMs });
   } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    if (code === "503") throw new RpcClientError("NO_RESPONDER", `nothing serves ${subject}; is the supervisor/mailstore running?`, subject);
-    if (code === "TIMEOUT") {
+    if (isNoResponders(err)) throw new RpcClientError("NO_RESPONDER", `nothing serves ${subject}; is the supervisor/mailstore running?`, subject);
+    if (isRequestTimeout(err)) {
       throw new RpcClientError("TIMEOUT", `no response on ${subject} within ${timeoutMs} ms; the call may still complete, check before retrying`, subject);
     }
     throw err;

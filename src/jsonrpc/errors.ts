@@ -1,6 +1,7 @@
 // Error classes and the one place a thrown value becomes a JSON-RPC error object.
 import { type AppErrorCode, ProtocolErrors, resolveAppCode } from "./codes.js";
 import type { JsonRpcErrorObject } from "./types.js";
+import { isConnectionClosed, isConnectRefused, isNoResponders, isRequestTimeout } from "../runtime/nats_failure.js";
 
 /**
  * A JSON-RPC error as it travels: thrown by a method it is sent unchanged; returned by a
@@ -91,19 +92,19 @@ export interface MappedError {
 /**
  * NATS client failures that escape a method (a KV read or blob put while a JetStream leader
  * is being elected, a connection that closed): the service is not reachable right now, which
- * is UNAVAILABLE to the caller. The client's own codes ("503" for no responders) mean nothing
- * to a JSON-RPC client. Its TIMEOUT is already a code of ours.
+ * is UNAVAILABLE to the caller; a request that got no answer in time is TIMEOUT. The client's
+ * error classes mean nothing to a JSON-RPC client.
  */
-// Only failures where the request was never taken by anyone: a lost connection mid-request is
-// not among them (it may have been served), so it stays an internal error with its detail.
-const NATS_UNAVAILABLE = new Set(["503", "CONNECTION_CLOSED", "CONNECTION_DRAINING", "CONNECTION_REFUSED", "CONNECTION_TIMEOUT"]);
-
+// UNAVAILABLE only where the request was never taken by anyone: a lost connection mid-request
+// is not among them (it may have been served), so it stays an internal error with its detail.
 function fromNatsClient(err: unknown): { code: string; message: string } | undefined {
-  if (!(err instanceof Error) || err.name !== "NatsError") return undefined;
-  const code = (err as { code?: unknown }).code;
-  if (typeof code !== "string" || !NATS_UNAVAILABLE.has(code)) return undefined;
-  const what = code === "503" ? "no responders (no JetStream leader or service answered)" : `${err.message} (${code})`;
-  return { code: "UNAVAILABLE", message: `NATS: ${what}; nothing was done, retry after a short back-off` };
+  // An error of ours with its own code (OUTCOME_UNKNOWN caused by a timeout) keeps it.
+  if (!(err instanceof Error) || typeof (err as { code?: unknown }).code === "string") return undefined;
+  const unavailable = (what: string) => ({ code: "UNAVAILABLE", message: `NATS: ${what}; nothing was done, retry after a short back-off` });
+  if (isNoResponders(err)) return unavailable("no responders (no JetStream leader or service answered)");
+  if (isConnectionClosed(err) || isConnectRefused(err)) return unavailable(`${err.message} (connection closed)`);
+  if (isRequestTimeout(err)) return { code: "TIMEOUT", message: `NATS: no answer in time (${err.message}); it may still complete, check before retrying` };
+  return undefined;
 }
 
 /**

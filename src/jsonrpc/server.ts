@@ -1,6 +1,6 @@
 // Serves a method table on a NATS subject: every request message is one JSON-RPC payload
 // (single or batch), answered on its reply subject when the spec says there is an answer.
-import type { MsgHdrs, NatsConnection, Subscription } from "nats";
+import type { MsgHdrs, NatsConnection, Subscription } from "@nats-io/transport-node";
 import { ProtocolErrors } from "./codes.js";
 import { type DispatchOptions, handleRpcPayload } from "./dispatch.js";
 import type { MethodTable } from "./types.js";

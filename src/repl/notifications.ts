@@ -1,6 +1,6 @@
 // Notifications for the Global Admin (DESIGN.md section 11): a core subscription on
 // mr.notify.> (MR_NOTIFY's subjects) shows new ones as they arrive; history stays in the stream.
-import type { NatsConnection, Subscription } from "nats";
+import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 
 export const NOTIFY_SUBJECTS = "mr.notify.>";
 

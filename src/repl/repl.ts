@@ -1,6 +1,6 @@
 // The interactive REPL (`mailreplica repl`, and the foreground of `mailreplica dev`): one
 // NATS connection for calls and live notifications, lines executed one at a time in order.
-import type { NatsConnection } from "nats";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { callMethod, closeQuietly, connectNats } from "../cli/admin/index.js";
 import { ReplConsole } from "./console.js";
 import { watchNotifications } from "./notifications.js";
@@ -102,8 +102,8 @@ export class Repl {
   /** Says when NATS goes away and comes back, so a failing command is not a mystery. */
   private async watchConnection(): Promise<void> {
     for await (const s of this.nc.status()) {
-      if (s.type === "disconnect") this.console.print(`*** NATS connection lost (${String(s.data)}); reconnecting...`);
-      else if (s.type === "reconnect") this.console.print(`*** NATS connection back (${String(s.data)})`);
+      if (s.type === "disconnect") this.console.print(`*** NATS connection lost (${s.server}); reconnecting...`);
+      else if (s.type === "reconnect") this.console.print(`*** NATS connection back (${s.server})`);
     }
   }
 }

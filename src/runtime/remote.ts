@@ -2,9 +2,10 @@
 // request/reply. Payloads are msgpack; errors travel as { code, message, data } and come
 // back as RemoteActorError with the same code.
 import { Packr } from "msgpackr";
-import type { NatsConnection, Subscription } from "nats";
+import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import { AskTimeoutError, NoResponderError, RemoteActorError } from "./errors.js";
 import type { ActorRef } from "./types.js";
+import { isNoResponders, isRequestTimeout } from "./nats_failure.js";
 
 const packr = new Packr({ useRecords: false });
 
@@ -70,9 +71,8 @@ export function remoteRef<M, R>(nc: NatsConnection, subject: string): ActorRef<M
       try {
         raw = await nc.request(subject, packr.pack(message), { timeout: timeoutMs });
       } catch (e) {
-        const code = (e as { code?: string }).code;
-        if (code === "503") throw new NoResponderError(subject);
-        if (code === "TIMEOUT") throw new AskTimeoutError(`nats:${subject}`, timeoutMs);
+        if (isNoResponders(e)) throw new NoResponderError(subject);
+        if (isRequestTimeout(e)) throw new AskTimeoutError(`nats:${subject}`, timeoutMs);
         throw e;
       }
       const reply = packr.unpack(raw.data) as Reply;

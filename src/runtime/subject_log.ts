@@ -1,13 +1,9 @@
 // The JetStream port of a log-backed actor: one subject of a stream is one actor's log.
 // Backend errors are translated here, by the server's numeric api err_code, never by text.
 import { createHash } from "node:crypto";
-import type { JetStreamClient, JetStreamManager, NatsError } from "nats";
+import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import { FencedError, LogAppendError, LogReadError, OutcomeUnknownError } from "./errors.js";
-
-/** JetStream api err_code for "wrong last sequence": another writer got there first. */
-export const ERR_WRONG_LAST_SEQUENCE = 10071;
-/** JetStream api err_code for "no message found". */
-export const ERR_NO_MESSAGE_FOUND = 10037;
+import { isNoResponders, isWrongLastSequence, jsApiFailure } from "./nats_failure.js";
 
 export interface LogEntry {
   seq: number;
@@ -30,13 +26,6 @@ export interface AppendResult {
   /** the server had it already (a retry of an append that was stored) */
   duplicate: boolean;
 }
-
-function apiErrCode(e: unknown): number | undefined {
-  return (e as NatsError)?.api_error?.err_code;
-}
-
-/** nats.js code of a request nobody listens to: no stream captures the subject, nothing was stored. */
-const NO_RESPONDERS = "503";
 
 /** sha256 of an entry's bytes, base64url: what names a batch. */
 export function contentDigest(data: Uint8Array): string {
@@ -66,10 +55,10 @@ export class SubjectLog {
   /** Last seq stored on this subject, 0 when it has none. */
   async lastSeq(): Promise<number> {
     try {
+      // The client answers "no message found" (err_code 10037) with null.
       const m = await this.jsm.streams.getMessage(this.stream, { last_by_subj: this.subject });
-      return m.seq;
+      return m?.seq ?? 0;
     } catch (e) {
-      if (apiErrCode(e) === ERR_NO_MESSAGE_FOUND) return 0;
       throw new LogReadError(this.subject, (e as Error).message, { cause: e });
     }
   }
@@ -93,11 +82,12 @@ export class SubjectLog {
         timeout: opts.timeoutMs ?? 5_000,
       });
     } catch (e) {
-      if (apiErrCode(e) === ERR_WRONG_LAST_SEQUENCE) {
-        throw new FencedError(this.subject, opts.expectedLastSeq, (e as NatsError).api_error?.description ?? "wrong last sequence");
+      if (isWrongLastSequence(e)) {
+        throw new FencedError(this.subject, opts.expectedLastSeq, jsApiFailure(e)?.description ?? "wrong last sequence");
       }
-      // The server answered with a refusal, or nothing listens: it stored nothing.
-      if (apiErrCode(e) !== undefined || (e as NatsError)?.code === NO_RESPONDERS) {
+      // The server answered with a refusal, or nothing listens (no stream leader captures the
+      // subject): it stored nothing.
+      if (jsApiFailure(e) !== undefined || isNoResponders(e)) {
         throw new LogAppendError(this.subject, (e as Error).message, { cause: e });
       }
       // A timeout or a lost connection: the publish may have reached the server.
@@ -115,6 +105,9 @@ export class SubjectLog {
     } catch (e) {
       throw new OutcomeUnknownError(this.subject, `the server says Msg-Id ${msgId} is stored at seq ${seq}, and reading it back failed (${(e as Error).message})`, { cause: e });
     }
+    if (stored === null) {
+      throw new OutcomeUnknownError(this.subject, `the server says Msg-Id ${msgId} is stored at seq ${seq}, and no entry is there`);
+    }
     if (stored.subject !== this.subject || !Buffer.from(stored.data).equals(Buffer.from(data))) {
       throw new OutcomeUnknownError(this.subject, `the server says Msg-Id ${msgId} is stored at seq ${seq}, but that entry is another batch (subject ${stored.subject})`);
     }
@@ -129,7 +122,7 @@ export class SubjectLog {
       consumer = await this.js.consumers.get(this.stream, {
         // A plain string, not a one-item list: nats-server 2.10 reads a one-item filter list
         // up to ~80x slower from cold blocks (measured in docs/benchmarks.md).
-        filterSubjects: this.subject,
+        filter_subjects: this.subject,
         opt_start_seq: Math.max(1, fromSeq),
         // Deleted when the read ends; this only bounds its life if the reader dies first.
         inactive_threshold: 30_000,

@@ -7,6 +7,7 @@ import type { MetadataStore } from "../../src/store/index.js";
 import { rawMessage, type TestSystem } from "./system.js";
 import { waitFor } from "./processes.js";
 import type { LoggedBatch } from "./workload.js";
+import { Kvm } from "@nats-io/kv";
 
 export interface PromotedEntry {
   seq: number;
@@ -108,7 +109,7 @@ let directoryOf: TestSystem | undefined;
 /** The directory, read straight from the KV bucket (no supervisor needed). */
 export async function directoryOfSystem(sys: TestSystem): Promise<Directory> {
   if (!directory || directoryOf !== sys) {
-    directory = new Directory(await sys.nc.jetstream().views.kv(sys.config.jetstream.buckets.directory));
+    directory = new Directory(await new Kvm(sys.nc).create(sys.config.jetstream.buckets.directory));
     directoryOf = sys;
   }
   return directory;

@@ -3,7 +3,7 @@
 // or as real child processes (for kill -9), and JSON-RPC helpers.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { connect, type NatsConnection } from "nats";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { ChildProcess } from "node:child_process";
 import { defaultConfig } from "../../config/defaults.js";
 import { initKeys } from "../../src/keys/index.js";

@@ -11,6 +11,7 @@ import type { TxBatch } from "../../src/mail/index.js";
 import { rpcCall } from "../../src/jsonrpc/index.js";
 import { rawMessage, type TestSystem } from "./system.js";
 import { waitFor } from "./processes.js";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 
 /** mulberry32: a small, fast PRNG; the same seed gives the same sequence. */
 export function prng(seed: number): () => number {
@@ -241,8 +242,8 @@ export interface LoggedBatch {
 }
 
 async function txLog(sys: TestSystem, accountId: string): Promise<SubjectLog> {
-  const js = sys.nc.jetstream();
-  const jsm = await sys.nc.jetstreamManager();
+  const js = jetstream(sys.nc);
+  const jsm = await jetstreamManager(sys.nc);
   return new SubjectLog(js, jsm, sys.config.jetstream.streams.tx, `mr.tx.${accountId}`);
 }
 

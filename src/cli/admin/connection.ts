@@ -1,7 +1,7 @@
 // The NATS edge of the admin CLI and the REPL: connecting, and calling a method on
 // mr.rpc.admin or mr.rpc.mailbox. Every failure leaves here as a CallError that says what to
 // do. nats and the JSON-RPC client are imported on first use, so command files stay light.
-import type { NatsConnection } from "nats";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { CallError, codeOfRpcError } from "./errors.js";
 
 /** Who answers a call: the supervisor (admin methods) or any mailstore (mailbox methods). */
@@ -26,7 +26,7 @@ export interface ConnectOptions {
 
 /** Connects to `servers`; throws CallError NATS_UNREACHABLE naming them and how to get a server. */
 export async function connectNats(servers: readonly string[], opts: ConnectOptions): Promise<NatsConnection> {
-  const { connect } = await import("nats");
+  const { connect } = await import("@nats-io/transport-node");
   try {
     return await connect({
       servers: [...servers],

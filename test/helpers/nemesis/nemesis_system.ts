@@ -6,7 +6,8 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
-import { connect, type NatsConnection } from "nats";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { defaultConfig } from "../../../config/defaults.js";
 import { initKeys } from "../../../src/keys/index.js";
 import { rpcCall } from "../../../src/jsonrpc/index.js";
@@ -107,7 +108,7 @@ export class NemesisSystem {
     await waitFor(
       "JetStream to answer",
       async () => {
-        const jsm = await this.nc.jetstreamManager();
+        const jsm = await jetstreamManager(this.nc);
         return !!(await jsm.getAccountInfo());
       },
       60_000,
@@ -179,7 +180,7 @@ export class NemesisSystem {
 
   /** The nats node leading MR_TX now (undefined while there is no leader). */
   async txLeader(): Promise<NatsNode | undefined> {
-    const jsm = await this.nc.jetstreamManager();
+    const jsm = await jetstreamManager(this.nc);
     const info = await jsm.streams.info(this.config.jetstream.streams.tx);
     const leader = info.cluster?.leader;
     return this.cluster.nodes.find((n) => n.spec.name === leader);

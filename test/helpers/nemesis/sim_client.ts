@@ -4,7 +4,7 @@
 // definite is retried with the same requestId when the server takes one (a retry returns the
 // first outcome and never writes twice), until a definite answer or the end of the run; without
 // requestId it is not retried and the model records it as "maybe" (at most once).
-import { connect, type NatsConnection } from "nats";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { rpcCall } from "../../../src/jsonrpc/index.js";
 import { errorCode, pick, prng, type Rand } from "../workload.js";
 import { AccountModel, type MailCall } from "./account_model.js";

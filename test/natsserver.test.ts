@@ -2,7 +2,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { findNatsServer, isRecentEnough, natsServerVersion } from "../src/natsserver/binary.js";
+import { findNatsServer, isRecentEnough, localNatsDir, natsServerVersion, natsSuite } from "../src/natsserver/binary.js";
 import { tempDir } from "./helpers/processes.js";
 
 /** A stand-in binary that only answers --version like nats-server VERSION does. */
@@ -57,6 +57,23 @@ test("nats-server - a 2.9 first on PATH is skipped", () => {
   assert.ok(!found || found.path !== old);
   // The fetched project copy is looked at before PATH; without one, the 2.9 on PATH is reported.
   if (!found || found.source !== "project") assert.ok(rejected.some((r) => r.includes(old)), rejected.join("\n"));
+});
+
+
+test("nats-server - MR_NATS_SUITE picks the Debian suite: trixie by default, sid on request, others refused", () => {
+  assert.equal(natsSuite({}), { suite: "trixie", explicit: false });
+  assert.equal(natsSuite({ MR_NATS_SUITE: "sid" }), { suite: "sid", explicit: true });
+  assert.equal(natsSuite({ MR_NATS_SUITE: "trixie" }), { suite: "trixie", explicit: true });
+  assert.throws(() => natsSuite({ MR_NATS_SUITE: "bookworm" }), (e: Error) => e.message.includes("MR_NATS_SUITE=bookworm") && e.message.includes("allowed: trixie, sid"));
+  // Each suite has its own folder, so switching suites never runs the other one's binary.
+  assert.is.not(localNatsDir("sid"), localNatsDir("trixie"));
+});
+
+test("nats-server - with MR_NATS_SUITE set, a nats-server on PATH is not used", () => {
+  const onPath = fakeServer("2.10.98");
+  const env = { NATS_SERVER: undefined, PATH: `${join(onPath, "..")}:${process.env.PATH ?? ""}` };
+  const found = withEnv({ ...env, MR_NATS_SUITE: "sid" }, () => findNatsServer());
+  assert.ok(!found || found.path !== onPath, `the suite's own copy (or none), not ${onPath}`);
 });
 
 test.run();

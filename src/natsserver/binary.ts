@@ -1,5 +1,6 @@
-// Finds a nats-server >= 2.10, or fetches Debian trixie's package into the project's
-// git-ignored `.local/` folder without touching the system's apt configuration.
+// Finds a nats-server >= 2.10, or fetches a Debian suite's package (trixie by default,
+// MR_NATS_SUITE=sid for the newest release) into the project's git-ignored `.local/` folder
+// without touching the system's apt configuration.
 // Why >= 2.10: 2.9 lets two writers pass the same Nats-Expected-Last-Subject-Sequence on
 // clustered streams (fixed in 2.9.21) and lacks multiple filter subjects per consumer.
 import { spawnSync } from "node:child_process";
@@ -24,9 +25,26 @@ export interface NatsServerBinary {
   source: "env" | "project" | "path";
 }
 
-/** Folder that holds the fetched package (git-ignored). */
-export function localNatsDir(): string {
-  return join(projectRoot(), ".local", "nats-server");
+/** Debian suites whose nats-server package mailreplica is tested with (CI runs both). */
+export const NATS_SUITES = ["trixie", "sid"] as const;
+export type NatsSuite = (typeof NATS_SUITES)[number];
+
+/**
+ * The suite named by MR_NATS_SUITE (default trixie). `explicit` when the variable is set: then
+ * that suite's package is what the user asked for, and a nats-server on PATH is not used.
+ */
+export function natsSuite(env: NodeJS.ProcessEnv = process.env): { suite: NatsSuite; explicit: boolean } {
+  const raw = env.MR_NATS_SUITE;
+  if (raw === undefined || raw === "") return { suite: "trixie", explicit: false };
+  if (!(NATS_SUITES as readonly string[]).includes(raw)) {
+    throw new NatsServerNotFoundError(`MR_NATS_SUITE=${raw} is not a suite mailreplica fetches nats-server from; allowed: ${NATS_SUITES.join(", ")} (unset means trixie)`);
+  }
+  return { suite: raw as NatsSuite, explicit: true };
+}
+
+/** Folder that holds the fetched package of a suite (git-ignored). */
+export function localNatsDir(suite: NatsSuite = natsSuite().suite): string {
+  return join(projectRoot(), ".local", suite === "trixie" ? "nats-server" : `nats-server-${suite}`);
 }
 
 /** The version a nats-server binary reports, or undefined when it does not run. */
@@ -52,14 +70,16 @@ function onPath(): string | undefined {
 }
 
 /**
- * Looks for a usable nats-server, in this order: $NATS_SERVER, the project's `.local/`,
- * PATH. A candidate that is too old is skipped, and `rejected` says why.
+ * Looks for a usable nats-server, in this order: $NATS_SERVER, the project's `.local/` copy
+ * of the suite's package, PATH (not when MR_NATS_SUITE names a suite). A candidate that is too
+ * old is skipped, and `rejected` says why.
  */
 export function findNatsServer(rejected: string[] = []): NatsServerBinary | undefined {
+  const { suite, explicit } = natsSuite();
   const candidates: Array<[string | undefined, NatsServerBinary["source"]]> = [
     [process.env.NATS_SERVER, "env"],
-    [join(localNatsDir(), "usr", "sbin", "nats-server"), "project"],
-    [onPath(), "path"],
+    [join(localNatsDir(suite), "usr", "sbin", "nats-server"), "project"],
+    [explicit ? undefined : onPath(), "path"],
   ];
   for (const [path, source] of candidates) {
     if (!path || !existsSync(path)) {
@@ -98,29 +118,30 @@ function apt(args: string[], aptDir: string): { ok: boolean; out: string } {
   return { ok: r.status === 0, out: `${r.stdout ?? ""}${r.stderr ?? ""}${r.error ? String(r.error) : ""}` };
 }
 
-/** Downloads nats-server from Debian trixie with apt-get download and unpacks it with dpkg-deb. */
+/** Downloads nats-server from the Debian suite with apt-get download and unpacks it with dpkg-deb. */
 export function fetchNatsServer(log: (line: string) => void = () => {}): NatsServerBinary {
+  const { suite } = natsSuite();
   const hasApt = spawnSync("apt-get", ["--version"], { encoding: "utf8" }).status === 0;
   const hasDpkg = spawnSync("dpkg-deb", ["--version"], { encoding: "utf8" }).status === 0;
   if (!hasApt || !hasDpkg) {
     throw new NatsServerNotFoundError(
       "No nats-server >= 2.10 was found and this machine has no apt-get/dpkg-deb to fetch one. " +
-        "Install nats-server 2.10 or newer (e.g. Debian trixie's `nats-server` package, or your " +
+        `Install nats-server 2.10 or newer (e.g. Debian ${suite}'s \`nats-server\` package, or your ` +
         "distribution's), then put it on PATH or set NATS_SERVER=/path/to/nats-server.",
     );
   }
-  const dir = localNatsDir();
+  const dir = localNatsDir(suite);
   const aptDir = join(dir, "apt");
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(aptDir, "lists", "partial"), { recursive: true });
   mkdirSync(join(aptDir, "cache", "archives", "partial"), { recursive: true });
   writeFileSync(
     join(aptDir, "sources.list"),
-    "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main\n",
+    `deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian ${suite} main\n`,
   );
-  log("fetching nats-server from Debian trixie (apt-get download, private sources list)");
+  log(`fetching nats-server from Debian ${suite} (apt-get download, private sources list)`);
   const upd = apt(["update"], aptDir);
-  if (!upd.ok) throw new NatsServerNotFoundError(`apt-get update (private trixie list) failed:\n${upd.out.trim()}`);
+  if (!upd.ok) throw new NatsServerNotFoundError(`apt-get update (private ${suite} list) failed:\n${upd.out.trim()}`);
   const dl = apt(["download", "nats-server"], aptDir);
   const deb = readdirSync(aptDir).find((f) => f.startsWith("nats-server_") && f.endsWith(".deb"));
   if (!dl.ok || !deb) throw new NatsServerNotFoundError(`apt-get download nats-server failed:\n${dl.out.trim()}`);

@@ -4,6 +4,10 @@
 import { randomUUID } from "node:crypto";
 import type { KV } from "@nats-io/kv";
 import { isWrongLastSequence } from "../src/runtime/nats_failure.js";
+import { retryTransient, transientReason } from "../src/jetstream/transient.js";
+
+/** How long an operation record's write is repeated while JetStream elects a leader. */
+const SAVE_DEADLINE_MS = 60_000;
 import { AppError } from "../src/jsonrpc/index.js";
 
 export type OperationState = "running" | "successful" | "failed" | "stopped" | "removed" | "interrupted";
@@ -66,6 +70,9 @@ export class Operations {
   /**
    * Writes the record over the revision it was read at; throws OperationConflictError when
    * someone else (a newer supervisor) wrote it since: never a blind put over a newer record.
+   * While JetStream elects a leader (a nats-server node lost) the write is repeated; an attempt
+   * that got no answer may have been stored, so a later "wrong revision" is a conflict only
+   * when the record does not hold these very bytes.
    */
   save(op: OperationRecord): Promise<void> {
     const key = `op.${op.operationId}`;
@@ -73,12 +80,22 @@ export class Operations {
     const next = prev.then(async () => {
         const rev = this.revisions.get(op);
         if (rev === undefined) throw new OperationConflictError(op.operationId, this.owner);
-        try {
-          this.revisions.set(op, await this.kv.update(key, JSON.stringify(op), rev));
-        } catch (e) {
-          if (isWrongLastSequence(e)) throw new OperationConflictError(op.operationId, this.owner);
-          throw e;
-        }
+        const body = JSON.stringify(op);
+        let unanswered = false;
+        const write = async (): Promise<number> => {
+          try {
+            return await this.kv.update(key, body, rev);
+          } catch (e) {
+            if (isWrongLastSequence(e)) {
+              const cur = unanswered ? await this.kv.get(key) : null;
+              if (cur && cur.operation === "PUT" && cur.string() === body) return cur.revision;
+              throw new OperationConflictError(op.operationId, this.owner);
+            }
+            if (transientReason(e) !== undefined) unanswered = true;
+            throw e;
+          }
+        };
+        this.revisions.set(op, await retryTransient(write, { deadlineMs: SAVE_DEADLINE_MS }));
       });
     const tracked = next.then(
       () => {},

@@ -9,7 +9,8 @@
 //      kept as a replica that must catch up.
 // Every step can be repeated: a supervisor that dies anywhere leaves an account whose log and
 // directory the next run reconciles (the log wins), never a half-promoted one.
-import { AppError, RpcError, rpcCall } from "../src/jsonrpc/index.js";
+import { AppError, RpcError, rpcCall, toErrorObject } from "../src/jsonrpc/index.js";
+import { retryTransient, transientReason } from "../src/jetstream/transient.js";
 import type { AccountRecord, ReplicaRecord } from "../src/directory/types.js";
 import { localStatuses } from "./account_status.js";
 import { nodeAdminSubject } from "./mailstore.js";
@@ -46,8 +47,18 @@ const TARGET_TIMEOUT_MS = 60_000;
 
 function failure(rec: Pick<AccountRecord, "id" | "name">, e: unknown): OperationResult {
   const err = e as { appCode?: string; code?: unknown; message?: string; data?: { code?: string } };
-  const code = err instanceof RpcError ? (err.appCode ?? String(err.code)) : typeof err.code === "string" ? err.code : "APP_ERROR";
-  return { account: rec.name, accountId: rec.id, ok: false, code: err.data?.code ?? code, message: err.message ?? String(e) };
+  if (err instanceof RpcError) return { account: rec.name, accountId: rec.id, ok: false, code: err.data?.code ?? err.appCode ?? String(err.code), message: err.message };
+  // Our coded errors keep their code; a NATS client failure gets the code a caller would see.
+  const mapped = toErrorObject(e);
+  const code = (mapped.error.data as { code?: unknown } | undefined)?.code;
+  const transient = transientReason(e);
+  return {
+    account: rec.name,
+    accountId: rec.id,
+    ok: false,
+    code: typeof code === "string" ? code : "APP_ERROR",
+    message: transient ? `${transient}: ${err.message ?? String(e)}; run promoteAccounts again for this account` : (err.message ?? String(e)),
+  };
 }
 
 export class Promoter {
@@ -79,12 +90,16 @@ export class Promoter {
   /** Promotes one account; throws a coded error when it cannot. */
   async promoteOne(accountId: string, destination?: string, startEpoch?: number): Promise<PromotedAccount> {
     const started = this.node.clock.now();
-    const rec = (await this.node.directory.get(accountId)).value;
+    // The steps before the promote call change nothing and the directory update is a
+    // compare-and-set: each is repeated while JetStream elects a leader (a nats-server node lost).
+    const again = <T>(step: () => Promise<T>): Promise<T> =>
+      retryTransient(step, { deadlineMs: this.node.opts.promoteTimeoutMs ?? TARGET_TIMEOUT_MS, stillWanted: () => this.node.isActive });
+    const rec = (await again(() => this.node.directory.get(accountId))).value;
     if (startEpoch !== undefined && rec.epoch > startEpoch) {
       // Done before a supervisor change: report it, do not move the account again.
       return { account: rec.name, accountId, from: "(before resume)", to: rec.mailHost, epoch: rec.epoch, ms: 0 };
     }
-    const alive = await aliveMailstores(this.node.assets.nodes);
+    const alive = await again(() => aliveMailstores(this.node.assets.nodes));
     const target = await this.chooseTarget(rec, alive, destination);
     const epoch = rec.epoch + 1;
     const oldAlive = alive.has(rec.mailHost);
@@ -108,7 +123,8 @@ export class Promoter {
       this.node.log(`promote of ${rec.name} on ${target.destination} failed (${(e as Error).message}), but its log names ${head.host} at epoch ${head.epoch}: recording that`);
       r = { host: head.host, epoch: head.epoch, seq: head.seq, alreadyPromoted: true };
     }
-    const final = (await recordPromotion(this.node.directory, rec.id, { host: r.host, epoch: r.epoch }, this.node.clock.now(), target.priority)).record;
+    const promoted = r;
+    const final = (await again(() => recordPromotion(this.node.directory, rec.id, { host: promoted.host, epoch: promoted.epoch }, this.node.clock.now(), target.priority))).record;
     this.node.log(`promoted ${rec.name}: ${rec.mailHost} -> ${final.mailHost} (epoch ${final.epoch})`);
     return { account: rec.name, accountId, from: rec.mailHost, to: final.mailHost, epoch: final.epoch, ms: this.node.clock.now() - started };
   }

@@ -5,6 +5,7 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { systemClock, type Clock } from "../src/runtime/clock.js";
 import { ensureAssets, type AssetOptions, type Assets } from "../src/jetstream/assets.js";
 import { DEFAULT_STARTUP_TIMEOUT_MS, StartupWait } from "../src/jetstream/startup_wait.js";
+import { retryTransient } from "../src/jetstream/transient.js";
 import { Directory } from "../src/directory/directory.js";
 import { serveJsonRpc, type JsonRpcService, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
 import { featureAdminMethods } from "./admin_features.js";
@@ -151,6 +152,7 @@ export class SupervisorNode {
       this.adminService = serveJsonRpc(this.nc, ADMIN_SUBJECT, adminMethods(this), { queue: "mr-admin" });
       this.log(`supervisor ${this.host} is active (lease generation ${this.lease?.generation})`);
       await this.resumeOperations().catch((e) => this.log(`resuming operations failed: ${(e as Error).message}`));
+      if (!this.isActive) return; // lost again meanwhile: the standby branch already ran
       this.failover?.start();
       this.reconciler.start();
     } else if (!active && this.adminService) {
@@ -165,7 +167,12 @@ export class SupervisorNode {
 
   /** Operations a previous active supervisor left running are taken over and ended. */
   private async resumeOperations(): Promise<void> {
-    for (const op of await this.operations.listRunning()) {
+    // Becoming active often follows a nats-server node loss: wait out its leader election
+    // rather than leave running operations without an owner until the next lease change.
+    const again = <T>(step: () => Promise<T>): Promise<T> =>
+      retryTransient(step, { deadlineMs: 5 * 60_000, stillWanted: () => this.isActive, onWait: (why) => this.log(`resuming operations: waiting for JetStream (${why})`) });
+    for (const op of await again(() => this.operations.listRunning())) {
+      if (!this.isActive) return;
       this.log(`resuming operation ${op.operationId} (${op.kind}) left by ${op.owner}`);
       op.owner = this.host;
       if (op.kind === "promoteAccounts") {
@@ -179,7 +186,7 @@ export class SupervisorNode {
       } else if (op.kind === "setAccountDestination") {
         void this.replicaInit.resume(op).catch((e: Error) => this.log(`operation ${op.operationId}: ${(e as Error).message}`));
       } else {
-        await this.operations.finish(op, "interrupted");
+        await again(() => this.operations.finish(op, "interrupted"));
       }
     }
   }

@@ -15,6 +15,7 @@ import type { KvEntry } from "@nats-io/kv";
 import { defineMethod, rpcCall, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
 import { BlobStore } from "../src/blobs/blob_store.js";
 import { jsErrCode, JS_ERR } from "../src/runtime/nats_failure.js";
+import { listKeys } from "../src/jetstream/kv_keys.js";
 import { accountStatuses } from "./account_status.js";
 import type { HeartbeatRecord } from "./heartbeat.js";
 import { nodeAdminSubject } from "./mailstore.js";
@@ -198,8 +199,7 @@ interface Beat {
 /** Every heartbeat with the server's store time, by `role:host`. */
 async function readBeats(node: SupervisorNode): Promise<Map<string, Beat>> {
   const kv = node.assets.nodes;
-  const keys: string[] = [];
-  for await (const k of await kv.keys()) keys.push(k);
+  const keys = await listKeys(kv);
   const entries = await Promise.all(keys.map((k) => kv.get(k)));
   const out = new Map<string, Beat>();
   for (const e of entries as Array<KvEntry | null>) {

@@ -2,6 +2,7 @@
 // TTL removes it when the process stops beating, so "alive" = "has a fresh entry".
 import type { KV } from "@nats-io/kv";
 import type { Clock, TimerHandle } from "../src/runtime/clock.js";
+import { listKeys } from "../src/jetstream/kv_keys.js";
 
 export type NodeRole = "mailstore" | "supervisor";
 
@@ -66,9 +67,7 @@ export class Heartbeat {
 /** Every fresh heartbeat in the bucket. */
 export async function readHeartbeats(kv: KV): Promise<HeartbeatRecord[]> {
   const out: HeartbeatRecord[] = [];
-  const keys: string[] = [];
-  for await (const k of await kv.keys()) keys.push(k);
-  for (const k of keys) {
+  for (const k of await listKeys(kv)) {
     const e = await kv.get(k);
     if (e && e.operation === "PUT" && e.length > 0) {
       try {

@@ -5,6 +5,7 @@ import { randomUUID } from "node:crypto";
 import type { KV } from "@nats-io/kv";
 import { isWrongLastSequence } from "../src/runtime/nats_failure.js";
 import { retryTransient, transientReason } from "../src/jetstream/transient.js";
+import { listKeys } from "../src/jetstream/kv_keys.js";
 
 /** How long an operation record's write is repeated while JetStream elects a leader. */
 const SAVE_DEADLINE_MS = 60_000;
@@ -126,8 +127,7 @@ export class Operations {
 
   /** Operations whose state is still running (their runner may have died). */
   async listRunning(): Promise<OperationRecord[]> {
-    const keys: string[] = [];
-    for await (const k of await this.kv.keys("op.*")) keys.push(k);
+    const keys = await listKeys(this.kv, "op.*");
     const out: OperationRecord[] = [];
     for (const k of keys) {
       const e = await this.kv.get(k);

@@ -4,6 +4,7 @@
 //   mailstore.<host>   MailstoreRecord
 import type { KV } from "@nats-io/kv";
 import { isWrongLastSequence } from "../runtime/nats_failure.js";
+import { listKeys } from "../jetstream/kv_keys.js";
 import { accountUnknown, DirectoryError } from "./errors.js";
 import type { AccountRecord, MailstoreRecord, Versioned } from "./types.js";
 
@@ -86,8 +87,7 @@ export class Directory {
   }
 
   async listAccounts(): Promise<AccountRecord[]> {
-    const keys: string[] = [];
-    for await (const k of await this.kv.keys("acct.*")) keys.push(k);
+    const keys = await listKeys(this.kv, "acct.*");
     const out: AccountRecord[] = [];
     // Bounded parallel reads: fast for thousands of accounts without a request storm.
     for (let i = 0; i < keys.length; i += 64) {
@@ -135,9 +135,7 @@ export class Directory {
   }
 
   async listMailstores(): Promise<MailstoreRecord[]> {
-    // Keys first, reads after: awaiting inside the keys() iteration loses keys (nats.js).
-    const keys: string[] = [];
-    for await (const k of await this.kv.keys("mailstore.>")) keys.push(k);
+    const keys = await listKeys(this.kv, "mailstore.>");
     const out: MailstoreRecord[] = [];
     for (const r of await Promise.all(keys.map((k) => this.read<MailstoreRecord>(k)))) if (r) out.push(r.value);
     return out.sort((a, b) => a.host.localeCompare(b.host));
@@ -148,13 +146,7 @@ export class Directory {
    * `onInitialized` once the records that existed at the start were all delivered.
    */
   private async anyAccountKey(): Promise<boolean> {
-    const keys = await this.kv.keys("acct.*");
-    try {
-      for await (const _ of keys) return true;
-      return false;
-    } finally {
-      keys.stop();
-    }
+    return (await listKeys(this.kv, "acct.*")).length > 0;
   }
 
   async watchAccounts(onChange: (rec: AccountRecord) => void, onInitialized?: () => void): Promise<{ stop(): void }> {

@@ -38,11 +38,27 @@ export function txSubject(accountId: string): string {
 export const TX_SUBJECTS = "mr.tx.*";
 export const NOTIFY_SUBJECTS = "mr.notify.>";
 
+/**
+ * Consumers a stream may have. nats-server 2.15 gives every stream a default limit of 1,000
+ * (its `default_max_consumers`) and treats 0 or -1 as "use that default", so the limit is set
+ * explicitly: MR_TX holds one durable per mailstore plus short-lived ones (catch-ups, at most
+ * 8 per mailstore; promotion drains; lag counts), which a busy promotion of thousands of
+ * accounts took past 1,000 on 2.15. Still a bound, against a runaway creator.
+ */
+export const STREAM_MAX_CONSUMERS = 100_000;
+
 async function ensureStream(jsm: JetStreamManager, name: string, subjects: string[], replicas: number, maxAgeMs: number): Promise<void> {
   try {
     const info = await jsm.streams.info(name);
     if (info.config.num_replicas !== replicas) {
       await jsm.streams.update(name, { ...info.config, num_replicas: replicas });
+    }
+    if (info.config.max_consumers !== STREAM_MAX_CONSUMERS) {
+      // Servers before 2.12 refuse to change it on an existing stream; there the old value
+      // (unlimited) stays, which those servers honour.
+      // (The client's update type leaves max_consumers out: it was not editable before 2.12.)
+      const raised = { ...info.config, num_replicas: replicas, max_consumers: STREAM_MAX_CONSUMERS } as Parameters<JetStreamManager["streams"]["update"]>[1];
+      await jsm.streams.update(name, raised).catch(() => undefined);
     }
     return;
   } catch (e) {
@@ -60,6 +76,7 @@ async function ensureStream(jsm: JetStreamManager, name: string, subjects: strin
       // Writers retry an append with the same Nats-Msg-Id inside this window.
       duplicate_window: nanos(120_000),
       allow_direct: true,
+      max_consumers: STREAM_MAX_CONSUMERS,
     });
   } catch (e) {
     // Another process created it between our info and add: that is the idempotent outcome.

@@ -203,14 +203,16 @@ test("deploy files - three nats-servers from the example form a JetStream cluste
       } finally {
         await sys.close();
       }
-      // ...and starts the new machine with the same server_name and an empty store.
-      procs[2] = await startExampleNode(exampleFor(conf, nodes[2]!, nodes, join(base, "nats3-new")), nodes[2]!, base);
+      // ...and starts the new machine at the same address with a new server_name (nats4) and
+      // an empty store (a removed name may not rejoin for minutes on newer servers).
+      const replacement = { ...nodes[2]!, name: "nats4" };
+      procs[2] = await startExampleNode(exampleFor(conf, replacement, nodes, join(base, "nats4")), replacement, base);
       await waitFor(
-        "the R3 stream to have a current replica on the new nats3",
+        "the R3 stream to have a current replica on the new nats4",
         async () => {
           const si = await jsm.streams.info("DEPLOY_R3");
           const peers = [si.cluster?.leader, ...(si.cluster?.replicas ?? []).filter((r) => r.current && !r.offline).map((r) => r.name)];
-          return peers.includes("nats3") && peers.length === 3;
+          return peers.includes("nats4") && peers.length === 3;
         },
         30_000,
         200,

@@ -112,19 +112,29 @@ export interface AccountActorOptions {
   maxBatch: number;
   /** how long a caller waits for its write; the append attempts fit inside it */
   askTimeoutMs: number;
-  /** per append attempt; default: a quarter of askTimeoutMs, at most 5 s */
+  /** per append attempt; default APPEND_ATTEMPT_MS (less when askTimeoutMs is short) */
   appendTimeoutMs?: number;
-  /** attempts of one batch before its outcome is unknown; default 3 */
+  /** attempts of one batch before its outcome is unknown; default: as many as fit in 3/4 of askTimeoutMs */
   appendAttempts?: number;
 }
 
 /**
+ * The default wait for one append attempt. An append sent to a MR_TX leader that just died is
+ * never answered, and the next attempt goes out only when this one times out: after the new
+ * leader is elected, writes resume within one attempt. JetStream acknowledges a healthy append
+ * in milliseconds; a slow one that times out is sent again with the same Msg-Id and counted once.
+ */
+export const APPEND_ATTEMPT_MS = 750;
+
+/**
  * Append limits that end within the caller's wait, so a caller whose batch got no answer hears
- * OUTCOME_UNKNOWN from the actor rather than a bare timeout.
+ * OUTCOME_UNKNOWN from the actor rather than a bare timeout: short attempts, as many as fit in
+ * three quarters of askTimeoutMs (at least 3).
  */
 export function appendLimits(opts: AccountActorOptions): LogBackedOptions {
-  const appendAttempts = opts.appendAttempts ?? 3;
-  const appendTimeoutMs = opts.appendTimeoutMs ?? Math.min(5_000, Math.max(50, Math.floor(opts.askTimeoutMs / (appendAttempts + 1))));
+  const budget = Math.floor((opts.askTimeoutMs * 3) / 4);
+  const appendTimeoutMs = opts.appendTimeoutMs ?? Math.max(50, Math.min(APPEND_ATTEMPT_MS, Math.floor(budget / 3)));
+  const appendAttempts = opts.appendAttempts ?? Math.max(3, Math.floor(budget / appendTimeoutMs));
   return { appendAttempts, appendTimeoutMs };
 }
 

@@ -4,6 +4,7 @@
 //   npm run bench                  full run (about 1.5 minutes on 2 cores)
 //   npm run bench -- --quick       short run (about 35 s)
 //   npm run bench -- --json        machine-readable results on stdout (progress on stderr)
+//   npm run bench -- --only leader-loss   only section 7 (leader loss on a 3-node cluster)
 //
 // Starts its own nats-server (free loopback ports, temp store folder) and mailstores (in this
 // process, and in child processes where memory and CPU time must be read alone), and removes
@@ -16,6 +17,7 @@ import { benchWritePath, setupWriteAccount, type WriteRow } from "./bench/write_
 import { DENSE_ACCOUNT, benchCatchUp, benchDenseRead, benchLag, padStream, setupCatchUpAccount, type CatchUpResult, type DenseReadRow, type LagResult } from "./bench/replica.js";
 import { benchConsumerChoice, type ConsumerChoiceResult } from "./bench/consumers.js";
 import { benchRouting, type RoutingRow } from "./bench/routing.js";
+import { benchLeaderLoss, type LeaderLossResult } from "./bench/leader_loss.js";
 import { fmt, now, tempDir } from "./bench/util.js";
 
 interface Params {
@@ -37,6 +39,10 @@ interface Params {
   denseReadEntries: number;
   /** MiB of other traffic appended to MR_TX after the catch-up account's entries */
   padMiB: number;
+  /** leader-loss trials: kill -9 of the MR_TX leader, SIGTERM of it; concurrent writers */
+  leaderKillTrials: number;
+  leaderTermTrials: number;
+  leaderWriters: number;
 }
 
 const FULL: Params = {
@@ -54,18 +60,32 @@ const FULL: Params = {
   catchUpEntries: 5_000,
   denseMiB: 12,
   denseReadEntries: 2_000,
+  leaderKillTrials: 10,
+  leaderTermTrials: 3,
+  leaderWriters: 8,
 };
-const QUICK: Params = { ...FULL, envelopeMs: 80, writeSeconds: 1, lagSeconds: 1.5, writesPerAccount: 3, perAccountScales: [], idleMs: 600, catchUpEntries: 2_000, denseReadEntries: 1_000 };
+const QUICK: Params = { ...FULL, envelopeMs: 80, writeSeconds: 1, lagSeconds: 1.5, writesPerAccount: 3, perAccountScales: [], idleMs: 600, catchUpEntries: 2_000, denseReadEntries: 1_000, leaderKillTrials: 2, leaderTermTrials: 1 };
 
 const args = process.argv.slice(2);
-for (const a of args) {
-  if (!["--quick", "--json", "--help", "-h"].includes(a)) {
-    process.stderr.write(`bench: unknown option '${a}'; allowed: --quick, --json\n`);
+const SECTIONS = ["leader-loss"];
+let only: string | undefined;
+for (let i = 0; i < args.length; i++) {
+  const a = args[i]!;
+  if (a === "--only") {
+    only = args[++i];
+    if (!only || !SECTIONS.includes(only)) {
+      process.stderr.write(`bench: --only takes one of: ${SECTIONS.join(", ")}${only ? ` (not '${only}')` : ""}\n`);
+      process.exit(2);
+    }
+  } else if (!["--quick", "--json", "--help", "-h"].includes(a)) {
+    process.stderr.write(`bench: unknown option '${a}'; allowed: --quick, --json, --only leader-loss\n`);
     process.exit(2);
   }
 }
 if (args.includes("--help") || args.includes("-h")) {
-  process.stdout.write("usage: npm run bench [-- --quick] [-- --json]\n  --quick  short run (about 35 s)\n  --json   results as JSON on stdout\nSee docs/benchmarks.md.\n");
+  process.stdout.write(
+    "usage: npm run bench [-- --quick] [-- --json] [-- --only leader-loss]\n  --quick  short run\n  --json   results as JSON on stdout\n  --only leader-loss   only the leader-loss section (3-node cluster)\nSee docs/benchmarks.md.\n",
+  );
   process.exit(0);
 }
 const quick = args.includes("--quick");
@@ -256,10 +276,32 @@ function render(r: Results): string {
   return out.join("\n") + "\n";
 }
 
-main().then(
+function renderLeaderLoss(l: LeaderLossResult): string {
+  const s = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : "n/a");
+  const out: string[] = [];
+  out.push(
+    table(
+      `7. Leader loss: the nats-server leading MR_TX dies under ${l.writers} concurrent writers (3-node cluster, every asset R3, nats-server ${l.natsServer}); gap = longest time without an acknowledged write around the fault; raw = a plain JetStream publisher on an R3 stream led by the same node, same trial`,
+      ["fault", "trials", "gap p50 s", "gap p99 s", "gap max s", "raw gap p99 s", "vs raw", "new leader p50 s", "new leader max s"],
+      l.summary.map((r) => [r.fault, r.trials, s(r.p50S), s(r.p99S), s(r.maxS), s(r.rawP99S), x(r.p99S / r.rawP99S), s(r.electionP50S), s(r.electionMaxS)]),
+    ),
+  );
+  out.push(`   leader_loss_write_gap_s (p99 over the kill -9 trials): ${s(l.leader_loss_write_gap_s)}`);
+  out.push(`   trials: ${l.trials.map((t) => `${t.fault === "kill -9" ? "k" : "t"}:${s(t.gapS)}/${s(t.electionS)}`).join(" ")} (gap/new leader, s)`);
+  return out.join("\n") + "\n";
+}
+
+async function all(): Promise<{ results?: Results; leaderLoss: LeaderLossResult }> {
+  const results = only ? undefined : await main();
+  log(`leader loss: ${p.leaderKillTrials} kill -9 and ${p.leaderTermTrials} SIGTERM trials of the MR_TX leader`);
+  const leaderLoss = await benchLeaderLoss({ killTrials: p.leaderKillTrials, termTrials: p.leaderTermTrials, writers: p.leaderWriters }, log);
+  return { ...(results ? { results } : {}), leaderLoss };
+}
+
+all().then(
   (r) => {
-    if (json) process.stdout.write(JSON.stringify(r, null, 2) + "\n");
-    else process.stdout.write(render(r));
+    if (json) process.stdout.write(JSON.stringify(r.results ? { ...r.results, leaderLoss: r.leaderLoss } : { leaderLoss: r.leaderLoss }, null, 2) + "\n");
+    else process.stdout.write((r.results ? render(r.results) : "") + renderLeaderLoss(r.leaderLoss));
     log("done");
     // process.exit runs the harness's exit hook: children killed, temp folders removed.
     process.exit(0);

@@ -49,7 +49,21 @@ function table(node: MailstoreNode, routing: boolean): MethodTable<Ctx> {
     if (rec.type !== "account") {
       throw new AppError("DISTRIBUTION_LIST_UNSUPPORTED", `${rec.name} is a distribution list; it has no mailbox of its own`, { account: rec.name });
     }
-    if (rec.mailHost === node.host) return here(rec);
+    if (rec.mailHost === node.host) {
+      if (!routing) return here(rec);
+      try {
+        return await here(rec);
+      } catch (e) {
+        // NOT_PRIMARY here means nothing was done, and this mailstore's copy of the record may
+        // be behind (its directory watch lags after a nats-server node loss): read the record
+        // again, once, and forward the request if the account moved.
+        if ((e as { code?: string; appCode?: string }).code !== "NOT_PRIMARY" && (e as { appCode?: string }).appCode !== "NOT_PRIMARY") throw e;
+        const fresh = (await node.directory.get(rec.id)).value;
+        node.rememberAccount(fresh);
+        if (fresh.mailHost === node.host) throw e;
+        return rpcCall<T>(node.nc, nodeMailboxSubject(fresh.mailHost), method, params, { timeoutMs: node.opts.writes.askTimeoutMs + 2_000 });
+      }
+    }
     if (!routing) throw notPrimary(rec, node.host);
     try {
       return await rpcCall<T>(node.nc, nodeMailboxSubject(rec.mailHost), method, params, { timeoutMs: node.opts.writes.askTimeoutMs + 2_000 });

@@ -179,7 +179,16 @@ async function jetstreamChecks(node: SupervisorNode): Promise<CheckResult[]> {
           `start the nats-server${names.length > 1 ? "s" : ""} ${names.join(", ")} or repair ${names.length > 1 ? "their" : "its"} network: one more loss may stop the ${what}`,
         );
       }
-      if (behind.length) return warn(check, `${head}, leader ${cluster?.leader}; peers not current: ${behind.join(", ")}`, "usually transient (catching up); if it stays, check those servers' disks and network");
+      if (behind.length) {
+        // nats-server 2.15 keeps a dead peer's `active` fresh on a stream that takes writes:
+        // it shows only as not current with a growing lag, so the fix names it too.
+        const names = peers.filter((p) => !gone.includes(p) && !p.current).map((p) => p.name);
+        return warn(
+          check,
+          `${head}, leader ${cluster?.leader}; peers not current: ${behind.join(", ")}`,
+          `usually transient (catching up); if it stays or the lag grows, make sure the nats-server${names.length > 1 ? "s" : ""} ${names.join(", ")} run${names.length > 1 ? "" : "s"}, then check ${names.length > 1 ? "their" : "its"} disk and network`,
+        );
+      }
       if (replicas !== o.replicas) {
         return warn(check, `${head}, but jetstream.replicas is ${o.replicas}`, `nats stream edit ${name} --replicas ${o.replicas} (or set jetstream.replicas to ${replicas})`);
       }

@@ -127,7 +127,10 @@ export class ReplicaAgent {
     const consumer = await js.consumers.get(opts.txStream, name);
     // Without abort_on_missing_resource nats.js retries a deleted durable forever and the
     // replica silently stops applying; with it the loop ends and run() recreates it.
-    const messages = await consumer.consume({ max_messages: 1_000, abort_on_missing_resource: true });
+    // 5 s pulls: a pull lost on its way (the consumer's leader moved) is noticed after two
+    // missed heartbeats, 5 s, instead of the client's default 30 s, during which nothing
+    // would be applied.
+    const messages = await consumer.consume({ max_messages: 1_000, abort_on_missing_resource: true, expires: 5_000 });
     if (generation !== this.generation || this.stopped) {
       messages.stop(); // stopped or started again meanwhile
       return !existing;

@@ -27,6 +27,9 @@ export interface AppendResult {
   duplicate: boolean;
 }
 
+/** Lifetime of one pull request of a log read, ms (the client's minimum is 1 s). */
+export const READ_PULL_EXPIRES_MS = 2_000;
+
 /** sha256 of an entry's bytes, base64url: what names a batch. */
 export function contentDigest(data: Uint8Array): string {
   return createHash("sha256").update(data).digest("base64url");
@@ -130,7 +133,10 @@ export class SubjectLog {
     } catch (e) {
       throw new LogReadError(this.subject, (e as Error).message, { cause: e });
     }
-    const messages = await consumer.consume({ max_messages: 512 });
+    // Short pulls: a pull request lost on its way (a consumer just created in a cluster, a
+    // leader that moved) is noticed after two missed heartbeats of half its lifetime; with the
+    // client's default 30 s lifetime a read stalled ~30 s (seen: a replica seeded 32 s late).
+    const messages = await consumer.consume({ max_messages: 512, expires: READ_PULL_EXPIRES_MS });
     try {
       for await (const m of messages) {
         yield { seq: m.seq, data: m.data, time: Math.floor(m.info.timestampNanos / 1e6) };

@@ -61,6 +61,16 @@ function failure(rec: Pick<AccountRecord, "id" | "name">, e: unknown): Operation
   };
 }
 
+/**
+ * A target's refusal that says JetStream was not reachable for it and nothing was done:
+ * reading the log failed, or the append was refused as unavailable; or no answer reached us
+ * for a transient reason of our own connection.
+ */
+function targetTransient(e: unknown): boolean {
+  if (e instanceof RpcError) return ["LOG_READ_FAILED", "UNAVAILABLE"].includes(e.appCode ?? "");
+  return transientReason(e) !== undefined;
+}
+
 export class Promoter {
   constructor(private readonly node: SupervisorNode) {}
 
@@ -107,21 +117,33 @@ export class Promoter {
       // Planned switchover: let the old primary stop first, so the drain ends quickly.
       await rpcCall(this.node.nc, nodeAdminSubject(rec.mailHost), "stopWriting", { account: accountId }, { timeoutMs: 5_000 }).catch(() => {});
     }
-    let r: PromoteHereResult;
-    try {
-      r = await rpcCall<PromoteHereResult>(this.node.nc, nodeAdminSubject(target.destination), "promote", { account: accountId, epoch, from: rec.mailHost }, { timeoutMs: this.node.opts.promoteTimeoutMs ?? TARGET_TIMEOUT_MS });
-    } catch (e) {
-      // No answer is not "not promoted": the target may have appended Promoted and then died,
-      // timed out or failed to apply. Ask the log; the directory follows what it says.
-      // Any alive mailstore can read it (the supervisor holds no log key); those that know the account first.
-      const known = [target.destination, rec.mailHost, ...rec.replicas.map((x) => x.destination)].filter((h) => alive.has(h));
-      const head = await askLogHead(this.node.nc, accountId, new Set([...known, ...alive]));
-      if (!head || head.epoch <= rec.epoch || !head.host) {
+    let r: PromoteHereResult | undefined;
+    const timeoutMs = this.node.opts.promoteTimeoutMs ?? TARGET_TIMEOUT_MS;
+    const deadline = Date.now() + timeoutMs;
+    for (let delay = 200; r === undefined; delay = Math.min(2_000, delay * 2)) {
+      try {
+        r = await rpcCall<PromoteHereResult>(this.node.nc, nodeAdminSubject(target.destination), "promote", { account: accountId, epoch, from: rec.mailHost }, { timeoutMs });
+      } catch (e) {
+        // No answer is not "not promoted": the target may have appended Promoted and then died,
+        // timed out or failed to apply. Ask the log; the directory follows what it says.
+        // Any alive mailstore can read it (the supervisor holds no log key); those that know the account first.
+        const known = [target.destination, rec.mailHost, ...rec.replicas.map((x) => x.destination)].filter((h) => alive.has(h));
+        const head = await askLogHead(this.node.nc, accountId, new Set([...known, ...alive]));
+        if (head && head.epoch > rec.epoch && head.host) {
+          this.node.log(`promote of ${rec.name} on ${target.destination} failed (${(e as Error).message}), but its log names ${head.host} at epoch ${head.epoch}: recording that`);
+          r = { host: head.host, epoch: head.epoch, seq: head.seq, alreadyPromoted: true };
+          break;
+        }
+        // The target could not read or write the log while JetStream elected a leader (a
+        // nats-server node lost): nothing was promoted, so ask again until the deadline.
+        if (targetTransient(e) && Date.now() + delay < deadline && this.node.isActive) {
+          this.node.log(`promote of ${rec.name} on ${target.destination}: ${(e as Error).message}; asking again in ${delay} ms`);
+          await new Promise((res) => setTimeout(res, delay));
+          continue;
+        }
         if (oldAlive) await this.resumeOldPrimary(rec);
         throw e;
       }
-      this.node.log(`promote of ${rec.name} on ${target.destination} failed (${(e as Error).message}), but its log names ${head.host} at epoch ${head.epoch}: recording that`);
-      r = { host: head.host, epoch: head.epoch, seq: head.seq, alreadyPromoted: true };
     }
     const promoted = r;
     const final = (await again(() => recordPromotion(this.node.directory, rec.id, { host: promoted.host, epoch: promoted.epoch }, this.node.clock.now(), target.priority))).record;

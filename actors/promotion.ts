@@ -71,6 +71,13 @@ function targetTransient(e: unknown): boolean {
   return transientReason(e) !== undefined;
 }
 
+/** No replica is usable, and an alive one did not answer: asking again may find it. */
+class ReplicaStateUnknown extends Error {
+  constructor(readonly refusal: AppError) {
+    super(refusal.message);
+  }
+}
+
 export class Promoter {
   constructor(private readonly node: SupervisorNode) {}
 
@@ -110,7 +117,7 @@ export class Promoter {
       return { account: rec.name, accountId, from: "(before resume)", to: rec.mailHost, epoch: rec.epoch, ms: 0 };
     }
     const alive = await again(() => aliveMailstores(this.node.assets.nodes));
-    const target = await this.chooseTarget(rec, alive, destination);
+    const target = await this.chooseTargetPatiently(rec, alive, destination);
     const epoch = rec.epoch + 1;
     const oldAlive = alive.has(rec.mailHost);
     if (oldAlive) {
@@ -178,8 +185,27 @@ export class Promoter {
     const usable = candidates.find((c) => statuses.get(c.destination)?.get(rec.id)?.status === "available");
     if (!usable) {
       const why = rec.replicas.length === 0 ? "it has no replica (setAccountDestination first)" : `none of its replicas (${rec.replicas.map((r) => `${r.destination}/${r.priority}`).join(", ")}) is alive and available`;
-      throw new AppError("REPLICA_UNAVAILABLE", `cannot promote ${rec.name}: ${why}`, { account: rec.name });
+      const unanswered = candidates.filter((c) => statuses.get(c.destination) === undefined).map((c) => c.destination);
+      const err = new AppError("REPLICA_UNAVAILABLE", `cannot promote ${rec.name}: ${why}${unanswered.length ? ` (${unanswered.join(", ")} did not answer for its copy's state)` : ""}`, { account: rec.name });
+      throw unanswered.length ? new ReplicaStateUnknown(err) : err;
     }
     return usable;
+  }
+
+  /**
+   * chooseTarget, asked again while an alive replica did not answer for its copy's state (its
+   * connection moving to another nats-server after a node loss), until promoteTimeoutMs.
+   */
+  private async chooseTargetPatiently(rec: AccountRecord, alive: Set<string>, destination?: string): Promise<ReplicaRecord> {
+    const deadline = Date.now() + (this.node.opts.promoteTimeoutMs ?? TARGET_TIMEOUT_MS);
+    for (let delay = 200; ; delay = Math.min(2_000, delay * 2)) {
+      try {
+        return await this.chooseTarget(rec, alive, destination);
+      } catch (e) {
+        if (!(e instanceof ReplicaStateUnknown)) throw e;
+        if (Date.now() + delay > deadline || !this.node.isActive) throw e.refusal;
+        await new Promise((res) => setTimeout(res, delay));
+      }
+    }
   }
 }

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer } from "node:net";
+import "./hook_errors.js";
 
 const live = new Set<ChildProcess>();
 const tempDirs = new Set<string>();

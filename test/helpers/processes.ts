@@ -49,9 +49,12 @@ export function tempDir(prefix = "mr-test-"): string {
   return d;
 }
 
-/** A free TCP port on 127.0.0.1 (asked of the kernel, then released). */
-export async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
+/** Ports freePort() has handed out in this process. */
+const givenPorts = new Set<number>();
+
+/** One port the kernel finds free now on 127.0.0.1 (asked for, then released). */
+function kernelFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();
     srv.on("error", reject);
@@ -60,6 +63,21 @@ export async function freePort(): Promise<number> {
       srv.close(() => (typeof addr === "object" && addr ? resolve(addr.port) : reject(new Error("no port"))));
     });
   });
+}
+
+/**
+ * A free TCP port on 127.0.0.1, never one this process was given before: a port is released
+ * as soon as it is chosen, so the kernel may offer it again to the next call, and two
+ * nats-server nodes given the same route port had one of them exit at start ("address
+ * already in use"), which looked like a cluster formed without a node.
+ */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await kernelFreePort();
+    if (givenPorts.has(port)) continue;
+    givenPorts.add(port);
+    return port;
+  }
 }
 
 /** Resolves when the child has exited (immediately if it already has). */

@@ -48,6 +48,16 @@ async function untilUp(dev: Dev, timeoutMs = 90_000): Promise<void> {
   }
 }
 
+/** The last lines of each forming node's log file, without the repeated route noise. */
+function nodeLogTails(base: string, count: number): string {
+  const noise = /Route connection created|Router connection closed|Error trying to connect to route|Waiting for routing/;
+  return Array.from({ length: count }, (_, i) => {
+    const file = join(base, `n${i + 1}.log`);
+    const lines = existsSync(file) ? readFileSync(file, "utf8").split("\n").filter((l) => !noise.test(l)) : ["(no log file)"];
+    return `--- node n${i + 1} (${file}):\n${lines.slice(-40).join("\n")}`;
+  }).join("\n");
+}
+
 /** The pid printed for `name` in the summary (`  name  ... pid N`). */
 function pidOf(dev: Dev, name: string): number {
   const m = new RegExp(`^  ${name.replace(/\./g, "\\.")}\\s+.*?pid (\\d+)`, "m").exec(dev.out());
@@ -162,7 +172,7 @@ test("dev cluster - three running nodes that cannot form a cluster yet: dev wait
   const urls3 = await threeUrls();
   const nodes = urls3.map((u, i) =>
     spawnTracked(natsServerPath(), [
-      ["-a", "127.0.0.1", "-p", String(portOf(u)), "-js", "-sd", join(base, `n${i + 1}`), "-n", `forming-n${i + 1}`],
+      ["-a", "127.0.0.1", "-p", String(portOf(u)), "-js", "-sd", join(base, `n${i + 1}`), "-n", `forming-n${i + 1}`, "-l", join(base, `n${i + 1}.log`)],
       ["--cluster_name", "mrforming", "--cluster", `nats://127.0.0.1:${routePorts[i]}`],
       ["--routes", proxies.filter((_, j) => j !== i).map((p) => p.url).join(",")],
     ].flat()),
@@ -179,7 +189,9 @@ test("dev cluster - three running nodes that cannot form a cluster yet: dev wait
     }, 30_000, 100);
     assert.not.ok(dev.out().includes("\nStop: "), `dev was up before the cluster could take assets:\n${dev.out()}`);
     for (const p of proxies) p.unblock();
-    await untilUp(dev);
+    await untilUp(dev).catch((e: Error) => {
+      throw new Error(`${e.message}\n${nodeLogTails(base, 3)}`);
+    });
     assert.is(await stopDev(dev), 0, dev.err());
     assert.ok(nodes.every((n) => n.exitCode === null && n.signalCode === null), "dev stopped nodes it did not start");
   } finally {

@@ -39,7 +39,7 @@ export interface DevOptions {
   err(line: string): void;
   /** How long each process may take to get ready, ms. Default 30000. */
   readyTimeoutMs?: number;
-  /** With 3 nodes: how long the cluster may take to take 3-replica assets, ms. Default 60000. */
+  /** With 3 nodes: how long the cluster may take to take 3-replica assets, ms. Default node.startupTimeoutMs. */
   clusterReadyTimeoutMs?: number;
   /** Between SIGTERM and SIGKILL when stopping, ms. Default 10000. */
   stopGraceMs?: number;
@@ -152,7 +152,8 @@ export class DevCluster {
       logFile: (name) => logFileOf(paths, name),
       binary: natsServerPath,
       readyTimeoutMs: readyMs,
-      clusterReadyTimeoutMs: this.o.clusterReadyTimeoutMs ?? 60_000,
+      // The same budget the mailstores and the supervisor get to find JetStream at start.
+      clusterReadyTimeoutMs: this.o.clusterReadyTimeoutMs ?? this.o.config.node.startupTimeoutMs,
       waiting: (reason) => this.say(`    waiting for JetStream: ${reason}`),
       signal: this.stop.signal,
     });

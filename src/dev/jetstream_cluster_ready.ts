@@ -110,7 +110,7 @@ export async function waitJetStreamClusterReady(o: ClusterReadyOptions): Promise
       if (Date.now() > deadline) {
         throw new DevError(
           "DEV_CLUSTER_NOT_READY",
-          `the ${o.replicas}-node JetStream cluster at ${o.urls.join(",")} did not take ${o.replicas}-replica assets within ${Math.round(o.timeoutMs / 1000)} s (last: ${problem}); see the nodes' logs`,
+          `the ${o.replicas}-node JetStream cluster at ${o.urls.join(",")} did not take ${o.replicas}-replica assets within ${Math.round(o.timeoutMs / 1000)} s (last: ${problem}); see the nodes' logs, or wait longer with node.startupTimeoutMs (MR_STARTUP_TIMEOUT_MS)`,
         );
       }
       await new Promise((r) => setTimeout(r, pause));

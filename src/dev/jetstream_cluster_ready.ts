@@ -7,6 +7,7 @@
 // leader for every stream that already exists.
 import { jetstreamManager, StorageType, type StreamInfo } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
+import type { LeftOutWatch } from "../natsserver/meta_group.js";
 import { isNoResponders, isRequestTimeout, jsApiFailure } from "../runtime/nats_failure.js";
 import { DevError } from "./errors.js";
 
@@ -20,6 +21,8 @@ export interface ClusterReadyOptions {
   timeoutMs: number;
   /** Called with what is awaited, each time that changes. */
   waiting(reason: string): void;
+  /** For nodes dev started: one the meta group left out for a while is restarted (meta_group.ts). */
+  leftOut?: { watch: LeftOutWatch; restart(serverName: string): Promise<void> };
   signal?: AbortSignal;
 }
 
@@ -107,6 +110,10 @@ export async function waitJetStreamClusterReady(o: ClusterReadyOptions): Promise
       if (problem === undefined) return;
       if (problem !== last) o.waiting(problem);
       last = problem;
+      for (const name of (await o.leftOut?.watch.due()) ?? []) {
+        o.waiting(`${name} follows the meta leader but was left out of its peer set (a nats-server 2.10 formation fault); restarting ${name}`);
+        await o.leftOut!.restart(name);
+      }
       if (Date.now() > deadline) {
         throw new DevError(
           "DEV_CLUSTER_NOT_READY",

@@ -3,10 +3,11 @@
 // routes on loopback, each with its own store folder; either way, ready only once the cluster
 // takes 3-replica assets.
 import { mkdirSync } from "node:fs";
+import { LeftOutWatch, nodesOutsideMetaGroup } from "../natsserver/meta_group.js";
 import { DevError } from "./errors.js";
 import { freeLoopbackPorts } from "./free_ports.js";
 import { waitJetStreamClusterReady } from "./jetstream_cluster_ready.js";
-import { ManagedProcess } from "./managed_process.js";
+import { ManagedProcess, type ProcessSpec } from "./managed_process.js";
 import type { NatsNodeAddress } from "./nats_nodes.js";
 import { probeNats, type ProbeResult } from "./nats_probe.js";
 
@@ -44,6 +45,9 @@ export interface LocalNatsCluster {
   urls: string[];
   nodes: ClusterNode[];
 }
+
+/** How long a node may stay outside the meta group before dev restarts it (joining takes < 1 s). */
+const LEFT_OUT_GRACE_MS = 10_000;
 
 const LOCAL_HOSTS = new Set(["127.0.0.1", "localhost", "::1", "0.0.0.0"]);
 
@@ -90,36 +94,49 @@ async function startNodes(o: LocalNatsClusterOptions): Promise<ClusterNode[]> {
   const clientPorts = new Set(o.nodes.map((n) => n.port));
   const [routes, monitors] = await freeLoopbackPorts(o.nodes.length * 2, clientPorts).then((p) => [p.slice(0, o.nodes.length), p.slice(o.nodes.length)] as const);
   const started: ClusterNode[] = [];
+  const specs: ProcessSpec[] = [];
+  const serverNames = o.nodes.map((n) => `${DEV_CLUSTER_NAME}-${n.name}`);
   try {
     for (const [i, n] of o.nodes.entries()) {
       const store = o.storeDir(n.name);
       mkdirSync(store, { recursive: true });
       const others = routes.filter((_, j) => j !== i).map((p) => `nats://127.0.0.1:${p}`);
       const name = `nats-${n.name}`;
-      const proc = ManagedProcess.start({
+      const spec: ProcessSpec = {
         name,
         command: o.binary(),
         args: [
-          ["-a", "127.0.0.1", "-p", String(n.port), "-m", String(monitors[i]), "-js", "-sd", store, "-n", `${DEV_CLUSTER_NAME}-${n.name}`],
+          ["-a", "127.0.0.1", "-p", String(n.port), "-m", String(monitors[i]), "-js", "-sd", store, "-n", serverNames[i]!],
           ["--cluster_name", DEV_CLUSTER_NAME, "--cluster", `nats://127.0.0.1:${routes[i]}`, "--routes", others.join(",")],
         ].flat(),
         logFile: o.logFile(name),
-      });
+      };
+      specs.push(spec);
       started.push({
         name,
         url: `nats://127.0.0.1:${n.port}`,
-        process: proc,
+        process: ManagedProcess.start(spec),
         description: `routes 127.0.0.1:${routes[i]}, monitoring http://127.0.0.1:${monitors[i]}; store ${store}`,
       });
     }
     // All started before any wait: a lone node elects no meta leader.
     await Promise.all(started.map((s) => s.process!.waitReady(/Server is ready/, o.readyTimeoutMs, o.signal)));
+    const monitored = started.map((_, i) => ({ serverName: serverNames[i]!, monitorUrl: `http://127.0.0.1:${monitors[i]}` }));
     await waitJetStreamClusterReady({
       urls: started.map((s) => s.url),
-      healthUrls: started.map((s, i) => ({ name: s.name, url: `http://127.0.0.1:${monitors[i]}` })),
+      healthUrls: started.map((s, i) => ({ name: s.name, url: monitored[i]!.monitorUrl })),
       replicas: o.nodes.length,
       timeoutMs: o.clusterReadyTimeoutMs,
       waiting: o.waiting,
+      leftOut: {
+        watch: new LeftOutWatch(() => nodesOutsideMetaGroup(monitored), LEFT_OUT_GRACE_MS),
+        restart: async (serverName) => {
+          const i = serverNames.indexOf(serverName);
+          await started[i]!.process!.stop();
+          started[i]!.process = ManagedProcess.start(specs[i]!);
+          await started[i]!.process.waitReady(/Server is ready/, o.readyTimeoutMs, o.signal);
+        },
+      },
       ...(o.signal ? { signal: o.signal } : {}),
     });
     return started;

@@ -6,7 +6,8 @@ import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { natsServerPath } from "../../src/natsserver/binary.js";
-import { freePort, spawnTracked, waitFor } from "./processes.js";
+import { LeftOutWatch, nodesOutsideMetaGroup } from "../../src/natsserver/meta_group.js";
+import { exited, freePort, spawnTracked, waitFor } from "./processes.js";
 
 export interface ExampleNode {
   /** server_name: nats1, nats2, nats3 */
@@ -75,10 +76,19 @@ export async function startExampleCluster(conf: string, nodes: readonly ExampleN
     throw failed.reason;
   }
   // Healthy nodes agree on a meta leader; placing R3 assets also needs the leader to see both
-  // other peers current, which can come a moment later.
+  // other peers current, which can come a moment later. A node nats-server 2.10 left out of
+  // the meta group (src/natsserver/meta_group.ts) is restarted after 10 s, as an operator would.
+  const leftOut = new LeftOutWatch(() => nodesOutsideMetaGroup(nodes.map((n) => ({ serverName: n.name, monitorUrl: `http://127.0.0.1:${n.http}` }))), 10_000);
   await waitFor(
     "the JetStream meta leader to see both other peers current",
     async () => {
+      for (const name of await leftOut.due()) {
+        const i = nodes.findIndex((n) => n.name === name);
+        process.stderr.write(`deploy example: ${name} follows the meta leader but was left out of its peer set; restarting it\n`);
+        procs[i]!.kill("SIGKILL");
+        await exited(procs[i]!);
+        procs[i] = await startExampleNode(exampleFor(conf, nodes[i]!, nodes, join(base, name)), nodes[i]!, base);
+      }
       for (const n of nodes) {
         const jsz = (await (await fetch(`http://127.0.0.1:${n.http}/jsz`)).json()) as { meta_cluster?: { leader?: string; replicas?: { current?: boolean; offline?: boolean }[] } };
         const meta = jsz.meta_cluster;
@@ -86,7 +96,7 @@ export async function startExampleCluster(conf: string, nodes: readonly ExampleN
       }
       return false;
     },
-    30_000,
+    60_000,
     100,
   );
   return procs;

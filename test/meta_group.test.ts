@@ -13,7 +13,7 @@ test.after(async () => {
 });
 
 function monitored(c: NatsCluster): MonitoredNode[] {
-  return c.nodes.map((n) => ({ serverName: n.spec.name, monitorUrl: `http://127.0.0.1:${n.spec.httpPort}` }));
+  return c.nodes.map((n) => n.monitored);
 }
 
 test("meta group - a formed cluster leaves nobody out; a node that does not answer gives no verdict", async () => {

@@ -14,14 +14,17 @@ export interface MonitoredNode {
   monitorUrl: string;
 }
 
-interface MetaCluster {
+/** The `meta_cluster` part of a node's /jsz. */
+export interface MetaCluster {
   leader?: string;
-  replicas?: Array<{ name: string }>;
+  cluster_size?: number;
+  replicas?: Array<{ name: string; current?: boolean; offline?: boolean }>;
 }
 
 const JSZ_TIMEOUT_MS = 2_000;
 
-async function metaClusterOf(node: MonitoredNode): Promise<MetaCluster | undefined> {
+/** What this node's /jsz says about the meta group (undefined while it does not answer). */
+export async function readMetaCluster(node: MonitoredNode): Promise<MetaCluster | undefined> {
   try {
     const r = await fetch(`${node.monitorUrl}/jsz`, { signal: AbortSignal.timeout(JSZ_TIMEOUT_MS) });
     if (!r.ok) return undefined;
@@ -37,7 +40,7 @@ async function metaClusterOf(node: MonitoredNode): Promise<MetaCluster | undefin
  * leader yet, or nodes disagree on it): only a settled leader's view is read.
  */
 export async function nodesOutsideMetaGroup(nodes: readonly MonitoredNode[]): Promise<string[]> {
-  const metas = await Promise.all(nodes.map(metaClusterOf));
+  const metas = await Promise.all(nodes.map(readMetaCluster));
   const leader = metas[0]?.leader;
   if (!leader || metas.some((m) => m?.leader !== leader)) return [];
   const fromLeader = metas[nodes.findIndex((n) => n.serverName === leader)];

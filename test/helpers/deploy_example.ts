@@ -7,6 +7,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { natsServerPath } from "../../src/natsserver/binary.js";
 import { LeftOutWatch, nodesOutsideMetaGroup } from "../../src/natsserver/meta_group.js";
+import { metaGroupFormed } from "./nats.js";
 import { exited, freePort, spawnTracked, waitFor } from "./processes.js";
 
 export interface ExampleNode {
@@ -78,7 +79,8 @@ export async function startExampleCluster(conf: string, nodes: readonly ExampleN
   // Healthy nodes agree on a meta leader; placing R3 assets also needs the leader to see both
   // other peers current, which can come a moment later. A node nats-server 2.10 left out of
   // the meta group (src/natsserver/meta_group.ts) is restarted after 10 s, as an operator would.
-  const leftOut = new LeftOutWatch(() => nodesOutsideMetaGroup(nodes.map((n) => ({ serverName: n.name, monitorUrl: `http://127.0.0.1:${n.http}` }))), 10_000);
+  const monitored = nodes.map((n) => ({ serverName: n.name, monitorUrl: `http://127.0.0.1:${n.http}` }));
+  const leftOut = new LeftOutWatch(() => nodesOutsideMetaGroup(monitored), 10_000);
   await waitFor(
     "the JetStream meta leader to see both other peers current",
     async () => {
@@ -89,12 +91,7 @@ export async function startExampleCluster(conf: string, nodes: readonly ExampleN
         await exited(procs[i]!);
         procs[i] = await startExampleNode(exampleFor(conf, nodes[i]!, nodes, join(base, name)), nodes[i]!, base);
       }
-      for (const n of nodes) {
-        const jsz = (await (await fetch(`http://127.0.0.1:${n.http}/jsz`)).json()) as { meta_cluster?: { leader?: string; replicas?: { current?: boolean; offline?: boolean }[] } };
-        const meta = jsz.meta_cluster;
-        if (meta?.leader === n.name && (meta.replicas ?? []).filter((r) => r.current && !r.offline).length === nodes.length - 1) return true;
-      }
-      return false;
+      return await metaGroupFormed(monitored);
     },
     60_000,
     100,

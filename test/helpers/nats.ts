@@ -3,7 +3,7 @@
 import type { ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { natsServerPath } from "../../src/natsserver/binary.js";
-import { LeftOutWatch, nodesOutsideMetaGroup } from "../../src/natsserver/meta_group.js";
+import { LeftOutWatch, nodesOutsideMetaGroup, readMetaCluster, type MetaCluster, type MonitoredNode } from "../../src/natsserver/meta_group.js";
 import { exited, freePort, spawnTracked, tempDir, waitFor } from "./processes.js";
 
 export interface NatsNodeSpec {
@@ -26,6 +26,11 @@ export class NatsNode {
 
   get url(): string {
     return `nats://127.0.0.1:${this.spec.port}`;
+  }
+
+  /** Its server name and monitoring URL, for reading its /jsz. */
+  get monitored(): MonitoredNode {
+    return { serverName: this.spec.name, monitorUrl: `http://127.0.0.1:${this.spec.httpPort}` };
   }
 
   get running(): boolean {
@@ -117,10 +122,8 @@ export async function connectionNames(node: NatsNode): Promise<string[]> {
 }
 
 /** What this node's /jsz says about the JetStream meta group (undefined while it does not answer). */
-export async function metaCluster(node: NatsNode): Promise<{ leader?: string; cluster_size?: number; replicas?: { name: string; current: boolean }[] } | undefined> {
-  const r = await fetch(`http://127.0.0.1:${node.spec.httpPort}/jsz`, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined);
-  if (!r?.ok) return undefined;
-  return ((await r.json()) as { meta_cluster?: { leader?: string; cluster_size?: number; replicas?: { name: string; current: boolean }[] } }).meta_cluster;
+export function metaCluster(node: NatsNode): Promise<MetaCluster | undefined> {
+  return readMetaCluster(node.monitored);
 }
 
 /**
@@ -132,20 +135,23 @@ export async function waitClusterReady(nodes: NatsNode[], timeoutMs = 30_000): P
     `the ${nodes.length}-node cluster to elect a meta leader with every peer current`,
     async () => {
       for (const n of nodes) if (!n.running) throw new Error(`nats-server ${n.spec.name} exited:\n${n.log}`);
-      return await clusterFormed(nodes);
+      return await metaGroupFormed(nodes.map((n) => n.monitored));
     },
     timeoutMs,
     100,
   );
 }
 
-/** Every node sees one meta leader, and the leader sees every other peer current. */
-async function clusterFormed(nodes: NatsNode[]): Promise<boolean> {
-  const metas = await Promise.all(nodes.map((n) => metaCluster(n)));
+/**
+ * Every node sees one meta leader, and the leader sees every other node current: only then
+ * can the cluster place an R3 stream.
+ */
+export async function metaGroupFormed(nodes: readonly MonitoredNode[]): Promise<boolean> {
+  const metas = await Promise.all(nodes.map(readMetaCluster));
   const leader = metas[0]?.leader;
   if (!leader || metas.some((m) => m?.leader !== leader)) return false;
-  const fromLeader = metas[nodes.findIndex((n) => n.spec.name === leader)];
-  const current = (fromLeader?.replicas ?? []).filter((r) => r.current).length;
+  const fromLeader = metas[nodes.findIndex((n) => n.serverName === leader)];
+  const current = (fromLeader?.replicas ?? []).filter((r) => r.current && !r.offline).length;
   return current === nodes.length - 1;
 }
 
@@ -156,8 +162,9 @@ async function clusterFormed(nodes: NatsNode[]): Promise<boolean> {
  * that the processes wait and come up once the cluster can take assets, not this fault.
  */
 export async function tendFormation(nodes: NatsNode[], stopped: { value: boolean }): Promise<void> {
-  const watch = new LeftOutWatch(() => nodesOutsideMetaGroup(nodes.map((n) => ({ serverName: n.spec.name, monitorUrl: `http://127.0.0.1:${n.spec.httpPort}` }))), 10_000);
-  while (!stopped.value && !(await clusterFormed(nodes))) {
+  const monitored = nodes.map((n) => n.monitored);
+  const watch = new LeftOutWatch(() => nodesOutsideMetaGroup(monitored), 10_000);
+  while (!stopped.value && !(await metaGroupFormed(monitored))) {
     for (const name of await watch.due()) {
       const node = nodes.find((n) => n.spec.name === name)!;
       process.stderr.write(`nats test cluster: ${name} follows the meta leader but was left out of its peer set; restarting it\n`);

@@ -147,6 +147,7 @@ async function jetstreamChecks(node: SupervisorNode): Promise<CheckResult[]> {
     [`KV_${o.directoryBucket}`, "directory"],
     [`KV_${o.nodesBucket}`, "heartbeats"],
     [`OBJ_${o.blobsBucket}`, "centralized storage"],
+    [`OBJ_${o.uploadsBucket}`, "message uploads"],
   ];
   return Promise.all(
     assets.map(async ([name, what]): Promise<CheckResult> => {

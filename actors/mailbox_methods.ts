@@ -3,10 +3,12 @@
 // it to the account's primary) and on mr.node.<host>.mailbox (only this host's accounts; a
 // forwarded request lands here, so routing never loops).
 import { createHash, randomUUID } from "node:crypto";
-import { AppError, defineMethod, int, intList, methodTable, oneOf, rpcCall, str, strList, type MethodTable, type NatsRpcContext } from "../src/jsonrpc/index.js";
+import { AppError, ProtocolErrors, RpcError, defineMethod, int, intList, methodTable, oneOf, rpcCall, str, strList, type MethodTable, type NatsRpcContext } from "../src/jsonrpc/index.js";
 import type { AccountRecord } from "../src/directory/types.js";
 import { REQUEST_ID_PATTERN, REQUEST_ID_RULE, type MailCommand, type MailResult, type RequestKey } from "../src/mail/index.js";
-import { parseMessage } from "../src/rfc822/parse_message.js";
+import { MAX_MESSAGE_BYTES, parseMessage } from "../src/rfc822/parse_message.js";
+import { boundPage, DEFAULT_NATS_MAX_PAYLOAD, PAGE_ENVELOPE_RESERVE_BYTES } from "./list_page.js";
+import { readUpload, UPLOAD_NAME_PATTERN, UPLOAD_NAME_RULE } from "./message_upload.js";
 import { validateNewAccountName } from "./account_names.js";
 import { certainlyNotAppended } from "./append_outcome.js";
 import type { MailstoreNode } from "./mailstore.js";
@@ -15,6 +17,8 @@ import { nodeMailboxSubject } from "./mailstore.js";
 type Ctx = NatsRpcContext;
 
 const IDS_MAX = 1_000;
+/** The schema's bound on inline raw (characters); limits.maxMessageBytes (bytes) is checked on parsing. */
+const MAX_MESSAGE_BYTES_CEILING = 512 * 1024 * 1024;
 const account = () => str({ required: true, maxLength: 320 });
 const ids = () => intList({ required: true, min: 1, minItems: 1, maxItems: IDS_MAX });
 const path = () => str({ required: true, maxLength: 2048 });
@@ -77,6 +81,13 @@ function table(node: MailstoreNode, routing: boolean): MethodTable<Ctx> {
     }
   }
 
+  /** The first outcome recorded for this call's requestId (same params), after a read barrier; undefined without one. */
+  const recordedOutcome = async (rec: AccountRecord, method: string, p: Record<string, unknown>): Promise<MailResult | undefined> => {
+    const key = requestKey(method, p);
+    if (key === undefined) return undefined;
+    const found = (await synced(rec)).recordedRequest(rec.id, key.id);
+    return found !== undefined && found.digest === key.digest ? (found.result as MailResult) : undefined;
+  };
   const write = (rec: AccountRecord, cmd: MailCommand): Promise<MailResult> => node.accountActor(rec).ask(cmd, node.opts.writes.askTimeoutMs);
   /**
    * The store, once the account's actor has passed a read barrier: it replayed the log to the
@@ -133,22 +144,57 @@ function table(node: MailstoreNode, routing: boolean): MethodTable<Ctx> {
     }),
     defineMethod({
       name: "deliverMessage",
-      params: { account: account(), raw: str({ required: true, maxLength: 25 * 1024 * 1024 }), folder: str({ default: "Inbox", maxLength: 2048 }), flags: strList({ default: [], maxItems: 64 }), requestId: requestId() },
-      handler: (p) =>
-        onPrimary("deliverMessage", p, p.account, async (rec) => {
-          const meta = await parseMessage(p.raw, node.clock.now());
+      params: {
+        account: account(),
+        // Inline: bounded by what fits in one request (the NATS max_payload) and by limits.maxMessageBytes.
+        raw: str({ maxLength: MAX_MESSAGE_BYTES_CEILING }),
+        // Larger messages: the name of an object the client put in the upload object store.
+        upload: str({ maxLength: 200, pattern: UPLOAD_NAME_PATTERN, patternHint: UPLOAD_NAME_RULE }),
+        folder: str({ default: "Inbox", maxLength: 2048 }),
+        flags: strList({ default: [], maxItems: 64 }),
+        requestId: requestId(),
+      },
+      handler: (p) => {
+        if ((p.raw === undefined) === (p.upload === undefined)) {
+          throw new RpcError(ProtocolErrors.INVALID_PARAMS.code, `deliverMessage takes exactly one of raw (the message inline) or upload (the name of an object in the upload object store ${node.assets.opts.uploadsBucket}); got ${p.raw === undefined ? "neither" : "both"}`, { params: ["raw", "upload"] });
+        }
+        return onPrimary("deliverMessage", p, p.account, async (rec) => {
+          const maxBytes = node.opts.limits?.maxMessageBytes ?? MAX_MESSAGE_BYTES;
+          let body: Uint8Array;
+          if (p.raw !== undefined) {
+            body = Buffer.from(p.raw, "utf8");
+          } else {
+            const name = p.upload!;
+            try {
+              body = await readUpload(node.assets.uploads, node.assets.opts.uploadsBucket, name, maxBytes);
+            } catch (e) {
+              // A retry of a delivery that was stored (and its upload deleted): its first outcome.
+              const first = (e as { code?: string }).code === "UPLOAD_NOT_FOUND" ? await recordedOutcome(rec, "deliverMessage", p) : undefined;
+              if (first !== undefined) return first;
+              throw e;
+            }
+          }
+          const meta = await parseMessage(body, node.clock.now(), maxBytes);
           // The body goes to centralized storage before the transaction that references it.
-          const blob = await node.blobs.put(Buffer.from(p.raw, "utf8"));
-          return write(rec, keyed({ op: "deliverMessage", folder: p.folder, flags: p.flags, message: { ...meta, blob } }, "deliverMessage", p));
-        }),
+          const blob = await node.blobs.put(body);
+          const result = await write(rec, keyed({ op: "deliverMessage", folder: p.folder, flags: p.flags, message: { ...meta, blob } }, "deliverMessage", p));
+          // Only once the write is acknowledged: until then a retry still needs the upload.
+          // One left behind (a crash here, a failed delete) expires with the store's TTL.
+          if (p.upload !== undefined) await node.assets.uploads.delete(p.upload).catch((e: unknown) => node.log(`upload ${p.upload} delivered but not deleted (${(e as Error)?.message ?? String(e)}); it expires with the ${node.assets.opts.uploadsBucket} TTL`));
+          return result;
+        });
+      },
     }),
     defineMethod({
       name: "listItems",
       params: { account: account(), folder: str({ maxLength: 2048 }), limit: int({ min: 1, max: 1000, default: 50 }), offset: int({ min: 0, default: 0 }) },
       handler: (p) =>
-        onPrimary("listItems", p, p.account, async (rec) =>
-          (await synced(rec)).listItems(rec.id, { limit: p.limit, offset: p.offset, ...(p.folder !== undefined ? { folder: p.folder } : {}) }),
-        ),
+        onPrimary("listItems", p, p.account, async (rec) => {
+          const page = (await synced(rec)).listItems(rec.id, { limit: p.limit, offset: p.offset, ...(p.folder !== undefined ? { folder: p.folder } : {}) });
+          // Bounded in bytes too: the answer must fit in one NATS message.
+          const maxPayload = node.nc.info?.max_payload ?? DEFAULT_NATS_MAX_PAYLOAD;
+          return boundPage(page, p.offset, maxPayload - PAGE_ENVELOPE_RESERVE_BYTES);
+        }),
     }),
     defineMethod({
       name: "listFolders",
@@ -161,7 +207,15 @@ function table(node: MailstoreNode, routing: boolean): MethodTable<Ctx> {
       handler: (p) =>
         onPrimary("getItem", p, p.account, async (rec) => {
           const item = (await synced(rec)).getItem(rec.id, p.id);
+          // The answer carries the whole text: refuse clearly what cannot fit in one message
+          // (before reading the body when its size already says so).
+          const budget = (node.nc.info?.max_payload ?? DEFAULT_NATS_MAX_PAYLOAD) - PAGE_ENVELOPE_RESERVE_BYTES;
+          const tooLarge = (bytes: number): AppError =>
+            new AppError("MESSAGE_TOO_LARGE", `item ${p.id} is a ${item.size}-byte message; its text (${bytes} bytes as JSON) does not fit in one answer of at most ${budget} bytes (the NATS max_payload less the envelope); its metadata is in listItems`, { id: p.id, size: item.size, limit: budget });
+          if (item.size > budget) throw tooLarge(item.size);
           const raw = new TextDecoder().decode(await node.blobs.get(item.blob));
+          const encoded = Buffer.byteLength(JSON.stringify(item), "utf8") + Buffer.byteLength(JSON.stringify(raw), "utf8");
+          if (encoded > budget) throw tooLarge(encoded);
           return { ...item, raw };
         }),
     }),

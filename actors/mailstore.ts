@@ -42,6 +42,8 @@ export interface MailstoreOptions {
   startupTimeoutMs?: number;
   /** appendTimeoutMs / appendAttempts: per batch append (defaults in actors/account.ts appendLimits) */
   writes: { maxBatch: number; mailboxCapacity: number; askTimeoutMs: number; appendTimeoutMs?: number; appendAttempts?: number };
+  /** limits.maxMessageBytes; default MAX_MESSAGE_BYTES (25 MiB) */
+  limits?: { maxMessageBytes: number };
   clock?: Clock;
   log?: (line: string) => void;
 }
@@ -262,7 +264,8 @@ export class MailstoreNode {
           epoch: rec.epoch,
           store: this.store,
           keyring: this.keyring,
-          log: new SubjectLog(this.assets.js, this.assets.jsm, this.assets.opts.txStream, txSubject(rec.id)),
+          // Group commits are split below the server's max_payload (read per append: it may change on reconnect).
+          log: new SubjectLog(this.assets.js, this.assets.jsm, this.assets.opts.txStream, txSubject(rec.id), () => this.assets.nc.info?.max_payload),
           clock: this.clock,
           refreshSigners: () => this.refreshSigners(),
           onDemoted: (id, reason) => {

@@ -10,6 +10,7 @@ export function assetOptions(c: Config): AssetOptions {
     directoryBucket: c.jetstream.buckets.directory,
     nodesBucket: c.jetstream.buckets.nodes,
     blobsBucket: c.jetstream.buckets.blobs,
+    uploadsBucket: c.jetstream.buckets.uploads,
     nodeTtlMs: c.node.heartbeatTtlMs,
   };
 }

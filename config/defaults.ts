@@ -12,7 +12,7 @@ export function defaultConfig(): Config {
     jetstream: {
       replicas: 1,
       streams: { tx: "MR_TX", notify: "MR_NOTIFY" },
-      buckets: { directory: "mr_directory", nodes: "mr_nodes", blobs: "mr_blobs" },
+      buckets: { directory: "mr_directory", nodes: "mr_nodes", blobs: "mr_blobs", uploads: "mr_uploads" },
       txMaxAgeDays: 0,
     },
     data: { dir: join(root, "var", "data") },
@@ -21,5 +21,6 @@ export function defaultConfig(): Config {
     supervisor: { leaseTtlMs: 5000, autoFailover: false, failoverAfterMs: 15_000, promotionThreads: 4, promoteTimeoutMs: 60_000, reconcileEveryMs: 30_000 },
     writes: { maxBatch: 512, mailboxCapacity: 10_000, askTimeoutMs: 10_000 },
     licence: { defaultQuota: 100 },
+    limits: { maxMessageBytes: 25 * 1024 * 1024 },
   };
 }

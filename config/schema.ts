@@ -170,7 +170,7 @@ export const configSchema: Group = group({
   jetstream: group({
     replicas: oneOf(1, 3),
     streams: group({ tx: streamName, notify: streamName }),
-    buckets: group({ directory: bucketName, nodes: bucketName, blobs: bucketName }),
+    buckets: group({ directory: bucketName, nodes: bucketName, blobs: bucketName, uploads: bucketName }),
     txMaxAgeDays: txRetentionDays,
   }),
   data: group({ dir: path() }),
@@ -191,6 +191,8 @@ export const configSchema: Group = group({
     askTimeoutMs: integer(100, 600_000),
   }),
   licence: group({ file: path(true), defaultQuota: integer(0, 10_000_000) }),
+  // 1 KiB .. 512 MiB: a message is read whole into memory to be parsed.
+  limits: group({ maxMessageBytes: integer(1024, 512 * 1024 * 1024) }),
 });
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -259,6 +261,14 @@ const crossRules: readonly CrossRule[] = [
       c.jetstream.buckets.directory !== c.jetstream.buckets.nodes
         ? undefined
         : { path: "jetstream.buckets.nodes", problem: `got ${JSON.stringify(c.jetstream.buckets.nodes)}, the same KV bucket as jetstream.buckets.directory`, allowed: "a name different from jetstream.buckets.directory" },
+  },
+  {
+    paths: ["jetstream.buckets.blobs", "jetstream.buckets.uploads"],
+    // Uploads are deleted once delivered: sharing the blobs' store would delete bodies.
+    check: (c) =>
+      c.jetstream.buckets.blobs !== c.jetstream.buckets.uploads
+        ? undefined
+        : { path: "jetstream.buckets.uploads", problem: `got ${JSON.stringify(c.jetstream.buckets.uploads)}, the same object store as jetstream.buckets.blobs`, allowed: "a name different from jetstream.buckets.blobs" },
   },
 ];
 

@@ -53,7 +53,8 @@ test("config - defaults are valid and loadConfig without file or env returns the
   assert.equal(d.nats.servers, ["nats://127.0.0.1:4222"]);
   assert.is(d.jetstream.replicas, 1);
   assert.equal(d.jetstream.streams, { tx: "MR_TX", notify: "MR_NOTIFY" });
-  assert.equal(d.jetstream.buckets, { directory: "mr_directory", nodes: "mr_nodes", blobs: "mr_blobs" });
+  assert.equal(d.jetstream.buckets, { directory: "mr_directory", nodes: "mr_nodes", blobs: "mr_blobs", uploads: "mr_uploads" });
+  assert.equal(d.limits, { maxMessageBytes: 25 * 1024 * 1024 });
   assert.is(d.data.dir, join(projectRoot(), "var", "data"));
   assert.is(d.keys.dir, join(projectRoot(), "var", "keys"));
 });
@@ -106,6 +107,9 @@ test("config - each kind of bad value is refused with its key path and the allow
     ["writes.maxBatch", 0, "an integer from 1 to 10000"],
     ["writes.askTimeoutMs", null, "an integer from 100"],
     ["licence.defaultQuota", -1, "an integer from 0"],
+    ["limits.maxMessageBytes", 100, "an integer from 1024 to 536870912"],
+    ["limits.maxMessageBytes", 1024 * 1024 * 1024, "an integer from 1024 to 536870912"],
+    ["jetstream.buckets.uploads", "mr.uploads", "letters, digits, '_' or '-'"],
     ["licence.file", "", "a non-empty file system path"],
     ["nats.name", "", "printable"],
     ["nats.servers", [], "a non-empty list"],
@@ -117,6 +121,14 @@ test("config - each kind of bad value is refused with its key path and the allow
     const err = refused(() => validateConfig(withValue(path, value)));
     assert.ok(err.message.includes(`${path}: `) && err.message.includes(`allowed: ${p.allowed}`), err.message);
   }
+});
+
+test("config - limits.maxMessageBytes comes from MR_MAX_MESSAGE_BYTES; the upload store may not be the blob store", () => {
+  assert.is(loadConfig({ env: { MR_MAX_MESSAGE_BYTES: "1048576" }, systemFile: null }).limits.maxMessageBytes, 1048576);
+  const err = refused(() => loadConfig({ env: { MR_MAX_MESSAGE_BYTES: "10" }, systemFile: null }));
+  assert.ok(err.message.includes("limits.maxMessageBytes") && err.message.includes("environment variable MR_MAX_MESSAGE_BYTES"), err.message);
+  const same = only(configProblems(withValue("jetstream.buckets.uploads", "mr_blobs")), "jetstream.buckets.uploads");
+  assert.ok(same.allowed.includes("different from jetstream.buckets.blobs"), same.allowed);
 });
 
 test("config - a maximum age of the account logs is refused with the reason (idle accounts would be bricked); 0 is accepted", () => {

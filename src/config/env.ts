@@ -44,6 +44,7 @@ const RULES: readonly EnvRule[] = [
   { name: "MR_AUTO_FAILOVER", key: "supervisor.autoFailover", values: "true or false", description: "Promote the accounts of a dead mailstore automatically.", parse: bool },
   { name: "MR_FAILOVER_AFTER_MS", key: "supervisor.failoverAfterMs", values: "an integer from 1000 to 86400000", description: "How long a mailstore is dead before automatic failover, ms.", parse: integer },
   { name: "MR_ADMIN_ACCOUNT", key: "supervisor.adminAccount", values: "an address such as admin@example.com", description: "Mailbox that receives the Global Admin's notifications.", parse: text },
+  { name: "MR_MAX_MESSAGE_BYTES", key: "limits.maxMessageBytes", values: "an integer from 1024 to 536870912", description: "Largest message deliverMessage accepts (inline or uploaded), bytes.", parse: integer },
   { name: "MR_LICENCE_FILE", key: "licence.file", values: "a file path", description: "Licence file (HA quantity).", parse: text },
 ];
 

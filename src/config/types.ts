@@ -35,6 +35,11 @@ export interface JetStreamConfig {
     nodes: string;
     /** Centralized blob storage (object store). Default `mr_blobs`. */
     blobs: string;
+    /**
+     * Object store where clients put messages too large for one NATS message before calling
+     * `deliverMessage` with `upload`; a delivered upload is deleted. Default `mr_uploads`.
+     */
+    uploads: string;
   };
   /** Max age of account-log messages in days: only 0 (forever) is accepted until snapshots exist. */
   txMaxAgeDays: number;
@@ -111,6 +116,15 @@ export interface LicenceConfig {
   defaultQuota: number;
 }
 
+/** Bounds on what one request may bring. */
+export interface LimitsConfig {
+  /**
+   * Largest message `deliverMessage` accepts, bytes (1024..536870912), inline or through the
+   * upload object store. Default 26214400 (25 MiB). Env `MR_MAX_MESSAGE_BYTES`.
+   */
+  maxMessageBytes: number;
+}
+
 /** The whole effective configuration. */
 export interface Config {
   nats: NatsConfig;
@@ -121,6 +135,7 @@ export interface Config {
   supervisor: SupervisorConfig;
   writes: WritesConfig;
   licence: LicenceConfig;
+  limits: LimitsConfig;
 }
 
 /** Every field optional, at every depth (config files, env layers, overrides). Arrays are replaced whole. */

@@ -15,6 +15,8 @@ export interface AssetOptions {
   directoryBucket: string;
   nodesBucket: string;
   blobsBucket: string;
+  /** object store of messages uploaded for deliverMessage (deleted once delivered) */
+  uploadsBucket: string;
   /** how long a heartbeat in the nodes bucket lives */
   nodeTtlMs: number;
 }
@@ -27,6 +29,7 @@ export interface Assets {
   directory: KV;
   nodes: KV;
   blobs: ObjectStore;
+  uploads: ObjectStore;
   opts: AssetOptions;
 }
 
@@ -34,6 +37,9 @@ export interface Assets {
 export function txSubject(accountId: string): string {
   return `mr.tx.${accountId}`;
 }
+
+/** How long an upload is kept when nobody delivers it (a client or mailstore crashed between put and delivery). */
+export const UPLOAD_TTL_MS = 24 * 3600_000;
 
 export const TX_SUBJECTS = "mr.tx.*";
 export const NOTIFY_SUBJECTS = "mr.notify.>";
@@ -122,5 +128,12 @@ export async function ensureAssets(nc: NatsConnection, opts: AssetOptions, run: 
   const blobsLabel = `object store ${opts.blobsBucket}`;
   const blobs = await run(blobsLabel, () => new Objm(js).create(opts.blobsBucket, { replicas: r, storage: StorageType.File }));
   await run(blobsLabel, () => waitForLeader(jsm, `OBJ_${opts.blobsBucket}`, blobsLabel, r));
-  return { nc, js, jsm, directory, nodes, blobs, opts };
+  const uploadsLabel = `object store ${opts.uploadsBucket}`;
+  // Expiry removes what a crash left behind: an upload is delivered (and then deleted)
+  // within seconds of being put, never a day later.
+  const uploads = await run(uploadsLabel, () =>
+    new Objm(js).create(opts.uploadsBucket, { replicas: r, storage: StorageType.File, ttl: nanos(UPLOAD_TTL_MS) }),
+  );
+  await run(uploadsLabel, () => waitForLeader(jsm, `OBJ_${opts.uploadsBucket}`, uploadsLabel, r));
+  return { nc, js, jsm, directory, nodes, blobs, uploads, opts };
 }

@@ -64,6 +64,11 @@ export const AppErrorCodes = {
   REPLICA_NOT_FOUND: { rpcCode: -32029, hint: "the account has no replica on that mailstore; getAccountStatus lists where its replicas are" },
   OUTCOME_UNKNOWN: { rpcCode: -32030, hint: "the write may or may not have been stored (its acknowledgement was lost); check its effect (listItems, getItem) before retrying, or retry with the same requestId, which never writes twice" },
   REQUEST_ID_REUSED: { rpcCode: -32031, hint: "this requestId was already used for a call with other parameters; use a new requestId for a new request, the same one only to retry the very same call" },
+  // Write-path bounds (group commit below max_payload, large messages, mailparser limits).
+  ENTRY_TOO_LARGE: { rpcCode: -32050, hint: "this write alone is over what one append to the account's log may carry (the NATS server's max_payload); nothing was stored; make it smaller (fewer ids, shorter headers) or raise max_payload" },
+  MESSAGE_TOO_LARGE: { rpcCode: -32051, hint: "the message is over limits.maxMessageBytes (or, given inline as raw, over what one request may carry); nothing was stored; deliver large messages through the upload object store (upload instead of raw) or raise the limit" },
+  UPLOAD_NOT_FOUND: { rpcCode: -32052, hint: "no object with this name in the upload object store (jetstream.buckets.uploads); put the message there first, then call deliverMessage with its name" },
+  MESSAGE_TOO_COMPLEX: { rpcCode: -32053, hint: "the message is over the parser's limits (a header section over 1 MiB, or more than 1000 MIME parts); nothing was stored" },
 } as const satisfies Record<string, AppErrorEntry | AppErrorAlias>;
 
 /** Every string code in the table, aliases included. */

@@ -21,6 +21,8 @@ export interface ReplOptions {
   terminal?: boolean;
   /** Lines printed before the first prompt. */
   banner?: readonly string[];
+  /** upload object store for `deliverMessage ... file PATH` (jetstream.buckets.uploads); default mr_uploads */
+  uploadsBucket?: string;
 }
 
 /** How a REPL ended. */
@@ -49,7 +51,7 @@ export class Repl {
     this.console = new ReplConsole({ input, output, terminal, prompt: PROMPT });
     this.console.onInterrupt(() => this.current?.abort());
     this.session = new ReplSession({
-      call: (target, method, params, callOpts) => callMethod(nc, target, method, params, callOpts),
+      call: (target, method, params, callOpts) => callMethod(nc, target, method, params, { cwd: opts.cwd, ...(opts.uploadsBucket ? { uploadsBucket: opts.uploadsBucket } : {}), ...callOpts }),
       cwd: opts.cwd,
       out: (lines) => this.console.print(lines),
     });

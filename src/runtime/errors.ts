@@ -81,3 +81,14 @@ export class NoResponderError extends RuntimeError {
     super("NO_RESPONDER", `nothing answers on ${subject}; is the process that hosts it running?`);
   }
 }
+
+/**
+ * One command's log entry alone is larger than one message the server accepts (its
+ * max_payload less the append's headers): it is refused, nothing of it is stored, and the
+ * other commands of its group commit are appended without it.
+ */
+export class EntryTooLargeError extends RuntimeError {
+  constructor(readonly subject: string, readonly size: number, readonly limit: number) {
+    super("ENTRY_TOO_LARGE", `the log entry of this write is ${size} bytes, over the ${limit} bytes one append to ${subject} may carry (the NATS server's max_payload less the append's headers); nothing was stored; make the write smaller (fewer ids, a message with shorter headers) or raise max_payload on the NATS server`);
+  }
+}

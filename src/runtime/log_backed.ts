@@ -10,9 +10,13 @@
 //   the writer (its own append that landed late), it decides the commands again against the
 //   new state and appends after them; otherwise another writer exists and the actor stops
 //   writing for good (FencedError) and tells its behaviour, which steps down.
+// - Bounded appends: a batch whose entry is over the log's append limit (the server's
+//   max_payload less the headers) is appended as several consecutive batches, each decided
+//   again after the one before it; one command too large alone is refused alone.
 // - Recovery: at (re)start it replays the subject from the behaviour's applied seq + 1.
 import type { Actor, Settled } from "./types.js";
-import { FencedError, LogAppendError, OutcomeUnknownError } from "./errors.js";
+import { EntryTooLargeError, FencedError, LogAppendError, OutcomeUnknownError } from "./errors.js";
+import { splitBySize } from "./batch_split.js";
 import { contentDigest, contentMsgId, type SubjectLog } from "./subject_log.js";
 
 /** The outcome of deciding one command against the current state. */
@@ -53,6 +57,13 @@ export interface LogBackedOptions {
   /** times a batch is decided again after the log moved under it by this writer's own entries; default 3 */
   redecideRounds?: number;
 }
+
+/**
+ * Bytes a group's entry may differ from the sum of its commands' measured parts: msgpack
+ * length prefixes grow by at most 4 bytes for the events array and 8 for the entry's numbers
+ * (prev seq); the encoded group is checked again anyway.
+ */
+const SPLIT_SLACK_BYTES = 64;
 
 /** A batch's encoded bytes and their digest (its Msg-Id): computed once, sent on every attempt. */
 interface PendingAppend {
@@ -116,6 +127,11 @@ export class LogBackedActor<C, E, L, R> implements Actor<C, R> {
       await this.catchUp();
       this.unsettled = false;
     }
+    return this.commit(commands);
+  }
+
+  /** Decides and appends `commands` as one entry, or as several when one would not fit in an append. */
+  private async commit(commands: C[]): Promise<Settled<R>[]> {
     const rounds = this.opts.redecideRounds ?? 3;
     for (let round = 1; ; round++) {
       const decisions = this.behavior.decide(commands);
@@ -125,6 +141,8 @@ export class LogBackedActor<C, E, L, R> implements Actor<C, R> {
 
       const entry = this.behavior.toEntry(events, this.expectedSeq);
       const data = this.behavior.encode(entry);
+      const limit = this.log.maxEntryBytes(this.expectedSeq);
+      if (limit !== undefined && data.length > limit) return this.commitSplit(commands, decisions, data.length, limit);
       const digest = contentDigest(data);
       const pending: PendingAppend = { data, digest, msgId: contentMsgId(this.log.subject, digest) };
       let seq: number;
@@ -162,6 +180,40 @@ export class LogBackedActor<C, E, L, R> implements Actor<C, R> {
       await this.behavior.apply(entry, seq);
       return decisions.map((d) => settle(d, undefined));
     }
+  }
+
+  /**
+   * A group commit whose entry is over the append limit: its commands are appended in
+   * consecutive groups that fit, in order, each decided again against the state the groups
+   * before it left (a group commit of its own, with the same exactly-once rules). A command
+   * whose entry alone is too large is refused alone. Each caller hears its own group's outcome.
+   */
+  private async commitSplit(commands: C[], decisions: Decision<E, R>[], size: number, limit: number): Promise<Settled<R>[]> {
+    if (commands.length === 1) return [settle(decisions[0]!, new EntryTooLargeError(this.log.subject, size, limit))];
+    const base = this.behavior.encode(this.behavior.toEntry([], this.expectedSeq)).length;
+    const parts = decisions.map((d) => (d.ok && d.events.length > 0 ? this.behavior.encode(this.behavior.toEntry(d.events, this.expectedSeq)).length - base : 0));
+    const out: Settled<R>[] = [];
+    for (const group of splitBySize({ base, parts }, limit, SPLIT_SLACK_BYTES)) {
+      const part = group.map((i) => commands[i]!);
+      if (this.fenced) {
+        out.push(...part.map((): Settled<R> => ({ ok: false, error: this.fenced })));
+        continue;
+      }
+      try {
+        if (this.unsettled) {
+          // An earlier group's outcome is unknown: read the log before deciding the next one.
+          await this.catchUp();
+          this.unsettled = false;
+        }
+        out.push(...(await this.commit(part)));
+      } catch (err) {
+        // The groups before this one are stored and answered; this one and the rest are not
+        // appended. The log is read again before the next decision (as a restart would).
+        this.unsettled = true;
+        out.push(...part.map((): Settled<R> => ({ ok: false, error: err })));
+      }
+    }
+    return out;
   }
 
   /** Stops writing for good and tells the behaviour (once). */

@@ -1,7 +1,8 @@
 // The JetStream port of a log-backed actor: one subject of a stream is one actor's log.
 // Backend errors are translated here, by the server's numeric api err_code, never by text.
 import { createHash } from "node:crypto";
-import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
+import { PubHeaders, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
+import { headers, type MsgHdrsImpl } from "@nats-io/nats-core";
 import { FencedError, LogAppendError, LogReadError, OutcomeUnknownError } from "./errors.js";
 import { isNoResponders, isWrongLastSequence, jsApiFailure } from "./nats_failure.js";
 
@@ -44,16 +45,42 @@ export function contentMsgId(subject: string, digest: string): string {
   return `${subject}:${digest}`;
 }
 
+/**
+ * Bytes of the headers an append sends with its entry (Nats-Msg-Id and the expected last
+ * subject seq), measured by encoding them as the client does. The server's max_payload bounds
+ * headers and data together.
+ */
+export function appendHeaderBytes(subject: string, expectedLastSeq: number): number {
+  // headers() makes the client's own implementation, whose encoding is what goes on the wire.
+  const h = headers() as MsgHdrsImpl;
+  // A msgId is always the subject and a sha256 digest in base64url (43 characters).
+  h.set(PubHeaders.MsgIdHdr, contentMsgId(subject, "x".repeat(43)));
+  h.set(PubHeaders.ExpectedLastSubjectSequenceHdr, String(expectedLastSeq));
+  return h.encode().length;
+}
+
 export class SubjectLog {
   /** appends sent to the server (attempts, including retries); for group-commit checks */
   appendCalls = 0;
 
+  /**
+   * `maxPayload` tells the server's max_payload (nc.info.max_payload) when known; without it
+   * entries are not bounded here and an oversized append is refused by the client.
+   */
   constructor(
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
     readonly stream: string,
     readonly subject: string,
+    private readonly maxPayload?: () => number | undefined,
   ) {}
+
+  /** Largest entry one append after `expectedLastSeq` can carry, or undefined when the limit is unknown. */
+  maxEntryBytes(expectedLastSeq: number): number | undefined {
+    const max = this.maxPayload?.();
+    if (max === undefined || max <= 0) return undefined;
+    return max - appendHeaderBytes(this.subject, expectedLastSeq);
+  }
 
   /** Last seq stored on this subject, 0 when it has none. */
   async lastSeq(): Promise<number> {

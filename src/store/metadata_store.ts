@@ -5,6 +5,7 @@ import type { MailCommand } from "../mail/commands.js";
 import { decide } from "../mail/decide.js";
 import { accountNotFound, folderNotFound, itemNotFound, MailError } from "../mail/errors.js";
 import type { TxBatch } from "../mail/events.js";
+import type { RecordedRequest } from "../mail/types.js";
 import { folderPathKey, validateFolderPath } from "../mail/folder_path.js";
 import { applyEvents } from "./apply_events.js";
 import { applyBatchEntry } from "./batch_applier.js";
@@ -245,6 +246,11 @@ export class MetadataStore {
       items: this.s.pageFolder.all(accountId, folder.id, limit, offset).map(toItemSummary),
       total: this.s.countFolder.get(accountId, folder.id) ?? 0,
     };
+  }
+
+  /** The first outcome stored for a requestId of the account (its params digest and result), if any. */
+  recordedRequest(accountId: string, requestId: string): RecordedRequest | undefined {
+    return new StoreMailboxView(this.s, accountId).request(requestId);
   }
 
   /** One item with its blob digest. Throws MailError ITEM_NOT_FOUND or ACCOUNT_NOT_FOUND. */

@@ -28,6 +28,8 @@ export interface TestSystemOptions {
    * meta leader yet), so processes start against a cluster that is still forming.
    */
   cluster?: "ready" | "forming";
+  /** the single server's max_payload in bytes (default nats-server's 1 MiB); not with `cluster` */
+  natsMaxPayload?: number;
 }
 
 export class TestSystem {
@@ -49,7 +51,7 @@ export class TestSystem {
   static async start(opts: TestSystemOptions = {}): Promise<TestSystem> {
     const root = tempDir("mr-system-");
     const cluster = opts.cluster ? await startNatsCluster(3, { waitReady: opts.cluster === "ready" }) : undefined;
-    const nats = cluster ? cluster.nodes[0]! : await startNatsServer();
+    const nats = cluster ? cluster.nodes[0]! : await startNatsServer("n1", opts.natsMaxPayload !== undefined ? natsConfigArgs(root, opts.natsMaxPayload) : []);
     const config = defaultConfig();
     config.nats.servers = cluster ? cluster.urls : [nats.url];
     if (cluster) config.jetstream.replicas = 3;
@@ -81,6 +83,7 @@ export class TestSystem {
       assets: assetOptions(this.config),
       heartbeatMs: this.config.node.heartbeatMs,
       writes: this.config.writes,
+      limits: this.config.limits,
       log: process.env.MR_TEST_LOG ? (l) => process.stderr.write(`${l}\n`) : () => {},
     });
     this.inProcess.set(host, node);
@@ -183,6 +186,13 @@ export class TestSystem {
     if (this.cluster) await this.cluster.stop();
     else await this.nats.stop();
   }
+}
+
+/** nats-server arguments for a config file that sets max_payload (it has no command-line flag). */
+function natsConfigArgs(root: string, maxPayload: number): string[] {
+  const file = join(root, "nats.conf");
+  writeFileSync(file, `max_payload: ${maxPayload}\n`);
+  return ["-c", file];
 }
 
 /** A small RFC 822 message. */

@@ -53,6 +53,10 @@ function noResponderMessage(target: RpcTarget, servers: string): string {
 
 export interface CallOptions {
   timeoutMs?: number;
+  /** base of a relative deliverMessage `file`; default the process's cwd */
+  cwd?: string;
+  /** upload object store for deliverMessage `file` (jetstream.buckets.uploads); default mr_uploads */
+  uploadsBucket?: string;
 }
 
 /**
@@ -63,8 +67,16 @@ export interface CallOptions {
 export async function callMethod(nc: NatsConnection, target: RpcTarget, method: string, params: Record<string, unknown> | unknown[], opts: CallOptions = {}): Promise<unknown> {
   const { rpcCall, RpcError, RpcClientError } = await import("../../jsonrpc/index.js");
   const timeoutMs = opts.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+  // deliverMessage `file`: inline when small, else through the upload object store.
+  const delivery =
+    target === "mailbox" && method === "deliverMessage" && !Array.isArray(params)
+      ? await (await import("./deliver_file.js")).prepareDelivery(nc, params, { cwd: opts.cwd ?? process.cwd(), bucket: opts.uploadsBucket ?? "mr_uploads" })
+      : undefined;
+  let failed = true;
   try {
-    return await rpcCall(nc, RPC_SUBJECTS[target], method, params, { timeoutMs });
+    const result = await rpcCall(nc, RPC_SUBJECTS[target], method, delivery?.params ?? params, { timeoutMs });
+    failed = false;
+    return result;
   } catch (e) {
     if (e instanceof RpcError) {
       // "Method not found" alone does not say which: an older server lacks this one.
@@ -77,6 +89,8 @@ export async function callMethod(nc: NatsConnection, target: RpcTarget, method: 
       throw new CallError(message, e.code);
     }
     throw e;
+  } finally {
+    await delivery?.cleanup(failed);
   }
 }
 

@@ -20,7 +20,14 @@ export const MAILBOX_METHODS: readonly MethodSpec[] = [
   {
     name: "deliverMessage",
     summary: "Deliver an RFC 822 message into a folder (default Inbox).",
-    params: [account, { name: "raw", type: "string", mandatory: true, description: "RFC 822 text (in the REPL, \\n in double quotes is a newline)" }, { name: "folder", type: "string", description: "default Inbox" }, { name: "flags", type: "list", description: "seen, flagged, answered, draft or keywords" }],
+    params: [
+      account,
+      { name: "raw", type: "string", description: "RFC 822 text (in the REPL, \\n in double quotes is a newline); or file, or upload" },
+      { name: "file", type: "string", description: "a file holding the message: sent inline when it fits in one request, else through the upload object store" },
+      { name: "upload", type: "string", description: "name of an object already put in the upload object store (jetstream.buckets.uploads)" },
+      { name: "folder", type: "string", description: "default Inbox" },
+      { name: "flags", type: "list", description: "seen, flagged, answered, draft or keywords" },
+    ],
   },
   {
     name: "listItems",

@@ -67,7 +67,8 @@ async function withConnection(io: CommandIo, name: string, body: (call: Caller) 
   try {
     const nc = await connectNats(servers, { name });
     try {
-      return await body((target, method, params, opts) => callMethod(nc, target, method, params, opts));
+      const uploadsBucket = io.config().jetstream.buckets.uploads;
+      return await body((target, method, params, opts) => callMethod(nc, target, method, params, { cwd: io.cwd, uploadsBucket, ...opts }));
     } finally {
       await closeQuietly(nc);
     }

@@ -23,7 +23,7 @@ const command: Command = {
     const interactive = process.stdin.isTTY === true;
     let repl;
     try {
-      repl = await Repl.start({ servers, cwd: io.cwd, banner: interactive ? [`mailreplica REPL on ${servers.join(",")}; 'help' lists the commands, 'exit' or Ctrl-D leaves.`] : [] });
+      repl = await Repl.start({ servers, cwd: io.cwd, uploadsBucket: io.config().jetstream.buckets.uploads, banner: interactive ? [`mailreplica REPL on ${servers.join(",")}; 'help' lists the commands, 'exit' or Ctrl-D leaves.`] : [] });
     } catch (e) {
       if (!(e instanceof CallError)) throw e;
       io.err(`mailreplica: ${e.line}`);

@@ -137,8 +137,9 @@ function table(node: MailstoreNode, routing: boolean): MethodTable<Ctx> {
       handler: (p) =>
         onPrimary("deliverMessage", p, p.account, async (rec) => {
           const meta = await parseMessage(p.raw, node.clock.now());
-          // The body goes to centralized storage before the transaction that references it.
-          const blob = await node.blobs.put(Buffer.from(p.raw, "utf8"));
+          // The body goes to centralized storage (encrypted) before the transaction that
+          // references it; the string is encoded straight into the buffer that is encrypted.
+          const blob = await node.blobs.put(p.raw);
           return write(rec, keyed({ op: "deliverMessage", folder: p.folder, flags: p.flags, message: { ...meta, blob } }, "deliverMessage", p));
         }),
     }),

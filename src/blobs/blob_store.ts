@@ -53,7 +53,7 @@ export class BlobStore {
     const boxKey = this.keys.boxKey(kid)!; // the keyring always holds its current kid
     const plainLength = typeof body === "string" ? Buffer.byteLength(body, "utf8") : body.length;
     const boxOffset = headerLength(kid);
-    const frame = Buffer.allocUnsafe(frameLength(kid, plainLength)); // every byte is written below
+    const frame = Buffer.allocUnsafeSlow(frameLength(kid, plainLength)); // not pooled; every byte is written below
     const plainAt = boxOffset + TAG_LENGTH;
     if (typeof body === "string") frame.write(body, plainAt, "utf8");
     else frame.set(body, plainAt);

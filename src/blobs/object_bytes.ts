@@ -53,7 +53,7 @@ export async function objectBytes(os: ObjectStore, name: string, bucket: string)
   const reader = result.data.getReader();
   try {
     if (!Number.isSafeInteger(size) || size < 0 || size > MAX_OBJECT_BYTES) throw unreadable(`its metadata gives a size of ${size} bytes`);
-    const out = Buffer.allocUnsafe(size);
+    const out = Buffer.allocUnsafeSlow(size); // not pooled: the body is decrypted in it
     let at = 0;
     for (;;) {
       const { done, value } = await reader.read();

@@ -12,7 +12,7 @@ import { transientReason } from "../jetstream/transient.js";
 import { BlobError } from "./errors.js";
 import { BlobKeys } from "./blob_keys.js";
 import { blobName, frameLength, headerLength, NONCE_LENGTH, parseName, readHeader, TAG_LENGTH, writeHeader } from "./blob_format.js";
-import { openInPlace, sealInPlace } from "./body_box.js";
+import { openFrame, sealFrame } from "./box_runner.js";
 import { objectBytes, objectStream } from "./object_bytes.js";
 
 export { BlobError } from "./errors.js";
@@ -53,13 +53,14 @@ export class BlobStore {
     const boxKey = this.keys.boxKey(kid)!; // the keyring always holds its current kid
     const plainLength = typeof body === "string" ? Buffer.byteLength(body, "utf8") : body.length;
     const boxOffset = headerLength(kid);
-    const frame = Buffer.allocUnsafeSlow(frameLength(kid, plainLength)); // not pooled; every byte is written below
+    // Not pooled: a whole ArrayBuffer can be moved to the box worker; every byte is written.
+    let frame: Buffer = Buffer.allocUnsafeSlow(frameLength(kid, plainLength));
     const plainAt = boxOffset + TAG_LENGTH;
     if (typeof body === "string") frame.write(body, plainAt, "utf8");
     else frame.set(body, plainAt);
     const name = blobName(kid, this.keys.mac(kid, frame.subarray(plainAt))!);
     const nonce = randomBytes(NONCE_LENGTH);
-    sealInPlace(frame, boxOffset, nonce, boxKey);
+    frame = await sealFrame(frame, boxOffset, nonce, boxKey);
     writeHeader(frame, kid, nonce);
 
     let timer: NodeJS.Timeout | undefined;
@@ -100,7 +101,7 @@ export class BlobStore {
   async get(name: string): Promise<Uint8Array> {
     const parsed = parseName(name);
     if (parsed.kind === "v1" && !this.keys.has(parsed.kid)) throw this.keyUnknown(name, parsed.kid);
-    const stored = await objectBytes(this.os, name, this.bucket);
+    let stored: Buffer = await objectBytes(this.os, name, this.bucket);
     if (parsed.kind === "legacy") {
       // Written in plaintext before bodies were encrypted; its name is its sha256.
       if (!createHash("sha256").update(stored).digest().equals(parsed.sha256)) {
@@ -112,7 +113,16 @@ export class BlobStore {
     if (header.kid !== parsed.kid) {
       throw new BlobError("BLOB_UNREADABLE", `blob ${name} is named for key id ${parsed.kid} but its frame says ${header.kid}: it was changed in storage; restore it from a backup of the blobs stream (docs/operations.md, backups)`, { blob: name, kid: header.kid });
     }
-    const plain = openInPlace(stored, header.boxOffset, header.nonce, this.keys.boxKey(header.kid)!, name, header.kid);
+    const opened = await openFrame(stored, header.boxOffset, header.nonce, this.keys.boxKey(header.kid)!);
+    if (!opened.ok) {
+      throw new BlobError(
+        "BLOB_UNREADABLE",
+        `blob ${name} in centralized storage fails its authentication (encrypted under key id ${header.kid}): it was changed or damaged in storage after it was written; restore it from a backup of the blobs stream (docs/operations.md, backups). The message's metadata is intact`,
+        { blob: name, kid: header.kid },
+      );
+    }
+    stored = opened.frame;
+    const plain = stored.subarray(header.boxOffset + TAG_LENGTH);
     // A valid box of another body (copied over this one) authenticates too: its HMAC does not.
     if (!this.keys.macMatches(header.kid, plain, parsed.mac)) {
       throw new BlobError("BLOB_UNREADABLE", `blob ${name} holds another message body than the one its name stands for: it was replaced in storage; restore it from a backup of the blobs stream (docs/operations.md, backups)`, { blob: name, kid: header.kid });

@@ -4,8 +4,6 @@
 // functions are tweetnacl's own (`nacl.lowlevel`, the NaCl C API): same XSalsa20-Poly1305
 // box, byte for byte, as nacl.secretbox (a test opens a stored frame with nacl.secretbox.open).
 import nacl from "tweetnacl";
-import { BlobError } from "./errors.js";
-import { TAG_LENGTH } from "./blob_format.js";
 
 /** NaCl's crypto_secretbox works on buffers that start with 32 zero bytes (ZEROBYTES) and
  *  returns 16 zero bytes (BOXZEROBYTES) then the tag then the ciphertext. */
@@ -36,19 +34,14 @@ export function sealInPlace(frame: Uint8Array, boxOffset: number, nonce: Uint8Ar
 }
 
 /**
- * Checks the tag and decrypts in place; returns a view of the plaintext. Overwrites the 16
- * bytes before `boxOffset` (read the header first). BLOB_UNREADABLE when the tag is wrong:
- * the box was changed after it was written (or sealed under another key of the same kid).
+ * Checks the tag and, when it is right, decrypts in place: the plaintext is then at
+ * `frame[boxOffset + 16 ..]`. Overwrites the 16 bytes before `boxOffset` (read the header
+ * first). False when the tag is wrong: the box was changed after it was written, or sealed
+ * under another key.
  */
-export function openInPlace(frame: Uint8Array, boxOffset: number, nonce: Uint8Array, key: Uint8Array, name: string, kid: string): Uint8Array {
+export function openInPlace(frame: Uint8Array, boxOffset: number, nonce: Uint8Array, key: Uint8Array): boolean {
+  if (boxOffset < BOXZEROBYTES) throw new RangeError("openInPlace: the header must be at least 16 bytes");
   const c = frame.subarray(boxOffset - BOXZEROBYTES);
   // The first 16 bytes of c are not read by the authenticator and are zeroed by open.
-  if (c.length < ZEROBYTES || cryptoSecretboxOpen(c, c, c.length, nonce, key) !== 0) {
-    throw new BlobError(
-      "BLOB_UNREADABLE",
-      `blob ${name} in centralized storage fails its authentication (encrypted under key id ${kid}): it was changed or damaged in storage after it was written; restore it from a backup of the blobs stream (docs/operations.md, backups). The message's metadata is intact`,
-      { blob: name, kid },
-    );
-  }
-  return frame.subarray(boxOffset + TAG_LENGTH);
+  return c.length >= ZEROBYTES && cryptoSecretboxOpen(c, c, c.length, nonce, key) === 0;
 }

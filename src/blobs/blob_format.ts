@@ -58,7 +58,7 @@ export interface FrameHeader {
 /** Reads and checks a version-1 frame's header; BLOB_UNREADABLE when it is not one. */
 export function readHeader(frame: Uint8Array, name: string): FrameHeader {
   const bad = (what: string): BlobError =>
-    new BlobError("BLOB_UNREADABLE", `blob ${name} in centralized storage is not an encrypted message body (${what}): it was changed or damaged in storage; restore it from a backup of the blobs stream (docs/operations.md, backups)`, { blob: name });
+    new BlobError("BLOB_UNREADABLE", `blob ${name} in centralized storage is not an encrypted message body (${what}): it was changed or damaged in storage; restore it from a backup of the blobs stream (docs/operations.md, section 9 "Back up")`, { blob: name });
   if (frame.length < FRAME_MAGIC.length + 2 || !Buffer.from(frame.buffer, frame.byteOffset, FRAME_MAGIC.length).equals(FRAME_MAGIC)) throw bad("no MRBL header");
   const version = frame[FRAME_MAGIC.length]!;
   if (version !== FRAME_VERSION) {

@@ -33,7 +33,7 @@ export function objectStream(data: Uint8Array): ReadableStream<Uint8Array> {
  *  transient JetStream failure; BLOB_UNREADABLE when the chunks do not make the object. */
 export async function objectBytes(os: ObjectStore, name: string, bucket: string): Promise<Buffer> {
   const unreadable = (what: string): BlobError =>
-    new BlobError("BLOB_UNREADABLE", `blob ${name} in centralized storage cannot be read back whole (${what}): it was changed or damaged in storage; restore it from a backup of the blobs stream (docs/operations.md, backups)`, { blob: name });
+    new BlobError("BLOB_UNREADABLE", `blob ${name} in centralized storage cannot be read back whole (${what}): it was changed or damaged in storage; restore it from a backup of the blobs stream (docs/operations.md, section 9 "Back up")`, { blob: name });
   const failed = (e: unknown): BlobError => {
     if (e instanceof BlobError) return e;
     const reason = transientReason(e);

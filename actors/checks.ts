@@ -5,15 +5,14 @@
 //   jetstream  every asset exists with the configured replicas, a leader and current peers;
 //   heartbeat  every registered mailstore and every supervisor beats;
 //   clock      each node's clock agrees with the supervisor's;
-//   storage    centralized storage takes, returns and removes a probe blob;
+//   storage    centralized storage takes, returns and removes a probe object;
 //   replica    per replica: status, lag, last error;
 //   licence    valid and not over quota.
 // A check group that hangs (a JetStream without leader) becomes one failed check after a
 // bounded wait, so `test` always answers.
-import { randomBytes } from "node:crypto";
 import type { KvEntry } from "@nats-io/kv";
 import { defineMethod, rpcCall, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
-import { BlobStore } from "../src/blobs/blob_store.js";
+import { probeStorage } from "../src/blobs/storage_probe.js";
 import { jsErrCode, JS_ERR } from "../src/runtime/nats_failure.js";
 import { listKeys } from "../src/jetstream/kv_keys.js";
 import { accountStatuses } from "./account_status.js";
@@ -307,26 +306,10 @@ async function storageChecks(node: SupervisorNode): Promise<CheckResult[]> {
   const bucket = node.assets.opts.blobsBucket;
   const check = `storage ${bucket}`;
   const fix = `check the ${bucket} object store and its JetStream stream OBJ_${bucket} (nats stream info OBJ_${bucket}); mailboxes cannot store or read message bodies meanwhile`;
-  const blobs = new BlobStore(node.assets.blobs);
-  // Random bytes: the probe's sha256 never names a real message body.
-  const probe = randomBytes(1024);
-  const started = Date.now();
-  let digest: string;
-  try {
-    digest = await blobs.put(probe);
-  } catch (e) {
-    return [fail(check, `writing a probe blob failed: ${message(e)}`, fix)];
-  }
-  try {
-    const back = await blobs.get(digest);
-    if (!Buffer.from(back).equals(probe)) return [fail(check, "the probe blob read back differs from what was written", fix)];
-  } catch (e) {
-    return [fail(check, `reading the probe blob back failed: ${message(e)}`, fix)];
-  } finally {
-    await blobs.delete(digest).catch(() => {});
-  }
-  if (await blobs.has(digest)) return [warn(check, `the probe blob ${digest} could not be removed`, `remove it by hand: nats object del ${bucket} ${digest}`)];
-  return [ok(check, `wrote, read back and removed a 1 KiB probe blob in ${Date.now() - started} ms`)];
+  const r = await probeStorage(node.assets.blobs, bucket);
+  if (!r.ok) return [fail(check, `${r.step === "write" ? "writing" : "reading back"} a probe object failed: ${r.message}`, fix)];
+  if (!r.removed) return [warn(check, `the probe object ${r.name} could not be removed`, `remove it by hand: nats object del ${bucket} ${r.name}`)];
+  return [ok(check, `wrote, read back and removed a 1 KiB probe object in ${r.ms} ms`)];
 }
 
 // ---------------------------------------------------------------- replicas

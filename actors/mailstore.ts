@@ -87,7 +87,7 @@ export class MailstoreNode {
     this.system = new ActorSystem({ name: opts.host, clock: this.clock });
     this.directory = new Directory(assets.directory);
     // Half the ask timeout: the append that follows the body still fits in the caller's wait.
-    this.blobs = new BlobStore(assets.blobs, { bucket: assets.opts.blobsBucket, putTimeoutMs: Math.max(1_000, Math.floor(opts.writes.askTimeoutMs / 2)) });
+    this.blobs = new BlobStore(assets.blobs, keyring, { bucket: assets.opts.blobsBucket, putTimeoutMs: Math.max(1_000, Math.floor(opts.writes.askTimeoutMs / 2)) });
     this.notifier = new Notifier(assets.js, opts.host, this.log);
     this.agent = new ReplicaAgent({
       host: opts.host,

@@ -64,6 +64,8 @@ export const AppErrorCodes = {
   REPLICA_NOT_FOUND: { rpcCode: -32029, hint: "the account has no replica on that mailstore; getAccountStatus lists where its replicas are" },
   OUTCOME_UNKNOWN: { rpcCode: -32030, hint: "the write may or may not have been stored (its acknowledgement was lost); check its effect (listItems, getItem) before retrying, or retry with the same requestId, which never writes twice" },
   REQUEST_ID_REUSED: { rpcCode: -32031, hint: "this requestId was already used for a call with other parameters; use a new requestId for a new request, the same one only to retry the very same call" },
+  BLOB_UNREADABLE: { rpcCode: -32032, hint: "the message body in centralized storage was changed, damaged or replaced (it fails its authentication or its name); restore it from a backup of the blobs stream (see the operator's guide); the message's metadata is intact" },
+  BLOB_KEY_UNKNOWN: { rpcCode: -32033, hint: "the message body is encrypted under a cluster key id this mailstore does not hold; copy the cluster.secretbox.json that has that key id (data.kid) from another node" },
   // Write-path bounds (group commit below max_payload, large messages, mailparser limits).
   ENTRY_TOO_LARGE: { rpcCode: -32050, hint: "this write alone is over what one append to the account's log may carry (the NATS server's max_payload); nothing was stored; make it smaller (fewer ids, shorter headers) or raise max_payload" },
   MESSAGE_TOO_LARGE: { rpcCode: -32051, hint: "the message is over limits.maxMessageBytes (or, given inline as raw, over what one request may carry); nothing was stored; deliver large messages through the upload object store (upload instead of raw) or raise the limit" },

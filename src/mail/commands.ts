@@ -54,7 +54,7 @@ export interface DeliveredMessage {
   date: number;
   /** Bytes of the raw message. */
   size: number;
-  /** sha256 hex of the raw message. */
+  /** Name of the raw message in the blob store (opaque; src/blobs/blob_format.ts). */
   blob: string;
 }
 

@@ -73,7 +73,8 @@ CREATE TABLE folders (
 --   size        bytes of the raw message.
 --   flags       system flags (answered, draft, flagged, seen), JSON array, sorted.
 --   tags        keywords, lower-case, JSON array, sorted.
---   blob        sha256 hex of the raw message in the blob store (mr_blobs).
+--   blob        name of the raw message in the blob store (mr_blobs): b1.<kid>.<hmac hex>, or
+--               the sha256 hex of bodies stored before encryption (src/blobs/blob_format.ts).
 CREATE TABLE items (
   account_id TEXT    NOT NULL,
   id         INTEGER NOT NULL,

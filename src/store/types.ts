@@ -62,7 +62,7 @@ export interface ItemSummary {
 export interface ItemDetail extends ItemSummary {
   folderId: number;
   messageId: string;
-  /** sha256 hex of the raw message in the blob store. */
+  /** Name of the raw message in the blob store (opaque; src/blobs/blob_format.ts). */
   blob: string;
 }
 

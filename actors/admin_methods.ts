@@ -59,8 +59,13 @@ function coreAdminMethods(node: SupervisorNode): RpcMethod<Ctx>[] {
         if (own.length) {
           throw new AppError("DESTINATION_IS_PRIMARY", `${p.destination} is already the primary of ${own.join(", ")}; choose another destination; nothing was changed`, { destination: p.destination, accounts: own });
         }
-        await node.licence.checkQuota(recs.map((r) => r.id));
-        return node.replicaInit.start(recs, p.destination, p.priority);
+        // The quota is held in the ledger before any record changes, and settled whatever happens.
+        const hold = await node.licence.reserve(recs);
+        try {
+          return await node.replicaInit.start(recs, p.destination, p.priority, hold);
+        } finally {
+          await hold.settle().catch((e: Error) => node.log(`quota ledger: settling a setAccountDestination hold failed (${e.message}); the reconciler recounts it`));
+        }
       },
     }),
     defineMethod({

@@ -37,8 +37,10 @@ export interface SupervisorOptions {
   licenceQuota: number;
   /** the licence file (config licence.file); without one, licenceQuota applies */
   licenceFile?: string;
-  /** keys folder: the trusted licence issuer key is its licence-issuer.pub */
+  /** keys folder (config keys.dir) */
   keysDir?: string;
+  /** development licence issuer trusted besides the pinned one (config licence.devIssuerKeyFile); logged as a warning */
+  licenceDevIssuerKeyFile?: string;
   /** mailbox of the Global Admin that also receives operation notices as messages */
   adminAccount?: string;
   /** default `threads` of promoteAccounts */
@@ -88,7 +90,7 @@ export class SupervisorNode {
     this.licence = new LicenceQuota(this.directory, {
       defaultQuota: opts.licenceQuota,
       ...(opts.licenceFile ? { file: opts.licenceFile } : {}),
-      ...(opts.keysDir ? { keysDir: opts.keysDir } : {}),
+      ...(opts.licenceDevIssuerKeyFile ? { devIssuerKeyFile: opts.licenceDevIssuerKeyFile } : {}),
       now: () => this.clock.now(),
       log: this.log,
     });

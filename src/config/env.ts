@@ -45,6 +45,7 @@ const RULES: readonly EnvRule[] = [
   { name: "MR_FAILOVER_AFTER_MS", key: "supervisor.failoverAfterMs", values: "an integer from 1000 to 86400000", description: "How long a mailstore is dead before automatic failover, ms.", parse: integer },
   { name: "MR_ADMIN_ACCOUNT", key: "supervisor.adminAccount", values: "an address such as admin@example.com", description: "Mailbox that receives the Global Admin's notifications.", parse: text },
   { name: "MR_LICENCE_FILE", key: "licence.file", values: "a file path", description: "Licence file (HA quantity).", parse: text },
+  { name: "MR_LICENCE_DEV_ISSUER", key: "licence.devIssuerKeyFile", values: "a file path", description: "Development only: public key file of a licence issuer trusted besides the pinned one (logged as a warning at start).", parse: text },
 ];
 
 /** The variables mailreplica reads, in the order help prints them. */

@@ -107,8 +107,14 @@ export interface WritesConfig {
 export interface LicenceConfig {
   /** Licence file. Optional. Env `MR_LICENCE_FILE`. */
   file?: string;
-  /** Accounts that may have replicas when no licence file is configured. Default 100. */
+  /** Accounts that may have replicas when no licence file is configured: 0..100 (the unlicensed quota). Default 100. */
   defaultQuota: number;
+  /**
+   * A development licence issuer's public key file (make_licence's licence-issuer.pub),
+   * trusted besides the issuer pinned in the code; every process using it logs a warning.
+   * Optional; never in production. Env `MR_LICENCE_DEV_ISSUER`.
+   */
+  devIssuerKeyFile?: string;
 }
 
 /** The whole effective configuration. */

@@ -9,6 +9,7 @@ import { defaultConfig } from "../../config/defaults.js";
 import { initKeys } from "../../src/keys/index.js";
 import { assetOptions } from "../../actors/node_config.js";
 import { MailstoreNode } from "../../actors/mailstore.js";
+import { writeDevelopmentLicence } from "../../actors/licence_file.js";
 import { SupervisorNode, type SupervisorOptions } from "../../actors/supervisor.js";
 import { rpcCall } from "../../src/jsonrpc/index.js";
 import { MetadataStore } from "../../src/store/index.js";
@@ -28,6 +29,11 @@ export interface TestSystemOptions {
    * meta leader yet), so processes start against a cluster that is still forming.
    */
   cluster?: "ready" | "forming";
+  /**
+   * A licence file for this many accounts with replicas, signed by a development issuer the
+   * supervisor is told to trust (licence.devIssuerKeyFile): more than the unlicensed quota.
+   */
+  licence?: number;
 }
 
 export class TestSystem {
@@ -58,6 +64,11 @@ export class TestSystem {
     config.node.heartbeatMs = 200;
     config.node.heartbeatTtlMs = 2_000;
     config.supervisor.leaseTtlMs = 2_000;
+    if (opts.licence !== undefined) {
+      const dev = writeDevelopmentLicence(config.keys.dir, join(root, "licence.json"), opts.licence);
+      config.licence.file = dev.file;
+      config.licence.devIssuerKeyFile = dev.devIssuerKeyFile;
+    }
     opts.config?.(config);
     const hosts = opts.hosts ?? ["ms1.example.com", "ms2.example.com", "ms3.example.com"];
     for (const h of hosts) initKeys({ dir: config.keys.dir, host: h });
@@ -104,6 +115,7 @@ export class TestSystem {
       failoverAfterMs: this.config.supervisor.failoverAfterMs,
       keysDir: this.config.keys.dir,
       ...(this.config.licence.file ? { licenceFile: this.config.licence.file } : {}),
+      ...(this.config.licence.devIssuerKeyFile ? { licenceDevIssuerKeyFile: this.config.licence.devIssuerKeyFile } : {}),
       ...(this.config.supervisor.adminAccount ? { adminAccount: this.config.supervisor.adminAccount } : {}),
       log: process.env.MR_TEST_LOG ? (l) => process.stderr.write(`${l}\n`) : () => {},
       ...overrides,

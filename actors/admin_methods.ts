@@ -5,6 +5,7 @@ import { refusePattern } from "./account_names.js";
 import { accountStatuses } from "./account_status.js";
 import { aliveMailstores, listServices } from "./services.js";
 import type { SupervisorNode } from "./supervisor.js";
+import { boundedAdminMethods, refuseWideStatus } from "./request_limits.js";
 
 type Ctx = NatsRpcContext;
 
@@ -44,7 +45,7 @@ export async function knownMailstore(node: SupervisorNode, host: string, param: 
 
 /** Every admin method: the ones here, and each feature's own list. */
 export function adminMethods(node: SupervisorNode): MethodTable<Ctx> {
-  return methodTable<Ctx>([...coreAdminMethods(node), ...node.extraAdminMethods()]);
+  return methodTable<Ctx>(boundedAdminMethods([...coreAdminMethods(node), ...node.extraAdminMethods()], node.limits, node.expensive));
 }
 
 function coreAdminMethods(node: SupervisorNode): RpcMethod<Ctx>[] {
@@ -86,6 +87,8 @@ function coreAdminMethods(node: SupervisorNode): RpcMethod<Ctx>[] {
           const domains = p.domains.map((d) => d.toLowerCase());
           recs = recs.filter((r) => domains.includes(r.name.slice(r.name.lastIndexOf("@") + 1)));
         }
+        // The fan-out: every selected account is asked of its primary and each replica.
+        refuseWideStatus(recs.length, node.limits.maxStatusAccounts);
         let views = await accountStatuses(node.assets, recs, await aliveMailstores(node.assets.nodes), () => node.clock.now());
         if (p.accountStatus) views = views.filter((v) => (p.accountStatus === "paused") === v.paused);
         if (p.replicaStatus) {

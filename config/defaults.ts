@@ -24,5 +24,6 @@ export function defaultConfig(): Config {
     supervisor: { leaseTtlMs: 5000, autoFailover: false, failoverAfterMs: 15_000, promotionThreads: 4, promoteTimeoutMs: 60_000, reconcileEveryMs: 30_000 },
     writes: { maxBatch: 512, mailboxCapacity: 10_000, askTimeoutMs: 10_000 },
     licence: { defaultQuota: UNLICENSED_QUOTA },
+    limits: { maxAccountsPerRequest: 10_000, maxStatusAccounts: 10_000, maxConcurrentExpensive: 4 },
   };
 }

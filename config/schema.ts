@@ -216,6 +216,7 @@ export const configSchema: Group = group({
     askTimeoutMs: integer(100, 600_000),
   }),
   licence: group({ file: path(true), defaultQuota, devIssuerKeyFile: path(true) }),
+  limits: group({ maxAccountsPerRequest: integer(1, 100_000), maxStatusAccounts: integer(1, 100_000), maxConcurrentExpensive: integer(1, 64) }),
 });
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

@@ -117,6 +117,16 @@ export interface LicenceConfig {
   devIssuerKeyFile?: string;
 }
 
+/** Bounds on what one request may ask of a supervisor or mailstore. */
+export interface LimitsConfig {
+  /** Most accounts one admin request may name (`accounts` of setAccountDestination, promoteAccounts, getAccountStatus, verifyReplicas, ...), 1..100000. Default 10000. Env `MR_MAX_ACCOUNTS_PER_REQUEST`. */
+  maxAccountsPerRequest: number;
+  /** Most accounts one getAccountStatus call may read from the mailstores (its fan-out), 1..100000. Default 10000. Env `MR_MAX_STATUS_ACCOUNTS`. */
+  maxStatusAccounts: number;
+  /** Expensive requests (getAccountStatus, verifyReplicas, restartReplicas, test, ...) one process runs at once; more are refused BUSY, 1..64. Default 4. Env `MR_MAX_CONCURRENT_EXPENSIVE`. */
+  maxConcurrentExpensive: number;
+}
+
 /** The whole effective configuration. */
 export interface Config {
   nats: NatsConfig;
@@ -127,6 +137,7 @@ export interface Config {
   supervisor: SupervisorConfig;
   writes: WritesConfig;
   licence: LicenceConfig;
+  limits: LimitsConfig;
 }
 
 /** Every field optional, at every depth (config files, env layers, overrides). Arrays are replaced whole. */

@@ -64,6 +64,9 @@ export const AppErrorCodes = {
   REPLICA_NOT_FOUND: { rpcCode: -32029, hint: "the account has no replica on that mailstore; getAccountStatus lists where its replicas are" },
   OUTCOME_UNKNOWN: { rpcCode: -32030, hint: "the write may or may not have been stored (its acknowledgement was lost); check its effect (listItems, getItem) before retrying, or retry with the same requestId, which never writes twice" },
   REQUEST_ID_REUSED: { rpcCode: -32031, hint: "this requestId was already used for a call with other parameters; use a new requestId for a new request, the same one only to retry the very same call" },
+  REQUEST_TOO_LARGE: { rpcCode: -32045, hint: "the request names or would touch more accounts than a limits.* setting allows; split it into smaller requests or narrow its filters (the message names the limit)" },
+  BUSY: { rpcCode: -32046, hint: "this process already runs as many expensive requests as limits.maxConcurrentExpensive allows; retry after the running ones end" },
+  PROBE_NOT_CONFIGURED: { rpcCode: -32047, hint: "test and probes only reach the configured NATS servers (nats.servers); name only those, or none" },
 } as const satisfies Record<string, AppErrorEntry | AppErrorAlias>;
 
 /** Every string code in the table, aliases included. */

@@ -92,6 +92,7 @@ export class TestSystem {
       assets: assetOptions(this.config),
       heartbeatMs: this.config.node.heartbeatMs,
       writes: this.config.writes,
+      limits: this.config.limits,
       log: process.env.MR_TEST_LOG ? (l) => process.stderr.write(`${l}\n`) : () => {},
     });
     this.inProcess.set(host, node);
@@ -114,6 +115,7 @@ export class TestSystem {
       autoFailover: this.config.supervisor.autoFailover,
       failoverAfterMs: this.config.supervisor.failoverAfterMs,
       keysDir: this.config.keys.dir,
+      limits: this.config.limits,
       ...(this.config.licence.file ? { licenceFile: this.config.licence.file } : {}),
       ...(this.config.licence.devIssuerKeyFile ? { licenceDevIssuerKeyFile: this.config.licence.devIssuerKeyFile } : {}),
       ...(this.config.supervisor.adminAccount ? { adminAccount: this.config.supervisor.adminAccount } : {}),

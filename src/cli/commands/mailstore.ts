@@ -32,6 +32,7 @@ const command: Command = {
       heartbeatMs: config.node.heartbeatMs,
       startupTimeoutMs: config.node.startupTimeoutMs,
       writes: config.writes,
+      limits: config.limits,
       log: (line) => io.err(line),
     }).catch((e: unknown) => {
       if (e instanceof StartupTimeoutError) return e;

@@ -387,7 +387,7 @@ async function licenceChecks(node: SupervisorNode): Promise<CheckResult[]> {
   const st = node.licence.state();
   const enabled = (await node.licence.enabledAccounts()).size;
   const source = st.source === "default" ? "default quota (no licence file)" : `licence file ${st.file}`;
-  const installFix = "install a valid licence file (licence.file / MR_LICENCE_FILE) signed by the trusted issuer (licence-issuer.pub in the keys folder); existing replicas keep working, new ones are refused until then";
+  const installFix = "install a valid licence file (licence.file / MR_LICENCE_FILE) signed by the licence issuer pinned in mailreplica; existing replicas keep working, new ones are refused until then";
   if (!st.valid) return [fail("licence", `${source} is not valid: ${st.reason}; ${enabled} accounts have replicas`, installFix)];
   const head = `${source}: ${enabled} of ${st.quantity} accounts with replicas${st.validUntil ? `, valid until ${st.validUntil}` : ""}`;
   if (enabled > st.quantity) return [fail("licence", `${head}: over quota`, "remove destinations (removeAccountDestination) or install a licence with a higher quantity")];

@@ -110,7 +110,8 @@ interface ModuleState {
 const modules = new WeakMap<MailstoreNode, ModuleState>();
 const probeGates = new WeakMap<MailstoreNode, ExpensiveGate>();
 
-function probeGate(node: MailstoreNode): ExpensiveGate {
+/** The mailstore's bound on probes running at once (limits.maxConcurrentExpensive). */
+export function probeGate(node: MailstoreNode): ExpensiveGate {
   let g = probeGates.get(node);
   if (!g) probeGates.set(node, (g = new ExpensiveGate(node.opts.limits?.maxConcurrentExpensive ?? defaultConfig().limits.maxConcurrentExpensive)));
   return g;

@@ -92,11 +92,11 @@ export class QuotaLedger {
         const cur = await this.read();
         try {
           if (!cur) {
-            // First use (or a deleted key): counted from the records. A concurrent creator wins the create.
+            // First use (or a deleted key): counted from the records, then changed like any
+            // other revision. A concurrent creator wins the create; we then read theirs.
             const base: LedgerValue = { enabled: await this.countEnabled(), holds: {}, countedAt: this.now() };
-            const { next, out } = change(structuredClone(base));
-            await this.kv.create(QUOTA_LEDGER_KEY, enc.encode(JSON.stringify(next)));
-            return out;
+            await this.kv.create(QUOTA_LEDGER_KEY, enc.encode(JSON.stringify(base)));
+            continue;
           }
           const { next, out } = change(structuredClone(cur.value));
           await this.kv.update(QUOTA_LEDGER_KEY, enc.encode(JSON.stringify(next)), cur.revision);
@@ -173,7 +173,8 @@ export class QuotaLedger {
     const cur = await this.read();
     if (!cur) {
       await this.change((v) => ({ next: v, out: undefined })); // creates it from a count
-      return undefined;
+      const created = await this.read();
+      return created ? { from: 0, to: created.value.enabled, staleHolds: 0 } : undefined;
     }
     const now = this.now();
     const holds = Object.values(cur.value.holds);

@@ -6,9 +6,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { RpcError } from "../src/jsonrpc/index.js";
 import { AppError } from "../src/jsonrpc/index.js";
-import { HOLD_STALE_MS, QUOTA_LEDGER_KEY, QuotaLedger, isEnabled } from "../actors/quota_ledger.js";
+import { HOLD_STALE_MS, QUOTA_LEDGER_KEY, QuotaLedger, isEnabled, type LedgerValue } from "../actors/quota_ledger.js";
 import { TestSystem } from "./helpers/system.js";
-import { waitFor } from "./helpers/processes.js";
 
 const MS1 = "ms1.example.com";
 const MS2 = "ms2.example.com";
@@ -92,11 +91,13 @@ test("quota - removing a replica gives its place back, and a refused account can
 test("quota - a hold left by a crashed supervisor keeps counting until it is stale, then the reconciler recounts from the records", async () => {
   const kv = sys.supervisor!.directory.kv;
   const count = async () => enabledInDirectory();
-  // The "crashed" supervisor: it took a hold and never settled it.
-  const crashed = new QuotaLedger(kv, () => Date.now(), count);
+  const ledger = sys.supervisor!.licence.ledger;
   await sys.admin("removeAccountDestination", { destination: MS2, accounts: name(1) });
-  await crashed.hold("enable", 1, () => undefined);
-  let v = (await crashed.read())!.value;
+  // What a supervisor that died after taking a hold leaves behind: a hold nobody refreshes.
+  const cur = (await ledger.read())!;
+  const dead: LedgerValue = { ...cur.value, holds: { "dead-hold": { kind: "enable", accounts: 1, owner: "a dead process", at: Date.now() } } };
+  await kv.update(QUOTA_LEDGER_KEY, JSON.stringify(dead), cur.revision);
+  let v = (await ledger.read())!.value;
   assert.is(v.enabled, QUOTA - 1);
   assert.is(Object.keys(v.holds).length, 1);
   // The hold still counts: the freed place is not given away twice.
@@ -109,7 +110,7 @@ test("quota - a hold left by a crashed supervisor keeps counting until it is sta
   }
   // While the hold is live, the reconciler leaves the ledger alone.
   await sys.supervisor!.reconciler.check();
-  assert.is(Object.keys((await crashed.read())!.value.holds).length, 1);
+  assert.is(Object.keys((await ledger.read())!.value.holds).length, 1);
 
   // Later (the crashed owner never refreshed it): the recount drops it and counts the records.
   const later = new QuotaLedger(kv, () => Date.now() + HOLD_STALE_MS + 1_000, count);
@@ -136,7 +137,10 @@ test("quota - a missing or wrong ledger is rebuilt from the records by the recon
   } catch (e) {
     assert.is((e as RpcError).appCode, "LICENCE_EXCEEDED");
   }
-  await waitFor("the ledger exists again", async () => (await sys.supervisor!.licence.ledger.read())?.value.enabled === QUOTA);
+  assert.is((await sys.supervisor!.licence.ledger.read())?.value.enabled, QUOTA, "the refused change counted the records first");
+  await kv.delete(QUOTA_LEDGER_KEY);
+  await sys.supervisor!.reconciler.check();
+  assert.is((await sys.supervisor!.licence.ledger.read())?.value.enabled, QUOTA, "the reconciler rebuilt it");
 });
 
 test.after(async () => {

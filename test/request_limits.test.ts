@@ -6,7 +6,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { RpcError } from "../src/jsonrpc/index.js";
+import { RpcError, rpcCall } from "../src/jsonrpc/index.js";
+import { probeGate } from "../actors/node_service_methods.js";
 import { ManagedProcess } from "../src/dev/managed_process.js";
 import { TestSystem } from "./helpers/system.js";
 import { tempDir, waitFor } from "./helpers/processes.js";
@@ -109,6 +110,18 @@ test("limits - expensive requests beyond limits.maxConcurrentExpensive are refus
   assert.is(sup.expensive.active, 0);
   const r = await sys.admin("restartReplicas", { accounts: names(0, 1) });
   assert.is(r.replicas[0].generation, before + 1);
+});
+
+test("limits - a mailstore runs at most limits.maxConcurrentExpensive NATS probes at once; one more is refused BUSY", async () => {
+  const gate = probeGate(sys.inProcess.get(MS1)!);
+  let release!: () => void;
+  const running = gate.run("a running probe", () => new Promise<void>((r) => (release = r)));
+  const e = await refused(rpcCall(sys.nc, `mr.node.${MS1}.admin`, "probeNats", {}), "BUSY");
+  assert.match(e.message, /probeNats was not started/);
+  release();
+  await running;
+  const r = await rpcCall<{ probes: Array<{ ok: boolean }> }>(sys.nc, `mr.node.${MS1}.admin`, "probeNats", {});
+  assert.ok(r.probes.every((p) => p.ok));
 });
 
 test("file modes - metadata.sqlite and its -wal/-shm are 0600, the data folder 0700", async () => {

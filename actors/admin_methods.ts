@@ -5,6 +5,7 @@ import { refusePattern } from "./account_names.js";
 import { accountStatuses } from "./account_status.js";
 import { aliveMailstores, listServices } from "./services.js";
 import type { SupervisorNode } from "./supervisor.js";
+import { boundedAdminMethods, refuseWideStatus } from "./request_limits.js";
 
 type Ctx = NatsRpcContext;
 
@@ -44,7 +45,7 @@ export async function knownMailstore(node: SupervisorNode, host: string, param: 
 
 /** Every admin method: the ones here, and each feature's own list. */
 export function adminMethods(node: SupervisorNode): MethodTable<Ctx> {
-  return methodTable<Ctx>([...coreAdminMethods(node), ...node.extraAdminMethods()]);
+  return methodTable<Ctx>(boundedAdminMethods([...coreAdminMethods(node), ...node.extraAdminMethods()], node.limits, node.expensive));
 }
 
 function coreAdminMethods(node: SupervisorNode): RpcMethod<Ctx>[] {
@@ -59,8 +60,13 @@ function coreAdminMethods(node: SupervisorNode): RpcMethod<Ctx>[] {
         if (own.length) {
           throw new AppError("DESTINATION_IS_PRIMARY", `${p.destination} is already the primary of ${own.join(", ")}; choose another destination; nothing was changed`, { destination: p.destination, accounts: own });
         }
-        await node.licence.checkQuota(recs.map((r) => r.id));
-        return node.replicaInit.start(recs, p.destination, p.priority);
+        // The quota is held in the ledger before any record changes, and settled whatever happens.
+        const hold = await node.licence.reserve(recs);
+        try {
+          return await node.replicaInit.start(recs, p.destination, p.priority, hold);
+        } finally {
+          await hold.settle().catch((e: Error) => node.log(`quota ledger: settling a setAccountDestination hold failed (${e.message}); the reconciler recounts it`));
+        }
       },
     }),
     defineMethod({
@@ -81,6 +87,8 @@ function coreAdminMethods(node: SupervisorNode): RpcMethod<Ctx>[] {
           const domains = p.domains.map((d) => d.toLowerCase());
           recs = recs.filter((r) => domains.includes(r.name.slice(r.name.lastIndexOf("@") + 1)));
         }
+        // The fan-out: every selected account is asked of its primary and each replica.
+        refuseWideStatus(recs.length, node.limits.maxStatusAccounts);
         let views = await accountStatuses(node.assets, recs, await aliveMailstores(node.assets.nodes), () => node.clock.now());
         if (p.accountStatus) views = views.filter((v) => (p.accountStatus === "paused") === v.paused);
         if (p.replicaStatus) {

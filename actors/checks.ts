@@ -18,7 +18,7 @@ import { listKeys } from "../src/jetstream/kv_keys.js";
 import { accountStatuses } from "./account_status.js";
 import type { HeartbeatRecord } from "./heartbeat.js";
 import { nodeAdminSubject } from "./mailstore.js";
-import { PROBE_TIMEOUT_MS, natsServersParam, normalizeNatsUrl, probeNatsServers, type NatsProbe } from "./node_service_methods.js";
+import { PROBE_TIMEOUT_MS, natsServersParam, normalizeNatsUrl, probeNatsServers, refuseUnconfiguredServers, type NatsProbe } from "./node_service_methods.js";
 import type { SupervisorNode } from "./supervisor.js";
 
 export type CheckStatus = "ok" | "warn" | "fail";
@@ -84,15 +84,19 @@ export function checkMethods(node: SupervisorNode): RpcMethod<NatsRpcContext>[] 
     defineMethod({
       name: "test",
       params: { servers: natsServersParam() },
-      handler: (p) => runChecks(node, (p.servers ?? node.opts.servers).map(normalizeNatsUrl)),
+      handler: (p) => {
+        if (p.servers) refuseUnconfiguredServers(p.servers, node.opts.servers, `supervisor ${node.host}`);
+        return runChecks(node, (p.servers ?? node.opts.servers).map(normalizeNatsUrl), p.servers !== undefined);
+      },
     }),
   ];
 }
 
-export async function runChecks(node: SupervisorNode, servers: string[]): Promise<CheckReport> {
+/** `explicit`: the caller named the servers; otherwise each mailstore probes its own configured ones. */
+export async function runChecks(node: SupervisorNode, servers: string[], explicit = false): Promise<CheckReport> {
   const natsFix = "check the NATS servers run (nats-server, JetStream on) and are reachable; the endpoints are nats.servers (MR_SERVERS)";
   const groups = await Promise.all([
-    group("nats", natsFix, () => natsChecks(node, servers)),
+    group("nats", natsFix, () => natsChecks(node, servers, explicit)),
     group("jetstream", natsFix, () => jetstreamChecks(node)),
     group("heartbeat", natsFix, () => heartbeatChecks(node)),
     group("storage mr_blobs", `check the ${node.assets.opts.blobsBucket} object store: nats stream info OBJ_${node.assets.opts.blobsBucket}`, () => storageChecks(node)),
@@ -117,7 +121,7 @@ function reachCheck(who: string, p: NatsProbe): CheckResult {
   return ok(name, what);
 }
 
-async function natsChecks(node: SupervisorNode, servers: string[]): Promise<CheckResult[]> {
+async function natsChecks(node: SupervisorNode, servers: string[], explicit: boolean): Promise<CheckResult[]> {
   const [own, mailstores, alive] = await Promise.all([probeNatsServers(servers), node.directory.listMailstores(), liveHeartbeats(node)]);
   const out = own.map((p) => reachCheck(`supervisor ${node.host}`, p));
   const perHost = await Promise.all(
@@ -126,7 +130,7 @@ async function natsChecks(node: SupervisorNode, servers: string[]): Promise<Chec
         return [fail(`nats ${host}`, `${host} is down (no heartbeat), so its NATS connectivity cannot be checked`, `start the mailstore (mailreplica mailstore --host ${host}) and run test again`)];
       }
       try {
-        const r = await rpcCall<{ probes: NatsProbe[] }>(node.nc, nodeAdminSubject(host), "probeNats", { servers }, { timeoutMs: PROBE_TIMEOUT_MS + 3_000 });
+        const r = await rpcCall<{ probes: NatsProbe[] }>(node.nc, nodeAdminSubject(host), "probeNats", explicit ? { servers } : {}, { timeoutMs: PROBE_TIMEOUT_MS + 3_000 });
         return r.probes.map((p) => reachCheck(host, p));
       } catch (e) {
         return [fail(`nats ${host}`, `${host} did not answer the probe on ${nodeAdminSubject(host)}: ${message(e)}`, `check the mailstore runs and has the same version as the supervisor (getServices)`)];
@@ -367,7 +371,7 @@ async function licenceChecks(node: SupervisorNode): Promise<CheckResult[]> {
   const st = node.licence.state();
   const enabled = (await node.licence.enabledAccounts()).size;
   const source = st.source === "default" ? "default quota (no licence file)" : `licence file ${st.file}`;
-  const installFix = "install a valid licence file (licence.file / MR_LICENCE_FILE) signed by the trusted issuer (licence-issuer.pub in the keys folder); existing replicas keep working, new ones are refused until then";
+  const installFix = "install a valid licence file (licence.file / MR_LICENCE_FILE) signed by the licence issuer pinned in mailreplica; existing replicas keep working, new ones are refused until then";
   if (!st.valid) return [fail("licence", `${source} is not valid: ${st.reason}; ${enabled} accounts have replicas`, installFix)];
   const head = `${source}: ${enabled} of ${st.quantity} accounts with replicas${st.validUntil ? `, valid until ${st.validUntil}` : ""}`;
   if (enabled > st.quantity) return [fail("licence", `${head}: over quota`, "remove destinations (removeAccountDestination) or install a licence with a higher quantity")];

@@ -8,19 +8,27 @@
 // working, because stopping replication would put mail at risk over a paperwork problem.
 //
 // The file is read again at every check, so installing a renewed licence needs no restart,
-// and expiry is judged by the clock at the time of the check.
+// and expiry is judged by the clock at the time of the check. Which issuers are trusted is
+// decided once at start (licence_issuer.ts). Enabling accounts goes through the quota ledger
+// (quota_ledger.ts), so concurrent changes cannot together pass the quota.
 import { readFileSync } from "node:fs";
 import { AppError } from "../src/jsonrpc/index.js";
 import type { Directory } from "../src/directory/directory.js";
-import { HA_FEATURE, trustedIssuers, verifyLicence, type LicenceProblem } from "./licence_file.js";
+import type { AccountRecord } from "../src/directory/types.js";
+import { UNLICENSED_QUOTA } from "../config/defaults.js";
+import { defaultQuotaProblem } from "../config/schema.js";
+import { invalidConfig } from "../src/config/errors.js";
+import { HA_FEATURE, verifyLicence, type LicenceProblem } from "./licence_file.js";
+import { devIssuerWarning, licenceIssuers, type LicenceIssuers } from "./licence_issuer.js";
+import { isEnabled, QuotaLedger, type Hold, type QuotaRefusal } from "./quota_ledger.js";
 
 export interface LicenceOptions {
-  /** accounts that may have replicas without a licence file */
+  /** accounts that may have replicas without a licence file; at most UNLICENSED_QUOTA */
   defaultQuota: number;
   /** the licence file (config licence.file); undefined: the default quota applies */
   file?: string;
-  /** keys folder holding licence-issuer.pub, the trusted issuer key */
-  keysDir?: string;
+  /** a development issuer's public key file, trusted besides the pinned one (config licence.devIssuerKeyFile) */
+  devIssuerKeyFile?: string;
   now: () => number;
   log: (line: string) => void;
 }
@@ -51,16 +59,27 @@ export interface LicenceInfo {
   reason?: string;
   issuedTo?: string | null;
   file?: string;
+  /** present only while a development issuer is trusted (licence.devIssuerKeyFile) */
+  developmentIssuer?: { key: string; file: string; warning: string };
 }
 
 export class LicenceQuota {
   /** what was last logged, so a change (new file, expiry) is logged once */
   private lastLogged: string | undefined;
+  private readonly issuers: LicenceIssuers;
+  readonly ledger: QuotaLedger;
 
   constructor(
     private readonly directory: Directory,
     private readonly opts: LicenceOptions,
   ) {
+    // The config refuses it too; this guards every other way of starting a supervisor.
+    if (!Number.isSafeInteger(opts.defaultQuota) || opts.defaultQuota < 0 || opts.defaultQuota > UNLICENSED_QUOTA) {
+      throw invalidConfig([defaultQuotaProblem(opts.defaultQuota)]);
+    }
+    this.issuers = licenceIssuers(opts.devIssuerKeyFile);
+    if (this.issuers.development) opts.log(devIssuerWarning(this.issuers.development));
+    this.ledger = new QuotaLedger(directory.kv, opts.now, async () => (await this.directory.listAccounts()).filter(isEnabled).length);
     this.state(); // logs the licence in force at start
   }
 
@@ -95,40 +114,49 @@ export class LicenceQuota {
       const code = (e as NodeJS.ErrnoException).code;
       return code === "ENOENT" ? invalid("missing", `licence file ${file} does not exist`) : invalid("unreadable", `licence file ${file} cannot be read (${code ?? "error"})`);
     }
-    const v = verifyLicence(text, trustedIssuers(this.opts.keysDir), this.opts.now());
+    const v = verifyLicence(text, this.issuers.trusted, this.opts.now());
     if (!v.valid) return invalid(v.problem, v.reason);
     return { source: "file", file, valid: true, quantity: v.licence.quantity, validUntil: new Date(v.validUntilMs).toISOString(), issuedTo: v.licence.issuedTo, features: v.licence.features };
   }
 
   /** Accounts that have at least one replica now. */
   async enabledAccounts(): Promise<Set<string>> {
-    return new Set((await this.directory.listAccounts()).filter((a) => a.replicas.length > 0).map((a) => a.id));
+    return new Set((await this.directory.listAccounts()).filter(isEnabled).map((a) => a.id));
   }
 
-  /**
-   * Refuses when giving these accounts a replica would enable more accounts than the licence
-   * allows (LICENCE_EXCEEDED), or would enable any while the licence is not valid
-   * (LICENCE_INVALID). Accounts that already have a replica cost nothing more.
-   */
-  async checkQuota(accountIds: string[]): Promise<void> {
-    const enabled = await this.enabledAccounts();
-    const adding = new Set(accountIds.filter((id) => !enabled.has(id))).size;
-    if (adding === 0) return;
+  /** The refusal for `adding` more accounts when `counted` are enabled or held, or undefined when they fit. */
+  readonly refusal: QuotaRefusal = (counted, adding) => {
+    if (adding === 0) return undefined;
     const st = this.state();
     if (!st.valid) {
-      throw new AppError(
+      return new AppError(
         "LICENCE_INVALID",
         `the licence is not valid: ${st.reason}; no new replicas can be enabled until a valid licence is installed (existing replicas keep working; see getLicenseInfo); nothing was changed`,
         { reason: st.reason, problem: st.problem, file: st.file, adding },
       );
     }
-    if (enabled.size + adding > st.quantity) {
-      throw new AppError(
+    if (counted + adding > st.quantity) {
+      return new AppError(
         "LICENCE_EXCEEDED",
-        `the HA licence allows ${st.quantity} accounts with replicas; ${enabled.size} have one and this would add ${adding}; remove destinations or raise the quota (getLicenseInfo); nothing was changed`,
-        { quantity: st.quantity, enabled: enabled.size, adding },
+        `the HA licence allows ${st.quantity} accounts with replicas; ${counted} have one or are being given one and this would add ${adding}; remove destinations or raise the quota (getLicenseInfo); nothing was changed`,
+        { quantity: st.quantity, enabled: counted, adding },
       );
     }
+    return undefined;
+  };
+
+  /**
+   * Holds quota for giving these accounts a replica (those that have none yet), refused with
+   * LICENCE_EXCEEDED or LICENCE_INVALID. The caller marks each account it enabled on the
+   * hold and settles it whatever happened.
+   */
+  async reserve(recs: AccountRecord[]): Promise<Hold> {
+    return this.ledger.hold("enable", recs.filter((r) => !isEnabled(r)).length, this.refusal);
+  }
+
+  /** A release hold for removing replicas: the quota comes back when it settles. */
+  async releasing(accounts: number): Promise<Hold> {
+    return this.ledger.hold("release", accounts);
   }
 
   async info(): Promise<LicenceInfo> {
@@ -144,6 +172,7 @@ export class LicenceQuota {
       valid: st.valid,
       ...(st.reason !== undefined ? { reason: st.reason } : {}),
       ...(st.source === "file" ? { issuedTo: st.issuedTo, file: st.file } : {}),
+      ...(this.issuers.development ? { developmentIssuer: { ...this.issuers.development, warning: devIssuerWarning(this.issuers.development) } } : {}),
     };
   }
 }

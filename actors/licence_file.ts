@@ -8,9 +8,8 @@
 // The signature covers the canonical JSON of `licence` (keys sorted, no spaces), so a file
 // re-indented by an editor stays valid while any change of a value does not. The issuer key
 // named in the file is only a hint: a licence is accepted only when that key is one the
-// supervisor trusts, and today the trusted key is the one in `<keys dir>/licence-issuer.pub`
-// (written by scripts/make_licence.ts), because the configuration has no list of trusted
-// issuers yet.
+// supervisor trusts: the issuer key pinned in the code, or a development issuer the
+// configuration names explicitly (licence_issuer.ts).
 import { randomBytes } from "node:crypto";
 import { chmodSync, linkSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -18,7 +17,7 @@ import nacl from "tweetnacl";
 
 /** The feature that licenses replicas (Carbonio's name). */
 export const HA_FEATURE = "ha_basic";
-/** In the keys folder: the issuer public key the supervisor trusts (base64, one line). */
+/** In the keys folder: a development issuer's public key (base64, one line); trusted only through licence.devIssuerKeyFile. */
 export const ISSUER_PUBLIC_FILE = "licence-issuer.pub";
 /** In the keys folder: the issuer key pair, mode 0600; only make_licence reads it. */
 export const ISSUER_SECRET_FILE = "licence-issuer.secret.json";
@@ -110,11 +109,11 @@ export function verifyLicence(text: string, trusted: readonly string[], now: num
   const signature = fromB64(d.signature, 64);
   if (!signature) return { valid: false, problem: "malformed", reason: `"signature" must be a base64 ed25519 signature (64 bytes)`, licence: terms };
   if (trusted.length === 0) {
-    return { valid: false, problem: "no-trusted-issuer", reason: `no trusted licence issuer key is installed (${ISSUER_PUBLIC_FILE} in the keys folder)`, licence: terms };
+    return { valid: false, problem: "no-trusted-issuer", reason: "no trusted licence issuer key is configured", licence: terms };
   }
   const issuerB64 = b64(issuer);
   if (!trusted.includes(issuerB64)) {
-    return { valid: false, problem: "untrusted-issuer", reason: `the licence is signed by issuer ${issuerB64.slice(0, 12)}..., which is not the trusted issuer (${ISSUER_PUBLIC_FILE})`, licence: terms };
+    return { valid: false, problem: "untrusted-issuer", reason: `the licence is signed by issuer ${issuerB64.slice(0, 12)}..., which is not a trusted issuer (the pinned production issuer${trusted.length > 1 ? " or the configured development issuer" : ""})`, licence: terms };
   }
   if (!nacl.sign.detached.verify(enc.encode(canonicalJson(terms)), signature, issuer)) {
     return { valid: false, problem: "bad-signature", reason: "the signature does not match the licence terms: the file was changed after it was signed", licence: terms };
@@ -123,19 +122,6 @@ export function verifyLicence(text: string, trusted: readonly string[], now: num
   if (validUntilMs <= now) return { valid: false, problem: "expired", reason: `the licence expired on ${new Date(validUntilMs).toISOString()}`, licence: terms };
   if (!terms.features.includes(HA_FEATURE)) return { valid: false, problem: "no-ha-feature", reason: `the licence does not include the ${HA_FEATURE} feature`, licence: terms };
   return { valid: true, licence: terms, validUntilMs, issuer: issuerB64 };
-}
-
-/** The issuer public keys the supervisor trusts: the one in `<keysDir>/licence-issuer.pub`, if any. */
-export function trustedIssuers(keysDir: string | undefined): string[] {
-  if (!keysDir) return [];
-  let text: string;
-  try {
-    text = readFileSync(join(keysDir, ISSUER_PUBLIC_FILE), "utf8");
-  } catch {
-    return [];
-  }
-  const key = text.trim();
-  return fromB64(key, 32) ? [key] : [];
 }
 
 export interface IssuerKeys {
@@ -182,6 +168,13 @@ export function ensureIssuerKeys(keysDir: string): IssuerKeys {
   return { publicKey, secretKey: pair, created, publicFile, secretFile };
 }
 
+/** The issuer secret key in `file` (make_licence --issuer-secret); a missing file is an error. */
+export function readIssuerSecretFile(file: string): Uint8Array {
+  const key = readIssuerSecret(file);
+  if (!key) throw new Error(`${file} does not exist; give the issuer secret key file (licence-issuer.secret.json)`);
+  return key;
+}
+
 function readIssuerSecret(file: string): Uint8Array | undefined {
   let text: string;
   try {
@@ -209,4 +202,16 @@ function readIssuerSecret(file: string): Uint8Array | undefined {
 export function writeLicenceFile(file: string, signed: SignedLicence): void {
   mkdirSync(dirname(resolve(file)), { recursive: true });
   writeFileSync(file, JSON.stringify(signed, null, 2) + "\n");
+}
+
+/**
+ * Development and tests: signs a licence for `quantity` accounts (valid `days`) with the
+ * development issuer of `keysDir` (created if missing) and writes it to `file`. A supervisor
+ * trusts it only with `devIssuerKeyFile` as licence.devIssuerKeyFile.
+ */
+export function writeDevelopmentLicence(keysDir: string, file: string, quantity: number, days = 365): { file: string; devIssuerKeyFile: string } {
+  const issuer = ensureIssuerKeys(keysDir);
+  const validUntil = new Date(Date.now() + days * 24 * 3600_000).toISOString();
+  writeLicenceFile(file, signLicence({ quantity, validUntil, issuedTo: "development", features: [HA_FEATURE] }, issuer.secretKey));
+  return { file, devIssuerKeyFile: issuer.publicFile };
 }

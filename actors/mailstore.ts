@@ -1,7 +1,8 @@
 // A mailstore process (`mailreplica mailstore --host H --data DIR`): hosts the account actors
 // of the accounts it is primary of, the replica agent for the accounts it replicates, serves
 // the mailbox JSON-RPC, and heartbeats. Its SQLite store is <data>/metadata.sqlite.
-import { mkdirSync } from "node:fs";
+import type { LimitsConfig } from "../src/config/types.js";
+import { privateFolder } from "../src/store/private_folder.js";
 import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { ActorSystem } from "../src/runtime/system.js";
@@ -41,6 +42,8 @@ export interface MailstoreOptions {
   /** how long start-up waits for JetStream (a forming cluster) before it gives up; default 120 s */
   startupTimeoutMs?: number;
   /** appendTimeoutMs / appendAttempts: per batch append (defaults in actors/account.ts appendLimits) */
+  /** request bounds (config limits): how many probes run at once; default the configuration's defaults */
+  limits?: LimitsConfig;
   writes: { maxBatch: number; mailboxCapacity: number; askTimeoutMs: number; appendTimeoutMs?: number; appendAttempts?: number };
   /** limits.maxMessageBytes; default MAX_MESSAGE_BYTES (25 MiB) */
   limits?: { maxMessageBytes: number };
@@ -107,7 +110,7 @@ export class MailstoreNode {
 
   static async start(opts: MailstoreOptions): Promise<MailstoreNode> {
     const keyring = loadKeyring({ dir: opts.keysDir, host: opts.host });
-    mkdirSync(opts.dataDir, { recursive: true });
+    privateFolder(opts.dataDir);
     const log = (line: string): void => (opts.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(`[${opts.host}] ${line}`);
     const wait = new StartupWait({ timeoutMs: opts.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS, servers: opts.servers, log });
     const nc = await wait.until("", () => connect({ servers: opts.servers, name: `mailstore ${opts.host}`, maxReconnectAttempts: -1, noAsyncTraces: true }));

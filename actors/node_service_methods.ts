@@ -9,8 +9,10 @@
 // lag grows); the account logs keep everything, so a start catches every replica up. The
 // mailstore's own primary accounts and mailbox methods are not affected.
 import { connect } from "@nats-io/transport-node";
-import { defineMethod, oneOf, strOrList, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
+import { AppError, defineMethod, oneOf, strOrList, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
+import { ExpensiveGate } from "./expensive_gate.js";
 import type { MailstoreNode } from "./mailstore.js";
+import { defaultConfig } from "../config/defaults.js";
 
 /** The services a mailstore runs that the do*Service commands may name. */
 export const SERVICE_NAMES = ["module"] as const;
@@ -26,6 +28,32 @@ export function natsServersParam() {
 
 export function normalizeNatsUrl(url: string): string {
   return /^(nats|tls):\/\//.test(url) ? url : `nats://${url}`;
+}
+
+/** host:port of a NATS URL, host lowercased: one server whatever the scheme or spelling of the URL. */
+function endpoint(url: string): string {
+  try {
+    const u = new URL(normalizeNatsUrl(url));
+    return `${u.hostname.toLowerCase()}:${u.port || "4222"}`;
+  } catch {
+    return url.toLowerCase();
+  }
+}
+
+/**
+ * Probes reach only the NATS servers this process is configured with (nats.servers): `test`
+ * naming any other host or port would let a caller use mailreplica to scan the network.
+ * Refused (PROBE_NOT_CONFIGURED) naming the servers that are not configured and those that are.
+ */
+export function refuseUnconfiguredServers(asked: readonly string[], configured: readonly string[], who: string): void {
+  const allowed = new Set(configured.map(endpoint));
+  const other = asked.filter((s) => !allowed.has(endpoint(s)));
+  if (other.length === 0) return;
+  throw new AppError(
+    "PROBE_NOT_CONFIGURED",
+    `${who} only probes its configured NATS servers (nats.servers: ${configured.join(", ")}); not configured: ${other.slice(0, 5).join(", ")}${other.length > 5 ? ` and ${other.length - 5} more` : ""}; name configured servers only, or none; nothing was probed`,
+    { servers: other.slice(0, 32), configured: [...configured] },
+  );
 }
 
 export interface NatsProbe {
@@ -80,6 +108,14 @@ interface ModuleState {
 }
 
 const modules = new WeakMap<MailstoreNode, ModuleState>();
+const probeGates = new WeakMap<MailstoreNode, ExpensiveGate>();
+
+/** The mailstore's bound on probes running at once (limits.maxConcurrentExpensive). */
+export function probeGate(node: MailstoreNode): ExpensiveGate {
+  let g = probeGates.get(node);
+  if (!g) probeGates.set(node, (g = new ExpensiveGate(node.opts.limits?.maxConcurrentExpensive ?? defaultConfig().limits.maxConcurrentExpensive)));
+  return g;
+}
 
 function moduleState(node: MailstoreNode): ModuleState {
   let s = modules.get(node);
@@ -141,7 +177,12 @@ export function nodeServiceMethods(node: MailstoreNode): RpcMethod<NatsRpcContex
     defineMethod({
       name: "probeNats",
       params: { servers: natsServersParam() },
-      handler: async (p) => ({ host: node.host, at: node.clock.now(), probes: await probeNatsServers(p.servers ?? [...node.opts.servers]) }),
+      handler: async (p) => {
+        if (p.servers) refuseUnconfiguredServers(p.servers, node.opts.servers, `mailstore ${node.host}`);
+        // Each probe opens connections: a few at once per process (limits.maxConcurrentExpensive).
+        const probes = await probeGate(node).run("probeNats", () => probeNatsServers(p.servers ?? [...node.opts.servers]));
+        return { host: node.host, at: node.clock.now(), probes };
+      },
     }),
     defineMethod({
       name: "serviceStatus",

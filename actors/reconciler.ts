@@ -5,7 +5,8 @@
 // its log head read (by a mailstore: they hold the log key). When the log names another
 // primary at a newer epoch, the directory is moved there by compare-and-set (epoch only
 // forward, host only the one the log names), the Global Admin is told (directory.repaired)
-// and it is logged. This ends what a promotion whose reply was lost leaves behind.
+// and it is logged. This ends what a promotion whose reply was lost leaves behind. Each round
+// also recounts the quota ledger when a crash left it counting too much (quota_ledger.ts).
 import { PeriodicTask } from "../src/runtime/periodic.js";
 import { localStatuses } from "./account_status.js";
 import { askLogHead } from "./promotion_log_head.js";
@@ -50,6 +51,7 @@ export class DirectoryReconciler {
 
   private async reconcile(): Promise<DirectoryRepair[]> {
     if (!this.node.isActive) return [];
+    await this.repairQuotaLedger();
     const accounts = (await this.node.directory.listAccounts()).filter((r) => r.type === "account");
     const alive = await aliveMailstores(this.node.assets.nodes);
     const byHost = new Map<string, string[]>();
@@ -75,5 +77,14 @@ export class DirectoryReconciler {
       await this.node.notifier.publish("directory.repaired", { ...repair, summary: `${a.name}: primary ${r.before.host} -> ${head.host} (epoch ${head.epoch}), as its log says` }).catch((e: Error) => this.node.log(`notification directory.repaired not published: ${e.message}`));
     }
     return repaired;
+  }
+
+  /** Recounts the quota ledger from the records when a crash left it off (quota_ledger.ts). */
+  private async repairQuotaLedger(): Promise<void> {
+    // Its own failure must not stop the directory's reconciliation: logged, retried next round.
+    const r = await this.node.licence.ledger.recount().catch((e: Error) => void this.node.log(`quota ledger recount failed: ${e.message}; retried next round`));
+    if (r && (r.from !== r.to || r.staleHolds > 0)) {
+      this.node.log(`quota ledger repaired: ${r.from} -> ${r.to} accounts with replicas (counted from the records)${r.staleHolds ? `, ${r.staleHolds} stale hold(s) of a stopped supervisor dropped` : ""}`);
+    }
   }
 }

@@ -164,23 +164,34 @@ async function removeDestination(node: SupervisorNode, recs: AccountRecord[], de
   const op = await node.operations.create("removeAccountDestination", recs.length, { destination, accounts: recs.map((r) => r.name) });
   const removed: Array<{ rec: AccountRecord; priority: number }> = [];
   const failed: OperationResult[] = [];
-  await inParallel(recs, async (rec) => {
-    let priority = rec.replicas.find((r) => r.destination === destination)?.priority ?? 0;
-    try {
-      await node.directory.updateAccount(rec.id, (cur) => {
-        const was = cur.replicas.find((r) => r.destination === destination);
-        if (!was) throw new Unchanged(); // removed meanwhile (another command, a promotion)
-        priority = was.priority;
-        cur.replicas = cur.replicas.filter((r) => r.destination !== destination);
-        return cur;
-      });
-      removed.push({ rec, priority });
-    } catch (e) {
-      // Already gone from the record counts as removed: the destination follows the record.
-      if (e instanceof Unchanged) removed.push({ rec, priority });
-      else failed.push(failureOf(rec, e));
-    }
-  });
+  // The quota comes back through the ledger: a release hold first, so the reconciler never
+  // recounts while records change under it; only removals known to be written are subtracted.
+  const hold = await node.licence.releasing(recs.length);
+  try {
+    await inParallel(recs, async (rec) => {
+      let priority = rec.replicas.find((r) => r.destination === destination)?.priority ?? 0;
+      let disables = false;
+      try {
+        if (!hold.alive) throw new AppError("DIRECTORY_CONFLICT", "the quota hold of this removal was dropped as stale; retry", { account: rec.name });
+        await node.directory.updateAccount(rec.id, (cur) => {
+          const was = cur.replicas.find((r) => r.destination === destination);
+          if (!was) throw new Unchanged(); // removed meanwhile (another command, a promotion)
+          priority = was.priority;
+          cur.replicas = cur.replicas.filter((r) => r.destination !== destination);
+          disables = cur.replicas.length === 0;
+          return cur;
+        });
+        if (disables) hold.mark(rec.id);
+        removed.push({ rec, priority });
+      } catch (e) {
+        // Already gone from the record counts as removed: the destination follows the record.
+        if (e instanceof Unchanged) removed.push({ rec, priority });
+        else failed.push(failureOf(rec, e));
+      }
+    });
+  } finally {
+    await hold.settle().catch((e: Error) => node.log(`quota ledger: settling a removal failed (${e.message}); the reconciler recounts it`));
+  }
   const outcome = await confirmRemoval(node, destination, removed.map((r) => r.rec.id));
   const accounts: Array<RemovedReplica | OperationResult> = removed.map(({ rec, priority }) => {
     const o = outcome.get(rec.id);

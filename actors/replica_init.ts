@@ -3,12 +3,17 @@
 // seeds from the log; the operation ends when every new replica has caught up with the log
 // head it had when added, and the Global Admin is notified.
 import type { AccountRecord } from "../src/directory/types.js";
+import { AppError } from "../src/jsonrpc/index.js";
 import { txSubject } from "../src/jetstream/assets.js";
 import { SubjectLog } from "../src/runtime/subject_log.js";
 import { localStatuses } from "./account_status.js";
 import { emptyLogReason } from "./replica_agent.js";
 import type { OperationRecord } from "./operations.js";
 import type { SupervisorNode } from "./supervisor.js";
+import { isEnabled, type Hold } from "./quota_ledger.js";
+
+/** Thrown inside a record change: the account would get its first replica and the hold has no room left. */
+class NeedsQuota extends Error {}
 
 export interface ReplicaInitOptions {
   /** how long a replica may take to catch up before the operation reports it failed */
@@ -22,15 +27,44 @@ export class ReplicaInitializer {
     private readonly opts: ReplicaInitOptions,
   ) {}
 
-  async start(recs: AccountRecord[], destination: string, priority: number): Promise<{ operationId: string; accounts: Array<Record<string, unknown>> }> {
+  /**
+   * Adds the replica to each record. `hold` is the quota held for it (licence.ts): an account
+   * that gets its first replica must fit in the hold (grown, or refused, when an account lost
+   * its replica since the hold was taken), and is marked on it.
+   */
+  async start(recs: AccountRecord[], destination: string, priority: number, hold: Hold): Promise<{ operationId: string; accounts: Array<Record<string, unknown>> }> {
     const accounts: Array<Record<string, unknown>> = [];
     for (const r of recs) {
-      await this.node.directory.updateAccount(r.id, (rec) => {
-        const cur = rec.replicas.find((x) => x.destination === destination);
-        if (cur) cur.priority = priority;
-        else rec.replicas.push({ destination, priority, state: "active", generation: 0, addedAt: this.node.clock.now() });
-        return rec;
-      });
+      for (;;) {
+        if (!hold.alive) throw new AppError("DIRECTORY_CONFLICT", `the quota hold of this change was dropped as stale before ${r.name} was changed; accounts before it got the replica; retry`, { account: r.name });
+        // Whether the last attempt gives the account its first replica: counted even when the
+        // write's outcome is unknown, since counting one too many is the safe side.
+        let enables = false;
+        try {
+          await this.node.directory.updateAccount(r.id, (rec) => {
+            enables = false;
+            const cur = rec.replicas.find((x) => x.destination === destination);
+            if (cur) cur.priority = priority;
+            else {
+              if (!isEnabled(rec)) {
+                if (!hold.hasRoom) throw new NeedsQuota();
+                enables = true;
+              }
+              rec.replicas.push({ destination, priority, state: "active", generation: 0, addedAt: this.node.clock.now() });
+            }
+            return rec;
+          });
+        } catch (e) {
+          if (e instanceof NeedsQuota) {
+            await hold.grow(1, this.node.licence.refusal);
+            continue;
+          }
+          if (enables) hold.mark(r.id);
+          throw e;
+        }
+        if (enables) hold.mark(r.id);
+        break;
+      }
       accounts.push({ account: r.name, accountId: r.id, destination, priority, status: "initializing" });
     }
     const op = await this.node.operations.create("setAccountDestination", recs.length, { destination, priority, accounts: recs.map((r) => r.name) });

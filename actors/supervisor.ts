@@ -21,6 +21,9 @@ import { Promoter } from "./promotion.js";
 import { SupervisorLease } from "./lease.js";
 import { FailoverWatcher } from "./failover.js";
 import { DirectoryReconciler } from "./reconciler.js";
+import { ExpensiveGate } from "./expensive_gate.js";
+import { defaultConfig } from "../config/defaults.js";
+import type { LimitsConfig } from "../src/config/types.js";
 
 export const ADMIN_SUBJECT = "mr.rpc.admin";
 
@@ -37,8 +40,10 @@ export interface SupervisorOptions {
   licenceQuota: number;
   /** the licence file (config licence.file); without one, licenceQuota applies */
   licenceFile?: string;
-  /** keys folder: the trusted licence issuer key is its licence-issuer.pub */
+  /** keys folder (config keys.dir) */
   keysDir?: string;
+  /** development licence issuer trusted besides the pinned one (config licence.devIssuerKeyFile); logged as a warning */
+  licenceDevIssuerKeyFile?: string;
   /** mailbox of the Global Admin that also receives operation notices as messages */
   adminAccount?: string;
   /** default `threads` of promoteAccounts */
@@ -51,6 +56,8 @@ export interface SupervisorOptions {
   promoteTimeoutMs?: number;
   /** how often the directory is checked against the accounts' logs (reconciler); default 30_000, 0 = never */
   reconcileEveryMs?: number;
+  /** request bounds (config limits); default the configuration's defaults */
+  limits?: LimitsConfig;
   /** how long setAccountDestination waits for a replica to catch up; default 10 min */
   initTimeoutMs?: number;
   clock?: Clock;
@@ -67,6 +74,9 @@ export class SupervisorNode {
   readonly replicaInit: ReplicaInitializer;
   readonly promoter: Promoter;
   readonly reconciler: DirectoryReconciler;
+  readonly limits: LimitsConfig;
+  /** expensive admin requests running at once (limits.maxConcurrentExpensive) */
+  readonly expensive: ExpensiveGate;
   private adminService: JsonRpcService | undefined;
   private heartbeat: Heartbeat | undefined;
   private lease: SupervisorLease | undefined;
@@ -83,12 +93,14 @@ export class SupervisorNode {
     this.host = opts.host ?? hostname();
     this.clock = opts.clock ?? systemClock();
     this.directory = new Directory(assets.directory);
+    this.limits = opts.limits ?? defaultConfig().limits;
+    this.expensive = new ExpensiveGate(this.limits.maxConcurrentExpensive);
     this.operations = new Operations(assets.directory, this.host, () => this.clock.now());
     this.notifier = new Notifier(assets.js, this.host, this.log);
     this.licence = new LicenceQuota(this.directory, {
       defaultQuota: opts.licenceQuota,
       ...(opts.licenceFile ? { file: opts.licenceFile } : {}),
-      ...(opts.keysDir ? { keysDir: opts.keysDir } : {}),
+      ...(opts.licenceDevIssuerKeyFile ? { devIssuerKeyFile: opts.licenceDevIssuerKeyFile } : {}),
       now: () => this.clock.now(),
       log: this.log,
     });

@@ -4,6 +4,9 @@ import { join } from "node:path";
 import { projectRoot } from "../src/paths.js";
 import type { Config } from "../src/config/types.js";
 
+/** Accounts that may have replicas without a licence file; licence.defaultQuota cannot exceed it. */
+export const UNLICENSED_QUOTA = 100;
+
 /** A fresh copy of the defaults (callers may mutate it). */
 export function defaultConfig(): Config {
   const root = projectRoot();
@@ -20,7 +23,7 @@ export function defaultConfig(): Config {
     node: { heartbeatMs: 1000, heartbeatTtlMs: 5000, startupTimeoutMs: 120_000 },
     supervisor: { leaseTtlMs: 5000, autoFailover: false, failoverAfterMs: 15_000, promotionThreads: 4, promoteTimeoutMs: 60_000, reconcileEveryMs: 30_000 },
     writes: { maxBatch: 512, mailboxCapacity: 10_000, askTimeoutMs: 10_000 },
-    licence: { defaultQuota: 100 },
-    limits: { maxMessageBytes: 25 * 1024 * 1024 },
+    licence: { defaultQuota: UNLICENSED_QUOTA },
+    limits: { maxMessageBytes: 25 * 1024 * 1024, maxAccountsPerRequest: 10_000, maxStatusAccounts: 10_000, maxConcurrentExpensive: 4 },
   };
 }

@@ -3,6 +3,7 @@
 // problems are collected so an operator fixes them in one pass.
 import type { Config, ConfigProblem } from "../src/config/types.js";
 import { invalidConfig } from "../src/config/errors.js";
+import { UNLICENSED_QUOTA } from "./defaults.js";
 
 /** One finding of a leaf check; `suffix` points inside the value (e.g. `[1]`). */
 interface Issue {
@@ -160,6 +161,30 @@ const natsServers: Leaf = {
   },
 };
 
+/** The problem of a licence.defaultQuota value above the unlicensed quota (also used by the supervisor). */
+export function defaultQuotaProblem(v: number): ConfigProblem {
+  return {
+    path: "licence.defaultQuota",
+    problem: `got ${v}, more than the unlicensed quota (${UNLICENSED_QUOTA})`,
+    allowed: `an integer from 0 to ${UNLICENSED_QUOTA} (the unlicensed quota); more accounts with replicas need a licence file (licence.file)`,
+  };
+}
+
+// Without a licence file no more accounts may have replicas than the unlicensed quota: the
+// default quota only lowers it, so a config value cannot stand in for a licence.
+const defaultQuota: Leaf = {
+  kind: "leaf",
+  allowed: `an integer from 0 to ${UNLICENSED_QUOTA} (the unlicensed quota)`,
+  check: (v) => {
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 0) return [{ problem: got(v) }];
+    if (v > UNLICENSED_QUOTA) {
+      const p = defaultQuotaProblem(v);
+      return [{ problem: p.problem, allowed: p.allowed }];
+    }
+    return [];
+  },
+};
+
 function group(fields: Record<string, Leaf | Group>): Group {
   return { kind: "group", fields };
 }
@@ -190,9 +215,9 @@ export const configSchema: Group = group({
     mailboxCapacity: integer(1, 1_000_000),
     askTimeoutMs: integer(100, 600_000),
   }),
-  licence: group({ file: path(true), defaultQuota: integer(0, 10_000_000) }),
-  // 1 KiB .. 512 MiB: a message is read whole into memory to be parsed.
-  limits: group({ maxMessageBytes: integer(1024, 512 * 1024 * 1024) }),
+  licence: group({ file: path(true), defaultQuota, devIssuerKeyFile: path(true) }),
+  // maxMessageBytes 1 KiB .. 512 MiB: a message is read whole into memory to be parsed.
+  limits: group({ maxMessageBytes: integer(1024, 512 * 1024 * 1024), maxAccountsPerRequest: integer(1, 100_000), maxStatusAccounts: integer(1, 100_000), maxConcurrentExpensive: integer(1, 64) }),
 });
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

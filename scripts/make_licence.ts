@@ -1,24 +1,30 @@
-// Writes a signed development licence (actors/licence_file.ts):
+// Writes a signed licence (actors/licence_file.ts):
 //
-//   node dist/scripts/make_licence.js --quantity 1000 --days 365 [--out FILE] [--keys DIR] [--issued-to NAME]
+//   node dist/scripts/make_licence.js --quantity 1000 --days 365 [--out FILE] [--keys DIR] [--issuer-secret FILE] [--issued-to NAME]
 //
-// The issuer key pair lives in the keys folder (default: keys.dir of the configuration, i.e.
-// var/keys or MR_KEYS_DIR): `licence-issuer.secret.json` (mode 0600, never printed) is created
-// on the first run, and `licence-issuer.pub` is what the supervisor trusts. The licence goes to
-// --out (default: licence.file of the configuration, else var/licence.json); point the
-// supervisor at it with licence.file / MR_LICENCE_FILE.
+// The supervisor trusts the issuer key pinned in actors/licence_issuer.ts; whoever holds its
+// secret key file signs production licences with --issuer-secret FILE. Without it, a
+// development issuer key pair in the keys folder is used (default: keys.dir of the
+// configuration, i.e. var/keys or MR_KEYS_DIR): `licence-issuer.secret.json` (mode 0600, never
+// printed) is created on the first run, and a supervisor trusts its `licence-issuer.pub` only
+// when told to with licence.devIssuerKeyFile / MR_LICENCE_DEV_ISSUER (it then logs a warning).
+// The licence goes to --out (default: licence.file of the configuration, else
+// var/licence.json); point the supervisor at it with licence.file / MR_LICENCE_FILE.
 import { join, resolve } from "node:path";
 import { loadConfig } from "../src/config/index.js";
 import { projectRoot } from "../src/paths.js";
-import { HA_FEATURE, ensureIssuerKeys, signLicence, writeLicenceFile } from "../actors/licence_file.js";
+import nacl from "tweetnacl";
+import { HA_FEATURE, ensureIssuerKeys, readIssuerSecretFile, signLicence, writeLicenceFile } from "../actors/licence_file.js";
+import { PINNED_ISSUER_KEY } from "../actors/licence_issuer.js";
 
-const USAGE = "usage: node dist/scripts/make_licence.js --quantity N --days D [--out FILE] [--keys DIR] [--issued-to NAME]";
+const USAGE = "usage: node dist/scripts/make_licence.js --quantity N --days D [--out FILE] [--keys DIR] [--issuer-secret FILE] [--issued-to NAME]";
 
 interface Args {
   quantity: number;
   days: number;
   out?: string;
   keys?: string;
+  issuerSecret?: string;
   issuedTo: string;
 }
 
@@ -32,7 +38,7 @@ function wholeNumber(flag: string, raw: string | undefined, min: number, max: nu
 
 function parse(argv: string[]): Args {
   const given = new Map<string, string>();
-  const flags = ["--quantity", "--days", "--out", "--keys", "--issued-to"];
+  const flags = ["--quantity", "--days", "--out", "--keys", "--issuer-secret", "--issued-to"];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--help" || a === "-h") throw new UsageError("");
@@ -48,6 +54,7 @@ function parse(argv: string[]): Args {
     days: given.has("--days") ? wholeNumber("--days", given.get("--days"), 1, 36_500) : 365,
     ...(given.has("--out") ? { out: given.get("--out")! } : {}),
     ...(given.has("--keys") ? { keys: given.get("--keys")! } : {}),
+    ...(given.has("--issuer-secret") ? { issuerSecret: given.get("--issuer-secret")! } : {}),
     issuedTo: given.get("--issued-to") ?? "development",
   };
 }
@@ -65,20 +72,36 @@ function main(): number {
   // The configuration only supplies defaults; explicit options win and need no valid config.
   let keysDir = args.keys;
   let out = args.out;
-  if (keysDir === undefined || out === undefined) {
+  if ((keysDir === undefined && args.issuerSecret === undefined) || out === undefined) {
     const config = loadConfig();
     keysDir ??= config.keys.dir;
     out ??= config.licence.file ?? join(projectRoot(), "var", "licence.json");
   }
-  const issuer = ensureIssuerKeys(keysDir);
   const validUntil = new Date(Date.now() + args.days * 24 * 3600_000).toISOString();
-  const signed = signLicence({ quantity: args.quantity, validUntil, issuedTo: args.issuedTo, features: [HA_FEATURE] }, issuer.secretKey);
-  writeLicenceFile(out, signed);
-  const lines = [
-    `licence written to ${resolve(out)}: ${args.quantity} accounts with replicas until ${validUntil}, issued to ${args.issuedTo}`,
-    `issuer public key ${issuer.publicKey} (${issuer.created ? "new key pair" : "existing key pair"} in ${resolve(keysDir)}; the supervisor trusts ${issuer.publicFile})`,
-    `use it: MR_LICENCE_FILE=${resolve(out)} MR_KEYS_DIR=${resolve(keysDir)} mailreplica supervisor`,
-  ];
+  const terms = { quantity: args.quantity, validUntil, issuedTo: args.issuedTo, features: [HA_FEATURE] };
+  const lines = [`licence written to ${resolve(out)}: ${args.quantity} accounts with replicas until ${validUntil}, issued to ${args.issuedTo}`];
+  let secretKey: Uint8Array;
+  let publicKey: string;
+  if (args.issuerSecret !== undefined) {
+    secretKey = readIssuerSecretFile(args.issuerSecret);
+    publicKey = Buffer.from(nacl.sign.keyPair.fromSecretKey(secretKey).publicKey).toString("base64");
+    lines.push(`issuer public key ${publicKey} (from ${resolve(args.issuerSecret)})`);
+  } else {
+    const issuer = ensureIssuerKeys(keysDir!);
+    secretKey = issuer.secretKey;
+    publicKey = issuer.publicKey;
+    lines.push(`issuer public key ${publicKey} (${issuer.created ? "new" : "existing"} development key pair in ${resolve(keysDir!)})`);
+  }
+  if (publicKey === PINNED_ISSUER_KEY) {
+    lines.push(`signed by the pinned production issuer: use it with MR_LICENCE_FILE=${resolve(out)} mailreplica supervisor`);
+  } else {
+    const pub = args.issuerSecret === undefined ? resolve(keysDir!, "licence-issuer.pub") : "a file holding the public key above";
+    lines.push(
+      `this is NOT the pinned production issuer: a supervisor trusts this licence only in development, with MR_LICENCE_DEV_ISSUER=${pub} (config licence.devIssuerKeyFile; it logs a warning)`,
+      `use it: MR_LICENCE_FILE=${resolve(out)} MR_LICENCE_DEV_ISSUER=${pub} mailreplica supervisor`,
+    );
+  }
+  writeLicenceFile(out, signLicence(terms, secretKey));
   process.stdout.write(`${lines.join("\n")}\n`);
   return 0;
 }

@@ -1,6 +1,7 @@
 // `test` (the REPL's doctor): the troubleshooting checks against a real system, healthy and
 // then with things broken one at a time.
 import { test } from "uvu";
+import { createServer } from "node:net";
 import * as assert from "uvu/assert";
 import { RpcError, rpcCall } from "../src/jsonrpc/index.js";
 import { SupervisorNode } from "../actors/supervisor.js";
@@ -65,17 +66,47 @@ test("test - every check is ok on a healthy system", async () => {
   for (const c of r.checks as Check[]) assert.is(c.fix, null, `an ok check needs no fix: ${c.check}`);
 });
 
-test("test - servers: an endpoint nobody serves fails from every node, with a fix; a malformed one is refused", async () => {
+test("test - servers: a configured endpoint nobody serves fails with a fix; one that is not configured is refused and never probed; a malformed one is refused", async () => {
+  // Nothing serves `dead`; a listener there tells whether anything tried to connect.
   const dead = `nats://127.0.0.1:${await freePort()}`;
-  const r = await sys.admin("test", { servers: `${sys.nats.url},${dead}` });
-  assert.is(r.status, "fail");
-  for (const who of ["supervisor sup1", MS1, MS2, MS3]) {
-    assert.is(find(r.checks, `nats ${who} -> ${sys.nats.url}`).status, "ok");
-    const c = find(r.checks, `nats ${who} -> ${dead}`);
-    assert.is(c.status, "fail");
-    assert.match(c.detail, /cannot connect/);
-    assert.match(c.fix!, /reachable/);
+  let knocks = 0;
+  const listener = createServer((sock) => {
+    knocks++;
+    sock.destroy();
+  });
+  const other = `nats://127.0.0.1:${await freePort()}`;
+  await new Promise<void>((r) => listener.listen(Number(new URL(other).port), "127.0.0.1", r));
+  try {
+    await sys.admin("test", { servers: `${sys.nats.url},${other}` });
+    assert.unreachable("a server that is not configured was probed");
+  } catch (e) {
+    assert.instance(e, RpcError);
+    assert.is((e as RpcError).appCode, "PROBE_NOT_CONFIGURED");
+    assert.match((e as RpcError).message, new RegExp(`not configured: ${other.replace(/[.:/]/g, "\\$&")}`));
+    assert.match((e as RpcError).message, /nats\.servers/);
   }
+  // A mailstore asked directly refuses the same way.
+  try {
+    await rpcCall(sys.nc, `mr.node.${MS1}.admin`, "probeNats", { servers: [other] });
+    assert.unreachable("a mailstore probed a server that is not configured");
+  } catch (e) {
+    assert.is((e as RpcError).appCode, "PROBE_NOT_CONFIGURED");
+  }
+  await new Promise<void>((r) => listener.close(() => r()));
+  assert.is(knocks, 0, "nothing was probed");
+
+  // A supervisor configured with an endpoint nobody serves reports it, with a fix.
+  await sys.startSupervisor("sup1", { servers: [sys.nats.url, dead] });
+  const r = await sys.admin("test");
+  assert.is(r.status, "fail");
+  assert.is(find(r.checks, `nats supervisor sup1 -> ${sys.nats.url}`).status, "ok");
+  const c = find(r.checks, `nats supervisor sup1 -> ${dead}`);
+  assert.is(c.status, "fail");
+  assert.match(c.detail, /cannot connect/);
+  assert.match(c.fix!, /reachable/);
+  for (const who of [MS1, MS2, MS3]) assert.is(find(r.checks, `nats ${who} -> ${sys.nats.url}`).status, "ok", "each mailstore probes its own configured servers");
+  await sys.startSupervisor();
+
   const bare = await sys.admin("test", { servers: [sys.nats.url.replace("nats://", "")] });
   assert.is(find(bare.checks, `nats ${MS1} -> ${sys.nats.url}`).status, "ok", "host:port is read as nats://host:port");
   try {

@@ -78,7 +78,7 @@ test("config - schema has a rule for every default key and only the documented o
   };
   walk(defaultConfig() as unknown as Record<string, unknown>, "");
   const optional = schemaPaths.filter((p) => !defaultPaths.includes(p)).sort();
-  assert.equal(optional, ["licence.file", "nats.name", "supervisor.adminAccount"]);
+  assert.equal(optional, ["licence.devIssuerKeyFile", "licence.file", "nats.name", "supervisor.adminAccount"]);
   assert.equal(defaultPaths.filter((p) => !schemaPaths.includes(p)), []);
 });
 
@@ -111,6 +111,7 @@ test("config - each kind of bad value is refused with its key path and the allow
     ["limits.maxMessageBytes", 1024 * 1024 * 1024, "an integer from 1024 to 536870912"],
     ["jetstream.buckets.uploads", "mr.uploads", "letters, digits, '_' or '-'"],
     ["licence.file", "", "a non-empty file system path"],
+    ["licence.defaultQuota", 101, "an integer from 0 to 100 (the unlicensed quota); more accounts with replicas need a licence file (licence.file)"],
     ["nats.name", "", "printable"],
     ["nats.servers", [], "a non-empty list"],
     ["nats.servers", "nats://h:4222", "a non-empty list"],
@@ -262,7 +263,7 @@ test("config - envVariables documents every variable with its key and values", (
     assert.ok(names.includes(n), `${n} is not documented`);
   }
   const d = defaultConfig() as unknown as Record<string, Record<string, unknown>>;
-  const optional = ["supervisor.adminAccount", "licence.file"];
+  const optional = ["supervisor.adminAccount", "licence.file", "licence.devIssuerKeyFile"];
   for (const v of vars) {
     assert.ok(v.description.length > 10 && v.values.length > 0, v.name);
     if (v.key === undefined) continue;

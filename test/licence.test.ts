@@ -10,7 +10,11 @@ import nacl from "tweetnacl";
 import { RpcError } from "../src/jsonrpc/index.js";
 import { projectRoot } from "../src/paths.js";
 import { SupervisorNode, type SupervisorOptions } from "../actors/supervisor.js";
-import { ISSUER_PUBLIC_FILE, ISSUER_SECRET_FILE, canonicalJson, ensureIssuerKeys, signLicence, trustedIssuers, verifyLicence, writeLicenceFile, type LicenceTerms } from "../actors/licence_file.js";
+import { ISSUER_PUBLIC_FILE, ISSUER_SECRET_FILE, canonicalJson, ensureIssuerKeys, signLicence, verifyLicence, writeLicenceFile, type LicenceTerms } from "../actors/licence_file.js";
+import { PINNED_ISSUER_KEY } from "../actors/licence_issuer.js";
+import { configProblems } from "../config/schema.js";
+import { defaultConfig } from "../config/defaults.js";
+import { ConfigError } from "../src/config/errors.js";
 import { TestSystem, rawMessage } from "./helpers/system.js";
 import { tempDir, waitFor } from "./helpers/processes.js";
 
@@ -46,8 +50,8 @@ test("licence file - every refusal has its reason", () => {
     [{ ...good, licence: { ...good.licence, validUntil: "soon" } }, [pub], "malformed", /validUntil/],
     [{ ...good, signature: "abc" }, [pub], "malformed", /signature/],
     [{ ...good, licence: { ...good.licence, quantity: 1_000_000 } }, [pub], "bad-signature", /changed after it was signed/],
-    [signLicence(terms(), other.secretKey), [pub], "untrusted-issuer", /not the trusted issuer/],
-    [good, [], "no-trusted-issuer", /licence-issuer\.pub/],
+    [signLicence(terms(), other.secretKey), [pub], "untrusted-issuer", /not a trusted issuer/],
+    [good, [], "no-trusted-issuer", /no trusted licence issuer key/],
     [signLicence(terms({ validUntil: new Date(now - DAY).toISOString() }), pair.secretKey), [pub], "expired", /expired on/],
     [signLicence(terms({ features: ["other"] }), pair.secretKey), [pub], "no-ha-feature", /ha_basic/],
   ];
@@ -76,8 +80,10 @@ test("make_licence - creates the issuer key pair once (secret 0600, never printe
   const secret = JSON.parse(readFileSync(secretFile, "utf8")).secretKey as string;
   assert.not.ok(first.stdout.includes(secret) || first.stderr.includes(secret), "the secret key is never printed");
   const pub = readFileSync(join(keys, ISSUER_PUBLIC_FILE), "utf8").trim();
-  assert.equal(trustedIssuers(keys), [pub]);
-  const v = verifyLicence(readFileSync(out, "utf8"), trustedIssuers(keys), Date.now());
+  assert.match(first.stdout, /NOT the pinned production issuer/);
+  assert.ok(first.stdout.includes(`MR_LICENCE_DEV_ISSUER=${join(keys, ISSUER_PUBLIC_FILE)}`), first.stdout);
+  assert.is(verifyLicence(readFileSync(out, "utf8"), [PINNED_ISSUER_KEY], Date.now()).valid, false, "a development licence is not trusted by the pinned key alone");
+  const v = verifyLicence(readFileSync(out, "utf8"), [pub], Date.now());
   assert.ok(v.valid, JSON.stringify(v));
   if (v.valid) {
     assert.is(v.licence.quantity, 1000);
@@ -87,18 +93,31 @@ test("make_licence - creates the issuer key pair once (secret 0600, never printe
   const second = run(["--quantity", "5", "--days", "1", "--out", out, "--keys", keys, "--issued-to", "Test"]);
   assert.is(second.status, 0, second.stderr);
   assert.is(readFileSync(join(keys, ISSUER_PUBLIC_FILE), "utf8").trim(), pub, "the existing issuer key pair is reused");
-  assert.match(second.stdout, /existing key pair/);
+  assert.match(second.stdout, /existing development key pair/);
 
   for (const [args, msg] of [
     [["--days", "3"], /--quantity is required/],
     [["--quantity", "ten"], /--quantity must be a whole number/],
     [["--quantity", "1", "--days", "0"], /--days must be a whole number from 1/],
     [["--quantity", "1", "--colour", "red"], /unknown option "--colour"/],
+    [["--quantity", "1", "--issuer-secret", join(dir, "none.json")], /does not exist/],
   ] as Array<[string[], RegExp]>) {
     const r = run([...args, "--out", join(dir, "x.json"), "--keys", keys]);
-    assert.is(r.status, 2, r.stdout);
+    assert.is(r.status, args.includes("--issuer-secret") ? 1 : 2, r.stdout);
     assert.match(r.stderr, msg);
   }
+});
+
+test("make_licence - --issuer-secret signs with that key pair; only the pinned key's licences are trusted without the override", () => {
+  const dir = tempDir("mr-licence-");
+  const prod = ensureIssuerKeys(join(dir, "issuer"));
+  const out = join(dir, "licence.json");
+  const r = spawnSync(process.execPath, [join(projectRoot(), "dist", "scripts", "make_licence.js"), "--quantity", "7", "--out", out, "--issuer-secret", prod.secretFile], { encoding: "utf8", env: { ...process.env, MR_CONFIG: "" } });
+  assert.is(r.status, 0, r.stderr);
+  assert.ok(r.stdout.includes(`issuer public key ${prod.publicKey}`), r.stdout);
+  assert.match(r.stdout, /NOT the pinned production issuer/);
+  const v = verifyLicence(readFileSync(out, "utf8"), [prod.publicKey], Date.now());
+  assert.ok(v.valid && v.licence.quantity === 7, JSON.stringify(v));
 });
 
 // ---------------------------------------------------------------- the supervisor's quota
@@ -146,8 +165,9 @@ test("licence - a valid licence file sets the quantity; tampered, untrusted, exp
   const file = join(sys.root, "licence.json");
   const issuer = ensureIssuerKeys(keys);
   writeLicenceFile(file, signLicence(terms({ quantity: 3 }), issuer.secretKey));
-  await startSupervisor({ licenceFile: file, keysDir: keys });
+  await startSupervisor({ licenceFile: file, licenceDevIssuerKeyFile: issuer.publicFile });
   assert.ok(logs.some((l) => l.includes(`licence: ${file} is valid: 3 accounts with replicas`)), logs.join("\n"));
+  assert.ok(logs.some((l) => l.includes("WARNING: LICENCE DEVELOPMENT ISSUER IN USE") && l.includes(issuer.publicKey)), `the development issuer is logged loudly:\n${logs.join("\n")}`);
 
   const info = await sys.admin("getLicenseInfo");
   assert.equal(info.ZxHA, { quantity: 3, licensed: true });
@@ -157,6 +177,8 @@ test("licence - a valid licence file sets the quantity; tampered, untrusted, exp
   assert.is(info.accountsEnabled, 2);
   assert.is(info.issuedTo, "Example Ltd");
   assert.ok(Date.parse(info.validUntil) > Date.now() + 29 * DAY);
+  assert.is(info.developmentIssuer.key, issuer.publicKey, "getLicenseInfo shows the development issuer");
+  assert.is(info.developmentIssuer.file, issuer.publicFile);
 
   await sys.admin("setAccountDestination", { destination: MS2, priority: 10, accounts: "l3@example.com" });
   await refused(sys.admin("setAccountDestination", { destination: MS2, priority: 10, accounts: "l4@example.com" }), "LICENCE_EXCEEDED");
@@ -177,7 +199,7 @@ test("licence - a valid licence file sets the quantity; tampered, untrusted, exp
   };
   const good = signLicence(terms({ quantity: 3 }), issuer.secretKey);
   await invalid({ ...good, licence: { ...good.licence, quantity: 1000 } }, /changed after it was signed/);
-  await invalid(signLicence(terms({ quantity: 1000 }), nacl.sign.keyPair().secretKey), /not the trusted issuer/);
+  await invalid(signLicence(terms({ quantity: 1000 }), nacl.sign.keyPair().secretKey), /not a trusted issuer/);
   await invalid(signLicence(terms({ validUntil: new Date(Date.now() - DAY).toISOString() }), issuer.secretKey), /expired on/);
   await invalid("", /not valid JSON/);
 
@@ -198,20 +220,69 @@ test("licence - a valid licence file sets the quantity; tampered, untrusted, exp
   assert.is(await enabledAccounts(), 4);
 });
 
-test("licence - a configured file that does not exist, or no trusted issuer key, is refused with the reason", async () => {
-  await startSupervisor({ licenceFile: join(sys.root, "nowhere.json"), keysDir: sys.config.keys.dir });
+test("licence - a configured file that does not exist, or a replaced file signed by a key that is not pinned, is refused with the reason", async () => {
+  await startSupervisor({ licenceFile: join(sys.root, "nowhere.json") });
   const missing = await sys.admin("getLicenseInfo");
   assert.is(missing.valid, false);
   assert.match(missing.reason, /nowhere\.json does not exist/);
   assert.is(missing.source, "file");
+  assert.is(missing.developmentIssuer, undefined);
 
+  // The attack: a licence signed with one's own key, and its public key put in the keys
+  // folder where the trusted key used to be read from. Without the explicit override nothing
+  // but the pinned key is trusted.
   const file = join(sys.root, "licence.json");
-  await startSupervisor({ licenceFile: file, keysDir: tempDir("mr-empty-keys-") });
+  const forged = ensureIssuerKeys(tempDir("mr-forged-keys-"));
+  writeLicenceFile(file, signLicence(terms({ quantity: 1000 }), forged.secretKey));
+  writeFileSync(join(sys.config.keys.dir, ISSUER_PUBLIC_FILE), `${forged.publicKey}\n`);
+  await startSupervisor({ licenceFile: file, keysDir: sys.config.keys.dir });
+  assert.not.ok(logs.some((l) => l.includes("DEVELOPMENT ISSUER")), logs.join("\n"));
   const untrusted = await sys.admin("getLicenseInfo");
   assert.is(untrusted.valid, false);
-  assert.match(untrusted.reason, /no trusted licence issuer key/);
+  assert.match(untrusted.reason, /not a trusted issuer \(the pinned production issuer\)/);
+  assert.equal(untrusted.ZxHA, { quantity: 0, licensed: false });
+  const before = await enabledAccounts();
   const e = await refused(sys.admin("setAccountDestination", { destination: MS2, priority: 10, accounts: "l6@example.com" }), "LICENCE_INVALID");
-  assert.match(e.message, /licence-issuer\.pub/);
+  assert.match(e.message, /not a trusted issuer/);
+  assert.is(await enabledAccounts(), before, "nothing was changed");
+});
+
+test("licence - defaultQuota above the unlicensed quota (100) is a configuration error naming both", async () => {
+  const c = defaultConfig();
+  c.licence.defaultQuota = 101;
+  const problems = configProblems(c);
+  assert.is(problems.length, 1, JSON.stringify(problems));
+  assert.is(problems[0]!.path, "licence.defaultQuota");
+  assert.match(problems[0]!.problem, /got 101, more than the unlicensed quota \(100\)/);
+  assert.match(problems[0]!.allowed, /licence file/);
+  c.licence.defaultQuota = 100;
+  assert.equal(configProblems(c), []);
+
+  // A supervisor started without the config loader refuses it too, before it serves anything.
+  try {
+    await startSupervisor({ licenceQuota: 10_000 });
+    assert.unreachable("started with defaultQuota 10000");
+  } catch (err) {
+    assert.instance(err, ConfigError);
+    assert.is((err as ConfigError).code, "CONFIG_INVALID");
+    assert.match((err as Error).message, /licence\.defaultQuota: got 10000, more than the unlicensed quota \(100\)/);
+  }
+});
+
+test("licence - a development issuer key file that is missing or not a key is a configuration error", async () => {
+  const bad = join(sys.root, "bad.pub");
+  writeFileSync(bad, "not a key\n");
+  for (const [file, msg] of [[join(sys.root, "none.pub"), /cannot be read \(ENOENT\)/], [bad, /does not hold one base64 ed25519 public key/]] as const) {
+    try {
+      await startSupervisor({ licenceDevIssuerKeyFile: file });
+      assert.unreachable(`started with ${file}`);
+    } catch (err) {
+      assert.instance(err, ConfigError);
+      assert.match((err as Error).message, /licence\.devIssuerKeyFile/);
+      assert.match((err as Error).message, msg);
+    }
+  }
+  sys.supervisor = undefined; // the failed starts stopped the previous one
 });
 
 test.after(async () => {

@@ -18,7 +18,7 @@ let sys: TestSystem;
 let ids = new Map<string, string>();
 
 test.before(async () => {
-  sys = await TestSystem.start({ hosts: [MS1, MS2], config: (c) => (c.licence.defaultQuota = 10_000) });
+  sys = await TestSystem.start({ hosts: [MS1, MS2], licence: 10_000 });
   await sys.startMailstore(MS1);
   await sys.startMailstore(MS2);
   await sys.startSupervisor();

@@ -37,7 +37,7 @@ async function supervisors(): Promise<Supervisors> {
 }
 
 test.before(async () => {
-  sys = await TestSystem.start({ hosts: [MS1, MS2], config: (c) => (c.licence.defaultQuota = 10_000) });
+  sys = await TestSystem.start({ hosts: [MS1, MS2], licence: 10_000 });
   await sys.startMailstore(MS1);
   await sys.startMailstore(MS2);
   // Set-up through an in-process supervisor (its quota raised), stopped before the real ones start.

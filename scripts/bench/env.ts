@@ -11,6 +11,7 @@ import { initKeys } from "../../src/keys/index.js";
 import { assetOptions } from "../../actors/node_config.js";
 import { MailstoreNode, type MailstoreOptions } from "../../actors/mailstore.js";
 import { SupervisorNode } from "../../actors/supervisor.js";
+import { writeDevelopmentLicence } from "../../actors/licence_file.js";
 import { rpcCall } from "../../src/jsonrpc/index.js";
 import type { Config } from "../../src/config/index.js";
 import { BenchNats } from "./nats.js";
@@ -157,7 +158,7 @@ export class BenchEnv {
     config.data.dir = join(root, "data");
     config.node.heartbeatMs = 1_000;
     config.node.heartbeatTtlMs = 5_000;
-    config.licence.defaultQuota = 1_000_000;
+    Object.assign(config.licence, writeDevelopmentLicence(config.keys.dir, join(root, "licence.json"), 1_000_000));
     const env = new BenchEnv(nats, root, config);
     env.nc = await connect({ servers: nats.url, name: "bench" });
     env.js = jetstream(env.nc);
@@ -169,6 +170,8 @@ export class BenchEnv {
       assets: assetOptions(config),
       heartbeatMs: config.node.heartbeatMs,
       licenceQuota: config.licence.defaultQuota,
+      licenceFile: config.licence.file!,
+      licenceDevIssuerKeyFile: config.licence.devIssuerKeyFile!,
       log: () => {},
     });
     return env;

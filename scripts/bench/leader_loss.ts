@@ -158,7 +158,6 @@ export async function benchLeaderLoss(p: LeaderLossParams, log: (line: string) =
   config.jetstream.replicas = 3;
   config.keys.dir = join(root, "keys");
   config.data.dir = join(root, "data");
-  config.licence.defaultQuota = 1_000_000;
   initKeys({ dir: config.keys.dir, host: MS });
   let ms: MailstoreNode | undefined;
   let nc: NatsConnection | undefined;

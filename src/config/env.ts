@@ -46,6 +46,10 @@ const RULES: readonly EnvRule[] = [
   { name: "MR_ADMIN_ACCOUNT", key: "supervisor.adminAccount", values: "an address such as admin@example.com", description: "Mailbox that receives the Global Admin's notifications.", parse: text },
   { name: "MR_MAX_MESSAGE_BYTES", key: "limits.maxMessageBytes", values: "an integer from 1024 to 536870912", description: "Largest message deliverMessage accepts (inline or uploaded), bytes.", parse: integer },
   { name: "MR_LICENCE_FILE", key: "licence.file", values: "a file path", description: "Licence file (HA quantity).", parse: text },
+  { name: "MR_MAX_ACCOUNTS_PER_REQUEST", key: "limits.maxAccountsPerRequest", values: "an integer from 1 to 100000", description: "Most accounts one admin request may name; longer lists are refused (REQUEST_TOO_LARGE).", parse: integer },
+  { name: "MR_MAX_STATUS_ACCOUNTS", key: "limits.maxStatusAccounts", values: "an integer from 1 to 100000", description: "Most accounts one getAccountStatus call may read from the mailstores (REQUEST_TOO_LARGE beyond).", parse: integer },
+  { name: "MR_MAX_CONCURRENT_EXPENSIVE", key: "limits.maxConcurrentExpensive", values: "an integer from 1 to 64", description: "Expensive requests (getAccountStatus, verifyReplicas, restartReplicas, test, ...) one process runs at once; more are refused (BUSY).", parse: integer },
+  { name: "MR_LICENCE_DEV_ISSUER", key: "licence.devIssuerKeyFile", values: "a file path", description: "Development only: public key file of a licence issuer trusted besides the pinned one (logged as a warning at start).", parse: text },
 ];
 
 /** The variables mailreplica reads, in the order help prints them. */

@@ -11,7 +11,7 @@ import { ConfigError, invalidConfig } from "./errors.js";
 import type { Config, ConfigProblem, LoadConfigOptions } from "./types.js";
 
 /** Keys holding paths; relative ones are resolved against the file's folder or the cwd. */
-const PATH_KEYS = ["data.dir", "keys.dir", "licence.file"] as const;
+const PATH_KEYS = ["data.dir", "keys.dir", "licence.file", "licence.devIssuerKeyFile"] as const;
 
 /** The options `loadConfig` uses for what is not given. */
 export function defaultLoadConfigOptions(): Required<Omit<LoadConfigOptions, "file" | "overrides" | "systemFile">> {

@@ -112,12 +112,24 @@ export interface WritesConfig {
 export interface LicenceConfig {
   /** Licence file. Optional. Env `MR_LICENCE_FILE`. */
   file?: string;
-  /** Accounts that may have replicas when no licence file is configured. Default 100. */
+  /** Accounts that may have replicas when no licence file is configured: 0..100 (the unlicensed quota). Default 100. */
   defaultQuota: number;
+  /**
+   * A development licence issuer's public key file (make_licence's licence-issuer.pub),
+   * trusted besides the issuer pinned in the code; every process using it logs a warning.
+   * Optional; never in production. Env `MR_LICENCE_DEV_ISSUER`.
+   */
+  devIssuerKeyFile?: string;
 }
 
-/** Bounds on what one request may bring. */
+/** Bounds on what one request may ask of a supervisor or mailstore, and bring. */
 export interface LimitsConfig {
+  /** Most accounts one admin request may name (`accounts` of setAccountDestination, promoteAccounts, getAccountStatus, verifyReplicas, ...), 1..100000. Default 10000. Env `MR_MAX_ACCOUNTS_PER_REQUEST`. */
+  maxAccountsPerRequest: number;
+  /** Most accounts one getAccountStatus call may read from the mailstores (its fan-out), 1..100000. Default 10000. Env `MR_MAX_STATUS_ACCOUNTS`. */
+  maxStatusAccounts: number;
+  /** Expensive requests (getAccountStatus, verifyReplicas, restartReplicas, test, ...) one process runs at once; more are refused BUSY, 1..64. Default 4. Env `MR_MAX_CONCURRENT_EXPENSIVE`. */
+  maxConcurrentExpensive: number;
   /**
    * Largest message `deliverMessage` accepts, bytes (1024..536870912), inline or through the
    * upload object store. Default 26214400 (25 MiB). Env `MR_MAX_MESSAGE_BYTES`.

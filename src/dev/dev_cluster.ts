@@ -4,6 +4,7 @@
 // the REPL in the foreground. Stopping (exit, Ctrl-D, SIGINT, SIGTERM) stops what dev
 // started: the mailstores and the supervisor first, the nats-server nodes last.
 import { mkdirSync } from "node:fs";
+import { privateFolder } from "../store/private_folder.js";
 import { join, resolve } from "node:path";
 import type { Config } from "../config/index.js";
 import { natsServerPath } from "../natsserver/binary.js";
@@ -119,7 +120,7 @@ export class DevCluster {
     for (const host of DEV_MAILSTORES) {
       if (this.stop.requested) return;
       const data = join(paths.dataDir, host);
-      mkdirSync(data, { recursive: true });
+      privateFolder(data);
       await this.startService(host, ["mailstore", "--host", host, "--data", data], new RegExp(`\\bmailstore ${escapeRegExp(host)} started\\b`), readyMs, data);
     }
     if (this.stop.requested) return;

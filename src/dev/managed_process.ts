@@ -2,7 +2,7 @@
 // readiness read from that log, an unexpected exit reported, and a stop that escalates
 // from SIGTERM to SIGKILL.
 import { spawn, type ChildProcess } from "node:child_process";
-import { appendFileSync, closeSync, openSync, readSync, statSync } from "node:fs";
+import { appendFileSync, chmodSync, closeSync, openSync, readSync, statSync } from "node:fs";
 import { DevError } from "./errors.js";
 
 export interface ProcessSpec {
@@ -53,7 +53,9 @@ export class ManagedProcess {
   private constructor(spec: ProcessSpec) {
     this.name = spec.name;
     this.logFile = spec.logFile;
-    appendFileSync(spec.logFile, `--- ${new Date().toISOString()} mailreplica dev starts ${spec.name}: ${spec.command} ${spec.args.join(" ")}\n`);
+    // Logs name accounts and hosts: owner and group may read them, others not (0640).
+    appendFileSync(spec.logFile, `--- ${new Date().toISOString()} mailreplica dev starts ${spec.name}: ${spec.command} ${spec.args.join(" ")}\n`, { mode: 0o640 });
+    chmodSync(spec.logFile, 0o640);
     this.logStart = statSync(spec.logFile).size;
     const fd = openSync(spec.logFile, "a");
     try {

@@ -71,6 +71,9 @@ export const AppErrorCodes = {
   MESSAGE_TOO_LARGE: { rpcCode: -32051, hint: "the message is over limits.maxMessageBytes (or, given inline as raw, over what one request may carry); nothing was stored; deliver large messages through the upload object store (upload instead of raw) or raise the limit" },
   UPLOAD_NOT_FOUND: { rpcCode: -32052, hint: "no object with this name in the upload object store (jetstream.buckets.uploads); put the message there first, then call deliverMessage with its name" },
   MESSAGE_TOO_COMPLEX: { rpcCode: -32053, hint: "the message is over the parser's limits (a header section over 1 MiB, or more than 1000 MIME parts); nothing was stored" },
+  REQUEST_TOO_LARGE: { rpcCode: -32045, hint: "the request names or would touch more accounts than a limits.* setting allows; split it into smaller requests or narrow its filters (the message names the limit)" },
+  BUSY: { rpcCode: -32046, hint: "this process already runs as many expensive requests as limits.maxConcurrentExpensive allows; retry after the running ones end" },
+  PROBE_NOT_CONFIGURED: { rpcCode: -32047, hint: "test and probes only reach the configured NATS servers (nats.servers); name only those, or none" },
 } as const satisfies Record<string, AppErrorEntry | AppErrorAlias>;
 
 /** Every string code in the table, aliases included. */

@@ -1,4 +1,5 @@
-import { mkdirSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, openSync } from "node:fs";
+import { privateFolder } from "./private_folder.js";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { MailCommand } from "../mail/commands.js";
@@ -67,7 +68,11 @@ export class MetadataStore {
     const now = opts.now ?? Date.now;
     let db: Database.Database;
     try {
-      mkdirSync(dirname(file), { recursive: true });
+      privateFolder(dirname(file));
+      // Mail metadata is for this user only: the file is created 0600 before SQLite opens it,
+      // and SQLite gives its -wal and -shm files the database file's mode.
+      closeSync(openSync(file, "a", 0o600));
+      chmodSync(file, 0o600);
       db = new Database(file, { timeout: opts.busyTimeoutMs ?? 5000 });
     } catch (e) {
       throw new StoreError("STORE_OPEN_FAILED", `cannot open metadata store ${file}: ${(e as Error).message}; check the data folder exists and is writable`, { file }, { cause: e });
@@ -80,6 +85,8 @@ export class MetadataStore {
       db.pragma("synchronous = NORMAL");
       db.pragma("foreign_keys = ON");
       migrate(db, file, now);
+      // Files an older version created with looser modes are tightened too.
+      for (const f of [`${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
       return new MetadataStore(db, new Statements(db), now);
     } catch (e) {
       db.close();

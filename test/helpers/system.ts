@@ -9,6 +9,7 @@ import { defaultConfig } from "../../config/defaults.js";
 import { initKeys } from "../../src/keys/index.js";
 import { assetOptions } from "../../actors/node_config.js";
 import { MailstoreNode } from "../../actors/mailstore.js";
+import { writeDevelopmentLicence } from "../../actors/licence_file.js";
 import { SupervisorNode, type SupervisorOptions } from "../../actors/supervisor.js";
 import { rpcCall } from "../../src/jsonrpc/index.js";
 import { MetadataStore } from "../../src/store/index.js";
@@ -30,6 +31,11 @@ export interface TestSystemOptions {
   cluster?: "ready" | "forming";
   /** the single server's max_payload in bytes (default nats-server's 1 MiB); not with `cluster` */
   natsMaxPayload?: number;
+  /**
+   * A licence file for this many accounts with replicas, signed by a development issuer the
+   * supervisor is told to trust (licence.devIssuerKeyFile): more than the unlicensed quota.
+   */
+  licence?: number;
 }
 
 export class TestSystem {
@@ -60,6 +66,11 @@ export class TestSystem {
     config.node.heartbeatMs = 200;
     config.node.heartbeatTtlMs = 2_000;
     config.supervisor.leaseTtlMs = 2_000;
+    if (opts.licence !== undefined) {
+      const dev = writeDevelopmentLicence(config.keys.dir, join(root, "licence.json"), opts.licence);
+      config.licence.file = dev.file;
+      config.licence.devIssuerKeyFile = dev.devIssuerKeyFile;
+    }
     opts.config?.(config);
     const hosts = opts.hosts ?? ["ms1.example.com", "ms2.example.com", "ms3.example.com"];
     for (const h of hosts) initKeys({ dir: config.keys.dir, host: h });
@@ -106,7 +117,9 @@ export class TestSystem {
       autoFailover: this.config.supervisor.autoFailover,
       failoverAfterMs: this.config.supervisor.failoverAfterMs,
       keysDir: this.config.keys.dir,
+      limits: this.config.limits,
       ...(this.config.licence.file ? { licenceFile: this.config.licence.file } : {}),
+      ...(this.config.licence.devIssuerKeyFile ? { licenceDevIssuerKeyFile: this.config.licence.devIssuerKeyFile } : {}),
       ...(this.config.supervisor.adminAccount ? { adminAccount: this.config.supervisor.adminAccount } : {}),
       log: process.env.MR_TEST_LOG ? (l) => process.stderr.write(`${l}\n`) : () => {},
       ...overrides,

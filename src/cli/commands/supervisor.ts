@@ -32,6 +32,8 @@ const command: Command = {
       failoverAfterMs: config.supervisor.failoverAfterMs,
       licenceQuota: config.licence.defaultQuota,
       licenceFile: config.licence.file,
+      limits: config.limits,
+      ...(config.licence.devIssuerKeyFile ? { licenceDevIssuerKeyFile: config.licence.devIssuerKeyFile } : {}),
       keysDir: config.keys.dir,
       adminAccount: config.supervisor.adminAccount,
       log: (line) => io.err(line),

@@ -42,11 +42,9 @@ export interface MailstoreOptions {
   /** how long start-up waits for JetStream (a forming cluster) before it gives up; default 120 s */
   startupTimeoutMs?: number;
   /** appendTimeoutMs / appendAttempts: per batch append (defaults in actors/account.ts appendLimits) */
-  /** request bounds (config limits): how many probes run at once; default the configuration's defaults */
-  limits?: LimitsConfig;
   writes: { maxBatch: number; mailboxCapacity: number; askTimeoutMs: number; appendTimeoutMs?: number; appendAttempts?: number };
-  /** limits.maxMessageBytes; default MAX_MESSAGE_BYTES (25 MiB) */
-  limits?: { maxMessageBytes: number };
+  /** request bounds (config limits): probes running at once, maxMessageBytes (default 25 MiB); each defaults to the configuration's default */
+  limits?: Partial<LimitsConfig>;
   clock?: Clock;
   log?: (line: string) => void;
 }

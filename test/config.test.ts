@@ -54,7 +54,7 @@ test("config - defaults are valid and loadConfig without file or env returns the
   assert.is(d.jetstream.replicas, 1);
   assert.equal(d.jetstream.streams, { tx: "MR_TX", notify: "MR_NOTIFY" });
   assert.equal(d.jetstream.buckets, { directory: "mr_directory", nodes: "mr_nodes", blobs: "mr_blobs", uploads: "mr_uploads" });
-  assert.equal(d.limits, { maxMessageBytes: 25 * 1024 * 1024 });
+  assert.equal(d.limits, { maxMessageBytes: 25 * 1024 * 1024, maxAccountsPerRequest: 10_000, maxStatusAccounts: 10_000, maxConcurrentExpensive: 4 });
   assert.is(d.data.dir, join(projectRoot(), "var", "data"));
   assert.is(d.keys.dir, join(projectRoot(), "var", "keys"));
 });

@@ -28,6 +28,8 @@ export interface TestSystemOptions {
    * meta leader yet), so processes start against a cluster that is still forming.
    */
   cluster?: "ready" | "forming";
+  /** where in-process mailstores and the supervisor log (default: nowhere, stderr with MR_TEST_LOG) */
+  log?: (line: string) => void;
 }
 
 export class TestSystem {
@@ -44,6 +46,7 @@ export class TestSystem {
     readonly hosts: string[],
     /** the cluster when started with `cluster` (nats is then its first node) */
     readonly cluster?: NatsCluster,
+    private readonly logSink?: (line: string) => void,
   ) {}
 
   static async start(opts: TestSystemOptions = {}): Promise<TestSystem> {
@@ -61,7 +64,7 @@ export class TestSystem {
     opts.config?.(config);
     const hosts = opts.hosts ?? ["ms1.example.com", "ms2.example.com", "ms3.example.com"];
     for (const h of hosts) initKeys({ dir: config.keys.dir, host: h });
-    const sys = new TestSystem(nats, root, config, hosts, cluster);
+    const sys = new TestSystem(nats, root, config, hosts, cluster, opts.log);
     // In a forming cluster no node may accept clients yet: keep trying, and follow restarts.
     sys.nc = await connect({ servers: config.nats.servers, name: "test client", waitOnFirstConnect: true, maxReconnectAttempts: -1 });
     return sys;
@@ -69,6 +72,12 @@ export class TestSystem {
 
   dataDir(host: string): string {
     return join(this.root, "data", host);
+  }
+
+  private nodeLog(): (line: string) => void {
+    const sink = this.logSink;
+    if (process.env.MR_TEST_LOG) return (l) => (process.stderr.write(`${l}\n`), sink?.(l));
+    return sink ?? (() => {});
   }
 
   /** Starts a mailstore inside this process. */
@@ -81,7 +90,7 @@ export class TestSystem {
       assets: assetOptions(this.config),
       heartbeatMs: this.config.node.heartbeatMs,
       writes: this.config.writes,
-      log: process.env.MR_TEST_LOG ? (l) => process.stderr.write(`${l}\n`) : () => {},
+      log: this.nodeLog(),
     });
     this.inProcess.set(host, node);
     return node;
@@ -105,7 +114,7 @@ export class TestSystem {
       keysDir: this.config.keys.dir,
       ...(this.config.licence.file ? { licenceFile: this.config.licence.file } : {}),
       ...(this.config.supervisor.adminAccount ? { adminAccount: this.config.supervisor.adminAccount } : {}),
-      log: process.env.MR_TEST_LOG ? (l) => process.stderr.write(`${l}\n`) : () => {},
+      log: this.nodeLog(),
       ...overrides,
     });
     return this.supervisor;

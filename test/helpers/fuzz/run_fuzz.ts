@@ -110,17 +110,17 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
         const text = msg.string();
         const w = waiting.get(index);
         if (w) w(text);
-        else lateAnswers.push({ index, text });
+        else if (lateAnswers.length < 100) lateAnswers.push({ index, text: text.slice(0, 1_000) });
       },
     });
     await sys.nc.flush();
     const timeoutMs = opts.answerTimeoutMs ?? 90_000;
     const maxPayload = sys.nc.info?.max_payload ?? 1024 * 1024;
-    const cases: FuzzCase[] = [];
+    // Only notifications are kept (shortly described) until the end: an answer to one may come late.
+    const notifications = new Map<number, Omit<FuzzFailure, "problems">>();
 
     const runCase = async (index: number): Promise<void> => {
-      const c = makeCase(opts.seed, index, targets, pool);
-      cases[index] = c;
+      const c: FuzzCase = makeCase(opts.seed, index, targets, pool);
       report.cases++;
       report.perSubject[c.subject] = (report.perSubject[c.subject] ?? 0) + 1;
       report.perKind[c.kind] = (report.perKind[c.kind] ?? 0) + 1;
@@ -133,6 +133,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
       let answer: string | undefined;
       if (want.kind === "none") {
         // Notifications: nothing may come back; an answer that comes later is caught below.
+        notifications.set(index, { index, subject: c.subject, kind: c.kind, note: c.note, request: shown(c.body) });
         sys.nc.publish(c.subject, c.body, { reply: `${prefix}.${index}` });
         await sys.nc.flush();
       } else {
@@ -156,7 +157,10 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
       for (const code of seen.codes) report.codes[code] = (report.codes[code] ?? 0) + 1;
       report.results += seen.results;
       report.internalErrors += seen.codes.filter((x) => x.startsWith("-32603")).length;
-      if (problems.length) report.failures.push({ index, subject: c.subject, kind: c.kind, note: c.note, problems, request: shown(c.body) });
+      if (problems.length) {
+        report.failures.push({ index, subject: c.subject, kind: c.kind, note: c.note, problems, request: shown(c.body) });
+        log(`FAILED case ${index} (${c.kind}) on ${c.subject}: ${problems.join("; ").slice(0, 500)}`);
+      }
     };
 
     const indexes = opts.only !== undefined ? [opts.only] : Array.from({ length: opts.cases }, (_, i) => i);
@@ -182,12 +186,8 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     // Anything answered to a notification arrived by now (the final check took many round trips).
     await sys.nc.flush();
     for (const late of lateAnswers) {
-      const c = cases[late.index];
-      if (!c) continue;
-      const want = expectedFor(c.body, methodsOf.get(c.subject)!);
-      if (want.kind === "none") {
-        report.failures.push({ index: c.index, subject: c.subject, kind: c.kind, note: c.note, problems: [`an answer to notifications only: ${late.text.slice(0, 300)}`], request: shown(c.body) });
-      }
+      const n = notifications.get(late.index);
+      if (n) report.failures.push({ ...n, problems: [`an answer to notifications only: ${late.text.slice(0, 300)}`] });
     }
   } finally {
     sub?.unsubscribe();

@@ -7,6 +7,7 @@ import { mailboxMethods } from "../../../actors/mailbox_methods.js";
 import { nodeMethods } from "../../../actors/node_methods.js";
 import { MAILBOX_SUBJECT, nodeAdminSubject, nodeMailboxSubject } from "../../../actors/mailstore.js";
 import { rawMessage, TestSystem } from "../system.js";
+import { defaultConfig } from "../../../config/defaults.js";
 import { waitFor } from "../processes.js";
 import { errorCode } from "../workload.js";
 import type { FuzzTarget } from "./cases.js";
@@ -37,7 +38,18 @@ async function waitOperation(sys: TestSystem, operationId: string): Promise<void
 
 /** Starts the system and gives it accounts, messages, folders and replicas. */
 export async function startFuzzSystem(log: (line: string) => void): Promise<FuzzSystem> {
-  const sys = await TestSystem.start({ hosts: [...FUZZ_HOSTS], log });
+  const sys = await TestSystem.start({
+    hosts: [...FUZZ_HOSTS],
+    log,
+    // The shipped defaults, not the tests' short lease: under the fuzzer's load on a busy
+    // machine a 2 s lease lapsed now and then, and mr.rpc.admin had no responder meanwhile.
+    config: (c) => {
+      const d = defaultConfig();
+      c.node.heartbeatMs = d.node.heartbeatMs;
+      c.node.heartbeatTtlMs = d.node.heartbeatTtlMs;
+      c.supervisor.leaseTtlMs = d.supervisor.leaseTtlMs;
+    },
+  });
   for (const h of FUZZ_HOSTS) await sys.startMailstore(h);
   const sup = await sys.startSupervisor();
   // The supervisor answers admin calls once it holds the lease.

@@ -36,6 +36,8 @@ export interface FuzzReport {
   sent: number;
   /** over NATS's max_payload: the client cannot send them */
   notSent: number;
+  /** cases sent again because nothing served their subject (NATS answered "no responders") */
+  resent: number;
   perSubject: Record<string, number>;
   perKind: Record<string, number>;
   codes: Record<string, number>;
@@ -82,6 +84,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     cases: 0,
     sent: 0,
     notSent: 0,
+    resent: 0,
     perSubject: {},
     perKind: {},
     codes: {},
@@ -101,16 +104,19 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     log(`system up: ${targets.map((t) => `${t.subject} (${t.methods.length} methods)`).join(", ")}`);
     const methodsOf = new Map(targets.map((t) => [t.subject, new Set(t.methods.map((m) => m.name))]));
     const prefix = createInbox("_FUZZ");
-    const waiting = new Map<number, (text: string) => void>();
+    // A NATS status message (503 "no responders": nothing subscribed to the subject then) is
+    // not the service's answer; it comes back as undefined text.
+    const waiting = new Map<number, (text: string | undefined) => void>();
     const lateAnswers: { index: number; text: string }[] = [];
     sub = sys.nc.subscribe(`${prefix}.>`, {
       callback: (err, msg) => {
         if (err) return;
         const index = Number(msg.subject.slice(prefix.length + 1));
-        const text = msg.string();
+        const status = msg.headers?.code ?? 0;
+        const text = status >= 300 && msg.data.length === 0 ? undefined : msg.string();
         const w = waiting.get(index);
         if (w) w(text);
-        else if (lateAnswers.length < 100) lateAnswers.push({ index, text: text.slice(0, 1_000) });
+        else if (text !== undefined && lateAnswers.length < 100) lateAnswers.push({ index, text: text.slice(0, 1_000) });
       },
     });
     await sys.nc.flush();
@@ -118,6 +124,20 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     const maxPayload = sys.nc.info?.max_payload ?? 1024 * 1024;
     // Only notifications are kept (shortly described) until the end: an answer to one may come late.
     const notifications = new Map<number, Omit<FuzzFailure, "problems">>();
+
+    /** Whether `subject` has a responder again within 60 s (a ping-like call answered at all). */
+    const servedAgain = async (subject: string): Promise<boolean> => {
+      const deadline = Date.now() + 60_000;
+      while (Date.now() < deadline) {
+        try {
+          await sys.nc.request(subject, '{"jsonrpc":"2.0","method":"rpc.fuzz-probe","id":0}', { timeout: 5_000 });
+          return true;
+        } catch {
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+      return false;
+    };
 
     const runCase = async (index: number): Promise<void> => {
       const c: FuzzCase = makeCase(opts.seed, index, targets, pool);
@@ -138,18 +158,33 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
         await sys.nc.flush();
       } else {
         inFlight.add(index);
-        answer = await new Promise<string | undefined>((resolve) => {
-          const timer = setTimeout(() => {
-            waiting.delete(index);
-            resolve(undefined);
-          }, timeoutMs);
-          waiting.set(index, (text) => {
-            clearTimeout(timer);
-            waiting.delete(index);
-            resolve(text);
+        const ask = () =>
+          new Promise<{ text: string | undefined; noResponder: boolean }>((resolve) => {
+            const timer = setTimeout(() => {
+              waiting.delete(index);
+              resolve({ text: undefined, noResponder: false });
+            }, timeoutMs);
+            waiting.set(index, (text) => {
+              clearTimeout(timer);
+              waiting.delete(index);
+              resolve({ text, noResponder: text === undefined });
+            });
+            sys.nc.publish(c.subject, c.body, { reply: `${prefix}.${index}` });
           });
-          sys.nc.publish(c.subject, c.body, { reply: `${prefix}.${index}` });
-        });
+        let got = await ask();
+        if (got.noResponder) {
+          // Nothing served the subject at that moment (a supervisor between leases): wait until
+          // it is served again, then send the case once more. Never served again is a failure.
+          report.resent++;
+          const back = await servedAgain(c.subject);
+          got = back ? await ask() : got;
+          if (!back || got.noResponder) {
+            report.failures.push({ index, subject: c.subject, kind: c.kind, note: c.note, problems: [`nothing served ${c.subject} for 60 s (no responders)`], request: shown(c.body) });
+            inFlight.delete(index);
+            return;
+          }
+        }
+        answer = got.text;
         inFlight.delete(index);
       }
       report.sent++;
@@ -209,8 +244,14 @@ export function formatReport(r: FuzzReport): string {
   const lines: string[] = [];
   const secs = (r.ms / 1000).toFixed(1);
   lines.push(
-    `fuzz ${passed(r) ? "PASSED" : "FAILED"}: seed ${r.seed}, ${r.cases} cases (${r.sent} sent, ${r.notSent} over max_payload), ${r.failures.length} failed, ${r.crashes.length} crashes, ${r.internalErrors} internal errors, ${r.badLogLines.length} unescaped log lines, final check ${r.finalOk ? "ok" : "FAILED"}, ${secs} s`,
+    `fuzz ${passed(r) ? "PASSED" : "FAILED"}: seed ${r.seed}, ${r.cases} cases (${r.sent} sent, ${r.notSent} over max_payload, ${r.resent} sent again after "no responders"), ${r.failures.length} failed, ${r.crashes.length} crashes, ${r.internalErrors} internal errors, ${r.badLogLines.length} unescaped log lines, final check ${r.finalOk ? "ok" : "FAILED"}, ${secs} s`,
   );
+  const byProblem = new Map<string, number>();
+  for (const fl of r.failures) {
+    const key = `${fl.subject} ${(fl.problems[0] ?? "").replace(/[:(].*$/, "").slice(0, 80)}`;
+    byProblem.set(key, (byProblem.get(key) ?? 0) + 1);
+  }
+  if (byProblem.size) lines.push(`failures by kind: ${[...byProblem].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} x${v}`).join(", ")}`);
   lines.push(`per subject: ${Object.entries(r.perSubject).sort().map(([k, v]) => `${k} ${v}`).join(", ")}`);
   lines.push(`per kind: ${Object.entries(r.perKind).sort().map(([k, v]) => `${k} ${v}`).join(", ")}`);
   lines.push(`answers: ${r.results} results; errors: ${Object.entries(r.codes).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} x${v}`).join(", ") || "none"}`);

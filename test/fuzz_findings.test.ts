@@ -9,6 +9,7 @@ import { formatMonitor } from "../src/cli/admin/format.js";
 import { CallError } from "../src/cli/admin/errors.js";
 import { formatNotification } from "../src/repl/notifications.js";
 import { TestSystem } from "./helpers/system.js";
+import { waitFor } from "./helpers/processes.js";
 
 const HOSTS = ["ms1.example.com", "ms2.example.com"];
 let sys: TestSystem;
@@ -90,6 +91,31 @@ test("storage keys - the directory treats a host or id that cannot be a key as u
     assert.is((e as { code?: string }).code, "INVALID_HOST");
   }
   assert.is(await sys.supervisor!.operations.get("*").catch((e: { code?: string }) => e.code), "OPERATION_UNKNOWN");
+});
+
+test("promote - a replica removed while it catches up is REPLICA_UNAVAILABLE, not -32603 (fuzz seed 1: TypeError reading 'status')", async () => {
+  const acct = await sys.mailbox("createAccount", { name: "race@example.com", mailHost: "ms1.example.com" });
+  const set = await sys.admin("setAccountDestination", { destination: "ms2.example.com", priority: 10, accounts: ["race@example.com"] });
+  await waitFor("the replica on ms2 to be seeded", async () => (await sys.admin("monitor", { operation_uuid: set.operationId })).state === "successful");
+  const ms2 = sys.inProcess.get("ms2.example.com")!;
+  await waitFor("ms2 to hold the replica", () => ms2.store.replicaState(acct.id)?.status === "available" && ms2.agent.isReplicated(acct.id));
+  // The removal lands exactly between the promotion's catch-up and its next look at the copy.
+  const agent = ms2.agent as { catchUp(id: string): Promise<unknown> };
+  const catchUp = agent.catchUp.bind(agent);
+  agent.catchUp = async (id: string) => {
+    const r = await catchUp(id);
+    agent.catchUp = catchUp;
+    await sys.admin("removeAccountDestination", { destination: "ms2.example.com", accounts: ["race@example.com"] });
+    await waitFor("ms2 to drop its copy", () => ms2.store.replicaState(id) === undefined);
+    return r;
+  };
+  const e = await refusal("mr.node.ms2.example.com.admin", "promote", { account: acct.id, epoch: 2 });
+  assert.is(e.code, -32004, JSON.stringify(e));
+  assert.is(e.appCode, "REPLICA_UNAVAILABLE");
+  assert.match(e.message, /removed during the promotion/);
+  // Nothing moved: ms1 is still the primary and takes writes.
+  assert.is((await sys.supervisor!.directory.get(acct.id)).value.mailHost, "ms1.example.com");
+  await sys.mailbox("createFolder", { account: "race@example.com", path: "After" });
 });
 
 test("log lines - a request value with a newline stays on its line (a forged log line is escaped)", () => {

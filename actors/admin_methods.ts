@@ -5,13 +5,13 @@ import { refusePattern } from "./account_names.js";
 import { accountStatuses } from "./account_status.js";
 import { aliveMailstores, listServices } from "./services.js";
 import type { SupervisorNode } from "./supervisor.js";
-import { hostParam, operationIdParam } from "../src/directory/key_params.js";
+import { ACCOUNT_REF_ITEM, hostParam, operationIdParam } from "../src/directory/key_params.js";
 
 type Ctx = NatsRpcContext;
 
 const hostList = () => strOrList({ maxItems: 1_000 });
-const requiredAccounts = () => strOrList({ required: true, minItems: 1, maxItems: 100_000 });
-const optionalAccounts = () => strOrList({ maxItems: 100_000 });
+const requiredAccounts = () => strOrList({ required: true, minItems: 1, maxItems: 100_000, item: ACCOUNT_REF_ITEM });
+const optionalAccounts = () => strOrList({ maxItems: 100_000, item: ACCOUNT_REF_ITEM });
 
 /**
  * Resolves account names/ids; refuses patterns, unknown accounts and distribution lists,

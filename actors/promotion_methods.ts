@@ -6,14 +6,14 @@ import { resolveAccounts } from "./admin_methods.js";
 import type { SupervisorNode } from "./supervisor.js";
 import type { AccountRecord } from "../src/directory/types.js";
 import type { OperationRecord } from "./operations.js";
-import { hostParam } from "../src/directory/key_params.js";
+import { ACCOUNT_REF_ITEM, hostParam } from "../src/directory/key_params.js";
 
 export function promotionMethods(node: SupervisorNode): RpcMethod<NatsRpcContext>[] {
   return [
     defineMethod({
       name: "promoteAccounts",
       params: {
-        accounts: strOrList({ minItems: 1, maxItems: 100_000 }),
+        accounts: strOrList({ minItems: 1, maxItems: 100_000, item: ACCOUNT_REF_ITEM }),
         source_mail_host: hostParam(),
         destination: hostParam(),
         threads: int({ min: 1, max: 64 }),

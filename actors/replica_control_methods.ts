@@ -16,7 +16,7 @@ import { localStatuses } from "./account_status.js";
 import { aliveMailstores } from "./services.js";
 import type { OperationRecord, OperationResult } from "./operations.js";
 import type { SupervisorNode } from "./supervisor.js";
-import { hostParam } from "../src/directory/key_params.js";
+import { ACCOUNT_REF_ITEM, hostParam } from "../src/directory/key_params.js";
 
 /** How long removeAccountDestination waits for the destination to drop its copies. */
 export const REMOVE_CONFIRM_MS = 10_000;
@@ -76,7 +76,7 @@ export function replicaControlMethods(node: SupervisorNode): RpcMethod<NatsRpcCo
   return [
     defineMethod({
       name: "removeAccountDestination",
-      params: { destination: hostParam({ required: true }), accounts: strOrList({ minItems: 1, maxItems: 100_000 }) },
+      params: { destination: hostParam({ required: true }), accounts: strOrList({ minItems: 1, maxItems: 100_000, item: ACCOUNT_REF_ITEM }) },
       handler: async (p) => {
         await requireMailstore(node, p.destination, "destination");
         const recs = await selectAccounts(node, p.accounts, p.destination);
@@ -85,12 +85,12 @@ export function replicaControlMethods(node: SupervisorNode): RpcMethod<NatsRpcCo
     }),
     defineMethod({
       name: "pauseReplicas",
-      params: { accounts: strOrList({ minItems: 1, maxItems: 100_000 }), destination: hostParam() },
+      params: { accounts: strOrList({ minItems: 1, maxItems: 100_000, item: ACCOUNT_REF_ITEM }), destination: hostParam() },
       handler: async (p) => changeReplicas(node, "pause", p.accounts, p.destination),
     }),
     defineMethod({
       name: "restartReplicas",
-      params: { accounts: strOrList({ minItems: 1, maxItems: 100_000 }), destination: hostParam() },
+      params: { accounts: strOrList({ minItems: 1, maxItems: 100_000, item: ACCOUNT_REF_ITEM }), destination: hostParam() },
       handler: async (p) => changeReplicas(node, "restart", p.accounts, p.destination),
     }),
   ];

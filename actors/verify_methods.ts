@@ -5,13 +5,13 @@ import { defineMethod, strOrList, type NatsRpcContext, type RpcMethod } from "..
 import { knownMailstore, resolveAccounts } from "./admin_methods.js";
 import { verifyReplicas } from "./verify_replicas.js";
 import type { SupervisorNode } from "./supervisor.js";
-import { hostParam } from "../src/directory/key_params.js";
+import { ACCOUNT_REF_ITEM, hostParam } from "../src/directory/key_params.js";
 
 export function verifyMethods(node: SupervisorNode): RpcMethod<NatsRpcContext>[] {
   return [
     defineMethod({
       name: "verifyReplicas",
-      params: { accounts: strOrList({ maxItems: 100_000 }), replicaServer: hostParam() },
+      params: { accounts: strOrList({ maxItems: 100_000, item: ACCOUNT_REF_ITEM }), replicaServer: hostParam() },
       handler: async (p) => {
         if (p.replicaServer !== undefined) await knownMailstore(node, p.replicaServer, "replicaServer");
         let recs = p.accounts ? await resolveAccounts(node, p.accounts) : (await node.directory.listAccounts()).filter((r) => r.type === "account" && r.replicas.length > 0);

@@ -118,6 +118,22 @@ test("promote - a replica removed while it catches up is REPLICA_UNAVAILABLE, no
   await sys.mailbox("createFolder", { account: "race@example.com", path: "After" });
 });
 
+test("storage keys - a very long account name is refused or unknown, and no lookup makes nats-server drop a connection (fuzz: 'maximum control line exceeded')", async () => {
+  for (const name of ["a.".repeat(1_100), "🙂".repeat(700)]) {
+    for (const method of ["getAccountStatus", "verifyReplicas", "pauseReplicas", "promoteAccounts"]) {
+      const e = await refusal("mr.rpc.admin", method, { accounts: [name] });
+      assert.is(e.code, -32602, method);
+      assert.equal(e.data, { param: "accounts" });
+    }
+  }
+  // The longest name the mailbox methods take, in 3-byte characters: looked up, unknown.
+  const e = await refusal("mr.rpc.mailbox", "listFolders", { account: "漢".repeat(320) });
+  assert.is(e.appCode, "ACCOUNT_UNKNOWN");
+  assert.is(await sys.supervisor!.directory.find("é".repeat(5_000)), undefined);
+  assert.not.match(sys.nats.log, /maximum control line exceeded/);
+  assert.ok((await sys.admin("getServices")).services.length > 0);
+});
+
 test("log lines - a request value with a newline stays on its line (a forged log line is escaped)", () => {
   const node = sys.inProcess.get("ms1.example.com")!;
   const before = logLines.length;

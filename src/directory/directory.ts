@@ -19,6 +19,9 @@ export function isAccountId(s: string): boolean {
   return ACCOUNT_ID_PATTERN.test(s);
 }
 
+/** Longest account name looked up, in UTF-8 bytes (254 characters of up to 4 bytes each). */
+const MAX_NAME_BYTES = 1_016;
+
 export function nameKey(name: string): string {
   return `name.${Buffer.from(name.toLowerCase(), "utf8").toString("hex")}`;
 }
@@ -73,6 +76,10 @@ export class Directory {
   }
 
   async byName(name: string): Promise<Versioned<AccountRecord> | undefined> {
+    // No account has a name this long (createAccount allows 254 characters), and its hex key
+    // could make the lookup's subject exceed max_control_line: the server would drop the
+    // connection.
+    if (Buffer.byteLength(name, "utf8") > MAX_NAME_BYTES) return undefined;
     const idEntry = await this.kv.get(nameKey(name));
     if (!idEntry || idEntry.operation !== "PUT" || idEntry.length === 0) return undefined;
     return this.byId(dec.decode(idEntry.value));

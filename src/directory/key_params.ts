@@ -11,6 +11,16 @@ import { ACCOUNT_ID_PATTERN } from "./directory.js";
 export const UUID_RULE = "a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e (lower-case hex)";
 export const HOST_RULE = 'a DNS host name (letters, digits, inner "-" and "." only, like mailstore1.example.com)';
 
+/**
+ * The longest account name or id a param may hold (the mailbox methods' `account` limit): a
+ * name is looked up under the KV key `name.<hex of its UTF-8>`, and a subject longer than
+ * nats-server's max_control_line (4096) makes the server drop the whole connection.
+ */
+export const ACCOUNT_REF_MAX_LENGTH = 320;
+
+/** Item rules for a list of account names or ids (strOrList/strList `item`). */
+export const ACCOUNT_REF_ITEM = { maxLength: ACCOUNT_REF_MAX_LENGTH } as const;
+
 interface KeyParamOptions {
   required?: boolean;
 }

@@ -49,6 +49,8 @@ export interface FuzzReport {
   failures: FuzzFailure[];
   finalCheck: string;
   finalOk: boolean;
+  /** nats-server's warnings and errors during the run (slow consumers, disconnects), for context */
+  natsWarnings: string[];
   ms: number;
 }
 
@@ -95,6 +97,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     failures: [],
     finalCheck: "",
     finalOk: false,
+    natsWarnings: [],
     ms: 0,
   };
   let sub: Subscription | undefined;
@@ -224,6 +227,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
       const n = notifications.get(late.index);
       if (n) report.failures.push({ ...n, problems: [`an answer to notifications only: ${late.text.slice(0, 300)}`] });
     }
+    report.natsWarnings = sys.nats.log.split("\n").filter((l) => /\[(WRN|ERR)\]|slow consumer/i.test(l)).slice(-10);
   } finally {
     sub?.unsubscribe();
     process.off("uncaughtException", onUncaught);
@@ -256,6 +260,7 @@ export function formatReport(r: FuzzReport): string {
   lines.push(`per kind: ${Object.entries(r.perKind).sort().map(([k, v]) => `${k} ${v}`).join(", ")}`);
   lines.push(`answers: ${r.results} results; errors: ${Object.entries(r.codes).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} x${v}`).join(", ") || "none"}`);
   lines.push(`final check: ${r.finalCheck}`);
+  for (const w of r.natsWarnings) lines.push(`nats-server: ${w}`);
   for (const c of r.crashes.slice(0, 5)) lines.push(`CRASH: ${c}`);
   for (const l of r.badLogLines.slice(0, 5)) lines.push(`UNESCAPED LOG LINE: ${l}`);
   for (const fl of r.failures.slice(0, 10)) {

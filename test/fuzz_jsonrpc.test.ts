@@ -2,7 +2,7 @@
 // budget, so every run sends the same requests), against every subject of a live system.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { formatReport, runFuzz } from "./helpers/fuzz/run_fuzz.js";
+import { formatReport, passed, runFuzz } from "./helpers/fuzz/run_fuzz.js";
 import { makeCase } from "./helpers/fuzz/cases.js";
 import { checkAnswer, expectedFor } from "./helpers/fuzz/oracle.js";
 
@@ -19,6 +19,7 @@ test("fuzz - a fixed seed's cases on every subject: valid answers, no -32603, no
   assert.is(r.failures.length, 0, summary);
   assert.is(r.badLogLines.length, 0, summary);
   assert.ok(r.finalOk, summary);
+  assert.ok(passed(r), summary); // also: no nats-server error (a dropped connection)
   // Every subject was reached, and valid calls really ran (results, not only refusals).
   assert.is(Object.keys(r.perSubject).length, 8, summary);
   assert.ok(r.results > CASES / 10, summary);

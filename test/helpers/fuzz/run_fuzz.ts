@@ -227,6 +227,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
       const n = notifications.get(late.index);
       if (n) report.failures.push({ ...n, problems: [`an answer to notifications only: ${late.text.slice(0, 300)}`] });
     }
+    // The last 4,000 characters nats-server printed; an error there means it dropped a connection.
     report.natsWarnings = sys.nats.log.split("\n").filter((l) => /\[(WRN|ERR)\]|slow consumer/i.test(l)).slice(-10);
   } finally {
     sub?.unsubscribe();
@@ -240,7 +241,12 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
 }
 
 export function passed(r: FuzzReport): boolean {
-  return r.failures.length === 0 && r.crashes.length === 0 && r.internalErrors === 0 && r.badLogLines.length === 0 && r.finalOk;
+  return r.failures.length === 0 && r.crashes.length === 0 && r.internalErrors === 0 && r.badLogLines.length === 0 && r.finalOk && natsErrors(r) === 0;
+}
+
+/** nats-server errors (it dropped a connection: a subject over max_control_line, a slow consumer). */
+function natsErrors(r: FuzzReport): number {
+  return r.natsWarnings.filter((l) => /\[ERR\]/.test(l)).length;
 }
 
 /** The summary: one line CI can read, then the details. */
@@ -248,7 +254,7 @@ export function formatReport(r: FuzzReport): string {
   const lines: string[] = [];
   const secs = (r.ms / 1000).toFixed(1);
   lines.push(
-    `fuzz ${passed(r) ? "PASSED" : "FAILED"}: seed ${r.seed}, ${r.cases} cases (${r.sent} sent, ${r.notSent} over max_payload, ${r.resent} sent again after "no responders"), ${r.failures.length} failed, ${r.crashes.length} crashes, ${r.internalErrors} internal errors, ${r.badLogLines.length} unescaped log lines, final check ${r.finalOk ? "ok" : "FAILED"}, ${secs} s`,
+    `fuzz ${passed(r) ? "PASSED" : "FAILED"}: seed ${r.seed}, ${r.cases} cases (${r.sent} sent, ${r.notSent} over max_payload, ${r.resent} sent again after "no responders"), ${r.failures.length} failed, ${r.crashes.length} crashes, ${r.internalErrors} internal errors, ${r.badLogLines.length} unescaped log lines, ${natsErrors(r)} nats-server errors, final check ${r.finalOk ? "ok" : "FAILED"}, ${secs} s`,
   );
   const byProblem = new Map<string, number>();
   for (const fl of r.failures) {

@@ -1,17 +1,18 @@
 // The admin JSON-RPC methods on mr.rpc.admin (DESIGN §9), served by the supervisor.
-import { AppError, defineMethod, int, methodTable, oneOf, str, strOrList, type MethodTable, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
+import { AppError, defineMethod, int, methodTable, oneOf, strOrList, type MethodTable, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
 import type { AccountRecord } from "../src/directory/types.js";
 import { refusePattern } from "./account_names.js";
 import { accountStatuses } from "./account_status.js";
 import { aliveMailstores, listServices } from "./services.js";
 import type { SupervisorNode } from "./supervisor.js";
 import { boundedAdminMethods, refuseWideStatus } from "./request_limits.js";
+import { ACCOUNT_REF_ITEM, hostParam, operationIdParam } from "../src/directory/key_params.js";
 
 type Ctx = NatsRpcContext;
 
 const hostList = () => strOrList({ maxItems: 1_000 });
-const requiredAccounts = () => strOrList({ required: true, minItems: 1, maxItems: 100_000 });
-const optionalAccounts = () => strOrList({ maxItems: 100_000 });
+const requiredAccounts = () => strOrList({ required: true, minItems: 1, maxItems: 100_000, item: ACCOUNT_REF_ITEM });
+const optionalAccounts = () => strOrList({ maxItems: 100_000, item: ACCOUNT_REF_ITEM });
 
 /**
  * Resolves account names/ids; refuses patterns, unknown accounts and distribution lists,
@@ -52,7 +53,7 @@ function coreAdminMethods(node: SupervisorNode): RpcMethod<Ctx>[] {
   return [
     defineMethod({
       name: "setAccountDestination",
-      params: { destination: str({ required: true, maxLength: 253 }), priority: int({ required: true, min: 0, max: 1_000_000 }), accounts: requiredAccounts() },
+      params: { destination: hostParam({ required: true }), priority: int({ required: true, min: 0, max: 1_000_000 }), accounts: requiredAccounts() },
       handler: async (p) => {
         await knownMailstore(node, p.destination, "destination");
         const recs = await resolveAccounts(node, p.accounts);
@@ -105,7 +106,7 @@ function coreAdminMethods(node: SupervisorNode): RpcMethod<Ctx>[] {
     }),
     defineMethod({
       name: "monitor",
-      params: { operation_uuid: str({ required: true, maxLength: 64 }), operation_host: str({ maxLength: 253 }) },
+      params: { operation_uuid: operationIdParam({ required: true }), operation_host: hostParam() },
       handler: async (p) => {
         const op = await node.operations.get(p.operation_uuid);
         const { results, ...summary } = op;

@@ -13,6 +13,7 @@ import { validateNewAccountName } from "./account_names.js";
 import { certainlyNotAppended } from "./append_outcome.js";
 import type { MailstoreNode } from "./mailstore.js";
 import { nodeMailboxSubject } from "./mailstore.js";
+import { hostParam } from "../src/directory/key_params.js";
 
 type Ctx = NatsRpcContext;
 
@@ -104,7 +105,7 @@ function table(node: MailstoreNode, routing: boolean): MethodTable<Ctx> {
       name: "createAccount",
       params: {
         name: str({ required: true, maxLength: 254 }),
-        mailHost: str({ required: true, maxLength: 253 }),
+        mailHost: hostParam({ required: true }),
         type: oneOf(["account", "distributionList"] as const, { default: "account" }),
         requestId: requestId(),
       },

@@ -30,6 +30,8 @@ import { nodeMethods } from "./node_methods.js";
 import { takeOverPromoted } from "./promotion_takeover.js";
 import { moduleRunning } from "./node_service_methods.js";
 import { VERSION } from "../src/version.js";
+// Log lines quote request values (account names, hosts): one line each, whatever they hold.
+import { printable } from "../src/text/printable.js";
 
 export interface MailstoreOptions {
   host: string;
@@ -103,13 +105,13 @@ export class MailstoreNode {
   }
 
   readonly log = (line: string): void => {
-    (this.opts.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(`[${this.opts.host}] ${line}`);
+    (this.opts.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(printable(`[${this.opts.host}] ${line}`));
   };
 
   static async start(opts: MailstoreOptions): Promise<MailstoreNode> {
     const keyring = loadKeyring({ dir: opts.keysDir, host: opts.host });
     privateFolder(opts.dataDir);
-    const log = (line: string): void => (opts.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(`[${opts.host}] ${line}`);
+    const log = (line: string): void => (opts.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(printable(`[${opts.host}] ${line}`));
     const wait = new StartupWait({ timeoutMs: opts.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS, servers: opts.servers, log });
     const nc = await wait.until("", () => connect({ servers: opts.servers, name: `mailstore ${opts.host}`, maxReconnectAttempts: -1, noAsyncTraces: true }));
     let store: MetadataStore | undefined;

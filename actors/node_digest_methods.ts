@@ -5,10 +5,11 @@
 // The digest, its seq and its rows come from one synchronous read of the store (the replica
 // state, then the account's rows, with no await between them), and this process is the only
 // writer of its SQLite file: the digest is exactly the copy at `seq`.
-import { AppError, defineMethod, int, str, strList, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
+import { AppError, defineMethod, int, strList, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
 import { accountDigest, type AccountDigest, type DigestRowKind, type RowHash } from "../src/store/account_digest.js";
 import type { MailstoreNode } from "./mailstore.js";
 import { moduleRunning } from "./node_service_methods.js";
+import { accountIdParam } from "../src/directory/key_params.js";
 
 /** Rows per page of accountDigestRows: ~60 bytes each as JSON, far below 1 MiB. */
 export const DIGEST_ROWS_PAGE = 4_000;
@@ -34,7 +35,7 @@ export interface CopyDigest {
   rows: number;
 }
 
-const ACCOUNT_ID = () => str({ required: true, maxLength: 64 });
+const ACCOUNT_ID = () => accountIdParam({ required: true });
 
 export function nodeDigestMethods(node: MailstoreNode): RpcMethod<NatsRpcContext>[] {
   const cache = new Map<string, CachedDigest>();

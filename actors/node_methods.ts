@@ -1,11 +1,12 @@
 // A mailstore's own admin endpoint, mr.node.<host>.admin: what only this mailstore knows
 // (its SQLite state), asked by the supervisor for getAccountStatus and the like.
-import { defineMethod, int, methodTable, str, strList, type MethodTable, type NatsRpcContext } from "../src/jsonrpc/index.js";
+import { defineMethod, int, methodTable, strList, type MethodTable, type NatsRpcContext } from "../src/jsonrpc/index.js";
 import { promoteHere } from "./promotion_target.js";
 import { readLogHead } from "./promotion_log_head.js";
 import { nodeServiceMethods } from "./node_service_methods.js";
 import { nodeDigestMethods } from "./node_digest_methods.js";
 import type { MailstoreNode } from "./mailstore.js";
+import { accountIdParam, hostParam } from "../src/directory/key_params.js";
 
 /** What a mailstore reports for one account it holds (as primary or replica). */
 export interface LocalAccountStatus {
@@ -53,22 +54,22 @@ export function nodeMethods(node: MailstoreNode): MethodTable<NatsRpcContext> {
     }),
     defineMethod({
       name: "promote",
-      params: { account: str({ required: true, maxLength: 64 }), epoch: int({ required: true, min: 2 }), from: str({ maxLength: 253 }) },
+      params: { account: accountIdParam({ required: true }), epoch: int({ required: true, min: 2 }), from: hostParam() },
       handler: (p) => promoteHere(node, p.account, p.epoch, p.from),
     }),
     defineMethod({
       name: "stopWriting",
-      params: { account: str({ required: true, maxLength: 64 }), forMs: int({ min: 1_000, max: 600_000, default: 60_000 }) },
+      params: { account: accountIdParam({ required: true }), forMs: int({ min: 1_000, max: 600_000, default: 60_000 }) },
       handler: (p) => node.stopWriting(p.account, p.forMs),
     }),
     defineMethod({
       name: "resumeWriting",
-      params: { account: str({ required: true, maxLength: 64 }) },
+      params: { account: accountIdParam({ required: true }) },
       handler: (p) => node.resumeWriting(p.account),
     }),
     defineMethod({
       name: "logHead",
-      params: { account: str({ required: true, maxLength: 64 }) },
+      params: { account: accountIdParam({ required: true }) },
       handler: (p) => readLogHead(node, p.account),
     }),
     ...nodeServiceMethods(node),

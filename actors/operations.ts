@@ -10,6 +10,7 @@ import { listKeys } from "../src/jetstream/kv_keys.js";
 /** How long an operation record's write is repeated while JetStream elects a leader. */
 const SAVE_DEADLINE_MS = 60_000;
 import { AppError } from "../src/jsonrpc/index.js";
+import { isAccountId } from "../src/directory/directory.js";
 
 export type OperationState = "running" | "successful" | "failed" | "stopped" | "removed" | "interrupted";
 
@@ -140,7 +141,8 @@ export class Operations {
   }
 
   async get(operationId: string): Promise<OperationRecord> {
-    const e = await this.kv.get(`op.${operationId}`);
+    // Only randomUUID() names operations; anything else ("*", ">") is no valid KV key either.
+    const e = isAccountId(operationId) ? await this.kv.get(`op.${operationId}`) : null;
     if (!e || e.operation !== "PUT" || e.length === 0) {
       throw new AppError("OPERATION_UNKNOWN", `no operation ${operationId}; use the operationId a command returned`, { operation_uuid: operationId });
     }

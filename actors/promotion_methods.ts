@@ -1,20 +1,21 @@
 // promoteAccounts on mr.rpc.admin: validates everything first (so a refusal changes nothing),
 // then runs the promotion as an operation; `monitor` reports its progress, its end state, and
 // the promoted and failed accounts.
-import { AppError, ProtocolErrors, RpcError, defineMethod, int, str, strOrList, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
+import { AppError, ProtocolErrors, RpcError, defineMethod, int, strOrList, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
 import { resolveAccounts } from "./admin_methods.js";
 import type { SupervisorNode } from "./supervisor.js";
 import type { AccountRecord } from "../src/directory/types.js";
 import type { OperationRecord } from "./operations.js";
+import { ACCOUNT_REF_ITEM, hostParam } from "../src/directory/key_params.js";
 
 export function promotionMethods(node: SupervisorNode): RpcMethod<NatsRpcContext>[] {
   return [
     defineMethod({
       name: "promoteAccounts",
       params: {
-        accounts: strOrList({ minItems: 1, maxItems: 100_000 }),
-        source_mail_host: str({ maxLength: 253 }),
-        destination: str({ maxLength: 253 }),
+        accounts: strOrList({ minItems: 1, maxItems: 100_000, item: ACCOUNT_REF_ITEM }),
+        source_mail_host: hostParam(),
+        destination: hostParam(),
         threads: int({ min: 1, max: 64 }),
       },
       handler: async (p) => {

@@ -36,7 +36,9 @@ export async function promoteHere(node: MailstoreNode, accountId: string, epoch:
       throw new AppError("REPLICA_UNAVAILABLE", `${node.host} holds no replica of ${rec.name}; promote to one of its replicas (getAccountStatus lists them)`, { account: rec.name });
     }
     await node.agent.catchUp(accountId);
-    const rs = node.store.replicaState(accountId)!;
+    const rs = node.store.replicaState(accountId);
+    // The replica may have been removed while it caught up (removeAccountDestination).
+    if (!rs) throw new AppError("REPLICA_UNAVAILABLE", `the replica of ${rec.name} on ${node.host} was removed during the promotion; promote to another replica (getAccountStatus lists them)`, { account: rec.name });
     if (rs.status !== "available") {
       throw new AppError("REPLICA_UNAVAILABLE", `the replica of ${rec.name} on ${node.host} is ${rs.status}${rs.error ? ` (${rs.error})` : ""}; restartReplicas, or promote to another replica`, { account: rec.name, status: rs.status });
     }

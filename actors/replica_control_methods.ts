@@ -9,13 +9,14 @@
 //   - pause: state "paused"; the destination stops applying (the log keeps the entries).
 //   - restart: state "active" and generation + 1; the destination drops its copy and seeds
 //     it again from the log, which also clears an "unavailable" replica.
-import { AppError, defineMethod, str, strOrList, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
+import { AppError, defineMethod, strOrList, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
 import type { AccountRecord, ReplicaRecord } from "../src/directory/types.js";
 import { resolveAccounts } from "./admin_methods.js";
 import { localStatuses } from "./account_status.js";
 import { aliveMailstores } from "./services.js";
 import type { OperationRecord, OperationResult } from "./operations.js";
 import type { SupervisorNode } from "./supervisor.js";
+import { ACCOUNT_REF_ITEM, hostParam } from "../src/directory/key_params.js";
 
 /** How long removeAccountDestination waits for the destination to drop its copies. */
 export const REMOVE_CONFIRM_MS = 10_000;
@@ -75,7 +76,7 @@ export function replicaControlMethods(node: SupervisorNode): RpcMethod<NatsRpcCo
   return [
     defineMethod({
       name: "removeAccountDestination",
-      params: { destination: str({ required: true, maxLength: 253 }), accounts: strOrList({ minItems: 1, maxItems: 100_000 }) },
+      params: { destination: hostParam({ required: true }), accounts: strOrList({ minItems: 1, maxItems: 100_000, item: ACCOUNT_REF_ITEM }) },
       handler: async (p) => {
         await requireMailstore(node, p.destination, "destination");
         const recs = await selectAccounts(node, p.accounts, p.destination);
@@ -84,12 +85,12 @@ export function replicaControlMethods(node: SupervisorNode): RpcMethod<NatsRpcCo
     }),
     defineMethod({
       name: "pauseReplicas",
-      params: { accounts: strOrList({ minItems: 1, maxItems: 100_000 }), destination: str({ maxLength: 253 }) },
+      params: { accounts: strOrList({ minItems: 1, maxItems: 100_000, item: ACCOUNT_REF_ITEM }), destination: hostParam() },
       handler: async (p) => changeReplicas(node, "pause", p.accounts, p.destination),
     }),
     defineMethod({
       name: "restartReplicas",
-      params: { accounts: strOrList({ minItems: 1, maxItems: 100_000 }), destination: str({ maxLength: 253 }) },
+      params: { accounts: strOrList({ minItems: 1, maxItems: 100_000, item: ACCOUNT_REF_ITEM }), destination: hostParam() },
       handler: async (p) => changeReplicas(node, "restart", p.accounts, p.destination),
     }),
   ];

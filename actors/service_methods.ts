@@ -1,11 +1,12 @@
 // doStartService / doStopService / doRestartService on mr.rpc.admin (carbonio-reference
 // §5.8): forwarded to each mailstore's own admin endpoint, where the service runs
 // (node_service_methods.ts). The only service is `module`, the replication module.
-import { defineMethod, oneOf, rpcCall, str, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
+import { defineMethod, oneOf, rpcCall, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
 import { nodeAdminSubject } from "./mailstore.js";
 import { SERVICE_NAMES, type ServiceOutcome } from "./node_service_methods.js";
 import { requireMailstore } from "./replica_control_methods.js";
 import type { SupervisorNode } from "./supervisor.js";
+import { hostParam } from "../src/directory/key_params.js";
 
 /** Stopping waits for catch-ups in flight to end; give it more than a plain call. */
 const SERVICE_CALL_TIMEOUT_MS = 15_000;
@@ -22,7 +23,7 @@ export function serviceMethods(node: SupervisorNode): RpcMethod<NatsRpcContext>[
   return ACTIONS.map(([name, nodeMethod]) =>
     defineMethod({
       name,
-      params: { service_name: oneOf(SERVICE_NAMES, { required: true }), host: str({ maxLength: 253 }) },
+      params: { service_name: oneOf(SERVICE_NAMES, { required: true }), host: hostParam() },
       handler: async (p) => {
         if (p.host !== undefined) await requireMailstore(node, p.host, "host");
         const hosts = p.host !== undefined ? [p.host] : (await node.directory.listMailstores()).map((m) => m.host);

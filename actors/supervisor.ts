@@ -24,6 +24,8 @@ import { DirectoryReconciler } from "./reconciler.js";
 import { ExpensiveGate } from "./expensive_gate.js";
 import { defaultConfig } from "../config/defaults.js";
 import type { LimitsConfig } from "../src/config/types.js";
+// Log lines quote request values (account names, operation ids): one line each, whatever they hold.
+import { printable } from "../src/text/printable.js";
 
 export const ADMIN_SUBJECT = "mr.rpc.admin";
 
@@ -122,11 +124,11 @@ export class SupervisorNode {
   }
 
   readonly log = (line: string): void => {
-    (this.opts.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(`[supervisor ${this.opts.host ?? hostname()}] ${line}`);
+    (this.opts.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(printable(`[supervisor ${this.opts.host ?? hostname()}] ${line}`));
   };
 
   static async start(opts: SupervisorOptions): Promise<SupervisorNode> {
-    const log = (line: string): void => (opts.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(`[supervisor ${opts.host ?? hostname()}] ${line}`);
+    const log = (line: string): void => (opts.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(printable(`[supervisor ${opts.host ?? hostname()}] ${line}`));
     const wait = new StartupWait({ timeoutMs: opts.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS, servers: opts.servers, log });
     const nc = await wait.until("", () => connect({ servers: opts.servers, name: `supervisor ${opts.host ?? hostname()}`, maxReconnectAttempts: -1, noAsyncTraces: true }));
     try {

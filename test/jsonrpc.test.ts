@@ -294,6 +294,10 @@ const throwing = methodTable([
   raw("weird", () => {
     throw new Coded("SOMETHING_ODD", "an odd thing happened", { extra: 1 });
   }),
+  raw("enoent", async () => {
+    const { readFile } = await import("node:fs/promises");
+    await readFile("/nonexistent/secret/path/mailreplica-fuzz");
+  }),
   raw("dataCodeClash", () => {
     throw new Coded("FENCED", "fenced", { code: "SPOOFED", seq: 9 });
   }),
@@ -367,8 +371,16 @@ test("jsonrpc errors - the stable code wins over a code inside error.data", asyn
   assert.equal(await errorOf("dataCodeClash"), { code: -32003, message: "fenced", data: { code: "FENCED", seq: 9 } });
 });
 
-test("jsonrpc errors - an unknown string code is -32000 with data.code", async () => {
-  assert.equal(await errorOf("weird"), { code: -32000, message: "an odd thing happened", data: { extra: 1, code: "SOMETHING_ODD" } });
+test("jsonrpc errors - a string code README does not list is an internal error, not an application error", async () => {
+  // Clients branch on data.code: only documented codes may reach them.
+  assert.equal(await errorOf("weird"), { code: -32603, message: "Internal error", data: "Error: an odd thing happened" });
+});
+
+test("jsonrpc errors - Node's ENOENT is an internal error whose data names no path", async () => {
+  const e = await errorOf("enoent");
+  assert.is(e.code, -32603);
+  assert.is(e.data, "system error ENOENT; see the server's log");
+  assert.not.match(JSON.stringify(e), /nonexistent|secret/);
 });
 
 test("jsonrpc errors - a thrown RpcError passes through unchanged", async () => {

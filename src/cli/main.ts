@@ -10,6 +10,7 @@ import { CliUsageError } from "./errors.js";
 import { splitGlobalOptions } from "./globals.js";
 import { commandHelp, generalHelp } from "./help.js";
 import type { CliIo, CommandIo, GlobalOptions } from "./types.js";
+import { printable } from "../text/printable.js";
 
 /** The io of a real process: stdout, stderr, process.env, process.cwd(). */
 export function processIo(): CliIo {
@@ -53,7 +54,7 @@ function report(e: unknown, io: CliIo, json: boolean, path: readonly string[] = 
   const rawCode: unknown = (err as Error & { code?: unknown }).code;
   const code = typeof rawCode === "string" ? rawCode : undefined;
   let exit = 1;
-  let text = `${prefix}: ${err.message}${code ? ` [${code}]` : ""}`;
+  let text = `${prefix}: ${printable(err.message)}${code ? ` [${printable(code)}]` : ""}`;
   if (e instanceof CliUsageError) {
     exit = 2;
     text = `${prefix}: ${err.message}. Run 'mailreplica ${path.length ? `help ${path.join(" ")}' for usage` : "--help' for the list"}.`;

@@ -6,16 +6,21 @@ import type { KV } from "@nats-io/kv";
 import { isWrongLastSequence } from "../runtime/nats_failure.js";
 import { listKeys } from "../jetstream/kv_keys.js";
 import { accountUnknown, DirectoryError } from "./errors.js";
+import { isHostName } from "../envelope/types.js";
 import type { AccountRecord, MailstoreRecord, Versioned } from "./types.js";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** Account (and operation) ids: UUIDs in lower case, as randomUUID() writes them. */
+export const ACCOUNT_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export function isAccountId(s: string): boolean {
-  return UUID.test(s);
+  return ACCOUNT_ID_PATTERN.test(s);
 }
+
+/** Longest account name looked up, in UTF-8 bytes (254 characters of up to 4 bytes each). */
+const MAX_NAME_BYTES = 1_016;
 
 export function nameKey(name: string): string {
   return `name.${Buffer.from(name.toLowerCase(), "utf8").toString("hex")}`;
@@ -65,10 +70,16 @@ export class Directory {
   }
 
   async byId(id: string): Promise<Versioned<AccountRecord> | undefined> {
+    // Anything else is no account id, and would not be a valid KV key either ("*", " ").
+    if (!isAccountId(id)) return undefined;
     return this.read<AccountRecord>(`acct.${id}`);
   }
 
   async byName(name: string): Promise<Versioned<AccountRecord> | undefined> {
+    // No account has a name this long (createAccount allows 254 characters), and its hex key
+    // could make the lookup's subject exceed max_control_line: the server would drop the
+    // connection.
+    if (Buffer.byteLength(name, "utf8") > MAX_NAME_BYTES) return undefined;
     const idEntry = await this.kv.get(nameKey(name));
     if (!idEntry || idEntry.operation !== "PUT" || idEntry.length === 0) return undefined;
     return this.byId(dec.decode(idEntry.value));
@@ -127,10 +138,14 @@ export class Directory {
   }
 
   async registerMailstore(rec: MailstoreRecord): Promise<void> {
+    if (!isHostName(rec.host)) throw new DirectoryError("INVALID_HOST", `mailstore host ${JSON.stringify(String(rec.host).slice(0, 80))} is not a DNS host name; nothing was registered`, { host: String(rec.host).slice(0, 253) });
     await this.kv.put(`mailstore.${rec.host}`, toJson(rec));
   }
 
   async mailstore(host: string): Promise<MailstoreRecord | undefined> {
+    // No mailstore can register under anything but a host name (registerMailstore), and "*"
+    // or ">" in a KV key is refused by the client: such a host is simply unknown.
+    if (!isHostName(host)) return undefined;
     return (await this.read<MailstoreRecord>(`mailstore.${host}`))?.value;
   }
 

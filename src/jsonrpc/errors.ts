@@ -107,11 +107,19 @@ function fromNatsClient(err: unknown): { code: string; message: string } | undef
   return undefined;
 }
 
+/** Node's system errors (ENOENT, EACCES...) carry the file or address in their message. */
+function isSystemError(err: unknown): boolean {
+  const e = err as { syscall?: unknown; errno?: unknown } | null;
+  return typeof e === "object" && e !== null && (typeof e.syscall === "string" || typeof e.errno === "number");
+}
+
 /**
- * RpcError → sent as is. An error with a string `code`: a known code (or alias) becomes its
- * number, an unknown one -32000; both with data = { ...error.data, code } (code last, so the
- * stable code always wins; an alias also sets data.alias). Anything else → -32603 with only
- * a short description in data.
+ * RpcError → sent as is. An error with a string `code` that AppErrorCodes documents (or an
+ * alias of one) becomes its number with data = { ...error.data, code } (code last, so the
+ * stable code always wins; an alias also sets data.alias). Anything else, including a string
+ * code we never documented (a library's EMAXLEN, Node's ENOENT, an internal code that escaped)
+ * → -32603 with only a short description in data: clients branch on data.code, so only
+ * documented codes may reach them, and a system error's message (a path) stays in the log.
  */
 export function toErrorObject(err: unknown): MappedError {
   if (err instanceof RpcError) return { error: err.toJSON(), internal: false };
@@ -119,14 +127,14 @@ export function toErrorObject(err: unknown): MappedError {
   if (nats) return toErrorObject(nats);
   const e = err as { code?: unknown; message?: unknown; data?: unknown } | null | undefined;
   const isBug = BUG_CLASSES.some((cls) => err instanceof cls);
-  if (!isBug && typeof e === "object" && e !== null && typeof e.code === "string" && e.code !== "") {
-    const known = resolveAppCode(e.code);
+  const known = !isBug && typeof e === "object" && e !== null && typeof e.code === "string" ? resolveAppCode(e.code) : undefined;
+  if (known && typeof e === "object" && e !== null) {
     const extra = isPlainObject(e.data) ? e.data : e.data !== undefined ? { detail: e.data } : {};
-    const data = known
-      ? { ...extra, code: known.code, ...(known.alias !== undefined ? { alias: known.alias } : {}) }
-      : { ...extra, code: e.code };
-    const message = typeof e.message === "string" && e.message !== "" ? e.message : (known?.hint ?? `application error ${e.code}`);
-    return { error: { code: known?.rpcCode ?? -32000, message, data }, internal: false };
+    const data = { ...extra, code: known.code, ...(known.alias !== undefined ? { alias: known.alias } : {}) };
+    const message = typeof e.message === "string" && e.message !== "" ? e.message : known.hint;
+    return { error: { code: known.rpcCode, message, data }, internal: false };
   }
-  return { error: { code: ProtocolErrors.INTERNAL_ERROR.code, message: ProtocolErrors.INTERNAL_ERROR.message, data: shortDetail(err) }, internal: true };
+  const code = typeof e === "object" && e !== null && typeof e.code === "string" ? e.code.slice(0, 40) : undefined;
+  const detail = isSystemError(err) ? `system error ${code ?? "(no code)"}; see the server's log` : shortDetail(err);
+  return { error: { code: ProtocolErrors.INTERNAL_ERROR.code, message: ProtocolErrors.INTERNAL_ERROR.message, data: detail }, internal: true };
 }

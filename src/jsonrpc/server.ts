@@ -4,6 +4,7 @@ import type { MsgHdrs, NatsConnection, Subscription } from "@nats-io/transport-n
 import { ProtocolErrors } from "./codes.js";
 import { type DispatchOptions, handleRpcPayload } from "./dispatch.js";
 import type { MethodTable } from "./types.js";
+import { printable } from "../text/printable.js";
 
 /** What a method served over NATS learns about the message that called it. */
 export interface NatsRpcContext {
@@ -39,8 +40,10 @@ export function serveJsonRpc(nc: NatsConnection, subject: string, methods: Metho
   const report =
     opts.onInternalError ??
     ((err: unknown, method: string) => {
-      const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
-      process.stderr.write(`jsonrpc ${subject}: ${method} failed unexpectedly: ${detail}\n`);
+      // The message may quote request values: escaped, so it stays one line; the stack frames follow.
+      const head = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      const frames = err instanceof Error ? (err.stack ?? "").split("\n").filter((l) => /^\s+at /.test(l)) : [];
+      process.stderr.write(`jsonrpc ${subject}: ${method} failed unexpectedly: ${printable(head)}\n${frames.map((f) => `${printable(f)}\n`).join("")}`);
     });
   // The server must survive any input, including a logging hook that throws.
   const onInternalError = (err: unknown, method: string): void => {

@@ -1,6 +1,7 @@
 // Notifications for the Global Admin (DESIGN.md section 11): a core subscription on
 // mr.notify.> (MR_NOTIFY's subjects) shows new ones as they arrive; history stays in the stream.
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
+import { printable } from "../text/printable.js";
 
 export const NOTIFY_SUBJECTS = "mr.notify.>";
 
@@ -40,7 +41,8 @@ export function watchNotifications(nc: NatsConnection, print: (line: string) => 
         print(`*** notifications stopped: ${err.message}`);
         return;
       }
-      print(formatNotification(msg.subject, msg.string()));
+      // Anyone who may publish on mr.notify.> chooses the text: one line, control characters escaped.
+      print(printable(formatNotification(msg.subject, msg.string())));
     },
   });
   return { stop: () => sub.unsubscribe() };

@@ -16,6 +16,7 @@ import {
 } from "../cli/admin/index.js";
 import { commandHelp, generalHelp } from "./help.js";
 import { ReplSyntaxError, splitHead, tokenize } from "./tokenize.js";
+import { printable } from "../text/printable.js";
 
 /** How a line ended: `failed` counts toward the exit code of a scripted REPL. */
 export type LineOutcome = "ok" | "failed" | "exit";
@@ -73,7 +74,7 @@ export class ReplSession {
     } else {
       const err = e instanceof Error ? e : new Error(String(e));
       const code = (err as { code?: unknown }).code;
-      this.opts.out(`error: ${err.message}${typeof code === "string" ? ` [${code}]` : " [INTERNAL]"}`);
+      this.opts.out(`error: ${printable(err.message)}${typeof code === "string" ? ` [${printable(code)}]` : " [INTERNAL]"}`);
     }
   }
 

@@ -36,6 +36,8 @@ export interface TestSystemOptions {
    * supervisor is told to trust (licence.devIssuerKeyFile): more than the unlicensed quota.
    */
   licence?: number;
+  /** where in-process mailstores and the supervisor log (default: nowhere, stderr with MR_TEST_LOG) */
+  log?: (line: string) => void;
 }
 
 export class TestSystem {
@@ -52,6 +54,7 @@ export class TestSystem {
     readonly hosts: string[],
     /** the cluster when started with `cluster` (nats is then its first node) */
     readonly cluster?: NatsCluster,
+    private readonly logSink?: (line: string) => void,
   ) {}
 
   static async start(opts: TestSystemOptions = {}): Promise<TestSystem> {
@@ -74,7 +77,7 @@ export class TestSystem {
     opts.config?.(config);
     const hosts = opts.hosts ?? ["ms1.example.com", "ms2.example.com", "ms3.example.com"];
     for (const h of hosts) initKeys({ dir: config.keys.dir, host: h });
-    const sys = new TestSystem(nats, root, config, hosts, cluster);
+    const sys = new TestSystem(nats, root, config, hosts, cluster, opts.log);
     // In a forming cluster no node may accept clients yet: keep trying, and follow restarts.
     sys.nc = await connect({ servers: config.nats.servers, name: "test client", waitOnFirstConnect: true, maxReconnectAttempts: -1 });
     return sys;
@@ -82,6 +85,12 @@ export class TestSystem {
 
   dataDir(host: string): string {
     return join(this.root, "data", host);
+  }
+
+  private nodeLog(): (line: string) => void {
+    const sink = this.logSink;
+    if (process.env.MR_TEST_LOG) return (l) => (process.stderr.write(`${l}\n`), sink?.(l));
+    return sink ?? (() => {});
   }
 
   /** Starts a mailstore inside this process. */
@@ -95,7 +104,7 @@ export class TestSystem {
       heartbeatMs: this.config.node.heartbeatMs,
       writes: this.config.writes,
       limits: this.config.limits,
-      log: process.env.MR_TEST_LOG ? (l) => process.stderr.write(`${l}\n`) : () => {},
+      log: this.nodeLog(),
     });
     this.inProcess.set(host, node);
     return node;
@@ -121,7 +130,7 @@ export class TestSystem {
       ...(this.config.licence.file ? { licenceFile: this.config.licence.file } : {}),
       ...(this.config.licence.devIssuerKeyFile ? { licenceDevIssuerKeyFile: this.config.licence.devIssuerKeyFile } : {}),
       ...(this.config.supervisor.adminAccount ? { adminAccount: this.config.supervisor.adminAccount } : {}),
-      log: process.env.MR_TEST_LOG ? (l) => process.stderr.write(`${l}\n`) : () => {},
+      log: this.nodeLog(),
       ...overrides,
     });
     return this.supervisor;

@@ -1,6 +1,7 @@
 // Why a call to the supervisor or a mailstore failed, in one shape the CLI and the REPL print
 // the same way: `<message> [<code>]`. Built at the NATS edge (connection.ts) from RpcError,
 // RpcClientError and connection failures, so nothing downstream imports the client.
+import { printable } from "../../text/printable.js";
 
 /** Names of the JSON-RPC protocol codes, shown when an error carries no data.code. */
 const PROTOCOL_NAMES: Readonly<Record<number, string>> = {
@@ -38,7 +39,8 @@ export class CallError extends Error {
 
   /** `<message> [<code>]`, what the CLI prints after `mailreplica: ` and the REPL after `error: `. */
   get line(): string {
-    return `${this.message} [${this.code}]`;
+    // The message may quote what was sent (an account name, an operation id): kept on one line.
+    return printable(`${this.message} [${this.code}]`);
   }
 
   /** The error as --json prints it (on stderr, under `error`). */

@@ -1,5 +1,6 @@
 // Human-readable output of admin results, in Carbonio's indented `name  value` style: a
 // generic layout for any JSON, and dedicated ones for getAccountStatus, monitor and progress.
+import { printable } from "../../text/printable.js";
 
 const INDENT = "    ";
 
@@ -18,7 +19,8 @@ function looksLikeTime(key: string, v: number): boolean {
 
 function scalarText(key: string, v: unknown): string {
   if (v === null || v === undefined) return "-";
-  if (typeof v === "string") return v === "" ? '""' : v;
+  // Server values may quote what a caller sent: one line each, control characters escaped.
+  if (typeof v === "string") return v === "" ? '""' : printable(v);
   if (typeof v === "number" && looksLikeTime(key, v)) return new Date(v).toISOString();
   return String(v);
 }
@@ -43,10 +45,10 @@ export function formatRows(obj: Record<string, unknown>, keys: readonly string[]
     const v = obj[k];
     const text = inlineText(k, v);
     if (text !== undefined) {
-      lines.push(`${indent}${k.padEnd(width)}  ${text}`);
+      lines.push(`${indent}${printable(k).padEnd(width)}  ${text}`);
       continue;
     }
-    lines.push(`${indent}${k}`);
+    lines.push(`${indent}${printable(k)}`);
     lines.push(...formatValue(v, indent + INDENT));
   }
   return lines;
@@ -161,8 +163,8 @@ export function progressLine(m: unknown): string {
 /** One line per account of an operation: `a@x.com  ok` or `a@x.com  failed: <message> [<code>]`. */
 function resultLine(r: unknown): string {
   if (!isObject(r) || typeof r.account !== "string") return formatValue(r).join(" ");
-  if (r.ok === true) return `${r.account}  ok`;
-  return `${r.account}  failed: ${scalarText("message", r.message)}${typeof r.code === "string" ? ` [${r.code}]` : ""}`;
+  if (r.ok === true) return `${printable(r.account)}  ok`;
+  return `${printable(r.account)}  failed: ${scalarText("message", r.message)}${typeof r.code === "string" ? ` [${printable(r.code)}]` : ""}`;
 }
 
 /** A monitor result: the summary line, then the other fields, then one line per account done. */

@@ -10,6 +10,7 @@
 //   licence    valid and not over quota.
 // A check group that hangs (a JetStream without leader) becomes one failed check after a
 // bounded wait, so `test` always answers.
+import { readTrustList } from "../src/keys/index.js";
 import { randomBytes } from "node:crypto";
 import type { KvEntry } from "@nats-io/kv";
 import { defineMethod, rpcCall, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
@@ -99,6 +100,7 @@ export async function runChecks(node: SupervisorNode, servers: string[]): Promis
     group("storage mr_blobs", `check the ${node.assets.opts.blobsBucket} object store: nats stream info OBJ_${node.assets.opts.blobsBucket}`, () => storageChecks(node)),
     group("replicas", "check the mailstores run (getServices) and retry", () => replicaChecks(node)),
     group("licence", "check the licence file (licence.file) and getLicenseInfo", () => licenceChecks(node)),
+    group("keys", "check trusted-signers.json in every node's keys folder (docs/operations.md, Keys)", () => keyChecks(node)),
   ]);
   const checks = groups.flat();
   const summary: Record<CheckStatus, number> = { ok: 0, warn: 0, fail: 0 };
@@ -219,6 +221,39 @@ async function readBeats(node: SupervisorNode): Promise<Map<string, Beat>> {
     } catch {
       /* not a heartbeat */
     }
+  }
+  return out;
+}
+// ---------------------------------------------------------------- signing keys
+
+/**
+ * Each running mailstore says (in its heartbeat) whether its own signing key is trusted:
+ * one that is not writes nothing. This supervisor checks it can sign promotion grants with a
+ * key its own trusted-signers.json lists as a supervisor key.
+ */
+async function keyChecks(node: SupervisorNode): Promise<CheckResult[]> {
+  const out: CheckResult[] = [];
+  const beats = [...(await readBeats(node)).values()].filter((b) => b.hb.role === "mailstore").sort((a, c) => a.hb.host.localeCompare(c.hb.host));
+  const copyFix = (host: string) => `add ${host}'s public key to trusted-signers.json (mailreplica keys init --host ${host} prints it, or keys trust) and copy that file to every node's keys folder; running nodes read it within seconds`;
+  for (const b of beats) {
+    const info = b.hb.info ?? {};
+    const check = `signing key mailstore ${b.hb.host}`;
+    if (info.signingKeyTrusted === undefined) continue; // an older mailstore: nothing to say
+    if (info.signingKeyTrusted === true) out.push(ok(check, `key ${String(info.signingKid)} is a trusted mailstore key`));
+    else out.push(fail(check, `key ${String(info.signingKid)} is not in that mailstore's trusted-signers.json: it writes no account (SIGNER_NOT_TRUSTED) and every other node refuses its entries`, copyFix(b.hb.host)));
+  }
+  const check = `grant key supervisor ${node.host}`;
+  try {
+    const signer = node.grantKey.signer();
+    const trust = node.opts.keysDir ? readTrustList(node.opts.keysDir) : undefined;
+    const listed = trust?.entries.find((e) => e.kid === signer.kid);
+    if (!listed || listed.role !== "supervisor" || listed.retiredAt !== undefined) {
+      out.push(fail(check, `key ${signer.kid} is not a trusted supervisor key in ${trust?.file ?? "trusted-signers.json"}: mailstores refuse the promotions it grants`, copyFix(node.host).replace("keys init --host", "keys init --role supervisor --host")));
+    } else {
+      out.push(ok(check, `key ${signer.kid} signs promotion grants`));
+    }
+  } catch (e) {
+    out.push(fail(check, message(e), `mailreplica keys init --host ${node.host} --role supervisor, then copy trusted-signers.json to every node`));
   }
   return out;
 }

@@ -53,8 +53,9 @@ export function nodeMethods(node: MailstoreNode): MethodTable<NatsRpcContext> {
     }),
     defineMethod({
       name: "promote",
-      params: { account: str({ required: true, maxLength: 64 }), epoch: int({ required: true, min: 2 }), from: str({ maxLength: 253 }) },
-      handler: (p) => promoteHere(node, p.account, p.epoch, p.from),
+      // grant: the supervisor's signature over (account, epoch, this host), see src/envelope/grant.ts
+      params: { account: str({ required: true, maxLength: 64 }), epoch: int({ required: true, min: 2 }), from: str({ maxLength: 253 }), grant: str({ maxLength: 200 }) },
+      handler: (p) => promoteHere(node, p.account, p.epoch, p.from, p.grant),
     }),
     defineMethod({
       name: "stopWriting",

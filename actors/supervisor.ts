@@ -21,6 +21,7 @@ import { Promoter } from "./promotion.js";
 import { SupervisorLease } from "./lease.js";
 import { FailoverWatcher } from "./failover.js";
 import { DirectoryReconciler } from "./reconciler.js";
+import { GrantKey } from "./grant_key.js";
 
 export const ADMIN_SUBJECT = "mr.rpc.admin";
 
@@ -37,7 +38,7 @@ export interface SupervisorOptions {
   licenceQuota: number;
   /** the licence file (config licence.file); without one, licenceQuota applies */
   licenceFile?: string;
-  /** keys folder: the trusted licence issuer key is its licence-issuer.pub */
+  /** keys folder: the trusted licence issuer key is its licence-issuer.pub, this supervisor's grant-signing key its <host>.supervisor-ed25519.json */
   keysDir?: string;
   /** mailbox of the Global Admin that also receives operation notices as messages */
   adminAccount?: string;
@@ -67,6 +68,8 @@ export class SupervisorNode {
   readonly replicaInit: ReplicaInitializer;
   readonly promoter: Promoter;
   readonly reconciler: DirectoryReconciler;
+  /** signs the grants that let a promotion target append Promoted */
+  readonly grantKey: GrantKey;
   private adminService: JsonRpcService | undefined;
   private heartbeat: Heartbeat | undefined;
   private lease: SupervisorLease | undefined;
@@ -93,6 +96,7 @@ export class SupervisorNode {
       log: this.log,
     });
     this.replicaInit = new ReplicaInitializer(this, { timeoutMs: opts.initTimeoutMs ?? 600_000, pollMs: 200 });
+    this.grantKey = new GrantKey(opts.keysDir, this.host);
     this.promoter = new Promoter(this);
     this.reconciler = new DirectoryReconciler(this, opts.reconcileEveryMs ?? 30_000);
     if (opts.autoFailover) {
@@ -144,6 +148,12 @@ export class SupervisorNode {
     if (await wait.until(dir, () => lease.tryAcquire())) await this.onLease(true);
     this.lease.start();
     await this.nc.flush();
+    try {
+      this.grantKey.signer();
+    } catch (e) {
+      // It still serves everything else; promotions fail with this reason until the key exists.
+      this.log(`WARNING: ${(e as Error).message}`);
+    }
     this.log(`supervisor ${this.host} started (${this.isActive ? "active" : "standby"}; NATS ${this.opts.servers.join(",")})`);
   }
 

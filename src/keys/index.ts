@@ -2,3 +2,5 @@ export { initKeys, loadKeyring, loadSigningKey, listPublicKeys, readTrustList, w
 export type { InitKeysOptions, InitKeysResult, KeyFilesErrorCode, LoadKeyringOptions } from "./key_files.js";
 export { KeyringReloader } from "./keyring_reload.js";
 export type { KeyringReloadResult } from "./keyring_reload.js";
+export { stageSigningKey, activateSigningKey, stageClusterKey, activateClusterKey, retireKey, STAGED_SUFFIX } from "./key_rotation.js";
+export type { RotateSigningResult, RotateClusterResult, RetireResult } from "./key_rotation.js";

@@ -161,9 +161,6 @@ export class MailstoreNode {
       primaryActors: this.actors.size,
       replicated: this.agent.replicatedCount,
       moduleRunning: moduleRunning(this),
-      // For `test`: a mailstore whose key is not trusted writes nothing (SIGNER_NOT_TRUSTED).
-      signingKid: this.keyring.signingKid,
-      signingKeyTrusted: this.keyring.ownKeyTrusted(),
     }));
     await wait.until(`bucket ${this.opts.assets.nodesBucket}`, () => this.heartbeat!.start());
     await this.nc.flush();

@@ -28,6 +28,15 @@ export function nodeMethods(node: MailstoreNode): MethodTable<NatsRpcContext> {
       handler: () => ({ host: node.host, role: "mailstore", at: node.clock.now() }),
     }),
     defineMethod({
+      // For `test`: this mailstore's signing key and trusted list, after reading changed key files.
+      name: "keyStatus",
+      params: {},
+      handler: () => {
+        node.reloadKeys();
+        return { host: node.host, signingKid: node.keyring.signingKid, signingKeyTrusted: node.keyring.ownKeyTrusted(), trustDigest: node.keyring.trust.digest() };
+      },
+    }),
+    defineMethod({
       name: "accountStatus",
       params: { accounts: strList({ required: true, minItems: 0, maxItems: 100_000 }) },
       handler: (p) => {

@@ -40,7 +40,9 @@ test("keys trust - an untrusted mailstore starts, warns, writes nothing and `tes
   assert.is(ok2?.status, "ok");
   assert.is(report.checks.find((x: { check: string }) => x.check === "grant key supervisor sup1")?.status, "ok");
 
-  // The operator lists it: the running mailstore reads the file again and writes, no restart.
+  assert.is(report.checks.find((x: { check: string }) => x.check === "trusted signers")?.status, "ok", "one shared folder: every list is the same");
+
+  // The operator lists it: the running mailstore reads the file again (within 3 s), no restart.
   trustKeyFile({ dir, host: MS1 });
   let attempt = 0;
   const name = await waitFor("ms1 to write once its key is listed", () => {
@@ -52,6 +54,23 @@ test("keys trust - an untrusted mailstore starts, warns, writes nothing and `tes
   });
   await sys.mailbox("deliverMessage", { account: name, raw: rawMessage(1, name) });
   assert.is(ms1.keyring.ownKeyTrusted(), true);
+});
+
+test("keys trust - `test` fails when a mailstore holds another trusted-signers.json than the supervisor", async () => {
+  const ms2 = sys.inProcess.get(MS2)!;
+  const all = readTrustList(sys.config.keys.dir).entries;
+  // As if ms2's folder held an older copy of the list (without ms1's key).
+  ms2.keyring.setTrustList(all.filter((e) => e.host !== MS1));
+  try {
+    const c = await waitFor("test to report ms2's different list", async () => {
+      const r = await sys.admin("test", {}, 30_000);
+      const x = r.checks.find((y: { check: string }) => y.check === "trusted signers");
+      return x?.status === "fail" ? x : undefined;
+    });
+    assert.ok(c.detail.startsWith(`${MS2} holds another`), c.detail);
+  } finally {
+    ms2.keyring.setTrustList(all);
+  }
 });
 
 test.run();

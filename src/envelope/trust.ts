@@ -103,6 +103,17 @@ export class TrustList {
     return k.retiredAt !== undefined ? { status: "retired", key: k } : { status: "trusted", key: k };
   }
 
+  /**
+   * A short digest of what the list trusts (kid, host, role, key, retired or not), so nodes
+   * can compare their lists without sending them: equal lists, equal digests.
+   */
+  digest(): string {
+    const rows = this.entries()
+      .map((k) => [k.kid, k.host, k.role, Buffer.from(k.publicKey).toString("base64"), k.retiredAt !== undefined])
+      .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+    return createHash("sha256").update(JSON.stringify(rows)).digest("hex").slice(0, 16);
+  }
+
   /** Hosts with at least one non-retired key of `role`. */
   hosts(role: SignerRole): string[] {
     return [...new Set(this.entries().filter((k) => k.role === role && k.retiredAt === undefined).map((k) => k.host))];

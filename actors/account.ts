@@ -66,7 +66,7 @@ export class AccountBehavior implements LogBackedBehavior<MailCommand, MailEvent
     if (st?.status === "unavailable") {
       // The replay met an entry no one may have written: serving would show or extend a log
       // that every replica refuses.
-      return new NodeError("APPLY_FAILED", `account ${this.d.accountId} is not served by ${this.d.host}: its log was refused (${st.error ?? "no reason recorded"}); remove the offending entry or restore the account, then restart this mailstore`, { account: this.d.accountId });
+      return new NodeError("APPLY_FAILED", `account ${this.d.accountId} is not served by ${this.d.host}: its log was refused (${st.error ?? "no reason recorded"}); fix the key files (mailreplica test shows them) or remove the offending entry, then restart this mailstore: it replays the log again at start`, { account: this.d.accountId });
     }
     if (st?.primaryHost && st.primaryHost !== this.d.host) {
       this.demote(`the log names ${st.primaryHost} as primary at epoch ${st.epoch}`, st.primaryHost);

@@ -170,6 +170,15 @@ export class MailstoreNode {
   /** Replays the log of every account this mailstore is primary of, before serving reads. */
   private async catchUpPrimaries(): Promise<void> {
     const mine = [...this.accounts.values()].filter((r) => r.mailHost === this.host && r.type === "account");
+    for (const r of mine) {
+      // A replay refused before (an unknown key, a forged entry) is tried again at each start:
+      // the operator may have fixed the key files; a still-bad entry is refused (and told) again.
+      const st = this.store.replicaState(r.id);
+      if (st?.role === "primary" && st.status === "unavailable") {
+        this.log(`account ${r.name}: its log was refused before (${st.error ?? "no reason"}); replaying it again`);
+        this.store.setReplicaStatus(r.id, "available");
+      }
+    }
     const r = await catchUpPrimaries(mine, (rec) => this.accountActor(rec).ask({ op: "sync" }, this.opts.writes.askTimeoutMs));
     for (const f of r.failed) this.log(`account ${f.account}: start-up catch-up failed (${f.error}); its first read retries it`);
   }

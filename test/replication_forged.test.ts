@@ -222,4 +222,23 @@ test("replication forged - control: the same Promoted with the supervisor's gran
   assert.equal([st.status, st.epoch, st.primaryHost], ["available", 2, "ms3.example.com"]);
 });
 
+test("replication forged - a restarted primary replays the log again and refuses the same entry again", async () => {
+  const name = "forged-epoch@example.com";
+  const ms1 = sys.inProcess.get("ms1.example.com")!;
+  const accountId = [...ms1.accounts.values()].find((r) => r.name === name)!.id;
+  const before = ms1.store.replicaState(accountId)!;
+  assert.is(before.status, "unavailable");
+  await ms1.stop();
+  const again = await sys.startMailstore("ms1.example.com");
+  const st = again.store.replicaState(accountId)!;
+  assert.is(st.status, "unavailable", "the replay at start refused it again");
+  assert.ok(String(st.error).includes("LOG_EPOCH_RAISED"), String(st.error));
+  assert.is(st.appliedSeq, before.appliedSeq, "still nothing of it applied");
+  const read = await sys.mailbox("listItems", { account: name }).then(
+    () => undefined,
+    (e: { data?: { code?: string } }) => e,
+  );
+  assert.is(read?.data?.code, "APPLY_FAILED");
+});
+
 test.run();

@@ -79,11 +79,12 @@ test("keys rotation - signing, cluster and supervisor keys rotate under a write 
   const ms1 = sys.inProcess.get(MS1)!;
   const ms2 = sys.inProcess.get(MS2)!;
   const load = writeLoad();
+  let oldMs1Kid = "";
   try {
     await moreWrites(load, 5, "before any rotation");
 
     // 1. ms1's signing key: staged (trusted at once), then activated; ms1 switches by itself.
-    const oldMs1Kid = ms1.keyring.signingKid;
+    oldMs1Kid = ms1.keyring.signingKid;
     const staged = stageSigningKey({ dir, host: MS1 });
     assert.is(ms1.keyring.signingKid, oldMs1Kid, "a staged key is not used");
     refusedWith("KEYS_EXIST", () => stageSigningKey({ dir, host: MS1 }));
@@ -128,6 +129,23 @@ test("keys rotation - signing, cluster and supervisor keys rotate under a write 
   const v = await sys.admin("verifyReplicas", { accounts: ACCOUNT });
   assert.equal({ equal: v.equal, different: v.different }, { equal: 1, different: 0 }, JSON.stringify(v));
   assert.is(sys.inProcess.get(MS3)!.store.replicaState(id)?.primaryHost, MS2);
+
+  // Retiring ms1's first key does what keys retire warns of: a copy seeded from the start of
+  // the log again stops at the first entry that key signed.
+  const retired = retireKey({ dir, kid: oldMs1Kid });
+  assert.match(retired.warning, /new replica/);
+  const ms3 = sys.inProcess.get(MS3)!;
+  await waitFor("ms3 to read the retirement", () => (ms3.keyring.trust.byKid(oldMs1Kid)?.retiredAt !== undefined ? true : undefined), 15_000);
+  await sys.admin("restartReplicas", { accounts: ACCOUNT, destination: MS3 });
+  const refused = await waitFor("ms3's re-seeded copy to stop at the retired key", async () => {
+    const a = (await sys.admin("getAccountStatus", { accounts: ACCOUNT })).accounts[0];
+    const x = a.replicas.find((y: { destination: string }) => y.destination === MS3);
+    return x?.status === "unavailable" ? x : undefined;
+  }, 30_000);
+  assert.ok(String(refused.error).includes("ENVELOPE_SIGNER_RETIRED"), refused.error);
+  // The copies that applied those entries before are untouched.
+  const ms2State = sys.inProcess.get(MS2)!.store.replicaState(id)!;
+  assert.equal([ms2State.status, ms2State.role], ["available", "primary"]);
 });
 
 test.run();

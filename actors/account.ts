@@ -8,10 +8,11 @@ import { LogBackedActor, type Decision, type LogBackedBehavior, type LogBackedOp
 import type { FencedError } from "../src/runtime/errors.js";
 import type { SubjectLog } from "../src/runtime/subject_log.js";
 import type { Props } from "../src/runtime/types.js";
-import { open, seal, type EnvelopeError, type EnvelopeKeyring } from "../src/envelope/index.js";
+import { open, seal, type EnvelopeKeyring } from "../src/envelope/index.js";
 import type { MailCommand, MailEvent, MailResult, TxBatch } from "../src/mail/index.js";
 import type { MetadataStore } from "../src/store/index.js";
 import { readTxBatch } from "./tx_batch.js";
+import { checkAuthorship } from "./log_authorship.js";
 import { NodeError } from "./errors.js";
 
 export interface AccountActorDeps {
@@ -26,8 +27,10 @@ export interface AccountActorDeps {
   clock: Clock;
   /** told once when this mailstore learns another primary exists for the account */
   onDemoted(accountId: string, reason: string): void;
-  /** reloads mailstores' signing keys from the directory (a new primary may have registered late) */
-  refreshSigners(): Promise<boolean>;
+  /** tells the Global Admin (MR_NOTIFY), e.g. that this account's log holds an entry no one may have written */
+  notify(kind: string, payload: Record<string, unknown>): void;
+  /** re-reads the key files; true when something changed (a key the operator just added) */
+  reloadKeys?(): boolean;
 }
 
 export class AccountBehavior implements LogBackedBehavior<MailCommand, MailEvent, TxBatch, MailResult> {
@@ -49,30 +52,79 @@ export class AccountBehavior implements LogBackedBehavior<MailCommand, MailEvent
   }
 
   decide(commands: MailCommand[]): Decision<MailEvent, MailResult>[] {
-    if (this.demotedBy) {
-      const err = NodeError.notPrimary(this.d.accountId, this.d.host, this.demotedBy);
-      return commands.map(() => ({ ok: false, error: err }));
-    }
+    const refusal = this.refusal();
+    if (refusal) return commands.map(() => ({ ok: false, error: refusal }));
     return this.d.store.plan(this.d.accountId, commands).map((o) =>
       o.ok ? { ok: true, events: o.events, reply: o.result as MailResult } : { ok: false, error: o.error },
     );
   }
 
+  /** Why this mailstore may not serve the account now (nothing when it may). */
+  private refusal(): NodeError | undefined {
+    if (this.demotedBy) return NodeError.notPrimary(this.d.accountId, this.d.host, this.demotedBy);
+    const st = this.d.store.replicaState(this.d.accountId);
+    if (st?.status === "unavailable") {
+      // The replay met an entry no one may have written: serving would show or extend a log
+      // that every replica refuses.
+      return new NodeError("APPLY_FAILED", `account ${this.d.accountId} is not served by ${this.d.host}: its log was refused (${st.error ?? "no reason recorded"}); fix the key files (mailreplica test shows them) or remove the offending entry, then restart this mailstore: it replays the log again at start`, { account: this.d.accountId });
+    }
+    if (st?.primaryHost && st.primaryHost !== this.d.host) {
+      this.demote(`the log names ${st.primaryHost} as primary at epoch ${st.epoch}`, st.primaryHost);
+      return NodeError.notPrimary(this.d.accountId, this.d.host, st.primaryHost);
+    }
+    if (!this.d.keyring.ownKeyTrusted()) {
+      return new NodeError(
+        "SIGNER_NOT_TRUSTED",
+        `${this.d.host} does not write: its signing key ${this.d.keyring.signingKid} is not a trusted mailstore key in trusted-signers.json, so every other node would refuse its entries; add it there on every node (mailreplica keys init prints how)`,
+        { account: this.d.accountId, host: this.d.host, kid: this.d.keyring.signingKid },
+      );
+    }
+    return undefined;
+  }
+
   toEntry(events: MailEvent[], prevSeq: number): TxBatch {
-    return { v: 1, account: this.d.accountId, epoch: this.epoch, writer: this.d.host, at: this.d.clock.now(), prev: prevSeq, events };
+    // The epoch the log gives this primary (the directory's only for the account's first entry).
+    const st = this.d.store.replicaState(this.d.accountId);
+    const epoch = st?.primaryHost ? st.epoch : this.epoch;
+    return { v: 1, account: this.d.accountId, epoch, writer: this.d.host, at: this.d.clock.now(), prev: prevSeq, events };
   }
 
   encode(entry: TxBatch): Uint8Array {
     return seal(this.d.keyring, entry);
   }
 
-  async decode(data: Uint8Array, seq: number): Promise<TxBatch> {
+  /**
+   * Opens and checks an entry read from the log (replay, or entries found after a refused
+   * append). The LogBackedActor applies each decoded entry before decoding the next, so the
+   * store's state now is the state it applies onto. A refused entry makes the account
+   * unavailable here (with the reason, and the Global Admin is told) and fails the replay:
+   * nothing after it is applied and nothing is served.
+   */
+  decode(data: Uint8Array, seq: number): TxBatch {
+    const st = this.d.store.replicaState(this.d.accountId);
+    if (st?.status === "unavailable") {
+      // Refused before (and the admin told then): a restarted actor stops here again.
+      throw new NodeError("APPLY_FAILED", `account ${this.d.accountId}: its log was refused (${st.error ?? "no reason recorded"}); ${this.d.host} does not serve the account`, { account: this.d.accountId, seq });
+    }
+    const check = (): TxBatch => {
+      const opened = open(this.d.keyring, data);
+      const batch = readTxBatch(opened.payload, this.d.accountId, seq);
+      if (st && seq > st.appliedSeq) checkAuthorship(this.d.keyring.trust, st, batch, opened.signer);
+      return batch;
+    };
     try {
-      return readTxBatch(open(this.d.keyring, data).payload, this.d.accountId, seq);
+      try {
+        return check();
+      } catch (e) {
+        if (this.d.reloadKeys?.()) return check();
+        throw e;
+      }
     } catch (e) {
-      if ((e as EnvelopeError).code !== "ENVELOPE_UNKNOWN_SIGNER") throw e;
-      await this.d.refreshSigners();
-      return readTxBatch(open(this.d.keyring, data).payload, this.d.accountId, seq);
+      const code = (e as { code?: string }).code ?? "APPLY_FAILED";
+      const reason = `${code} at seq ${seq}: ${(e as Error).message}`;
+      this.d.store.setReplicaStatus(this.d.accountId, "unavailable", reason);
+      this.d.notify("replica.unavailable", { account: this.d.accountId, destination: this.d.host, seq, code, reason, primary: true });
+      throw new NodeError("APPLY_FAILED", `account ${this.d.accountId}: the log entry at seq ${seq} is refused (${reason}); ${this.d.host} does not serve the account`, { account: this.d.accountId, seq });
     }
   }
 

@@ -10,6 +10,8 @@
 //   licence    valid and not over quota.
 // A check group that hangs (a JetStream without leader) becomes one failed check after a
 // bounded wait, so `test` always answers.
+import { readTrustList } from "../src/keys/index.js";
+import { TrustList } from "../src/envelope/index.js";
 import type { KvEntry } from "@nats-io/kv";
 import { defineMethod, rpcCall, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
 import { probeStorage } from "../src/blobs/storage_probe.js";
@@ -102,6 +104,7 @@ export async function runChecks(node: SupervisorNode, servers: string[], explici
     group("storage mr_blobs", `check the ${node.assets.opts.blobsBucket} object store: nats stream info OBJ_${node.assets.opts.blobsBucket}`, () => storageChecks(node)),
     group("replicas", "check the mailstores run (getServices) and retry", () => replicaChecks(node)),
     group("licence", "check the licence file (licence.file) and getLicenseInfo", () => licenceChecks(node)),
+    group("keys", "check trusted-signers.json in every node's keys folder (docs/operations.md, Keys)", () => keyChecks(node)),
   ]);
   const checks = groups.flat();
   const summary: Record<CheckStatus, number> = { ok: 0, warn: 0, fail: 0 };
@@ -223,6 +226,59 @@ async function readBeats(node: SupervisorNode): Promise<Map<string, Beat>> {
     } catch {
       /* not a heartbeat */
     }
+  }
+  return out;
+}
+// ---------------------------------------------------------------- signing keys
+
+/**
+ * Each running mailstore is asked (keyStatus, after it re-read its key files) whether its own
+ * signing key is trusted (one that is not writes nothing) and what its trusted list holds (a
+ * digest: every node must hold the same list). This supervisor checks it can sign promotion
+ * grants with a key its own list gives it as a supervisor key.
+ */
+async function keyChecks(node: SupervisorNode): Promise<CheckResult[]> {
+  const out: CheckResult[] = [];
+  const hosts = [...(await readBeats(node)).values()].filter((b) => b.hb.role === "mailstore").map((b) => b.hb.host).sort();
+  const copyFix = (host: string, role = "") => `add ${host}'s public key to trusted-signers.json (mailreplica keys trust --host ${host}${role}) and copy that file to every node's keys folder; running nodes read it within seconds`;
+  const own = node.opts.keysDir ? readTrustList(node.opts.keysDir) : undefined;
+  const mine = own && !own.missing ? new TrustList(own.entries).digest() : undefined;
+  const differ: string[] = [];
+  const statuses = await Promise.all(
+    hosts.map((host) =>
+      rpcCall<{ signingKid: string; signingKeyTrusted: boolean; trustDigest: string }>(node.nc, nodeAdminSubject(host), "keyStatus", {}, { timeoutMs: 3_000 }).then(
+        (s) => ({ host, s, error: undefined }),
+        (e: unknown) => ({ host, s: undefined, error: message(e) }),
+      ),
+    ),
+  );
+  for (const { host, s, error } of statuses) {
+    const check = `signing key mailstore ${host}`;
+    if (!s) {
+      out.push(warn(check, `could not ask ${host} (${error})`, `check ${host} runs the same mailreplica release and answers (getServices)`));
+      continue;
+    }
+    if (s.signingKeyTrusted) out.push(ok(check, `key ${s.signingKid} is a trusted mailstore key`));
+    else out.push(fail(check, `key ${s.signingKid} is not in that mailstore's trusted-signers.json: it writes no account (SIGNER_NOT_TRUSTED) and every other node refuses its entries`, copyFix(host)));
+    if (mine !== undefined && s.trustDigest !== mine) differ.push(host);
+  }
+  // A key one node trusts and another does not splits them (a rotation activated too early, a copy forgotten).
+  if (mine !== undefined) {
+    const fix = "copy one trusted-signers.json (the newest, after checking it) to the keys folder of every node, then run test again";
+    if (differ.length > 0) out.push(fail("trusted signers", `${differ.join(", ")} hold${differ.length === 1 ? "s" : ""} another trusted-signers.json than ${own!.file} on supervisor ${node.host} (digest ${mine})`, fix));
+    else out.push(ok("trusted signers", `every running mailstore holds the same trusted-signers.json as this supervisor (digest ${mine})`));
+  }
+  const check = `grant key supervisor ${node.host}`;
+  try {
+    const signer = node.grantKey.signer();
+    const listed = own?.entries.find((e) => e.kid === signer.kid);
+    if (!listed || listed.role !== "supervisor" || listed.retiredAt !== undefined) {
+      out.push(fail(check, `key ${signer.kid} is not a trusted supervisor key in ${own?.file ?? "trusted-signers.json"}: mailstores refuse the promotions it grants`, copyFix(node.host, " --role supervisor")));
+    } else {
+      out.push(ok(check, `key ${signer.kid} signs promotion grants`));
+    }
+  } catch (e) {
+    out.push(fail(check, message(e), `mailreplica keys init --host ${node.host} --role supervisor, then copy trusted-signers.json to every node`));
   }
   return out;
 }

@@ -13,7 +13,7 @@ import { ensureAssets, txSubject, type AssetOptions, type Assets } from "../src/
 import { DEFAULT_STARTUP_TIMEOUT_MS, StartupWait } from "../src/jetstream/startup_wait.js";
 import { Directory } from "../src/directory/directory.js";
 import type { AccountRecord } from "../src/directory/types.js";
-import { loadKeyring } from "../src/keys/index.js";
+import { KeyringReloader, loadKeyring } from "../src/keys/index.js";
 import type { EnvelopeKeyring } from "../src/envelope/index.js";
 import { MetadataStore } from "../src/store/index.js";
 import type { MailCommand, MailResult } from "../src/mail/index.js";
@@ -56,6 +56,9 @@ export const MAILBOX_SUBJECT = "mr.rpc.mailbox";
 export const nodeMailboxSubject = (host: string): string => `mr.node.${host}.mailbox`;
 export const nodeAdminSubject = (host: string): string => `mr.node.${host}.admin`;
 
+/** How often a mailstore looks for changed key files (besides SIGHUP and a refused entry). */
+export const KEY_RELOAD_MS = 3_000;
+
 export class MailstoreNode {
   readonly host: string;
   readonly clock: Clock;
@@ -72,8 +75,10 @@ export class MailstoreNode {
   private readonly handingOver = new Map<string, TimerHandle>();
   /** accounts whose actor is stopping: no new actor until it is gone */
   private readonly stoppingActors = new Set<string>();
-  private refreshing: Promise<boolean> | undefined;
   private services: JsonRpcService[] = [];
+  private readonly keyReloader: KeyringReloader;
+  private keyTimer: NodeJS.Timeout | undefined;
+  private readonly onSighup = (): void => void this.reloadKeys();
   private heartbeat: Heartbeat | undefined;
   private watch: { stop(): void } | undefined;
   private stopping: Promise<void> | undefined;
@@ -92,12 +97,13 @@ export class MailstoreNode {
     // Half the ask timeout: the append that follows the body still fits in the caller's wait.
     this.blobs = new BlobStore(assets.blobs, keyring, { bucket: assets.opts.blobsBucket, putTimeoutMs: Math.max(1_000, Math.floor(opts.writes.askTimeoutMs / 2)) });
     this.notifier = new Notifier(assets.js, opts.host, this.log);
+    this.keyReloader = new KeyringReloader(keyring, opts.keysDir);
     this.agent = new ReplicaAgent({
       host: opts.host,
       store,
       keyring,
       assets,
-      refreshSigners: () => this.refreshSigners(),
+      reloadKeys: () => this.reloadKeys(),
       notify: (kind, payload) => this.notifier.notify(kind, payload),
       onPromotedHere: (accountId, epoch) => takeOverPromoted(this, accountId, epoch),
       log: this.log,
@@ -131,6 +137,7 @@ export class MailstoreNode {
 
   private async run(wait: StartupWait): Promise<void> {
     // Each step is idempotent, so a transient JetStream failure (leader moving) is retried.
+    // The public key in the directory is for display only: trust comes from trusted-signers.json.
     await wait.until(`bucket ${this.opts.assets.directoryBucket}`, () =>
       this.directory.registerMailstore({
         host: this.host,
@@ -138,7 +145,11 @@ export class MailstoreNode {
         registeredAt: this.clock.now(),
       }),
     );
-    await wait.until(`bucket ${this.opts.assets.directoryBucket}`, () => this.refreshSigners());
+    this.warnIfUntrusted();
+    // Key files changed by the operator (a new trusted key, a rotation) count within seconds.
+    this.keyTimer = setInterval(() => this.reloadKeys(), KEY_RELOAD_MS);
+    this.keyTimer.unref();
+    process.on("SIGHUP", this.onSighup);
     await wait.until(`stream ${this.opts.assets.txStream}`, () => this.agent.start());
     // The watch replays every current record first, then follows changes.
     let initialized!: () => void;
@@ -164,30 +175,39 @@ export class MailstoreNode {
   /** Replays the log of every account this mailstore is primary of, before serving reads. */
   private async catchUpPrimaries(): Promise<void> {
     const mine = [...this.accounts.values()].filter((r) => r.mailHost === this.host && r.type === "account");
+    for (const r of mine) {
+      // A replay refused before (an unknown key, a forged entry) is tried again at each start:
+      // the operator may have fixed the key files; a still-bad entry is refused (and told) again.
+      const st = this.store.replicaState(r.id);
+      if (st?.role === "primary" && st.status === "unavailable") {
+        this.log(`account ${r.name}: its log was refused before (${st.error ?? "no reason"}); replaying it again`);
+        this.store.setReplicaStatus(r.id, "available");
+      }
+    }
     const r = await catchUpPrimaries(mine, (rec) => this.accountActor(rec).ask({ op: "sync" }, this.opts.writes.askTimeoutMs));
     for (const f of r.failed) this.log(`account ${f.account}: start-up catch-up failed (${f.error}); its first read retries it`);
   }
 
-  /**
-   * Learns every mailstore's signing key from the directory. Concurrent callers share one
-   * read, so each of them sees the keys it brought.
-   */
-  refreshSigners(): Promise<boolean> {
-    this.refreshing ??= this.readSigners().finally(() => (this.refreshing = undefined));
-    return this.refreshing;
+  /** Reads key files that changed into the keyring; true when something changed. Logs what. */
+  reloadKeys(): boolean {
+    const r = this.keyReloader.check();
+    for (const c of r.changes) this.log(`keys: ${c}`);
+    for (const e of r.errors) this.log(`keys: ${e}`);
+    if (r.changes.length > 0) this.warnIfUntrusted();
+    return r.changes.length > 0;
   }
 
-  private async readSigners(): Promise<boolean> {
-    let added = false;
-    for (const m of await this.directory.listMailstores()) {
-      if (m.host === this.host) continue;
-      const pk = new Uint8Array(Buffer.from(m.publicKey, "base64"));
-      const cur = this.keyring.trustedSigner(m.host);
-      if (cur && Buffer.from(cur.publicKey).equals(pk)) continue;
-      this.keyring.trustSigner(m.host, pk);
-      added = true;
-    }
-    return added;
+  /**
+   * A mailstore whose own key is not in trusted-signers.json starts (it can still replicate
+   * and serve what it has), but writes nothing: every other node would refuse its entries.
+   * Said loudly at start; `test` reports it too.
+   */
+  private warnIfUntrusted(): void {
+    if (this.keyring.ownKeyTrusted()) return;
+    this.log(
+      `WARNING: this mailstore's signing key ${this.keyring.signingKid} is not a trusted mailstore key in ${join(this.opts.keysDir, "trusted-signers.json")}: ` +
+        `it will not write any account (SIGNER_NOT_TRUSTED) until the operator adds it there on every node (mailreplica keys init prints the entry to copy)`,
+    );
   }
 
   /** Follows the directory: what this mailstore is for each account (primary, replica, nothing). */
@@ -246,6 +266,12 @@ export class MailstoreNode {
     // The record may have been read before an await: the directory watch's copy is newer.
     const rec = this.accounts.get(given.id) ?? given;
     if (rec.mailHost !== this.host) throw NodeError.notPrimary(rec.id, this.host, rec.mailHost);
+    const refused = this.store.replicaState(rec.id);
+    if (refused?.status === "unavailable") {
+      // Its log was refused here (an entry no one may have written): serve nothing of it.
+      if (this.actors.has(rec.id)) this.dropActor(rec.id);
+      throw new AppError("APPLY_FAILED", `${rec.name} is not served by ${this.host}: its log was refused (${refused.error ?? "no reason recorded"}); see getAccountStatus and the Global Admin's notices`, { account: rec.name });
+    }
     const existing = this.actors.get(rec.id);
     // A ref whose actor gave up (too many failures) is replaced; it replays the log anew.
     if (existing && this.system.lookup(existing.path)) return existing;
@@ -270,7 +296,8 @@ export class MailstoreNode {
           // Group commits are split below the server's max_payload (read per append: it may change on reconnect).
           log: new SubjectLog(this.assets.js, this.assets.jsm, this.assets.opts.txStream, txSubject(rec.id), () => this.assets.nc.info?.max_payload),
           clock: this.clock,
-          refreshSigners: () => this.refreshSigners(),
+          notify: (kind, payload) => this.notifier.notify(kind, payload),
+          reloadKeys: () => this.reloadKeys(),
           onDemoted: (id, reason) => {
             this.log(`account ${id}: stops writing here (${reason})`);
             this.dropActor(id);
@@ -338,6 +365,8 @@ export class MailstoreNode {
   /** Graceful stop (SIGTERM): no new requests, in-flight batches finish, then everything closes. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      clearInterval(this.keyTimer);
+      process.off("SIGHUP", this.onSighup);
       await Promise.allSettled(this.services.map((s) => s.stop()));
       await this.system.shutdown();
       await this.agent.stop();

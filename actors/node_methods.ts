@@ -1,6 +1,6 @@
 // A mailstore's own admin endpoint, mr.node.<host>.admin: what only this mailstore knows
 // (its SQLite state), asked by the supervisor for getAccountStatus and the like.
-import { defineMethod, int, methodTable, strList, type MethodTable, type NatsRpcContext } from "../src/jsonrpc/index.js";
+import { defineMethod, int, methodTable, str, strList, type MethodTable, type NatsRpcContext } from "../src/jsonrpc/index.js";
 import { promoteHere } from "./promotion_target.js";
 import { readLogHead } from "./promotion_log_head.js";
 import { nodeServiceMethods } from "./node_service_methods.js";
@@ -29,6 +29,15 @@ export function nodeMethods(node: MailstoreNode): MethodTable<NatsRpcContext> {
       handler: () => ({ host: node.host, role: "mailstore", at: node.clock.now() }),
     }),
     defineMethod({
+      // For `test`: this mailstore's signing key and trusted list, after reading changed key files.
+      name: "keyStatus",
+      params: {},
+      handler: () => {
+        node.reloadKeys();
+        return { host: node.host, signingKid: node.keyring.signingKid, signingKeyTrusted: node.keyring.ownKeyTrusted(), trustDigest: node.keyring.trust.digest() };
+      },
+    }),
+    defineMethod({
       name: "accountStatus",
       params: { accounts: strList({ required: true, minItems: 0, maxItems: 100_000 }) },
       handler: (p) => {
@@ -54,8 +63,9 @@ export function nodeMethods(node: MailstoreNode): MethodTable<NatsRpcContext> {
     }),
     defineMethod({
       name: "promote",
-      params: { account: accountIdParam({ required: true }), epoch: int({ required: true, min: 2 }), from: hostParam() },
-      handler: (p) => promoteHere(node, p.account, p.epoch, p.from),
+      // grant: the supervisor's signature over (account, epoch, this host), see src/envelope/grant.ts
+      params: { account: accountIdParam({ required: true }), epoch: int({ required: true, min: 2 }), from: hostParam(), grant: str({ maxLength: 200 }) },
+      handler: (p) => promoteHere(node, p.account, p.epoch, p.from, p.grant),
     }),
     defineMethod({
       name: "stopWriting",

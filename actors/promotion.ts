@@ -4,12 +4,15 @@
 //      (fresh heartbeat) and available;
 //   2. if the old primary is alive, ask it to stop writing (bounded; the fence makes it
 //      optional for correctness);
-//   3. the target drains the log and appends Promoted{epoch+1} at the head (promoteHere);
+//   3. the target drains the log and appends Promoted{epoch+1, grant} at the head (promoteHere);
+//      the grant is this supervisor's signature over (account, epoch+1, target), without
+//      which no reader accepts the promotion (log_authorship.ts);
 //   4. the directory follows by compare-and-set: primary = target, epoch + 1, the old primary
 //      kept as a replica that must catch up.
 // Every step can be repeated: a supervisor that dies anywhere leaves an account whose log and
 // directory the next run reconciles (the log wins), never a half-promoted one.
 import { AppError, RpcError, rpcCall, toErrorObject } from "../src/jsonrpc/index.js";
+import { signPromotionGrant } from "../src/envelope/index.js";
 import { retryTransient, transientReason } from "../src/jetstream/transient.js";
 import type { AccountRecord, ReplicaRecord } from "../src/directory/types.js";
 import { localStatuses } from "./account_status.js";
@@ -119,6 +122,8 @@ export class Promoter {
     const alive = await again(() => aliveMailstores(this.node.assets.nodes));
     const target = await this.chooseTargetPatiently(rec, alive, destination);
     const epoch = rec.epoch + 1;
+    // Signed before anything changes: without a grant no reader would accept the promotion.
+    const grant = signPromotionGrant(this.node.grantKey.signer(), { account: accountId, epoch, host: target.destination });
     const oldAlive = alive.has(rec.mailHost);
     if (oldAlive) {
       // Planned switchover: let the old primary stop first, so the drain ends quickly.
@@ -129,7 +134,7 @@ export class Promoter {
     const deadline = Date.now() + timeoutMs;
     for (let delay = 200; r === undefined; delay = Math.min(2_000, delay * 2)) {
       try {
-        r = await rpcCall<PromoteHereResult>(this.node.nc, nodeAdminSubject(target.destination), "promote", { account: accountId, epoch, from: rec.mailHost }, { timeoutMs });
+        r = await rpcCall<PromoteHereResult>(this.node.nc, nodeAdminSubject(target.destination), "promote", { account: accountId, epoch, from: rec.mailHost, grant }, { timeoutMs });
       } catch (e) {
         // No answer is not "not promoted": the target may have appended Promoted and then died,
         // timed out or failed to apply. Ask the log; the directory follows what it says.

@@ -1,6 +1,6 @@
 // The target side of a promotion (DESIGN §7, steps 2-3), run by the mailstore that takes
-// over an account: drain the account log to its head, then append Promoted{epoch, host} at
-// exactly that head. That append is the linearization point: any write of the old primary
+// over an account: drain the account log to its head, then append Promoted{epoch, host, grant}
+// at exactly that head (the grant is the supervisor's signature that lets readers accept it). That append is the linearization point: any write of the old primary
 // either is in the log before it (and so drained here) or fails the server's expected-seq
 // check after it. Nothing here asks the old primary: it may be dead.
 import { seal } from "../src/envelope/index.js";
@@ -11,6 +11,7 @@ import { SubjectLog } from "../src/runtime/subject_log.js";
 import type { TxBatch } from "../src/mail/index.js";
 import type { MailstoreNode } from "./mailstore.js";
 import { recordPromotion } from "./promotion_record.js";
+import { checkAuthorship } from "./log_authorship.js";
 
 export interface PromoteHereResult {
   /** the host the log now names as primary (this one, unless an earlier promotion won) */
@@ -24,7 +25,7 @@ export interface PromoteHereResult {
 /** How often the head may move under us before the promotion is given up. */
 const MAX_ATTEMPTS = 5;
 
-export async function promoteHere(node: MailstoreNode, accountId: string, epoch: number, from: string | undefined): Promise<PromoteHereResult> {
+export async function promoteHere(node: MailstoreNode, accountId: string, epoch: number, from: string | undefined, grant: string | undefined): Promise<PromoteHereResult> {
   const rec = await node.accountRecord(accountId);
   const log = new SubjectLog(node.assets.js, node.assets.jsm, node.assets.opts.txStream, txSubject(accountId));
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
@@ -57,8 +58,23 @@ export async function promoteHere(node: MailstoreNode, accountId: string, epoch:
       writer: node.host,
       at: node.clock.now(),
       prev: rs.appliedSeq,
-      events: [{ t: "promoted", epoch, host: node.host, ...(from ? { from } : {}) }],
+      events: [{ t: "promoted", epoch, host: node.host, ...(from ? { from } : {}), ...(grant !== undefined ? { grant } : {}) }],
     };
+    // The same check every reader runs: a Promoted they would refuse is never appended.
+    try {
+      try {
+        checkAuthorship(node.keyring.trust, rs, batch, node.keyring.signerId);
+      } catch (e) {
+        // A supervisor key the operator just added: read the list again, once.
+        if (!node.reloadKeys()) throw e;
+        checkAuthorship(node.keyring.trust, rs, batch, node.keyring.signerId);
+      }
+    } catch (e) {
+      throw new AppError("APP_ERROR", `${node.host} does not promote ${rec.name} to epoch ${epoch}: ${(e as Error).message}`, { code: (e as { code?: string }).code ?? "LOG_BAD_PROMOTION", account: rec.name });
+    }
+    if (!node.keyring.ownKeyTrusted()) {
+      throw new AppError("SIGNER_NOT_TRUSTED", `${node.host} does not promote ${rec.name}: its signing key ${node.keyring.signingKid} is not in trusted-signers.json, so every reader would refuse the Promoted entry; add it on every node first`, { account: rec.name });
+    }
     try {
       const ack = await log.append(seal(node.keyring, batch), {
         expectedLastSeq: rs.appliedSeq,

@@ -13,7 +13,7 @@
 // deleted (by hand, or lost by the server) is recreated and every account caught up, and a
 // catch-up that fails is retried with back-off.
 import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
-import { open, type EnvelopeError, type EnvelopeKeyring } from "../src/envelope/index.js";
+import { open, type EnvelopeKeyring } from "../src/envelope/index.js";
 import type { Assets } from "../src/jetstream/assets.js";
 import { txSubject } from "../src/jetstream/assets.js";
 import { SubjectLog } from "../src/runtime/subject_log.js";
@@ -21,14 +21,15 @@ import { jsErrCode, JS_ERR } from "../src/runtime/nats_failure.js";
 import type { MetadataStore } from "../src/store/index.js";
 import type { TxBatch } from "../src/mail/index.js";
 import { readTxBatch } from "./tx_batch.js";
+import { checkAuthorship } from "./log_authorship.js";
 
 export interface ReplicaAgentDeps {
   host: string;
   store: MetadataStore;
   keyring: EnvelopeKeyring;
   assets: Assets;
-  /** reloads trusted signer keys from the directory; true when something new was learned */
-  refreshSigners(): Promise<boolean>;
+  /** re-reads the key files (trusted-signers.json, cluster.secretbox.json); true when something changed */
+  reloadKeys?(): boolean;
   /** tells the Global Admin (MR_NOTIFY) */
   notify(kind: string, payload: Record<string, unknown>): void;
   /** a `promoted` event naming this host was applied */
@@ -366,7 +367,7 @@ export class ReplicaAgent {
    * applied here), "gap" (an earlier entry is missing here) or "stop" (the replica is now
    * unavailable).
    */
-  private async handle(accountId: string, seq: number, data: Uint8Array, fromCatchUp: boolean, refreshed = false): Promise<"applied" | "skip" | "gap" | "stop"> {
+  private async handle(accountId: string, seq: number, data: Uint8Array, fromCatchUp: boolean): Promise<"applied" | "skip" | "gap" | "stop"> {
     const rs = this.d.store.replicaState(accountId);
     if (!rs || rs.role === "primary" || rs.status !== "available") return "skip";
     if (seq <= rs.appliedSeq) {
@@ -374,30 +375,26 @@ export class ReplicaAgent {
       return "skip";
     }
     let batch: TxBatch;
+    let signer: string;
     try {
-      batch = readTxBatch(this.openEnvelope(data), accountId, seq);
+      const opened = this.withReload(() => open(this.d.keyring, data));
+      signer = opened.signer;
+      batch = readTxBatch(opened.payload, accountId, seq);
     } catch (e) {
-      const ee = e as EnvelopeError;
-      if (ee.code === "ENVELOPE_UNKNOWN_SIGNER" && !refreshed) {
-        // A mailstore that registered after this one started: learn its key, try once more.
-        await this.d.refreshSigners();
-        if (ee.signer && this.d.keyring.trustedSigner(ee.signer)) return this.handle(accountId, seq, data, fromCatchUp, true);
-      }
       this.unavailable(accountId, seq, e as Error);
       return "stop";
     }
-    // The state may have moved while the signer keys were refreshed.
-    const now = this.d.store.replicaState(accountId);
-    if (!now || seq <= now.appliedSeq) return "skip";
-    if (batch.prev !== now.appliedSeq) {
+    if (batch.prev !== rs.appliedSeq) {
       if (fromCatchUp) {
         // Reading the subject itself, the next entry must follow the applied one.
-        this.unavailable(accountId, seq, new Error(`entries between seq ${now.appliedSeq} and ${batch.prev} are missing from the log (removed by retention or by hand); restartReplicas re-seeds this replica`));
+        this.unavailable(accountId, seq, new Error(`entries between seq ${rs.appliedSeq} and ${batch.prev} are missing from the log (removed by retention or by hand); restartReplicas re-seeds this replica`));
         return "stop";
       }
       return "gap";
     }
     try {
+      // Nothing awaited since the state was read: it is the state this entry applies onto.
+      this.withReload(() => checkAuthorship(this.d.keyring.trust, rs, batch, signer));
       const out = this.d.store.applyBatch(accountId, seq, batch);
       if (out.status === "stale-epoch") {
         this.d.notify("replica.stale_epoch", { account: accountId, destination: this.d.host, seq, epoch: batch.epoch, writer: batch.writer });
@@ -413,8 +410,14 @@ export class ReplicaAgent {
     return "applied";
   }
 
-  private openEnvelope(data: Uint8Array): unknown {
-    return open(this.d.keyring, data).payload;
+  /** Runs a check once more after the key files changed (a key the operator just added). */
+  private withReload<T>(check: () => T): T {
+    try {
+      return check();
+    } catch (e) {
+      if (this.d.reloadKeys?.()) return check();
+      throw e;
+    }
   }
 
   private unavailable(accountId: string, seq: number, e: Error, code = (e as { code?: string }).code ?? "APPLY_FAILED"): void {

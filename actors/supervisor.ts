@@ -26,6 +26,7 @@ import { defaultConfig } from "../config/defaults.js";
 import type { LimitsConfig } from "../src/config/types.js";
 // Log lines quote request values (account names, operation ids): one line each, whatever they hold.
 import { printable } from "../src/text/printable.js";
+import { GrantKey } from "./grant_key.js";
 
 export const ADMIN_SUBJECT = "mr.rpc.admin";
 
@@ -42,7 +43,7 @@ export interface SupervisorOptions {
   licenceQuota: number;
   /** the licence file (config licence.file); without one, licenceQuota applies */
   licenceFile?: string;
-  /** keys folder (config keys.dir) */
+  /** keys folder (config keys.dir): this supervisor's grant-signing key is its <host>.supervisor-ed25519.json, the trusted signers its trusted-signers.json */
   keysDir?: string;
   /** development licence issuer trusted besides the pinned one (config licence.devIssuerKeyFile); logged as a warning */
   licenceDevIssuerKeyFile?: string;
@@ -79,6 +80,8 @@ export class SupervisorNode {
   readonly limits: LimitsConfig;
   /** expensive admin requests running at once (limits.maxConcurrentExpensive) */
   readonly expensive: ExpensiveGate;
+  /** signs the grants that let a promotion target append Promoted */
+  readonly grantKey: GrantKey;
   private adminService: JsonRpcService | undefined;
   private heartbeat: Heartbeat | undefined;
   private lease: SupervisorLease | undefined;
@@ -107,6 +110,7 @@ export class SupervisorNode {
       log: this.log,
     });
     this.replicaInit = new ReplicaInitializer(this, { timeoutMs: opts.initTimeoutMs ?? 600_000, pollMs: 200 });
+    this.grantKey = new GrantKey(opts.keysDir, this.host);
     this.promoter = new Promoter(this);
     this.reconciler = new DirectoryReconciler(this, opts.reconcileEveryMs ?? 30_000);
     if (opts.autoFailover) {
@@ -158,6 +162,12 @@ export class SupervisorNode {
     if (await wait.until(dir, () => lease.tryAcquire())) await this.onLease(true);
     this.lease.start();
     await this.nc.flush();
+    try {
+      this.grantKey.signer();
+    } catch (e) {
+      // It still serves everything else; promotions fail with this reason until the key exists.
+      this.log(`WARNING: ${(e as Error).message}`);
+    }
     this.log(`supervisor ${this.host} started (${this.isActive ? "active" : "standby"}; NATS ${this.opts.servers.join(",")})`);
   }
 

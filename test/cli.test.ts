@@ -204,7 +204,7 @@ test("cli - help <command> and <command> --help print the command's usage", asyn
   for (const argv of [["help", "keys", "init"], ["keys", "init", "--help"], ["--help", "keys", "init"], ["keys", "init", "-h"]]) {
     const r = await cli(argv);
     assert.is(r.code, 0, argv.join(" "));
-    assert.ok(r.out.includes("Usage: mailreplica keys init [--host H] [--dir DIR] [--force]"), r.out);
+    assert.ok(r.out.includes("Usage: mailreplica keys init [--host H] [--role mailstore|supervisor] [--dir DIR] [--force]"), r.out);
   }
   const unknown = await cli(["help", "frob"]);
   assert.is(unknown.code, 2);
@@ -303,6 +303,13 @@ test("cli - keys init writes the keys and prints files, kid and public key, neve
   assert.is(result.dir, keysDir);
   const signing2 = JSON.parse(readFileSync(join(keysDir, "mailstore2.example.com.ed25519.json"), "utf8")) as { secretKey: string };
   assert.not.ok(json.out.includes(signing2.secretKey));
+  // Both public keys are trusted in the folder's list, and the output says to copy it.
+  const list = JSON.parse(readFileSync(join(keysDir, "trusted-signers.json"), "utf8")) as { signers: Array<{ host: string; role: string; publicKey: string }> };
+  assert.equal(list.signers.map((x) => [x.host, x.role, x.publicKey]), [["mailstore1.example.com", "mailstore", signing.publicKey], ["mailstore2.example.com", "mailstore", result.publicKey]]);
+  assert.ok(r.out.includes("trusted-signers.json") && r.out.includes("every node"), r.out);
+  const badRole = await cli(["keys", "init", "--host", "sup.example.com", "--role", "admin", "--dir", keysDir]);
+  assert.is(badRole.code, 1);
+  assert.ok(badRole.err.includes("[KEYS_BAD_ROLE]"), badRole.err);
 });
 
 test("cli - command files import heavy modules lazily (only node builtins and the light framework at load)", () => {

@@ -84,7 +84,7 @@ test("dev - --only-nats --no-repl starts a JetStream nats-server and writes 0600
   // MR_KEYS_DIR is configured, so it wins over <var>/keys.
   assert.not.ok(existsSync(join(varDir, "keys")));
   const files = readdirSync(keysDir).sort();
-  assert.equal(files, ["cluster.secretbox.json", ...HOSTS.map((h) => `${h}.ed25519.json`)]);
+  assert.equal(files, ["cluster.secretbox.json", ...HOSTS.map((h) => `${h}.ed25519.json`), "supervisor.example.com.supervisor-ed25519.json", "trusted-signers.json"].sort());
   for (const f of files) assert.is(statSync(join(keysDir, f)).mode & 0o777, 0o600, `${f} mode`);
   const secret = (JSON.parse(readFileSync(join(keysDir, `${HOSTS[0]}.ed25519.json`), "utf8")) as { secretKey: string }).secretKey;
   assert.not.ok(dev.out().includes(secret) || dev.err().includes(secret), "a secret key was printed");

@@ -3,8 +3,20 @@ import * as assert from "uvu/assert";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { open, seal } from "../src/envelope/index.js";
-import { initKeys, KeyFilesError, listPublicKeys, loadKeyring, type KeyFilesErrorCode } from "../src/keys/index.js";
+import { EnvelopeError, open, seal, signingKid } from "../src/envelope/index.js";
+import {
+  activateSigningKey,
+  initKeys,
+  KeyFilesError,
+  listPublicKeys,
+  loadKeyring,
+  readTrustList,
+  retireKey,
+  stageSigningKey,
+  trustKeyFile,
+  writeTrustList,
+  type KeyFilesErrorCode,
+} from "../src/keys/index.js";
 
 const H1 = "mailstore1.example.com";
 const H2 = "mailstore2.example.com";
@@ -137,7 +149,7 @@ test("keys - loaded keyrings of two hosts seal and open each other's envelopes",
   });
 });
 
-test("keys - a node trusts its own key without being told", () => {
+test("keys - a node trusts its own key because keys init listed it in trusted-signers.json", () => {
   withTemp((root) => {
     initKeys({ dir: root, host: H1 });
     const k = loadKeyring({ dir: root, host: H1 });
@@ -221,6 +233,108 @@ test("keys - listPublicKeys refuses a signing file whose host does not match its
     writeFileSync(join(root, `${H2}.ed25519.json`), readFileSync(r.signingFile), { mode: 0o600 });
     const err = refusedWith("KEYS_MALFORMED", () => listPublicKeys(root));
     assert.match(err.message, '"host"');
+  });
+});
+
+test("keys - only trusted-signers.json makes a key trusted, the node's own included", () => {
+  withTemp((root) => {
+    initKeys({ dir: root, host: H1 });
+    initKeys({ dir: root, host: H2 });
+    const list = readTrustList(root);
+    assert.equal(list.entries.map((e) => [e.host, e.role]), [[H1, "mailstore"], [H2, "mailstore"]]);
+    assert.is(mode(list.file), 0o600);
+    // H1 taken out of the list: nobody, H1 included, accepts what it signs.
+    writeTrustList(root, list.entries.filter((e) => e.host !== H1));
+    const k1 = loadKeyring({ dir: root, host: H1 });
+    const k2 = loadKeyring({ dir: root, host: H2 });
+    assert.is(k1.ownKeyTrusted(), false);
+    assert.is(k2.ownKeyTrusted(), true);
+    for (const reader of [k1, k2]) {
+      assert.throws(() => open(reader, seal(k1, { n: 1 })), (e: unknown) => (e as EnvelopeError).code === "ENVELOPE_UNKNOWN_SIGNER");
+    }
+    assert.equal(open(k1, seal(k2, { n: 2 })).payload, { n: 2 });
+    // Back in the list, but retired: refused with its own code.
+    writeTrustList(root, [...readTrustList(root).entries, { ...list.entries[0]!, retiredAt: Date.now() }]);
+    assert.throws(() => open(loadKeyring({ dir: root, host: H2 }), seal(k1, { n: 3 })), (e: unknown) => (e as EnvelopeError).code === "ENVELOPE_SIGNER_RETIRED");
+  });
+});
+
+test("keys - a trusted list others can write, or a malformed one, is refused with the field named", () => {
+  withTemp((root) => {
+    initKeys({ dir: root, host: H1 });
+    const file = join(root, "trusted-signers.json");
+    chmodSync(file, 0o666);
+    refusedWith("KEYS_INSECURE_MODE", () => loadKeyring({ dir: root, host: H1 }));
+    chmodSync(file, 0o644);
+    assert.is(loadKeyring({ dir: root, host: H1 }).ownKeyTrusted(), true, "0644 is fine: public keys only");
+    const good = readFileSync(file, "utf8");
+    for (const [body, field] of [
+      [{ version: 2, signers: [] }, "version"],
+      [{ version: 1 }, "signers"],
+      [{ version: 1, signers: [{ kid: "s-1", host: H1, role: "admin", publicKey: "AA==", addedAt: 1 }] }, "role"],
+      [{ version: 1, signers: [{ kid: "s-1", host: H1, role: "mailstore", publicKey: "AA==", addedAt: 1 }] }, "publicKey"],
+    ] as const) {
+      writeFileSync(file, JSON.stringify(body));
+      const err = refusedWith("KEYS_MALFORMED", () => loadKeyring({ dir: root, host: H1 }));
+      assert.ok(err.message.includes(field), err.message);
+    }
+    writeFileSync(file, good);
+  });
+});
+
+test("keys - a signing file written before kids existed gets the kid derived from its public key", () => {
+  withTemp((root) => {
+    const r = initKeys({ dir: root, host: H1 });
+    const o = json(r.signingFile);
+    delete o.kid;
+    delete o.role;
+    writeFileSync(r.signingFile, JSON.stringify(o), { mode: 0o600 });
+    writeTrustList(root, []);
+    const k = loadKeyring({ dir: root, host: H1 });
+    assert.is(k.signingKid, signingKid(new Uint8Array(Buffer.from(r.publicKey, "base64"))));
+    assert.is(k.signingKid, r.signingKid);
+    assert.is(k.ownKeyTrusted(), false);
+    assert.equal(trustKeyFile({ dir: root, host: H1 }).added, true);
+    assert.equal(trustKeyFile({ dir: root, host: H1 }).added, false);
+    assert.is(loadKeyring({ dir: root, host: H1 }).ownKeyTrusted(), true);
+  });
+});
+
+test("keys - init --force keeps the old public key trusted, so what it signed stays readable", () => {
+  withTemp((root) => {
+    initKeys({ dir: root, host: H1 });
+    const before = loadKeyring({ dir: root, host: H1 });
+    const old = seal(before, { old: true });
+    initKeys({ dir: root, host: H1, force: true });
+    const after = loadKeyring({ dir: root, host: H1 });
+    assert.is.not(after.signingKid, before.signingKid);
+    assert.equal(open(after, old).payload, { old: true });
+    assert.equal(open(after, seal(after, { new: true })).payload, { new: true });
+  });
+});
+
+test("keys - rotate stages, activate needs a staged trusted key, retire refuses the key in use", () => {
+  withTemp((root) => {
+    initKeys({ dir: root, host: H1 });
+    refusedWith("KEYS_NOT_STAGED", () => activateSigningKey({ dir: root, host: H1 }));
+    const before = loadKeyring({ dir: root, host: H1 }).signingKid;
+    const staged = stageSigningKey({ dir: root, host: H1 });
+    assert.is(loadKeyring({ dir: root, host: H1 }).signingKid, before, "staged, not used");
+    assert.is(mode(staged.stagedFile), 0o600);
+    // Someone dropped the new key from the list before activation: activating would sign what nobody accepts.
+    const list = readTrustList(root).entries;
+    writeTrustList(root, list.filter((e) => e.kid !== staged.kid));
+    refusedWith("KEYS_NOT_TRUSTED", () => activateSigningKey({ dir: root, host: H1 }));
+    writeTrustList(root, list);
+    const done = activateSigningKey({ dir: root, host: H1 });
+    assert.equal([done.kid, done.currentKid], [staged.kid, before]);
+    assert.is(loadKeyring({ dir: root, host: H1 }).signingKid, staged.kid);
+    refusedWith("KEYS_CURRENT", () => retireKey({ dir: root, kid: staged.kid }));
+    refusedWith("KEYS_UNKNOWN_KID", () => retireKey({ dir: root, kid: "s-0000000000000000" }));
+    const retired = retireKey({ dir: root, kid: before });
+    assert.is(retired.kind, "signing");
+    assert.match(retired.warning, /refused/);
+    assert.ok(readTrustList(root).entries.find((e) => e.kid === before)?.retiredAt !== undefined);
   });
 });
 

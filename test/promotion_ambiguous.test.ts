@@ -22,7 +22,8 @@ import { stopBounded, errorCode, logHead, readerKeyring } from "./helpers/worklo
 import { createAccounts, addReplicas, directoryRecord, waitOperationEnd } from "./helpers/promotion.js";
 import { MailstoreNode } from "../actors/mailstore.js";
 import { assetOptions } from "../actors/node_config.js";
-import { seal } from "../src/envelope/index.js";
+import { seal, signPromotionGrant } from "../src/envelope/index.js";
+import { loadSigningKey } from "../src/keys/index.js";
 import { SubjectLog } from "../src/runtime/subject_log.js";
 import type { TxBatch } from "../src/mail/index.js";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
@@ -58,7 +59,10 @@ async function startBehind(host: string, proxy: TcpProxy): Promise<MailstoreNode
  * leaves it.
  */
 async function appendPromoted(accountId: string, head: number, host: string): Promise<{ seq: number }> {
-  const batch: TxBatch = { v: 1, account: accountId, epoch: 2, writer: host, at: Date.now(), prev: head, events: [{ t: "promoted", epoch: 2, host, from: MS1 }] };
+  // As promoteHere writes it: with the grant a trusted supervisor signed for this promotion.
+  sys.ensureSupervisorKey("sup1");
+  const grant = signPromotionGrant(loadSigningKey({ dir: sys.config.keys.dir, host: "sup1" }), { account: accountId, epoch: 2, host });
+  const batch: TxBatch = { v: 1, account: accountId, epoch: 2, writer: host, at: Date.now(), prev: head, events: [{ t: "promoted", epoch: 2, host, from: MS1, grant }] };
   const log = new SubjectLog(jetstream(sys.nc), await jetstreamManager(sys.nc), sys.config.jetstream.streams.tx, `mr.tx.${accountId}`);
   return log.append(seal(readerKeyring(sys, host), batch), { expectedLastSeq: head, msgId: `test-promoted-${accountId}` });
 }

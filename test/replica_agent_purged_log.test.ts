@@ -89,7 +89,6 @@ test("replica agent - a replica at seq 0 over an account log that stays empty be
     store,
     keyring: loadKeyring({ dir: sys.config.keys.dir, host }),
     assets: await ensureAssets(sys.nc, assetOptions(sys.config)),
-    refreshSigners: async () => false,
     notify: () => {},
     emptyLogGraceMs: 1_000,
   });

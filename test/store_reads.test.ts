@@ -157,7 +157,7 @@ test(
   "replica state - ensure is idempotent; status, error and role change; unknown accounts and bad values are refused",
   withStore((store) => {
     const first = store.ensureReplicaState(B, "replica");
-    assert.equal(first, { accountId: B, role: "replica", epoch: 0, appliedSeq: 0, appliedAt: null, status: "available", error: null, generation: 0 });
+    assert.equal(first, { accountId: B, role: "replica", epoch: 0, appliedSeq: 0, appliedAt: null, status: "available", error: null, generation: 0, primaryHost: null });
     assert.equal(store.ensureReplicaState(B, "primary"), first, "an existing row is left as it is");
     assert.equal(store.setReplicaStatus(B, "unavailable", "signature check failed").error, "signature check failed");
     assert.equal([store.setReplicaStatus(B, "paused").status, store.replicaState(B)?.error], ["paused", null]);

@@ -15,7 +15,7 @@ import { ensureLocalNats } from "./local_nats.js";
 import { ensureLocalNatsCluster } from "./local_nats_cluster.js";
 import { ManagedProcess, type ExitInfo } from "./managed_process.js";
 import { clusterNodeAddresses } from "./nats_nodes.js";
-import { DEV_MAILSTORES, devPaths, logFileOf, natsNodeStore, type DevPaths } from "./paths.js";
+import { DEV_MAILSTORES, DEV_SUPERVISOR, devPaths, logFileOf, natsNodeStore, type DevPaths } from "./paths.js";
 import { StopSignal } from "./stop_signal.js";
 
 export interface DevOptions {
@@ -113,7 +113,7 @@ export class DevCluster {
     if (this.stop.requested) return;
 
     // Keys even with --only-nats: mailstores started by hand afterwards need them.
-    const keys = ensureDevKeys(paths.keysDir, DEV_MAILSTORES);
+    const keys = ensureDevKeys(paths.keysDir, DEV_MAILSTORES, DEV_SUPERVISOR);
     this.say(`  keys ${keys.dir}: ${keys.created.length ? `created for ${keys.created.join(", ")}` : "existing ones kept"}${keys.created.length && keys.existing.length ? `; kept for ${keys.existing.join(", ")}` : ""}`);
     if (o.onlyNats) return;
 
@@ -124,7 +124,7 @@ export class DevCluster {
       await this.startService(host, ["mailstore", "--host", host, "--data", data], new RegExp(`\\bmailstore ${escapeRegExp(host)} started\\b`), readyMs, data);
     }
     if (this.stop.requested) return;
-    await this.startService("supervisor", ["supervisor"], /\bsupervisor \S+ started\b/, readyMs);
+    await this.startService("supervisor", ["supervisor", "--host", DEV_SUPERVISOR], /\bsupervisor \S+ started\b/, readyMs);
   }
 
   private async startSingleNats(readyMs: number): Promise<NatsSide> {

@@ -1,7 +1,7 @@
 // `mailreplica dev`: the local cluster for development (nats-server or a 3-node cluster, keys, mailstores, supervisor, REPL).
 export { runDev, DevCluster, type DevOptions } from "./dev_cluster.js";
 export { DevError, type DevErrorCode } from "./errors.js";
-export { devPaths, defaultVarDir, logFileOf, natsNodeStore, DEV_MAILSTORES, type DevPaths } from "./paths.js";
+export { devPaths, defaultVarDir, logFileOf, natsNodeStore, DEV_MAILSTORES, DEV_SUPERVISOR, type DevPaths } from "./paths.js";
 export { clusterNodeAddresses, type NatsNodeAddress } from "./nats_nodes.js";
 export { ensureLocalNatsCluster, DEV_CLUSTER_NAME, type LocalNatsCluster, type ClusterNode } from "./local_nats_cluster.js";
 export { waitJetStreamClusterReady, type ClusterReadyOptions } from "./jetstream_cluster_ready.js";

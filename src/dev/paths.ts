@@ -10,6 +10,9 @@ import { projectRoot } from "../paths.js";
 /** The three mailstores of the dev cluster. */
 export const DEV_MAILSTORES: readonly string[] = ["mailstore1.example.com", "mailstore2.example.com", "mailstore3.example.com"];
 
+/** The dev supervisor's name: its grant-signing key is <keys>/supervisor.example.com.supervisor-ed25519.json. */
+export const DEV_SUPERVISOR = "supervisor.example.com";
+
 export interface DevPaths {
   /** The var folder. */
   varDir: string;

@@ -5,6 +5,8 @@ export type EnvelopeErrorCode =
   | "ENVELOPE_GARBAGE"
   | "ENVELOPE_UNKNOWN_SIGNER"
   | "ENVELOPE_BAD_SIGNATURE"
+  /** signed with a key trusted-signers.json lists as retired */
+  | "ENVELOPE_SIGNER_RETIRED"
   | "ENVELOPE_TAMPERED"
   | "ENVELOPE_UNKNOWN_KID"
   | "ENVELOPE_DECRYPT_FAILED"

@@ -4,4 +4,8 @@ export { EnvelopeKeyring } from "./keyring.js";
 export type { EnvelopeKeyringOptions, TrustedSigner } from "./keyring.js";
 export { EnvelopeError } from "./errors.js";
 export type { EnvelopeErrorCode, EnvelopeErrorContext } from "./errors.js";
+export { TrustList, signingKid, toTrustedKey, SIGNER_ROLES } from "./trust.js";
+export type { SignerRole, TrustedKey, TrustedKeyEntry, SignerLookup } from "./trust.js";
+export { signPromotionGrant, grantProblem, GRANT_DOMAIN } from "./grant.js";
+export type { GrantSigner, GrantStatement, PromotionGrant } from "./grant.js";
 export * from "./types.js";

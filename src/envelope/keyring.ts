@@ -2,11 +2,11 @@ import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
 import { inspect } from "node:util";
 import { EnvelopeError } from "./errors.js";
 import { isHostName, isKid, SECRETBOX_KEY_LENGTH, SIGNING_PUBLIC_KEY_LENGTH, SIGNING_SECRET_KEY_LENGTH } from "./types.js";
+import { ed25519PublicKey, signingKid, SPKI_ED25519_PREFIX, TrustList, type SignerLookup, type TrustedKeyEntry } from "./trust.js";
 
 // DER headers that wrap a raw ed25519 seed / public key for node:crypto. Signing goes through
 // node:crypto rather than tweetnacl: same RFC 8032 signatures, about 100 times faster.
 const PKCS8_ED25519_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
-const SPKI_ED25519_PREFIX = Buffer.from("302a300506032b6570032100", "hex");
 
 export interface EnvelopeKeyringOptions {
   /** Cluster secretbox keys, 32 bytes each, by key id. */
@@ -17,8 +17,18 @@ export interface EnvelopeKeyringOptions {
   signerId: string;
   /** This node's ed25519 secret key in tweetnacl form (seed then public key, 64 bytes). */
   signingSecretKey: Uint8Array;
-  /** Other mailstores' ed25519 public keys by host. This node's own key is always trusted. */
+  /** Key id of this node's signing key; default `signingKid(its public key)`. */
+  signingKid?: string;
+  /** The operator's trusted-signers list (mailstore and supervisor keys). */
+  trustList?: readonly TrustedKeyEntry[];
+  /** More mailstores' ed25519 public keys by host (programs and tests building keyrings by hand). */
   trusted?: Record<string, Uint8Array>;
+  /**
+   * Trust this node's own key without it being in `trustList` (default true, for keyrings
+   * built by hand). Nodes load theirs with false: their own key counts only when the
+   * operator listed it, so a node never applies entries the others refuse.
+   */
+  trustOwnKey?: boolean;
 }
 
 /** A trusted signer: its raw public key (compared with `spk`) and the parsed key (verifies). */
@@ -31,11 +41,14 @@ export interface TrustedSigner {
  *  by console.log, util.inspect or JSON.stringify (they print kids and signer ids only). */
 export class EnvelopeKeyring {
   readonly #boxKeys = new Map<string, Uint8Array>();
-  readonly #trusted = new Map<string, TrustedSigner>();
+  #listed: readonly TrustedKeyEntry[] = [];
+  readonly #added: TrustedKeyEntry[] = [];
+  #trust: TrustList = new TrustList([]);
   #currentKid: string;
+  #signingKid: string;
   readonly #signerId: string;
-  readonly #signingPublicKey: Uint8Array;
-  readonly #signingKey: KeyObject;
+  #signingPublicKey: Uint8Array;
+  #signingKey: KeyObject;
 
   constructor(options: EnvelopeKeyringOptions) {
     for (const [kid, key] of Object.entries(options.keys)) this.#putBoxKey(kid, key);
@@ -58,9 +71,55 @@ export class EnvelopeKeyring {
       throw invalid("signing secret key's last 32 bytes are not the public key of its seed: the key pair is corrupt; generate it again");
     }
     this.#signingPublicKey = new Uint8Array(derived);
+    this.#signingKid = options.signingKid ?? signingKid(this.#signingPublicKey);
+    if (!isKid(this.#signingKid)) throw invalid(`signing key id ${JSON.stringify(String(this.#signingKid).slice(0, 80))} is not a key id`);
     for (const [id, publicKey] of Object.entries(options.trusted ?? {})) this.trustSigner(id, publicKey);
-    // Own key last, so a stale directory entry for this host cannot displace it.
-    this.trustSigner(this.#signerId, this.#signingPublicKey);
+    if (options.trustOwnKey !== false) this.trustSigner(this.#signerId, this.#signingPublicKey);
+    this.setTrustList(options.trustList ?? []);
+  }
+
+  /**
+   * Signs with another key pair from now on (an activated rotation). The old public key stays
+   * trusted as far as the list says, so what it signed stays readable.
+   */
+  setSigningKey(secretKey: Uint8Array, kid?: string): void {
+    if (!(secretKey instanceof Uint8Array) || secretKey.length !== SIGNING_SECRET_KEY_LENGTH) {
+      throw invalid(`signing secret key must be ${SIGNING_SECRET_KEY_LENGTH} bytes (tweetnacl form: seed then public key)`);
+    }
+    const key = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, secretKey.subarray(0, 32)]), format: "der", type: "pkcs8" });
+    const derived = createPublicKey(key).export({ format: "der", type: "spki" }).subarray(SPKI_ED25519_PREFIX.length);
+    if (!derived.equals(secretKey.subarray(32))) throw invalid("signing secret key's last 32 bytes are not the public key of its seed: the key pair is corrupt");
+    const newKid = kid ?? signingKid(derived);
+    if (!isKid(newKid)) throw invalid(`signing key id ${JSON.stringify(String(newKid).slice(0, 80))} is not a key id`);
+    this.#signingKey = key;
+    this.#signingPublicKey = new Uint8Array(derived);
+    this.#signingKid = newKid;
+  }
+
+  /** Replaces the operator's list (a reload of trusted-signers.json); checked before anything changes. */
+  setTrustList(entries: readonly TrustedKeyEntry[]): void {
+    this.#trust = this.#build(entries, this.#added);
+    this.#listed = [...entries];
+  }
+
+  /** Key id of this node's signing key. */
+  get signingKid(): string {
+    return this.#signingKid;
+  }
+
+  /** The trusted keys in force (the operator's list plus keys trusted by hand). */
+  get trust(): TrustList {
+    return this.#trust;
+  }
+
+  /** Whether this node's own signing key is a trusted, non-retired mailstore key: if not, every other node refuses what it writes. */
+  ownKeyTrusted(): boolean {
+    return this.#trust.mailstoreKey(this.#signerId, this.#signingPublicKey).status === "trusted";
+  }
+
+  /** For `open`: what the trusted list says about a signer host and the key it carries. */
+  lookupSigner(signerId: string, spk: Uint8Array): SignerLookup {
+    return this.#trust.mailstoreKey(signerId, spk);
   }
 
   /** Key id that `seal` encrypts under. */
@@ -90,7 +149,7 @@ export class EnvelopeKeyring {
     if (options.current) this.#currentKid = kid;
   }
 
-  /** Trusts (or re-keys) a mailstore's ed25519 public key; the directory publishes these. */
+  /** Trusts one more mailstore key of a host, besides the operator's list (keyrings built by hand). */
   trustSigner(signerId: string, publicKey: Uint8Array): void {
     if (!isHostName(signerId)) {
       throw invalid(`trusted signer id must be a host name (letters, digits, "-", "."), got ${JSON.stringify(String(signerId).slice(0, 80))}`);
@@ -98,24 +157,16 @@ export class EnvelopeKeyring {
     if (!(publicKey instanceof Uint8Array) || publicKey.length !== SIGNING_PUBLIC_KEY_LENGTH) {
       throw invalid(`public key of signer "${signerId}" must be ${SIGNING_PUBLIC_KEY_LENGTH} bytes`);
     }
-    const raw = new Uint8Array(publicKey);
-    let verifyKey: KeyObject;
-    try {
-      verifyKey = createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, raw]), format: "der", type: "spki" });
-    } catch (cause) {
-      throw new EnvelopeError("ENVELOPE_KEYRING_INVALID", `public key of signer "${signerId}" is not an ed25519 key: re-publish it from that mailstore's key file`, { signer: signerId, cause });
-    }
-    this.#trusted.set(signerId, { publicKey: raw, verifyKey });
+    ed25519PublicKey(publicKey, `signer "${signerId}"`);
+    const entry: TrustedKeyEntry = { kid: signingKid(publicKey), host: signerId, role: "mailstore", publicKey: new Uint8Array(publicKey), addedAt: 0 };
+    const added = [...this.#added.filter((e) => e.kid !== entry.kid), entry];
+    this.#trust = this.#build(this.#listed, added);
+    this.#added.splice(0, this.#added.length, ...added);
   }
 
-  /** Host names whose envelopes this keyring accepts. */
+  /** Host names whose envelopes this keyring accepts (a non-retired mailstore key). */
   trustedSigners(): string[] {
-    return [...this.#trusted.keys()];
-  }
-
-  /** For `open`: the trusted key of a signer, if any. */
-  trustedSigner(signerId: string): TrustedSigner | undefined {
-    return this.#trusted.get(signerId);
+    return this.#trust.hosts("mailstore");
   }
 
   /** For `seal`/`open` only: the secretbox key of a kid. Never log what this returns. */
@@ -133,12 +184,18 @@ export class EnvelopeKeyring {
     return this.#signingPublicKey;
   }
 
-  toJSON(): { currentKid: string; kids: string[]; signerId: string; trustedSigners: string[] } {
-    return { currentKid: this.#currentKid, kids: this.kids(), signerId: this.#signerId, trustedSigners: this.trustedSigners() };
+  toJSON(): { currentKid: string; kids: string[]; signerId: string; signingKid: string; trustedSigners: string[] } {
+    return { currentKid: this.#currentKid, kids: this.kids(), signerId: this.#signerId, signingKid: this.#signingKid, trustedSigners: this.trustedSigners() };
   }
 
   [inspect.custom](): string {
     return `EnvelopeKeyring ${inspect(this.toJSON())}`;
+  }
+
+  /** The operator's entries win over keys trusted by hand that have the same kid (a retirement must count). */
+  #build(listed: readonly TrustedKeyEntry[], added: readonly TrustedKeyEntry[]): TrustList {
+    const kids = new Set(listed.map((e) => e.kid));
+    return new TrustList([...listed, ...added.filter((e) => !kids.has(e.kid))]);
   }
 
   #putBoxKey(kid: string, key: Uint8Array): void {

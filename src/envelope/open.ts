@@ -20,7 +20,7 @@ const WIRE_FIELDS = 7;
 
 /** Verifies and decrypts an envelope made by `seal`. Safe on any bytes from any subject: it
  *  throws only `EnvelopeError`, and returns nothing that was not verified and decrypted.
- *  Checks, each with its own code: TRUNCATED, GARBAGE, UNKNOWN_SIGNER, BAD_SIGNATURE,
+ *  Checks, each with its own code: TRUNCATED, GARBAGE, UNKNOWN_SIGNER, BAD_SIGNATURE, SIGNER_RETIRED,
  *  TAMPERED, UNKNOWN_KID, DECRYPT_FAILED, PAYLOAD_GARBAGE. */
 export function open(keyring: EnvelopeKeyring, bytes: Uint8Array): OpenedEnvelope {
   try {
@@ -37,13 +37,17 @@ function openChecked(keyring: EnvelopeKeyring, bytes: Uint8Array): OpenedEnvelop
 
   // Signature first: nothing about the content is trusted (not even its kid) until the
   // bytes are known to come, unchanged, from a trusted mailstore.
-  const trusted = keyring.trustedSigner(signer);
-  if (trusted === undefined) {
-    throw new EnvelopeError("ENVELOPE_UNKNOWN_SIGNER", `envelope is signed by "${signer}", which this node does not trust: publish that mailstore's public key in the directory before applying its log`, { kid, signer });
+  const found = keyring.lookupSigner(signer, env.spk);
+  if (found.status === "unknown-host") {
+    throw new EnvelopeError("ENVELOPE_UNKNOWN_SIGNER", `envelope is signed by "${signer}", which has no mailstore key in this node's trusted-signers.json: an entry is applied only from a mailstore the operator listed there (registering in the directory does not count)`, { kid, signer });
   }
-  if (!sameBytes(env.spk, trusted.publicKey)) {
-    throw new EnvelopeError("ENVELOPE_BAD_SIGNATURE", `envelope claims signer "${signer}" but was signed with another key than the one trusted for it: if that mailstore's keys were regenerated, re-publish its public key; otherwise something else is writing as it`, { kid, signer });
+  if (found.status === "unknown-key") {
+    throw new EnvelopeError("ENVELOPE_BAD_SIGNATURE", `envelope claims signer "${signer}" but carries a key that trusted-signers.json does not list for it: if that mailstore's keys were rotated, add the new key to every node's trusted-signers.json; otherwise something else is writing as it`, { kid, signer });
   }
+  if (found.status === "retired") {
+    throw new EnvelopeError("ENVELOPE_SIGNER_RETIRED", `envelope from "${signer}" is signed with key ${found.key.kid}, which trusted-signers.json marks retired: entries under a retired key are no longer accepted; seed this copy from a snapshot, or un-retire the key`, { kid, signer });
+  }
+  const trusted = found.key;
   const digest = signedDigest(env.v, kid, env.nonce, signer, env.spk, env.box);
   if (!verify(null, digest, trusted.verifyKey, env.sig)) {
     throw new EnvelopeError("ENVELOPE_TAMPERED", `envelope from "${signer}" does not match its signature: its bytes were changed after signing; do not apply it, check the stream and what writes to it`, { kid, signer });
@@ -122,10 +126,4 @@ function describe(value: unknown): string {
   if (value instanceof Uint8Array) return `${value.length} bytes`;
   if (typeof value === "number") return String(value);
   return `a ${typeof value}`;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

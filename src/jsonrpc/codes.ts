@@ -52,6 +52,7 @@ export const AppErrorCodes = {
   UNAVAILABLE: { rpcCode: -32021, hint: "the service that handles this is not reachable; check it runs (getServices, test) and retry" },
   NO_RESPONDER: { aliasOf: "UNAVAILABLE" },
   LOG_APPEND_FAILED: { aliasOf: "UNAVAILABLE" },
+  SIGNER_NOT_TRUSTED: { aliasOf: "UNAVAILABLE" },
   NOT_SUPERVISOR: { rpcCode: -32022, hint: "this process is not the active supervisor; send the request to the active one (getServices shows it)" },
   BLOB_MISSING: { rpcCode: -32023, hint: "the message body is missing from centralized storage; run test to check the storage" },
   INVALID_MESSAGE: { rpcCode: -32024, hint: "raw is not an RFC 822 message; give headers, a blank line and the body" },

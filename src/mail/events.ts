@@ -109,6 +109,11 @@ export interface PromotedEvent {
   epoch: number;
   host: string;
   from?: string;
+  /**
+   * A trusted supervisor's signature over (account, epoch, host), `<kid>:<base64>` (see
+   * src/envelope/grant.ts): readers apply the promotion only with a valid one.
+   */
+  grant?: string;
 }
 
 export type MailEvent =

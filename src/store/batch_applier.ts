@@ -46,13 +46,27 @@ export function applyBatchEntry(s: Statements, accountId: string, seq: number, b
   const current = state.epoch;
   if (batch.epoch < current) {
     // A fenced writer's batch: skip its effects but move past it, so the log keeps flowing.
-    s.setApplied.run(seq, appliedAt, current, accountId);
+    s.setApplied.run(seq, appliedAt, current, state.primary_host, accountId);
     return { status: "stale-epoch", seq, epoch: batch.epoch, current };
   }
-  // A batch from a newer writer proves that epoch exists (the account's first batch sets it).
+  // Only the account's first entry or a promotion moves the epoch: a writer that merely claims
+  // a newer one would otherwise fence the real primary (actors/log_authorship.ts checks who).
+  if (batch.epoch > current && state.applied_seq > 0 && !batch.events.some((e) => e.t === "promoted")) {
+    throw new StoreError(
+      "APPLY_FAILED",
+      `account ${accountId}: batch at seq ${seq} claims epoch ${batch.epoch}, newer than the account's ${current}, without a promotion; nothing was applied — mark this replica unavailable`,
+      { account: accountId, seq, epoch: batch.epoch, current },
+    );
+  }
   const epoch = applyEvents(s, { accountId, seq, at: batch.at }, batch.events, Math.max(current, batch.epoch));
+  // The primary the log names now: the creator, then whoever each promotion names.
+  let primary = state.primary_host;
+  for (const e of batch.events) {
+    if (e.t === "account.created") primary = e.mailHost;
+    else if (e.t === "promoted") primary = e.host;
+  }
   // Past the window a requestId is forgotten; the batch's time keeps every copy alike.
   s.pruneRequests.run(accountId, batch.at - REQUEST_WINDOW_MS, PRUNE_PER_BATCH);
-  s.setApplied.run(seq, appliedAt, epoch, accountId);
+  s.setApplied.run(seq, appliedAt, epoch, primary, accountId);
   return { status: "applied", seq, epoch, events: batch.events.length };
 }

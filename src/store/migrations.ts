@@ -164,6 +164,19 @@ CREATE TABLE requests (
 CREATE INDEX requests_by_age ON requests (account_id, at);
 `,
   },
+  {
+    version: 4,
+    name: "primary host of the applied log",
+    sql: `
+-- replica_state.primary_host: the host the applied log names as the account's primary at
+-- replica_state.epoch: the mailHost of 'account.created', then the host of each valid
+-- 'promoted'. An entry of that epoch is applied only when its writer is this host. NULL
+-- before the first entry. Copies made before this column existed take the primary their
+-- applied 'promoted' events left in accounts.mail_host (the same fact, kept there too).
+ALTER TABLE replica_state ADD COLUMN primary_host TEXT;
+UPDATE replica_state SET primary_host = (SELECT a.mail_host FROM accounts a WHERE a.id = replica_state.account_id);
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION: number = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

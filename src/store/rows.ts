@@ -13,6 +13,7 @@ export function toReplicaState(r: ReplicaStateRow): ReplicaState {
     status: r.status as ReplicaStatus,
     error: r.error,
     generation: r.generation,
+    primaryHost: r.primary_host,
   };
 }
 

@@ -50,6 +50,7 @@ export interface ReplicaStateRow {
   status: string;
   error: string | null;
   generation: number;
+  primary_host: string | null;
 }
 
 export interface RequestRow {
@@ -83,7 +84,7 @@ const SUBTREE_IDS = `SELECT id FROM folders WHERE account_id = @account AND path
 const ITEM_COLUMNS = `i.id, i.folder_id, f.path AS folder, i.message_id, i.sender, i.recipients, i.cc, i.subject, i.date, i.size, i.flags, i.tags, i.blob
   FROM items i JOIN folders f ON f.account_id = i.account_id AND f.id = i.folder_id`;
 const ACCOUNT_COLUMNS = "mailbox_id, id, name, type, mail_host, last_item_id, created_at";
-const REPLICA_COLUMNS = "account_id, role, epoch, applied_seq, applied_at, status, error, generation";
+const REPLICA_COLUMNS = "account_id, role, epoch, applied_seq, applied_at, status, error, generation, primary_host";
 
 /**
  * Every statement the store runs, prepared once when the store opens: planning and applying
@@ -219,15 +220,15 @@ export class Statements {
     this.insertReplicaState = db.prepare<[string, string]>(
       "INSERT OR IGNORE INTO replica_state (account_id, role, epoch, applied_seq, status) VALUES (?, ?, 0, 0, 'available')",
     );
-    this.setApplied = db.prepare<[number, number, number, string]>(
-      "UPDATE replica_state SET applied_seq = ?, applied_at = ?, epoch = ? WHERE account_id = ?",
+    this.setApplied = db.prepare<[number, number, number, string | null, string]>(
+      "UPDATE replica_state SET applied_seq = ?, applied_at = ?, epoch = ?, primary_host = ? WHERE account_id = ?",
     );
     this.setStatus = db.prepare<[string, string | null, string]>("UPDATE replica_state SET status = ?, error = ? WHERE account_id = ?");
     this.setRole = db.prepare<[string, string]>("UPDATE replica_state SET role = ? WHERE account_id = ?");
     this.setGeneration = db.prepare<[number, string]>("UPDATE replica_state SET generation = ? WHERE account_id = ?");
     this.listReplicaStates = db.prepare<[], ReplicaStateRow>(`SELECT ${REPLICA_COLUMNS} FROM replica_state ORDER BY account_id`);
     this.summary = db.prepare<[string], SummaryRow>(
-      `SELECT r.account_id, r.role, r.epoch, r.applied_seq, r.applied_at, r.status, r.error, r.generation, a.name, a.mailbox_id, a.last_item_id
+      `SELECT r.account_id, r.role, r.epoch, r.applied_seq, r.applied_at, r.status, r.error, r.generation, r.primary_host, a.name, a.mailbox_id, a.last_item_id
          FROM replica_state r LEFT JOIN accounts a ON a.id = r.account_id WHERE r.account_id = ?`,
     );
     this.deleteReplicaState = db.prepare<[string]>("DELETE FROM replica_state WHERE account_id = ?");

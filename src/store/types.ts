@@ -103,6 +103,8 @@ export interface ReplicaState {
   error: string | null;
   /** the directory generation this copy was seeded at (restartReplicas raises it) */
   generation: number;
+  /** the primary the applied log names at `epoch` (null before the first entry) */
+  primaryHost: string | null;
 }
 
 /** One row per account hosted here; the account fields are null until its creation is applied. */

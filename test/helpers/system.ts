@@ -1,12 +1,12 @@
 // A whole mailreplica system for tests: a real nats-server (or cluster), key files in a
 // temporary folder, mailstores and a supervisor either in this process (fast, inspectable)
 // or as real child processes (for kill -9), and JSON-RPC helpers.
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { ChildProcess } from "node:child_process";
 import { defaultConfig } from "../../config/defaults.js";
-import { initKeys } from "../../src/keys/index.js";
+import { initKeys, signingFileName } from "../../src/keys/index.js";
 import { assetOptions } from "../../actors/node_config.js";
 import { MailstoreNode } from "../../actors/mailstore.js";
 import { writeDevelopmentLicence } from "../../actors/licence_file.js";
@@ -110,9 +110,19 @@ export class TestSystem {
     return node;
   }
 
+  /**
+   * A supervisor's grant-signing key, created (and added to the shared trusted-signers.json)
+   * the first time a supervisor of that name starts; running mailstores read the list again
+   * when they meet the new key.
+   */
+  ensureSupervisorKey(name: string): void {
+    if (!existsSync(join(this.config.keys.dir, signingFileName(name, "supervisor")))) initKeys({ dir: this.config.keys.dir, host: name, role: "supervisor" });
+  }
+
   /** Starts the in-process supervisor (stopping one already running), options overridable. */
   async startSupervisor(name = "sup1", overrides: Partial<SupervisorOptions> = {}): Promise<SupervisorNode> {
     await this.supervisor?.stop();
+    this.ensureSupervisorKey(name);
     this.supervisor = await SupervisorNode.start({
       host: name,
       servers: this.config.nats.servers,
@@ -152,6 +162,7 @@ export class TestSystem {
 
   /** Starts a supervisor as a real child process; `name` is also its key in kill9(). */
   async spawnSupervisor(name: string): Promise<ChildProcess> {
+    this.ensureSupervisorKey(name);
     return this.spawnProcess(name, ["supervisor", "--host", name], `supervisor ${name} started`);
   }
 

@@ -119,6 +119,8 @@ export class NemesisSystem {
   /** Starts a supervisor under a new name (straight to the cluster). */
   async spawnSupervisor(): Promise<void> {
     const name = `sup${++this.supervisorCount}`;
+    // Each name signs grants with its own key, trusted in the shared list before it starts.
+    initKeys({ dir: this.config.keys.dir, host: name, role: "supervisor" });
     await this.spawnRetried(name, ["supervisor", "--host", name], `supervisor ${name} started`);
     this.supervisorName = name;
   }

@@ -101,8 +101,8 @@ export class NatsNode {
 }
 
 /** A single JetStream server on a free loopback port with a temporary store folder. */
-export async function startNatsServer(name = "n1"): Promise<NatsNode> {
-  const node = new NatsNode({ name, port: await freePort(), httpPort: await freePort(), storeDir: tempDir("mr-nats-") });
+export async function startNatsServer(name = "n1", extraArgs: string[] = []): Promise<NatsNode> {
+  const node = new NatsNode({ name, port: await freePort(), httpPort: await freePort(), storeDir: tempDir("mr-nats-"), extraArgs });
   await node.start();
   return node;
 }

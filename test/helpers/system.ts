@@ -7,6 +7,9 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { ChildProcess } from "node:child_process";
 import { defaultConfig } from "../../config/defaults.js";
 import { initKeys } from "../../src/keys/index.js";
+import { initAuth, type AuthInitResult } from "../../src/natsauth/auth_init.js";
+import { natsConnectionOptions, type NatsAuth } from "../../src/natsauth/connect_options.js";
+import type { Role } from "../../src/natsauth/identities.js";
 import { assetOptions } from "../../actors/node_config.js";
 import { MailstoreNode } from "../../actors/mailstore.js";
 import { SupervisorNode, type SupervisorOptions } from "../../actors/supervisor.js";
@@ -28,6 +31,12 @@ export interface TestSystemOptions {
    * meta leader yet), so processes start against a cluster that is still forming.
    */
   cluster?: "ready" | "forming";
+  /**
+   * Least privilege: `auth init` identities for the hosts and these supervisors, a server that
+   * loads their include (log in `natsLogFile`), every process with its own identity and the
+   * test client `nc` as admin. Single server only.
+   */
+  auth?: { supervisors: string[] };
 }
 
 export class TestSystem {
@@ -44,13 +53,30 @@ export class TestSystem {
     readonly hosts: string[],
     /** the cluster when started with `cluster` (nats is then its first node) */
     readonly cluster?: NatsCluster,
+    /** the identities when started with `auth` */
+    readonly auth?: AuthInitResult,
   ) {}
+
+  /** The nats-server's log file when started with `auth`. */
+  get natsLogFile(): string {
+    return join(this.root, "nats-server.log");
+  }
+
+  /** Connection settings of an identity (started with `auth`), or none (anonymous). */
+  identity(role: Role, host?: string): NatsAuth | undefined {
+    const i = this.auth?.identities.find((x) => x.id.role === role && x.id.host === host);
+    if (this.auth && !i) throw new Error(`no ${role} ${host ?? ""} identity in this test system`);
+    return i ? { nkeyFile: i.seedFile, inboxPrefix: i.inboxPrefix } : undefined;
+  }
 
   static async start(opts: TestSystemOptions = {}): Promise<TestSystem> {
     const root = tempDir("mr-system-");
-    const cluster = opts.cluster ? await startNatsCluster(3, { waitReady: opts.cluster === "ready" }) : undefined;
-    const nats = cluster ? cluster.nodes[0]! : await startNatsServer();
+    const hosts = opts.hosts ?? ["ms1.example.com", "ms2.example.com", "ms3.example.com"];
     const config = defaultConfig();
+    // Permissions name the default stream and bucket names (a test with auth keeps them).
+    const auth = opts.auth ? initAuth({ dir: join(root, "auth"), mailstores: hosts, supervisors: opts.auth.supervisors, jetstream: config.jetstream }) : undefined;
+    const cluster = opts.cluster ? await startNatsCluster(3, { waitReady: opts.cluster === "ready" }) : undefined;
+    const nats = cluster ? cluster.nodes[0]! : await startNatsServer("n1", auth ? ["-c", auth.include, "-l", join(root, "nats-server.log")] : []);
     config.nats.servers = cluster ? cluster.urls : [nats.url];
     if (cluster) config.jetstream.replicas = 3;
     config.keys.dir = join(root, "keys");
@@ -59,11 +85,10 @@ export class TestSystem {
     config.node.heartbeatTtlMs = 2_000;
     config.supervisor.leaseTtlMs = 2_000;
     opts.config?.(config);
-    const hosts = opts.hosts ?? ["ms1.example.com", "ms2.example.com", "ms3.example.com"];
     for (const h of hosts) initKeys({ dir: config.keys.dir, host: h });
-    const sys = new TestSystem(nats, root, config, hosts, cluster);
+    const sys = new TestSystem(nats, root, config, hosts, cluster, auth);
     // In a forming cluster no node may accept clients yet: keep trying, and follow restarts.
-    sys.nc = await connect({ servers: config.nats.servers, name: "test client", waitOnFirstConnect: true, maxReconnectAttempts: -1 });
+    sys.nc = await connect({ ...natsConnectionOptions(config.nats.servers, sys.identity("admin")), name: "test client", waitOnFirstConnect: true, maxReconnectAttempts: -1 });
     return sys;
   }
 
@@ -78,6 +103,7 @@ export class TestSystem {
       dataDir: this.dataDir(host),
       keysDir: this.config.keys.dir,
       servers: this.config.nats.servers,
+      ...(this.auth ? { natsAuth: this.identity("mailstore", host)! } : {}),
       assets: assetOptions(this.config),
       heartbeatMs: this.config.node.heartbeatMs,
       writes: this.config.writes,
@@ -93,6 +119,7 @@ export class TestSystem {
     this.supervisor = await SupervisorNode.start({
       host: name,
       servers: this.config.nats.servers,
+      ...(this.auth ? { natsAuth: this.identity("supervisor", name)! } : {}),
       assets: assetOptions(this.config),
       heartbeatMs: this.config.node.heartbeatMs,
       leaseTtlMs: this.config.supervisor.leaseTtlMs,

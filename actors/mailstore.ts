@@ -112,7 +112,7 @@ export class MailstoreNode {
     const log = (line: string): void => (opts.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(`[${opts.host}] ${line}`);
     const wait = new StartupWait({ timeoutMs: opts.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS, servers: opts.servers, log });
     const nc = await wait.until("", () =>
-      connect({ ...natsConnectionOptions(opts.servers, opts.natsAuth, { warn: log }), name: `mailstore ${opts.host}`, maxReconnectAttempts: -1, noAsyncTraces: true }).catch((e: unknown) => {
+      connect({ ...natsConnectionOptions(opts.servers, opts.natsAuth, { warn: log, identity: { role: "mailstore", host: opts.host } }), name: `mailstore ${opts.host}`, maxReconnectAttempts: -1, noAsyncTraces: true }).catch((e: unknown) => {
         throw natsAuthFailure(e, opts.servers, opts.natsAuth) ?? e;
       }),
     );

@@ -120,7 +120,7 @@ export class SupervisorNode {
     const log = (line: string): void => (opts.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(`[supervisor ${opts.host ?? hostname()}] ${line}`);
     const wait = new StartupWait({ timeoutMs: opts.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS, servers: opts.servers, log });
     const nc = await wait.until("", () =>
-      connect({ ...natsConnectionOptions(opts.servers, opts.natsAuth, { warn: log }), name: `supervisor ${opts.host ?? hostname()}`, maxReconnectAttempts: -1, noAsyncTraces: true }).catch((e: unknown) => {
+      connect({ ...natsConnectionOptions(opts.servers, opts.natsAuth, { warn: log, identity: { role: "supervisor", host: opts.host ?? hostname() } }), name: `supervisor ${opts.host ?? hostname()}`, maxReconnectAttempts: -1, noAsyncTraces: true }).catch((e: unknown) => {
         throw natsAuthFailure(e, opts.servers, opts.natsAuth) ?? e;
       }),
     );

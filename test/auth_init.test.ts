@@ -33,7 +33,7 @@ test("auth init - one 0600 seed per identity in a 0700 folder, an include nats-s
   const include = join(dir, "mailreplica-auth.conf");
   assert.ok(r.out.includes(include) && r.out.includes("MR_NATS_INBOX_PREFIX=_INBOX_mailstore_a_example_com"), r.out);
   execFileSync(natsServerPath(), ["-c", include, "-t"], { stdio: "ignore" }); // throws when nats-server refuses it
-  const text = readFileSync(include, "utf8");
+  const text = readFileSync(join(dir, "mailreplica-users.conf"), "utf8");
   assert.ok(text.includes('"$JS.API.STREAM.CREATE.MR_TX"') && !text.includes("STREAM.PURGE.MR_TX") && !text.includes("STREAM.UPDATE.MR_TX"), "processes may create, never update or purge");
 });
 
@@ -46,13 +46,13 @@ test("auth init - a second run keeps every seed, adds new hosts, rewrites the in
   assert.is(readFileSync(join(dir, "mailstore.a.example.com.nk"), "utf8"), before);
   assert.ok(again.out.includes("mailstore a.example.com: ") && again.out.includes("existing one kept"), again.out);
   assert.ok(existsSync(join(dir, "mailstore.c.example.com.nk")));
-  const text = readFileSync(join(dir, "mailreplica-auth.conf"), "utf8");
+  const text = readFileSync(join(dir, "mailreplica-users.conf"), "utf8");
   assert.ok(text.includes('"mr.node.c.example.com.mailbox"'), "the new host's subjects are in the include");
   // Names come from the configuration: another stream name, another permission.
   const cfg = join(tempDir("mr-authinit-cfg-"), "c.json");
   writeFileSync(cfg, JSON.stringify({ jetstream: { streams: { tx: "LOGS" } } }));
   assert.is((await cli(["auth", "init", "--dir", dir, "--mailstores", "a.example.com", "--supervisors", "s1"], { MR_CONFIG: cfg })).code, 0);
-  assert.ok(readFileSync(join(dir, "mailreplica-auth.conf"), "utf8").includes('"$JS.API.STREAM.INFO.LOGS"'));
+  assert.ok(readFileSync(join(dir, "mailreplica-users.conf"), "utf8").includes('"$JS.API.STREAM.INFO.LOGS"'));
 });
 
 test("auth init - bad or colliding host names and a missing --mailstores are refused, nothing written", async () => {

@@ -41,9 +41,11 @@ export interface NatsConfig {
     keyFile?: string;
   };
   /**
-   * Prefix of this identity's reply inboxes (default `_INBOX`), e.g. `_INBOX_mailstore_h1`:
-   * with it, a least-privilege server lets the identity subscribe only to its own inboxes
-   * (`mailreplica auth init` prints each identity's). Env `MR_NATS_INBOX_PREFIX`.
+   * Prefix of this identity's reply inboxes: with it, a least-privilege server lets the
+   * identity subscribe only to its own inboxes (`mailreplica auth init` prints each one's).
+   * Default: a mailstore `_INBOX_mailstore_<host>`, a supervisor `_INBOX_supervisor_<host>`
+   * (dots of the host as `_`), the CLI and the REPL `_INBOX_admin`; set `_INBOX_client` for a
+   * client identity. Env `MR_NATS_INBOX_PREFIX`.
    */
   inboxPrefix?: string;
 }

@@ -8,6 +8,7 @@ import { readFileSync, statSync } from "node:fs";
 import { credsAuthenticator, nkeyAuthenticator, tokenAuthenticator, usernamePasswordAuthenticator, type Authenticator, type ConnectionOptions } from "@nats-io/nats-core";
 import type { NatsConfig } from "../config/index.js";
 import { NatsAuthError } from "./errors.js";
+import { inboxPrefixOf, type Identity } from "./identities.js";
 
 /** The authentication part of the configuration (everything of `nats` but where and the name). */
 export type NatsAuth = Omit<NatsConfig, "servers" | "name">;
@@ -18,6 +19,11 @@ const SECRET_KEYS = new Set(["nats.credsFile", "nats.nkeyFile", "nats.passwordFi
 export interface ConnectionOptionsExtra {
   /** Told about a secret file its group may read (allowed, but worth fixing). */
   warn?: (line: string) => void;
+  /**
+   * The process's own identity: its reply inbox prefix (`_INBOX_mailstore_<host>`...) is the
+   * default when nats.inboxPrefix is not set, so a host needs only its seed.
+   */
+  identity?: Identity;
 }
 
 function readSetting(key: string, file: string, warn?: (line: string) => void): string {
@@ -101,7 +107,8 @@ export function natsConnectionOptions(servers: readonly string[] | string, auth:
       ...(t.keyFile !== undefined ? { key: readSetting("nats.tls.keyFile", t.keyFile, extra.warn) } : {}),
     };
   }
-  if (auth.inboxPrefix !== undefined) out.inboxPrefix = auth.inboxPrefix;
+  const prefix = auth.inboxPrefix ?? (extra.identity ? inboxPrefixOf(extra.identity) : undefined);
+  if (prefix !== undefined) out.inboxPrefix = prefix;
   return out;
 }
 

@@ -37,7 +37,8 @@ export async function connectNats(servers: readonly string[], opts: ConnectOptio
   const { natsAuthFailure, natsConnectionOptions } = await import("../../natsauth/connect_options.js");
   try {
     return await connect({
-      ...natsConnectionOptions(servers, opts.auth),
+      // Without nats.inboxPrefix the CLI and the REPL reply on the admin identity's inboxes.
+      ...natsConnectionOptions(servers, opts.auth, { identity: { role: "admin" } }),
       name: opts.name,
       timeout: opts.timeoutMs ?? 5_000,
       ...(opts.reconnectForever ? { maxReconnectAttempts: -1 } : {}),

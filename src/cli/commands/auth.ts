@@ -47,8 +47,9 @@ const init: Command = {
       io.out(`  ${who}: ${i.seedFile} (${i.created ? "created" : "existing one kept"}), ${i.publicKey}`);
     }
     io.out("");
-    io.out(`nats-server include: ${r.include}`);
-    io.out("  Copy it next to nats-server.conf on every NATS node, add 'include ./mailreplica-auth.conf' at its top level, reload nats-server.");
+    io.out(`nats-server includes: ${r.usersInclude} (the users and their permissions) and ${r.include} (includes the first)`);
+    io.out("  Copy both next to nats-server.conf on every NATS node, then either add 'include ./mailreplica-auth.conf' at its top level (a server without accounts),");
+    io.out("  or 'include ./mailreplica-users.conf' inside the block of the account mailreplica uses (deploy/nats/nats-server.conf); reload nats-server.");
     io.out("Each host gets only its own seed, with these settings (config nats.nkeyFile / nats.inboxPrefix, or the environment):");
     for (const i of r.identities) {
       const who = i.id.host === undefined ? `${i.id.role}:`.padEnd(12) : `${i.id.role} ${i.id.host}:`;

@@ -10,6 +10,7 @@ import { jetstream } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { rpcCall, RpcError } from "../src/jsonrpc/index.js";
 import { natsConnectionOptions } from "../src/natsauth/connect_options.js";
+import { isPermissionViolation } from "../src/runtime/nats_failure.js";
 import type { Role } from "../src/natsauth/identities.js";
 import { TestSystem } from "./helpers/system.js";
 
@@ -39,18 +40,13 @@ test.after(async () => {
 
 type Outcome = "allowed" | "refused";
 
-/** A refusal by the server's permissions; anything else unexpected fails the test. */
-function isRefusal(e: unknown): boolean {
-  const err = e as { name?: string; message?: string; cause?: unknown };
-  return err?.name === "PermissionViolationError" || /permissions violation/i.test(err?.message ?? "") || (err?.cause !== undefined && isRefusal(err.cause));
-}
 
 async function outcome(run: () => Promise<unknown>): Promise<Outcome> {
   try {
     await run();
     return "allowed";
   } catch (e) {
-    if (isRefusal(e)) return "refused";
+    if (isPermissionViolation(e)) return "refused";
     // An answer from the other side (an application error) means the call got through.
     if (e instanceof RpcError) return "allowed";
     throw e;
@@ -68,7 +64,7 @@ async function trySubscribe(nc: NatsConnection, subject: string, queue?: string)
     return;
   }
   const err = await sub.closed;
-  throw err instanceof Error ? err : new Error(`subscription to ${subject} closed without an error`);
+  throw err instanceof Error ? err : new Error(`subscription to ${subject} closed without an error`); // not a refusal: fails the test
 }
 
 interface Row {

@@ -9,6 +9,7 @@ import { credsAuthenticator, nkeyAuthenticator, tokenAuthenticator, usernamePass
 import type { NatsConfig } from "../config/index.js";
 import { NatsAuthError } from "./errors.js";
 import { inboxPrefixOf, type Identity } from "./identities.js";
+import { isAuthRefused, tlsFailureCode } from "../runtime/nats_failure.js";
 
 /** The authentication part of the configuration (everything of `nats` but where and the name). */
 export type NatsAuth = Omit<NatsConfig, "servers" | "name">;
@@ -119,23 +120,22 @@ export function natsConnectionOptions(servers: readonly string[] | string, auth:
 export function natsAuthFailure(e: unknown, servers: readonly string[] | string, auth: NatsAuth = {}): NatsAuthError | undefined {
   if (e instanceof NatsAuthError) return e;
   const where = typeof servers === "string" ? servers : servers.join(",");
-  const err = e as { name?: string; code?: string; message?: string; cause?: unknown };
-  const text = `${err.name ?? ""} ${err.code ?? ""} ${err.message ?? ""}`;
-  const used = describeNatsAuth(auth);
-  if (err.name === "AuthorizationError" || /authorization violation|authentication expired|authentication timeout/i.test(text)) {
+  const said = (e as { message?: string }).message ?? String(e);
+  if (isAuthRefused(e)) {
+    const used = describeNatsAuth(auth);
     const fix =
       used === "no credentials (anonymous)"
         ? "the server requires authentication: set nats.credsFile, nats.nkeyFile, nats.user (+ MR_NATS_PASSWORD) or nats.tokenFile (MR_NATS_CREDS, MR_NATS_NKEY, ...)"
         : `check that ${used.split(" ")[0]} holds this identity's credentials and that the server's authorization lists them (mailreplica auth init writes both)`;
-    return new NatsAuthError("NATS_AUTH_REFUSED", `NATS at ${where} refused ${used} (${err.message ?? "authorization violation"}); ${fix}`, { cause: e });
+    return new NatsAuthError("NATS_AUTH_REFUSED", `NATS at ${where} refused ${used} (${said}); ${fix}`, { cause: e });
   }
-  const chain = `${text} ${String((err.cause as { message?: string } | undefined)?.message ?? "")}`;
-  if (/certificate|tls|ssl|handshake|self[- ]signed/i.test(chain)) {
+  const tlsCode = tlsFailureCode(e);
+  if (tlsCode !== undefined) {
     const tls = auth.tls ?? {};
     const files = [tls.caFile && `nats.tls.caFile ${tls.caFile}`, tls.certFile && `nats.tls.certFile ${tls.certFile}`, tls.keyFile && `nats.tls.keyFile ${tls.keyFile}`].filter(Boolean);
     return new NatsAuthError(
       "NATS_TLS_FAILED",
-      `TLS with NATS at ${where} failed (${err.message ?? "handshake"}); ${files.length ? `check ${files.join(", ")}` : "the server requires TLS: set nats.tls.caFile (MR_NATS_TLS_CA) to its CA, and nats.tls.certFile + nats.tls.keyFile for mutual TLS"}`,
+      `TLS with NATS at ${where} failed (${tlsCode}: ${said}); ${files.length ? `check ${files.join(", ")}` : "set nats.tls.caFile (MR_NATS_TLS_CA) to the CA of the servers' certificates, and nats.tls.certFile + nats.tls.keyFile for mutual TLS"}`,
       { cause: e },
     );
   }

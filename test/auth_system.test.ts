@@ -9,6 +9,9 @@ import { connect } from "@nats-io/transport-node";
 import { TestSystem, rawMessage } from "./helpers/system.js";
 import { waitFor } from "./helpers/processes.js";
 import { promote, waitOperationEnd } from "./helpers/promotion.js";
+import { MailstoreNode } from "../actors/mailstore.js";
+import { assetOptions } from "../actors/node_config.js";
+import { tempDir } from "./helpers/processes.js";
 
 const MS1 = "ms1.example.com";
 const MS2 = "ms2.example.com";
@@ -61,6 +64,29 @@ test("auth system - create, destination, deliver, promote: all under the generat
   assert.is(items.items.length, 4);
   await sys.admin("getServices", {});
   assert.equal(violations(), [], "the server refused something the system does");
+});
+
+test("auth system - a mailstore may not change an existing stream: another replica count is refused, naming the operator's way", async () => {
+  const err = await MailstoreNode.start({
+    host: MS2,
+    dataDir: tempDir("mr-auth-r3-"),
+    keysDir: sys.config.keys.dir,
+    servers: sys.config.nats.servers,
+    natsAuth: sys.identity("mailstore", MS2)!,
+    assets: { ...assetOptions(sys.config), replicas: 3 },
+    heartbeatMs: 200,
+    startupTimeoutMs: 10_000,
+    writes: sys.config.writes,
+    log: () => {},
+  }).then(
+    async (n) => {
+      await n.stop();
+      return undefined;
+    },
+    (e: Error & { code?: string }) => e,
+  );
+  assert.is(err?.code, "STREAM_CHANGE_REFUSED", err?.message);
+  assert.ok(err!.message.includes("stream MR_TX has 1 replica(s), jetstream.replicas says 3") && err!.message.includes("stream edit MR_TX --replicas 3"), err!.message);
 });
 
 test.run();

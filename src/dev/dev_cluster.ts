@@ -228,7 +228,7 @@ export class DevCluster {
       this.say(`Only NATS runs (--only-nats); start mailstores with '${replicas ? `${replicas.trim()} ` : ""}${ms}mailreplica mailstore --host ${DEV_MAILSTORES[0]} --servers ${servers}' (each host with its own seed in ${paths.authDir}).`);
     }
     if (da) {
-      this.say(`Anonymous NATS connections are refused. Other terminals (as admin): MR_CONFIG=${da.adminConfig} mailreplica getServices (or mailreplica repl).`);
+      this.say(`Clients: --servers ${servers} with an identity; anonymous NATS connections are refused. Other terminals (as admin): MR_CONFIG=${da.adminConfig} mailreplica getServices (or mailreplica repl).`);
       this.say(`  JetStream administration: nats --server ${nats.urls[0]} --nkey ${da.auth("operator").nkeyFile} --inbox-prefix ${da.auth("operator").inboxPrefix} stream ls`);
     } else if (!o.onlyNats) {
       this.say(`Clients: --servers ${servers} (mailreplica repl, mailreplica getAccountStatus ...).`);

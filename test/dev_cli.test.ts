@@ -198,6 +198,9 @@ test("dev - the whole cluster: five processes, a dead mailstore is reported, a s
   const cliCode = await runCli(["getServices"], { out: (l) => lines.push(l), err: (l) => lines.push(l), env: { MR_SYSTEM_CONFIG: "none", MR_CONFIG: adminConfig }, cwd: varDir });
   assert.is(cliCode, 0, lines.join("\n"));
   assert.ok(lines.join("\n").includes(HOSTS[0]!), lines.join("\n"));
+  // Everything dev's processes did was within their permissions.
+  const refused = readFileSync(join(varDir, "log", "nats-server.log"), "utf8").split("\n").filter((l) => /(Publish|Subscription) Violation/.test(l));
+  assert.equal(refused, [], "the nats-server refused something a dev process did");
 
   // A mailstore dying is reported loudly with its log; the others keep running.
   process.kill(pids[2]!, "SIGKILL");

@@ -125,7 +125,7 @@ function reachCheck(who: string, p: NatsProbe): CheckResult {
 }
 
 async function natsChecks(node: SupervisorNode, servers: string[], explicit: boolean): Promise<CheckResult[]> {
-  const [own, mailstores, alive] = await Promise.all([probeNatsServers(servers), node.directory.listMailstores(), liveHeartbeats(node)]);
+  const [own, mailstores, alive] = await Promise.all([probeNatsServers(servers, PROBE_TIMEOUT_MS, node.opts.natsAuth), node.directory.listMailstores(), liveHeartbeats(node)]);
   const out = own.map((p) => reachCheck(`supervisor ${node.host}`, p));
   const perHost = await Promise.all(
     mailstores.map(async ({ host }): Promise<CheckResult[]> => {

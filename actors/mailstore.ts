@@ -32,6 +32,7 @@ import { moduleRunning } from "./node_service_methods.js";
 import { VERSION } from "../src/version.js";
 // Log lines quote request values (account names, hosts): one line each, whatever they hold.
 import { printable } from "../src/text/printable.js";
+import { natsAuthFailure, natsConnectionOptions, type NatsAuth } from "../src/natsauth/connect_options.js";
 
 export interface MailstoreOptions {
   host: string;
@@ -39,6 +40,8 @@ export interface MailstoreOptions {
   dataDir: string;
   keysDir: string;
   servers: string[];
+  /** credentials, TLS and inbox prefix (config nats.*); none: anonymous */
+  natsAuth?: NatsAuth;
   assets: AssetOptions;
   heartbeatMs: number;
   /** how long start-up waits for JetStream (a forming cluster) before it gives up; default 120 s */
@@ -119,7 +122,11 @@ export class MailstoreNode {
     privateFolder(opts.dataDir);
     const log = (line: string): void => (opts.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(printable(`[${opts.host}] ${line}`));
     const wait = new StartupWait({ timeoutMs: opts.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS, servers: opts.servers, log });
-    const nc = await wait.until("", () => connect({ servers: opts.servers, name: `mailstore ${opts.host}`, maxReconnectAttempts: -1, noAsyncTraces: true }));
+    const nc = await wait.until("", () =>
+      connect({ ...natsConnectionOptions(opts.servers, opts.natsAuth, { warn: log, identity: { role: "mailstore", host: opts.host } }), name: `mailstore ${opts.host}`, maxReconnectAttempts: -1, noAsyncTraces: true }).catch((e: unknown) => {
+        throw natsAuthFailure(e, opts.servers, opts.natsAuth) ?? e;
+      }),
+    );
     let store: MetadataStore | undefined;
     try {
       const assets = await ensureAssets(nc, opts.assets, (what, step) => wait.until(what, step));

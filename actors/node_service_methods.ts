@@ -13,6 +13,7 @@ import { AppError, defineMethod, oneOf, strOrList, type NatsRpcContext, type Rpc
 import { ExpensiveGate } from "./expensive_gate.js";
 import type { MailstoreNode } from "./mailstore.js";
 import { defaultConfig } from "../config/defaults.js";
+import { natsConnectionOptions, type NatsAuth } from "../src/natsauth/connect_options.js";
 
 /** The services a mailstore runs that the do*Service commands may name. */
 export const SERVICE_NAMES = ["module"] as const;
@@ -69,14 +70,17 @@ export interface NatsProbe {
 
 export const PROBE_TIMEOUT_MS = 2_000;
 
-/** Connects to each URL on its own (no reconnect, no other server tried) and reports. Never throws. */
-export function probeNatsServers(servers: readonly string[], timeoutMs = PROBE_TIMEOUT_MS): Promise<NatsProbe[]> {
+/**
+ * Connects to each URL on its own (no reconnect, no other server tried) with the process's
+ * own credentials (a secured server refuses anonymous probes) and reports. Never throws.
+ */
+export function probeNatsServers(servers: readonly string[], timeoutMs = PROBE_TIMEOUT_MS, auth?: NatsAuth): Promise<NatsProbe[]> {
   return Promise.all(
     servers.map(async (raw): Promise<NatsProbe> => {
       const server = normalizeNatsUrl(raw);
       const started = Date.now();
       try {
-        const nc = await connect({ servers: server, timeout: timeoutMs, reconnect: false, maxReconnectAttempts: 0, name: "mailreplica probe" });
+        const nc = await connect({ ...natsConnectionOptions(server, auth), timeout: timeoutMs, reconnect: false, maxReconnectAttempts: 0, name: "mailreplica probe" });
         try {
           await nc.flush();
           const info = nc.info;
@@ -180,7 +184,7 @@ export function nodeServiceMethods(node: MailstoreNode): RpcMethod<NatsRpcContex
       handler: async (p) => {
         if (p.servers) refuseUnconfiguredServers(p.servers, node.opts.servers, `mailstore ${node.host}`);
         // Each probe opens connections: a few at once per process (limits.maxConcurrentExpensive).
-        const probes = await probeGate(node).run("probeNats", () => probeNatsServers(p.servers ?? [...node.opts.servers]));
+        const probes = await probeGate(node).run("probeNats", () => probeNatsServers(p.servers ?? [...node.opts.servers], PROBE_TIMEOUT_MS, node.opts.natsAuth));
         return { host: node.host, at: node.clock.now(), probes };
       },
     }),

@@ -10,6 +10,7 @@ import { Directory } from "../src/directory/directory.js";
 import { serveJsonRpc, type JsonRpcService, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
 import { featureAdminMethods } from "./admin_features.js";
 import { VERSION } from "../src/version.js";
+import { natsAuthFailure, natsConnectionOptions, type NatsAuth } from "../src/natsauth/connect_options.js";
 import { adminMethods } from "./admin_methods.js";
 import { Heartbeat } from "./heartbeat.js";
 import { LicenceQuota } from "./licence.js";
@@ -34,6 +35,8 @@ export interface SupervisorOptions {
   /** name of this supervisor (default: the machine's hostname) */
   host?: string;
   servers: string[];
+  /** credentials, TLS and inbox prefix (config nats.*); none: anonymous */
+  natsAuth?: NatsAuth;
   assets: AssetOptions;
   heartbeatMs: number;
   /** how long start-up waits for JetStream (a forming cluster) before it gives up; default 120 s */
@@ -134,7 +137,11 @@ export class SupervisorNode {
   static async start(opts: SupervisorOptions): Promise<SupervisorNode> {
     const log = (line: string): void => (opts.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(printable(`[supervisor ${opts.host ?? hostname()}] ${line}`));
     const wait = new StartupWait({ timeoutMs: opts.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS, servers: opts.servers, log });
-    const nc = await wait.until("", () => connect({ servers: opts.servers, name: `supervisor ${opts.host ?? hostname()}`, maxReconnectAttempts: -1, noAsyncTraces: true }));
+    const nc = await wait.until("", () =>
+      connect({ ...natsConnectionOptions(opts.servers, opts.natsAuth, { warn: log, identity: { role: "supervisor", host: opts.host ?? hostname() } }), name: `supervisor ${opts.host ?? hostname()}`, maxReconnectAttempts: -1, noAsyncTraces: true }).catch((e: unknown) => {
+        throw natsAuthFailure(e, opts.servers, opts.natsAuth) ?? e;
+      }),
+    );
     try {
       const assets = await ensureAssets(nc, opts.assets, (what, step) => wait.until(what, step));
       const node = new SupervisorNode(opts, nc, assets);

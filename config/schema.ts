@@ -22,6 +22,8 @@ interface Leaf {
 interface Group {
   readonly kind: "group";
   readonly fields: Readonly<Record<string, Leaf | Group>>;
+  /** May be left out entirely (e.g. nats.tls). */
+  readonly optional?: boolean;
 }
 
 /** How a wrong value is shown: `got 2`, `got "2" (a string)`, `got an array`. */
@@ -123,6 +125,30 @@ const connectionName: Leaf = {
   check: (v) => (typeof v === "string" && v.trim() !== "" && !/[\x00-\x1f\x7f]/.test(v) ? [] : [{ problem: got(v) }]),
 };
 
+const userName: Leaf = {
+  kind: "leaf",
+  allowed: "a non-empty user name of printable characters",
+  optional: true,
+  check: (v) => (typeof v === "string" && v.trim() !== "" && !/[\x00-\x1f\x7f]/.test(v) ? [] : [{ problem: got(v) }]),
+};
+
+// Never shown: the problem says only what kind of value it is.
+const password: Leaf = {
+  kind: "leaf",
+  allowed: "a non-empty string",
+  optional: true,
+  check: (v) => (typeof v === "string" && v !== "" ? [] : [{ problem: typeof v === "string" ? "got an empty string" : `got ${Array.isArray(v) ? "an array" : typeof v}` }]),
+};
+
+// nats.js appends `.<nuid>` to the prefix; the server's permissions match it token by token.
+const INBOX_PREFIX = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+const inboxPrefix: Leaf = {
+  kind: "leaf",
+  allowed: "subject tokens of letters, digits, '_' or '-' separated by '.', without wildcards (e.g. _INBOX_mailstore_h1)",
+  optional: true,
+  check: (v) => (typeof v === "string" && v.length <= 200 && INBOX_PREFIX.test(v) ? [] : [{ problem: got(v) }]),
+};
+
 const URL_ALLOWED = "nats://host:port or tls://host:port (port 1-65535; no credentials, path or query)";
 
 /** Why `s` is not a usable NATS endpoint, or undefined when it is. */
@@ -133,11 +159,11 @@ export function natsUrlProblem(s: string): string | undefined {
   } catch {
     return `${JSON.stringify(s)} is not a URL`;
   }
+  // Checked first, so no other message prints them. Credentials would be printed by `config show` and end up in logs.
+  if (u.username !== "" || u.password !== "") return `a URL carries credentials (not shown); give them with nats.user + MR_NATS_PASSWORD, nats.credsFile, nats.nkeyFile or nats.tokenFile instead`;
   if (u.protocol !== "nats:" && u.protocol !== "tls:") return `${JSON.stringify(s)} has scheme ${u.protocol.slice(0, -1)}`;
   if (u.hostname === "") return `${JSON.stringify(s)} has no host`;
   if (u.port === "" || u.port === "0") return `${JSON.stringify(s)} has no port`;
-  // Credentials would be printed by `config show` and end up in logs.
-  if (u.username !== "" || u.password !== "") return `${JSON.stringify(s)} carries credentials`;
   if ((u.pathname !== "" && u.pathname !== "/") || u.search !== "" || u.hash !== "") return `${JSON.stringify(s)} has a path, query or fragment`;
   return undefined;
 }
@@ -185,13 +211,24 @@ const defaultQuota: Leaf = {
   },
 };
 
-function group(fields: Record<string, Leaf | Group>): Group {
-  return { kind: "group", fields };
+function group(fields: Record<string, Leaf | Group>, optional = false): Group {
+  return { kind: "group", fields, optional };
 }
 
 /** The schema of `Config`; its shape must match src/config/types.ts (checked by the tests). */
 export const configSchema: Group = group({
-  nats: group({ servers: natsServers, name: connectionName }),
+  nats: group({
+    servers: natsServers,
+    name: connectionName,
+    credsFile: path(true),
+    nkeyFile: path(true),
+    user: userName,
+    password,
+    passwordFile: path(true),
+    tokenFile: path(true),
+    tls: group({ caFile: path(true), certFile: path(true), keyFile: path(true) }, true),
+    inboxPrefix,
+  }),
   jetstream: group({
     replicas: oneOf(1, 3),
     streams: group({ tx: streamName, notify: streamName }),
@@ -241,6 +278,7 @@ function walk(schema: Group, value: unknown, at: string, out: ConfigProblem[]): 
     const p = join(at, key);
     const v = value[key];
     if (rule.kind === "group") {
+      if (v === undefined && rule.optional) continue;
       walk(rule, v, p, out);
     } else if (v === undefined) {
       if (!rule.optional) out.push({ path: p, problem: "missing", allowed: rule.allowed });
@@ -256,7 +294,51 @@ interface CrossRule {
   check(c: Config): ConfigProblem | undefined;
 }
 
+/** The authentication keys set in `c`, in the order the error names them. */
+function authKinds(c: Config): string[] {
+  const n = c.nats;
+  return [
+    ...(n.credsFile !== undefined ? ["nats.credsFile"] : []),
+    ...(n.nkeyFile !== undefined ? ["nats.nkeyFile"] : []),
+    ...(n.user !== undefined ? ["nats.user"] : []),
+    ...(n.tokenFile !== undefined ? ["nats.tokenFile"] : []),
+  ];
+}
+
+const AUTH_KEYS = ["nats.credsFile", "nats.nkeyFile", "nats.user", "nats.tokenFile"] as const;
+
 const crossRules: readonly CrossRule[] = [
+  {
+    paths: AUTH_KEYS,
+    // A connection authenticates one way; two configured ways means one of them is a mistake.
+    check: (c) => {
+      const set = authKinds(c);
+      return set.length <= 1
+        ? undefined
+        : { path: set[1]!, problem: `${set.join(" and ")} are both set`, allowed: "at most one of nats.credsFile, nats.nkeyFile, nats.user (with a password) or nats.tokenFile" };
+    },
+  },
+  {
+    paths: ["nats.user", "nats.password", "nats.passwordFile"],
+    check: (c) => {
+      const n = c.nats;
+      if (n.password !== undefined && n.passwordFile !== undefined) return { path: "nats.passwordFile", problem: "both nats.passwordFile and a password (MR_NATS_PASSWORD or NATS_PASSWORD) are set", allowed: "one of them" };
+      if ((n.password !== undefined || n.passwordFile !== undefined) && n.user === undefined) return { path: n.passwordFile !== undefined ? "nats.passwordFile" : "nats.password", problem: "a password without nats.user", allowed: "nats.user (MR_NATS_USER) with it" };
+      if (n.user !== undefined && n.password === undefined && n.passwordFile === undefined) return { path: "nats.user", problem: "no password for it", allowed: "a password in MR_NATS_PASSWORD (or NATS_PASSWORD), or nats.passwordFile (MR_NATS_PASSWORD_FILE)" };
+      return undefined;
+    },
+  },
+  {
+    paths: ["nats.tls.certFile", "nats.tls.keyFile"],
+    // Mutual TLS needs both halves; one alone would fail at the handshake, far from here.
+    check: (c) => {
+      const t = c.nats.tls;
+      if (t === undefined || (t.certFile === undefined) === (t.keyFile === undefined)) return undefined;
+      return t.certFile === undefined
+        ? { path: "nats.tls.keyFile", problem: "set without nats.tls.certFile", allowed: "both nats.tls.certFile and nats.tls.keyFile (mutual TLS), or neither" }
+        : { path: "nats.tls.certFile", problem: "set without nats.tls.keyFile", allowed: "both nats.tls.certFile and nats.tls.keyFile (mutual TLS), or neither" };
+    },
+  },
   {
     paths: ["node.heartbeatMs", "node.heartbeatTtlMs"],
     // With a TTL under two intervals, one late heartbeat would declare a live node dead.

@@ -14,7 +14,8 @@ import { defaultConfig } from "../src/config/index.js";
 import { DEFAULT_IN_FLIGHT_TIMEOUT_MS } from "../src/runtime/actor_cell.js";
 import { INSTALLED_DATA_DIR, SYSTEM_CONFIG_FILE, projectRoot } from "../src/paths.js";
 import { exited, tempDir, waitFor } from "./helpers/processes.js";
-import { exampleFor, exampleNodes, startExampleCluster, startExampleNode } from "./helpers/deploy_example.js";
+import { exampleFor, exampleIdentities, exampleNodes, startExampleCluster, startExampleNode } from "./helpers/deploy_example.js";
+import { natsConnectionOptions } from "../src/natsauth/connect_options.js";
 
 const root = projectRoot();
 const UNITS = {
@@ -168,13 +169,17 @@ test("deploy files - three nats-servers from the example form a JetStream cluste
   const nodes = await exampleNodes();
   const procs: ChildProcess[] = [];
   try {
+    const ids = exampleIdentities(base, ["mailstore1.example.com"], ["sup1"]);
     procs.push(...(await startExampleCluster(conf, nodes, base)));
     const jsz = (await (await fetch(`http://127.0.0.1:${nodes[0]!.http}/jsz`)).json()) as { meta_cluster?: { name?: string; cluster_size?: number } };
     assert.is(jsz.meta_cluster?.name, "mailreplica");
     assert.is(jsz.meta_cluster?.cluster_size, 3);
 
-    // mailreplica connects without credentials, as its URLs carry none.
-    const nc = await connect({ servers: nodes.slice(0, 2).map((n) => `nats://127.0.0.1:${n.client}`) });
+    // Anonymous clients are refused; JetStream administration is the operator identity's.
+    const servers = nodes.slice(0, 2).map((n) => `nats://127.0.0.1:${n.client}`);
+    const anonymous = await connect({ servers, reconnect: false }).then((c) => c.close().then(() => "connected"), (e: Error) => e.message);
+    assert.match(anonymous, /authorization violation/i);
+    const nc = await connect(natsConnectionOptions(servers, ids.auth("operator")));
     try {
       const jsm = await jetstreamManager(nc);
       const info = await waitFor("an R3 stream to be placed", async () => {

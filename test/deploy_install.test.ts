@@ -10,7 +10,7 @@ import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from "
 import { join } from "node:path";
 import { projectRoot } from "../src/paths.js";
 import { exited, spawnTracked, tempDir, waitFor } from "./helpers/processes.js";
-import { exampleNodes, startExampleCluster } from "./helpers/deploy_example.js";
+import { exampleIdentities, exampleNodes, startExampleCluster } from "./helpers/deploy_example.js";
 
 const root = projectRoot();
 
@@ -26,6 +26,8 @@ test("deploy install - the documented installation runs on the example cluster: 
   const base = tempDir("mr-deploy-install-");
   const nodes = await exampleNodes();
   const conf = readFileSync(join(root, "deploy", "nats", "nats-server.conf"), "utf8");
+  // NATS identities (section 2): auth init, the users file beside each node's configuration.
+  const ids = exampleIdentities(base, ["mailstore1.example.com", "mailstore2.example.com"], ["sup1"]);
   const nats = await startExampleCluster(conf, nodes, base);
   const children: ChildProcess[] = [];
   try {
@@ -44,7 +46,8 @@ test("deploy install - the documented installation runs on the example cluster: 
     const systemFile = join(etc, "config.json");
     writeFileSync(systemFile, JSON.stringify(example, null, 2));
     // The CLI on an installed machine: no MR_CONFIG, the system file is found by itself.
-    const env: NodeJS.ProcessEnv = { MR_SYSTEM_CONFIG: systemFile };
+    // The operator's CLI uses the admin identity (its default inbox prefix is the admin's).
+    const env: NodeJS.ProcessEnv = { MR_SYSTEM_CONFIG: systemFile, MR_NATS_NKEY: ids.auth("admin").nkeyFile };
     const check = await cli(["config", "check"], env);
     assert.is(check.code, 0, check.err);
     assert.ok(check.out.includes(`config file ${systemFile}`), check.out);
@@ -67,8 +70,9 @@ test("deploy install - the documented installation runs on the example cluster: 
     // with MR_CONFIG set to the system file. One machine here, so each mailstore gets its own --data.
     const unitEnv: NodeJS.ProcessEnv = { PATH: process.env.PATH, MR_CONFIG: systemFile, MR_SYSTEM_CONFIG: systemFile };
     const logs = new Map<ChildProcess, string>();
-    const spawnUnit = (args: string[]): ChildProcess => {
-      const child = spawnTracked(process.execPath, [join(root, "bin", "mailreplica"), ...args], { env: unitEnv });
+    // Each process with its own seed (one machine here: through the environment, not config.json).
+    const spawnUnit = (args: string[], seed: string): ChildProcess => {
+      const child = spawnTracked(process.execPath, [join(root, "bin", "mailreplica"), ...args], { env: { ...unitEnv, MR_NATS_NKEY: seed } });
       logs.set(child, "");
       const keep = (d: Buffer) => logs.set(child, ((logs.get(child) ?? "") + d.toString()).slice(-20_000));
       child.stdout?.on("data", keep);
@@ -82,10 +86,10 @@ test("deploy install - the documented installation runs on the example cluster: 
         return (logs.get(child) ?? "").includes(line);
       }, 45_000);
     };
-    const ms1 = spawnUnit(["mailstore", "--host", "mailstore1.example.com", "--data", join(example.data.dir, "ms1")]);
+    const ms1 = spawnUnit(["mailstore", "--host", "mailstore1.example.com", "--data", join(example.data.dir, "ms1")], ids.auth("mailstore", "mailstore1.example.com").nkeyFile!);
     await started(ms1, "mailstore mailstore1.example.com started");
-    const ms2 = spawnUnit(["mailstore", "--host", "mailstore2.example.com", "--data", join(example.data.dir, "ms2")]);
-    const sup = spawnUnit(["supervisor", "--host", "sup1"]);
+    const ms2 = spawnUnit(["mailstore", "--host", "mailstore2.example.com", "--data", join(example.data.dir, "ms2")], ids.auth("mailstore", "mailstore2.example.com").nkeyFile!);
+    const sup = spawnUnit(["supervisor", "--host", "sup1"], ids.auth("supervisor", "sup1").nkeyFile!);
     await started(ms2, "mailstore mailstore2.example.com started");
     await started(sup, "supervisor sup1 started");
 

@@ -1,5 +1,6 @@
 // `mailreplica dev` as a process: its own nats-server (or one already running), key files,
-// the whole cluster, and a stop that leaves nothing behind. Everything lives in temp folders
+// NATS identities (its server refuses anonymous clients; tests connect as admin or operator
+// with the files dev wrote), the whole cluster, and a stop that leaves nothing behind. Everything lives in temp folders
 // (MR_VAR_DIR, MR_KEYS_DIR); the project's var/ folder is never touched.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -10,6 +11,9 @@ import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { rpcCall } from "../src/jsonrpc/index.js";
+import { loadConfig } from "../src/config/index.js";
+import { runCli } from "../src/cli/main.js";
+import { natsConnectionOptions } from "../src/natsauth/connect_options.js";
 import { probeNats } from "../src/dev/index.js";
 import { projectRoot } from "../src/paths.js";
 import { startNatsServer } from "./helpers/nats.js";
@@ -43,6 +47,12 @@ async function untilUp(dev: Dev, timeoutMs = 60_000): Promise<void> {
   }
 }
 
+/** A connection as dev's admin, through the config file dev wrote for other terminals. */
+async function connectAdmin(varDir: string) {
+  const c = loadConfig({ file: join(varDir, "auth", "admin.json"), env: {} });
+  return connect(natsConnectionOptions(c.nats.servers, c.nats));
+}
+
 /** The pid printed for `name` in the summary (`  name  ... pid N`). */
 function pidOf(dev: Dev, name: string): number {
   const m = new RegExp(`^  ${name.replace(/\./g, "\\.")}\\s+.*?pid (\\d+)`, "m").exec(dev.out());
@@ -74,7 +84,10 @@ test("dev - --only-nats --no-repl starts a JetStream nats-server and writes 0600
   const natsPid = pidOf(dev, "nats-server");
   assert.ok(alive(natsPid));
 
-  const nc = await connect({ servers: `nats://127.0.0.1:${port}` });
+  // Anonymous clients are refused; JetStream administration is the operator's.
+  const anonymous = await connect({ servers: `nats://127.0.0.1:${port}`, reconnect: false }).then((c) => c.close().then(() => "connected"), (e: Error) => e.message);
+  assert.match(anonymous, /authorization violation/i);
+  const nc = await connect(natsConnectionOptions(`nats://127.0.0.1:${port}`, { nkeyFile: join(varDir, "auth", "operator.nk"), inboxPrefix: "_INBOX_operator" }));
   const info = await (await jetstreamManager(nc)).getAccountInfo();
   assert.ok(info.limits !== undefined, "JetStream answers");
   await nc.close();
@@ -86,6 +99,9 @@ test("dev - --only-nats --no-repl starts a JetStream nats-server and writes 0600
   const files = readdirSync(keysDir).sort();
   assert.equal(files, ["cluster.secretbox.json", ...HOSTS.map((h) => `${h}.ed25519.json`), "supervisor.example.com.supervisor-ed25519.json", "trusted-signers.json"].sort());
   for (const f of files) assert.is(statSync(join(keysDir, f)).mode & 0o777, 0o600, `${f} mode`);
+  assert.is(statSync(join(varDir, "auth")).mode & 0o777, 0o700);
+  for (const f of readdirSync(join(varDir, "auth")).filter((x) => x.endsWith(".nk"))) assert.is(statSync(join(varDir, "auth", f)).mode & 0o777, 0o600, `${f} mode`);
+  assert.ok(dev.out().includes(`MR_NATS_NKEY=${join(varDir, "auth", `mailstore.${HOSTS[0]}.nk`)}`), dev.out());
   const secret = (JSON.parse(readFileSync(join(keysDir, `${HOSTS[0]}.ed25519.json`), "utf8")) as { secretKey: string }).secretKey;
   assert.not.ok(dev.out().includes(secret) || dev.err().includes(secret), "a secret key was printed");
 
@@ -164,7 +180,7 @@ test("dev - the whole cluster: five processes, a dead mailstore is reported, a s
   }
   assert.ok(existsSync(join(varDir, "log", "supervisor.log")));
 
-  const nc = await connect({ servers: url });
+  const nc = await connectAdmin(varDir);
   try {
     await waitFor("getServices to list the three mailstores and the supervisor alive", async () => {
       const r = await rpcCall<{ services: Array<{ role: string; host: string; alive: boolean }> }>(nc, "mr.rpc.admin", "getServices", {});
@@ -175,6 +191,16 @@ test("dev - the whole cluster: five processes, a dead mailstore is reported, a s
   } finally {
     await nc.close();
   }
+  // An operator's CLI in another terminal, with the config file dev printed.
+  const adminConfig = join(varDir, "auth", "admin.json");
+  assert.ok(dev.out().includes(`MR_CONFIG=${adminConfig} mailreplica getServices`), dev.out());
+  const lines: string[] = [];
+  const cliCode = await runCli(["getServices"], { out: (l) => lines.push(l), err: (l) => lines.push(l), env: { MR_SYSTEM_CONFIG: "none", MR_CONFIG: adminConfig }, cwd: varDir });
+  assert.is(cliCode, 0, lines.join("\n"));
+  assert.ok(lines.join("\n").includes(HOSTS[0]!), lines.join("\n"));
+  // Everything dev's processes did was within their permissions.
+  const refused = readFileSync(join(varDir, "log", "nats-server.log"), "utf8").split("\n").filter((l) => /(Publish|Subscription) Violation/.test(l));
+  assert.equal(refused, [], "the nats-server refused something a dev process did");
 
   // A mailstore dying is reported loudly with its log; the others keep running.
   process.kill(pids[2]!, "SIGKILL");
@@ -192,7 +218,7 @@ test("dev - the whole cluster: five processes, a dead mailstore is reported, a s
   const again = startDev(["--no-repl"], env);
   await untilUp(again);
   assert.ok(again.out().includes("existing ones kept"), again.out());
-  const nc2 = await connect({ servers: url });
+  const nc2 = await connectAdmin(varDir);
   try {
     const items = await waitFor("the message delivered in the first run", async () => {
       const r = await rpcCall<{ items: Array<{ subject: string }> }>(nc2, "mr.rpc.mailbox", "listItems", { account: "dev.user@example.com" });

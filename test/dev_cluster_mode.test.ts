@@ -1,15 +1,17 @@
 // `mailreplica dev --nats-nodes 3`: three clustered nats-server nodes on loopback (free
 // ports from MR_SERVERS here, never 4222), every JetStream asset at 3 replicas, the
 // mailstores and the supervisor on all three URLs; a stop leaves no process behind; a
-// single-node store in the same var folder is left intact; a re-run finds the data.
+// single-node store in the same var folder is left intact; a re-run finds the data. The nodes
+// load dev's authorization include: tests connect as dev's admin (calls) or operator (JetStream).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { rpcCall } from "../src/jsonrpc/index.js";
+import { natsConnectionOptions } from "../src/natsauth/connect_options.js";
 import { clusterNodeAddresses, DevError, probeNats } from "../src/dev/index.js";
 import { projectRoot } from "../src/paths.js";
 import { NatsNode, startNatsCluster, startNatsServer, tendFormation } from "./helpers/nats.js";
@@ -207,15 +209,20 @@ test("dev cluster - three running nodes that cannot form a cluster yet: dev wait
 const varDir = tempDir("mr-devc-var-");
 let urls: string[] = [];
 
+/** A connection as one of dev's identities (seeds under <var>/auth). */
+function connectAs(role: "admin" | "operator", servers: string | string[]): Promise<NatsConnection> {
+  return connect(natsConnectionOptions(servers, { nkeyFile: join(varDir, "auth", `${role}.nk`), inboxPrefix: `_INBOX_${role}` }));
+}
+
 test("dev cluster - three nodes, R3 assets, a replicated write, SIGTERM stops every process; a single-node store beside it is kept", async () => {
   // A single-node dev store in the same var folder, with a stream of its own.
   const single = `nats://127.0.0.1:${await freePort()}`;
   const one = startDev(["--only-nats", "--no-repl"], { MR_SERVERS: single, MR_VAR_DIR: varDir });
   await untilUp(one);
-  let nc = await connect({ servers: single });
+  let nc = await connectAs("operator", single);
   const jsm1 = await jetstreamManager(nc);
+  // The operator administers JetStream but publishes nothing: the stream itself is the mark.
   await jsm1.streams.add({ name: "SINGLE_KEPT", subjects: ["single.kept"] });
-  await jetstream(nc).publish("single.kept", "from the single node");
   await nc.close();
   assert.is(await stopDev(one), 0, one.err());
 
@@ -235,7 +242,8 @@ test("dev cluster - three nodes, R3 assets, a replicated write, SIGTERM stops ev
     assert.ok(log.includes(`--servers ${urls.join(",")}`), `${name} was not given the three URLs:\n${log.slice(-2000)}`);
   }
 
-  nc = await connect({ servers: urls });
+  nc = await connectAs("admin", urls);
+  const ops = await connectAs("operator", urls);
   try {
     await servicesAlive(nc);
     await rpcCall(nc, "mr.rpc.mailbox", "createAccount", { name: ACCOUNT, mailHost: HOSTS[0] });
@@ -251,7 +259,7 @@ test("dev cluster - three nodes, R3 assets, a replicated write, SIGTERM stops ev
     assert.ok(status.sequence >= 3, `account sequence ${status.sequence}`);
 
     // Every JetStream asset (MR_TX, the KV buckets, the object store, MR_NOTIFY) has 3 replicas.
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(ops);
     const tx = await jsm.streams.info("MR_TX");
     assert.is(tx.config.num_replicas, 3);
     assert.is((tx.cluster?.replicas ?? []).length, 2, JSON.stringify(tx.cluster));
@@ -260,6 +268,7 @@ test("dev cluster - three nodes, R3 assets, a replicated write, SIGTERM stops ev
     for (const s of streams) assert.is(s.config.num_replicas, 3, `stream ${s.config.name}`);
   } finally {
     await nc.close();
+    await ops.close();
   }
 
   assert.is(await stopDev(dev), 0, dev.err());
@@ -275,10 +284,10 @@ test("dev cluster - three nodes, R3 assets, a replicated write, SIGTERM stops ev
   // The single-node store is intact: a single-node dev on the same var folder finds its stream.
   const again = startDev(["--only-nats", "--no-repl"], { MR_SERVERS: single, MR_VAR_DIR: varDir });
   await untilUp(again);
-  nc = await connect({ servers: single });
+  nc = await connectAs("operator", single);
   try {
     const info = await (await jetstreamManager(nc)).streams.info("SINGLE_KEPT");
-    assert.is(info.state.messages, 1);
+    assert.equal(info.config.subjects, ["single.kept"]);
     assert.is(info.config.num_replicas, 1);
   } finally {
     await nc.close();
@@ -292,7 +301,7 @@ test("dev cluster - the REPL of a re-run finds the data on all three nodes; exit
   await untilUp(dev);
   const pids = [...NODES, ...HOSTS, "supervisor"].map((n) => pidOf(dev, n));
   assert.ok(dev.out().includes(`--servers ${urls.join(",")}`), dev.out());
-  const nc = await connect({ servers: urls });
+  const nc = await connectAs("admin", urls);
   try {
     await servicesAlive(nc);
   } finally {

@@ -10,6 +10,7 @@ interface EnvRule extends EnvVariable {
   parse(raw: string): Parsed;
 }
 
+
 function integer(raw: string): Parsed {
   return /^[+-]?\d+$/.test(raw) && Number.isSafeInteger(Number(raw)) ? { value: Number(raw) } : { problem: `got ${JSON.stringify(raw)}, not an integer` };
 }
@@ -34,7 +35,17 @@ function list(raw: string): Parsed {
 const RULES: readonly EnvRule[] = [
   { name: "MR_CONFIG", values: "a JSON file path", description: "Config file, read before the other variables (the --config option wins over it).", parse: text },
   { name: "MR_SYSTEM_CONFIG", values: "a JSON file path, or none", description: "System config file of an installed mailreplica (default /etc/mailreplica/config.json): read when neither --config nor MR_CONFIG names a file; when it exists, data.dir defaults to /var/lib/mailreplica and keys.dir to the keys folder beside it. none turns both off; mailreplica dev (npm start) never reads it.", parse: text },
-  { name: "MR_SERVERS", key: "nats.servers", values: "nats://host:port[,tls://host:port...]", description: "NATS endpoints, comma separated.", parse: list },
+  { name: "MR_SERVERS", key: "nats.servers", fallback: "NATS_URL", values: "nats://host:port[,tls://host:port...]", description: "NATS endpoints, comma separated (else NATS_URL).", parse: list },
+  { name: "MR_NATS_CREDS", key: "nats.credsFile", fallback: "NATS_CREDS", values: "a .creds file path", description: "JWT + nkey seed credentials file (else NATS_CREDS).", parse: text },
+  { name: "MR_NATS_NKEY", key: "nats.nkeyFile", fallback: "NATS_NKEY", values: "an nkey seed file path", description: "nkey seed file, e.g. one written by 'auth init' (else NATS_NKEY).", parse: text },
+  { name: "MR_NATS_USER", key: "nats.user", fallback: "NATS_USER", values: "a user name", description: "NATS user for user + password authentication (else NATS_USER).", parse: text },
+  { name: "MR_NATS_PASSWORD", key: "nats.password", fallback: "NATS_PASSWORD", values: "a password", description: "Password of nats.user; only from the environment, never printed (else NATS_PASSWORD).", parse: text },
+  { name: "MR_NATS_PASSWORD_FILE", key: "nats.passwordFile", values: "a file path", description: "File holding the password of nats.user (first line).", parse: text },
+  { name: "MR_NATS_TOKEN_FILE", key: "nats.tokenFile", values: "a file path", description: "File holding a NATS token (first line).", parse: text },
+  { name: "MR_NATS_TLS_CA", key: "nats.tls.caFile", fallback: "NATS_CA", values: "a PEM file path", description: "CA certificate of the NATS servers (else NATS_CA).", parse: text },
+  { name: "MR_NATS_TLS_CERT", key: "nats.tls.certFile", fallback: "NATS_CERT", values: "a PEM file path", description: "Client certificate for mutual TLS, with MR_NATS_TLS_KEY (else NATS_CERT).", parse: text },
+  { name: "MR_NATS_TLS_KEY", key: "nats.tls.keyFile", fallback: "NATS_KEY", values: "a PEM file path", description: "Client private key for mutual TLS (else NATS_KEY).", parse: text },
+  { name: "MR_NATS_INBOX_PREFIX", key: "nats.inboxPrefix", values: "subject tokens such as _INBOX_mailstore_h1", description: "Prefix of this identity's reply inboxes (auth init prints each identity's).", parse: text },
   { name: "MR_JS_REPLICAS", key: "jetstream.replicas", values: "1 or 3", description: "Replicas of every JetStream asset: 1 single server, 3 cluster.", parse: integer },
   { name: "MR_DATA_DIR", key: "data.dir", values: "a folder", description: "Folder of the mailstore's metadata.sqlite.", parse: text },
   { name: "MR_KEYS_DIR", key: "keys.dir", values: "a folder", description: "Folder of the key files ('keys init' writes there).", parse: text },
@@ -54,7 +65,7 @@ const RULES: readonly EnvRule[] = [
 
 /** The variables mailreplica reads, in the order help prints them. */
 export function envVariables(): EnvVariable[] {
-  return RULES.map(({ name, key, values, description }) => (key === undefined ? { name, values, description } : { name, key, values, description }));
+  return RULES.map(({ name, key, fallback, values, description }) => ({ name, ...(key !== undefined ? { key } : {}), ...(fallback !== undefined ? { fallback } : {}), values, description }));
 }
 
 /** What the environment sets: values by config key path, and the variables that could not be read. */
@@ -68,21 +79,29 @@ export interface EnvSettings {
   problems: ConfigProblem[];
 }
 
-/** Reads the MR_* variables of `env`. An empty variable counts as unset. */
+/**
+ * Reads the MR_* variables of `env`, each one's NATS ecosystem fallback (NATS_URL, NATS_CREDS,
+ * ...) when it is unset. An empty variable counts as unset.
+ */
 export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
   const out: EnvSettings = { values: new Map(), problems: [] };
   for (const rule of RULES) {
-    const raw = env[rule.name]?.trim();
+    let variable = rule.name;
+    let raw = env[rule.name]?.trim();
+    if ((raw === undefined || raw === "") && rule.fallback !== undefined) {
+      variable = rule.fallback;
+      raw = env[rule.fallback]?.trim();
+    }
     if (raw === undefined || raw === "") continue;
     const parsed = rule.parse(raw);
     if ("problem" in parsed) {
-      out.problems.push({ path: rule.key ?? rule.name, problem: parsed.problem, allowed: rule.values, source: `environment variable ${rule.name}` });
+      out.problems.push({ path: rule.key ?? rule.name, problem: parsed.problem, allowed: rule.values, source: `environment variable ${variable}` });
     } else if (rule.name === "MR_SYSTEM_CONFIG") {
       out.systemFile = raw;
     } else if (rule.key === undefined) {
       out.configFile = raw;
     } else {
-      out.values.set(rule.key, { value: parsed.value, variable: rule.name });
+      out.values.set(rule.key, { value: parsed.value, variable });
     }
   }
   return out;

@@ -10,7 +10,7 @@ export type {
   WritesConfig,
 } from "./types.js";
 export { ConfigError, formatProblem, type ConfigErrorCode } from "./errors.js";
-export { loadConfig, defaultLoadConfigOptions, systemConfigFile, configFileInUse } from "./load.js";
+export { loadConfig, defaultLoadConfigOptions, systemConfigFile, configFileInUse, shownConfig } from "./load.js";
 export { envVariables } from "./env.js";
 export { defaultConfig } from "../../config/defaults.js";
 export { validateConfig, configProblems } from "../../config/schema.js";

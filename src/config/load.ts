@@ -11,7 +11,28 @@ import { ConfigError, invalidConfig } from "./errors.js";
 import type { Config, ConfigProblem, LoadConfigOptions } from "./types.js";
 
 /** Keys holding paths; relative ones are resolved against the file's folder or the cwd. */
-const PATH_KEYS = ["data.dir", "keys.dir", "licence.file", "licence.devIssuerKeyFile"] as const;
+const PATH_KEYS = [
+  "data.dir",
+  "keys.dir",
+  "licence.file",
+  "licence.devIssuerKeyFile",
+  "nats.credsFile",
+  "nats.nkeyFile",
+  "nats.passwordFile",
+  "nats.tokenFile",
+  "nats.tls.caFile",
+  "nats.tls.certFile",
+  "nats.tls.keyFile",
+] as const;
+
+/**
+ * `c` as `config show` prints it: the password (from the environment) replaced by `(set)`;
+ * file paths stay, their content is never read here.
+ */
+export function shownConfig(c: Config): Config {
+  if (c.nats.password === undefined) return c;
+  return { ...c, nats: { ...c.nats, password: "(set)" } };
+}
 
 /** The options `loadConfig` uses for what is not given. */
 export function defaultLoadConfigOptions(): Required<Omit<LoadConfigOptions, "file" | "overrides" | "systemFile">> {
@@ -166,6 +187,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
     setPath(tree, "keys.dir", join(dirname(systemFile), "keys"));
   }
 
+  let filePassword: string | undefined;
   const fileArg = opts.file ?? fromEnv.configFile;
   if (fileArg !== undefined || installed) {
     const file = fileArg !== undefined ? resolve(cwd, fileArg) : systemFile!;
@@ -174,6 +196,12 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
     const layer = fileArg !== undefined ? readConfigFile(file, label) : readConfigFile(file, label, SYSTEM_FILE_FIX);
     // Paths in a file are relative to the file, so a config folder can be moved whole.
     resolvePaths(layer, dirname(file));
+    // A password in a file ends up in backups, copies and `config show`: refused, and the
+    // value is dropped here so no later message can print it.
+    if (getPath(layer, "nats.password") !== undefined) {
+      filePassword = file;
+      delete (layer.nats as Tree).password;
+    }
     merge(tree, layer);
     for (const p of leafPaths(layer)) sources.set(p, `config file ${file}`);
   }
@@ -192,6 +220,14 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
   }
 
   const problems: ConfigProblem[] = [...fromEnv.problems];
+  if (filePassword !== undefined) {
+    problems.push({
+      path: "nats.password",
+      problem: "a password in a config file is refused (files are copied, backed up and shown)",
+      allowed: "the password in MR_NATS_PASSWORD (or NATS_PASSWORD), or in a file named by nats.passwordFile (MR_NATS_PASSWORD_FILE)",
+      source: `config file ${filePassword}`,
+    });
+  }
   for (const p of configProblems(tree)) {
     const found = [p.path, ...(p.related ?? [])].map((x) => sourceOf(sources, x)).filter((x): x is string => x !== undefined);
     const source = [...new Set(found)].join(", ");

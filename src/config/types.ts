@@ -1,16 +1,53 @@
 // The configuration contract. Every field is documented here; `config/defaults.ts` holds
 // the values, `config/schema.ts` what is allowed, `src/config/env.ts` the MR_* variables.
 
-/** How a mailreplica process reaches NATS. */
+/**
+ * How a mailreplica process reaches NATS. Authentication: at most one of `credsFile`,
+ * `nkeyFile`, `user`, `tokenFile` (none: an anonymous connection). Files are read when the
+ * process connects, not when the configuration loads, and `config show` prints their paths,
+ * never their content (src/natsauth/connect_options.ts builds the connection options).
+ */
 export interface NatsConfig {
   /**
    * NATS endpoints, each `nats://host:port` or `tls://host:port` (port required, no
    * credentials in the URL, because `config show` prints it). Default `["nats://127.0.0.1:4222"]`.
-   * Env `MR_SERVERS` (comma list), flag `--servers`.
+   * Env `MR_SERVERS` (comma list; else `NATS_URL`), flag `--servers`.
    */
   servers: string[];
   /** Connection name shown by the NATS server (`nats server report connections`). Optional. */
   name?: string;
+  /** JWT + nkey seed `.creds` file (operator/JWT mode). Optional. Env `MR_NATS_CREDS`, else `NATS_CREDS`. */
+  credsFile?: string;
+  /** nkey seed file (one `SU...` seed, as `mailreplica auth init` writes). Optional. Env `MR_NATS_NKEY`, else `NATS_NKEY`. */
+  nkeyFile?: string;
+  /** User name for user + password authentication. Optional. Env `MR_NATS_USER`, else `NATS_USER`. */
+  user?: string;
+  /**
+   * The password of `user`, from the environment only (`MR_NATS_PASSWORD`, else
+   * `NATS_PASSWORD`): a config file that sets it is refused, `config show` prints `(set)`.
+   */
+  password?: string;
+  /** File holding the password of `user` (first line). Optional. Env `MR_NATS_PASSWORD_FILE`. */
+  passwordFile?: string;
+  /** File holding a token (first line). Optional. Env `MR_NATS_TOKEN_FILE`. */
+  tokenFile?: string;
+  /** TLS towards the servers; with certFile and keyFile, mutual TLS. Optional. */
+  tls?: {
+    /** CA certificate(s) that signed the servers' certificates (PEM). Env `MR_NATS_TLS_CA`, else `NATS_CA`. */
+    caFile?: string;
+    /** Client certificate (PEM), with keyFile. Env `MR_NATS_TLS_CERT`, else `NATS_CERT`. */
+    certFile?: string;
+    /** Client private key (PEM), with certFile. Env `MR_NATS_TLS_KEY`, else `NATS_KEY`. */
+    keyFile?: string;
+  };
+  /**
+   * Prefix of this identity's reply inboxes: with it, a least-privilege server lets the
+   * identity subscribe only to its own inboxes (`mailreplica auth init` prints each one's).
+   * Default: a mailstore `_INBOX_mailstore_<host>`, a supervisor `_INBOX_supervisor_<host>`
+   * (dots of the host as `_`), the CLI and the REPL `_INBOX_admin`; set `_INBOX_client` for a
+   * client identity. Env `MR_NATS_INBOX_PREFIX`.
+   */
+  inboxPrefix?: string;
 }
 
 /** JetStream asset names and settings (DESIGN.md section 4). */
@@ -193,6 +230,8 @@ export interface EnvVariable {
   name: string;
   /** The config key it sets, or undefined for `MR_CONFIG`. */
   key?: string;
+  /** The NATS ecosystem variable read when this one is unset (`NATS_URL` for `MR_SERVERS`). */
+  fallback?: string;
   /** Accepted values, e.g. `true or false`. */
   values: string;
   description: string;

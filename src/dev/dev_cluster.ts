@@ -11,6 +11,9 @@ import { natsServerPath } from "../natsserver/binary.js";
 import { projectRoot } from "../paths.js";
 import { Repl } from "../repl/index.js";
 import { ensureDevKeys } from "./keys.js";
+import { ensureDevAuth, type DevAuth } from "./auth.js";
+import { describeNatsAuth, type NatsAuth } from "../natsauth/connect_options.js";
+import type { Role } from "../natsauth/identities.js";
 import { ensureLocalNats } from "./local_nats.js";
 import { ensureLocalNatsCluster } from "./local_nats_cluster.js";
 import { ManagedProcess, type ExitInfo } from "./managed_process.js";
@@ -71,6 +74,8 @@ export class DevCluster {
   private readonly nodes: 1 | 3;
   private readonly stop = new StopSignal();
   private nats: NatsSide | undefined;
+  /** The dev identities; used when dev started the nats-server(s) itself (they load its include). */
+  private devAuth: DevAuth | undefined;
   private readonly services: Service[] = [];
   private repl: Repl | undefined;
 
@@ -109,8 +114,18 @@ export class DevCluster {
     mkdirSync(paths.logDir, { recursive: true });
     const readyMs = o.readyTimeoutMs ?? 30_000;
     this.say(`mailreplica dev: var folder ${paths.varDir}`);
-    this.nats = this.nodes === 3 ? await this.startClusterNats(readyMs) : await this.startSingleNats(readyMs);
+    // Identities first: a nats-server dev starts loads their include and refuses anonymous clients.
+    const devAuth = ensureDevAuth(paths.authDir, o.config, DEV_MAILSTORES, DEV_SUPERVISOR);
+    this.say(`  NATS identities ${paths.authDir}: ${devAuth.created.length ? `created for ${devAuth.created.join(", ")}` : "existing ones kept"}`);
+    this.nats = this.nodes === 3 ? await this.startClusterNats(readyMs, devAuth) : await this.startSingleNats(readyMs, devAuth);
     if (this.stop.requested) return;
+    if (this.nats.processes.length) {
+      this.devAuth = devAuth;
+      devAuth.writeAdminConfig(this.nats.urls);
+    } else {
+      // A running server dev cannot configure: everything dev starts uses the configured credentials.
+      this.say(`  NATS was already running: dev did not configure it; its processes and the REPL use the configured credentials (${describeNatsAuth(o.config.nats)})`);
+    }
 
     // Keys even with --only-nats: mailstores started by hand afterwards need them.
     const keys = ensureDevKeys(paths.keysDir, DEV_MAILSTORES, DEV_SUPERVISOR);
@@ -121,13 +136,18 @@ export class DevCluster {
       if (this.stop.requested) return;
       const data = join(paths.dataDir, host);
       privateFolder(data);
-      await this.startService(host, ["mailstore", "--host", host, "--data", data], new RegExp(`\\bmailstore ${escapeRegExp(host)} started\\b`), readyMs, data);
+      await this.startService(host, ["mailstore", "--host", host, "--data", data], new RegExp(`\\bmailstore ${escapeRegExp(host)} started\\b`), readyMs, data, this.devAuth?.env("mailstore", host));
     }
     if (this.stop.requested) return;
-    await this.startService("supervisor", ["supervisor", "--host", DEV_SUPERVISOR], /\bsupervisor \S+ started\b/, readyMs);
+    await this.startService("supervisor", ["supervisor", "--host", DEV_SUPERVISOR], /\bsupervisor \S+ started\b/, readyMs, undefined, this.devAuth?.env("supervisor", DEV_SUPERVISOR));
   }
 
-  private async startSingleNats(readyMs: number): Promise<NatsSide> {
+  /** The connection settings of `role` for what dev starts: its own identity, or the configured credentials. */
+  private authOf(role: Role, host?: string): NatsAuth {
+    return this.devAuth ? this.devAuth.auth(role, host) : this.o.config.nats;
+  }
+
+  private async startSingleNats(readyMs: number, devAuth: DevAuth): Promise<NatsSide> {
     const { paths } = this;
     const logFile = logFileOf(paths, "nats-server");
     const nats = await ensureLocalNats({
@@ -137,13 +157,14 @@ export class DevCluster {
       binary: natsServerPath,
       readyTimeoutMs: readyMs,
       signal: this.stop.signal,
+      serverConfig: devAuth.include,
     });
     this.say(`  NATS ${nats.url}: ${nats.description}`);
     const detail = nats.process ? `pid ${nats.process.pid}, started here; store ${paths.natsStore}, log ${logFile}` : "already running (not started here; keeps running)";
     return { urls: [nats.url], processes: nats.process ? [nats.process] : [], rows: [["nats-server", `${nats.url}  ${detail}`]] };
   }
 
-  private async startClusterNats(readyMs: number): Promise<NatsSide> {
+  private async startClusterNats(readyMs: number, devAuth: DevAuth): Promise<NatsSide> {
     const { paths } = this;
     const addresses = clusterNodeAddresses(this.o.config.nats.servers);
     this.say(`  NATS: a ${addresses.length}-node JetStream cluster at ${addresses.map((a) => a.url).join(", ")}; waiting until it takes ${addresses.length}-replica assets...`);
@@ -157,6 +178,8 @@ export class DevCluster {
       clusterReadyTimeoutMs: this.o.clusterReadyTimeoutMs ?? this.o.config.node.startupTimeoutMs,
       waiting: (reason) => this.say(`    waiting for JetStream: ${reason}`),
       signal: this.stop.signal,
+      auth: this.o.config.nats,
+      devAuth: { include: devAuth.include, probe: devAuth.auth("operator") },
     });
     const rows: Array<[string, string]> = [];
     for (const n of cluster.nodes) {
@@ -166,7 +189,7 @@ export class DevCluster {
     return { urls: cluster.urls, processes: cluster.nodes.flatMap((n) => (n.process ? [n.process] : [])), rows };
   }
 
-  private async startService(name: string, args: string[], ready: RegExp, readyMs: number, data?: string): Promise<void> {
+  private async startService(name: string, args: string[], ready: RegExp, readyMs: number, data?: string, authEnv?: Record<string, string>): Promise<void> {
     const { paths, o } = this;
     const started = Date.now();
     const bin = join(projectRoot(), "bin", "mailreplica");
@@ -179,7 +202,8 @@ export class DevCluster {
       // The keys folder may follow --var rather than the configuration: say it explicitly.
       // On the cluster every asset gets 3 replicas, whatever the configuration says.
       // MR_SYSTEM_CONFIG=none: like dev itself, its processes never read /etc/mailreplica.
-      env: { ...process.env, MR_SYSTEM_CONFIG: "none", MR_KEYS_DIR: paths.keysDir, ...(this.nodes === 3 ? { MR_JS_REPLICAS: "3" } : {}) },
+      // authEnv: its own nkey seed and inbox prefix when dev started the nats-server(s).
+      env: { ...process.env, MR_SYSTEM_CONFIG: "none", MR_KEYS_DIR: paths.keysDir, ...(this.nodes === 3 ? { MR_JS_REPLICAS: "3" } : {}), ...authEnv },
     });
     this.services.push({ proc, ...(data ? { data } : {}) });
     await proc.waitReady(ready, readyMs, this.stop.signal);
@@ -197,11 +221,17 @@ export class DevCluster {
     for (const [n, d] of rows) this.say(`  ${n.padEnd(w)}  ${d}`);
     const servers = nats.urls.join(",");
     const replicas = this.nodes === 3 ? " MR_JS_REPLICAS=3" : "";
-    this.say(
-      o.onlyNats
-        ? `Only NATS runs (--only-nats); start mailstores with '${replicas ? `${replicas.trim()} ` : ""}mailreplica mailstore --host H --servers ${servers}'.`
-        : `Clients: --servers ${servers} (mailreplica repl, mailreplica getAccountStatus ...).`,
-    );
+    const da = this.devAuth;
+    if (o.onlyNats) {
+      const ms = da ? `MR_NATS_NKEY=${da.auth("mailstore", DEV_MAILSTORES[0]!).nkeyFile} MR_NATS_INBOX_PREFIX=${da.auth("mailstore", DEV_MAILSTORES[0]!).inboxPrefix} ` : "";
+      this.say(`Only NATS runs (--only-nats); start mailstores with '${replicas ? `${replicas.trim()} ` : ""}${ms}mailreplica mailstore --host ${DEV_MAILSTORES[0]} --servers ${servers}' (each host with its own seed in ${paths.authDir}).`);
+    }
+    if (da) {
+      this.say(`Clients: --servers ${servers} with an identity; anonymous NATS connections are refused. Other terminals (as admin): MR_CONFIG=${da.adminConfig} mailreplica getServices (or mailreplica repl).`);
+      this.say(`  JetStream administration: nats --server ${nats.urls[0]} --nkey ${da.auth("operator").nkeyFile} --inbox-prefix ${da.auth("operator").inboxPrefix} stream ls`);
+    } else if (!o.onlyNats) {
+      this.say(`Clients: --servers ${servers} (mailreplica repl, mailreplica getAccountStatus ...).`);
+    }
     const last = this.nodes === 3 ? "the nats-server nodes last" : "the nats-server last";
     this.say(
       o.repl
@@ -232,6 +262,7 @@ export class DevCluster {
     }
     this.repl = await Repl.start({
       servers: this.nats!.urls,
+      auth: this.authOf("admin"),
       cwd: this.o.cwd,
       banner: ["", "REPL: 'help' lists the commands; 'exit' or Ctrl-D stops the dev cluster."],
     });

@@ -10,6 +10,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { LeftOutWatch } from "../natsserver/meta_group.js";
 import { isNoResponders, isRequestTimeout, jsApiFailure } from "../runtime/nats_failure.js";
 import { DevError } from "./errors.js";
+import { natsAuthFailure, natsConnectionOptions, type NatsAuth } from "../natsauth/connect_options.js";
 
 export interface ClusterReadyOptions {
   /** Client URLs of the nodes. */
@@ -24,6 +25,8 @@ export interface ClusterReadyOptions {
   /** For nodes dev started: one the meta group left out for a while is restarted (meta_group.ts). */
   leftOut?: { watch: LeftOutWatch; restart(serverName: string): Promise<void> };
   signal?: AbortSignal;
+  /** Credentials of the probe connection (it creates and deletes a stream: the operator identity). */
+  auth?: NatsAuth;
 }
 
 /** The probe stream: fixed, so a run that died before deleting it is picked up again. */
@@ -101,7 +104,10 @@ export async function waitJetStreamClusterReady(o: ClusterReadyOptions): Promise
       if (unhealthy.length) {
         problem = unhealthy.join("; ");
       } else {
-        nc ??= await connect({ servers: [...o.urls], name: "mailreplica dev readiness", timeout: API_TIMEOUT_MS, maxReconnectAttempts: -1 }).catch((e: Error) => {
+        nc ??= await connect({ ...natsConnectionOptions(o.urls, o.auth), name: "mailreplica dev readiness", timeout: API_TIMEOUT_MS, maxReconnectAttempts: -1 }).catch((e: Error) => {
+          // Refused credentials do not clear up by waiting.
+          const refused = natsAuthFailure(e, o.urls, o.auth);
+          if (refused) throw refused;
           problem = `no node accepts a client connection (${e.message})`;
           return undefined;
         });

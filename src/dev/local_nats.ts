@@ -26,6 +26,8 @@ export interface LocalNatsOptions {
   /** How long the server may take to be ready, ms. */
   readyTimeoutMs: number;
   signal?: AbortSignal;
+  /** nats-server configuration (the authorization include) a server started here loads. */
+  serverConfig?: string;
 }
 
 const LOCAL_HOSTS = new Set(["127.0.0.1", "localhost", "::1", "[::1]", "0.0.0.0"]);
@@ -70,7 +72,7 @@ export async function ensureLocalNats(o: LocalNatsOptions): Promise<NatsEndpoint
   const proc = ManagedProcess.start({
     name: "nats-server",
     command: o.binary(),
-    args: ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", o.storeDir, "-n", "mailreplica-dev"],
+    args: [...(o.serverConfig ? ["-c", o.serverConfig] : []), "-a", "127.0.0.1", "-p", String(port), "-js", "-sd", o.storeDir, "-n", "mailreplica-dev"],
     logFile: o.logFile,
   });
   try {

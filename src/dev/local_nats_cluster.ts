@@ -10,6 +10,7 @@ import { waitJetStreamClusterReady } from "./jetstream_cluster_ready.js";
 import { ManagedProcess, type ProcessSpec } from "./managed_process.js";
 import type { NatsNodeAddress } from "./nats_nodes.js";
 import { probeNats, type ProbeResult } from "./nats_probe.js";
+import type { NatsAuth } from "../natsauth/connect_options.js";
 
 /** Cluster name of the nodes dev starts (`--cluster_name`). */
 export const DEV_CLUSTER_NAME = "mailreplica-dev";
@@ -29,6 +30,13 @@ export interface LocalNatsClusterOptions {
   /** Told what the wait for the cluster waits for, each time that changes. */
   waiting(reason: string): void;
   signal?: AbortSignal;
+  /** The configured credentials: dev's readiness probe uses them on nodes it finds running. */
+  auth?: NatsAuth;
+  /**
+   * For nodes dev starts: the authorization include they load (`-c`) and the identity of the
+   * readiness probe (it creates and deletes a stream: the operator).
+   */
+  devAuth?: { include: string; probe: NatsAuth };
 }
 
 export interface ClusterNode {
@@ -106,6 +114,8 @@ async function startNodes(o: LocalNatsClusterOptions): Promise<ClusterNode[]> {
         name,
         command: o.binary(),
         args: [
+          // The include only sets client authorization: cluster routes are not affected by it.
+          o.devAuth ? ["-c", o.devAuth.include] : [],
           ["-a", "127.0.0.1", "-p", String(n.port), "-m", String(monitors[i]), "-js", "-sd", store, "-n", serverNames[i]!],
           ["--cluster_name", DEV_CLUSTER_NAME, "--cluster", `nats://127.0.0.1:${routes[i]}`, "--routes", others.join(",")],
         ].flat(),
@@ -123,6 +133,7 @@ async function startNodes(o: LocalNatsClusterOptions): Promise<ClusterNode[]> {
     await Promise.all(started.map((s) => s.process!.waitReady(/Server is ready/, o.readyTimeoutMs, o.signal)));
     const monitored = started.map((_, i) => ({ serverName: serverNames[i]!, monitorUrl: `http://127.0.0.1:${monitors[i]}` }));
     await waitJetStreamClusterReady({
+      ...(o.devAuth ? { auth: o.devAuth.probe } : {}),
       urls: started.map((s) => s.url),
       healthUrls: started.map((s, i) => ({ name: s.name, url: monitored[i]!.monitorUrl })),
       replicas: o.nodes.length,
@@ -162,6 +173,7 @@ export async function ensureLocalNatsCluster(o: LocalNatsClusterOptions): Promis
     return { name: `nats-${n.name}`, url: n.url, description: `the nats-server ${f.version} (${f.serverName}) already listening there; dev did not start it and leaves it running` };
   });
   await waitJetStreamClusterReady({
+    ...(o.auth ? { auth: o.auth } : {}),
     urls: nodes.map((n) => n.url),
     healthUrls: [],
     replicas: o.nodes.length,

@@ -20,6 +20,8 @@ export interface DevPaths {
   natsStore: string;
   logDir: string;
   keysDir: string;
+  /** NATS identities (nkey seeds, the nats-server include, the admin's config file): `<var>/auth`. */
+  authDir: string;
   /** Parent of each mailstore's data folder (`<dataDir>/<host>`); `<data>/cluster` with three nodes. */
   dataDir: string;
 }
@@ -42,6 +44,7 @@ export function devPaths(varDir: string, config: Config, natsNodes: 1 | 3 = 1): 
     natsStore: join(varDir, "nats"),
     logDir: join(varDir, "log"),
     keysDir: config.keys.dir === defaults.keys.dir ? join(varDir, "keys") : config.keys.dir,
+    authDir: join(varDir, "auth"),
     dataDir: natsNodes === 3 ? join(data, "cluster") : data,
   };
 }

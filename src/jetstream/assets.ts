@@ -4,7 +4,7 @@ import { DiscardPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageTyp
 import { Kvm, type KV } from "@nats-io/kv";
 import { Objm, type ObjectStore } from "@nats-io/obj";
 import { nanos, type NatsConnection } from "@nats-io/transport-node";
-import { jsErrCode, JS_ERR } from "../runtime/nats_failure.js";
+import { isPermissionViolation, jsErrCode, JS_ERR } from "../runtime/nats_failure.js";
 import { NotReadyYet } from "./transient.js";
 
 export interface AssetOptions {
@@ -53,11 +53,27 @@ export const NOTIFY_SUBJECTS = "mr.notify.>";
  */
 export const STREAM_MAX_CONSUMERS = 100_000;
 
+/** An existing stream's replicas differ from jetstream.replicas and this identity may not change them. */
+export class StreamChangeRefusedError extends Error {
+  readonly code = "STREAM_CHANGE_REFUSED";
+  constructor(stream: string, has: number, wanted: number, cause: unknown) {
+    super(
+      `stream ${stream} has ${has} replica(s), jetstream.replicas says ${wanted}, and this process's NATS identity may not change a stream; ` +
+        `change it with the operator identity (nats --nkey operator.nk --inbox-prefix _INBOX_operator stream edit ${stream} --replicas ${wanted}), or set jetstream.replicas to ${has}`,
+      { cause },
+    );
+  }
+}
+
 async function ensureStream(jsm: JetStreamManager, name: string, subjects: string[], replicas: number, maxAgeMs: number): Promise<void> {
   try {
     const info = await jsm.streams.info(name);
     if (info.config.num_replicas !== replicas) {
-      await jsm.streams.update(name, { ...info.config, num_replicas: replicas });
+      await jsm.streams.update(name, { ...info.config, num_replicas: replicas }).catch((e: unknown) => {
+        // Under least privilege only the operator identity may change a stream (README, Security).
+        if (!isPermissionViolation(e)) throw e;
+        throw new StreamChangeRefusedError(name, info.config.num_replicas, replicas, e);
+      });
     }
     if (info.config.max_consumers !== STREAM_MAX_CONSUMERS) {
       // Servers before 2.12 refuse to change it on an existing stream; there the old value

@@ -2,6 +2,7 @@
 // NATS connection for calls and live notifications, lines executed one at a time in order.
 import type { NatsConnection } from "@nats-io/transport-node";
 import { callMethod, closeQuietly, connectNats } from "../cli/admin/index.js";
+import type { NatsAuth } from "../natsauth/connect_options.js";
 import { ReplConsole } from "./console.js";
 import { watchNotifications } from "./notifications.js";
 import { ReplSession } from "./session.js";
@@ -11,6 +12,8 @@ export const PROMPT = "mailreplica> ";
 export interface ReplOptions {
   /** NATS endpoints. */
   servers: readonly string[];
+  /** Credentials, TLS and inbox prefix (config nats.*): the admin identity's. */
+  auth?: NatsAuth;
   /** Base of relative input_file names. */
   cwd: string;
   /** Default process.stdin. */
@@ -63,7 +66,7 @@ export class Repl {
 
   /** Connects to NATS (CallError NATS_UNREACHABLE when it cannot) and starts reading lines. */
   static async start(opts: ReplOptions): Promise<Repl> {
-    const nc = await connectNats(opts.servers, { name: "mailreplica repl", reconnectForever: true });
+    const nc = await connectNats(opts.servers, { name: "mailreplica repl", reconnectForever: true, ...(opts.auth ? { auth: opts.auth } : {}) });
     return new Repl(nc, opts);
   }
 

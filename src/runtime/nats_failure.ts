@@ -97,3 +97,25 @@ export function isConnectRefused(e: unknown): boolean {
 export function isRequestLost(e: unknown): boolean {
   return causes(e).some((c) => c instanceof RequestError && !c.isNoResponders() && !(c.cause instanceof core.PermissionViolationError));
 }
+
+/** The server refused the connection's credentials (or wanted some), or they expired. */
+export function isAuthRefused(e: unknown): boolean {
+  return causes(e).some((c) => c instanceof core.AuthorizationError || c instanceof core.UserAuthenticationExpiredError);
+}
+
+/** Node's TLS/OpenSSL error codes (certificate verification, handshake alerts). */
+const TLS_CODE = /^(ERR_SSL_|ERR_TLS_|ERR_OSSL_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|CERT_|HOSTNAME_MISMATCH$)/;
+
+/** The TLS handshake failed: Node's error code behind `e` (e.g. SELF_SIGNED_CERT_IN_CHAIN), else undefined. */
+export function tlsFailureCode(e: unknown): string | undefined {
+  for (const c of causes(e)) {
+    const code = (c as { code?: unknown } | null)?.code;
+    if (typeof code === "string" && TLS_CODE.test(code)) return code;
+  }
+  return undefined;
+}
+
+/** A publish or subscription the server's permissions refused. */
+export function isPermissionViolation(e: unknown): boolean {
+  return causes(e).some((c) => c instanceof core.PermissionViolationError);
+}

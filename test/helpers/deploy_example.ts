@@ -3,8 +3,12 @@
 // ports and the store folder rewritten (tests of deploy/ and docs/operations.md).
 import type { ChildProcess } from "node:child_process";
 import { spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { copyFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { defaultConfig } from "../../config/defaults.js";
+import { initAuth, type AuthInitResult } from "../../src/natsauth/auth_init.js";
+import type { NatsAuth } from "../../src/natsauth/connect_options.js";
+import type { Role } from "../../src/natsauth/identities.js";
 import { natsServerPath } from "../../src/natsserver/binary.js";
 import { LeftOutWatch, nodesOutsideMetaGroup } from "../../src/natsserver/meta_group.js";
 import { metaGroupFormed } from "./nats.js";
@@ -16,6 +20,23 @@ export interface ExampleNode {
   client: number;
   http: number;
   cluster: number;
+}
+
+/**
+ * The identities the example's MAILREPLICA account includes: `auth init` into `<base>/auth`,
+ * its users file copied next to the nodes' configuration files in `base` (as section 2 of
+ * docs/operations.md says).
+ */
+export function exampleIdentities(base: string, mailstores: string[], supervisors: string[]): AuthInitResult & { auth(role: Role, host?: string): NatsAuth } {
+  const r = initAuth({ dir: join(base, "auth"), mailstores, supervisors, jetstream: defaultConfig().jetstream });
+  copyFileSync(r.usersInclude, join(base, "mailreplica-users.conf"));
+  return {
+    ...r,
+    auth: (role, host) => {
+      const i = r.identities.find((x) => x.id.role === role && x.id.host === host)!;
+      return { nkeyFile: i.seedFile, inboxPrefix: i.inboxPrefix };
+    },
+  };
 }
 
 /** Free loopback ports for the example's three nodes. */

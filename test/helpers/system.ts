@@ -7,6 +7,9 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { ChildProcess } from "node:child_process";
 import { defaultConfig } from "../../config/defaults.js";
 import { initKeys, signingFileName } from "../../src/keys/index.js";
+import { initAuth, type AuthInitResult } from "../../src/natsauth/auth_init.js";
+import { natsConnectionOptions, type NatsAuth } from "../../src/natsauth/connect_options.js";
+import type { Role } from "../../src/natsauth/identities.js";
 import { assetOptions } from "../../actors/node_config.js";
 import { MailstoreNode } from "../../actors/mailstore.js";
 import { writeDevelopmentLicence } from "../../actors/licence_file.js";
@@ -38,6 +41,12 @@ export interface TestSystemOptions {
   licence?: number;
   /** where in-process mailstores and the supervisor log (default: nowhere, stderr with MR_TEST_LOG) */
   log?: (line: string) => void;
+  /**
+   * Least privilege: `auth init` identities for the hosts and these supervisors, a server that
+   * loads their include (log in `natsLogFile`), every process with its own identity and the
+   * test client `nc` as admin. Single server only.
+   */
+  auth?: { supervisors: string[] };
 }
 
 export class TestSystem {
@@ -55,13 +64,31 @@ export class TestSystem {
     /** the cluster when started with `cluster` (nats is then its first node) */
     readonly cluster?: NatsCluster,
     private readonly logSink?: (line: string) => void,
+    /** the identities when started with `auth` */
+    readonly auth?: AuthInitResult,
   ) {}
+
+  /** The nats-server's log file when started with `auth`. */
+  get natsLogFile(): string {
+    return join(this.root, "nats-server.log");
+  }
+
+  /** Connection settings of an identity (started with `auth`), or none (anonymous). */
+  identity(role: Role, host?: string): NatsAuth | undefined {
+    const i = this.auth?.identities.find((x) => x.id.role === role && x.id.host === host);
+    if (this.auth && !i) throw new Error(`no ${role} ${host ?? ""} identity in this test system`);
+    return i ? { nkeyFile: i.seedFile, inboxPrefix: i.inboxPrefix } : undefined;
+  }
 
   static async start(opts: TestSystemOptions = {}): Promise<TestSystem> {
     const root = tempDir("mr-system-");
-    const cluster = opts.cluster ? await startNatsCluster(3, { waitReady: opts.cluster === "ready" }) : undefined;
-    const nats = cluster ? cluster.nodes[0]! : await startNatsServer("n1", opts.natsMaxPayload !== undefined ? natsConfigArgs(root, opts.natsMaxPayload) : []);
+    const hosts = opts.hosts ?? ["ms1.example.com", "ms2.example.com", "ms3.example.com"];
     const config = defaultConfig();
+    // Permissions name the default stream and bucket names (a test with auth keeps them).
+    const auth = opts.auth ? initAuth({ dir: join(root, "auth"), mailstores: hosts, supervisors: opts.auth.supervisors, jetstream: config.jetstream }) : undefined;
+    const cluster = opts.cluster ? await startNatsCluster(3, { waitReady: opts.cluster === "ready" }) : undefined;
+    if (auth && opts.natsMaxPayload !== undefined) throw new Error("TestSystem: natsMaxPayload and auth cannot be combined (each is a -c config file)");
+    const nats = cluster ? cluster.nodes[0]! : await startNatsServer("n1", auth ? ["-c", auth.include, "-l", join(root, "nats-server.log")] : opts.natsMaxPayload !== undefined ? natsConfigArgs(root, opts.natsMaxPayload) : []);
     config.nats.servers = cluster ? cluster.urls : [nats.url];
     if (cluster) config.jetstream.replicas = 3;
     config.keys.dir = join(root, "keys");
@@ -75,11 +102,10 @@ export class TestSystem {
       config.licence.devIssuerKeyFile = dev.devIssuerKeyFile;
     }
     opts.config?.(config);
-    const hosts = opts.hosts ?? ["ms1.example.com", "ms2.example.com", "ms3.example.com"];
     for (const h of hosts) initKeys({ dir: config.keys.dir, host: h });
-    const sys = new TestSystem(nats, root, config, hosts, cluster, opts.log);
+    const sys = new TestSystem(nats, root, config, hosts, cluster, opts.log, auth);
     // In a forming cluster no node may accept clients yet: keep trying, and follow restarts.
-    sys.nc = await connect({ servers: config.nats.servers, name: "test client", waitOnFirstConnect: true, maxReconnectAttempts: -1 });
+    sys.nc = await connect({ ...natsConnectionOptions(config.nats.servers, sys.identity("admin")), name: "test client", waitOnFirstConnect: true, maxReconnectAttempts: -1 });
     return sys;
   }
 
@@ -100,6 +126,7 @@ export class TestSystem {
       dataDir: this.dataDir(host),
       keysDir: this.config.keys.dir,
       servers: this.config.nats.servers,
+      ...(this.auth ? { natsAuth: this.identity("mailstore", host)! } : {}),
       assets: assetOptions(this.config),
       heartbeatMs: this.config.node.heartbeatMs,
       writes: this.config.writes,
@@ -126,6 +153,7 @@ export class TestSystem {
     this.supervisor = await SupervisorNode.start({
       host: name,
       servers: this.config.nats.servers,
+      ...(this.auth ? { natsAuth: this.identity("supervisor", name)! } : {}),
       assets: assetOptions(this.config),
       heartbeatMs: this.config.node.heartbeatMs,
       leaseTtlMs: this.config.supervisor.leaseTtlMs,

@@ -2,6 +2,7 @@
 // mr.rpc.admin or mr.rpc.mailbox. Every failure leaves here as a CallError that says what to
 // do. nats and the JSON-RPC client are imported on first use, so command files stay light.
 import type { NatsConnection } from "@nats-io/transport-node";
+import type { NatsAuth } from "../../natsauth/connect_options.js";
 import { CallError, codeOfRpcError } from "./errors.js";
 
 /** Who answers a call: the supervisor (admin methods) or any mailstore (mailbox methods). */
@@ -22,19 +23,29 @@ export interface ConnectOptions {
   reconnectForever?: boolean;
   /** How long the first connection may take, ms. Default 5000. */
   timeoutMs?: number;
+  /** Credentials, TLS and inbox prefix (config nats.*); none: anonymous. */
+  auth?: NatsAuth;
 }
 
-/** Connects to `servers`; throws CallError NATS_UNREACHABLE naming them and how to get a server. */
+/**
+ * Connects to `servers` with the configured credentials; throws CallError NATS_UNREACHABLE
+ * naming them and how to get a server, or NATS_AUTH_FILE / NATS_AUTH_REFUSED / NATS_TLS_FAILED
+ * naming the setting to fix.
+ */
 export async function connectNats(servers: readonly string[], opts: ConnectOptions): Promise<NatsConnection> {
   const { connect } = await import("@nats-io/transport-node");
+  const { natsAuthFailure, natsConnectionOptions } = await import("../../natsauth/connect_options.js");
   try {
     return await connect({
-      servers: [...servers],
+      // Without nats.inboxPrefix the CLI and the REPL reply on the admin identity's inboxes.
+      ...natsConnectionOptions(servers, opts.auth, { identity: { role: "admin" } }),
       name: opts.name,
       timeout: opts.timeoutMs ?? 5_000,
       ...(opts.reconnectForever ? { maxReconnectAttempts: -1 } : {}),
     });
   } catch (e) {
+    const auth = natsAuthFailure(e, servers, opts.auth);
+    if (auth) throw new CallError(auth.message, auth.code);
     const code = (e as { code?: unknown }).code;
     const why = typeof code === "string" && code !== "" ? code : (e as Error).message;
     throw new CallError(

@@ -63,9 +63,9 @@ export function printCallError(e: CallError, io: CommandIo): number {
 
 /** Connects with the configured servers, runs `body`, closes; a CallError is printed and gives exit 1. */
 async function withConnection(io: CommandIo, name: string, body: (call: Caller) => Promise<number>): Promise<number> {
-  const servers = io.config().nats.servers;
+  const { nats } = io.config();
   try {
-    const nc = await connectNats(servers, { name });
+    const nc = await connectNats(nats.servers, { name, auth: nats });
     try {
       const uploadsBucket = io.config().jetstream.buckets.uploads;
       return await body((target, method, params, opts) => callMethod(nc, target, method, params, { cwd: io.cwd, uploadsBucket, ...opts }));

@@ -7,10 +7,11 @@ const show: Command = {
   name: "show",
   summary: "Print the effective configuration as JSON (defaults < config file or system file < MR_* < options).",
   usage: "config show [--config FILE] [--servers URL[,URL]]",
-  details: "The configuration holds no secrets (NATS URLs with credentials are refused), so the output can be shared.",
+  details: "The output holds no secrets, so it can be shared: NATS URLs with credentials are refused, credential files are shown by path, a password from the environment as (set).",
   run: async (argv, io) => {
     parseOptions(argv, {});
-    io.json(io.config());
+    const { shownConfig } = await import("../../config/index.js");
+    io.json(shownConfig(io.config()));
     return 0;
   },
 };

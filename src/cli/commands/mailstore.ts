@@ -28,6 +28,7 @@ const command: Command = {
       dataDir,
       keysDir: config.keys.dir,
       servers: config.nats.servers,
+      natsAuth: config.nats,
       assets: assetOptions(config),
       heartbeatMs: config.node.heartbeatMs,
       startupTimeoutMs: config.node.startupTimeoutMs,

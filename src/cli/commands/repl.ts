@@ -17,13 +17,14 @@ const command: Command = {
   ].join("\n"),
   run: async (argv, io) => {
     parseOptions(argv, {});
-    const servers = io.config().nats.servers;
+    const { nats } = io.config();
+    const servers = nats.servers;
     const { Repl } = await import("../../repl/index.js");
     const { CallError } = await import("../admin/errors.js");
     const interactive = process.stdin.isTTY === true;
     let repl;
     try {
-      repl = await Repl.start({ servers, cwd: io.cwd, uploadsBucket: io.config().jetstream.buckets.uploads, banner: interactive ? [`mailreplica REPL on ${servers.join(",")}; 'help' lists the commands, 'exit' or Ctrl-D leaves.`] : [] });
+      repl = await Repl.start({ servers, auth: nats, cwd: io.cwd, uploadsBucket: io.config().jetstream.buckets.uploads, banner: interactive ? [`mailreplica REPL on ${servers.join(",")}; 'help' lists the commands, 'exit' or Ctrl-D leaves.`] : [] });
     } catch (e) {
       if (!(e instanceof CallError)) throw e;
       io.err(`mailreplica: ${e.line}`);

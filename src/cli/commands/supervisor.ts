@@ -21,6 +21,7 @@ const command: Command = {
     const node = await SupervisorNode.start({
       ...(options.host ? { host: options.host } : {}),
       servers: config.nats.servers,
+      natsAuth: config.nats,
       assets: assetOptions(config),
       heartbeatMs: config.node.heartbeatMs,
       startupTimeoutMs: config.node.startupTimeoutMs,

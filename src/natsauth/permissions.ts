@@ -1,0 +1,116 @@
+// What each identity may publish and subscribe to, derived from what the code really does:
+//   mailstore (actors/mailstore.ts and what it runs): serves mr.rpc.mailbox (queue mr-mailbox)
+//     and its own mr.node.<host>.mailbox|admin; forwards mailbox calls to the account's primary
+//     (mr.node.<h>.mailbox); appends to mr.tx.<id>; publishes mr.notify.<kind>; writes account
+//     and name records and its own registration in the directory bucket, its heartbeat
+//     node.<host> in the nodes bucket, blobs in the object store; reads and consumes MR_TX.
+//   supervisor (actors/supervisor.ts): serves mr.rpc.admin (queue mr-admin); calls every
+//     mailstore's mr.node.<h>.admin and .mailbox and mr.rpc.mailbox (admin notices); owns the
+//     directory bucket (lease, operations, records); heartbeat supervisor.<host>.
+//   admin (CLI, REPL): calls mr.rpc.admin and mr.rpc.mailbox, reads mr.notify.>.
+//   client (webmail, MTA): calls mr.rpc.mailbox only.
+//   operator: the JetStream API as a whole (stream edit, purge, delete), nothing of mail.
+// The JetStream API is allowed per stream: the account logs, notifications, and the streams
+// behind the KV buckets (KV_<bucket>) and the object store (OBJ_<bucket>). Processes may
+// create a missing stream but never update, purge or delete one (operator only).
+import type { JetStreamConfig } from "../config/index.js";
+import { inboxPrefixOf, type Identity } from "./identities.js";
+
+export interface Permissions {
+  publish: string[];
+  subscribe: string[];
+  /** may answer requests it received (publish to their reply subjects, once each) */
+  allowResponses: boolean;
+}
+
+/** What the permissions are derived from: the asset names and the deployment's hosts. */
+export interface PermissionContext {
+  jetstream: Pick<JetStreamConfig, "streams" | "buckets">;
+  /** every mailstore host (a mailstore forwards to the others, the supervisor calls them all) */
+  mailstores: readonly string[];
+}
+
+export const ADMIN_RPC = "mr.rpc.admin";
+export const MAILBOX_RPC = "mr.rpc.mailbox";
+const TX = "mr.tx.*";
+const NOTIFY = "mr.notify.>";
+const nodeMailbox = (h: string): string => `mr.node.${h}.mailbox`;
+const nodeAdmin = (h: string): string => `mr.node.${h}.admin`;
+
+/** The JetStream streams mailreplica's processes use, by their server-side names. */
+export function streamNames(js: PermissionContext["jetstream"]): string[] {
+  return [js.streams.tx, js.streams.notify, `KV_${js.buckets.directory}`, `KV_${js.buckets.nodes}`, `OBJ_${js.buckets.blobs}`];
+}
+
+/** The JetStream API a mailstore or supervisor needs on `stream`: create (never update), read, consume, ack. */
+function streamApi(stream: string): string[] {
+  return [
+    `$JS.API.STREAM.INFO.${stream}`,
+    `$JS.API.STREAM.CREATE.${stream}`,
+    `$JS.API.STREAM.MSG.GET.${stream}`,
+    `$JS.API.DIRECT.GET.${stream}`,
+    `$JS.API.DIRECT.GET.${stream}.>`,
+    // CREATE/INFO/DELETE/NAMES/LIST/MSG.NEXT of consumers on this stream only.
+    `$JS.API.CONSUMER.*.${stream}`,
+    `$JS.API.CONSUMER.*.${stream}.>`,
+    `$JS.API.CONSUMER.DURABLE.CREATE.${stream}.>`,
+    `$JS.API.CONSUMER.MSG.NEXT.${stream}.>`,
+    `$JS.ACK.${stream}.>`,
+    `$JS.FC.${stream}.>`,
+  ];
+}
+
+function processJetStream(ctx: PermissionContext): string[] {
+  return ["$JS.API.INFO", ...streamNames(ctx.jetstream).flatMap(streamApi)];
+}
+
+/** The permissions of one identity. */
+export function permissionsOf(id: Identity, ctx: PermissionContext): Permissions {
+  const inbox = `${inboxPrefixOf(id)}.>`;
+  const dir = ctx.jetstream.buckets.directory;
+  const nodes = ctx.jetstream.buckets.nodes;
+  const blobs = ctx.jetstream.buckets.blobs;
+  switch (id.role) {
+    case "mailstore": {
+      const host = id.host!;
+      return {
+        publish: [
+          TX,
+          NOTIFY,
+          ...ctx.mailstores.map(nodeMailbox),
+          // Directory keys a mailstore writes today (src/directory/directory.ts): account and
+          // name records (createAccount, replica state) and its own registration; not the
+          // lease, operations, licence or another host's registration.
+          `$KV.${dir}.acct.>`,
+          `$KV.${dir}.name.>`,
+          `$KV.${dir}.mailstore.${host}`,
+          // Its own heartbeat only (actors/heartbeat.ts heartbeatKey).
+          `$KV.${nodes}.node.${host}`,
+          `$O.${blobs}.>`,
+          ...processJetStream(ctx),
+        ],
+        subscribe: [inbox, MAILBOX_RPC, nodeMailbox(host), nodeAdmin(host)],
+        allowResponses: true,
+      };
+    }
+    case "supervisor":
+      return {
+        publish: [
+          NOTIFY,
+          MAILBOX_RPC,
+          ...ctx.mailstores.flatMap((h) => [nodeAdmin(h), nodeMailbox(h)]),
+          `$KV.${dir}.>`,
+          `$KV.${nodes}.supervisor.${id.host!}`,
+          ...processJetStream(ctx),
+        ],
+        subscribe: [inbox, ADMIN_RPC],
+        allowResponses: true,
+      };
+    case "admin":
+      return { publish: [ADMIN_RPC, MAILBOX_RPC], subscribe: [inbox, NOTIFY], allowResponses: false };
+    case "client":
+      return { publish: [MAILBOX_RPC], subscribe: [inbox], allowResponses: false };
+    case "operator":
+      return { publish: ["$JS.API.>", "$JS.ACK.>", "$JS.FC.>"], subscribe: [inbox], allowResponses: false };
+  }
+}

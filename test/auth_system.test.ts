@@ -12,6 +12,9 @@ import { promote, waitOperationEnd } from "./helpers/promotion.js";
 import { MailstoreNode } from "../actors/mailstore.js";
 import { assetOptions } from "../actors/node_config.js";
 import { tempDir } from "./helpers/processes.js";
+import { Objm } from "@nats-io/obj";
+import { rpcCall } from "../src/jsonrpc/index.js";
+import { natsConnectionOptions } from "../src/natsauth/connect_options.js";
 
 const MS1 = "ms1.example.com";
 const MS2 = "ms2.example.com";
@@ -64,6 +67,26 @@ test("auth system - create, destination, deliver, promote: all under the generat
   assert.is(items.items.length, 4);
   await sys.admin("getServices", {});
   assert.equal(violations(), [], "the server refused something the system does");
+});
+
+test("auth system - a client identity delivers a large message through the upload object store; the mailstore reads and deletes it, no violation logged", async () => {
+  const nc = await connect({ ...natsConnectionOptions(sys.config.nats.servers, sys.identity("client")), name: "client uploads" });
+  try {
+    await sys.mailbox("createAccount", { name: "bob@example.com", mailHost: MS1 });
+    const uploads = await new Objm(nc).open(sys.config.jetstream.buckets.uploads);
+    // Over one NATS message (1 MiB max_payload): only the upload path can carry it.
+    const raw = `${rawMessage(1)}\r\n${"x".repeat(2 * 1024 * 1024)}\r\n`;
+    await uploads.putBlob({ name: "bob-big-1" }, Buffer.from(raw, "utf8"));
+    const r: any = await rpcCall(nc, "mr.rpc.mailbox", "deliverMessage", { account: "bob@example.com", upload: "bob-big-1" }, { timeoutMs: 30_000 });
+    assert.ok(r.itemId, JSON.stringify(r));
+    const gone = await uploads.info("bob-big-1");
+    assert.ok(gone === null || gone.deleted, "a delivered upload is deleted");
+    const items: any = await rpcCall(nc, "mr.rpc.mailbox", "listItems", { account: "bob@example.com" }, { timeoutMs: 10_000 });
+    assert.is(items.items.length, 1);
+    assert.equal(violations(), [], "the server refused something the upload path does");
+  } finally {
+    await nc.close();
+  }
 });
 
 test("auth system - a mailstore may not change an existing stream: another replica count is refused, naming the operator's way", async () => {

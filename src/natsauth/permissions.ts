@@ -7,8 +7,9 @@
 //   supervisor (actors/supervisor.ts): serves mr.rpc.admin (queue mr-admin); calls every
 //     mailstore's mr.node.<h>.admin and .mailbox and mr.rpc.mailbox (admin notices); owns the
 //     directory bucket (lease, operations, records); heartbeat supervisor.<host>.
-//   admin (CLI, REPL): calls mr.rpc.admin and mr.rpc.mailbox, reads mr.notify.>.
-//   client (webmail, MTA): calls mr.rpc.mailbox only.
+//   admin (CLI, REPL): calls mr.rpc.admin and mr.rpc.mailbox, reads mr.notify.>, uploads like a client.
+//   client (webmail, MTA): calls mr.rpc.mailbox, and puts large messages into the upload
+//     object store (mr_uploads) for deliverMessage `upload`.
 //   operator: the JetStream API as a whole (stream edit, purge, delete), nothing of mail.
 // The JetStream API is allowed per stream: the account logs, notifications, and the streams
 // behind the KV buckets (KV_<bucket>) and the object store (OBJ_<bucket>). Processes may
@@ -39,7 +40,7 @@ const nodeAdmin = (h: string): string => `mr.node.${h}.admin`;
 
 /** The JetStream streams mailreplica's processes use, by their server-side names. */
 export function streamNames(js: PermissionContext["jetstream"]): string[] {
-  return [js.streams.tx, js.streams.notify, `KV_${js.buckets.directory}`, `KV_${js.buckets.nodes}`, `OBJ_${js.buckets.blobs}`];
+  return [js.streams.tx, js.streams.notify, `KV_${js.buckets.directory}`, `KV_${js.buckets.nodes}`, `OBJ_${js.buckets.blobs}`, `OBJ_${js.buckets.uploads}`];
 }
 
 /** The JetStream API a mailstore or supervisor needs on `stream`: create (never update), read, consume, ack. */
@@ -57,6 +58,25 @@ function streamApi(stream: string): string[] {
     `$JS.API.CONSUMER.MSG.NEXT.${stream}.>`,
     `$JS.ACK.${stream}.>`,
     `$JS.FC.${stream}.>`,
+  ];
+}
+
+/**
+ * What a client or admin needs to put a large message into the upload object store (and remove
+ * it again): its chunk and meta subjects, and the JetStream API of that one store's stream
+ * (info, reads of the meta, purge of an object's chunks when it is replaced or deleted).
+ */
+function uploadApi(ctx: PermissionContext): string[] {
+  const uploads = ctx.jetstream.buckets.uploads;
+  const stream = `OBJ_${uploads}`;
+  return [
+    `$O.${uploads}.>`,
+    "$JS.API.INFO",
+    `$JS.API.STREAM.INFO.${stream}`,
+    `$JS.API.STREAM.MSG.GET.${stream}`,
+    `$JS.API.DIRECT.GET.${stream}`,
+    `$JS.API.DIRECT.GET.${stream}.>`,
+    `$JS.API.STREAM.PURGE.${stream}`,
   ];
 }
 
@@ -87,6 +107,9 @@ export function permissionsOf(id: Identity, ctx: PermissionContext): Permissions
           // Its own heartbeat only (actors/heartbeat.ts heartbeatKey).
           `$KV.${nodes}.node.${host}`,
           `$O.${blobs}.>`,
+          // Messages clients put for deliverMessage `upload`: read, then deleted once delivered.
+          `$O.${ctx.jetstream.buckets.uploads}.>`,
+          `$JS.API.STREAM.PURGE.OBJ_${ctx.jetstream.buckets.uploads}`,
           ...processJetStream(ctx),
         ],
         subscribe: [inbox, MAILBOX_RPC, nodeMailbox(host), nodeAdmin(host)],
@@ -107,9 +130,9 @@ export function permissionsOf(id: Identity, ctx: PermissionContext): Permissions
         allowResponses: true,
       };
     case "admin":
-      return { publish: [ADMIN_RPC, MAILBOX_RPC], subscribe: [inbox, NOTIFY], allowResponses: false };
+      return { publish: [ADMIN_RPC, MAILBOX_RPC, ...uploadApi(ctx)], subscribe: [inbox, NOTIFY], allowResponses: false };
     case "client":
-      return { publish: [MAILBOX_RPC], subscribe: [inbox], allowResponses: false };
+      return { publish: [MAILBOX_RPC, ...uploadApi(ctx)], subscribe: [inbox], allowResponses: false };
     case "operator":
       return { publish: ["$JS.API.>", "$JS.ACK.>", "$JS.FC.>"], subscribe: [inbox], allowResponses: false };
   }

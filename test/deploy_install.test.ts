@@ -55,16 +55,21 @@ test("deploy install - the documented installation runs on the example cluster: 
     // Keys (section 3): the first keys init makes the cluster key; on "machine 2" the copy is kept.
     const k1 = await cli(["keys", "init", "--host", "mailstore1.example.com"], env);
     assert.is(k1.code, 0, k1.err);
-    assert.match(k1.out, /cluster key: .* \(created\)/);
+    assert.match(k1.out, /cluster key: .* \(created/);
     const machine2Keys = join(base, "machine2", "keys");
     mkdirSync(machine2Keys, { recursive: true, mode: 0o700 });
-    copyFileSync(join(etc, "keys", "cluster.secretbox.json"), join(machine2Keys, "cluster.secretbox.json"));
+    // Machine 1 also runs the supervisor here: its grant key joins the trusted list.
+    const ks = await cli(["keys", "init", "--host", "sup1", "--role", "supervisor"], env);
+    assert.is(ks.code, 0, ks.err);
+    for (const f of ["cluster.secretbox.json", "trusted-signers.json"]) copyFileSync(join(etc, "keys", f), join(machine2Keys, f));
     const k2 = await cli(["keys", "init", "--host", "mailstore2.example.com", "--dir", machine2Keys], env);
     assert.is(k2.code, 0, k2.err);
     assert.match(k2.out, /existing one kept/);
     for (const f of ["cluster.secretbox.json", "mailstore1.example.com.ed25519.json"]) assert.is(statSync(join(etc, "keys", f)).mode & 0o777, 0o600, f);
     // One keys folder serves both mailstores here (one machine): machine 2's signing key joins it.
     copyFileSync(join(machine2Keys, "mailstore2.example.com.ed25519.json"), join(etc, "keys", "mailstore2.example.com.ed25519.json"));
+    // The last machine's trusted-signers.json lists every key: copied back, it is the same everywhere.
+    copyFileSync(join(machine2Keys, "trusted-signers.json"), join(etc, "keys", "trusted-signers.json"));
 
     // Start (section 4) as the units do: `mailreplica mailstore --host %i` / `mailreplica supervisor`
     // with MR_CONFIG set to the system file. One machine here, so each mailstore gets its own --data.

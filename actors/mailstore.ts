@@ -108,7 +108,7 @@ export class MailstoreNode {
       assets,
       reloadKeys: () => this.reloadKeys(),
       notify: (kind, payload) => this.notifier.notify(kind, payload),
-      onPromotedHere: (accountId, epoch) => takeOverPromoted(this, accountId, epoch),
+      onPromotedHere: (accountId, epoch, seq) => takeOverPromoted(this, accountId, epoch, seq),
       log: this.log,
     });
   }

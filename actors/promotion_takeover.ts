@@ -1,20 +1,33 @@
 // A mailstore applies a `promoted` event naming itself (DESIGN §7): the promotion's append
 // reached the log but its own apply did not run (it crashed after the append, or the apply
-// threw), so the replica agent met the entry later. The log says this host is primary: act
-// as one, and move the directory if it is behind, by compare-and-set and only forward.
+// threw), so the replica agent met the entry later. When that entry is still the newest of the
+// log, the log says this host is primary: act as one, and move the directory if it is behind,
+// by compare-and-set and only forward. A replica seeding again from the start of the log
+// (restartReplicas) meets every old Promoted naming it too; entries after one mean the role
+// moved on, so the copy stays a replica and keeps applying.
+import { txSubject } from "../src/jetstream/assets.js";
 import { recordPromotion } from "./promotion_record.js";
 import type { MailstoreNode } from "./mailstore.js";
 
-export function takeOverPromoted(node: MailstoreNode, accountId: string, epoch: number): void {
+export function takeOverPromoted(node: MailstoreNode, accountId: string, epoch: number, seq: number): void {
+  void takeOverIfNewest(node, accountId, epoch, seq).catch((e: Error) =>
+    node.log(`account ${accountId}: could not tell whether the promotion here at epoch ${epoch} (log seq ${seq}) is the newest entry (${e.message}); it stays a replica here until the directory names this mailstore`),
+  );
+}
+
+async function takeOverIfNewest(node: MailstoreNode, accountId: string, epoch: number, seq: number): Promise<void> {
+  const head = await node.assets.jsm.streams.getMessage(node.assets.opts.txStream, { last_by_subj: txSubject(accountId) });
+  // Anything after the Promoted (a later promotion, or writes of whoever holds the role now)
+  // is applied by the replica agent like any entry.
+  if (!head || head.seq !== seq) return;
   const rs = node.store.replicaState(accountId);
-  if (!rs || rs.epoch > epoch) return; // a later promotion already moved the account on
+  if (!rs || rs.epoch > epoch || rs.appliedSeq < seq || rs.role === "primary") return; // moved on meanwhile, or already primary
   node.store.setRole(accountId, "primary");
   node.agent.setReplicated(accountId, undefined);
   node.log(`account ${accountId}: the log names this mailstore primary at epoch ${epoch}; taking over`);
-  void recordPromotion(node.directory, accountId, { host: node.host, epoch }, node.clock.now()).then(
-    (r) => {
-      if (r.changed) node.log(`account ${accountId}: directory moved from ${r.before.host} (epoch ${r.before.epoch}) to ${node.host} (epoch ${epoch}), as the log says`);
-    },
-    (e: Error) => node.log(`account ${accountId}: directory not updated after the promotion here: ${e.message}; the supervisor's reconciler repairs it`),
-  );
+  const r = await recordPromotion(node.directory, accountId, { host: node.host, epoch }, node.clock.now()).catch((e: Error) => {
+    node.log(`account ${accountId}: directory not updated after the promotion here: ${e.message}; the supervisor's reconciler repairs it`);
+    return undefined;
+  });
+  if (r?.changed) node.log(`account ${accountId}: directory moved from ${r.before.host} (epoch ${r.before.epoch}) to ${node.host} (epoch ${epoch}), as the log says`);
 }

@@ -3,7 +3,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { errors, RequestError } from "@nats-io/transport-node";
-import { AppError, AppErrorCodes, RpcError, appErrorRows, handleRpcPayload, methodTable, resolveAppCode, toErrorObject, type RpcMethod } from "../src/jsonrpc/index.js";
+import { AppError, AppErrorCodes, MAX_BATCH_MEMBERS, RpcError, appErrorRows, handleRpcPayload, methodTable, resolveAppCode, toErrorObject, type RpcMethod } from "../src/jsonrpc/index.js";
 
 const updates: unknown[] = [];
 const hellos: unknown[] = [];
@@ -196,6 +196,23 @@ test("jsonrpc dispatch - method names cannot reach Object.prototype", async () =
 
 test("jsonrpc dispatch - a method returning nothing answers result null", async () => {
   assert.equal(await rpc('{"jsonrpc":"2.0","method":"update","id":7}'), { jsonrpc: "2.0", result: null, id: 7 });
+});
+
+test("jsonrpc bounds - a batch over the member cap is refused whole with one -32600 naming the limit; none of its calls runs; the cap itself passes", async () => {
+  updates.length = 0;
+  const batch = (n: number) => JSON.stringify(Array.from({ length: n }, (_, i) => ({ jsonrpc: "2.0", method: "update", params: [i], id: i })));
+  const refused = (await rpc(batch(MAX_BATCH_MEMBERS + 1))) as { error: { code: number; message: string; data: unknown }; id: unknown };
+  assert.is(refused.error.code, -32600);
+  assert.is(refused.id, null);
+  assert.match(refused.error.message, `at most ${MAX_BATCH_MEMBERS} calls`);
+  assert.equal(refused.error.data, { limit: MAX_BATCH_MEMBERS, members: MAX_BATCH_MEMBERS + 1 });
+  assert.is(updates.length, 0, "no member of the refused batch ran");
+  const ok = (await rpc(batch(MAX_BATCH_MEMBERS))) as unknown[];
+  assert.is(ok.length, MAX_BATCH_MEMBERS);
+  assert.is(updates.length, MAX_BATCH_MEMBERS);
+  // A smaller cap from the server's options.
+  const small = JSON.parse((await handleRpcPayload(batch(3), specMethods, undefined, { maxBatchMembers: 2 }))!) as { error: { code: number } };
+  assert.is(small.error.code, -32600);
 });
 
 test("jsonrpc dispatch - batch members run concurrently and answer in batch order", async () => {
@@ -437,7 +454,7 @@ test("jsonrpc codes - the table starts with the agreed codes, all in -32000..-32
     assert.ok(r.rpcCode <= -32000 && r.rpcCode >= -32099, r.code);
     assert.ok(r.hint.length > 10 && !r.hint.includes("\n"), `${r.code} has a one-line hint`);
   }
-  assert.equal(rows.find((r) => r.code === "UNAVAILABLE")?.aliases, ["NO_RESPONDER", "LOG_APPEND_FAILED"]);
+  assert.equal(rows.find((r) => r.code === "UNAVAILABLE")?.aliases, ["NO_RESPONDER", "LOG_APPEND_FAILED", "SIGNER_NOT_TRUSTED"]);
   // Later codes are appended after the agreed ones; none replaces them.
   assert.ok(Object.keys(AppErrorCodes).length >= Object.keys(want).length);
 });

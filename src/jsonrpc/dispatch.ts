@@ -15,7 +15,15 @@ export interface DispatchOptions {
    * -32603 for that id, so a single huge result cannot make the whole reply undeliverable.
    */
   maxResponseBytes?: number;
+  /**
+   * Most members one batch may have (they run concurrently); a longer batch is refused whole
+   * with one -32600 that names the limit, and none of its members runs. Default MAX_BATCH_MEMBERS.
+   */
+  maxBatchMembers?: number;
 }
+
+/** Default cap on the members of one JSON-RPC batch. */
+export const MAX_BATCH_MEMBERS = 100;
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
@@ -137,6 +145,16 @@ export async function handleRpcPayload<C>(payload: Uint8Array | string, methods:
   const body = parsed.value;
   if (!Array.isArray(body)) return handleOne(body, methods, ctx as C, opts);
   if (body.length === 0) return JSON.stringify(invalidRequest(null));
+  const maxMembers = opts.maxBatchMembers ?? MAX_BATCH_MEMBERS;
+  if (body.length > maxMembers) {
+    return JSON.stringify(
+      failure(null, {
+        code: ProtocolErrors.INVALID_REQUEST.code,
+        message: `Invalid Request: a batch may hold at most ${maxMembers} calls, this one has ${body.length}; none was run; send them in batches of ${maxMembers} or fewer`,
+        data: { limit: maxMembers, members: body.length },
+      }),
+    );
+  }
   const answers = await Promise.all(body.map((el) => handleOne(el, methods, ctx as C, opts)));
   const sent = answers.filter((a): a is string => a !== undefined);
   // Each member was serialized alone (so one bad result cannot spoil the others); join them.

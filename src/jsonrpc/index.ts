@@ -3,7 +3,7 @@ export type { JsonRpcId, JsonRpcParams, JsonRpcRequest, JsonRpcErrorObject, Json
 export { ProtocolErrors, AppErrorCodes, resolveAppCode, appErrorRows, type AppErrorCode, type AppErrorEntry, type AppErrorAlias, type ResolvedAppCode, type AppErrorRow } from "./codes.js";
 export { RpcError, AppError, RpcClientError, toErrorObject, type RpcClientErrorCode, type MappedError } from "./errors.js";
 export { methodTable } from "./table.js";
-export { handleRpcPayload, type DispatchOptions } from "./dispatch.js";
+export { handleRpcPayload, MAX_BATCH_MEMBERS, type DispatchOptions } from "./dispatch.js";
 export {
   defineMethod,
   validateParams,

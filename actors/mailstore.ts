@@ -161,7 +161,7 @@ export class MailstoreNode {
     // The watch replays every current record first, then follows changes.
     let initialized!: () => void;
     const ready = new Promise<void>((r) => (initialized = r));
-    this.watch = await wait.until(`bucket ${this.opts.assets.directoryBucket}`, () => this.directory.watchAccounts((rec) => this.onAccountRecord(rec), () => initialized()));
+    this.watch = await wait.until(`bucket ${this.opts.assets.directoryBucket}`, () => this.directory.watchAccounts((rec) => this.onAccountRecord(rec), () => initialized(), (err) => this.log(`${err.message}; skipped`)));
     await ready;
     await this.agent.catchUpAll();
     await this.catchUpPrimaries();

@@ -134,6 +134,23 @@ test("storage keys - a very long account name is refused or unknown, and no look
   assert.ok((await sys.admin("getServices")).services.length > 0);
 });
 
+test("directory records - a record that is not one (garbage put into acct.<id>) neither crashes a mailstore's watch nor becomes -32603: lookups say DIRECTORY_RECORD_INVALID, later records still arrive", async () => {
+  const id = "0f8fad5b-d9cb-469f-a165-70867728950e";
+  const kv = sys.supervisor!.directory.kv;
+  await kv.put(`acct.${id}`, "x");
+  await kv.put(`acct.${id.replace("0f8f", "1f8f")}`, JSON.stringify({ id: 1, name: [] }));
+  const e = await refusal("mr.rpc.admin", "getAccountStatus", { accounts: id });
+  assert.is(e.code, -32054, e.message);
+  assert.match(e.message, `acct.${id}`);
+  // The watch goes on: an account created afterwards reaches its primary's cache and serves.
+  await sys.mailbox("createAccount", { name: "after-garbage@example.com", mailHost: "ms2.example.com" });
+  const items = await sys.mailbox("listItems", { account: "after-garbage@example.com" });
+  assert.equal(items.items, []);
+  await waitFor("the skipped record logged", () => logLines.some((l) => l.includes(`directory record acct.${id} is not an account record`)));
+  await kv.delete(`acct.${id}`);
+  await kv.delete(`acct.${id.replace("0f8f", "1f8f")}`);
+});
+
 test("log lines - a request value with a newline stays on its line (a forged log line is escaped)", () => {
   const node = sys.inProcess.get("ms1.example.com")!;
   const before = logLines.length;

@@ -8,6 +8,7 @@ import { listKeys } from "../jetstream/kv_keys.js";
 import { accountUnknown, DirectoryError } from "./errors.js";
 import { isHostName } from "../envelope/types.js";
 import type { AccountRecord, MailstoreRecord, Versioned } from "./types.js";
+import { parseAccountRecord } from "./account_record.js";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -37,6 +38,12 @@ function toJson(v: unknown): Uint8Array {
 
 export class Directory {
   constructor(readonly kv: KV) {}
+
+  private async readAccount(key: string): Promise<Versioned<AccountRecord> | undefined> {
+    const e = await this.kv.get(key);
+    if (!e || e.operation !== "PUT" || e.length === 0) return undefined;
+    return { value: parseAccountRecord(e.value, key), revision: e.revision };
+  }
 
   private async read<T>(key: string): Promise<Versioned<T> | undefined> {
     const e = await this.kv.get(key);
@@ -72,7 +79,7 @@ export class Directory {
   async byId(id: string): Promise<Versioned<AccountRecord> | undefined> {
     // Anything else is no account id, and would not be a valid KV key either ("*", " ").
     if (!isAccountId(id)) return undefined;
-    return this.read<AccountRecord>(`acct.${id}`);
+    return this.readAccount(`acct.${id}`);
   }
 
   async byName(name: string): Promise<Versioned<AccountRecord> | undefined> {
@@ -102,7 +109,7 @@ export class Directory {
     const out: AccountRecord[] = [];
     // Bounded parallel reads: fast for thousands of accounts without a request storm.
     for (let i = 0; i < keys.length; i += 64) {
-      const got = await Promise.all(keys.slice(i, i + 64).map((k) => this.read<AccountRecord>(k)));
+      const got = await Promise.all(keys.slice(i, i + 64).map((k) => this.readAccount(k)));
       for (const g of got) if (g) out.push(g.value);
     }
     return out.sort((a, b) => a.name.localeCompare(b.name));
@@ -164,7 +171,7 @@ export class Directory {
     return (await listKeys(this.kv, "acct.*")).length > 0;
   }
 
-  async watchAccounts(onChange: (rec: AccountRecord) => void, onInitialized?: () => void): Promise<{ stop(): void }> {
+  async watchAccounts(onChange: (rec: AccountRecord) => void, onInitialized?: () => void, onInvalid?: (err: DirectoryError) => void): Promise<{ stop(): void }> {
     const w = await this.kv.watch({ key: "acct.*" });
     let initialized = false;
     const init = (): void => {
@@ -176,7 +183,18 @@ export class Directory {
     // with nothing pending after it (delta 0), or at once when no account record existed.
     void (async () => {
       for await (const e of w) {
-        if (e.operation === "PUT" && e.length > 0) onChange(JSON.parse(dec.decode(e.value)) as AccountRecord);
+        if (e.operation === "PUT" && e.length > 0) {
+          let rec: AccountRecord;
+          try {
+            rec = parseAccountRecord(e.value, e.key);
+          } catch (err) {
+            // One bad record must not stop the watch (every later change would be missed).
+            onInvalid?.(err as DirectoryError);
+            if (e.delta === 0) init();
+            continue;
+          }
+          onChange(rec);
+        }
         if (e.delta === 0) init();
       }
     })();

@@ -59,6 +59,7 @@ export const AppErrorCodes = {
   INVALID_PAGING: { rpcCode: -32025, hint: "limit and offset must be whole numbers in range; see listItems" },
   ACCOUNT_NOT_FOUND: { aliasOf: "ACCOUNT_UNKNOWN" },
   DIRECTORY_CONFLICT: { rpcCode: -32026, hint: "the account's directory record kept changing under this change; retry" },
+  DIRECTORY_RECORD_INVALID: { rpcCode: -32054, hint: "a directory record is not what mailreplica writes (data.key names it); restore it from the bucket's history or delete it with the operator identity" },
   APPLY_FAILED: { rpcCode: -32027, hint: "the mailstore could not apply the account's log; the account was left as it was; see getAccountStatus and the mailstore's log" },
   ACTOR_STOPPED: { aliasOf: "NOT_PRIMARY" },
   LICENCE_INVALID: { rpcCode: -32028, hint: "the licence file is invalid, tampered, untrusted or expired, so no new replicas can be enabled (existing ones keep working); see getLicenseInfo for the reason and install a valid licence" },

@@ -94,6 +94,12 @@ const ROWS: readonly Row[] = [
   { what: "subscribe to ms2's reply inbox", allowed: [], run: (nc) => trySubscribe(nc, "_INBOX_mailstore_ms2_example_com.>") },
   { what: "subscribe to another mailstore's admin endpoint (mr.node.ms2.admin)", allowed: [], run: (nc) => trySubscribe(nc, `mr.node.${MS2}.admin`) },
   { what: "read notifications (mr.notify.>)", allowed: ["admin"], run: (nc) => trySubscribe(nc, "mr.notify.>") },
+  // The directory gap README names: mailstores still write account records (createAccount, replica state).
+  { what: "KV put of an account record (mr_directory acct.<id>)", allowed: ["mailstore", "supervisor"], run: (nc) => jetstream(nc).publish(`$KV.mr_directory.acct.${randomUUID()}`, "x") },
+  { what: "subscribe to mr.rpc.mailbox (every deliverMessage)", allowed: ["mailstore"], run: (nc) => trySubscribe(nc, "mr.rpc.mailbox") },
+  { what: "subscribe to everything (mr.>)", allowed: [], run: (nc) => trySubscribe(nc, "mr.>") },
+  { what: "read the blob store's stream (OBJ_mr_blobs info)", allowed: ["mailstore", "supervisor", "operator"], run: (nc) => nc.request("$JS.API.STREAM.INFO.OBJ_mr_blobs", "", { timeout: 5_000 }) },
+  { what: "put into the upload store (mr_uploads chunk)", allowed: ["admin", "client", "mailstore"], run: (nc) => jetstream(nc).publish(`$O.mr_uploads.C.${randomUUID().replace(/-/g, "")}`, "x") },
 ];
 
 for (const row of ROWS) {

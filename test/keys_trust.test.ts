@@ -59,6 +59,9 @@ test("keys trust - an untrusted mailstore starts, warns, writes nothing and `tes
 test("keys trust - `test` fails when a mailstore holds another trusted-signers.json than the supervisor", async () => {
   const ms2 = sys.inProcess.get(MS2)!;
   const all = readTrustList(sys.config.keys.dir).entries;
+  // ms2 reads the list the test above changed now: its 3 s poll may not have run yet, and a
+  // reload still due would undo the change below (a reload reads only a changed file).
+  ms2.reloadKeys();
   // As if ms2's folder held an older copy of the list (without ms1's key).
   ms2.keyring.setTrustList(all.filter((e) => e.host !== MS1));
   try {

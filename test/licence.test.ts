@@ -3,6 +3,7 @@
 // missing) that allow no new enablement while existing replicas keep working.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { refused } from "./helpers/refused.js";
 import { spawnSync } from "node:child_process";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -130,17 +131,6 @@ function startSupervisor(extra: Partial<SupervisorOptions>): Promise<SupervisorN
   return sys.startSupervisor("sup-licence", { log: (l) => logs.push(l), ...extra });
 }
 
-async function refused(p: Promise<unknown>, code: string): Promise<RpcError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.instance(e, RpcError);
-    assert.is((e as RpcError).appCode, code, (e as RpcError).message);
-    return e as RpcError;
-  }
-  assert.unreachable(`expected ${code}`);
-  throw new Error("unreachable");
-}
 
 async function enabledAccounts(): Promise<number> {
   return (await sys.admin("getLicenseInfo")).accountsEnabled;

@@ -4,6 +4,7 @@
 // and what to do, and change nothing. SQLite files are 0600, logs 0640, data folders 0700.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { refused } from "./helpers/refused.js";
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { RpcError, rpcCall } from "../src/jsonrpc/index.js";
@@ -18,17 +19,6 @@ const names = (from: number, n: number): string[] => Array.from({ length: n }, (
 
 let sys: TestSystem;
 
-async function refused(p: Promise<unknown>, code: string): Promise<RpcError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.instance(e, RpcError);
-    assert.is((e as RpcError).appCode, code, (e as RpcError).message);
-    return e as RpcError;
-  }
-  assert.unreachable(`expected ${code}`);
-  throw new Error("unreachable");
-}
 
 async function replicated(): Promise<string[]> {
   return (await sys.supervisor!.directory.listAccounts()).filter((r) => r.replicas.length > 0).map((r) => r.name);

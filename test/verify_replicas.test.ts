@@ -3,6 +3,7 @@
 // system's back (its SQLite file edited directly), a stopped mailstore, and refusals.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { refused } from "./helpers/refused.js";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { RpcError } from "../src/jsonrpc/index.js";
@@ -53,17 +54,6 @@ async function mixedAccount(name: string): Promise<{ id: string; items: number[]
   return { id, items };
 }
 
-async function refused(p: Promise<unknown>, code: string): Promise<RpcError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.instance(e, RpcError);
-    assert.is((e as RpcError).appCode, code, (e as RpcError).message);
-    return e as RpcError;
-  }
-  assert.unreachable(`expected ${code}`);
-  throw new Error("unreachable");
-}
 
 let mixed: { id: string; items: number[] };
 

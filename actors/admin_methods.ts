@@ -5,6 +5,7 @@ import { refusePattern } from "./account_names.js";
 import { accountStatuses } from "./account_status.js";
 import { aliveMailstores, listServices } from "./services.js";
 import type { SupervisorNode } from "./supervisor.js";
+import { requireKnownMailstore } from "./known_mailstores.js";
 import { boundedAdminMethods, refuseWideStatus } from "./request_limits.js";
 import { ACCOUNT_REF_ITEM, hostParam, operationIdParam } from "../src/directory/key_params.js";
 
@@ -36,14 +37,6 @@ export async function resolveAccounts(node: SupervisorNode, names: string[]): Pr
   return recs.filter((r) => !seen.has(r.id) && seen.add(r.id));
 }
 
-/** Refuses (MAILSTORE_UNKNOWN) a host no mailstore ever registered as, naming the known ones. */
-export async function knownMailstore(node: SupervisorNode, host: string, param: string): Promise<void> {
-  if (!(await node.directory.mailstore(host))) {
-    const known = (await node.directory.listMailstores()).map((m) => m.host);
-    throw new AppError("MAILSTORE_UNKNOWN", `${param} '${host}' is not a known mailstore (known: ${known.join(", ") || "none"}); nothing was changed`, { [param]: host });
-  }
-}
-
 /** Every admin method: the ones here, and each feature's own list. */
 export function adminMethods(node: SupervisorNode): MethodTable<Ctx> {
   return methodTable<Ctx>(boundedAdminMethods([...coreAdminMethods(node), ...node.extraAdminMethods()], node.limits, node.expensive));
@@ -55,7 +48,7 @@ function coreAdminMethods(node: SupervisorNode): RpcMethod<Ctx>[] {
       name: "setAccountDestination",
       params: { destination: hostParam({ required: true }), priority: int({ required: true, min: 0, max: 1_000_000 }), accounts: requiredAccounts() },
       handler: async (p) => {
-        await knownMailstore(node, p.destination, "destination");
+        await requireKnownMailstore(node, p.destination, "destination");
         const recs = await resolveAccounts(node, p.accounts);
         const own = recs.filter((r) => r.mailHost === p.destination).map((r) => r.name);
         if (own.length) {

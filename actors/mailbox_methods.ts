@@ -3,7 +3,7 @@
 // it to the account's primary) and on mr.node.<host>.mailbox (only this host's accounts; a
 // forwarded request lands here, so routing never loops).
 import { createHash, randomUUID } from "node:crypto";
-import { AppError, ProtocolErrors, RpcError, defineMethod, int, intList, methodTable, oneOf, rpcCall, str, strList, type MethodTable, type NatsRpcContext } from "../src/jsonrpc/index.js";
+import { AppError, appCodeOf, ProtocolErrors, RpcError, defineMethod, int, intList, methodTable, oneOf, rpcCall, str, strList, type MethodTable, type NatsRpcContext } from "../src/jsonrpc/index.js";
 import type { AccountRecord } from "../src/directory/types.js";
 import { REQUEST_ID_PATTERN, REQUEST_ID_RULE, type MailCommand, type MailResult, type RequestKey } from "../src/mail/index.js";
 import { MAX_MESSAGE_BYTES, parseMessage } from "../src/rfc822/parse_message.js";
@@ -111,18 +111,20 @@ function table(node: MailstoreNode, routing: boolean): MethodTable<Ctx> {
       },
       handler: async (p) => {
         const name = validateNewAccountName(p.name);
-        const ms = await node.directory.mailstore(p.mailHost);
-        if (!ms) throw new AppError("MAILSTORE_UNKNOWN", `mailstore '${p.mailHost}' is not known; start it once so it registers (getServices lists the known ones)`, { mailHost: p.mailHost });
         if (p.mailHost !== node.host) {
+          if (!(await node.directory.mailstore(p.mailHost)) && !(await node.isAlive(p.mailHost))) {
+            throw new AppError("MAILSTORE_UNKNOWN", `mailstore '${p.mailHost}' is not known; start it once so it registers (getServices lists the known ones)`, { mailHost: p.mailHost });
+          }
           if (!routing) throw new AppError("NOT_PRIMARY", `${node.host} does not host ${p.mailHost}'s accounts; send createAccount to mr.rpc.mailbox`, { mailHost: p.mailHost });
           return rpcCall(node.nc, nodeMailboxSubject(p.mailHost), "createAccount", { ...p, name }, { timeoutMs: node.opts.writes.askTimeoutMs + 2_000 });
         }
-        let rec: AccountRecord = { id: randomUUID(), name, type: p.type, mailHost: node.host, epoch: 1, replicas: [], createdAt: node.clock.now() };
+        let rec: AccountRecord;
         let created = true;
         try {
-          await node.directory.createAccount(rec);
+          // The supervisor writes the record (only it may write mr_directory), on this host.
+          rec = await node.directoryRequests.createAccount({ id: randomUUID(), name, type: p.type });
         } catch (e) {
-          if ((e as { code?: string }).code !== "ACCOUNT_EXISTS") throw e;
+          if (appCodeOf(e) !== "ACCOUNT_EXISTS") throw e;
           // Idempotent by name: a retry (same mailHost and type) is the account already made.
           const existing = (await node.directory.find(name))?.value;
           if (!existing || existing.mailHost !== p.mailHost || existing.type !== p.type) throw e;
@@ -137,7 +139,7 @@ function table(node: MailstoreNode, routing: boolean): MethodTable<Ctx> {
         } catch (e) {
           // Give the name back only when nothing can have been logged; otherwise a retry
           // finds the record and completes the creation.
-          if (created && certainlyNotAppended(e)) await node.directory.deleteAccount(rec).catch(() => {});
+          if (created && certainlyNotAppended(e)) await node.directoryRequests.releaseAccount(rec.id).catch(() => {});
           throw e;
         }
         return { id: rec.id, name, mailHost: rec.mailHost, type: rec.type };

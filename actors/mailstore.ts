@@ -18,16 +18,18 @@ import type { EnvelopeKeyring } from "../src/envelope/index.js";
 import { MetadataStore } from "../src/store/index.js";
 import type { MailCommand, MailResult } from "../src/mail/index.js";
 import { BlobStore } from "../src/blobs/blob_store.js";
-import { AppError, serveJsonRpc, type JsonRpcService } from "../src/jsonrpc/index.js";
+import { AppError, appCodeOf, serveJsonRpc, type JsonRpcService } from "../src/jsonrpc/index.js";
 import { NodeError } from "./errors.js";
 import { accountActorProps } from "./account.js";
 import { catchUpPrimaries } from "./primary_catch_up.js";
 import { ReplicaAgent } from "./replica_agent.js";
-import { Heartbeat } from "./heartbeat.js";
+import { Heartbeat, heartbeatKey } from "./heartbeat.js";
 import { Notifier } from "./notifier.js";
 import { mailboxMethods } from "./mailbox_methods.js";
 import { nodeMethods } from "./node_methods.js";
 import { takeOverPromoted } from "./promotion_takeover.js";
+import { DirectoryRequests } from "./directory_requests.js";
+import { isHostName } from "../src/envelope/types.js";
 import { moduleRunning } from "./node_service_methods.js";
 import { VERSION } from "../src/version.js";
 // Log lines quote request values (account names, hosts): one line each, whatever they hold.
@@ -70,6 +72,8 @@ export class MailstoreNode {
   readonly blobs: BlobStore;
   readonly agent: ReplicaAgent;
   readonly notifier: Notifier;
+  /** directory writes, asked of the supervisor (this mailstore may only read mr_directory) */
+  readonly directoryRequests: DirectoryRequests;
   /** account records as the directory watch last saw them, by id; and ids by name */
   readonly accounts = new Map<string, AccountRecord>();
   private readonly idByName = new Map<string, string>();
@@ -97,6 +101,7 @@ export class MailstoreNode {
     this.clock = opts.clock ?? systemClock();
     this.system = new ActorSystem({ name: opts.host, clock: this.clock });
     this.directory = new Directory(assets.directory);
+    this.directoryRequests = new DirectoryRequests(nc, opts.host);
     // Half the ask timeout: the append that follows the body still fits in the caller's wait.
     this.blobs = new BlobStore(assets.blobs, keyring, { bucket: assets.opts.blobsBucket, putTimeoutMs: Math.max(1_000, Math.floor(opts.writes.askTimeoutMs / 2)) });
     this.notifier = new Notifier(assets.js, opts.host, this.log);
@@ -108,7 +113,7 @@ export class MailstoreNode {
       assets,
       reloadKeys: () => this.reloadKeys(),
       notify: (kind, payload) => this.notifier.notify(kind, payload),
-      onPromotedHere: (accountId, epoch, seq) => takeOverPromoted(this, accountId, epoch, seq),
+      onPromotedHere: (accountId, epoch, seq, grant) => takeOverPromoted(this, accountId, epoch, seq, grant),
       log: this.log,
     });
   }
@@ -144,14 +149,6 @@ export class MailstoreNode {
 
   private async run(wait: StartupWait): Promise<void> {
     // Each step is idempotent, so a transient JetStream failure (leader moving) is retried.
-    // The public key in the directory is for display only: trust comes from trusted-signers.json.
-    await wait.until(`bucket ${this.opts.assets.directoryBucket}`, () =>
-      this.directory.registerMailstore({
-        host: this.host,
-        publicKey: Buffer.from(this.keyring.signingPublicKey).toString("base64"),
-        registeredAt: this.clock.now(),
-      }),
-    );
     this.warnIfUntrusted();
     // Key files changed by the operator (a new trusted key, a rotation) count within seconds.
     this.keyTimer = setInterval(() => this.reloadKeys(), KEY_RELOAD_MS);
@@ -173,10 +170,38 @@ export class MailstoreNode {
       primaryActors: this.actors.size,
       replicated: this.agent.replicatedCount,
       moduleRunning: moduleRunning(this),
+      // Shown by getServices once a supervisor registers this mailstore from its heartbeat;
+      // for display only: trust comes from trusted-signers.json.
+      publicKey: this.publicKey,
     }));
     await wait.until(`bucket ${this.opts.assets.nodesBucket}`, () => this.heartbeat!.start());
+    await this.register();
     await this.nc.flush();
     this.log(`mailstore ${this.host} started (data ${this.opts.dataDir}, NATS ${this.opts.servers.join(",")})`);
+  }
+
+  /** Whether `host` is a mailstore with a fresh heartbeat. */
+  async isAlive(host: string): Promise<boolean> {
+    if (!isHostName(host)) return false;
+    const e = await this.assets.nodes.get(heartbeatKey("mailstore", host));
+    return !!e && e.operation === "PUT" && e.length > 0;
+  }
+
+  private get publicKey(): string {
+    return Buffer.from(this.keyring.signingPublicKey).toString("base64");
+  }
+
+  /**
+   * Asks a supervisor to register this mailstore in the directory (only supervisors write it).
+   * Without one running it starts anyway: a supervisor registers it from its heartbeat later.
+   */
+  private async register(): Promise<void> {
+    try {
+      await this.directoryRequests.register(this.publicKey);
+    } catch (e) {
+      if (appCodeOf(e) === "NO_RESPONDER") this.log("no supervisor runs yet: the first one to start registers this mailstore (from its heartbeat)");
+      else this.log(`not registered in the directory yet (${(e as Error).message}); the active supervisor registers this mailstore from its heartbeat`);
+    }
   }
 
   /** Replays the log of every account this mailstore is primary of, before serving reads. */

@@ -3,6 +3,7 @@
 // the promoted and failed accounts.
 import { AppError, ProtocolErrors, RpcError, defineMethod, int, strOrList, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
 import { resolveAccounts } from "./admin_methods.js";
+import { requireKnownMailstore } from "./known_mailstores.js";
 import type { SupervisorNode } from "./supervisor.js";
 import type { AccountRecord } from "../src/directory/types.js";
 import type { OperationRecord } from "./operations.js";
@@ -23,9 +24,7 @@ export function promotionMethods(node: SupervisorNode): RpcMethod<NatsRpcContext
           throw new RpcError(ProtocolErrors.INVALID_PARAMS.code, "give either accounts or source_mail_host, not both", { param: "source_mail_host" });
         }
         for (const [param, host] of [["source_mail_host", p.source_mail_host], ["destination", p.destination]] as const) {
-          if (host !== undefined && !(await node.directory.mailstore(host))) {
-            throw new AppError("MAILSTORE_UNKNOWN", `${param} '${host}' is not a known mailstore; list them with getServices; nothing was changed`, { [param]: host });
-          }
+          if (host !== undefined) await requireKnownMailstore(node, host, param);
         }
         const recs = p.accounts
           ? await resolveAccounts(node, p.accounts)

@@ -2,20 +2,19 @@
 // reached the log but its own apply did not run (it crashed after the append, or the apply
 // threw), so the replica agent met the entry later. When that entry is still the newest of the
 // log, the log says this host is primary: act as one, and move the directory if it is behind,
-// by compare-and-set and only forward. A replica seeding again from the start of the log
+// (asking the supervisor, which alone writes it) by compare-and-set and only forward. A replica seeding again from the start of the log
 // (restartReplicas) meets every old Promoted naming it too; entries after one mean the role
 // moved on, so the copy stays a replica and keeps applying.
 import { txSubject } from "../src/jetstream/assets.js";
-import { recordPromotion } from "./promotion_record.js";
 import type { MailstoreNode } from "./mailstore.js";
 
-export function takeOverPromoted(node: MailstoreNode, accountId: string, epoch: number, seq: number): void {
-  void takeOverIfNewest(node, accountId, epoch, seq).catch((e: Error) =>
+export function takeOverPromoted(node: MailstoreNode, accountId: string, epoch: number, seq: number, grant: string | undefined): void {
+  void takeOverIfNewest(node, accountId, epoch, seq, grant).catch((e: Error) =>
     node.log(`account ${accountId}: could not tell whether the promotion here at epoch ${epoch} (log seq ${seq}) is the newest entry (${e.message}); it stays a replica here until the directory names this mailstore`),
   );
 }
 
-async function takeOverIfNewest(node: MailstoreNode, accountId: string, epoch: number, seq: number): Promise<void> {
+async function takeOverIfNewest(node: MailstoreNode, accountId: string, epoch: number, seq: number, grant: string | undefined): Promise<void> {
   const head = await node.assets.jsm.streams.getMessage(node.assets.opts.txStream, { last_by_subj: txSubject(accountId) });
   // Anything after the Promoted (a later promotion, or writes of whoever holds the role now)
   // is applied by the replica agent like any entry.
@@ -25,9 +24,10 @@ async function takeOverIfNewest(node: MailstoreNode, accountId: string, epoch: n
   node.store.setRole(accountId, "primary");
   node.agent.setReplicated(accountId, undefined);
   node.log(`account ${accountId}: the log names this mailstore primary at epoch ${epoch}; taking over`);
-  const r = await recordPromotion(node.directory, accountId, { host: node.host, epoch }, node.clock.now()).catch((e: Error) => {
+  // The applied entry passed the authorship check, so it carries a valid grant for this host.
+  const r = await node.directoryRequests.recordPromotion(accountId, epoch, grant ?? "").catch((e: Error) => {
     node.log(`account ${accountId}: directory not updated after the promotion here: ${e.message}; the supervisor's reconciler repairs it`);
     return undefined;
   });
-  if (r?.changed) node.log(`account ${accountId}: directory moved from ${r.before.host} (epoch ${r.before.epoch}) to ${node.host} (epoch ${epoch}), as the log says`);
+  if (r?.changed) node.log(`account ${accountId}: the supervisor moved the directory to ${node.host} (epoch ${epoch}), as the log says`);
 }

@@ -10,7 +10,6 @@ import { FencedError, OutcomeUnknownError } from "../src/runtime/errors.js";
 import { SubjectLog } from "../src/runtime/subject_log.js";
 import type { TxBatch } from "../src/mail/index.js";
 import type { MailstoreNode } from "./mailstore.js";
-import { recordPromotion } from "./promotion_record.js";
 import { checkAuthorship } from "./log_authorship.js";
 
 export interface PromoteHereResult {
@@ -86,7 +85,8 @@ export async function promoteHere(node: MailstoreNode, accountId: string, epoch:
       node.log(`account ${rec.name}: promoted here at epoch ${epoch} (log seq ${ack.seq})`);
       // The directory follows now, not only when the supervisor hears this answer: it may
       // have given up waiting (and reported the promotion failed) while this one was queued.
-      await recordPromotion(node.directory, accountId, { host: node.host, epoch }, node.clock.now()).catch((e: Error) =>
+      // Only supervisors write the directory: asked, with the grant that proves the promotion.
+      await node.directoryRequests.recordPromotion(accountId, epoch, grant ?? "").catch((e: Error) =>
         node.log(`account ${rec.name}: directory not updated after the promotion here: ${e.message}; the supervisor records it`),
       );
       return { host: node.host, epoch, seq: ack.seq, alreadyPromoted: false };

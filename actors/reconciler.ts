@@ -12,6 +12,7 @@ import { localStatuses } from "./account_status.js";
 import { askLogHead } from "./promotion_log_head.js";
 import { recordPromotion } from "./promotion_record.js";
 import { aliveMailstores } from "./services.js";
+import { registerAliveMailstores } from "./known_mailstores.js";
 import type { SupervisorNode } from "./supervisor.js";
 
 export interface DirectoryRepair {
@@ -52,6 +53,7 @@ export class DirectoryReconciler {
   private async reconcile(): Promise<DirectoryRepair[]> {
     if (!this.node.isActive) return [];
     await this.repairQuotaLedger();
+    await registerAliveMailstores(this.node).catch((e: Error) => this.node.log(`registering running mailstores failed: ${e.message}; retried next round`));
     const accounts = (await this.node.directory.listAccounts()).filter((r) => r.type === "account");
     const alive = await aliveMailstores(this.node.assets.nodes);
     const byHost = new Map<string, string[]>();

@@ -33,7 +33,7 @@ export interface ReplicaAgentDeps {
   /** tells the Global Admin (MR_NOTIFY) */
   notify(kind: string, payload: Record<string, unknown>): void;
   /** a `promoted` event naming this host was applied, at log seq `seq` */
-  onPromotedHere?(accountId: string, epoch: number, seq: number): void;
+  onPromotedHere?(accountId: string, epoch: number, seq: number, grant: string | undefined): void;
   /** any apply outcome worth logging */
   log?(line: string): void;
   /**
@@ -405,7 +405,7 @@ export class ReplicaAgent {
     }
     this.stats.applied++;
     for (const ev of batch.events) {
-      if (ev.t === "promoted" && ev.host === this.d.host) this.d.onPromotedHere?.(accountId, ev.epoch, seq);
+      if (ev.t === "promoted" && ev.host === this.d.host) this.d.onPromotedHere?.(accountId, ev.epoch, seq, ev.grant);
     }
     return "applied";
   }

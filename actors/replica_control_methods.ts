@@ -15,6 +15,7 @@ import { resolveAccounts } from "./admin_methods.js";
 import { localStatuses } from "./account_status.js";
 import { aliveMailstores } from "./services.js";
 import type { OperationRecord, OperationResult } from "./operations.js";
+import { requireKnownMailstore } from "./known_mailstores.js";
 import type { SupervisorNode } from "./supervisor.js";
 import { ACCOUNT_REF_ITEM, hostParam } from "../src/directory/key_params.js";
 
@@ -23,13 +24,6 @@ export const REMOVE_CONFIRM_MS = 10_000;
 const REMOVE_POLL_MS = 200;
 /** Records changed at once: fast for thousands of accounts without a request storm. */
 const PARALLEL = 16;
-
-/** Refuses a host that is not a registered mailstore, naming the known ones. */
-export async function requireMailstore(node: SupervisorNode, host: string, param: string): Promise<void> {
-  if (await node.directory.mailstore(host)) return;
-  const known = (await node.directory.listMailstores()).map((m) => m.host);
-  throw new AppError("MAILSTORE_UNKNOWN", `${param} '${host}' is not a known mailstore (known: ${known.join(", ") || "none"}); nothing was changed`, { [param]: host });
-}
 
 async function inParallel<T>(items: readonly T[], fn: (t: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -78,7 +72,7 @@ export function replicaControlMethods(node: SupervisorNode): RpcMethod<NatsRpcCo
       name: "removeAccountDestination",
       params: { destination: hostParam({ required: true }), accounts: strOrList({ minItems: 1, maxItems: 100_000, item: ACCOUNT_REF_ITEM }) },
       handler: async (p) => {
-        await requireMailstore(node, p.destination, "destination");
+        await requireKnownMailstore(node, p.destination, "destination");
         const recs = await selectAccounts(node, p.accounts, p.destination);
         return removeDestination(node, recs, p.destination);
       },
@@ -109,7 +103,7 @@ interface ReplicaChange {
 }
 
 async function changeReplicas(node: SupervisorNode, kind: "pause" | "restart", accounts: string[] | undefined, destination: string | undefined) {
-  if (destination !== undefined) await requireMailstore(node, destination, "destination");
+  if (destination !== undefined) await requireKnownMailstore(node, destination, "destination");
   const matches = (r: ReplicaRecord) => destination === undefined || r.destination === destination;
   const recs = await selectAccounts(node, accounts, destination);
   const replicas: ReplicaChange[] = [];

@@ -4,7 +4,7 @@
 import { defineMethod, oneOf, rpcCall, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
 import { nodeAdminSubject } from "./mailstore.js";
 import { SERVICE_NAMES, type ServiceOutcome } from "./node_service_methods.js";
-import { requireMailstore } from "./replica_control_methods.js";
+import { requireKnownMailstore } from "./known_mailstores.js";
 import type { SupervisorNode } from "./supervisor.js";
 import { hostParam } from "../src/directory/key_params.js";
 
@@ -25,7 +25,7 @@ export function serviceMethods(node: SupervisorNode): RpcMethod<NatsRpcContext>[
       name,
       params: { service_name: oneOf(SERVICE_NAMES, { required: true }), host: hostParam() },
       handler: async (p) => {
-        if (p.host !== undefined) await requireMailstore(node, p.host, "host");
+        if (p.host !== undefined) await requireKnownMailstore(node, p.host, "host");
         const hosts = p.host !== undefined ? [p.host] : (await node.directory.listMailstores()).map((m) => m.host);
         const results = await Promise.all(
           hosts.map(async (host): Promise<HostOutcome> => {

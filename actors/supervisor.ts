@@ -28,6 +28,9 @@ import type { LimitsConfig } from "../src/config/types.js";
 // Log lines quote request values (account names, operation ids): one line each, whatever they hold.
 import { printable } from "../src/text/printable.js";
 import { GrantKey } from "./grant_key.js";
+import { directoryRequestMethods } from "./directory_request_methods.js";
+import { DIRECTORY_REQUESTS } from "./directory_requests.js";
+import { registerAliveMailstores } from "./known_mailstores.js";
 
 export const ADMIN_SUBJECT = "mr.rpc.admin";
 
@@ -87,6 +90,7 @@ export class SupervisorNode {
   readonly grantKey: GrantKey;
   private adminService: JsonRpcService | undefined;
   private heartbeat: Heartbeat | undefined;
+  private directoryService: JsonRpcService | undefined;
   private lease: SupervisorLease | undefined;
   private readonly failover: FailoverWatcher | undefined;
   private stopping: Promise<void> | undefined;
@@ -165,6 +169,8 @@ export class SupervisorNode {
     }));
     const heartbeat = this.heartbeat;
     await wait.until(`bucket ${this.opts.assets.nodesBucket}`, () => heartbeat.start());
+    // Every supervisor, active or standby, writes the directory for mailstores that ask.
+    this.directoryService = serveJsonRpc(this.nc, DIRECTORY_REQUESTS, directoryRequestMethods(this), { queue: "mr-directory" });
     // The first round is awaited, so a lone supervisor serves as soon as it says "started".
     if (await wait.until(dir, () => lease.tryAcquire())) await this.onLease(true);
     this.lease.start();
@@ -183,6 +189,7 @@ export class SupervisorNode {
       this.adminService = serveJsonRpc(this.nc, ADMIN_SUBJECT, adminMethods(this), { queue: "mr-admin" });
       this.log(`supervisor ${this.host} is active (lease generation ${this.lease?.generation})`);
       await this.resumeOperations().catch((e) => this.log(`resuming operations failed: ${(e as Error).message}`));
+      await registerAliveMailstores(this).catch((e: Error) => this.log(`registering running mailstores failed: ${e.message}; each is registered when named or when it asks`));
       if (!this.isActive) return; // lost again meanwhile: the standby branch already ran
       this.failover?.start();
       this.reconciler.start();
@@ -250,6 +257,7 @@ export class SupervisorNode {
       this.failover?.stop();
       this.reconciler.stop();
       await this.adminService?.stop();
+      await this.directoryService?.stop();
       await this.lease?.stop();
       await this.heartbeat?.stop();
       await this.nc.drain().catch(() => {});

@@ -69,8 +69,8 @@ test("admin notice - a short RFC 822 message naming the operation, its end state
 });
 
 test("admin notice - the admin account receives a message when an operation ends", async () => {
-  await sys.mailbox("createAccount", { name: ADMIN, mailHost: MS1 });
   await startSupervisor({ adminAccount: ADMIN });
+  await sys.mailbox("createAccount", { name: ADMIN, mailHost: MS1 });
   await sys.mailbox("createAccount", { name: "n1@example.com", mailHost: MS1 });
   await sys.mailbox("deliverMessage", { account: "n1@example.com", raw: rawMessage(1) });
   const set = await sys.admin("setAccountDestination", { destination: MS2, priority: 10, accounts: "n1@example.com" });

@@ -94,8 +94,14 @@ const ROWS: readonly Row[] = [
   { what: "subscribe to ms2's reply inbox", allowed: [], run: (nc) => trySubscribe(nc, "_INBOX_mailstore_ms2_example_com.>") },
   { what: "subscribe to another mailstore's admin endpoint (mr.node.ms2.admin)", allowed: [], run: (nc) => trySubscribe(nc, `mr.node.${MS2}.admin`) },
   { what: "read notifications (mr.notify.>)", allowed: ["admin"], run: (nc) => trySubscribe(nc, "mr.notify.>") },
-  // The directory gap README names: mailstores still write account records (createAccount, replica state).
-  { what: "KV put of an account record (mr_directory acct.<id>)", allowed: ["mailstore", "supervisor"], run: (nc) => jetstream(nc).publish(`$KV.mr_directory.acct.${randomUUID()}`, "x") },
+  // Only the supervisor writes the directory; a mailstore asks it on mr.directory.<its host>.
+  { what: "KV put of an account record (mr_directory acct.<id>)", allowed: ["supervisor"], run: (nc) => jetstream(nc).publish(`$KV.mr_directory.acct.${randomUUID()}`, "x") },
+  { what: "KV put of a name record (mr_directory name.<hex>)", allowed: ["supervisor"], run: (nc) => jetstream(nc).publish(`$KV.mr_directory.name.${randomUUID().replace(/-/g, "")}`, "x") },
+  { what: "KV put of a mailstore registration (mr_directory mailstore.ms1)", allowed: ["supervisor"], run: (nc) => jetstream(nc).publish(`$KV.mr_directory.mailstore.${MS1}`, "x") },
+  // releaseAccount of an id no account has: answered { released: false }, changes nothing.
+  { what: "a directory request for itself (mr.directory.ms1)", allowed: ["mailstore"], run: (nc) => rpcCall(nc, `mr.directory.${MS1}`, "releaseAccount", { account: randomUUID() }, { timeoutMs: 5_000 }) },
+  { what: "a directory request as another mailstore (mr.directory.ms2)", allowed: [], run: (nc) => rpcCall(nc, `mr.directory.${MS2}`, "releaseAccount", { account: randomUUID() }, { timeoutMs: 5_000 }) },
+  { what: "answer directory requests (subscribe mr.directory.>)", allowed: ["supervisor"], run: (nc) => trySubscribe(nc, "mr.directory.>", "mr-directory") },
   { what: "subscribe to mr.rpc.mailbox (every deliverMessage)", allowed: ["mailstore"], run: (nc) => trySubscribe(nc, "mr.rpc.mailbox") },
   { what: "subscribe to everything (mr.>)", allowed: [], run: (nc) => trySubscribe(nc, "mr.>") },
   { what: "read the blob store's stream (OBJ_mr_blobs info)", allowed: ["mailstore", "supervisor", "operator"], run: (nc) => nc.request("$JS.API.STREAM.INFO.OBJ_mr_blobs", "", { timeout: 5_000 }) },

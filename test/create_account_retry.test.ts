@@ -20,6 +20,8 @@ test.before(async () => {
   sys = await TestSystem.start({ hosts: [MS1, MS2] });
   await sys.startMailstore(MS1);
   await sys.startMailstore(MS2);
+  // Account records are the supervisor's to write: createAccount asks it.
+  await sys.startSupervisor();
 });
 test.after(async () => {
   await sys?.stop();

@@ -8,8 +8,9 @@
 // - a promotion that fails leaves the old primary writing at once, not after stopWriting's 60 s;
 // - a target that died right after appending Promoted (the entry is written here with the
 //   target's own keys, exactly as promotion_target.ts writes it, and never applied by the
-//   target): the target's replica agent meets the entry, the mailstore takes over and moves the
-//   directory, with no supervisor running.
+//   target): the target's replica agent meets the entry, the mailstore takes over and has the
+//   directory moved (asking a supervisor with the entry's grant; no one promotes and the
+//   reconciler is off, so nothing else moves it).
 // Fault windows are made deterministic: the target's inbound traffic is held until the test has
 // seen the promote request on the wire, and the supervisor's inbound traffic is dropped until it
 // asks the log (which it only does once its promote call has failed).
@@ -207,7 +208,9 @@ test("promotion ambiguous - a failed promotion leaves the old primary writing at
 
 test("promotion ambiguous - a Promoted entry the target never applied itself: on meeting it, the target becomes primary and the directory follows", async () => {
   const id = ids.get("orphan@example.com")!;
-  assert.is(sys.supervisor, undefined, "no supervisor runs: nothing else can move the directory");
+  // A supervisor writes the directory when ms2 asks (with the Promoted's grant); its reconciler
+  // is off and nobody promotes, so only ms2's takeover can move the record.
+  await sys.startSupervisor("sup4", { reconcileEveryMs: 0 });
   const ms2 = sys.inProcess.get(MS2)!;
   const head = await logHead(sys, id);
   await waitFor("ms2's copy at the log head", () => ((ms2.store.replicaState(id)?.appliedSeq ?? 0) >= head ? true : undefined));
@@ -220,6 +223,8 @@ test("promotion ambiguous - a Promoted entry the target never applied itself: on
   assert.is(ms2.store.replicaState(id)?.role, "primary");
   await sys.mailbox("deliverMessage", { account: "orphan@example.com", raw: rawMessage(103, "orphan@example.com") });
   assert.ok((ms2.store.replicaState(id)?.appliedSeq ?? 0) > promoted.seq, "the write was appended by ms2 after the Promoted entry");
+  await sys.supervisor?.stop();
+  sys.supervisor = undefined;
 });
 
 test.run();

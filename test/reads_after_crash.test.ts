@@ -17,6 +17,8 @@ let sys: TestSystem;
 test.before(async () => {
   sys = await TestSystem.start({ hosts: [MS1] });
   await sys.startMailstore(MS1);
+  // Account records are the supervisor's to write: createAccount asks it.
+  await sys.startSupervisor();
 });
 test.after(async () => {
   await sys?.stop();

@@ -34,6 +34,8 @@ test.before(async () => {
     writes: { ...sys.config.writes, appendTimeoutMs: 1_000, appendAttempts: 2 },
     log: process.env.MR_TEST_LOG ? (l) => process.stderr.write(`${l}\n`) : () => {},
   });
+  // Account records are the supervisor's to write: createAccount asks it.
+  await sys.startSupervisor();
   accountId = (await sys.mailbox("createAccount", { name: ACCOUNT, mailHost: HOST })).id;
 });
 test.after(async () => {

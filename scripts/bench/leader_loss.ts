@@ -18,6 +18,7 @@ import { defaultConfig } from "../../config/defaults.js";
 import { initKeys } from "../../src/keys/index.js";
 import { assetOptions } from "../../actors/node_config.js";
 import { MailstoreNode } from "../../actors/mailstore.js";
+import { SupervisorNode } from "../../actors/supervisor.js";
 import { rpcCall } from "../../src/jsonrpc/index.js";
 import { SubjectLog } from "../../src/runtime/subject_log.js";
 import { txSubject } from "../../src/jetstream/assets.js";
@@ -160,6 +161,7 @@ export async function benchLeaderLoss(p: LeaderLossParams, log: (line: string) =
   config.data.dir = join(root, "data");
   initKeys({ dir: config.keys.dir, host: MS });
   let ms: MailstoreNode | undefined;
+  let sup: SupervisorNode | undefined;
   let nc: NatsConnection | undefined;
   let stop = false;
   const loads: Promise<unknown>[] = [];
@@ -174,6 +176,8 @@ export async function benchLeaderLoss(p: LeaderLossParams, log: (line: string) =
       writes: { ...config.writes },
       log: () => {},
     });
+    // Account records are written by a supervisor (createAccount asks it).
+    sup = await SupervisorNode.start({ host: "sup.bench", servers: cluster.urls, assets: assetOptions(config), heartbeatMs: config.node.heartbeatMs, licenceQuota: config.licence.defaultQuota, log: () => {} });
     nc = await connect({ servers: cluster.urls, name: "bench leader loss", maxReconnectAttempts: -1 });
     const client = nc;
     const jsm = await jetstreamManager(client);
@@ -300,6 +304,7 @@ export async function benchLeaderLoss(p: LeaderLossParams, log: (line: string) =
   } finally {
     stop = true;
     await Promise.race([Promise.allSettled(loads), sleep(15_000)]);
+    await sup?.stop().catch(() => {});
     await ms?.stop().catch(() => {});
     await nc?.close().catch(() => {});
     await cluster.stop();

@@ -45,6 +45,13 @@ export class AppError extends Error {
   }
 }
 
+/** The stable string code of an error: data.code of a JSON-RPC error response, else a thrown `code`. */
+export function appCodeOf(e: unknown): string | undefined {
+  if (e instanceof RpcError) return e.appCode;
+  const code = typeof e === "object" && e !== null ? (e as { code?: unknown }).code : undefined;
+  return typeof code === "string" ? code : undefined;
+}
+
 /** Why an rpc call failed on the client side, before or instead of a JSON-RPC response. */
 export type RpcClientErrorCode = "NO_RESPONDER" | "TIMEOUT" | "BAD_RESPONSE";
 

@@ -1,12 +1,15 @@
 // What each identity may publish and subscribe to, derived from what the code really does:
 //   mailstore (actors/mailstore.ts and what it runs): serves mr.rpc.mailbox (queue mr-mailbox)
 //     and its own mr.node.<host>.mailbox|admin; forwards mailbox calls to the account's primary
-//     (mr.node.<h>.mailbox); appends to mr.tx.<id>; publishes mr.notify.<kind>; writes account
-//     and name records and its own registration in the directory bucket, its heartbeat
-//     node.<host> in the nodes bucket, blobs in the object store; reads and consumes MR_TX.
+//     (mr.node.<h>.mailbox); appends to mr.tx.<id>; publishes mr.notify.<kind>; asks the
+//     supervisor for directory writes on mr.directory.<host> (its own host only: the subject
+//     is what tells the supervisor who asks); reads the directory bucket but writes nothing in
+//     it; writes its heartbeat node.<host> in the nodes bucket, blobs in the object store;
+//     reads and consumes MR_TX.
 //   supervisor (actors/supervisor.ts): serves mr.rpc.admin (queue mr-admin); calls every
-//     mailstore's mr.node.<h>.admin and .mailbox and mr.rpc.mailbox (admin notices); owns the
-//     directory bucket (lease, operations, records); heartbeat supervisor.<host>.
+//     mailstore's mr.node.<h>.admin and .mailbox and mr.rpc.mailbox (admin notices); answers
+//     mr.directory.> (queue mr-directory); the only writer of the directory bucket (lease,
+//     operations, account and name records, mailstore registrations); heartbeat supervisor.<host>.
 //   admin (CLI, REPL): calls mr.rpc.admin and mr.rpc.mailbox, reads mr.notify.>, uploads like a client.
 //   client (webmail, MTA): calls mr.rpc.mailbox, and puts large messages into the upload
 //     object store (mr_uploads) for deliverMessage `upload`.
@@ -37,6 +40,9 @@ const TX = "mr.tx.*";
 const NOTIFY = "mr.notify.>";
 const nodeMailbox = (h: string): string => `mr.node.${h}.mailbox`;
 const nodeAdmin = (h: string): string => `mr.node.${h}.admin`;
+/** Directory writes a mailstore asks of the supervisor (actors/directory_requests.ts). */
+const DIRECTORY_REQUESTS = "mr.directory.>";
+const directoryRequest = (h: string): string => `mr.directory.${h}`;
 
 /** The JetStream streams mailreplica's processes use, by their server-side names. */
 export function streamNames(js: PermissionContext["jetstream"]): string[] {
@@ -98,12 +104,8 @@ export function permissionsOf(id: Identity, ctx: PermissionContext): Permissions
           TX,
           NOTIFY,
           ...ctx.mailstores.map(nodeMailbox),
-          // Directory keys a mailstore writes today (src/directory/directory.ts): account and
-          // name records (createAccount, replica state) and its own registration; not the
-          // lease, operations, licence or another host's registration.
-          `$KV.${dir}.acct.>`,
-          `$KV.${dir}.name.>`,
-          `$KV.${dir}.mailstore.${host}`,
+          // No directory key: records are the supervisor's to write, asked on this subject.
+          directoryRequest(host),
           // Its own heartbeat only (actors/heartbeat.ts heartbeatKey).
           `$KV.${nodes}.node.${host}`,
           `$O.${blobs}.>`,
@@ -126,7 +128,7 @@ export function permissionsOf(id: Identity, ctx: PermissionContext): Permissions
           `$KV.${nodes}.supervisor.${id.host!}`,
           ...processJetStream(ctx),
         ],
-        subscribe: [inbox, ADMIN_RPC],
+        subscribe: [inbox, ADMIN_RPC, DIRECTORY_REQUESTS],
         allowResponses: true,
       };
     case "admin":

@@ -85,7 +85,7 @@ export class MailstoreNode {
   private services: JsonRpcService[] = [];
   private readonly keyReloader: KeyringReloader;
   private keyTimer: NodeJS.Timeout | undefined;
-  private readonly onSighup = (): void => void this.reloadKeys();
+  private readonly onSighup = (): void => void this.reloadKeys({ sighup: true });
   private heartbeat: Heartbeat | undefined;
   private watch: { stop(): void } | undefined;
   private stopping: Promise<void> | undefined;
@@ -220,11 +220,21 @@ export class MailstoreNode {
     for (const f of r.failed) this.log(`account ${f.account}: start-up catch-up failed (${f.error}); its first read retries it`);
   }
 
-  /** Reads key files that changed into the keyring; true when something changed. Logs what. */
-  reloadKeys(): boolean {
-    const r = this.keyReloader.check();
-    for (const c of r.changes) this.log(`keys: ${c}`);
-    for (const e of r.errors) this.log(`keys: ${e}`);
+  /**
+   * Reads key files that changed into the keyring; true when something changed. Logs what.
+   * On SIGHUP every key file is read, whatever its timestamps say, and a line says so also
+   * when nothing changed: the operator who sent the signal sees that it arrived.
+   */
+  reloadKeys(opts: { sighup?: boolean } = {}): boolean {
+    const sighup = opts.sighup === true;
+    const r = this.keyReloader.check({ force: sighup });
+    const tag = sighup ? "keys (SIGHUP)" : "keys";
+    for (const c of r.changes) this.log(`${tag}: ${c}`);
+    for (const e of r.errors) this.log(`${tag}: ${e}`);
+    if (sighup && r.changes.length === 0 && r.errors.length === 0) {
+      const n = this.keyring.trust.entries().length;
+      this.log(`${tag}: every key file read again, nothing changed (${n} trusted key${n === 1 ? "" : "s"}, cluster key ${this.keyring.currentKid}, signing with ${this.keyring.signingKid})`);
+    }
     if (r.changes.length > 0) this.warnIfUntrusted();
     return r.changes.length > 0;
   }

@@ -2,8 +2,8 @@
 // configured for it (nkey, user + password, token, mutual TLS with a throw-away CA made by
 // openssl), refused credentials named by their setting, unusable files named (never their
 // content), and the configuration side (fallback variables, one kind only, no password in a
-// file or in `config show`). Creds (JWT) files need an operator-mode server and JWTs signed by
-// an account key, which nothing here can issue: they are tested up to nats.js reading them.
+// file or in `config show`). Creds (JWT) files against an operator-mode server are in
+// nats_auth_jwt.test.ts; here only how a creds file is read, and a malformed one refused.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";

@@ -1,0 +1,158 @@
+// Creds (JWT) files against a real nats-server in operator (decentralized JWT) mode: an
+// operator, a system account and an account with JetStream, encoded and signed by @nats-io/jwt
+// (the nats-io maintained encoder; nothing here signs by hand), loaded with a memory resolver.
+// A mailstore built from a creds file starts (its streams and buckets are JetStream calls in
+// that account) and the CLI, given MR_NATS_CREDS, writes and reads through it; a user of
+// another operator's account, or no credentials at all, is refused with NATS_AUTH_REFUSED.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createAccount, createOperator, createUser, encodeAccount, encodeOperator, encodeUser, fmtCreds, type KeyPair } from "@nats-io/jwt";
+import { defaultConfig } from "../config/defaults.js";
+import { MailstoreNode } from "../actors/mailstore.js";
+import { assetOptions } from "../actors/node_config.js";
+import { connectNats } from "../src/cli/admin/connection.js";
+import { CallError } from "../src/cli/admin/errors.js";
+import { runCli } from "../src/cli/main.js";
+import { initKeys } from "../src/keys/index.js";
+import type { NatsAuth } from "../src/natsauth/connect_options.js";
+import { rawMessage } from "./helpers/system.js";
+import { startNatsServer, type NatsNode } from "./helpers/nats.js";
+import { tempDir } from "./helpers/processes.js";
+
+const MS1 = "ms1.example.com";
+const dir = tempDir("mr-natsjwt-");
+let server: NatsNode | undefined;
+let mailstore: MailstoreNode | undefined;
+let creds: string;
+let foreignCreds: string;
+
+test.after(async () => {
+  await mailstore?.stop();
+  await server?.stop();
+});
+
+function file(name: string, text: string | Uint8Array, mode = 0o600): string {
+  const p = join(dir, name);
+  writeFileSync(p, text, { mode });
+  chmodSync(p, mode);
+  return p;
+}
+
+/** Every NATS limit unlimited, and JetStream enabled (a non-zero storage limit is what enables it). */
+const UNLIMITED = { subs: -1, data: -1, payload: -1, imports: -1, exports: -1, wildcards: true, conn: -1, leaf: -1 };
+const JETSTREAM = { mem_storage: -1, disk_storage: -1, streams: -1, consumer: -1 };
+
+interface Operator {
+  jwt: string;
+  sys: { pub: string; jwt: string };
+  account: { kp: KeyPair; pub: string; jwt: string };
+}
+
+/** An operator whose account JWTs it signs itself: a system account, and an account with JetStream. */
+async function operator(name: string): Promise<Operator> {
+  const okp = createOperator();
+  const sys = createAccount();
+  const acct = createAccount();
+  return {
+    jwt: await encodeOperator(name, okp, { system_account: sys.getPublicKey() }),
+    sys: { pub: sys.getPublicKey(), jwt: await encodeAccount("SYS", sys, { limits: UNLIMITED }, { signer: okp }) },
+    account: { kp: acct, pub: acct.getPublicKey(), jwt: await encodeAccount("MAILREPLICA", acct, { limits: { ...UNLIMITED, ...JETSTREAM } }, { signer: okp }) },
+  };
+}
+
+/** A .creds file (user JWT signed by `account`, and the user's seed), as `nsc generate creds` writes it. */
+async function userCreds(name: string, account: KeyPair): Promise<string> {
+  const ukp = createUser();
+  return file(`${name}.creds`, fmtCreds(await encodeUser(name, ukp, account), ukp));
+}
+
+/** Connects the CLI's way; the CallError when refused. */
+async function cliConnect(url: string, auth: NatsAuth): Promise<CallError | undefined> {
+  try {
+    const nc = await connectNats([url], { name: "test", auth, timeoutMs: 5_000 });
+    await nc.flush();
+    await nc.close();
+    return undefined;
+  } catch (e) {
+    assert.instance(e, CallError);
+    return e as CallError;
+  }
+}
+
+async function cli(argv: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(argv, { out: (l) => out.push(l), err: (l) => err.push(l), env: { MR_SYSTEM_CONFIG: "none", ...env }, cwd: dir });
+  return { code, out: out.join("\n"), err: err.join("\n") };
+}
+
+test.before(async () => {
+  const op = await operator("mr-test-operator");
+  // Operator mode: the operator JWT is trusted, account JWTs come from the resolver (here
+  // preloaded in memory). JetStream and its store folder come from startNatsServer's -js -sd.
+  const conf = [
+    `operator: ${op.jwt}`,
+    `system_account: ${op.sys.pub}`,
+    "resolver: MEMORY",
+    "resolver_preload: {",
+    `  ${op.sys.pub}: ${op.sys.jwt}`,
+    `  ${op.account.pub}: ${op.account.jwt}`,
+    "}",
+    "",
+  ].join("\n");
+  server = await startNatsServer("operator-mode", ["-c", file("operator.conf", conf, 0o644)]);
+  creds = await userCreds("mailreplica", op.account.kp);
+  // Signed by an account of another operator, which this server does not trust.
+  foreignCreds = await userCreds("foreign", (await operator("other-operator")).account.kp);
+});
+
+test("nats auth jwt - a mailstore started from a creds file creates its JetStream assets; the CLI with MR_NATS_CREDS writes and reads through it", async () => {
+  const config = defaultConfig();
+  const keysDir = join(dir, "keys");
+  initKeys({ dir: keysDir, host: MS1 });
+  // Its streams and buckets are JetStream API calls in the account: without JetStream it waits
+  // for it, and gives up after startupTimeoutMs naming what it waited for.
+  mailstore = await MailstoreNode.start({
+    host: MS1,
+    dataDir: join(dir, "data", MS1),
+    keysDir,
+    servers: [server!.url],
+    natsAuth: { credsFile: creds },
+    assets: assetOptions(config),
+    heartbeatMs: 200,
+    startupTimeoutMs: 20_000,
+    writes: config.writes,
+    limits: config.limits,
+    log: (l) => process.env.MR_TEST_LOG && process.stderr.write(`${l}\n`),
+  });
+  const env = { MR_SERVERS: server!.url, MR_NATS_CREDS: creds };
+  const created = await cli(["call", "mailbox", "createAccount", "name", "alice@example.com", "mailHost", MS1], env);
+  assert.is(created.code, 0, created.err);
+  const delivered = await cli(["call", "mailbox", "deliverMessage", JSON.stringify({ account: "alice@example.com", raw: rawMessage(1) })], env);
+  assert.is(delivered.code, 0, delivered.err);
+  const listed = await cli(["call", "mailbox", "listItems", "account", "alice@example.com"], env);
+  assert.is(listed.code, 0, listed.err);
+  assert.is((JSON.parse(listed.out) as { items: unknown[] }).items.length, 1, listed.out);
+});
+
+test("nats auth jwt - a user JWT signed by another operator's account is refused with NATS_AUTH_REFUSED naming nats.credsFile", async () => {
+  const refused = await cliConnect(server!.url, { credsFile: foreignCreds });
+  assert.is(refused?.code, "NATS_AUTH_REFUSED", refused?.message);
+  assert.ok(refused!.message.includes(`nats.credsFile ${foreignCreds}`), refused!.message);
+  // The CLI end to end: the variable's setting is named, the seed is never printed.
+  const r = await cli(["call", "mailbox", "listItems", "account", "alice@example.com"], { MR_SERVERS: server!.url, MR_NATS_CREDS: foreignCreds });
+  assert.is(r.code, 1, r.err);
+  assert.ok(r.err.includes("[NATS_AUTH_REFUSED]") && r.err.includes("nats.credsFile"), r.err);
+  const seed = /SU[A-Z2-7]{56}/.exec(readFileSync(foreignCreds, "utf8"))![0];
+  assert.not.ok(r.err.includes(seed), "the seed was printed");
+});
+
+test("nats auth jwt - an anonymous connection is refused with NATS_AUTH_REFUSED: the server requires authentication", async () => {
+  const anonymous = await cliConnect(server!.url, {});
+  assert.is(anonymous?.code, "NATS_AUTH_REFUSED", anonymous?.message);
+  assert.ok(anonymous!.message.includes("requires authentication"), anonymous!.message);
+});
+
+test.run();

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { createAccount, createOperator, createUser, encodeAccount, encodeOperator, encodeUser, fmtCreds, type KeyPair } from "@nats-io/jwt";
 import { defaultConfig } from "../config/defaults.js";
 import { MailstoreNode } from "../actors/mailstore.js";
+import { SupervisorNode } from "../actors/supervisor.js";
 import { assetOptions } from "../actors/node_config.js";
 import { connectNats } from "../src/cli/admin/connection.js";
 import { CallError } from "../src/cli/admin/errors.js";
@@ -25,10 +26,12 @@ const MS1 = "ms1.example.com";
 const dir = tempDir("mr-natsjwt-");
 let server: NatsNode | undefined;
 let mailstore: MailstoreNode | undefined;
+let supervisor: SupervisorNode | undefined;
 let creds: string;
 let foreignCreds: string;
 
 test.after(async () => {
+  await supervisor?.stop();
   await mailstore?.stop();
   await server?.stop();
 });
@@ -125,6 +128,17 @@ test("nats auth jwt - a mailstore started from a creds file creates its JetStrea
     startupTimeoutMs: 20_000,
     writes: config.writes,
     limits: config.limits,
+    log: (l) => process.env.MR_TEST_LOG && process.stderr.write(`${l}\n`),
+  });
+  // The supervisor, which writes the account record createAccount asks for, connects the same way.
+  supervisor = await SupervisorNode.start({
+    host: "sup1",
+    servers: [server!.url],
+    natsAuth: { credsFile: creds },
+    assets: assetOptions(config),
+    heartbeatMs: 200,
+    startupTimeoutMs: 20_000,
+    licenceQuota: config.licence.defaultQuota,
     log: (l) => process.env.MR_TEST_LOG && process.stderr.write(`${l}\n`),
   });
   const env = { MR_SERVERS: server!.url, MR_NATS_CREDS: creds };

@@ -2,6 +2,8 @@
 // process (so their method tables can be read and every log line seen), a few accounts with
 // a replica each, and one account kept out of the fuzzer's values for the final check.
 import { rpcCall, type ParamSpecs, type RpcMethod } from "../../../src/jsonrpc/index.js";
+import { directoryRequestMethods } from "../../../actors/directory_request_methods.js";
+import { directoryRequestSubject } from "../../../actors/directory_requests.js";
 import { adminMethods } from "../../../actors/admin_methods.js";
 import { mailboxMethods } from "../../../actors/mailbox_methods.js";
 import { nodeMethods } from "../../../actors/node_methods.js";
@@ -84,6 +86,8 @@ export async function startFuzzSystem(log: (line: string) => void): Promise<Fuzz
     const node = sys.inProcess.get(h)!;
     targets.push({ subject: nodeAdminSubject(h), methods: described(nodeMethods(node).values()) });
     targets.push({ subject: nodeMailboxSubject(h), methods: described(mailboxMethods(node).local.values()) });
+    // What a mailstore asks of the supervisors (only its own host's subject, under auth).
+    targets.push({ subject: directoryRequestSubject(h), methods: described(directoryRequestMethods(sup).values()) });
   }
   const pool: FuzzPool = {
     accountNames,

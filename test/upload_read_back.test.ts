@@ -2,15 +2,22 @@
 // default 1 MiB max_payload, two in-process mailstores, real SQLite): a 3 MiB message with
 // 8-bit bytes delivered through the upload object store is read with getItemBody in parts,
 // byte for byte; bad ranges are refused and change nothing; getItem of a small message is as
-// it was.
+// it was; the CLI's `getItem ... out FILE` (and `out -`) writes the whole message.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { Objm, type ObjectStore } from "@nats-io/obj";
 import { TestSystem, rawMessage } from "./helpers/system.js";
+import { tempDir } from "./helpers/processes.js";
 import { stopBounded } from "./helpers/workload.js";
 import { refused } from "./helpers/refused.js";
 import { RpcError } from "../src/jsonrpc/index.js";
+import { callMethod, CallError } from "../src/cli/admin/index.js";
+import { runCli } from "../src/cli/main.js";
+import type { CliIo } from "../src/cli/types.js";
+import { ReplSession } from "../src/repl/session.js";
 import { maxBodyPart } from "../actors/item_body.js";
 import type { MailstoreNode } from "../actors/mailstore.js";
 
@@ -187,6 +194,57 @@ test("upload read back - a small message: getItem unchanged, getItemBody gives i
   assert.is(Buffer.from(p.data, "base64").toString("utf8"), raw);
   assert.is(p.sha256, sha256(Buffer.from(raw)));
   assert.equal(ms1.bodies.cache.names(), cached, "a body read whole in one answer is not kept");
+});
+
+function cliIo(cwd: string): { io: CliIo; out: string[]; err: string[]; bytes: Buffer[] } {
+  const out: string[] = [];
+  const err: string[] = [];
+  const bytes: Buffer[] = [];
+  const io: CliIo = {
+    out: (l) => void out.push(l),
+    err: (l) => void err.push(l),
+    outBytes: async (b) => void bytes.push(Buffer.from(b)),
+    env: { MR_SERVERS: sys.nats.url, MR_SYSTEM_CONFIG: "none" },
+    cwd,
+  };
+  return { io, out, err, bytes };
+}
+
+test("upload read back - the CLI's getItem ... out FILE writes the whole message (mode 0600), out - writes it to standard output alone", async () => {
+  const dir = tempDir("mr-read-back-");
+  const r = (await callMethod(sys.nc, "mailbox", "getItem", { account: ACCOUNT, id: big.id, out: "copy.eml" }, { cwd: dir })) as Record<string, unknown>;
+  const file = join(dir, "copy.eml");
+  assert.equal(r, { id: big.id, size: big.raw.length, sha256: big.sha256, parts: Math.ceil(big.raw.length / PART), out: file });
+  assert.ok(readFileSync(file).equals(big.raw), "the file holds the exact message");
+  assert.is(statSync(file).mode & 0o777, 0o600);
+  assert.equal(readdirSync(dir), ["copy.eml"], "no partial file left beside it");
+
+  // The command line: name value words, the summary as JSON.
+  const cli = cliIo(dir);
+  assert.is(await runCli(["call", "mailbox", "getItem", "account", ACCOUNT, "id", String(big.id), "out", "cli.eml"], cli.io), 0, cli.err.join("\n"));
+  assert.ok(readFileSync(join(dir, "cli.eml")).equals(big.raw));
+  assert.equal(JSON.parse(cli.out.join("\n")), { id: big.id, size: big.raw.length, sha256: big.sha256, parts: Math.ceil(big.raw.length / PART), out: join(dir, "cli.eml") });
+
+  // out -: standard output holds the message and nothing else.
+  const piped = cliIo(dir);
+  assert.is(await runCli(["call", "mailbox", "getItem", "account", ACCOUNT, "id", String(big.id), "out", "-"], piped.io), 0, piped.err.join("\n"));
+  assert.ok(Buffer.concat(piped.bytes).equals(big.raw));
+  assert.equal(piped.out, []);
+
+  // The REPL saves to a file too; it has no standard output for bytes.
+  const lines: string[] = [];
+  const session = new ReplSession({ cwd: dir, out: (l) => void lines.push(...(typeof l === "string" ? [l] : l)), call: (t, m, p) => callMethod(sys.nc, t, m, p, { cwd: dir }) });
+  assert.is(await session.execute(`getItem account ${ACCOUNT} id ${big.id} out repl.eml`), "ok", lines.join("\n"));
+  assert.ok(readFileSync(join(dir, "repl.eml")).equals(big.raw));
+  assert.is(await session.execute(`getItem account ${ACCOUNT} id ${big.id} out -`), "failed");
+  assert.match(lines[lines.length - 1]!, /out - \(standard output\) is for the command line only; give a file path \[INVALID_PARAMS\]/);
+
+  // A failed read leaves no file, neither under the name nor beside it.
+  const e = await callMethod(sys.nc, "mailbox", "getItem", { account: ACCOUNT, id: 424242, out: "missing.eml" }, { cwd: dir }).catch((x: unknown) => x);
+  assert.instance(e, CallError);
+  assert.is((e as CallError).code, "ITEM_NOT_FOUND");
+  assert.not.ok(existsSync(join(dir, "missing.eml")));
+  assert.equal(readdirSync(dir).sort(), ["cli.eml", "copy.eml", "repl.eml"]);
 });
 
 test.run();

@@ -9,6 +9,7 @@ import { REQUEST_ID_PATTERN, REQUEST_ID_RULE, type MailCommand, type MailResult,
 import { MAX_MESSAGE_BYTES, parseMessage } from "../src/rfc822/parse_message.js";
 import { boundPage, DEFAULT_NATS_MAX_PAYLOAD, PAGE_ENVELOPE_RESERVE_BYTES } from "./list_page.js";
 import { readUpload, UPLOAD_NAME_PATTERN, UPLOAD_NAME_RULE } from "./message_upload.js";
+import { lengthTooLarge, maxBodyPart } from "./item_body.js";
 import { validateNewAccountName } from "./account_names.js";
 import { certainlyNotAppended } from "./append_outcome.js";
 import type { MailstoreNode } from "./mailstore.js";
@@ -211,16 +212,38 @@ function table(node: MailstoreNode, routing: boolean): MethodTable<Ctx> {
         onPrimary("getItem", p, p.account, async (rec) => {
           const item = (await synced(rec)).getItem(rec.id, p.id);
           // The answer carries the whole text: refuse clearly what cannot fit in one message
-          // (before reading the body when its size already says so).
-          const budget = (node.nc.info?.max_payload ?? DEFAULT_NATS_MAX_PAYLOAD) - PAGE_ENVELOPE_RESERVE_BYTES;
+          // (before reading the body when its size already says so), naming the call that reads it.
+          const maxPayload = node.nc.info?.max_payload ?? DEFAULT_NATS_MAX_PAYLOAD;
+          const budget = maxPayload - PAGE_ENVELOPE_RESERVE_BYTES;
+          const maxPart = maxBodyPart(maxPayload);
           const tooLarge = (bytes: number): AppError =>
-            new AppError("MESSAGE_TOO_LARGE", `item ${p.id} is a ${item.size}-byte message; its text (${bytes} bytes as JSON) does not fit in one answer of at most ${budget} bytes (the NATS max_payload less the envelope); its metadata is in listItems`, { id: p.id, size: item.size, limit: budget });
+            new AppError(
+              "MESSAGE_TOO_LARGE",
+              `item ${p.id} is a ${item.size}-byte message; its text (${bytes} bytes as JSON) does not fit in one answer of at most ${budget} bytes (the NATS max_payload less the envelope); read it in parts with getItemBody (params account, id, offset; up to ${maxPart} bytes an answer, base64, with the size and sha256 of the whole), or on the command line with getItem account A id ${p.id} out FILE; its metadata is in listItems`,
+              { id: p.id, size: item.size, limit: budget, readWith: "getItemBody", maxLength: maxPart },
+            );
           if (item.size > budget) throw tooLarge(item.size);
           const raw = new TextDecoder().decode(await node.blobs.get(item.blob));
           const encoded = Buffer.byteLength(JSON.stringify(item), "utf8") + Buffer.byteLength(JSON.stringify(raw), "utf8");
           if (encoded > budget) throw tooLarge(encoded);
           return { ...item, raw };
         }),
+    }),
+    defineMethod({
+      name: "getItemBody",
+      // Its own method rather than ranges on getItem: the answer is bytes (base64, exact even
+      // for 8-bit messages), with a shape and a size bound of its own whatever the metadata.
+      params: { account: account(), id: int({ required: true, min: 1 }), offset: int({ min: 0, default: 0 }), length: int({ min: 1 }) },
+      handler: (p) => {
+        // Refused before anything is read; checked again on the primary (the same server bound).
+        const maxPayload = node.nc.info?.max_payload ?? DEFAULT_NATS_MAX_PAYLOAD;
+        const maxPart = maxBodyPart(maxPayload);
+        if (p.length !== undefined && p.length > maxPart) throw lengthTooLarge(p.length, maxPart, maxPayload);
+        return onPrimary("getItemBody", p, p.account, async (rec) => {
+          const item = (await synced(rec)).getItem(rec.id, p.id);
+          return node.bodies.part(item, p.offset, p.length ?? maxPart, maxPart);
+        });
+      },
     }),
     defineMethod({
       name: "setFlags",

@@ -18,6 +18,8 @@ import type { EnvelopeKeyring } from "../src/envelope/index.js";
 import { MetadataStore } from "../src/store/index.js";
 import type { MailCommand, MailResult } from "../src/mail/index.js";
 import { BlobStore } from "../src/blobs/blob_store.js";
+import { defaultConfig } from "../config/defaults.js";
+import { ItemBodyReader } from "./item_body.js";
 import { AppError, appCodeOf, serveJsonRpc, type JsonRpcService } from "../src/jsonrpc/index.js";
 import { NodeError } from "./errors.js";
 import { accountActorProps } from "./account.js";
@@ -70,6 +72,8 @@ export class MailstoreNode {
   readonly system: ActorSystem;
   readonly directory: Directory;
   readonly blobs: BlobStore;
+  /** getItemBody's ranged reads, with their cache of decrypted bodies */
+  readonly bodies: ItemBodyReader;
   readonly agent: ReplicaAgent;
   readonly notifier: Notifier;
   /** directory writes, asked of the supervisor (this mailstore may only read mr_directory) */
@@ -104,6 +108,12 @@ export class MailstoreNode {
     this.directoryRequests = new DirectoryRequests(nc, opts.host);
     // Half the ask timeout: the append that follows the body still fits in the caller's wait.
     this.blobs = new BlobStore(assets.blobs, keyring, { bucket: assets.opts.blobsBucket, putTimeoutMs: Math.max(1_000, Math.floor(opts.writes.askTimeoutMs / 2)) });
+    const limits = defaultConfig().limits;
+    this.bodies = new ItemBodyReader(this.blobs, {
+      clock: this.clock,
+      maxMessageBytes: opts.limits?.maxMessageBytes ?? limits.maxMessageBytes,
+      maxConcurrentLoads: opts.limits?.maxConcurrentExpensive ?? limits.maxConcurrentExpensive,
+    });
     this.notifier = new Notifier(assets.js, opts.host, this.log);
     this.keyReloader = new KeyringReloader(keyring, opts.keysDir);
     this.agent = new ReplicaAgent({
@@ -411,6 +421,7 @@ export class MailstoreNode {
       process.off("SIGHUP", this.onSighup);
       await Promise.allSettled(this.services.map((s) => s.stop()));
       await this.system.shutdown();
+      this.bodies.clear();
       await this.agent.stop();
       this.watch?.stop();
     for (const t of this.handingOver.values()) this.clock.clearTimer(t);

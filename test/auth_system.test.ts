@@ -15,6 +15,7 @@ import { tempDir } from "./helpers/processes.js";
 import { Objm } from "@nats-io/obj";
 import { rpcCall } from "../src/jsonrpc/index.js";
 import { natsConnectionOptions } from "../src/natsauth/connect_options.js";
+import { readItemBody } from "../src/cli/admin/item_download.js";
 
 const MS1 = "ms1.example.com";
 const MS2 = "ms2.example.com";
@@ -69,7 +70,7 @@ test("auth system - create, destination, deliver, promote: all under the generat
   assert.equal(violations(), [], "the server refused something the system does");
 });
 
-test("auth system - a client identity delivers a large message through the upload object store; the mailstore reads and deletes it, no violation logged", async () => {
+test("auth system - a client identity delivers a large message through the upload object store and reads it back in parts with getItemBody; no violation logged", async () => {
   const nc = await connect({ ...natsConnectionOptions(sys.config.nats.servers, sys.identity("client")), name: "client uploads" });
   try {
     await sys.mailbox("createAccount", { name: "bob@example.com", mailHost: MS1 });
@@ -83,7 +84,12 @@ test("auth system - a client identity delivers a large message through the uploa
     assert.ok(gone === null || gone.deleted, "a delivered upload is deleted");
     const items: any = await rpcCall(nc, "mr.rpc.mailbox", "listItems", { account: "bob@example.com" }, { timeoutMs: 10_000 });
     assert.is(items.items.length, 1);
-    assert.equal(violations(), [], "the server refused something the upload path does");
+    // The way back: mr.rpc.mailbox alone, no bucket and no key on the client's side.
+    const parts: Uint8Array[] = [];
+    const read = await readItemBody((p) => rpcCall(nc, "mr.rpc.mailbox", "getItemBody", p, { timeoutMs: 30_000 }), "bob@example.com", r.itemId, async (b) => void parts.push(b));
+    assert.ok(read.parts >= 3, `a 2 MiB message takes several answers (${read.parts})`);
+    assert.ok(Buffer.concat(parts).equals(Buffer.from(raw, "utf8")), "the exact message");
+    assert.equal(violations(), [], "the server refused something the upload or read path does");
   } finally {
     await nc.close();
   }

@@ -17,6 +17,8 @@ export function processIo(): CliIo {
   return {
     out: (line) => void process.stdout.write(line + "\n"),
     err: (line) => void process.stderr.write(line + "\n"),
+    // Resolves once the bytes are handed over: a large message is written part after part.
+    outBytes: (bytes) => new Promise<void>((done, fail) => void process.stdout.write(bytes, (e) => (e ? fail(e) : done()))),
     env: process.env,
     cwd: process.cwd(),
   };
@@ -34,6 +36,7 @@ function commandIo(io: CliIo, globals: GlobalOptions): CommandIo {
   return {
     out: (line) => io.out(line),
     err: (line) => io.err(line),
+    ...(io.outBytes ? { outBytes: (bytes: Uint8Array) => io.outBytes!(bytes) } : {}),
     env: io.env,
     cwd: io.cwd,
     globals,

@@ -8,6 +8,8 @@ export interface CliIo {
   out(line: string): void;
   /** Writes one line to standard error. */
   err(line: string): void;
+  /** Writes bytes as they are to standard output (getItem ... out -); absent where there is none to write to. */
+  outBytes?(bytes: Uint8Array): Promise<void>;
   env: NodeJS.ProcessEnv;
   /** Base of relative paths on the command line. */
   cwd: string;

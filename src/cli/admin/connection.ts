@@ -68,16 +68,23 @@ export interface CallOptions {
   cwd?: string;
   /** upload object store for deliverMessage `file` (jetstream.buckets.uploads); default mr_uploads */
   uploadsBucket?: string;
+  /** where getItem `out -` writes the message (standard output); without it, `out -` is refused */
+  stdout?: (bytes: Uint8Array) => Promise<void>;
 }
 
 /**
  * Calls `method` on the target's subject and resolves with its result. Throws CallError:
  * the server's error (code = data.code or the protocol name), NO_RESPONDER saying what to
- * start, TIMEOUT, or BAD_RESPONSE.
+ * start, TIMEOUT, or BAD_RESPONSE. Two calls are the CLI's own: deliverMessage with `file`
+ * (sent inline or through the upload object store) and getItem with `out` (the message read
+ * with getItemBody, part after part, into a file).
  */
 export async function callMethod(nc: NatsConnection, target: RpcTarget, method: string, params: Record<string, unknown> | unknown[], opts: CallOptions = {}): Promise<unknown> {
-  const { rpcCall, RpcError, RpcClientError } = await import("../../jsonrpc/index.js");
   const timeoutMs = opts.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+  if (target === "mailbox" && method === "getItem" && !Array.isArray(params) && params.out !== undefined) {
+    const { saveItemBody } = await import("./item_download.js");
+    return saveItemBody((p) => callOnce(nc, target, "getItemBody", p, timeoutMs), params, { cwd: opts.cwd ?? process.cwd(), ...(opts.stdout ? { stdout: opts.stdout } : {}) });
+  }
   // deliverMessage `file`: inline when small, else through the upload object store.
   const delivery =
     target === "mailbox" && method === "deliverMessage" && !Array.isArray(params)
@@ -85,9 +92,19 @@ export async function callMethod(nc: NatsConnection, target: RpcTarget, method: 
       : undefined;
   let failed = true;
   try {
-    const result = await rpcCall(nc, RPC_SUBJECTS[target], method, delivery?.params ?? params, { timeoutMs });
+    const result = await callOnce(nc, target, method, delivery?.params ?? params, timeoutMs);
     failed = false;
     return result;
+  } finally {
+    await delivery?.cleanup(failed);
+  }
+}
+
+/** One JSON-RPC call, its failures turned into CallErrors. */
+async function callOnce(nc: NatsConnection, target: RpcTarget, method: string, params: Record<string, unknown> | unknown[], timeoutMs: number): Promise<unknown> {
+  const { rpcCall, RpcError, RpcClientError } = await import("../../jsonrpc/index.js");
+  try {
+    return await rpcCall(nc, RPC_SUBJECTS[target], method, params, { timeoutMs });
   } catch (e) {
     if (e instanceof RpcError) {
       // "Method not found" alone does not say which: an older server lacks this one.
@@ -100,8 +117,6 @@ export async function callMethod(nc: NatsConnection, target: RpcTarget, method: 
       throw new CallError(message, e.code);
     }
     throw e;
-  } finally {
-    await delivery?.cleanup(failed);
   }
 }
 

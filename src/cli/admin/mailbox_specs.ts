@@ -35,7 +35,25 @@ export const MAILBOX_METHODS: readonly MethodSpec[] = [
     params: [account, { name: "folder", type: "string", description: "folder path" }, { name: "limit", type: "integer", description: "1..1000, default 50" }, { name: "offset", type: "integer", description: "default 0" }],
   },
   { name: "listFolders", summary: "List an account's folders.", params: [account] },
-  { name: "getItem", summary: "Show one message: its metadata and raw text.", params: [account, { name: "id", type: "integer", mandatory: true, description: "item id" }] },
+  {
+    name: "getItem",
+    summary: "Show one message: its metadata and raw text; with out, save the message (any size) to a file.",
+    params: [
+      account,
+      { name: "id", type: "integer", mandatory: true, description: "item id" },
+      { name: "out", type: "string", description: "a file to write the message's exact bytes to (read with getItemBody, part after part, checked against its sha256), or - for standard output; prints id, size, sha256" },
+    ],
+  },
+  {
+    name: "getItemBody",
+    summary: "Read part of a message's exact bytes (base64), with the size and sha256 of the whole.",
+    params: [
+      account,
+      { name: "id", type: "integer", mandatory: true, description: "item id" },
+      { name: "offset", type: "integer", description: "first byte, from 0 (default 0)" },
+      { name: "length", type: "integer", description: "bytes to read, at most what one answer carries (the default: 756 KiB under a 1 MiB max_payload)" },
+    ],
+  },
   { name: "setFlags", summary: "Set the flags of messages (replacing theirs; '' clears them).", params: [account, ids, { name: "flags", type: "list", mandatory: true, description: "flags, comma separated" }] },
   { name: "moveItems", summary: "Move messages to a folder.", params: [account, ids, { name: "folder", type: "string", mandatory: true, description: "target folder path" }] },
   { name: "deleteItems", summary: "Delete messages.", params: [account, ids] },

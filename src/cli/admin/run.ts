@@ -68,7 +68,8 @@ async function withConnection(io: CommandIo, name: string, body: (call: Caller) 
     const nc = await connectNats(nats.servers, { name, auth: nats });
     try {
       const uploadsBucket = io.config().jetstream.buckets.uploads;
-      return await body((target, method, params, opts) => callMethod(nc, target, method, params, { cwd: io.cwd, uploadsBucket, ...opts }));
+      const stdout = io.outBytes ? { stdout: (bytes: Uint8Array) => io.outBytes!(bytes) } : {};
+      return await body((target, method, params, opts) => callMethod(nc, target, method, params, { cwd: io.cwd, uploadsBucket, ...stdout, ...opts }));
     } finally {
       await closeQuietly(nc);
     }
@@ -105,7 +106,10 @@ export async function runAdminCli(def: AdminCommandDef, argv: readonly string[],
 /** `mailreplica call <admin|mailbox> <method> [params]`: prints the result as JSON. */
 export async function runCallCli(target: RpcTarget, method: string, params: RpcParams | unknown[], io: CommandIo): Promise<number> {
   return withConnection(io, `mailreplica call ${method}`, async (call) => {
-    io.json(await call(target, method, params));
+    const result = await call(target, method, params);
+    // getItem ... out -: standard output holds the message alone.
+    const toStdout = target === "mailbox" && method === "getItem" && !Array.isArray(params) && params.out === "-";
+    if (!toStdout) io.json(result);
     return 0;
   });
 }

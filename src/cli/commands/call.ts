@@ -28,6 +28,8 @@ const command: Command = {
     `  mailreplica call mailbox createAccount name a@x.com mailHost mailstore1.example.com`,
     `  mailreplica call mailbox deliverMessage '{"account":"a@x.com","raw":"Subject: hi\\n\\nbody"}'`,
     "  mailreplica call mailbox listItems account a@x.com folder Inbox limit 10",
+    "  mailreplica call mailbox deliverMessage account a@x.com file big.eml",
+    "  mailreplica call mailbox getItem account a@x.com id 257 out big-copy.eml",
     "  mailreplica call admin getServices",
     "",
     "Exit 0 with the result on stdout; 1 and 'mailreplica: <message> [<code>]' on stderr when the call fails.",

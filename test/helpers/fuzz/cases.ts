@@ -81,6 +81,9 @@ function candidates(name: string, spec: ParamSpec<unknown>, rand: Rand, pool: Fu
   if (n === "folder" || n.includes("path")) out.push(pick(rand, pool.folders), `F${intIn(rand, 1, 50)}`, `Archive/F${intIn(rand, 1, 50)}`);
   if (n === "ids") out.push([pick(rand, pool.itemIds)], pool.itemIds.slice(0, 3));
   if (n === "id") out.push(pick(rand, pool.itemIds));
+  // getItemBody ranges: inside the set-up's messages (about 170 bytes), at their end, and past it.
+  if (n === "offset") out.push(intIn(rand, 0, 200));
+  if (n === "length") out.push(intIn(rand, 1, 300), 3 * 1024);
   if (n === "flags") out.push(["seen"], ["flagged", "work"], []);
   if (n === "keys") out.push([`account:${pick(rand, pool.accountIds)}`]);
   if (n === "requestid") out.push(`fuzz-${intIn(rand, 1, 1_000_000)}`);

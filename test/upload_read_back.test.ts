@@ -66,6 +66,7 @@ test.before(async () => {
   sys = await TestSystem.start({ hosts: [MS1, MS2] });
   ms1 = await sys.startMailstore(MS1);
   await sys.startMailstore(MS2);
+  await sys.startSupervisor(); // writes the account record createAccount asks for
   accountId = (await sys.mailbox("createAccount", { name: ACCOUNT, mailHost: MS1 })).id;
   uploads = await new Objm(sys.nc).open(sys.config.jetstream.buckets.uploads);
   // Counts the body reads of the primary (a wrapper, the real store underneath).

@@ -1,7 +1,7 @@
 // promoteAccounts on mr.rpc.admin: validates everything first (so a refusal changes nothing),
 // then runs the promotion as an operation; `monitor` reports its progress, its end state, and
 // the promoted and failed accounts.
-import { AppError, ProtocolErrors, RpcError, defineMethod, int, strOrList, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
+import { ProtocolErrors, RpcError, defineMethod, int, strOrList, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
 import { resolveAccounts } from "./admin_methods.js";
 import { requireKnownMailstore } from "./known_mailstores.js";
 import type { SupervisorNode } from "./supervisor.js";

@@ -1,6 +1,5 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { sign } from "node:crypto";
 import { inspect } from "node:util";
 import nacl from "tweetnacl";
 import { CodecError, decode, encode } from "../src/codec/index.js";

@@ -8,7 +8,6 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import nacl from "tweetnacl";
-import { RpcError } from "../src/jsonrpc/index.js";
 import { projectRoot } from "../src/paths.js";
 import { SupervisorNode, type SupervisorOptions } from "../actors/supervisor.js";
 import { ISSUER_PUBLIC_FILE, ISSUER_SECRET_FILE, canonicalJson, ensureIssuerKeys, signLicence, verifyLicence, writeLicenceFile, type LicenceTerms } from "../actors/licence_file.js";

@@ -11,13 +11,11 @@ import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { createUser } from "@nats-io/nkeys";
 import { ConfigError, loadConfig } from "../src/config/index.js";
-import { connectNats } from "../src/cli/admin/connection.js";
-import { CallError } from "../src/cli/admin/errors.js";
-import { runCli } from "../src/cli/main.js";
 import { natsConnectionOptions, type NatsAuth } from "../src/natsauth/connect_options.js";
 import { NatsAuthError } from "../src/natsauth/errors.js";
 import { probeNatsServers } from "../actors/node_service_methods.js";
 import { startNatsServer, type NatsNode } from "./helpers/nats.js";
+import { cliConnectError, runCliCaptured } from "./helpers/cli_capture.js";
 import { tempDir } from "./helpers/processes.js";
 
 const dir = tempDir("mr-natsauth-");
@@ -40,24 +38,8 @@ async function serverWith(conf: string): Promise<NatsNode> {
 }
 
 /** Connects the CLI's way; the CallError when refused. */
-async function cliConnect(url: string, auth: NatsAuth): Promise<CallError | undefined> {
-  try {
-    const nc = await connectNats([url], { name: "test", auth, timeoutMs: 5_000 });
-    await nc.flush();
-    await nc.close();
-    return undefined;
-  } catch (e) {
-    assert.instance(e, CallError);
-    return e as CallError;
-  }
-}
-
-async function cli(argv: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, { out: (l) => out.push(l), err: (l) => err.push(l), env: { MR_SYSTEM_CONFIG: "none", ...env }, cwd: dir });
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
+const cliConnect = cliConnectError;
+const cli = (argv: string[], env: NodeJS.ProcessEnv) => runCliCaptured(argv, env, dir);
 
 test("nats auth - nkey: the seed file connects (CLI, probe); a wrong seed or none is refused naming the setting", async () => {
   const kp = createUser();

@@ -13,13 +13,10 @@ import { defaultConfig } from "../config/defaults.js";
 import { MailstoreNode } from "../actors/mailstore.js";
 import { SupervisorNode } from "../actors/supervisor.js";
 import { assetOptions } from "../actors/node_config.js";
-import { connectNats } from "../src/cli/admin/connection.js";
-import { CallError } from "../src/cli/admin/errors.js";
-import { runCli } from "../src/cli/main.js";
 import { initKeys } from "../src/keys/index.js";
-import type { NatsAuth } from "../src/natsauth/connect_options.js";
 import { rawMessage } from "./helpers/system.js";
 import { startNatsServer, type NatsNode } from "./helpers/nats.js";
+import { cliConnectError, runCliCaptured } from "./helpers/cli_capture.js";
 import { tempDir } from "./helpers/processes.js";
 
 const MS1 = "ms1.example.com";
@@ -72,24 +69,8 @@ async function userCreds(name: string, account: KeyPair): Promise<string> {
 }
 
 /** Connects the CLI's way; the CallError when refused. */
-async function cliConnect(url: string, auth: NatsAuth): Promise<CallError | undefined> {
-  try {
-    const nc = await connectNats([url], { name: "test", auth, timeoutMs: 5_000 });
-    await nc.flush();
-    await nc.close();
-    return undefined;
-  } catch (e) {
-    assert.instance(e, CallError);
-    return e as CallError;
-  }
-}
-
-async function cli(argv: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, { out: (l) => out.push(l), err: (l) => err.push(l), env: { MR_SYSTEM_CONFIG: "none", ...env }, cwd: dir });
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
+const cliConnect = cliConnectError;
+const cli = (argv: string[], env: NodeJS.ProcessEnv) => runCliCaptured(argv, env, dir);
 
 test.before(async () => {
   const op = await operator("mr-test-operator");

@@ -7,7 +7,7 @@ import * as assert from "uvu/assert";
 import { refused } from "./helpers/refused.js";
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { RpcError, rpcCall } from "../src/jsonrpc/index.js";
+import { rpcCall } from "../src/jsonrpc/index.js";
 import { probeGate } from "../actors/node_service_methods.js";
 import { ManagedProcess } from "../src/dev/managed_process.js";
 import { TestSystem } from "./helpers/system.js";

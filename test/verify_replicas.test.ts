@@ -6,7 +6,6 @@ import * as assert from "uvu/assert";
 import { refused } from "./helpers/refused.js";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { RpcError } from "../src/jsonrpc/index.js";
 import { accountDigest } from "../src/store/account_digest.js";
 import { DEFAULT_VERIFY_OPTIONS, verifyReplicas } from "../actors/verify_replicas.js";
 import { TestSystem, rawMessage } from "./helpers/system.js";

@@ -54,6 +54,9 @@ test("jsonrpc errors - a NATS no-responders or closed-connection error escaping 
     assert.match(out.error.message, /^NATS: .*retry/);
     assert.is(out.internal, false);
   }
+  // APP_ERROR's specific cause survives as data.cause (data.code is always the stable code).
+  const app = toErrorObject(new AppError("APP_ERROR", "the log kept growing", { code: "OLD_PRIMARY_STILL_WRITING", account: "a@example.com" }));
+  assert.equal(app.error.data, { code: "APP_ERROR", cause: "OLD_PRIMARY_STILL_WRITING", account: "a@example.com" });
   // No answer in time: it may still complete, so TIMEOUT, not UNAVAILABLE.
   const late = toErrorObject(new errors.TimeoutError());
   assert.is((late.error.data as { code: string }).code, "TIMEOUT");

@@ -26,7 +26,7 @@ export interface AppErrorAlias {
 
 /** The one list of application error codes (string code → number and hint, or alias). */
 export const AppErrorCodes = {
-  APP_ERROR: { rpcCode: -32000, hint: "generic application error; data.code names the cause, the message says what went wrong" },
+  APP_ERROR: { rpcCode: -32000, hint: "generic application error; data.cause names the cause, the message says what went wrong" },
   ACCOUNT_UNKNOWN: { rpcCode: -32001, hint: "no such account; check the name or id with getAccountStatus" },
   NOT_PRIMARY: { rpcCode: -32002, hint: "this mailstore is not the account's primary; retry so the request reaches the current primary (getAccountStatus shows it)" },
   FENCED: { rpcCode: -32003, hint: "a newer primary took over the account's log and this writer stepped down; retry against the current primary" },

@@ -123,7 +123,8 @@ function isSystemError(err: unknown): boolean {
 /**
  * RpcError → sent as is. An error with a string `code` that AppErrorCodes documents (or an
  * alias of one) becomes its number with data = { ...error.data, code } (code last, so the
- * stable code always wins; an alias also sets data.alias). Anything else, including a string
+ * stable code always wins; an alias also sets data.alias; APP_ERROR keeps the data.code it was
+ * thrown with as data.cause). Anything else, including a string
  * code we never documented (a library's EMAXLEN, Node's ENOENT, an internal code that escaped)
  * → -32603 with only a short description in data: clients branch on data.code, so only
  * documented codes may reach them, and a system error's message (a path) stays in the log.
@@ -137,7 +138,10 @@ export function toErrorObject(err: unknown): MappedError {
   const known = !isBug && typeof e === "object" && e !== null && typeof e.code === "string" ? resolveAppCode(e.code) : undefined;
   if (known && typeof e === "object" && e !== null) {
     const extra = isPlainObject(e.data) ? e.data : e.data !== undefined ? { detail: e.data } : {};
-    const data = { ...extra, code: known.code, ...(known.alias !== undefined ? { alias: known.alias } : {}) };
+    // APP_ERROR is generic: the specific cause a method named in data.code (OLD_PRIMARY_STILL_WRITING,
+    // LOG_BAD_PROMOTION...) would be overwritten by the stable code, so it travels as data.cause.
+    const cause = known.code === "APP_ERROR" && typeof extra.code === "string" && extra.code !== "APP_ERROR" ? { cause: extra.code } : {};
+    const data = { ...extra, ...cause, code: known.code, ...(known.alias !== undefined ? { alias: known.alias } : {}) };
     const message = typeof e.message === "string" && e.message !== "" ? e.message : known.hint;
     return { error: { code: known.rpcCode, message, data }, internal: false };
   }

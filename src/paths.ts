@@ -19,3 +19,14 @@ export const SYSTEM_CONFIG_FILE = "/etc/mailreplica/config.json";
 
 /** The data folder of an installed mailreplica (the default of data.dir when the system config file exists). */
 export const INSTALLED_DATA_DIR = "/var/lib/mailreplica";
+
+/**
+ * The user's own state folder for mailreplica (the REPL's history): $XDG_STATE_HOME/mailreplica,
+ * else ~/.local/state/mailreplica (the XDG base directory default). Not the data folder: an
+ * operator's history is theirs, not the installation's.
+ */
+export function userStateDir(env: NodeJS.ProcessEnv, home: string): string {
+  const xdg = env.XDG_STATE_HOME;
+  // The XDG spec ignores a relative path here.
+  return join(xdg && xdg.startsWith("/") ? xdg : join(home, ".local", "state"), "mailreplica");
+}

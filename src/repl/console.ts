@@ -1,7 +1,8 @@
 // The REPL's terminal: reads lines, shows the prompt, and prints output that arrives at any
 // time (notifications, a dead child in `dev`) above the prompt without mangling what the
 // operator is typing. Without a TTY it just reads lines and writes output, no prompt.
-import { clearLine, createInterface, cursorTo, type Interface } from "node:readline";
+import { clearLine, createInterface, cursorTo, type AsyncCompleter, type Interface } from "node:readline";
+import type { ReplHistory } from "./history.js";
 
 export interface ConsoleOptions {
   input: NodeJS.ReadableStream;
@@ -9,6 +10,10 @@ export interface ConsoleOptions {
   /** Line editing, prompt and Ctrl-C handling (a TTY). */
   terminal: boolean;
   prompt: string;
+  /** Tab completion (TTY only). */
+  completer?: AsyncCompleter;
+  /** History across runs (TTY only: a script piped in is not the operator's typing). */
+  history?: ReplHistory;
 }
 
 export class ReplConsole {
@@ -26,7 +31,17 @@ export class ReplConsole {
   constructor(opts: ConsoleOptions) {
     this.output = opts.output;
     this.terminal = opts.terminal;
-    this.rl = createInterface({ input: opts.input, output: opts.output, terminal: opts.terminal, prompt: opts.prompt, historySize: 500 });
+    const history = opts.terminal ? opts.history : undefined;
+    this.rl = createInterface({
+      input: opts.input,
+      output: opts.output,
+      terminal: opts.terminal,
+      prompt: opts.prompt,
+      historySize: 1_000,
+      ...(history ? { history: history.newestFirst() } : {}),
+      ...(opts.terminal && opts.completer ? { completer: opts.completer } : {}),
+    });
+    if (history) this.rl.on("line", (line) => history.add(line));
     this.rl.on("close", () => {
       // Ctrl-D leaves the cursor after the prompt: what follows starts on a line of its own.
       if (this.terminal && !this.closed) this.output.write("\n");

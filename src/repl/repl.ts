@@ -1,9 +1,11 @@
 // The interactive REPL (`mailreplica repl`, and the foreground of `mailreplica dev`): one
 // NATS connection for calls and live notifications, lines executed one at a time in order.
 import type { NatsConnection } from "@nats-io/transport-node";
-import { callMethod, closeQuietly, connectNats } from "../cli/admin/index.js";
+import { callMethod, closeQuietly, connectNats, type Caller } from "../cli/admin/index.js";
 import type { NatsAuth } from "../natsauth/connect_options.js";
 import { ReplConsole } from "./console.js";
+import { historyFile, ReplHistory } from "./history.js";
+import { NameLookup } from "./names.js";
 import { watchNotifications } from "./notifications.js";
 import { ReplSession } from "./session.js";
 
@@ -26,6 +28,8 @@ export interface ReplOptions {
   banner?: readonly string[];
   /** upload object store for `deliverMessage ... file PATH` (jetstream.buckets.uploads); default mr_uploads */
   uploadsBucket?: string;
+  /** History file of a TTY session; null for none. Default: historyFile(process.env) (MR_REPL_HISTORY). */
+  historyFile?: string | null;
 }
 
 /** How a REPL ended. */
@@ -51,14 +55,23 @@ export class Repl {
     const input = opts.input ?? process.stdin;
     const output = opts.output ?? process.stdout;
     const terminal = opts.terminal ?? (!!(input as { isTTY?: boolean }).isTTY && !!(output as { isTTY?: boolean }).isTTY);
-    this.console = new ReplConsole({ input, output, terminal, prompt: PROMPT });
+    const call: Caller = (target, method, params, callOpts) => callMethod(nc, target, method, params, { cwd: opts.cwd, ...(opts.uploadsBucket ? { uploadsBucket: opts.uploadsBucket } : {}), ...callOpts });
+    const file = opts.historyFile === undefined ? historyFile(process.env) : (opts.historyFile ?? undefined);
+    // A script piped in keeps no history: only a terminal session opens the file.
+    // Reading the file may fail before the console exists: that note waits for it.
+    const notes: string[] = [];
+    let note = (m: string): void => void notes.push(m);
+    const history = terminal && file !== undefined ? new ReplHistory(file, { onError: (m) => note(m) }) : undefined;
+    this.console = new ReplConsole({ input, output, terminal, prompt: PROMPT, completer: new NameLookup(call).completer(), ...(history ? { history } : {}) });
     this.console.onInterrupt(() => this.current?.abort());
     this.session = new ReplSession({
-      call: (target, method, params, callOpts) => callMethod(nc, target, method, params, { cwd: opts.cwd, ...(opts.uploadsBucket ? { uploadsBucket: opts.uploadsBucket } : {}), ...callOpts }),
+      call,
       cwd: opts.cwd,
       out: (lines) => this.console.print(lines),
     });
     if (opts.banner?.length) this.console.print(opts.banner);
+    if (notes.length) this.console.print(notes);
+    note = (m) => this.console.print(m);
     this.notifications = watchNotifications(nc, (line) => this.console.print(line));
     this.watchConnection().catch(() => {}); // only a closed connection ends it
     this.finished = this.loop();

@@ -33,7 +33,13 @@ class TrustedSigners {
 
   get(): TrustList {
     if (this.keysDir === undefined) throw new AppError("APP_ERROR", "this supervisor has no keys folder (keys.dir), so it cannot check promotion grants", { code: "GRANT_KEY_MISSING" });
-    const { file, entries } = readTrustList(this.keysDir);
+    let list: ReturnType<typeof readTrustList>;
+    try {
+      list = readTrustList(this.keysDir);
+    } catch (e) {
+      throw new AppError("APP_ERROR", `this supervisor cannot read its trusted-signers.json to check the grant: ${(e as Error).message}`, { code: "KEYS_UNREADABLE" });
+    }
+    const { file, entries } = list;
     let stamp = "missing";
     try {
       const st = statSync(file);

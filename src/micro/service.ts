@@ -74,7 +74,8 @@ export class MicroService {
         );
       }
     }
-    await this.nc.flush();
+    // A connection that is reconnecting sends the subscriptions when it is back; not a failure.
+    await this.nc.flush().catch(() => {});
   }
 
   /** Stops answering discovery (the instance disappears from `nats micro ls`). Idempotent. */

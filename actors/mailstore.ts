@@ -20,7 +20,9 @@ import type { MailCommand, MailResult } from "../src/mail/index.js";
 import { BlobStore } from "../src/blobs/blob_store.js";
 import { defaultConfig } from "../config/defaults.js";
 import { ItemBodyReader } from "./item_body.js";
-import { AppError, appCodeOf, serveJsonRpc, type JsonRpcService } from "../src/jsonrpc/index.js";
+import { AppError, appCodeOf, type JsonRpcService } from "../src/jsonrpc/index.js";
+import { ServiceNames } from "../src/protocol/service_names.js";
+import { serveRpcService } from "./rpc_services.js";
 import { NodeError } from "./errors.js";
 import { accountActorProps } from "./account.js";
 import { catchUpPrimaries } from "./primary_catch_up.js";
@@ -173,9 +175,27 @@ export class MailstoreNode {
     await this.agent.catchUpAll();
     await this.catchUpPrimaries();
     const methods = mailboxMethods(this);
-    this.services.push(serveJsonRpc(this.nc, MAILBOX_SUBJECT, methods.routing, { queue: "mr-mailbox" }));
-    this.services.push(serveJsonRpc(this.nc, nodeMailboxSubject(this.host), methods.local));
-    this.services.push(serveJsonRpc(this.nc, nodeAdminSubject(this.host), nodeMethods(this)));
+    this.services.push(
+      await serveRpcService(this.nc, {
+        name: ServiceNames.mailbox,
+        description: "mailbox methods, routed to each account's primary (any mailstore)",
+        host: this.host,
+        role: "mailstore",
+        endpoints: [{ name: "mailbox", subject: MAILBOX_SUBJECT, queue: "mr-mailbox", methods: methods.routing }],
+      }),
+    );
+    this.services.push(
+      await serveRpcService(this.nc, {
+        name: ServiceNames.node,
+        description: "one mailstore's own endpoints: mailbox calls routed to it, its status and control",
+        host: this.host,
+        role: "mailstore",
+        endpoints: [
+          { name: "mailbox", subject: nodeMailboxSubject(this.host), methods: methods.local },
+          { name: "admin", subject: nodeAdminSubject(this.host), methods: nodeMethods(this) },
+        ],
+      }),
+    );
     this.heartbeat = new Heartbeat(this.assets.nodes, this.clock, { host: this.host, role: "mailstore", version: VERSION }, this.opts.heartbeatMs, () => ({
       primaryActors: this.actors.size,
       replicated: this.agent.replicatedCount,

@@ -7,7 +7,9 @@ import { ensureAssets, type AssetOptions, type Assets } from "../src/jetstream/a
 import { DEFAULT_STARTUP_TIMEOUT_MS, StartupWait } from "../src/jetstream/startup_wait.js";
 import { retryTransient } from "../src/jetstream/transient.js";
 import { Directory } from "../src/directory/directory.js";
-import { serveJsonRpc, type JsonRpcService, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
+import type { JsonRpcService, NatsRpcContext, RpcMethod } from "../src/jsonrpc/index.js";
+import { ServiceNames } from "../src/protocol/service_names.js";
+import { serveRpcService } from "./rpc_services.js";
 import { featureAdminMethods } from "./admin_features.js";
 import { VERSION } from "../src/version.js";
 import { natsAuthFailure, natsConnectionOptions, type NatsAuth } from "../src/natsauth/connect_options.js";
@@ -170,7 +172,13 @@ export class SupervisorNode {
     const heartbeat = this.heartbeat;
     await wait.until(`bucket ${this.opts.assets.nodesBucket}`, () => heartbeat.start());
     // Every supervisor, active or standby, writes the directory for mailstores that ask.
-    this.directoryService = serveJsonRpc(this.nc, DIRECTORY_REQUESTS, directoryRequestMethods(this), { queue: "mr-directory" });
+    this.directoryService = await serveRpcService(this.nc, {
+      name: ServiceNames.directory,
+      description: "directory writes mailstores ask for (every supervisor)",
+      host: this.host,
+      role: "supervisor",
+      endpoints: [{ name: "directory", subject: DIRECTORY_REQUESTS, queue: "mr-directory", methods: directoryRequestMethods(this) }],
+    });
     // The first round is awaited, so a lone supervisor serves as soon as it says "started".
     if (await wait.until(dir, () => lease.tryAcquire())) await this.onLease(true);
     this.lease.start();
@@ -186,7 +194,17 @@ export class SupervisorNode {
 
   private async onLease(active: boolean): Promise<void> {
     if (active && !this.adminService) {
-      this.adminService = serveJsonRpc(this.nc, ADMIN_SUBJECT, adminMethods(this), { queue: "mr-admin" });
+      // Registered only while this supervisor holds the lease: a standby lists no admin endpoint.
+      const starting = serveRpcService(this.nc, {
+        name: ServiceNames.admin,
+        description: "mailreplica admin commands (the supervisor holding the lease)",
+        host: this.host,
+        role: "supervisor",
+        endpoints: [{ name: "admin", subject: ADMIN_SUBJECT, queue: "mr-admin", methods: adminMethods(this) }],
+      });
+      // Set before the await, so a second lease event meanwhile neither starts it twice nor misses the stop.
+      this.adminService = { stop: async () => (await starting).stop() };
+      await starting;
       this.log(`supervisor ${this.host} is active (lease generation ${this.lease?.generation})`);
       await this.resumeOperations().catch((e) => this.log(`resuming operations failed: ${(e as Error).message}`));
       await registerAliveMailstores(this).catch((e: Error) => this.log(`registering running mailstores failed: ${e.message}; each is registered when named or when it asks`));

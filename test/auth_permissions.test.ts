@@ -105,6 +105,13 @@ const ROWS: readonly Row[] = [
   { what: "subscribe to mr.rpc.mailbox (every deliverMessage)", allowed: ["mailstore"], run: (nc) => trySubscribe(nc, "mr.rpc.mailbox") },
   { what: "subscribe to everything (mr.>)", allowed: [], run: (nc) => trySubscribe(nc, "mr.>") },
   { what: "read the blob store's stream (OBJ_mr_blobs info)", allowed: ["mailstore", "supervisor", "operator"], run: (nc) => nc.request("$JS.API.STREAM.INFO.OBJ_mr_blobs", "", { timeout: 5_000 }) },
+  // Service discovery (`nats micro ls`): the operator's identities ask, the processes answer for their own services.
+  { what: "discovery request ($SRV.PING, nats micro ls)", allowed: ["admin", "operator"], run: (nc) => nc.request("$SRV.PING", "", { timeout: 5_000 }) },
+  { what: "discovery request by name ($SRV.STATS.mailreplica-mailbox)", allowed: ["admin", "operator"], run: (nc) => nc.request("$SRV.STATS.mailreplica-mailbox", "", { timeout: 5_000 }) },
+  { what: "answer pings (subscribe $SRV.PING)", allowed: ["mailstore", "supervisor"], run: (nc) => trySubscribe(nc, "$SRV.PING") },
+  { what: "answer discovery as the admin service ($SRV.INFO.mailreplica-admin)", allowed: ["supervisor"], run: (nc) => trySubscribe(nc, "$SRV.INFO.mailreplica-admin") },
+  { what: "answer discovery as a mailstore's node service ($SRV.STATS.mailreplica-node.<id>)", allowed: ["mailstore"], run: (nc) => trySubscribe(nc, "$SRV.STATS.mailreplica-node.X1") },
+  { what: "subscribe to every discovery subject ($SRV.>)", allowed: [], run: (nc) => trySubscribe(nc, "$SRV.>") },
   { what: "put into the upload store (mr_uploads chunk)", allowed: ["admin", "client", "mailstore"], run: (nc) => jetstream(nc).publish(`$O.mr_uploads.C.${randomUUID().replace(/-/g, "")}`, "x") },
 ];
 

@@ -20,6 +20,12 @@ export interface DispatchOptions {
    * with one -32600 that names the limit, and none of its members runs. Default MAX_BATCH_MEMBERS.
    */
   maxBatchMembers?: number;
+  /**
+   * Told about every error answer that is sent (one call per erroneous response object, so a
+   * batch may tell several), e.g. to count errors in the service's stats. Never about
+   * notifications, which get no answer.
+   */
+  onErrorAnswer?: (error: JsonRpcErrorObject) => void;
 }
 
 /** Default cap on the members of one JSON-RPC batch. */
@@ -47,8 +53,7 @@ function failure(id: JsonRpcId, error: JsonRpcErrorObject): JsonRpcResponse {
   return { jsonrpc: "2.0", error, id };
 }
 
-const invalidRequest = (id: JsonRpcId): JsonRpcResponse =>
-  failure(id, { code: ProtocolErrors.INVALID_REQUEST.code, message: ProtocolErrors.INVALID_REQUEST.message });
+const invalidRequest = (): JsonRpcErrorObject => ({ code: ProtocolErrors.INVALID_REQUEST.code, message: ProtocolErrors.INVALID_REQUEST.message });
 
 // A logging hook that throws must not turn into a second failure.
 function report(opts: DispatchOptions, err: unknown, method: string): void {
@@ -57,6 +62,21 @@ function report(opts: DispatchOptions, err: unknown, method: string): void {
   } catch {
     /* the hook's own failure has nowhere better to go */
   }
+}
+
+// An error answer is about to be sent: tell the hook (whose own failure must not matter).
+function told(opts: DispatchOptions, error: JsonRpcErrorObject): void {
+  try {
+    opts.onErrorAnswer?.(error);
+  } catch {
+    /* counting is best effort */
+  }
+}
+
+/** The text of an error answer, the hook told. */
+function errorText(opts: DispatchOptions, id: JsonRpcId, error: JsonRpcErrorObject): string {
+  told(opts, error);
+  return JSON.stringify(failure(id, error));
 }
 
 // toErrorObject reads properties of an arbitrary thrown value; a throwing getter must still
@@ -77,25 +97,24 @@ function serialize(res: JsonRpcResponse, method: string, opts: DispatchOptions):
   } catch (err) {
     // e.g. a BigInt or a cycle in the result: a bug in the method, reported like a throw
     report(opts, err, method);
-    return JSON.stringify(failure(res.id, mapError(err).error));
+    return errorText(opts, res.id, mapError(err).error);
   }
   const max = opts.maxResponseBytes;
   if (max !== undefined && Buffer.byteLength(text, "utf8") > max) {
     const size = Buffer.byteLength(text, "utf8");
-    return JSON.stringify(
-      failure(res.id, {
-        code: ProtocolErrors.INTERNAL_ERROR.code,
-        message: ProtocolErrors.INTERNAL_ERROR.message,
-        data: `the response to ${method} is ${size} bytes, over the ${max}-byte limit; ask for less (e.g. a smaller limit)`,
-      }),
-    );
+    return errorText(opts, res.id, {
+      code: ProtocolErrors.INTERNAL_ERROR.code,
+      message: ProtocolErrors.INTERNAL_ERROR.message,
+      data: `the response to ${method} is ${size} bytes, over the ${max}-byte limit; ask for less (e.g. a smaller limit)`,
+    });
   }
+  if ("error" in res) told(opts, res.error);
   return text;
 }
 
 /** Handles one element (a lone request or one member of a batch); undefined for a notification. */
 async function handleOne<C>(req: unknown, methods: MethodTable<C>, ctx: C, opts: DispatchOptions): Promise<string | undefined> {
-  if (typeof req !== "object" || req === null || Array.isArray(req)) return JSON.stringify(invalidRequest(null));
+  if (typeof req !== "object" || req === null || Array.isArray(req)) return errorText(opts, null, invalidRequest());
   const r = req as Record<string, unknown>;
   const hasId = Object.prototype.hasOwnProperty.call(r, "id");
   // The id is echoed when it can be read, even on an invalid request; otherwise null (spec 5).
@@ -108,13 +127,13 @@ async function handleOne<C>(req: unknown, methods: MethodTable<C>, ctx: C, opts:
     (hasId && !isId(r.id)) ||
     (params !== undefined && (typeof params !== "object" || params === null))
   ) {
-    return JSON.stringify(invalidRequest(id));
+    return errorText(opts, id, invalidRequest());
   }
   const notification = !hasId;
   const entry = methods.get(method);
   if (!entry) {
     if (notification) return undefined;
-    return JSON.stringify(failure(id, { code: ProtocolErrors.METHOD_NOT_FOUND.code, message: ProtocolErrors.METHOD_NOT_FOUND.message }));
+    return errorText(opts, id, { code: ProtocolErrors.METHOD_NOT_FOUND.code, message: ProtocolErrors.METHOD_NOT_FOUND.message });
   }
   let result: unknown;
   try {
@@ -140,20 +159,18 @@ export function handleRpcPayload<C>(payload: Uint8Array | string, methods: Metho
 export async function handleRpcPayload<C>(payload: Uint8Array | string, methods: MethodTable<C>, ctx?: C, opts: DispatchOptions = {}): Promise<string | undefined> {
   const parsed = parse(payload);
   if (!parsed.ok) {
-    return JSON.stringify(failure(null, { code: ProtocolErrors.PARSE_ERROR.code, message: ProtocolErrors.PARSE_ERROR.message }));
+    return errorText(opts, null, { code: ProtocolErrors.PARSE_ERROR.code, message: ProtocolErrors.PARSE_ERROR.message });
   }
   const body = parsed.value;
   if (!Array.isArray(body)) return handleOne(body, methods, ctx as C, opts);
-  if (body.length === 0) return JSON.stringify(invalidRequest(null));
+  if (body.length === 0) return errorText(opts, null, invalidRequest());
   const maxMembers = opts.maxBatchMembers ?? MAX_BATCH_MEMBERS;
   if (body.length > maxMembers) {
-    return JSON.stringify(
-      failure(null, {
-        code: ProtocolErrors.INVALID_REQUEST.code,
-        message: `Invalid Request: a batch may hold at most ${maxMembers} calls, this one has ${body.length}; none was run; send them in batches of ${maxMembers} or fewer`,
-        data: { limit: maxMembers, members: body.length },
-      }),
-    );
+    return errorText(opts, null, {
+      code: ProtocolErrors.INVALID_REQUEST.code,
+      message: `Invalid Request: a batch may hold at most ${maxMembers} calls, this one has ${body.length}; none was run; send them in batches of ${maxMembers} or fewer`,
+      data: { limit: maxMembers, members: body.length },
+    });
   }
   const answers = await Promise.all(body.map((el) => handleOne(el, methods, ctx as C, opts)));
   const sent = answers.filter((a): a is string => a !== undefined);

@@ -14,17 +14,26 @@
 //   client (webmail, MTA): calls mr.rpc.mailbox, and puts large messages into the upload
 //     object store (mr_uploads) for deliverMessage `upload`.
 //   operator: the JetStream API as a whole (stream edit, purge, delete), nothing of mail.
+//   Service discovery (src/micro, `nats micro ls`): mailstores and supervisors answer
+//   $SRV.PING|INFO|STATS for the service names they register (src/protocol/service_names.ts),
+//   their answers going out as responses; admin and operator may ask ($SRV.>), client may not.
 // The JetStream API is allowed per stream: the account logs, notifications, and the streams
 // behind the KV buckets (KV_<bucket>) and the object store (OBJ_<bucket>). Processes may
 // create a missing stream but never update, purge or delete one (operator only).
 import type { JetStreamConfig } from "../config/index.js";
 import { inboxPrefixOf, type Identity } from "./identities.js";
+import { SERVICE_API_PREFIX, SERVICE_VERBS } from "../micro/index.js";
+import { SERVICES_OF_ROLE } from "../protocol/service_names.js";
 
 export interface Permissions {
   publish: string[];
   subscribe: string[];
-  /** may answer requests it received (publish to their reply subjects, once each) */
-  allowResponses: boolean;
+  /**
+   * may answer requests it received (publish to their reply subjects): once each (`true`), or
+   * up to `max` times each (a process running several NATS services answers a discovery
+   * request such as $SRV.PING once per service, on one connection)
+   */
+  allowResponses: boolean | { max: number };
 }
 
 /** What the permissions are derived from: the asset names and the deployment's hosts. */
@@ -43,6 +52,20 @@ const nodeAdmin = (h: string): string => `mr.node.${h}.admin`;
 /** Directory writes a mailstore asks of the supervisor (actors/directory_requests.ts). */
 const DIRECTORY_REQUESTS = "mr.directory.>";
 const directoryRequest = (h: string): string => `mr.directory.${h}`;
+/**
+ * How many answers a process may publish to one reply subject. One per NATS service it runs
+ * (a discovery request reaches each service's own subscription), plus one: nats-server
+ * 2.10.27 refused the second of two answers from two subscriptions of one connection at
+ * `max: 2` and allowed both at `max: 3` (measured; one subscription answering twice passed at 2).
+ */
+const responsesFor = (services: readonly string[]): { max: number } => ({ max: services.length + 1 });
+/** Asking every service for discovery (`nats micro ls|info|stats`). */
+export const SERVICE_DISCOVERY = `${SERVICE_API_PREFIX}.>`;
+
+/** The discovery subjects a process answers on for its services: each verb for all, by name, by name and id. */
+function discoveryAnswers(names: readonly string[]): string[] {
+  return SERVICE_VERBS.flatMap((verb) => [`${SERVICE_API_PREFIX}.${verb}`, ...names.flatMap((n) => [`${SERVICE_API_PREFIX}.${verb}.${n}`, `${SERVICE_API_PREFIX}.${verb}.${n}.*`])]);
+}
 
 /** The JetStream streams mailreplica's processes use, by their server-side names. */
 export function streamNames(js: PermissionContext["jetstream"]): string[] {
@@ -114,8 +137,8 @@ export function permissionsOf(id: Identity, ctx: PermissionContext): Permissions
           `$JS.API.STREAM.PURGE.OBJ_${ctx.jetstream.buckets.uploads}`,
           ...processJetStream(ctx),
         ],
-        subscribe: [inbox, MAILBOX_RPC, nodeMailbox(host), nodeAdmin(host)],
-        allowResponses: true,
+        subscribe: [inbox, MAILBOX_RPC, nodeMailbox(host), nodeAdmin(host), ...discoveryAnswers(SERVICES_OF_ROLE.mailstore)],
+        allowResponses: responsesFor(SERVICES_OF_ROLE.mailstore),
       };
     }
     case "supervisor":
@@ -128,14 +151,14 @@ export function permissionsOf(id: Identity, ctx: PermissionContext): Permissions
           `$KV.${nodes}.supervisor.${id.host!}`,
           ...processJetStream(ctx),
         ],
-        subscribe: [inbox, ADMIN_RPC, DIRECTORY_REQUESTS],
-        allowResponses: true,
+        subscribe: [inbox, ADMIN_RPC, DIRECTORY_REQUESTS, ...discoveryAnswers(SERVICES_OF_ROLE.supervisor)],
+        allowResponses: responsesFor(SERVICES_OF_ROLE.supervisor),
       };
     case "admin":
-      return { publish: [ADMIN_RPC, MAILBOX_RPC, ...uploadApi(ctx)], subscribe: [inbox, NOTIFY], allowResponses: false };
+      return { publish: [ADMIN_RPC, MAILBOX_RPC, SERVICE_DISCOVERY, ...uploadApi(ctx)], subscribe: [inbox, NOTIFY], allowResponses: false };
     case "client":
       return { publish: [MAILBOX_RPC, ...uploadApi(ctx)], subscribe: [inbox], allowResponses: false };
     case "operator":
-      return { publish: ["$JS.API.>", "$JS.ACK.>", "$JS.FC.>"], subscribe: [inbox], allowResponses: false };
+      return { publish: ["$JS.API.>", "$JS.ACK.>", "$JS.FC.>", SERVICE_DISCOVERY], subscribe: [inbox], allowResponses: false };
   }
 }

@@ -40,7 +40,7 @@ export function renderUsersInclude(users: readonly ConfUser[], header: readonly 
       `      permissions: {`,
       `        publish: { allow: ${list(p.publish, "        ")} }`,
       `        subscribe: { allow: ${list(p.subscribe, "        ")} }`,
-      ...(p.allowResponses ? [`        allow_responses: true`] : []),
+      ...(p.allowResponses ? [p.allowResponses === true ? `        allow_responses: true` : `        allow_responses: { max: ${p.allowResponses.max} }`] : []),
       `      }`,
       `    }`,
     ].join("\n"),

@@ -1,0 +1,52 @@
+// A JSON-RPC service of this process, registered with the NATS services framework: its
+// endpoints are served by serveJsonRpc (which counts each request and error answer in the
+// endpoint's stats) and the instance answers $SRV.PING/INFO/STATS (src/micro). The KV
+// heartbeats stay what liveness and failover read; this is for operators' tools.
+import type { NatsConnection } from "@nats-io/transport-node";
+import { serveJsonRpc, type JsonRpcService, type MethodTable, type NatsRpcContext } from "../src/jsonrpc/index.js";
+import { MicroService } from "../src/micro/index.js";
+import type { ServiceName } from "../src/protocol/service_names.js";
+import { VERSION } from "../src/version.js";
+
+export interface RpcEndpointSpec {
+  /** the endpoint's name in INFO and STATS */
+  name: string;
+  subject: string;
+  /** queue group, as the subject is served today; none: every instance answers */
+  queue?: string;
+  methods: MethodTable<NatsRpcContext>;
+}
+
+export interface RpcServiceSpec {
+  name: ServiceName;
+  description: string;
+  host: string;
+  role: "mailstore" | "supervisor";
+  endpoints: RpcEndpointSpec[];
+}
+
+const SEMVER = /^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]*)?$/;
+
+/** Serves the endpoints and registers the service; `stop` leaves discovery first, then drains the endpoints. */
+export async function serveRpcService(nc: NatsConnection, spec: RpcServiceSpec): Promise<JsonRpcService> {
+  const micro = new MicroService(nc, {
+    name: spec.name,
+    // The protocol wants a semantic version; package.json's is one unless it could not be read.
+    version: SEMVER.test(VERSION) ? VERSION : "0.0.0",
+    description: spec.description,
+    metadata: { host: spec.host, role: spec.role, version: VERSION },
+  });
+  const served: JsonRpcService[] = [];
+  for (const ep of spec.endpoints) {
+    const stats = micro.addEndpoint({ name: ep.name, subject: ep.subject, ...(ep.queue ? { queueGroup: ep.queue } : {}) });
+    served.push(serveJsonRpc(nc, ep.subject, ep.methods, { ...(ep.queue ? { queue: ep.queue } : {}), stats }));
+  }
+  await micro.start();
+  return {
+    async stop(): Promise<void> {
+      // Gone from `nats micro ls` before it stops answering, so nothing lists a dead endpoint.
+      await micro.stop();
+      await Promise.allSettled(served.map((s) => s.stop()));
+    },
+  };
+}

@@ -3,7 +3,7 @@
 // endpoint's stats) and the instance answers $SRV.PING/INFO/STATS (src/micro). The KV
 // heartbeats stay what liveness and failover read; this is for operators' tools.
 import type { NatsConnection } from "@nats-io/transport-node";
-import { serveJsonRpc, type JsonRpcService, type MethodTable, type NatsRpcContext } from "../src/jsonrpc/index.js";
+import { serveJsonRpc, type JsonRpcService, type ServeJsonRpcOptions, type MethodTable, type NatsRpcContext } from "../src/jsonrpc/index.js";
 import { MicroService } from "../src/micro/index.js";
 import type { ServiceName } from "../src/protocol/service_names.js";
 import { VERSION } from "../src/version.js";
@@ -23,6 +23,8 @@ export interface RpcServiceSpec {
   host: string;
   role: "mailstore" | "supervisor";
   endpoints: RpcEndpointSpec[];
+  /** told about every answer the endpoints send (metrics) */
+  onAnswer?: ServeJsonRpcOptions["onAnswer"];
 }
 
 const SEMVER = /^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]*)?$/;
@@ -39,7 +41,7 @@ export async function serveRpcService(nc: NatsConnection, spec: RpcServiceSpec):
   const served: JsonRpcService[] = [];
   for (const ep of spec.endpoints) {
     const stats = micro.addEndpoint({ name: ep.name, subject: ep.subject, ...(ep.queue ? { queueGroup: ep.queue } : {}) });
-    served.push(serveJsonRpc(nc, ep.subject, ep.methods, { ...(ep.queue ? { queue: ep.queue } : {}), stats }));
+    served.push(serveJsonRpc(nc, ep.subject, ep.methods, { ...(ep.queue ? { queue: ep.queue } : {}), stats, ...(spec.onAnswer ? { onAnswer: spec.onAnswer } : {}) }));
   }
   await micro.start();
   return {

@@ -26,6 +26,12 @@ export interface DispatchOptions {
    * notifications, which get no answer.
    */
   onErrorAnswer?: (error: JsonRpcErrorObject) => void;
+  /**
+   * Told about every answer that is sent (one call per response object), success or error:
+   * the method when the request named one of the table's (else undefined: an unknown method
+   * or an invalid request, whose name is not repeated), and the error if any. For metrics.
+   */
+  onAnswer?: (method: string | undefined, error: JsonRpcErrorObject | undefined) => void;
 }
 
 /** Default cap on the members of one JSON-RPC batch. */
@@ -64,18 +70,23 @@ function report(opts: DispatchOptions, err: unknown, method: string): void {
   }
 }
 
-// An error answer is about to be sent: tell the hook (whose own failure must not matter).
-function told(opts: DispatchOptions, error: JsonRpcErrorObject): void {
+// An answer is about to be sent: tell the hooks (whose own failure must not matter).
+function told(opts: DispatchOptions, error: JsonRpcErrorObject | undefined, method?: string): void {
   try {
-    opts.onErrorAnswer?.(error);
+    if (error) opts.onErrorAnswer?.(error);
+  } catch {
+    /* counting is best effort */
+  }
+  try {
+    opts.onAnswer?.(method, error);
   } catch {
     /* counting is best effort */
   }
 }
 
-/** The text of an error answer, the hook told. */
-function errorText(opts: DispatchOptions, id: JsonRpcId, error: JsonRpcErrorObject): string {
-  told(opts, error);
+/** The text of an error answer, the hooks told. */
+function errorText(opts: DispatchOptions, id: JsonRpcId, error: JsonRpcErrorObject, method?: string): string {
+  told(opts, error, method);
   return JSON.stringify(failure(id, error));
 }
 
@@ -97,7 +108,7 @@ function serialize(res: JsonRpcResponse, method: string, opts: DispatchOptions):
   } catch (err) {
     // e.g. a BigInt or a cycle in the result: a bug in the method, reported like a throw
     report(opts, err, method);
-    return errorText(opts, res.id, mapError(err).error);
+    return errorText(opts, res.id, mapError(err).error, method);
   }
   const max = opts.maxResponseBytes;
   if (max !== undefined && Buffer.byteLength(text, "utf8") > max) {
@@ -106,9 +117,9 @@ function serialize(res: JsonRpcResponse, method: string, opts: DispatchOptions):
       code: ProtocolErrors.INTERNAL_ERROR.code,
       message: ProtocolErrors.INTERNAL_ERROR.message,
       data: `the response to ${method} is ${size} bytes, over the ${max}-byte limit; ask for less (e.g. a smaller limit)`,
-    });
+    }, method);
   }
-  if ("error" in res) told(opts, res.error);
+  told(opts, "error" in res ? res.error : undefined, method);
   return text;
 }
 

@@ -33,6 +33,8 @@ export interface ServeJsonRpcOptions {
    * text), so a micro-aware client sees it without parsing the body.
    */
   stats?: EndpointRecorder;
+  /** Told about every answer sent, with its method (when one of the table's) and error (DispatchOptions.onAnswer). */
+  onAnswer?: DispatchOptions["onAnswer"];
 }
 
 export interface JsonRpcService {
@@ -123,6 +125,11 @@ export function serveJsonRpc(nc: NatsConnection, subject: string, methods: Metho
       };
       if (reply) send(reply, JSON.stringify({ jsonrpc: "2.0", error, id: null }), error);
       record(startedAt, error);
+      try {
+        if (reply) opts.onAnswer?.(undefined, error);
+      } catch {
+        /* counting never fails a request */
+      }
       return;
     }
     const maxResponseBytes = nc.info?.max_payload;
@@ -134,6 +141,7 @@ export function serveJsonRpc(nc: NatsConnection, subject: string, methods: Metho
         firstError ??= e;
       },
       ...(maxResponseBytes ? { maxResponseBytes } : {}),
+      ...(opts.onAnswer ? { onAnswer: opts.onAnswer } : {}),
     };
     let text: string | undefined;
     try {

@@ -51,6 +51,11 @@ export class ActorCell<M, R> {
   private stopping: Promise<void> | undefined;
   private readonly ctx: ActorContext<M>;
 
+  /** messages waiting in the mailbox (not the one being handled) */
+  get queued(): number {
+    return this.mailbox.size;
+  }
+
   constructor(
     readonly path: string,
     private readonly props: Props<M, R>,

@@ -56,6 +56,21 @@ export interface LogBackedOptions {
   appendTimeoutMs?: number;
   /** times a batch is decided again after the log moved under it by this writer's own entries; default 3 */
   redecideRounds?: number;
+  /**
+   * Told after each append of a group commit, with its outcome (for metrics). A throw is
+   * ignored: observing never changes the write.
+   */
+  onAppend?: (report: AppendReport) => void;
+}
+
+/** One append of a group commit, as `onAppend` hears of it. */
+export interface AppendReport {
+  /** stored; fenced (another writer: "wrong last sequence"); refused (definitely not stored); unknown (may be stored) */
+  outcome: "stored" | "fenced" | "refused" | "unknown";
+  /** commands in the group commit (its size) */
+  commands: number;
+  /** from the first attempt to the last answer, retries included */
+  ms: number;
 }
 
 /**
@@ -146,9 +161,12 @@ export class LogBackedActor<C, E, L, R> implements Actor<C, R> {
       const digest = contentDigest(data);
       const pending: PendingAppend = { data, digest, msgId: contentMsgId(this.log.subject, digest) };
       let seq: number;
+      const startedAt = performance.now();
       try {
         seq = await this.appendWithRetry(pending);
+        this.report("stored", commands.length, startedAt);
       } catch (err) {
+        this.report(err instanceof FencedError ? "fenced" : err instanceof OutcomeUnknownError ? "unknown" : "refused", commands.length, startedAt);
         if (err instanceof FencedError) {
           // Nothing of this attempt was stored; read what the log got instead.
           const storedAt = await this.catchUp(pending).catch((readError: unknown) => {
@@ -179,6 +197,14 @@ export class LogBackedActor<C, E, L, R> implements Actor<C, R> {
       this.appends++;
       await this.behavior.apply(entry, seq);
       return decisions.map((d) => settle(d, undefined));
+    }
+  }
+
+  private report(outcome: AppendReport["outcome"], commands: number, startedAt: number): void {
+    try {
+      this.opts.onAppend?.({ outcome, commands, ms: performance.now() - startedAt });
+    } catch {
+      /* observing never fails a write */
     }
   }
 

@@ -61,6 +61,18 @@ export class ActorSystem {
     await this.cells.get(path)?.stop("stopped", inFlightTimeoutMs);
   }
 
+  /** Messages waiting in every actor's mailbox (children included), e.g. for a depth gauge. */
+  queuedMessages(): number {
+    let n = 0;
+    for (const c of this.cells.values()) n += c.queued;
+    return n;
+  }
+
+  /** Number of running actors. */
+  get actorCount(): number {
+    return this.cells.size;
+  }
+
   /** Subscribes to supervision events; returns the unsubscribe function. */
   onEvent(listener: (e: SupervisionEvent) => void): () => void {
     this.listeners.add(listener);

@@ -25,5 +25,6 @@ export function defaultConfig(): Config {
     writes: { maxBatch: 512, mailboxCapacity: 10_000, askTimeoutMs: 10_000 },
     licence: { defaultQuota: UNLICENSED_QUOTA },
     limits: { maxMessageBytes: 25 * 1024 * 1024, maxAccountsPerRequest: 10_000, maxStatusAccounts: 10_000, maxConcurrentExpensive: 4 },
+    metrics: {},
   };
 }

@@ -4,6 +4,7 @@
 import type { Config, ConfigProblem } from "../src/config/types.js";
 import { invalidConfig } from "../src/config/errors.js";
 import { UNLICENSED_QUOTA } from "./defaults.js";
+import { LISTEN_ALLOWED, listenProblem } from "../src/metrics/listen.js";
 
 /** One finding of a leaf check; `suffix` points inside the value (e.g. `[1]`). */
 interface Issue {
@@ -211,6 +212,18 @@ const defaultQuota: Leaf = {
   },
 };
 
+// Checked here so a typo stops start-up with the key's name, not a bind error later.
+const metricsListen: Leaf = {
+  kind: "leaf",
+  allowed: LISTEN_ALLOWED,
+  optional: true,
+  check: (v) => {
+    if (typeof v !== "string") return [{ problem: got(v) }];
+    const p = listenProblem(v);
+    return p ? [{ problem: p }] : [];
+  },
+};
+
 function group(fields: Record<string, Leaf | Group>, optional = false): Group {
   return { kind: "group", fields, optional };
 }
@@ -255,6 +268,7 @@ export const configSchema: Group = group({
   licence: group({ file: path(true), defaultQuota, devIssuerKeyFile: path(true) }),
   // maxMessageBytes 1 KiB .. 512 MiB: a message is read whole into memory to be parsed.
   limits: group({ maxMessageBytes: integer(1024, 512 * 1024 * 1024), maxAccountsPerRequest: integer(1, 100_000), maxStatusAccounts: integer(1, 100_000), maxConcurrentExpensive: integer(1, 64) }),
+  metrics: group({ listen: metricsListen }),
 });
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

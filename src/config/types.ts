@@ -174,6 +174,17 @@ export interface LimitsConfig {
   maxMessageBytes: number;
 }
 
+/** Prometheus metrics of this process (docs/metrics.md). Off unless `listen` is set. */
+export interface MetricsConfig {
+  /**
+   * Address of this process's metrics endpoint, `host:port` (IPv4, a host name, or `[IPv6]`;
+   * port 1-65535), e.g. `127.0.0.1:9464`: an HTTP server there answers `GET /metrics` with the
+   * Prometheus text format. Optional; unset: no metrics, no port opened. Each process needs its
+   * own port (`mailreplica dev` gives each one). Env `MR_METRICS_LISTEN`.
+   */
+  listen?: string;
+}
+
 /** The whole effective configuration. */
 export interface Config {
   nats: NatsConfig;
@@ -185,6 +196,7 @@ export interface Config {
   writes: WritesConfig;
   licence: LicenceConfig;
   limits: LimitsConfig;
+  metrics: MetricsConfig;
 }
 
 /** Every field optional, at every depth (config files, env layers, overrides). Arrays are replaced whole. */

@@ -168,6 +168,8 @@ export interface AccountActorOptions {
   appendTimeoutMs?: number;
   /** attempts of one batch before its outcome is unknown; default: as many as fit in 3/4 of askTimeoutMs */
   appendAttempts?: number;
+  /** told about each append (metrics) */
+  onAppend?: LogBackedOptions["onAppend"];
 }
 
 /**
@@ -187,7 +189,7 @@ export function appendLimits(opts: AccountActorOptions): LogBackedOptions {
   const budget = Math.floor((opts.askTimeoutMs * 3) / 4);
   const appendTimeoutMs = opts.appendTimeoutMs ?? Math.max(50, Math.min(APPEND_ATTEMPT_MS, Math.floor(budget / 3)));
   const appendAttempts = opts.appendAttempts ?? Math.max(3, Math.floor(budget / appendTimeoutMs));
-  return { appendAttempts, appendTimeoutMs };
+  return { appendAttempts, appendTimeoutMs, ...(opts.onAppend ? { onAppend: opts.onAppend } : {}) };
 }
 
 /** Props for an account actor: restarts (and so replays the log) on unexpected failures. */

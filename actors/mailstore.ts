@@ -39,6 +39,7 @@ import { VERSION } from "../src/version.js";
 // Log lines quote request values (account names, hosts): one line each, whatever they hold.
 import { printable } from "../src/text/printable.js";
 import { natsAuthFailure, natsConnectionOptions, type NatsAuth } from "../src/natsauth/connect_options.js";
+import type { MailstoreMetrics } from "./mailstore_metrics.js";
 
 export interface MailstoreOptions {
   host: string;
@@ -56,6 +57,8 @@ export interface MailstoreOptions {
   writes: { maxBatch: number; mailboxCapacity: number; askTimeoutMs: number; appendTimeoutMs?: number; appendAttempts?: number };
   /** request bounds (config limits): probes running at once, maxMessageBytes (default 25 MiB); each defaults to the configuration's default */
   limits?: Partial<LimitsConfig>;
+  /** `host:port` of the Prometheus metrics endpoint (config metrics.listen); none: no metrics, no port */
+  metricsListen?: string;
   clock?: Clock;
   log?: (line: string) => void;
 }
@@ -95,6 +98,8 @@ export class MailstoreNode {
   private heartbeat: Heartbeat | undefined;
   private watch: { stop(): void } | undefined;
   private stopping: Promise<void> | undefined;
+  /** set with metricsListen, before the node runs anything */
+  metrics: MailstoreMetrics | undefined;
 
   private constructor(
     readonly opts: MailstoreOptions,
@@ -138,23 +143,39 @@ export class MailstoreNode {
     const keyring = loadKeyring({ dir: opts.keysDir, host: opts.host });
     privateFolder(opts.dataDir);
     const log = (line: string): void => (opts.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(printable(`[${opts.host}] ${line}`));
+    // The metrics address is bound first: a taken port stops the start before anything else.
+    const bound = opts.metricsListen !== undefined ? await (await import("../src/metrics/index.js")).bindMetrics(opts.metricsListen, { role: "mailstore", host: opts.host, version: VERSION }) : undefined;
     const wait = new StartupWait({ timeoutMs: opts.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS, servers: opts.servers, log });
-    const nc = await wait.until("", () =>
-      connect({ ...natsConnectionOptions(opts.servers, opts.natsAuth, { warn: log, identity: { role: "mailstore", host: opts.host } }), name: `mailstore ${opts.host}`, maxReconnectAttempts: -1, noAsyncTraces: true }).catch((e: unknown) => {
-        throw natsAuthFailure(e, opts.servers, opts.natsAuth) ?? e;
-      }),
-    );
+    let nc: NatsConnection | undefined;
     let store: MetadataStore | undefined;
     try {
-      const assets = await ensureAssets(nc, opts.assets, (what, step) => wait.until(what, step));
+      nc = await wait.until("", () =>
+        connect({ ...natsConnectionOptions(opts.servers, opts.natsAuth, { warn: log, identity: { role: "mailstore", host: opts.host } }), name: `mailstore ${opts.host}`, maxReconnectAttempts: -1, noAsyncTraces: true }).catch((e: unknown) => {
+          throw natsAuthFailure(e, opts.servers, opts.natsAuth) ?? e;
+        }),
+      );
+      const conn = nc;
+      const assets = await ensureAssets(conn, opts.assets, (what, step) => wait.until(what, step));
       store = MetadataStore.open(join(opts.dataDir, "metadata.sqlite"));
-      const node = new MailstoreNode(opts, nc, assets, store, keyring);
+      const node = new MailstoreNode(opts, conn, assets, store, keyring);
+      if (bound) {
+        const { MailstoreMetrics } = await import("./mailstore_metrics.js");
+        node.metrics = new MailstoreMetrics(bound, {
+          system: node.system,
+          agentStats: node.agent.stats,
+          primaryAccounts: () => node.primaryActorCount,
+          replicatedAccounts: () => node.agent.replicatedCount,
+        });
+        bound.process.watchNats(conn);
+        log(`metrics at ${bound.server.url}`);
+      }
       await node.run(wait);
       wait.done();
       return node;
     } catch (e) {
       store?.close();
-      await nc.close();
+      await nc?.close();
+      await bound?.server.close();
       throw e;
     }
   }
@@ -182,6 +203,7 @@ export class MailstoreNode {
         host: this.host,
         role: "mailstore",
         endpoints: [{ name: "mailbox", subject: MAILBOX_SUBJECT, queue: "mr-mailbox", methods: methods.routing }],
+        ...(this.metrics ? { onAnswer: this.metrics.process.rpcAnswer } : {}),
       }),
     );
     this.services.push(
@@ -194,6 +216,7 @@ export class MailstoreNode {
           { name: "mailbox", subject: nodeMailboxSubject(this.host), methods: methods.local },
           { name: "admin", subject: nodeAdminSubject(this.host), methods: nodeMethods(this) },
         ],
+        ...(this.metrics ? { onAnswer: this.metrics.process.rpcAnswer } : {}),
       }),
     );
     this.heartbeat = new Heartbeat(this.assets.nodes, this.clock, { host: this.host, role: "mailstore", version: VERSION }, this.opts.heartbeatMs, () => ({
@@ -375,7 +398,7 @@ export class MailstoreNode {
             this.dropActor(id);
           },
         },
-        this.opts.writes,
+        { ...this.opts.writes, ...(this.metrics ? { onAppend: this.metrics.onAppend } : {}) },
       ),
     );
     this.actors.set(rec.id, ref);
@@ -448,6 +471,7 @@ export class MailstoreNode {
       await this.heartbeat?.stop();
       await this.nc.drain().catch(() => {});
       this.store.close();
+      await this.metrics?.stop();
       this.log(`mailstore ${this.host} stopped`);
     })();
     return this.stopping;

@@ -94,10 +94,12 @@ export class Promoter {
         while (next < pending.length) {
           if (!this.node.isActive) return; // lease lost: the next active supervisor resumes
           const id = pending[next++]!;
+          const startedAt = this.node.clock.now();
           const result = await this.promoteOne(id, req.destination, req.startEpochs?.[id]).then(
             (p): OperationResult => ({ ...p, ok: true }),
             async (e): Promise<OperationResult> => failure((await this.node.directory.byId(id))?.value ?? { id, name: id }, e),
           );
+          this.node.metrics?.promotion(result.ok, this.node.clock.now() - startedAt);
           if (!this.node.isActive) return;
           await this.node.operations.record(op, result);
         }

@@ -33,6 +33,9 @@ import { GrantKey } from "./grant_key.js";
 import { directoryRequestMethods } from "./directory_request_methods.js";
 import { DIRECTORY_REQUESTS } from "./directory_requests.js";
 import { registerAliveMailstores } from "./known_mailstores.js";
+import { accountStatuses, type AccountStatusView } from "./account_status.js";
+import { aliveMailstores } from "./services.js";
+import type { SupervisorMetrics } from "./supervisor_metrics.js";
 
 export const ADMIN_SUBJECT = "mr.rpc.admin";
 
@@ -71,6 +74,10 @@ export interface SupervisorOptions {
   limits?: LimitsConfig;
   /** how long setAccountDestination waits for a replica to catch up; default 10 min */
   initTimeoutMs?: number;
+  /** `host:port` of the Prometheus metrics endpoint (config metrics.listen); none: no metrics, no port */
+  metricsListen?: string;
+  /** how often the active supervisor measures replica lag for the metrics; default 15_000 */
+  metricsRefreshMs?: number;
   clock?: Clock;
   log?: (line: string) => void;
 }
@@ -98,6 +105,8 @@ export class SupervisorNode {
   private stopping: Promise<void> | undefined;
   /** set by stop(): background operation loops end at their next step */
   stopped = false;
+  /** set with metricsListen, before the node runs anything */
+  metrics: SupervisorMetrics | undefined;
 
   private constructor(
     readonly opts: SupervisorOptions,
@@ -142,20 +151,31 @@ export class SupervisorNode {
 
   static async start(opts: SupervisorOptions): Promise<SupervisorNode> {
     const log = (line: string): void => (opts.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(printable(`[supervisor ${opts.host ?? hostname()}] ${line}`));
+    // The metrics address is bound first: a taken port stops the start before anything else.
+    const bound = opts.metricsListen !== undefined ? await (await import("../src/metrics/index.js")).bindMetrics(opts.metricsListen, { role: "supervisor", host: opts.host ?? hostname(), version: VERSION }) : undefined;
     const wait = new StartupWait({ timeoutMs: opts.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS, servers: opts.servers, log });
-    const nc = await wait.until("", () =>
-      connect({ ...natsConnectionOptions(opts.servers, opts.natsAuth, { warn: log, identity: { role: "supervisor", host: opts.host ?? hostname() } }), name: `supervisor ${opts.host ?? hostname()}`, maxReconnectAttempts: -1, noAsyncTraces: true }).catch((e: unknown) => {
-        throw natsAuthFailure(e, opts.servers, opts.natsAuth) ?? e;
-      }),
-    );
+    let nc: NatsConnection | undefined;
     try {
+      nc = await wait.until("", () =>
+        connect({ ...natsConnectionOptions(opts.servers, opts.natsAuth, { warn: log, identity: { role: "supervisor", host: opts.host ?? hostname() } }), name: `supervisor ${opts.host ?? hostname()}`, maxReconnectAttempts: -1, noAsyncTraces: true }).catch((e: unknown) => {
+          throw natsAuthFailure(e, opts.servers, opts.natsAuth) ?? e;
+        }),
+      );
       const assets = await ensureAssets(nc, opts.assets, (what, step) => wait.until(what, step));
       const node = new SupervisorNode(opts, nc, assets);
+      if (bound) {
+        const { SupervisorMetrics } = await import("./supervisor_metrics.js");
+        node.metrics = new SupervisorMetrics(bound, { isActive: () => node.isActive, accountStatuses: () => node.statusForMetrics(), log: node.log }, opts.metricsRefreshMs);
+        bound.process.watchNats(nc);
+        log(`metrics at ${bound.server.url}`);
+      }
       await node.run(wait);
+      node.metrics?.start();
       wait.done();
       return node;
     } catch (e) {
-      await nc.close();
+      await nc?.close();
+      await bound?.server.close();
       throw e;
     }
   }
@@ -178,6 +198,7 @@ export class SupervisorNode {
       host: this.host,
       role: "supervisor",
       endpoints: [{ name: "directory", subject: DIRECTORY_REQUESTS, queue: "mr-directory", methods: directoryRequestMethods(this) }],
+      ...(this.metrics ? { onAnswer: this.metrics.process.rpcAnswer } : {}),
     });
     // The first round is awaited, so a lone supervisor serves as soon as it says "started".
     if (await wait.until(dir, () => lease.tryAcquire())) await this.onLease(true);
@@ -201,6 +222,7 @@ export class SupervisorNode {
         host: this.host,
         role: "supervisor",
         endpoints: [{ name: "admin", subject: ADMIN_SUBJECT, queue: "mr-admin", methods: adminMethods(this) }],
+        ...(this.metrics ? { onAnswer: this.metrics.process.rpcAnswer } : {}),
       });
       // Set before the await, so a second lease event meanwhile neither starts it twice nor misses the stop.
       this.adminService = { stop: async () => (await starting).stop() };
@@ -247,6 +269,15 @@ export class SupervisorNode {
     }
   }
 
+  /**
+   * getAccountStatus' views of every account with replicas (at most limits.maxStatusAccounts
+   * of them, the bound of one status call), for the lag metrics.
+   */
+  async statusForMetrics(): Promise<AccountStatusView[]> {
+    const recs = (await this.directory.listAccounts()).filter((r) => r.type === "account" && r.replicas.length > 0).slice(0, this.limits.maxStatusAccounts);
+    return accountStatuses(this.assets, recs, await aliveMailstores(this.assets.nodes), () => this.clock.now());
+  }
+
   extraAdminMethods(): RpcMethod<NatsRpcContext>[] {
     return featureAdminMethods(this);
   }
@@ -278,6 +309,7 @@ export class SupervisorNode {
       await this.directoryService?.stop();
       await this.lease?.stop();
       await this.heartbeat?.stop();
+      await this.metrics?.stop();
       await this.nc.drain().catch(() => {});
       this.log(`supervisor ${this.host} stopped`);
     })();

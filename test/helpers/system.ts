@@ -11,7 +11,7 @@ import { initAuth, type AuthInitResult } from "../../src/natsauth/auth_init.js";
 import { natsConnectionOptions, type NatsAuth } from "../../src/natsauth/connect_options.js";
 import type { Role } from "../../src/natsauth/identities.js";
 import { assetOptions } from "../../actors/node_config.js";
-import { MailstoreNode } from "../../actors/mailstore.js";
+import { MailstoreNode, type MailstoreOptions } from "../../actors/mailstore.js";
 import { writeDevelopmentLicence } from "../../actors/licence_file.js";
 import { SupervisorNode, type SupervisorOptions } from "../../actors/supervisor.js";
 import { rpcCall } from "../../src/jsonrpc/index.js";
@@ -120,7 +120,7 @@ export class TestSystem {
   }
 
   /** Starts a mailstore inside this process. */
-  async startMailstore(host: string): Promise<MailstoreNode> {
+  async startMailstore(host: string, overrides: Partial<MailstoreOptions> = {}): Promise<MailstoreNode> {
     const node = await MailstoreNode.start({
       host,
       dataDir: this.dataDir(host),
@@ -132,6 +132,7 @@ export class TestSystem {
       writes: this.config.writes,
       limits: this.config.limits,
       log: this.nodeLog(),
+      ...overrides,
     });
     this.inProcess.set(host, node);
     return node;

@@ -34,6 +34,7 @@ const command: Command = {
       startupTimeoutMs: config.node.startupTimeoutMs,
       writes: config.writes,
       limits: config.limits,
+      ...(config.metrics.listen !== undefined ? { metricsListen: config.metrics.listen } : {}),
       log: (line) => io.err(line),
     }).catch((e: unknown) => {
       if (e instanceof StartupTimeoutError) return e;

@@ -37,6 +37,7 @@ const command: Command = {
       ...(config.licence.devIssuerKeyFile ? { licenceDevIssuerKeyFile: config.licence.devIssuerKeyFile } : {}),
       keysDir: config.keys.dir,
       adminAccount: config.supervisor.adminAccount,
+      ...(config.metrics.listen !== undefined ? { metricsListen: config.metrics.listen } : {}),
       log: (line) => io.err(line),
     }).catch((e: unknown) => {
       if (e instanceof StartupTimeoutError) return e;

@@ -20,6 +20,11 @@ import { ManagedProcess, type ExitInfo } from "./managed_process.js";
 import { clusterNodeAddresses } from "./nats_nodes.js";
 import { DEV_MAILSTORES, DEV_SUPERVISOR, devPaths, logFileOf, natsNodeStore, type DevPaths } from "./paths.js";
 import { StopSignal } from "./stop_signal.js";
+import { nextFreePorts } from "./free_ports.js";
+import { formatListen, parseListen } from "../metrics/listen.js";
+
+/** Where dev's metrics endpoints start when metrics.listen is not configured: 9464 + n on loopback. */
+export const DEV_METRICS_BASE = "127.0.0.1:9464";
 
 export interface DevOptions {
   /** The effective configuration (nats.servers: where NATS listens; see natsNodes). */
@@ -54,6 +59,8 @@ interface Service {
   proc: ManagedProcess;
   /** data folder (mailstores) */
   data?: string;
+  /** its metrics endpoint */
+  metrics?: string;
 }
 
 function escapeRegExp(s: string): string {
@@ -132,14 +139,19 @@ export class DevCluster {
     this.say(`  keys ${keys.dir}: ${keys.created.length ? `created for ${keys.created.join(", ")}` : "existing ones kept"}${keys.created.length && keys.existing.length ? `; kept for ${keys.existing.join(", ")}` : ""}`);
     if (o.onlyNats) return;
 
-    for (const host of DEV_MAILSTORES) {
+    // Each process its own metrics port: from metrics.listen's (else 9464) up, skipping taken ones.
+    const base = parseListen(o.config.metrics.listen ?? DEV_METRICS_BASE);
+    const at = "problem" in base ? parseListen(DEV_METRICS_BASE) as { host: string; port: number } : base;
+    const ports = await nextFreePorts(at.host, at.port, DEV_MAILSTORES.length + 1);
+    const metricsEnv = (i: number): Record<string, string> => (ports[i] !== undefined ? { MR_METRICS_LISTEN: formatListen({ host: at.host, port: ports[i]! }) } : {});
+    for (const [i, host] of DEV_MAILSTORES.entries()) {
       if (this.stop.requested) return;
       const data = join(paths.dataDir, host);
       privateFolder(data);
-      await this.startService(host, ["mailstore", "--host", host, "--data", data], new RegExp(`\\bmailstore ${escapeRegExp(host)} started\\b`), readyMs, data, this.devAuth?.env("mailstore", host));
+      await this.startService(host, ["mailstore", "--host", host, "--data", data], new RegExp(`\\bmailstore ${escapeRegExp(host)} started\\b`), readyMs, data, { ...this.devAuth?.env("mailstore", host), ...metricsEnv(i) });
     }
     if (this.stop.requested) return;
-    await this.startService("supervisor", ["supervisor", "--host", DEV_SUPERVISOR], /\bsupervisor \S+ started\b/, readyMs, undefined, this.devAuth?.env("supervisor", DEV_SUPERVISOR));
+    await this.startService("supervisor", ["supervisor", "--host", DEV_SUPERVISOR], /\bsupervisor \S+ started\b/, readyMs, undefined, { ...this.devAuth?.env("supervisor", DEV_SUPERVISOR), ...metricsEnv(DEV_MAILSTORES.length) });
   }
 
   /** The connection settings of `role` for what dev starts: its own identity, or the configured credentials. */
@@ -202,10 +214,11 @@ export class DevCluster {
       // The keys folder may follow --var rather than the configuration: say it explicitly.
       // On the cluster every asset gets 3 replicas, whatever the configuration says.
       // MR_SYSTEM_CONFIG=none: like dev itself, its processes never read /etc/mailreplica.
-      // authEnv: its own nkey seed and inbox prefix when dev started the nats-server(s).
+      // authEnv: its own nkey seed and inbox prefix when dev started the nats-server(s), and its MR_METRICS_LISTEN.
       env: { ...process.env, MR_SYSTEM_CONFIG: "none", MR_KEYS_DIR: paths.keysDir, ...(this.nodes === 3 ? { MR_JS_REPLICAS: "3" } : {}), ...authEnv },
     });
-    this.services.push({ proc, ...(data ? { data } : {}) });
+    const metrics = authEnv?.MR_METRICS_LISTEN;
+    this.services.push({ proc, ...(data ? { data } : {}), ...(metrics ? { metrics: `http://${metrics}/metrics` } : {}) });
     await proc.waitReady(ready, readyMs, this.stop.signal);
     if (!this.stop.requested) this.say(`  ${name} ready (pid ${proc.pid}, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
   }
@@ -214,7 +227,7 @@ export class DevCluster {
     const { paths, o } = this;
     const nats = this.nats!;
     const rows: Array<[string, string]> = [...nats.rows];
-    for (const s of this.services) rows.push([s.proc.name, `pid ${s.proc.pid}${s.data ? `, data ${s.data}` : ""}, log ${s.proc.logFile}`]);
+    for (const s of this.services) rows.push([s.proc.name, `pid ${s.proc.pid}${s.data ? `, data ${s.data}` : ""}, log ${s.proc.logFile}${s.metrics ? `, metrics ${s.metrics}` : ""}`]);
     const w = Math.max(...rows.map(([n]) => n.length));
     this.say("");
     this.say(`mailreplica dev is up (keys ${paths.keysDir}):`);

@@ -26,3 +26,21 @@ export async function freeLoopbackPorts(count: number, exclude: ReadonlySet<numb
   }
   return ports;
 }
+
+function canListen(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once("error", () => resolve(false));
+    srv.listen(port, host, () => srv.close(() => resolve(true)));
+  });
+}
+
+/**
+ * `count` ports from `base` up that can be listened on at `host` now (a taken one is passed
+ * over, so a second dev or another program on 9464 does not stop this one).
+ */
+export async function nextFreePorts(host: string, base: number, count: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let port = base; out.length < count && port <= 65535; port++) if (await canListen(host, port)) out.push(port);
+  return out;
+}

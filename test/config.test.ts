@@ -88,6 +88,7 @@ test("config - schema has a rule for every default key and only the documented o
   assert.equal(optional, [
     "licence.devIssuerKeyFile",
     "licence.file",
+    "metrics.listen",
     "nats.credsFile",
     "nats.inboxPrefix",
     "nats.name",
@@ -285,7 +286,7 @@ test("config - envVariables documents every variable with its key and values", (
     assert.ok(names.includes(n), `${n} is not documented`);
   }
   const d = defaultConfig() as unknown as Record<string, Record<string, unknown>>;
-  const optional = ["supervisor.adminAccount", "licence.file", "licence.devIssuerKeyFile"];
+  const optional = ["supervisor.adminAccount", "licence.file", "licence.devIssuerKeyFile", "metrics.listen"];
   for (const v of vars) {
     assert.ok(v.description.length > 10 && v.values.length > 0, v.name);
     if (v.key === undefined) continue;

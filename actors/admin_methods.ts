@@ -8,6 +8,8 @@ import type { SupervisorNode } from "./supervisor.js";
 import { requireKnownMailstore } from "./known_mailstores.js";
 import { boundedAdminMethods, refuseWideStatus } from "./request_limits.js";
 import { ADMIN_METHODS } from "../src/protocol/admin_params.js";
+import { adminDocument } from "../src/protocol/discovery.js";
+import { withDiscover } from "../src/jsonrpc/discover.js";
 
 type Ctx = NatsRpcContext;
 
@@ -33,9 +35,9 @@ export async function resolveAccounts(node: SupervisorNode, names: string[]): Pr
   return recs.filter((r) => !seen.has(r.id) && seen.add(r.id));
 }
 
-/** Every admin method: the ones here, and each feature's own list. */
+/** Every admin method: the ones here, each feature's own list, and rpc.discover describing them. */
 export function adminMethods(node: SupervisorNode): MethodTable<Ctx> {
-  return methodTable<Ctx>(boundedAdminMethods([...coreAdminMethods(node), ...node.extraAdminMethods()], node.limits, node.expensive));
+  return withDiscover(methodTable<Ctx>(boundedAdminMethods([...coreAdminMethods(node), ...node.extraAdminMethods()], node.limits, node.expensive)), adminDocument());
 }
 
 function coreAdminMethods(node: SupervisorNode): RpcMethod<Ctx>[] {

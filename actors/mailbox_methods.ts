@@ -15,6 +15,8 @@ import { certainlyNotAppended } from "./append_outcome.js";
 import type { MailstoreNode } from "./mailstore.js";
 import { nodeMailboxSubject } from "./mailstore.js";
 import { MAILBOX_METHODS } from "../src/protocol/mailbox_params.js";
+import { mailboxDocument } from "../src/protocol/discovery.js";
+import { withDiscover } from "../src/jsonrpc/discover.js";
 
 type Ctx = NatsRpcContext;
 
@@ -36,8 +38,9 @@ function keyed<C extends MailCommand>(command: C, method: string, p: Record<stri
   return request === undefined ? command : { ...command, request };
 }
 
+/** `routing` (mr.rpc.mailbox) also answers rpc.discover; `local` is the node's internal endpoint. */
 export function mailboxMethods(node: MailstoreNode): { routing: MethodTable<Ctx>; local: MethodTable<Ctx> } {
-  return { routing: table(node, true), local: table(node, false) };
+  return { routing: withDiscover(table(node, true), mailboxDocument()), local: table(node, false) };
 }
 
 function table(node: MailstoreNode, routing: boolean): MethodTable<Ctx> {

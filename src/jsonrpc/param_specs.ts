@@ -182,12 +182,17 @@ function listCheck<T>(minItems: number | undefined, maxItems: number | undefined
   };
 }
 
+/** "a string of 1 to 9 characters" → "strings of 1 to 9 characters" (the plural goes on "string", not on the end). */
+function strings(expects: string): string {
+  return expects.replace(/^a (non-empty )?string/, "$1strings");
+}
+
 export type StrListOptions = ListRules & { item?: StrRules } & Common<string[]>;
 
 /** An array of strings; each item follows `item` (default: non-empty). */
 export function strList<O extends StrListOptions>(opts?: O): ParamSpec<string[], Present<O>> {
   const rules = strRules(opts?.item ?? {});
-  const expects = `an array${count(opts?.minItems, opts?.maxItems, "items")} of ${rules.expects.replace(/^a /, "")}s`;
+  const expects = `an array${count(opts?.minItems, opts?.maxItems, "items")} of ${strings(rules.expects)}`;
   return spec(opts, expects, arraySchema(rules.schema, opts?.minItems, opts?.maxItems), listCheck(opts?.minItems, opts?.maxItems, (s): s is string => typeof s === "string" && rules.ok(s)));
 }
 
@@ -209,7 +214,7 @@ export type StrOrListOptions = ListRules & { item?: StrRules } & Common<string[]
  */
 export function strOrList<O extends StrOrListOptions>(opts?: O): ParamSpec<string[], Present<O>> {
   const rules = strRules(opts?.item ?? {});
-  const items = `${rules.expects.replace(/^a /, "")}s`;
+  const items = strings(rules.expects);
   const expects = `an array${count(opts?.minItems, opts?.maxItems, "items")} of ${items}, or one comma-separated string of them`;
   const asList = listCheck(opts?.minItems, opts?.maxItems, (s): s is string => typeof s === "string" && rules.ok(s));
   const schema: JsonSchema = {

@@ -96,6 +96,15 @@ test("discover - rpc.discover takes no params, and the methods it lists work as 
   assert.is(created.name, "bob@example.com");
 });
 
+test("discover - the CLI's generic call prints the document (mailreplica call admin rpc.discover --json)", async () => {
+  const { runCli } = await import("../src/cli/main.js");
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(["call", "admin", "rpc.discover", "--json"], { out: (l) => out.push(l), err: (l) => err.push(l), env: { MR_SERVERS: sys.config.nats.servers.join(",") }, cwd: process.cwd() });
+  assert.is(code, 0, err.join("\n"));
+  assert.equal(JSON.parse(out.join("\n")), adminDocument());
+});
+
 test("discover - a table and its document must name the same methods, or the server refuses to start", () => {
   const doc = mailboxDocument();
   const short = new Map([...mailboxMethods(ms).local].filter(([name]) => name !== "deleteFolder"));

@@ -1,5 +1,5 @@
 // The admin JSON-RPC methods on mr.rpc.admin (DESIGN §9), served by the supervisor.
-import { AppError, defineMethod, int, methodTable, oneOf, strOrList, type MethodTable, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
+import { AppError, defineMethod, methodTable, type MethodTable, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
 import type { AccountRecord } from "../src/directory/types.js";
 import { refusePattern } from "./account_names.js";
 import { accountStatuses } from "./account_status.js";
@@ -7,13 +7,11 @@ import { aliveMailstores, listServices } from "./services.js";
 import type { SupervisorNode } from "./supervisor.js";
 import { requireKnownMailstore } from "./known_mailstores.js";
 import { boundedAdminMethods, refuseWideStatus } from "./request_limits.js";
-import { ACCOUNT_REF_ITEM, hostParam, operationIdParam } from "../src/directory/key_params.js";
+import { ADMIN_METHODS } from "../src/protocol/admin_params.js";
+import { adminDocument } from "../src/protocol/discovery.js";
+import { withDiscover } from "../src/jsonrpc/discover.js";
 
 type Ctx = NatsRpcContext;
-
-const hostList = () => strOrList({ maxItems: 1_000 });
-const requiredAccounts = () => strOrList({ required: true, minItems: 1, maxItems: 100_000, item: ACCOUNT_REF_ITEM });
-const optionalAccounts = () => strOrList({ maxItems: 100_000, item: ACCOUNT_REF_ITEM });
 
 /**
  * Resolves account names/ids; refuses patterns, unknown accounts and distribution lists,
@@ -37,16 +35,16 @@ export async function resolveAccounts(node: SupervisorNode, names: string[]): Pr
   return recs.filter((r) => !seen.has(r.id) && seen.add(r.id));
 }
 
-/** Every admin method: the ones here, and each feature's own list. */
+/** Every admin method: the ones here, each feature's own list, and rpc.discover describing them. */
 export function adminMethods(node: SupervisorNode): MethodTable<Ctx> {
-  return methodTable<Ctx>(boundedAdminMethods([...coreAdminMethods(node), ...node.extraAdminMethods()], node.limits, node.expensive));
+  return withDiscover(methodTable<Ctx>(boundedAdminMethods([...coreAdminMethods(node), ...node.extraAdminMethods()], node.limits, node.expensive)), adminDocument());
 }
 
 function coreAdminMethods(node: SupervisorNode): RpcMethod<Ctx>[] {
   return [
     defineMethod({
       name: "setAccountDestination",
-      params: { destination: hostParam({ required: true }), priority: int({ required: true, min: 0, max: 1_000_000 }), accounts: requiredAccounts() },
+      params: ADMIN_METHODS.setAccountDestination.params,
       handler: async (p) => {
         await requireKnownMailstore(node, p.destination, "destination");
         const recs = await resolveAccounts(node, p.accounts);
@@ -65,14 +63,7 @@ function coreAdminMethods(node: SupervisorNode): RpcMethod<Ctx>[] {
     }),
     defineMethod({
       name: "getAccountStatus",
-      params: {
-        mailHost: hostList(),
-        replicaServer: hostList(),
-        accounts: optionalAccounts(),
-        domains: strOrList({ maxItems: 1_000 }),
-        accountStatus: oneOf(["active", "paused"] as const),
-        replicaStatus: oneOf(["available", "unavailable"] as const),
-      },
+      params: ADMIN_METHODS.getAccountStatus.params,
       handler: async (p) => {
         let recs = p.accounts ? await resolveAccounts(node, p.accounts) : (await node.directory.listAccounts()).filter((r) => r.type === "account" && r.replicas.length > 0);
         if (p.mailHost) recs = recs.filter((r) => p.mailHost!.includes(r.mailHost));
@@ -94,12 +85,12 @@ function coreAdminMethods(node: SupervisorNode): RpcMethod<Ctx>[] {
     }),
     defineMethod({
       name: "getServices",
-      params: {},
+      params: ADMIN_METHODS.getServices.params,
       handler: async () => ({ services: await listServices(node.directory, node.assets.nodes) }),
     }),
     defineMethod({
       name: "monitor",
-      params: { operation_uuid: operationIdParam({ required: true }), operation_host: hostParam() },
+      params: ADMIN_METHODS.monitor.params,
       handler: async (p) => {
         const op = await node.operations.get(p.operation_uuid);
         const { results, ...summary } = op;

@@ -20,8 +20,9 @@ import { listKeys } from "../src/jetstream/kv_keys.js";
 import { accountStatuses } from "./account_status.js";
 import type { HeartbeatRecord } from "./heartbeat.js";
 import { nodeAdminSubject } from "./mailstore.js";
-import { PROBE_TIMEOUT_MS, natsServersParam, normalizeNatsUrl, probeNatsServers, refuseUnconfiguredServers, type NatsProbe } from "./node_service_methods.js";
+import { PROBE_TIMEOUT_MS, normalizeNatsUrl, probeNatsServers, refuseUnconfiguredServers, type NatsProbe } from "./node_service_methods.js";
 import type { SupervisorNode } from "./supervisor.js";
+import { ADMIN_METHODS } from "../src/protocol/admin_params.js";
 
 export type CheckStatus = "ok" | "warn" | "fail";
 
@@ -85,7 +86,7 @@ export function checkMethods(node: SupervisorNode): RpcMethod<NatsRpcContext>[] 
   return [
     defineMethod({
       name: "test",
-      params: { servers: natsServersParam() },
+      params: ADMIN_METHODS.test.params,
       handler: (p) => {
         if (p.servers) refuseUnconfiguredServers(p.servers, node.opts.servers, `supervisor ${node.host}`);
         return runChecks(node, (p.servers ?? node.opts.servers).map(normalizeNatsUrl), p.servers !== undefined);

@@ -4,12 +4,13 @@
 // when it is not valid, why.
 import { defineMethod, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
 import type { SupervisorNode } from "./supervisor.js";
+import { ADMIN_METHODS } from "../src/protocol/admin_params.js";
 
 export function licenceMethods(node: SupervisorNode): RpcMethod<NatsRpcContext>[] {
   return [
     defineMethod({
       name: "getLicenseInfo",
-      params: {},
+      params: ADMIN_METHODS.getLicenseInfo.params,
       handler: () => node.licence.info(),
     }),
   ];

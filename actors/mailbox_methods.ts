@@ -3,28 +3,22 @@
 // it to the account's primary) and on mr.node.<host>.mailbox (only this host's accounts; a
 // forwarded request lands here, so routing never loops).
 import { createHash, randomUUID } from "node:crypto";
-import { AppError, appCodeOf, ProtocolErrors, RpcError, defineMethod, int, intList, methodTable, oneOf, rpcCall, str, strList, type MethodTable, type NatsRpcContext } from "../src/jsonrpc/index.js";
+import { AppError, appCodeOf, ProtocolErrors, RpcError, defineMethod, methodTable, rpcCall, type MethodTable, type NatsRpcContext } from "../src/jsonrpc/index.js";
 import type { AccountRecord } from "../src/directory/types.js";
-import { REQUEST_ID_PATTERN, REQUEST_ID_RULE, type MailCommand, type MailResult, type RequestKey } from "../src/mail/index.js";
+import { type MailCommand, type MailResult, type RequestKey } from "../src/mail/index.js";
 import { MAX_MESSAGE_BYTES, parseMessage } from "../src/rfc822/parse_message.js";
 import { boundPage, DEFAULT_NATS_MAX_PAYLOAD, PAGE_ENVELOPE_RESERVE_BYTES } from "./list_page.js";
-import { readUpload, UPLOAD_NAME_PATTERN, UPLOAD_NAME_RULE } from "./message_upload.js";
+import { readUpload } from "./message_upload.js";
 import { lengthTooLarge, maxBodyPart } from "./item_body.js";
 import { validateNewAccountName } from "./account_names.js";
 import { certainlyNotAppended } from "./append_outcome.js";
 import type { MailstoreNode } from "./mailstore.js";
 import { nodeMailboxSubject } from "./mailstore.js";
-import { hostParam } from "../src/directory/key_params.js";
+import { MAILBOX_METHODS } from "../src/protocol/mailbox_params.js";
+import { mailboxDocument } from "../src/protocol/discovery.js";
+import { withDiscover } from "../src/jsonrpc/discover.js";
 
 type Ctx = NatsRpcContext;
-
-const IDS_MAX = 1_000;
-/** The schema's bound on inline raw (characters); limits.maxMessageBytes (bytes) is checked on parsing. */
-const MAX_MESSAGE_BYTES_CEILING = 512 * 1024 * 1024;
-const account = () => str({ required: true, maxLength: 320 });
-const ids = () => intList({ required: true, min: 1, minItems: 1, maxItems: IDS_MAX });
-const path = () => str({ required: true, maxLength: 2048 });
-const requestId = () => str({ maxLength: 128, pattern: REQUEST_ID_PATTERN, patternHint: REQUEST_ID_RULE });
 
 /**
  * The command's idempotency key: the requestId and a digest of the call's parameters. The
@@ -44,8 +38,9 @@ function keyed<C extends MailCommand>(command: C, method: string, p: Record<stri
   return request === undefined ? command : { ...command, request };
 }
 
+/** `routing` (mr.rpc.mailbox) also answers rpc.discover; `local` is the node's internal endpoint. */
 export function mailboxMethods(node: MailstoreNode): { routing: MethodTable<Ctx>; local: MethodTable<Ctx> } {
-  return { routing: table(node, true), local: table(node, false) };
+  return { routing: withDiscover(table(node, true), mailboxDocument()), local: table(node, false) };
 }
 
 function table(node: MailstoreNode, routing: boolean): MethodTable<Ctx> {
@@ -104,12 +99,7 @@ function table(node: MailstoreNode, routing: boolean): MethodTable<Ctx> {
   return methodTable<Ctx>([
     defineMethod({
       name: "createAccount",
-      params: {
-        name: str({ required: true, maxLength: 254 }),
-        mailHost: hostParam({ required: true }),
-        type: oneOf(["account", "distributionList"] as const, { default: "account" }),
-        requestId: requestId(),
-      },
+      params: MAILBOX_METHODS.createAccount.params,
       handler: async (p) => {
         const name = validateNewAccountName(p.name);
         if (p.mailHost !== node.host) {
@@ -148,16 +138,7 @@ function table(node: MailstoreNode, routing: boolean): MethodTable<Ctx> {
     }),
     defineMethod({
       name: "deliverMessage",
-      params: {
-        account: account(),
-        // Inline: bounded by what fits in one request (the NATS max_payload) and by limits.maxMessageBytes.
-        raw: str({ maxLength: MAX_MESSAGE_BYTES_CEILING }),
-        // Larger messages: the name of an object the client put in the upload object store.
-        upload: str({ maxLength: 200, pattern: UPLOAD_NAME_PATTERN, patternHint: UPLOAD_NAME_RULE }),
-        folder: str({ default: "Inbox", maxLength: 2048 }),
-        flags: strList({ default: [], maxItems: 64 }),
-        requestId: requestId(),
-      },
+      params: MAILBOX_METHODS.deliverMessage.params,
       handler: (p) => {
         if ((p.raw === undefined) === (p.upload === undefined)) {
           throw new RpcError(ProtocolErrors.INVALID_PARAMS.code, `deliverMessage takes exactly one of raw (the message inline) or upload (the name of an object in the upload object store ${node.assets.opts.uploadsBucket}); got ${p.raw === undefined ? "neither" : "both"}`, { params: ["raw", "upload"] });
@@ -191,7 +172,7 @@ function table(node: MailstoreNode, routing: boolean): MethodTable<Ctx> {
     }),
     defineMethod({
       name: "listItems",
-      params: { account: account(), folder: str({ maxLength: 2048 }), limit: int({ min: 1, max: 1000, default: 50 }), offset: int({ min: 0, default: 0 }) },
+      params: MAILBOX_METHODS.listItems.params,
       handler: (p) =>
         onPrimary("listItems", p, p.account, async (rec) => {
           const page = (await synced(rec)).listItems(rec.id, { limit: p.limit, offset: p.offset, ...(p.folder !== undefined ? { folder: p.folder } : {}) });
@@ -202,12 +183,12 @@ function table(node: MailstoreNode, routing: boolean): MethodTable<Ctx> {
     }),
     defineMethod({
       name: "listFolders",
-      params: { account: account() },
+      params: MAILBOX_METHODS.listFolders.params,
       handler: (p) => onPrimary("listFolders", p, p.account, async (rec) => ({ folders: (await synced(rec)).listFolders(rec.id) })),
     }),
     defineMethod({
       name: "getItem",
-      params: { account: account(), id: int({ required: true, min: 1 }) },
+      params: MAILBOX_METHODS.getItem.params,
       handler: (p) =>
         onPrimary("getItem", p, p.account, async (rec) => {
           const item = (await synced(rec)).getItem(rec.id, p.id);
@@ -231,9 +212,7 @@ function table(node: MailstoreNode, routing: boolean): MethodTable<Ctx> {
     }),
     defineMethod({
       name: "getItemBody",
-      // Its own method rather than ranges on getItem: the answer is bytes (base64, exact even
-      // for 8-bit messages), with a shape and a size bound of its own whatever the metadata.
-      params: { account: account(), id: int({ required: true, min: 1 }), offset: int({ min: 0, default: 0 }), length: int({ min: 1 }) },
+      params: MAILBOX_METHODS.getItemBody.params,
       handler: (p) => {
         // Refused before anything is read; checked again on the primary (the same server bound).
         const maxPayload = node.nc.info?.max_payload ?? DEFAULT_NATS_MAX_PAYLOAD;
@@ -247,32 +226,32 @@ function table(node: MailstoreNode, routing: boolean): MethodTable<Ctx> {
     }),
     defineMethod({
       name: "setFlags",
-      params: { account: account(), ids: ids(), flags: strList({ required: true, minItems: 0, maxItems: 64 }), requestId: requestId() },
+      params: MAILBOX_METHODS.setFlags.params,
       handler: (p) => onPrimary("setFlags", p, p.account, (rec) => write(rec, keyed({ op: "setFlags", ids: p.ids, flags: p.flags }, "setFlags", p))),
     }),
     defineMethod({
       name: "moveItems",
-      params: { account: account(), ids: ids(), folder: path(), requestId: requestId() },
+      params: MAILBOX_METHODS.moveItems.params,
       handler: (p) => onPrimary("moveItems", p, p.account, (rec) => write(rec, keyed({ op: "moveItems", ids: p.ids, folder: p.folder }, "moveItems", p))),
     }),
     defineMethod({
       name: "deleteItems",
-      params: { account: account(), ids: ids(), requestId: requestId() },
+      params: MAILBOX_METHODS.deleteItems.params,
       handler: (p) => onPrimary("deleteItems", p, p.account, (rec) => write(rec, keyed({ op: "deleteItems", ids: p.ids }, "deleteItems", p))),
     }),
     defineMethod({
       name: "createFolder",
-      params: { account: account(), path: path(), requestId: requestId() },
+      params: MAILBOX_METHODS.createFolder.params,
       handler: (p) => onPrimary("createFolder", p, p.account, (rec) => write(rec, keyed({ op: "createFolder", path: p.path }, "createFolder", p))),
     }),
     defineMethod({
       name: "renameFolder",
-      params: { account: account(), path: path(), newPath: path(), requestId: requestId() },
+      params: MAILBOX_METHODS.renameFolder.params,
       handler: (p) => onPrimary("renameFolder", p, p.account, (rec) => write(rec, keyed({ op: "renameFolder", path: p.path, newPath: p.newPath }, "renameFolder", p))),
     }),
     defineMethod({
       name: "deleteFolder",
-      params: { account: account(), path: path(), requestId: requestId() },
+      params: MAILBOX_METHODS.deleteFolder.params,
       handler: (p) => onPrimary("deleteFolder", p, p.account, (rec) => write(rec, keyed({ op: "deleteFolder", path: p.path }, "deleteFolder", p))),
     }),
   ]);

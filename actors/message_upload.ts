@@ -5,9 +5,9 @@ import type { ObjectStore } from "@nats-io/obj";
 import { AppError } from "../src/jsonrpc/index.js";
 import { messageTooLarge } from "../src/rfc822/parse_message.js";
 
-/** 1–200 characters of letters, digits, '.', '_', '@', ':' and '-', starting with a letter or digit. */
-export const UPLOAD_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@:-]{0,199}$/;
-export const UPLOAD_NAME_RULE = "letters A-Z a-z, digits 0-9, '.', '_', '@', ':' and '-', starting with a letter or digit";
+// The name's rule is part of the wire contract (deliverMessage's upload param).
+import { UPLOAD_NAME_PATTERN, UPLOAD_NAME_RULE } from "../src/protocol/mailbox_params.js";
+export { UPLOAD_NAME_PATTERN, UPLOAD_NAME_RULE };
 
 function notFound(bucket: string, name: string): AppError {
   return new AppError("UPLOAD_NOT_FOUND", `no upload named '${name}' in the object store ${bucket}; put the message there first (it may also have been delivered already, or expired)`, { upload: name });

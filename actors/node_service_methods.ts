@@ -9,23 +9,15 @@
 // lag grows); the account logs keep everything, so a start catches every replica up. The
 // mailstore's own primary accounts and mailbox methods are not affected.
 import { connect } from "@nats-io/transport-node";
-import { AppError, defineMethod, oneOf, strOrList, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
+import { AppError, defineMethod, oneOf, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
 import { ExpensiveGate } from "./expensive_gate.js";
 import type { MailstoreNode } from "./mailstore.js";
 import { defaultConfig } from "../config/defaults.js";
 import { natsConnectionOptions, type NatsAuth } from "../src/natsauth/connect_options.js";
 
-/** The services a mailstore runs that the do*Service commands may name. */
-export const SERVICE_NAMES = ["module"] as const;
-export type ServiceName = (typeof SERVICE_NAMES)[number];
-
-/** nats://host:port, tls://host:port, or Carbonio's bare host:port (read as nats://). */
-const NATS_URL = /^(?:(?:nats|tls):\/\/)?(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/;
-
-/** The `servers` param of `test` and probeNats: NATS URLs, as a list or comma separated. */
-export function natsServersParam() {
-  return strOrList({ minItems: 1, maxItems: 32, item: { maxLength: 300, pattern: NATS_URL, patternHint: "NATS URLs such as nats://host:4222, tls://host:4222 or host:4222" } });
-}
+// The service names and the servers param are part of the admin wire contract.
+export { SERVICE_NAMES, natsServersParam, type ServiceName } from "../src/protocol/admin_params.js";
+import { SERVICE_NAMES, natsServersParam, type ServiceName } from "../src/protocol/admin_params.js";
 
 export function normalizeNatsUrl(url: string): string {
   return /^(nats|tls):\/\//.test(url) ? url : `nats://${url}`;

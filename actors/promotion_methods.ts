@@ -1,24 +1,19 @@
 // promoteAccounts on mr.rpc.admin: validates everything first (so a refusal changes nothing),
 // then runs the promotion as an operation; `monitor` reports its progress, its end state, and
 // the promoted and failed accounts.
-import { ProtocolErrors, RpcError, defineMethod, int, strOrList, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
+import { ProtocolErrors, RpcError, defineMethod, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
 import { resolveAccounts } from "./admin_methods.js";
 import { requireKnownMailstore } from "./known_mailstores.js";
 import type { SupervisorNode } from "./supervisor.js";
 import type { AccountRecord } from "../src/directory/types.js";
 import type { OperationRecord } from "./operations.js";
-import { ACCOUNT_REF_ITEM, hostParam } from "../src/directory/key_params.js";
+import { ADMIN_METHODS } from "../src/protocol/admin_params.js";
 
 export function promotionMethods(node: SupervisorNode): RpcMethod<NatsRpcContext>[] {
   return [
     defineMethod({
       name: "promoteAccounts",
-      params: {
-        accounts: strOrList({ minItems: 1, maxItems: 100_000, item: ACCOUNT_REF_ITEM }),
-        source_mail_host: hostParam(),
-        destination: hostParam(),
-        threads: int({ min: 1, max: 64 }),
-      },
+      params: ADMIN_METHODS.promoteAccounts.params,
       handler: async (p) => {
         if (p.accounts && p.source_mail_host) {
           throw new RpcError(ProtocolErrors.INVALID_PARAMS.code, "give either accounts or source_mail_host, not both", { param: "source_mail_host" });

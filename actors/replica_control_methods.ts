@@ -9,7 +9,7 @@
 //   - pause: state "paused"; the destination stops applying (the log keeps the entries).
 //   - restart: state "active" and generation + 1; the destination drops its copy and seeds
 //     it again from the log, which also clears an "unavailable" replica.
-import { AppError, defineMethod, strOrList, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
+import { AppError, defineMethod, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
 import type { AccountRecord, ReplicaRecord } from "../src/directory/types.js";
 import { resolveAccounts } from "./admin_methods.js";
 import { localStatuses } from "./account_status.js";
@@ -17,7 +17,7 @@ import { aliveMailstores } from "./services.js";
 import type { OperationRecord, OperationResult } from "./operations.js";
 import { requireKnownMailstore } from "./known_mailstores.js";
 import type { SupervisorNode } from "./supervisor.js";
-import { ACCOUNT_REF_ITEM, hostParam } from "../src/directory/key_params.js";
+import { ADMIN_METHODS } from "../src/protocol/admin_params.js";
 
 /** How long removeAccountDestination waits for the destination to drop its copies. */
 export const REMOVE_CONFIRM_MS = 10_000;
@@ -70,7 +70,7 @@ export function replicaControlMethods(node: SupervisorNode): RpcMethod<NatsRpcCo
   return [
     defineMethod({
       name: "removeAccountDestination",
-      params: { destination: hostParam({ required: true }), accounts: strOrList({ minItems: 1, maxItems: 100_000, item: ACCOUNT_REF_ITEM }) },
+      params: ADMIN_METHODS.removeAccountDestination.params,
       handler: async (p) => {
         await requireKnownMailstore(node, p.destination, "destination");
         const recs = await selectAccounts(node, p.accounts, p.destination);
@@ -79,12 +79,12 @@ export function replicaControlMethods(node: SupervisorNode): RpcMethod<NatsRpcCo
     }),
     defineMethod({
       name: "pauseReplicas",
-      params: { accounts: strOrList({ minItems: 1, maxItems: 100_000, item: ACCOUNT_REF_ITEM }), destination: hostParam() },
+      params: ADMIN_METHODS.pauseReplicas.params,
       handler: async (p) => changeReplicas(node, "pause", p.accounts, p.destination),
     }),
     defineMethod({
       name: "restartReplicas",
-      params: { accounts: strOrList({ minItems: 1, maxItems: 100_000, item: ACCOUNT_REF_ITEM }), destination: hostParam() },
+      params: ADMIN_METHODS.restartReplicas.params,
       handler: async (p) => changeReplicas(node, "restart", p.accounts, p.destination),
     }),
   ];

@@ -1,12 +1,12 @@
 // doStartService / doStopService / doRestartService on mr.rpc.admin (carbonio-reference
 // §5.8): forwarded to each mailstore's own admin endpoint, where the service runs
 // (node_service_methods.ts). The only service is `module`, the replication module.
-import { defineMethod, oneOf, rpcCall, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
+import { defineMethod, rpcCall, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
 import { nodeAdminSubject } from "./mailstore.js";
-import { SERVICE_NAMES, type ServiceOutcome } from "./node_service_methods.js";
+import type { ServiceOutcome } from "./node_service_methods.js";
 import { requireKnownMailstore } from "./known_mailstores.js";
 import type { SupervisorNode } from "./supervisor.js";
-import { hostParam } from "../src/directory/key_params.js";
+import { ADMIN_METHODS } from "../src/protocol/admin_params.js";
 
 /** Stopping waits for catch-ups in flight to end; give it more than a plain call. */
 const SERVICE_CALL_TIMEOUT_MS = 15_000;
@@ -23,7 +23,7 @@ export function serviceMethods(node: SupervisorNode): RpcMethod<NatsRpcContext>[
   return ACTIONS.map(([name, nodeMethod]) =>
     defineMethod({
       name,
-      params: { service_name: oneOf(SERVICE_NAMES, { required: true }), host: hostParam() },
+      params: ADMIN_METHODS[name].params,
       handler: async (p) => {
         if (p.host !== undefined) await requireKnownMailstore(node, p.host, "host");
         const hosts = p.host !== undefined ? [p.host] : (await node.directory.listMailstores()).map((m) => m.host);

@@ -123,7 +123,7 @@ test("admin_cli - wrong params are refused with exit 2 before anything is called
   const cases: Array<[string[], string]> = [
     [["setAccountDestination", "mailstore2.example.com", "10", "acounts", "a@example.com"], "unknown param 'acounts' (did you mean 'accounts'?)"],
     [["setAccountDestination", "mailstore2.example.com"], "missing mandatory param 'priority'"],
-    [["setAccountDestination", "mailstore2.example.com", "ten", "accounts", "a@example.com"], `param 'priority' must be an integer, got "ten"`],
+    [["setAccountDestination", "mailstore2.example.com", "ten", "accounts", "a@example.com"], `param 'priority' must be an integer from 0 to 1000000, got "ten"`],
     [["setAccountDestination", "mailstore2.example.com", "10"], "needs the accounts to replicate"],
     [["setAccountDestination", "mailstore2.example.com", "10", "input_file", "/nonexistent/accounts"], "does not exist"],
     [["promoteAccounts", "accounts", "john*@example.com"], "wildcard"],

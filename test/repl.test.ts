@@ -109,7 +109,7 @@ test("repl - runs piped lines in order, prints results and errors with codes, sh
   const out = repl.out();
   assert.ok(!out.includes("mailreplica> "), "no prompt without a TTY");
   // In order: each result before the next line's.
-  const order = ["a@example.com\n    accountId        id-1", '"itemId": 300', '"folder": "Archive"', "error: unknown account: nobody@example.com; nothing was changed [ACCOUNT_UNKNOWN]", `error: param 'priority' must be an integer, got "ten" [CLI_USAGE] (help setAccountDestination shows the usage)`, "error: unknown command 'frobnicate'", `operation ${OP}: successful, 1/1 done, 0 failed`, "Mailbox methods", "Usage: getAccountStatus"];
+  const order = ["a@example.com\n    accountId        id-1", '"itemId": 300', '"folder": "Archive"', "error: unknown account: nobody@example.com; nothing was changed [ACCOUNT_UNKNOWN]", `error: param 'priority' must be an integer from 0 to 1000000, got "ten" [CLI_USAGE] (help setAccountDestination shows the usage)`, "error: unknown command 'frobnicate'", `operation ${OP}: successful, 1/1 done, 0 failed`, "Mailbox methods", "Usage: getAccountStatus"];
   let at = -1;
   for (const piece of order) {
     const i = out.indexOf(piece);

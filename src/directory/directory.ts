@@ -7,14 +7,14 @@ import { isWrongLastSequence } from "../runtime/nats_failure.js";
 import { listKeys } from "../jetstream/kv_keys.js";
 import { accountUnknown, DirectoryError } from "./errors.js";
 import { isHostName } from "../envelope/types.js";
-import type { AccountRecord, MailstoreRecord, Versioned } from "./types.js";
+import { ACCOUNT_ID_PATTERN, type AccountRecord, type MailstoreRecord, type Versioned } from "./types.js";
 import { parseAccountRecord } from "./account_record.js";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-/** Account (and operation) ids: UUIDs in lower case, as randomUUID() writes them. */
-export const ACCOUNT_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+// Defined in types.ts (no imports), so param specs can use it without loading the directory.
+export { ACCOUNT_ID_PATTERN };
 
 export function isAccountId(s: string): boolean {
   return ACCOUNT_ID_PATTERN.test(s);

@@ -3,9 +3,9 @@
 // and an operation id (`op.<id>`). NATS gives `*`, `>`, `.`, spaces and control characters a
 // meaning there, so each is checked against its exact form before any handler runs: a bad
 // value is a -32602 naming the param and the allowed form, never a KV or subject error.
-import { str } from "../jsonrpc/index.js";
+import { str } from "../jsonrpc/param_specs.js";
 import { HOST_NAME_PATTERN } from "../envelope/types.js";
-import { ACCOUNT_ID_PATTERN } from "./directory.js";
+import { ACCOUNT_ID_PATTERN } from "./types.js";
 
 /** A random (v4-style) UUID in lower case, as randomUUID() writes account and operation ids. */
 export const UUID_RULE = "a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e (lower-case hex)";
@@ -23,6 +23,8 @@ export const ACCOUNT_REF_ITEM = { maxLength: ACCOUNT_REF_MAX_LENGTH } as const;
 
 interface KeyParamOptions {
   required?: boolean;
+  /** what the param means, in one line (rpc.discover) */
+  description?: string;
 }
 
 /** A mailstore's host name. */

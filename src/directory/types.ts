@@ -2,6 +2,9 @@
 // where its replicas are. Changed only by compare-and-set, so two supervisors or a supervisor
 // and a mailstore can never overwrite each other's change unseen.
 
+/** Account (and operation) ids: UUIDs in lower case, as randomUUID() writes them. */
+export const ACCOUNT_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 export type ReplicaState = "active" | "paused";
 
 export interface ReplicaRecord {

@@ -15,6 +15,7 @@ export {
   intList,
   strOrList,
   type ParamSpec,
+  type JsonSchema,
   type ParamSpecs,
   type ParamsOf,
   type DefinedMethod,
@@ -29,3 +30,5 @@ export {
 } from "./params.js";
 export { serveJsonRpc, DEFAULT_MAX_PAYLOAD_BYTES, type NatsRpcContext, type ServeJsonRpcOptions, type JsonRpcService } from "./server.js";
 export { rpcCall, rpcNotify, rpcBatch, DEFAULT_RPC_TIMEOUT_MS, type RpcCallOptions, type RpcBatchCall, type RpcBatchOutcome } from "./client.js";
+export { openRpcDocument, OPENRPC_VERSION, DISCOVER_METHOD, type OpenRpcDocument, type OpenRpcMethod, type OpenRpcContentDescriptor, type OpenRpcError, type DescribedMethod } from "./openrpc.js";
+export { withDiscover } from "./discover.js";

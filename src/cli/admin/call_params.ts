@@ -2,6 +2,7 @@
 // object, or `name value` pairs typed by the method's spec when it is known.
 import { didYouMean } from "../closest.js";
 import { CliUsageError } from "../errors.js";
+import type { ParamSpec as ServerParamSpec } from "../../jsonrpc/param_specs.js";
 import type { ParamsSpec } from "../types.js";
 import type { RpcParams } from "./types.js";
 
@@ -13,6 +14,10 @@ export interface CallParamSpec {
   readonly type: CallParamType;
   readonly mandatory?: boolean;
   readonly description?: string;
+  /** the server's spec of this param (server_params.ts): a typed value it refuses is refused here, in its words */
+  readonly server?: ServerParamSpec<unknown>;
+  /** the CLI reads this param itself and sends something else (deliverMessage file, getItem out) */
+  readonly cliOnly?: true;
 }
 
 /** A method whose params are known, so `name value` words can be checked and typed. */
@@ -97,7 +102,10 @@ export function parseCallParams(words: readonly string[], spec: MethodSpec | und
     }
     if (raw === undefined) throw new CliUsageError(`param '${name}' needs a value; give params as name value pairs, or as one JSON object`);
     if (name in out) throw new CliUsageError(`param '${name}' is given twice; give it once`);
-    out[name] = p ? typed(p, raw) : inferred(raw);
+    const value = p ? typed(p, raw) : inferred(raw);
+    // Bounds, lengths, patterns: the server's own rules, so the operator hears before the call.
+    if (p?.server && !p.server.check(value).ok) throw new CliUsageError(`param '${name}' must be ${p.server.expects}, got ${JSON.stringify(raw)}`);
+    out[name] = value;
   }
   const missing = spec?.params.filter((p) => p.mandatory && !(p.name in out)).map((p) => p.name) ?? [];
   if (missing.length) throw new CliUsageError(`${spec!.name} needs ${missing.map((m) => `'${m}'`).join(", ")}; usage: ${callUsage(spec!)}`);

@@ -6,10 +6,24 @@ import { accountsFromParams } from "../input_file.js";
 import type { ParamsSpec, ParamSpec } from "../types.js";
 import { formatAccountStatus, formatMonitor, formatOperationStart, formatServices, formatValue, formatVerify } from "./format.js";
 import type { AdminCommandDef, RpcParams } from "./types.js";
+import { ADMIN_METHODS as CONTRACTS, type AdminMethodName } from "../../protocol/admin_params.js";
+import { adminParam, type CliParamText } from "./server_params.js";
 
-const ACCOUNTS: ParamSpec = { name: "accounts", type: "list", expected: "Account Name/ID[,..]", description: "accounts, comma separated" };
-const INPUT_FILE: ParamSpec = { name: "input_file", type: "string", expected: "File", description: "file with one account per line (sent as accounts)" };
-const DESTINATION_M: ParamSpec = { name: "destination", type: "string", mandatory: true, expected: "Server Hostname/ID", description: "FQDN of the destination mailstore" };
+/**
+ * The params of admin command `method`, in Carbonio's order (mandatory ones are positional):
+ * each from the server's spec of the same name (type, mandatory, bounds, allowed values),
+ * with the CLI's words; `input_file` is the CLI's own (read, and sent as accounts).
+ */
+function paramsOf(method: AdminMethodName, texts: readonly (readonly [string, CliParamText] | typeof INPUT_FILE)[]): ParamsSpec {
+  return texts.map((t) => (t === INPUT_FILE ? t : adminParam(method, CONTRACTS[method], (t as readonly [string, CliParamText])[0], (t as readonly [string, CliParamText])[1])));
+}
+
+/** The one param the CLI reads itself: the server never sees it (it gets `accounts`). */
+export const INPUT_FILE: ParamSpec = { name: "input_file", type: "string", expected: "File", description: "file with one account per line (sent as accounts)" };
+const HOST = "Server Hostname/ID";
+const accounts = (description = "accounts, comma separated", givenBy?: string) =>
+  ["accounts", { expected: "Account Name/ID[,..]", description, ...(givenBy !== undefined ? { givenBy } : {}) }] as const;
+const destinationM = ["destination", { expected: HOST, description: "FQDN of the destination mailstore" }] as const;
 
 /** Wildcards are refused by the server too; saying so here avoids a round trip and names the account. */
 function refuseWildcards(accounts: readonly string[] | undefined): void {
@@ -31,8 +45,9 @@ function rpcParamsOf(values: Record<string, unknown>, cwd: string): RpcParams {
 }
 
 interface DefInput {
-  name: string;
-  summary: string;
+  name: AdminMethodName;
+  /** default: the method's summary in its contract (src/protocol/admin_params.ts) */
+  summary?: string;
   params: ParamsSpec;
   notes?: string[];
   examples: string[];
@@ -50,7 +65,7 @@ interface DefInput {
 function define(d: DefInput): AdminCommandDef {
   return {
     name: d.name,
-    summary: d.summary,
+    summary: d.summary ?? CONTRACTS[d.name].summary,
     params: d.params,
     usage: d.usage ?? usageOfParams("", d.params).trim(),
     notes: d.notes ?? [],
@@ -83,13 +98,7 @@ function barePositional(listParam: string, params: ParamsSpec, allWord?: string)
 
 const setAccountDestination = define({
   name: "setAccountDestination",
-  summary: "Create (initialize) replicas of accounts on a destination mailstore, with a priority.",
-  params: [
-    DESTINATION_M,
-    { name: "priority", type: "integer", mandatory: true, expected: "Integer", description: "lower is promoted first (10 before 20)" },
-    ACCOUNTS,
-    INPUT_FILE,
-  ],
+  params: paramsOf("setAccountDestination", [destinationM, ["priority", { description: "lower is promoted first (10 before 20)" }], accounts(undefined, "input_file"), INPUT_FILE]),
   notes: ["Give the accounts as 'accounts a,b' or 'input_file FILE'. Runs as an operation; the Global Admin is notified when it ends."],
   examples: ["mailstore2.example.com 10 accounts u0@example.com,u1@example.com", "mailstore3.example.com 20 input_file /tmp/accounts_for_replica"],
   check: (p) => {
@@ -97,18 +106,17 @@ const setAccountDestination = define({
   },
 });
 
-const STATUS_PARAMS: ParamsSpec = [
-  { name: "mailHost", type: "list", expected: "Server Hostname/ID[,..]", description: "accounts whose primary is on these mailstores" },
-  { name: "replicaServer", type: "list", expected: "Server Hostname/ID[,..]", description: "accounts replicated onto these mailstores" },
-  ACCOUNTS,
-  { name: "domains", type: "list", expected: "String[,..]", description: "replicated accounts of these domains" },
-  { name: "accountStatus", type: "string", values: ["active", "paused"], description: "replication active or paused on the source" },
-  { name: "replicaStatus", type: "string", values: ["available", "unavailable"], description: "replica available or not on the destination" },
-];
+const STATUS_PARAMS: ParamsSpec = paramsOf("getAccountStatus", [
+  ["mailHost", { expected: `${HOST}[,..]`, description: "accounts whose primary is on these mailstores" }],
+  ["replicaServer", { expected: `${HOST}[,..]`, description: "accounts replicated onto these mailstores" }],
+  accounts(),
+  ["domains", { expected: "String[,..]", description: "replicated accounts of these domains" }],
+  ["accountStatus", { description: "replication active or paused on the source" }],
+  ["replicaStatus", { description: "replica available or not on the destination" }],
+]);
 
 const getAccountStatus = define({
   name: "getAccountStatus",
-  summary: "Show replicated accounts: primary, epoch, log head, and each replica's state and lag.",
   params: STATUS_PARAMS,
   usage: `[all | ACCOUNT[,ACCOUNT]] ${usageOfParams("", STATUS_PARAMS).trim()}`,
   notes: ["Without filters (or with 'all') every replicated account is listed. A bare list of accounts is the same as 'accounts LIST'."],
@@ -119,14 +127,13 @@ const getAccountStatus = define({
 
 const promoteAccounts = define({
   name: "promoteAccounts",
-  summary: "Promote accounts to their best replica (lowest priority number), even with the source down.",
-  params: [
-    { ...ACCOUNTS, description: "accounts to promote (default: all)" },
+  params: paramsOf("promoteAccounts", [
+    accounts("accounts to promote (default: all)"),
     INPUT_FILE,
-    { name: "source_mail_host", type: "string", expected: "Server Hostname/ID", description: "promote every account whose primary is this mailstore" },
-    { name: "destination", type: "string", expected: "Server Hostname/ID", description: "promote to this replica instead of the priority order" },
-    { name: "threads", type: "integer", min: 1, max: 64, expected: "Integer 1-64", description: "accounts promoted in parallel (default 4, config supervisor.promotionThreads)" },
-  ],
+    ["source_mail_host", { expected: HOST, description: "promote every account whose primary is this mailstore" }],
+    ["destination", { expected: HOST, description: "promote to this replica instead of the priority order" }],
+    ["threads", { description: "accounts promoted in parallel (default 4, config supervisor.promotionThreads)" }],
+  ]),
   notes: ["Waits for the promotion to end, prints the promoted and failed accounts, and exits 0 when all were promoted, 1 when any failed (2 stopped, 3 removed, 4 interrupted)."],
   examples: ["accounts alice.doe@example.com,bob.doe@example.com", "input_file /tmp/accounts", "source_mail_host mailstore1.example.com threads 8"],
   waits: true,
@@ -139,38 +146,31 @@ const promoteAccounts = define({
 
 const removeAccountDestination = define({
   name: "removeAccountDestination",
-  summary: "Remove the replicas on a destination mailstore (of the given accounts, or of all).",
-  params: [DESTINATION_M, { ...ACCOUNTS, description: "accounts (default: every account replicated there)" }, INPUT_FILE],
+  params: paramsOf("removeAccountDestination", [destinationM, accounts("accounts (default: every account replicated there)"), INPUT_FILE]),
   examples: ["mailstore2.example.com accounts u0@example.com,u1@example.com"],
 });
 
-const REPLICA_FILTER: ParamsSpec = [
-  { ...ACCOUNTS, description: "accounts whose replicas change (default: all)" },
-  INPUT_FILE,
-  { name: "destination", type: "string", expected: "Server Hostname/ID", description: "only the replicas on this mailstore" },
-];
+const replicaFilter = (method: "pauseReplicas" | "restartReplicas"): ParamsSpec =>
+  paramsOf(method, [accounts("accounts whose replicas change (default: all)"), INPUT_FILE, ["destination", { expected: HOST, description: "only the replicas on this mailstore" }]]);
 
 const pauseReplicas = define({
   name: "pauseReplicas",
-  summary: "Pause replicas: they stop applying the account logs (status paused).",
-  params: REPLICA_FILTER,
+  params: replicaFilter("pauseReplicas"),
   examples: ["accounts u0@example.com,u1@example.com"],
 });
 
 const restartReplicas = define({
   name: "restartReplicas",
-  summary: "Restart replicas (paused, unavailable or not): each drops its copy and re-seeds from the account log.",
-  params: REPLICA_FILTER,
+  params: replicaFilter("restartReplicas"),
   examples: ["accounts u0@example.com,u1@example.com", "destination mailstore2.example.com"],
 });
 
 const monitor = define({
   name: "monitor",
-  summary: "Show the progress of a long operation (total, done, failed, state).",
-  params: [
-    { name: "operation_uuid", type: "uuid", mandatory: true, description: "the operationId a command returned" },
-    { name: "operation_host", type: "string", expected: "Server Hostname/ID", description: "the supervisor that runs it (any supervisor answers)" },
-  ],
+  params: paramsOf("monitor", [
+    ["operation_uuid", { type: "uuid", description: "the operationId a command returned" }],
+    ["operation_host", { expected: HOST, description: "the supervisor that runs it (any supervisor answers)" }],
+  ]),
   notes: ["With --sync (or --progress) it waits until the operation ends and exits with its code."],
   examples: ["123e4567-e89b-12d3-a456-426614174000"],
   format: (result) => formatMonitor(result),
@@ -178,29 +178,26 @@ const monitor = define({
 
 const getLicenseInfo = define({
   name: "getLicenseInfo",
-  summary: "Show the licence: HA quantity, accounts enabled, validity.",
-  params: [],
+  params: paramsOf("getLicenseInfo", []),
   examples: [""],
   format: (result) => formatValue(result),
 });
 
 const getServices = define({
   name: "getServices",
-  summary: "List every mailstore and supervisor seen, with liveness and role.",
-  params: [],
+  params: paramsOf("getServices", []),
   examples: [""],
   format: (result) => formatServices(result),
 });
 
-const VERIFY_PARAMS: ParamsSpec = [
-  { ...ACCOUNTS, description: "accounts to verify (default: every account with a replica)" },
+const VERIFY_PARAMS: ParamsSpec = paramsOf("verifyReplicas", [
+  accounts("accounts to verify (default: every account with a replica)"),
   INPUT_FILE,
-  { name: "replicaServer", type: "string", expected: "Server Hostname/ID", description: "only accounts with a replica on this mailstore, and only that replica" },
-];
+  ["replicaServer", { expected: HOST, description: "only accounts with a replica on this mailstore, and only that replica" }],
+]);
 
 const verifyReplicas = define({
   name: "verifyReplicas",
-  summary: "Check that replicas equal their primary: each copy's digest of the account's metadata, at a log sequence they agree on.",
   params: VERIFY_PARAMS,
   usage: `[all | ACCOUNT[,ACCOUNT]] ${usageOfParams("", VERIFY_PARAMS).trim()}`,
   notes: [
@@ -226,11 +223,10 @@ function natsUrl(raw: string): string {
   throw new CliUsageError(`param 'servers' must be NATS endpoints such as nats://host:4222 or host:4222, got ${JSON.stringify(raw)}`);
 }
 
-const TEST_PARAMS: ParamsSpec = [{ name: "servers", type: "list", expected: "URL[,..]", description: "NATS endpoints to check (default: the configured ones)" }];
+const TEST_PARAMS: ParamsSpec = paramsOf("test", [["servers", { expected: "URL[,..]", description: "NATS endpoints to check (default: the configured ones)" }]]);
 
 const testCommand = define({
   name: "test",
-  summary: "Run the troubleshooting checks (NATS endpoints, JetStream assets, heartbeats, storage, replicas).",
   params: TEST_PARAMS,
   usage: "[URL[,URL] | servers URL[,URL]]",
   notes: ["Each check prints ok, warn or fail with the fix to apply. A bare list is the same as 'servers LIST' (Carbonio's 'test BROKERS')."],
@@ -243,16 +239,13 @@ const testCommand = define({
   exitCode: (result) => ((result as { status?: unknown } | null)?.status === "fail" ? 1 : 0),
 });
 
-const SERVICE_PARAMS: ParamsSpec = [
-  { name: "service_name", type: "string", mandatory: true, values: ["module"], description: "module: a mailstore's replication service" },
-  { name: "host", type: "string", expected: "Server Hostname/ID", description: "the mailstore (default: every mailstore)" },
-];
-
-function serviceCommand(name: string, verb: string): AdminCommandDef {
+function serviceCommand(name: "doStartService" | "doStopService" | "doRestartService"): AdminCommandDef {
   return define({
     name,
-    summary: `${verb} a service (module: the replication service of a mailstore).`,
-    params: SERVICE_PARAMS,
+    params: paramsOf(name, [
+      ["service_name", { description: "module: a mailstore's replication service" }],
+      ["host", { expected: HOST, description: "the mailstore (default: every mailstore)" }],
+    ]),
     examples: ["module", "module host mailstore2.example.com"],
     format: (result) => formatValue(result),
   });
@@ -271,9 +264,9 @@ export const ADMIN_COMMANDS: readonly AdminCommandDef[] = [
   getServices,
   verifyReplicas,
   testCommand,
-  serviceCommand("doStartService", "Start"),
-  serviceCommand("doStopService", "Stop"),
-  serviceCommand("doRestartService", "Restart"),
+  serviceCommand("doStartService"),
+  serviceCommand("doStopService"),
+  serviceCommand("doRestartService"),
 ];
 
 /** The definition named `name` (any case, as Carbonio accepts), or undefined. */

@@ -1,65 +1,66 @@
 // The mailbox methods on mr.rpc.mailbox (DESIGN.md section 9) as the REPL and `call` know
 // them: names, one-line summaries and param types, so `method name value ...` can be typed
-// and checked before it is sent. The mailstore validates again; this is for the operator.
+// and checked before it is sent. Types and rules come from the server's specs (src/protocol);
+// the mailstore validates again. Here only the help text and the CLI's own params (file, out).
 import type { CallParamSpec, MethodSpec } from "./call_params.js";
+import { MAILBOX_METHODS as CONTRACTS, type MailboxMethodName } from "../../protocol/mailbox_params.js";
+import { callParam } from "./server_params.js";
 
-const account: CallParamSpec = { name: "account", type: "string", mandatory: true, description: "account name or id" };
-const ids: CallParamSpec = { name: "ids", type: "intList", mandatory: true, description: "item ids, comma separated" };
-const path: CallParamSpec = { name: "path", type: "string", mandatory: true, description: "folder path such as Archive/2026" };
+function isText(p: readonly [string, string] | CallParamSpec): p is readonly [string, string] {
+  return Array.isArray(p);
+}
+
+/** A method as the CLI knows it: the server's summary; each param typed by the server's spec, with the CLI's help text. */
+function method(name: MailboxMethodName, params: readonly (readonly [string, string] | CallParamSpec)[], summary?: string): MethodSpec {
+  const c = CONTRACTS[name];
+  return {
+    name,
+    summary: summary ?? c.summary,
+    params: params.map((p) => (isText(p) ? callParam(name, c, p[0], p[1]) : p)),
+  };
+}
+
+const account = ["account", "account name or id"] as const;
+const ids = ["ids", "item ids, comma separated"] as const;
+const path = ["path", "folder path such as Archive/2026"] as const;
 
 export const MAILBOX_METHODS: readonly MethodSpec[] = [
-  {
-    name: "createAccount",
-    summary: "Create an account with its primary on a mailstore.",
-    params: [
-      { name: "name", type: "string", mandatory: true, description: "address such as john.doe@example.com" },
-      { name: "mailHost", type: "string", mandatory: true, description: "the mailstore that becomes its primary" },
-      { name: "type", type: "string", description: "account (default) or distributionList" },
-    ],
-  },
-  {
-    name: "deliverMessage",
-    summary: "Deliver an RFC 822 message into a folder (default Inbox).",
-    params: [
+  method("createAccount", [
+    ["name", "address such as john.doe@example.com"],
+    ["mailHost", "the mailstore that becomes its primary"],
+    ["type", "account (default) or distributionList"],
+  ]),
+  method("deliverMessage", [
+    account,
+    ["raw", "RFC 822 text (in the REPL, \\n in double quotes is a newline); or file, or upload"],
+    { name: "file", type: "string", cliOnly: true, description: "a file holding the message: sent inline when it fits in one request, else through the upload object store" },
+    ["upload", "name of an object already put in the upload object store (jetstream.buckets.uploads)"],
+    ["folder", "default Inbox"],
+    ["flags", "seen, flagged, answered, draft or keywords"],
+  ]),
+  method("listItems", [account, ["folder", "folder path"], ["limit", "1..1000, default 50"], ["offset", "default 0"]]),
+  method("listFolders", [account]),
+  method(
+    "getItem",
+    [
       account,
-      { name: "raw", type: "string", description: "RFC 822 text (in the REPL, \\n in double quotes is a newline); or file, or upload" },
-      { name: "file", type: "string", description: "a file holding the message: sent inline when it fits in one request, else through the upload object store" },
-      { name: "upload", type: "string", description: "name of an object already put in the upload object store (jetstream.buckets.uploads)" },
-      { name: "folder", type: "string", description: "default Inbox" },
-      { name: "flags", type: "list", description: "seen, flagged, answered, draft or keywords" },
+      ["id", "item id"],
+      { name: "out", type: "string", cliOnly: true, description: "a file to write the message's exact bytes to (read with getItemBody, part after part, checked against its sha256), or - for standard output; prints id, size, sha256" },
     ],
-  },
-  {
-    name: "listItems",
-    summary: "List an account's messages (of one folder, or all), newest first.",
-    params: [account, { name: "folder", type: "string", description: "folder path" }, { name: "limit", type: "integer", description: "1..1000, default 50" }, { name: "offset", type: "integer", description: "default 0" }],
-  },
-  { name: "listFolders", summary: "List an account's folders.", params: [account] },
-  {
-    name: "getItem",
-    summary: "Show one message: its metadata and raw text; with out, save the message (any size) to a file.",
-    params: [
-      account,
-      { name: "id", type: "integer", mandatory: true, description: "item id" },
-      { name: "out", type: "string", description: "a file to write the message's exact bytes to (read with getItemBody, part after part, checked against its sha256), or - for standard output; prints id, size, sha256" },
-    ],
-  },
-  {
-    name: "getItemBody",
-    summary: "Read part of a message's exact bytes (base64), with the size and sha256 of the whole.",
-    params: [
-      account,
-      { name: "id", type: "integer", mandatory: true, description: "item id" },
-      { name: "offset", type: "integer", description: "first byte, from 0 (default 0)" },
-      { name: "length", type: "integer", description: "bytes to read, at most what one answer carries (the default: 756 KiB under a 1 MiB max_payload)" },
-    ],
-  },
-  { name: "setFlags", summary: "Set the flags of messages (replacing theirs; '' clears them).", params: [account, ids, { name: "flags", type: "list", mandatory: true, description: "flags, comma separated" }] },
-  { name: "moveItems", summary: "Move messages to a folder.", params: [account, ids, { name: "folder", type: "string", mandatory: true, description: "target folder path" }] },
-  { name: "deleteItems", summary: "Delete messages.", params: [account, ids] },
-  { name: "createFolder", summary: "Create a folder.", params: [account, path] },
-  { name: "renameFolder", summary: "Rename or move a folder.", params: [account, path, { name: "newPath", type: "string", mandatory: true, description: "new folder path" }] },
-  { name: "deleteFolder", summary: "Delete a folder and its messages.", params: [account, path] },
+    "Show one message: its metadata and raw text; with out, save the message (any size) to a file.",
+  ),
+  method("getItemBody", [
+    account,
+    ["id", "item id"],
+    ["offset", "first byte, from 0 (default 0)"],
+    ["length", "bytes to read, at most what one answer carries (the default: 756 KiB under a 1 MiB max_payload)"],
+  ]),
+  method("setFlags", [account, ids, ["flags", "flags, comma separated"]], "Set the flags of messages (replacing theirs; '' clears them)."),
+  method("moveItems", [account, ids, ["folder", "target folder path"]]),
+  method("deleteItems", [account, ids]),
+  method("createFolder", [account, path]),
+  method("renameFolder", [account, path, ["newPath", "new folder path"]]),
+  method("deleteFolder", [account, path]),
 ];
 
 /** The mailbox method named `name` (any case), or undefined. */

@@ -1,0 +1,84 @@
+// The admin methods on mr.rpc.admin (DESIGN §9) as a wire contract: each method's summary and
+// params, defined once. The supervisor's method modules validate with these specs, rpc.discover
+// publishes them, and the CLI's admin commands take their types and bounds from them. Light on
+// purpose (no NATS, no SQLite), so the CLI can load it for --help.
+import { int, oneOf, strOrList } from "../jsonrpc/param_specs.js";
+import { ACCOUNT_REF_ITEM, hostParam, operationIdParam } from "../directory/key_params.js";
+import { contract } from "./method_contract.js";
+
+/** The services a mailstore runs that the do*Service commands may name. */
+export const SERVICE_NAMES = ["module"] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+/** nats://host:port, tls://host:port, or Carbonio's bare host:port (read as nats://). */
+export const NATS_URL = /^(?:(?:nats|tls):\/\/)?(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/;
+
+/** The `servers` param of `test` and probeNats: NATS URLs, as a list or comma separated. */
+export function natsServersParam() {
+  return strOrList({
+    minItems: 1,
+    maxItems: 32,
+    item: { maxLength: 300, pattern: NATS_URL, patternHint: "NATS URLs such as nats://host:4222, tls://host:4222 or host:4222" },
+    description: "NATS endpoints to check (default: the configured ones; only those may be named)",
+  });
+}
+
+/** The longest list of accounts one request may name (limits.maxAccountsPerRequest may be lower). */
+export const ACCOUNTS_MAX = 100_000;
+
+const hostList = (description: string) => strOrList({ maxItems: 1_000, description });
+const accountList = (description: string) => strOrList({ minItems: 1, maxItems: ACCOUNTS_MAX, item: ACCOUNT_REF_ITEM, description });
+const serviceParams = () => ({
+  service_name: oneOf(SERVICE_NAMES, { required: true, description: "module: a mailstore's replication service" }),
+  host: hostParam({ description: "the mailstore (default: every mailstore)" }),
+});
+
+export const ADMIN_METHODS = {
+  setAccountDestination: contract("Create (initialize) replicas of accounts on a destination mailstore, with a priority.", {
+    destination: hostParam({ required: true, description: "the destination mailstore" }),
+    priority: int({ required: true, min: 0, max: 1_000_000, description: "lower is promoted first (10 before 20)" }),
+    accounts: strOrList({ required: true, minItems: 1, maxItems: ACCOUNTS_MAX, item: ACCOUNT_REF_ITEM, description: "account names or ids" }),
+  }),
+  getAccountStatus: contract("Show replicated accounts: primary, epoch, log head, and each replica's state and lag.", {
+    mailHost: hostList("accounts whose primary is on these mailstores"),
+    replicaServer: hostList("accounts replicated onto these mailstores"),
+    accounts: strOrList({ maxItems: ACCOUNTS_MAX, item: ACCOUNT_REF_ITEM, description: "these accounts (names or ids); default: every replicated account" }),
+    domains: strOrList({ maxItems: 1_000, description: "replicated accounts of these domains" }),
+    accountStatus: oneOf(["active", "paused"] as const, { description: "replication active or paused on the source" }),
+    replicaStatus: oneOf(["available", "unavailable"] as const, { description: "replica available or not on the destination" }),
+  }),
+  promoteAccounts: contract("Promote accounts to their best replica (lowest priority number), even with the source down.", {
+    accounts: accountList("accounts to promote (default: every account with a replica)"),
+    source_mail_host: hostParam({ description: "promote every account whose primary is this mailstore" }),
+    destination: hostParam({ description: "promote to this replica instead of the priority order" }),
+    threads: int({ min: 1, max: 64, description: "accounts promoted in parallel (default: supervisor.promotionThreads, else 4)" }),
+  }),
+  removeAccountDestination: contract("Remove the replicas on a destination mailstore (of the given accounts, or of all).", {
+    destination: hostParam({ required: true, description: "the destination mailstore" }),
+    accounts: accountList("accounts (default: every account replicated there)"),
+  }),
+  pauseReplicas: contract("Pause replicas: they stop applying the account logs (status paused).", {
+    accounts: accountList("accounts whose replicas change (default: all)"),
+    destination: hostParam({ description: "only the replicas on this mailstore" }),
+  }),
+  restartReplicas: contract("Restart replicas (paused, unavailable or not): each drops its copy and re-seeds from the account log.", {
+    accounts: accountList("accounts whose replicas change (default: all)"),
+    destination: hostParam({ description: "only the replicas on this mailstore" }),
+  }),
+  monitor: contract("Show the progress of a long operation (total, done, failed, state).", {
+    operation_uuid: operationIdParam({ required: true, description: "the operationId a command returned" }),
+    operation_host: hostParam({ description: "the supervisor that runs it (any supervisor answers)" }),
+  }),
+  getLicenseInfo: contract("Show the licence: HA quantity, accounts enabled, validity.", {}),
+  getServices: contract("List every mailstore and supervisor seen, with liveness and role.", {}),
+  verifyReplicas: contract("Check that replicas equal their primary: each copy's digest of the account's metadata, at a log sequence they agree on.", {
+    accounts: strOrList({ maxItems: ACCOUNTS_MAX, item: ACCOUNT_REF_ITEM, description: "accounts to verify (default: every account with a replica)" }),
+    replicaServer: hostParam({ description: "only accounts with a replica on this mailstore, and only that replica" }),
+  }),
+  test: contract("Run the troubleshooting checks (NATS endpoints, JetStream assets, heartbeats, storage, replicas).", { servers: natsServersParam() }),
+  doStartService: contract("Start a service (module: the replication service of a mailstore).", serviceParams()),
+  doStopService: contract("Stop a service (module: the replication service of a mailstore).", serviceParams()),
+  doRestartService: contract("Restart a service (module: the replication service of a mailstore).", serviceParams()),
+} as const;
+
+export type AdminMethodName = keyof typeof ADMIN_METHODS;

@@ -42,8 +42,9 @@ export function refuseWideStatus(n: number, limit: number): void {
 
 /** Wraps admin methods with the list-length cap and, for the expensive ones, the gate. */
 export function boundedAdminMethods(methods: RpcMethod<NatsRpcContext>[], limits: LimitsConfig, gate: ExpensiveGate): RpcMethod<NatsRpcContext>[] {
+  // Spread: the wrapped method keeps its param specs (rpc.discover and the fuzzer read them).
   return methods.map((m) => ({
-    name: m.name,
+    ...m,
     call(params: JsonRpcParams | undefined, ctx: NatsRpcContext): unknown {
       if (params && typeof params === "object" && !Array.isArray(params)) {
         for (const p of ACCOUNT_LIST_PARAMS) refuseLongList(m.name, p, entries((params as Record<string, unknown>)[p]), limits.maxAccountsPerRequest, "limits.maxAccountsPerRequest");

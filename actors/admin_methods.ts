@@ -89,6 +89,20 @@ function coreAdminMethods(node: SupervisorNode): RpcMethod<Ctx>[] {
       handler: async () => ({ services: await listServices(node.directory, node.assets.nodes) }),
     }),
     defineMethod({
+      name: "getAllAccounts",
+      params: ADMIN_METHODS.getAllAccounts.params,
+      handler: async (p) => {
+        const { names, more } = await node.directory.listNames(p.prefix ?? "", p.limit);
+        const accounts = [];
+        for (const name of names) {
+          const rec = (await node.directory.byName(name))?.value;
+          // A name whose record is gone (a creation given back meanwhile) is left out.
+          if (rec) accounts.push({ name: rec.name, id: rec.id, type: rec.type, mailHost: rec.mailHost, replicas: rec.replicas.length });
+        }
+        return { accounts, more };
+      },
+    }),
+    defineMethod({
       name: "monitor",
       params: ADMIN_METHODS.monitor.params,
       handler: async (p) => {

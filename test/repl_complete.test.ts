@@ -15,7 +15,7 @@ const KNOWN: KnownNames = {
 test("repl completion - command words: admin commands, mailbox methods, REPL words, any case", () => {
   assert.equal(complete("setA"), [["setAccountDestination"], "setA"]);
   assert.equal(complete("seta"), [["setAccountDestination"], "seta"]);
-  assert.equal(complete("  get"), [["getAccountStatus", "getItem", "getItemBody", "getLicenseInfo", "getServices"], "get"]);
+  assert.equal(complete("  get"), [["getAccountStatus", "getAllAccounts", "getItem", "getItemBody", "getLicenseInfo", "getServices"], "get"]);
   assert.equal(complete("he"), [["help"], "he"]);
   assert.equal(complete("ex"), [["exit"], "ex"]);
   assert.equal(complete("do"), [["doRestartService", "doStartService", "doStopService", "doctor"], "do"]);
@@ -91,12 +91,12 @@ function completeWith(lookup: NameLookup, line: string): Promise<[string[], stri
 test("repl completion - lookups: cached, capped, and a failing or silent one offers nothing", async () => {
   let now = 0;
   const calls: string[] = [];
-  const many = Array.from({ length: 5_000 }, (_, i) => ({ accountName: `u${i}@example.com` }));
+  const many = Array.from({ length: 5_000 }, (_, i) => ({ name: `u${i}@example.com` }));
   const lookup = new NameLookup(
     fakeCaller(
       {
         getServices: async () => ({ services: [{ host: "ms1", role: "mailstore" }, { host: "sup1", role: "supervisor" }, { host: "ms2", role: "mailstore" }] }),
-        getAccountStatus: async () => ({ accounts: many, total: many.length }),
+        getAllAccounts: async () => ({ accounts: many, more: true }),
       },
       calls,
     ),
@@ -131,20 +131,14 @@ test("repl completion - hosts and accounts come from a running system", async ()
     await sys.startMailstore(MS1);
     await sys.startMailstore(MS2);
     for (const name of ["carol@example.com", "carl@example.com", "dave@example.com"]) await sys.mailbox("createAccount", { name, mailHost: MS1 });
-    // getAccountStatus lists replicated accounts: replicate two of them onto MS2.
-    await sys.admin("setAccountDestination", { destination: MS2, priority: 10, accounts: ["carol@example.com", "carl@example.com"] });
     const call: Caller = (t, m, p, o) => callMethod(sys.nc, t, m, p, { ...o });
     const lookup = new NameLookup(call, { cacheMs: 0, deadlineMs: 60_000 });
     assert.equal(await completeWith(lookup, "setAccountDestination ms"), [[MS1, MS2], "ms"]);
     assert.equal(await completeWith(lookup, "createAccount name x@example.com mailHost ms2"), [[MS2], "ms2"]);
     assert.equal(await completeWith(lookup, "monitor x operation_host s"), [["sup1"], "s"]);
-    // The record gets its replica when the operation registers it: ask until both are there.
-    let got: [string[], string] = [[], ""];
-    for (let i = 0; i < 200 && got[0].length < 2; i++) {
-      got = await completeWith(new NameLookup(call, { deadlineMs: 60_000 }), "promoteAccounts accounts car");
-      if (got[0].length < 2) await new Promise((r) => setTimeout(r, 50));
-    }
-    assert.equal(got, [["carl@example.com", "carol@example.com"], "car"]);
+    // Names come from the directory (getAllAccounts), replicated or not, and by what is typed.
+    assert.equal(await completeWith(lookup, "promoteAccounts accounts car"), [["carl@example.com", "carol@example.com"], "car"]);
+    assert.equal(await completeWith(lookup, "pauseReplicas accounts carol@example.com,d"), [["carol@example.com,dave@example.com"], "carol@example.com,d"]);
   } finally {
     await sys.stop();
   }

@@ -116,6 +116,22 @@ export class Directory {
   }
 
   /**
+   * Account names in name order (lower case, as the name keys hold them), those starting with
+   * `prefix` (any case), at most `limit`; `more` when others follow. Reads only the name keys:
+   * one listing, however many accounts exist.
+   */
+  async listNames(prefix: string, limit: number): Promise<{ names: string[]; more: boolean }> {
+    const want = prefix.toLowerCase();
+    const names: string[] = [];
+    for (const k of await listKeys(this.kv, "name.*")) {
+      const name = Buffer.from(k.slice("name.".length), "hex").toString("utf8");
+      if (name.startsWith(want)) names.push(name);
+    }
+    names.sort();
+    return { names: names.slice(0, limit), more: names.length > limit };
+  }
+
+  /**
    * Compare-and-set update: reads the record, applies `change`, writes it only if nobody
    * wrote in between, and retries on a conflict. `change` may throw to refuse.
    */

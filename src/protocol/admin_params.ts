@@ -2,7 +2,7 @@
 // params, defined once. The supervisor's method modules validate with these specs, rpc.discover
 // publishes them, and the CLI's admin commands take their types and bounds from them. Light on
 // purpose (no NATS, no SQLite), so the CLI can load it for --help.
-import { int, oneOf, strOrList } from "../jsonrpc/param_specs.js";
+import { int, oneOf, str, strOrList } from "../jsonrpc/param_specs.js";
 import { ACCOUNT_REF_ITEM, hostParam, operationIdParam } from "../directory/key_params.js";
 import { contract } from "./method_contract.js";
 
@@ -71,6 +71,10 @@ export const ADMIN_METHODS = {
   }),
   getLicenseInfo: contract("Show the licence: HA quantity, accounts enabled, validity.", {}),
   getServices: contract("List every mailstore and supervisor seen, with liveness and role.", {}),
+  getAllAccounts: contract("List account names (replicated or not) in name order, optionally those starting with a prefix; at most limit of them.", {
+    prefix: str({ maxLength: 320, description: "only names starting with this (any case)" }),
+    limit: int({ min: 1, max: 1_000, default: 100, description: "most names returned (more: true when there are others)" }),
+  }),
   verifyReplicas: contract("Check that replicas equal their primary: each copy's digest of the account's metadata, at a log sequence they agree on.", {
     accounts: strOrList({ maxItems: ACCOUNTS_MAX, item: ACCOUNT_REF_ITEM, description: "accounts to verify (default: every account with a replica)" }),
     replicaServer: hostParam({ description: "only accounts with a replica on this mailstore, and only that replica" }),

@@ -1,5 +1,6 @@
 // The names completion offers, from the running system over the admin JSON-RPC: hosts from
-// getServices, account names from getAccountStatus. A thin layer over complete.ts: each kind
+// getServices, account names from getAllAccounts (the directory's names, replicated or not,
+// those starting with what is typed). A thin layer over complete.ts: each kind
 // is asked only when the line needs it, kept for a few seconds, capped, and a lookup that
 // fails or is late gives no names, so Tab never breaks or holds up the prompt.
 import type { Caller } from "../cli/admin/index.js";
@@ -28,14 +29,20 @@ export function hostsOfServices(result: unknown, role: "mailstore" | "supervisor
   return services.filter((s): s is Record<string, unknown> => isObject(s) && s.role === role && typeof s.host === "string").map((s) => s.host as string);
 }
 
-/** Account names in a getAccountStatus result. */
-export function accountsOfStatus(result: unknown): string[] {
+/** Account names in a getAllAccounts result. */
+export function accountsOfListing(result: unknown): string[] {
   const accounts = isObject(result) && Array.isArray(result.accounts) ? result.accounts : [];
-  return accounts.filter((a): a is Record<string, unknown> => isObject(a) && typeof a.accountName === "string").map((a) => a.accountName as string);
+  return accounts.filter((a): a is Record<string, unknown> => isObject(a) && typeof a.name === "string").map((a) => a.name as string);
+}
+
+/** What is being typed at the end of `line`: the text after the last space or comma. */
+function typedWord(line: string): string {
+  return line.split(/[\s,]+/).pop() ?? "";
 }
 
 export class NameLookup {
-  private readonly cache = new Map<Kind, { at: number; names: Promise<string[]> }>();
+  /** by kind; account names also by the prefix typed (`account:<prefix>`) */
+  private readonly cache = new Map<string, { at: number; names: Promise<string[]> }>();
   private readonly cacheMs: number;
   private readonly deadlineMs: number;
   private readonly maxNames: number;
@@ -52,23 +59,24 @@ export class NameLookup {
   }
 
   /** The names of `kind`; never rejects (a failed lookup is no names). */
-  names(kind: Kind): Promise<string[]> {
-    const hit = this.cache.get(kind);
+  names(kind: Kind, prefix = ""): Promise<string[]> {
+    const key = kind === "account" ? `account:${prefix.toLowerCase()}` : kind;
+    const hit = this.cache.get(key);
     if (hit && this.now() - hit.at < this.cacheMs) return hit.names;
-    const names = this.fetch(kind).then(
+    const names = this.fetch(kind, prefix).then(
       (n) => [...new Set(n)].slice(0, this.maxNames),
       () => {
-        this.cache.delete(kind); // a failure is not remembered: the next Tab asks again
+        this.cache.delete(key); // a failure is not remembered: the next Tab asks again
         return [];
       },
     );
-    this.cache.set(kind, { at: this.now(), names });
+    this.cache.set(key, { at: this.now(), names });
     return names;
   }
 
-  private async fetch(kind: Kind): Promise<string[]> {
+  private async fetch(kind: Kind, prefix: string): Promise<string[]> {
     const opts = { timeoutMs: this.deadlineMs };
-    if (kind === "account") return accountsOfStatus(await this.call("admin", "getAccountStatus", {}, opts));
+    if (kind === "account") return accountsOfListing(await this.call("admin", "getAllAccounts", { ...(prefix ? { prefix } : {}), limit: Math.min(this.maxNames, 1_000) }, opts));
     return hostsOfServices(await this.call("admin", "getServices", {}, opts), kind);
   }
 
@@ -81,7 +89,7 @@ export class NameLookup {
       timer = setTimeout(() => resolve([]), this.deadlineMs);
     });
     try {
-      const names = await Promise.race([this.names(kind), late]);
+      const names = await Promise.race([this.names(kind, kind === "account" ? typedWord(line) : ""), late]);
       return { ...NO_NAMES, [kind === "account" ? "accounts" : kind === "mailstore" ? "mailstores" : "supervisors"]: names };
     } finally {
       clearTimeout(timer);

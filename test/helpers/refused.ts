@@ -14,3 +14,16 @@ export async function refused(p: Promise<unknown>, code: string): Promise<RpcErr
   assert.unreachable(`expected ${code}`);
   throw new Error("unreachable");
 }
+
+/** Awaits `p` and asserts it failed with JSON-RPC protocol error `rpcCode` (e.g. -32602); returns it. */
+export async function refusedProtocol(p: Promise<unknown>, rpcCode: number): Promise<RpcError> {
+  try {
+    await p;
+  } catch (e) {
+    assert.instance(e, RpcError);
+    assert.is((e as RpcError).code, rpcCode, (e as RpcError).message);
+    return e as RpcError;
+  }
+  assert.unreachable(`expected JSON-RPC error ${rpcCode}`);
+  throw new Error("unreachable");
+}

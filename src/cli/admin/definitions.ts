@@ -190,6 +190,16 @@ const getServices = define({
   format: (result) => formatServices(result),
 });
 
+const getAllAccounts = define({
+  name: "getAllAccounts",
+  params: paramsOf("getAllAccounts", [
+    ["prefix", { expected: "String", description: "only names starting with this (any case)" }],
+    ["limit", { description: "most names returned, 1..1000 (default 100)" }],
+  ]),
+  examples: ["", "prefix john limit 20"],
+  format: (result) => formatValue(result),
+});
+
 const VERIFY_PARAMS: ParamsSpec = paramsOf("verifyReplicas", [
   accounts("accounts to verify (default: every account with a replica)"),
   INPUT_FILE,
@@ -262,6 +272,7 @@ export const ADMIN_COMMANDS: readonly AdminCommandDef[] = [
   monitor,
   getLicenseInfo,
   getServices,
+  getAllAccounts,
   verifyReplicas,
   testCommand,
   serviceCommand("doStartService"),

@@ -1,0 +1,3 @@
+export { createLogger, silentLogger } from "./logger.js";
+export { prettyLine } from "./pretty.js";
+export { LOG_LEVELS, type LogFields, type LogLevel, type Logger, type LoggerOptions } from "./types.js";

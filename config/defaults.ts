@@ -26,5 +26,6 @@ export function defaultConfig(): Config {
     licence: { defaultQuota: UNLICENSED_QUOTA },
     limits: { maxMessageBytes: 25 * 1024 * 1024, maxAccountsPerRequest: 10_000, maxStatusAccounts: 10_000, maxConcurrentExpensive: 4 },
     metrics: {},
+    log: { level: "info" },
   };
 }

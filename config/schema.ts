@@ -269,6 +269,7 @@ export const configSchema: Group = group({
   // maxMessageBytes 1 KiB .. 512 MiB: a message is read whole into memory to be parsed.
   limits: group({ maxMessageBytes: integer(1024, 512 * 1024 * 1024), maxAccountsPerRequest: integer(1, 100_000), maxStatusAccounts: integer(1, 100_000), maxConcurrentExpensive: integer(1, 64) }),
   metrics: group({ listen: metricsListen }),
+  log: group({ level: oneOf("debug", "info", "warn", "error") }),
 });
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

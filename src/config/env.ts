@@ -61,6 +61,7 @@ const RULES: readonly EnvRule[] = [
   { name: "MR_MAX_STATUS_ACCOUNTS", key: "limits.maxStatusAccounts", values: "an integer from 1 to 100000", description: "Most accounts one getAccountStatus call may read from the mailstores (REQUEST_TOO_LARGE beyond).", parse: integer },
   { name: "MR_MAX_CONCURRENT_EXPENSIVE", key: "limits.maxConcurrentExpensive", values: "an integer from 1 to 64", description: "Expensive requests (getAccountStatus, verifyReplicas, restartReplicas, test, ...) one process runs at once; more are refused (BUSY).", parse: integer },
   { name: "MR_METRICS_LISTEN", key: "metrics.listen", values: "host:port such as 127.0.0.1:9464", description: "Serve Prometheus metrics of this process on GET /metrics at this address (off when unset).", parse: text },
+  { name: "MR_LOG_LEVEL", key: "log.level", values: "debug, info, warn or error", description: "Lowest level this process logs (one JSON line per event on standard error).", parse: text },
   { name: "MR_LICENCE_DEV_ISSUER", key: "licence.devIssuerKeyFile", values: "a file path", description: "Development only: public key file of a licence issuer trusted besides the pinned one (logged as a warning at start).", parse: text },
 ];
 

@@ -4,6 +4,7 @@ export type {
   JetStreamConfig,
   KeysConfig,
   LicenceConfig,
+  LogConfig,
   NatsConfig,
   NodeConfig,
   SupervisorConfig,

@@ -185,6 +185,15 @@ export interface MetricsConfig {
   listen?: string;
 }
 
+/** This process's log (docs/operations.md §10): one JSON line per event on standard error. */
+export interface LogConfig {
+  /**
+   * Lowest level written: `debug`, `info`, `warn` or `error`. Default `info`. Env
+   * `MR_LOG_LEVEL`.
+   */
+  level: "debug" | "info" | "warn" | "error";
+}
+
 /** The whole effective configuration. */
 export interface Config {
   nats: NatsConfig;
@@ -197,6 +206,7 @@ export interface Config {
   licence: LicenceConfig;
   limits: LimitsConfig;
   metrics: MetricsConfig;
+  log: LogConfig;
 }
 
 /** Every field optional, at every depth (config files, env layers, overrides). Arrays are replaced whole. */

@@ -57,7 +57,7 @@ function coreAdminMethods(node: SupervisorNode): RpcMethod<Ctx>[] {
         try {
           return await node.replicaInit.start(recs, p.destination, p.priority, hold);
         } finally {
-          await hold.settle().catch((e: Error) => node.log(`quota ledger: settling a setAccountDestination hold failed (${e.message}); the reconciler recounts it`));
+          await hold.settle().catch((e: Error) => node.log.warn({ error: e.message }, "quota ledger: settling a setAccountDestination hold failed; the reconciler recounts it"));
         }
       },
     }),

@@ -3,6 +3,7 @@
 // learns of it without watching the REPL. Delivery goes through mr.rpc.mailbox like any other
 // mail (so the notice is itself replicated); a failure is logged and never fails the
 // operation, which has already ended when the notice is written.
+import type { Logger } from "../src/log/index.js";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { rpcCall } from "../src/jsonrpc/index.js";
 import type { OperationRecord } from "./operations.js";
@@ -17,7 +18,7 @@ export interface NoticeSender {
   readonly host: string;
   readonly opts: { adminAccount?: string };
   readonly clock: { now(): number };
-  log(line: string): void;
+  log: Logger;
 }
 
 /** Text from callers (host names, descriptions) kept on one line, so it cannot add lines. */
@@ -81,7 +82,7 @@ export async function deliverAdminNotice(node: NoticeSender, op: OperationRecord
   } catch (e) {
     const err = e as { message?: string; appCode?: string; code?: unknown };
     const code = err.appCode ?? (typeof err.code === "string" ? err.code : undefined);
-    const hint = code === "ACCOUNT_UNKNOWN" ? `; create the account (createAccount) or fix supervisor.adminAccount (MR_ADMIN_ACCOUNT)` : "";
-    node.log(`admin notice of operation ${op.operationId} not delivered to ${admin}: ${err.message ?? String(e)}${code ? ` [${code}]` : ""}${hint}`);
+    const hint = code === "ACCOUNT_UNKNOWN" ? "create the account (createAccount) or fix supervisor.adminAccount (MR_ADMIN_ACCOUNT)" : "";
+    node.log.warn({ operationId: op.operationId, account: admin, error: err.message ?? String(e), ...(code ? { code } : {}), ...(hint ? { hint } : {}) }, "admin notice of operation not delivered");
   }
 }

@@ -97,7 +97,7 @@ export function directoryRequestMethods(node: SupervisorNode): MethodTable<Ctx> 
           throw new AppError("APP_ERROR", `account ${rec.name} has entries in its log (seq ${head.seq}): it was created, so it is kept; nothing was changed`, { code: "ACCOUNT_IN_USE", account: rec.name });
         }
         await node.directory.deleteAccount(rec);
-        node.log(`account ${rec.name}: record given back by ${host} (its creation logged nothing)`);
+        node.log.info({ account: rec.name, accountId: rec.id, host }, "account record given back (its creation logged nothing)");
         return { released: true };
       },
     }),
@@ -115,7 +115,7 @@ export function directoryRequestMethods(node: SupervisorNode): MethodTable<Ctx> 
           throw new AppError("APP_ERROR", `the directory is not moved to ${host} at epoch ${p.epoch}: ${problem}; nothing was changed`, { code: "LOG_BAD_PROMOTION", account: p.account });
         }
         const r = await recordPromotion(node.directory, p.account, { host, epoch: p.epoch }, node.clock.now());
-        if (r.changed) node.log(`account ${r.record.name}: directory moved from ${r.before.host} (epoch ${r.before.epoch}) to ${host} (epoch ${p.epoch}), as ${host} asked with a valid grant`);
+        if (r.changed) node.log.info({ account: r.record.name, accountId: p.account, from: r.before.host, fromEpoch: r.before.epoch, host, epoch: p.epoch }, "directory moved as the new primary asked with a valid grant");
         return { changed: r.changed, host: r.record.mailHost, epoch: r.record.epoch };
       },
     }),

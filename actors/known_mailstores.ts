@@ -15,7 +15,7 @@ function publicKeyOf(h: HeartbeatRecord): string {
 
 async function registerFromHeartbeat(node: SupervisorNode, h: HeartbeatRecord): Promise<void> {
   await node.directory.registerMailstore({ host: h.host, publicKey: publicKeyOf(h), registeredAt: node.clock.now() });
-  node.log(`mailstore ${h.host} registered from its heartbeat (it started while no supervisor answered)`);
+  node.log.info({ mailstore: h.host }, "mailstore registered from its heartbeat (it started while no supervisor answered)");
 }
 
 /** Whether `host` is a registered mailstore, registering it first when it runs but is not yet. */

@@ -11,6 +11,7 @@
 // and expiry is judged by the clock at the time of the check. Which issuers are trusted is
 // decided once at start (licence_issuer.ts). Enabling accounts goes through the quota ledger
 // (quota_ledger.ts), so concurrent changes cannot together pass the quota.
+import type { Logger } from "../src/log/index.js";
 import { readFileSync } from "node:fs";
 import { AppError } from "../src/jsonrpc/index.js";
 import type { Directory } from "../src/directory/directory.js";
@@ -30,7 +31,7 @@ export interface LicenceOptions {
   /** a development issuer's public key file, trusted besides the pinned one (config licence.devIssuerKeyFile) */
   devIssuerKeyFile?: string;
   now: () => number;
-  log: (line: string) => void;
+  log: Logger;
 }
 
 /** The licence in force now. */
@@ -78,7 +79,7 @@ export class LicenceQuota {
       throw invalidConfig([defaultQuotaProblem(opts.defaultQuota)]);
     }
     this.issuers = licenceIssuers(opts.devIssuerKeyFile);
-    if (this.issuers.development) opts.log(devIssuerWarning(this.issuers.development));
+    if (this.issuers.development) opts.log.warn(devIssuerWarning(this.issuers.development));
     this.ledger = new QuotaLedger(directory.kv, opts.now, async () => (await this.directory.listAccounts()).filter(isEnabled).length);
     this.state(); // logs the licence in force at start
   }
@@ -98,7 +99,9 @@ export class LicenceQuota {
       : `licence: ${st.file} is NOT valid (${st.reason}); no new replicas can be enabled until a valid licence is installed; existing replicas keep working`;
     if (line !== this.lastLogged) {
       this.lastLogged = line;
-      this.opts.log(line);
+      // The licence's fields come from the operator's signed file, not from a request: in the text.
+      if (st.valid) this.opts.log.info(line);
+      else this.opts.log.error(line);
     }
     return st;
   }

@@ -165,7 +165,7 @@ function table(node: MailstoreNode, routing: boolean): MethodTable<Ctx> {
           const result = await write(rec, keyed({ op: "deliverMessage", folder: p.folder, flags: p.flags, message: { ...meta, blob } }, "deliverMessage", p));
           // Only once the write is acknowledged: until then a retry still needs the upload.
           // One left behind (a crash here, a failed delete) expires with the store's TTL.
-          if (p.upload !== undefined) await node.assets.uploads.delete(p.upload).catch((e: unknown) => node.log(`upload ${p.upload} delivered but not deleted (${(e as Error)?.message ?? String(e)}); it expires with the ${node.assets.opts.uploadsBucket} TTL`));
+          if (p.upload !== undefined) await node.assets.uploads.delete(p.upload).catch((e: unknown) => node.log.warn({ account: rec.name, upload: p.upload, error: (e as Error)?.message ?? String(e), bucket: node.assets.opts.uploadsBucket }, "upload delivered but not deleted; it expires with the bucket's TTL"));
           return result;
         });
       },

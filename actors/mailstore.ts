@@ -37,7 +37,7 @@ import { isHostName } from "../src/envelope/types.js";
 import { moduleRunning } from "./node_service_methods.js";
 import { VERSION } from "../src/version.js";
 // Log lines quote request values (account names, hosts): one line each, whatever they hold.
-import { printable } from "../src/text/printable.js";
+import { createLogger, supervisionLogger, type LogLevel, type Logger } from "../src/log/index.js";
 import { natsAuthFailure, natsConnectionOptions, type NatsAuth } from "../src/natsauth/connect_options.js";
 import type { MailstoreMetrics } from "./mailstore_metrics.js";
 
@@ -60,7 +60,13 @@ export interface MailstoreOptions {
   /** `host:port` of the Prometheus metrics endpoint (config metrics.listen); none: no metrics, no port */
   metricsListen?: string;
   clock?: Clock;
+  /**
+   * Gets each log event as one JSON line (src/log): tests collect them. Default: standard
+   * error (pretty text when it is a terminal).
+   */
   log?: (line: string) => void;
+  /** Lowest level logged (config log.level). Default info. */
+  logLevel?: LogLevel;
 }
 
 /** Subjects a mailstore serves. */
@@ -107,6 +113,7 @@ export class MailstoreNode {
     readonly assets: Assets,
     readonly store: MetadataStore,
     readonly keyring: EnvelopeKeyring,
+    readonly log: Logger,
   ) {
     this.host = opts.host;
     this.clock = opts.clock ?? systemClock();
@@ -122,6 +129,7 @@ export class MailstoreNode {
       maxConcurrentLoads: opts.limits?.maxConcurrentExpensive ?? limits.maxConcurrentExpensive,
     });
     this.notifier = new Notifier(assets.js, opts.host, this.log);
+    this.system.onEvent(supervisionLogger(this.log));
     this.keyReloader = new KeyringReloader(keyring, opts.keysDir);
     this.agent = new ReplicaAgent({
       host: opts.host,
@@ -135,14 +143,11 @@ export class MailstoreNode {
     });
   }
 
-  readonly log = (line: string): void => {
-    (this.opts.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(printable(`[${this.opts.host}] ${line}`));
-  };
-
   static async start(opts: MailstoreOptions): Promise<MailstoreNode> {
     const keyring = loadKeyring({ dir: opts.keysDir, host: opts.host });
     privateFolder(opts.dataDir);
-    const log = (line: string): void => (opts.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(printable(`[${opts.host}] ${line}`));
+    const logger = createLogger({ role: "mailstore", host: opts.host, ...(opts.logLevel ? { level: opts.logLevel } : {}), ...(opts.log ? { sink: opts.log } : {}) });
+    const log = (line: string): void => logger.info(line);
     // The metrics address is bound first: a taken port stops the start before anything else.
     const bound = opts.metricsListen !== undefined ? await (await import("../src/metrics/index.js")).bindMetrics(opts.metricsListen, { role: "mailstore", host: opts.host, version: VERSION }) : undefined;
     const wait = new StartupWait({ timeoutMs: opts.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS, servers: opts.servers, log });
@@ -150,14 +155,14 @@ export class MailstoreNode {
     let store: MetadataStore | undefined;
     try {
       nc = await wait.until("", () =>
-        connect({ ...natsConnectionOptions(opts.servers, opts.natsAuth, { warn: log, identity: { role: "mailstore", host: opts.host } }), name: `mailstore ${opts.host}`, maxReconnectAttempts: -1, noAsyncTraces: true }).catch((e: unknown) => {
+        connect({ ...natsConnectionOptions(opts.servers, opts.natsAuth, { warn: (l: string) => logger.warn(l), identity: { role: "mailstore", host: opts.host } }), name: `mailstore ${opts.host}`, maxReconnectAttempts: -1, noAsyncTraces: true }).catch((e: unknown) => {
           throw natsAuthFailure(e, opts.servers, opts.natsAuth) ?? e;
         }),
       );
       const conn = nc;
       const assets = await ensureAssets(conn, opts.assets, (what, step) => wait.until(what, step));
       store = MetadataStore.open(join(opts.dataDir, "metadata.sqlite"));
-      const node = new MailstoreNode(opts, conn, assets, store, keyring);
+      const node = new MailstoreNode(opts, conn, assets, store, keyring, logger);
       if (bound) {
         const { MailstoreMetrics } = await import("./mailstore_metrics.js");
         node.metrics = new MailstoreMetrics(bound, {
@@ -167,7 +172,7 @@ export class MailstoreNode {
           replicatedAccounts: () => node.agent.replicatedCount,
         });
         bound.process.watchNats(conn);
-        log(`metrics at ${bound.server.url}`);
+        logger.info({ url: bound.server.url }, "metrics served");
       }
       await node.run(wait);
       wait.done();
@@ -191,7 +196,7 @@ export class MailstoreNode {
     // The watch replays every current record first, then follows changes.
     let initialized!: () => void;
     const ready = new Promise<void>((r) => (initialized = r));
-    this.watch = await wait.until(`bucket ${this.opts.assets.directoryBucket}`, () => this.directory.watchAccounts((rec) => this.onAccountRecord(rec), () => initialized(), (err) => this.log(`${err.message}; skipped`)));
+    this.watch = await wait.until(`bucket ${this.opts.assets.directoryBucket}`, () => this.directory.watchAccounts((rec) => this.onAccountRecord(rec), () => initialized(), (err) => this.log.warn({ error: err.message }, "directory record skipped")));
     await ready;
     await this.agent.catchUpAll();
     await this.catchUpPrimaries();
@@ -203,6 +208,7 @@ export class MailstoreNode {
         host: this.host,
         role: "mailstore",
         endpoints: [{ name: "mailbox", subject: MAILBOX_SUBJECT, queue: "mr-mailbox", methods: methods.routing }],
+        log: this.log,
         ...(this.metrics ? { onAnswer: this.metrics.process.rpcAnswer } : {}),
       }),
     );
@@ -216,6 +222,7 @@ export class MailstoreNode {
           { name: "mailbox", subject: nodeMailboxSubject(this.host), methods: methods.local },
           { name: "admin", subject: nodeAdminSubject(this.host), methods: nodeMethods(this) },
         ],
+        log: this.log,
         ...(this.metrics ? { onAnswer: this.metrics.process.rpcAnswer } : {}),
       }),
     );
@@ -230,7 +237,8 @@ export class MailstoreNode {
     await wait.until(`bucket ${this.opts.assets.nodesBucket}`, () => this.heartbeat!.start());
     await this.register();
     await this.nc.flush();
-    this.log(`mailstore ${this.host} started (data ${this.opts.dataDir}, NATS ${this.opts.servers.join(",")})`);
+    // The text is what `mailreplica dev` and the tests wait for (/mailstore <host> started/).
+    this.log.info({ dataDir: this.opts.dataDir, servers: this.opts.servers }, `mailstore ${this.host} started`);
   }
 
   /** Whether `host` is a mailstore with a fresh heartbeat. */
@@ -252,8 +260,8 @@ export class MailstoreNode {
     try {
       await this.directoryRequests.register(this.publicKey);
     } catch (e) {
-      if (appCodeOf(e) === "NO_RESPONDER") this.log("no supervisor runs yet: the first one to start registers this mailstore (from its heartbeat)");
-      else this.log(`not registered in the directory yet (${(e as Error).message}); the active supervisor registers this mailstore from its heartbeat`);
+      if (appCodeOf(e) === "NO_RESPONDER") this.log.info("no supervisor runs yet: the first one to start registers this mailstore (from its heartbeat)");
+      else this.log.warn({ error: (e as Error).message, code: appCodeOf(e) }, "not registered in the directory yet; the active supervisor registers this mailstore from its heartbeat");
     }
   }
 
@@ -265,12 +273,12 @@ export class MailstoreNode {
       // the operator may have fixed the key files; a still-bad entry is refused (and told) again.
       const st = this.store.replicaState(r.id);
       if (st?.role === "primary" && st.status === "unavailable") {
-        this.log(`account ${r.name}: its log was refused before (${st.error ?? "no reason"}); replaying it again`);
+        this.log.info({ account: r.name, accountId: r.id, error: st.error ?? "no reason" }, "its log was refused before; replaying it again");
         this.store.setReplicaStatus(r.id, "available");
       }
     }
     const r = await catchUpPrimaries(mine, (rec) => this.accountActor(rec).ask({ op: "sync" }, this.opts.writes.askTimeoutMs));
-    for (const f of r.failed) this.log(`account ${f.account}: start-up catch-up failed (${f.error}); its first read retries it`);
+    for (const f of r.failed) this.log.warn({ account: f.account, error: f.error }, "start-up catch-up failed; its first read retries it");
   }
 
   /**
@@ -282,11 +290,12 @@ export class MailstoreNode {
     const sighup = opts.sighup === true;
     const r = this.keyReloader.check({ force: sighup });
     const tag = sighup ? "keys (SIGHUP)" : "keys";
-    for (const c of r.changes) this.log(`${tag}: ${c}`);
-    for (const e of r.errors) this.log(`${tag}: ${e}`);
+    // Key file paths and kids come from the operator's files, not from requests: in the text.
+    for (const c of r.changes) this.log.info(`${tag}: ${c}`);
+    for (const e of r.errors) this.log.error(`${tag}: ${e}`);
     if (sighup && r.changes.length === 0 && r.errors.length === 0) {
       const n = this.keyring.trust.entries().length;
-      this.log(`${tag}: every key file read again, nothing changed (${n} trusted key${n === 1 ? "" : "s"}, cluster key ${this.keyring.currentKid}, signing with ${this.keyring.signingKid})`);
+      this.log.info(`${tag}: every key file read again, nothing changed (${n} trusted key${n === 1 ? "" : "s"}, cluster key ${this.keyring.currentKid}, signing with ${this.keyring.signingKid})`);
     }
     if (r.changes.length > 0) this.warnIfUntrusted();
     return r.changes.length > 0;
@@ -299,7 +308,7 @@ export class MailstoreNode {
    */
   private warnIfUntrusted(): void {
     if (this.keyring.ownKeyTrusted()) return;
-    this.log(
+    this.log.warn(
       `WARNING: this mailstore's signing key ${this.keyring.signingKid} is not a trusted mailstore key in ${join(this.opts.keysDir, "trusted-signers.json")}: ` +
         `it will not write any account (SIGNER_NOT_TRUSTED) until the operator adds it there on every node (mailreplica keys init prints the entry to copy)`,
     );
@@ -324,7 +333,7 @@ export class MailstoreNode {
       // replica): the copy goes. Everything it held is in the account log.
       if (local) {
         this.store.dropAccount(rec.id);
-        this.log(`account ${rec.name}: local copy removed (not a replica here any more)`);
+        this.log.info({ account: rec.name, accountId: rec.id }, "local copy removed (not a replica here any more)");
       }
       return;
     }
@@ -334,7 +343,7 @@ export class MailstoreNode {
       // restartReplicas: drop the copy and seed it again from the log.
       this.agent.setReplicated(rec.id, undefined);
       this.store.dropAccount(rec.id);
-      this.log(`account ${rec.name}: replica restarted (generation ${mine.generation}); seeding from the log`);
+      this.log.info({ account: rec.name, accountId: rec.id, generation: mine.generation }, "replica restarted; seeding from the log");
     }
     this.store.ensureReplicaState(rec.id, "replica");
     this.store.setGeneration(rec.id, mine.generation);
@@ -394,7 +403,7 @@ export class MailstoreNode {
           notify: (kind, payload) => this.notifier.notify(kind, payload),
           reloadKeys: () => this.reloadKeys(),
           onDemoted: (id, reason) => {
-            this.log(`account ${id}: stops writing here (${reason})`);
+            this.log.warn({ accountId: id, reason }, "stops writing here");
             this.dropActor(id);
           },
         },
@@ -425,7 +434,7 @@ export class MailstoreNode {
   resumeWriting(accountId: string): { host: string; resumed: boolean } {
     const resumed = this.handingOver.has(accountId);
     this.endHandover(accountId);
-    if (resumed) this.log(`account ${accountId}: writes resumed (the promotion away from here did not happen)`);
+    if (resumed) this.log.info({ accountId }, "writes resumed (the promotion away from here did not happen)");
     return { host: this.host, resumed };
   }
 
@@ -472,7 +481,7 @@ export class MailstoreNode {
       await this.nc.drain().catch(() => {});
       this.store.close();
       await this.metrics?.stop();
-      this.log(`mailstore ${this.host} stopped`);
+      this.log.info(`mailstore ${this.host} stopped`);
     })();
     return this.stopping;
   }

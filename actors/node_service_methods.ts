@@ -145,7 +145,7 @@ export function stopModule(node: MailstoreNode): Promise<ServiceOutcome> {
     if (!s.running) return { host: node.host, service: "module", running: false, changed: false, message: "service already stopped" };
     await node.agent.stop();
     s.running = false;
-    node.log("replication module stopped: replicas are not applied until it starts again");
+    node.log.info("replication module stopped: replicas are not applied until it starts again");
     return { host: node.host, service: "module", running: false, changed: true, message: "service stopped" };
   });
 }
@@ -155,9 +155,9 @@ export function startModule(node: MailstoreNode): Promise<ServiceOutcome> {
     if (s.running) return { host: node.host, service: "module", running: true, changed: false, message: "service already running" };
     await node.agent.start();
     s.running = true;
-    node.log("replication module started: replicas catch up from their applied sequence");
+    node.log.info("replication module started: replicas catch up from their applied sequence");
     // Catching up can take long; the caller learns the module runs, getAccountStatus shows the lag.
-    void node.agent.catchUpAll().catch((e: Error) => node.log(`catch-up after module start failed: ${e.message}`));
+    void node.agent.catchUpAll().catch((e: Error) => node.log.warn({ error: e.message }, "catch-up after module start failed"));
     return { host: node.host, service: "module", running: true, changed: true, message: "service started" };
   });
 }

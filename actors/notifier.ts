@@ -1,6 +1,7 @@
 // Notifications to the Global Admin (DESIGN §11): published on MR_NOTIFY as
 // `mr.notify.<kind>` with a JSON body; the REPL prints them live.
 import type { JetStreamClient } from "@nats-io/jetstream";
+import { silentLogger, type Logger } from "../src/log/index.js";
 
 export interface Notification {
   kind: string;
@@ -13,12 +14,12 @@ export class Notifier {
   constructor(
     private readonly js: JetStreamClient,
     private readonly from: string,
-    private readonly log: (line: string) => void = () => {},
+    private readonly log: Logger = silentLogger,
   ) {}
 
   /** Publishes without blocking the caller; a failure is logged, never thrown. */
   notify(kind: string, payload: Record<string, unknown>): void {
-    void this.publish(kind, payload).catch((e) => this.log(`notification ${kind} not published: ${(e as Error).message}`));
+    void this.publish(kind, payload).catch((e) => this.log.warn({ kind, error: (e as Error).message }, "notification not published"));
   }
 
   async publish(kind: string, payload: Record<string, unknown>): Promise<void> {

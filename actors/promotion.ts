@@ -144,14 +144,14 @@ export class Promoter {
         const known = [target.destination, rec.mailHost, ...rec.replicas.map((x) => x.destination)].filter((h) => alive.has(h));
         const head = await askLogHead(this.node.nc, accountId, new Set([...known, ...alive]));
         if (head && head.epoch > rec.epoch && head.host) {
-          this.node.log(`promote of ${rec.name} on ${target.destination} failed (${(e as Error).message}), but its log names ${head.host} at epoch ${head.epoch}: recording that`);
+          this.node.log.warn({ account: rec.name, accountId, destination: target.destination, error: (e as Error).message, host: head.host, epoch: head.epoch }, "promote call failed, but the account's log names a new primary: recording that");
           r = { host: head.host, epoch: head.epoch, seq: head.seq, alreadyPromoted: true };
           break;
         }
         // The target could not read or write the log while JetStream elected a leader (a
         // nats-server node lost): nothing was promoted, so ask again until the deadline.
         if (targetTransient(e) && Date.now() + delay < deadline && this.node.isActive) {
-          this.node.log(`promote of ${rec.name} on ${target.destination}: ${(e as Error).message}; asking again in ${delay} ms`);
+          this.node.log.info({ account: rec.name, accountId, destination: target.destination, error: (e as Error).message, retryMs: delay }, "promote call failed while JetStream elects a leader; asking again");
           await new Promise((res) => setTimeout(res, delay));
           continue;
         }
@@ -161,7 +161,7 @@ export class Promoter {
     }
     const promoted = r;
     const final = (await again(() => recordPromotion(this.node.directory, rec.id, { host: promoted.host, epoch: promoted.epoch }, this.node.clock.now(), target.priority))).record;
-    this.node.log(`promoted ${rec.name}: ${rec.mailHost} -> ${final.mailHost} (epoch ${final.epoch})`);
+    this.node.log.info({ account: rec.name, accountId, from: rec.mailHost, destination: final.mailHost, epoch: final.epoch }, "promoted");
     return { account: rec.name, accountId, from: rec.mailHost, to: final.mailHost, epoch: final.epoch, ms: this.node.clock.now() - started };
   }
 
@@ -170,8 +170,8 @@ export class Promoter {
     const cur = (await this.node.directory.byId(rec.id))?.value;
     if (!cur || cur.mailHost !== rec.mailHost || cur.epoch !== rec.epoch) return;
     await rpcCall(this.node.nc, nodeAdminSubject(rec.mailHost), "resumeWriting", { account: rec.id }, { timeoutMs: 5_000 }).then(
-      () => this.node.log(`promotion of ${rec.name} failed: ${rec.mailHost} writes it again`),
-      (e: Error) => this.node.log(`promotion of ${rec.name} failed and ${rec.mailHost} was not told to resume (${e.message}); it resumes when its stopWriting period ends`),
+      () => this.node.log.info({ account: rec.name, accountId: rec.id, host: rec.mailHost }, "promotion failed: the old primary writes the account again"),
+      (e: Error) => this.node.log.warn({ account: rec.name, accountId: rec.id, host: rec.mailHost, error: e.message }, "promotion failed and the old primary was not told to resume; it resumes when its stopWriting period ends"),
     );
   }
 

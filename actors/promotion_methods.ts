@@ -56,6 +56,6 @@ export async function startPromotion(
     .then(async (done) => {
       if (done.state !== "running") await node.notifyOperationEnd(done, opts.automatic ? `automatic failover of ${opts.source_mail_host}` : "promotion");
     })
-    .catch((e: Error) => node.log(`operation ${op.operationId}: ${e.message}`));
+    .catch((e: Error) => node.log.error({ operationId: op.operationId, error: e.message }, "operation failed"));
   return op;
 }

@@ -10,7 +10,7 @@ import type { MailstoreNode } from "./mailstore.js";
 
 export function takeOverPromoted(node: MailstoreNode, accountId: string, epoch: number, seq: number, grant: string | undefined): void {
   void takeOverIfNewest(node, accountId, epoch, seq, grant).catch((e: Error) =>
-    node.log(`account ${accountId}: could not tell whether the promotion here at epoch ${epoch} (log seq ${seq}) is the newest entry (${e.message}); it stays a replica here until the directory names this mailstore`),
+    node.log.warn({ accountId, epoch, seq, error: e.message }, "could not tell whether the promotion here is the newest entry; it stays a replica here until the directory names this mailstore"),
   );
 }
 
@@ -23,11 +23,11 @@ async function takeOverIfNewest(node: MailstoreNode, accountId: string, epoch: n
   if (!rs || rs.epoch > epoch || rs.appliedSeq < seq || rs.role === "primary") return; // moved on meanwhile, or already primary
   node.store.setRole(accountId, "primary");
   node.agent.setReplicated(accountId, undefined);
-  node.log(`account ${accountId}: the log names this mailstore primary at epoch ${epoch}; taking over`);
+  node.log.info({ accountId, epoch, seq }, "the log names this mailstore primary; taking over");
   // The applied entry passed the authorship check, so it carries a valid grant for this host.
   const r = await node.directoryRequests.recordPromotion(accountId, epoch, grant ?? "").catch((e: Error) => {
-    node.log(`account ${accountId}: directory not updated after the promotion here: ${e.message}; the supervisor's reconciler repairs it`);
+    node.log.warn({ accountId, epoch, error: e.message, code: (e as { code?: unknown }).code }, "directory not updated after the promotion here; the supervisor's reconciler repairs it");
     return undefined;
   });
-  if (r?.changed) node.log(`account ${accountId}: the supervisor moved the directory to ${node.host} (epoch ${epoch}), as the log says`);
+  if (r?.changed) node.log.info({ accountId, epoch }, "the supervisor moved the directory here, as the log says");
 }

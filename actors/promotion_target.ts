@@ -82,12 +82,12 @@ export async function promoteHere(node: MailstoreNode, accountId: string, epoch:
       node.store.applyBatch(accountId, ack.seq, batch);
       node.store.setRole(accountId, "primary");
       node.agent.setReplicated(accountId, undefined);
-      node.log(`account ${rec.name}: promoted here at epoch ${epoch} (log seq ${ack.seq})`);
+      node.log.info({ account: rec.name, accountId, epoch, seq: ack.seq }, "promoted here");
       // The directory follows now, not only when the supervisor hears this answer: it may
       // have given up waiting (and reported the promotion failed) while this one was queued.
       // Only supervisors write the directory: asked, with the grant that proves the promotion.
       await node.directoryRequests.recordPromotion(accountId, epoch, grant ?? "").catch((e: Error) =>
-        node.log(`account ${rec.name}: directory not updated after the promotion here: ${e.message}; the supervisor records it`),
+        node.log.warn({ account: rec.name, accountId, epoch, error: e.message, code: (e as { code?: unknown }).code }, "directory not updated after the promotion here; the supervisor records it"),
       );
       return { host: node.host, epoch, seq: ack.seq, alreadyPromoted: false };
     } catch (e) {
@@ -96,7 +96,7 @@ export async function promoteHere(node: MailstoreNode, accountId: string, epoch:
       // The ack was lost (or a duplicate's stored content differs): the entry may be in the
       // log. Drain again: the epoch check above returns alreadyPromoted when it is.
       if (e instanceof OutcomeUnknownError) {
-        node.log(`account ${rec.name}: the Promoted append has an unknown outcome (${e.message}); draining again`);
+        node.log.warn({ account: rec.name, accountId, epoch, error: e.message }, "the Promoted append has an unknown outcome; draining again");
         continue;
       }
       throw e;

@@ -12,6 +12,7 @@
 // Nothing here waits for an account's next entry to recover: a steady consumer that is
 // deleted (by hand, or lost by the server) is recreated and every account caught up, and a
 // catch-up that fails is retried with back-off.
+import type { Logger } from "../src/log/index.js";
 import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
 import { open, type EnvelopeKeyring } from "../src/envelope/index.js";
 import type { Assets } from "../src/jetstream/assets.js";
@@ -35,7 +36,7 @@ export interface ReplicaAgentDeps {
   /** a `promoted` event naming this host was applied, at log seq `seq` */
   onPromotedHere?(accountId: string, epoch: number, seq: number, grant: string | undefined): void;
   /** any apply outcome worth logging */
-  log?(line: string): void;
+  log?: Logger;
   /**
    * How long a replica at seq 0 waits for the first entry of an empty account log before it
    * is unavailable (a brand-new account's record is written just before its first entry).
@@ -149,7 +150,7 @@ export class ReplicaAgent {
     for await (const s of messages.status()) {
       if (!watched.has(s.type)) continue;
       const { type, ...detail } = s;
-      this.d.log?.(`steady consumer ${agentConsumerName(this.d.host)}: ${type} (${JSON.stringify(detail)})`);
+      this.d.log?.info({ consumer: agentConsumerName(this.d.host), status: type, detail }, "steady consumer status");
     }
   }
 
@@ -163,7 +164,7 @@ export class ReplicaAgent {
         } catch (e) {
           // Never let one entry end the consumer loop. Not applied here means a gap at the
           // account's next entry, which its catch-up fills from the log.
-          this.d.log?.(`entry ${m.seq} on ${m.subject} not applied: ${(e as Error).message}`);
+          this.d.log?.warn({ seq: m.seq, subject: m.subject, error: (e as Error).message, code: (e as { code?: unknown }).code }, "entry not applied");
         } finally {
           m.ack();
         }
@@ -172,7 +173,7 @@ export class ReplicaAgent {
       ended = `ended: ${(e as Error).message}`;
     }
     if (this.stopped || this.messages !== messages) return;
-    this.d.log?.(`steady consumer ${agentConsumerName(this.d.host)} ${ended}; opening it again`);
+    this.d.log?.info({ consumer: agentConsumerName(this.d.host), ended }, "steady consumer ended; opening it again");
     void this.reopenSteady();
   }
 
@@ -184,10 +185,10 @@ export class ReplicaAgent {
     try {
       const created = await this.openSteady(generation);
       if (generation !== this.generation || this.stopped) return;
-      this.d.log?.(created ? `steady consumer ${name} was deleted; recreated` : `steady consumer ${name} reopened`);
+      this.d.log?.info({ consumer: name }, created ? "steady consumer was deleted; recreated" : "steady consumer reopened");
     } catch (e) {
       const next = nextDelay(delay);
-      this.d.log?.(`steady consumer ${name} could not be opened: ${(e as Error).message}; trying again in ${next} ms`);
+      this.d.log?.warn({ consumer: name, error: (e as Error).message, retryMs: next }, "steady consumer could not be opened; trying again");
       this.reopenTimer = setTimeout(() => void this.reopenSteady(next), next);
       return;
     }
@@ -311,7 +312,7 @@ export class ReplicaAgent {
     } catch (e) {
       if (this.stopped || (this.versions.get(accountId) ?? 0) !== version) return;
       const delay = this.scheduleRetry(accountId);
-      this.d.log?.(`catch-up of ${accountId} failed: ${(e as Error).message}; retried in ${delay} ms`);
+      this.d.log?.warn({ accountId, error: (e as Error).message, retryMs: delay }, "catch-up failed; retrying");
     }
   }
 
@@ -423,7 +424,7 @@ export class ReplicaAgent {
   private unavailable(accountId: string, seq: number, e: Error, code = (e as { code?: string }).code ?? "APPLY_FAILED"): void {
     const reason = `${code} at seq ${seq}: ${e.message}`;
     this.d.store.setReplicaStatus(accountId, "unavailable", reason);
-    this.d.log?.(`replica of ${accountId} is unavailable: ${reason}`);
+    this.d.log?.error({ accountId, reason }, "replica unavailable");
     this.d.notify("replica.unavailable", { account: accountId, destination: this.d.host, seq, code, reason });
   }
 }

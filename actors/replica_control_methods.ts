@@ -135,7 +135,7 @@ async function changeReplicas(node: SupervisorNode, kind: "pause" | "restart", a
   });
   replicas.sort((a, b) => a.account.localeCompare(b.account) || a.destination.localeCompare(b.destination));
   const n = replicas.filter((r) => r.changed).length;
-  node.log(`${kind === "pause" ? "pauseReplicas" : "restartReplicas"}: ${n} replica${n === 1 ? "" : "s"} ${kind === "pause" ? "paused" : "restarted"}${failed.length ? `, ${failed.length} account(s) failed` : ""}`);
+  node.log.info({ changed: n, failed: failed.length }, kind === "pause" ? "pauseReplicas: replicas paused" : "restartReplicas: replicas restarted");
   return { replicas, total: replicas.length, ...(failed.length ? { failed } : {}) };
 }
 
@@ -185,7 +185,7 @@ async function removeDestination(node: SupervisorNode, recs: AccountRecord[], de
       }
     });
   } finally {
-    await hold.settle().catch((e: Error) => node.log(`quota ledger: settling a removal failed (${e.message}); the reconciler recounts it`));
+    await hold.settle().catch((e: Error) => node.log.warn({ error: e.message }, "quota ledger: settling a removal failed; the reconciler recounts it"));
   }
   const outcome = await confirmRemoval(node, destination, removed.map((r) => r.rec.id));
   const accounts: Array<RemovedReplica | OperationResult> = removed.map(({ rec, priority }) => {
@@ -195,8 +195,8 @@ async function removeDestination(node: SupervisorNode, recs: AccountRecord[], de
   accounts.push(...failed);
   accounts.sort((a, b) => a.account.localeCompare(b.account));
   const done = await recordAll(node, op, accounts);
-  void node.notifyOperationEnd(done, `removal of the replicas on ${destination}`).catch((e: Error) => node.log(`operation ${op.operationId}: notification failed: ${e.message}`));
-  node.log(`removeAccountDestination ${destination}: ${removed.length} replica(s) removed from the directory, ${failed.length} failed (operation ${op.operationId})`);
+  void node.notifyOperationEnd(done, `removal of the replicas on ${destination}`).catch((e: Error) => node.log.warn({ operationId: op.operationId, error: e.message }, "operation end notification failed"));
+  node.log.info({ destination, removed: removed.length, failed: failed.length, operationId: op.operationId }, "removeAccountDestination: replicas removed from the directory");
   return {
     operationId: op.operationId,
     state: done.state,

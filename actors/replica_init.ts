@@ -68,7 +68,7 @@ export class ReplicaInitializer {
       accounts.push({ account: r.name, accountId: r.id, destination, priority, status: "initializing" });
     }
     const op = await this.node.operations.create("setAccountDestination", recs.length, { destination, priority, accounts: recs.map((r) => r.name) });
-    void this.follow(op, recs, destination).catch((e) => this.node.log(`operation ${op.operationId}: ${(e as Error).message}`));
+    void this.follow(op, recs, destination).catch((e) => this.node.log.error({ operationId: op.operationId, destination, error: (e as Error).message }, "operation failed"));
     return { operationId: op.operationId, accounts };
   }
 

@@ -7,6 +7,8 @@ import { serveJsonRpc, type JsonRpcService, type ServeJsonRpcOptions, type Metho
 import { MicroService } from "../src/micro/index.js";
 import type { ServiceName } from "../src/protocol/service_names.js";
 import { VERSION } from "../src/version.js";
+import type { LogLevel, Logger } from "../src/log/index.js";
+import type { JsonRpcErrorObject } from "../src/jsonrpc/index.js";
 
 export interface RpcEndpointSpec {
   /** the endpoint's name in INFO and STATS */
@@ -25,6 +27,23 @@ export interface RpcServiceSpec {
   endpoints: RpcEndpointSpec[];
   /** told about every answer the endpoints send (metrics) */
   onAnswer?: ServeJsonRpcOptions["onAnswer"];
+  /** where a refused request (level `refusals`) and an internal error (level error) are logged */
+  log?: Logger;
+  /** the level refused requests are logged at: debug for clients' calls, warn where a refusal means a misbehaving peer. Default debug. */
+  refusals?: LogLevel;
+}
+
+const INTERNAL_RPC_CODE = -32603;
+
+/** Logs each refused request with its code; the answer's message may quote request values, so it is a field. */
+function refusalLogger(log: Logger, level: LogLevel, subject: string): (method: string | undefined, error: JsonRpcErrorObject | undefined) => void {
+  return (method, error) => {
+    // An internal error is logged once, with its stack, by onInternalError.
+    if (!error || error.code === INTERNAL_RPC_CODE || !log.isLevelEnabled(level)) return;
+    const data = error.data as { code?: unknown } | undefined;
+    const code = data && typeof data === "object" && typeof data.code === "string" ? data.code : String(error.code);
+    log[level]({ subject, ...(method !== undefined ? { method } : {}), code, rpcCode: error.code, error: error.message }, "request refused");
+  };
 }
 
 const SEMVER = /^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]*)?$/;
@@ -41,7 +60,17 @@ export async function serveRpcService(nc: NatsConnection, spec: RpcServiceSpec):
   const served: JsonRpcService[] = [];
   for (const ep of spec.endpoints) {
     const stats = micro.addEndpoint({ name: ep.name, subject: ep.subject, ...(ep.queue ? { queueGroup: ep.queue } : {}) });
-    served.push(serveJsonRpc(nc, ep.subject, ep.methods, { ...(ep.queue ? { queue: ep.queue } : {}), stats, ...(spec.onAnswer ? { onAnswer: spec.onAnswer } : {}) }));
+    const log = spec.log;
+    const refused = log ? refusalLogger(log, spec.refusals ?? "debug", ep.subject) : undefined;
+    const onAnswer = spec.onAnswer && refused ? (m: string | undefined, e: JsonRpcErrorObject | undefined) => (spec.onAnswer!(m, e), refused(m, e)) : (spec.onAnswer ?? refused);
+    served.push(
+      serveJsonRpc(nc, ep.subject, ep.methods, {
+        ...(ep.queue ? { queue: ep.queue } : {}),
+        stats,
+        ...(onAnswer ? { onAnswer } : {}),
+        ...(log ? { onInternalError: (err: unknown, method: string) => log.error({ subject: ep.subject, method, code: "INTERNAL", err }, "request failed unexpectedly") } : {}),
+      }),
+    );
   }
   await micro.start();
   return {

@@ -47,7 +47,7 @@ export function serviceMethods(node: SupervisorNode): RpcMethod<NatsRpcContext>[
           }),
         );
         const failed = results.filter((r) => r.running === null).length;
-        node.log(`${name} ${p.service_name}: ${results.map((r) => `${r.host} ${r.running === null ? `failed (${(r as { code: string }).code})` : r.message}`).join("; ")}`);
+        node.log.info({ service: p.service_name, hosts: results.map((r) => (r.running === null ? { host: r.host, code: (r as { code: string }).code } : { host: r.host, message: r.message })) }, `${name}: done`);
         return { service_name: p.service_name, ok: failed === 0, hosts: results };
       },
     }),

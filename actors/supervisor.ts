@@ -28,7 +28,7 @@ import { ExpensiveGate } from "./expensive_gate.js";
 import { defaultConfig } from "../config/defaults.js";
 import type { LimitsConfig } from "../src/config/types.js";
 // Log lines quote request values (account names, operation ids): one line each, whatever they hold.
-import { printable } from "../src/text/printable.js";
+import { createLogger, type LogLevel, type Logger } from "../src/log/index.js";
 import { GrantKey } from "./grant_key.js";
 import { directoryRequestMethods } from "./directory_request_methods.js";
 import { DIRECTORY_REQUESTS } from "./directory_requests.js";
@@ -79,7 +79,13 @@ export interface SupervisorOptions {
   /** how often the active supervisor measures replica lag for the metrics; default 15_000 */
   metricsRefreshMs?: number;
   clock?: Clock;
+  /**
+   * Gets each log event as one JSON line (src/log): tests collect them. Default: standard
+   * error (pretty text when it is a terminal).
+   */
   log?: (line: string) => void;
+  /** Lowest level logged (config log.level). Default info. */
+  logLevel?: LogLevel;
 }
 
 export class SupervisorNode {
@@ -112,6 +118,7 @@ export class SupervisorNode {
     readonly opts: SupervisorOptions,
     readonly nc: NatsConnection,
     readonly assets: Assets,
+    readonly log: Logger,
   ) {
     this.host = opts.host ?? hostname();
     this.clock = opts.clock ?? systemClock();
@@ -145,29 +152,26 @@ export class SupervisorNode {
     return !this.stopped && !!this.lease?.isHeld;
   }
 
-  readonly log = (line: string): void => {
-    (this.opts.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(printable(`[supervisor ${this.opts.host ?? hostname()}] ${line}`));
-  };
-
   static async start(opts: SupervisorOptions): Promise<SupervisorNode> {
-    const log = (line: string): void => (opts.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(printable(`[supervisor ${opts.host ?? hostname()}] ${line}`));
+    const logger = createLogger({ role: "supervisor", host: opts.host ?? hostname(), ...(opts.logLevel ? { level: opts.logLevel } : {}), ...(opts.log ? { sink: opts.log } : {}) });
+    const log = (line: string): void => logger.info(line);
     // The metrics address is bound first: a taken port stops the start before anything else.
     const bound = opts.metricsListen !== undefined ? await (await import("../src/metrics/index.js")).bindMetrics(opts.metricsListen, { role: "supervisor", host: opts.host ?? hostname(), version: VERSION }) : undefined;
     const wait = new StartupWait({ timeoutMs: opts.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS, servers: opts.servers, log });
     let nc: NatsConnection | undefined;
     try {
       nc = await wait.until("", () =>
-        connect({ ...natsConnectionOptions(opts.servers, opts.natsAuth, { warn: log, identity: { role: "supervisor", host: opts.host ?? hostname() } }), name: `supervisor ${opts.host ?? hostname()}`, maxReconnectAttempts: -1, noAsyncTraces: true }).catch((e: unknown) => {
+        connect({ ...natsConnectionOptions(opts.servers, opts.natsAuth, { warn: (l: string) => logger.warn(l), identity: { role: "supervisor", host: opts.host ?? hostname() } }), name: `supervisor ${opts.host ?? hostname()}`, maxReconnectAttempts: -1, noAsyncTraces: true }).catch((e: unknown) => {
           throw natsAuthFailure(e, opts.servers, opts.natsAuth) ?? e;
         }),
       );
       const assets = await ensureAssets(nc, opts.assets, (what, step) => wait.until(what, step));
-      const node = new SupervisorNode(opts, nc, assets);
+      const node = new SupervisorNode(opts, nc, assets, logger);
       if (bound) {
         const { SupervisorMetrics } = await import("./supervisor_metrics.js");
         node.metrics = new SupervisorMetrics(bound, { isActive: () => node.isActive, accountStatuses: () => node.statusForMetrics(), log: node.log }, opts.metricsRefreshMs);
         bound.process.watchNats(nc);
-        log(`metrics at ${bound.server.url}`);
+        logger.info({ url: bound.server.url }, "metrics served");
       }
       await node.run(wait);
       node.metrics?.start();
@@ -198,6 +202,9 @@ export class SupervisorNode {
       host: this.host,
       role: "supervisor",
       endpoints: [{ name: "directory", subject: DIRECTORY_REQUESTS, queue: "mr-directory", methods: directoryRequestMethods(this) }],
+      log: this.log,
+      // Only mailstores call it: a refusal (a bad grant, a forged request) is worth a warning.
+      refusals: "warn",
       ...(this.metrics ? { onAnswer: this.metrics.process.rpcAnswer } : {}),
     });
     // The first round is awaited, so a lone supervisor serves as soon as it says "started".
@@ -208,9 +215,10 @@ export class SupervisorNode {
       this.grantKey.signer();
     } catch (e) {
       // It still serves everything else; promotions fail with this reason until the key exists.
-      this.log(`WARNING: ${(e as Error).message}`);
+      this.log.warn({ code: (e as { code?: unknown }).code }, `WARNING: ${(e as Error).message}`);
     }
-    this.log(`supervisor ${this.host} started (${this.isActive ? "active" : "standby"}; NATS ${this.opts.servers.join(",")})`);
+    // The text is what `mailreplica dev` and the tests wait for (/supervisor <host> started/).
+    this.log.info({ servers: this.opts.servers }, `supervisor ${this.host} started (${this.isActive ? "active" : "standby"})`);
   }
 
   private async onLease(active: boolean): Promise<void> {
@@ -222,14 +230,15 @@ export class SupervisorNode {
         host: this.host,
         role: "supervisor",
         endpoints: [{ name: "admin", subject: ADMIN_SUBJECT, queue: "mr-admin", methods: adminMethods(this) }],
+        log: this.log,
         ...(this.metrics ? { onAnswer: this.metrics.process.rpcAnswer } : {}),
       });
       // Set before the await, so a second lease event meanwhile neither starts it twice nor misses the stop.
       this.adminService = { stop: async () => (await starting).stop() };
       await starting;
-      this.log(`supervisor ${this.host} is active (lease generation ${this.lease?.generation})`);
-      await this.resumeOperations().catch((e) => this.log(`resuming operations failed: ${(e as Error).message}`));
-      await registerAliveMailstores(this).catch((e: Error) => this.log(`registering running mailstores failed: ${e.message}; each is registered when named or when it asks`));
+      this.log.info({ generation: this.lease?.generation }, `supervisor ${this.host} is active`);
+      await this.resumeOperations().catch((e) => this.log.error({ error: (e as Error).message }, "resuming operations failed"));
+      await registerAliveMailstores(this).catch((e: Error) => this.log.warn({ error: e.message }, "registering running mailstores failed; each is registered when named or when it asks"));
       if (!this.isActive) return; // lost again meanwhile: the standby branch already ran
       this.failover?.start();
       this.reconciler.start();
@@ -238,7 +247,7 @@ export class SupervisorNode {
       this.reconciler.stop();
       const s = this.adminService;
       this.adminService = undefined;
-      this.log(`supervisor ${this.host} lost the lease; standing by`);
+      this.log.warn(`supervisor ${this.host} lost the lease; standing by`);
       await s.stop();
     }
   }
@@ -248,10 +257,10 @@ export class SupervisorNode {
     // Becoming active often follows a nats-server node loss: wait out its leader election
     // rather than leave running operations without an owner until the next lease change.
     const again = <T>(step: () => Promise<T>): Promise<T> =>
-      retryTransient(step, { deadlineMs: 5 * 60_000, stillWanted: () => this.isActive, onWait: (why) => this.log(`resuming operations: waiting for JetStream (${why})`) });
+      retryTransient(step, { deadlineMs: 5 * 60_000, stillWanted: () => this.isActive, onWait: (why) => this.log.info({ reason: why }, "resuming operations: waiting for JetStream") });
     for (const op of await again(() => this.operations.listRunning())) {
       if (!this.isActive) return;
-      this.log(`resuming operation ${op.operationId} (${op.kind}) left by ${op.owner}`);
+      this.log.info({ operationId: op.operationId, kind: op.kind, owner: op.owner }, "resuming an operation another supervisor left");
       op.owner = this.host;
       if (op.kind === "promoteAccounts") {
         const p = op.params as { accountIds: string[]; startEpochs: Record<string, number>; destination?: string; threads: number };
@@ -260,9 +269,9 @@ export class SupervisorNode {
           .then(async (done) => {
             if (done.state !== "running") await this.notifyOperationEnd(done, "promotion");
           })
-          .catch((e) => this.log(`operation ${op.operationId}: ${(e as Error).message}`));
+          .catch((e) => this.log.error({ operationId: op.operationId, error: (e as Error).message }, "operation failed"));
       } else if (op.kind === "setAccountDestination") {
-        void this.replicaInit.resume(op).catch((e: Error) => this.log(`operation ${op.operationId}: ${(e as Error).message}`));
+        void this.replicaInit.resume(op).catch((e: Error) => this.log.error({ operationId: op.operationId, error: e.message }, "operation failed"));
       } else {
         await again(() => this.operations.finish(op, "interrupted"));
       }
@@ -311,7 +320,7 @@ export class SupervisorNode {
       await this.heartbeat?.stop();
       await this.metrics?.stop();
       await this.nc.drain().catch(() => {});
-      this.log(`supervisor ${this.host} stopped`);
+      this.log.info(`supervisor ${this.host} stopped`);
     })();
     return this.stopping;
   }

@@ -2,6 +2,7 @@
 // promotions it ran, and — while active — replication lag and replica health, measured the
 // way getAccountStatus measures them, on a timer (never on a scrape, so a slow fan-out cannot
 // time a scrape out). Loaded only when metrics.listen is set.
+import type { Logger } from "../src/log/index.js";
 import { Counter, Gauge, Histogram } from "prom-client";
 import type { BoundMetrics, MetricsServer, ProcessMetrics } from "../src/metrics/index.js";
 import type { AccountStatusView } from "./account_status.js";
@@ -16,7 +17,7 @@ export interface SupervisorMetricsSource {
   isActive(): boolean;
   /** every account with replicas, with its replicas' status and lag (getAccountStatus' views) */
   accountStatuses(): Promise<AccountStatusView[]>;
-  log(line: string): void;
+  log: Logger;
 }
 
 const PROMOTION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
@@ -99,7 +100,7 @@ export class SupervisorMetrics {
       views = await this.src.accountStatuses();
     } catch (e) {
       this.refreshErrors.inc();
-      this.src.log(`metrics: measuring replica lag failed (${(e as Error).message}); the lag series keep their last values`);
+      this.src.log.warn({ error: (e as Error).message }, "metrics: measuring replica lag failed; the lag series keep their last values");
       return;
     }
     if (this.stopped) return;

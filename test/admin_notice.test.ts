@@ -99,9 +99,13 @@ test("admin notice - an admin account that does not exist is logged and does not
   await sys.mailbox("createAccount", { name: "n2@example.com", mailHost: MS1 });
   const set = await sys.admin("setAccountDestination", { destination: MS2, priority: 10, accounts: "n2@example.com" });
   assert.is((await ended(set.operationId)).state, "successful");
-  const line = await waitFor("the failed delivery is logged", () => logs.find((l) => l.includes(`admin notice of operation ${set.operationId} not delivered to nobody@corp.example.com`)));
-  assert.match(line, /ACCOUNT_UNKNOWN/);
-  assert.match(line, /MR_ADMIN_ACCOUNT/);
+  // One JSON line per event: the operation and the mailbox are fields, not text.
+  const events = (): Record<string, unknown>[] => logs.map((l) => JSON.parse(l) as Record<string, unknown>);
+  const ev = await waitFor("the failed delivery is logged", () => events().find((e) => e.msg === "admin notice of operation not delivered" && e.operationId === set.operationId));
+  assert.is(ev.account, "nobody@corp.example.com");
+  assert.is(ev.level, "warn");
+  assert.is(ev.code, "ACCOUNT_UNKNOWN");
+  assert.match(String(ev.hint), /MR_ADMIN_ACCOUNT/);
 });
 
 test("admin notice - without an admin account nothing is delivered", async () => {

@@ -154,12 +154,15 @@ test("directory records - a record that is not one (garbage put into acct.<id>) 
 test("log lines - a request value with a newline stays on its line (a forged log line is escaped)", () => {
   const node = sys.inProcess.get("ms1.example.com")!;
   const before = logLines.length;
-  node.log("account x\n[ms1.example.com] mailstore ms1.example.com started\r\u2028\u001b[2K\u007f");
-  sys.supervisor!.log("operation y\n[supervisor sup1] forged");
+  const forged = "x\n[ms1.example.com] mailstore ms1.example.com started\r\u2028\u001b[2K\u007f";
+  node.log.info({ account: forged }, "account seen");
+  sys.supervisor!.log.info({ operationId: "y\n[supervisor sup1] forged" }, "operation seen");
   const added = logLines.slice(before);
   assert.is(added.length, 2);
-  for (const l of added) assert.not.match(l, /[\u0000-\u001f\u007f\u2028\u2029]/);
-  assert.is(added[0], "[ms1.example.com] account x\\n[ms1.example.com] mailstore ms1.example.com started\\r\\u2028\\x1b[2K\\x7f");
+  for (const l of added) assert.not.match(l, /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
+  // The value is a JSON string field: one line, and read back unchanged.
+  assert.is((JSON.parse(added[0]!) as { account: string }).account, forged);
+  assert.is((JSON.parse(added[1]!) as { msg: string }).msg, "operation seen");
 });
 
 test("printable - every control character and line separator is escaped, the rest kept", () => {

@@ -1,6 +1,7 @@
 // The replica agent recovers by itself from a lost steady consumer and from a failed
 // catch-up, without waiting for the account's next entry. The replica mailstore talks to
 // nats-server through a TCP proxy, so the fault windows are held open deterministically.
+import { prettyLine } from "../src/log/index.js";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { MailstoreNode, nodeMailboxSubject } from "../actors/mailstore.js";
@@ -18,6 +19,11 @@ let sys: TestSystem;
 let proxy: TcpProxy;
 const logs: string[] = [];
 
+/** Whether one of the replica's JSON log lines matches. */
+function logged(match: (e: Record<string, unknown>) => boolean): true | undefined {
+  return logs.some((l) => match(JSON.parse(l) as Record<string, unknown>)) ? true : undefined;
+}
+
 async function startReplicaThroughProxy(): Promise<MailstoreNode> {
   const node = await MailstoreNode.start({
     host: REPLICA,
@@ -29,7 +35,7 @@ async function startReplicaThroughProxy(): Promise<MailstoreNode> {
     writes: sys.config.writes,
     log: (l) => {
       logs.push(l);
-      if (process.env.MR_TEST_LOG) process.stderr.write(`${l}\n`);
+      if (process.env.MR_TEST_LOG) process.stderr.write(`${prettyLine(l)}\n`);
     },
   });
   sys.inProcess.set(REPLICA, node);
@@ -88,8 +94,8 @@ test("replica agent - a deleted steady consumer is recreated, logged, and what w
   await jsm.consumers.delete(stream, durable);
   await deliver("idle@example.com", 2);
   proxy.resume("toClient");
-  const line = `steady consumer ${durable} was deleted; recreated`;
-  await waitFor(`the replica logs "${line}"`, () => logs.some((l) => l.includes(line)), 20_000);
+  const line = "steady consumer was deleted; recreated";
+  await waitFor(`the replica logs "${line}" for ${durable}`, () => logged((e) => e.msg === line && e.consumer === durable), 20_000);
   assert.ok(await jsm.consumers.info(stream, durable));
   // The idle account gets no further entry: its catch-up after the recreation applies it.
   await caughtUp("idle@example.com", idleId);
@@ -106,8 +112,7 @@ test("replica agent - a catch-up that failed is retried without waiting for a ne
   // catch-up that the new replica starts fails (its read times out).
   proxy.stall("toServer");
   await sys.admin("setAccountDestination", { destination: REPLICA, priority: 10, accounts: [name] });
-  const failed = `catch-up of ${acct.id} failed`;
-  await waitFor(`the replica logs "${failed}"`, () => logs.some((l) => l.includes(failed)), 30_000);
+  await waitFor(`the replica logs that the catch-up of ${acct.id} failed`, () => logged((e) => e.msg === "catch-up failed; retrying" && e.accountId === acct.id), 30_000);
   assert.is(applied(acct.id), 0);
   proxy.resume("toServer");
   // No new entry is written: only a retry of the catch-up can bring the replica to the head.

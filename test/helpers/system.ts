@@ -1,6 +1,7 @@
 // A whole mailreplica system for tests: a real nats-server (or cluster), key files in a
 // temporary folder, mailstores and a supervisor either in this process (fast, inspectable)
 // or as real child processes (for kill -9), and JSON-RPC helpers.
+import { prettyLine } from "../../src/log/index.js";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
@@ -115,7 +116,8 @@ export class TestSystem {
 
   private nodeLog(): (line: string) => void {
     const sink = this.logSink;
-    if (process.env.MR_TEST_LOG) return (l) => (process.stderr.write(`${l}\n`), sink?.(l));
+    // Each call is one JSON log line (src/log); MR_TEST_LOG shows them as a terminal would.
+    if (process.env.MR_TEST_LOG) return (l) => (process.stderr.write(`${prettyLine(l)}\n`), sink?.(l));
     return sink ?? (() => {});
   }
 

@@ -38,7 +38,8 @@ const command: Command = {
       keysDir: config.keys.dir,
       adminAccount: config.supervisor.adminAccount,
       ...(config.metrics.listen !== undefined ? { metricsListen: config.metrics.listen } : {}),
-      log: (line) => io.err(line),
+      // Log events go to standard error as JSON lines (pretty on a terminal): src/log.
+      logLevel: config.log.level,
     }).catch((e: unknown) => {
       if (e instanceof StartupTimeoutError) return e;
       throw e;

@@ -40,9 +40,11 @@ function refusalLogger(log: Logger, level: LogLevel, subject: string): (method: 
   return (method, error) => {
     // An internal error is logged once, with its stack, by onInternalError.
     if (!error || error.code === INTERNAL_RPC_CODE || !log.isLevelEnabled(level)) return;
-    const data = error.data as { code?: unknown } | undefined;
-    const code = data && typeof data === "object" && typeof data.code === "string" ? data.code : String(error.code);
-    log[level]({ subject, ...(method !== undefined ? { method } : {}), code, rpcCode: error.code, error: error.message }, "request refused");
+    const data = error.data && typeof error.data === "object" ? (error.data as { code?: unknown; cause?: unknown }) : {};
+    const code = typeof data.code === "string" ? data.code : String(error.code);
+    // APP_ERROR's specific reason (LOG_BAD_PROMOTION...) travels as data.cause.
+    const cause = typeof data.cause === "string" ? { cause: data.cause } : {};
+    log[level]({ subject, ...(method !== undefined ? { method } : {}), code, ...cause, rpcCode: error.code, error: error.message }, "request refused");
   };
 }
 

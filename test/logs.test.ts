@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { nodeAdminSubject, nodeMailboxSubject } from "../actors/mailstore.js";
 import { DIRECTORY_REQUEST_PREFIX } from "../actors/directory_requests.js";
 import { rpcCall } from "../src/jsonrpc/index.js";
+import { createLogger, prettyLine } from "../src/log/index.js";
 import { TestSystem } from "./helpers/system.js";
 import { waitFor } from "./helpers/processes.js";
 import { promote, waitOperationEnd } from "./helpers/promotion.js";
@@ -163,6 +164,26 @@ test("logs - a refused directory request is a warning of the supervisor with its
   // code: the application code the answer carried; the reason is a field too, never the text.
   assert.equal([e!.level, e!.role, e!.host, e!.code, e!.cause, e!.rpcCode, e!.method], ["warn", "supervisor", "sup1", "APP_ERROR", "LOG_BAD_PROMOTION", -32000, "recordPromotion"]);
   assert.match(String(e!.error), /grant/);
+});
+
+test("logs - the terminal form is one readable line per event, with the values escaped", () => {
+  const out: string[] = [];
+  const log = createLogger({ role: "mailstore", host: MS1, sink: (l) => out.push(l) });
+  log.info({ account: "a b\n[ms1] forged\u2028", epoch: 2, error: "no\r\nway" }, "promoted here");
+  const line = prettyLine(out[0]!);
+  assert.match(line, /^\d\d:\d\d:\d\d\.\d{3} INFO  mailstore ms1\.example\.com promoted here /);
+  assert.ok(line.includes('account="a b\\n[ms1] forged\\u2028"'), line);
+  assert.ok(line.includes("epoch=2"), line);
+  assert.not.match(line, /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
+});
+
+test("logs - a field named like a secret is censored even if a caller passes one", () => {
+  const out: string[] = [];
+  const log = createLogger({ role: "supervisor", host: "sup1", sink: (l) => out.push(l) });
+  log.warn({ password: "hunter2", nested: { seed: "SUAEXAMPLE" }, body: BODY_MARKER }, "careless call");
+  assert.is(out.length, 1);
+  for (const secret of ["hunter2", "SUAEXAMPLE", BODY_MARKER]) assert.not.ok(out[0]!.includes(secret), out[0]);
+  assert.is((JSON.parse(out[0]!) as { password: string }).password, "[redacted]");
 });
 
 test.run();

@@ -147,10 +147,9 @@ export class MailstoreNode {
     const keyring = loadKeyring({ dir: opts.keysDir, host: opts.host });
     privateFolder(opts.dataDir);
     const logger = createLogger({ role: "mailstore", host: opts.host, ...(opts.logLevel ? { level: opts.logLevel } : {}), ...(opts.log ? { sink: opts.log } : {}) });
-    const log = (line: string): void => logger.info(line);
     // The metrics address is bound first: a taken port stops the start before anything else.
     const bound = opts.metricsListen !== undefined ? await (await import("../src/metrics/index.js")).bindMetrics(opts.metricsListen, { role: "mailstore", host: opts.host, version: VERSION }) : undefined;
-    const wait = new StartupWait({ timeoutMs: opts.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS, servers: opts.servers, log });
+    const wait = new StartupWait({ timeoutMs: opts.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS, servers: opts.servers, log: (msg, fields) => logger.info(fields, msg) });
     let nc: NatsConnection | undefined;
     let store: MetadataStore | undefined;
     try {

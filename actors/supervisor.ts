@@ -154,10 +154,9 @@ export class SupervisorNode {
 
   static async start(opts: SupervisorOptions): Promise<SupervisorNode> {
     const logger = createLogger({ role: "supervisor", host: opts.host ?? hostname(), ...(opts.logLevel ? { level: opts.logLevel } : {}), ...(opts.log ? { sink: opts.log } : {}) });
-    const log = (line: string): void => logger.info(line);
     // The metrics address is bound first: a taken port stops the start before anything else.
     const bound = opts.metricsListen !== undefined ? await (await import("../src/metrics/index.js")).bindMetrics(opts.metricsListen, { role: "supervisor", host: opts.host ?? hostname(), version: VERSION }) : undefined;
-    const wait = new StartupWait({ timeoutMs: opts.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS, servers: opts.servers, log });
+    const wait = new StartupWait({ timeoutMs: opts.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS, servers: opts.servers, log: (msg, fields) => logger.info(fields, msg) });
     let nc: NatsConnection | undefined;
     try {
       nc = await wait.until("", () =>

@@ -32,7 +32,8 @@ export interface StartupWaitOptions {
   timeoutMs: number;
   /** the configured NATS URLs (for the message and for counting the servers that answer) */
   servers: readonly string[];
-  log: (line: string) => void;
+  /** told what it waits for (`reason` field) and when the wait ended (`waitedMs`) */
+  log: (msg: string, fields: Record<string, unknown>) => void;
   /** first and longest pause between attempts, ms */
   minDelayMs?: number;
   maxDelayMs?: number;
@@ -68,7 +69,7 @@ export class StartupWait {
         const reason = await this.describe(what, cause);
         this.lastReason = reason;
         if (reason !== this.lastLogged) {
-          this.opts.log(`waiting for JetStream: ${reason}`);
+          this.opts.log("waiting for JetStream", { reason });
           this.lastLogged = reason;
         }
         this.waited = true;
@@ -96,7 +97,7 @@ export class StartupWait {
 
   /** Says once that the wait is over (only when there was one). */
   done(): void {
-    if (this.waited) this.opts.log(`JetStream ready after ${((Date.now() - this.startedAt) / 1000).toFixed(1)} s of waiting`);
+    if (this.waited) this.opts.log("JetStream ready after waiting", { waitedMs: Date.now() - this.startedAt });
     this.waited = false;
   }
 

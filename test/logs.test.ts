@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { nodeAdminSubject, nodeMailboxSubject } from "../actors/mailstore.js";
 import { DIRECTORY_REQUEST_PREFIX } from "../actors/directory_requests.js";
 import { rpcCall } from "../src/jsonrpc/index.js";
-import { createLogger, prettyLine } from "../src/log/index.js";
+import { createLogger, prettyLine, supervisionLogger } from "../src/log/index.js";
+import { ActorSystem, ManualClock } from "../src/runtime/index.js";
 import { TestSystem } from "./helpers/system.js";
 import { waitFor } from "./helpers/processes.js";
 import { promote, waitOperationEnd } from "./helpers/promotion.js";
@@ -184,6 +185,41 @@ test("logs - a field named like a secret is censored even if a caller passes one
   assert.is(out.length, 1);
   for (const secret of ["hunter2", "SUAEXAMPLE", BODY_MARKER]) assert.not.ok(out[0]!.includes(secret), out[0]);
   assert.is((JSON.parse(out[0]!) as { password: string }).password, "[redacted]");
+});
+
+test("logs - an actor that fails, restarts and gives up is logged (warn, warn, error) with its actor and restarts", async () => {
+  const out: string[] = [];
+  const clock = new ManualClock();
+  const system = new ActorSystem({ clock });
+  system.onEvent(supervisionLogger(createLogger({ role: "mailstore", host: MS1, sink: (l) => out.push(l) })));
+  const ref = system.spawn<string, number>("acct-x", {
+    supervisor: { maxRestarts: 1, withinMs: 60_000, minBackoffMs: 100, maxBackoffMs: 100 },
+    producer: () => ({
+      receive(m) {
+        if (m === "boom") throw new Error("boom");
+        return 1;
+      },
+    }),
+  });
+  await ref.ask("boom").catch(() => {});
+  const after = ref.ask("ok"); // queued while restarting
+  await new Promise((r) => setImmediate(r)); // the restart timer is set once the old instance stopped
+  clock.advance(100);
+  assert.is(await after, 1);
+  await ref.ask("boom").catch(() => {}); // the second failure within the window: gives up
+  await system.shutdown();
+  const evs = out.map((l) => JSON.parse(l) as Event);
+  const seen = evs.map((e) => [e.level, e.msg, e.event]);
+  assert.ok(evs.every((e) => e.actor === ref.path), out.join("\n"));
+  assert.equal(seen.filter(([level]) => level !== "debug"), [
+    ["warn", "actor failed", "failed"],
+    ["warn", "actor restarted", "restarted"],
+    ["warn", "actor failed", "failed"],
+    ["error", "actor gave up after too many failures (escalated)", "escalated"],
+  ]);
+  assert.is(evs.find((e) => e.event === "restarted")!.restarts, 1);
+  assert.is(evs.find((e) => e.event === "failed")!.error, "boom");
+  assert.not.ok(evs.some((e) => e.level === "debug"), "debug events (started, stopped) are dropped at info");
 });
 
 test.run();

@@ -36,8 +36,8 @@ import { DirectoryRequests } from "./directory_requests.js";
 import { isHostName } from "../src/envelope/types.js";
 import { moduleRunning } from "./node_service_methods.js";
 import { VERSION } from "../src/version.js";
-// Log lines quote request values (account names, hosts): one line each, whatever they hold.
-import { createLogger, supervisionLogger, type LogLevel, type Logger } from "../src/log/index.js";
+// One JSON line per log event; request values (account names, hosts) are fields (src/log).
+import { createLogger, supervisionLogger, withoutCredentials, type LogLevel, type Logger } from "../src/log/index.js";
 import { natsAuthFailure, natsConnectionOptions, type NatsAuth } from "../src/natsauth/connect_options.js";
 import type { MailstoreMetrics } from "./mailstore_metrics.js";
 
@@ -237,7 +237,7 @@ export class MailstoreNode {
     await this.register();
     await this.nc.flush();
     // The text is what `mailreplica dev` and the tests wait for (/mailstore <host> started/).
-    this.log.info({ dataDir: this.opts.dataDir, servers: this.opts.servers }, `mailstore ${this.host} started`);
+    this.log.info({ dataDir: this.opts.dataDir, servers: this.opts.servers.map(withoutCredentials) }, `mailstore ${this.host} started`);
   }
 
   /** Whether `host` is a mailstore with a fresh heartbeat. */

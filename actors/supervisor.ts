@@ -27,8 +27,8 @@ import { DirectoryReconciler } from "./reconciler.js";
 import { ExpensiveGate } from "./expensive_gate.js";
 import { defaultConfig } from "../config/defaults.js";
 import type { LimitsConfig } from "../src/config/types.js";
-// Log lines quote request values (account names, operation ids): one line each, whatever they hold.
-import { createLogger, type LogLevel, type Logger } from "../src/log/index.js";
+// One JSON line per log event; request values (account names, operation ids) are fields (src/log).
+import { createLogger, withoutCredentials, type LogLevel, type Logger } from "../src/log/index.js";
 import { GrantKey } from "./grant_key.js";
 import { directoryRequestMethods } from "./directory_request_methods.js";
 import { DIRECTORY_REQUESTS } from "./directory_requests.js";
@@ -217,7 +217,7 @@ export class SupervisorNode {
       this.log.warn({ code: (e as { code?: unknown }).code }, `WARNING: ${(e as Error).message}`);
     }
     // The text is what `mailreplica dev` and the tests wait for (/supervisor <host> started/).
-    this.log.info({ servers: this.opts.servers }, `supervisor ${this.host} started (${this.isActive ? "active" : "standby"})`);
+    this.log.info({ servers: this.opts.servers.map(withoutCredentials) }, `supervisor ${this.host} started (${this.isActive ? "active" : "standby"})`);
   }
 
   private async onLease(active: boolean): Promise<void> {

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { nodeAdminSubject, nodeMailboxSubject } from "../actors/mailstore.js";
 import { DIRECTORY_REQUEST_PREFIX } from "../actors/directory_requests.js";
 import { rpcCall } from "../src/jsonrpc/index.js";
-import { createLogger, prettyLine, supervisionLogger } from "../src/log/index.js";
+import { createLogger, prettyLine, supervisionLogger, withoutCredentials } from "../src/log/index.js";
 import { ActorSystem, ManualClock } from "../src/runtime/index.js";
 import { TestSystem } from "./helpers/system.js";
 import { waitFor } from "./helpers/processes.js";
@@ -185,6 +185,9 @@ test("logs - a field named like a secret is censored even if a caller passes one
   assert.is(out.length, 1);
   for (const secret of ["hunter2", "SUAEXAMPLE", BODY_MARKER]) assert.not.ok(out[0]!.includes(secret), out[0]);
   assert.is((JSON.parse(out[0]!) as { password: string }).password, "[redacted]");
+  // The NATS URLs a start line lists lose a user:password part.
+  assert.is(withoutCredentials("nats://alice:s3cret@n1.example.com:4222"), "nats://[redacted]@n1.example.com:4222");
+  assert.is(withoutCredentials("tls://n1.example.com:4222"), "tls://n1.example.com:4222");
 });
 
 test("logs - an actor that fails, restarts and gives up is logged (warn, warn, error) with its actor and restarts", async () => {

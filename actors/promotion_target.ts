@@ -25,7 +25,32 @@ export interface PromoteHereResult {
 /** How often the head may move under us before the promotion is given up. */
 const MAX_ATTEMPTS = 5;
 
-export async function promoteHere(node: MailstoreNode, accountId: string, epoch: number, from: string | undefined, grant: string | undefined): Promise<PromoteHereResult> {
+/** The promotion running on a mailstore, per account. */
+const running = new WeakMap<MailstoreNode, Map<string, { epoch: number; answer: Promise<PromoteHereResult> }>>();
+
+/**
+ * Promotes `accountId` here at `epoch`. Idempotent: the supervisor asks again when an answer
+ * did not reach it (a nats-server node lost with the request or the reply). A promote asked
+ * again while one for the same epoch runs gets that run's answer; one asked after it ended is
+ * answered alreadyPromoted with the epoch the copy holds, so an epoch's Promoted is appended
+ * once. A promote for another epoch waits for the running one to end, then sees what it did.
+ */
+export function promoteHere(node: MailstoreNode, accountId: string, epoch: number, from: string | undefined, grant: string | undefined): Promise<PromoteHereResult> {
+  const mine = running.get(node) ?? new Map<string, { epoch: number; answer: Promise<PromoteHereResult> }>();
+  running.set(node, mine);
+  const cur = mine.get(accountId);
+  if (cur?.epoch === epoch) return cur.answer;
+  const after = cur ? cur.answer.then(() => undefined, () => undefined) : Promise.resolve();
+  const entry = { epoch, answer: after.then(() => promoteOnce(node, accountId, epoch, from, grant)) };
+  mine.set(accountId, entry);
+  const done = (): void => {
+    if (mine.get(accountId) === entry) mine.delete(accountId);
+  };
+  entry.answer.then(done, done);
+  return entry.answer;
+}
+
+async function promoteOnce(node: MailstoreNode, accountId: string, epoch: number, from: string | undefined, grant: string | undefined): Promise<PromoteHereResult> {
   const rec = await node.accountRecord(accountId);
   const log = new SubjectLog(node.assets.js, node.assets.jsm, node.assets.opts.txStream, txSubject(accountId));
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {

@@ -11,7 +11,7 @@
 //      kept as a replica that must catch up.
 // Every step can be repeated: a supervisor that dies anywhere leaves an account whose log and
 // directory the next run reconciles (the log wins), never a half-promoted one.
-import { AppError, RpcError, rpcCall, toErrorObject } from "../src/jsonrpc/index.js";
+import { AppError, RpcClientError, RpcError, rpcCall, toErrorObject } from "../src/jsonrpc/index.js";
 import { signPromotionGrant } from "../src/envelope/index.js";
 import { retryTransient, transientReason } from "../src/jetstream/transient.js";
 import type { AccountRecord, ReplicaRecord } from "../src/directory/types.js";
@@ -48,6 +48,14 @@ export interface PromotionRequest {
 
 const TARGET_TIMEOUT_MS = 60_000;
 
+/**
+ * Longest wait for one promote call's answer. Core NATS request/reply is at most once: a
+ * request or reply passing through a nats-server node that dies is lost without an error,
+ * so waiting longer only delays asking again (which is safe: promoteHere is idempotent per
+ * epoch, and a promote asked again while it runs gets that run's answer).
+ */
+const PROMOTE_ATTEMPT_MS = 10_000;
+
 function failure(rec: Pick<AccountRecord, "id" | "name">, e: unknown): OperationResult {
   const err = e as { appCode?: string; code?: unknown; message?: string; data?: { code?: string } };
   if (err instanceof RpcError) return { account: rec.name, accountId: rec.id, ok: false, code: err.data?.code ?? err.appCode ?? String(err.code), message: err.message };
@@ -65,12 +73,14 @@ function failure(rec: Pick<AccountRecord, "id" | "name">, e: unknown): Operation
 }
 
 /**
- * A target's refusal that says JetStream was not reachable for it and nothing was done:
- * reading the log failed, or the append was refused as unavailable; or no answer reached us
- * for a transient reason of our own connection.
+ * A promote worth asking again: the target's refusal that says JetStream was not reachable
+ * for it and nothing was done (reading the log failed, or the append was refused as
+ * unavailable); or no answer at all: none in time, nobody subscribed (the target's connection
+ * moving to another nats-server), or our own connection lost.
  */
 function targetTransient(e: unknown): boolean {
   if (e instanceof RpcError) return ["LOG_READ_FAILED", "UNAVAILABLE"].includes(e.appCode ?? "");
+  if (e instanceof RpcClientError) return e.code === "TIMEOUT" || e.code === "NO_RESPONDER";
   return transientReason(e) !== undefined;
 }
 
@@ -130,11 +140,13 @@ export class Promoter {
       await rpcCall(this.node.nc, nodeAdminSubject(rec.mailHost), "stopWriting", { account: accountId }, { timeoutMs: 5_000 }).catch(() => {});
     }
     let r: PromoteHereResult | undefined;
-    const timeoutMs = this.node.opts.promoteTimeoutMs ?? TARGET_TIMEOUT_MS;
-    const deadline = Date.now() + timeoutMs;
+    const deadline = Date.now() + (this.node.opts.promoteTimeoutMs ?? TARGET_TIMEOUT_MS);
     for (let delay = 200; r === undefined; delay = Math.min(2_000, delay * 2)) {
+      // The same epoch and grant every time: a target that got an earlier attempt answers
+      // what that one did (promotion_target.ts), it never promotes to a second epoch.
+      const attemptMs = Math.max(1, Math.min(PROMOTE_ATTEMPT_MS, deadline - Date.now()));
       try {
-        r = await rpcCall<PromoteHereResult>(this.node.nc, nodeAdminSubject(target.destination), "promote", { account: accountId, epoch, from: rec.mailHost, grant }, { timeoutMs });
+        r = await rpcCall<PromoteHereResult>(this.node.nc, nodeAdminSubject(target.destination), "promote", { account: accountId, epoch, from: rec.mailHost, grant }, { timeoutMs: attemptMs });
       } catch (e) {
         // No answer is not "not promoted": the target may have appended Promoted and then died,
         // timed out or failed to apply. Ask the log; the directory follows what it says.
@@ -146,8 +158,9 @@ export class Promoter {
           r = { host: head.host, epoch: head.epoch, seq: head.seq, alreadyPromoted: true };
           break;
         }
-        // The target could not read or write the log while JetStream elected a leader (a
-        // nats-server node lost): nothing was promoted, so ask again until the deadline.
+        // The target could not read or write the log while JetStream elected a leader, or no
+        // answer came (a nats-server node lost with the request or the reply): the log does not
+        // name the target yet, so ask again until the deadline.
         if (targetTransient(e) && Date.now() + delay < deadline && this.node.isActive) {
           this.node.log(`promote of ${rec.name} on ${target.destination}: ${(e as Error).message}; asking again in ${delay} ms`);
           await new Promise((res) => setTimeout(res, delay));

@@ -11,6 +11,7 @@
 import { randomUUID } from "node:crypto";
 import type { KV, KvEntry } from "@nats-io/kv";
 import type { Clock, TimerHandle } from "../src/runtime/clock.js";
+import { transientReason } from "../src/jetstream/transient.js";
 
 export const LEASE_KEY = "lease.supervisor";
 
@@ -120,7 +121,10 @@ export class SupervisorLease {
     this.observed = { rev: first.revision, since };
   }
 
-  /** One compare-and-set round: take a free, released or silent lease, or renew ours. */
+  /**
+   * One compare-and-set round: take a free, released or silent lease, or renew ours. False when
+   * another supervisor holds it or won the compare-and-set; a transient NATS failure is thrown.
+   */
   async tryAcquire(): Promise<boolean> {
     const started = this.mono();
     const e = await this.kv.get(LEASE_KEY);
@@ -148,7 +152,12 @@ export class SupervisorLease {
       this.held = { rev, rec: next, renewedAt: started };
       this.observed = undefined;
       return true;
-    } catch {
+    } catch (e) {
+      // No answer, or no leader for the bucket (a nats-server node lost): nothing says another
+      // supervisor wrote, so the lease is kept for its TTL, as when the read fails (tick). Giving
+      // it up at once made every election of the directory's leader cost the active supervisor
+      // its lease, and its running operations their owner until it took it again.
+      if (transientReason(e) !== undefined) throw e;
       this.held = undefined; // someone else won the compare-and-set
       return false;
     }

@@ -74,12 +74,12 @@ function failure(rec: Pick<AccountRecord, "id" | "name">, e: unknown): Operation
 
 /**
  * A promote worth asking again: the target's refusal that says JetStream was not reachable
- * for it and nothing was done (reading the log failed, or the append was refused as
- * unavailable); or no answer at all: none in time, nobody subscribed (the target's connection
- * moving to another nats-server), or our own connection lost.
+ * for it and nothing was done (UNAVAILABLE: reading the log failed, or the append was refused
+ * as unavailable, promotion_target.ts); or no answer at all: none in time, nobody subscribed
+ * (the target's connection moving to another nats-server), or our own connection lost.
  */
 function targetTransient(e: unknown): boolean {
-  if (e instanceof RpcError) return ["LOG_READ_FAILED", "UNAVAILABLE"].includes(e.appCode ?? "");
+  if (e instanceof RpcError) return e.appCode === "UNAVAILABLE";
   if (e instanceof RpcClientError) return e.code === "TIMEOUT" || e.code === "NO_RESPONDER";
   return transientReason(e) !== undefined;
 }

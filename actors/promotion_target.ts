@@ -8,6 +8,7 @@ import { txSubject } from "../src/jetstream/assets.js";
 import { AppError } from "../src/jsonrpc/index.js";
 import { FencedError, OutcomeUnknownError } from "../src/runtime/errors.js";
 import { SubjectLog } from "../src/runtime/subject_log.js";
+import { transientReason } from "../src/jetstream/transient.js";
 import type { TxBatch } from "../src/mail/index.js";
 import type { MailstoreNode } from "./mailstore.js";
 import { recordPromotion } from "./promotion_record.js";
@@ -41,13 +42,33 @@ export function promoteHere(node: MailstoreNode, accountId: string, epoch: numbe
   const cur = mine.get(accountId);
   if (cur?.epoch === epoch) return cur.answer;
   const after = cur ? cur.answer.then(() => undefined, () => undefined) : Promise.resolve();
-  const entry = { epoch, answer: after.then(() => promoteOnce(node, accountId, epoch, from, grant)) };
+  const entry = {
+    epoch,
+    answer: after.then(() =>
+      promoteOnce(node, accountId, epoch, from, grant).catch((e: unknown) => {
+        throw unreachable(node, accountId, epoch, e);
+      }),
+    ),
+  };
   mine.set(accountId, entry);
   const done = (): void => {
     if (mine.get(accountId) === entry) mine.delete(accountId);
   };
   entry.answer.then(done, done);
   return entry.answer;
+}
+
+/**
+ * JetStream not reachable for a promotion (no leader while one is elected, no answer, the
+ * connection moving to another nats-server) is UNAVAILABLE, which the supervisor asks again on.
+ * Nothing was appended then: an append whose outcome is unknown is never thrown (it drains
+ * again). Without this, a failed read of the log head (LogReadError, a code the JSON-RPC table
+ * does not know) was answered as an internal error and the account reported failed.
+ */
+function unreachable(node: MailstoreNode, accountId: string, epoch: number, e: unknown): unknown {
+  const reason = e instanceof AppError ? undefined : transientReason(e);
+  if (reason === undefined) return e;
+  return new AppError("UNAVAILABLE", `${node.host} did not promote ${accountId} to epoch ${epoch}: ${reason} (${(e as Error).message}); nothing was appended, promote again`, { account: accountId });
 }
 
 async function promoteOnce(node: MailstoreNode, accountId: string, epoch: number, from: string | undefined, grant: string | undefined): Promise<PromoteHereResult> {

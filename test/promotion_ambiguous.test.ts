@@ -12,7 +12,10 @@
 //   directory, with no supervisor running;
 // - a promote asked again for the same epoch (what the supervisor does when no answer came),
 //   while the first runs and after it ended, gets the first's answer and appends no second
-//   Promoted.
+//   Promoted;
+// - a target that cannot reach JetStream (its connection cut and refused) answers UNAVAILABLE,
+//   which the supervisor asks again on, not an internal error; asked again once it is back,
+//   it promotes.
 // Fault windows are made deterministic: the target's inbound traffic is held until the test has
 // seen the promote request on the wire, and the supervisor's inbound traffic is dropped until it
 // asks the log (which it only does once its promote call has failed).
@@ -23,8 +26,8 @@ import { waitFor } from "./helpers/processes.js";
 import { TcpProxy } from "./helpers/tcp_proxy.js";
 import { stopBounded, errorCode, logHead, readAccountLog, readerKeyring } from "./helpers/workload.js";
 import { createAccounts, addReplicas, directoryRecord, promotedEntries, waitOperationEnd } from "./helpers/promotion.js";
-import { rpcCall } from "../src/jsonrpc/index.js";
-import type { PromoteHereResult } from "../actors/promotion_target.js";
+import { rpcCall, toErrorObject } from "../src/jsonrpc/index.js";
+import { promoteHere, type PromoteHereResult } from "../actors/promotion_target.js";
 import { MailstoreNode } from "../actors/mailstore.js";
 import { assetOptions } from "../actors/node_config.js";
 import { seal, signPromotionGrant } from "../src/envelope/index.js";
@@ -101,7 +104,7 @@ test.before(async () => {
   await startBehind(MS2, ms2Proxy);
   await sys.startMailstore(MS3);
   await sys.startSupervisor("setup");
-  ids = await createAccounts(sys, ["lost@example.com", "quiet@example.com", "failed@example.com", "orphan@example.com", "again@example.com"], MS1, { messages: 2 });
+  ids = await createAccounts(sys, ["lost@example.com", "quiet@example.com", "failed@example.com", "orphan@example.com", "again@example.com", "unreachable@example.com"], MS1, { messages: 2 });
   await addReplicas(sys, [...ids.keys()], MS2, 10);
   await addReplicas(sys, ["quiet@example.com"], MS3, 20);
   await sys.supervisor!.stop();
@@ -256,6 +259,33 @@ test("promotion ambiguous - a promote asked again for the same epoch, while it r
   const promoted = promotedEntries(await readAccountLog(sys, id, readerKeyring(sys, MS1)));
   assert.equal(promoted.map((p) => [p.seq, p.epoch, p.host]), [[together[0]!.seq, 2, MS2]], "one Promoted entry");
   assert.is(ms2.store.replicaState(id)?.role, "primary");
+});
+
+test("promotion ambiguous - a target that cannot reach JetStream answers UNAVAILABLE (asked again, it promotes), not an internal error", async () => {
+  const id = ids.get("unreachable@example.com")!;
+  const ms2 = sys.inProcess.get(MS2)!;
+  const head = await logHead(sys, id);
+  await waitFor("ms2's copy at the log head", () => ((ms2.store.replicaState(id)?.appliedSeq ?? 0) >= head ? true : undefined));
+  sys.ensureSupervisorKey("sup1");
+  const grant = signPromotionGrant(loadSigningKey({ dir: sys.config.keys.dir, host: "sup1" }), { account: id, epoch: 2, host: MS2 });
+  // ms2 loses its only nats-server and cannot connect again: its reads of the log time out.
+  ms2Proxy.block();
+  ms2Proxy.cut();
+  let refusal: unknown;
+  try {
+    refusal = await promoteHere(ms2, id, 2, MS1, grant).then(() => undefined, (e: unknown) => e);
+  } finally {
+    ms2Proxy.unblock();
+  }
+  // What the supervisor hears over JSON-RPC.
+  const sent = toErrorObject(refusal).error;
+  assert.is((sent.data as { code?: string } | undefined)?.code, "UNAVAILABLE", `${sent.message} ${JSON.stringify(sent.data)}`);
+  assert.is(ms2.store.replicaState(id)?.role, "replica", "nothing was promoted");
+  // Back on NATS, the same promote (as the supervisor asks again) promotes.
+  const r = await waitFor("the promote asked again to succeed", () => promoteHere(ms2, id, 2, MS1, grant), 60_000, 500);
+  assert.equal([r.host, r.epoch], [MS2, 2]);
+  const promoted = promotedEntries(await readAccountLog(sys, id, readerKeyring(sys, MS1)));
+  assert.equal(promoted.map((p) => [p.epoch, p.host]), [[2, MS2]], "one Promoted entry");
 });
 
 test.run();

@@ -106,7 +106,9 @@ export class Promoter {
           const id = pending[next++]!;
           const result = await this.promoteOne(id, req.destination, req.startEpochs?.[id]).then(
             (p): OperationResult => ({ ...p, ok: true }),
-            async (e): Promise<OperationResult> => failure((await this.node.directory.byId(id))?.value ?? { id, name: id }, e),
+            // The name is only for the report: a directory that cannot be read now (an election)
+            // must not throw here, which would end the run and leave the operation running.
+            async (e): Promise<OperationResult> => failure((await this.node.directory.byId(id).catch(() => undefined))?.value ?? { id, name: id }, e),
           );
           if (!this.node.isActive) return;
           await this.node.operations.record(op, result);

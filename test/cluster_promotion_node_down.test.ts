@@ -113,6 +113,13 @@ test("cluster promotion - promoteAccounts with one nats-server node down moves e
   for (const [who, c] of children) assert.is(c.exitCode ?? c.signalCode, null, `${who} still runs:\n${s.log(who)}`);
 });
 
+/** Every node running and the cluster formed: a test that failed before restarting its victim does not leave the next one a node short. */
+async function wholeCluster(s: TestSystem): Promise<void> {
+  const nodes = s.cluster!.nodes;
+  for (const n of nodes) if (!n.running) await n.start();
+  await waitClusterReady(nodes);
+}
+
 /** Asks the stream's leader to step down until `node` no longer leads it. */
 async function moveLeaderOff(s: TestSystem, stream: string, node: string): Promise<void> {
   const jsm = await jetstreamManager(s.nc);
@@ -125,6 +132,7 @@ async function moveLeaderOff(s: TestSystem, stream: string, node: string): Promi
 test("cluster promotion - the directory bucket's leader killed while promoteAccounts runs: it waits the election out, and no account fails", async () => {
   const s = sys!;
   const cluster = s.cluster!;
+  await wholeCluster(s);
   const names = Array.from({ length: 60 }, (_, i) => `q${i}@example.com`);
   await createAccounts(s, names, MS1);
   await addReplicas(s, names, MS2, 10);
@@ -150,6 +158,7 @@ test("cluster promotion - the directory bucket's leader killed while promoteAcco
 test("cluster promotion - the node a promote request passes through is killed with it: the supervisor asks again, and the account is promoted once", async () => {
   const s = sys!;
   const cluster = s.cluster!;
+  await wholeCluster(s);
   const jsm = await jetstreamManager(s.nc);
   // The victim leads the directory bucket, as above; ms3, the target, reaches NATS only through
   // it, so the promote request the victim holds for ms3 when it dies is lost with it.

@@ -67,16 +67,25 @@ export class NatsNode {
 
   /** Waits until /healthz says JetStream is ready on this node. */
   async waitHealthy(timeoutMs = 30_000): Promise<void> {
-    await waitFor(
-      `nats-server ${this.spec.name} on port ${this.spec.port} to be healthy`,
-      async () => {
-        if (!this.running) throw new Error(`nats-server ${this.spec.name} exited:\n${this.log}`);
-        const r = await fetch(`http://127.0.0.1:${this.spec.httpPort}/healthz`);
-        return r.ok;
-      },
-      timeoutMs,
-      100,
-    );
+    let said = "no answer";
+    try {
+      await waitFor(
+        `nats-server ${this.spec.name} on port ${this.spec.port} to be healthy`,
+        async () => {
+          if (!this.running) throw new Error(`nats-server ${this.spec.name} exited:\n${this.log}`);
+          const r = await fetch(`http://127.0.0.1:${this.spec.httpPort}/healthz`, { signal: AbortSignal.timeout(2_000) });
+          said = `${r.status} ${(await r.text()).trim()}`;
+          return r.ok;
+        },
+        timeoutMs,
+        100,
+      );
+    } catch (e) {
+      // Why it is not healthy: its last /healthz answer, and what it printed last besides the
+      // warning each of those checks adds.
+      const printed = this.output.split("\n").filter((l) => !l.includes("Healthcheck failed")).join("\n").slice(-4000);
+      throw new Error(`${(e as Error).message}; last /healthz: ${said}; its log ends:\n${printed}`);
+    }
   }
 
   /** kill -9: no clean shutdown, as in a crash. */

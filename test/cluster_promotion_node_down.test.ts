@@ -120,6 +120,13 @@ async function wholeCluster(s: TestSystem): Promise<void> {
   await waitClusterReady(nodes);
 }
 
+/** The operation followed to its end; when it does not end, the supervisor's log says why. */
+async function endOf(s: TestSystem, operationId: string): Promise<any> {
+  return waitOperationEnd(s, operationId, 180_000).catch((e: Error) => {
+    throw new Error(`${e.message}\n${s.log("sup1")}`);
+  });
+}
+
 /** Asks the stream's leader to step down until `node` no longer leads it. */
 async function moveLeaderOff(s: TestSystem, stream: string, node: string): Promise<void> {
   const jsm = await jetstreamManager(s.nc);
@@ -147,7 +154,7 @@ test("cluster promotion - the directory bucket's leader killed while promoteAcco
   const { operationId } = await s.admin("promoteAccounts", { accounts: names, threads: 1 });
   await waitFor("the promotion to be under way", async () => (await s.admin("monitor", { operation_uuid: operationId }, 5_000)).done >= 2, 60_000, 20);
   await victim!.kill9();
-  const m = await waitOperationEnd(s, operationId, 180_000);
+  const m = await endOf(s, operationId);
   assert.is(m.state, "successful", `${JSON.stringify(m.failed)}\n${s.log("sup1")}`);
   assert.is(m.promoted.length, names.length);
   for (const p of m.promoted) assert.is(p.to, MS2, `${p.account} promoted to ${MS2}`);
@@ -205,7 +212,7 @@ test("cluster promotion - the node a promote request passes through is killed wi
     // What the dead node had not delivered yet is gone with it; ms3 reconnects elsewhere.
     proxy.cut();
     proxy.resume();
-    const m = await waitOperationEnd(s, operationId, 180_000);
+    const m = await endOf(s, operationId);
     assert.is(m.state, "successful", `${JSON.stringify(m.failed)}\n${s.log("sup1")}`);
     assert.equal(m.promoted.map((p: { to: string }) => p.to), [MS3]);
   } finally {

@@ -87,7 +87,7 @@ export class SupervisorLease {
 
   private async tick(): Promise<void> {
     if (this.stopped) return;
-    const wasHeld = !!this.held;
+    const before = this.held;
     try {
       await this.tryAcquire();
     } catch {
@@ -95,7 +95,12 @@ export class SupervisorLease {
       if (this.held && !this.isHeld) this.held = undefined;
     }
     if (this.stopped) return;
-    if (wasHeld !== !!this.held) this.onChange(!!this.held, this.held?.rec);
+    // Renewed, but only after the TTL had run out: for that while this supervisor was not
+    // active (work that looked then has stopped), so it is told lost and taken again, as a new
+    // activation that resumes that work; kept silently, stopped work would never resume.
+    const lapsed = !!before && !!this.held && this.mono() - before.renewedAt >= this.ttlMs;
+    if (lapsed) this.onChange(false, undefined);
+    if (lapsed || !!before !== !!this.held) this.onChange(!!this.held, this.held?.rec);
     this.schedule();
   }
 

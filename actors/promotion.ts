@@ -96,13 +96,18 @@ export class Promoter {
 
   /** Runs (or resumes) a promotion operation to its end; every account gets one result. */
   async run(op: OperationRecord, req: PromotionRequest): Promise<OperationRecord> {
+    // This run's activation only: after the lease was lost, even for a moment, the next
+    // activation resumes the operation, and this run must not record beside it (a promotion
+    // it gave up while inactive would be reported failed, though the resumed run promotes it).
+    const activation = this.node.activations;
+    const owns = (): boolean => this.node.isActive && this.node.activations === activation;
     const done = new Set(op.results.map((r) => r.accountId));
     const pending = req.accountIds.filter((id) => !done.has(id));
     let next = 0;
     await Promise.all(
       Array.from({ length: Math.max(1, Math.min(req.threads, pending.length)) }, async () => {
         while (next < pending.length) {
-          if (!this.node.isActive) return; // lease lost: the next active supervisor resumes
+          if (!owns()) return; // lease lost: the next activation (here or elsewhere) resumes
           const id = pending[next++]!;
           const result = await this.promoteOne(id, req.destination, req.startEpochs?.[id]).then(
             (p): OperationResult => ({ ...p, ok: true }),
@@ -110,12 +115,12 @@ export class Promoter {
             // must not throw here, which would end the run and leave the operation running.
             async (e): Promise<OperationResult> => failure((await this.node.directory.byId(id).catch(() => undefined))?.value ?? { id, name: id }, e),
           );
-          if (!this.node.isActive) return;
+          if (!owns()) return;
           await this.node.operations.record(op, result);
         }
       }),
     );
-    if (!this.node.isActive) return op;
+    if (!owns()) return op;
     return this.node.operations.finish(op);
   }
 

@@ -130,6 +130,15 @@ export class SupervisorNode {
     return !this.stopped && !!this.lease?.isHeld;
   }
 
+  /**
+   * How many times this supervisor became active. Work started in one activation stops
+   * recording once another began: that one resumed the work (resumeOperations).
+   */
+  get activations(): number {
+    return this.activationCount;
+  }
+  private activationCount = 0;
+
   readonly log = (line: string): void => {
     (this.opts.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(printable(`[supervisor ${this.opts.host ?? hostname()}] ${line}`));
   };
@@ -180,6 +189,7 @@ export class SupervisorNode {
 
   private async onLease(active: boolean): Promise<void> {
     if (active && !this.adminService) {
+      this.activationCount++;
       this.adminService = serveJsonRpc(this.nc, ADMIN_SUBJECT, adminMethods(this), { queue: "mr-admin" });
       this.log(`supervisor ${this.host} is active (lease generation ${this.lease?.generation})`);
       await this.resumeOperations().catch((e) => this.log(`resuming operations failed: ${(e as Error).message}`));

@@ -17,6 +17,9 @@ export interface NatsNodeSpec {
   extraArgs?: string[];
 }
 
+/** How long start() waits for a node's /healthz to say it is ready. */
+const HEALTHY_WAIT_MS = 30_000;
+
 /** One running (or stopped) nats-server process; restart() brings it back on the same ports and store. */
 export class NatsNode {
   proc: ChildProcess | undefined;
@@ -44,7 +47,21 @@ export class NatsNode {
 
   async start(): Promise<void> {
     this.spawn();
-    await this.waitHealthy();
+    try {
+      await this.waitHealthy();
+    } catch (e) {
+      // nats-server 2.10 at times never catches a node restarted into a cluster up: its /healthz
+      // keeps saying "JetStream is not current with the meta leader" or a stream "is not
+      // current", and the meta leader has not heard from it since its restart (seen 4 times in
+      // about 50 runs of cluster_promotion_node_down on a loaded machine; upstream fixed a
+      // catch-up that waited "until restarted" after 2.10). It is restarted once more, as an
+      // operator would; a node that exited is not.
+      if (!this.running || this.spec.clusterPort === undefined) throw e;
+      process.stderr.write(`nats test cluster: ${this.spec.name} is not healthy ${HEALTHY_WAIT_MS / 1000} s after its start; restarting it\n${(e as Error).message.split("\n", 1)[0]}\n`);
+      await this.kill9();
+      this.spawn();
+      await this.waitHealthy();
+    }
   }
 
   /** Starts the process without waiting for it (a forming cluster: nothing is ready yet). */
@@ -66,7 +83,7 @@ export class NatsNode {
   }
 
   /** Waits until /healthz says JetStream is ready on this node. */
-  async waitHealthy(timeoutMs = 30_000): Promise<void> {
+  async waitHealthy(timeoutMs = HEALTHY_WAIT_MS): Promise<void> {
     let said = "no answer";
     try {
       await waitFor(

@@ -11,6 +11,7 @@
 import { randomUUID } from "node:crypto";
 import type { KV, KvEntry } from "@nats-io/kv";
 import type { Clock, TimerHandle } from "../src/runtime/clock.js";
+import { transientReason } from "../src/jetstream/transient.js";
 
 export const LEASE_KEY = "lease.supervisor";
 
@@ -86,7 +87,7 @@ export class SupervisorLease {
 
   private async tick(): Promise<void> {
     if (this.stopped) return;
-    const wasHeld = !!this.held;
+    const before = this.held;
     try {
       await this.tryAcquire();
     } catch {
@@ -94,7 +95,12 @@ export class SupervisorLease {
       if (this.held && !this.isHeld) this.held = undefined;
     }
     if (this.stopped) return;
-    if (wasHeld !== !!this.held) this.onChange(!!this.held, this.held?.rec);
+    // Renewed, but only after the TTL had run out: for that while this supervisor was not
+    // active (work that looked then has stopped), so it is told lost and taken again, as a new
+    // activation that resumes that work; kept silently, stopped work would never resume.
+    const lapsed = !!before && !!this.held && this.mono() - before.renewedAt >= this.ttlMs;
+    if (lapsed) this.onChange(false, undefined);
+    if (lapsed || !!before !== !!this.held) this.onChange(!!this.held, this.held?.rec);
     this.schedule();
   }
 
@@ -120,7 +126,10 @@ export class SupervisorLease {
     this.observed = { rev: first.revision, since };
   }
 
-  /** One compare-and-set round: take a free, released or silent lease, or renew ours. */
+  /**
+   * One compare-and-set round: take a free, released or silent lease, or renew ours. False when
+   * another supervisor holds it or won the compare-and-set; a transient NATS failure is thrown.
+   */
   async tryAcquire(): Promise<boolean> {
     const started = this.mono();
     const e = await this.kv.get(LEASE_KEY);
@@ -148,7 +157,12 @@ export class SupervisorLease {
       this.held = { rev, rec: next, renewedAt: started };
       this.observed = undefined;
       return true;
-    } catch {
+    } catch (e) {
+      // No answer, or no leader for the bucket (a nats-server node lost): nothing says another
+      // supervisor wrote, so the lease is kept for its TTL, as when the read fails (tick). Giving
+      // it up at once made every election of the directory's leader cost the active supervisor
+      // its lease, and its running operations their owner until it took it again.
+      if (transientReason(e) !== undefined) throw e;
       this.held = undefined; // someone else won the compare-and-set
       return false;
     }

@@ -11,7 +11,7 @@
 //      kept as a replica that must catch up.
 // Every step can be repeated: a supervisor that dies anywhere leaves an account whose log and
 // directory the next run reconciles (the log wins), never a half-promoted one.
-import { AppError, RpcError, rpcCall, toErrorObject } from "../src/jsonrpc/index.js";
+import { AppError, RpcClientError, RpcError, rpcCall, toErrorObject } from "../src/jsonrpc/index.js";
 import { signPromotionGrant } from "../src/envelope/index.js";
 import { retryTransient, transientReason } from "../src/jetstream/transient.js";
 import type { AccountRecord, ReplicaRecord } from "../src/directory/types.js";
@@ -48,6 +48,14 @@ export interface PromotionRequest {
 
 const TARGET_TIMEOUT_MS = 60_000;
 
+/**
+ * Longest wait for one promote call's answer. Core NATS request/reply is at most once: a
+ * request or reply passing through a nats-server node that dies is lost without an error,
+ * so waiting longer only delays asking again (which is safe: promoteHere is idempotent per
+ * epoch, and a promote asked again while it runs gets that run's answer).
+ */
+const PROMOTE_ATTEMPT_MS = 10_000;
+
 function failure(rec: Pick<AccountRecord, "id" | "name">, e: unknown): OperationResult {
   const err = e as { appCode?: string; code?: unknown; message?: string; data?: { code?: string } };
   if (err instanceof RpcError) return { account: rec.name, accountId: rec.id, ok: false, code: err.data?.code ?? err.appCode ?? String(err.code), message: err.message };
@@ -65,12 +73,14 @@ function failure(rec: Pick<AccountRecord, "id" | "name">, e: unknown): Operation
 }
 
 /**
- * A target's refusal that says JetStream was not reachable for it and nothing was done:
- * reading the log failed, or the append was refused as unavailable; or no answer reached us
- * for a transient reason of our own connection.
+ * A promote worth asking again: the target's refusal that says JetStream was not reachable
+ * for it and nothing was done (UNAVAILABLE: reading the log failed, or the append was refused
+ * as unavailable, promotion_target.ts); or no answer at all: none in time, nobody subscribed
+ * (the target's connection moving to another nats-server), or our own connection lost.
  */
 function targetTransient(e: unknown): boolean {
-  if (e instanceof RpcError) return ["LOG_READ_FAILED", "UNAVAILABLE"].includes(e.appCode ?? "");
+  if (e instanceof RpcError) return e.appCode === "UNAVAILABLE";
+  if (e instanceof RpcClientError) return e.code === "TIMEOUT" || e.code === "NO_RESPONDER";
   return transientReason(e) !== undefined;
 }
 
@@ -86,26 +96,33 @@ export class Promoter {
 
   /** Runs (or resumes) a promotion operation to its end; every account gets one result. */
   async run(op: OperationRecord, req: PromotionRequest): Promise<OperationRecord> {
+    // This run's activation only: after the lease was lost, even for a moment, the next
+    // activation resumes the operation, and this run must not record beside it (a promotion
+    // it gave up while inactive would be reported failed, though the resumed run promotes it).
+    const activation = this.node.activations;
+    const owns = (): boolean => this.node.isActive && this.node.activations === activation;
     const done = new Set(op.results.map((r) => r.accountId));
     const pending = req.accountIds.filter((id) => !done.has(id));
     let next = 0;
     await Promise.all(
       Array.from({ length: Math.max(1, Math.min(req.threads, pending.length)) }, async () => {
         while (next < pending.length) {
-          if (!this.node.isActive) return; // lease lost: the next active supervisor resumes
+          if (!owns()) return; // lease lost: the next activation (here or elsewhere) resumes
           const id = pending[next++]!;
           const startedAt = this.node.clock.now();
           const result = await this.promoteOne(id, req.destination, req.startEpochs?.[id]).then(
             (p): OperationResult => ({ ...p, ok: true }),
-            async (e): Promise<OperationResult> => failure((await this.node.directory.byId(id))?.value ?? { id, name: id }, e),
+            // The name is only for the report: a directory that cannot be read now (an election)
+            // must not throw here, which would end the run and leave the operation running.
+            async (e): Promise<OperationResult> => failure((await this.node.directory.byId(id).catch(() => undefined))?.value ?? { id, name: id }, e),
           );
           this.node.metrics?.promotion(result.ok, this.node.clock.now() - startedAt);
-          if (!this.node.isActive) return;
+          if (!owns()) return;
           await this.node.operations.record(op, result);
         }
       }),
     );
-    if (!this.node.isActive) return op;
+    if (!owns()) return op;
     return this.node.operations.finish(op);
   }
 
@@ -132,11 +149,13 @@ export class Promoter {
       await rpcCall(this.node.nc, nodeAdminSubject(rec.mailHost), "stopWriting", { account: accountId }, { timeoutMs: 5_000 }).catch(() => {});
     }
     let r: PromoteHereResult | undefined;
-    const timeoutMs = this.node.opts.promoteTimeoutMs ?? TARGET_TIMEOUT_MS;
-    const deadline = Date.now() + timeoutMs;
+    const deadline = Date.now() + (this.node.opts.promoteTimeoutMs ?? TARGET_TIMEOUT_MS);
     for (let delay = 200; r === undefined; delay = Math.min(2_000, delay * 2)) {
+      // The same epoch and grant every time: a target that got an earlier attempt answers
+      // what that one did (promotion_target.ts), it never promotes to a second epoch.
+      const attemptMs = Math.max(1, Math.min(PROMOTE_ATTEMPT_MS, deadline - Date.now()));
       try {
-        r = await rpcCall<PromoteHereResult>(this.node.nc, nodeAdminSubject(target.destination), "promote", { account: accountId, epoch, from: rec.mailHost, grant }, { timeoutMs });
+        r = await rpcCall<PromoteHereResult>(this.node.nc, nodeAdminSubject(target.destination), "promote", { account: accountId, epoch, from: rec.mailHost, grant }, { timeoutMs: attemptMs });
       } catch (e) {
         // No answer is not "not promoted": the target may have appended Promoted and then died,
         // timed out or failed to apply. Ask the log; the directory follows what it says.
@@ -148,8 +167,9 @@ export class Promoter {
           r = { host: head.host, epoch: head.epoch, seq: head.seq, alreadyPromoted: true };
           break;
         }
-        // The target could not read or write the log while JetStream elected a leader (a
-        // nats-server node lost): nothing was promoted, so ask again until the deadline.
+        // The target could not read or write the log while JetStream elected a leader, or no
+        // answer came (a nats-server node lost with the request or the reply): the log does not
+        // name the target yet, so ask again until the deadline.
         if (targetTransient(e) && Date.now() + delay < deadline && this.node.isActive) {
           this.node.log.info({ account: rec.name, accountId, destination: target.destination, error: (e as Error).message, retryMs: delay }, "promote call failed while JetStream elects a leader; asking again");
           await new Promise((res) => setTimeout(res, delay));

@@ -8,6 +8,7 @@ import { txSubject } from "../src/jetstream/assets.js";
 import { AppError } from "../src/jsonrpc/index.js";
 import { FencedError, OutcomeUnknownError } from "../src/runtime/errors.js";
 import { SubjectLog } from "../src/runtime/subject_log.js";
+import { transientReason } from "../src/jetstream/transient.js";
 import type { TxBatch } from "../src/mail/index.js";
 import type { MailstoreNode } from "./mailstore.js";
 import { checkAuthorship } from "./log_authorship.js";
@@ -24,7 +25,52 @@ export interface PromoteHereResult {
 /** How often the head may move under us before the promotion is given up. */
 const MAX_ATTEMPTS = 5;
 
-export async function promoteHere(node: MailstoreNode, accountId: string, epoch: number, from: string | undefined, grant: string | undefined): Promise<PromoteHereResult> {
+/** The promotion running on a mailstore, per account. */
+const running = new WeakMap<MailstoreNode, Map<string, { epoch: number; answer: Promise<PromoteHereResult> }>>();
+
+/**
+ * Promotes `accountId` here at `epoch`. Idempotent: the supervisor asks again when an answer
+ * did not reach it (a nats-server node lost with the request or the reply). A promote asked
+ * again while one for the same epoch runs gets that run's answer; one asked after it ended is
+ * answered alreadyPromoted with the epoch the copy holds, so an epoch's Promoted is appended
+ * once. A promote for another epoch waits for the running one to end, then sees what it did.
+ */
+export function promoteHere(node: MailstoreNode, accountId: string, epoch: number, from: string | undefined, grant: string | undefined): Promise<PromoteHereResult> {
+  const mine = running.get(node) ?? new Map<string, { epoch: number; answer: Promise<PromoteHereResult> }>();
+  running.set(node, mine);
+  const cur = mine.get(accountId);
+  if (cur?.epoch === epoch) return cur.answer;
+  const after = cur ? cur.answer.then(() => undefined, () => undefined) : Promise.resolve();
+  const entry = {
+    epoch,
+    answer: after.then(() =>
+      promoteOnce(node, accountId, epoch, from, grant).catch((e: unknown) => {
+        throw unreachable(node, accountId, epoch, e);
+      }),
+    ),
+  };
+  mine.set(accountId, entry);
+  const done = (): void => {
+    if (mine.get(accountId) === entry) mine.delete(accountId);
+  };
+  entry.answer.then(done, done);
+  return entry.answer;
+}
+
+/**
+ * JetStream not reachable for a promotion (no leader while one is elected, no answer, the
+ * connection moving to another nats-server) is UNAVAILABLE, which the supervisor asks again on.
+ * Nothing was appended then: an append whose outcome is unknown is never thrown (it drains
+ * again). Without this, a failed read of the log head (LogReadError, a code the JSON-RPC table
+ * does not know) was answered as an internal error and the account reported failed.
+ */
+function unreachable(node: MailstoreNode, accountId: string, epoch: number, e: unknown): unknown {
+  const reason = e instanceof AppError ? undefined : transientReason(e);
+  if (reason === undefined) return e;
+  return new AppError("UNAVAILABLE", `${node.host} did not promote ${accountId} to epoch ${epoch}: ${reason} (${(e as Error).message}); nothing was appended, promote again`, { account: accountId });
+}
+
+async function promoteOnce(node: MailstoreNode, accountId: string, epoch: number, from: string | undefined, grant: string | undefined): Promise<PromoteHereResult> {
   const rec = await node.accountRecord(accountId);
   const log = new SubjectLog(node.assets.js, node.assets.jsm, node.assets.opts.txStream, txSubject(accountId));
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {

@@ -152,6 +152,15 @@ export class SupervisorNode {
     return !this.stopped && !!this.lease?.isHeld;
   }
 
+  /**
+   * How many times this supervisor became active. Work started in one activation stops
+   * recording once another began: that one resumed the work (resumeOperations).
+   */
+  get activations(): number {
+    return this.activationCount;
+  }
+  private activationCount = 0;
+
   static async start(opts: SupervisorOptions): Promise<SupervisorNode> {
     const logger = createLogger({ role: "supervisor", host: opts.host ?? hostname(), ...(opts.logLevel ? { level: opts.logLevel } : {}), ...(opts.log ? { sink: opts.log } : {}) });
     // The metrics address is bound first: a taken port stops the start before anything else.
@@ -222,6 +231,7 @@ export class SupervisorNode {
 
   private async onLease(active: boolean): Promise<void> {
     if (active && !this.adminService) {
+      this.activationCount++;
       // Registered only while this supervisor holds the lease: a standby lists no admin endpoint.
       const starting = serveRpcService(this.nc, {
         name: ServiceNames.admin,

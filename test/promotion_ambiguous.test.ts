@@ -10,7 +10,13 @@
 //   target's own keys, exactly as promotion_target.ts writes it, and never applied by the
 //   target): the target's replica agent meets the entry, the mailstore takes over and has the
 //   directory moved (asking a supervisor with the entry's grant; no one promotes and the
-//   reconciler is off, so nothing else moves it).
+//   reconciler is off, so nothing else moves it);
+// - a promote asked again for the same epoch (what the supervisor does when no answer came),
+//   while the first runs and after it ended, gets the first's answer and appends no second
+//   Promoted;
+// - a target that cannot reach JetStream (its connection cut and refused) answers UNAVAILABLE,
+//   which the supervisor asks again on, not an internal error; asked again once it is back,
+//   it promotes.
 // Fault windows are made deterministic: the target's inbound traffic is held until the test has
 // seen the promote request on the wire, and the supervisor's inbound traffic is dropped until it
 // asks the log (which it only does once its promote call has failed).
@@ -19,8 +25,10 @@ import * as assert from "uvu/assert";
 import { TestSystem, rawMessage } from "./helpers/system.js";
 import { waitFor } from "./helpers/processes.js";
 import { TcpProxy } from "./helpers/tcp_proxy.js";
-import { stopBounded, errorCode, logHead, readerKeyring } from "./helpers/workload.js";
-import { createAccounts, addReplicas, directoryRecord, waitOperationEnd } from "./helpers/promotion.js";
+import { stopBounded, errorCode, logHead, readAccountLog, readerKeyring } from "./helpers/workload.js";
+import { createAccounts, addReplicas, directoryRecord, promotedEntries, waitOperationEnd } from "./helpers/promotion.js";
+import { rpcCall, toErrorObject } from "../src/jsonrpc/index.js";
+import { promoteHere, type PromoteHereResult } from "../actors/promotion_target.js";
 import { MailstoreNode } from "../actors/mailstore.js";
 import { assetOptions } from "../actors/node_config.js";
 import { seal, signPromotionGrant } from "../src/envelope/index.js";
@@ -97,7 +105,7 @@ test.before(async () => {
   await startBehind(MS2, ms2Proxy);
   await sys.startMailstore(MS3);
   await sys.startSupervisor("setup");
-  ids = await createAccounts(sys, ["lost@example.com", "quiet@example.com", "failed@example.com", "orphan@example.com"], MS1, { messages: 2 });
+  ids = await createAccounts(sys, ["lost@example.com", "quiet@example.com", "failed@example.com", "orphan@example.com", "again@example.com", "unreachable@example.com"], MS1, { messages: 2 });
   await addReplicas(sys, [...ids.keys()], MS2, 10);
   await addReplicas(sys, ["quiet@example.com"], MS3, 20);
   await sys.supervisor!.stop();
@@ -225,6 +233,64 @@ test("promotion ambiguous - a Promoted entry the target never applied itself: on
   assert.ok((ms2.store.replicaState(id)?.appliedSeq ?? 0) > promoted.seq, "the write was appended by ms2 after the Promoted entry");
   await sys.supervisor?.stop();
   sys.supervisor = undefined;
+});
+
+test("promotion ambiguous - a promote asked again for the same epoch, while it runs and after it ended, gets the same answer and appends one Promoted", async () => {
+  const id = ids.get("again@example.com")!;
+  const ms2 = sys.inProcess.get(MS2)!;
+  const head = await logHead(sys, id);
+  await waitFor("ms2's copy at the log head", () => ((ms2.store.replicaState(id)?.appliedSeq ?? 0) >= head ? true : undefined));
+  // The supervisor's request, as it sends it again when no answer came: same epoch, same grant.
+  sys.ensureSupervisorKey("sup1");
+  const grant = signPromotionGrant(loadSigningKey({ dir: sys.config.keys.dir, host: "sup1" }), { account: id, epoch: 2, host: MS2 });
+  const ask = () => rpcCall<PromoteHereResult>(sys.nc, `mr.node.${MS2}.admin`, "promote", { account: id, epoch: 2, from: MS1, grant }, { timeoutMs: 30_000 });
+  const wire = watchAdminRequests(MS2);
+  let together: PromoteHereResult[];
+  try {
+    // Held, then delivered at once: the second and third requests reach ms2 while the first runs.
+    ms2Proxy.stall("toClient");
+    const asked = [ask(), ask(), ask()];
+    await waitFor("three promote requests sent to ms2", () => (wire.methods.filter((m) => m === "promote").length === 3 ? true : undefined));
+    ms2Proxy.resume("toClient");
+    together = await Promise.all(asked);
+  } finally {
+    ms2Proxy.resume("toClient");
+    wire.stop();
+  }
+  assert.equal([together[0]!.host, together[0]!.epoch, together[0]!.alreadyPromoted], [MS2, 2, false]);
+  for (const a of together) assert.equal(a, together[0], "every request of the running promotion gets its answer");
+  const later = await ask();
+  assert.equal([later.host, later.epoch, later.alreadyPromoted], [MS2, 2, true], "asked after it ended: already promoted, same epoch");
+  const promoted = promotedEntries(await readAccountLog(sys, id, readerKeyring(sys, MS1)));
+  assert.equal(promoted.map((p) => [p.seq, p.epoch, p.host]), [[together[0]!.seq, 2, MS2]], "one Promoted entry");
+  assert.is(ms2.store.replicaState(id)?.role, "primary");
+});
+
+test("promotion ambiguous - a target that cannot reach JetStream answers UNAVAILABLE (asked again, it promotes), not an internal error", async () => {
+  const id = ids.get("unreachable@example.com")!;
+  const ms2 = sys.inProcess.get(MS2)!;
+  const head = await logHead(sys, id);
+  await waitFor("ms2's copy at the log head", () => ((ms2.store.replicaState(id)?.appliedSeq ?? 0) >= head ? true : undefined));
+  sys.ensureSupervisorKey("sup1");
+  const grant = signPromotionGrant(loadSigningKey({ dir: sys.config.keys.dir, host: "sup1" }), { account: id, epoch: 2, host: MS2 });
+  // ms2 loses its only nats-server and cannot connect again: its reads of the log time out.
+  ms2Proxy.block();
+  ms2Proxy.cut();
+  let refusal: unknown;
+  try {
+    refusal = await promoteHere(ms2, id, 2, MS1, grant).then(() => undefined, (e: unknown) => e);
+  } finally {
+    ms2Proxy.unblock();
+  }
+  // What the supervisor hears over JSON-RPC.
+  const sent = toErrorObject(refusal).error;
+  assert.is((sent.data as { code?: string } | undefined)?.code, "UNAVAILABLE", `${sent.message} ${JSON.stringify(sent.data)}`);
+  assert.is(ms2.store.replicaState(id)?.role, "replica", "nothing was promoted");
+  // Back on NATS, the same promote (as the supervisor asks again) promotes.
+  const r = await waitFor("the promote asked again to succeed", () => promoteHere(ms2, id, 2, MS1, grant), 60_000, 500);
+  assert.equal([r.host, r.epoch], [MS2, 2]);
+  const promoted = promotedEntries(await readAccountLog(sys, id, readerKeyring(sys, MS1)));
+  assert.equal(promoted.map((p) => [p.epoch, p.host]), [[2, MS2]], "one Promoted entry");
 });
 
 test.run();

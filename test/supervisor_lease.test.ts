@@ -2,7 +2,9 @@
 // second supervisor with the running holder's name is refused, a standby whose wall clock is
 // 10 s ahead never takes the lease from a holder that keeps renewing, a killed holder is
 // replaced within about the TTL (also by a process of the same name), and operation records
-// are updated by compare-and-set (a stale supervisor's update is refused).
+// are updated by compare-and-set (a stale supervisor's update is refused), and a holder whose
+// renewal comes back only after its TTL ran out is told it lost the lease and has it again (a
+// new activation, which resumes what stopped meanwhile), not left to carry on unaware.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { TestSystem } from "./helpers/system.js";
@@ -11,7 +13,9 @@ import { Kvm, KvWatchInclude } from "@nats-io/kv";
 import { stopBounded } from "./helpers/workload.js";
 import { assetOptions } from "../actors/node_config.js";
 import { SupervisorNode, type SupervisorOptions } from "../actors/supervisor.js";
-import { LEASE_KEY } from "../actors/lease.js";
+import { LEASE_KEY, SupervisorLease } from "../actors/lease.js";
+import { TcpProxy } from "./helpers/tcp_proxy.js";
+import { connect } from "@nats-io/transport-node";
 import { Operations } from "../actors/operations.js";
 import { systemClock, type Clock } from "../src/runtime/clock.js";
 
@@ -136,6 +140,32 @@ test("supervisor lease - operation records are updated by compare-and-set: a sta
   await fresh.finish(taken);
   assert.is((await fresh.get(op.operationId)).state, "successful");
   await stopAll();
+});
+
+test("supervisor lease - a renewal that comes back after the TTL ran out is reported as lost, then held again", async () => {
+  // A lease of its own (own bucket) over a connection through a proxy that can hold its traffic.
+  const proxy = await TcpProxy.start(sys.nats.spec.port);
+  const nc = await connect({ servers: proxy.url });
+  const ttlMs = 1_500;
+  const changes: boolean[] = [];
+  const lease = new SupervisorLease(await new Kvm(nc).create("lease_lapse_test"), "lapse", ttlMs, systemClock(), (active) => void changes.push(active));
+  try {
+    lease.start();
+    await waitFor("the lease taken", () => (lease.isHeld ? true : undefined));
+    // Every renewal is held on the wire until the TTL has run out; then the one under way
+    // comes back (well inside its 5 s request timeout) and succeeds.
+    proxy.stall();
+    await waitFor("the TTL to run out", () => (lease.isHeld ? undefined : true), 10_000, 10);
+    proxy.resume();
+    await waitFor("the lease held again", () => (lease.isHeld ? true : undefined), 10_000, 10);
+    await waitFor("the change reported", () => (changes.length >= 3 ? true : undefined), 5_000, 10);
+    assert.equal(changes, [true, false, true], "taken, lost while the TTL had run out, taken again");
+  } finally {
+    proxy.resume();
+    await lease.stop();
+    await nc.close();
+    await proxy.stop();
+  }
 });
 
 test.run();

@@ -122,8 +122,9 @@ export interface SupervisorConfig {
   /** Default parallelism of `promoteAccounts` (its `threads` param), 1..64. Default 4. */
   promotionThreads: number;
   /**
-   * How long the supervisor waits for a promotion target's answer before it asks the log what
-   * happened, ms (1000..600000). Default 60000.
+   * How long the supervisor keeps asking a promotion target for its answer (each request waits
+   * at most 10 s, then the log is read and the promote asked again: a request or reply lost with
+   * a nats-server node), before it reports the account failed, ms (1000..600000). Default 60000.
    */
   promoteTimeoutMs: number;
   /**

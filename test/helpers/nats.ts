@@ -17,6 +17,9 @@ export interface NatsNodeSpec {
   extraArgs?: string[];
 }
 
+/** How long start() waits for a node's /healthz to say it is ready. */
+const HEALTHY_WAIT_MS = 30_000;
+
 /** One running (or stopped) nats-server process; restart() brings it back on the same ports and store. */
 export class NatsNode {
   proc: ChildProcess | undefined;
@@ -44,7 +47,21 @@ export class NatsNode {
 
   async start(): Promise<void> {
     this.spawn();
-    await this.waitHealthy();
+    try {
+      await this.waitHealthy();
+    } catch (e) {
+      // nats-server 2.10 at times never catches a node restarted into a cluster up: its /healthz
+      // keeps saying "JetStream is not current with the meta leader" or a stream "is not
+      // current", and the meta leader has not heard from it since its restart (seen 4 times in
+      // about 50 runs of cluster_promotion_node_down on a loaded machine; upstream fixed a
+      // catch-up that waited "until restarted" after 2.10). It is restarted once more, as an
+      // operator would; a node that exited is not.
+      if (!this.running || this.spec.clusterPort === undefined) throw e;
+      process.stderr.write(`nats test cluster: ${this.spec.name} is not healthy ${HEALTHY_WAIT_MS / 1000} s after its start; restarting it\n${(e as Error).message.split("\n", 1)[0]}\n`);
+      await this.kill9();
+      this.spawn();
+      await this.waitHealthy();
+    }
   }
 
   /** Starts the process without waiting for it (a forming cluster: nothing is ready yet). */
@@ -66,17 +83,26 @@ export class NatsNode {
   }
 
   /** Waits until /healthz says JetStream is ready on this node. */
-  async waitHealthy(timeoutMs = 30_000): Promise<void> {
-    await waitFor(
-      `nats-server ${this.spec.name} on port ${this.spec.port} to be healthy`,
-      async () => {
-        if (!this.running) throw new Error(`nats-server ${this.spec.name} exited:\n${this.log}`);
-        const r = await fetch(`http://127.0.0.1:${this.spec.httpPort}/healthz`);
-        return r.ok;
-      },
-      timeoutMs,
-      100,
-    );
+  async waitHealthy(timeoutMs = HEALTHY_WAIT_MS): Promise<void> {
+    let said = "no answer";
+    try {
+      await waitFor(
+        `nats-server ${this.spec.name} on port ${this.spec.port} to be healthy`,
+        async () => {
+          if (!this.running) throw new Error(`nats-server ${this.spec.name} exited:\n${this.log}`);
+          const r = await fetch(`http://127.0.0.1:${this.spec.httpPort}/healthz`, { signal: AbortSignal.timeout(2_000) });
+          said = `${r.status} ${(await r.text()).trim()}`;
+          return r.ok;
+        },
+        timeoutMs,
+        100,
+      );
+    } catch (e) {
+      // Why it is not healthy: its last /healthz answer, and what it printed last besides the
+      // warning each of those checks adds.
+      const printed = this.output.split("\n").filter((l) => !l.includes("Healthcheck failed")).join("\n").slice(-4000);
+      throw new Error(`${(e as Error).message}; last /healthz: ${said}; its log ends:\n${printed}`);
+    }
   }
 
   /** kill -9: no clean shutdown, as in a crash. */

@@ -10,6 +10,9 @@ import type { Clock } from "../src/runtime/clock.js";
 import type { ItemDetail } from "../src/store/index.js";
 import { ExpensiveGate } from "./expensive_gate.js";
 import { PAGE_ENVELOPE_RESERVE_BYTES } from "./list_page.js";
+import type { ItemBodyPart } from "../src/protocol/item_body_part.js";
+
+export type { ItemBodyPart };
 
 /**
  * The most body bytes one answer carries under a server's `maxPayload`: their base64 (4
@@ -20,24 +23,6 @@ export function maxBodyPart(maxPayload: number): number {
   return Math.max(3 * 1024, Math.floor((maxPayload - PAGE_ENVELOPE_RESERVE_BYTES) / 4096) * 3072);
 }
 
-/** One answer of getItemBody. */
-export interface ItemBodyPart {
-  id: number;
-  /** where `data` starts in the body */
-  offset: number;
-  /** bytes in `data` */
-  length: number;
-  /** the whole body's bytes (the item's size) */
-  size: number;
-  /** SHA-256 of the whole body, hex: the same in every answer; check the assembled bytes against it */
-  sha256: string;
-  /** the bytes offset .. offset + length - 1, base64 */
-  data: string;
-  /** bytes follow this part */
-  more: boolean;
-  /** where the next part starts, when `more` */
-  nextOffset?: number;
-}
 
 /** Decrypted bodies are kept for this long after their last read (a reader asks for the next part at once). */
 export const BODY_IDLE_MS = 30_000;

@@ -4,6 +4,7 @@
 // `out -`), and checked against the size and sha256 the mailstore gives for the whole body.
 // Memory stays about one part, whatever the message's size.
 import { createHash, randomUUID } from "node:crypto";
+import type { ItemBodyPart } from "../../protocol/item_body_part.js";
 import { open, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { CallError } from "./errors.js";
@@ -19,15 +20,7 @@ export interface ItemBodyRead {
   parts: number;
 }
 
-interface Part {
-  offset: number;
-  length: number;
-  size: number;
-  sha256: string;
-  data: string;
-  more: boolean;
-  nextOffset?: number;
-}
+type Part = ItemBodyPart;
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 

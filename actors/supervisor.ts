@@ -226,6 +226,10 @@ export class SupervisorNode {
       this.log.warn({ code: (e as { code?: unknown }).code }, `WARNING: ${(e as Error).message}`);
     }
     // The text is what `mailreplica dev` and the tests wait for (/supervisor <host> started/).
+    // systemctl reload (or a HUP sent to every mailreplica unit) must not end a supervisor:
+    // Node's default for SIGHUP is to exit. It has nothing to read again (its grant key and
+    // trusted-signers.json are read whenever they change), and says so.
+    process.on("SIGHUP", this.onSighup);
     this.log.info({ servers: this.opts.servers.map(withoutCredentials) }, `supervisor ${this.host} started (${this.isActive ? "active" : "standby"})`);
   }
 
@@ -318,9 +322,12 @@ export class SupervisorNode {
     }
   }
 
+  private readonly onSighup = (): void => this.log.info({}, "SIGHUP: nothing to reload (the grant key and trusted-signers.json are read again whenever they change)");
+
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.stopped = true;
+      process.off("SIGHUP", this.onSighup);
       this.failover?.stop();
       this.reconciler.stop();
       await this.adminService?.stop();

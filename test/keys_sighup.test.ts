@@ -89,4 +89,18 @@ test("keys sighup - SIGHUP reads trusted-signers.json even when its stamp did no
   assert.is.not(await trustDigest(), digest, "the mailstore trusts the new list");
 });
 
+test("keys sighup - a supervisor survives SIGHUP (Node's default would end it) and says it has nothing to reload", async () => {
+  const sup = await sys.spawnSupervisor("sup1");
+  sup.kill("SIGHUP");
+  const seen = await waitFor("sup1 to log the SIGHUP", () => {
+    if (sup.exitCode !== null || sup.signalCode !== null) return "exited";
+    return sys.log("sup1").includes("SIGHUP: nothing to reload") ? "logged" : undefined;
+  });
+  assert.is(seen, "logged", sys.log("sup1"));
+  // Still serving.
+  const services = await rpcCall<{ services: { host: string }[] }>(sys.nc, "mr.rpc.admin", "getServices", {}, { timeoutMs: 10_000 });
+  assert.ok(services.services.some((s) => s.host === "sup1"), JSON.stringify(services));
+  assert.is(sup.exitCode, null);
+});
+
 test.run();

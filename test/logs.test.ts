@@ -10,6 +10,7 @@ import { nodeAdminSubject, nodeMailboxSubject } from "../actors/mailstore.js";
 import { DIRECTORY_REQUEST_PREFIX } from "../actors/directory_requests.js";
 import { rpcCall } from "../src/jsonrpc/index.js";
 import { createLogger, prettyLine, supervisionLogger, withoutCredentials } from "../src/log/index.js";
+import { StartupTimeoutError } from "../src/jetstream/startup_wait.js";
 import { ActorSystem, ManualClock } from "../src/runtime/index.js";
 import { TestSystem } from "./helpers/system.js";
 import { waitFor } from "./helpers/processes.js";
@@ -188,6 +189,10 @@ test("logs - a field named like a secret is censored even if a caller passes one
   // The NATS URLs a start line lists lose a user:password part.
   assert.is(withoutCredentials("nats://alice:s3cret@n1.example.com:4222"), "nats://[redacted]@n1.example.com:4222");
   assert.is(withoutCredentials("tls://n1.example.com:4222"), "tls://n1.example.com:4222");
+  // So does the start-up deadline's message, which lists the configured servers.
+  const late = new StartupTimeoutError(8_000, "no meta leader yet", ["nats://alice:s3cret@n1.example.com:4222", "nats://n2.example.com:4222"]);
+  assert.not.ok(late.message.includes("s3cret"), late.message);
+  assert.ok(late.message.includes("nats://[redacted]@n1.example.com:4222, nats://n2.example.com:4222"), late.message);
 });
 
 test("logs - an actor that fails, restarts and gives up is logged (warn, warn, error) with its actor and restarts", async () => {

@@ -24,10 +24,7 @@ function stderrSink(): (line: string) => void {
   return (line) => void process.stderr.write(`${tty ? prettyLine(line) : line}\n`);
 }
 
-/** A URL as it may be logged: a `user:password@` in it (nats://u:p@host:4222) is replaced by `[redacted]@`. */
-export function withoutCredentials(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, "$1[redacted]@");
-}
+export { withoutCredentials } from "../text/url_credentials.js";
 
 /** A logger writing one JSON line per event to `opts.sink` (default: standard error). */
 export function createLogger(opts: LoggerOptions): Logger {

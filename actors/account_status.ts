@@ -8,7 +8,7 @@ import { SubjectLog } from "../src/runtime/subject_log.js";
 import type { Assets } from "../src/jetstream/assets.js";
 import type { AccountRecord } from "../src/directory/types.js";
 import type { LocalAccountStatus } from "./node_methods.js";
-import { nodeAdminSubject } from "./mailstore.js";
+import { nodeAdminSubject } from "../src/protocol/subjects.js";
 import { emptyLogReason } from "./replica_agent.js";
 
 export interface ReplicaStatusView {

@@ -19,7 +19,7 @@ import { jsErrCode, JS_ERR } from "../src/runtime/nats_failure.js";
 import { listKeys } from "../src/jetstream/kv_keys.js";
 import { accountStatuses } from "./account_status.js";
 import type { HeartbeatRecord } from "./heartbeat.js";
-import { nodeAdminSubject } from "./mailstore.js";
+import { nodeAdminSubject } from "../src/protocol/subjects.js";
 import { PROBE_TIMEOUT_MS, normalizeNatsUrl, probeNatsServers, refuseUnconfiguredServers, type NatsProbe } from "./node_service_methods.js";
 import type { SupervisorNode } from "./supervisor.js";
 import { ADMIN_METHODS } from "../src/protocol/admin_params.js";

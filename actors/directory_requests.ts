@@ -6,13 +6,8 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { AppError, RpcClientError, rpcCall } from "../src/jsonrpc/index.js";
 import type { AccountRecord } from "../src/directory/types.js";
 
-export const DIRECTORY_REQUEST_PREFIX = "mr.directory.";
-/** What the supervisors subscribe to (host names hold dots: several tokens). */
-export const DIRECTORY_REQUESTS = `${DIRECTORY_REQUEST_PREFIX}>`;
-
-export function directoryRequestSubject(host: string): string {
-  return `${DIRECTORY_REQUEST_PREFIX}${host}`;
-}
+import { DIRECTORY_REQUEST_PREFIX, DIRECTORY_REQUESTS, directoryRequestSubject } from "../src/protocol/subjects.js";
+export { DIRECTORY_REQUEST_PREFIX, DIRECTORY_REQUESTS, directoryRequestSubject };
 
 /** The requesting mailstore's host, from the subject it published on. */
 export function hostOfDirectoryRequest(subject: string): string {

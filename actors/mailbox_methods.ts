@@ -13,7 +13,7 @@ import { lengthTooLarge, maxBodyPart } from "./item_body.js";
 import { validateNewAccountName } from "./account_names.js";
 import { certainlyNotAppended } from "./append_outcome.js";
 import type { MailstoreNode } from "./mailstore.js";
-import { nodeMailboxSubject } from "./mailstore.js";
+import { nodeMailboxSubject } from "../src/protocol/subjects.js";
 import { MAILBOX_METHODS } from "../src/protocol/mailbox_params.js";
 import { mailboxDocument } from "../src/protocol/discovery.js";
 import { withDiscover } from "../src/jsonrpc/discover.js";

@@ -70,9 +70,9 @@ export interface MailstoreOptions {
 }
 
 /** Subjects a mailstore serves. */
-export const MAILBOX_SUBJECT = "mr.rpc.mailbox";
-export const nodeMailboxSubject = (host: string): string => `mr.node.${host}.mailbox`;
-export const nodeAdminSubject = (host: string): string => `mr.node.${host}.admin`;
+// Defined in the wire contract; re-exported for the mailstore's own modules and tests.
+import { MAILBOX_SUBJECT, nodeAdminSubject, nodeMailboxSubject } from "../src/protocol/subjects.js";
+export { MAILBOX_SUBJECT, nodeAdminSubject, nodeMailboxSubject };
 
 /** How often a mailstore looks for changed key files (besides SIGHUP and a refused entry). */
 export const KEY_RELOAD_MS = 3_000;

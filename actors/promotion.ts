@@ -16,7 +16,7 @@ import { signPromotionGrant } from "../src/envelope/index.js";
 import { retryTransient, transientReason } from "../src/jetstream/transient.js";
 import type { AccountRecord, ReplicaRecord } from "../src/directory/types.js";
 import { localStatuses } from "./account_status.js";
-import { nodeAdminSubject } from "./mailstore.js";
+import { nodeAdminSubject } from "../src/protocol/subjects.js";
 import type { PromoteHereResult } from "./promotion_target.js";
 import { askLogHead } from "./promotion_log_head.js";
 import { recordPromotion } from "./promotion_record.js";

@@ -10,7 +10,8 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { AppError, rpcCall } from "../src/jsonrpc/index.js";
 import { readTxBatch } from "./tx_batch.js";
 import { checkAuthorship } from "./log_authorship.js";
-import { nodeAdminSubject, type MailstoreNode } from "./mailstore.js";
+import type { MailstoreNode } from "./mailstore.js";
+import { nodeAdminSubject } from "../src/protocol/subjects.js";
 
 export interface LogHead {
   accountId: string;

@@ -2,7 +2,7 @@
 // §5.8): forwarded to each mailstore's own admin endpoint, where the service runs
 // (node_service_methods.ts). The only service is `module`, the replication module.
 import { defineMethod, rpcCall, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
-import { nodeAdminSubject } from "./mailstore.js";
+import { nodeAdminSubject } from "../src/protocol/subjects.js";
 import type { ServiceOutcome } from "./node_service_methods.js";
 import { requireKnownMailstore } from "./known_mailstores.js";
 import type { SupervisorNode } from "./supervisor.js";

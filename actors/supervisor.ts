@@ -37,7 +37,8 @@ import { accountStatuses, type AccountStatusView } from "./account_status.js";
 import { aliveMailstores } from "./services.js";
 import type { SupervisorMetrics } from "./supervisor_metrics.js";
 
-export const ADMIN_SUBJECT = "mr.rpc.admin";
+import { ADMIN_SUBJECT } from "../src/protocol/subjects.js";
+export { ADMIN_SUBJECT };
 
 export interface SupervisorOptions {
   /** name of this supervisor (default: the machine's hostname) */

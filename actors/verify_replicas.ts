@@ -12,7 +12,7 @@ import { SubjectLog } from "../src/runtime/subject_log.js";
 import { txSubject } from "../src/jetstream/assets.js";
 import type { AccountRecord } from "../src/directory/types.js";
 import { differingFields, firstDifferentRow, type DigestRowKind, type RowHash } from "../src/store/account_digest.js";
-import { nodeAdminSubject } from "./mailstore.js";
+import { nodeAdminSubject } from "../src/protocol/subjects.js";
 import { DIGEST_ROWS_PAGE, type CopyDigest } from "./node_digest_methods.js";
 import type { SupervisorNode } from "./supervisor.js";
 

@@ -6,9 +6,11 @@ import { VERSION } from "../version.js";
 import { ADMIN_METHODS } from "./admin_params.js";
 import { MAILBOX_METHODS } from "./mailbox_params.js";
 import type { MethodContracts } from "./method_contract.js";
+import { ADMIN_SUBJECT, MAILBOX_SUBJECT } from "./subjects.js";
 
-export const ADMIN_RPC_SUBJECT = "mr.rpc.admin";
-export const MAILBOX_RPC_SUBJECT = "mr.rpc.mailbox";
+// The subjects the documents describe (one definition: subjects.ts).
+export const ADMIN_RPC_SUBJECT = ADMIN_SUBJECT;
+export const MAILBOX_RPC_SUBJECT = MAILBOX_SUBJECT;
 
 function described(contracts: MethodContracts): DescribedMethod[] {
   return Object.entries(contracts).map(([name, c]) => ({ name, summary: c.summary, params: c.params }));

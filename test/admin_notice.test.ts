@@ -3,9 +3,9 @@
 // logged.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { SupervisorNode, type SupervisorOptions } from "../actors/supervisor.js";
-import { buildAdminNotice } from "../actors/admin_notice.js";
-import type { OperationRecord } from "../actors/operations.js";
+import { SupervisorNode, type SupervisorOptions } from "../actors/supervisor/node.js";
+import { buildAdminNotice } from "../actors/supervisor/admin_notice.js";
+import type { OperationRecord } from "../actors/supervisor/operations.js";
 import { parseMessage } from "../src/rfc822/parse_message.js";
 import { TestSystem, rawMessage } from "./helpers/system.js";
 import { waitFor } from "./helpers/processes.js";

@@ -3,7 +3,7 @@
 // quarters of the caller's wait, so the caller hears OUTCOME_UNKNOWN rather than a timeout.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { APPEND_ATTEMPT_MS, appendLimits } from "../actors/account.js";
+import { APPEND_ATTEMPT_MS, appendLimits } from "../actors/mailstore/account.js";
 
 const base = { mailboxCapacity: 100, maxBatch: 16 };
 

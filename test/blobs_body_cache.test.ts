@@ -1,5 +1,5 @@
 // The cache of decrypted bodies behind getItemBody (src/blobs/body_cache.ts) and the reader
-// that bounds its loads (actors/item_body.ts), with a manual clock and loads the test settles
+// that bounds its loads (actors/mailstore/item_body.ts), with a manual clock and loads the test settles
 // itself: what is kept, for how long, within which bound, and what is refused BUSY.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { BodyCache } from "../src/blobs/body_cache.js";
 import type { BlobStore } from "../src/blobs/blob_store.js";
 import { ManualClock } from "../src/runtime/clock.js";
-import { ItemBodyReader, maxBodyPart } from "../actors/item_body.js";
+import { ItemBodyReader, maxBodyPart } from "../actors/mailstore/item_body.js";
 import type { ItemDetail } from "../src/store/index.js";
 import { AppError } from "../src/jsonrpc/index.js";
 

@@ -14,7 +14,7 @@ import { BlobStore } from "../src/blobs/blob_store.js";
 import { BlobError } from "../src/blobs/errors.js";
 import { loadKeyring } from "../src/keys/index.js";
 import { RpcError, rpcCall } from "../src/jsonrpc/index.js";
-import { nodeMailboxSubject, type MailstoreNode } from "../actors/mailstore.js";
+import { nodeMailboxSubject, type MailstoreNode } from "../actors/mailstore/node.js";
 import { TestSystem, rawMessage } from "./helpers/system.js";
 import { promote } from "./helpers/promotion.js";
 import { waitFor } from "./helpers/processes.js";

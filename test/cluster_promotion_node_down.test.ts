@@ -21,8 +21,8 @@ import { TcpProxy } from "./helpers/tcp_proxy.js";
 import { addReplicas, createAccounts, directoryRecord, promote, promotedEntries, waitAlive, waitOperationEnd } from "./helpers/promotion.js";
 import { errorCode, readAccountLog, readerKeyring, waitReplicaCaughtUp } from "./helpers/workload.js";
 import { rpcCall } from "../src/jsonrpc/index.js";
-import { MailstoreNode } from "../actors/mailstore.js";
-import { assetOptions } from "../actors/node_config.js";
+import { MailstoreNode } from "../actors/mailstore/node.js";
+import { assetOptions } from "../actors/shared/node_config.js";
 
 const MS1 = "ms1.example.com";
 const MS2 = "ms2.example.com";

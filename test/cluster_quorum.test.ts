@@ -10,7 +10,7 @@ import { Kvm, type KV } from "@nats-io/kv";
 import { TestSystem, rawMessage } from "./helpers/system.js";
 import { waitFor } from "./helpers/processes.js";
 import { connectionNames, waitClusterReady } from "./helpers/nats.js";
-import type { HeartbeatRecord } from "../actors/heartbeat.js";
+import type { HeartbeatRecord } from "../actors/shared/heartbeat.js";
 
 const MS1 = "ms1.example.com";
 const MS2 = "ms2.example.com";

@@ -5,8 +5,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { AskTimeoutError, ActorStoppedError, FencedError, LogAppendError, MailboxFullError, OutcomeUnknownError } from "../src/runtime/errors.js";
 import { MailError } from "../src/mail/index.js";
-import { NodeError } from "../actors/errors.js";
-import { certainlyNotAppended } from "../actors/append_outcome.js";
+import { NodeError } from "../actors/mailstore/errors.js";
+import { certainlyNotAppended } from "../actors/mailstore/append_outcome.js";
 
 test("createAccount outcome - refusals before any append are certain", () => {
   assert.ok(certainlyNotAppended(new MailError("ACCOUNT_EXISTS", "the name is used")));

@@ -1,5 +1,5 @@
 // Only supervisors write mr_directory: a mailstore asks them on mr.directory.<its host>
-// (actors/directory_requests.ts), and nats-server lets each mailstore publish only on its own
+// (actors/shared/directory_requests.ts), and nats-server lets each mailstore publish only on its own
 // subject (test/auth_permissions.test.ts). Here: what a supervisor does with such requests —
 // the host is the subject's, a promotion moves the record only with a grant a trusted
 // supervisor signed for that host, and a record is given back only when its log is empty.

@@ -13,7 +13,7 @@ import { TestSystem } from "./helpers/system.js";
 import { tempDir, waitFor } from "./helpers/processes.js";
 import { initKeys, TRUST_FILE } from "../src/keys/index.js";
 import { rpcCall } from "../src/jsonrpc/index.js";
-import { nodeAdminSubject } from "../actors/mailstore.js";
+import { nodeAdminSubject } from "../actors/mailstore/node.js";
 
 const MS1 = "ms1.example.com";
 let sys: TestSystem;

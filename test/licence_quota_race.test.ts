@@ -6,7 +6,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { RpcError } from "../src/jsonrpc/index.js";
 import { AppError } from "../src/jsonrpc/index.js";
-import { HOLD_STALE_MS, QUOTA_LEDGER_KEY, QuotaLedger, isEnabled, type LedgerValue } from "../actors/quota_ledger.js";
+import { HOLD_STALE_MS, QUOTA_LEDGER_KEY, QuotaLedger, isEnabled, type LedgerValue } from "../actors/supervisor/quota_ledger.js";
 import { TestSystem } from "./helpers/system.js";
 
 const MS1 = "ms1.example.com";

@@ -13,7 +13,7 @@ import { createUser } from "@nats-io/nkeys";
 import { ConfigError, loadConfig } from "../src/config/index.js";
 import { natsConnectionOptions, type NatsAuth } from "../src/natsauth/connect_options.js";
 import { NatsAuthError } from "../src/natsauth/errors.js";
-import { probeNatsServers } from "../actors/node_service_methods.js";
+import { probeNatsServers } from "../actors/shared/nats_probe.js";
 import { startNatsServer, type NatsNode } from "./helpers/nats.js";
 import { cliConnectError, runCliCaptured } from "./helpers/cli_capture.js";
 import { tempDir } from "./helpers/processes.js";

@@ -1,5 +1,5 @@
 // The supervisor process loads no SQLite and no mail parser: it keeps no mailbox. (Its modules
-// once reached actors/mailstore.ts for a subject name; subjects live in src/protocol now.) Each
+// once reached actors/mailstore/node.ts for a subject name; subjects live in src/protocol now.) Each
 // module is imported in a fresh Node process, which then lists the packages it loaded.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -24,10 +24,10 @@ function packagesLoadedBy(module: string): string[] {
 }
 
 test("process imports - the supervisor loads neither better-sqlite3 nor mailparser; the mailstore loads both", () => {
-  const supervisor = packagesLoadedBy("actors/supervisor.js");
+  const supervisor = packagesLoadedBy("actors/supervisor/node.js");
   for (const heavy of ["better-sqlite3", "mailparser"]) assert.not.ok(supervisor.includes(heavy), `supervisor loads ${heavy}: ${supervisor.join(", ")}`);
   // The check can see them: the mailstore does load both.
-  const mailstore = packagesLoadedBy("actors/mailstore.js");
+  const mailstore = packagesLoadedBy("actors/mailstore/node.js");
   for (const heavy of ["better-sqlite3", "mailparser"]) assert.ok(mailstore.includes(heavy), `mailstore should load ${heavy}: ${mailstore.join(", ")}`);
 });
 

@@ -4,9 +4,9 @@
 import { prettyLine } from "../src/log/index.js";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { MailstoreNode, nodeMailboxSubject } from "../actors/mailstore.js";
-import { assetOptions } from "../actors/node_config.js";
-import { agentConsumerName } from "../actors/replica_agent.js";
+import { MailstoreNode, nodeMailboxSubject } from "../actors/mailstore/node.js";
+import { assetOptions } from "../actors/shared/node_config.js";
+import { agentConsumerName } from "../actors/mailstore/replica_agent.js";
 import { rpcCall } from "../src/jsonrpc/index.js";
 import { TestSystem, rawMessage } from "./helpers/system.js";
 import { waitFor } from "./helpers/processes.js";

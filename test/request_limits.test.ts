@@ -8,7 +8,7 @@ import { refused } from "./helpers/refused.js";
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { rpcCall } from "../src/jsonrpc/index.js";
-import { probeGate } from "../actors/node_service_methods.js";
+import { probeGate } from "../actors/mailstore/node_service_methods.js";
 import { ManagedProcess } from "../src/dev/managed_process.js";
 import { TestSystem } from "./helpers/system.js";
 import { tempDir, waitFor } from "./helpers/processes.js";

@@ -1,4 +1,4 @@
-// NATS service discovery (src/micro, actors/rpc_services.ts): a running system (two mailstores,
+// NATS service discovery (src/micro, actors/shared/rpc_services.ts): a running system (two mailstores,
 // an active and a standby supervisor, under the permissions of `auth init`, the test client
 // as admin) answers $SRV.PING, INFO and STATS for each of its services; INFO lists the
 // endpoints with their subjects and queue groups, STATS counts requests and JSON-RPC error
@@ -10,8 +10,8 @@ import { readFileSync } from "node:fs";
 import { createInbox } from "@nats-io/nats-core";
 import { TestSystem } from "./helpers/system.js";
 import { waitFor } from "./helpers/processes.js";
-import { SupervisorNode } from "../actors/supervisor.js";
-import { assetOptions } from "../actors/node_config.js";
+import { SupervisorNode } from "../actors/supervisor/node.js";
+import { assetOptions } from "../actors/shared/node_config.js";
 import { natsConnectionOptions } from "../src/natsauth/connect_options.js";
 import { ResponseType, SERVICE_ERROR_CODE_HEADER, type InfoResponse, type PingResponse, type StatsResponse } from "../src/micro/index.js";
 

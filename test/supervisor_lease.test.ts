@@ -1,4 +1,4 @@
-// The supervisor lease without clock comparison (issue 7, defect 9; actors/lease.ts): a
+// The supervisor lease without clock comparison (issue 7, defect 9; actors/supervisor/lease.ts): a
 // second supervisor with the running holder's name is refused, a standby whose wall clock is
 // 10 s ahead never takes the lease from a holder that keeps renewing, a killed holder is
 // replaced within about the TTL (also by a process of the same name), and operation records
@@ -11,12 +11,12 @@ import { TestSystem } from "./helpers/system.js";
 import { waitFor } from "./helpers/processes.js";
 import { Kvm, KvWatchInclude } from "@nats-io/kv";
 import { stopBounded } from "./helpers/workload.js";
-import { assetOptions } from "../actors/node_config.js";
-import { SupervisorNode, type SupervisorOptions } from "../actors/supervisor.js";
-import { LEASE_KEY, SupervisorLease } from "../actors/lease.js";
+import { assetOptions } from "../actors/shared/node_config.js";
+import { SupervisorNode, type SupervisorOptions } from "../actors/supervisor/node.js";
+import { LEASE_KEY, SupervisorLease } from "../actors/supervisor/lease.js";
 import { TcpProxy } from "./helpers/tcp_proxy.js";
 import { connect } from "@nats-io/transport-node";
-import { Operations } from "../actors/operations.js";
+import { Operations } from "../actors/supervisor/operations.js";
 import { systemClock, type Clock } from "../src/runtime/clock.js";
 
 let sys: TestSystem;

@@ -18,8 +18,8 @@ import { callMethod, CallError } from "../src/cli/admin/index.js";
 import { runCli } from "../src/cli/main.js";
 import type { CliIo } from "../src/cli/types.js";
 import { ReplSession } from "../src/repl/session.js";
-import { maxBodyPart } from "../actors/item_body.js";
-import type { MailstoreNode } from "../actors/mailstore.js";
+import { maxBodyPart } from "../actors/mailstore/item_body.js";
+import type { MailstoreNode } from "../actors/mailstore/node.js";
 
 const MS1 = "ms1.example.com";
 const MS2 = "ms2.example.com";

@@ -7,7 +7,7 @@ import { refused } from "./helpers/refused.js";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { accountDigest } from "../src/store/account_digest.js";
-import { DEFAULT_VERIFY_OPTIONS, verifyReplicas } from "../actors/verify_replicas.js";
+import { DEFAULT_VERIFY_OPTIONS, verifyReplicas } from "../actors/supervisor/verify_replicas.js";
 import { TestSystem, rawMessage } from "./helpers/system.js";
 import { logHead, stopBounded, waitReplicaCaughtUp } from "./helpers/workload.js";
 import { promote } from "./helpers/promotion.js";

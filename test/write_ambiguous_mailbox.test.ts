@@ -3,8 +3,8 @@
 // be held while the publish itself reaches the server.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { MailstoreNode } from "../actors/mailstore.js";
-import { assetOptions } from "../actors/node_config.js";
+import { MailstoreNode } from "../actors/mailstore/node.js";
+import { assetOptions } from "../actors/shared/node_config.js";
 import { txSubject } from "../src/jetstream/assets.js";
 import { RpcError } from "../src/jsonrpc/index.js";
 import { SubjectLog } from "../src/runtime/subject_log.js";

@@ -1,7 +1,7 @@
 // A mailstore in its own process, driven by the benchmark over IPC, so its memory and CPU
 // time can be read alone: `stats` answers process.cpuUsage(), process.memoryUsage() (after
 // two full GCs when run with --expose-gc) and the replica agent's counters.
-import { MailstoreNode, type MailstoreOptions } from "../../actors/mailstore.js";
+import { MailstoreNode, type MailstoreOptions } from "../../actors/mailstore/node.js";
 
 type Request = { id: number; cmd: "start"; opts: Omit<MailstoreOptions, "log" | "clock"> } | { id: number; cmd: "stats"; gc?: boolean } | { id: number; cmd: "stop" };
 

@@ -17,7 +17,7 @@
 import { nanos } from "@nats-io/transport-node";
 import { AckPolicy, DeliverPolicy, type ConsumerConfig } from "@nats-io/jetstream";
 import { txSubject } from "../../src/jetstream/assets.js";
-import { nodeMailboxSubject } from "../../actors/mailstore.js";
+import { nodeMailboxSubject } from "../../actors/mailstore/node.js";
 import { Reader, type BenchEnv, type ChildStats, type ReaderStats } from "./env.js";
 import { procStats } from "./nats.js";
 import { cpuMs, now, pool, sleep, waitFor } from "./util.js";

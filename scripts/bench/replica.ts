@@ -8,7 +8,7 @@ import type { ActorRef } from "../../src/runtime/types.js";
 import { open } from "../../src/envelope/index.js";
 import { txSubject } from "../../src/jetstream/assets.js";
 import type { MetadataStore } from "../../src/store/index.js";
-import { readTxBatch } from "../../actors/tx_batch.js";
+import { readTxBatch } from "../../actors/mailstore/tx_batch.js";
 import { SubjectLog } from "../../src/runtime/subject_log.js";
 import { MS1, MS2, type BenchEnv } from "./env.js";
 import type { WriteSetup } from "./write_path.js";

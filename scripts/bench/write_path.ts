@@ -8,7 +8,7 @@ import type { MailCommand, MailResult } from "../../src/mail/index.js";
 import type { ActorRef } from "../../src/runtime/types.js";
 import { seal } from "../../src/envelope/index.js";
 import { txSubject } from "../../src/jetstream/assets.js";
-import { nodeMailboxSubject } from "../../actors/mailstore.js";
+import { nodeMailboxSubject } from "../../actors/mailstore/node.js";
 import { MS1, type BenchEnv } from "./env.js";
 import { now, percentile, workers } from "./util.js";
 

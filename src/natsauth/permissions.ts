@@ -1,12 +1,12 @@
 // What each identity may publish and subscribe to, derived from what the code really does:
-//   mailstore (actors/mailstore.ts and what it runs): serves mr.rpc.mailbox (queue mr-mailbox)
+//   mailstore (actors/mailstore/node.ts and what it runs): serves mr.rpc.mailbox (queue mr-mailbox)
 //     and its own mr.node.<host>.mailbox|admin; forwards mailbox calls to the account's primary
 //     (mr.node.<h>.mailbox); appends to mr.tx.<id>; publishes mr.notify.<kind>; asks the
 //     supervisor for directory writes on mr.directory.<host> (its own host only: the subject
 //     is what tells the supervisor who asks); reads the directory bucket but writes nothing in
 //     it; writes its heartbeat node.<host> in the nodes bucket, blobs in the object store;
 //     reads and consumes MR_TX.
-//   supervisor (actors/supervisor.ts): serves mr.rpc.admin (queue mr-admin); calls every
+//   supervisor (actors/supervisor/node.ts): serves mr.rpc.admin (queue mr-admin); calls every
 //     mailstore's mr.node.<h>.admin and .mailbox and mr.rpc.mailbox (admin notices); answers
 //     mr.directory.> (queue mr-directory); the only writer of the directory bucket (lease,
 //     operations, account and name records, mailstore registrations); heartbeat supervisor.<host>.
@@ -49,7 +49,7 @@ const TX = "mr.tx.*";
 const NOTIFY = "mr.notify.>";
 const nodeMailbox = (h: string): string => `mr.node.${h}.mailbox`;
 const nodeAdmin = (h: string): string => `mr.node.${h}.admin`;
-/** Directory writes a mailstore asks of the supervisor (actors/directory_requests.ts). */
+/** Directory writes a mailstore asks of the supervisor (actors/shared/directory_requests.ts). */
 const DIRECTORY_REQUESTS = "mr.directory.>";
 const directoryRequest = (h: string): string => `mr.directory.${h}`;
 /**
@@ -129,7 +129,7 @@ export function permissionsOf(id: Identity, ctx: PermissionContext): Permissions
           ...ctx.mailstores.map(nodeMailbox),
           // No directory key: records are the supervisor's to write, asked on this subject.
           directoryRequest(host),
-          // Its own heartbeat only (actors/heartbeat.ts heartbeatKey).
+          // Its own heartbeat only (actors/shared/heartbeat.ts heartbeatKey).
           `$KV.${nodes}.node.${host}`,
           `$O.${blobs}.>`,
           // Messages clients put for deliverMessage `upload`: read, then deleted once delivered.

@@ -1,4 +1,4 @@
-// The answer of the mailbox method getItemBody on the wire: served by actors/item_body.ts, read
+// The answer of the mailbox method getItemBody on the wire: served by actors/mailstore/item_body.ts, read
 // part by part by the CLI (src/cli/admin/item_download.ts).
 /** One answer of getItemBody. */
 export interface ItemBodyPart {

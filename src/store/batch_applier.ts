@@ -50,7 +50,7 @@ export function applyBatchEntry(s: Statements, accountId: string, seq: number, b
     return { status: "stale-epoch", seq, epoch: batch.epoch, current };
   }
   // Only the account's first entry or a promotion moves the epoch: a writer that merely claims
-  // a newer one would otherwise fence the real primary (actors/log_authorship.ts checks who).
+  // a newer one would otherwise fence the real primary (actors/mailstore/log_authorship.ts checks who).
   if (batch.epoch > current && state.applied_seq > 0 && !batch.events.some((e) => e.t === "promoted")) {
     throw new StoreError(
       "APPLY_FAILED",

@@ -20,8 +20,8 @@ const command: Command = {
     if (!options.host) throw new CliUsageError("mailstore needs --host H (this mailstore's FQDN, e.g. mailstore1.example.com)");
     const config = io.config();
     const dataDir = options.data !== undefined ? resolve(io.cwd, options.data) : config.data.dir;
-    const { MailstoreNode } = await import("../../../actors/mailstore.js");
-    const { assetOptions } = await import("../../../actors/node_config.js");
+    const { MailstoreNode } = await import("../../../actors/mailstore/node.js");
+    const { assetOptions } = await import("../../../actors/shared/node_config.js");
     const { StartupTimeoutError } = await import("../../jetstream/startup_wait.js");
     const node = await MailstoreNode.start({
       host: options.host,

@@ -15,8 +15,8 @@ const command: Command = {
   run: async (argv, io) => {
     const { options } = parseOptions(argv, OPTIONS);
     const config = io.config();
-    const { SupervisorNode } = await import("../../../actors/supervisor.js");
-    const { assetOptions } = await import("../../../actors/node_config.js");
+    const { SupervisorNode } = await import("../../../actors/supervisor/node.js");
+    const { assetOptions } = await import("../../../actors/shared/node_config.js");
     const { StartupTimeoutError } = await import("../../jetstream/startup_wait.js");
     const node = await SupervisorNode.start({
       ...(options.host ? { host: options.host } : {}),

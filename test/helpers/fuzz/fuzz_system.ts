@@ -2,12 +2,12 @@
 // process (so their method tables can be read and every log line seen), a few accounts with
 // a replica each, and one account kept out of the fuzzer's values for the final check.
 import { rpcCall, type ParamSpecs, type RpcMethod } from "../../../src/jsonrpc/index.js";
-import { directoryRequestMethods } from "../../../actors/directory_request_methods.js";
-import { directoryRequestSubject } from "../../../actors/directory_requests.js";
-import { adminMethods } from "../../../actors/admin_methods.js";
-import { mailboxMethods } from "../../../actors/mailbox_methods.js";
-import { nodeMethods } from "../../../actors/node_methods.js";
-import { MAILBOX_SUBJECT, nodeAdminSubject, nodeMailboxSubject } from "../../../actors/mailstore.js";
+import { directoryRequestMethods } from "../../../actors/supervisor/directory_request_methods.js";
+import { directoryRequestSubject } from "../../../actors/shared/directory_requests.js";
+import { adminMethods } from "../../../actors/supervisor/admin_methods.js";
+import { mailboxMethods } from "../../../actors/mailstore/mailbox_methods.js";
+import { nodeMethods } from "../../../actors/mailstore/node_methods.js";
+import { MAILBOX_SUBJECT, nodeAdminSubject, nodeMailboxSubject } from "../../../actors/mailstore/node.js";
 import { rawMessage, TestSystem } from "../system.js";
 import { defaultConfig } from "../../../config/defaults.js";
 import { waitFor } from "../processes.js";

@@ -1,0 +1,86 @@
+// A mailstore's Prometheus metrics (docs/metrics.md): its write path (appends, group commits,
+// fencing), its replica agent (entries applied and skipped), its actors (restarts, mailbox
+// depth) and what every process shows (ProcessMetrics). Loaded only when metrics.listen is set.
+import { Counter, Gauge, Histogram } from "prom-client";
+import { type BoundMetrics, type MetricsServer, type ProcessMetrics } from "../../src/metrics/index.js";
+import type { AppendReport } from "../../src/runtime/log_backed.js";
+import type { ActorSystem } from "../../src/runtime/system.js";
+import type { ReplicaAgentStats } from "./replica_agent.js";
+
+/** What the metrics read from the running mailstore when scraped. */
+export interface MailstoreMetricsSource {
+  system: ActorSystem;
+  agentStats: ReplicaAgentStats;
+  primaryAccounts(): number;
+  replicatedAccounts(): number;
+}
+
+/** Seconds: a healthy append is acknowledged in milliseconds; the attempts of a lost one add up to seconds. */
+const APPEND_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** Commands per group commit: 1 when idle, up to writes.maxBatch (512 by default) under load. */
+const GROUP_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
+
+/** A counter that follows a running total kept elsewhere (it only ever grows). */
+function followingCounter(p: ProcessMetrics, name: string, help: string, read: () => number): Counter {
+  let seen = 0;
+  return new Counter({
+    name,
+    help,
+    registers: [p.registry],
+    collect() {
+      const now = read();
+      if (now > seen) this.inc(now - seen);
+      seen = Math.max(seen, now);
+    },
+  });
+}
+
+export class MailstoreMetrics {
+  readonly process: ProcessMetrics;
+  private readonly appendSeconds: Histogram<"outcome">;
+  private readonly groupSize: Histogram;
+  private readonly fenced: Counter;
+  private readonly restarts: Counter;
+  private readonly escalations: Counter;
+  private readonly unsubscribe: () => void;
+  private readonly server: MetricsServer;
+
+  /** Counts for `src` in `bound`'s registry (see bindMetrics). */
+  constructor(bound: BoundMetrics, src: MailstoreMetricsSource) {
+    this.process = bound.process;
+    this.server = bound.server;
+    const proc = bound.process;
+    const registers = [proc.registry];
+    followingCounter(proc, "mailreplica_entries_applied_total", "Account-log entries this mailstore applied to its replicas (steady consumer and catch-ups)", () => src.agentStats.applied);
+    followingCounter(proc, "mailreplica_entries_skipped_total", "Account-log entries this mailstore's replica agent read and did not apply: entries of accounts not replicated here (or paused), and duplicates", () => src.agentStats.skipped);
+    this.appendSeconds = new Histogram({ name: "mailreplica_append_duration_seconds", help: "Time of one account-log append of a group commit, retries included, by outcome (stored, fenced, refused, unknown)", labelNames: ["outcome"], buckets: APPEND_BUCKETS, registers });
+    this.groupSize = new Histogram({ name: "mailreplica_group_commit_size", help: "Commands in one group commit (one account-log append), stored or not", buckets: GROUP_BUCKETS, registers });
+    this.fenced = new Counter({ name: "mailreplica_fenced_writes_total", help: "Appends refused because another writer moved the account log (wrong last sequence): this mailstore was fenced", registers });
+    this.restarts = new Counter({ name: "mailreplica_actor_restarts_total", help: "Actors restarted by their supervisor after a failure (account actors replay their log)", registers });
+    this.escalations = new Counter({ name: "mailreplica_actor_escalations_total", help: "Actor failures escalated past their restart budget (the actor stopped)", registers });
+    new Gauge({ name: "mailreplica_mailbox_depth", help: "Messages waiting in the mailboxes of this mailstore's actors", registers, collect() { this.set(src.system.queuedMessages()); } });
+    new Gauge({ name: "mailreplica_primary_accounts", help: "Accounts with a running account actor here (primary, in use)", registers, collect() { this.set(src.primaryAccounts()); } });
+    new Gauge({ name: "mailreplica_replicated_accounts", help: "Accounts this mailstore keeps a replica of", registers, collect() { this.set(src.replicatedAccounts()); } });
+    this.unsubscribe = src.system.onEvent((e) => {
+      if (e.kind === "restarted") this.restarts.inc();
+      else if (e.kind === "escalated") this.escalations.inc();
+    });
+  }
+
+  /** The endpoint's URL (`http://host:port/metrics`). */
+  get url(): string {
+    return this.server.url;
+  }
+
+  /** The account actors' onAppend hook. */
+  readonly onAppend = (r: AppendReport): void => {
+    this.appendSeconds.observe({ outcome: r.outcome }, r.ms / 1000);
+    this.groupSize.observe(r.commands);
+    if (r.outcome === "fenced") this.fenced.inc();
+  };
+
+  async stop(): Promise<void> {
+    this.unsubscribe();
+    await this.server.close();
+  }
+}

@@ -1,0 +1,148 @@
+// The target side of a promotion (DESIGN §7, steps 2-3), run by the mailstore that takes
+// over an account: drain the account log to its head, then append Promoted{epoch, host, grant}
+// at exactly that head (the grant is the supervisor's signature that lets readers accept it). That append is the linearization point: any write of the old primary
+// either is in the log before it (and so drained here) or fails the server's expected-seq
+// check after it. Nothing here asks the old primary: it may be dead.
+import { seal } from "../../src/envelope/index.js";
+import { txSubject } from "../../src/jetstream/assets.js";
+import { AppError } from "../../src/jsonrpc/index.js";
+import { FencedError, OutcomeUnknownError } from "../../src/runtime/errors.js";
+import { SubjectLog } from "../../src/runtime/subject_log.js";
+import { transientReason } from "../../src/jetstream/transient.js";
+import type { TxBatch } from "../../src/mail/index.js";
+import type { MailstoreNode } from "./node.js";
+import { checkAuthorship } from "./log_authorship.js";
+import type { PromoteHereResult } from "../../src/protocol/node_api.js";
+
+/** How often the head may move under us before the promotion is given up. */
+const MAX_ATTEMPTS = 5;
+
+/** The promotion running on a mailstore, per account. */
+const running = new WeakMap<MailstoreNode, Map<string, { epoch: number; answer: Promise<PromoteHereResult> }>>();
+
+/**
+ * Promotes `accountId` here at `epoch`. Idempotent: the supervisor asks again when an answer
+ * did not reach it (a nats-server node lost with the request or the reply). A promote asked
+ * again while one for the same epoch runs gets that run's answer; one asked after it ended is
+ * answered alreadyPromoted with the epoch the copy holds, so an epoch's Promoted is appended
+ * once. A promote for another epoch waits for the running one to end, then sees what it did.
+ */
+export function promoteHere(node: MailstoreNode, accountId: string, epoch: number, from: string | undefined, grant: string | undefined): Promise<PromoteHereResult> {
+  const mine = running.get(node) ?? new Map<string, { epoch: number; answer: Promise<PromoteHereResult> }>();
+  running.set(node, mine);
+  const cur = mine.get(accountId);
+  if (cur?.epoch === epoch) return cur.answer;
+  const after = cur ? cur.answer.then(() => undefined, () => undefined) : Promise.resolve();
+  const entry = {
+    epoch,
+    answer: after.then(() =>
+      promoteOnce(node, accountId, epoch, from, grant).catch((e: unknown) => {
+        throw unreachable(node, accountId, epoch, e);
+      }),
+    ),
+  };
+  mine.set(accountId, entry);
+  const done = (): void => {
+    if (mine.get(accountId) === entry) mine.delete(accountId);
+  };
+  entry.answer.then(done, done);
+  return entry.answer;
+}
+
+/**
+ * JetStream not reachable for a promotion (no leader while one is elected, no answer, the
+ * connection moving to another nats-server) is UNAVAILABLE, which the supervisor asks again on.
+ * Nothing was appended then: an append whose outcome is unknown is never thrown (it drains
+ * again). Without this, a failed read of the log head (LogReadError, a code the JSON-RPC table
+ * does not know) was answered as an internal error and the account reported failed.
+ */
+function unreachable(node: MailstoreNode, accountId: string, epoch: number, e: unknown): unknown {
+  const reason = e instanceof AppError ? undefined : transientReason(e);
+  if (reason === undefined) return e;
+  return new AppError("UNAVAILABLE", `${node.host} did not promote ${accountId} to epoch ${epoch}: ${reason} (${(e as Error).message}); nothing was appended, promote again`, { account: accountId });
+}
+
+async function promoteOnce(node: MailstoreNode, accountId: string, epoch: number, from: string | undefined, grant: string | undefined): Promise<PromoteHereResult> {
+  const rec = await node.accountRecord(accountId);
+  const log = new SubjectLog(node.assets.js, node.assets.jsm, node.assets.opts.txStream, txSubject(accountId));
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    const before = node.store.replicaState(accountId);
+    if (before?.role === "primary" && before.epoch >= epoch) {
+      return { host: node.host, epoch: before.epoch, seq: 0, alreadyPromoted: true };
+    }
+    if (!before || !node.agent.isReplicated(accountId)) {
+      throw new AppError("REPLICA_UNAVAILABLE", `${node.host} holds no replica of ${rec.name}; promote to one of its replicas (getAccountStatus lists them)`, { account: rec.name });
+    }
+    await node.agent.catchUp(accountId);
+    const rs = node.store.replicaState(accountId);
+    // The replica may have been removed while it caught up (removeAccountDestination).
+    if (!rs) throw new AppError("REPLICA_UNAVAILABLE", `the replica of ${rec.name} on ${node.host} was removed during the promotion; promote to another replica (getAccountStatus lists them)`, { account: rec.name });
+    if (rs.status !== "available") {
+      throw new AppError("REPLICA_UNAVAILABLE", `the replica of ${rec.name} on ${node.host} is ${rs.status}${rs.error ? ` (${rs.error})` : ""}; restartReplicas, or promote to another replica`, { account: rec.name, status: rs.status });
+    }
+    // An earlier promotion (e.g. by a supervisor that died before updating the directory)
+    // already moved the account: report where, so the directory can follow the log.
+    if (rs.epoch >= epoch) {
+      const host = node.store.account(accountId)?.mailHost ?? rec.mailHost;
+      return { host, epoch: rs.epoch, seq: 0, alreadyPromoted: true };
+    }
+    const head = await log.lastSeq();
+    if (rs.appliedSeq < head) continue; // entries arrived during the drain: drain again
+    const batch: TxBatch = {
+      v: 1,
+      account: accountId,
+      epoch,
+      writer: node.host,
+      at: node.clock.now(),
+      prev: rs.appliedSeq,
+      events: [{ t: "promoted", epoch, host: node.host, ...(from ? { from } : {}), ...(grant !== undefined ? { grant } : {}) }],
+    };
+    // The same check every reader runs: a Promoted they would refuse is never appended.
+    try {
+      try {
+        checkAuthorship(node.keyring.trust, rs, batch, node.keyring.signerId);
+      } catch (e) {
+        // A supervisor key the operator just added: read the list again, once.
+        if (!node.reloadKeys()) throw e;
+        checkAuthorship(node.keyring.trust, rs, batch, node.keyring.signerId);
+      }
+    } catch (e) {
+      throw new AppError("APP_ERROR", `${node.host} does not promote ${rec.name} to epoch ${epoch}: ${(e as Error).message}`, { code: (e as { code?: string }).code ?? "LOG_BAD_PROMOTION", account: rec.name });
+    }
+    if (!node.keyring.ownKeyTrusted()) {
+      throw new AppError("SIGNER_NOT_TRUSTED", `${node.host} does not promote ${rec.name}: its signing key ${node.keyring.signingKid} is not in trusted-signers.json, so every reader would refuse the Promoted entry; add it on every node first`, { account: rec.name });
+    }
+    try {
+      const ack = await log.append(seal(node.keyring, batch), {
+        expectedLastSeq: rs.appliedSeq,
+        msgId: `${log.subject}:${node.host}:${epoch}:promoted:${rs.appliedSeq}`,
+      });
+      node.store.applyBatch(accountId, ack.seq, batch);
+      node.store.setRole(accountId, "primary");
+      node.agent.setReplicated(accountId, undefined);
+      node.log.info({ account: rec.name, accountId, epoch, seq: ack.seq }, "promoted here");
+      // The directory follows now, not only when the supervisor hears this answer: it may
+      // have given up waiting (and reported the promotion failed) while this one was queued.
+      // Only supervisors write the directory: asked, with the grant that proves the promotion.
+      await node.directoryRequests.recordPromotion(accountId, epoch, grant ?? "").catch((e: Error) =>
+        node.log.warn({ account: rec.name, accountId, epoch, error: e.message, code: (e as { code?: unknown }).code }, "directory not updated after the promotion here; the supervisor records it"),
+      );
+      return { host: node.host, epoch, seq: ack.seq, alreadyPromoted: false };
+    } catch (e) {
+      // The old primary (or anyone) appended after our drain: drain again and retry.
+      if (e instanceof FencedError) continue;
+      // The ack was lost (or a duplicate's stored content differs): the entry may be in the
+      // log. Drain again: the epoch check above returns alreadyPromoted when it is.
+      if (e instanceof OutcomeUnknownError) {
+        node.log.warn({ account: rec.name, accountId, epoch, error: e.message }, "the Promoted append has an unknown outcome; draining again");
+        continue;
+      }
+      throw e;
+    }
+  }
+  throw new AppError(
+    "APP_ERROR",
+    `the log of ${rec.name} kept growing during ${MAX_ATTEMPTS} promotion attempts: its old primary (${from ?? "unknown"}) is still writing; stop it (doStopService module on it) and promote again`,
+    { code: "OLD_PRIMARY_STILL_WRITING", account: rec.name },
+  );
+}

@@ -1,0 +1,426 @@
+// The replica agent of a destination mailstore (DESIGN §6): applies the log of every account
+// replicated here, in order and exactly once, into the local SQLite store.
+//
+// One durable JetStream consumer per mailstore reads `mr.tx.*` (not one per account: 10,000
+// accounts are normal); entries of accounts not replicated here are skipped. Each entry names
+// the seq it follows (`prev`), so the agent can tell a duplicate (seq <= applied) from a gap
+// (prev != applied). A gap — a newly added replica, or entries delivered before this agent
+// knew the account — is filled by a short-lived catch-up read of that account's subject alone.
+// The applied seq is written in the same SQLite transaction as the effects, so a crash at any
+// point resumes from applied seq + 1.
+//
+// Nothing here waits for an account's next entry to recover: a steady consumer that is
+// deleted (by hand, or lost by the server) is recreated and every account caught up, and a
+// catch-up that fails is retried with back-off.
+import type { Logger } from "../../src/log/index.js";
+import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
+import { open, type EnvelopeKeyring } from "../../src/envelope/index.js";
+import type { Assets } from "../../src/jetstream/assets.js";
+import { txSubject } from "../../src/jetstream/assets.js";
+import { SubjectLog } from "../../src/runtime/subject_log.js";
+import { jsErrCode, JS_ERR } from "../../src/runtime/nats_failure.js";
+import type { MetadataStore } from "../../src/store/index.js";
+import type { TxBatch } from "../../src/mail/index.js";
+import { readTxBatch } from "./tx_batch.js";
+import { checkAuthorship } from "./log_authorship.js";
+import { emptyLogReason } from "../shared/empty_log.js";
+
+export interface ReplicaAgentDeps {
+  host: string;
+  store: MetadataStore;
+  keyring: EnvelopeKeyring;
+  assets: Assets;
+  /** re-reads the key files (trusted-signers.json, cluster.secretbox.json); true when something changed */
+  reloadKeys?(): boolean;
+  /** tells the Global Admin (MR_NOTIFY) */
+  notify(kind: string, payload: Record<string, unknown>): void;
+  /** a `promoted` event naming this host was applied, at log seq `seq` */
+  onPromotedHere?(accountId: string, epoch: number, seq: number, grant: string | undefined): void;
+  /** any apply outcome worth logging */
+  log?: Logger;
+  /**
+   * How long a replica at seq 0 waits for the first entry of an empty account log before it
+   * is unavailable (a brand-new account's record is written just before its first entry).
+   * Default 30 s.
+   */
+  emptyLogGraceMs?: number;
+}
+
+export interface ReplicaAgentStats {
+  /** entries read by the steady consumer */
+  read: number;
+  /** entries applied (steady and catch-up) */
+  applied: number;
+  /** entries skipped: other accounts, duplicates */
+  skipped: number;
+  catchUps: number;
+  consumers: number;
+}
+
+type Replicated = { paused: boolean };
+
+/** Back-off of a failed catch-up (doubling from the first to the last delay) and of re-opening the steady consumer. */
+export const RETRY_FIRST_MS = 500;
+export const RETRY_MAX_MS = 30_000;
+
+
+function nextDelay(previous: number | undefined): number {
+  return previous === undefined ? RETRY_FIRST_MS : Math.min(RETRY_MAX_MS, previous * 2);
+}
+
+/** Durable consumer name of a mailstore's agent (a host name without dots). */
+export function agentConsumerName(host: string): string {
+  return `mr_replica_${host.replace(/[^A-Za-z0-9_-]/g, "_")}`;
+}
+
+export class ReplicaAgent {
+  private readonly replicated = new Map<string, Replicated>();
+  private readonly catchingUp = new Map<string, Promise<void>>();
+  private readonly again = new Set<string>();
+  /** bumped when an account stops being replicated here (removed, re-seeded) */
+  private readonly versions = new Map<string, number>();
+  private messages: ConsumerMessages | undefined;
+  /** catch-ups run at most this many at once: each is a short-lived consumer on the server */
+  private freeSlots = 8;
+  private readonly slotWaiters: Array<() => void> = [];
+  private stopped = false;
+  /** per account: the delay of its last scheduled catch-up retry, and the pending timer */
+  private readonly retryDelays = new Map<string, number>();
+  private readonly retryTimers = new Map<string, NodeJS.Timeout>();
+  private reopenTimer: NodeJS.Timeout | undefined;
+  /** per account at seq 0: when its log was first seen empty (waiting for account.created) */
+  private readonly emptySince = new Map<string, number>();
+  /** bumped by start() and stop(), so a reopen still in flight from before cannot start a second loop */
+  private generation = 0;
+  readonly stats: ReplicaAgentStats = { read: 0, applied: 0, skipped: 0, catchUps: 0, consumers: 0 };
+
+  constructor(private readonly d: ReplicaAgentDeps) {}
+
+  /** Starts the steady consumer (also again after stop(): doStartService module). */
+  async start(): Promise<void> {
+    this.stopped = false;
+    await this.openSteady(++this.generation);
+  }
+
+  /** Creates the durable when missing (true when it did) and starts consuming it. */
+  private async openSteady(generation: number): Promise<boolean> {
+    const { jsm, js, opts } = this.d.assets;
+    const name = agentConsumerName(this.d.host);
+    const existing = await jsm.consumers.info(opts.txStream, name).catch((e: unknown) => {
+      // Only a missing durable is created here; any other failure (timeout) is retried by the caller.
+      if (jsErrCode(e) === JS_ERR.CONSUMER_NOT_FOUND) return undefined;
+      throw e;
+    });
+    if (!existing) {
+      await jsm.consumers.add(opts.txStream, {
+        durable_name: name,
+        filter_subject: "mr.tx.*",
+        ack_policy: AckPolicy.Explicit,
+        // Older entries of an account are read by its catch-up, not by the steady consumer.
+        deliver_policy: DeliverPolicy.New,
+        max_ack_pending: 10_000,
+        ack_wait: 30_000_000_000,
+      });
+    }
+    const consumer = await js.consumers.get(opts.txStream, name);
+    // Without abort_on_missing_resource nats.js retries a deleted durable forever and the
+    // replica silently stops applying; with it the loop ends and run() recreates it.
+    // 5 s pulls: a pull lost on its way (the consumer's leader moved) is noticed after two
+    // missed heartbeats, 5 s, instead of the client's default 30 s, during which nothing
+    // would be applied.
+    const messages = await consumer.consume({ max_messages: 1_000, abort_on_missing_resource: true, expires: 5_000 });
+    if (generation !== this.generation || this.stopped) {
+      messages.stop(); // stopped or started again meanwhile
+      return !existing;
+    }
+    this.messages = messages;
+    this.stats.consumers = 1;
+    void this.watchStatus(messages);
+    void this.run(messages);
+    return !existing;
+  }
+
+  /** Logs what nats.js reports about the steady consumer (deleted, not found, heartbeats missed). */
+  private async watchStatus(messages: ConsumerMessages): Promise<void> {
+    const watched: ReadonlySet<string> = new Set(["consumer_deleted", "consumer_not_found", "stream_not_found", "heartbeats_missed"]);
+    for await (const s of messages.status()) {
+      if (!watched.has(s.type)) continue;
+      const { type, ...detail } = s;
+      this.d.log?.info({ consumer: agentConsumerName(this.d.host), status: type, detail }, "steady consumer status");
+    }
+  }
+
+  private async run(messages: ConsumerMessages): Promise<void> {
+    let ended = "ended";
+    try {
+      for await (const m of messages) {
+        this.stats.read++;
+        try {
+          await this.handleSteady(m);
+        } catch (e) {
+          // Never let one entry end the consumer loop. Not applied here means a gap at the
+          // account's next entry, which its catch-up fills from the log.
+          this.d.log?.warn({ seq: m.seq, subject: m.subject, error: (e as Error).message, code: (e as { code?: unknown }).code }, "entry not applied");
+        } finally {
+          m.ack();
+        }
+      }
+    } catch (e) {
+      ended = `ended: ${(e as Error).message}`;
+    }
+    if (this.stopped || this.messages !== messages) return;
+    this.d.log?.info({ consumer: agentConsumerName(this.d.host), ended }, "steady consumer ended; opening it again");
+    void this.reopenSteady();
+  }
+
+  /** Opens the steady consumer again (creating it when it is gone), then catches every account up. */
+  private async reopenSteady(delay?: number): Promise<void> {
+    if (this.stopped) return;
+    const name = agentConsumerName(this.d.host);
+    const generation = this.generation;
+    try {
+      const created = await this.openSteady(generation);
+      if (generation !== this.generation || this.stopped) return;
+      this.d.log?.info({ consumer: name }, created ? "steady consumer was deleted; recreated" : "steady consumer reopened");
+    } catch (e) {
+      const next = nextDelay(delay);
+      this.d.log?.warn({ consumer: name, error: (e as Error).message, retryMs: next }, "steady consumer could not be opened; trying again");
+      this.reopenTimer = setTimeout(() => void this.reopenSteady(next), next);
+      return;
+    }
+    // Entries appended while no consumer read them reach an idle account only this way
+    // (a new durable starts at the stream's end).
+    await this.catchUpAll();
+  }
+
+  private async handleSteady(m: JsMsg): Promise<void> {
+    const accountId = m.subject.slice("mr.tx.".length);
+    const r = this.replicated.get(accountId);
+    if (!r || r.paused) {
+      this.stats.skipped++;
+      return;
+    }
+    const outcome = await this.handle(accountId, m.seq, m.data, false);
+    if (outcome === "gap") this.catchUp(accountId);
+  }
+
+  /** Stops the steady consumer (the durable stays, so a restart resumes where it was). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.generation++;
+    clearTimeout(this.reopenTimer);
+    for (const t of this.retryTimers.values()) clearTimeout(t);
+    this.retryTimers.clear();
+    this.retryDelays.clear();
+    this.emptySince.clear();
+    this.messages?.stop();
+    await Promise.allSettled([...this.catchingUp.values()]);
+  }
+
+  /** The accounts replicated here, as the directory says; starts or stops applying them. */
+  setReplicated(accountId: string, state: { paused: boolean } | undefined): void {
+    if (!state) {
+      this.replicated.delete(accountId);
+      this.cancelRetry(accountId);
+      // A catch-up still reading this account stops at its next entry.
+      this.versions.set(accountId, (this.versions.get(accountId) ?? 0) + 1);
+      return;
+    }
+    const before = this.replicated.get(accountId);
+    this.replicated.set(accountId, { paused: state.paused });
+    const rs = this.d.store.ensureReplicaState(accountId, "replica");
+    if (rs.role === "primary") return;
+    if (state.paused) {
+      this.cancelRetry(accountId);
+      // An unavailable replica stays unavailable (with its reason) while paused.
+      if (rs.status === "available") this.d.store.setReplicaStatus(accountId, "paused");
+      return;
+    }
+    if (rs.status === "paused") this.d.store.setReplicaStatus(accountId, "available");
+    if (!before || before.paused) void this.catchUp(accountId);
+  }
+
+  get replicatedCount(): number {
+    return this.replicated.size;
+  }
+
+  isReplicated(accountId: string): boolean {
+    return this.replicated.has(accountId);
+  }
+
+  /** Catches every replicated account up to its log head (at start). */
+  async catchUpAll(concurrency = 8): Promise<void> {
+    const ids = [...this.replicated.keys()];
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(concurrency, ids.length) }, async () => {
+        while (next < ids.length) await this.catchUp(ids[next++]!);
+      }),
+    );
+  }
+
+  /** Reads the account's own subject from applied seq + 1 to its head. One at a time per account. */
+  catchUp(accountId: string): Promise<void> {
+    const running = this.catchingUp.get(accountId);
+    if (running) {
+      this.again.add(accountId); // new entries arrived during the read: read once more after
+      return running;
+    }
+    const p = this.withSlot(() => this.runCatchUp(accountId)).finally(() => {
+      this.catchingUp.delete(accountId);
+      if (this.again.delete(accountId) && !this.stopped) void this.catchUp(accountId);
+    });
+    this.catchingUp.set(accountId, p);
+    return p;
+  }
+
+  private async withSlot<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.freeSlots > 0) this.freeSlots--;
+    else await new Promise<void>((r) => this.slotWaiters.push(r));
+    try {
+      return await fn();
+    } finally {
+      const next = this.slotWaiters.shift();
+      if (next) next();
+      else this.freeSlots++;
+    }
+  }
+
+  private async runCatchUp(accountId: string): Promise<void> {
+    const rs = this.d.store.replicaState(accountId);
+    const r = this.replicated.get(accountId);
+    if (!rs || !r || r.paused || rs.role === "primary" || rs.status === "unavailable") return;
+    this.stats.catchUps++;
+    const version = this.versions.get(accountId) ?? 0;
+    const log = new SubjectLog(this.d.assets.js, this.d.assets.jsm, this.d.assets.opts.txStream, txSubject(accountId));
+    try {
+      if (rs.appliedSeq === 0 && (await log.lastSeq()) === 0) {
+        this.awaitFirstEntry(accountId);
+        return;
+      }
+      this.emptySince.delete(accountId);
+      for await (const e of log.read(rs.appliedSeq + 1)) {
+        if (this.stopped || (this.versions.get(accountId) ?? 0) !== version) return;
+        const outcome = await this.handle(accountId, e.seq, e.data, true);
+        if (outcome === "stop") return;
+      }
+      this.retryDelays.delete(accountId);
+    } catch (e) {
+      if (this.stopped || (this.versions.get(accountId) ?? 0) !== version) return;
+      const delay = this.scheduleRetry(accountId);
+      this.d.log?.warn({ accountId, error: (e as Error).message, retryMs: delay }, "catch-up failed; retrying");
+    }
+  }
+
+  /**
+   * Every account's log starts with account.created, so an empty log means either a brand-new
+   * account whose first entry is still being appended (its directory record is written just
+   * before), or a log whose entries were removed. Checked again with back-off; still empty
+   * after the grace, the replica is unavailable: it never reports available over nothing.
+   */
+  private awaitFirstEntry(accountId: string): void {
+    const now = Date.now();
+    const since = this.emptySince.get(accountId) ?? now;
+    this.emptySince.set(accountId, since);
+    const left = (this.d.emptyLogGraceMs ?? 30_000) - (now - since);
+    if (left <= 0) {
+      this.emptySince.delete(accountId);
+      this.retryDelays.delete(accountId);
+      this.unavailable(accountId, 0, new Error(emptyLogReason(accountId, this.d.host)), "LOG_EMPTY");
+      return;
+    }
+    this.scheduleRetry(accountId, left);
+  }
+
+  /**
+   * A failed catch-up of an idle account would otherwise wait for the account's next entry.
+   * Retried with doubling delays; the retry is dropped when the account stops being
+   * replicated (or is paused) here, or the agent stops.
+   */
+  private scheduleRetry(accountId: string, atMostMs = RETRY_MAX_MS): number {
+    const delay = Math.min(atMostMs, nextDelay(this.retryDelays.get(accountId)));
+    this.retryDelays.set(accountId, delay);
+    clearTimeout(this.retryTimers.get(accountId));
+    this.retryTimers.set(
+      accountId,
+      setTimeout(() => {
+        this.retryTimers.delete(accountId);
+        const r = this.replicated.get(accountId);
+        if (!this.stopped && r && !r.paused) void this.catchUp(accountId);
+      }, delay),
+    );
+    return delay;
+  }
+
+  private cancelRetry(accountId: string): void {
+    clearTimeout(this.retryTimers.get(accountId));
+    this.retryTimers.delete(accountId);
+    this.retryDelays.delete(accountId);
+    this.emptySince.delete(accountId);
+  }
+
+  /**
+   * Applies one entry if it is the next one. Returns "applied", "skip" (duplicate, or not
+   * applied here), "gap" (an earlier entry is missing here) or "stop" (the replica is now
+   * unavailable).
+   */
+  private async handle(accountId: string, seq: number, data: Uint8Array, fromCatchUp: boolean): Promise<"applied" | "skip" | "gap" | "stop"> {
+    const rs = this.d.store.replicaState(accountId);
+    if (!rs || rs.role === "primary" || rs.status !== "available") return "skip";
+    if (seq <= rs.appliedSeq) {
+      this.stats.skipped++;
+      return "skip";
+    }
+    let batch: TxBatch;
+    let signer: string;
+    try {
+      const opened = this.withReload(() => open(this.d.keyring, data));
+      signer = opened.signer;
+      batch = readTxBatch(opened.payload, accountId, seq);
+    } catch (e) {
+      this.unavailable(accountId, seq, e as Error);
+      return "stop";
+    }
+    if (batch.prev !== rs.appliedSeq) {
+      if (fromCatchUp) {
+        // Reading the subject itself, the next entry must follow the applied one.
+        this.unavailable(accountId, seq, new Error(`entries between seq ${rs.appliedSeq} and ${batch.prev} are missing from the log (removed by retention or by hand); restartReplicas re-seeds this replica`));
+        return "stop";
+      }
+      return "gap";
+    }
+    try {
+      // Nothing awaited since the state was read: it is the state this entry applies onto.
+      this.withReload(() => checkAuthorship(this.d.keyring.trust, rs, batch, signer));
+      const out = this.d.store.applyBatch(accountId, seq, batch);
+      if (out.status === "stale-epoch") {
+        this.d.notify("replica.stale_epoch", { account: accountId, destination: this.d.host, seq, epoch: batch.epoch, writer: batch.writer });
+      }
+    } catch (e) {
+      this.unavailable(accountId, seq, e as Error);
+      return "stop";
+    }
+    this.stats.applied++;
+    for (const ev of batch.events) {
+      if (ev.t === "promoted" && ev.host === this.d.host) this.d.onPromotedHere?.(accountId, ev.epoch, seq, ev.grant);
+    }
+    return "applied";
+  }
+
+  /** Runs a check once more after the key files changed (a key the operator just added). */
+  private withReload<T>(check: () => T): T {
+    try {
+      return check();
+    } catch (e) {
+      if (this.d.reloadKeys?.()) return check();
+      throw e;
+    }
+  }
+
+  private unavailable(accountId: string, seq: number, e: Error, code = (e as { code?: string }).code ?? "APPLY_FAILED"): void {
+    const reason = `${code} at seq ${seq}: ${e.message}`;
+    this.d.store.setReplicaStatus(accountId, "unavailable", reason);
+    this.d.log?.error({ accountId, reason }, "replica unavailable");
+    this.d.notify("replica.unavailable", { account: accountId, destination: this.d.host, seq, code, reason });
+  }
+}

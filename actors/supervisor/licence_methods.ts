@@ -1,0 +1,17 @@
+// getLicenseInfo on mr.rpc.admin: Carbonio's shape (`carbonio core getLicenseInfo`: a ZxHA
+// block with quantity and licensed, a feature ha_basic with quantity and enabled), plus what
+// an operator needs to act: accounts enabled, validity, where the licence comes from and,
+// when it is not valid, why.
+import { defineMethod, type NatsRpcContext, type RpcMethod } from "../../src/jsonrpc/index.js";
+import type { SupervisorNode } from "./node.js";
+import { ADMIN_METHODS } from "../../src/protocol/admin_params.js";
+
+export function licenceMethods(node: SupervisorNode): RpcMethod<NatsRpcContext>[] {
+  return [
+    defineMethod({
+      name: "getLicenseInfo",
+      params: ADMIN_METHODS.getLicenseInfo.params,
+      handler: () => node.licence.info(),
+    }),
+  ];
+}

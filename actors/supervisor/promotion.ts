@@ -1,0 +1,238 @@
+// promoteAccounts (DESIGN §7): move accounts' write role to their best replica, with the old
+// primary alive (planned switchover) or dead (failover). Per account:
+//   1. target: the destination given, else the replicas by ascending priority, first alive
+//      (fresh heartbeat) and available;
+//   2. if the old primary is alive, ask it to stop writing (bounded; the fence makes it
+//      optional for correctness);
+//   3. the target drains the log and appends Promoted{epoch+1, grant} at the head (promoteHere);
+//      the grant is this supervisor's signature over (account, epoch+1, target), without
+//      which no reader accepts the promotion (log_authorship.ts);
+//   4. the directory follows by compare-and-set: primary = target, epoch + 1, the old primary
+//      kept as a replica that must catch up.
+// Every step can be repeated: a supervisor that dies anywhere leaves an account whose log and
+// directory the next run reconciles (the log wins), never a half-promoted one.
+import { AppError, RpcClientError, RpcError, rpcCall, toErrorObject } from "../../src/jsonrpc/index.js";
+import { signPromotionGrant } from "../../src/envelope/index.js";
+import { retryTransient, transientReason } from "../../src/jetstream/transient.js";
+import type { AccountRecord, ReplicaRecord } from "../../src/directory/types.js";
+import { localStatuses } from "./account_status.js";
+import { nodeAdminSubject } from "../../src/protocol/subjects.js";
+import type { PromoteHereResult } from "../../src/protocol/node_api.js";
+import { askLogHead } from "./ask_log_head.js";
+import { recordPromotion } from "./promotion_record.js";
+import type { OperationRecord, OperationResult } from "./operations.js";
+import type { SupervisorNode } from "./node.js";
+import { aliveMailstores } from "./services.js";
+
+export interface PromotedAccount {
+  account: string;
+  accountId: string;
+  from: string;
+  to: string;
+  epoch: number;
+  ms: number;
+}
+
+export interface PromotionRequest {
+  /** account ids */
+  accountIds: string[];
+  /**
+   * Each account's epoch when the operation started: an account found at a higher epoch was
+   * already promoted by this operation (a resumed run must not move it again).
+   */
+  startEpochs: Record<string, number>;
+  /** force this replica instead of the priority order */
+  destination?: string;
+  threads: number;
+}
+
+const TARGET_TIMEOUT_MS = 60_000;
+
+/**
+ * Longest wait for one promote call's answer. Core NATS request/reply is at most once: a
+ * request or reply passing through a nats-server node that dies is lost without an error,
+ * so waiting longer only delays asking again (which is safe: promoteHere is idempotent per
+ * epoch, and a promote asked again while it runs gets that run's answer).
+ */
+const PROMOTE_ATTEMPT_MS = 10_000;
+
+function failure(rec: Pick<AccountRecord, "id" | "name">, e: unknown): OperationResult {
+  const err = e as { appCode?: string; code?: unknown; message?: string; data?: { code?: string } };
+  if (err instanceof RpcError) return { account: rec.name, accountId: rec.id, ok: false, code: err.data?.code ?? err.appCode ?? String(err.code), message: err.message };
+  // Our coded errors keep their code; a NATS client failure gets the code a caller would see.
+  const mapped = toErrorObject(e);
+  const code = (mapped.error.data as { code?: unknown } | undefined)?.code;
+  const transient = transientReason(e);
+  return {
+    account: rec.name,
+    accountId: rec.id,
+    ok: false,
+    code: typeof code === "string" ? code : "APP_ERROR",
+    message: transient ? `${transient}: ${err.message ?? String(e)}; run promoteAccounts again for this account` : (err.message ?? String(e)),
+  };
+}
+
+/**
+ * A promote worth asking again: the target's refusal that says JetStream was not reachable
+ * for it and nothing was done (UNAVAILABLE: reading the log failed, or the append was refused
+ * as unavailable, promotion_target.ts); or no answer at all: none in time, nobody subscribed
+ * (the target's connection moving to another nats-server), or our own connection lost.
+ */
+function targetTransient(e: unknown): boolean {
+  if (e instanceof RpcError) return e.appCode === "UNAVAILABLE";
+  if (e instanceof RpcClientError) return e.code === "TIMEOUT" || e.code === "NO_RESPONDER";
+  return transientReason(e) !== undefined;
+}
+
+/** No replica is usable, and an alive one did not answer: asking again may find it. */
+class ReplicaStateUnknown extends Error {
+  constructor(readonly refusal: AppError) {
+    super(refusal.message);
+  }
+}
+
+export class Promoter {
+  constructor(private readonly node: SupervisorNode) {}
+
+  /** Runs (or resumes) a promotion operation to its end; every account gets one result. */
+  async run(op: OperationRecord, req: PromotionRequest): Promise<OperationRecord> {
+    // This run's activation only: after the lease was lost, even for a moment, the next
+    // activation resumes the operation, and this run must not record beside it (a promotion
+    // it gave up while inactive would be reported failed, though the resumed run promotes it).
+    const activation = this.node.activations;
+    const owns = (): boolean => this.node.isActive && this.node.activations === activation;
+    const done = new Set(op.results.map((r) => r.accountId));
+    const pending = req.accountIds.filter((id) => !done.has(id));
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.max(1, Math.min(req.threads, pending.length)) }, async () => {
+        while (next < pending.length) {
+          if (!owns()) return; // lease lost: the next activation (here or elsewhere) resumes
+          const id = pending[next++]!;
+          const startedAt = this.node.clock.now();
+          const result = await this.promoteOne(id, req.destination, req.startEpochs?.[id]).then(
+            (p): OperationResult => ({ ...p, ok: true }),
+            // The name is only for the report: a directory that cannot be read now (an election)
+            // must not throw here, which would end the run and leave the operation running.
+            async (e): Promise<OperationResult> => failure((await this.node.directory.byId(id).catch(() => undefined))?.value ?? { id, name: id }, e),
+          );
+          this.node.metrics?.promotion(result.ok, this.node.clock.now() - startedAt);
+          if (!owns()) return;
+          await this.node.operations.record(op, result);
+        }
+      }),
+    );
+    if (!owns()) return op;
+    return this.node.operations.finish(op);
+  }
+
+  /** Promotes one account; throws a coded error when it cannot. */
+  async promoteOne(accountId: string, destination?: string, startEpoch?: number): Promise<PromotedAccount> {
+    const started = this.node.clock.now();
+    // The steps before the promote call change nothing and the directory update is a
+    // compare-and-set: each is repeated while JetStream elects a leader (a nats-server node lost).
+    const again = <T>(step: () => Promise<T>): Promise<T> =>
+      retryTransient(step, { deadlineMs: this.node.opts.promoteTimeoutMs ?? TARGET_TIMEOUT_MS, stillWanted: () => this.node.isActive });
+    const rec = (await again(() => this.node.directory.get(accountId))).value;
+    if (startEpoch !== undefined && rec.epoch > startEpoch) {
+      // Done before a supervisor change: report it, do not move the account again.
+      return { account: rec.name, accountId, from: "(before resume)", to: rec.mailHost, epoch: rec.epoch, ms: 0 };
+    }
+    const alive = await again(() => aliveMailstores(this.node.assets.nodes));
+    const target = await this.chooseTargetPatiently(rec, alive, destination);
+    const epoch = rec.epoch + 1;
+    // Signed before anything changes: without a grant no reader would accept the promotion.
+    const grant = signPromotionGrant(this.node.grantKey.signer(), { account: accountId, epoch, host: target.destination });
+    const oldAlive = alive.has(rec.mailHost);
+    if (oldAlive) {
+      // Planned switchover: let the old primary stop first, so the drain ends quickly.
+      await rpcCall(this.node.nc, nodeAdminSubject(rec.mailHost), "stopWriting", { account: accountId }, { timeoutMs: 5_000 }).catch(() => {});
+    }
+    let r: PromoteHereResult | undefined;
+    const deadline = Date.now() + (this.node.opts.promoteTimeoutMs ?? TARGET_TIMEOUT_MS);
+    for (let delay = 200; r === undefined; delay = Math.min(2_000, delay * 2)) {
+      // The same epoch and grant every time: a target that got an earlier attempt answers
+      // what that one did (promotion_target.ts), it never promotes to a second epoch.
+      const attemptMs = Math.max(1, Math.min(PROMOTE_ATTEMPT_MS, deadline - Date.now()));
+      try {
+        r = await rpcCall<PromoteHereResult>(this.node.nc, nodeAdminSubject(target.destination), "promote", { account: accountId, epoch, from: rec.mailHost, grant }, { timeoutMs: attemptMs });
+      } catch (e) {
+        // No answer is not "not promoted": the target may have appended Promoted and then died,
+        // timed out or failed to apply. Ask the log; the directory follows what it says.
+        // Any alive mailstore can read it (the supervisor holds no log key); those that know the account first.
+        const known = [target.destination, rec.mailHost, ...rec.replicas.map((x) => x.destination)].filter((h) => alive.has(h));
+        const head = await askLogHead(this.node.nc, accountId, new Set([...known, ...alive]));
+        if (head && head.epoch > rec.epoch && head.host) {
+          this.node.log.warn({ account: rec.name, accountId, destination: target.destination, error: (e as Error).message, host: head.host, epoch: head.epoch }, "promote call failed, but the account's log names a new primary: recording that");
+          r = { host: head.host, epoch: head.epoch, seq: head.seq, alreadyPromoted: true };
+          break;
+        }
+        // The target could not read or write the log while JetStream elected a leader, or no
+        // answer came (a nats-server node lost with the request or the reply): the log does not
+        // name the target yet, so ask again until the deadline.
+        if (targetTransient(e) && Date.now() + delay < deadline && this.node.isActive) {
+          this.node.log.info({ account: rec.name, accountId, destination: target.destination, error: (e as Error).message, retryMs: delay }, "promote call failed while JetStream elects a leader; asking again");
+          await new Promise((res) => setTimeout(res, delay));
+          continue;
+        }
+        if (oldAlive) await this.resumeOldPrimary(rec);
+        throw e;
+      }
+    }
+    const promoted = r;
+    const final = (await again(() => recordPromotion(this.node.directory, rec.id, { host: promoted.host, epoch: promoted.epoch }, this.node.clock.now(), target.priority))).record;
+    this.node.log.info({ account: rec.name, accountId, from: rec.mailHost, destination: final.mailHost, epoch: final.epoch }, "promoted");
+    return { account: rec.name, accountId, from: rec.mailHost, to: final.mailHost, epoch: final.epoch, ms: this.node.clock.now() - started };
+  }
+
+  /** The promotion did not happen and the directory still names the old primary: it writes again now. */
+  private async resumeOldPrimary(rec: AccountRecord): Promise<void> {
+    const cur = (await this.node.directory.byId(rec.id))?.value;
+    if (!cur || cur.mailHost !== rec.mailHost || cur.epoch !== rec.epoch) return;
+    await rpcCall(this.node.nc, nodeAdminSubject(rec.mailHost), "resumeWriting", { account: rec.id }, { timeoutMs: 5_000 }).then(
+      () => this.node.log.info({ account: rec.name, accountId: rec.id, host: rec.mailHost }, "promotion failed: the old primary writes the account again"),
+      (e: Error) => this.node.log.warn({ account: rec.name, accountId: rec.id, host: rec.mailHost, error: e.message }, "promotion failed and the old primary was not told to resume; it resumes when its stopWriting period ends"),
+    );
+  }
+
+  private async chooseTarget(rec: AccountRecord, alive: Set<string>, destination?: string): Promise<ReplicaRecord> {
+    if (destination !== undefined) {
+      if (destination === rec.mailHost) {
+        throw new AppError("DESTINATION_IS_PRIMARY", `${destination} is already the primary of ${rec.name}`, { account: rec.name, destination });
+      }
+      const r = rec.replicas.find((x) => x.destination === destination);
+      if (!r) {
+        throw new AppError("REPLICA_UNAVAILABLE", `${destination} holds no replica of ${rec.name} (replicas: ${rec.replicas.map((x) => x.destination).join(", ") || "none"}); setAccountDestination first`, { account: rec.name, destination });
+      }
+      if (!alive.has(destination)) throw new AppError("REPLICA_UNAVAILABLE", `${destination} is not running (no fresh heartbeat); start it or promote to another replica`, { account: rec.name, destination });
+      return r;
+    }
+    const candidates = rec.replicas.filter((r) => r.state === "active" && alive.has(r.destination)).sort((a, b) => a.priority - b.priority || a.destination.localeCompare(b.destination));
+    const statuses = await localStatuses(this.node.nc, new Map(candidates.map((c) => [c.destination, [rec.id]])));
+    const usable = candidates.find((c) => statuses.get(c.destination)?.get(rec.id)?.status === "available");
+    if (!usable) {
+      const why = rec.replicas.length === 0 ? "it has no replica (setAccountDestination first)" : `none of its replicas (${rec.replicas.map((r) => `${r.destination}/${r.priority}`).join(", ")}) is alive and available`;
+      const unanswered = candidates.filter((c) => statuses.get(c.destination) === undefined).map((c) => c.destination);
+      const err = new AppError("REPLICA_UNAVAILABLE", `cannot promote ${rec.name}: ${why}${unanswered.length ? ` (${unanswered.join(", ")} did not answer for its copy's state)` : ""}`, { account: rec.name });
+      throw unanswered.length ? new ReplicaStateUnknown(err) : err;
+    }
+    return usable;
+  }
+
+  /**
+   * chooseTarget, asked again while an alive replica did not answer for its copy's state (its
+   * connection moving to another nats-server after a node loss), until promoteTimeoutMs.
+   */
+  private async chooseTargetPatiently(rec: AccountRecord, alive: Set<string>, destination?: string): Promise<ReplicaRecord> {
+    const deadline = Date.now() + (this.node.opts.promoteTimeoutMs ?? TARGET_TIMEOUT_MS);
+    for (let delay = 200; ; delay = Math.min(2_000, delay * 2)) {
+      try {
+        return await this.chooseTarget(rec, alive, destination);
+      } catch (e) {
+        if (!(e instanceof ReplicaStateUnknown)) throw e;
+        if (Date.now() + delay > deadline || !this.node.isActive) throw e.refusal;
+        await new Promise((res) => setTimeout(res, delay));
+      }
+    }
+  }
+}

@@ -1,0 +1,75 @@
+// What a mailstore answers on its node endpoints (mr.node.<host>.admin), as the supervisor
+// reads it: the answer types both processes compile against, defined once. The handlers are in
+// actors/mailstore/, the callers in actors/supervisor/; neither imports the other.
+import type { ServiceName } from "./admin_params.js";
+
+/** What a mailstore reports for one account it holds (as primary or replica): accountStatus. */
+export interface LocalAccountStatus {
+  accountId: string;
+  role: "primary" | "replica";
+  epoch: number;
+  appliedSeq: number;
+  lastItemId: number;
+  mailboxId: number | null;
+  status: "available" | "unavailable" | "paused";
+  error: string | null;
+  appliedAt: number | null;
+}
+
+/** The answer to promote. */
+export interface PromoteHereResult {
+  /** the host the log now names as primary (this one, unless an earlier promotion won) */
+  host: string;
+  epoch: number;
+  /** seq of the Promoted entry (0 when it was already in the log) */
+  seq: number;
+  alreadyPromoted: boolean;
+}
+
+/** Rows per page of accountDigestRows: ~60 bytes each as JSON, far below 1 MiB. */
+export const DIGEST_ROWS_PAGE = 4_000;
+
+/** The answer to accountDigest: one copy of an account, digested. */
+export interface CopyDigest {
+  host: string;
+  accountId: string;
+  role: "primary" | "replica";
+  /** the account's applied log sequence on this copy: the digest is of the copy at this seq */
+  seq: number;
+  digest: string;
+  /** number of rows (account, folders, items, tags) */
+  rows: number;
+}
+
+/** The answer to serviceStop / serviceStart / serviceRestart / serviceStatus. */
+export interface ServiceOutcome {
+  host: string;
+  service: ServiceName;
+  running: boolean;
+  /** false when the service already was in the asked state */
+  changed: boolean;
+  message: string;
+}
+
+/** One NATS URL probed (probeNats, and the supervisor's own probes for `test`). */
+export interface NatsProbe {
+  server: string;
+  ok: boolean;
+  /** connect + one round trip, ms */
+  ms: number;
+  serverName?: string;
+  version?: string;
+  jetstream?: boolean;
+  error?: string;
+}
+
+/** The answer to logHead: what an account's log says about its primary. */
+export interface LogHead {
+  accountId: string;
+  /** seq of the newest entry (0: the log is empty) */
+  seq: number;
+  /** epoch of the newest entry (0: the log is empty) */
+  epoch: number;
+  /** the primary the log names: writer of the newest entry */
+  host: string | null;
+}

@@ -9,10 +9,22 @@ import { txSubject } from "../../src/jetstream/assets.js";
 import { AppError } from "../../src/jsonrpc/index.js";
 import { readTxBatch } from "./tx_batch.js";
 import { checkAuthorship } from "./log_authorship.js";
-import type { MailstoreNode } from "./node.js";
 import type { LogHead } from "../../src/protocol/node_api.js";
+import type { Assets } from "../../src/jetstream/assets.js";
+import type { EnvelopeKeyring } from "../../src/envelope/index.js";
+import type { MetadataStore } from "../../src/store/index.js";
+import type { ReplicaAgent } from "./replica_agent.js";
 
-export async function readLogHead(node: MailstoreNode, accountId: string): Promise<LogHead> {
+/** What reading a log head uses of the mailstore (MailstoreNode passes itself). */
+export interface LogHeadContext {
+  host: string;
+  assets: Assets;
+  keyring: EnvelopeKeyring;
+  agent: Pick<ReplicaAgent, "isReplicated" | "catchUp">;
+  store: Pick<MetadataStore, "replicaState">;
+}
+
+export async function readLogHead(node: LogHeadContext, accountId: string): Promise<LogHead> {
   let stored;
   try {
     stored = await node.assets.jsm.streams.getMessage(node.assets.opts.txStream, { last_by_subj: txSubject(accountId) });

@@ -12,13 +12,43 @@ import { readUpload } from "./message_upload.js";
 import { lengthTooLarge, maxBodyPart } from "./item_body.js";
 import { validateNewAccountName } from "../shared/account_names.js";
 import { certainlyNotAppended } from "./append_outcome.js";
-import type { MailstoreNode } from "./node.js";
 import { nodeMailboxSubject } from "../../src/protocol/subjects.js";
 import { MAILBOX_METHODS } from "../../src/protocol/mailbox_params.js";
 import { mailboxDocument } from "../../src/protocol/discovery.js";
 import { withDiscover } from "../../src/jsonrpc/discover.js";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { Assets } from "../../src/jetstream/assets.js";
+import type { Clock } from "../../src/runtime/clock.js";
+import type { ActorRef } from "../../src/runtime/types.js";
+import type { Logger } from "../../src/log/index.js";
+import type { MetadataStore } from "../../src/store/index.js";
+import type { Directory } from "../../src/directory/directory.js";
+import type { BlobStore } from "../../src/blobs/blob_store.js";
+import type { DirectoryRequests } from "../shared/directory_requests.js";
+import type { ItemBodyReader } from "./item_body.js";
+import type { MailstoreOptions } from "./options.js";
 
 type Ctx = NatsRpcContext;
+
+/** What the mailbox methods use of the mailstore (MailstoreNode passes itself). */
+export interface MailboxContext {
+  host: string;
+  clock: Pick<Clock, "now">;
+  log: Logger;
+  nc: NatsConnection;
+  assets: Assets;
+  opts: Pick<MailstoreOptions, "writes" | "limits">;
+  /** read after the account actor's read barrier (see `synced`) */
+  store: Pick<MetadataStore, "recordedRequest" | "listItems" | "listFolders" | "getItem">;
+  directory: Pick<Directory, "get" | "find" | "mailstore">;
+  directoryRequests: Pick<DirectoryRequests, "createAccount" | "releaseAccount">;
+  blobs: Pick<BlobStore, "put" | "get">;
+  bodies: Pick<ItemBodyReader, "part">;
+  accountRecord(idOrName: string): Promise<AccountRecord>;
+  rememberAccount(rec: AccountRecord): void;
+  accountActor(rec: AccountRecord): ActorRef<MailCommand, MailResult>;
+  isAlive(host: string): Promise<boolean>;
+}
 
 /**
  * The command's idempotency key: the requestId and a digest of the call's parameters. The
@@ -39,11 +69,11 @@ function keyed<C extends MailCommand>(command: C, method: string, p: Record<stri
 }
 
 /** `routing` (mr.rpc.mailbox) also answers rpc.discover; `local` is the node's internal endpoint. */
-export function mailboxMethods(node: MailstoreNode): { routing: MethodTable<Ctx>; local: MethodTable<Ctx> } {
+export function mailboxMethods(node: MailboxContext): { routing: MethodTable<Ctx>; local: MethodTable<Ctx> } {
   return { routing: withDiscover(table(node, true), mailboxDocument()), local: table(node, false) };
 }
 
-function table(node: MailstoreNode, routing: boolean): MethodTable<Ctx> {
+function table(node: MailboxContext, routing: boolean): MethodTable<Ctx> {
   /** Runs `here` on the account's primary: locally, or forwarded to that mailstore. */
   async function onPrimary<T>(method: string, params: Record<string, unknown>, who: string, here: (rec: AccountRecord) => Promise<T>): Promise<T> {
     let rec = await node.accountRecord(who);
@@ -91,7 +121,7 @@ function table(node: MailstoreNode, routing: boolean): MethodTable<Ctx> {
    * head when it started, so a read sees every acknowledged write (also after a crash between
    * the log's ack and the SQLite commit, or over an empty data folder).
    */
-  const synced = async (rec: AccountRecord): Promise<MailstoreNode["store"]> => {
+  const synced = async (rec: AccountRecord): Promise<MailboxContext["store"]> => {
     await write(rec, { op: "sync" });
     return node.store;
   };

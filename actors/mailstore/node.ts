@@ -1,7 +1,6 @@
 // A mailstore process (`mailreplica mailstore --host H --data DIR`): hosts the account actors
 // of the accounts it is primary of, the replica agent for the accounts it replicates, serves
 // the mailbox JSON-RPC, and heartbeats. Its SQLite store is <data>/metadata.sqlite.
-import type { LimitsConfig } from "../../src/config/types.js";
 import { privateFolder } from "../../src/store/private_folder.js";
 import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
@@ -9,7 +8,7 @@ import { ActorSystem } from "../../src/runtime/system.js";
 import { systemClock, type Clock, type TimerHandle } from "../../src/runtime/clock.js";
 import { SubjectLog } from "../../src/runtime/subject_log.js";
 import type { ActorRef } from "../../src/runtime/types.js";
-import { ensureAssets, txSubject, type AssetOptions, type Assets } from "../../src/jetstream/assets.js";
+import { ensureAssets, txSubject, type Assets } from "../../src/jetstream/assets.js";
 import { DEFAULT_STARTUP_TIMEOUT_MS, StartupWait } from "../../src/jetstream/startup_wait.js";
 import { Directory } from "../../src/directory/directory.js";
 import type { AccountRecord } from "../../src/directory/types.js";
@@ -37,40 +36,17 @@ import { isHostName } from "../../src/envelope/types.js";
 import { moduleRunning } from "./node_service_methods.js";
 import { VERSION } from "../../src/version.js";
 // One JSON line per log event; request values (account names, hosts) are fields (src/log).
-import { createLogger, supervisionLogger, withoutCredentials, type LogLevel, type Logger } from "../../src/log/index.js";
-import { natsAuthFailure, natsConnectionOptions, type NatsAuth } from "../../src/natsauth/connect_options.js";
+import { createLogger, supervisionLogger, withoutCredentials, type Logger } from "../../src/log/index.js";
+import { natsAuthFailure, natsConnectionOptions } from "../../src/natsauth/connect_options.js";
 import type { MailstoreMetrics } from "./metrics.js";
 
-export interface MailstoreOptions {
-  host: string;
-  /** folder of metadata.sqlite (created if missing) */
-  dataDir: string;
-  keysDir: string;
-  servers: string[];
-  /** credentials, TLS and inbox prefix (config nats.*); none: anonymous */
-  natsAuth?: NatsAuth;
-  assets: AssetOptions;
-  heartbeatMs: number;
-  /** how long start-up waits for JetStream (a forming cluster) before it gives up; default 120 s */
-  startupTimeoutMs?: number;
-  /** appendTimeoutMs / appendAttempts: per batch append (defaults in actors/mailstore/account.ts appendLimits) */
-  writes: { maxBatch: number; mailboxCapacity: number; askTimeoutMs: number; appendTimeoutMs?: number; appendAttempts?: number };
-  /** request bounds (config limits): probes running at once, maxMessageBytes (default 25 MiB); each defaults to the configuration's default */
-  limits?: Partial<LimitsConfig>;
-  /** `host:port` of the Prometheus metrics endpoint (config metrics.listen); none: no metrics, no port */
-  metricsListen?: string;
-  clock?: Clock;
-  /**
-   * Gets each log event as one JSON line (src/log): tests collect them. Default: standard
-   * error (pretty text when it is a terminal).
-   */
-  log?: (line: string) => void;
-  /** Lowest level logged (config log.level). Default info. */
-  logLevel?: LogLevel;
-}
+// The options live in their own module: the method modules read a few of them (their
+// contexts Pick them) without importing this file.
+export type { MailstoreOptions } from "./options.js";
+import type { MailstoreOptions } from "./options.js";
 
 /** Subjects a mailstore serves. */
-// Defined in the wire contract; re-exported for the mailstore's own modules and tests.
+// Defined in the wire contract; re-exported for the entry points and tests that start a mailstore.
 import { MAILBOX_SUBJECT, nodeAdminSubject, nodeMailboxSubject } from "../../src/protocol/subjects.js";
 export { MAILBOX_SUBJECT, nodeAdminSubject, nodeMailboxSubject };
 

@@ -7,10 +7,25 @@
 // writer of its SQLite file: the digest is exactly the copy at `seq`.
 import { AppError, defineMethod, int, strList, type NatsRpcContext, type RpcMethod } from "../../src/jsonrpc/index.js";
 import { accountDigest, type AccountDigest, type DigestRowKind, type RowHash } from "../../src/store/account_digest.js";
-import type { MailstoreNode } from "./node.js";
 import { moduleRunning } from "./node_service_methods.js";
 import { accountIdParam } from "../../src/directory/key_params.js";
 import { DIGEST_ROWS_PAGE, type CopyDigest } from "../../src/protocol/node_api.js";
+import type { AccountRecord } from "../../src/directory/types.js";
+import type { MetadataStore } from "../../src/store/index.js";
+import type { ReplicaAgent } from "./replica_agent.js";
+
+/**
+ * What the digest methods use of the mailstore. MailstoreNode passes itself: the same object
+ * its service methods got, whose replication module state (moduleRunning) is asked here.
+ */
+export interface NodeDigestContext {
+  host: string;
+  store: Pick<MetadataStore, "replicaState" | "dumpAccount">;
+  agent: Pick<ReplicaAgent, "catchUp">;
+  accountRecord(idOrName: string): Promise<AccountRecord>;
+  /** the account's actor (started on first use); throws when this mailstore is not its primary */
+  accountActor(rec: AccountRecord): unknown;
+}
 
 /** How long a computed digest serves the row pages that follow it. */
 const CACHE_MS = 60_000;
@@ -25,7 +40,7 @@ interface CachedDigest {
 
 const ACCOUNT_ID = () => accountIdParam({ required: true });
 
-export function nodeDigestMethods(node: MailstoreNode): RpcMethod<NatsRpcContext>[] {
+export function nodeDigestMethods(node: NodeDigestContext): RpcMethod<NatsRpcContext>[] {
   const cache = new Map<string, CachedDigest>();
 
   /** Reads the copy now (one synchronous read), and keeps it for the row pages. */
@@ -96,7 +111,7 @@ function notHere(host: string, accountId: string): AppError {
  * behind is asked to catch up; a primary behind starts its account actor, which replays the log.
  * Throws when the copy cannot get there: not here, unavailable, paused, module stopped, too slow.
  */
-async function waitApplied(node: MailstoreNode, accountId: string, minSeq: number, waitMs: number): Promise<void> {
+async function waitApplied(node: NodeDigestContext, accountId: string, minSeq: number, waitMs: number): Promise<void> {
   const deadline = Date.now() + waitMs;
   let nudged = false;
   for (;;) {
@@ -129,7 +144,7 @@ async function waitApplied(node: MailstoreNode, accountId: string, minSeq: numbe
   }
 }
 
-async function catchUp(node: MailstoreNode, accountId: string, role: "primary" | "replica"): Promise<void> {
+async function catchUp(node: NodeDigestContext, accountId: string, role: "primary" | "replica"): Promise<void> {
   try {
     if (role === "replica") {
       // Not awaited: a catch-up may run long; the wait above is what is bounded.

@@ -1,16 +1,36 @@
 // A mailstore's own admin endpoint, mr.node.<host>.admin: what only this mailstore knows
 // (its SQLite state), asked by the supervisor for getAccountStatus and the like.
 import { defineMethod, int, methodTable, str, strList, type MethodTable, type NatsRpcContext } from "../../src/jsonrpc/index.js";
-import { promoteHere } from "./promotion_target.js";
-import { readLogHead } from "./log_head.js";
-import { nodeServiceMethods } from "./node_service_methods.js";
-import { nodeDigestMethods } from "./node_digest_methods.js";
-import type { MailstoreNode } from "./node.js";
+import { promoteHere, type PromotionTargetContext } from "./promotion_target.js";
+import { readLogHead, type LogHeadContext } from "./log_head.js";
+import { nodeServiceMethods, type NodeServiceContext } from "./node_service_methods.js";
+import { nodeDigestMethods, type NodeDigestContext } from "./node_digest_methods.js";
 import { accountIdParam, hostParam } from "../../src/directory/key_params.js";
 import type { LocalAccountStatus } from "../../src/protocol/node_api.js";
+import type { Clock } from "../../src/runtime/clock.js";
+import type { EnvelopeKeyring } from "../../src/envelope/index.js";
+import type { MetadataStore } from "../../src/store/index.js";
 
+/** What the admin methods of this file use of the mailstore themselves. */
+interface AdminContext {
+  host: string;
+  clock: Pick<Clock, "now">;
+  keyring: EnvelopeKeyring;
+  store: Pick<MetadataStore, "accountSummary" | "replicaState">;
+  /** reads changed key files; true when something changed */
+  reloadKeys(): boolean;
+  stopWriting(accountId: string, forMs: number): Promise<{ host: string; stopped: boolean; seq: number }>;
+  resumeWriting(accountId: string): { host: string; resumed: boolean };
+}
 
-export function nodeMethods(node: MailstoreNode): MethodTable<NatsRpcContext> {
+/**
+ * What the whole admin endpoint uses: its own methods' needs and those of the modules it
+ * serves. MailstoreNode passes itself (the promotion, service and digest modules keep state
+ * per context object).
+ */
+export type NodeMethodsContext = AdminContext & PromotionTargetContext & LogHeadContext & NodeServiceContext & NodeDigestContext;
+
+export function nodeMethods(node: NodeMethodsContext): MethodTable<NatsRpcContext> {
   return methodTable<NatsRpcContext>([
     defineMethod({
       name: "ping",

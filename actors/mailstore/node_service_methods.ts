@@ -10,8 +10,11 @@
 // mailstore's own primary accounts and mailbox methods are not affected.
 import { defineMethod, oneOf, type NatsRpcContext, type RpcMethod } from "../../src/jsonrpc/index.js";
 import { ExpensiveGate } from "../shared/expensive_gate.js";
-import type { MailstoreNode } from "./node.js";
 import { defaultConfig } from "../../config/defaults.js";
+import type { Clock } from "../../src/runtime/clock.js";
+import type { Logger } from "../../src/log/index.js";
+import type { ReplicaAgent } from "./replica_agent.js";
+import type { MailstoreOptions } from "./options.js";
 
 // The service names and the servers param are part of the admin wire contract.
 export { SERVICE_NAMES, natsServersParam, type ServiceName } from "../../src/protocol/admin_params.js";
@@ -19,41 +22,56 @@ import { SERVICE_NAMES, natsServersParam } from "../../src/protocol/admin_params
 import type { ServiceOutcome } from "../../src/protocol/node_api.js";
 import { PROBE_TIMEOUT_MS, probeNatsServers, refuseUnconfiguredServers } from "../shared/nats_probe.js";
 
+/** What the service methods use of the mailstore (MailstoreNode passes itself). */
+export interface NodeServiceContext {
+  host: string;
+  clock: Pick<Clock, "now">;
+  log: Logger;
+  opts: Pick<MailstoreOptions, "servers" | "natsAuth" | "limits">;
+  agent: Pick<ReplicaAgent, "start" | "stop" | "catchUpAll">;
+}
+
 interface ModuleState {
   running: boolean;
   /** start/stop calls run one after the other */
   queue: Promise<unknown>;
 }
 
-const modules = new WeakMap<MailstoreNode, ModuleState>();
-const probeGates = new WeakMap<MailstoreNode, ExpensiveGate>();
+// Kept per context object: MailstoreNode passes itself to every caller, so the heartbeat, the
+// digest methods and these methods see one module state and one probe gate per mailstore.
+const modules = new WeakMap<object, ModuleState>();
+const probeGates = new WeakMap<object, ExpensiveGate>();
 
 /** The mailstore's bound on probes running at once (limits.maxConcurrentExpensive). */
-export function probeGate(node: MailstoreNode): ExpensiveGate {
+export function probeGate(node: Pick<NodeServiceContext, "opts">): ExpensiveGate {
   let g = probeGates.get(node);
   if (!g) probeGates.set(node, (g = new ExpensiveGate(node.opts.limits?.maxConcurrentExpensive ?? defaultConfig().limits.maxConcurrentExpensive)));
   return g;
 }
 
-function moduleState(node: MailstoreNode): ModuleState {
+// Only the context's identity is used: any caller holding the mailstore's context may ask.
+function moduleState(node: object): ModuleState {
   let s = modules.get(node);
   if (!s) modules.set(node, (s = { running: true, queue: Promise.resolve() }));
   return s;
 }
 
-/** Whether the mailstore's replication module runs (for its heartbeat and getServices). */
-export function moduleRunning(node: MailstoreNode): boolean {
+/**
+ * Whether the mailstore's replication module runs (for its heartbeat and getServices).
+ * `node`: the object the mailstore passes to nodeServiceMethods (the node itself).
+ */
+export function moduleRunning(node: object): boolean {
   return moduleState(node).running;
 }
 
-function serialized<T>(node: MailstoreNode, fn: (s: ModuleState) => Promise<T>): Promise<T> {
+function serialized<T>(node: object, fn: (s: ModuleState) => Promise<T>): Promise<T> {
   const s = moduleState(node);
   const next = s.queue.then(() => fn(s));
   s.queue = next.catch(() => {});
   return next;
 }
 
-export function stopModule(node: MailstoreNode): Promise<ServiceOutcome> {
+export function stopModule(node: NodeServiceContext): Promise<ServiceOutcome> {
   return serialized(node, async (s) => {
     if (!s.running) return { host: node.host, service: "module", running: false, changed: false, message: "service already stopped" };
     await node.agent.stop();
@@ -63,7 +81,7 @@ export function stopModule(node: MailstoreNode): Promise<ServiceOutcome> {
   });
 }
 
-export function startModule(node: MailstoreNode): Promise<ServiceOutcome> {
+export function startModule(node: NodeServiceContext): Promise<ServiceOutcome> {
   return serialized(node, async (s) => {
     if (s.running) return { host: node.host, service: "module", running: true, changed: false, message: "service already running" };
     await node.agent.start();
@@ -75,12 +93,12 @@ export function startModule(node: MailstoreNode): Promise<ServiceOutcome> {
   });
 }
 
-function describeModule(node: MailstoreNode) {
+function describeModule(node: NodeServiceContext) {
   const running = moduleRunning(node);
   return { host: node.host, services: { module: { running, could_start: !running, could_stop: running } } };
 }
 
-export function nodeServiceMethods(node: MailstoreNode): RpcMethod<NatsRpcContext>[] {
+export function nodeServiceMethods(node: NodeServiceContext): RpcMethod<NatsRpcContext>[] {
   const serviceName = () => oneOf(SERVICE_NAMES, { required: true });
   return [
     defineMethod({

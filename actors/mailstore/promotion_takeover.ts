@@ -6,15 +6,28 @@
 // (restartReplicas) meets every old Promoted naming it too; entries after one mean the role
 // moved on, so the copy stays a replica and keeps applying.
 import { txSubject } from "../../src/jetstream/assets.js";
-import type { MailstoreNode } from "./node.js";
+import type { Assets } from "../../src/jetstream/assets.js";
+import type { Logger } from "../../src/log/index.js";
+import type { MetadataStore } from "../../src/store/index.js";
+import type { DirectoryRequests } from "../shared/directory_requests.js";
+import type { ReplicaAgent } from "./replica_agent.js";
 
-export function takeOverPromoted(node: MailstoreNode, accountId: string, epoch: number, seq: number, grant: string | undefined): void {
+/** What taking over uses of the mailstore (MailstoreNode passes itself). */
+export interface TakeoverContext {
+  assets: Assets;
+  log: Logger;
+  store: Pick<MetadataStore, "replicaState" | "setRole">;
+  agent: Pick<ReplicaAgent, "setReplicated">;
+  directoryRequests: Pick<DirectoryRequests, "recordPromotion">;
+}
+
+export function takeOverPromoted(node: TakeoverContext, accountId: string, epoch: number, seq: number, grant: string | undefined): void {
   void takeOverIfNewest(node, accountId, epoch, seq, grant).catch((e: Error) =>
     node.log.warn({ accountId, epoch, seq, error: e.message }, "could not tell whether the promotion here is the newest entry; it stays a replica here until the directory names this mailstore"),
   );
 }
 
-async function takeOverIfNewest(node: MailstoreNode, accountId: string, epoch: number, seq: number, grant: string | undefined): Promise<void> {
+async function takeOverIfNewest(node: TakeoverContext, accountId: string, epoch: number, seq: number, grant: string | undefined): Promise<void> {
   const head = await node.assets.jsm.streams.getMessage(node.assets.opts.txStream, { last_by_subj: txSubject(accountId) });
   // Anything after the Promoted (a later promotion, or writes of whoever holds the role now)
   // is applied by the replica agent like any entry.

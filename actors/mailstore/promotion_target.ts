@@ -10,15 +10,40 @@ import { FencedError, OutcomeUnknownError } from "../../src/runtime/errors.js";
 import { SubjectLog } from "../../src/runtime/subject_log.js";
 import { transientReason } from "../../src/jetstream/transient.js";
 import type { TxBatch } from "../../src/mail/index.js";
-import type { MailstoreNode } from "./node.js";
 import { checkAuthorship } from "./log_authorship.js";
 import type { PromoteHereResult } from "../../src/protocol/node_api.js";
+import type { Assets } from "../../src/jetstream/assets.js";
+import type { Clock } from "../../src/runtime/clock.js";
+import type { EnvelopeKeyring } from "../../src/envelope/index.js";
+import type { Logger } from "../../src/log/index.js";
+import type { MetadataStore } from "../../src/store/index.js";
+import type { AccountRecord } from "../../src/directory/types.js";
+import type { DirectoryRequests } from "../shared/directory_requests.js";
+import type { ReplicaAgent } from "./replica_agent.js";
+
+/**
+ * What a promotion here uses of the mailstore. MailstoreNode passes itself, always the same
+ * object: the running promotions are kept per context object.
+ */
+export interface PromotionTargetContext {
+  host: string;
+  clock: Pick<Clock, "now">;
+  log: Logger;
+  assets: Assets;
+  keyring: EnvelopeKeyring;
+  store: Pick<MetadataStore, "replicaState" | "account" | "applyBatch" | "setRole">;
+  agent: Pick<ReplicaAgent, "isReplicated" | "catchUp" | "setReplicated">;
+  directoryRequests: Pick<DirectoryRequests, "recordPromotion">;
+  accountRecord(idOrName: string): Promise<AccountRecord>;
+  /** reads changed key files; true when something changed */
+  reloadKeys(): boolean;
+}
 
 /** How often the head may move under us before the promotion is given up. */
 const MAX_ATTEMPTS = 5;
 
 /** The promotion running on a mailstore, per account. */
-const running = new WeakMap<MailstoreNode, Map<string, { epoch: number; answer: Promise<PromoteHereResult> }>>();
+const running = new WeakMap<PromotionTargetContext, Map<string, { epoch: number; answer: Promise<PromoteHereResult> }>>();
 
 /**
  * Promotes `accountId` here at `epoch`. Idempotent: the supervisor asks again when an answer
@@ -27,7 +52,7 @@ const running = new WeakMap<MailstoreNode, Map<string, { epoch: number; answer: 
  * answered alreadyPromoted with the epoch the copy holds, so an epoch's Promoted is appended
  * once. A promote for another epoch waits for the running one to end, then sees what it did.
  */
-export function promoteHere(node: MailstoreNode, accountId: string, epoch: number, from: string | undefined, grant: string | undefined): Promise<PromoteHereResult> {
+export function promoteHere(node: PromotionTargetContext, accountId: string, epoch: number, from: string | undefined, grant: string | undefined): Promise<PromoteHereResult> {
   const mine = running.get(node) ?? new Map<string, { epoch: number; answer: Promise<PromoteHereResult> }>();
   running.set(node, mine);
   const cur = mine.get(accountId);
@@ -56,13 +81,13 @@ export function promoteHere(node: MailstoreNode, accountId: string, epoch: numbe
  * again). Without this, a failed read of the log head (LogReadError, a code the JSON-RPC table
  * does not know) was answered as an internal error and the account reported failed.
  */
-function unreachable(node: MailstoreNode, accountId: string, epoch: number, e: unknown): unknown {
+function unreachable(node: PromotionTargetContext, accountId: string, epoch: number, e: unknown): unknown {
   const reason = e instanceof AppError ? undefined : transientReason(e);
   if (reason === undefined) return e;
   return new AppError("UNAVAILABLE", `${node.host} did not promote ${accountId} to epoch ${epoch}: ${reason} (${(e as Error).message}); nothing was appended, promote again`, { account: accountId });
 }
 
-async function promoteOnce(node: MailstoreNode, accountId: string, epoch: number, from: string | undefined, grant: string | undefined): Promise<PromoteHereResult> {
+async function promoteOnce(node: PromotionTargetContext, accountId: string, epoch: number, from: string | undefined, grant: string | undefined): Promise<PromoteHereResult> {
   const rec = await node.accountRecord(accountId);
   const log = new SubjectLog(node.assets.js, node.assets.jsm, node.assets.opts.txStream, txSubject(accountId));
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {

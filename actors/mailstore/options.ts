@@ -1,0 +1,35 @@
+// What `mailreplica mailstore` is started with (config and command line), as MailstoreNode
+// takes it. Apart from node.ts so the method modules can name the options they read.
+import type { LimitsConfig } from "../../src/config/types.js";
+import type { Clock } from "../../src/runtime/clock.js";
+import type { AssetOptions } from "../../src/jetstream/assets.js";
+import type { LogLevel } from "../../src/log/index.js";
+import type { NatsAuth } from "../../src/natsauth/connect_options.js";
+
+export interface MailstoreOptions {
+  host: string;
+  /** folder of metadata.sqlite (created if missing) */
+  dataDir: string;
+  keysDir: string;
+  servers: string[];
+  /** credentials, TLS and inbox prefix (config nats.*); none: anonymous */
+  natsAuth?: NatsAuth;
+  assets: AssetOptions;
+  heartbeatMs: number;
+  /** how long start-up waits for JetStream (a forming cluster) before it gives up; default 120 s */
+  startupTimeoutMs?: number;
+  /** appendTimeoutMs / appendAttempts: per batch append (defaults in actors/mailstore/account.ts appendLimits) */
+  writes: { maxBatch: number; mailboxCapacity: number; askTimeoutMs: number; appendTimeoutMs?: number; appendAttempts?: number };
+  /** request bounds (config limits): probes running at once, maxMessageBytes (default 25 MiB); each defaults to the configuration's default */
+  limits?: Partial<LimitsConfig>;
+  /** `host:port` of the Prometheus metrics endpoint (config metrics.listen); none: no metrics, no port */
+  metricsListen?: string;
+  clock?: Clock;
+  /**
+   * Gets each log event as one JSON line (src/log): tests collect them. Default: standard
+   * error (pretty text when it is a terminal).
+   */
+  log?: (line: string) => void;
+  /** Lowest level logged (config log.level). Default info. */
+  logLevel?: LogLevel;
+}

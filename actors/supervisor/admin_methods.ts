@@ -4,8 +4,13 @@ import type { AccountRecord } from "../../src/directory/types.js";
 import { refusePattern } from "../shared/account_names.js";
 import { accountStatuses } from "./account_status.js";
 import { aliveMailstores, listServices } from "./services.js";
-import type { SupervisorNode } from "./node.js";
-import { requireKnownMailstore } from "./known_mailstores.js";
+import type { SupervisorCore } from "./context.js";
+import { requireKnownMailstore, type KnownMailstoresContext } from "./known_mailstores.js";
+import type { LicenceQuota } from "./licence.js";
+import type { ReplicaInitializer } from "./replica_init.js";
+import type { Operations } from "./operations.js";
+import type { ExpensiveGate } from "../shared/expensive_gate.js";
+import type { LimitsConfig } from "../../src/config/types.js";
 import { boundedAdminMethods, refuseWideStatus } from "./request_limits.js";
 import { ADMIN_METHODS } from "../../src/protocol/admin_params.js";
 import { adminDocument } from "../../src/protocol/discovery.js";
@@ -13,11 +18,26 @@ import { withDiscover } from "../../src/jsonrpc/discover.js";
 
 type Ctx = NatsRpcContext;
 
+/** What resolveAccounts uses of the supervisor. */
+export type AccountResolverContext = Pick<SupervisorCore, "directory">;
+
+/** What the core admin methods use of the supervisor. */
+export interface AdminMethodsContext extends KnownMailstoresContext {
+  readonly licence: LicenceQuota;
+  readonly replicaInit: ReplicaInitializer;
+  readonly operations: Operations;
+  readonly limits: LimitsConfig;
+  /** expensive admin requests running at once (limits.maxConcurrentExpensive) */
+  readonly expensive: ExpensiveGate;
+  /** each feature's admin methods (admin_features.ts), served beside the core ones */
+  extraAdminMethods(): RpcMethod<Ctx>[];
+}
+
 /**
  * Resolves account names/ids; refuses patterns, unknown accounts and distribution lists,
  * naming every offending entry at once, before anything is changed.
  */
-export async function resolveAccounts(node: SupervisorNode, names: string[]): Promise<AccountRecord[]> {
+export async function resolveAccounts(node: AccountResolverContext, names: string[]): Promise<AccountRecord[]> {
   for (const n of names) refusePattern(n);
   const found = await Promise.all(names.map(async (n) => [n, await node.directory.find(n)] as const));
   const unknown = found.filter(([, r]) => !r).map(([n]) => n);
@@ -36,11 +56,11 @@ export async function resolveAccounts(node: SupervisorNode, names: string[]): Pr
 }
 
 /** Every admin method: the ones here, each feature's own list, and rpc.discover describing them. */
-export function adminMethods(node: SupervisorNode): MethodTable<Ctx> {
+export function adminMethods(node: AdminMethodsContext): MethodTable<Ctx> {
   return withDiscover(methodTable<Ctx>(boundedAdminMethods([...coreAdminMethods(node), ...node.extraAdminMethods()], node.limits, node.expensive)), adminDocument());
 }
 
-function coreAdminMethods(node: SupervisorNode): RpcMethod<Ctx>[] {
+function coreAdminMethods(node: AdminMethodsContext): RpcMethod<Ctx>[] {
   return [
     defineMethod({
       name: "setAccountDestination",

@@ -21,8 +21,18 @@ import { accountStatuses } from "./account_status.js";
 import type { HeartbeatRecord } from "../shared/heartbeat.js";
 import { nodeAdminSubject } from "../../src/protocol/subjects.js";
 import { PROBE_TIMEOUT_MS, normalizeNatsUrl, probeNatsServers, refuseUnconfiguredServers, type NatsProbe } from "../shared/nats_probe.js";
-import type { SupervisorNode } from "./node.js";
+import type { SupervisorCore } from "./context.js";
+import type { GrantKey } from "./grant_key.js";
+import type { LicenceQuota } from "./licence.js";
+import type { SupervisorOptions } from "./supervisor_options.js";
 import { ADMIN_METHODS } from "../../src/protocol/admin_params.js";
+
+/** What the checks use of the supervisor. */
+export interface ChecksContext extends Pick<SupervisorCore, "host" | "nc" | "assets" | "directory" | "clock"> {
+  readonly opts: Pick<SupervisorOptions, "servers" | "natsAuth" | "keysDir" | "heartbeatMs">;
+  readonly grantKey: GrantKey;
+  readonly licence: LicenceQuota;
+}
 
 export type CheckStatus = "ok" | "warn" | "fail";
 
@@ -82,7 +92,7 @@ async function group(name: string, fix: string, run: () => Promise<CheckResult[]
 }
 
 /** `test` on mr.rpc.admin (the REPL's `doctor` sends it too). */
-export function checkMethods(node: SupervisorNode): RpcMethod<NatsRpcContext>[] {
+export function checkMethods(node: ChecksContext): RpcMethod<NatsRpcContext>[] {
   return [
     defineMethod({
       name: "test",
@@ -96,7 +106,7 @@ export function checkMethods(node: SupervisorNode): RpcMethod<NatsRpcContext>[] 
 }
 
 /** `explicit`: the caller named the servers; otherwise each mailstore probes its own configured ones. */
-export async function runChecks(node: SupervisorNode, servers: string[], explicit = false): Promise<CheckReport> {
+export async function runChecks(node: ChecksContext, servers: string[], explicit = false): Promise<CheckReport> {
   const natsFix = "check the NATS servers run (nats-server, JetStream on) and are reachable; the endpoints are nats.servers (MR_SERVERS)";
   const groups = await Promise.all([
     group("nats", natsFix, () => natsChecks(node, servers, explicit)),
@@ -125,7 +135,7 @@ function reachCheck(who: string, p: NatsProbe): CheckResult {
   return ok(name, what);
 }
 
-async function natsChecks(node: SupervisorNode, servers: string[], explicit: boolean): Promise<CheckResult[]> {
+async function natsChecks(node: ChecksContext, servers: string[], explicit: boolean): Promise<CheckResult[]> {
   const [own, mailstores, alive] = await Promise.all([probeNatsServers(servers, PROBE_TIMEOUT_MS, node.opts.natsAuth), node.directory.listMailstores(), liveHeartbeats(node)]);
   const out = own.map((p) => reachCheck(`supervisor ${node.host}`, p));
   const perHost = await Promise.all(
@@ -146,7 +156,7 @@ async function natsChecks(node: SupervisorNode, servers: string[], explicit: boo
 
 // ---------------------------------------------------------------- JetStream assets
 
-async function jetstreamChecks(node: SupervisorNode): Promise<CheckResult[]> {
+async function jetstreamChecks(node: ChecksContext): Promise<CheckResult[]> {
   const o = node.assets.opts;
   const assets: Array<[string, string]> = [
     [o.txStream, "account logs"],
@@ -214,7 +224,7 @@ interface Beat {
 }
 
 /** Every heartbeat with the server's store time, by `role:host`. */
-async function readBeats(node: SupervisorNode): Promise<Map<string, Beat>> {
+async function readBeats(node: ChecksContext): Promise<Map<string, Beat>> {
   const kv = node.assets.nodes;
   const keys = await listKeys(kv);
   const entries = await Promise.all(keys.map((k) => kv.get(k)));
@@ -238,7 +248,7 @@ async function readBeats(node: SupervisorNode): Promise<Map<string, Beat>> {
  * digest: every node must hold the same list). This supervisor checks it can sign promotion
  * grants with a key its own list gives it as a supervisor key.
  */
-async function keyChecks(node: SupervisorNode): Promise<CheckResult[]> {
+async function keyChecks(node: ChecksContext): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
   const hosts = [...(await readBeats(node)).values()].filter((b) => b.hb.role === "mailstore").map((b) => b.hb.host).sort();
   const copyFix = (host: string, role = "") => `add ${host}'s public key to trusted-signers.json (mailreplica keys trust --host ${host}${role}) and copy that file to every node's keys folder; running nodes read it within seconds`;
@@ -284,11 +294,11 @@ async function keyChecks(node: SupervisorNode): Promise<CheckResult[]> {
   return out;
 }
 
-async function liveHeartbeats(node: SupervisorNode): Promise<Set<string>> {
+async function liveHeartbeats(node: ChecksContext): Promise<Set<string>> {
   return new Set((await readBeats(node)).keys());
 }
 
-async function heartbeatChecks(node: SupervisorNode): Promise<CheckResult[]> {
+async function heartbeatChecks(node: ChecksContext): Promise<CheckResult[]> {
   const [beats, mailstores] = await Promise.all([readBeats(node), node.directory.listMailstores()]);
   const now = node.clock.now();
   const ttl = node.assets.opts.nodeTtlMs;
@@ -344,7 +354,7 @@ async function heartbeatChecks(node: SupervisorNode): Promise<CheckResult[]> {
 }
 
 /** A mailstore's clock minus this supervisor's, and the error bound, from the best of 3 pings. */
-async function pingOffset(node: SupervisorNode, host: string): Promise<{ skew: number; error: number } | undefined> {
+async function pingOffset(node: ChecksContext, host: string): Promise<{ skew: number; error: number } | undefined> {
   let best: { skew: number; error: number } | undefined;
   for (let i = 0; i < 3; i++) {
     const t0 = node.clock.now();
@@ -363,7 +373,7 @@ async function pingOffset(node: SupervisorNode, host: string): Promise<{ skew: n
 
 // ---------------------------------------------------------------- centralized storage
 
-async function storageChecks(node: SupervisorNode): Promise<CheckResult[]> {
+async function storageChecks(node: ChecksContext): Promise<CheckResult[]> {
   const bucket = node.assets.opts.blobsBucket;
   const check = `storage ${bucket}`;
   const fix = `check the ${bucket} object store and its JetStream stream OBJ_${bucket} (nats stream info OBJ_${bucket}); mailboxes cannot store or read message bodies meanwhile`;
@@ -375,7 +385,7 @@ async function storageChecks(node: SupervisorNode): Promise<CheckResult[]> {
 
 // ---------------------------------------------------------------- replicas
 
-async function replicaChecks(node: SupervisorNode): Promise<CheckResult[]> {
+async function replicaChecks(node: ChecksContext): Promise<CheckResult[]> {
   const recs = (await node.directory.listAccounts()).filter((r) => r.type === "account" && r.replicas.length > 0);
   if (recs.length === 0) return [ok("replicas", "no account has a replica")];
   const alive = new Set([...(await readBeats(node)).values()].filter((b) => b.hb.role === "mailstore").map((b) => b.hb.host));
@@ -424,7 +434,7 @@ async function replicaChecks(node: SupervisorNode): Promise<CheckResult[]> {
 
 // ---------------------------------------------------------------- licence
 
-async function licenceChecks(node: SupervisorNode): Promise<CheckResult[]> {
+async function licenceChecks(node: ChecksContext): Promise<CheckResult[]> {
   const st = node.licence.state();
   const enabled = (await node.licence.enabledAccounts()).size;
   const source = st.source === "default" ? "default quota (no licence file)" : `licence file ${st.file}`;

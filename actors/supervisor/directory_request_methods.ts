@@ -15,7 +15,8 @@ import { txSubject } from "../../src/jetstream/assets.js";
 import { validateNewAccountName } from "../shared/account_names.js";
 import { hostOfDirectoryRequest } from "../shared/directory_requests.js";
 import { recordPromotion } from "./promotion_record.js";
-import type { SupervisorNode } from "./node.js";
+import type { SupervisorCore } from "./context.js";
+import type { SupervisorOptions } from "./supervisor_options.js";
 
 type Ctx = NatsRpcContext;
 
@@ -52,7 +53,13 @@ class TrustedSigners {
   }
 }
 
-export function directoryRequestMethods(node: SupervisorNode): MethodTable<Ctx> {
+/** What the directory requests use of the supervisor. */
+export interface DirectoryRequestContext extends Pick<SupervisorCore, "directory" | "clock" | "assets" | "log"> {
+  /** keysDir holds trusted-signers.json, which promotion grants are checked against */
+  readonly opts: Pick<SupervisorOptions, "keysDir">;
+}
+
+export function directoryRequestMethods(node: DirectoryRequestContext): MethodTable<Ctx> {
   const trust = new TrustedSigners(node.opts.keysDir);
   return methodTable<Ctx>([
     defineMethod({

@@ -5,8 +5,11 @@
 // nothing: two supervisors never fail the same mailstore over.
 import { PeriodicTask } from "../../src/runtime/periodic.js";
 import { readHeartbeats } from "../shared/heartbeat.js";
-import { startPromotion } from "./promotion_methods.js";
-import type { SupervisorNode } from "./node.js";
+import { startPromotion, type StartPromotionContext } from "./promotion_methods.js";
+import type { SupervisorCore } from "./context.js";
+
+/** What the failover watcher uses of the supervisor. */
+export interface FailoverContext extends Pick<SupervisorCore, "clock" | "log" | "isActive" | "assets" | "directory">, StartPromotionContext {}
 
 export interface FailoverOptions {
   failoverAfterMs: number;
@@ -23,7 +26,7 @@ export class FailoverWatcher {
   private activeSince = 0;
 
   constructor(
-    private readonly node: SupervisorNode,
+    private readonly node: FailoverContext,
     private readonly opts: FailoverOptions,
   ) {
     this.rounds = new PeriodicTask(node.clock, opts.checkEveryMs, () => this.check(), (e) => node.log.warn({ error: e.message }, "failover check failed"));

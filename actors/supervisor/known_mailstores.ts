@@ -6,20 +6,23 @@
 import { AppError } from "../../src/jsonrpc/index.js";
 import { isHostName } from "../../src/envelope/types.js";
 import { heartbeatKey, readHeartbeats, type HeartbeatRecord } from "../shared/heartbeat.js";
-import type { SupervisorNode } from "./node.js";
+import type { SupervisorCore } from "./context.js";
+
+/** What the known-mailstore checks use of the supervisor. */
+export type KnownMailstoresContext = Pick<SupervisorCore, "directory" | "clock" | "log" | "assets">;
 
 function publicKeyOf(h: HeartbeatRecord): string {
   const k = h.info?.publicKey;
   return typeof k === "string" ? k : "";
 }
 
-async function registerFromHeartbeat(node: SupervisorNode, h: HeartbeatRecord): Promise<void> {
+async function registerFromHeartbeat(node: KnownMailstoresContext, h: HeartbeatRecord): Promise<void> {
   await node.directory.registerMailstore({ host: h.host, publicKey: publicKeyOf(h), registeredAt: node.clock.now() });
   node.log.info({ mailstore: h.host }, "mailstore registered from its heartbeat (it started while no supervisor answered)");
 }
 
 /** Whether `host` is a registered mailstore, registering it first when it runs but is not yet. */
-async function isKnown(node: SupervisorNode, host: string): Promise<boolean> {
+async function isKnown(node: KnownMailstoresContext, host: string): Promise<boolean> {
   if (await node.directory.mailstore(host)) return true;
   if (!isHostName(host)) return false;
   const e = await node.assets.nodes.get(heartbeatKey("mailstore", host));
@@ -36,14 +39,14 @@ async function isKnown(node: SupervisorNode, host: string): Promise<boolean> {
 }
 
 /** Refuses (MAILSTORE_UNKNOWN) a host that is no known mailstore, naming the known ones. */
-export async function requireKnownMailstore(node: SupervisorNode, host: string, param: string): Promise<void> {
+export async function requireKnownMailstore(node: KnownMailstoresContext, host: string, param: string): Promise<void> {
   if (await isKnown(node, host)) return;
   const known = (await node.directory.listMailstores()).map((m) => m.host);
   throw new AppError("MAILSTORE_UNKNOWN", `${param} '${host}' is not a known mailstore (known: ${known.join(", ") || "none"}; getServices lists them); nothing was changed`, { [param]: host });
 }
 
 /** Registers every mailstore with a fresh heartbeat that is not registered yet; returns their hosts. */
-export async function registerAliveMailstores(node: SupervisorNode): Promise<string[]> {
+export async function registerAliveMailstores(node: KnownMailstoresContext): Promise<string[]> {
   const known = new Set((await node.directory.listMailstores()).map((m) => m.host));
   const added: string[] = [];
   for (const h of await readHeartbeats(node.assets.nodes)) {

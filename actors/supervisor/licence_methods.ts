@@ -3,10 +3,15 @@
 // an operator needs to act: accounts enabled, validity, where the licence comes from and,
 // when it is not valid, why.
 import { defineMethod, type NatsRpcContext, type RpcMethod } from "../../src/jsonrpc/index.js";
-import type { SupervisorNode } from "./node.js";
+import type { LicenceQuota } from "./licence.js";
 import { ADMIN_METHODS } from "../../src/protocol/admin_params.js";
 
-export function licenceMethods(node: SupervisorNode): RpcMethod<NatsRpcContext>[] {
+/** What getLicenseInfo uses of the supervisor. */
+export interface LicenceMethodsContext {
+  readonly licence: LicenceQuota;
+}
+
+export function licenceMethods(node: LicenceMethodsContext): RpcMethod<NatsRpcContext>[] {
   return [
     defineMethod({
       name: "getLicenseInfo",

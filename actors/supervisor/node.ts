@@ -3,7 +3,7 @@
 import { hostname } from "node:os";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { systemClock, type Clock } from "../../src/runtime/clock.js";
-import { ensureAssets, type AssetOptions, type Assets } from "../../src/jetstream/assets.js";
+import { ensureAssets, type Assets } from "../../src/jetstream/assets.js";
 import { DEFAULT_STARTUP_TIMEOUT_MS, StartupWait } from "../../src/jetstream/startup_wait.js";
 import { retryTransient } from "../../src/jetstream/transient.js";
 import { Directory } from "../../src/directory/directory.js";
@@ -12,7 +12,7 @@ import { ServiceNames } from "../../src/protocol/service_names.js";
 import { serveRpcService } from "../shared/rpc_services.js";
 import { featureAdminMethods } from "./admin_features.js";
 import { VERSION } from "../../src/version.js";
-import { natsAuthFailure, natsConnectionOptions, type NatsAuth } from "../../src/natsauth/connect_options.js";
+import { natsAuthFailure, natsConnectionOptions } from "../../src/natsauth/connect_options.js";
 import { adminMethods } from "./admin_methods.js";
 import { Heartbeat } from "../shared/heartbeat.js";
 import { LicenceQuota } from "./licence.js";
@@ -28,7 +28,7 @@ import { ExpensiveGate } from "../shared/expensive_gate.js";
 import { defaultConfig } from "../../config/defaults.js";
 import type { LimitsConfig } from "../../src/config/types.js";
 // One JSON line per log event; request values (account names, operation ids) are fields (src/log).
-import { createLogger, withoutCredentials, type LogLevel, type Logger } from "../../src/log/index.js";
+import { createLogger, withoutCredentials, type Logger } from "../../src/log/index.js";
 import { GrantKey } from "./grant_key.js";
 import { directoryRequestMethods } from "./directory_request_methods.js";
 import { DIRECTORY_REQUESTS } from "../shared/directory_requests.js";
@@ -36,58 +36,12 @@ import { registerAliveMailstores } from "./known_mailstores.js";
 import { accountStatuses, type AccountStatusView } from "./account_status.js";
 import { aliveMailstores } from "./services.js";
 import type { SupervisorMetrics } from "./metrics.js";
+import type { SupervisorOptions } from "./supervisor_options.js";
 
 import { ADMIN_SUBJECT } from "../../src/protocol/subjects.js";
 export { ADMIN_SUBJECT };
-
-export interface SupervisorOptions {
-  /** name of this supervisor (default: the machine's hostname) */
-  host?: string;
-  servers: string[];
-  /** credentials, TLS and inbox prefix (config nats.*); none: anonymous */
-  natsAuth?: NatsAuth;
-  assets: AssetOptions;
-  heartbeatMs: number;
-  /** how long start-up waits for JetStream (a forming cluster) before it gives up; default 120 s */
-  startupTimeoutMs?: number;
-  /** the lease's time to live; a standby takes over within about this long; default 5_000 */
-  leaseTtlMs?: number;
-  licenceQuota: number;
-  /** the licence file (config licence.file); without one, licenceQuota applies */
-  licenceFile?: string;
-  /** keys folder (config keys.dir): this supervisor's grant-signing key is its <host>.supervisor-ed25519.json, the trusted signers its trusted-signers.json */
-  keysDir?: string;
-  /** development licence issuer trusted besides the pinned one (config licence.devIssuerKeyFile); logged as a warning */
-  licenceDevIssuerKeyFile?: string;
-  /** mailbox of the Global Admin that also receives operation notices as messages */
-  adminAccount?: string;
-  /** default `threads` of promoteAccounts */
-  promotionThreads?: number;
-  /** promote a dead mailstore's accounts without a command (default off) */
-  autoFailover?: boolean;
-  /** how long a mailstore's heartbeat must be missing before automatic failover */
-  failoverAfterMs?: number;
-  /** how long the supervisor waits for a promotion target's answer before asking the log; default 60_000 */
-  promoteTimeoutMs?: number;
-  /** how often the directory is checked against the accounts' logs (reconciler); default 30_000, 0 = never */
-  reconcileEveryMs?: number;
-  /** request bounds (config limits); default the configuration's defaults */
-  limits?: LimitsConfig;
-  /** how long setAccountDestination waits for a replica to catch up; default 10 min */
-  initTimeoutMs?: number;
-  /** `host:port` of the Prometheus metrics endpoint (config metrics.listen); none: no metrics, no port */
-  metricsListen?: string;
-  /** how often the active supervisor measures replica lag for the metrics; default 15_000 */
-  metricsRefreshMs?: number;
-  clock?: Clock;
-  /**
-   * Gets each log event as one JSON line (src/log): tests collect them. Default: standard
-   * error (pretty text when it is a terminal).
-   */
-  log?: (line: string) => void;
-  /** Lowest level logged (config log.level). Default info. */
-  logLevel?: LogLevel;
-}
+// Entry points and tests import the options with the node.
+export type { SupervisorOptions };
 
 export class SupervisorNode {
   readonly host: string;

@@ -20,8 +20,11 @@ import { nodeAdminSubject } from "../../src/protocol/subjects.js";
 import type { PromoteHereResult } from "../../src/protocol/node_api.js";
 import { askLogHead } from "./ask_log_head.js";
 import { recordPromotion } from "./promotion_record.js";
-import type { OperationRecord, OperationResult } from "./operations.js";
-import type { SupervisorNode } from "./node.js";
+import type { OperationRecord, OperationResult, Operations } from "./operations.js";
+import type { SupervisorCore } from "./context.js";
+import type { GrantKey } from "./grant_key.js";
+import type { SupervisorMetrics } from "./metrics.js";
+import type { SupervisorOptions } from "./supervisor_options.js";
 import { aliveMailstores } from "./services.js";
 
 export interface PromotedAccount {
@@ -91,8 +94,20 @@ class ReplicaStateUnknown extends Error {
   }
 }
 
+/** What a promotion uses of the supervisor. */
+export interface PromoterContext extends Pick<SupervisorCore, "isActive" | "clock" | "directory" | "assets" | "nc" | "log"> {
+  /** how many times this supervisor became active: a run records only in its own activation */
+  readonly activations: number;
+  /** read at each promotion: set after the node is built, when metrics.listen is configured */
+  readonly metrics: Pick<SupervisorMetrics, "promotion"> | undefined;
+  readonly operations: Operations;
+  /** signs the grant that lets the target append Promoted */
+  readonly grantKey: GrantKey;
+  readonly opts: Pick<SupervisorOptions, "promoteTimeoutMs">;
+}
+
 export class Promoter {
-  constructor(private readonly node: SupervisorNode) {}
+  constructor(private readonly node: PromoterContext) {}
 
   /** Runs (or resumes) a promotion operation to its end; every account gets one result. */
   async run(op: OperationRecord, req: PromotionRequest): Promise<OperationRecord> {

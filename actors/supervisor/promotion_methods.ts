@@ -3,13 +3,27 @@
 // the promoted and failed accounts.
 import { ProtocolErrors, RpcError, defineMethod, type NatsRpcContext, type RpcMethod } from "../../src/jsonrpc/index.js";
 import { resolveAccounts } from "./admin_methods.js";
-import { requireKnownMailstore } from "./known_mailstores.js";
-import type { SupervisorNode } from "./node.js";
+import { requireKnownMailstore, type KnownMailstoresContext } from "./known_mailstores.js";
+import type { OperationEndNotifier, SupervisorCore } from "./context.js";
+import type { Operations } from "./operations.js";
+import type { Promoter } from "./promotion.js";
+import type { SupervisorOptions } from "./supervisor_options.js";
 import type { AccountRecord } from "../../src/directory/types.js";
 import type { OperationRecord } from "./operations.js";
 import { ADMIN_METHODS } from "../../src/protocol/admin_params.js";
 
-export function promotionMethods(node: SupervisorNode): RpcMethod<NatsRpcContext>[] {
+/** What startPromotion uses of the supervisor. */
+export interface StartPromotionContext extends Pick<SupervisorCore, "log">, OperationEndNotifier {
+  readonly operations: Operations;
+  readonly promoter: Promoter;
+}
+
+/** What promoteAccounts uses of the supervisor. */
+export interface PromotionMethodsContext extends KnownMailstoresContext, StartPromotionContext {
+  readonly opts: Pick<SupervisorOptions, "promotionThreads">;
+}
+
+export function promotionMethods(node: PromotionMethodsContext): RpcMethod<NatsRpcContext>[] {
   return [
     defineMethod({
       name: "promoteAccounts",
@@ -37,7 +51,7 @@ export function promotionMethods(node: SupervisorNode): RpcMethod<NatsRpcContext
 
 /** Creates the operation and runs it in the background; the Global Admin hears of its end. */
 export async function startPromotion(
-  node: SupervisorNode,
+  node: StartPromotionContext,
   recs: AccountRecord[],
   opts: { threads: number; destination?: string; source_mail_host?: string; automatic?: boolean },
 ): Promise<OperationRecord> {

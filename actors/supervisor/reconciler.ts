@@ -12,8 +12,17 @@ import { localStatuses } from "./account_status.js";
 import { askLogHead } from "./ask_log_head.js";
 import { recordPromotion } from "./promotion_record.js";
 import { aliveMailstores } from "./services.js";
-import { registerAliveMailstores } from "./known_mailstores.js";
-import type { SupervisorNode } from "./node.js";
+import { registerAliveMailstores, type KnownMailstoresContext } from "./known_mailstores.js";
+import type { SupervisorCore } from "./context.js";
+import type { LicenceQuota } from "./licence.js";
+import type { Notifier } from "../shared/notifier.js";
+
+/** What the reconciler uses of the supervisor. */
+export interface ReconcilerContext extends KnownMailstoresContext, Pick<SupervisorCore, "isActive" | "nc"> {
+  /** its quota ledger is recounted each round */
+  readonly licence: LicenceQuota;
+  readonly notifier: Notifier;
+}
 
 export interface DirectoryRepair {
   account: string;
@@ -27,7 +36,7 @@ export class DirectoryReconciler {
   private round: Promise<DirectoryRepair[]> | undefined;
 
   constructor(
-    private readonly node: SupervisorNode,
+    private readonly node: ReconcilerContext,
     private readonly everyMs: number,
   ) {
     this.rounds = new PeriodicTask(node.clock, everyMs, () => this.check(), (e) =>

@@ -14,9 +14,10 @@ import type { AccountRecord, ReplicaRecord } from "../../src/directory/types.js"
 import { resolveAccounts } from "./admin_methods.js";
 import { localStatuses } from "./account_status.js";
 import { aliveMailstores } from "./services.js";
-import type { OperationRecord, OperationResult } from "./operations.js";
-import { requireKnownMailstore } from "./known_mailstores.js";
-import type { SupervisorNode } from "./node.js";
+import type { OperationRecord, OperationResult, Operations } from "./operations.js";
+import { requireKnownMailstore, type KnownMailstoresContext } from "./known_mailstores.js";
+import type { OperationEndNotifier, SupervisorCore } from "./context.js";
+import type { LicenceQuota } from "./licence.js";
 import { ADMIN_METHODS } from "../../src/protocol/admin_params.js";
 
 /** How long removeAccountDestination waits for the destination to drop its copies. */
@@ -24,6 +25,13 @@ export const REMOVE_CONFIRM_MS = 10_000;
 const REMOVE_POLL_MS = 200;
 /** Records changed at once: fast for thousands of accounts without a request storm. */
 const PARALLEL = 16;
+
+/** What the replica control methods use of the supervisor. */
+export interface ReplicaControlContext extends KnownMailstoresContext, Pick<SupervisorCore, "nc">, OperationEndNotifier {
+  readonly operations: Operations;
+  /** a removal gives back the quota of accounts left without a replica */
+  readonly licence: LicenceQuota;
+}
 
 async function inParallel<T>(items: readonly T[], fn: (t: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -50,7 +58,7 @@ function nameList(names: string[]): string {
  * The accounts whose replicas `matches` selects (those on `destination`, or all): the ones
  * named (each must have one, else REPLICA_NOT_FOUND naming them), or every account with one.
  */
-async function selectAccounts(node: SupervisorNode, names: string[] | undefined, destination: string | undefined): Promise<AccountRecord[]> {
+async function selectAccounts(node: ReplicaControlContext, names: string[] | undefined, destination: string | undefined): Promise<AccountRecord[]> {
   const matches = (r: ReplicaRecord) => destination === undefined || r.destination === destination;
   if (!names) return (await node.directory.listAccounts()).filter((r) => r.type === "account" && r.replicas.some(matches));
   const recs = await resolveAccounts(node, names);
@@ -66,7 +74,7 @@ async function selectAccounts(node: SupervisorNode, names: string[] | undefined,
   return recs;
 }
 
-export function replicaControlMethods(node: SupervisorNode): RpcMethod<NatsRpcContext>[] {
+export function replicaControlMethods(node: ReplicaControlContext): RpcMethod<NatsRpcContext>[] {
   return [
     defineMethod({
       name: "removeAccountDestination",
@@ -102,7 +110,7 @@ interface ReplicaChange {
   changed: boolean;
 }
 
-async function changeReplicas(node: SupervisorNode, kind: "pause" | "restart", accounts: string[] | undefined, destination: string | undefined) {
+async function changeReplicas(node: ReplicaControlContext, kind: "pause" | "restart", accounts: string[] | undefined, destination: string | undefined) {
   if (destination !== undefined) await requireKnownMailstore(node, destination, "destination");
   const matches = (r: ReplicaRecord) => destination === undefined || r.destination === destination;
   const recs = await selectAccounts(node, accounts, destination);
@@ -155,7 +163,7 @@ interface RemovedReplica {
  * The directory change is what counts: a destination that is down drops its copies when it
  * comes back, so `removed: false` with a reason is still a successful removal.
  */
-async function removeDestination(node: SupervisorNode, recs: AccountRecord[], destination: string) {
+async function removeDestination(node: ReplicaControlContext, recs: AccountRecord[], destination: string) {
   const op = await node.operations.create("removeAccountDestination", recs.length, { destination, accounts: recs.map((r) => r.name) });
   const removed: Array<{ rec: AccountRecord; priority: number }> = [];
   const failed: OperationResult[] = [];
@@ -208,7 +216,7 @@ async function removeDestination(node: SupervisorNode, recs: AccountRecord[], de
 }
 
 /** One save for all results: an operation record per account would rewrite it n times. */
-async function recordAll(node: SupervisorNode, op: OperationRecord, accounts: Array<RemovedReplica | OperationResult>): Promise<OperationRecord> {
+async function recordAll(node: ReplicaControlContext, op: OperationRecord, accounts: Array<RemovedReplica | OperationResult>): Promise<OperationRecord> {
   for (const a of accounts) {
     const failure = "ok" in a && a.ok === false;
     op.results.push(failure ? (a as OperationResult) : { ...(a as RemovedReplica), ok: true });
@@ -219,7 +227,7 @@ async function recordAll(node: SupervisorNode, op: OperationRecord, accounts: Ar
 }
 
 /** Per account: whether the destination stopped reporting it within REMOVE_CONFIRM_MS, and why not. */
-async function confirmRemoval(node: SupervisorNode, destination: string, ids: string[]): Promise<Map<string, { removed: boolean; reason?: string }>> {
+async function confirmRemoval(node: ReplicaControlContext, destination: string, ids: string[]): Promise<Map<string, { removed: boolean; reason?: string }>> {
   const out = new Map<string, { removed: boolean; reason?: string }>();
   if (ids.length === 0) return out;
   if (!(await aliveMailstores(node.assets.nodes)).has(destination)) {

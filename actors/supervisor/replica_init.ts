@@ -9,11 +9,19 @@ import { SubjectLog } from "../../src/runtime/subject_log.js";
 import { localStatuses } from "./account_status.js";
 import { emptyLogReason } from "../shared/empty_log.js";
 import type { OperationRecord } from "./operations.js";
-import type { SupervisorNode } from "./node.js";
+import type { OperationEndNotifier, SupervisorCore } from "./context.js";
+import type { LicenceQuota } from "./licence.js";
+import type { Operations } from "./operations.js";
 import { isEnabled, type Hold } from "./quota_ledger.js";
 
 /** Thrown inside a record change: the account would get its first replica and the hold has no room left. */
 class NeedsQuota extends Error {}
+
+/** What setAccountDestination's operation uses of the supervisor. */
+export interface ReplicaInitContext extends Pick<SupervisorCore, "directory" | "clock" | "log" | "assets" | "isActive">, OperationEndNotifier {
+  readonly licence: LicenceQuota;
+  readonly operations: Operations;
+}
 
 export interface ReplicaInitOptions {
   /** how long a replica may take to catch up before the operation reports it failed */
@@ -23,7 +31,7 @@ export interface ReplicaInitOptions {
 
 export class ReplicaInitializer {
   constructor(
-    private readonly node: SupervisorNode,
+    private readonly node: ReplicaInitContext,
     private readonly opts: ReplicaInitOptions,
   ) {}
 

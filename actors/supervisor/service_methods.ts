@@ -4,8 +4,8 @@
 import { defineMethod, rpcCall, type NatsRpcContext, type RpcMethod } from "../../src/jsonrpc/index.js";
 import { nodeAdminSubject } from "../../src/protocol/subjects.js";
 import type { ServiceOutcome } from "../../src/protocol/node_api.js";
-import { requireKnownMailstore } from "./known_mailstores.js";
-import type { SupervisorNode } from "./node.js";
+import { requireKnownMailstore, type KnownMailstoresContext } from "./known_mailstores.js";
+import type { SupervisorCore } from "./context.js";
 import { ADMIN_METHODS } from "../../src/protocol/admin_params.js";
 
 /** Stopping waits for catch-ups in flight to end; give it more than a plain call. */
@@ -19,7 +19,10 @@ const ACTIONS = [
   ["doRestartService", "serviceRestart"],
 ] as const;
 
-export function serviceMethods(node: SupervisorNode): RpcMethod<NatsRpcContext>[] {
+/** What the service methods use of the supervisor. */
+export interface ServiceMethodsContext extends KnownMailstoresContext, Pick<SupervisorCore, "nc"> {}
+
+export function serviceMethods(node: ServiceMethodsContext): RpcMethod<NatsRpcContext>[] {
   return ACTIONS.map(([name, nodeMethod]) =>
     defineMethod({
       name,

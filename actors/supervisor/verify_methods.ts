@@ -3,12 +3,14 @@
 // host is unknown; the comparison itself is in verify_replicas.ts.
 import { defineMethod, type NatsRpcContext, type RpcMethod } from "../../src/jsonrpc/index.js";
 import { resolveAccounts } from "./admin_methods.js";
-import { requireKnownMailstore } from "./known_mailstores.js";
-import { verifyReplicas } from "./verify_replicas.js";
-import type { SupervisorNode } from "./node.js";
+import { requireKnownMailstore, type KnownMailstoresContext } from "./known_mailstores.js";
+import { verifyReplicas, type VerifyContext } from "./verify_replicas.js";
 import { ADMIN_METHODS } from "../../src/protocol/admin_params.js";
 
-export function verifyMethods(node: SupervisorNode): RpcMethod<NatsRpcContext>[] {
+/** What verifyReplicas (the method) uses of the supervisor. */
+export interface VerifyMethodsContext extends KnownMailstoresContext, VerifyContext {}
+
+export function verifyMethods(node: VerifyMethodsContext): RpcMethod<NatsRpcContext>[] {
   return [
     defineMethod({
       name: "verifyReplicas",

@@ -14,7 +14,10 @@ import type { AccountRecord } from "../../src/directory/types.js";
 import { differingFields, firstDifferentRow, type DigestRowKind, type RowHash } from "../../src/store/account_digest.js";
 import { nodeAdminSubject } from "../../src/protocol/subjects.js";
 import { DIGEST_ROWS_PAGE, type CopyDigest } from "../../src/protocol/node_api.js";
-import type { SupervisorNode } from "./node.js";
+import type { SupervisorCore } from "./context.js";
+
+/** What a verify run uses of the supervisor: it asks the mailstores and reads the log head. */
+export type VerifyContext = Pick<SupervisorCore, "nc" | "assets">;
 
 export interface FirstDifference {
   kind: DigestRowKind;
@@ -81,7 +84,7 @@ class VerifyRun {
   private readonly silent = new Map<string, string>();
 
   constructor(
-    private readonly node: SupervisorNode,
+    private readonly node: VerifyContext,
     private readonly opts: VerifyOptions,
   ) {}
 
@@ -258,7 +261,7 @@ function accountEqual(replicas: readonly ReplicaVerdict[]): boolean | null {
 }
 
 /** Verifies the accounts (already resolved), at most `concurrency` at once, in the order given. */
-export async function verifyReplicas(node: SupervisorNode, accounts: readonly AccountRecord[], replicaServer: string | undefined, opts: VerifyOptions = DEFAULT_VERIFY_OPTIONS): Promise<VerifyResult> {
+export async function verifyReplicas(node: VerifyContext, accounts: readonly AccountRecord[], replicaServer: string | undefined, opts: VerifyOptions = DEFAULT_VERIFY_OPTIONS): Promise<VerifyResult> {
   const run = new VerifyRun(node, opts);
   const verdicts: AccountVerdict[] = new Array(accounts.length);
   let next = 0;

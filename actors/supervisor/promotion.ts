@@ -23,6 +23,7 @@ import { recordPromotion } from "./promotion_record.js";
 import type { OperationRecord, OperationResult } from "./operations.js";
 import type { SupervisorNode } from "./node.js";
 import { aliveMailstores } from "./services.js";
+import { runBounded } from "../../src/runtime/bounded_pool.js";
 
 export interface PromotedAccount {
   account: string;
@@ -103,12 +104,8 @@ export class Promoter {
     const owns = (): boolean => this.node.isActive && this.node.activations === activation;
     const done = new Set(op.results.map((r) => r.accountId));
     const pending = req.accountIds.filter((id) => !done.has(id));
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: Math.max(1, Math.min(req.threads, pending.length)) }, async () => {
-        while (next < pending.length) {
-          if (!owns()) return; // lease lost: the next activation (here or elsewhere) resumes
-          const id = pending[next++]!;
+    // Stops when the lease is lost: the next activation (here or elsewhere) resumes.
+    await runBounded(pending, req.threads, async (id) => {
           const startedAt = this.node.clock.now();
           const result = await this.promoteOne(id, req.destination, req.startEpochs?.[id]).then(
             (p): OperationResult => ({ ...p, ok: true }),
@@ -119,9 +116,7 @@ export class Promoter {
           this.node.metrics?.promotion(result.ok, this.node.clock.now() - startedAt);
           if (!owns()) return;
           await this.node.operations.record(op, result);
-        }
-      }),
-    );
+    }, { stop: () => !owns() });
     if (!owns()) return op;
     return this.node.operations.finish(op);
   }

@@ -18,21 +18,13 @@ import type { OperationRecord, OperationResult } from "./operations.js";
 import { requireKnownMailstore } from "./known_mailstores.js";
 import type { SupervisorNode } from "./node.js";
 import { ADMIN_METHODS } from "../../src/protocol/admin_params.js";
+import { runBounded } from "../../src/runtime/bounded_pool.js";
 
 /** How long removeAccountDestination waits for the destination to drop its copies. */
 export const REMOVE_CONFIRM_MS = 10_000;
 const REMOVE_POLL_MS = 200;
 /** Records changed at once: fast for thousands of accounts without a request storm. */
 const PARALLEL = 16;
-
-async function inParallel<T>(items: readonly T[], fn: (t: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(PARALLEL, items.length) }, async () => {
-      while (next < items.length) await fn(items[next++]!);
-    }),
-  );
-}
 
 /** Thrown inside a compare-and-set change when the record already is as wanted: nothing is written. */
 class Unchanged extends Error {}
@@ -108,7 +100,7 @@ async function changeReplicas(node: SupervisorNode, kind: "pause" | "restart", a
   const recs = await selectAccounts(node, accounts, destination);
   const replicas: ReplicaChange[] = [];
   const failed: OperationResult[] = [];
-  await inParallel(recs, async (rec) => {
+  await runBounded(recs, PARALLEL, async (rec) => {
     let changes: ReplicaChange[] = [];
     try {
       await node.directory.updateAccount(rec.id, (cur) => {
@@ -163,7 +155,7 @@ async function removeDestination(node: SupervisorNode, recs: AccountRecord[], de
   // recounts while records change under it; only removals known to be written are subtracted.
   const hold = await node.licence.releasing(recs.length);
   try {
-    await inParallel(recs, async (rec) => {
+    await runBounded(recs, PARALLEL, async (rec) => {
       let priority = rec.replicas.find((r) => r.destination === destination)?.priority ?? 0;
       let disables = false;
       try {

@@ -1,6 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { TestSystem, rawMessage } from "./helpers/system.js";
+import { runBounded } from "../src/runtime/bounded_pool.js";
 import { waitFor } from "./helpers/processes.js";
 import { jetstreamManager } from "@nats-io/jetstream";
 
@@ -26,16 +27,10 @@ async function consumerCount(): Promise<number> {
 
 test(`replication scale - ${ACCOUNTS} accounts replicated to one destination keep the JetStream consumer count bounded`, async () => {
   const names = Array.from({ length: ACCOUNTS }, (_, i) => `user${i}@example.com`);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 16 }, async () => {
-      while (next < names.length) {
-        const i = next++;
-        await sys.mailbox("createAccount", { name: names[i]!, mailHost: "ms1.example.com" });
-        if (i % 10 === 0) await sys.mailbox("deliverMessage", { account: names[i]!, raw: rawMessage(i, names[i]) });
-      }
-    }),
-  );
+  await runBounded(names, 16, async (name, i) => {
+    await sys.mailbox("createAccount", { name, mailHost: "ms1.example.com" });
+    if (i % 10 === 0) await sys.mailbox("deliverMessage", { account: name, raw: rawMessage(i, name) });
+  });
   let maxSeen = await consumerCount();
   let sampling = true;
   const sampler = (async () => {

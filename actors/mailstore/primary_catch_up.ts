@@ -3,6 +3,7 @@
 // mailstore serves mailbox requests. A crash between the log's ack and the SQLite commit, or an
 // empty data folder, would otherwise show reads without acknowledged writes.
 import type { AccountRecord } from "../../src/directory/types.js";
+import { runBounded } from "../../src/runtime/bounded_pool.js";
 
 /** How many accounts replay at once: enough to overlap I/O, few enough not to swamp NATS. */
 export const CATCH_UP_CONCURRENCY = 4;
@@ -22,18 +23,13 @@ export async function catchUpPrimaries(
   concurrency: number = CATCH_UP_CONCURRENCY,
 ): Promise<PrimaryCatchUpResult> {
   const result: PrimaryCatchUpResult = { caughtUp: 0, failed: [] };
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < records.length) {
-      const rec = records[next++]!;
-      try {
-        await sync(rec);
-        result.caughtUp++;
-      } catch (e) {
-        result.failed.push({ account: rec.name, error: e instanceof Error ? e.message : String(e) });
-      }
+  await runBounded(records, concurrency, async (rec) => {
+    try {
+      await sync(rec);
+      result.caughtUp++;
+    } catch (e) {
+      result.failed.push({ account: rec.name, error: e instanceof Error ? e.message : String(e) });
     }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, records.length)) }, worker));
+  });
   return result;
 }

@@ -19,6 +19,7 @@ import type { Assets } from "../../src/jetstream/assets.js";
 import { txSubject } from "../../src/jetstream/assets.js";
 import { SubjectLog } from "../../src/runtime/subject_log.js";
 import { jsErrCode, JS_ERR } from "../../src/runtime/nats_failure.js";
+import { runBounded } from "../../src/runtime/bounded_pool.js";
 import type { MetadataStore } from "../../src/store/index.js";
 import type { TxBatch } from "../../src/mail/index.js";
 import { readTxBatch } from "./tx_batch.js";
@@ -250,13 +251,7 @@ export class ReplicaAgent {
 
   /** Catches every replicated account up to its log head (at start). */
   async catchUpAll(concurrency = 8): Promise<void> {
-    const ids = [...this.replicated.keys()];
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: Math.min(concurrency, ids.length) }, async () => {
-        while (next < ids.length) await this.catchUp(ids[next++]!);
-      }),
-    );
+    await runBounded([...this.replicated.keys()], concurrency, (id) => this.catchUp(id));
   }
 
   /** Reads the account's own subject from applied seq + 1 to its head. One at a time per account. */

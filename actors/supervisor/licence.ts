@@ -19,6 +19,7 @@ import type { AccountRecord } from "../../src/directory/types.js";
 import { UNLICENSED_QUOTA } from "../../config/defaults.js";
 import { defaultQuotaProblem } from "../../config/schema.js";
 import { invalidConfig } from "../../src/config/errors.js";
+import { errnoCode, fileReadProblem } from "../../src/text/file_read_problem.js";
 import { HA_FEATURE, verifyLicence, type LicenceProblem } from "./licence_file.js";
 import { devIssuerWarning, licenceIssuers, type LicenceIssuers } from "./licence_issuer.js";
 import { isEnabled, QuotaLedger, type Hold, type QuotaRefusal } from "./quota_ledger.js";
@@ -114,8 +115,7 @@ export class LicenceQuota {
     try {
       text = readFileSync(file, "utf8");
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      return code === "ENOENT" ? invalid("missing", `licence file ${file} does not exist`) : invalid("unreadable", `licence file ${file} cannot be read (${code ?? "error"})`);
+      return invalid(errnoCode(e) === "ENOENT" ? "missing" : "unreadable", `licence file ${fileReadProblem(file, e)}`);
     }
     const v = verifyLicence(text, this.issuers.trusted, this.opts.now());
     if (!v.valid) return invalid(v.problem, v.reason);

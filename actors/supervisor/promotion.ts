@@ -26,6 +26,7 @@ import type { GrantKey } from "./grant_key.js";
 import type { SupervisorMetrics } from "./metrics.js";
 import type { SupervisorOptions } from "./supervisor_options.js";
 import { aliveMailstores } from "./services.js";
+import { runBounded } from "../../src/runtime/bounded_pool.js";
 
 export interface PromotedAccount {
   account: string;
@@ -118,25 +119,19 @@ export class Promoter {
     const owns = (): boolean => this.node.isActive && this.node.activations === activation;
     const done = new Set(op.results.map((r) => r.accountId));
     const pending = req.accountIds.filter((id) => !done.has(id));
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: Math.max(1, Math.min(req.threads, pending.length)) }, async () => {
-        while (next < pending.length) {
-          if (!owns()) return; // lease lost: the next activation (here or elsewhere) resumes
-          const id = pending[next++]!;
-          const startedAt = this.node.clock.now();
-          const result = await this.promoteOne(id, req.destination, req.startEpochs?.[id]).then(
-            (p): OperationResult => ({ ...p, ok: true }),
-            // The name is only for the report: a directory that cannot be read now (an election)
-            // must not throw here, which would end the run and leave the operation running.
-            async (e): Promise<OperationResult> => failure((await this.node.directory.byId(id).catch(() => undefined))?.value ?? { id, name: id }, e),
-          );
-          this.node.metrics?.promotion(result.ok, this.node.clock.now() - startedAt);
-          if (!owns()) return;
-          await this.node.operations.record(op, result);
-        }
-      }),
-    );
+    // Stops when the lease is lost: the next activation (here or elsewhere) resumes.
+    await runBounded(pending, req.threads, async (id) => {
+      const startedAt = this.node.clock.now();
+      const result = await this.promoteOne(id, req.destination, req.startEpochs?.[id]).then(
+        (p): OperationResult => ({ ...p, ok: true }),
+        // The name is only for the report: a directory that cannot be read now (an election)
+        // must not throw here, which would end the run and leave the operation running.
+        async (e): Promise<OperationResult> => failure((await this.node.directory.byId(id).catch(() => undefined))?.value ?? { id, name: id }, e),
+      );
+      this.node.metrics?.promotion(result.ok, this.node.clock.now() - startedAt);
+      if (!owns()) return;
+      await this.node.operations.record(op, result);
+    }, { stop: () => !owns() });
     if (!owns()) return op;
     return this.node.operations.finish(op);
   }

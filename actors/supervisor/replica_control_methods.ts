@@ -19,6 +19,7 @@ import { requireKnownMailstore, type KnownMailstoresContext } from "./known_mail
 import type { OperationEndNotifier, SupervisorCore } from "./context.js";
 import type { LicenceQuota } from "./licence.js";
 import { ADMIN_METHODS } from "../../src/protocol/admin_params.js";
+import { runBounded } from "../../src/runtime/bounded_pool.js";
 
 /** How long removeAccountDestination waits for the destination to drop its copies. */
 export const REMOVE_CONFIRM_MS = 10_000;
@@ -31,15 +32,6 @@ export interface ReplicaControlContext extends KnownMailstoresContext, Pick<Supe
   readonly operations: Operations;
   /** a removal gives back the quota of accounts left without a replica */
   readonly licence: LicenceQuota;
-}
-
-async function inParallel<T>(items: readonly T[], fn: (t: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(PARALLEL, items.length) }, async () => {
-      while (next < items.length) await fn(items[next++]!);
-    }),
-  );
 }
 
 /** Thrown inside a compare-and-set change when the record already is as wanted: nothing is written. */
@@ -116,7 +108,7 @@ async function changeReplicas(node: ReplicaControlContext, kind: "pause" | "rest
   const recs = await selectAccounts(node, accounts, destination);
   const replicas: ReplicaChange[] = [];
   const failed: OperationResult[] = [];
-  await inParallel(recs, async (rec) => {
+  await runBounded(recs, PARALLEL, async (rec) => {
     let changes: ReplicaChange[] = [];
     try {
       await node.directory.updateAccount(rec.id, (cur) => {
@@ -171,7 +163,7 @@ async function removeDestination(node: ReplicaControlContext, recs: AccountRecor
   // recounts while records change under it; only removals known to be written are subtracted.
   const hold = await node.licence.releasing(recs.length);
   try {
-    await inParallel(recs, async (rec) => {
+    await runBounded(recs, PARALLEL, async (rec) => {
       let priority = rec.replicas.find((r) => r.destination === destination)?.priority ?? 0;
       let disables = false;
       try {

@@ -9,6 +9,7 @@
 // the reason, never guessed.
 import { RpcClientError, RpcError, rpcCall } from "../../src/jsonrpc/index.js";
 import { SubjectLog } from "../../src/runtime/subject_log.js";
+import { runBounded } from "../../src/runtime/bounded_pool.js";
 import { txSubject } from "../../src/jetstream/assets.js";
 import type { AccountRecord } from "../../src/directory/types.js";
 import { differingFields, firstDifferentRow, type DigestRowKind, type RowHash } from "../../src/store/account_digest.js";
@@ -263,16 +264,7 @@ function accountEqual(replicas: readonly ReplicaVerdict[]): boolean | null {
 /** Verifies the accounts (already resolved), at most `concurrency` at once, in the order given. */
 export async function verifyReplicas(node: VerifyContext, accounts: readonly AccountRecord[], replicaServer: string | undefined, opts: VerifyOptions = DEFAULT_VERIFY_OPTIONS): Promise<VerifyResult> {
   const run = new VerifyRun(node, opts);
-  const verdicts: AccountVerdict[] = new Array(accounts.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(opts.concurrency, accounts.length) }, async () => {
-      while (next < accounts.length) {
-        const i = next++;
-        verdicts[i] = await run.account(accounts[i]!, replicaServer);
-      }
-    }),
-  );
+  const verdicts = await runBounded(accounts, opts.concurrency, (a) => run.account(a, replicaServer));
   return {
     total: verdicts.length,
     equal: verdicts.filter((v) => v.equal === true).length,

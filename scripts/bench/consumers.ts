@@ -17,10 +17,11 @@
 import { nanos } from "@nats-io/transport-node";
 import { AckPolicy, DeliverPolicy, type ConsumerConfig } from "@nats-io/jetstream";
 import { txSubject } from "../../src/jetstream/assets.js";
+import { runBounded } from "../../src/runtime/bounded_pool.js";
 import { nodeMailboxSubject } from "../../actors/mailstore/node.js";
 import { Reader, type BenchEnv, type ChildStats, type ReaderStats } from "./env.js";
 import { procStats } from "./nats.js";
-import { cpuMs, now, pool, sleep, waitFor } from "./util.js";
+import { cpuMs, now, sleep, waitFor } from "./util.js";
 
 export const PRIMARY = "msm.bench.example.com";
 export const DESTINATION = "ms3.bench.example.com";
@@ -164,7 +165,7 @@ export async function benchConsumerChoice(
   const subject = nodeMailboxSubject(PRIMARY);
   const ids: string[] = new Array(opts.accounts);
   const tc = now();
-  await pool([...Array(opts.accounts).keys()], 32, async (i) => {
+  await runBounded([...Array(opts.accounts).keys()], 32, async (i) => {
     ids[i] = (await env.mailbox<{ id: string }>("createAccount", { name: `user${i}@bench.example.com`, mailHost: PRIMARY }, subject)).id;
   });
   const createMs = now() - tc;
@@ -233,7 +234,7 @@ export async function benchConsumerChoice(
     const done: number[] = new Array(s0.length).fill(NaN);
     const last: Sample[] = [...s0];
     const tw = now();
-    await pool([...Array(writes).keys()], 64, async (k) => {
+    await runBounded([...Array(writes).keys()], 64, async (k) => {
       await env.mailbox("createFolder", { account: ids[k % opts.accounts]!, path: `bench-${Math.floor(k / opts.accounts)}` }, subject);
     });
     const writeMs = now() - tw;
@@ -282,7 +283,7 @@ export async function benchConsumerChoice(
       const configs = layout.configs(`bench_backlog${i}`, firstSeq);
       const srv0 = procStats(env.nats.pid).cpuMs;
       const t0 = now();
-      await pool(configs, 16, async (cfg) => void (await env.jsm.consumers.add(env.txStream, cfg)));
+      await runBounded(configs, 16, async (cfg) => void (await env.jsm.consumers.add(env.txStream, cfg)));
       const created = now() - t0;
       const perConsumer = configs.length === 1 ? [layout.expect] : configs.map(() => wpa);
       const c1 = cpuMs();
@@ -292,7 +293,7 @@ export async function benchConsumerChoice(
       const cpu = cpuMs() - c1;
       const entries = counts.reduce((a, b) => a + b, 0);
       const t2 = now();
-      await pool(configs, 16, async (c) => void (await env.jsm.consumers.delete(env.txStream, c.name!).catch(() => {})));
+      await runBounded(configs, 16, async (c) => void (await env.jsm.consumers.delete(env.txStream, c.name!).catch(() => {})));
       const deleteMs = now() - t2;
       backlog.push({
         what: layout.what,

@@ -5,6 +5,7 @@
 // compared with the replica agent's, measured the same way in the mailstore's process.
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { AckPolicy, jetstream, jetstreamManager, type ConsumerConfig, type ConsumerMessages } from "@nats-io/jetstream";
+import { runBounded } from "../../src/runtime/bounded_pool.js";
 
 type Request =
   | { id: number; cmd: "open"; servers: string[]; stream: string; configs: ConsumerConfig[] }
@@ -26,13 +27,6 @@ const cpuMs = (): number => {
   return (u.user + u.system) / 1000;
 };
 
-async function pool<T>(items: T[], limit: number, fn: (x: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
-}
-
 process.on("message", (m: Request) => {
   void (async () => {
     try {
@@ -43,7 +37,7 @@ process.on("message", (m: Request) => {
           const jsm = await jetstreamManager(nc);
           const js = jetstream(nc);
           const t0 = performance.now();
-          await pool(m.configs, 16, async (cfg) => void (await jsm.consumers.add(stream, cfg)));
+          await runBounded(m.configs, 16, async (cfg) => void (await jsm.consumers.add(stream, cfg)));
           const createMs = performance.now() - t0;
           for (const cfg of m.configs) {
             names.push(cfg.name!);
@@ -69,7 +63,7 @@ process.on("message", (m: Request) => {
           for (const l of loops) l.stop();
           const jsm = await jetstreamManager(nc!);
           const t0 = performance.now();
-          await pool(names, 16, async (n) => void (await jsm.consumers.delete(stream, n).catch(() => {})));
+          await runBounded(names, 16, async (n) => void (await jsm.consumers.delete(stream, n).catch(() => {})));
           const deleteMs = performance.now() - t0;
           await nc!.close();
           reply(m.id, { ok: true, deleteMs });

@@ -10,10 +10,11 @@ import { txSubject } from "../../src/jetstream/assets.js";
 import type { MetadataStore } from "../../src/store/index.js";
 import { readTxBatch } from "../../actors/mailstore/tx_batch.js";
 import { SubjectLog } from "../../src/runtime/subject_log.js";
+import { runBounded } from "../../src/runtime/bounded_pool.js";
 import { MS1, MS2, type BenchEnv } from "./env.js";
 import type { WriteSetup } from "./write_path.js";
 import { procStats } from "./nats.js";
-import { cpuMs, now, percentile, pool, sleep, waitFor } from "./util.js";
+import { cpuMs, now, percentile, sleep, waitFor } from "./util.js";
 
 /** The account the catch-up and lag figures use: `entries` one-command entries (setFlags). */
 export async function setupCatchUpAccount(env: BenchEnv, entries: number): Promise<WriteSetup> {
@@ -39,7 +40,7 @@ export async function padStream(env: BenchEnv, bytes: number, accountId = FILLER
   const size = 1_000;
   const payload = new Uint8Array(size).fill(7);
   const n = Math.ceil(bytes / size);
-  await pool([...Array(n).keys()], 256, async () => void (await env.js.publish(txSubject(accountId), payload)));
+  await runBounded([...Array(n).keys()], 256, async () => void (await env.js.publish(txSubject(accountId), payload)));
   return n;
 }
 

@@ -66,16 +66,5 @@ export async function workers(n: number, next: (w: number) => Promise<boolean>):
   );
 }
 
-/** Runs `fn` on each item with at most `limit` in flight. */
-export async function pool<T>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await workers(Math.min(limit, items.length), async () => {
-    const i = next++;
-    if (i >= items.length) return false;
-    await fn(items[i]!, i);
-    return true;
-  });
-}
-
 export const fmt = (n: number, digits = 0): string =>
   Number.isFinite(n) ? n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits }) : "n/a";

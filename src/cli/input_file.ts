@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { InputFileError } from "./errors.js";
+import { fileReadProblem } from "../text/file_read_problem.js";
 
 /**
  * The accounts listed in `path` (relative to `cwd`), in order, each once. Blank lines and
@@ -14,9 +15,7 @@ export function readAccountsFile(path: string, cwd: string = process.cwd()): str
   try {
     text = readFileSync(file, "utf8");
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "does not exist" : code === "EISDIR" ? "is a folder" : `cannot be read (${code ?? String(e)})`;
-    throw new InputFileError(`input_file ${file} ${why}; give a text file with one account per line`);
+    throw new InputFileError(`input_file ${fileReadProblem(file, e)}; give a text file with one account per line`);
   }
   const accounts = new Set<string>();
   const lines = text.split(/\r?\n/);

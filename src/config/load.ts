@@ -9,6 +9,7 @@ import { configProblems } from "../../config/schema.js";
 import { readEnv } from "./env.js";
 import { ConfigError, invalidConfig } from "./errors.js";
 import type { Config, ConfigProblem, LoadConfigOptions } from "./types.js";
+import { fileReadProblem } from "../text/file_read_problem.js";
 
 /** Keys holding paths; relative ones are resolved against the file's folder or the cwd. */
 const PATH_KEYS = [
@@ -104,11 +105,9 @@ function readConfigFile(file: string, label: string, fix = NAMED_FILE_FIX): Tree
   try {
     text = readFileSync(file, "utf8");
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "does not exist" : code === "EISDIR" ? "is a folder" : code === "EACCES" ? "is not readable (permission denied)" : `cannot be read (${code ?? String(e)})`;
     throw new ConfigError(
       "CONFIG_FILE_UNREADABLE",
-      `${label} ${file} ${why}; ${fix}`,
+      `${label} ${fileReadProblem(file, e)}; ${fix}`,
       [],
       { cause: e },
     );

@@ -17,6 +17,7 @@ import {
   type SignerRole,
   type TrustedKeyEntry,
 } from "../envelope/index.js";
+import { errnoCode } from "../text/file_read_problem.js";
 
 // Key files, one folder per node (default `keys/`):
 //   cluster.secretbox.json   {"current": kid, "keys": {kid: base64 32 bytes}}   same on every node
@@ -253,7 +254,7 @@ export function listPublicKeys(dir: string): Record<string, string> {
   try {
     names = readdirSync(folder);
   } catch (e) {
-    if (errno(e) === "ENOENT") throw new KeyFilesError("KEYS_MISSING", `key folder ${folder} does not exist: run \`mailreplica keys init --host H\` for each mailstore`, folder);
+    if (errnoCode(e) === "ENOENT") throw new KeyFilesError("KEYS_MISSING", `key folder ${folder} does not exist: run \`mailreplica keys init --host H\` for each mailstore`, folder);
     throw io(folder, e);
   }
   const out: Record<string, string> = {};
@@ -305,7 +306,7 @@ function readSecret(file: string, host: string | undefined): string {
   try {
     fd = openSync(file, "r");
   } catch (e) {
-    if (errno(e) === "ENOENT") throw new KeyFilesError("KEYS_MISSING", `${file} does not exist: run \`mailreplica keys init --host ${host ?? "H"}\` (or copy cluster.secretbox.json from another node)`, file);
+    if (errnoCode(e) === "ENOENT") throw new KeyFilesError("KEYS_MISSING", `${file} does not exist: run \`mailreplica keys init --host ${host ?? "H"}\` (or copy cluster.secretbox.json from another node)`, file);
     throw io(file, e);
   }
   try {
@@ -371,7 +372,7 @@ export function writeSecret(file: string, body: object, replace: boolean): boole
       linkSync(tmp, file); // fails if the file exists, unlike rename
       return true;
     } catch (e) {
-      if (errno(e) === "EEXIST") return false;
+      if (errnoCode(e) === "EEXIST") return false;
       throw e;
     }
   } catch (e) {
@@ -423,7 +424,7 @@ export function exists(file: string): boolean {
     statSync(file);
     return true;
   } catch (e) {
-    if (errno(e) === "ENOENT") return false;
+    if (errnoCode(e) === "ENOENT") return false;
     throw io(file, e);
   }
 }
@@ -450,12 +451,8 @@ function malformed(file: string, field: string, what: string): KeyFilesError {
 
 function io(file: string, e: unknown): KeyFilesError {
   if (e instanceof KeyFilesError) return e;
-  const code = errno(e) ?? "unknown error";
+  const code = errnoCode(e) ?? "unknown error";
   return new KeyFilesError("KEYS_IO", `cannot read or write ${file} (${code}): check the path and its permissions`, file);
-}
-
-function errno(e: unknown): string | undefined {
-  return typeof e === "object" && e !== null && typeof (e as { code?: unknown }).code === "string" ? (e as { code: string }).code : undefined;
 }
 
 export function b64(bytes: Uint8Array): string {

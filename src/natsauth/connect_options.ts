@@ -8,6 +8,7 @@ import { readFileSync, statSync } from "node:fs";
 import { credsAuthenticator, nkeyAuthenticator, tokenAuthenticator, usernamePasswordAuthenticator, type Authenticator, type ConnectionOptions } from "@nats-io/nats-core";
 import type { NatsConfig } from "../config/index.js";
 import { NatsAuthError } from "./errors.js";
+import { fileReadProblem } from "../text/file_read_problem.js";
 import { inboxPrefixOf, type Identity } from "./identities.js";
 import { isAuthRefused, tlsFailureCode } from "../runtime/nats_failure.js";
 
@@ -32,9 +33,7 @@ function readSetting(key: string, file: string, warn?: (line: string) => void): 
   try {
     text = readFileSync(file, "utf8");
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "does not exist" : code === "EISDIR" ? "is a folder" : code === "EACCES" ? "is not readable by this process (permission denied)" : `cannot be read (${code ?? String(e)})`;
-    throw new NatsAuthError("NATS_AUTH_FILE", `${key} ${file} ${why}; give a readable file, or unset ${key}`, { cause: e });
+    throw new NatsAuthError("NATS_AUTH_FILE", `${key} ${fileReadProblem(file, e)}; give a readable file, or unset ${key}`, { cause: e });
   }
   if (SECRET_KEYS.has(key) && process.platform !== "win32") {
     const mode = statSync(file).mode & 0o777;

@@ -5,6 +5,7 @@ import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync }
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { userStateDir } from "../paths.js";
+import { errnoCode, fileReadProblem } from "../text/file_read_problem.js";
 
 /** Where the history goes: a file path, or `none` for no history. */
 export const HISTORY_ENV = "MR_REPL_HISTORY";
@@ -59,7 +60,7 @@ export class ReplHistory {
     try {
       text = readFileSync(file, "utf8");
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "ENOENT") this.fail(`cannot read ${file} (${(e as Error).message}); set ${HISTORY_ENV}=none to keep none`);
+      if (errnoCode(e) !== "ENOENT") this.fail(`${fileReadProblem(file, e)}; set ${HISTORY_ENV}=none to keep none`);
     }
     this.lines = text
       .split("\n")

@@ -8,3 +8,4 @@ export { SubjectLog, contentDigest, contentMsgId, type LogEntry, type AppendOpti
 export { LogBackedActor, type LogBackedBehavior, type LogBackedOptions, type Decision } from "./log_backed.js";
 export { PeriodicTask } from "./periodic.js";
 export { jsApiFailure, jsErrCode, isWrongLastSequence, isNoResponders, isRequestTimeout, isConnectionClosed, isConnectRefused, isRequestLost, JS_ERR, type JsApiFailure } from "./nats_failure.js";
+export { runBounded, type BoundedRunOptions } from "./bounded_pool.js";

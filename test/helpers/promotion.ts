@@ -3,6 +3,7 @@
 // straight from the KV (also while no supervisor answers), and the Promoted events of a log.
 import type { AccountRecord } from "../../src/directory/types.js";
 import { Directory } from "../../src/directory/directory.js";
+import { runBounded } from "../../src/runtime/bounded_pool.js";
 import type { MetadataStore } from "../../src/store/index.js";
 import { rawMessage, type TestSystem } from "./system.js";
 import { waitFor } from "./processes.js";
@@ -38,17 +39,11 @@ export interface PromotionMonitor {
  */
 export async function createAccounts(sys: TestSystem, names: string[], mailHost: string, opts: { concurrency?: number; messages?: number } = {}): Promise<Map<string, string>> {
   const ids = new Map<string, string>();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(opts.concurrency ?? 16, names.length) }, async () => {
-      while (next < names.length) {
-        const name = names[next++]!;
-        const { id } = await sys.mailbox("createAccount", { name, mailHost }, 30_000);
-        ids.set(name, id);
-        for (let m = 0; m < (opts.messages ?? 0); m++) await sys.mailbox("deliverMessage", { account: name, raw: rawMessage(m, name) }, 30_000);
-      }
-    }),
-  );
+  await runBounded(names, opts.concurrency ?? 16, async (name) => {
+    const { id } = await sys.mailbox("createAccount", { name, mailHost }, 30_000);
+    ids.set(name, id);
+    for (let m = 0; m < (opts.messages ?? 0); m++) await sys.mailbox("deliverMessage", { account: name, raw: rawMessage(m, name) }, 30_000);
+  });
   return ids;
 }
 

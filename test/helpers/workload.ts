@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { loadKeyring } from "../../src/keys/index.js";
 import { open, type EnvelopeKeyring } from "../../src/envelope/index.js";
 import { SubjectLog } from "../../src/runtime/subject_log.js";
+import { runBounded } from "../../src/runtime/bounded_pool.js";
 import type { TxBatch } from "../../src/mail/index.js";
 import { rpcCall } from "../../src/jsonrpc/index.js";
 import { rawMessage, type TestSystem } from "./system.js";
@@ -202,15 +203,7 @@ export class MailWorkload {
 
   /** Sends `total` calls, `concurrency` at a time (or until `stop()` returns true). */
   async run(total: number, concurrency: number, stop: () => boolean = () => false): Promise<WorkloadStats> {
-    let started = 0;
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (started < total && !stop()) {
-          started++;
-          await this.one();
-        }
-      }),
-    );
+    await runBounded(Array.from({ length: total }, (_, i) => i), concurrency, () => this.one(), { stop });
     return this.stats;
   }
 

@@ -6,6 +6,7 @@ import { createInbox, type Subscription } from "@nats-io/transport-node";
 import { makeCase, type CaseKind, type FuzzCase } from "./cases.js";
 import { checkAnswer, expectedFor, type Seen } from "./oracle.js";
 import { finalCheck, startFuzzSystem, type FuzzSystem } from "./fuzz_system.js";
+import { runBounded } from "../../../src/runtime/bounded_pool.js";
 
 export interface FuzzOptions {
   cases: number;
@@ -202,16 +203,11 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     };
 
     const indexes = opts.only !== undefined ? [opts.only] : Array.from({ length: opts.cases }, (_, i) => i);
-    let next = 0;
     const every = Math.max(100, Math.floor(indexes.length / 20));
-    const worker = async () => {
-      while (next < indexes.length) {
-        const i = indexes[next++]!;
-        await runCase(i);
-        if ((i + 1) % every === 0) log(`${i + 1} cases, ${report.failures.length} failures, ${crashes.length} crashes, ${Math.round((Date.now() - started) / 1000)} s`);
-      }
-    };
-    await Promise.all(Array.from({ length: opts.concurrency ?? 4 }, worker));
+    await runBounded(indexes, opts.concurrency ?? 4, async (i) => {
+      await runCase(i);
+      if ((i + 1) % every === 0) log(`${i + 1} cases, ${report.failures.length} failures, ${crashes.length} crashes, ${Math.round((Date.now() - started) / 1000)} s`);
+    });
 
     for (const [host, node] of sys.inProcess) if (node.nc.isClosed()) crashes.push(`mailstore ${host}: its NATS connection is closed`);
     if (sys.supervisor?.nc.isClosed()) crashes.push("supervisor: its NATS connection is closed");

@@ -251,7 +251,10 @@ export class ReplicaAgent {
 
   /** Catches every replicated account up to its log head (at start). */
   async catchUpAll(concurrency = 8): Promise<void> {
-    await runBounded([...this.replicated.keys()], concurrency, (id) => this.catchUp(id));
+    // One account's failure must not leave the others behind: each is tried, the first error thrown after.
+    let first: unknown;
+    await runBounded([...this.replicated.keys()], concurrency, (id) => this.catchUp(id).catch((e: unknown) => void (first ??= e)));
+    if (first !== undefined) throw first;
   }
 
   /** Reads the account's own subject from applied seq + 1 to its head. One at a time per account. */

@@ -83,13 +83,19 @@ test("openrpc results - every method of both documents has a result schema and i
       const codes = m.errors.map((e) => e.message);
       assert.is(new Set(codes).size, codes.length, `${m.name} lists each code once`);
       for (const e of m.errors) {
-        assert.ok(typeof e["x-meaning"] === "string" && e["x-meaning"].length > 0, `${m.name} ${e.message} says when`);
-        if (e.message === "INVALID_PARAMS") continue;
+        // The meta-schema's errorObject allows code, message and data, nothing else.
+        assert.equal(Object.keys(e).sort(), ["code", "data", "message"], `${m.name} ${e.message}: only code, message, data`);
+        const data = e.data as { code?: string; meaning?: string };
+        assert.ok(typeof data.meaning === "string" && data.meaning.length > 0, `${m.name} ${e.message} says when`);
+        if (e.message === "INVALID_PARAMS") {
+          assert.is(data.code, undefined, "-32602 carries no data.code");
+          continue;
+        }
         // The number and data.code are the ones the server sends for this code.
         const known = resolveAppCode(e.message);
         assert.ok(known && known.alias === undefined, `${m.name}: ${e.message} is a canonical application code`);
         assert.is(e.code, known!.rpcCode, `${m.name}: ${e.message}'s number`);
-        assert.equal(e.data, { code: e.message });
+        assert.is(data.code, e.message, `${m.name}: data.code is the code`);
       }
       if (m.name === "rpc.discover") {
         assert.ok("$ref" in m.result.schema, "rpc.discover answers an OpenRPC document");

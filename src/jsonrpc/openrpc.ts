@@ -34,12 +34,11 @@ export interface OpenRpcContentDescriptor {
   schema: JsonSchema | ResultSchema | { $ref: string } | Record<string, never>;
 }
 
+/** An error object: the meta-schema allows these three fields and no other (no x- extensions). */
 export interface OpenRpcError {
   code: number;
   message: string;
   data?: unknown;
-  /** one line: when this method answers this error (a specification extension, x-) */
-  "x-meaning"?: string;
 }
 
 /** An error a method may answer: the stable string code clients see, and when. */
@@ -101,17 +100,25 @@ function protocolErrorName(key: string): string {
     .join("");
 }
 
+/** What a method's error object carries in data: the code the server sends there, and when. */
+export interface MethodErrorData {
+  /** data.code of the error on the wire (absent for INVALID_PARAMS, which has none) */
+  code?: string;
+  /** one line: when this method answers it (only in the document) */
+  meaning: string;
+}
+
 /**
  * One entry of a method's errors: the number, the stable string code as the message (what
- * clients branch on: data.code of an application error), data as the server sends its code, and
- * when. Throws on a code the table lacks or an alias: the list must name what the wire carries.
+ * clients branch on: data.code of an application error), and in data that code and when.
+ * Throws on a code the table lacks or an alias: the list must name what the wire carries.
  */
 function methodError(method: string, e: MethodErrorSpec): OpenRpcError {
-  if (e.code === "INVALID_PARAMS") return { code: ProtocolErrors.INVALID_PARAMS.code, message: e.code, "x-meaning": e.meaning };
+  if (e.code === "INVALID_PARAMS") return { code: ProtocolErrors.INVALID_PARAMS.code, message: e.code, data: { meaning: e.meaning } satisfies MethodErrorData };
   const known = resolveAppCode(e.code);
   if (!known) throw new Error(`jsonrpc: ${method} lists error ${e.code}, which is not in AppErrorCodes`);
   if (known.alias !== undefined) throw new Error(`jsonrpc: ${method} lists ${e.code}, an alias; list ${known.code}, the code clients receive in data.code`);
-  return { code: known.rpcCode, message: known.code, data: { code: known.code }, "x-meaning": e.meaning };
+  return { code: known.rpcCode, message: known.code, data: { code: known.code, meaning: e.meaning } satisfies MethodErrorData };
 }
 
 /** A method's errors in the order given, each once; INVALID_PARAMS must be among them. */

@@ -1,7 +1,7 @@
 // docs/jsonrpc.md as a pure function of the OpenRPC documents rpc.discover returns, so the
 // page can never say other than the servers do (a test compares it with the file).
 import type { JsonSchema } from "../jsonrpc/param_specs.js";
-import type { OpenRpcContentDescriptor, OpenRpcDocument, OpenRpcError, ResultSchema } from "../jsonrpc/openrpc.js";
+import type { MethodErrorData, OpenRpcContentDescriptor, OpenRpcDocument, OpenRpcError, ResultSchema } from "../jsonrpc/openrpc.js";
 
 export const JSONRPC_DOC_PATH = "docs/jsonrpc.md";
 export const JSONRPC_DOC_COMMAND = "npm run docs:jsonrpc";
@@ -54,7 +54,7 @@ function resultSection(r: OpenRpcContentDescriptor): string[] {
 }
 
 function methodErrorRow(e: OpenRpcError): string {
-  return `| ${e.code} | \`${e.message}\` | ${cell(e["x-meaning"] ?? "")} |`;
+  return `| ${e.code} | \`${e.message}\` | ${cell((e.data as MethodErrorData | undefined)?.meaning ?? "")} |`;
 }
 
 function methodSection(m: OpenRpcDocument["methods"][number]): string[] {
@@ -85,7 +85,7 @@ export function renderJsonRpcDoc(docs: readonly OpenRpcDocument[]): string {
     "errors it may answer. A running system says the same, machine-readable: call `rpc.discover`",
     "(no params) on the subject, and it answers with an [OpenRPC](https://spec.open-rpc.org)",
     "document (each param's and each result's JSON Schema; each method's errors with their",
-    "number, the stable code as message, and when, in `x-meaning`).",
+    "number, the stable code as message, and in data that code and when: `data.meaning`).",
     "Params are by name (an object); a param given as `null` counts as not given.",
     "",
   ];

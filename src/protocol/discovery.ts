@@ -1,6 +1,6 @@
 // The OpenRPC documents rpc.discover answers on mr.rpc.admin and mr.rpc.mailbox, and
 // docs/jsonrpc.md is generated from: each built once, from the contracts the servers
-// validate with.
+// validate with (params) and answer by (result, errors).
 import { deepFreeze, openRpcDocument, type DescribedMethod, type OpenRpcDocument } from "../jsonrpc/openrpc.js";
 import { VERSION } from "../version.js";
 import { ADMIN_METHODS } from "./admin_params.js";
@@ -13,7 +13,7 @@ export const ADMIN_RPC_SUBJECT = ADMIN_SUBJECT;
 export const MAILBOX_RPC_SUBJECT = MAILBOX_SUBJECT;
 
 function described(contracts: MethodContracts): DescribedMethod[] {
-  return Object.entries(contracts).map(([name, c]) => ({ name, summary: c.summary, params: c.params }));
+  return Object.entries(contracts).map(([name, c]) => ({ name, summary: c.summary, params: c.params, result: c.result, errors: c.errors }));
 }
 
 function build(title: string, description: string, contracts: MethodContracts): OpenRpcDocument {

@@ -44,7 +44,8 @@ export class ReplConsole {
     if (history) this.rl.on("line", (line) => history.add(line));
     this.rl.on("close", () => {
       // Ctrl-D leaves the cursor after the prompt: what follows starts on a line of its own.
-      if (this.terminal && !this.closed) this.output.write("\n");
+      // (After `exit` and Enter the cursor is already on a fresh line: no blank line.)
+      if (this.terminal && this.prompting && !this.closed) this.output.write("\n");
       this.closed = true;
     });
     // Only a TTY sends Ctrl-C here (raw mode); otherwise it is a process signal, handled by the command.

@@ -13,7 +13,7 @@ const command: Command = {
     "(listItems account a@x.com folder Inbox). Notifications (MR_NOTIFY) are printed as they arrive.",
     "",
     "Tab completes command words, param names, mailstore hosts (getServices) and account names",
-    "(getAccountStatus: replicated accounts). At a terminal, lines are kept across runs in",
+    "(getAllAccounts: every account in the directory). At a terminal, lines are kept across runs in",
     "$XDG_STATE_HOME/mailreplica/repl_history (~/.local/state/...; mode 0600, the last 1,000;",
     "MR_REPL_HISTORY=FILE moves it, MR_REPL_HISTORY=none keeps none); lines that may hold a",
     "secret (a password, a seed, user:pass@ in a URL) or a message's raw text are not kept.",

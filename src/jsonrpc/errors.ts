@@ -142,8 +142,8 @@ function applicationError(known: ResolvedAppCode, message: string, details: Read
 function internalError(err: unknown): JsonRpcErrorObject {
   const code = stringCode(err);
   let detail: string;
-  if (code === undefined || err instanceof CallerFacingError) detail = shortDetail(err);
-  else if (isSystemError(err)) detail = `system error ${code}; see the server's log`;
+  if (isSystemError(err)) detail = `system error ${code ?? "(no code)"}; see the server's log`;
+  else if (code === undefined || err instanceof CallerFacingError) detail = shortDetail(err);
   else detail = `${err instanceof Error ? err.name : "a thrown value with code"} ${code}; see the server's log`;
   return { code: ProtocolErrors.INTERNAL_ERROR.code, message: ProtocolErrors.INTERNAL_ERROR.message, data: detail };
 }
@@ -180,6 +180,6 @@ export function toErrorObject(err: unknown): MappedError {
 export function internalErrorFields(err: unknown): { errCode?: string; error: string } {
   const code = stringCode(err);
   const message = typeof err === "object" && err !== null ? (err as { message?: unknown }).message : err;
-  const text = typeof message === "string" ? message : String(message ?? err);
+  const text = typeof message === "string" ? message : shortDetail(err);
   return { ...(code !== undefined ? { errCode: code } : {}), error: text.split("\n", 1)[0] ?? "" };
 }

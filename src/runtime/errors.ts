@@ -67,7 +67,8 @@ export class LogReadError extends RuntimeError {
 export class RemoteActorError extends RuntimeError {
   /** `data` as the remote sent it: an object is the details, anything else is details.detail. */
   constructor(code: string, message: string, data?: unknown) {
-    super(code, message, data === undefined ? {} : { details: typeof data === "object" && data !== null && !Array.isArray(data) ? (data as Record<string, unknown>) : { detail: data } });
+    const isRecord = typeof data === "object" && data !== null && !Array.isArray(data);
+    super(code, message, data === undefined ? {} : { details: isRecord ? (data as Record<string, unknown>) : { detail: data } });
   }
 }
 

@@ -317,8 +317,10 @@ test("cli - command files import heavy modules lazily (only node builtins and th
   const files = readdirSync(cliDir, { recursive: true }).map(String).filter((f) => f.endsWith(".ts"));
   assert.ok(files.includes(join("commands", "keys.ts")));
   // src/text holds dependency-free text helpers (printable: escaping control characters);
-  // src/protocol the wire contract's param specs (its own lightness is checked in cli_params_contract).
+  // src/protocol the wire contract's param specs (its own lightness is checked in cli_params_contract);
+  // src/errors the dependency-free error base classes.
   const allowed = [
+    join(projectRoot(), "src", "errors"),
     join(projectRoot(), "src", "cli"),
     join(projectRoot(), "src", "config"),
     join(projectRoot(), "config"),

@@ -3,6 +3,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { errors, RequestError } from "@nats-io/transport-node";
+import { CallerFacingError } from "../src/errors/index.js";
 import { AppError, AppErrorCodes, MAX_BATCH_MEMBERS, RpcError, appErrorRows, handleRpcPayload, methodTable, resolveAppCode, toErrorObject, type RpcMethod } from "../src/jsonrpc/index.js";
 
 const updates: unknown[] = [];
@@ -274,13 +275,10 @@ test("jsonrpc dispatch - batch mixing requests, notifications and invalid member
 
 // ---- errors thrown by methods
 
-class Coded extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly data?: unknown,
-  ) {
-    super(message);
+// A caller-facing coded error of some module (MailError, NodeError... look like this).
+class Coded extends CallerFacingError {
+  constructor(code: string, message: string, details?: Record<string, unknown>) {
+    super(code, message, details !== undefined ? { details } : {});
   }
 }
 
@@ -313,6 +311,13 @@ const throwing = methodTable([
   }),
   raw("weird", () => {
     throw new Coded("SOMETHING_ODD", "an odd thing happened", { extra: 1 });
+  }),
+  raw("lookAlike", () => {
+    // not caller-facing, though its code is a documented one
+    throw Object.assign(new Error("mailstore ms2 is not the primary of bob (from /var/lib/x)"), { code: "NOT_PRIMARY", data: { primary: "ms1" } });
+  }),
+  raw("plainObject", () => {
+    throw { code: "ACCOUNT_UNKNOWN", message: "account bob is unknown" };
   }),
   raw("enoent", async () => {
     const { readFile } = await import("node:fs/promises");
@@ -393,7 +398,13 @@ test("jsonrpc errors - the stable code wins over a code inside error.data", asyn
 
 test("jsonrpc errors - a string code README does not list is an internal error, not an application error", async () => {
   // Clients branch on data.code: only documented codes may reach them.
-  assert.equal(await errorOf("weird"), { code: -32603, message: "Internal error", data: "Error: an odd thing happened" });
+  assert.equal(await errorOf("weird"), { code: -32603, message: "Internal error", data: "Coded: an odd thing happened" });
+});
+
+test("jsonrpc errors - a value that merely has a documented string code is an internal error naming only the code", async () => {
+  // Only a CallerFacingError (or AppError) is an application error: the shape of a value is not enough.
+  assert.equal(await errorOf("lookAlike"), { code: -32603, message: "Internal error", data: "Error NOT_PRIMARY; see the server's log" });
+  assert.equal(await errorOf("plainObject"), { code: -32603, message: "Internal error", data: "a thrown value with code ACCOUNT_UNKNOWN; see the server's log" });
 });
 
 test("jsonrpc errors - Node's ENOENT is an internal error whose data names no path", async () => {

@@ -95,7 +95,7 @@ test(
     m.refused({ op: "createAccount", id: ACC, name: "other@example.com", mailHost: "ms1" }, "ACCOUNT_EXISTS");
     const other = new Mailbox(m.store, "0a2b9c3d-0000-4000-8000-000000000002");
     const e = other.refused({ op: "createAccount", id: other.account, name: "John.Doe@Example.com", mailHost: "ms1" }, "ACCOUNT_EXISTS");
-    assert.is(e.data?.["id"], ACC);
+    assert.is(e.details?.["id"], ACC);
     other.refused({ op: "createAccount", id: ACC, name: "x@example.com", mailHost: "ms1" }, "ACCOUNT_MISMATCH");
   }),
 );
@@ -249,8 +249,8 @@ test(
     const a = m.deliver();
     const missing = Array.from({ length: 12 }, (_, i) => 900 + i);
     const e = m.refused({ op: "deleteItems", ids: [a, ...missing] }, "ITEM_NOT_FOUND");
-    assert.equal(e.data?.["ids"], missing.slice(0, 10));
-    assert.is(e.data?.["missing"], 12);
+    assert.equal(e.details?.["ids"], missing.slice(0, 10));
+    assert.is(e.details?.["missing"], 12);
     assert.ok(e.message.includes("and 2 more"), e.message);
     m.refused({ op: "setFlags", ids: [a, 999], flags: ["seen"] }, "ITEM_NOT_FOUND");
     m.refused({ op: "moveItems", ids: [999, a], folder: "Trash" }, "ITEM_NOT_FOUND");

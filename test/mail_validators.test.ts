@@ -29,7 +29,7 @@ test("flags - bad keywords are refused with INVALID_FLAG naming the keyword and 
   for (const bad of ["", "two words", "\\Seen", "café", "a/b", "x\n"]) {
     const e = refusal(() => normalizeFlags(["seen", bad]));
     assert.is(e.code, "INVALID_FLAG", bad);
-    assert.is(e.data?.["flag"], bad);
+    assert.is(e.details?.["flag"], bad);
     assert.ok(e.message.includes(JSON.stringify(bad)), e.message);
     assert.ok(e.message.includes("1 to 64 characters"), e.message);
   }

@@ -61,7 +61,7 @@ test("runtime remote - a typed error comes back with its code and data", async (
   const err = await remote.ask(3).catch((e) => e);
   assert.instance(err, RemoteActorError);
   assert.is(err.code, "NOT_ALLOWED");
-  assert.equal(err.data, { why: "odd" });
+  assert.equal(err.details, { why: "odd" });
   assert.is(await remote.ask(4), 4);
   sub.unsubscribe();
   await sys.shutdown();

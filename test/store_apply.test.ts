@@ -95,9 +95,9 @@ test(
     const state = store.replicaState(ACC);
     const bad = batch([delivered(258), { t: "folder.created", folderId: 259, path: "X" }, { t: "items.moved", ids: [257, 404], folderId: 259 }]);
     const e = applyFailed(() => store.applyBatch(ACC, 2, bad));
-    assert.is(e.data?.["seq"], 2);
-    assert.is(e.data?.["event"], "items.moved");
-    assert.is(e.data?.["index"], 2);
+    assert.is(e.details?.["seq"], 2);
+    assert.is(e.details?.["event"], "items.moved");
+    assert.is(e.details?.["index"], 2);
     assert.ok(e.message.includes("item 404 does not exist"), e.message);
     assert.equal(store.dumpAccount(ACC), dump);
     assert.equal(store.replicaState(ACC), state);
@@ -134,7 +134,7 @@ test(
   withStore((store) => {
     store.applyBatch(ACC, 4, batch([created], 1, { prev: 0 }));
     const e = applyFailed(() => store.applyBatch(ACC, 9, batch([delivered(257)], 1, { prev: 6 })));
-    assert.is(e.data?.["appliedSeq"], 4);
+    assert.is(e.details?.["appliedSeq"], 4);
     assert.is(store.applyBatch(ACC, 9, batch([delivered(257)], 1, { prev: 4 })).status, "applied");
   }),
 );

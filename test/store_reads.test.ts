@@ -103,7 +103,7 @@ test(
     assert.equal([item.folder, item.folderId, item.messageId, item.blob, item.flags], ["Work", 257, "<262@x>", "ef".repeat(32), ["flagged"]]);
     const e = mailError(() => store.getItem(A, 999));
     assert.is(e.code, "ITEM_NOT_FOUND");
-    assert.equal(e.data?.["ids"], [999]);
+    assert.equal(e.details?.["ids"], [999]);
     assert.is(mailError(() => store.getItem(B, 258)).code, "ACCOUNT_NOT_FOUND");
   }),
 );

@@ -1,13 +1,10 @@
 // Errors of the mailstore and supervisor actors, with stable codes (see README).
+// Caller-facing: NOT_PRIMARY, APPLY_FAILED... answer the JSON-RPC caller with their code.
+import { CallerFacingError } from "../../src/errors/index.js";
 
-export class NodeError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly data?: Record<string, unknown>,
-  ) {
-    super(message);
-    this.name = "NodeError";
+export class NodeError extends CallerFacingError {
+  constructor(code: string, message: string, details?: Record<string, unknown>) {
+    super(code, message, details !== undefined ? { details } : {});
   }
 
   static notPrimary(accountId: string, host: string, primary?: string): NodeError {

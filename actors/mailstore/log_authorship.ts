@@ -11,6 +11,7 @@
 // So a key in trusted-signers.json lets a mailstore write only the accounts the log gives it.
 import { grantProblem, type TrustList } from "../../src/envelope/index.js";
 import type { PromotedEvent, TxBatch } from "../../src/mail/index.js";
+import { CodedError } from "../../src/errors/index.js";
 
 export type AuthorshipCode =
   /** the envelope's signer is not the batch's writer */
@@ -24,15 +25,8 @@ export type AuthorshipCode =
   /** a Promoted event that is malformed, not newer, not the writer's, or without a valid grant */
   | "LOG_BAD_PROMOTION";
 
-export class AuthorshipError extends Error {
-  override readonly name = "AuthorshipError";
-  constructor(
-    readonly code: AuthorshipCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+/** Not caller-facing: promotion_target.ts answers a refused promotion as APP_ERROR with this code as data.cause. */
+export class AuthorshipError extends CodedError<AuthorshipCode> {}
 
 /** What the applied log says so far (replica_state). */
 export interface LogPosition {

@@ -1,12 +1,11 @@
 // Shape check of a decoded log entry. open() proves who wrote the bytes; this proves they
 // are a batch of this account, so a valid envelope copied onto another subject is refused.
 import type { TxBatch } from "../../src/mail/index.js";
+import { CodedError } from "../../src/errors/index.js";
 
-export class TxBatchError extends Error {
-  readonly code = "TX_BATCH_INVALID";
+export class TxBatchError extends CodedError<"TX_BATCH_INVALID"> {
   constructor(message: string) {
-    super(message);
-    this.name = "TxBatchError";
+    super("TX_BATCH_INVALID", message);
   }
 }
 

@@ -3,7 +3,7 @@
 // endpoint's stats) and the instance answers $SRV.PING/INFO/STATS (src/micro). The KV
 // heartbeats stay what liveness and failover read; this is for operators' tools.
 import type { NatsConnection } from "@nats-io/transport-node";
-import { serveJsonRpc, type JsonRpcService, type ServeJsonRpcOptions, type MethodTable, type NatsRpcContext } from "../../src/jsonrpc/index.js";
+import { internalErrorFields, serveJsonRpc, type JsonRpcService, type ServeJsonRpcOptions, type MethodTable, type NatsRpcContext } from "../../src/jsonrpc/index.js";
 import { MicroService } from "../../src/micro/index.js";
 import type { ServiceName } from "../../src/protocol/service_names.js";
 import { VERSION } from "../../src/version.js";
@@ -27,7 +27,10 @@ export interface RpcServiceSpec {
   endpoints: RpcEndpointSpec[];
   /** told about every answer the endpoints send (metrics) */
   onAnswer?: ServeJsonRpcOptions["onAnswer"];
-  /** where a refused request (level `refusals`) and an internal error (level error) are logged */
+  /**
+   * where a refused request (level `refusals`) and an internal error (level error) are logged;
+   * an internal error with its own code (errCode: ENOENT...) and message (error) as fields
+   */
   log?: Logger;
   /** the level refused requests are logged at: debug for clients' calls, warn where a refusal means a misbehaving peer. Default debug. */
   refusals?: LogLevel;
@@ -70,7 +73,7 @@ export async function serveRpcService(nc: NatsConnection, spec: RpcServiceSpec):
         ...(ep.queue ? { queue: ep.queue } : {}),
         stats,
         ...(onAnswer ? { onAnswer } : {}),
-        ...(log ? { onInternalError: (err: unknown, method: string) => log.error({ subject: ep.subject, method, code: "INTERNAL", err }, "request failed unexpectedly") } : {}),
+        ...(log ? { onInternalError: (err: unknown, method: string) => log.error({ subject: ep.subject, method, code: "INTERNAL", ...internalErrorFields(err), err }, "request failed unexpectedly") } : {}),
       }),
     );
   }

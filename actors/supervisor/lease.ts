@@ -12,6 +12,7 @@ import { randomUUID } from "node:crypto";
 import type { KV, KvEntry } from "@nats-io/kv";
 import type { Clock, TimerHandle } from "../../src/runtime/clock.js";
 import { transientReason } from "../../src/jetstream/transient.js";
+import { CallerFacingError } from "../../src/errors/index.js";
 
 export const LEASE_KEY = "lease.supervisor";
 
@@ -28,10 +29,11 @@ export interface LeaseRecord {
   released?: boolean;
 }
 
-export class LeaseHeldError extends Error {
-  readonly code = "NOT_SUPERVISOR";
+/** Caller-facing: NOT_SUPERVISOR tells a caller to ask the active supervisor. */
+export class LeaseHeldError extends CallerFacingError<"NOT_SUPERVISOR"> {
   constructor(readonly lease: LeaseRecord) {
     super(
+      "NOT_SUPERVISOR",
       `another supervisor named ${lease.owner} (instance ${lease.instance}) holds the supervisor lease and keeps renewing it; ` +
         `stop that process first, or start this one with another name (--host)`,
     );

@@ -1,14 +1,14 @@
 // CLI errors. `runCli` maps every CliUsageError (and subclass) to exit code 2.
+import { CodedError } from "../errors/index.js";
 
 /** The command line is wrong: unknown option or param, missing or malformed value. */
-export class CliUsageError extends Error {
+export class CliUsageError extends CodedError {
   constructor(
     message: string,
     /** CLI_USAGE, or a more precise code of a subclass. */
-    readonly code: string = "CLI_USAGE",
+    code: string = "CLI_USAGE",
   ) {
-    super(message);
-    this.name = new.target.name;
+    super(code, message);
   }
 }
 
@@ -20,10 +20,8 @@ export class InputFileError extends CliUsageError {
 }
 
 /** Two commands were registered under the same name: a programming error. */
-export class DuplicateCommandError extends Error {
-  readonly code = "CLI_DUPLICATE_COMMAND";
+export class DuplicateCommandError extends CodedError<"CLI_DUPLICATE_COMMAND"> {
   constructor(name: string) {
-    super(`a command named '${name}' is already registered; give the new command another name`);
-    this.name = "DuplicateCommandError";
+    super("CLI_DUPLICATE_COMMAND", `a command named '${name}' is already registered; give the new command another name`);
   }
 }

@@ -1,3 +1,5 @@
+import { CodedError } from "../errors/index.js";
+
 /** Why bytes could not be turned into a value (or a value into bytes). */
 export type CodecErrorCode =
   /** The data ends in the middle of a value: it was cut in transit or storage. */
@@ -7,15 +9,13 @@ export type CodecErrorCode =
   /** The value cannot be written as msgpack (a cycle, for example). */
   | "CODEC_UNENCODABLE";
 
-export class CodecError extends Error {
-  override readonly name = "CodecError";
-  readonly code: CodecErrorCode;
-  /** Short cause, safe to embed in another message (never contains the data). */
-  readonly reason: string;
-
-  constructor(code: CodecErrorCode, message: string, reason: string) {
-    super(message);
-    this.code = code;
-    this.reason = reason;
+export class CodecError extends CodedError<CodecErrorCode> {
+  constructor(
+    code: CodecErrorCode,
+    message: string,
+    /** Short cause, safe to embed in another message (never contains the data). */
+    readonly reason: string,
+  ) {
+    super(code, message);
   }
 }

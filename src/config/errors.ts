@@ -1,5 +1,6 @@
 // Configuration errors. Callers branch on `code`; the message is for the operator.
 import type { ConfigProblem } from "./types.js";
+import { CodedError } from "../errors/index.js";
 
 export type ConfigErrorCode =
   /** one or more values are wrong (file, environment, overrides); see `problems` */
@@ -9,16 +10,15 @@ export type ConfigErrorCode =
   /** the config file is not valid JSON, or not a JSON object */
   | "CONFIG_FILE_NOT_JSON";
 
-export class ConfigError extends Error {
+export class ConfigError extends CodedError<ConfigErrorCode> {
   constructor(
-    readonly code: ConfigErrorCode,
+    code: ConfigErrorCode,
     message: string,
     /** Every problem found (only for CONFIG_INVALID), so all can be fixed in one go. */
     readonly problems: readonly ConfigProblem[] = [],
     options?: { cause?: unknown },
   ) {
-    super(message, options);
-    this.name = "ConfigError";
+    super(code, message, options);
   }
 }
 

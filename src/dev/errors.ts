@@ -1,4 +1,5 @@
 // Why `mailreplica dev` could not bring the local cluster up. Each message says what to do.
+import { CodedError } from "../errors/index.js";
 
 export type DevErrorCode =
   /** the NATS port is held by something that is not a nats-server */
@@ -14,12 +15,4 @@ export type DevErrorCode =
   /** a process dev started exited or did not get ready in time */
   | "DEV_START_FAILED";
 
-export class DevError extends Error {
-  constructor(
-    readonly code: DevErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = "DevError";
-  }
-}
+export class DevError extends CodedError<DevErrorCode> {}

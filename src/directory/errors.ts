@@ -1,11 +1,9 @@
-export class DirectoryError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly data?: Record<string, unknown>,
-  ) {
-    super(message);
-    this.name = "DirectoryError";
+import { CallerFacingError } from "../errors/index.js";
+
+/** Caller-facing: ACCOUNT_UNKNOWN, MAILSTORE_UNKNOWN, DIRECTORY_CONFLICT... answer the JSON-RPC caller with their code. */
+export class DirectoryError extends CallerFacingError {
+  constructor(code: string, message: string, details?: Record<string, unknown>) {
+    super(code, message, details !== undefined ? { details } : {});
   }
 }
 

@@ -1,3 +1,5 @@
+import { CodedError } from "../errors/index.js";
+
 /** Why an envelope was refused (by `open`) or a keyring could not be built. Codes are stable:
  *  replicas record them as the reason an account replica became unavailable. */
 export type EnvelopeErrorCode =
@@ -22,17 +24,14 @@ export interface EnvelopeErrorContext {
   cause?: unknown;
 }
 
-export class EnvelopeError extends Error {
-  override readonly name = "EnvelopeError";
-  readonly code: EnvelopeErrorCode;
+export class EnvelopeError extends CodedError<EnvelopeErrorCode> {
   /** Key id named by the envelope, once it is known to be a well-formed kid. */
   readonly kid: string | undefined;
   /** Signer named by the envelope, once it is known to be a well-formed host name. */
   readonly signer: string | undefined;
 
   constructor(code: EnvelopeErrorCode, message: string, context: EnvelopeErrorContext = {}) {
-    super(message, context.cause === undefined ? undefined : { cause: context.cause });
-    this.code = code;
+    super(code, message, { cause: context.cause });
     this.kid = context.kid;
     this.signer = context.signer;
   }

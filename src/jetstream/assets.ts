@@ -6,6 +6,7 @@ import { Objm, type ObjectStore } from "@nats-io/obj";
 import { nanos, type NatsConnection } from "@nats-io/transport-node";
 import { isPermissionViolation, jsErrCode, JS_ERR } from "../runtime/nats_failure.js";
 import { NotReadyYet } from "./transient.js";
+import { CodedError } from "../errors/index.js";
 
 export interface AssetOptions {
   /** 1 for a single server, 3 in a cluster; every asset gets it */
@@ -54,10 +55,10 @@ export const NOTIFY_SUBJECTS = "mr.notify.>";
 export const STREAM_MAX_CONSUMERS = 100_000;
 
 /** An existing stream's replicas differ from jetstream.replicas and this identity may not change them. */
-export class StreamChangeRefusedError extends Error {
-  readonly code = "STREAM_CHANGE_REFUSED";
+export class StreamChangeRefusedError extends CodedError<"STREAM_CHANGE_REFUSED"> {
   constructor(stream: string, has: number, wanted: number, cause: unknown) {
     super(
+      "STREAM_CHANGE_REFUSED",
       `stream ${stream} has ${has} replica(s), jetstream.replicas says ${wanted}, and this process's NATS identity may not change a stream; ` +
         `change it with the operator identity (nats --nkey operator.nk --inbox-prefix _INBOX_operator stream edit ${stream} --replicas ${wanted}), or set jetstream.replicas to ${has}`,
       { cause },

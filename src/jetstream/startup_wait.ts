@@ -6,14 +6,14 @@ import { connect as tcpConnect } from "node:net";
 import { jsErrCode, JS_ERR } from "../runtime/nats_failure.js";
 import { transientReason } from "./transient.js";
 import { withoutCredentials } from "../text/url_credentials.js";
+import { CodedError } from "../errors/index.js";
 
 /** Exit status of a mailstore or supervisor whose start-up deadline passed (EX_TEMPFAIL). */
 export const STARTUP_TIMEOUT_EXIT_CODE = 75;
 
 export const DEFAULT_STARTUP_TIMEOUT_MS = 120_000;
 
-export class StartupTimeoutError extends Error {
-  readonly code = "STARTUP_TIMEOUT";
+export class StartupTimeoutError extends CodedError<"STARTUP_TIMEOUT"> {
   readonly exitCode = STARTUP_TIMEOUT_EXIT_CODE;
   constructor(
     readonly timeoutMs: number,
@@ -21,6 +21,7 @@ export class StartupTimeoutError extends Error {
     servers: readonly string[],
   ) {
     super(
+      "STARTUP_TIMEOUT",
       `JetStream was not ready within ${Math.round(timeoutMs / 1000)} s (node.startupTimeoutMs; still waiting for: ${reason}). ` +
         `Check that the nats-server nodes (${servers.map(withoutCredentials).join(", ")}) run with JetStream enabled and reach each other over their cluster routes ` +
         `(assets with 3 replicas need 2 of the 3 nodes up), then start again; or raise node.startupTimeoutMs (MR_STARTUP_TIMEOUT_MS)`,

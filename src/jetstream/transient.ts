@@ -4,6 +4,7 @@
 // src/runtime/nats_failure.ts), never by message text. The description returned is what a
 // log line says the process waits for.
 import { isConnectionClosed, isConnectRefused, isNoResponders, isRequestLost, isRequestTimeout, jsApiFailure } from "../runtime/nats_failure.js";
+import { CodedError } from "../errors/index.js";
 
 /** JetStream API error codes (nats-server errors.json) that clear up by themselves. */
 const TRANSIENT_ERR_CODES: ReadonlyMap<number, string> = new Map([
@@ -15,10 +16,9 @@ const TRANSIENT_ERR_CODES: ReadonlyMap<number, string> = new Map([
 ]);
 
 /** A condition found by looking (e.g. a stream without a leader), not by a failed request. */
-export class NotReadyYet extends Error {
-  readonly code = "NOT_READY_YET";
+export class NotReadyYet extends CodedError<"NOT_READY_YET"> {
   constructor(readonly reason: string) {
-    super(reason);
+    super("NOT_READY_YET", reason);
   }
 }
 

@@ -1,6 +1,7 @@
 // Error classes and the one place a thrown value becomes a JSON-RPC error object.
-import { type AppErrorCode, ProtocolErrors, resolveAppCode } from "./codes.js";
+import { type AppErrorCode, ProtocolErrors, type ResolvedAppCode, resolveAppCode } from "./codes.js";
 import type { JsonRpcErrorObject } from "./types.js";
+import { CallerFacingError } from "../errors/index.js";
 import { isConnectionClosed, isConnectRefused, isNoResponders, isRequestTimeout } from "../runtime/nats_failure.js";
 
 /**
@@ -32,16 +33,12 @@ export class RpcError extends Error {
 
 /**
  * What a method throws for an expected failure: a code from AppErrorCodes (typed, so a typo
- * fails the build), a message that says what to do, and optional structured data.
+ * fails the build), a message that says what to do, and optional structured data (sent as
+ * the error's data, with data.code added). Caller-facing by definition.
  */
-export class AppError extends Error {
-  constructor(
-    readonly code: AppErrorCode,
-    message: string,
-    readonly data?: Record<string, unknown>,
-  ) {
-    super(message);
-    this.name = "AppError";
+export class AppError extends CallerFacingError<AppErrorCode> {
+  constructor(code: AppErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
+    super(code, message, { ...(details !== undefined ? { details } : {}), ...options });
   }
 }
 
@@ -57,28 +54,22 @@ export type RpcClientErrorCode = "NO_RESPONDER" | "TIMEOUT" | "BAD_RESPONSE";
 
 /**
  * A call that got no usable response. The codes are in AppErrorCodes (NO_RESPONDER is an
- * alias of UNAVAILABLE), so a method that lets one escape answers its own caller correctly.
+ * alias of UNAVAILABLE), so it is caller-facing: a method that lets one escape answers its
+ * own caller correctly. (No `cause`: transientReason() walks causes, and a NATS timeout
+ * behind it would make callers that branch on the code see a transient failure instead.)
  */
-export class RpcClientError extends Error {
+export class RpcClientError extends CallerFacingError<RpcClientErrorCode> {
   constructor(
-    readonly code: RpcClientErrorCode,
+    code: RpcClientErrorCode,
     message: string,
     readonly subject: string,
   ) {
-    super(message);
-    this.name = "RpcClientError";
+    super(code, message);
   }
 }
 
 const DETAIL_MAX = 200;
-
-// Built-in classes that mean a bug in our code, whatever `code` they carry (Node sets
-// ERR_* codes on many TypeErrors): they are internal errors, not application errors.
-const BUG_CLASSES = [TypeError, RangeError, ReferenceError, SyntaxError, EvalError, URIError];
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
+const CODE_MAX = 40;
 
 /** A one-line, bounded description of an unexpected throw: never a stack. */
 function shortDetail(err: unknown): string {
@@ -88,6 +79,12 @@ function shortDetail(err: unknown): string {
   else text = "a non-Error value was thrown";
   const line = text.split("\n", 1)[0] ?? "";
   return line.length > DETAIL_MAX ? `${line.slice(0, DETAIL_MAX - 3)}...` : line;
+}
+
+/** The string `code` of a thrown value (Node's ENOENT, a library's EMAXLEN, ours), bounded. */
+function stringCode(err: unknown): string | undefined {
+  const code = typeof err === "object" && err !== null ? (err as { code?: unknown }).code : undefined;
+  return typeof code === "string" ? code.slice(0, CODE_MAX) : undefined;
 }
 
 /** The error object for a throw, and whether it was unexpected (the caller logs those). */
@@ -104,10 +101,10 @@ export interface MappedError {
  */
 // UNAVAILABLE only where the request was never taken by anyone: a lost connection mid-request
 // is not among them (it may have been served), so it stays an internal error with its detail.
-function fromNatsClient(err: unknown): { code: string; message: string } | undefined {
-  // An error of ours with its own code (OUTCOME_UNKNOWN caused by a timeout) keeps it.
-  if (!(err instanceof Error) || typeof (err as { code?: unknown }).code === "string") return undefined;
-  const unavailable = (what: string) => ({ code: "UNAVAILABLE", message: `NATS: ${what}; nothing was done, retry after a short back-off` });
+function fromNatsClient(err: unknown): { code: AppErrorCode; message: string } | undefined {
+  // An error with its own code (a CodedError caused by a timeout) is not the client's.
+  if (!(err instanceof Error) || stringCode(err) !== undefined) return undefined;
+  const unavailable = (what: string) => ({ code: "UNAVAILABLE" as const, message: `NATS: ${what}; nothing was done, retry after a short back-off` });
   if (isNoResponders(err)) return unavailable("no responders (no JetStream leader or service answered)");
   if (isConnectionClosed(err) || isConnectRefused(err)) return unavailable(`${err.message} (connection closed)`);
   if (isRequestTimeout(err)) return { code: "TIMEOUT", message: `NATS: no answer in time (${err.message}); it may still complete, check before retrying` };
@@ -121,31 +118,68 @@ function isSystemError(err: unknown): boolean {
 }
 
 /**
- * RpcError → sent as is. An error with a string `code` that AppErrorCodes documents (or an
- * alias of one) becomes its number with data = { ...error.data, code } (code last, so the
- * stable code always wins; an alias also sets data.alias; APP_ERROR keeps the data.code it was
- * thrown with as data.cause). Anything else, including a string
- * code we never documented (a library's EMAXLEN, Node's ENOENT, an internal code that escaped)
- * → -32603 with only a short description in data: clients branch on data.code, so only
- * documented codes may reach them, and a system error's message (a path) stays in the log.
+ * The application error for a documented code: its number, data = { ...details, code } (code
+ * last, so the stable code always wins; an alias also sets data.alias; APP_ERROR keeps the
+ * data.code it was thrown with as data.cause), and the message, else the code's hint.
+ */
+function applicationError(known: ResolvedAppCode, message: string, details: Readonly<Record<string, unknown>> | undefined): JsonRpcErrorObject {
+  const extra = details ?? {};
+  // APP_ERROR is generic: the specific cause a method named in data.code (OLD_PRIMARY_STILL_WRITING,
+  // LOG_BAD_PROMOTION...) would be overwritten by the stable code, so it travels as data.cause.
+  const cause = known.code === "APP_ERROR" && typeof extra.code === "string" && extra.code !== "APP_ERROR" ? { cause: extra.code } : {};
+  const data = { ...extra, ...cause, code: known.code, ...(known.alias !== undefined ? { alias: known.alias } : {}) };
+  return { code: known.rpcCode, message: message !== "" ? message : known.hint, data };
+}
+
+/**
+ * What the caller of a failed method learns when the failure was not meant for it: -32603 and
+ * a short description. A thrown value with a string code that is not caller-facing (Node's
+ * ENOENT or EACCES, a library's EMAXLEN, a ConfigError, any object with a `code`) is named by
+ * its code only: such messages name files and addresses, which stay in the server's log.
+ * A value without a code (a bug: TypeError, a plain Error) keeps its one-line message, and a
+ * caller-facing error whose code is not documented too (its message was written for callers).
+ */
+function internalError(err: unknown): JsonRpcErrorObject {
+  const code = stringCode(err);
+  let detail: string;
+  if (isSystemError(err)) detail = `system error ${code ?? "(no code)"}; see the server's log`;
+  else if (code === undefined || err instanceof CallerFacingError) detail = shortDetail(err);
+  else detail = `${err instanceof Error ? err.name : "a thrown value with code"} ${code}; see the server's log`;
+  return { code: ProtocolErrors.INTERNAL_ERROR.code, message: ProtocolErrors.INTERNAL_ERROR.message, data: detail };
+}
+
+/**
+ * The one mapping from a thrown value to a JSON-RPC error, by class, never by the shape of
+ * the value:
+ * - RpcError: sent as is.
+ * - a CallerFacingError (AppError, MailError, NodeError, RuntimeError... see
+ *   src/errors/coded_error.ts) whose code AppErrorCodes documents (or an alias of one): that
+ *   code's number, its message, data = { ...details, code } (applicationError).
+ * - a NATS client failure without a code of its own: UNAVAILABLE or TIMEOUT (fromNatsClient).
+ * - anything else, a caller-facing error with an undocumented code included: -32603 with a
+ *   short description (internalError), and `internal` set, so the server logs it. Clients
+ *   branch on data.code: only documented codes of errors written for them may reach them.
  */
 export function toErrorObject(err: unknown): MappedError {
   if (err instanceof RpcError) return { error: err.toJSON(), internal: false };
-  const nats = fromNatsClient(err);
-  if (nats) return toErrorObject(nats);
-  const e = err as { code?: unknown; message?: unknown; data?: unknown } | null | undefined;
-  const isBug = BUG_CLASSES.some((cls) => err instanceof cls);
-  const known = !isBug && typeof e === "object" && e !== null && typeof e.code === "string" ? resolveAppCode(e.code) : undefined;
-  if (known && typeof e === "object" && e !== null) {
-    const extra = isPlainObject(e.data) ? e.data : e.data !== undefined ? { detail: e.data } : {};
-    // APP_ERROR is generic: the specific cause a method named in data.code (OLD_PRIMARY_STILL_WRITING,
-    // LOG_BAD_PROMOTION...) would be overwritten by the stable code, so it travels as data.cause.
-    const cause = known.code === "APP_ERROR" && typeof extra.code === "string" && extra.code !== "APP_ERROR" ? { cause: extra.code } : {};
-    const data = { ...extra, ...cause, code: known.code, ...(known.alias !== undefined ? { alias: known.alias } : {}) };
-    const message = typeof e.message === "string" && e.message !== "" ? e.message : known.hint;
-    return { error: { code: known.rpcCode, message, data }, internal: false };
+  if (err instanceof CallerFacingError) {
+    const known = resolveAppCode(err.code);
+    if (known) return { error: applicationError(known, err.message, err.details), internal: false };
+  } else {
+    const nats = fromNatsClient(err);
+    if (nats) return { error: applicationError(resolveAppCode(nats.code)!, nats.message, undefined), internal: false };
   }
-  const code = typeof e === "object" && e !== null && typeof e.code === "string" ? e.code.slice(0, 40) : undefined;
-  const detail = isSystemError(err) ? `system error ${code ?? "(no code)"}; see the server's log` : shortDetail(err);
-  return { error: { code: ProtocolErrors.INTERNAL_ERROR.code, message: ProtocolErrors.INTERNAL_ERROR.message, data: detail }, internal: true };
+  return { error: internalError(err), internal: true };
+}
+
+/**
+ * The fields an internal error is logged with besides the error itself: its string code
+ * (`errCode`: ENOENT, CONFIG_INVALID, ERR_INVALID_ARG_TYPE) when it has one, and its message
+ * (`error`, first line), so an operator finds in the log what the caller was not told.
+ */
+export function internalErrorFields(err: unknown): { errCode?: string; error: string } {
+  const code = stringCode(err);
+  const message = typeof err === "object" && err !== null ? (err as { message?: unknown }).message : err;
+  const text = typeof message === "string" ? message : shortDetail(err);
+  return { ...(code !== undefined ? { errCode: code } : {}), error: text.split("\n", 1)[0] ?? "" };
 }

@@ -1,7 +1,7 @@
 // JSON-RPC 2.0 over NATS request subjects (DESIGN.md section 9).
 export type { JsonRpcId, JsonRpcParams, JsonRpcRequest, JsonRpcErrorObject, JsonRpcSuccess, JsonRpcFailure, JsonRpcResponse, RpcMethod, MethodTable } from "./types.js";
 export { ProtocolErrors, AppErrorCodes, resolveAppCode, appErrorRows, type AppErrorCode, type AppErrorEntry, type AppErrorAlias, type ResolvedAppCode, type AppErrorRow } from "./codes.js";
-export { RpcError, AppError, RpcClientError, toErrorObject, appCodeOf, type RpcClientErrorCode, type MappedError } from "./errors.js";
+export { RpcError, AppError, RpcClientError, toErrorObject, internalErrorFields, appCodeOf, type RpcClientErrorCode, type MappedError } from "./errors.js";
 export { methodTable } from "./table.js";
 export { handleRpcPayload, MAX_BATCH_MEMBERS, type DispatchOptions } from "./dispatch.js";
 export {

@@ -6,6 +6,7 @@ import { ProtocolErrors } from "./codes.js";
 import { SERVICE_ERROR_CODE_HEADER, SERVICE_ERROR_HEADER, type EndpointRecorder } from "../micro/index.js";
 import type { JsonRpcErrorObject } from "./types.js";
 import { type DispatchOptions, handleRpcPayload } from "./dispatch.js";
+import { internalErrorFields } from "./errors.js";
 import type { MethodTable } from "./types.js";
 import { printable } from "../text/printable.js";
 
@@ -21,8 +22,10 @@ export interface ServeJsonRpcOptions {
   /** largest request payload accepted, in bytes; default 8 MiB */
   maxPayloadBytes?: number;
   /**
-   * Told about every unexpected throw (answered with -32603 and no stack). Default: one
-   * line and the stack on stderr, so the operator can find what the caller cannot see.
+   * Told about every unexpected throw (answered with -32603 and no stack): a bug, or a
+   * failure not meant for callers (a Node system error, a non-caller-facing coded error; see
+   * toErrorObject). Log it with internalErrorFields(err). Default: one line (with the code)
+   * and the stack on stderr, so the operator can find what the caller cannot see.
    */
   onInternalError?: (err: unknown, method: string) => void;
   /**
@@ -62,7 +65,8 @@ export function serveJsonRpc(nc: NatsConnection, subject: string, methods: Metho
     opts.onInternalError ??
     ((err: unknown, method: string) => {
       // The message may quote request values: escaped, so it stays one line; the stack frames follow.
-      const head = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      const { errCode } = internalErrorFields(err);
+      const head = `${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}${errCode !== undefined ? ` [${errCode}]` : ""}`;
       const frames = err instanceof Error ? (err.stack ?? "").split("\n").filter((l) => /^\s+at /.test(l)) : [];
       process.stderr.write(`jsonrpc ${subject}: ${method} failed unexpectedly: ${printable(head)}\n${frames.map((f) => `${printable(f)}\n`).join("")}`);
     });

@@ -2,6 +2,7 @@ import { createPrivateKey, randomBytes } from "node:crypto";
 import { closeSync, fstatSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, chmodSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import nacl from "tweetnacl";
+import { CodedError } from "../errors/index.js";
 import {
   EnvelopeError,
   EnvelopeKeyring,
@@ -46,16 +47,16 @@ export type KeyFilesErrorCode =
   | "KEYS_INSECURE_MODE" | "KEYS_MISSING" | "KEYS_MALFORMED" | "KEYS_IO";
 
 /** A key file problem. Messages name files and fields, never key material. */
-export class KeyFilesError extends Error {
-  override readonly name = "KeyFilesError";
-  readonly code: KeyFilesErrorCode;
-  /** The file (or folder) concerned, when there is one. */
-  readonly file: string | undefined;
-
-  constructor(code: KeyFilesErrorCode, message: string, file?: string) {
-    super(message);
-    this.code = code;
-    this.file = file;
+export class KeyFilesError extends CodedError<KeyFilesErrorCode> {
+  constructor(
+    code: KeyFilesErrorCode,
+    message: string,
+    /** The file (or folder) concerned, when there is one. */
+    readonly file?: string,
+    /** `cause`: the fs error behind a KEYS_IO */
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
   }
 }
 
@@ -452,7 +453,7 @@ function malformed(file: string, field: string, what: string): KeyFilesError {
 function io(file: string, e: unknown): KeyFilesError {
   if (e instanceof KeyFilesError) return e;
   const code = errnoCode(e) ?? "unknown error";
-  return new KeyFilesError("KEYS_IO", `cannot read or write ${file} (${code}): check the path and its permissions`, file);
+  return new KeyFilesError("KEYS_IO", `cannot read or write ${file} (${code}): check the path and its permissions`, file, { cause: e });
 }
 
 export function b64(bytes: Uint8Array): string {

@@ -93,7 +93,7 @@ export function activateSigningKey(opts: { dir: string; host: string; role?: Sig
   try {
     renameSync(stagedFile, signingFile); // atomic: a reader sees the old pair or the new one
   } catch (e) {
-    throw new KeyFilesError("KEYS_IO", `cannot move ${stagedFile} onto ${signingFile} (${(e as { code?: string }).code ?? "error"}): check the folder's permissions`, signingFile);
+    throw new KeyFilesError("KEYS_IO", `cannot move ${stagedFile} onto ${signingFile} (${(e as { code?: string }).code ?? "error"}): check the folder's permissions`, signingFile, { cause: e });
   }
   return { host, role, kid: staged.kid, publicKey: b64(staged.secretKey.subarray(32)), currentKid: current.kid, stagedFile, signingFile, trustFile: list.file };
 }

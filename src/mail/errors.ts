@@ -1,8 +1,10 @@
 /**
  * Refusals of the mail domain: a command (or a read) that the account's current state does
- * not allow. The RPC layer maps `code` to its JSON-RPC application error; `data` carries what
- * a client needs to fix the call (e.g. the missing ids).
+ * not allow. The RPC layer maps `code` to its JSON-RPC application error; `details` carries
+ * what a client needs to fix the call (e.g. the missing ids).
  */
+import { CallerFacingError } from "../errors/index.js";
+
 export type MailErrorCode =
   | "ACCOUNT_EXISTS"
   | "ACCOUNT_NOT_FOUND"
@@ -18,15 +20,10 @@ export type MailErrorCode =
   | "REQUEST_ID_REUSED"
   | "UNKNOWN_COMMAND";
 
-export class MailError extends Error {
-  readonly code: MailErrorCode;
-  readonly data: Readonly<Record<string, unknown>> | undefined;
-
-  constructor(code: MailErrorCode, message: string, data?: Record<string, unknown>) {
-    super(message);
-    this.name = "MailError";
-    this.code = code;
-    this.data = data;
+/** Caller-facing: a refused command answers the JSON-RPC caller with its code and details. */
+export class MailError extends CallerFacingError<MailErrorCode> {
+  constructor(code: MailErrorCode, message: string, details?: Record<string, unknown>) {
+    super(code, message, details !== undefined ? { details } : {});
   }
 }
 

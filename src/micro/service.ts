@@ -3,6 +3,7 @@
 // (here the JSON-RPC server), which reports each request to the endpoint's recorder.
 import { nuid, type NatsConnection, type Subscription } from "@nats-io/nats-core";
 import { EndpointCounters } from "./endpoint_stats.js";
+import { CodedError } from "../errors/index.js";
 import {
   ResponseType,
   SERVICE_API_PREFIX,
@@ -20,8 +21,10 @@ const NAME = /^[A-Za-z0-9_-]+$/;
 // semver 2.0.0, as the protocol requires of `version`
 const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
 
-export class MicroConfigError extends Error {
-  readonly code = "MICRO_CONFIG_INVALID";
+export class MicroConfigError extends CodedError<"MICRO_CONFIG_INVALID"> {
+  constructor(message: string) {
+    super("MICRO_CONFIG_INVALID", message);
+  }
 }
 
 /** The subjects one instance answers for `verb`: all services, its name, its name and id. */

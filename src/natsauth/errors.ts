@@ -1,5 +1,6 @@
 // Failures of authenticating to NATS. Callers branch on `code`; the message names the
 // setting and the file involved, never a secret.
+import { CodedError } from "../errors/index.js";
 
 export type NatsAuthErrorCode =
   /** a configured credential file is missing, unreadable, malformed or readable by others */
@@ -11,13 +12,4 @@ export type NatsAuthErrorCode =
   /** `auth init` was given hosts it cannot make identities of (bad or colliding names) */
   | "AUTH_INIT_INVALID";
 
-export class NatsAuthError extends Error {
-  constructor(
-    readonly code: NatsAuthErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = "NatsAuthError";
-  }
-}
+export class NatsAuthError extends CodedError<NatsAuthErrorCode> {}

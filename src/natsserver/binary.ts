@@ -7,14 +7,13 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { projectRoot } from "../paths.js";
+import { CodedError } from "../errors/index.js";
 
 export const MIN_NATS_SERVER: readonly [number, number] = [2, 10];
 
-export class NatsServerNotFoundError extends Error {
-  readonly code = "NATS_SERVER_NOT_FOUND";
+export class NatsServerNotFoundError extends CodedError<"NATS_SERVER_NOT_FOUND"> {
   constructor(message: string) {
-    super(message);
-    this.name = "NatsServerNotFoundError";
+    super("NATS_SERVER_NOT_FOUND", message);
   }
 }
 

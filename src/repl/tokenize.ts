@@ -2,12 +2,12 @@
 // (an RFC 822 `raw`) can be typed: 'single quotes' are literal, "double quotes" take
 // \n \t \r \" \\ escapes, and a backslash outside quotes escapes the next character.
 
+import { CodedError } from "../errors/index.js";
+
 /** A line that cannot be split (an unterminated quote). */
-export class ReplSyntaxError extends Error {
-  readonly code = "REPL_SYNTAX";
+export class ReplSyntaxError extends CodedError<"REPL_SYNTAX"> {
   constructor(message: string) {
-    super(message);
-    this.name = "ReplSyntaxError";
+    super("REPL_SYNTAX", message);
   }
 }
 

@@ -4,6 +4,7 @@
 import { randomUUID } from "node:crypto";
 import { simpleParser, type AddressObject } from "mailparser";
 import type { DeliveredMessage } from "../mail/index.js";
+import { CallerFacingError } from "../errors/index.js";
 
 /** The listed metadata of a message: a delivery's fields before its body has a blob digest. */
 export type MessageMeta = Omit<DeliveredMessage, "blob">;
@@ -11,14 +12,10 @@ export type MessageMeta = Omit<DeliveredMessage, "blob">;
 /** What is wrong with a message; each code is documented (src/jsonrpc/codes.ts, README). */
 export type MessageErrorCode = "INVALID_MESSAGE" | "MESSAGE_TOO_LARGE" | "MESSAGE_TOO_COMPLEX";
 
-export class MessageError extends Error {
-  constructor(
-    message: string,
-    readonly code: MessageErrorCode = "INVALID_MESSAGE",
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = "MessageError";
+/** Caller-facing: the message the caller sent is refused, with a documented code; `cause` is the parser's error. */
+export class MessageError extends CallerFacingError<MessageErrorCode> {
+  constructor(message: string, code: MessageErrorCode = "INVALID_MESSAGE", options?: { cause?: unknown }) {
+    super(code, message, options);
   }
 }
 

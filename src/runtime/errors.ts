@@ -1,15 +1,10 @@
 // Typed runtime errors with stable codes. Callers branch on `code`, never on message text.
+// Caller-facing (src/errors/coded_error.ts): a method that lets one escape answers its caller
+// with the code (MAILBOX_FULL is OVERLOADED, ASK_TIMEOUT is TIMEOUT...); a code README does
+// not document (LOG_READ_FAILED) is still an internal error.
+import { CallerFacingError } from "../errors/index.js";
 
-export class RuntimeError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+export class RuntimeError extends CallerFacingError {}
 
 /** The actor's bounded mailbox is full: the message was refused, nothing was queued. */
 export class MailboxFullError extends RuntimeError {
@@ -70,8 +65,10 @@ export class LogReadError extends RuntimeError {
 
 /** An error that came back from a remote actor, with the remote code kept. */
 export class RemoteActorError extends RuntimeError {
-  constructor(code: string, message: string, readonly data?: unknown) {
-    super(code, message);
+  /** `data` as the remote sent it: an object is the details, anything else is details.detail. */
+  constructor(code: string, message: string, data?: unknown) {
+    const isRecord = typeof data === "object" && data !== null && !Array.isArray(data);
+    super(code, message, data === undefined ? {} : { details: isRecord ? (data as Record<string, unknown>) : { detail: data } });
   }
 }
 

@@ -1,9 +1,10 @@
 // Remote addressing over NATS: an actor served at a subject, and a ref that asks it over
 // request/reply. Payloads are msgpack; errors travel as { code, message, data } and come
-// back as RemoteActorError with the same code.
+// back as RemoteActorError with the same code (data: a coded error's details).
 import { Packr } from "msgpackr";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import { AskTimeoutError, NoResponderError, RemoteActorError } from "./errors.js";
+import { CodedError } from "../errors/index.js";
 import type { ActorRef } from "./types.js";
 import { isNoResponders, isRequestTimeout } from "./nats_failure.js";
 
@@ -13,12 +14,13 @@ type Reply = { ok: true; value: unknown } | { ok: false; error: { code: string; 
 
 function errorReply(err: unknown): Reply {
   const e = err as { code?: unknown; message?: unknown; data?: unknown };
+  const data = err instanceof CodedError ? err.details : e?.data;
   return {
     ok: false,
     error: {
       code: typeof e?.code === "string" ? e.code : "INTERNAL",
       message: typeof e?.message === "string" ? e.message : String(err),
-      ...(e?.data !== undefined ? { data: e.data } : {}),
+      ...(data !== undefined ? { data } : {}),
     },
   };
 }

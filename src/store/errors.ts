@@ -1,3 +1,5 @@
+import { CallerFacingError } from "../errors/index.js";
+
 /**
  * Failures of the metadata store itself (as opposed to MailError, a refused command).
  * APPLY_FAILED is the one the replica agent acts on: the batch was rolled back entirely,
@@ -10,15 +12,10 @@ export type StoreErrorCode =
   | "REPLICA_STATE_NOT_FOUND"
   | "INVALID_ARGUMENT";
 
-export class StoreError extends Error {
-  readonly code: StoreErrorCode;
-  readonly data: Readonly<Record<string, unknown>> | undefined;
-
-  constructor(code: StoreErrorCode, message: string, data?: Record<string, unknown>, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "StoreError";
-    this.code = code;
-    this.data = data;
+/** Caller-facing: APPLY_FAILED is documented (the other codes are not, so they stay internal errors). */
+export class StoreError extends CallerFacingError<StoreErrorCode> {
+  constructor(code: StoreErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
+    super(code, message, { ...(details !== undefined ? { details } : {}), ...options });
   }
 }
 

@@ -2,6 +2,7 @@
 // the same way: `<message> [<code>]`. Built at the NATS edge (connection.ts) from RpcError,
 // RpcClientError and connection failures, so nothing downstream imports the client.
 import { printable } from "../../text/printable.js";
+import { CodedError } from "../../errors/index.js";
 
 /** Names of the JSON-RPC protocol codes, shown when an error carries no data.code. */
 const PROTOCOL_NAMES: Readonly<Record<number, string>> = {
@@ -23,18 +24,17 @@ export function codeOfRpcError(rpcCode: number, data: unknown): string {
  * A failed call: an error answer from the server (`rpcCode` set), no usable answer
  * (NO_RESPONDER, TIMEOUT, BAD_RESPONSE), or no NATS connection (NATS_UNREACHABLE).
  */
-export class CallError extends Error {
+export class CallError extends CodedError {
   constructor(
     message: string,
     /** data.code of an application error, a protocol name, or a client-side code */
-    readonly code: string,
+    code: string,
     /** the JSON-RPC error number, when the server answered with an error */
     readonly rpcCode?: number,
-    /** the error's data, when the server sent some */
+    /** the error's data as the server sent it (an object, or an internal error's text) */
     readonly data?: unknown,
   ) {
-    super(message);
-    this.name = "CallError";
+    super(code, message);
   }
 
   /** `<message> [<code>]`, what the CLI prints after `mailreplica: ` and the REPL after `error: `. */

@@ -1,0 +1,1 @@
+export { CodedError, CallerFacingError, type CodedErrorOptions } from "./coded_error.js";

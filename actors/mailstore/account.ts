@@ -1,5 +1,5 @@
 // The account actor: the only writer of one account, on its primary mailstore.
-// Write path (DESIGN §5): every queued command is planned against the SQLite store (each
+// Write path (docs/architecture.md): every queued command is planned against the SQLite store (each
 // seeing the earlier ones), the events of the whole batch are sealed into one envelope and
 // appended to mr.tx.<id> at the expected last seq, then applied locally in one transaction
 // that also stores the seq, and only then is each caller answered.

@@ -1,4 +1,4 @@
-// What an account's log says about its primary (DESIGN §7), read by a mailstore for the
+// What an account's log says about its primary (docs/architecture.md, Promotion), read by a mailstore for the
 // supervisor: from this mailstore's copy when it has applied up to the head (every entry was
 // checked on the way), else from the head entry alone when it is a Promoted carrying a valid
 // supervisor grant (an ordinary entry could claim any epoch). One direct get per account.

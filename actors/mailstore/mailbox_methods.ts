@@ -1,4 +1,4 @@
-// The mailbox JSON-RPC methods (DESIGN §9) as a mailstore serves them. The same methods are
+// The mailbox JSON-RPC methods (docs/jsonrpc.md) as a mailstore serves them. The same methods are
 // served twice: on mr.rpc.mailbox (queue group; any mailstore takes the request and routes
 // it to the account's primary) and on mr.node.<host>.mailbox (only this host's accounts; a
 // forwarded request lands here, so routing never loops).

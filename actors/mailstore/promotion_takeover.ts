@@ -1,4 +1,4 @@
-// A mailstore applies a `promoted` event naming itself (DESIGN §7): the promotion's append
+// A mailstore applies a `promoted` event naming itself (docs/architecture.md, Promotion): the promotion's append
 // reached the log but its own apply did not run (it crashed after the append, or the apply
 // threw), so the replica agent met the entry later. When that entry is still the newest of the
 // log, the log says this host is primary: act as one, and move the directory if it is behind,

@@ -1,4 +1,4 @@
-// The target side of a promotion (DESIGN §7, steps 2-3), run by the mailstore that takes
+// The target side of a promotion (docs/architecture.md, Promotion, steps 2-3), run by the mailstore that takes
 // over an account: drain the account log to its head, then append Promoted{epoch, host, grant}
 // at exactly that head (the grant is the supervisor's signature that lets readers accept it). That append is the linearization point: any write of the old primary
 // either is in the log before it (and so drained here) or fails the server's expected-seq

@@ -1,4 +1,4 @@
-// The replica agent of a destination mailstore (DESIGN §6): applies the log of every account
+// The replica agent of a destination mailstore (docs/architecture.md, Replication path): applies the log of every account
 // replicated here, in order and exactly once, into the local SQLite store.
 //
 // One durable JetStream consumer per mailstore reads `mr.tx.*` (not one per account: 10,000

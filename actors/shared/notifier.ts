@@ -1,4 +1,4 @@
-// Notifications to the Global Admin (DESIGN §11): published on MR_NOTIFY as
+// Notifications to the Global Admin (docs/architecture.md, Directory and operations): published on MR_NOTIFY as
 // `mr.notify.<kind>` with a JSON body; the REPL prints them live.
 import type { JetStreamClient } from "@nats-io/jetstream";
 import { silentLogger, type Logger } from "../../src/log/index.js";

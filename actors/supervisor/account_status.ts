@@ -1,4 +1,4 @@
-// getAccountStatus (DESIGN §9): the directory's view of each account joined with what its
+// getAccountStatus (docs/jsonrpc.md): the directory's view of each account joined with what its
 // primary and its replicas report, the log head, and each replica's lag.
 import { AckPolicy, DeliverPolicy, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";

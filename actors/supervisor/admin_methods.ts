@@ -1,4 +1,4 @@
-// The admin JSON-RPC methods on mr.rpc.admin (DESIGN §9), served by the supervisor.
+// The admin JSON-RPC methods on mr.rpc.admin (docs/jsonrpc.md), served by the supervisor.
 import { AppError, defineMethod, methodTable, type MethodTable, type NatsRpcContext, type RpcMethod } from "../../src/jsonrpc/index.js";
 import type { AccountRecord } from "../../src/directory/types.js";
 import { refusePattern } from "../shared/account_names.js";

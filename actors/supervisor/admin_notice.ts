@@ -1,4 +1,4 @@
-// Admin notices (DESIGN §11): when `supervisor.adminAccount` is configured, the end of every
+// Admin notices (docs/architecture.md, Directory and operations): when `supervisor.adminAccount` is configured, the end of every
 // operation is also delivered as a short message into that mailbox, so the Global Admin
 // learns of it without watching the REPL. Delivery goes through mr.rpc.mailbox like any other
 // mail (so the notice is itself replicated); a failure is logged and never fails the

@@ -1,4 +1,4 @@
-// The troubleshooting checks (DESIGN §10): `test` on mr.rpc.admin, `doctor` in the REPL.
+// The troubleshooting checks (docs/architecture.md, Replica control, licence, checks): `test` on mr.rpc.admin, `doctor` in the REPL.
 // Each check says ok / warn / fail, what it saw, and the fix to apply:
 //   nats       every mailstore (asked over mr.node.<host>.admin) and this supervisor reach
 //              every given NATS endpoint (Carbonio's canConnectToKafka);

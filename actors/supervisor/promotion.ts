@@ -1,4 +1,4 @@
-// promoteAccounts (DESIGN §7): move accounts' write role to their best replica, with the old
+// promoteAccounts (docs/architecture.md, Promotion): move accounts' write role to their best replica, with the old
 // primary alive (planned switchover) or dead (failover). Per account:
 //   1. target: the destination given, else the replicas by ascending priority, first alive
 //      (fresh heartbeat) and available;

@@ -1,4 +1,4 @@
-// The directory follows the log (DESIGN §7, step 4): once the log names `host` as primary at
+// The directory follows the log (docs/architecture.md, Promotion, step 4): once the log names `host` as primary at
 // `epoch`, the account record is moved there by compare-and-set. The epoch only moves
 // forward: a record already at that epoch or later is left alone, so the supervisor, the
 // promoted mailstore and the reconciler can all do it, in any order, any number of times.

@@ -1,4 +1,4 @@
-// The directory follows the log, also when nobody is promoting (DESIGN §7): while this
+// The directory follows the log, also when nobody is promoting (docs/architecture.md, Promotion): while this
 // supervisor holds the lease it checks, every reconcileEveryMs, that no mailstore has applied
 // a newer epoch of an account than the directory records. That is one bulk accountStatus
 // request per alive mailstore; only an account some copy reports ahead of the directory gets

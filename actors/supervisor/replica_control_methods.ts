@@ -1,4 +1,4 @@
-// removeAccountDestination, pauseReplicas and restartReplicas on mr.rpc.admin (DESIGN §9,
+// removeAccountDestination, pauseReplicas and restartReplicas on mr.rpc.admin (docs/jsonrpc.md,
 // carbonio-reference §5.4-5.6). Each validates everything first, so a refusal changes
 // nothing, then changes the account records by compare-and-set. The supervisor never talks to
 // a destination to change it: every destination follows the directory (mailstore.ts,

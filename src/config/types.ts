@@ -50,7 +50,7 @@ export interface NatsConfig {
   inboxPrefix?: string;
 }
 
-/** JetStream asset names and settings (DESIGN.md section 4). */
+/** JetStream asset names and settings (README, JetStream assets). */
 export interface JetStreamConfig {
   /**
    * Replicas of every stream, KV bucket and object store: 1 on a single server, 3 in a

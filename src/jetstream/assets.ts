@@ -1,4 +1,4 @@
-// The JetStream assets of DESIGN §4, created idempotently at start by every process that
+// The JetStream assets of README, JetStream assets, created idempotently at start by every process that
 // needs them (mailstores and supervisors), so start order does not matter.
 import { DiscardPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import { Kvm, type KV } from "@nats-io/kv";

@@ -1,4 +1,4 @@
-// JSON-RPC 2.0 over NATS request subjects (DESIGN.md section 9).
+// JSON-RPC 2.0 over NATS request subjects (docs/jsonrpc.md).
 export type { JsonRpcId, JsonRpcParams, JsonRpcRequest, JsonRpcErrorObject, JsonRpcSuccess, JsonRpcFailure, JsonRpcResponse, RpcMethod, MethodTable } from "./types.js";
 export { ProtocolErrors, AppErrorCodes, resolveAppCode, appErrorRows, type AppErrorCode, type AppErrorEntry, type AppErrorAlias, type ResolvedAppCode, type AppErrorRow } from "./codes.js";
 export { RpcError, AppError, RpcClientError, toErrorObject, internalErrorFields, appCodeOf, type RpcClientErrorCode, type MappedError } from "./errors.js";

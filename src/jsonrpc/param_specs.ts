@@ -1,4 +1,4 @@
-// The rules of by-name params (DESIGN §9): one definition per param gives the validator its
+// The rules of by-name params (docs/jsonrpc.md): one definition per param gives the validator its
 // check and its words (params.ts), and the OpenRPC document (openrpc.ts) and the CLI their
 // JSON Schema. Imports nothing, so light modules (src/protocol, the CLI) can hold specs.
 type Check<T> = { ok: true; value: T } | { ok: false };

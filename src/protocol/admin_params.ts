@@ -1,4 +1,4 @@
-// The admin methods on mr.rpc.admin (DESIGN §9) as a wire contract: each method's summary,
+// The admin methods on mr.rpc.admin (docs/jsonrpc.md) as a wire contract: each method's summary,
 // params, result (admin_results.ts) and errors (method_errors.ts), defined once. The supervisor's method modules validate with these specs, rpc.discover
 // publishes them, and the CLI's admin commands take their types and bounds from them. Light on
 // purpose (no NATS, no SQLite), so the CLI can load it for --help.

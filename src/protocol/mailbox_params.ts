@@ -1,4 +1,4 @@
-// The mailbox methods on mr.rpc.mailbox (DESIGN §9) as a wire contract: each method's summary,
+// The mailbox methods on mr.rpc.mailbox (docs/jsonrpc.md) as a wire contract: each method's summary,
 // params, result (mailbox_results.ts) and errors (method_errors.ts), defined once. The mailstore validates with these specs, rpc.discover publishes
 // them, and the CLI's `call`/REPL take their types from them. Light on purpose (no NATS, no
 // SQLite, no mail parser), so the CLI can load it for --help.

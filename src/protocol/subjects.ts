@@ -1,4 +1,4 @@
-// The request subjects of mailreplica's JSON-RPC surface (DESIGN §9), defined once: the
+// The request subjects of mailreplica's JSON-RPC surface (docs/jsonrpc.md), defined once: the
 // supervisor, the mailstores, the CLI and tests all address them from here.
 
 /** Admin commands, answered by the supervisor holding the lease (queue mr-admin). */

@@ -1,4 +1,4 @@
-// Notifications for the Global Admin (DESIGN.md section 11): a core subscription on
+// Notifications for the Global Admin (docs/architecture.md, Directory and operations): a core subscription on
 // mr.notify.> (MR_NOTIFY's subjects) shows new ones as they arrive; history stays in the stream.
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import { printable } from "../text/printable.js";

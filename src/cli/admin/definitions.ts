@@ -1,5 +1,5 @@
 // The admin commands, one definition each, with Carbonio's syntax (carbonio-reference.md
-// section 5) and DESIGN.md section 9's JSON-RPC params. The CLI and the REPL both use these.
+// section 5) and docs/jsonrpc.md's params. The CLI and the REPL both use these.
 import { formatParamsHelp, parseCarbonioParams, usageOfParams } from "../args.js";
 import { CliUsageError } from "../errors.js";
 import { accountsFromParams } from "../input_file.js";

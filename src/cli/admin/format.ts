@@ -78,7 +78,7 @@ export function formatValue(value: unknown, indent = ""): string[] {
 const ACCOUNT_FIELDS = ["accountId", "accountMailHost", "paused", "mailboxId", "epoch", "sequence", "itemId"];
 const REPLICA_FIELDS = ["available", "status", "sequence", "itemId", "mailboxId", "canConnectToNats", "lagEvents", "lagMs", "lastAppliedAt", "error"];
 
-/** Known fields first in DESIGN's order, then whatever else the server sent (never hidden). */
+/** Known fields first, in a fixed order, then whatever else the server sent (never hidden). */
 function orderedKeys(obj: Record<string, unknown>, first: readonly string[], skip: readonly string[]): string[] {
   return [...first.filter((k) => k in obj), ...Object.keys(obj).filter((k) => !first.includes(k) && !skip.includes(k))];
 }

@@ -1,4 +1,4 @@
-// The mailbox methods on mr.rpc.mailbox (DESIGN.md section 9) as the REPL and `call` know
+// The mailbox methods on mr.rpc.mailbox (docs/jsonrpc.md) as the REPL and `call` know
 // them: names, one-line summaries and param types, so `method name value ...` can be typed
 // and checked before it is sent. Types and rules come from the server's specs (src/protocol);
 // the mailstore validates again. Here only the help text and the CLI's own params (file, out).

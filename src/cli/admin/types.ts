@@ -2,7 +2,7 @@
 // (`mailreplica setAccountDestination ...`) and the REPL (`setAccountDestination ...`) alike.
 import type { ParamsSpec } from "../types.js";
 
-/** JSON-RPC params as sent: names as in DESIGN.md section 9. */
+/** JSON-RPC params as sent: names as in docs/jsonrpc.md. */
 export type RpcParams = Record<string, unknown>;
 
 /** One admin command, which is also the JSON-RPC method of the same name on mr.rpc.admin. */

@@ -1,4 +1,4 @@
-// The admin commands (Carbonio's words, DESIGN.md section 9): one CLI command per admin
+// The admin commands (Carbonio's words, docs/jsonrpc.md): one CLI command per admin
 // method on mr.rpc.admin, built from the definitions the REPL uses too.
 import { ADMIN_COMMANDS, adminDetails } from "../admin/definitions.js";
 import type { AdminCommandDef } from "../admin/types.js";

@@ -11,9 +11,8 @@ import { initKeys, signingFileName } from "../../src/keys/index.js";
 import { initAuth, type AuthInitResult } from "../../src/natsauth/auth_init.js";
 import { natsConnectionOptions, type NatsAuth } from "../../src/natsauth/connect_options.js";
 import type { Role } from "../../src/natsauth/identities.js";
-import { assetOptions } from "../../actors/shared/node_config.js";
 import { MailstoreNode, type MailstoreOptions } from "../../actors/mailstore/node.js";
-import { writeDevelopmentLicence } from "../../actors/supervisor/licence_file.js";
+import { localSystemConfig, mailstoreOptionsOf, supervisorOptionsOf } from "../../src/dev/in_process_nodes.js";
 import { SupervisorNode, type SupervisorOptions } from "../../actors/supervisor/node.js";
 import { rpcCall } from "../../src/jsonrpc/index.js";
 import { MetadataStore } from "../../src/store/index.js";
@@ -50,6 +49,9 @@ export interface TestSystemOptions {
   auth?: { supervisors: string[] };
 }
 
+/** Heartbeats, node expiry and the supervisor lease of a test system: short, so tests see failures within seconds. */
+export const FAST_TIMING = { heartbeatMs: 200, heartbeatTtlMs: 2_000, leaseTtlMs: 2_000 } as const;
+
 export class TestSystem {
   nc!: NatsConnection;
   readonly inProcess = new Map<string, MailstoreNode>();
@@ -84,26 +86,20 @@ export class TestSystem {
   static async start(opts: TestSystemOptions = {}): Promise<TestSystem> {
     const root = tempDir("mr-system-");
     const hosts = opts.hosts ?? ["ms1.example.com", "ms2.example.com", "ms3.example.com"];
-    const config = defaultConfig();
     // Permissions name the default stream and bucket names (a test with auth keeps them).
-    const auth = opts.auth ? initAuth({ dir: join(root, "auth"), mailstores: hosts, supervisors: opts.auth.supervisors, jetstream: config.jetstream }) : undefined;
+    const auth = opts.auth ? initAuth({ dir: join(root, "auth"), mailstores: hosts, supervisors: opts.auth.supervisors, jetstream: defaultConfig().jetstream }) : undefined;
     const cluster = opts.cluster ? await startNatsCluster(3, { waitReady: opts.cluster === "ready" }) : undefined;
     if (auth && opts.natsMaxPayload !== undefined) throw new Error("TestSystem: natsMaxPayload and auth cannot be combined (each is a -c config file)");
     const nats = cluster ? cluster.nodes[0]! : await startNatsServer("n1", auth ? ["-c", auth.include, "-l", join(root, "nats-server.log")] : opts.natsMaxPayload !== undefined ? natsConfigArgs(root, opts.natsMaxPayload) : []);
-    config.nats.servers = cluster ? cluster.urls : [nats.url];
-    if (cluster) config.jetstream.replicas = 3;
-    config.keys.dir = join(root, "keys");
-    config.data.dir = join(root, "data");
-    config.node.heartbeatMs = 200;
-    config.node.heartbeatTtlMs = 2_000;
-    config.supervisor.leaseTtlMs = 2_000;
-    if (opts.licence !== undefined) {
-      const dev = writeDevelopmentLicence(config.keys.dir, join(root, "licence.json"), opts.licence);
-      config.licence.file = dev.file;
-      config.licence.devIssuerKeyFile = dev.devIssuerKeyFile;
-    }
+    const config = localSystemConfig({
+      root,
+      servers: cluster ? cluster.urls : [nats.url],
+      ...(cluster ? { replicas: 3 } : {}),
+      ...FAST_TIMING,
+      ...(opts.licence !== undefined ? { licence: opts.licence } : {}),
+      mailstores: hosts,
+    });
     opts.config?.(config);
-    for (const h of hosts) initKeys({ dir: config.keys.dir, host: h });
     const sys = new TestSystem(nats, root, config, hosts, cluster, opts.log, auth);
     // In a forming cluster no node may accept clients yet: keep trying, and follow restarts.
     sys.nc = await connect({ ...natsConnectionOptions(config.nats.servers, sys.identity("admin")), name: "test client", waitOnFirstConnect: true, maxReconnectAttempts: -1 });
@@ -121,21 +117,22 @@ export class TestSystem {
     return sink ?? (() => {});
   }
 
-  /** Starts a mailstore inside this process. */
-  async startMailstore(host: string, overrides: Partial<MailstoreOptions> = {}): Promise<MailstoreNode> {
-    const node = await MailstoreNode.start({
-      host,
-      dataDir: this.dataDir(host),
-      keysDir: this.config.keys.dir,
-      servers: this.config.nats.servers,
+  /**
+   * A mailstore's options from this system's configuration, with its own NATS identity (started
+   * with `auth`) and this system's log; for a test that starts and stops the node itself.
+   */
+  mailstoreOptions(host: string, overrides: Partial<MailstoreOptions> = {}): MailstoreOptions {
+    return {
+      ...mailstoreOptionsOf(this.config, host),
       ...(this.auth ? { natsAuth: this.identity("mailstore", host)! } : {}),
-      assets: assetOptions(this.config),
-      heartbeatMs: this.config.node.heartbeatMs,
-      writes: this.config.writes,
-      limits: this.config.limits,
       log: this.nodeLog(),
       ...overrides,
-    });
+    };
+  }
+
+  /** Starts a mailstore inside this process; stop() stops it. */
+  async startMailstore(host: string, overrides: Partial<MailstoreOptions> = {}): Promise<MailstoreNode> {
+    const node = await MailstoreNode.start(this.mailstoreOptions(host, overrides));
     this.inProcess.set(host, node);
     return node;
   }
@@ -149,31 +146,24 @@ export class TestSystem {
     if (!existsSync(join(this.config.keys.dir, signingFileName(name, "supervisor")))) initKeys({ dir: this.config.keys.dir, host: name, role: "supervisor" });
   }
 
+  /**
+   * A supervisor's options from this system's configuration, with its own NATS identity (started
+   * with `auth`) and this system's log; for a test that runs a second one or stops it itself.
+   */
+  supervisorOptions(name: string, overrides: Partial<SupervisorOptions> = {}): SupervisorOptions {
+    return {
+      ...supervisorOptionsOf(this.config, name),
+      ...(this.auth ? { natsAuth: this.identity("supervisor", name)! } : {}),
+      log: this.nodeLog(),
+      ...overrides,
+    };
+  }
+
   /** Starts the in-process supervisor (stopping one already running), options overridable. */
   async startSupervisor(name = "sup1", overrides: Partial<SupervisorOptions> = {}): Promise<SupervisorNode> {
     await this.supervisor?.stop();
     this.ensureSupervisorKey(name);
-    this.supervisor = await SupervisorNode.start({
-      host: name,
-      servers: this.config.nats.servers,
-      ...(this.auth ? { natsAuth: this.identity("supervisor", name)! } : {}),
-      assets: assetOptions(this.config),
-      heartbeatMs: this.config.node.heartbeatMs,
-      leaseTtlMs: this.config.supervisor.leaseTtlMs,
-      licenceQuota: this.config.licence.defaultQuota,
-      promotionThreads: this.config.supervisor.promotionThreads,
-      promoteTimeoutMs: this.config.supervisor.promoteTimeoutMs,
-      reconcileEveryMs: this.config.supervisor.reconcileEveryMs,
-      autoFailover: this.config.supervisor.autoFailover,
-      failoverAfterMs: this.config.supervisor.failoverAfterMs,
-      keysDir: this.config.keys.dir,
-      limits: this.config.limits,
-      ...(this.config.licence.file ? { licenceFile: this.config.licence.file } : {}),
-      ...(this.config.licence.devIssuerKeyFile ? { licenceDevIssuerKeyFile: this.config.licence.devIssuerKeyFile } : {}),
-      ...(this.config.supervisor.adminAccount ? { adminAccount: this.config.supervisor.adminAccount } : {}),
-      log: this.nodeLog(),
-      ...overrides,
-    });
+    this.supervisor = await SupervisorNode.start(this.supervisorOptions(name, overrides));
     return this.supervisor;
   }
 

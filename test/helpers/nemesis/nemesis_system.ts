@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { defaultConfig } from "../../../config/defaults.js";
+import { localSystemConfig } from "../../../src/dev/in_process_nodes.js";
 import { initKeys } from "../../../src/keys/index.js";
 import { rpcCall } from "../../../src/jsonrpc/index.js";
 import { MetadataStore } from "../../../src/store/index.js";
@@ -18,6 +18,7 @@ import { startNatsCluster, type NatsCluster, type NatsNode } from "../nats.js";
 import { exited, spawnTracked, tempDir, waitFor } from "../processes.js";
 import { TcpProxy } from "../tcp_proxy.js";
 import { errorCode } from "../workload.js";
+import { FAST_TIMING } from "../system.js";
 
 export const MAILSTORES = ["ms1.example.com", "ms2.example.com", "ms3.example.com"] as const;
 
@@ -47,15 +48,7 @@ export class NemesisSystem {
   static async start(): Promise<NemesisSystem> {
     const root = tempDir("mr-nemesis-");
     const cluster = await startNatsCluster(3, { extraArgs: ["--no_advertise=true"] });
-    const config = defaultConfig();
-    config.nats.servers = cluster.urls;
-    config.jetstream.replicas = 3;
-    config.keys.dir = join(root, "keys");
-    config.data.dir = join(root, "data");
-    config.node.heartbeatMs = 200;
-    config.node.heartbeatTtlMs = 2_000;
-    config.supervisor.leaseTtlMs = 2_000;
-    for (const h of MAILSTORES) initKeys({ dir: config.keys.dir, host: h });
+    const config = localSystemConfig({ root, servers: cluster.urls, replicas: 3, ...FAST_TIMING, mailstores: MAILSTORES });
     const sys = new NemesisSystem(cluster, root, config);
     sys.nc = await connect({ servers: cluster.urls, name: "nemesis orchestrator", maxReconnectAttempts: -1 });
     for (const h of MAILSTORES) {

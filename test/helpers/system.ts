@@ -110,8 +110,8 @@ export class TestSystem {
     return join(this.root, "data", host);
   }
 
-  private nodeLog(): (line: string) => void {
-    const sink = this.logSink;
+  /** A node's log: each line to `sink` (default the system's `log`), and to standard error, readable, with MR_TEST_LOG. */
+  nodeLog(sink = this.logSink): (line: string) => void {
     // Each call is one JSON log line (src/log); MR_TEST_LOG shows them as a terminal would.
     if (process.env.MR_TEST_LOG) return (l) => (process.stderr.write(`${prettyLine(l)}\n`), sink?.(l));
     return sink ?? (() => {});

@@ -7,9 +7,8 @@ import { join } from "node:path";
 import { writeFileSync } from "node:fs";
 import { defaultConfig } from "../config/defaults.js";
 import { initKeys } from "../src/keys/index.js";
-import { projectRoot } from "../src/paths.js";
 import { startNatsCluster, type NatsCluster } from "./helpers/nats.js";
-import { exited, spawnTracked, tempDir } from "./helpers/processes.js";
+import { exited, spawnCli, tempDir } from "./helpers/processes.js";
 
 let cluster: NatsCluster | undefined;
 
@@ -20,7 +19,7 @@ test.after(async () => {
 async function runUntilExit(args: string[], configFile: string): Promise<{ status: number | null; output: string }> {
   const env: NodeJS.ProcessEnv = { ...process.env, MR_CONFIG: configFile };
   for (const k of Object.keys(env)) if (k.startsWith("MR_") && k !== "MR_CONFIG") delete env[k];
-  const child = spawnTracked(process.execPath, [join(projectRoot(), "bin", "mailreplica"), ...args], { env });
+  const child = spawnCli(args, { env });
   let output = "";
   child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
   child.stderr?.on("data", (d: Buffer) => (output += d.toString()));

@@ -17,7 +17,7 @@ import { natsConnectionOptions } from "../src/natsauth/connect_options.js";
 import { probeNats } from "../src/dev/index.js";
 import { projectRoot } from "../src/paths.js";
 import { startNatsServer } from "./helpers/nats.js";
-import { exited, freePort, spawnTracked, tempDir, waitFor } from "./helpers/processes.js";
+import { exited, freePort, spawnCli, tempDir, waitFor } from "./helpers/processes.js";
 
 const HOSTS = ["mailstore1.example.com", "mailstore2.example.com", "mailstore3.example.com"];
 const projectVar = join(projectRoot(), "var");
@@ -30,7 +30,7 @@ interface Dev {
 }
 
 function startDev(args: string[], env: NodeJS.ProcessEnv): Dev {
-  const child = spawnTracked(process.execPath, [join(projectRoot(), "bin", "mailreplica"), "dev", ...args], { env: { ...process.env, ...env } });
+  const child = spawnCli(["dev", ...args], { env: { ...process.env, ...env } });
   let out = "";
   let err = "";
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
@@ -113,7 +113,7 @@ test("dev - --only-nats --no-repl starts a JetStream nats-server and writes 0600
 
 test("dev - the REPL runs in the foreground; exit there stops what dev started", async () => {
   const port = await freePort();
-  const child = spawnTracked(process.execPath, [join(projectRoot(), "bin", "mailreplica"), "dev", "--only-nats"], {
+  const child = spawnCli(["dev", "--only-nats"], {
     stdio: ["pipe", "pipe", "pipe"],
     env: { ...process.env, MR_SERVERS: `nats://127.0.0.1:${port}`, MR_VAR_DIR: tempDir("mr-dev-repl-") },
   });

@@ -13,10 +13,9 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { rpcCall } from "../src/jsonrpc/index.js";
 import { natsConnectionOptions } from "../src/natsauth/connect_options.js";
 import { clusterNodeAddresses, DevError, probeNats } from "../src/dev/index.js";
-import { projectRoot } from "../src/paths.js";
 import { NatsNode, startNatsCluster, startNatsServer, tendFormation } from "./helpers/nats.js";
 import { TcpProxy } from "./helpers/tcp_proxy.js";
-import { exited, freePort, spawnTracked, tempDir, waitFor } from "./helpers/processes.js";
+import { exited, freePort, spawnCli, tempDir, waitFor } from "./helpers/processes.js";
 
 const HOSTS = ["mailstore1.example.com", "mailstore2.example.com", "mailstore3.example.com"];
 const NODES = ["nats-n1", "nats-n2", "nats-n3"];
@@ -29,7 +28,7 @@ interface Dev {
 }
 
 function startDev(args: string[], env: NodeJS.ProcessEnv, stdin: "ignore" | "pipe" = "ignore"): Dev {
-  const child = spawnTracked(process.execPath, [join(projectRoot(), "bin", "mailreplica"), "dev", ...args], {
+  const child = spawnCli(["dev", ...args], {
     stdio: [stdin, "pipe", "pipe"],
     env: { ...process.env, ...env },
   });

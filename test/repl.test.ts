@@ -4,14 +4,12 @@ import { recordingMethod } from "./helpers/rpc_peer.js";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { ChildProcess } from "node:child_process";
-import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { AppError, methodTable, serveJsonRpc, type JsonRpcService, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
 import { formatNotification, ReplSyntaxError, splitHead, tokenize } from "../src/repl/index.js";
-import { projectRoot } from "../src/paths.js";
 import { startNatsServer, type NatsNode } from "./helpers/nats.js";
-import { exited, spawnTracked, waitFor } from "./helpers/processes.js";
+import { exited, spawnCli, waitFor } from "./helpers/processes.js";
 
 test("repl - tokenize splits like a shell: quotes, escapes, empty words", () => {
   assert.equal(tokenize("  getAccountStatus   a@x.com,b@x.com  "), ["getAccountStatus", "a@x.com,b@x.com"]);
@@ -84,7 +82,7 @@ interface ReplProc {
 }
 
 function startRepl(): ReplProc {
-  const child = spawnTracked(process.execPath, [join(projectRoot(), "bin", "mailreplica"), "repl"], {
+  const child = spawnCli(["repl"], {
     stdio: ["pipe", "pipe", "pipe"],
     env: { ...process.env, MR_SERVERS: server.url },
   });
@@ -145,7 +143,7 @@ test("repl - a script whose lines all succeed exits 0; exit stops reading", asyn
 });
 
 test("repl - without a reachable NATS it says so and exits 1", async () => {
-  const child = spawnTracked(process.execPath, [join(projectRoot(), "bin", "mailreplica"), "repl", "--servers", "nats://127.0.0.1:1"], { stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawnCli(["repl", "--servers", "nats://127.0.0.1:1"], { stdio: ["pipe", "pipe", "pipe"] });
   let err = "";
   child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
   await exited(child);

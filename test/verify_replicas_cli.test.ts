@@ -7,11 +7,9 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
 import Database from "better-sqlite3";
-import { runCli } from "../src/cli/main.js";
-import type { CliIo } from "../src/cli/types.js";
-import { projectRoot } from "../src/paths.js";
+import { runCliWithEnv, type CliRun } from "./helpers/cli_capture.js";
 import { TestSystem, rawMessage } from "./helpers/system.js";
-import { exited, spawnTracked, tempDir, waitFor } from "./helpers/processes.js";
+import { exited, spawnCli, tempDir, waitFor } from "./helpers/processes.js";
 import { stopBounded, waitReplicaCaughtUp } from "./helpers/workload.js";
 
 const MS1 = "ms1.example.com";
@@ -35,19 +33,7 @@ test.after(async () => {
   await stopBounded(sys);
 });
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
-async function cli(argv: string[], cwd = tempDir("mr-verify-cwd-")): Promise<Run> {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const io: CliIo = { out: (l) => void stdout.push(l), err: (l) => void stderr.push(l), env: { MR_SERVERS: sys.nats.url }, cwd };
-  const code = await runCli(argv, io);
-  return { code, out: stdout.join("\n"), err: stderr.join("\n") };
-}
+const cli = (argv: string[], cwd = tempDir("mr-verify-cwd-")): Promise<CliRun> => runCliWithEnv(argv, { MR_SERVERS: sys.nats.url }, cwd);
 
 test("verify_replicas_cli - equal copies: readable per account and replica, --json, input_file, exit 0", async () => {
   const r = await cli(["verifyReplicas", "accounts", NAME]);
@@ -115,7 +101,7 @@ interface ReplProc {
 }
 
 function startRepl(): ReplProc {
-  const child = spawnTracked(process.execPath, [join(projectRoot(), "bin", "mailreplica"), "repl"], {
+  const child = spawnCli(["repl"], {
     stdio: ["pipe", "pipe", "pipe"],
     env: { ...process.env, MR_SERVERS: sys.nats.url },
   });

@@ -16,10 +16,9 @@ import { localSystemConfig, mailstoreOptionsOf, supervisorOptionsOf } from "../.
 import { SupervisorNode, type SupervisorOptions } from "../../actors/supervisor/node.js";
 import { rpcCall } from "../../src/jsonrpc/index.js";
 import { MetadataStore } from "../../src/store/index.js";
-import { projectRoot } from "../../src/paths.js";
 import type { Config } from "../../src/config/index.js";
 import { startNatsCluster, startNatsServer, type NatsCluster, type NatsNode } from "./nats.js";
-import { exited, spawnTracked, tempDir, waitFor } from "./processes.js";
+import { exited, spawnCli, tempDir, waitFor } from "./processes.js";
 
 export interface TestSystemOptions {
   /** mailstore hosts to register keys for (default ms1..ms3.example.com) */
@@ -188,7 +187,7 @@ export class TestSystem {
   }
 
   private async spawnProcess(host: string, args: string[], ready: string): Promise<ChildProcess> {
-    const child = spawnTracked(process.execPath, [join(projectRoot(), "bin", "mailreplica"), ...args], { env: this.childEnv() });
+    const child = spawnCli(args, { env: this.childEnv() });
     this.logs.set(host, "");
     const keep = (d: Buffer) => this.logs.set(host, ((this.logs.get(host) ?? "") + d.toString()).slice(-20_000));
     child.stdout?.on("data", keep);

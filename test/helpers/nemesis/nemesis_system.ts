@@ -12,10 +12,9 @@ import { localSystemConfig } from "../../../src/dev/in_process_nodes.js";
 import { initKeys } from "../../../src/keys/index.js";
 import { rpcCall } from "../../../src/jsonrpc/index.js";
 import { MetadataStore } from "../../../src/store/index.js";
-import { projectRoot } from "../../../src/paths.js";
 import type { Config } from "../../../src/config/index.js";
 import { startNatsCluster, type NatsCluster, type NatsNode } from "../nats.js";
-import { exited, spawnTracked, tempDir, waitFor } from "../processes.js";
+import { exited, spawnCli, tempDir, waitFor } from "../processes.js";
 import { TcpProxy } from "../tcp_proxy.js";
 import { errorCode } from "../workload.js";
 import { FAST_TIMING } from "../system.js";
@@ -119,7 +118,7 @@ export class NemesisSystem {
   }
 
   private async spawn(key: string, args: string[], ready: string): Promise<void> {
-    const child = spawnTracked(process.execPath, [join(projectRoot(), "bin", "mailreplica"), ...args], { env: this.childEnv() });
+    const child = spawnCli(args, { env: this.childEnv() });
     this.logs.set(key, "");
     const keep = (d: Buffer) => this.logs.set(key, ((this.logs.get(key) ?? "") + d.toString()).slice(-20_000));
     child.stdout?.on("data", keep);

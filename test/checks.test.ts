@@ -16,9 +16,7 @@ const MS3 = "ms3.example.com";
 
 let sys: TestSystem;
 test.before(async () => {
-  sys = await TestSystem.start();
-  for (const h of sys.hosts) await sys.startMailstore(h);
-  await sys.startSupervisor();
+  sys = await TestSystem.startRunning();
   await sys.mailbox("createAccount", { name: "c1@example.com", mailHost: MS1 });
   await sys.mailbox("deliverMessage", { account: "c1@example.com", raw: rawMessage(1) });
   await sys.admin("setAccountDestination", { destination: MS2, priority: 10, accounts: "c1@example.com" });

@@ -37,10 +37,7 @@ test("cluster quorum - writes are refused without quorum, no process exits, and 
   sys = await TestSystem.start({ hosts: [MS1, MS2], cluster: "ready" });
   const s = sys;
   const cluster = s.cluster!;
-  const ms1 = await s.spawnMailstore(MS1);
-  const ms2 = await s.spawnMailstore(MS2);
-  const sup = await s.spawnSupervisor("sup1");
-  const children = [ms1, ms2, sup];
+  const children = await s.spawnAll();
 
   const acct = await s.mailbox<{ id: string }>("createAccount", { name: ACCOUNT, mailHost: MS1 });
   await s.admin("setAccountDestination", { destination: MS2, priority: 10, accounts: [ACCOUNT] });
@@ -70,7 +67,7 @@ test("cluster quorum - writes are refused without quorum, no process exits, and 
     .then(() => undefined, (e: unknown) => e);
   assert.ok(folder, "a log append without quorum is not acknowledged");
   assert.ok(["UNAVAILABLE", "OUTCOME_UNKNOWN"].includes(codeOf(folder) ?? ""), `createFolder refused with UNAVAILABLE or OUTCOME_UNKNOWN, got ${codeOf(folder)}: ${String(folder)}`);
-  for (const [i, c] of children.entries()) assert.is(c.exitCode ?? c.signalCode, null, `process ${i} still runs without quorum:\n${s.log([MS1, MS2, "sup1"][i]!)}`);
+  for (const [who, c] of children) assert.is(c.exitCode ?? c.signalCode, null, `${who} still runs without quorum:\n${s.log(who)}`);
 
   const restartedAt = Date.now();
   await Promise.all([cluster.nodes[1]!.start(), cluster.nodes[2]!.start()]);
@@ -106,30 +103,15 @@ test("cluster quorum - writes are refused without quorum, no process exits, and 
   const b = await s.mailbox<{ id: string }>("createAccount", { name: "after.quorum@example.com", mailHost: MS1, requestId: "new-acct" });
   await s.admin("setAccountDestination", { destination: MS2, priority: 10, accounts: ["after.quorum@example.com"] });
   const bItem = (await s.mailbox<{ itemId: number }>("deliverMessage", { account: b.id, raw: rawMessage(300), requestId: "b-0" })).itemId;
-  await waitFor("the new account's write to reach its replica on ms2", () => {
-    const store = s.openStore(MS2);
-    try {
-      return store.dumpAccount(b.id).items.some((i) => i.id === bItem);
-    } finally {
-      store.close();
-    }
-  }, 60_000, 250);
+  await waitFor("the new account's write to reach its replica on ms2", () => s.storeHolds(MS2, b.id, [bItem]), 60_000, 250);
 
   // Every acknowledged write is on the primary, once, and reaches the replica.
   const listed = await s.mailbox<{ items: { id: number }[]; total: number }>("listItems", { account: acct.id, limit: 1000 });
   const ids = listed.items.map((i) => i.id);
   for (const id of acknowledged) assert.ok(ids.includes(id), `acknowledged item ${id} is on the primary (has ${ids.join(",")})`);
   assert.is(listed.total, acknowledged.length, "the retried write was stored once");
-  await waitFor("the replica on ms2 to hold every acknowledged write", () => {
-    const store = s.openStore(MS2);
-    try {
-      const have = new Set(store.dumpAccount(acct.id).items.map((i) => i.id));
-      return acknowledged.every((id) => have.has(id));
-    } finally {
-      store.close();
-    }
-  }, 60_000, 250);
-  for (const [i, c] of children.entries()) assert.is(c.exitCode ?? c.signalCode, null, `process ${i} was never restarted:\n${s.log([MS1, MS2, "sup1"][i]!)}`);
+  await waitFor("the replica on ms2 to hold every acknowledged write", () => s.storeHolds(MS2, acct.id, acknowledged), 60_000, 250);
+  for (const [who, c] of children) assert.is(c.exitCode ?? c.signalCode, null, `${who} was never restarted:\n${s.log(who)}`);
 });
 
 test.run();

@@ -28,31 +28,17 @@ async function heartbeatAt(kv: KV, key: string): Promise<number> {
   return (JSON.parse(new TextDecoder().decode(e.value)) as HeartbeatRecord).at;
 }
 
-function replicaHas(s: TestSystem, accountId: string, ids: number[]): boolean {
-  const store = s.openStore(MS2);
-  try {
-    const have = new Set(store.dumpAccount(accountId).items.map((i) => i.id));
-    return ids.every((id) => have.has(id));
-  } finally {
-    store.close();
-  }
-}
-
 test("cluster restart - every process survives all nats-server nodes killed and restarted, and carries on", async () => {
   sys = await TestSystem.start({ hosts: [MS1, MS2], cluster: "ready" });
   const s = sys;
   const cluster = s.cluster!;
-  const children = new Map([
-    [MS1, await s.spawnMailstore(MS1)],
-    [MS2, await s.spawnMailstore(MS2)],
-    ["sup1", await s.spawnSupervisor("sup1")],
-  ]);
+  const children = await s.spawnAll();
 
   const a = await s.mailbox<{ id: string }>("createAccount", { name: "before@example.com", mailHost: MS1 });
   await s.admin("setAccountDestination", { destination: MS2, priority: 10, accounts: ["before@example.com"] });
   const before: number[] = [];
   for (let i = 0; i < 3; i++) before.push((await s.mailbox<{ itemId: number }>("deliverMessage", { account: a.id, raw: rawMessage(i), requestId: `b-${i}` })).itemId);
-  await waitFor("the replica to hold the writes made before the restart", () => replicaHas(s, a.id, before), 30_000, 200);
+  await waitFor("the replica to hold the writes made before the restart", () => s.storeHolds(MS2, a.id, before), 30_000, 200);
 
   for (const n of cluster.nodes) await n.kill9();
   // A second supervisor started while no node runs (as a service manager would restart one)
@@ -100,8 +86,8 @@ test("cluster restart - every process survives all nats-server nodes killed and 
   const ids = listed.items.map((i) => i.id);
   for (const id of [...before, ...after]) assert.ok(ids.includes(id), `acknowledged item ${id} is on the primary (has ${ids.join(",")})`);
   assert.is(listed.total, before.length + after.length, "nothing stored twice");
-  await waitFor("the replica to hold every acknowledged write", () => replicaHas(s, a.id, [...before, ...after]), 60_000, 250);
-  await waitFor("the new account's write to reach its replica", () => replicaHas(s, b.id, [bItem]), 60_000, 250);
+  await waitFor("the replica to hold every acknowledged write", () => s.storeHolds(MS2, a.id, [...before, ...after]), 60_000, 250);
+  await waitFor("the new account's write to reach its replica", () => s.storeHolds(MS2, b.id, [bItem]), 60_000, 250);
 
   for (const [who, c] of children) assert.is(c.exitCode ?? c.signalCode, null, `${who} was never restarted:\n${s.log(who)}`);
 });

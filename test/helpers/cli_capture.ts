@@ -2,6 +2,7 @@
 // bin/mailreplica child process, and connects as the CLI does, for tests that check what an
 // operator sees.
 import * as assert from "uvu/assert";
+import type { ChildProcess } from "node:child_process";
 import { connectNats } from "../../src/cli/admin/connection.js";
 import { CallError } from "../../src/cli/admin/errors.js";
 import { runCli } from "../../src/cli/main.js";
@@ -52,4 +53,23 @@ export async function cliConnectError(url: string, auth: NatsAuth): Promise<Call
     assert.instance(e, CallError);
     return e as CallError;
   }
+}
+
+export interface ReplChild {
+  child: ChildProcess;
+  /** stdout and stderr so far, interleaved */
+  out(): string;
+  send(line: string): void;
+}
+
+/** `mailreplica repl` as a child process reading piped lines (no TTY, so no prompt), with this process's environment and `env` on top. */
+export function startReplChild(env: NodeJS.ProcessEnv): ReplChild {
+  const child = spawnCli(["repl"], {
+    stdio: ["pipe", "pipe", "pipe"],
+    env: { ...process.env, ...env },
+  });
+  let text = "";
+  child.stdout!.on("data", (d: Buffer) => (text += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => (text += d.toString()));
+  return { child, out: () => text, send: (line) => void child.stdin!.write(`${line}\n`) };
 }

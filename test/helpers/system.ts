@@ -105,6 +105,14 @@ export class TestSystem {
     return sys;
   }
 
+  /** A system with a mailstore for each host (in order), then the supervisor sup1 (it writes the account records createAccount asks for), all in this process. */
+  static async startRunning(opts: TestSystemOptions = {}): Promise<TestSystem> {
+    const sys = await TestSystem.start(opts);
+    for (const h of sys.hosts) await sys.startMailstore(h);
+    await sys.startSupervisor();
+    return sys;
+  }
+
   dataDir(host: string): string {
     return join(this.root, "data", host);
   }
@@ -186,6 +194,14 @@ export class TestSystem {
     return this.spawnProcess(name, ["supervisor", "--host", name], `supervisor ${name} started`);
   }
 
+  /** A mailstore child process for each host (in order), then the supervisor sup1; by name, to check later that none died. */
+  async spawnAll(): Promise<Map<string, ChildProcess>> {
+    const started = new Map<string, ChildProcess>();
+    for (const h of this.hosts) started.set(h, await this.spawnMailstore(h));
+    started.set("sup1", await this.spawnSupervisor("sup1"));
+    return started;
+  }
+
   private async spawnProcess(host: string, args: string[], ready: string): Promise<ChildProcess> {
     const child = spawnCli(args, { env: this.childEnv() });
     this.logs.set(host, "");
@@ -224,6 +240,17 @@ export class TestSystem {
   /** Opens a mailstore's SQLite file read-side (also while the mailstore runs: WAL). */
   openStore(host: string): MetadataStore {
     return MetadataStore.open(join(this.dataDir(host), "metadata.sqlite"));
+  }
+
+  /** Whether `host`'s store holds every one of the items `ids` of the account (read from its SQLite file). */
+  storeHolds(host: string, accountId: string, ids: readonly number[]): boolean {
+    const store = this.openStore(host);
+    try {
+      const have = new Set(store.dumpAccount(accountId).items.map((i) => i.id));
+      return ids.every((id) => have.has(id));
+    } finally {
+      store.close();
+    }
   }
 
   async stop(): Promise<void> {

@@ -17,8 +17,9 @@ import { SupervisorNode, type SupervisorOptions } from "../../actors/supervisor/
 import { rpcCall } from "../../src/jsonrpc/index.js";
 import { MetadataStore } from "../../src/store/index.js";
 import type { Config } from "../../src/config/index.js";
+import { configFileEnv, NodeChildren } from "./node_children.js";
 import { startNatsCluster, startNatsServer, type NatsCluster, type NatsNode } from "./nats.js";
-import { exited, spawnCli, tempDir, waitFor } from "./processes.js";
+import { exited, tempDir } from "./processes.js";
 
 export interface TestSystemOptions {
   /** mailstore hosts to register keys for (default ms1..ms3.example.com) */
@@ -54,8 +55,9 @@ export const FAST_TIMING = { heartbeatMs: 200, heartbeatTtlMs: 2_000, leaseTtlMs
 export class TestSystem {
   nc!: NatsConnection;
   readonly inProcess = new Map<string, MailstoreNode>();
-  readonly processes = new Map<string, ChildProcess>();
-  private readonly logs = new Map<string, string>();
+  private readonly children = new NodeChildren();
+  /** the child processes by host or supervisor name (spawnMailstore, spawnSupervisor) */
+  readonly processes = this.children.processes;
   supervisor: SupervisorNode | undefined;
 
   private constructor(
@@ -176,11 +178,7 @@ export class TestSystem {
 
   /** Child processes get this system's whole configuration as a config file. */
   childEnv(): NodeJS.ProcessEnv {
-    const file = join(this.root, "config.json");
-    writeFileSync(file, JSON.stringify(this.config, null, 2));
-    const env: NodeJS.ProcessEnv = { ...process.env, MR_CONFIG: file };
-    for (const k of Object.keys(env)) if (k.startsWith("MR_") && k !== "MR_CONFIG" && k !== "MR_DEBUG") delete env[k];
-    return env;
+    return configFileEnv(this.root, this.config);
   }
 
   /** Starts a mailstore as a real child process (so a test can kill -9 it). */
@@ -203,30 +201,15 @@ export class TestSystem {
   }
 
   private async spawnProcess(host: string, args: string[], ready: string): Promise<ChildProcess> {
-    const child = spawnCli(args, { env: this.childEnv() });
-    this.logs.set(host, "");
-    const keep = (d: Buffer) => this.logs.set(host, ((this.logs.get(host) ?? "") + d.toString()).slice(-20_000));
-    child.stdout?.on("data", keep);
-    child.stderr?.on("data", keep);
-    this.processes.set(host, child);
-    const outcome = await waitFor(`${host} to start`, () => {
-      if (child.exitCode !== null || child.signalCode !== null) return "exited";
-      return (this.logs.get(host) ?? "").includes(ready) ? "started" : undefined;
-    }, this.cluster ? 90_000 : 30_000);
-    if (outcome === "exited") throw new Error(`${host} exited before it started:\n${this.logs.get(host)}`);
-    return child;
+    return this.children.start(host, args, this.childEnv(), ready, this.cluster ? 90_000 : 30_000);
   }
 
   log(host: string): string {
-    return this.logs.get(host) ?? "";
+    return this.children.log(host);
   }
 
-  async kill9(host: string): Promise<void> {
-    const child = this.processes.get(host);
-    if (!child) throw new Error(`no process for ${host}`);
-    child.kill("SIGKILL");
-    await exited(child);
-    this.processes.delete(host);
+  kill9(host: string): Promise<void> {
+    return this.children.kill9(host);
   }
 
   mailbox<T = any>(method: string, params: Record<string, unknown>, timeoutMs = 15_000): Promise<T> {

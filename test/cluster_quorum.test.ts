@@ -6,11 +6,10 @@
 // every acknowledged write is on the primary and the replica.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { Kvm, type KV } from "@nats-io/kv";
+import { waitHeartbeatsAfter } from "./helpers/promotion.js";
 import { TestSystem, rawMessage } from "./helpers/system.js";
 import { waitFor } from "./helpers/processes.js";
 import { connectionNames, waitClusterReady } from "./helpers/nats.js";
-import type { HeartbeatRecord } from "../actors/shared/heartbeat.js";
 
 const MS1 = "ms1.example.com";
 const MS2 = "ms2.example.com";
@@ -25,12 +24,6 @@ test.after(async () => {
 function codeOf(e: unknown): string | undefined {
   const x = e as { code?: unknown; data?: { code?: unknown } };
   return typeof x.data?.code === "string" ? x.data.code : typeof x.code === "string" ? x.code : undefined;
-}
-
-async function heartbeatAt(kv: KV, key: string): Promise<number> {
-  const e = await kv.get(key);
-  if (!e || e.operation !== "PUT" || e.length === 0) return 0;
-  return (JSON.parse(new TextDecoder().decode(e.value)) as HeartbeatRecord).at;
 }
 
 test("cluster quorum - writes are refused without quorum, no process exits, and everything resumes when the nodes return", async () => {
@@ -91,10 +84,7 @@ test("cluster quorum - writes are refused without quorum, no process exits, and 
   }
 
   // Heartbeats resume: every process writes a fresh one after the restart.
-  const nodes = await new Kvm(s.nc).open(s.config.jetstream.buckets.nodes);
-  for (const key of [`node.${MS1}`, `node.${MS2}`, "supervisor.sup1"]) {
-    await waitFor(`a heartbeat ${key} written after the restart`, async () => (await heartbeatAt(nodes, key)) > restartedAt, 30_000, 200);
-  }
+  await waitHeartbeatsAfter(s, [`node.${MS1}`, `node.${MS2}`, "supervisor.sup1"], restartedAt);
   if (process.env.MR_TEST_LOG) process.stderr.write(`--- ms1\n${s.log(MS1)}\n--- ms2\n${s.log(MS2)}\n--- sup1\n${s.log("sup1")}\n`);
   // The supervisor serves again (holds the lease).
   await waitFor("the supervisor to answer admin requests", async () => (await s.admin("getServices").catch(() => undefined)) !== undefined, 30_000, 250);

@@ -7,11 +7,10 @@
 // acknowledged before or after the restart is on the primary and on the replica.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { Kvm, type KV } from "@nats-io/kv";
+import { waitHeartbeatsAfter } from "./helpers/promotion.js";
 import { TestSystem, rawMessage } from "./helpers/system.js";
 import { waitFor } from "./helpers/processes.js";
 import { waitClusterReady } from "./helpers/nats.js";
-import type { HeartbeatRecord } from "../actors/shared/heartbeat.js";
 
 const MS1 = "ms1.example.com";
 const MS2 = "ms2.example.com";
@@ -21,12 +20,6 @@ let sys: TestSystem | undefined;
 test.after(async () => {
   await sys?.stop();
 });
-
-async function heartbeatAt(kv: KV, key: string): Promise<number> {
-  const e = await kv.get(key);
-  if (!e || e.operation !== "PUT" || e.length === 0) return 0;
-  return (JSON.parse(new TextDecoder().decode(e.value)) as HeartbeatRecord).at;
-}
 
 test("cluster restart - every process survives all nats-server nodes killed and restarted, and carries on", async () => {
   sys = await TestSystem.start({ hosts: [MS1, MS2], cluster: "ready" });
@@ -64,10 +57,7 @@ test("cluster restart - every process survives all nats-server nodes killed and 
   const after = [first.itemId];
   for (let i = 1; i < 3; i++) after.push((await s.mailbox<{ itemId: number }>("deliverMessage", { account: a.id, raw: rawMessage(10 + i), requestId: `after-${i}` })).itemId);
 
-  const nodes = await new Kvm(s.nc).open(s.config.jetstream.buckets.nodes);
-  for (const key of [`node.${MS1}`, `node.${MS2}`, "supervisor.sup1", "supervisor.sup2"]) {
-    await waitFor(`a heartbeat ${key} written after the restart`, async () => (await heartbeatAt(nodes, key)) > restartedAt, 30_000, 200);
-  }
+  await waitHeartbeatsAfter(s, [`node.${MS1}`, `node.${MS2}`, "supervisor.sup1", "supervisor.sup2"], restartedAt);
 
   // The supervisor serves, and a change made now reaches the mailstores (their directory
   // watch and the replica agent's consumer outlived the restart).

@@ -8,8 +8,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { AppError, methodTable, serveJsonRpc, type JsonRpcService, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
-import { runCli } from "../src/cli/main.js";
-import type { CliIo } from "../src/cli/types.js";
+import { runCliWithEnv, type CliRun } from "./helpers/cli_capture.js";
 import { startNatsServer, type NatsNode } from "./helpers/nats.js";
 import { freePort, tempDir } from "./helpers/processes.js";
 
@@ -87,19 +86,7 @@ const mailboxPeer = methodTable<NatsRpcContext>([
   method("listItems", (p) => ({ items: [], total: 0, echo: p })),
 ]);
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
-async function cli(argv: string[], env: NodeJS.ProcessEnv = { MR_SERVERS: server.url }, cwd = tempDir("mr-admin-cwd-")): Promise<Run> {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const io: CliIo = { out: (l) => void stdout.push(l), err: (l) => void stderr.push(l), env, cwd };
-  const code = await runCli(argv, io);
-  return { code, out: stdout.join("\n"), err: stderr.join("\n") };
-}
+const cli = (argv: string[], env: NodeJS.ProcessEnv = { MR_SERVERS: server.url }, cwd = tempDir("mr-admin-cwd-")): Promise<CliRun> => runCliWithEnv(argv, env, cwd);
 
 function lastParams(name: string): unknown {
   return [...received].reverse().find((r) => r.method === name)?.params;

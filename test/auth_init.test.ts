@@ -7,15 +7,10 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { natsServerPath } from "../src/natsserver/binary.js";
-import { runCli } from "../src/cli/main.js";
+import { runCliCaptured, type CliRun } from "./helpers/cli_capture.js";
 import { tempDir } from "./helpers/processes.js";
 
-async function cli(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, { out: (l) => out.push(l), err: (l) => err.push(l), env: { MR_SYSTEM_CONFIG: "none", ...env }, cwd: process.cwd() });
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
+const cli = (argv: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> => runCliCaptured(argv, env, process.cwd());
 
 test("auth init - one 0600 seed per identity in a 0700 folder, an include nats-server accepts, no seed printed", async () => {
   const dir = join(tempDir("mr-authinit-"), "ids");

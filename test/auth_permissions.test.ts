@@ -23,10 +23,7 @@ const WHO: readonly Who[] = ["mailstore", "supervisor", "admin", "client", "oper
 const conns = new Map<Who, NatsConnection>();
 
 test.before(async () => {
-  sys = await TestSystem.start({ hosts: [MS1, MS2], auth: { supervisors: ["sup1"] } });
-  await sys.startMailstore(MS1);
-  await sys.startMailstore(MS2);
-  await sys.startSupervisor("sup1");
+  sys = await TestSystem.startRunning({ hosts: [MS1, MS2], auth: { supervisors: ["sup1"] } });
   // The mailstore row is ms1's identity, the supervisor row sup1's (a second connection each).
   const hostOf: Record<Who, string | undefined> = { mailstore: MS1, supervisor: "sup1", admin: undefined, client: undefined, operator: undefined };
   for (const who of WHO) {

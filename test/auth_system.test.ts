@@ -22,10 +22,7 @@ const MS2 = "ms2.example.com";
 let sys: TestSystem;
 
 test.before(async () => {
-  sys = await TestSystem.start({ hosts: [MS1, MS2], auth: { supervisors: ["sup1"] } });
-  await sys.startMailstore(MS1);
-  await sys.startMailstore(MS2);
-  await sys.startSupervisor("sup1");
+  sys = await TestSystem.startRunning({ hosts: [MS1, MS2], auth: { supervisors: ["sup1"] } });
 });
 test.after(async () => {
   await sys?.stop();
@@ -96,18 +93,9 @@ test("auth system - a client identity delivers a large message through the uploa
 });
 
 test("auth system - a mailstore may not change an existing stream: another replica count is refused, naming the operator's way", async () => {
-  const err = await MailstoreNode.start({
-    host: MS2,
-    dataDir: tempDir("mr-auth-r3-"),
-    keysDir: sys.config.keys.dir,
-    servers: sys.config.nats.servers,
-    natsAuth: sys.identity("mailstore", MS2)!,
-    assets: { ...assetOptions(sys.config), replicas: 3 },
-    heartbeatMs: 200,
-    startupTimeoutMs: 10_000,
-    writes: sys.config.writes,
-    log: () => {},
-  }).then(
+  const err = await MailstoreNode.start(
+    sys.mailstoreOptions(MS2, { dataDir: tempDir("mr-auth-r3-"), assets: { ...assetOptions(sys.config), replicas: 3 }, startupTimeoutMs: 10_000 }),
+  ).then(
     async (n) => {
       await n.stop();
       return undefined;

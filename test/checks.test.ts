@@ -5,11 +5,10 @@ import { createServer } from "node:net";
 import * as assert from "uvu/assert";
 import { RpcError, rpcCall } from "../src/jsonrpc/index.js";
 import { SupervisorNode } from "../actors/supervisor/node.js";
-import { assetOptions } from "../actors/shared/node_config.js";
-import { defaultConfig } from "../config/defaults.js";
-import { TestSystem, rawMessage } from "./helpers/system.js";
+import { localSystemConfig, supervisorOptionsOf } from "../src/dev/in_process_nodes.js";
+import { FAST_TIMING, TestSystem, rawMessage } from "./helpers/system.js";
 import { startNatsCluster } from "./helpers/nats.js";
-import { freePort, waitFor } from "./helpers/processes.js";
+import { freePort, tempDir, waitFor } from "./helpers/processes.js";
 
 const MS1 = "ms1.example.com";
 const MS2 = "ms2.example.com";
@@ -17,9 +16,7 @@ const MS3 = "ms3.example.com";
 
 let sys: TestSystem;
 test.before(async () => {
-  sys = await TestSystem.start();
-  for (const h of sys.hosts) await sys.startMailstore(h);
-  await sys.startSupervisor();
+  sys = await TestSystem.startRunning();
   await sys.mailbox("createAccount", { name: "c1@example.com", mailHost: MS1 });
   await sys.mailbox("deliverMessage", { account: "c1@example.com", raw: rawMessage(1) });
   await sys.admin("setAccountDestination", { destination: MS2, priority: 10, accounts: "c1@example.com" });
@@ -170,14 +167,13 @@ test("test - a stopped mailstore fails its heartbeat check with the fix, and its
 
 test("test - in a 3-node JetStream cluster every asset has a leader and current peers; a lost server is named with the fix", async () => {
   const cluster = await startNatsCluster(3);
-  const config = defaultConfig();
-  config.jetstream.replicas = 3;
+  const config = localSystemConfig({ root: tempDir("mr-checks-cluster-"), servers: [cluster.urls[0]!], replicas: 3, ...FAST_TIMING });
   let sup: SupervisorNode | undefined;
   try {
     // A cluster just started may not place R3 assets yet ("no suitable peers for placement,
     // peer offline", seconds on a loaded machine): retry.
     sup = await waitFor("the supervisor starts on the new cluster", () =>
-      SupervisorNode.start({ host: "sup-cluster", servers: [cluster.urls[0]!], assets: { ...assetOptions(config), nodeTtlMs: 2_000 }, heartbeatMs: 200, leaseTtlMs: 2_000, licenceQuota: 100, log: () => {} }),
+      SupervisorNode.start({ ...supervisorOptionsOf(config, "sup-cluster"), log: () => {} }),
       60_000, 500);
     const call = () => rpcCall<any>(sup!.nc, "mr.rpc.admin", "test", {}, { timeoutMs: 30_000 });
     const assets = ["MR_TX", "MR_NOTIFY", "KV_mr_directory", "KV_mr_nodes", "OBJ_mr_blobs"];

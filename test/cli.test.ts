@@ -12,6 +12,7 @@ import type { CliIo, CommandIo } from "../src/cli/types.js";
 import { defaultConfig, loadConfig } from "../src/config/index.js";
 import { projectRoot } from "../src/paths.js";
 import { tempDir } from "./helpers/processes.js";
+import { runCliWithEnv, type CliRun } from "./helpers/cli_capture.js";
 
 function usageError(run: () => unknown, code = "CLI_USAGE"): CliUsageError {
   try {
@@ -37,11 +38,7 @@ function captureIo(env: NodeJS.ProcessEnv = {}, cwd = projectRoot()): Captured {
   return { stdout, stderr, out: (l) => void stdout.push(l), err: (l) => void stderr.push(l), env, cwd };
 }
 
-async function cli(argv: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<{ code: number; out: string; err: string }> {
-  const io = captureIo(env, cwd);
-  const code = await runCli(argv, io);
-  return { code, out: io.stdout.join("\n"), err: io.stderr.join("\n") };
-}
+const cli = (argv: string[], env: NodeJS.ProcessEnv = {}, cwd = projectRoot()): Promise<CliRun> => runCliWithEnv(argv, env, cwd);
 
 // ------------------------------------------------------------------ parseOptions
 

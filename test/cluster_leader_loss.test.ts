@@ -25,11 +25,7 @@ test("cluster leader loss - kill -9 of the MR_TX leader under load loses no ackn
   sys = await TestSystem.start({ hosts: [MS1, MS2], cluster: "ready" });
   const s = sys;
   const cluster = s.cluster!;
-  const children = new Map([
-    [MS1, await s.spawnMailstore(MS1)],
-    [MS2, await s.spawnMailstore(MS2)],
-    ["sup1", await s.spawnSupervisor("sup1")],
-  ]);
+  const children = await s.spawnAll();
   const acct = await s.mailbox<{ id: string }>("createAccount", { name: "leaderloss@example.com", mailHost: MS1 });
   await s.admin("setAccountDestination", { destination: MS2, priority: 10, accounts: ["leaderloss@example.com"] });
 
@@ -85,20 +81,7 @@ test("cluster leader loss - kill -9 of the MR_TX leader under load loses no ackn
   }
   for (const id of acknowledged) assert.ok(ids.has(id), `acknowledged item ${id} is on the primary`);
   assert.is(total, new Set(acknowledged).size, "every write stored once (retries with a requestId write nothing twice)");
-  await waitFor(
-    "the replica to hold every acknowledged write",
-    () => {
-      const store = s.openStore(MS2);
-      try {
-        const have = new Set(store.dumpAccount(acct.id).items.map((i) => i.id));
-        return acknowledged.every((id) => have.has(id));
-      } finally {
-        store.close();
-      }
-    },
-    60_000,
-    250,
-  );
+  await waitFor("the replica to hold every acknowledged write", () => s.storeHolds(MS2, acct.id, acknowledged), 60_000, 250);
   for (const [who, c] of children) assert.is(c.exitCode ?? c.signalCode, null, `${who} still runs:\n${s.log(who)}`);
 });
 

@@ -21,8 +21,6 @@ import { TcpProxy } from "./helpers/tcp_proxy.js";
 import { addReplicas, createAccounts, directoryRecord, promote, promotedEntries, waitAlive, waitOperationEnd } from "./helpers/promotion.js";
 import { errorCode, readAccountLog, readerKeyring, waitReplicaCaughtUp } from "./helpers/workload.js";
 import { rpcCall } from "../src/jsonrpc/index.js";
-import { MailstoreNode } from "../actors/mailstore/node.js";
-import { assetOptions } from "../actors/shared/node_config.js";
 
 const MS1 = "ms1.example.com";
 const MS2 = "ms2.example.com";
@@ -174,18 +172,8 @@ test("cluster promotion - the node a promote request passes through is killed wi
   const victim = cluster.nodes.find((n) => n.spec.name === victimName);
   assert.ok(victim, `${dirStream} has a leader among the nodes (${victimName})`);
   proxy = await TcpProxy.start(victim!.spec.port);
-  const ms3 = await MailstoreNode.start({
-    host: MS3,
-    dataDir: s.dataDir(MS3),
-    keysDir: s.config.keys.dir,
-    // Only the proxy: once the victim is gone, ms3 reconnects to the nodes its INFO named.
-    servers: [proxy.url],
-    assets: assetOptions(s.config),
-    heartbeatMs: s.config.node.heartbeatMs,
-    writes: s.config.writes,
-    log: process.env.MR_TEST_LOG ? (l) => process.stderr.write(`${l}\n`) : () => {},
-  });
-  s.inProcess.set(MS3, ms3);
+  // Only the proxy: once the victim is gone, ms3 reconnects to the nodes its INFO named.
+  await s.startMailstore(MS3, { servers: [proxy.url] });
   await moveLeaderOff(s, s.config.jetstream.streams.tx, victim!.spec.name);
   const name = "r1@example.com";
   const id = (await createAccounts(s, [name], MS1, { messages: 2 })).get(name)!;

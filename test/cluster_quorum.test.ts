@@ -6,11 +6,10 @@
 // every acknowledged write is on the primary and the replica.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { Kvm, type KV } from "@nats-io/kv";
+import { waitHeartbeatsAfter } from "./helpers/promotion.js";
 import { TestSystem, rawMessage } from "./helpers/system.js";
 import { waitFor } from "./helpers/processes.js";
 import { connectionNames, waitClusterReady } from "./helpers/nats.js";
-import type { HeartbeatRecord } from "../actors/shared/heartbeat.js";
 
 const MS1 = "ms1.example.com";
 const MS2 = "ms2.example.com";
@@ -27,20 +26,11 @@ function codeOf(e: unknown): string | undefined {
   return typeof x.data?.code === "string" ? x.data.code : typeof x.code === "string" ? x.code : undefined;
 }
 
-async function heartbeatAt(kv: KV, key: string): Promise<number> {
-  const e = await kv.get(key);
-  if (!e || e.operation !== "PUT" || e.length === 0) return 0;
-  return (JSON.parse(new TextDecoder().decode(e.value)) as HeartbeatRecord).at;
-}
-
 test("cluster quorum - writes are refused without quorum, no process exits, and everything resumes when the nodes return", async () => {
   sys = await TestSystem.start({ hosts: [MS1, MS2], cluster: "ready" });
   const s = sys;
   const cluster = s.cluster!;
-  const ms1 = await s.spawnMailstore(MS1);
-  const ms2 = await s.spawnMailstore(MS2);
-  const sup = await s.spawnSupervisor("sup1");
-  const children = [ms1, ms2, sup];
+  const children = await s.spawnAll();
 
   const acct = await s.mailbox<{ id: string }>("createAccount", { name: ACCOUNT, mailHost: MS1 });
   await s.admin("setAccountDestination", { destination: MS2, priority: 10, accounts: [ACCOUNT] });
@@ -70,7 +60,7 @@ test("cluster quorum - writes are refused without quorum, no process exits, and 
     .then(() => undefined, (e: unknown) => e);
   assert.ok(folder, "a log append without quorum is not acknowledged");
   assert.ok(["UNAVAILABLE", "OUTCOME_UNKNOWN"].includes(codeOf(folder) ?? ""), `createFolder refused with UNAVAILABLE or OUTCOME_UNKNOWN, got ${codeOf(folder)}: ${String(folder)}`);
-  for (const [i, c] of children.entries()) assert.is(c.exitCode ?? c.signalCode, null, `process ${i} still runs without quorum:\n${s.log([MS1, MS2, "sup1"][i]!)}`);
+  for (const [who, c] of children) assert.is(c.exitCode ?? c.signalCode, null, `${who} still runs without quorum:\n${s.log(who)}`);
 
   const restartedAt = Date.now();
   await Promise.all([cluster.nodes[1]!.start(), cluster.nodes[2]!.start()]);
@@ -94,10 +84,7 @@ test("cluster quorum - writes are refused without quorum, no process exits, and 
   }
 
   // Heartbeats resume: every process writes a fresh one after the restart.
-  const nodes = await new Kvm(s.nc).open(s.config.jetstream.buckets.nodes);
-  for (const key of [`node.${MS1}`, `node.${MS2}`, "supervisor.sup1"]) {
-    await waitFor(`a heartbeat ${key} written after the restart`, async () => (await heartbeatAt(nodes, key)) > restartedAt, 30_000, 200);
-  }
+  await waitHeartbeatsAfter(s, [`node.${MS1}`, `node.${MS2}`, "supervisor.sup1"], restartedAt);
   if (process.env.MR_TEST_LOG) process.stderr.write(`--- ms1\n${s.log(MS1)}\n--- ms2\n${s.log(MS2)}\n--- sup1\n${s.log("sup1")}\n`);
   // The supervisor serves again (holds the lease).
   await waitFor("the supervisor to answer admin requests", async () => (await s.admin("getServices").catch(() => undefined)) !== undefined, 30_000, 250);
@@ -106,30 +93,15 @@ test("cluster quorum - writes are refused without quorum, no process exits, and 
   const b = await s.mailbox<{ id: string }>("createAccount", { name: "after.quorum@example.com", mailHost: MS1, requestId: "new-acct" });
   await s.admin("setAccountDestination", { destination: MS2, priority: 10, accounts: ["after.quorum@example.com"] });
   const bItem = (await s.mailbox<{ itemId: number }>("deliverMessage", { account: b.id, raw: rawMessage(300), requestId: "b-0" })).itemId;
-  await waitFor("the new account's write to reach its replica on ms2", () => {
-    const store = s.openStore(MS2);
-    try {
-      return store.dumpAccount(b.id).items.some((i) => i.id === bItem);
-    } finally {
-      store.close();
-    }
-  }, 60_000, 250);
+  await waitFor("the new account's write to reach its replica on ms2", () => s.storeHolds(MS2, b.id, [bItem]), 60_000, 250);
 
   // Every acknowledged write is on the primary, once, and reaches the replica.
   const listed = await s.mailbox<{ items: { id: number }[]; total: number }>("listItems", { account: acct.id, limit: 1000 });
   const ids = listed.items.map((i) => i.id);
   for (const id of acknowledged) assert.ok(ids.includes(id), `acknowledged item ${id} is on the primary (has ${ids.join(",")})`);
   assert.is(listed.total, acknowledged.length, "the retried write was stored once");
-  await waitFor("the replica on ms2 to hold every acknowledged write", () => {
-    const store = s.openStore(MS2);
-    try {
-      const have = new Set(store.dumpAccount(acct.id).items.map((i) => i.id));
-      return acknowledged.every((id) => have.has(id));
-    } finally {
-      store.close();
-    }
-  }, 60_000, 250);
-  for (const [i, c] of children.entries()) assert.is(c.exitCode ?? c.signalCode, null, `process ${i} was never restarted:\n${s.log([MS1, MS2, "sup1"][i]!)}`);
+  await waitFor("the replica on ms2 to hold every acknowledged write", () => s.storeHolds(MS2, acct.id, acknowledged), 60_000, 250);
+  for (const [who, c] of children) assert.is(c.exitCode ?? c.signalCode, null, `${who} was never restarted:\n${s.log(who)}`);
 });
 
 test.run();

@@ -7,11 +7,10 @@
 // acknowledged before or after the restart is on the primary and on the replica.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { Kvm, type KV } from "@nats-io/kv";
+import { waitHeartbeatsAfter } from "./helpers/promotion.js";
 import { TestSystem, rawMessage } from "./helpers/system.js";
 import { waitFor } from "./helpers/processes.js";
 import { waitClusterReady } from "./helpers/nats.js";
-import type { HeartbeatRecord } from "../actors/shared/heartbeat.js";
 
 const MS1 = "ms1.example.com";
 const MS2 = "ms2.example.com";
@@ -22,37 +21,17 @@ test.after(async () => {
   await sys?.stop();
 });
 
-async function heartbeatAt(kv: KV, key: string): Promise<number> {
-  const e = await kv.get(key);
-  if (!e || e.operation !== "PUT" || e.length === 0) return 0;
-  return (JSON.parse(new TextDecoder().decode(e.value)) as HeartbeatRecord).at;
-}
-
-function replicaHas(s: TestSystem, accountId: string, ids: number[]): boolean {
-  const store = s.openStore(MS2);
-  try {
-    const have = new Set(store.dumpAccount(accountId).items.map((i) => i.id));
-    return ids.every((id) => have.has(id));
-  } finally {
-    store.close();
-  }
-}
-
 test("cluster restart - every process survives all nats-server nodes killed and restarted, and carries on", async () => {
   sys = await TestSystem.start({ hosts: [MS1, MS2], cluster: "ready" });
   const s = sys;
   const cluster = s.cluster!;
-  const children = new Map([
-    [MS1, await s.spawnMailstore(MS1)],
-    [MS2, await s.spawnMailstore(MS2)],
-    ["sup1", await s.spawnSupervisor("sup1")],
-  ]);
+  const children = await s.spawnAll();
 
   const a = await s.mailbox<{ id: string }>("createAccount", { name: "before@example.com", mailHost: MS1 });
   await s.admin("setAccountDestination", { destination: MS2, priority: 10, accounts: ["before@example.com"] });
   const before: number[] = [];
   for (let i = 0; i < 3; i++) before.push((await s.mailbox<{ itemId: number }>("deliverMessage", { account: a.id, raw: rawMessage(i), requestId: `b-${i}` })).itemId);
-  await waitFor("the replica to hold the writes made before the restart", () => replicaHas(s, a.id, before), 30_000, 200);
+  await waitFor("the replica to hold the writes made before the restart", () => s.storeHolds(MS2, a.id, before), 30_000, 200);
 
   for (const n of cluster.nodes) await n.kill9();
   // A second supervisor started while no node runs (as a service manager would restart one)
@@ -78,10 +57,7 @@ test("cluster restart - every process survives all nats-server nodes killed and 
   const after = [first.itemId];
   for (let i = 1; i < 3; i++) after.push((await s.mailbox<{ itemId: number }>("deliverMessage", { account: a.id, raw: rawMessage(10 + i), requestId: `after-${i}` })).itemId);
 
-  const nodes = await new Kvm(s.nc).open(s.config.jetstream.buckets.nodes);
-  for (const key of [`node.${MS1}`, `node.${MS2}`, "supervisor.sup1", "supervisor.sup2"]) {
-    await waitFor(`a heartbeat ${key} written after the restart`, async () => (await heartbeatAt(nodes, key)) > restartedAt, 30_000, 200);
-  }
+  await waitHeartbeatsAfter(s, [`node.${MS1}`, `node.${MS2}`, "supervisor.sup1", "supervisor.sup2"], restartedAt);
 
   // The supervisor serves, and a change made now reaches the mailstores (their directory
   // watch and the replica agent's consumer outlived the restart).
@@ -100,8 +76,8 @@ test("cluster restart - every process survives all nats-server nodes killed and 
   const ids = listed.items.map((i) => i.id);
   for (const id of [...before, ...after]) assert.ok(ids.includes(id), `acknowledged item ${id} is on the primary (has ${ids.join(",")})`);
   assert.is(listed.total, before.length + after.length, "nothing stored twice");
-  await waitFor("the replica to hold every acknowledged write", () => replicaHas(s, a.id, [...before, ...after]), 60_000, 250);
-  await waitFor("the new account's write to reach its replica", () => replicaHas(s, b.id, [bItem]), 60_000, 250);
+  await waitFor("the replica to hold every acknowledged write", () => s.storeHolds(MS2, a.id, [...before, ...after]), 60_000, 250);
+  await waitFor("the new account's write to reach its replica", () => s.storeHolds(MS2, b.id, [bItem]), 60_000, 250);
 
   for (const [who, c] of children) assert.is(c.exitCode ?? c.signalCode, null, `${who} was never restarted:\n${s.log(who)}`);
 });

@@ -4,12 +4,11 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { join } from "node:path";
-import { writeFileSync } from "node:fs";
-import { defaultConfig } from "../config/defaults.js";
-import { initKeys } from "../src/keys/index.js";
-import { projectRoot } from "../src/paths.js";
+import { localSystemConfig } from "../src/dev/in_process_nodes.js";
 import { startNatsCluster, type NatsCluster } from "./helpers/nats.js";
-import { exited, spawnTracked, tempDir } from "./helpers/processes.js";
+import { tempDir } from "./helpers/processes.js";
+import { configFileEnv } from "./helpers/node_children.js";
+import { runCliChild } from "./helpers/cli_capture.js";
 
 let cluster: NatsCluster | undefined;
 
@@ -17,39 +16,22 @@ test.after(async () => {
   await cluster?.stop();
 });
 
-async function runUntilExit(args: string[], configFile: string): Promise<{ status: number | null; output: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, MR_CONFIG: configFile };
-  for (const k of Object.keys(env)) if (k.startsWith("MR_") && k !== "MR_CONFIG") delete env[k];
-  const child = spawnTracked(process.execPath, [join(projectRoot(), "bin", "mailreplica"), ...args], { env });
-  let output = "";
-  child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
-  child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
-  await exited(child);
-  return { status: child.exitCode, output };
-}
-
 test("cluster start-up - without a quorum the start-up deadline ends a mailstore and a supervisor with status 75 and says what it waited for", async () => {
   cluster = await startNatsCluster(3, { waitReady: false, running: 1 });
   const root = tempDir("mr-deadline-");
-  const config = defaultConfig();
-  config.nats.servers = cluster.urls;
-  config.jetstream.replicas = 3;
-  config.keys.dir = join(root, "keys");
-  config.data.dir = join(root, "data");
+  const config = localSystemConfig({ root, servers: cluster.urls, replicas: 3, mailstores: ["ms1.example.com"] });
   // Long enough for one JetStream request to time out (5 s) and be reported.
   config.node.startupTimeoutMs = 8_000;
-  initKeys({ dir: config.keys.dir, host: "ms1.example.com" });
-  const file = join(root, "config.json");
-  writeFileSync(file, JSON.stringify(config));
+  const env = configFileEnv(root, config);
 
   const [ms, sup] = await Promise.all([
-    runUntilExit(["mailstore", "--host", "ms1.example.com", "--data", join(root, "data", "ms1")], file),
-    runUntilExit(["supervisor", "--host", "sup1"], file),
+    runCliChild(["mailstore", "--host", "ms1.example.com", "--data", join(root, "data", "ms1")], env),
+    runCliChild(["supervisor", "--host", "sup1"], env),
   ]);
   for (const [who, r] of [["mailstore", ms], ["supervisor", sup]] as const) {
-    assert.is(r.status, 75, `${who} exits 75:\n${r.output}`);
+    assert.is(r.code, 75, `${who} exits 75:\n${r.out}`);
     // One JSON line per wait, its reason a field (src/log).
-    const waits = r.output.split("\n").flatMap((l) => {
+    const waits = r.out.split("\n").flatMap((l) => {
       try {
         const e = JSON.parse(l) as { msg?: string; reason?: string };
         return e.msg === "waiting for JetStream" && typeof e.reason === "string" && e.reason !== "" ? [e] : [];
@@ -57,10 +39,10 @@ test("cluster start-up - without a quorum the start-up deadline ends a mailstore
         return [];
       }
     });
-    assert.ok(waits.length > 0, `${who} said what it waited for:\n${r.output}`);
-    assert.match(r.output, "JetStream was not ready within 8 s", `${who} names the deadline:\n${r.output}`);
-    assert.match(r.output, "MR_STARTUP_TIMEOUT_MS", `${who} says what to raise:\n${r.output}`);
-    assert.match(r.output, "[STARTUP_TIMEOUT]", r.output);
+    assert.ok(waits.length > 0, `${who} said what it waited for:\n${r.out}`);
+    assert.match(r.out, "JetStream was not ready within 8 s", `${who} names the deadline:\n${r.out}`);
+    assert.match(r.out, "MR_STARTUP_TIMEOUT_MS", `${who} says what to raise:\n${r.out}`);
+    assert.match(r.out, "[STARTUP_TIMEOUT]", r.out);
   }
 });
 

@@ -5,10 +5,11 @@ import { randomUUID } from "node:crypto";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { rpcCall, RpcError } from "../src/jsonrpc/index.js";
+import { rpcCall } from "../src/jsonrpc/index.js";
 import type { AccountRecord } from "../src/directory/types.js";
 import { directoryOfSystem } from "./helpers/promotion.js";
 import { TestSystem } from "./helpers/system.js";
+import { rpcFailure } from "./helpers/refused.js";
 import { TcpProxy } from "./helpers/tcp_proxy.js";
 import { waitFor } from "./helpers/processes.js";
 
@@ -17,32 +18,19 @@ const MS2 = "ms2.example.com";
 let sys: TestSystem;
 
 test.before(async () => {
-  sys = await TestSystem.start({ hosts: [MS1, MS2] });
-  await sys.startMailstore(MS1);
-  await sys.startMailstore(MS2);
-  // Account records are the supervisor's to write: createAccount asks it.
-  await sys.startSupervisor();
+  sys = await TestSystem.startRunning({ hosts: [MS1, MS2] });
 });
 test.after(async () => {
   await sys?.stop();
 });
 
-async function refusal(call: Promise<unknown>): Promise<RpcError> {
-  const err = await call.then(
-    (v) => assert.unreachable(`expected a refusal, got ${JSON.stringify(v)}`),
-    (e: unknown) => e,
-  );
-  assert.instance(err, RpcError);
-  return err as RpcError;
-}
-
 test("createAccount - a retry after success returns the same account; another mailHost or type is ACCOUNT_EXISTS", async () => {
   const first = await sys.mailbox("createAccount", { name: "ann@example.com", mailHost: MS1 });
   const again = await sys.mailbox("createAccount", { name: "Ann@Example.com", mailHost: MS1 });
   assert.equal(again, first);
-  const other = await refusal(sys.mailbox("createAccount", { name: "ann@example.com", mailHost: MS2 }));
+  const other = await rpcFailure(sys.mailbox("createAccount", { name: "ann@example.com", mailHost: MS2 }));
   assert.is(other.appCode, "ACCOUNT_EXISTS");
-  const otherType = await refusal(sys.mailbox("createAccount", { name: "ann@example.com", mailHost: MS1, type: "distributionList" }));
+  const otherType = await rpcFailure(sys.mailbox("createAccount", { name: "ann@example.com", mailHost: MS1, type: "distributionList" }));
   assert.is(otherType.appCode, "ACCOUNT_EXISTS");
   assert.is((await sys.mailbox("listFolders", { account: "ann@example.com" })).folders.length, 5);
   // One account.created in the log, however often it was asked for.

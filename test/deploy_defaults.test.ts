@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { ConfigError, defaultConfig, loadConfig } from "../src/config/index.js";
 import { INSTALLED_DATA_DIR, SYSTEM_CONFIG_FILE } from "../src/paths.js";
 import { tempDir } from "./helpers/processes.js";
+import { runCliWithEnv, type CliRun } from "./helpers/cli_capture.js";
 
 function systemFile(content: unknown): { dir: string; file: string } {
   const dir = tempDir("mr-system-config-");
@@ -17,13 +18,7 @@ function systemFile(content: unknown): { dir: string; file: string } {
   return { dir, file };
 }
 
-async function cli(argv: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; out: string; err: string }> {
-  const { runCli } = await import("../src/cli/main.js");
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, { out: (l) => out.push(l), err: (l) => err.push(l), env, cwd: process.cwd() });
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
+const cli = (argv: string[], env: NodeJS.ProcessEnv): Promise<CliRun> => runCliWithEnv(argv, env, process.cwd());
 
 test("deploy defaults - the system config file is /etc/mailreplica/config.json, installed data /var/lib/mailreplica", () => {
   assert.is(SYSTEM_CONFIG_FILE, "/etc/mailreplica/config.json");

@@ -14,6 +14,7 @@ import { defaultConfig } from "../src/config/index.js";
 import { DEFAULT_IN_FLIGHT_TIMEOUT_MS } from "../src/runtime/actor_cell.js";
 import { INSTALLED_DATA_DIR, SYSTEM_CONFIG_FILE, projectRoot } from "../src/paths.js";
 import { exited, tempDir, waitFor } from "./helpers/processes.js";
+import { runCliWithEnv, type CliRun } from "./helpers/cli_capture.js";
 import { exampleFor, exampleIdentities, exampleNodes, startExampleCluster, startExampleNode } from "./helpers/deploy_example.js";
 import { natsConnectionOptions } from "../src/natsauth/connect_options.js";
 
@@ -57,13 +58,7 @@ function seconds(v: string): number {
   return Number(m![1]) * (m![2] === "min" ? 60 : 1);
 }
 
-async function cli(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
-  const { runCli } = await import("../src/cli/main.js");
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, { out: (l) => out.push(l), err: (l) => err.push(l), env, cwd: root });
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
+const cli = (argv: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> => runCliWithEnv(argv, env, root);
 
 for (const [role, file] of Object.entries(UNITS)) {
   test(`deploy files - the ${role} unit runs the installed binary as mailreplica, restarts on failure, reads the system config`, async () => {

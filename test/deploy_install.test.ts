@@ -9,18 +9,13 @@ import type { ChildProcess } from "node:child_process";
 import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { projectRoot } from "../src/paths.js";
-import { exited, spawnTracked, tempDir, waitFor } from "./helpers/processes.js";
+import { exited, spawnCli, tempDir, waitFor } from "./helpers/processes.js";
+import { runCliWithEnv, type CliRun } from "./helpers/cli_capture.js";
 import { exampleIdentities, exampleNodes, startExampleCluster } from "./helpers/deploy_example.js";
 
 const root = projectRoot();
 
-async function cli(argv: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; out: string; err: string }> {
-  const { runCli } = await import("../src/cli/main.js");
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, { out: (l) => out.push(l), err: (l) => err.push(l), env, cwd: root });
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
+const cli = (argv: string[], env: NodeJS.ProcessEnv): Promise<CliRun> => runCliWithEnv(argv, env, root);
 
 test("deploy install - the documented installation runs on the example cluster: keys, mailstores, supervisor, first account and replica", async () => {
   const base = tempDir("mr-deploy-install-");
@@ -77,7 +72,7 @@ test("deploy install - the documented installation runs on the example cluster: 
     const logs = new Map<ChildProcess, string>();
     // Each process with its own seed (one machine here: through the environment, not config.json).
     const spawnUnit = (args: string[], seed: string): ChildProcess => {
-      const child = spawnTracked(process.execPath, [join(root, "bin", "mailreplica"), ...args], { env: { ...unitEnv, MR_NATS_NKEY: seed } });
+      const child = spawnCli(args, { env: { ...unitEnv, MR_NATS_NKEY: seed } });
       logs.set(child, "");
       const keep = (d: Buffer) => logs.set(child, ((logs.get(child) ?? "") + d.toString()).slice(-20_000));
       child.stdout?.on("data", keep);

@@ -4,7 +4,6 @@
 // (MR_VAR_DIR, MR_KEYS_DIR); the project's var/ folder is never touched.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import type { ChildProcess } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
@@ -17,62 +16,17 @@ import { natsConnectionOptions } from "../src/natsauth/connect_options.js";
 import { probeNats } from "../src/dev/index.js";
 import { projectRoot } from "../src/paths.js";
 import { startNatsServer } from "./helpers/nats.js";
-import { exited, freePort, spawnTracked, tempDir, waitFor } from "./helpers/processes.js";
+import { exited, freePort, spawnCli, tempDir, waitFor } from "./helpers/processes.js";
+import { alive, pidOf, startDev, stopDev, untilUp, type DevProcess } from "./helpers/dev_process.js";
 
 const HOSTS = ["mailstore1.example.com", "mailstore2.example.com", "mailstore3.example.com"];
 const projectVar = join(projectRoot(), "var");
 const varBefore = existsSync(projectVar) ? statSync(projectVar).mtimeMs : undefined;
 
-interface Dev {
-  child: ChildProcess;
-  out(): string;
-  err(): string;
-}
-
-function startDev(args: string[], env: NodeJS.ProcessEnv): Dev {
-  const child = spawnTracked(process.execPath, [join(projectRoot(), "bin", "mailreplica"), "dev", ...args], { env: { ...process.env, ...env } });
-  let out = "";
-  let err = "";
-  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
-  return { child, out: () => out, err: () => err };
-}
-
-async function untilUp(dev: Dev, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!dev.out().includes("\nStop: ")) {
-    if (dev.child.exitCode !== null || dev.child.signalCode !== null) assert.unreachable(`dev exited (${dev.child.exitCode ?? dev.child.signalCode}) before it was up:\n${dev.out()}\n${dev.err()}`);
-    if (Date.now() > deadline) assert.unreachable(`dev was not up after ${timeoutMs} ms:\n${dev.out()}\n${dev.err()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** A connection as dev's admin, through the config file dev wrote for other terminals. */
 async function connectAdmin(varDir: string) {
   const c = loadConfig({ file: join(varDir, "auth", "admin.json"), env: {} });
   return connect(natsConnectionOptions(c.nats.servers, c.nats));
-}
-
-/** The pid printed for `name` in the summary (`  name  ... pid N`). */
-function pidOf(dev: Dev, name: string): number {
-  const m = new RegExp(`^  ${name.replace(/\./g, "\\.")}\\s+.*?pid (\\d+)`, "m").exec(dev.out());
-  assert.ok(m, `no pid of ${name} in:\n${dev.out()}`);
-  return Number(m![1]);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function stopDev(dev: Dev): Promise<number | null> {
-  dev.child.kill("SIGTERM");
-  await exited(dev.child);
-  return dev.child.exitCode;
 }
 
 test("dev - --only-nats --no-repl starts a JetStream nats-server and writes 0600 keys; SIGTERM stops both", async () => {
@@ -113,11 +67,11 @@ test("dev - --only-nats --no-repl starts a JetStream nats-server and writes 0600
 
 test("dev - the REPL runs in the foreground; exit there stops what dev started", async () => {
   const port = await freePort();
-  const child = spawnTracked(process.execPath, [join(projectRoot(), "bin", "mailreplica"), "dev", "--only-nats"], {
+  const child = spawnCli(["dev", "--only-nats"], {
     stdio: ["pipe", "pipe", "pipe"],
     env: { ...process.env, MR_SERVERS: `nats://127.0.0.1:${port}`, MR_VAR_DIR: tempDir("mr-dev-repl-") },
   });
-  const dev: Dev = { child, out: () => out, err: () => err };
+  const dev: DevProcess = { child, out: () => out, err: () => err };
   let out = "";
   let err = "";
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));

@@ -5,7 +5,6 @@
 // load dev's authorization include: tests connect as dev's admin (calls) or operator (JetStream).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import type { ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
@@ -13,66 +12,19 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { rpcCall } from "../src/jsonrpc/index.js";
 import { natsConnectionOptions } from "../src/natsauth/connect_options.js";
 import { clusterNodeAddresses, DevError, probeNats } from "../src/dev/index.js";
-import { projectRoot } from "../src/paths.js";
 import { NatsNode, startNatsCluster, startNatsServer, tendFormation } from "./helpers/nats.js";
 import { TcpProxy } from "./helpers/tcp_proxy.js";
-import { exited, freePort, spawnTracked, tempDir, waitFor } from "./helpers/processes.js";
+import { exited, freePort, tempDir, waitFor } from "./helpers/processes.js";
+import { alive, pidOf, startDev, stopDev, untilUp } from "./helpers/dev_process.js";
 
 const HOSTS = ["mailstore1.example.com", "mailstore2.example.com", "mailstore3.example.com"];
 const NODES = ["nats-n1", "nats-n2", "nats-n3"];
 const ACCOUNT = "cluster.user@example.com";
-
-interface Dev {
-  child: ChildProcess;
-  out(): string;
-  err(): string;
-}
-
-function startDev(args: string[], env: NodeJS.ProcessEnv, stdin: "ignore" | "pipe" = "ignore"): Dev {
-  const child = spawnTracked(process.execPath, [join(projectRoot(), "bin", "mailreplica"), "dev", ...args], {
-    stdio: [stdin, "pipe", "pipe"],
-    env: { ...process.env, ...env },
-  });
-  let out = "";
-  let err = "";
-  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
-  return { child, out: () => out, err: () => err };
-}
-
-async function untilUp(dev: Dev, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!dev.out().includes("\nStop: ")) {
-    if (dev.child.exitCode !== null || dev.child.signalCode !== null) assert.unreachable(`dev exited (${dev.child.exitCode ?? dev.child.signalCode}) before it was up:\n${dev.out()}\n${dev.err()}`);
-    if (Date.now() > deadline) assert.unreachable(`dev was not up after ${timeoutMs} ms:\n${dev.out()}\n${dev.err()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** Three nodes form a cluster and take 3-replica assets before dev is up. */
+const CLUSTER_UP_MS = 90_000;
 
 /** Route connect and close lines a forming node repeats every second (left out of failure output). */
 const ROUTE_NOISE = /Route connection created|Router connection closed|Error trying to connect to route|Waiting for routing/;
-
-/** The pid printed for `name` in the summary (`  name  ... pid N`). */
-function pidOf(dev: Dev, name: string): number {
-  const m = new RegExp(`^  ${name.replace(/\./g, "\\.")}\\s+.*?pid (\\d+)`, "m").exec(dev.out());
-  assert.ok(m, `no pid of ${name} in:\n${dev.out()}`);
-  return Number(m![1]);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function stopDev(dev: Dev): Promise<number | null> {
-  dev.child.kill("SIGTERM");
-  await exited(dev.child);
-  return dev.child.exitCode;
-}
 
 async function threeUrls(): Promise<string[]> {
   const ports = new Set<number>();
@@ -133,7 +85,7 @@ test("dev cluster - three JetStream nodes already running are used and left runn
   const cluster = await startNatsCluster();
   try {
     const dev = startDev(["--only-nats", "--no-repl", "--nats-nodes", "3"], { MR_SERVERS: cluster.urls.join(","), MR_VAR_DIR: tempDir("mr-devc-reuse-") });
-    await untilUp(dev);
+    await untilUp(dev, CLUSTER_UP_MS);
     for (const n of NODES) assert.match(dev.out(), new RegExp(`^  ${n} .*already listening there; dev did not start it and leaves it running`, "m"));
     assert.is(await stopDev(dev), 0, dev.err());
     assert.ok(cluster.nodes.every((n) => n.running), "dev stopped a nats-server it did not start");
@@ -193,7 +145,7 @@ test("dev cluster - three running nodes that cannot form a cluster yet: dev wait
     // These nodes are not dev's: a node nats-server 2.10 leaves out of the meta group is
     // restarted here, as their operator would (dev restarts only nodes it started).
     tending = tendFormation(nodes, tended);
-    await untilUp(dev).catch((e: Error) => {
+    await untilUp(dev, CLUSTER_UP_MS).catch((e: Error) => {
       throw new Error(`${e.message}\n${nodes.map((n) => `--- node ${n.spec.name}:\n${n.log.split("\n").filter((l) => !ROUTE_NOISE.test(l)).slice(-40).join("\n")}`).join("\n")}`);
     });
     assert.is(await stopDev(dev), 0, dev.err());
@@ -218,7 +170,7 @@ test("dev cluster - three nodes, R3 assets, a replicated write, SIGTERM stops ev
   // A single-node dev store in the same var folder, with a stream of its own.
   const single = `nats://127.0.0.1:${await freePort()}`;
   const one = startDev(["--only-nats", "--no-repl"], { MR_SERVERS: single, MR_VAR_DIR: varDir });
-  await untilUp(one);
+  await untilUp(one, CLUSTER_UP_MS);
   let nc = await connectAs("operator", single);
   const jsm1 = await jetstreamManager(nc);
   // The operator administers JetStream but publishes nothing: the stream itself is the mark.
@@ -228,7 +180,7 @@ test("dev cluster - three nodes, R3 assets, a replicated write, SIGTERM stops ev
 
   urls = await threeUrls();
   const dev = startDev(["--no-repl", "--nats-nodes", "3", "--var", varDir], { MR_SERVERS: urls.join(","), MR_HEARTBEAT_MS: "200" });
-  await untilUp(dev);
+  await untilUp(dev, CLUSTER_UP_MS);
   const pids = [...NODES, ...HOSTS, "supervisor"].map((n) => pidOf(dev, n));
   assert.ok(pids.every(alive), dev.out());
   for (let i = 0; i < 3; i++) {
@@ -283,7 +235,7 @@ test("dev cluster - three nodes, R3 assets, a replicated write, SIGTERM stops ev
 
   // The single-node store is intact: a single-node dev on the same var folder finds its stream.
   const again = startDev(["--only-nats", "--no-repl"], { MR_SERVERS: single, MR_VAR_DIR: varDir });
-  await untilUp(again);
+  await untilUp(again, CLUSTER_UP_MS);
   nc = await connectAs("operator", single);
   try {
     const info = await (await jetstreamManager(nc)).streams.info("SINGLE_KEPT");
@@ -298,7 +250,7 @@ test("dev cluster - three nodes, R3 assets, a replicated write, SIGTERM stops ev
 test("dev cluster - the REPL of a re-run finds the data on all three nodes; exit stops everything, the nodes last", async () => {
   assert.ok(urls.length === 3, "the previous test ran");
   const dev = startDev(["--nats-nodes", "3"], { MR_SERVERS: urls.join(","), MR_VAR_DIR: varDir, MR_HEARTBEAT_MS: "200" }, "pipe");
-  await untilUp(dev);
+  await untilUp(dev, CLUSTER_UP_MS);
   const pids = [...NODES, ...HOSTS, "supervisor"].map((n) => pidOf(dev, n));
   assert.ok(dev.out().includes(`--servers ${urls.join(",")}`), dev.out());
   const nc = await connectAs("admin", urls);

@@ -16,9 +16,7 @@ let sys: TestSystem;
 const logLines: string[] = [];
 
 test.before(async () => {
-  sys = await TestSystem.start({ hosts: HOSTS, log: (l) => logLines.push(l) });
-  for (const h of HOSTS) await sys.startMailstore(h);
-  await sys.startSupervisor();
+  sys = await TestSystem.startRunning({ hosts: HOSTS, log: (l) => logLines.push(l) });
   await sys.mailbox("createAccount", { name: "keys@example.com", mailHost: "ms1.example.com" });
 });
 test.after(async () => {

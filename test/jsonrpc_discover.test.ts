@@ -14,6 +14,7 @@ import { MAILBOX_METHODS } from "../src/protocol/mailbox_params.js";
 import { ADMIN_RPC_SUBJECT, adminDocument, MAILBOX_RPC_SUBJECT, mailboxDocument } from "../src/protocol/discovery.js";
 import type { MethodContracts } from "../src/protocol/method_contract.js";
 import { TestSystem } from "./helpers/system.js";
+import { runCliWithEnv } from "./helpers/cli_capture.js";
 import { openRpcProblems, paramProblems } from "./helpers/openrpc_check.js";
 
 let sys: TestSystem;
@@ -97,12 +98,9 @@ test("discover - rpc.discover takes no params, and the methods it lists work as 
 });
 
 test("discover - the CLI's generic call prints the document (mailreplica call admin rpc.discover --json)", async () => {
-  const { runCli } = await import("../src/cli/main.js");
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(["call", "admin", "rpc.discover", "--json"], { out: (l) => out.push(l), err: (l) => err.push(l), env: { MR_SERVERS: sys.config.nats.servers.join(",") }, cwd: process.cwd() });
-  assert.is(code, 0, err.join("\n"));
-  assert.equal(JSON.parse(out.join("\n")), adminDocument());
+  const r = await runCliWithEnv(["call", "admin", "rpc.discover", "--json"], { MR_SERVERS: sys.config.nats.servers.join(",") }, process.cwd());
+  assert.is(r.code, 0, r.err);
+  assert.equal(JSON.parse(r.out), adminDocument());
 });
 
 test("discover - a table and its document must name the same methods, or the server refuses to start", () => {

@@ -12,9 +12,7 @@ const MS1 = "ms1.example.com";
 let sys: TestSystem;
 
 test.before(async () => {
-  sys = await TestSystem.start({ hosts: [MS1] });
-  await sys.startMailstore(MS1);
-  await sys.startSupervisor();
+  sys = await TestSystem.startRunning({ hosts: [MS1] });
 });
 test.after(async () => {
   await sys?.stop();

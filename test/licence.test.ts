@@ -136,9 +136,7 @@ async function enabledAccounts(): Promise<number> {
 }
 
 test("licence - without a licence file the default quota applies", async () => {
-  sys = await TestSystem.start({ hosts: [MS1, MS2], config: (c) => (c.licence.defaultQuota = 2) });
-  for (const h of sys.hosts) await sys.startMailstore(h);
-  await sys.startSupervisor();
+  sys = await TestSystem.startRunning({ hosts: [MS1, MS2], config: (c) => (c.licence.defaultQuota = 2) });
   for (let i = 1; i <= 6; i++) await sys.mailbox("createAccount", { name: `l${i}@example.com`, mailHost: MS1 });
 
   const info = await sys.admin("getLicenseInfo");

@@ -9,11 +9,9 @@ import * as assert from "uvu/assert";
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createAccount, createOperator, createUser, encodeAccount, encodeOperator, encodeUser, fmtCreds, type KeyPair } from "@nats-io/jwt";
-import { defaultConfig } from "../config/defaults.js";
 import { MailstoreNode } from "../actors/mailstore/node.js";
 import { SupervisorNode } from "../actors/supervisor/node.js";
-import { assetOptions } from "../actors/shared/node_config.js";
-import { initKeys } from "../src/keys/index.js";
+import { localSystemConfig, mailstoreOptionsOf, supervisorOptionsOf } from "../src/dev/in_process_nodes.js";
 import { rawMessage } from "./helpers/system.js";
 import { startNatsServer, type NatsNode } from "./helpers/nats.js";
 import { cliConnectError, runCliCaptured } from "./helpers/cli_capture.js";
@@ -93,35 +91,13 @@ test.before(async () => {
 });
 
 test("nats auth jwt - a mailstore started from a creds file creates its JetStream assets; the CLI with MR_NATS_CREDS writes and reads through it", async () => {
-  const config = defaultConfig();
-  const keysDir = join(dir, "keys");
-  initKeys({ dir: keysDir, host: MS1 });
+  const config = localSystemConfig({ root: dir, servers: [server!.url], heartbeatMs: 200, mailstores: [MS1] });
+  const log = (l: string): unknown => process.env.MR_TEST_LOG && process.stderr.write(`${l}\n`);
   // Its streams and buckets are JetStream API calls in the account: without JetStream it waits
   // for it, and gives up after startupTimeoutMs naming what it waited for.
-  mailstore = await MailstoreNode.start({
-    host: MS1,
-    dataDir: join(dir, "data", MS1),
-    keysDir,
-    servers: [server!.url],
-    natsAuth: { credsFile: creds },
-    assets: assetOptions(config),
-    heartbeatMs: 200,
-    startupTimeoutMs: 20_000,
-    writes: config.writes,
-    limits: config.limits,
-    log: (l) => process.env.MR_TEST_LOG && process.stderr.write(`${l}\n`),
-  });
+  mailstore = await MailstoreNode.start({ ...mailstoreOptionsOf(config, MS1), natsAuth: { credsFile: creds }, startupTimeoutMs: 20_000, log });
   // The supervisor, which writes the account record createAccount asks for, connects the same way.
-  supervisor = await SupervisorNode.start({
-    host: "sup1",
-    servers: [server!.url],
-    natsAuth: { credsFile: creds },
-    assets: assetOptions(config),
-    heartbeatMs: 200,
-    startupTimeoutMs: 20_000,
-    licenceQuota: config.licence.defaultQuota,
-    log: (l) => process.env.MR_TEST_LOG && process.stderr.write(`${l}\n`),
-  });
+  supervisor = await SupervisorNode.start({ ...supervisorOptionsOf(config, "sup1"), natsAuth: { credsFile: creds }, startupTimeoutMs: 20_000, log });
   const env = { MR_SERVERS: server!.url, MR_NATS_CREDS: creds };
   const created = await cli(["call", "mailbox", "createAccount", "name", "alice@example.com", "mailHost", MS1], env);
   assert.is(created.code, 0, created.err);

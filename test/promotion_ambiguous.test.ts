@@ -31,7 +31,6 @@ import { rpcCall, toErrorObject } from "../src/jsonrpc/index.js";
 import { promoteHere } from "../actors/mailstore/promotion_target.js";
 import type { PromoteHereResult } from "../src/protocol/node_api.js";
 import { MailstoreNode } from "../actors/mailstore/node.js";
-import { assetOptions } from "../actors/shared/node_config.js";
 import { seal, signPromotionGrant } from "../src/envelope/index.js";
 import { loadSigningKey } from "../src/keys/index.js";
 import { SubjectLog } from "../src/runtime/subject_log.js";
@@ -49,18 +48,7 @@ let ids = new Map<string, string>();
 
 /** ms2 in this process, connected to nats-server through `proxy`. */
 async function startBehind(host: string, proxy: TcpProxy): Promise<MailstoreNode> {
-  const node = await MailstoreNode.start({
-    host,
-    dataDir: sys.dataDir(host),
-    keysDir: sys.config.keys.dir,
-    servers: [proxy.url],
-    assets: assetOptions(sys.config),
-    heartbeatMs: sys.config.node.heartbeatMs,
-    writes: sys.config.writes,
-    log: process.env.MR_TEST_LOG ? (l) => process.stderr.write(`${l}\n`) : () => {},
-  });
-  sys.inProcess.set(host, node);
-  return node;
+  return sys.startMailstore(host, { servers: [proxy.url] });
 }
 
 /**

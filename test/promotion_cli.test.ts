@@ -1,33 +1,21 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { writeFileSync } from "node:fs";
-import { projectRoot } from "../src/paths.js";
 import { TestSystem, rawMessage } from "./helpers/system.js";
 import { waitFor } from "./helpers/processes.js";
+import { runCliChild } from "./helpers/cli_capture.js";
 
 let sys: TestSystem;
 test.before(async () => {
-  sys = await TestSystem.start({ hosts: ["ms1.example.com", "ms2.example.com"] });
-  await sys.startMailstore("ms1.example.com");
-  await sys.startMailstore("ms2.example.com");
-  await sys.startSupervisor();
+  sys = await TestSystem.startRunning({ hosts: ["ms1.example.com", "ms2.example.com"] });
 });
 test.after(async () => {
   await sys?.stop();
 });
 
 /** Runs the real CLI; asynchronously, since the supervisor it talks to runs in this process. */
-function cli(...args: string[]): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(projectRoot(), "bin", "mailreplica"), ...args], { env: sys.childEnv(), stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (out += d));
-    child.on("close", (code) => resolve({ code, out }));
-  });
-}
+const cli = (...args: string[]): Promise<{ code: number | null; out: string }> => runCliChild(args, sys.childEnv());
 
 test("promotion cli - promoteAccounts waits for the end, prints the outcome, and exits 1 when an account failed", async () => {
   for (const n of ["c1@example.com", "c2@example.com"]) {

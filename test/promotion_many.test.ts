@@ -18,10 +18,7 @@ let sys: TestSystem;
 let ids = new Map<string, string>();
 
 test.before(async () => {
-  sys = await TestSystem.start({ hosts: [MS1, MS2], licence: 10_000 });
-  await sys.startMailstore(MS1);
-  await sys.startMailstore(MS2);
-  await sys.startSupervisor();
+  sys = await TestSystem.startRunning({ hosts: [MS1, MS2], licence: 10_000 });
   ids = await createAccounts(sys, NAMES, MS1);
   // Some accounts hold mail, so their logs have more than the creation entry.
   for (let i = 0; i < ACCOUNTS; i += 50) await sys.mailbox("deliverMessage", { account: NAMES[i]!, raw: rawMessage(i, NAMES[i]) });

@@ -5,9 +5,7 @@ import { waitFor } from "./helpers/processes.js";
 
 let sys: TestSystem;
 test.before(async () => {
-  sys = await TestSystem.start();
-  for (const h of sys.hosts) await sys.startMailstore(h);
-  await sys.startSupervisor();
+  sys = await TestSystem.startRunning();
 });
 test.after(async () => {
   await sys?.stop();

@@ -15,10 +15,7 @@ const SQLITE_FILES = ["metadata.sqlite", "metadata.sqlite-wal", "metadata.sqlite
 let sys: TestSystem;
 
 test.before(async () => {
-  sys = await TestSystem.start({ hosts: [MS1] });
-  await sys.startMailstore(MS1);
-  // Account records are the supervisor's to write: createAccount asks it.
-  await sys.startSupervisor();
+  sys = await TestSystem.startRunning({ hosts: [MS1] });
 });
 test.after(async () => {
   await sys?.stop();

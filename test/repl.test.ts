@@ -3,15 +3,13 @@
 import { recordingMethod } from "./helpers/rpc_peer.js";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import type { ChildProcess } from "node:child_process";
-import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { AppError, methodTable, serveJsonRpc, type JsonRpcService, type NatsRpcContext, type RpcMethod } from "../src/jsonrpc/index.js";
 import { formatNotification, ReplSyntaxError, splitHead, tokenize } from "../src/repl/index.js";
-import { projectRoot } from "../src/paths.js";
 import { startNatsServer, type NatsNode } from "./helpers/nats.js";
-import { exited, spawnTracked, waitFor } from "./helpers/processes.js";
+import { exited, spawnCli, waitFor } from "./helpers/processes.js";
+import { startReplChild, type ReplChild } from "./helpers/cli_capture.js";
 
 test("repl - tokenize splits like a shell: quotes, escapes, empty words", () => {
   assert.equal(tokenize("  getAccountStatus   a@x.com,b@x.com  "), ["getAccountStatus", "a@x.com,b@x.com"]);
@@ -77,22 +75,7 @@ test.after(async () => {
   await server?.stop();
 });
 
-interface ReplProc {
-  child: ChildProcess;
-  out(): string;
-  send(line: string): void;
-}
-
-function startRepl(): ReplProc {
-  const child = spawnTracked(process.execPath, [join(projectRoot(), "bin", "mailreplica"), "repl"], {
-    stdio: ["pipe", "pipe", "pipe"],
-    env: { ...process.env, MR_SERVERS: server.url },
-  });
-  let text = "";
-  child.stdout!.on("data", (d: Buffer) => (text += d.toString()));
-  child.stderr!.on("data", (d: Buffer) => (text += d.toString()));
-  return { child, out: () => text, send: (line) => void child.stdin!.write(`${line}\n`) };
-}
+const startRepl = (): ReplChild => startReplChild({ MR_SERVERS: server.url });
 
 test("repl - runs piped lines in order, prints results and errors with codes, shows notifications live, ends at EOF", async () => {
   const repl = startRepl();
@@ -145,7 +128,7 @@ test("repl - a script whose lines all succeed exits 0; exit stops reading", asyn
 });
 
 test("repl - without a reachable NATS it says so and exits 1", async () => {
-  const child = spawnTracked(process.execPath, [join(projectRoot(), "bin", "mailreplica"), "repl", "--servers", "nats://127.0.0.1:1"], { stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawnCli(["repl", "--servers", "nats://127.0.0.1:1"], { stdio: ["pipe", "pipe", "pipe"] });
   let err = "";
   child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
   await exited(child);

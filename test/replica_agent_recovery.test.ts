@@ -1,11 +1,9 @@
 // The replica agent recovers by itself from a lost steady consumer and from a failed
 // catch-up, without waiting for the account's next entry. The replica mailstore talks to
 // nats-server through a TCP proxy, so the fault windows are held open deterministically.
-import { prettyLine } from "../src/log/index.js";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { MailstoreNode, nodeMailboxSubject } from "../actors/mailstore/node.js";
-import { assetOptions } from "../actors/shared/node_config.js";
 import { agentConsumerName } from "../actors/mailstore/replica_agent.js";
 import { rpcCall } from "../src/jsonrpc/index.js";
 import { TestSystem, rawMessage } from "./helpers/system.js";
@@ -25,21 +23,7 @@ function logged(match: (e: Record<string, unknown>) => boolean): true | undefine
 }
 
 async function startReplicaThroughProxy(): Promise<MailstoreNode> {
-  const node = await MailstoreNode.start({
-    host: REPLICA,
-    dataDir: sys.dataDir(REPLICA),
-    keysDir: sys.config.keys.dir,
-    servers: [proxy.url],
-    assets: assetOptions(sys.config),
-    heartbeatMs: sys.config.node.heartbeatMs,
-    writes: sys.config.writes,
-    log: (l) => {
-      logs.push(l);
-      if (process.env.MR_TEST_LOG) process.stderr.write(`${prettyLine(l)}\n`);
-    },
-  });
-  sys.inProcess.set(REPLICA, node);
-  return node;
+  return sys.startMailstore(REPLICA, { servers: [proxy.url], log: sys.nodeLog((l) => void logs.push(l)) });
 }
 
 /** Writes on the primary's own subject: the replica (whose traffic may be held) never routes it. */

@@ -12,9 +12,7 @@ const MS3 = "ms3.example.com";
 
 let sys: TestSystem;
 test.before(async () => {
-  sys = await TestSystem.start();
-  for (const h of sys.hosts) await sys.startMailstore(h);
-  await sys.startSupervisor();
+  sys = await TestSystem.startRunning();
 });
 test.after(async () => {
   await sys?.stop();

@@ -14,10 +14,7 @@ const MS2 = "ms2.example.com";
 let sys: TestSystem;
 
 test.before(async () => {
-  sys = await TestSystem.start({ hosts: [MS1, MS2] });
-  await sys.startMailstore(MS1);
-  await sys.startMailstore(MS2);
-  await sys.startSupervisor();
+  sys = await TestSystem.startRunning({ hosts: [MS1, MS2] });
 });
 test.after(async () => {
   await sys?.stop();

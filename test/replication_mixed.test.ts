@@ -22,10 +22,7 @@ const ids = new Map<string, string>();
 const loads = new Map<string, MailWorkload>();
 
 test.before(async () => {
-  sys = await TestSystem.start({ hosts: [MS1, MS2] });
-  await sys.startMailstore(MS1);
-  await sys.startMailstore(MS2);
-  await sys.startSupervisor();
+  sys = await TestSystem.startRunning({ hosts: [MS1, MS2] });
 });
 test.after(async () => {
   ms2File?.close();

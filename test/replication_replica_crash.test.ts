@@ -5,11 +5,9 @@
 // its applied seq at the log head. A failure prints its seed; MR_TEST_SEED replays it.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
 import { TestSystem } from "./helpers/system.js";
-import { sleep, spawnTracked, waitFor } from "./helpers/processes.js";
-import { projectRoot } from "../src/paths.js";
+import { sleep, spawnCli, waitFor } from "./helpers/processes.js";
 import type { MetadataStore } from "../src/store/index.js";
 import { MailWorkload, firstDifference, intIn, logHead, prng, stopBounded, testSeed, waitReplicaCaughtUp } from "./helpers/workload.js";
 
@@ -66,7 +64,7 @@ async function waitApplying(what: string, below = Number.POSITIVE_INFINITY, time
 function spawnWithoutWaiting(host: string): { child: ChildProcess; output: () => string } {
   // The very environment TestSystem gives its children, so both starts match.
   const env = sys.childEnv();
-  const child = spawnTracked(process.execPath, [join(projectRoot(), "bin", "mailreplica"), "mailstore", "--host", host, "--data", sys.dataDir(host)], { env });
+  const child = spawnCli(["mailstore", "--host", host, "--data", sys.dataDir(host)], { env });
   let out = "";
   const keep = (d: Buffer) => (out = (out + d.toString()).slice(-20_000));
   child.stdout?.on("data", keep);

@@ -9,10 +9,7 @@ const ACCOUNTS = 1_000;
 let sys: TestSystem;
 
 test.before(async () => {
-  sys = await TestSystem.start({ hosts: ["ms1.example.com", "ms2.example.com"], licence: 10_000 });
-  await sys.startMailstore("ms1.example.com");
-  await sys.startMailstore("ms2.example.com");
-  await sys.startSupervisor();
+  sys = await TestSystem.startRunning({ hosts: ["ms1.example.com", "ms2.example.com"], licence: 10_000 });
 });
 test.after(async () => {
   await sys?.stop();

@@ -4,10 +4,11 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { connect } from "@nats-io/transport-node";
-import { rpcCall, RpcError } from "../src/jsonrpc/index.js";
+import { rpcCall } from "../src/jsonrpc/index.js";
 import { TcpProxy } from "./helpers/tcp_proxy.js";
 import { addReplicas, promote, waitRoutesTo } from "./helpers/promotion.js";
 import { TestSystem, rawMessage } from "./helpers/system.js";
+import { rpcFailure } from "./helpers/refused.js";
 import { waitFor } from "./helpers/processes.js";
 
 const MS1 = "ms1.example.com";
@@ -17,10 +18,7 @@ let sys: TestSystem;
 let aliceId: string;
 
 test.before(async () => {
-  sys = await TestSystem.start({ hosts: [MS1, MS2] });
-  await sys.startMailstore(MS1);
-  await sys.startMailstore(MS2);
-  await sys.startSupervisor();
+  sys = await TestSystem.startRunning({ hosts: [MS1, MS2] });
   aliceId = (await sys.mailbox("createAccount", { name: ALICE, mailHost: MS1 })).id;
 });
 test.after(async () => {
@@ -28,15 +26,6 @@ test.after(async () => {
 });
 
 const primaryStore = (host: string) => sys.inProcess.get(host)!.store;
-
-async function refusal(call: Promise<unknown>): Promise<RpcError> {
-  const err = await call.then(
-    (v) => assert.unreachable(`expected a refusal, got ${JSON.stringify(v)}`),
-    (e: unknown) => e,
-  );
-  assert.instance(err, RpcError);
-  return err as RpcError;
-}
 
 test("requestId - a retried deliverMessage returns the same itemId and stores one item", async () => {
   const before = (await sys.mailbox("listItems", { account: ALICE })).total;
@@ -109,11 +98,11 @@ test("requestId - every write method answers a retry with its first outcome", as
 test("requestId - reused with other parameters is refused and changes nothing", async () => {
   await sys.mailbox("deliverMessage", { account: ALICE, raw: rawMessage(4), requestId: "reuse-1" });
   const before = JSON.stringify(primaryStore(MS1).dumpAccount(aliceId));
-  const e = await refusal(sys.mailbox("deliverMessage", { account: ALICE, raw: rawMessage(5), requestId: "reuse-1" }));
+  const e = await rpcFailure(sys.mailbox("deliverMessage", { account: ALICE, raw: rawMessage(5), requestId: "reuse-1" }));
   assert.is(e.code, -32031, e.message);
   assert.is(e.appCode, "REQUEST_ID_REUSED");
   assert.match(e.message, /reuse-1/);
-  const e2 = await refusal(sys.mailbox("createFolder", { account: ALICE, path: "Other", requestId: "reuse-1" }));
+  const e2 = await rpcFailure(sys.mailbox("createFolder", { account: ALICE, path: "Other", requestId: "reuse-1" }));
   assert.is(e2.appCode, "REQUEST_ID_REUSED");
   assert.is(JSON.stringify(primaryStore(MS1).dumpAccount(aliceId)), before);
 });
@@ -121,13 +110,13 @@ test("requestId - reused with other parameters is refused and changes nothing", 
 test("requestId - a malformed requestId is refused with what is allowed, nothing changes", async () => {
   const before = JSON.stringify(primaryStore(MS1).dumpAccount(aliceId));
   for (const bad of ["", "has space", "x".repeat(129), "ü", 42]) {
-    const e = await refusal(sys.mailbox("deliverMessage", { account: ALICE, raw: rawMessage(6), requestId: bad }));
+    const e = await rpcFailure(sys.mailbox("deliverMessage", { account: ALICE, raw: rawMessage(6), requestId: bad }));
     assert.is(e.code, -32602, `${JSON.stringify(bad)}: ${e.message}`);
     assert.match(e.message, /requestId/);
     assert.match(e.message, /128/, e.message);
     assert.match(e.message, /'\.', '_', ':' and '-'/);
   }
-  const e = await refusal(sys.mailbox("setFlags", { account: ALICE, ids: [257], flags: [], requestId: "a b" }));
+  const e = await rpcFailure(sys.mailbox("setFlags", { account: ALICE, ids: [257], flags: [], requestId: "a b" }));
   assert.is(e.code, -32602);
   assert.is(JSON.stringify(primaryStore(MS1).dumpAccount(aliceId)), before);
 });
@@ -148,7 +137,7 @@ test("requestId - after a promotion the new primary answers a retry with the fir
   assert.is(items.total, 1);
   assert.is(primaryStore(MS2).listItems(bob.id).total, 1);
   // Reuse with other parameters is refused there too.
-  const e = await refusal(sys.mailbox("deliverMessage", { ...params, raw: rawMessage(8) }));
+  const e = await rpcFailure(sys.mailbox("deliverMessage", { ...params, raw: rawMessage(8) }));
   assert.is(e.appCode, "REQUEST_ID_REUSED");
 });
 

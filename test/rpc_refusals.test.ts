@@ -6,10 +6,7 @@ import { TestSystem, rawMessage } from "./helpers/system.js";
 
 let sys: TestSystem;
 test.before(async () => {
-  sys = await TestSystem.start({ hosts: ["ms1.example.com", "ms2.example.com"], config: (c) => (c.licence.defaultQuota = 2) });
-  await sys.startMailstore("ms1.example.com");
-  await sys.startMailstore("ms2.example.com");
-  await sys.startSupervisor();
+  sys = await TestSystem.startRunning({ hosts: ["ms1.example.com", "ms2.example.com"], config: (c) => (c.licence.defaultQuota = 2) });
   await sys.mailbox("createAccount", { name: "bob@example.com", mailHost: "ms1.example.com" });
   await sys.mailbox("createAccount", { name: "carol@example.com", mailHost: "ms1.example.com" });
   await sys.mailbox("createAccount", { name: "dave@example.com", mailHost: "ms1.example.com" });

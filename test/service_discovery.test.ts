@@ -11,7 +11,6 @@ import { createInbox } from "@nats-io/nats-core";
 import { TestSystem } from "./helpers/system.js";
 import { waitFor } from "./helpers/processes.js";
 import { SupervisorNode } from "../actors/supervisor/node.js";
-import { assetOptions } from "../actors/shared/node_config.js";
 import { natsConnectionOptions } from "../src/natsauth/connect_options.js";
 import { ResponseType, SERVICE_ERROR_CODE_HEADER, type InfoResponse, type PingResponse, type StatsResponse } from "../src/micro/index.js";
 
@@ -63,17 +62,7 @@ test.before(async () => {
   await sys.startMailstore(MS1);
   await sys.startMailstore(MS2);
   sys.ensureSupervisorKey("sup2");
-  standby = await SupervisorNode.start({
-    host: "sup2",
-    servers: sys.config.nats.servers,
-    natsAuth: sys.identity("supervisor", "sup2")!,
-    assets: assetOptions(sys.config),
-    heartbeatMs: sys.config.node.heartbeatMs,
-    leaseTtlMs: sys.config.supervisor.leaseTtlMs,
-    licenceQuota: sys.config.licence.defaultQuota,
-    keysDir: sys.config.keys.dir,
-    log: () => {},
-  });
+  standby = await SupervisorNode.start(sys.supervisorOptions("sup2"));
   assert.not.ok(standby.isActive, "sup2 stands by while sup1 holds the lease");
 });
 test.after(async () => {

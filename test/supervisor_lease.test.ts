@@ -11,7 +11,6 @@ import { TestSystem } from "./helpers/system.js";
 import { waitFor } from "./helpers/processes.js";
 import { Kvm, KvWatchInclude } from "@nats-io/kv";
 import { stopBounded } from "./helpers/workload.js";
-import { assetOptions } from "../actors/shared/node_config.js";
 import { SupervisorNode, type SupervisorOptions } from "../actors/supervisor/node.js";
 import { LEASE_KEY, SupervisorLease } from "../actors/supervisor/lease.js";
 import { TcpProxy } from "./helpers/tcp_proxy.js";
@@ -22,21 +21,8 @@ import { systemClock, type Clock } from "../src/runtime/clock.js";
 let sys: TestSystem;
 const started: SupervisorNode[] = [];
 
-function options(name: string, over: Partial<SupervisorOptions> = {}): SupervisorOptions {
-  return {
-    host: name,
-    servers: sys.config.nats.servers,
-    assets: assetOptions(sys.config),
-    heartbeatMs: sys.config.node.heartbeatMs,
-    leaseTtlMs: sys.config.supervisor.leaseTtlMs,
-    licenceQuota: sys.config.licence.defaultQuota,
-    log: process.env.MR_TEST_LOG ? (l) => process.stderr.write(`${l}\n`) : () => {},
-    ...over,
-  };
-}
-
 async function startSup(name: string, over: Partial<SupervisorOptions> = {}): Promise<SupervisorNode> {
-  const s = await SupervisorNode.start(options(name, over));
+  const s = await SupervisorNode.start(sys.supervisorOptions(name, over));
   started.push(s);
   return s;
 }
@@ -73,7 +59,7 @@ test("supervisor lease - a second supervisor with the holder's name is refused a
   assert.ok(first.isActive, "the first supervisor is active");
   let err: (Error & { code?: string }) | undefined;
   try {
-    started.push(await SupervisorNode.start(options("twin")));
+    started.push(await SupervisorNode.start(sys.supervisorOptions("twin")));
   } catch (e) {
     err = e as Error & { code?: string };
   }

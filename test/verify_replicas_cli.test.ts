@@ -5,13 +5,10 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { ChildProcess } from "node:child_process";
 import Database from "better-sqlite3";
-import { runCli } from "../src/cli/main.js";
-import type { CliIo } from "../src/cli/types.js";
-import { projectRoot } from "../src/paths.js";
+import { runCliWithEnv, type CliRun, startReplChild, type ReplChild } from "./helpers/cli_capture.js";
 import { TestSystem, rawMessage } from "./helpers/system.js";
-import { exited, spawnTracked, tempDir, waitFor } from "./helpers/processes.js";
+import { exited, tempDir, waitFor } from "./helpers/processes.js";
 import { stopBounded, waitReplicaCaughtUp } from "./helpers/workload.js";
 
 const MS1 = "ms1.example.com";
@@ -23,9 +20,7 @@ let accountId: string;
 let items: number[] = [];
 
 test.before(async () => {
-  sys = await TestSystem.start({ hosts: [MS1, MS2] });
-  for (const h of sys.hosts) await sys.startMailstore(h);
-  await sys.startSupervisor();
+  sys = await TestSystem.startRunning({ hosts: [MS1, MS2] });
   accountId = (await sys.mailbox("createAccount", { name: NAME, mailHost: MS1 })).id;
   await sys.admin("setAccountDestination", { destination: MS2, priority: 10, accounts: NAME });
   for (let i = 0; i < 3; i++) items.push((await sys.mailbox("deliverMessage", { account: NAME, raw: rawMessage(i, NAME), flags: ["seen"] })).itemId);
@@ -35,19 +30,7 @@ test.after(async () => {
   await stopBounded(sys);
 });
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
-async function cli(argv: string[], cwd = tempDir("mr-verify-cwd-")): Promise<Run> {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const io: CliIo = { out: (l) => void stdout.push(l), err: (l) => void stderr.push(l), env: { MR_SERVERS: sys.nats.url }, cwd };
-  const code = await runCli(argv, io);
-  return { code, out: stdout.join("\n"), err: stderr.join("\n") };
-}
+const cli = (argv: string[], cwd = tempDir("mr-verify-cwd-")): Promise<CliRun> => runCliWithEnv(argv, { MR_SERVERS: sys.nats.url }, cwd);
 
 test("verify_replicas_cli - equal copies: readable per account and replica, --json, input_file, exit 0", async () => {
   const r = await cli(["verifyReplicas", "accounts", NAME]);
@@ -108,22 +91,7 @@ test("verify_replicas_cli - a replica changed behind the system's back: DIFFEREN
   assert.is(lines[lines.length - 1], "1 account: 0 equal, 1 different, 0 unverified");
 });
 
-interface ReplProc {
-  child: ChildProcess;
-  out(): string;
-  send(line: string): void;
-}
-
-function startRepl(): ReplProc {
-  const child = spawnTracked(process.execPath, [join(projectRoot(), "bin", "mailreplica"), "repl"], {
-    stdio: ["pipe", "pipe", "pipe"],
-    env: { ...process.env, MR_SERVERS: sys.nats.url },
-  });
-  let text = "";
-  child.stdout!.on("data", (d: Buffer) => (text += d.toString()));
-  child.stderr!.on("data", (d: Buffer) => (text += d.toString()));
-  return { child, out: () => text, send: (line) => void child.stdin!.write(`${line}\n`) };
-}
+const startRepl = (): ReplChild => startReplChild({ MR_SERVERS: sys.nats.url });
 
 test("verify_replicas_cli - the REPL runs the same words, and help lists verifyReplicas", async () => {
   const repl = startRepl();

@@ -4,7 +4,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { MailstoreNode } from "../actors/mailstore/node.js";
-import { assetOptions } from "../actors/shared/node_config.js";
 import { txSubject } from "../src/jetstream/assets.js";
 import { RpcError } from "../src/jsonrpc/index.js";
 import { SubjectLog } from "../src/runtime/subject_log.js";
@@ -23,17 +22,13 @@ let accountId: string;
 test.before(async () => {
   sys = await TestSystem.start({ hosts: [HOST] });
   proxy = await TcpProxy.start(sys.nats.spec.port);
-  node = await MailstoreNode.start({
-    host: HOST,
-    dataDir: sys.dataDir(HOST),
-    keysDir: sys.config.keys.dir,
-    servers: [proxy.url],
-    assets: assetOptions(sys.config),
-    heartbeatMs: sys.config.node.heartbeatMs,
-    // Two attempts of 1 s, so a batch whose ack is held gives up well within the ask's 10 s.
-    writes: { ...sys.config.writes, appendTimeoutMs: 1_000, appendAttempts: 2 },
-    log: process.env.MR_TEST_LOG ? (l) => process.stderr.write(`${l}\n`) : () => {},
-  });
+  node = await MailstoreNode.start(
+    sys.mailstoreOptions(HOST, {
+      servers: [proxy.url],
+      // Two attempts of 1 s, so a batch whose ack is held gives up well within the ask's 10 s.
+      writes: { ...sys.config.writes, appendTimeoutMs: 1_000, appendAttempts: 2 },
+    }),
+  );
   // Account records are the supervisor's to write: createAccount asks it.
   await sys.startSupervisor();
   accountId = (await sys.mailbox("createAccount", { name: ACCOUNT, mailHost: HOST })).id;

@@ -6,12 +6,10 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type ConsumerConfig, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
-import { defaultConfig } from "../../config/defaults.js";
 import { initKeys } from "../../src/keys/index.js";
-import { assetOptions } from "../../actors/shared/node_config.js";
 import { MailstoreNode, type MailstoreOptions } from "../../actors/mailstore/node.js";
 import { SupervisorNode } from "../../actors/supervisor/node.js";
-import { writeDevelopmentLicence } from "../../actors/supervisor/licence_file.js";
+import { localSystemConfig, mailstoreOptionsOf, supervisorOptionsOf } from "../../src/dev/in_process_nodes.js";
 import { rpcCall } from "../../src/jsonrpc/index.js";
 import type { Config } from "../../src/config/index.js";
 import { BenchNats } from "./nats.js";
@@ -152,28 +150,13 @@ export class BenchEnv {
   static async start(): Promise<BenchEnv> {
     const root = tempDir("mr-bench-");
     const nats = await BenchNats.start();
-    const config = defaultConfig();
-    config.nats.servers = [nats.url];
-    config.keys.dir = join(root, "keys");
-    config.data.dir = join(root, "data");
-    config.node.heartbeatMs = 1_000;
-    config.node.heartbeatTtlMs = 5_000;
-    Object.assign(config.licence, writeDevelopmentLicence(config.keys.dir, join(root, "licence.json"), 1_000_000));
+    const config = localSystemConfig({ root, servers: [nats.url], heartbeatMs: 1_000, heartbeatTtlMs: 5_000, licence: 1_000_000 });
     const env = new BenchEnv(nats, root, config);
     env.nc = await connect({ servers: nats.url, name: "bench" });
     env.js = jetstream(env.nc);
     env.jsm = await jetstreamManager(env.nc);
     env.ms1 = await MailstoreNode.start({ ...env.mailstoreOptions(MS1), log: () => {} });
-    env.supervisor = await SupervisorNode.start({
-      host: "sup.bench",
-      servers: config.nats.servers,
-      assets: assetOptions(config),
-      heartbeatMs: config.node.heartbeatMs,
-      licenceQuota: config.licence.defaultQuota,
-      licenceFile: config.licence.file!,
-      licenceDevIssuerKeyFile: config.licence.devIssuerKeyFile!,
-      log: () => {},
-    });
+    env.supervisor = await SupervisorNode.start({ ...supervisorOptionsOf(config, "sup.bench"), log: () => {} });
     return env;
   }
 
@@ -185,15 +168,7 @@ export class BenchEnv {
 
   mailstoreOptions(host: string): Omit<MailstoreOptions, "log" | "clock"> {
     initKeys({ dir: this.config.keys.dir, host });
-    return {
-      host,
-      dataDir: join(this.config.data.dir, host),
-      keysDir: this.config.keys.dir,
-      servers: this.config.nats.servers,
-      assets: assetOptions(this.config),
-      heartbeatMs: this.config.node.heartbeatMs,
-      writes: { ...this.config.writes },
-    };
+    return mailstoreOptionsOf(this.config, host);
   }
 
   async startChild(host: string): Promise<ChildMailstore> {

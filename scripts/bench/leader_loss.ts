@@ -11,12 +11,9 @@
 // an R3 stream led by the same node, so it sees the same election.
 // Each trial also records when the cluster reported a new MR_TX leader (the election).
 import { randomBytes } from "node:crypto";
-import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { DiscardPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type JetStreamManager } from "@nats-io/jetstream";
-import { defaultConfig } from "../../config/defaults.js";
-import { initKeys } from "../../src/keys/index.js";
-import { assetOptions } from "../../actors/shared/node_config.js";
+import { localSystemConfig, mailstoreOptionsOf, supervisorOptionsOf } from "../../src/dev/in_process_nodes.js";
 import { MailstoreNode } from "../../actors/mailstore/node.js";
 import { SupervisorNode } from "../../actors/supervisor/node.js";
 import { rpcCall } from "../../src/jsonrpc/index.js";
@@ -154,30 +151,16 @@ export async function benchLeaderLoss(p: LeaderLossParams, log: (line: string) =
   const root = tempDir("mr-bench-leader-");
   log("leader loss: starting a 3-node cluster");
   const cluster: NatsCluster = await startNatsCluster(3, { waitReady: true });
-  const config = defaultConfig();
-  config.nats.servers = cluster.urls;
-  config.jetstream.replicas = 3;
-  config.keys.dir = join(root, "keys");
-  config.data.dir = join(root, "data");
-  initKeys({ dir: config.keys.dir, host: MS });
+  const config = localSystemConfig({ root, servers: cluster.urls, replicas: 3, mailstores: [MS] });
   let ms: MailstoreNode | undefined;
   let sup: SupervisorNode | undefined;
   let nc: NatsConnection | undefined;
   let stop = false;
   const loads: Promise<unknown>[] = [];
   try {
-    ms = await MailstoreNode.start({
-      host: MS,
-      dataDir: join(config.data.dir, MS),
-      keysDir: config.keys.dir,
-      servers: cluster.urls,
-      assets: assetOptions(config),
-      heartbeatMs: config.node.heartbeatMs,
-      writes: { ...config.writes },
-      log: () => {},
-    });
+    ms = await MailstoreNode.start({ ...mailstoreOptionsOf(config, MS), log: () => {} });
     // Account records are written by a supervisor (createAccount asks it).
-    sup = await SupervisorNode.start({ host: "sup.bench", servers: cluster.urls, assets: assetOptions(config), heartbeatMs: config.node.heartbeatMs, licenceQuota: config.licence.defaultQuota, log: () => {} });
+    sup = await SupervisorNode.start({ ...supervisorOptionsOf(config, "sup.bench"), log: () => {} });
     nc = await connect({ servers: cluster.urls, name: "bench leader loss", maxReconnectAttempts: -1 });
     const client = nc;
     const jsm = await jetstreamManager(client);

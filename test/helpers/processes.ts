@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer } from "node:net";
+import { projectRoot } from "../../src/paths.js";
 import "./hook_errors.js";
 
 const live = new Set<ChildProcess>();
@@ -33,6 +34,11 @@ for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
 /** Spawns a child that is killed when this test process exits. */
 export function spawnTracked(cmd: string, args: string[], opts: SpawnOptions = {}): ChildProcess {
   return trackChild(spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], ...opts }));
+}
+
+/** `bin/mailreplica <args>` (this checkout's CLI) as a tracked child process. */
+export function spawnCli(args: string[], opts: SpawnOptions = {}): ChildProcess {
+  return spawnTracked(process.execPath, [join(projectRoot(), "bin", "mailreplica"), ...args], opts);
 }
 
 /** Makes an already spawned child be killed when this process exits. */

@@ -1,5 +1,6 @@
 // Helpers for the promotion fault tests: accounts with replicas set up in bulk, operations
-// followed to their end through `monitor`, liveness from getServices, the directory read
+// followed to their end through `monitor`, liveness from getServices and from the heartbeats
+// in the nodes bucket, the directory read
 // straight from the KV (also while no supervisor answers), and the Promoted events of a log.
 import type { AccountRecord } from "../../src/directory/types.js";
 import { Directory } from "../../src/directory/directory.js";
@@ -8,7 +9,8 @@ import type { MetadataStore } from "../../src/store/index.js";
 import { rawMessage, type TestSystem } from "./system.js";
 import { waitFor } from "./processes.js";
 import type { LoggedBatch } from "./workload.js";
-import { Kvm } from "@nats-io/kv";
+import { Kvm, type KV } from "@nats-io/kv";
+import type { HeartbeatRecord } from "../../actors/shared/heartbeat.js";
 
 export interface PromotedEntry {
   seq: number;
@@ -96,6 +98,18 @@ export async function waitAlive(sys: TestSystem, host: string, alive: boolean, t
     timeoutMs,
     100,
   );
+}
+
+async function heartbeatAt(kv: KV, key: string): Promise<number> {
+  const e = await kv.get(key);
+  if (!e || e.operation !== "PUT" || e.length === 0) return 0;
+  return (JSON.parse(new TextDecoder().decode(e.value)) as HeartbeatRecord).at;
+}
+
+/** Until each of `keys` (`node.<host>`, `supervisor.<name>`) in the nodes bucket holds a heartbeat written after `since` (epoch ms). */
+export async function waitHeartbeatsAfter(sys: TestSystem, keys: string[], since: number, timeoutMs = 30_000): Promise<void> {
+  const nodes = await new Kvm(sys.nc).open(sys.config.jetstream.buckets.nodes);
+  for (const key of keys) await waitFor(`a heartbeat ${key} written after ${new Date(since).toISOString()}`, async () => (await heartbeatAt(nodes, key)) > since, timeoutMs, 200);
 }
 
 let directory: Directory | undefined;

@@ -3,15 +3,16 @@
 import * as assert from "uvu/assert";
 import { RpcError } from "../../src/jsonrpc/index.js";
 
-/** Awaits `p` and returns the RpcError it failed with; fails the test if it did not fail so. */
-async function rpcFailure(p: Promise<unknown>, expected: string): Promise<RpcError> {
+/** Awaits `p` and returns the RpcError it failed with; fails the test, naming what it got, if it did not fail so. */
+export async function rpcFailure(p: Promise<unknown>, expected = "a refusal"): Promise<RpcError> {
+  let value: unknown;
   try {
-    await p;
+    value = await p;
   } catch (e) {
     assert.instance(e, RpcError);
     return e as RpcError;
   }
-  assert.unreachable(`expected ${expected}`);
+  assert.unreachable(`expected ${expected}, got ${JSON.stringify(value)}`);
   throw new Error("unreachable");
 }
 

@@ -11,16 +11,15 @@ import { initKeys, signingFileName } from "../../src/keys/index.js";
 import { initAuth, type AuthInitResult } from "../../src/natsauth/auth_init.js";
 import { natsConnectionOptions, type NatsAuth } from "../../src/natsauth/connect_options.js";
 import type { Role } from "../../src/natsauth/identities.js";
-import { assetOptions } from "../../actors/shared/node_config.js";
 import { MailstoreNode, type MailstoreOptions } from "../../actors/mailstore/node.js";
-import { writeDevelopmentLicence } from "../../actors/supervisor/licence_file.js";
+import { localSystemConfig, mailstoreOptionsOf, supervisorOptionsOf } from "../../src/dev/in_process_nodes.js";
 import { SupervisorNode, type SupervisorOptions } from "../../actors/supervisor/node.js";
 import { rpcCall } from "../../src/jsonrpc/index.js";
 import { MetadataStore } from "../../src/store/index.js";
-import { projectRoot } from "../../src/paths.js";
 import type { Config } from "../../src/config/index.js";
+import { configFileEnv, NodeChildren } from "./node_children.js";
 import { startNatsCluster, startNatsServer, type NatsCluster, type NatsNode } from "./nats.js";
-import { exited, spawnTracked, tempDir, waitFor } from "./processes.js";
+import { exited, tempDir } from "./processes.js";
 
 export interface TestSystemOptions {
   /** mailstore hosts to register keys for (default ms1..ms3.example.com) */
@@ -50,11 +49,15 @@ export interface TestSystemOptions {
   auth?: { supervisors: string[] };
 }
 
+/** Heartbeats, node expiry and the supervisor lease of a test system: short, so tests see failures within seconds. */
+export const FAST_TIMING = { heartbeatMs: 200, heartbeatTtlMs: 2_000, leaseTtlMs: 2_000 } as const;
+
 export class TestSystem {
   nc!: NatsConnection;
   readonly inProcess = new Map<string, MailstoreNode>();
-  readonly processes = new Map<string, ChildProcess>();
-  private readonly logs = new Map<string, string>();
+  private readonly children = new NodeChildren();
+  /** the child processes by host or supervisor name (spawnMailstore, spawnSupervisor) */
+  readonly processes = this.children.processes;
   supervisor: SupervisorNode | undefined;
 
   private constructor(
@@ -84,29 +87,31 @@ export class TestSystem {
   static async start(opts: TestSystemOptions = {}): Promise<TestSystem> {
     const root = tempDir("mr-system-");
     const hosts = opts.hosts ?? ["ms1.example.com", "ms2.example.com", "ms3.example.com"];
-    const config = defaultConfig();
     // Permissions name the default stream and bucket names (a test with auth keeps them).
-    const auth = opts.auth ? initAuth({ dir: join(root, "auth"), mailstores: hosts, supervisors: opts.auth.supervisors, jetstream: config.jetstream }) : undefined;
+    const auth = opts.auth ? initAuth({ dir: join(root, "auth"), mailstores: hosts, supervisors: opts.auth.supervisors, jetstream: defaultConfig().jetstream }) : undefined;
     const cluster = opts.cluster ? await startNatsCluster(3, { waitReady: opts.cluster === "ready" }) : undefined;
     if (auth && opts.natsMaxPayload !== undefined) throw new Error("TestSystem: natsMaxPayload and auth cannot be combined (each is a -c config file)");
     const nats = cluster ? cluster.nodes[0]! : await startNatsServer("n1", auth ? ["-c", auth.include, "-l", join(root, "nats-server.log")] : opts.natsMaxPayload !== undefined ? natsConfigArgs(root, opts.natsMaxPayload) : []);
-    config.nats.servers = cluster ? cluster.urls : [nats.url];
-    if (cluster) config.jetstream.replicas = 3;
-    config.keys.dir = join(root, "keys");
-    config.data.dir = join(root, "data");
-    config.node.heartbeatMs = 200;
-    config.node.heartbeatTtlMs = 2_000;
-    config.supervisor.leaseTtlMs = 2_000;
-    if (opts.licence !== undefined) {
-      const dev = writeDevelopmentLicence(config.keys.dir, join(root, "licence.json"), opts.licence);
-      config.licence.file = dev.file;
-      config.licence.devIssuerKeyFile = dev.devIssuerKeyFile;
-    }
+    const config = localSystemConfig({
+      root,
+      servers: cluster ? cluster.urls : [nats.url],
+      ...(cluster ? { replicas: 3 } : {}),
+      ...FAST_TIMING,
+      ...(opts.licence !== undefined ? { licence: opts.licence } : {}),
+      mailstores: hosts,
+    });
     opts.config?.(config);
-    for (const h of hosts) initKeys({ dir: config.keys.dir, host: h });
     const sys = new TestSystem(nats, root, config, hosts, cluster, opts.log, auth);
     // In a forming cluster no node may accept clients yet: keep trying, and follow restarts.
     sys.nc = await connect({ ...natsConnectionOptions(config.nats.servers, sys.identity("admin")), name: "test client", waitOnFirstConnect: true, maxReconnectAttempts: -1 });
+    return sys;
+  }
+
+  /** A system with a mailstore for each host (in order), then the supervisor sup1 (it writes the account records createAccount asks for), all in this process. */
+  static async startRunning(opts: TestSystemOptions = {}): Promise<TestSystem> {
+    const sys = await TestSystem.start(opts);
+    for (const h of sys.hosts) await sys.startMailstore(h);
+    await sys.startSupervisor();
     return sys;
   }
 
@@ -114,28 +119,29 @@ export class TestSystem {
     return join(this.root, "data", host);
   }
 
-  private nodeLog(): (line: string) => void {
-    const sink = this.logSink;
+  /** A node's log: each line to `sink` (default the system's `log`), and to standard error, readable, with MR_TEST_LOG. */
+  nodeLog(sink = this.logSink): (line: string) => void {
     // Each call is one JSON log line (src/log); MR_TEST_LOG shows them as a terminal would.
     if (process.env.MR_TEST_LOG) return (l) => (process.stderr.write(`${prettyLine(l)}\n`), sink?.(l));
     return sink ?? (() => {});
   }
 
-  /** Starts a mailstore inside this process. */
-  async startMailstore(host: string, overrides: Partial<MailstoreOptions> = {}): Promise<MailstoreNode> {
-    const node = await MailstoreNode.start({
-      host,
-      dataDir: this.dataDir(host),
-      keysDir: this.config.keys.dir,
-      servers: this.config.nats.servers,
+  /**
+   * A mailstore's options from this system's configuration, with its own NATS identity (started
+   * with `auth`) and this system's log; for a test that starts and stops the node itself.
+   */
+  mailstoreOptions(host: string, overrides: Partial<MailstoreOptions> = {}): MailstoreOptions {
+    return {
+      ...mailstoreOptionsOf(this.config, host),
       ...(this.auth ? { natsAuth: this.identity("mailstore", host)! } : {}),
-      assets: assetOptions(this.config),
-      heartbeatMs: this.config.node.heartbeatMs,
-      writes: this.config.writes,
-      limits: this.config.limits,
       log: this.nodeLog(),
       ...overrides,
-    });
+    };
+  }
+
+  /** Starts a mailstore inside this process; stop() stops it. */
+  async startMailstore(host: string, overrides: Partial<MailstoreOptions> = {}): Promise<MailstoreNode> {
+    const node = await MailstoreNode.start(this.mailstoreOptions(host, overrides));
     this.inProcess.set(host, node);
     return node;
   }
@@ -149,41 +155,30 @@ export class TestSystem {
     if (!existsSync(join(this.config.keys.dir, signingFileName(name, "supervisor")))) initKeys({ dir: this.config.keys.dir, host: name, role: "supervisor" });
   }
 
+  /**
+   * A supervisor's options from this system's configuration, with its own NATS identity (started
+   * with `auth`) and this system's log; for a test that runs a second one or stops it itself.
+   */
+  supervisorOptions(name: string, overrides: Partial<SupervisorOptions> = {}): SupervisorOptions {
+    return {
+      ...supervisorOptionsOf(this.config, name),
+      ...(this.auth ? { natsAuth: this.identity("supervisor", name)! } : {}),
+      log: this.nodeLog(),
+      ...overrides,
+    };
+  }
+
   /** Starts the in-process supervisor (stopping one already running), options overridable. */
   async startSupervisor(name = "sup1", overrides: Partial<SupervisorOptions> = {}): Promise<SupervisorNode> {
     await this.supervisor?.stop();
     this.ensureSupervisorKey(name);
-    this.supervisor = await SupervisorNode.start({
-      host: name,
-      servers: this.config.nats.servers,
-      ...(this.auth ? { natsAuth: this.identity("supervisor", name)! } : {}),
-      assets: assetOptions(this.config),
-      heartbeatMs: this.config.node.heartbeatMs,
-      leaseTtlMs: this.config.supervisor.leaseTtlMs,
-      licenceQuota: this.config.licence.defaultQuota,
-      promotionThreads: this.config.supervisor.promotionThreads,
-      promoteTimeoutMs: this.config.supervisor.promoteTimeoutMs,
-      reconcileEveryMs: this.config.supervisor.reconcileEveryMs,
-      autoFailover: this.config.supervisor.autoFailover,
-      failoverAfterMs: this.config.supervisor.failoverAfterMs,
-      keysDir: this.config.keys.dir,
-      limits: this.config.limits,
-      ...(this.config.licence.file ? { licenceFile: this.config.licence.file } : {}),
-      ...(this.config.licence.devIssuerKeyFile ? { licenceDevIssuerKeyFile: this.config.licence.devIssuerKeyFile } : {}),
-      ...(this.config.supervisor.adminAccount ? { adminAccount: this.config.supervisor.adminAccount } : {}),
-      log: this.nodeLog(),
-      ...overrides,
-    });
+    this.supervisor = await SupervisorNode.start(this.supervisorOptions(name, overrides));
     return this.supervisor;
   }
 
   /** Child processes get this system's whole configuration as a config file. */
   childEnv(): NodeJS.ProcessEnv {
-    const file = join(this.root, "config.json");
-    writeFileSync(file, JSON.stringify(this.config, null, 2));
-    const env: NodeJS.ProcessEnv = { ...process.env, MR_CONFIG: file };
-    for (const k of Object.keys(env)) if (k.startsWith("MR_") && k !== "MR_CONFIG" && k !== "MR_DEBUG") delete env[k];
-    return env;
+    return configFileEnv(this.root, this.config);
   }
 
   /** Starts a mailstore as a real child process (so a test can kill -9 it). */
@@ -197,31 +192,24 @@ export class TestSystem {
     return this.spawnProcess(name, ["supervisor", "--host", name], `supervisor ${name} started`);
   }
 
+  /** A mailstore child process for each host (in order), then the supervisor sup1; by name, to check later that none died. */
+  async spawnAll(): Promise<Map<string, ChildProcess>> {
+    const started = new Map<string, ChildProcess>();
+    for (const h of this.hosts) started.set(h, await this.spawnMailstore(h));
+    started.set("sup1", await this.spawnSupervisor("sup1"));
+    return started;
+  }
+
   private async spawnProcess(host: string, args: string[], ready: string): Promise<ChildProcess> {
-    const child = spawnTracked(process.execPath, [join(projectRoot(), "bin", "mailreplica"), ...args], { env: this.childEnv() });
-    this.logs.set(host, "");
-    const keep = (d: Buffer) => this.logs.set(host, ((this.logs.get(host) ?? "") + d.toString()).slice(-20_000));
-    child.stdout?.on("data", keep);
-    child.stderr?.on("data", keep);
-    this.processes.set(host, child);
-    const outcome = await waitFor(`${host} to start`, () => {
-      if (child.exitCode !== null || child.signalCode !== null) return "exited";
-      return (this.logs.get(host) ?? "").includes(ready) ? "started" : undefined;
-    }, this.cluster ? 90_000 : 30_000);
-    if (outcome === "exited") throw new Error(`${host} exited before it started:\n${this.logs.get(host)}`);
-    return child;
+    return this.children.start(host, args, this.childEnv(), ready, this.cluster ? 90_000 : 30_000);
   }
 
   log(host: string): string {
-    return this.logs.get(host) ?? "";
+    return this.children.log(host);
   }
 
-  async kill9(host: string): Promise<void> {
-    const child = this.processes.get(host);
-    if (!child) throw new Error(`no process for ${host}`);
-    child.kill("SIGKILL");
-    await exited(child);
-    this.processes.delete(host);
+  kill9(host: string): Promise<void> {
+    return this.children.kill9(host);
   }
 
   mailbox<T = any>(method: string, params: Record<string, unknown>, timeoutMs = 15_000): Promise<T> {
@@ -235,6 +223,17 @@ export class TestSystem {
   /** Opens a mailstore's SQLite file read-side (also while the mailstore runs: WAL). */
   openStore(host: string): MetadataStore {
     return MetadataStore.open(join(this.dataDir(host), "metadata.sqlite"));
+  }
+
+  /** Whether `host`'s store holds every one of the items `ids` of the account (read from its SQLite file). */
+  storeHolds(host: string, accountId: string, ids: readonly number[]): boolean {
+    const store = this.openStore(host);
+    try {
+      const have = new Set(store.dumpAccount(accountId).items.map((i) => i.id));
+      return ids.every((id) => have.has(id));
+    } finally {
+      store.close();
+    }
   }
 
   async stop(): Promise<void> {

@@ -3,21 +3,20 @@
 // nats-server only through TCP proxies of its own (one per nats node), so its replies and acks
 // can be stalled or dropped, also after a reconnect; the servers do not advertise the cluster
 // to clients, so a mailstore can never bypass its proxies.
-import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { ChildProcess } from "node:child_process";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { defaultConfig } from "../../../config/defaults.js";
+import { localSystemConfig } from "../../../src/dev/in_process_nodes.js";
 import { initKeys } from "../../../src/keys/index.js";
 import { rpcCall } from "../../../src/jsonrpc/index.js";
 import { MetadataStore } from "../../../src/store/index.js";
-import { projectRoot } from "../../../src/paths.js";
 import type { Config } from "../../../src/config/index.js";
 import { startNatsCluster, type NatsCluster, type NatsNode } from "../nats.js";
-import { exited, spawnTracked, tempDir, waitFor } from "../processes.js";
+import { exited, tempDir, waitFor } from "../processes.js";
 import { TcpProxy } from "../tcp_proxy.js";
+import { configFileEnv, NodeChildren } from "../node_children.js";
 import { errorCode } from "../workload.js";
+import { FAST_TIMING } from "../system.js";
 
 export const MAILSTORES = ["ms1.example.com", "ms2.example.com", "ms3.example.com"] as const;
 
@@ -29,8 +28,8 @@ export class NemesisSystem {
   nc!: NatsConnection;
   /** mailstore host -> its proxies, one per nats node, in node order */
   readonly proxies = new Map<string, TcpProxy[]>();
-  readonly processes = new Map<string, ChildProcess>();
-  private readonly logs = new Map<string, string>();
+  private readonly children = new NodeChildren();
+  readonly processes = this.children.processes;
   /** the supervisor's current name: each restart takes a new one (a name is never reused while its lease may live) */
   supervisorName = "";
   private supervisorCount = 0;
@@ -47,15 +46,7 @@ export class NemesisSystem {
   static async start(): Promise<NemesisSystem> {
     const root = tempDir("mr-nemesis-");
     const cluster = await startNatsCluster(3, { extraArgs: ["--no_advertise=true"] });
-    const config = defaultConfig();
-    config.nats.servers = cluster.urls;
-    config.jetstream.replicas = 3;
-    config.keys.dir = join(root, "keys");
-    config.data.dir = join(root, "data");
-    config.node.heartbeatMs = 200;
-    config.node.heartbeatTtlMs = 2_000;
-    config.supervisor.leaseTtlMs = 2_000;
-    for (const h of MAILSTORES) initKeys({ dir: config.keys.dir, host: h });
+    const config = localSystemConfig({ root, servers: cluster.urls, replicas: 3, ...FAST_TIMING, mailstores: MAILSTORES });
     const sys = new NemesisSystem(cluster, root, config);
     sys.nc = await connect({ servers: cluster.urls, name: "nemesis orchestrator", maxReconnectAttempts: -1 });
     for (const h of MAILSTORES) {
@@ -73,11 +64,7 @@ export class NemesisSystem {
   }
 
   private childEnv(): NodeJS.ProcessEnv {
-    const file = join(this.root, "config.json");
-    writeFileSync(file, JSON.stringify(this.config, null, 2));
-    const env: NodeJS.ProcessEnv = { ...process.env, MR_CONFIG: file };
-    for (const k of Object.keys(env)) if (k.startsWith("MR_") && k !== "MR_CONFIG" && k !== "MR_DEBUG") delete env[k];
-    return env;
+    return configFileEnv(this.root, this.config);
   }
 
   /**
@@ -126,34 +113,16 @@ export class NemesisSystem {
   }
 
   private async spawn(key: string, args: string[], ready: string): Promise<void> {
-    const child = spawnTracked(process.execPath, [join(projectRoot(), "bin", "mailreplica"), ...args], { env: this.childEnv() });
-    this.logs.set(key, "");
-    const keep = (d: Buffer) => this.logs.set(key, ((this.logs.get(key) ?? "") + d.toString()).slice(-20_000));
-    child.stdout?.on("data", keep);
-    child.stderr?.on("data", keep);
-    this.processes.set(key, child);
-    const outcome = await waitFor(
-      `${key} to start`,
-      () => {
-        if (child.exitCode !== null || child.signalCode !== null) return "exited";
-        return (this.logs.get(key) ?? "").includes(ready) ? "started" : undefined;
-      },
-      60_000,
-    );
-    if (outcome === "exited") throw new Error(`${key} exited before it started:\n${this.logs.get(key)}`);
+    await this.children.start(key, args, this.childEnv(), ready, 60_000);
   }
 
   log(key: string): string {
-    return this.logs.get(key) ?? "";
+    return this.children.log(key);
   }
 
   async kill9(key: string): Promise<void> {
-    const child = this.processes.get(key);
-    if (!child) throw new Error(`nemesis: no process for ${key}`);
     if (this.stopped.has(key)) this.cont(key);
-    child.kill("SIGKILL");
-    await exited(child);
-    this.processes.delete(key);
+    await this.children.kill9(key);
   }
 
   /** SIGSTOP: the process stays, its sockets stay open, it answers nothing. */

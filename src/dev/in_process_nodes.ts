@@ -1,0 +1,86 @@
+// A system on this machine kept in one folder, whose mailstores and supervisor run inside the
+// calling process: the tests' TestSystem and NemesisSystem and the benchmark build their
+// configuration and the nodes' option objects here, so the three cannot drift apart.
+// (`mailreplica dev` runs its nodes as child processes, which read the configuration themselves.)
+import { join } from "node:path";
+import { defaultConfig, type Config } from "../config/index.js";
+import { initKeys } from "../keys/index.js";
+import { assetOptions } from "../../actors/shared/node_config.js";
+import { writeDevelopmentLicence } from "../../actors/supervisor/licence_file.js";
+import type { MailstoreOptions } from "../../actors/mailstore/node.js";
+import type { SupervisorOptions } from "../../actors/supervisor/node.js";
+import { devPaths } from "./paths.js";
+
+export interface LocalSystemSettings {
+  /** The folder of the key files (`<root>/keys`) and the mailstores' data (`<root>/data/<host>`). */
+  root: string;
+  /** nats.servers */
+  servers: string[];
+  /** jetstream.replicas; default the configuration's (1) */
+  replicas?: Config["jetstream"]["replicas"];
+  /** node.heartbeatMs; default the configuration's */
+  heartbeatMs?: number;
+  /** node.heartbeatTtlMs; default the configuration's */
+  heartbeatTtlMs?: number;
+  /** supervisor.leaseTtlMs; default the configuration's */
+  leaseTtlMs?: number;
+  /** A development licence for this many accounts with replicas (`<root>/licence.json`), its issuer trusted. */
+  licence?: number;
+  /** Mailstore hosts whose key files are created. */
+  mailstores?: readonly string[];
+}
+
+/** The defaults, with keys and data in `root` (the layout of `mailreplica dev --var root`) and the settings applied. */
+export function localSystemConfig(s: LocalSystemSettings): Config {
+  const config = defaultConfig();
+  const paths = devPaths(s.root, config);
+  config.nats.servers = s.servers;
+  config.keys.dir = paths.keysDir;
+  config.data.dir = paths.dataDir;
+  if (s.replicas !== undefined) config.jetstream.replicas = s.replicas;
+  if (s.heartbeatMs !== undefined) config.node.heartbeatMs = s.heartbeatMs;
+  if (s.heartbeatTtlMs !== undefined) config.node.heartbeatTtlMs = s.heartbeatTtlMs;
+  if (s.leaseTtlMs !== undefined) config.supervisor.leaseTtlMs = s.leaseTtlMs;
+  if (s.licence !== undefined) Object.assign(config.licence, writeDevelopmentLicence(config.keys.dir, join(s.root, "licence.json"), s.licence));
+  for (const host of s.mailstores ?? []) initKeys({ dir: config.keys.dir, host });
+  return config;
+}
+
+/**
+ * A mailstore's options from the configuration: data in `<data.dir>/<host>`, anonymous NATS,
+ * logging to the default sink. Plain data, so it can also be sent to a child process.
+ */
+export function mailstoreOptionsOf(config: Config, host: string): MailstoreOptions {
+  return {
+    host,
+    dataDir: join(config.data.dir, host),
+    keysDir: config.keys.dir,
+    servers: config.nats.servers,
+    assets: assetOptions(config),
+    heartbeatMs: config.node.heartbeatMs,
+    writes: { ...config.writes },
+    limits: config.limits,
+  };
+}
+
+/** A supervisor's options from the configuration: anonymous NATS, logging to the default sink. */
+export function supervisorOptionsOf(config: Config, host: string): SupervisorOptions {
+  return {
+    host,
+    servers: config.nats.servers,
+    assets: assetOptions(config),
+    heartbeatMs: config.node.heartbeatMs,
+    leaseTtlMs: config.supervisor.leaseTtlMs,
+    licenceQuota: config.licence.defaultQuota,
+    promotionThreads: config.supervisor.promotionThreads,
+    promoteTimeoutMs: config.supervisor.promoteTimeoutMs,
+    reconcileEveryMs: config.supervisor.reconcileEveryMs,
+    autoFailover: config.supervisor.autoFailover,
+    failoverAfterMs: config.supervisor.failoverAfterMs,
+    keysDir: config.keys.dir,
+    limits: config.limits,
+    ...(config.licence.file ? { licenceFile: config.licence.file } : {}),
+    ...(config.licence.devIssuerKeyFile ? { licenceDevIssuerKeyFile: config.licence.devIssuerKeyFile } : {}),
+    ...(config.supervisor.adminAccount ? { adminAccount: config.supervisor.adminAccount } : {}),
+  };
+}

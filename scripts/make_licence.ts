@@ -1,8 +1,8 @@
-// Writes a signed licence (actors/supervisor/licence_file.ts):
+// Writes a signed licence (src/licence/licence_file.ts):
 //
 //   node dist/scripts/make_licence.js --quantity 1000 --days 365 [--out FILE] [--keys DIR] [--issuer-secret FILE] [--issued-to NAME]
 //
-// The supervisor trusts the issuer key pinned in actors/supervisor/licence_issuer.ts; whoever holds its
+// The supervisor trusts the issuer key pinned in src/licence/licence_issuer.ts; whoever holds its
 // secret key file signs production licences with --issuer-secret FILE. Without it, a
 // development issuer key pair in the keys folder is used (default: keys.dir of the
 // configuration, i.e. var/keys or MR_KEYS_DIR): `licence-issuer.secret.json` (mode 0600, never
@@ -14,8 +14,8 @@ import { join, resolve } from "node:path";
 import { loadConfig } from "../src/config/index.js";
 import { projectRoot } from "../src/paths.js";
 import nacl from "tweetnacl";
-import { HA_FEATURE, ensureIssuerKeys, readIssuerSecretFile, signLicence, writeLicenceFile } from "../actors/supervisor/licence_file.js";
-import { PINNED_ISSUER_KEY } from "../actors/supervisor/licence_issuer.js";
+import { HA_FEATURE, ensureIssuerKeys, readIssuerSecretFile, signLicence, writeLicenceFile } from "../src/licence/licence_file.js";
+import { PINNED_ISSUER_KEY } from "../src/licence/licence_issuer.js";
 
 const USAGE = "usage: node dist/scripts/make_licence.js --quantity N --days D [--out FILE] [--keys DIR] [--issuer-secret FILE] [--issued-to NAME]";
 

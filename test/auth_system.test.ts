@@ -10,7 +10,7 @@ import { TestSystem, rawMessage } from "./helpers/system.js";
 import { waitFor } from "./helpers/processes.js";
 import { promote, waitOperationEnd } from "./helpers/promotion.js";
 import { MailstoreNode } from "../actors/mailstore/node.js";
-import { assetOptions } from "../actors/shared/node_config.js";
+import { assetOptions } from "../src/jetstream/asset_options.js";
 import { tempDir } from "./helpers/processes.js";
 import { Objm } from "@nats-io/obj";
 import { rpcCall } from "../src/jsonrpc/index.js";

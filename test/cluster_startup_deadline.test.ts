@@ -4,7 +4,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { join } from "node:path";
-import { localSystemConfig } from "../src/dev/in_process_nodes.js";
+import { localSystemConfig } from "../src/dev/local_system.js";
 import { startNatsCluster, type NatsCluster } from "./helpers/nats.js";
 import { tempDir } from "./helpers/processes.js";
 import { configFileEnv } from "./helpers/node_children.js";

@@ -5,7 +5,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { join } from "node:path";
 import { ReplicaAgent } from "../actors/mailstore/replica_agent.js";
-import { assetOptions } from "../actors/shared/node_config.js";
+import { assetOptions } from "../src/jetstream/asset_options.js";
 import { ensureAssets, txSubject } from "../src/jetstream/assets.js";
 import { loadKeyring } from "../src/keys/index.js";
 import { MetadataStore } from "../src/store/index.js";

@@ -1,6 +1,7 @@
 // What `mailreplica mailstore` is started with (config and command line), as MailstoreNode
 // takes it. Apart from node.ts so the method modules can name the options they read.
-import type { LimitsConfig } from "../../src/config/types.js";
+import type { Config, LimitsConfig } from "../../src/config/types.js";
+import { assetOptions } from "../../src/jetstream/asset_options.js";
 import type { Clock } from "../../src/runtime/clock.js";
 import type { AssetOptions } from "../../src/jetstream/assets.js";
 import type { LogLevel } from "../../src/log/index.js";
@@ -32,4 +33,26 @@ export interface MailstoreOptions {
   log?: (line: string) => void;
   /** Lowest level logged (config log.level). Default info. */
   logLevel?: LogLevel;
+}
+
+/**
+ * A mailstore's options from the configuration, its data in `dataDir` (the `mailstore` command:
+ * data.dir or --data; a local system: one folder per host). Plain data, so it can also be sent
+ * to a child process; a caller adds its clock or log sink.
+ */
+export function mailstoreOptionsOf(config: Config, host: string, dataDir: string): MailstoreOptions {
+  return {
+    host,
+    dataDir,
+    keysDir: config.keys.dir,
+    servers: config.nats.servers,
+    natsAuth: config.nats,
+    assets: assetOptions(config),
+    heartbeatMs: config.node.heartbeatMs,
+    startupTimeoutMs: config.node.startupTimeoutMs,
+    writes: { ...config.writes },
+    limits: config.limits,
+    ...(config.metrics.listen !== undefined ? { metricsListen: config.metrics.listen } : {}),
+    logLevel: config.log.level,
+  };
 }

@@ -20,8 +20,8 @@ import { UNLICENSED_QUOTA } from "../../config/defaults.js";
 import { defaultQuotaProblem } from "../../config/schema.js";
 import { invalidConfig } from "../../src/config/errors.js";
 import { errnoCode, fileReadProblem } from "../../src/text/file_read_problem.js";
-import { HA_FEATURE, verifyLicence, type LicenceProblem } from "./licence_file.js";
-import { devIssuerWarning, licenceIssuers, type LicenceIssuers } from "./licence_issuer.js";
+import { HA_FEATURE, verifyLicence, type LicenceProblem } from "../../src/licence/licence_file.js";
+import { devIssuerWarning, licenceIssuers, type LicenceIssuers } from "../../src/licence/licence_issuer.js";
 import { isEnabled, QuotaLedger, type Hold, type QuotaRefusal } from "./quota_ledger.js";
 
 export interface LicenceOptions {

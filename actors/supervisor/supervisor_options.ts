@@ -3,7 +3,8 @@
 import type { Clock } from "../../src/runtime/clock.js";
 import type { AssetOptions } from "../../src/jetstream/assets.js";
 import type { NatsAuth } from "../../src/natsauth/connect_options.js";
-import type { LimitsConfig } from "../../src/config/types.js";
+import type { Config, LimitsConfig } from "../../src/config/types.js";
+import { assetOptions } from "../../src/jetstream/asset_options.js";
 import type { LogLevel } from "../../src/log/index.js";
 
 export interface SupervisorOptions {
@@ -53,4 +54,34 @@ export interface SupervisorOptions {
   log?: (line: string) => void;
   /** Lowest level logged (config log.level). Default info. */
   logLevel?: LogLevel;
+}
+
+/**
+ * A supervisor's options from the configuration (the `supervisor` command, tests, the
+ * benchmark); without `host`, the node takes the machine's hostname. A caller adds its clock
+ * or log sink.
+ */
+export function supervisorOptionsOf(config: Config, host?: string): SupervisorOptions {
+  return {
+    ...(host ? { host } : {}),
+    servers: config.nats.servers,
+    natsAuth: config.nats,
+    assets: assetOptions(config),
+    heartbeatMs: config.node.heartbeatMs,
+    startupTimeoutMs: config.node.startupTimeoutMs,
+    leaseTtlMs: config.supervisor.leaseTtlMs,
+    licenceQuota: config.licence.defaultQuota,
+    promotionThreads: config.supervisor.promotionThreads,
+    promoteTimeoutMs: config.supervisor.promoteTimeoutMs,
+    reconcileEveryMs: config.supervisor.reconcileEveryMs,
+    autoFailover: config.supervisor.autoFailover,
+    failoverAfterMs: config.supervisor.failoverAfterMs,
+    keysDir: config.keys.dir,
+    limits: config.limits,
+    ...(config.licence.file ? { licenceFile: config.licence.file } : {}),
+    ...(config.licence.devIssuerKeyFile ? { licenceDevIssuerKeyFile: config.licence.devIssuerKeyFile } : {}),
+    ...(config.supervisor.adminAccount ? { adminAccount: config.supervisor.adminAccount } : {}),
+    ...(config.metrics.listen !== undefined ? { metricsListen: config.metrics.listen } : {}),
+    logLevel: config.log.level,
+  };
 }

@@ -9,7 +9,9 @@ import { jetstream, jetstreamManager, type ConsumerConfig, type JetStreamClient,
 import { initKeys } from "../../src/keys/index.js";
 import { MailstoreNode, type MailstoreOptions } from "../../actors/mailstore/node.js";
 import { SupervisorNode } from "../../actors/supervisor/node.js";
-import { localSystemConfig, mailstoreOptionsOf, supervisorOptionsOf } from "../../src/dev/in_process_nodes.js";
+import { localSystemConfig, localDataDir } from "../../src/dev/local_system.js";
+import { mailstoreOptionsOf } from "../../actors/mailstore/options.js";
+import { supervisorOptionsOf } from "../../actors/supervisor/supervisor_options.js";
 import { rpcCall } from "../../src/jsonrpc/index.js";
 import type { Config } from "../../src/config/index.js";
 import { BenchNats } from "./nats.js";
@@ -168,7 +170,7 @@ export class BenchEnv {
 
   mailstoreOptions(host: string): Omit<MailstoreOptions, "log" | "clock"> {
     initKeys({ dir: this.config.keys.dir, host });
-    return mailstoreOptionsOf(this.config, host);
+    return mailstoreOptionsOf(this.config, host, localDataDir(this.config, host));
   }
 
   async startChild(host: string): Promise<ChildMailstore> {

@@ -13,7 +13,9 @@
 import { randomBytes } from "node:crypto";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { DiscardPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type JetStreamManager } from "@nats-io/jetstream";
-import { localSystemConfig, mailstoreOptionsOf, supervisorOptionsOf } from "../../src/dev/in_process_nodes.js";
+import { localSystemConfig, localDataDir } from "../../src/dev/local_system.js";
+import { mailstoreOptionsOf } from "../../actors/mailstore/options.js";
+import { supervisorOptionsOf } from "../../actors/supervisor/supervisor_options.js";
 import { MailstoreNode } from "../../actors/mailstore/node.js";
 import { SupervisorNode } from "../../actors/supervisor/node.js";
 import { rpcCall } from "../../src/jsonrpc/index.js";
@@ -158,7 +160,7 @@ export async function benchLeaderLoss(p: LeaderLossParams, log: (line: string) =
   let stop = false;
   const loads: Promise<unknown>[] = [];
   try {
-    ms = await MailstoreNode.start({ ...mailstoreOptionsOf(config, MS), log: () => {} });
+    ms = await MailstoreNode.start({ ...mailstoreOptionsOf(config, MS, localDataDir(config, MS)), log: () => {} });
     // Account records are written by a supervisor (createAccount asks it).
     sup = await SupervisorNode.start({ ...supervisorOptionsOf(config, "sup.bench"), log: () => {} });
     nc = await connect({ servers: cluster.urls, name: "bench leader loss", maxReconnectAttempts: -1 });

@@ -12,7 +12,9 @@ import { initAuth, type AuthInitResult } from "../../src/natsauth/auth_init.js";
 import { natsConnectionOptions, type NatsAuth } from "../../src/natsauth/connect_options.js";
 import type { Role } from "../../src/natsauth/identities.js";
 import { MailstoreNode, type MailstoreOptions } from "../../actors/mailstore/node.js";
-import { localSystemConfig, mailstoreOptionsOf, supervisorOptionsOf } from "../../src/dev/in_process_nodes.js";
+import { localSystemConfig, localDataDir } from "../../src/dev/local_system.js";
+import { mailstoreOptionsOf } from "../../actors/mailstore/options.js";
+import { supervisorOptionsOf } from "../../actors/supervisor/supervisor_options.js";
 import { SupervisorNode, type SupervisorOptions } from "../../actors/supervisor/node.js";
 import { rpcCall } from "../../src/jsonrpc/index.js";
 import { MetadataStore } from "../../src/store/index.js";
@@ -132,7 +134,7 @@ export class TestSystem {
    */
   mailstoreOptions(host: string, overrides: Partial<MailstoreOptions> = {}): MailstoreOptions {
     return {
-      ...mailstoreOptionsOf(this.config, host),
+      ...mailstoreOptionsOf(this.config, host, localDataDir(this.config, host)),
       ...(this.auth ? { natsAuth: this.identity("mailstore", host)! } : {}),
       log: this.nodeLog(),
       ...overrides,

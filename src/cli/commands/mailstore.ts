@@ -21,23 +21,10 @@ const command: Command = {
     const config = io.config();
     const dataDir = options.data !== undefined ? resolve(io.cwd, options.data) : config.data.dir;
     const { MailstoreNode } = await import("../../../actors/mailstore/node.js");
-    const { assetOptions } = await import("../../../actors/shared/node_config.js");
+    const { mailstoreOptionsOf } = await import("../../../actors/mailstore/options.js");
     const { StartupTimeoutError } = await import("../../jetstream/startup_wait.js");
-    const node = await MailstoreNode.start({
-      host: options.host,
-      dataDir,
-      keysDir: config.keys.dir,
-      servers: config.nats.servers,
-      natsAuth: config.nats,
-      assets: assetOptions(config),
-      heartbeatMs: config.node.heartbeatMs,
-      startupTimeoutMs: config.node.startupTimeoutMs,
-      writes: config.writes,
-      limits: config.limits,
-      ...(config.metrics.listen !== undefined ? { metricsListen: config.metrics.listen } : {}),
-      // Log events go to standard error as JSON lines (pretty on a terminal): src/log.
-      logLevel: config.log.level,
-    }).catch((e: unknown) => {
+    // Log events go to standard error as JSON lines (pretty on a terminal): src/log.
+    const node = await MailstoreNode.start(mailstoreOptionsOf(config, options.host, dataDir)).catch((e: unknown) => {
       if (e instanceof StartupTimeoutError) return e;
       throw e;
     });

@@ -16,31 +16,10 @@ const command: Command = {
     const { options } = parseOptions(argv, OPTIONS);
     const config = io.config();
     const { SupervisorNode } = await import("../../../actors/supervisor/node.js");
-    const { assetOptions } = await import("../../../actors/shared/node_config.js");
+    const { supervisorOptionsOf } = await import("../../../actors/supervisor/supervisor_options.js");
     const { StartupTimeoutError } = await import("../../jetstream/startup_wait.js");
-    const node = await SupervisorNode.start({
-      ...(options.host ? { host: options.host } : {}),
-      servers: config.nats.servers,
-      natsAuth: config.nats,
-      assets: assetOptions(config),
-      heartbeatMs: config.node.heartbeatMs,
-      startupTimeoutMs: config.node.startupTimeoutMs,
-      leaseTtlMs: config.supervisor.leaseTtlMs,
-      promotionThreads: config.supervisor.promotionThreads,
-      promoteTimeoutMs: config.supervisor.promoteTimeoutMs,
-      reconcileEveryMs: config.supervisor.reconcileEveryMs,
-      autoFailover: config.supervisor.autoFailover,
-      failoverAfterMs: config.supervisor.failoverAfterMs,
-      licenceQuota: config.licence.defaultQuota,
-      licenceFile: config.licence.file,
-      limits: config.limits,
-      ...(config.licence.devIssuerKeyFile ? { licenceDevIssuerKeyFile: config.licence.devIssuerKeyFile } : {}),
-      keysDir: config.keys.dir,
-      adminAccount: config.supervisor.adminAccount,
-      ...(config.metrics.listen !== undefined ? { metricsListen: config.metrics.listen } : {}),
-      // Log events go to standard error as JSON lines (pretty on a terminal): src/log.
-      logLevel: config.log.level,
-    }).catch((e: unknown) => {
+    // Log events go to standard error as JSON lines (pretty on a terminal): src/log.
+    const node = await SupervisorNode.start(supervisorOptionsOf(config, options.host)).catch((e: unknown) => {
       if (e instanceof StartupTimeoutError) return e;
       throw e;
     });

@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { localSystemConfig } from "../../../src/dev/in_process_nodes.js";
+import { localSystemConfig } from "../../../src/dev/local_system.js";
 import { initKeys } from "../../../src/keys/index.js";
 import { rpcCall } from "../../../src/jsonrpc/index.js";
 import { MetadataStore } from "../../../src/store/index.js";

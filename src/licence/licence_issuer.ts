@@ -9,7 +9,7 @@
 // MR_LICENCE_DEV_ISSUER); a process doing so logs a loud warning at start and getLicenseInfo
 // shows it, so a production installation cannot run that way unnoticed.
 import { readFileSync } from "node:fs";
-import { invalidConfig } from "../../src/config/errors.js";
+import { invalidConfig } from "../config/errors.js";
 
 /** The production licence issuer's ed25519 public key (base64). */
 export const PINNED_ISSUER_KEY = "+NrYsC/tzkDvgnjJFLmd4xrRzaAp7LheVgs8pLQVVOI=";

@@ -1,6 +1,6 @@
 // Configuration is parsed at the command line; the actors take option objects built here.
-import type { Config } from "../../src/config/index.js";
-import type { AssetOptions } from "../../src/jetstream/assets.js";
+import type { Config } from "../config/index.js";
+import type { AssetOptions } from "./assets.js";
 
 export function assetOptions(c: Config): AssetOptions {
   return {

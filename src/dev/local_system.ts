@@ -1,14 +1,13 @@
 // A system on this machine kept in one folder, whose mailstores and supervisor run inside the
 // calling process: the tests' TestSystem and NemesisSystem and the benchmark build their
-// configuration and the nodes' option objects here, so the three cannot drift apart.
+// configuration here, and the nodes' options from it with mailstoreOptionsOf/supervisorOptionsOf
+// (actors/mailstore/options.ts, actors/supervisor/supervisor_options.ts, which the CLI's
+// `mailstore` and `supervisor` commands use too), so none can drift apart.
 // (`mailreplica dev` runs its nodes as child processes, which read the configuration themselves.)
 import { join } from "node:path";
 import { defaultConfig, type Config } from "../config/index.js";
 import { initKeys } from "../keys/index.js";
-import { assetOptions } from "../../actors/shared/node_config.js";
-import { writeDevelopmentLicence } from "../../actors/supervisor/licence_file.js";
-import type { MailstoreOptions } from "../../actors/mailstore/node.js";
-import type { SupervisorOptions } from "../../actors/supervisor/node.js";
+import { writeDevelopmentLicence } from "../licence/licence_file.js";
 import { devPaths } from "./paths.js";
 
 export interface LocalSystemSettings {
@@ -46,41 +45,7 @@ export function localSystemConfig(s: LocalSystemSettings): Config {
   return config;
 }
 
-/**
- * A mailstore's options from the configuration: data in `<data.dir>/<host>`, anonymous NATS,
- * logging to the default sink. Plain data, so it can also be sent to a child process.
- */
-export function mailstoreOptionsOf(config: Config, host: string): MailstoreOptions {
-  return {
-    host,
-    dataDir: join(config.data.dir, host),
-    keysDir: config.keys.dir,
-    servers: config.nats.servers,
-    assets: assetOptions(config),
-    heartbeatMs: config.node.heartbeatMs,
-    writes: { ...config.writes },
-    limits: config.limits,
-  };
-}
-
-/** A supervisor's options from the configuration: anonymous NATS, logging to the default sink. */
-export function supervisorOptionsOf(config: Config, host: string): SupervisorOptions {
-  return {
-    host,
-    servers: config.nats.servers,
-    assets: assetOptions(config),
-    heartbeatMs: config.node.heartbeatMs,
-    leaseTtlMs: config.supervisor.leaseTtlMs,
-    licenceQuota: config.licence.defaultQuota,
-    promotionThreads: config.supervisor.promotionThreads,
-    promoteTimeoutMs: config.supervisor.promoteTimeoutMs,
-    reconcileEveryMs: config.supervisor.reconcileEveryMs,
-    autoFailover: config.supervisor.autoFailover,
-    failoverAfterMs: config.supervisor.failoverAfterMs,
-    keysDir: config.keys.dir,
-    limits: config.limits,
-    ...(config.licence.file ? { licenceFile: config.licence.file } : {}),
-    ...(config.licence.devIssuerKeyFile ? { licenceDevIssuerKeyFile: config.licence.devIssuerKeyFile } : {}),
-    ...(config.supervisor.adminAccount ? { adminAccount: config.supervisor.adminAccount } : {}),
-  };
+/** A mailstore's data folder in a local system: `<data.dir>/<host>`. */
+export function localDataDir(config: Config, host: string): string {
+  return join(config.data.dir, host);
 }

@@ -138,7 +138,8 @@ const password: Leaf = {
   kind: "leaf",
   allowed: "a non-empty string",
   optional: true,
-  check: (v) => (typeof v === "string" && v !== "" ? [] : [{ problem: typeof v === "string" ? "got an empty string" : `got ${Array.isArray(v) ? "an array" : typeof v}` }]),
+  check: (v) =>
+    typeof v === "string" && v !== "" ? [] : [{ problem: typeof v === "string" ? "got an empty string" : `got ${Array.isArray(v) ? "an array" : typeof v}` }],
 };
 
 // nats.js appends `.<nuid>` to the prefix; the server's permissions match it token by token.
@@ -161,7 +162,8 @@ export function natsUrlProblem(s: string): string | undefined {
     return `${JSON.stringify(s)} is not a URL`;
   }
   // Checked first, so no other message prints them. Credentials would be printed by `config show` and end up in logs.
-  if (u.username !== "" || u.password !== "") return `a URL carries credentials (not shown); give them with nats.user + MR_NATS_PASSWORD, nats.credsFile, nats.nkeyFile or nats.tokenFile instead`;
+  if (u.username !== "" || u.password !== "")
+    return `a URL carries credentials (not shown); give them with nats.user + MR_NATS_PASSWORD, nats.credsFile, nats.nkeyFile or nats.tokenFile instead`;
   if (u.protocol !== "nats:" && u.protocol !== "tls:") return `${JSON.stringify(s)} has scheme ${u.protocol.slice(0, -1)}`;
   if (u.hostname === "") return `${JSON.stringify(s)} has no host`;
   if (u.port === "" || u.port === "0") return `${JSON.stringify(s)} has no port`;
@@ -267,7 +269,12 @@ export const configSchema: Group = group({
   }),
   licence: group({ file: path(true), defaultQuota, devIssuerKeyFile: path(true) }),
   // maxMessageBytes 1 KiB .. 512 MiB: a message is read whole into memory to be parsed.
-  limits: group({ maxMessageBytes: integer(1024, 512 * 1024 * 1024), maxAccountsPerRequest: integer(1, 100_000), maxStatusAccounts: integer(1, 100_000), maxConcurrentExpensive: integer(1, 64) }),
+  limits: group({
+    maxMessageBytes: integer(1024, 512 * 1024 * 1024),
+    maxAccountsPerRequest: integer(1, 100_000),
+    maxStatusAccounts: integer(1, 100_000),
+    maxConcurrentExpensive: integer(1, 64),
+  }),
   metrics: group({ listen: metricsListen }),
   log: group({ level: oneOf("debug", "info", "warn", "error") }),
 });
@@ -287,7 +294,8 @@ function walk(schema: Group, value: unknown, at: string, out: ConfigProblem[]): 
     return;
   }
   for (const key of Object.keys(value)) {
-    if (!(key in schema.fields)) out.push({ path: join(at, key), problem: "unknown key", allowed: `${at === "" ? "top-level keys" : `keys of ${at}`}: ${keys.join(", ")}` });
+    if (!(key in schema.fields))
+      out.push({ path: join(at, key), problem: "unknown key", allowed: `${at === "" ? "top-level keys" : `keys of ${at}`}: ${keys.join(", ")}` });
   }
   for (const [key, rule] of Object.entries(schema.fields)) {
     const p = join(at, key);
@@ -330,16 +338,35 @@ const crossRules: readonly CrossRule[] = [
       const set = authKinds(c);
       return set.length <= 1
         ? undefined
-        : { path: set[1]!, problem: `${set.join(" and ")} are both set`, allowed: "at most one of nats.credsFile, nats.nkeyFile, nats.user (with a password) or nats.tokenFile" };
+        : {
+            path: set[1]!,
+            problem: `${set.join(" and ")} are both set`,
+            allowed: "at most one of nats.credsFile, nats.nkeyFile, nats.user (with a password) or nats.tokenFile",
+          };
     },
   },
   {
     paths: ["nats.user", "nats.password", "nats.passwordFile"],
     check: (c) => {
       const n = c.nats;
-      if (n.password !== undefined && n.passwordFile !== undefined) return { path: "nats.passwordFile", problem: "both nats.passwordFile and a password (MR_NATS_PASSWORD or NATS_PASSWORD) are set", allowed: "one of them" };
-      if ((n.password !== undefined || n.passwordFile !== undefined) && n.user === undefined) return { path: n.passwordFile !== undefined ? "nats.passwordFile" : "nats.password", problem: "a password without nats.user", allowed: "nats.user (MR_NATS_USER) with it" };
-      if (n.user !== undefined && n.password === undefined && n.passwordFile === undefined) return { path: "nats.user", problem: "no password for it", allowed: "a password in MR_NATS_PASSWORD (or NATS_PASSWORD), or nats.passwordFile (MR_NATS_PASSWORD_FILE)" };
+      if (n.password !== undefined && n.passwordFile !== undefined)
+        return {
+          path: "nats.passwordFile",
+          problem: "both nats.passwordFile and a password (MR_NATS_PASSWORD or NATS_PASSWORD) are set",
+          allowed: "one of them",
+        };
+      if ((n.password !== undefined || n.passwordFile !== undefined) && n.user === undefined)
+        return {
+          path: n.passwordFile !== undefined ? "nats.passwordFile" : "nats.password",
+          problem: "a password without nats.user",
+          allowed: "nats.user (MR_NATS_USER) with it",
+        };
+      if (n.user !== undefined && n.password === undefined && n.passwordFile === undefined)
+        return {
+          path: "nats.user",
+          problem: "no password for it",
+          allowed: "a password in MR_NATS_PASSWORD (or NATS_PASSWORD), or nats.passwordFile (MR_NATS_PASSWORD_FILE)",
+        };
       return undefined;
     },
   },
@@ -350,8 +377,16 @@ const crossRules: readonly CrossRule[] = [
       const t = c.nats.tls;
       if (t === undefined || (t.certFile === undefined) === (t.keyFile === undefined)) return undefined;
       return t.certFile === undefined
-        ? { path: "nats.tls.keyFile", problem: "set without nats.tls.certFile", allowed: "both nats.tls.certFile and nats.tls.keyFile (mutual TLS), or neither" }
-        : { path: "nats.tls.certFile", problem: "set without nats.tls.keyFile", allowed: "both nats.tls.certFile and nats.tls.keyFile (mutual TLS), or neither" };
+        ? {
+            path: "nats.tls.keyFile",
+            problem: "set without nats.tls.certFile",
+            allowed: "both nats.tls.certFile and nats.tls.keyFile (mutual TLS), or neither",
+          }
+        : {
+            path: "nats.tls.certFile",
+            problem: "set without nats.tls.keyFile",
+            allowed: "both nats.tls.certFile and nats.tls.keyFile (mutual TLS), or neither",
+          };
     },
   },
   {
@@ -360,7 +395,11 @@ const crossRules: readonly CrossRule[] = [
     check: (c) =>
       c.node.heartbeatTtlMs >= 2 * c.node.heartbeatMs
         ? undefined
-        : { path: "node.heartbeatTtlMs", problem: `got ${c.node.heartbeatTtlMs}, less than 2 × node.heartbeatMs (${c.node.heartbeatMs})`, allowed: `at least ${2 * c.node.heartbeatMs}` },
+        : {
+            path: "node.heartbeatTtlMs",
+            problem: `got ${c.node.heartbeatTtlMs}, less than 2 × node.heartbeatMs (${c.node.heartbeatMs})`,
+            allowed: `at least ${2 * c.node.heartbeatMs}`,
+          },
   },
   {
     paths: ["supervisor.failoverAfterMs", "node.heartbeatTtlMs"],
@@ -368,21 +407,33 @@ const crossRules: readonly CrossRule[] = [
     check: (c) =>
       c.supervisor.failoverAfterMs >= c.node.heartbeatTtlMs
         ? undefined
-        : { path: "supervisor.failoverAfterMs", problem: `got ${c.supervisor.failoverAfterMs}, less than node.heartbeatTtlMs (${c.node.heartbeatTtlMs})`, allowed: `at least ${c.node.heartbeatTtlMs}` },
+        : {
+            path: "supervisor.failoverAfterMs",
+            problem: `got ${c.supervisor.failoverAfterMs}, less than node.heartbeatTtlMs (${c.node.heartbeatTtlMs})`,
+            allowed: `at least ${c.node.heartbeatTtlMs}`,
+          },
   },
   {
     paths: ["jetstream.streams.tx", "jetstream.streams.notify"],
     check: (c) =>
       c.jetstream.streams.tx !== c.jetstream.streams.notify
         ? undefined
-        : { path: "jetstream.streams.notify", problem: `got ${JSON.stringify(c.jetstream.streams.notify)}, the same name as jetstream.streams.tx`, allowed: "a name different from jetstream.streams.tx" },
+        : {
+            path: "jetstream.streams.notify",
+            problem: `got ${JSON.stringify(c.jetstream.streams.notify)}, the same name as jetstream.streams.tx`,
+            allowed: "a name different from jetstream.streams.tx",
+          },
   },
   {
     paths: ["jetstream.buckets.directory", "jetstream.buckets.nodes"],
     check: (c) =>
       c.jetstream.buckets.directory !== c.jetstream.buckets.nodes
         ? undefined
-        : { path: "jetstream.buckets.nodes", problem: `got ${JSON.stringify(c.jetstream.buckets.nodes)}, the same KV bucket as jetstream.buckets.directory`, allowed: "a name different from jetstream.buckets.directory" },
+        : {
+            path: "jetstream.buckets.nodes",
+            problem: `got ${JSON.stringify(c.jetstream.buckets.nodes)}, the same KV bucket as jetstream.buckets.directory`,
+            allowed: "a name different from jetstream.buckets.directory",
+          },
   },
   {
     paths: ["jetstream.buckets.blobs", "jetstream.buckets.uploads"],
@@ -390,7 +441,11 @@ const crossRules: readonly CrossRule[] = [
     check: (c) =>
       c.jetstream.buckets.blobs !== c.jetstream.buckets.uploads
         ? undefined
-        : { path: "jetstream.buckets.uploads", problem: `got ${JSON.stringify(c.jetstream.buckets.uploads)}, the same object store as jetstream.buckets.blobs`, allowed: "a name different from jetstream.buckets.blobs" },
+        : {
+            path: "jetstream.buckets.uploads",
+            problem: `got ${JSON.stringify(c.jetstream.buckets.uploads)}, the same object store as jetstream.buckets.blobs`,
+            allowed: "a name different from jetstream.buckets.blobs",
+          },
   },
 ];
 

@@ -14,7 +14,17 @@ import { loadKeyring, initKeys } from "../src/keys/index.js";
 import { BenchEnv, MS1 } from "./bench/env.js";
 import { benchEnvelope, type EnvelopeRow } from "./bench/envelope.js";
 import { benchWritePath, setupWriteAccount, type WriteRow } from "./bench/write_path.js";
-import { DENSE_ACCOUNT, benchCatchUp, benchDenseRead, benchLag, padStream, setupCatchUpAccount, type CatchUpResult, type DenseReadRow, type LagResult } from "./bench/replica.js";
+import {
+  DENSE_ACCOUNT,
+  benchCatchUp,
+  benchDenseRead,
+  benchLag,
+  padStream,
+  setupCatchUpAccount,
+  type CatchUpResult,
+  type DenseReadRow,
+  type LagResult,
+} from "./bench/replica.js";
 import { benchConsumerChoice, type ConsumerChoiceResult } from "./bench/consumers.js";
 import { benchRouting, type RoutingRow } from "./bench/routing.js";
 import { benchLeaderLoss, type LeaderLossResult } from "./bench/leader_loss.js";
@@ -64,7 +74,19 @@ const FULL: Params = {
   leaderTermTrials: 3,
   leaderWriters: 8,
 };
-const QUICK: Params = { ...FULL, envelopeMs: 80, writeSeconds: 1, lagSeconds: 1.5, writesPerAccount: 3, perAccountScales: [], idleMs: 600, catchUpEntries: 2_000, denseReadEntries: 1_000, leaderKillTrials: 2, leaderTermTrials: 1 };
+const QUICK: Params = {
+  ...FULL,
+  envelopeMs: 80,
+  writeSeconds: 1,
+  lagSeconds: 1.5,
+  writesPerAccount: 3,
+  perAccountScales: [],
+  idleMs: 600,
+  catchUpEntries: 2_000,
+  denseReadEntries: 1_000,
+  leaderKillTrials: 2,
+  leaderTermTrials: 1,
+};
 
 const args = process.argv.slice(2);
 const SECTIONS = ["leader-loss"];
@@ -144,7 +166,13 @@ async function main(): Promise<Results> {
     const routing = await benchRouting(env, quick ? 150 : 400);
     return {
       mode: quick ? "quick" : "full",
-      machine: { nproc: cpus().length, cpu: cpus()[0]?.model ?? "unknown", node: process.version, natsServer: env.nats.version, platform: `${process.platform} ${process.arch}` },
+      machine: {
+        nproc: cpus().length,
+        cpu: cpus()[0]?.model ?? "unknown",
+        node: process.version,
+        natsServer: env.nats.version,
+        platform: `${process.platform} ${process.arch}`,
+      },
       params: p,
       envelope,
       writePath,
@@ -189,7 +217,16 @@ function render(r: Results): string {
       ["path", "callers", "ops/s", "p50 ms", "p99 ms", "cmds/append", "vs raw seq+expect", "vs raw concurrent"],
       r.writePath.map((w) => {
         const conc = w.callers > 1 ? rawAt(w.callers) : undefined;
-        return [w.path, w.callers, fmt(w.opsPerSec), w.p50Ms.toFixed(2), w.p99Ms.toFixed(2), w.path.startsWith("raw") ? "-" : w.opsPerAppend.toFixed(1), x(w.opsPerSec / raw1.opsPerSec), conc && !w.path.startsWith("raw") ? x(w.opsPerSec / conc.opsPerSec) : "-"];
+        return [
+          w.path,
+          w.callers,
+          fmt(w.opsPerSec),
+          w.p50Ms.toFixed(2),
+          w.p99Ms.toFixed(2),
+          w.path.startsWith("raw") ? "-" : w.opsPerAppend.toFixed(1),
+          x(w.opsPerSec / raw1.opsPerSec),
+          conc && !w.path.startsWith("raw") ? x(w.opsPerSec / conc.opsPerSec) : "-",
+        ];
       }),
     ),
   );
@@ -197,7 +234,16 @@ function render(r: Results): string {
     table(
       "2. Envelope: seal + open per batch vs msgpack encode + decode alone",
       ["batch", "payload B", "envelope B", "msgpack µs", "seal µs", "open µs", "seal+open µs", "ratio"],
-      r.envelope.map((e) => [e.batch, e.payloadBytes, e.envelopeBytes, e.codecUs.toFixed(1), e.sealUs.toFixed(1), e.openUs.toFixed(1), e.sealOpenUs.toFixed(1), x(e.ratio)]),
+      r.envelope.map((e) => [
+        e.batch,
+        e.payloadBytes,
+        e.envelopeBytes,
+        e.codecUs.toFixed(1),
+        e.sealUs.toFixed(1),
+        e.openUs.toFixed(1),
+        e.sealOpenUs.toFixed(1),
+        x(e.ratio),
+      ]),
     ),
   );
   const cu = r.catchUp.rows;
@@ -205,7 +251,16 @@ function render(r: Results): string {
     table(
       `3a. Replica catch-up of one account with ${p.catchUpEntries} one-command entries, seeded by setAccountDestination after the writes (MR_TX holds ${mib(r.catchUp.streamBytes)})`,
       ["reader", "entries", "events", "ms", "entries/s", "client CPU ms", "server CPU ms", "vs raw read"],
-      cu.map((c) => [c.what, c.entries, Number.isFinite(c.events) ? c.events : "-", fmt(c.ms), fmt(c.entriesPerSec), fmt(c.cpuMs), fmt(c.serverCpuMs), x(c.entriesPerSec / cu[0]!.entriesPerSec)]),
+      cu.map((c) => [
+        c.what,
+        c.entries,
+        Number.isFinite(c.events) ? c.events : "-",
+        fmt(c.ms),
+        fmt(c.entriesPerSec),
+        fmt(c.cpuMs),
+        fmt(c.serverCpuMs),
+        x(c.entriesPerSec / cu[0]!.entriesPerSec),
+      ]),
     ),
   );
   out.push(
@@ -227,7 +282,20 @@ function render(r: Results): string {
   out.push(
     table(
       `4a. The consumer choice, live: ${cc.writes} entries written over ${cc.accounts} accounts (${fmt(cc.writesPerSec)}/s), ${cc.replicated} of them replicated to the destination; every reader in its own process; CPU net of its idle CPU`,
-      ["reader", "consumers", "create ms", "server mem Δ", "read", "applied", "skipped", "CPU ms", "µs/entry read", "µs/entry written", "vs raw ordered", "drain ms"],
+      [
+        "reader",
+        "consumers",
+        "create ms",
+        "server mem Δ",
+        "read",
+        "applied",
+        "skipped",
+        "CPU ms",
+        "µs/entry read",
+        "µs/entry written",
+        "vs raw ordered",
+        "drain ms",
+      ],
       cc.live.map((l) => [
         l.what,
         l.consumers,
@@ -244,12 +312,24 @@ function render(r: Results): string {
       ]),
     ),
   );
-  out.push(`   consumers on MR_TX: ${cc.consumersOnStream.agentOnly} with the agents' durables only (one per mailstore), ${cc.consumersOnStream.withAlternatives} with every alternative above open`);
+  out.push(
+    `   consumers on MR_TX: ${cc.consumersOnStream.agentOnly} with the agents' durables only (one per mailstore), ${cc.consumersOnStream.withAlternatives} with every alternative above open`,
+  );
   out.push(
     table(
       "4b. The same entries read again as a backlog (as after a restart), by each consumer layout",
       ["layout", "consumers", "create ms", "entries", "read ms", "entries/s", "client CPU µs/entry", "server CPU ms", "delete ms"],
-      cc.backlog.map((b) => [b.what, b.consumers, fmt(b.createMs, 1), b.entries, fmt(b.readMs), fmt(b.entriesPerSec), b.cpuUsPerEntry.toFixed(1), fmt(b.serverCpuMs), fmt(b.deleteMs)]),
+      cc.backlog.map((b) => [
+        b.what,
+        b.consumers,
+        fmt(b.createMs, 1),
+        b.entries,
+        fmt(b.readMs),
+        fmt(b.entriesPerSec),
+        b.cpuUsPerEntry.toFixed(1),
+        fmt(b.serverCpuMs),
+        fmt(b.deleteMs),
+      ]),
     ),
   );
   out.push(`   filter_subjects upkeep: adding one subject to a durable listing ${cc.replicated} subjects took ${cc.filterUpdateMs.toFixed(1)} ms`);
@@ -311,5 +391,3 @@ all().then(
     process.exit(1);
   },
 );
-
-

@@ -14,7 +14,8 @@ function fail(message: string): never {
 
 function intOption(name: string, value: string | undefined, min: number, max: number): number {
   const n = Number(value);
-  if (value === undefined || !Number.isSafeInteger(n) || n < min || n > max) fail(`${name} needs an integer from ${min} to ${max}, got ${value === undefined ? "nothing" : JSON.stringify(value)}`);
+  if (value === undefined || !Number.isSafeInteger(n) || n < min || n > max)
+    fail(`${name} needs an integer from ${min} to ${max}, got ${value === undefined ? "nothing" : JSON.stringify(value)}`);
   return n;
 }
 
@@ -38,6 +39,12 @@ for (let i = 0; i < args.length; i++) {
 }
 
 process.stderr.write(`fuzz: seed ${seed}, ${only !== undefined ? `case ${only}` : `${cases} cases`}, ${concurrency} in flight\n`);
-const report = await runFuzz({ cases, seed, concurrency, ...(only !== undefined ? { only } : {}), ...(quiet ? {} : { log: (l: string) => process.stderr.write(`fuzz ${l}\n`) }) });
+const report = await runFuzz({
+  cases,
+  seed,
+  concurrency,
+  ...(only !== undefined ? { only } : {}),
+  ...(quiet ? {} : { log: (l: string) => process.stderr.write(`fuzz ${l}\n`) }),
+});
 process.stdout.write(`${formatReport(report)}\n`);
 process.exit(passed(report) ? 0 : 1);

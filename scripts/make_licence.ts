@@ -32,7 +32,8 @@ class UsageError extends Error {}
 
 function wholeNumber(flag: string, raw: string | undefined, min: number, max: number): number {
   const n = raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, got ${raw === undefined ? "nothing" : JSON.stringify(raw)}`);
+  if (!Number.isSafeInteger(n) || n < min || n > max)
+    throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, got ${raw === undefined ? "nothing" : JSON.stringify(raw)}`);
   return n;
 }
 

@@ -16,7 +16,8 @@ function fail(message: string): never {
 
 function intOption(name: string, value: string | undefined, min: number, max: number): number {
   const n = Number(value);
-  if (value === undefined || !Number.isSafeInteger(n) || n < min || n > max) fail(`${name} needs an integer from ${min} to ${max}, got ${value === undefined ? "nothing" : JSON.stringify(value)}`);
+  if (value === undefined || !Number.isSafeInteger(n) || n < min || n > max)
+    fail(`${name} needs an integer from ${min} to ${max}, got ${value === undefined ? "nothing" : JSON.stringify(value)}`);
   return n;
 }
 
@@ -38,12 +39,19 @@ for (let i = 0; i < args.length; i++) {
   else if (a === "--faults") {
     const list = (args[++i] ?? "").split(",").filter((k) => k !== "");
     const bad = list.filter((k) => !(FAULT_KINDS as readonly string[]).includes(k));
-    if (list.length === 0 || bad.length > 0) fail(`--faults needs a comma-separated list of ${FAULT_KINDS.join(", ")}; got ${bad.length ? bad.join(", ") : "nothing"}`);
+    if (list.length === 0 || bad.length > 0)
+      fail(`--faults needs a comma-separated list of ${FAULT_KINDS.join(", ")}; got ${bad.length ? bad.join(", ") : "nothing"}`);
     faults = list as FaultKind[];
   } else fail(`unknown option ${JSON.stringify(a)}; allowed: --rounds, --seed, --clients, --faults, --quiet`);
 }
 
 process.stderr.write(`nemesis: seed ${seed}, ${rounds} rounds, ${clients} clients${faults ? `, faults ${faults.join(",")}` : ""}\n`);
-const report = await runNemesis({ rounds, seed, clients, ...(faults ? { faults } : {}), ...(quiet ? {} : { log: (l: string) => process.stderr.write(`nemesis ${l}\n`) }) });
+const report = await runNemesis({
+  rounds,
+  seed,
+  clients,
+  ...(faults ? { faults } : {}),
+  ...(quiet ? {} : { log: (l: string) => process.stderr.write(`nemesis ${l}\n`) }),
+});
 process.stdout.write(`${formatReport(report)}\n`);
 process.exit(passed(report) ? 0 : 1);

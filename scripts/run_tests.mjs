@@ -79,7 +79,12 @@ function runFile(file) {
       process.stdout.write(`${f ? "FAIL" : "ok  "} ${name}: ${p} passed, ${f} failed (${secs}s)\n`);
       if (f || process.env.MR_TEST_VERBOSE) {
         failures.push(name);
-        process.stdout.write(text.split("\n").map((l) => `    | ${l}`).join("\n") + `\n    | (exit ${code ?? signal})\n`);
+        process.stdout.write(
+          text
+            .split("\n")
+            .map((l) => `    | ${l}`)
+            .join("\n") + `\n    | (exit ${code ?? signal})\n`,
+        );
       }
       resolve();
     });

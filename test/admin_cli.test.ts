@@ -30,11 +30,49 @@ const STATUS = {
       sequence: 120,
       itemId: 57,
       replicas: [
-        { accountId: "9e94f5e0-8e0d-4f61-93aa-00747ac3dba6", destination: "mailstore2.example.com", priority: 10, available: true, status: "available", sequence: 120, itemId: 57, mailboxId: 4, canConnectToNats: true, lagEvents: 0, lagMs: 0, lastAppliedAt: 1_783_000_000_000, error: null },
-        { accountId: "9e94f5e0-8e0d-4f61-93aa-00747ac3dba6", destination: "mailstore3.example.com", priority: 20, available: false, status: "unavailable", sequence: 100, itemId: 50, mailboxId: 9, canConnectToNats: true, lagEvents: 20, lagMs: 4000, lastAppliedAt: null, error: "signature check failed" },
+        {
+          accountId: "9e94f5e0-8e0d-4f61-93aa-00747ac3dba6",
+          destination: "mailstore2.example.com",
+          priority: 10,
+          available: true,
+          status: "available",
+          sequence: 120,
+          itemId: 57,
+          mailboxId: 4,
+          canConnectToNats: true,
+          lagEvents: 0,
+          lagMs: 0,
+          lastAppliedAt: 1_783_000_000_000,
+          error: null,
+        },
+        {
+          accountId: "9e94f5e0-8e0d-4f61-93aa-00747ac3dba6",
+          destination: "mailstore3.example.com",
+          priority: 20,
+          available: false,
+          status: "unavailable",
+          sequence: 100,
+          itemId: 50,
+          mailboxId: 9,
+          canConnectToNats: true,
+          lagEvents: 20,
+          lagMs: 4000,
+          lastAppliedAt: null,
+          error: "signature check failed",
+        },
       ],
     },
-    { accountId: "0b6bb3b6-2a3c-4f0e-9d55-2c1f4a0e9e11", accountName: "jane.doe@example.com", accountMailHost: "mailstore2.example.com", paused: true, mailboxId: 5, epoch: 1, sequence: 7, itemId: 3, replicas: [] },
+    {
+      accountId: "0b6bb3b6-2a3c-4f0e-9d55-2c1f4a0e9e11",
+      accountName: "jane.doe@example.com",
+      accountMailHost: "mailstore2.example.com",
+      paused: true,
+      mailboxId: 5,
+      epoch: 1,
+      sequence: 7,
+      itemId: 3,
+      replicas: [],
+    },
   ],
   total: 2,
 };
@@ -66,7 +104,19 @@ const adminPeer = methodTable<NatsRpcContext>([
     }
     return { operationId: randomUUID(), promoted: [], failed: [] };
   }),
-  method("getServices", () => ({ services: [{ host: "mailstore1.example.com", role: "mailstore", alive: true, version: "0.1.0", pid: 42, startedAt: 1_783_000_000_000, services: { module: { running: true, could_start: false, could_stop: true } } }] })),
+  method("getServices", () => ({
+    services: [
+      {
+        host: "mailstore1.example.com",
+        role: "mailstore",
+        alive: true,
+        version: "0.1.0",
+        pid: 42,
+        startedAt: 1_783_000_000_000,
+        services: { module: { running: true, could_start: false, could_stop: true } },
+      },
+    ],
+  })),
   method("monitor", (p) => {
     const op = operations.get(String(p.operation_uuid));
     if (!op) throw new AppError("OPERATION_UNKNOWN", `no operation ${String(p.operation_uuid)}`);
@@ -77,7 +127,14 @@ const adminPeer = methodTable<NatsRpcContext>([
       operations.delete(String(p.operation_uuid));
       throw new AppError("OPERATION_UNKNOWN", `no operation ${String(p.operation_uuid)}`);
     }
-    return { operationId: p.operation_uuid, state: op.final, total: 4, done: op.final === "successful" ? 4 : 3, failed: op.final === "failed" ? 1 : 0, results: [{ account: "a@example.com", ok: true }] };
+    return {
+      operationId: p.operation_uuid,
+      state: op.final,
+      total: 4,
+      done: op.final === "successful" ? 4 : 3,
+      failed: op.final === "failed" ? 1 : 0,
+      results: [{ account: "a@example.com", ok: true }],
+    };
   }),
 ]);
 
@@ -86,7 +143,8 @@ const mailboxPeer = methodTable<NatsRpcContext>([
   method("listItems", (p) => ({ items: [], total: 0, echo: p })),
 ]);
 
-const cli = (argv: string[], env: NodeJS.ProcessEnv = { MR_SERVERS: server.url }, cwd = tempDir("mr-admin-cwd-")): Promise<CliRun> => runCliWithEnv(argv, env, cwd);
+const cli = (argv: string[], env: NodeJS.ProcessEnv = { MR_SERVERS: server.url }, cwd = tempDir("mr-admin-cwd-")): Promise<CliRun> =>
+  runCliWithEnv(argv, env, cwd);
 
 function lastParams(name: string): unknown {
   return [...received].reverse().find((r) => r.method === name)?.params;
@@ -110,7 +168,10 @@ test("admin_cli - wrong params are refused with exit 2 before anything is called
   const cases: Array<[string[], string]> = [
     [["setAccountDestination", "mailstore2.example.com", "10", "acounts", "a@example.com"], "unknown param 'acounts' (did you mean 'accounts'?)"],
     [["setAccountDestination", "mailstore2.example.com"], "missing mandatory param 'priority'"],
-    [["setAccountDestination", "mailstore2.example.com", "ten", "accounts", "a@example.com"], `param 'priority' must be an integer from 0 to 1000000, got "ten"`],
+    [
+      ["setAccountDestination", "mailstore2.example.com", "ten", "accounts", "a@example.com"],
+      `param 'priority' must be an integer from 0 to 1000000, got "ten"`,
+    ],
     [["setAccountDestination", "mailstore2.example.com", "10"], "needs the accounts to replicate"],
     [["setAccountDestination", "mailstore2.example.com", "10", "input_file", "/nonexistent/accounts"], "does not exist"],
     [["promoteAccounts", "accounts", "john*@example.com"], "wildcard"],
@@ -175,7 +236,14 @@ test("admin_cli - a JSON-RPC error prints 'mailreplica: <message> [<data.code>]'
   assert.is(r.out, "");
   const json = await cli(["promoteAccounts", "accounts", "nobody@example.com", "--json"]);
   assert.is(json.code, 1);
-  assert.equal(JSON.parse(json.err), { error: { code: "ACCOUNT_UNKNOWN", message: "unknown account: nobody@example.com; nothing was changed", rpcCode: -32001, data: { accounts: ["nobody@example.com"], code: "ACCOUNT_UNKNOWN" } } });
+  assert.equal(JSON.parse(json.err), {
+    error: {
+      code: "ACCOUNT_UNKNOWN",
+      message: "unknown account: nobody@example.com; nothing was changed",
+      rpcCode: -32001,
+      data: { accounts: ["nobody@example.com"], code: "ACCOUNT_UNKNOWN" },
+    },
+  });
   // A method the server does not have yet: shown as the server said it, with the method's name.
   const missing = await cli(["getLicenseInfo"]);
   assert.is(missing.code, 1);
@@ -249,7 +317,17 @@ test("admin_cli - call sends JSON params or typed name value pairs and prints th
   const typed = await cli(["call", "mailbox", "listItems", "account", "a@example.com", "limit", "10", "folder", "Inbox"]);
   assert.is(typed.code, 0, typed.err);
   assert.equal(lastParams("listItems"), { account: "a@example.com", limit: 10, folder: "Inbox" });
-  const admin = await cli(["call", "admin", "setAccountDestination", "destination", "ok.example.com", "priority", "5", "accounts", "a@example.com,b@example.com"]);
+  const admin = await cli([
+    "call",
+    "admin",
+    "setAccountDestination",
+    "destination",
+    "ok.example.com",
+    "priority",
+    "5",
+    "accounts",
+    "a@example.com,b@example.com",
+  ]);
   assert.is(admin.code, 0, admin.err);
   assert.equal(lastParams("setAccountDestination"), { destination: "ok.example.com", priority: 5, accounts: ["a@example.com", "b@example.com"] });
   // A method the CLI does not know: values that read as JSON literals are sent as such.

@@ -22,7 +22,10 @@ test.after(async () => {
 
 test("getAllAccounts - every account in name order, with its primary, type and replica count", async () => {
   const r = await sys.admin("getAllAccounts", {});
-  assert.equal(r.accounts.map((a: any) => a.name), ["carl@example.com", "carol@example.com", "dave@example.com", "list@example.com"]);
+  assert.equal(
+    r.accounts.map((a: any) => a.name),
+    ["carl@example.com", "carol@example.com", "dave@example.com", "list@example.com"],
+  );
   assert.equal(Object.keys(r.accounts[0]).sort(), ["id", "mailHost", "name", "replicas", "type"]);
   assert.is(r.accounts[0].mailHost, MS1);
   assert.is(r.accounts[0].replicas, 0);
@@ -32,7 +35,10 @@ test("getAllAccounts - every account in name order, with its primary, type and r
 
 test("getAllAccounts - prefix (any case) and limit, with more when names are left out", async () => {
   const r = await sys.admin("getAllAccounts", { prefix: "CA", limit: 1 });
-  assert.equal(r.accounts.map((a: any) => a.name), ["carl@example.com"]);
+  assert.equal(
+    r.accounts.map((a: any) => a.name),
+    ["carl@example.com"],
+  );
   assert.is(r.more, true);
   assert.equal((await sys.admin("getAllAccounts", { prefix: "ca", limit: 2 })).more, false);
   assert.equal((await sys.admin("getAllAccounts", { prefix: "zz" })).accounts, []);

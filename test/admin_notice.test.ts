@@ -63,7 +63,8 @@ test("admin notice - a short RFC 822 message naming the operation, its end state
   assert.equal(meta.to, [ADMIN]);
   assert.is(meta.subject, "mailreplica: promoteAccounts failed (promotion Bcc: evil@example.org)", "a line break cannot add a header");
   assert.not.match(raw, /^Bcc:/m);
-  for (const line of ["Total: 3", "Done: 1", "Failed: 2", "b@example.com: REPLICA_UNAVAILABLE - no replica available", "c@example.com: TIMEOUT - no answer"]) assert.ok(raw.includes(line), line);
+  for (const line of ["Total: 3", "Done: 1", "Failed: 2", "b@example.com: REPLICA_UNAVAILABLE - no replica available", "c@example.com: TIMEOUT - no answer"])
+    assert.ok(raw.includes(line), line);
   assert.not.ok(raw.includes("a@example.com:"), "accounts that succeeded are not listed as failed");
   assert.match(raw, /monitor 5b3c8c1e-9d2f-4a57-a3a0-0e0f3c2b1a00/);
 });
@@ -101,7 +102,9 @@ test("admin notice - an admin account that does not exist is logged and does not
   assert.is((await ended(set.operationId)).state, "successful");
   // One JSON line per event: the operation and the mailbox are fields, not text.
   const events = (): Record<string, unknown>[] => logs.map((l) => JSON.parse(l) as Record<string, unknown>);
-  const ev = await waitFor("the failed delivery is logged", () => events().find((e) => e.msg === "admin notice of operation not delivered" && e.operationId === set.operationId));
+  const ev = await waitFor("the failed delivery is logged", () =>
+    events().find((e) => e.msg === "admin notice of operation not delivered" && e.operationId === set.operationId),
+  );
   assert.is(ev.account, "nobody@corp.example.com");
   assert.is(ev.level, "warn");
   assert.is(ev.code, "ACCOUNT_UNKNOWN");

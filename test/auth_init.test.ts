@@ -17,7 +17,9 @@ test("auth init - one 0600 seed per identity in a 0700 folder, an include nats-s
   const r = await cli(["auth", "init", "--dir", dir, "--mailstores", "a.example.com,b.example.com", "--supervisors", "s1"]);
   assert.is(r.code, 0, r.err);
   assert.is(statSync(dir).mode & 0o777, 0o700);
-  const seeds = readdirSync(dir).filter((f) => f.endsWith(".nk")).sort();
+  const seeds = readdirSync(dir)
+    .filter((f) => f.endsWith(".nk"))
+    .sort();
   assert.equal(seeds, ["admin.nk", "client.nk", "mailstore.a.example.com.nk", "mailstore.b.example.com.nk", "operator.nk", "supervisor.s1.nk"]);
   for (const f of seeds) {
     assert.is(statSync(join(dir, f)).mode & 0o777, 0o600, f);
@@ -29,7 +31,10 @@ test("auth init - one 0600 seed per identity in a 0700 folder, an include nats-s
   assert.ok(r.out.includes(include) && r.out.includes("MR_NATS_INBOX_PREFIX=_INBOX_mailstore_a_example_com"), r.out);
   execFileSync(natsServerPath(), ["-c", include, "-t"], { stdio: "ignore" }); // throws when nats-server refuses it
   const text = readFileSync(join(dir, "mailreplica-users.conf"), "utf8");
-  assert.ok(text.includes('"$JS.API.STREAM.CREATE.MR_TX"') && !text.includes("STREAM.PURGE.MR_TX") && !text.includes("STREAM.UPDATE.MR_TX"), "processes may create, never update or purge");
+  assert.ok(
+    text.includes('"$JS.API.STREAM.CREATE.MR_TX"') && !text.includes("STREAM.PURGE.MR_TX") && !text.includes("STREAM.UPDATE.MR_TX"),
+    "processes may create, never update or purge",
+  );
 });
 
 test("auth init - a second run keeps every seed, adds new hosts, rewrites the include from the configuration", async () => {

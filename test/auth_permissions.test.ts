@@ -37,7 +37,6 @@ test.after(async () => {
 
 type Outcome = "allowed" | "refused";
 
-
 async function outcome(run: () => Promise<unknown>): Promise<Outcome> {
   try {
     await run();
@@ -74,17 +73,34 @@ interface Row {
 
 const ROWS: readonly Row[] = [
   { what: "admin call (mr.rpc.admin getServices)", allowed: ["admin"], run: (nc) => rpcCall(nc, "mr.rpc.admin", "getServices", {}, { timeoutMs: 5_000 }) },
-  { what: "mailbox call (mr.rpc.mailbox listItems)", allowed: ["admin", "client", "supervisor"], run: (nc) => rpcCall(nc, "mr.rpc.mailbox", "listItems", { account: "nobody@example.com" }, { timeoutMs: 5_000 }) },
-  { what: "a mailstore's own admin endpoint (mr.node.ms1.admin ping)", allowed: ["supervisor"], run: (nc) => rpcCall(nc, `mr.node.${MS1}.admin`, "ping", {}, { timeoutMs: 5_000 }) },
+  {
+    what: "mailbox call (mr.rpc.mailbox listItems)",
+    allowed: ["admin", "client", "supervisor"],
+    run: (nc) => rpcCall(nc, "mr.rpc.mailbox", "listItems", { account: "nobody@example.com" }, { timeoutMs: 5_000 }),
+  },
+  {
+    what: "a mailstore's own admin endpoint (mr.node.ms1.admin ping)",
+    allowed: ["supervisor"],
+    run: (nc) => rpcCall(nc, `mr.node.${MS1}.admin`, "ping", {}, { timeoutMs: 5_000 }),
+  },
   { what: "append to an account log (mr.tx.<id>)", allowed: ["mailstore"], run: (nc) => jetstream(nc).publish(`mr.tx.${randomUUID()}`, "x") },
-  { what: "KV put into mr_directory outside account records (lease, operations)", allowed: ["supervisor"], run: (nc) => jetstream(nc).publish(`$KV.mr_directory.probe.${randomUUID()}`, "x") },
+  {
+    what: "KV put into mr_directory outside account records (lease, operations)",
+    allowed: ["supervisor"],
+    run: (nc) => jetstream(nc).publish(`$KV.mr_directory.probe.${randomUUID()}`, "x"),
+  },
   { what: "KV put of another mailstore's heartbeat (mr_nodes node.ms2)", allowed: [], run: (nc) => jetstream(nc).publish(`$KV.mr_nodes.node.${MS2}`, "x") },
   {
     what: "stream purge (MR_TX, filtered to an unused subject)",
     allowed: ["operator"],
     run: (nc) => nc.request("$JS.API.STREAM.PURGE.MR_TX", JSON.stringify({ filter: `mr.tx.${randomUUID()}` }), { timeout: 5_000 }),
   },
-  { what: "stream delete (KV_mr_directory)", allowed: ["operator"], notRun: ["operator"], run: (nc) => nc.request("$JS.API.STREAM.DELETE.KV_mr_directory", "", { timeout: 5_000 }) },
+  {
+    what: "stream delete (KV_mr_directory)",
+    allowed: ["operator"],
+    notRun: ["operator"],
+    run: (nc) => nc.request("$JS.API.STREAM.DELETE.KV_mr_directory", "", { timeout: 5_000 }),
+  },
   { what: "queue-group join on mr.rpc.admin (mr-admin)", allowed: ["supervisor"], run: (nc) => trySubscribe(nc, "mr.rpc.admin", "mr-admin") },
   { what: "subscribe to mr.rpc.admin", allowed: ["supervisor"], run: (nc) => trySubscribe(nc, "mr.rpc.admin") },
   { what: "subscribe to the admin's reply inbox", allowed: ["admin"], run: (nc) => trySubscribe(nc, "_INBOX_admin.>") },
@@ -92,24 +108,64 @@ const ROWS: readonly Row[] = [
   { what: "subscribe to another mailstore's admin endpoint (mr.node.ms2.admin)", allowed: [], run: (nc) => trySubscribe(nc, `mr.node.${MS2}.admin`) },
   { what: "read notifications (mr.notify.>)", allowed: ["admin"], run: (nc) => trySubscribe(nc, "mr.notify.>") },
   // Only the supervisor writes the directory; a mailstore asks it on mr.directory.<its host>.
-  { what: "KV put of an account record (mr_directory acct.<id>)", allowed: ["supervisor"], run: (nc) => jetstream(nc).publish(`$KV.mr_directory.acct.${randomUUID()}`, "x") },
-  { what: "KV put of a name record (mr_directory name.<hex>)", allowed: ["supervisor"], run: (nc) => jetstream(nc).publish(`$KV.mr_directory.name.${randomUUID().replace(/-/g, "")}`, "x") },
-  { what: "KV put of a mailstore registration (mr_directory mailstore.ms1)", allowed: ["supervisor"], run: (nc) => jetstream(nc).publish(`$KV.mr_directory.mailstore.${MS1}`, "x") },
+  {
+    what: "KV put of an account record (mr_directory acct.<id>)",
+    allowed: ["supervisor"],
+    run: (nc) => jetstream(nc).publish(`$KV.mr_directory.acct.${randomUUID()}`, "x"),
+  },
+  {
+    what: "KV put of a name record (mr_directory name.<hex>)",
+    allowed: ["supervisor"],
+    run: (nc) => jetstream(nc).publish(`$KV.mr_directory.name.${randomUUID().replace(/-/g, "")}`, "x"),
+  },
+  {
+    what: "KV put of a mailstore registration (mr_directory mailstore.ms1)",
+    allowed: ["supervisor"],
+    run: (nc) => jetstream(nc).publish(`$KV.mr_directory.mailstore.${MS1}`, "x"),
+  },
   // releaseAccount of an id no account has: answered { released: false }, changes nothing.
-  { what: "a directory request for itself (mr.directory.ms1)", allowed: ["mailstore"], run: (nc) => rpcCall(nc, `mr.directory.${MS1}`, "releaseAccount", { account: randomUUID() }, { timeoutMs: 5_000 }) },
-  { what: "a directory request as another mailstore (mr.directory.ms2)", allowed: [], run: (nc) => rpcCall(nc, `mr.directory.${MS2}`, "releaseAccount", { account: randomUUID() }, { timeoutMs: 5_000 }) },
+  {
+    what: "a directory request for itself (mr.directory.ms1)",
+    allowed: ["mailstore"],
+    run: (nc) => rpcCall(nc, `mr.directory.${MS1}`, "releaseAccount", { account: randomUUID() }, { timeoutMs: 5_000 }),
+  },
+  {
+    what: "a directory request as another mailstore (mr.directory.ms2)",
+    allowed: [],
+    run: (nc) => rpcCall(nc, `mr.directory.${MS2}`, "releaseAccount", { account: randomUUID() }, { timeoutMs: 5_000 }),
+  },
   { what: "answer directory requests (subscribe mr.directory.>)", allowed: ["supervisor"], run: (nc) => trySubscribe(nc, "mr.directory.>", "mr-directory") },
   { what: "subscribe to mr.rpc.mailbox (every deliverMessage)", allowed: ["mailstore"], run: (nc) => trySubscribe(nc, "mr.rpc.mailbox") },
   { what: "subscribe to everything (mr.>)", allowed: [], run: (nc) => trySubscribe(nc, "mr.>") },
-  { what: "read the blob store's stream (OBJ_mr_blobs info)", allowed: ["mailstore", "supervisor", "operator"], run: (nc) => nc.request("$JS.API.STREAM.INFO.OBJ_mr_blobs", "", { timeout: 5_000 }) },
+  {
+    what: "read the blob store's stream (OBJ_mr_blobs info)",
+    allowed: ["mailstore", "supervisor", "operator"],
+    run: (nc) => nc.request("$JS.API.STREAM.INFO.OBJ_mr_blobs", "", { timeout: 5_000 }),
+  },
   // Service discovery (`nats micro ls`): the operator's identities ask, the processes answer for their own services.
   { what: "discovery request ($SRV.PING, nats micro ls)", allowed: ["admin", "operator"], run: (nc) => nc.request("$SRV.PING", "", { timeout: 5_000 }) },
-  { what: "discovery request by name ($SRV.STATS.mailreplica-mailbox)", allowed: ["admin", "operator"], run: (nc) => nc.request("$SRV.STATS.mailreplica-mailbox", "", { timeout: 5_000 }) },
+  {
+    what: "discovery request by name ($SRV.STATS.mailreplica-mailbox)",
+    allowed: ["admin", "operator"],
+    run: (nc) => nc.request("$SRV.STATS.mailreplica-mailbox", "", { timeout: 5_000 }),
+  },
   { what: "answer pings (subscribe $SRV.PING)", allowed: ["mailstore", "supervisor"], run: (nc) => trySubscribe(nc, "$SRV.PING") },
-  { what: "answer discovery as the admin service ($SRV.INFO.mailreplica-admin)", allowed: ["supervisor"], run: (nc) => trySubscribe(nc, "$SRV.INFO.mailreplica-admin") },
-  { what: "answer discovery as a mailstore's node service ($SRV.STATS.mailreplica-node.<id>)", allowed: ["mailstore"], run: (nc) => trySubscribe(nc, "$SRV.STATS.mailreplica-node.X1") },
+  {
+    what: "answer discovery as the admin service ($SRV.INFO.mailreplica-admin)",
+    allowed: ["supervisor"],
+    run: (nc) => trySubscribe(nc, "$SRV.INFO.mailreplica-admin"),
+  },
+  {
+    what: "answer discovery as a mailstore's node service ($SRV.STATS.mailreplica-node.<id>)",
+    allowed: ["mailstore"],
+    run: (nc) => trySubscribe(nc, "$SRV.STATS.mailreplica-node.X1"),
+  },
   { what: "subscribe to every discovery subject ($SRV.>)", allowed: [], run: (nc) => trySubscribe(nc, "$SRV.>") },
-  { what: "put into the upload store (mr_uploads chunk)", allowed: ["admin", "client", "mailstore"], run: (nc) => jetstream(nc).publish(`$O.mr_uploads.C.${randomUUID().replace(/-/g, "")}`, "x") },
+  {
+    what: "put into the upload store (mr_uploads chunk)",
+    allowed: ["admin", "client", "mailstore"],
+    run: (nc) => jetstream(nc).publish(`$O.mr_uploads.C.${randomUUID().replace(/-/g, "")}`, "x"),
+  },
 ];
 
 for (const row of ROWS) {

@@ -83,7 +83,12 @@ test("auth system - a client identity delivers a large message through the uploa
     assert.is(items.items.length, 1);
     // The way back: mr.rpc.mailbox alone, no bucket and no key on the client's side.
     const parts: Uint8Array[] = [];
-    const read = await readItemBody((p) => rpcCall(nc, "mr.rpc.mailbox", "getItemBody", p, { timeoutMs: 30_000 }), "bob@example.com", r.itemId, async (b) => void parts.push(b));
+    const read = await readItemBody(
+      (p) => rpcCall(nc, "mr.rpc.mailbox", "getItemBody", p, { timeoutMs: 30_000 }),
+      "bob@example.com",
+      r.itemId,
+      async (b) => void parts.push(b),
+    );
     assert.ok(read.parts >= 3, `a 2 MiB message takes several answers (${read.parts})`);
     assert.ok(Buffer.concat(parts).equals(Buffer.from(raw, "utf8")), "the exact message");
     assert.equal(violations(), [], "the server refused something the upload or read path does");
@@ -103,7 +108,10 @@ test("auth system - a mailstore may not change an existing stream: another repli
     (e: Error & { code?: string }) => e,
   );
   assert.is(err?.code, "STREAM_CHANGE_REFUSED", err?.message);
-  assert.ok(err!.message.includes("stream MR_TX has 1 replica(s), jetstream.replicas says 3") && err!.message.includes("stream edit MR_TX --replicas 3"), err!.message);
+  assert.ok(
+    err!.message.includes("stream MR_TX has 1 replica(s), jetstream.replicas says 3") && err!.message.includes("stream edit MR_TX --replicas 3"),
+    err!.message,
+  );
 });
 
 test.run();

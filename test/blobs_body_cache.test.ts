@@ -87,9 +87,15 @@ test("body cache - a failed load is not remembered; a body read whole (keep fals
   const cache = new BodyCache({ maxBytes: 1000, idleMs: 30_000, clock: new ManualClock() });
   const e = await cache.get("a", async () => Promise.reject(new Error("storage down")), true).catch((x: unknown) => x);
   assert.match((e as Error).message, /storage down/);
-  const threw = await cache.get("t", () => {
-    throw new Error("at once");
-  }, true).catch((x: unknown) => x);
+  const threw = await cache
+    .get(
+      "t",
+      () => {
+        throw new Error("at once");
+      },
+      true,
+    )
+    .catch((x: unknown) => x);
   assert.match((threw as Error).message, /at once/);
   assert.is((await cache.get("a", async () => bytes(5), true)).bytes.length, 5, "loaded again");
   assert.is((await cache.get("t", async () => bytes(6), false)).bytes.length, 6, "loaded again");
@@ -130,7 +136,10 @@ test("item body reader - loads of bodies larger than one part beyond limits.maxC
   )) as AppError;
   assert.instance(busy, AppError);
   assert.is(busy.code, "BUSY");
-  assert.match(busy.message, /limits\.maxConcurrentExpensive = 1\), so getItemBody \(loading a 5000-byte body\) was not started; retry after they end; nothing was changed/);
+  assert.match(
+    busy.message,
+    /limits\.maxConcurrentExpensive = 1\), so getItemBody \(loading a 5000-byte body\) was not started; retry after they end; nothing was changed/,
+  );
   pending.get("blob-1")!.resolve(bytes(5000, 1));
   pending.get("blob-3")!.resolve(bytes(800, 3));
   const [pa, ps, pm] = await Promise.all([a, shared, small]);
@@ -151,7 +160,16 @@ test("item body reader - a part and its answer fit in one NATS message for every
     assert.is(max % 3, 0, "whole base64 quads");
     const answer = {
       jsonrpc: "2.0",
-      result: { id: Number.MAX_SAFE_INTEGER, offset: 536870912, length: max, size: 536870912, sha256: "f".repeat(64), data: "A".repeat((max / 3) * 4), more: true, nextOffset: 536870912 },
+      result: {
+        id: Number.MAX_SAFE_INTEGER,
+        offset: 536870912,
+        length: max,
+        size: 536870912,
+        sha256: "f".repeat(64),
+        data: "A".repeat((max / 3) * 4),
+        more: true,
+        nextOffset: 536870912,
+      },
       id: "x".repeat(1024),
     };
     assert.ok(Buffer.byteLength(JSON.stringify(answer)) <= maxPayload, `${maxPayload}`);

@@ -131,7 +131,11 @@ test("blobs - the same body delivered twice and to two accounts is stored once",
   assert.is(after.nuid, first.nuid, "the object was not written again");
   assert.is(after.revision, first.revision);
   assert.is((await os.list()).filter((o) => o.name === a.blob).length, 1);
-  for (const [acct, id] of [["dup1@example.com", a.itemId], ["dup1@example.com", b.itemId], ["dup2@example.com", c.itemId]] as const) {
+  for (const [acct, id] of [
+    ["dup1@example.com", a.itemId],
+    ["dup1@example.com", b.itemId],
+    ["dup2@example.com", c.itemId],
+  ] as const) {
     assert.is((await sys.mailbox("getItem", { account: acct, id })).raw, raw);
   }
 });
@@ -147,16 +151,24 @@ test("blobs - bodies (several chunks, and a legacy plaintext one) read back equa
   divertNextPut(putLegacy);
   const dLegacy = await deliver(name, legacy);
   assert.match(dLegacy.blob, /^[0-9a-f]{64}$/, "the legacy body is named by its sha256, as before encryption");
-  assert.ok(((await os.info(dBig.blob))!.chunks) > 1, "the large body is chunked");
+  assert.ok((await os.info(dBig.blob))!.chunks > 1, "the large body is chunked");
 
-  const bodies: Array<[number, string]> = [[dBig.itemId, big], [dSmall.itemId, small], [dLegacy.itemId, legacy]];
+  const bodies: Array<[number, string]> = [
+    [dBig.itemId, big],
+    [dSmall.itemId, small],
+    [dLegacy.itemId, legacy],
+  ];
   for (const [id, raw] of bodies) assert.is((await sys.mailbox("getItem", { account: name, id })).raw, raw, `item ${id} on the primary`);
 
   await sys.admin("setAccountDestination", { destination: MS2, priority: 10, accounts: name });
-  await waitFor(`${name} replica caught up`, async () => {
-    const a = (await sys.admin("getAccountStatus", { accounts: name })).accounts[0];
-    return a.replicas.length === 1 && a.replicas[0].available && a.replicas[0].sequence === a.sequence;
-  }, 30_000);
+  await waitFor(
+    `${name} replica caught up`,
+    async () => {
+      const a = (await sys.admin("getAccountStatus", { accounts: name })).accounts[0];
+      return a.replicas.length === 1 && a.replicas[0].available && a.replicas[0].sequence === a.sequence;
+    },
+    30_000,
+  );
   const m = await promote(sys, { accounts: name });
   assert.is(m.state, "successful", JSON.stringify(m.failed));
   assert.is(m.promoted[0]!.to, MS2);

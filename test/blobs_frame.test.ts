@@ -95,8 +95,14 @@ test("blobs frame - large frames are sealed and opened on the worker thread: mov
 
 test("blobs frame - headers that are not version-1 frames are refused with what to do", () => {
   const { frame } = sealed(randomBytes(10));
-  assert.is(code(() => readHeader(Buffer.from("plain text mail"), "n")), "BLOB_UNREADABLE");
-  assert.is(code(() => readHeader(frame.subarray(0, 20), "n")), "BLOB_UNREADABLE");
+  assert.is(
+    code(() => readHeader(Buffer.from("plain text mail"), "n")),
+    "BLOB_UNREADABLE",
+  );
+  assert.is(
+    code(() => readHeader(frame.subarray(0, 20), "n")),
+    "BLOB_UNREADABLE",
+  );
   const v2 = Buffer.from(frame);
   v2[4] = 2;
   try {
@@ -108,7 +114,10 @@ test("blobs frame - headers that are not version-1 frames are refused with what 
   }
   const badKid = Buffer.from(frame);
   badKid[6] = 0x2f; // "/" is not allowed in a kid
-  assert.is(code(() => readHeader(badKid, "n")), "BLOB_UNREADABLE");
+  assert.is(
+    code(() => readHeader(badKid, "n")),
+    "BLOB_UNREADABLE",
+  );
 });
 
 test("blobs frame - names: version 1 (kids with dots too) and legacy sha256 parse, anything else is refused", () => {
@@ -120,8 +129,21 @@ test("blobs frame - names: version 1 (kids with dots too) and legacy sha256 pars
   }
   const legacy = parseName("ab".repeat(32));
   assert.is(legacy.kind, "legacy");
-  for (const bad of ["", "b1.", `b1..${"0".repeat(64)}`, `b1.k1.${"0".repeat(63)}`, `b1.k1.${"A".repeat(64)}`, `b1.k/1.${"0".repeat(64)}`, "AB".repeat(32), `b2.k1.${"0".repeat(64)}`]) {
-    assert.is(code(() => parseName(bad)), "BLOB_UNREADABLE", JSON.stringify(bad));
+  for (const bad of [
+    "",
+    "b1.",
+    `b1..${"0".repeat(64)}`,
+    `b1.k1.${"0".repeat(63)}`,
+    `b1.k1.${"A".repeat(64)}`,
+    `b1.k/1.${"0".repeat(64)}`,
+    "AB".repeat(32),
+    `b2.k1.${"0".repeat(64)}`,
+  ]) {
+    assert.is(
+      code(() => parseName(bad)),
+      "BLOB_UNREADABLE",
+      JSON.stringify(bad),
+    );
   }
 });
 
@@ -134,8 +156,14 @@ test("blobs frame - the object stream hands out views of the frame, 128 KiB at a
     if (done) break;
     parts.push(value);
   }
-  assert.equal(parts.map((p) => p.length), [131072, 131072, 131072, 17]);
-  assert.ok(parts.every((p) => p.buffer === data.buffer), "views, not copies");
+  assert.equal(
+    parts.map((p) => p.length),
+    [131072, 131072, 131072, 17],
+  );
+  assert.ok(
+    parts.every((p) => p.buffer === data.buffer),
+    "views, not copies",
+  );
   assert.ok(Buffer.concat(parts).equals(data));
 });
 

@@ -102,7 +102,8 @@ test("test - servers: a configured endpoint nobody serves fails with a fix; one 
   assert.is(c.status, "fail");
   assert.match(c.detail, /cannot connect/);
   assert.match(c.fix!, /reachable/);
-  for (const who of [MS1, MS2, MS3]) assert.is(find(r.checks, `nats ${who} -> ${sys.nats.url}`).status, "ok", "each mailstore probes its own configured servers");
+  for (const who of [MS1, MS2, MS3])
+    assert.is(find(r.checks, `nats ${who} -> ${sys.nats.url}`).status, "ok", "each mailstore probes its own configured servers");
   await sys.startSupervisor();
 
   const bare = await sys.admin("test", { servers: [sys.nats.url.replace("nats://", "")] });
@@ -173,28 +174,44 @@ test("test - in a 3-node JetStream cluster every asset has a leader and current 
   try {
     // A cluster just started may not place R3 assets yet ("no suitable peers for placement,
     // peer offline", seconds on a loaded machine): retry.
-    sup = await waitFor("the supervisor starts on the new cluster", () =>
-      SupervisorNode.start({ ...supervisorOptionsOf(config, "sup-cluster"), log: () => {} }),
-      60_000, 500);
+    sup = await waitFor(
+      "the supervisor starts on the new cluster",
+      () => SupervisorNode.start({ ...supervisorOptionsOf(config, "sup-cluster"), log: () => {} }),
+      60_000,
+      500,
+    );
     const call = () => rpcCall<any>(sup!.nc, "mr.rpc.admin", "test", {}, { timeoutMs: 30_000 });
     const assets = ["MR_TX", "MR_NOTIFY", "KV_mr_directory", "KV_mr_nodes", "OBJ_mr_blobs"];
     // Fresh assets have peers that are briefly not current: wait for the steady state.
-    const healthy = await waitFor("every asset ok", async () => {
-      const r = await call();
-      const js = assets.map((a) => find(r.checks, `jetstream ${a}`));
-      return js.every((c) => c.status === "ok") ? js : undefined;
-    }, 30_000, 300);
+    const healthy = await waitFor(
+      "every asset ok",
+      async () => {
+        const r = await call();
+        const js = assets.map((a) => find(r.checks, `jetstream ${a}`));
+        return js.every((c) => c.status === "ok") ? js : undefined;
+      },
+      30_000,
+      300,
+    );
     for (const c of healthy) assert.match(c.detail, /3 replicas, leader n\d, peers current: n\d, n\d/);
     await cluster.nodes[2]!.kill9();
     // Every asset names n3: unreachable (not seen for a while), or, on nats-server 2.15 for an
     // asset that takes writes (it keeps a dead peer's `active` fresh), not current with a lag.
-    const degraded = await waitFor("every asset reports n3 lost", async () => {
-      const r = await call();
-      const js = assets.map((a) => find(r.checks, `jetstream ${a}`));
-      return js.every((c) => c.status === "warn" && /(unreachable|not current): n3/.test(c.detail)) ? js : undefined;
-    }, 60_000, 500);
+    const degraded = await waitFor(
+      "every asset reports n3 lost",
+      async () => {
+        const r = await call();
+        const js = assets.map((a) => find(r.checks, `jetstream ${a}`));
+        return js.every((c) => c.status === "warn" && /(unreachable|not current): n3/.test(c.detail)) ? js : undefined;
+      },
+      60_000,
+      500,
+    );
     for (const c of degraded) assert.match(c.fix!, /(start|make sure) the nats-server n3/);
-    assert.ok(degraded.some((c) => /unreachable: n3/.test(c.detail)), "an idle asset reports n3 unreachable");
+    assert.ok(
+      degraded.some((c) => /unreachable: n3/.test(c.detail)),
+      "an idle asset reports n3 unreachable",
+    );
   } finally {
     await sup?.stop();
     await cluster.stop();

@@ -99,7 +99,10 @@ test("cli - Carbonio params: positional mandatory params, then name value pairs,
   const f = parseCarbonioParams(["server3.example.com", "20", "input_file", "/tmp/accounts"], SET_DEST);
   assert.is(f.input_file, "/tmp/accounts");
   assert.is(f.accounts, undefined);
-  const s = parseCarbonioParams(["replicaStatus", "available,unavailable", "verbose", "true", "operation_uuid", "9E94F5E0-8E0D-4F61-93AA-00747AC3DBA6"], STATUS);
+  const s = parseCarbonioParams(
+    ["replicaStatus", "available,unavailable", "verbose", "true", "operation_uuid", "9E94F5E0-8E0D-4F61-93AA-00747AC3DBA6"],
+    STATUS,
+  );
   assert.equal(s, { replicaStatus: ["available", "unavailable"], verbose: true, operation_uuid: "9e94f5e0-8e0d-4f61-93aa-00747ac3dba6", threads: 4 });
   assert.is(usageOfParams("setAccountDestination", SET_DEST), "setAccountDestination <destination> <priority> [accounts VALUE[,VALUE]] [input_file VALUE]");
   const help = formatParamsHelp(STATUS).join("\n");
@@ -174,8 +177,14 @@ registerCommand({
 
 test("cli - registry refuses duplicate names and finds sub-commands in any case", async () => {
   await runCli(["--version"], captureIo()); // loads the command files
-  assert.throws(() => registerCommand({ name: "PROBECMD", summary: "s", usage: "u", run: async () => 0 }), (e: unknown) => e instanceof DuplicateCommandError);
-  assert.throws(() => registerCommand({ name: "help", summary: "s", usage: "u", run: async () => 0 }), (e: unknown) => e instanceof DuplicateCommandError);
+  assert.throws(
+    () => registerCommand({ name: "PROBECMD", summary: "s", usage: "u", run: async () => 0 }),
+    (e: unknown) => e instanceof DuplicateCommandError,
+  );
+  assert.throws(
+    () => registerCommand({ name: "help", summary: "s", usage: "u", run: async () => 0 }),
+    (e: unknown) => e instanceof DuplicateCommandError,
+  );
   const f = findCommand(["KEYS", "init", "--dir", "x"]);
   assert.equal(f && { path: f.path, rest: f.rest }, { path: ["keys", "init"], rest: ["--dir", "x"] });
 });
@@ -184,7 +193,17 @@ test("cli - --help and help list every command with its summary, and the environ
   for (const argv of [["--help"], ["-h"], ["help"]]) {
     const r = await cli(argv);
     assert.is(r.code, 0, r.err);
-    for (const text of ["keys init", "config show", "config check", "probeCmd", "Test command that records", "MR_SERVERS", "MR_JS_REPLICAS", "MR_CONFIG", "--servers URL[,URL]"]) {
+    for (const text of [
+      "keys init",
+      "config show",
+      "config check",
+      "probeCmd",
+      "Test command that records",
+      "MR_SERVERS",
+      "MR_JS_REPLICAS",
+      "MR_CONFIG",
+      "--servers URL[,URL]",
+    ]) {
       assert.ok(r.out.includes(text), `${argv.join(" ")}: ${text} missing`);
     }
   }
@@ -198,7 +217,12 @@ test("cli - help <command> and <command> --help print the command's usage", asyn
   const group = await cli(["help", "keys"]);
   assert.is(group.code, 0);
   assert.ok(group.out.includes("keys init") && group.out.includes("Sub-commands"), group.out);
-  for (const argv of [["help", "keys", "init"], ["keys", "init", "--help"], ["--help", "keys", "init"], ["keys", "init", "-h"]]) {
+  for (const argv of [
+    ["help", "keys", "init"],
+    ["keys", "init", "--help"],
+    ["--help", "keys", "init"],
+    ["keys", "init", "-h"],
+  ]) {
     const r = await cli(argv);
     assert.is(r.code, 0, argv.join(" "));
     assert.ok(r.out.includes("Usage: mailreplica keys init [--host H] [--role mailstore|supervisor] [--dir DIR] [--force]"), r.out);
@@ -248,7 +272,11 @@ test("cli - other errors exit 1 with the message and code; --json prints them as
 test("cli - global options reach the command, before or after its name, and --servers overrides the config", async () => {
   const dir = tempDir("mr-cli-globals-");
   writeFileSync(join(dir, "mr.json"), JSON.stringify({ jetstream: { replicas: 3 } }));
-  const r = await cli(["--json", "--config", "mr.json", "probeCmd", "a", "--sync", "--servers=nats://n1:4222,nats://n2:4222", "--progress", "b", "--", "--json"], {}, dir);
+  const r = await cli(
+    ["--json", "--config", "mr.json", "probeCmd", "a", "--sync", "--servers=nats://n1:4222,nats://n2:4222", "--progress", "b", "--", "--json"],
+    {},
+    dir,
+  );
   assert.is(r.code, 0, r.err);
   assert.ok(seen);
   assert.equal(seen.globals, { json: true, sync: true, progress: true, configFile: "mr.json", servers: ["nats://n1:4222", "nats://n2:4222"] });
@@ -302,7 +330,13 @@ test("cli - keys init writes the keys and prints files, kid and public key, neve
   assert.not.ok(json.out.includes(signing2.secretKey));
   // Both public keys are trusted in the folder's list, and the output says to copy it.
   const list = JSON.parse(readFileSync(join(keysDir, "trusted-signers.json"), "utf8")) as { signers: Array<{ host: string; role: string; publicKey: string }> };
-  assert.equal(list.signers.map((x) => [x.host, x.role, x.publicKey]), [["mailstore1.example.com", "mailstore", signing.publicKey], ["mailstore2.example.com", "mailstore", result.publicKey]]);
+  assert.equal(
+    list.signers.map((x) => [x.host, x.role, x.publicKey]),
+    [
+      ["mailstore1.example.com", "mailstore", signing.publicKey],
+      ["mailstore2.example.com", "mailstore", result.publicKey],
+    ],
+  );
   assert.ok(r.out.includes("trusted-signers.json") && r.out.includes("every node"), r.out);
   const badRole = await cli(["keys", "init", "--host", "sup.example.com", "--role", "admin", "--dir", keysDir]);
   assert.is(badRole.code, 1);
@@ -311,7 +345,9 @@ test("cli - keys init writes the keys and prints files, kid and public key, neve
 
 test("cli - command files import heavy modules lazily (only node builtins and the light framework at load)", () => {
   const cliDir = join(projectRoot(), "src", "cli");
-  const files = readdirSync(cliDir, { recursive: true }).map(String).filter((f) => f.endsWith(".ts"));
+  const files = readdirSync(cliDir, { recursive: true })
+    .map(String)
+    .filter((f) => f.endsWith(".ts"));
   assert.ok(files.includes(join("commands", "keys.ts")));
   // src/text holds dependency-free text helpers (printable: escaping control characters);
   // src/protocol the wire contract's param specs (its own lightness is checked in cli_params_contract);
@@ -332,7 +368,10 @@ test("cli - command files import heavy modules lazily (only node builtins and th
       if (spec.startsWith("node:")) continue;
       assert.ok(spec.startsWith("."), `${f} imports package ${spec} eagerly; use await import() inside run`);
       const target = resolve(dirname(join(cliDir, f)), spec).replace(/\.js$/, ".ts");
-      assert.ok(allowed.some((a) => target === a || target.startsWith(a + "/")), `${f} imports ${relative(projectRoot(), target)} eagerly; use await import() inside run`);
+      assert.ok(
+        allowed.some((a) => target === a || target.startsWith(a + "/")),
+        `${f} imports ${relative(projectRoot(), target)} eagerly; use await import() inside run`,
+      );
     }
   }
 });

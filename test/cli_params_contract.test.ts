@@ -42,7 +42,11 @@ test("cli contract - each admin command's params are the server's, with the same
     }
     // Whatever the server requires, the CLI can send.
     for (const [name, spec] of Object.entries(ADMIN_METHODS[cmd.name as keyof typeof ADMIN_METHODS].params)) {
-      if (spec.required) assert.ok(cmd.params.some((p) => p.name === name), `${cmd.name}: the server requires '${name}', which the CLI cannot give`);
+      if (spec.required)
+        assert.ok(
+          cmd.params.some((p) => p.name === name),
+          `${cmd.name}: the server requires '${name}', which the CLI cannot give`,
+        );
     }
   }
 });
@@ -52,8 +56,14 @@ test("cli contract - each mailbox method the CLI knows types its params as the s
   for (const m of CLI_MAILBOX) {
     for (const p of m.params) {
       if (p.cliOnly) {
-        assert.ok(["deliverMessage.file", "getItem.out"].includes(`${m.name}.${p.name}`), `${m.name}.${p.name} is CLI-only: add it to this list if that is meant`);
-        assert.not.ok(MAILBOX_METHODS[m.name as keyof typeof MAILBOX_METHODS].params[p.name as never], `${m.name}.${p.name} is CLI-only but also a server param`);
+        assert.ok(
+          ["deliverMessage.file", "getItem.out"].includes(`${m.name}.${p.name}`),
+          `${m.name}.${p.name} is CLI-only: add it to this list if that is meant`,
+        );
+        assert.not.ok(
+          MAILBOX_METHODS[m.name as keyof typeof MAILBOX_METHODS].params[p.name as never],
+          `${m.name}.${p.name} is CLI-only but also a server param`,
+        );
         continue;
       }
       const spec = serverParam(MAILBOX_METHODS, m.name, p.name);
@@ -76,14 +86,33 @@ function usageError(f: () => unknown): string {
 
 test("cli contract - the CLI refuses what the server would, in the server's terms, before any call", () => {
   const set = findAdminCommand("setAccountDestination")!;
-  assert.match(usageError(() => set.toParams(["ms2.example.com", "2000000", "accounts", "a@example.com"], projectRoot())), /priority.*from 0 to 1000000/);
-  assert.equal(set.toParams(["ms2.example.com", "1000000", "accounts", "a@example.com"], projectRoot()), { destination: "ms2.example.com", priority: 1_000_000, accounts: ["a@example.com"] });
-  assert.match(usageError(() => findAdminCommand("promoteAccounts")!.toParams(["threads", "65"], projectRoot())), /from 1 to 64/);
-  assert.match(usageError(() => findAdminCommand("doStopService")!.toParams(["modules"], projectRoot())), /one of module/);
+  assert.match(
+    usageError(() => set.toParams(["ms2.example.com", "2000000", "accounts", "a@example.com"], projectRoot())),
+    /priority.*from 0 to 1000000/,
+  );
+  assert.equal(set.toParams(["ms2.example.com", "1000000", "accounts", "a@example.com"], projectRoot()), {
+    destination: "ms2.example.com",
+    priority: 1_000_000,
+    accounts: ["a@example.com"],
+  });
+  assert.match(
+    usageError(() => findAdminCommand("promoteAccounts")!.toParams(["threads", "65"], projectRoot())),
+    /from 1 to 64/,
+  );
+  assert.match(
+    usageError(() => findAdminCommand("doStopService")!.toParams(["modules"], projectRoot())),
+    /one of module/,
+  );
   const list = CLI_MAILBOX.find((m) => m.name === "listItems")!;
-  assert.match(usageError(() => parseCallParams(["account", "a@example.com", "limit", "0"], list)), /limit' must be an integer from 1 to 1000/);
+  assert.match(
+    usageError(() => parseCallParams(["account", "a@example.com", "limit", "0"], list)),
+    /limit' must be an integer from 1 to 1000/,
+  );
   const del = CLI_MAILBOX.find((m) => m.name === "deleteItems")!;
-  assert.match(usageError(() => parseCallParams(["account", "a@example.com", "ids", "0,1"], del)), /ids' must be an array of 1 to 1000 items of integers of at least 1/);
+  assert.match(
+    usageError(() => parseCallParams(["account", "a@example.com", "ids", "0,1"], del)),
+    /ids' must be an array of 1 to 1000 items of integers of at least 1/,
+  );
   assert.equal(parseCallParams(["account", "a@example.com", "ids", "1,2"], del), { account: "a@example.com", ids: [1, 2] });
 });
 
@@ -109,7 +138,10 @@ test("cli contract - the wire contract loads no package (the CLI imports it for 
     const packages = all.filter((x) => !x.startsWith("/") && !x.startsWith("node:"));
     assert.equal(packages, [], `src/protocol/${f} loads ${packages.join(", ")}`);
     const shown = all.filter((x) => x.startsWith("/")).map((x) => relative(projectRoot(), x));
-    assert.not.ok(shown.some((x) => x.startsWith("actors")), `src/protocol/${f} loads ${shown.join(", ")}`);
+    assert.not.ok(
+      shown.some((x) => x.startsWith("actors")),
+      `src/protocol/${f} loads ${shown.join(", ")}`,
+    );
   }
 });
 

@@ -36,7 +36,11 @@ test("cluster leader loss - kill -9 of the MR_TX leader under load loses no ackn
     for (let i = 0; !stopLoad; i++) {
       for (;;) {
         try {
-          const r = await s.mailbox<{ itemId: number }>("deliverMessage", { account: acct.id, raw: rawMessage(w * 100_000 + i), requestId: `w${w}-${i}` }, 5_000);
+          const r = await s.mailbox<{ itemId: number }>(
+            "deliverMessage",
+            { account: acct.id, raw: rawMessage(w * 100_000 + i), requestId: `w${w}-${i}` },
+            5_000,
+          );
           acks.push({ itemId: r.itemId, at: Date.now() });
           break;
         } catch {
@@ -57,8 +61,13 @@ test("cluster leader loss - kill -9 of the MR_TX leader under load loses no ackn
   await victim!.kill9();
   const after = await waitFor("a write acknowledged after the kill", () => acks.find((a) => a.at > killedAt), 60_000, 20);
   const gapS = (after.at - killedAt) / 1000;
-  const newLeader = await jsm.streams.info(s.config.jetstream.streams.tx).then((i) => i.cluster?.leader, () => "(not known yet)");
-  console.log(`leader loss: killed ${leader} (MR_TX leader); write gap ${gapS.toFixed(2)} s from the kill to the next acknowledged write; new leader ${newLeader}`);
+  const newLeader = await jsm.streams.info(s.config.jetstream.streams.tx).then(
+    (i) => i.cluster?.leader,
+    () => "(not known yet)",
+  );
+  console.log(
+    `leader loss: killed ${leader} (MR_TX leader); write gap ${gapS.toFixed(2)} s from the kill to the next acknowledged write; new leader ${newLeader}`,
+  );
   const atAfter = acks.length;
   await waitFor("writes to go on after the leader loss", () => acks.length >= atAfter + 20, 60_000, 50);
 

@@ -40,7 +40,14 @@ test.after(async () => {
 async function deliver(s: TestSystem, account: string, n: number): Promise<number> {
   return waitFor(
     `a delivery to ${account} to be acknowledged`,
-    async () => (await s.mailbox<{ itemId: number }>("deliverMessage", { account, raw: rawMessage(n, account), requestId: `${account.replace(/[^A-Za-z0-9]/g, "_")}-${n}` }, 5_000)).itemId,
+    async () =>
+      (
+        await s.mailbox<{ itemId: number }>(
+          "deliverMessage",
+          { account, raw: rawMessage(n, account), requestId: `${account.replace(/[^A-Za-z0-9]/g, "_")}-${n}` },
+          5_000,
+        )
+      ).itemId,
     60_000,
     100,
   );
@@ -77,11 +84,22 @@ test("cluster promotion - promoteAccounts with one nats-server node down moves e
   for (const name of NAMES) before.get(name)!.push(await deliver(s, name, 101));
   // The node stays down; the promotion runs once every stream and bucket has a leader again
   // on the two nodes left and both mailstores heartbeat (a node loss is survived first).
-  const assets = [s.config.jetstream.streams.tx, s.config.jetstream.streams.notify, `KV_${s.config.jetstream.buckets.directory}`, `KV_${s.config.jetstream.buckets.nodes}`, `OBJ_${s.config.jetstream.buckets.blobs}`];
-  await waitFor("every asset to have a leader on the two nodes left", async () => {
-    for (const a of assets) if (!(await jsm.streams.info(a)).cluster?.leader) return false;
-    return true;
-  }, 60_000, 100);
+  const assets = [
+    s.config.jetstream.streams.tx,
+    s.config.jetstream.streams.notify,
+    `KV_${s.config.jetstream.buckets.directory}`,
+    `KV_${s.config.jetstream.buckets.nodes}`,
+    `OBJ_${s.config.jetstream.buckets.blobs}`,
+  ];
+  await waitFor(
+    "every asset to have a leader on the two nodes left",
+    async () => {
+      for (const a of assets) if (!(await jsm.streams.info(a)).cluster?.leader) return false;
+      return true;
+    },
+    60_000,
+    100,
+  );
   await waitAlive(s, MS1, true, 60_000);
   await waitAlive(s, MS2, true, 60_000);
 
@@ -94,7 +112,13 @@ test("cluster promotion - promoteAccounts with one nats-server node down moves e
   const after = new Map<string, number>();
   for (const name of NAMES) after.set(name, await deliver(s, name, 102));
   for (const name of NAMES) {
-    const refused = await rpcCall(s.nc, `mr.node.${MS1}.mailbox`, "deliverMessage", { account: ids.get(name), raw: rawMessage(103, name) }, { timeoutMs: 10_000 }).then(
+    const refused = await rpcCall(
+      s.nc,
+      `mr.node.${MS1}.mailbox`,
+      "deliverMessage",
+      { account: ids.get(name), raw: rawMessage(103, name) },
+      { timeoutMs: 10_000 },
+    ).then(
       () => "ok",
       (e) => errorCode(e),
     );
@@ -202,7 +226,10 @@ test("cluster promotion - the node a promote request passes through is killed wi
     proxy.resume();
     const m = await endOf(s, operationId);
     assert.is(m.state, "successful", `${JSON.stringify(m.failed)}\n${s.log("sup1")}`);
-    assert.equal(m.promoted.map((p: { to: string }) => p.to), [MS3]);
+    assert.equal(
+      m.promoted.map((p: { to: string }) => p.to),
+      [MS3],
+    );
   } finally {
     wire.unsubscribe();
   }
@@ -211,7 +238,10 @@ test("cluster promotion - the node a promote request passes through is killed wi
   // Asked more than once, promoted once: one Promoted entry, for the next epoch. (Read once the
   // cluster is whole again: a read creates a consumer, which waits for a meta leader.)
   const batches = await waitFor(`the log of ${name} read`, () => readAccountLog(s, id, readerKeyring(s, MS1)), 60_000, 500);
-  assert.equal(promotedEntries(batches).map((p) => [p.epoch, p.host]), [[2, MS3]]);
+  assert.equal(
+    promotedEntries(batches).map((p) => [p.epoch, p.host]),
+    [[2, MS3]],
+  );
   const rec = await directoryRecord(s, id);
   assert.equal([rec.mailHost, rec.epoch], [MS3, 2]);
 });

@@ -43,23 +43,36 @@ test("cluster quorum - writes are refused without quorum, no process exits, and 
   await cluster.nodes[1]!.kill9();
   await cluster.nodes[2]!.kill9();
   // Every process has reconnected to the survivor (else the request meets no responder yet).
-  await waitFor("every process to reconnect to the surviving node", async () => {
-    const names = await connectionNames(cluster.nodes[0]!);
-    return [`mailstore ${MS1}`, `mailstore ${MS2}`, "supervisor sup1", "test client"].every((n) => names.includes(n));
-  }, 30_000, 100);
+  await waitFor(
+    "every process to reconnect to the surviving node",
+    async () => {
+      const names = await connectionNames(cluster.nodes[0]!);
+      return [`mailstore ${MS1}`, `mailstore ${MS2}`, "supervisor sup1", "test client"].every((n) => names.includes(n));
+    },
+    30_000,
+    100,
+  );
 
-  const refused = await s
-    .mailbox("deliverMessage", { account: acct.id, raw: rawMessage(100), requestId: "during-0" }, 30_000)
-    .then(() => undefined, (e: unknown) => e);
+  const refused = await s.mailbox("deliverMessage", { account: acct.id, raw: rawMessage(100), requestId: "during-0" }, 30_000).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   if (process.env.MR_TEST_LOG) process.stderr.write(`refused: ${codeOf(refused)} ${String(refused)}\n`);
   assert.ok(refused, "a write without quorum is not acknowledged");
-  assert.ok(["UNAVAILABLE", "OUTCOME_UNKNOWN"].includes(codeOf(refused) ?? ""), `refused with UNAVAILABLE or OUTCOME_UNKNOWN, got ${codeOf(refused)}: ${String(refused)}`);
+  assert.ok(
+    ["UNAVAILABLE", "OUTCOME_UNKNOWN"].includes(codeOf(refused) ?? ""),
+    `refused with UNAVAILABLE or OUTCOME_UNKNOWN, got ${codeOf(refused)}: ${String(refused)}`,
+  );
   // A write with no body to store goes straight to the account log: no acknowledgement either.
-  const folder = await s
-    .mailbox("createFolder", { account: acct.id, path: "Quorum", requestId: "folder-0" }, 30_000)
-    .then(() => undefined, (e: unknown) => e);
+  const folder = await s.mailbox("createFolder", { account: acct.id, path: "Quorum", requestId: "folder-0" }, 30_000).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   assert.ok(folder, "a log append without quorum is not acknowledged");
-  assert.ok(["UNAVAILABLE", "OUTCOME_UNKNOWN"].includes(codeOf(folder) ?? ""), `createFolder refused with UNAVAILABLE or OUTCOME_UNKNOWN, got ${codeOf(folder)}: ${String(folder)}`);
+  assert.ok(
+    ["UNAVAILABLE", "OUTCOME_UNKNOWN"].includes(codeOf(folder) ?? ""),
+    `createFolder refused with UNAVAILABLE or OUTCOME_UNKNOWN, got ${codeOf(folder)}: ${String(folder)}`,
+  );
   for (const [who, c] of children) assert.is(c.exitCode ?? c.signalCode, null, `${who} still runs without quorum:\n${s.log(who)}`);
 
   const restartedAt = Date.now();
@@ -67,13 +80,18 @@ test("cluster quorum - writes are refused without quorum, no process exits, and 
   await waitClusterReady(cluster.nodes, 60_000);
 
   // Writes resume (the one refused above is retried with its requestId: stored at most once).
-  const retried = await waitFor("writes to be acknowledged again", async () => {
-    try {
-      return await s.mailbox<{ itemId: number }>("deliverMessage", { account: acct.id, raw: rawMessage(100), requestId: "during-0" }, 10_000);
-    } catch {
-      return undefined;
-    }
-  }, 60_000, 250);
+  const retried = await waitFor(
+    "writes to be acknowledged again",
+    async () => {
+      try {
+        return await s.mailbox<{ itemId: number }>("deliverMessage", { account: acct.id, raw: rawMessage(100), requestId: "during-0" }, 10_000);
+      } catch {
+        return undefined;
+      }
+    },
+    60_000,
+    250,
+  );
   acknowledged.push(retried.itemId);
   // The folder write whose outcome was unknown, retried with its requestId: exists once.
   await s.mailbox("createFolder", { account: acct.id, path: "Quorum", requestId: "folder-0" });

@@ -30,7 +30,8 @@ test("cluster restart - every process survives all nats-server nodes killed and 
   const a = await s.mailbox<{ id: string }>("createAccount", { name: "before@example.com", mailHost: MS1 });
   await s.admin("setAccountDestination", { destination: MS2, priority: 10, accounts: ["before@example.com"] });
   const before: number[] = [];
-  for (let i = 0; i < 3; i++) before.push((await s.mailbox<{ itemId: number }>("deliverMessage", { account: a.id, raw: rawMessage(i), requestId: `b-${i}` })).itemId);
+  for (let i = 0; i < 3; i++)
+    before.push((await s.mailbox<{ itemId: number }>("deliverMessage", { account: a.id, raw: rawMessage(i), requestId: `b-${i}` })).itemId);
   await waitFor("the replica to hold the writes made before the restart", () => s.storeHolds(MS2, a.id, before), 30_000, 200);
 
   for (const n of cluster.nodes) await n.kill9();
@@ -47,29 +48,40 @@ test("cluster restart - every process survives all nats-server nodes killed and 
   children.set("sup2", await sup2);
 
   // Writes are acknowledged again (retried with one requestId: stored at most once).
-  const first = await waitFor("writes to be acknowledged after the restart", async () => {
-    try {
-      return await s.mailbox<{ itemId: number }>("deliverMessage", { account: a.id, raw: rawMessage(10), requestId: "after-0" }, 10_000);
-    } catch {
-      return undefined;
-    }
-  }, 60_000, 250);
+  const first = await waitFor(
+    "writes to be acknowledged after the restart",
+    async () => {
+      try {
+        return await s.mailbox<{ itemId: number }>("deliverMessage", { account: a.id, raw: rawMessage(10), requestId: "after-0" }, 10_000);
+      } catch {
+        return undefined;
+      }
+    },
+    60_000,
+    250,
+  );
   const after = [first.itemId];
-  for (let i = 1; i < 3; i++) after.push((await s.mailbox<{ itemId: number }>("deliverMessage", { account: a.id, raw: rawMessage(10 + i), requestId: `after-${i}` })).itemId);
+  for (let i = 1; i < 3; i++)
+    after.push((await s.mailbox<{ itemId: number }>("deliverMessage", { account: a.id, raw: rawMessage(10 + i), requestId: `after-${i}` })).itemId);
 
   await waitHeartbeatsAfter(s, [`node.${MS1}`, `node.${MS2}`, "supervisor.sup1", "supervisor.sup2"], restartedAt);
 
   // The supervisor serves, and a change made now reaches the mailstores (their directory
   // watch and the replica agent's consumer outlived the restart).
-  const b = await waitFor("the supervisor and ms1 to take a new account", async () => {
-    try {
-      const acct = await s.mailbox<{ id: string }>("createAccount", { name: "after@example.com", mailHost: MS1, requestId: "new-acct" }, 10_000);
-      await s.admin("setAccountDestination", { destination: MS2, priority: 10, accounts: ["after@example.com"] }, 10_000);
-      return acct;
-    } catch {
-      return undefined;
-    }
-  }, 60_000, 250);
+  const b = await waitFor(
+    "the supervisor and ms1 to take a new account",
+    async () => {
+      try {
+        const acct = await s.mailbox<{ id: string }>("createAccount", { name: "after@example.com", mailHost: MS1, requestId: "new-acct" }, 10_000);
+        await s.admin("setAccountDestination", { destination: MS2, priority: 10, accounts: ["after@example.com"] }, 10_000);
+        return acct;
+      } catch {
+        return undefined;
+      }
+    },
+    60_000,
+    250,
+  );
   const bItem = (await s.mailbox<{ itemId: number }>("deliverMessage", { account: b.id, raw: rawMessage(20), requestId: "b-after" })).itemId;
 
   const listed = await s.mailbox<{ items: { id: number }[]; total: number }>("listItems", { account: a.id, limit: 1000 });

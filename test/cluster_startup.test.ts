@@ -28,7 +28,11 @@ test("cluster start-up - processes started together on a forming cluster all com
   // A process that waited said what it waited for (at most one line per reason change).
   for (const who of [MS1, MS2, "sup1"]) {
     // One JSON line per event: compared by reason (each line has its own time).
-    const lines = s.log(who).split("\n").filter((l) => l.includes("waiting for JetStream")).map((l) => String((JSON.parse(l) as { reason?: unknown }).reason));
+    const lines = s
+      .log(who)
+      .split("\n")
+      .filter((l) => l.includes("waiting for JetStream"))
+      .map((l) => String((JSON.parse(l) as { reason?: unknown }).reason));
     if (process.env.MR_TEST_LOG) process.stderr.write(`${who}:\n${lines.join("\n")}\n`);
     const repeated = lines.filter((l, i) => i > 0 && l === lines[i - 1]);
     assert.equal(repeated, [], `${who} logs each reason once: ${lines.join("\n")}`);
@@ -37,14 +41,19 @@ test("cluster start-up - processes started together on a forming cluster all com
   const acct = await s.mailbox<{ id: string }>("createAccount", { name: "cluster.user@example.com", mailHost: MS1 });
   await s.admin("setAccountDestination", { destination: MS2, priority: 10, accounts: ["cluster.user@example.com"] });
   const delivered = await s.mailbox<{ itemId: number }>("deliverMessage", { account: acct.id, raw: rawMessage(1) });
-  await waitFor("the message to reach the replica on ms2", () => {
-    const store = s.openStore(MS2);
-    try {
-      return store.dumpAccount(acct.id).items.some((i) => i.id === delivered.itemId);
-    } finally {
-      store.close();
-    }
-  }, 30_000, 200);
+  await waitFor(
+    "the message to reach the replica on ms2",
+    () => {
+      const store = s.openStore(MS2);
+      try {
+        return store.dumpAccount(acct.id).items.some((i) => i.id === delivered.itemId);
+      } finally {
+        store.close();
+      }
+    },
+    30_000,
+    200,
+  );
 });
 
 test.run();

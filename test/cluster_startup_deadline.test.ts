@@ -28,7 +28,10 @@ test("cluster start-up - without a quorum the start-up deadline ends a mailstore
     runCliChild(["mailstore", "--host", "ms1.example.com", "--data", join(root, "data", "ms1")], env),
     runCliChild(["supervisor", "--host", "sup1"], env),
   ]);
-  for (const [who, r] of [["mailstore", ms], ["supervisor", sup]] as const) {
+  for (const [who, r] of [
+    ["mailstore", ms],
+    ["supervisor", sup],
+  ] as const) {
     assert.is(r.code, 75, `${who} exits 75:\n${r.out}`);
     // One JSON line per wait, its reason a field (src/log).
     const waits = r.out.split("\n").flatMap((l) => {

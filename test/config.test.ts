@@ -2,16 +2,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  ConfigError,
-  configProblems,
-  defaultConfig,
-  envVariables,
-  loadConfig,
-  validateConfig,
-  type Config,
-  type ConfigProblem,
-} from "../src/config/index.js";
+import { ConfigError, configProblems, defaultConfig, envVariables, loadConfig, validateConfig, type Config, type ConfigProblem } from "../src/config/index.js";
 import { configSchema, natsUrlProblem } from "../config/schema.js";
 import { projectRoot } from "../src/paths.js";
 import { tempDir } from "./helpers/processes.js";
@@ -102,7 +93,10 @@ test("config - schema has a rule for every default key and only the documented o
     "nats.user",
     "supervisor.adminAccount",
   ]);
-  assert.equal(defaultPaths.filter((p) => !schemaPaths.includes(p)), []);
+  assert.equal(
+    defaultPaths.filter((p) => !schemaPaths.includes(p)),
+    [],
+  );
 });
 
 test("config - each kind of bad value is refused with its key path and the allowed values", () => {
@@ -161,9 +155,16 @@ test("config - a maximum age of the account logs is refused with the reason (idl
   const dir = tempDir("mr-config-age-");
   const file = join(dir, "mr.json");
   writeFileSync(file, JSON.stringify({ jetstream: { txMaxAgeDays: 1 } }));
-  for (const run of [() => validateConfig(withValue("jetstream.txMaxAgeDays", 1)), () => loadConfig({ file, env: {} }), () => loadConfig({ env: {}, overrides: { jetstream: { txMaxAgeDays: 30 } } })]) {
+  for (const run of [
+    () => validateConfig(withValue("jetstream.txMaxAgeDays", 1)),
+    () => loadConfig({ file, env: {} }),
+    () => loadConfig({ env: {}, overrides: { jetstream: { txMaxAgeDays: 30 } } }),
+  ]) {
     const err = refused(run);
-    assert.equal(err.problems.map((p) => p.path), ["jetstream.txMaxAgeDays"]);
+    assert.equal(
+      err.problems.map((p) => p.path),
+      ["jetstream.txMaxAgeDays"],
+    );
     for (const part of ["jetstream.txMaxAgeDays", "allowed: 0 only", "idle accounts would expire", "could no longer be written or replicated", "snapshots"]) {
       assert.ok(err.message.includes(part), `${JSON.stringify(part)} missing from: ${err.message}`);
     }
@@ -227,7 +228,10 @@ test("config - rules between keys: heartbeat TTL, failover delay, distinct asset
   assert.ok(only(configProblems(withValue("jetstream.streams.notify", "MR_TX")), "jetstream.streams.notify").allowed.includes("different"));
   assert.ok(only(configProblems(withValue("jetstream.buckets.nodes", "mr_directory")), "jetstream.buckets.nodes").allowed.includes("different"));
   // A rule between keys stays silent when one of them is already wrong on its own.
-  assert.equal(configProblems(withValue("node.heartbeatMs", "fast")).map((p) => p.path), ["node.heartbeatMs"]);
+  assert.equal(
+    configProblems(withValue("node.heartbeatMs", "fast")).map((p) => p.path),
+    ["node.heartbeatMs"],
+  );
 });
 
 test("config - environment variables override the defaults", () => {
@@ -273,7 +277,8 @@ test("config - bad environment values name the variable and the allowed values, 
   assert.is(byPath.get("supervisor.autoFailover")!.allowed, "true or false");
   assert.ok(byPath.get("node.heartbeatMs")!.problem.includes("not an integer"));
   assert.ok(byPath.get("nats.servers")!.problem.includes("empty entry"));
-  for (const v of ["MR_AUTO_FAILOVER", "MR_HEARTBEAT_MS", "MR_SERVERS", "MR_LEASE_TTL_MS"]) assert.ok(err.message.includes(`environment variable ${v}`), `${v} missing in: ${err.message}`);
+  for (const v of ["MR_AUTO_FAILOVER", "MR_HEARTBEAT_MS", "MR_SERVERS", "MR_LEASE_TTL_MS"])
+    assert.ok(err.message.includes(`environment variable ${v}`), `${v} missing in: ${err.message}`);
   // A value fine alone but wrong against another key names the variable that set it.
   const rel = refused(() => loadConfig({ env: { MR_HEARTBEAT_MS: "3000" } }));
   assert.ok(rel.message.includes("node.heartbeatTtlMs (from environment variable MR_HEARTBEAT_MS)"), rel.message);
@@ -282,7 +287,19 @@ test("config - bad environment values name the variable and the allowed values, 
 test("config - envVariables documents every variable with its key and values", () => {
   const vars = envVariables();
   const names = vars.map((v) => v.name);
-  for (const n of ["MR_SERVERS", "MR_JS_REPLICAS", "MR_DATA_DIR", "MR_KEYS_DIR", "MR_HEARTBEAT_MS", "MR_LEASE_TTL_MS", "MR_AUTO_FAILOVER", "MR_FAILOVER_AFTER_MS", "MR_ADMIN_ACCOUNT", "MR_LICENCE_FILE", "MR_CONFIG"]) {
+  for (const n of [
+    "MR_SERVERS",
+    "MR_JS_REPLICAS",
+    "MR_DATA_DIR",
+    "MR_KEYS_DIR",
+    "MR_HEARTBEAT_MS",
+    "MR_LEASE_TTL_MS",
+    "MR_AUTO_FAILOVER",
+    "MR_FAILOVER_AFTER_MS",
+    "MR_ADMIN_ACCOUNT",
+    "MR_LICENCE_FILE",
+    "MR_CONFIG",
+  ]) {
     assert.ok(names.includes(n), `${n} is not documented`);
   }
   const d = defaultConfig() as unknown as Record<string, Record<string, unknown>>;
@@ -301,7 +318,10 @@ test("config - a JSON file sits between defaults and environment, relative paths
   const dir = tempDir("mr-config-file-");
   mkdirSync(join(dir, "etc"));
   const file = join(dir, "etc", "mr.json");
-  writeFileSync(file, JSON.stringify({ jetstream: { replicas: 3, txMaxAgeDays: 0 }, data: { dir: "../data" }, nats: { servers: ["nats://f:4222"], name: "ms1" } }));
+  writeFileSync(
+    file,
+    JSON.stringify({ jetstream: { replicas: 3, txMaxAgeDays: 0 }, data: { dir: "../data" }, nats: { servers: ["nats://f:4222"], name: "ms1" } }),
+  );
   const c = loadConfig({ file, env: {} });
   assert.is(c.jetstream.replicas, 3);
   assert.is(c.jetstream.txMaxAgeDays, 0);
@@ -314,7 +334,11 @@ test("config - a JSON file sits between defaults and environment, relative paths
   writeFileSync(other, "{}");
   assert.is(loadConfig({ file: other, env: { MR_CONFIG: file } }).jetstream.replicas, 1);
   // Order: file < environment < overrides.
-  const layered = loadConfig({ file, env: { MR_SERVERS: "nats://e:4222", MR_JS_REPLICAS: "1" }, overrides: { jetstream: { replicas: 3 }, writes: { maxBatch: undefined } } });
+  const layered = loadConfig({
+    file,
+    env: { MR_SERVERS: "nats://e:4222", MR_JS_REPLICAS: "1" },
+    overrides: { jetstream: { replicas: 3 }, writes: { maxBatch: undefined } },
+  });
   assert.equal(layered.nats.servers, ["nats://e:4222"]);
   assert.is(layered.jetstream.replicas, 3);
   assert.is(layered.writes.maxBatch, 512, "an undefined override changes nothing");

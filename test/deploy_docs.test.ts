@@ -16,7 +16,16 @@ const root = projectRoot();
 const doc = readFileSync(join(root, "docs", "operations.md"), "utf8");
 
 /** Global options and whether they take a value (`mailreplica --help`). */
-const GLOBALS: Record<string, boolean> = { "--json": false, "--sync": false, "--progress": false, "--help": false, "-h": false, "--version": false, "--config": true, "--servers": true };
+const GLOBALS: Record<string, boolean> = {
+  "--json": false,
+  "--sync": false,
+  "--progress": false,
+  "--help": false,
+  "-h": false,
+  "--version": false,
+  "--config": true,
+  "--servers": true,
+};
 
 /** The text of fenced code blocks, and the inline code spans outside them. */
 function codeOf(markdown: string): { blocks: string[]; spans: string[] } {
@@ -96,11 +105,23 @@ test("deploy docs - every mailreplica command line names a real command, its opt
       // Options and parameter names must be in the command's help; values (addresses, host
       // names, numbers, files, JSON) are not names.
       if (w.startsWith("--")) assert.ok(help.includes(w.split("=")[0]!), `docs/operations.md: ${found!.path.join(" ")} has no option ${w} ("${line}")`);
-      else if (/^[A-Za-z_]+$/.test(w)) assert.ok(new RegExp(`\\b${w}\\b`).test(help), `docs/operations.md: ${found!.path.join(" ")} has no parameter ${w} ("${line}")`);
+      else if (/^[A-Za-z_]+$/.test(w))
+        assert.ok(new RegExp(`\\b${w}\\b`).test(help), `docs/operations.md: ${found!.path.join(" ")} has no parameter ${w} ("${line}")`);
     }
   }
   // The guide's tasks need these; a broken extraction would find none.
-  for (const c of ["keys init", "config check", "getServices", "test", "setAccountDestination", "getAccountStatus", "promoteAccounts", "verifyReplicas", "restartReplicas", "call"]) {
+  for (const c of [
+    "keys init",
+    "config check",
+    "getServices",
+    "test",
+    "setAccountDestination",
+    "getAccountStatus",
+    "promoteAccounts",
+    "verifyReplicas",
+    "restartReplicas",
+    "call",
+  ]) {
     assert.ok(used.has(c), `docs/operations.md never shows mailreplica ${c} (found: ${[...used].join(", ")})`);
   }
 });
@@ -147,7 +168,18 @@ test("deploy docs - the deploy/ files and units it points to exist", () => {
 
 test("deploy docs - the guide covers what an operator needs, in order", () => {
   const headings = [...doc.matchAll(/^## (.+)$/gm)].map((m) => m[1]!);
-  const wanted = [/Install/, /NATS cluster/, /Keys/, /Start/, /first account/, /Add a mailstore/, /Replace a failed nats-server node/, /Upgrade .* no downtime/, /Back up/, /Logs/];
+  const wanted = [
+    /Install/,
+    /NATS cluster/,
+    /Keys/,
+    /Start/,
+    /first account/,
+    /Add a mailstore/,
+    /Replace a failed nats-server node/,
+    /Upgrade .* no downtime/,
+    /Back up/,
+    /Logs/,
+  ];
   let at = -1;
   for (const w of wanted) {
     const i = headings.findIndex((h) => w.test(h));

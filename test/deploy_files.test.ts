@@ -153,7 +153,10 @@ test("deploy files - the mailreplica config example is accepted by config check:
   // The URLs are the client ports of the nats-server example's three routes' hosts.
   const conf = readFileSync(join(root, "deploy", "nats", "nats-server.conf"), "utf8");
   const routeHosts = [...conf.matchAll(/nats:\/\/([\w.-]+):6222/g)].map((m) => m[1]);
-  assert.equal(c.nats.servers, routeHosts.map((h) => `nats://${h}:4222`));
+  assert.equal(
+    c.nats.servers,
+    routeHosts.map((h) => `nats://${h}:4222`),
+  );
 });
 
 test("deploy files - three nats-servers from the example form a JetStream cluster that places R3 streams; a dead node is replaced as docs/operations.md says", async () => {
@@ -172,7 +175,10 @@ test("deploy files - three nats-servers from the example form a JetStream cluste
 
     // Anonymous clients are refused; JetStream administration is the operator identity's.
     const servers = nodes.slice(0, 2).map((n) => `nats://127.0.0.1:${n.client}`);
-    const anonymous = await connect({ servers, reconnect: false }).then((c) => c.close().then(() => "connected"), (e: Error) => e.message);
+    const anonymous = await connect({ servers, reconnect: false }).then(
+      (c) => c.close().then(() => "connected"),
+      (e: Error) => e.message,
+    );
     assert.match(anonymous, /authorization violation/i);
     const nc = await connect(natsConnectionOptions(servers, ids.auth("operator")));
     try {
@@ -196,7 +202,9 @@ test("deploy files - three nats-servers from the example form a JetStream cluste
       const sys = await connect({ servers: `nats://127.0.0.1:${nodes[0]!.client}`, user: "admin", pass: password });
       try {
         const removed = await waitFor("$JS.API.SERVER.REMOVE to remove nats3", async () => {
-          const r = JSON.parse(new TextDecoder().decode((await sys.request("$JS.API.SERVER.REMOVE", JSON.stringify({ peer: "nats3" }), { timeout: 5000 })).data)) as { success?: boolean; error?: unknown };
+          const r = JSON.parse(
+            new TextDecoder().decode((await sys.request("$JS.API.SERVER.REMOVE", JSON.stringify({ peer: "nats3" }), { timeout: 5000 })).data),
+          ) as { success?: boolean; error?: unknown };
           return r.success === true ? r : undefined;
         });
         assert.ok(removed.success);

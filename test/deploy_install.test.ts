@@ -81,14 +81,24 @@ test("deploy install - the documented installation runs on the example cluster: 
       return child;
     };
     const started = async (child: ChildProcess, line: string): Promise<void> => {
-      await waitFor(`${line}`, () => {
-        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`exited before "${line}":\n${logs.get(child)}`);
-        return (logs.get(child) ?? "").includes(line);
-      }, 45_000);
+      await waitFor(
+        `${line}`,
+        () => {
+          if (child.exitCode !== null || child.signalCode !== null) throw new Error(`exited before "${line}":\n${logs.get(child)}`);
+          return (logs.get(child) ?? "").includes(line);
+        },
+        45_000,
+      );
     };
-    const ms1 = spawnUnit(["mailstore", "--host", "mailstore1.example.com", "--data", join(example.data.dir, "ms1")], ids.auth("mailstore", "mailstore1.example.com").nkeyFile!);
+    const ms1 = spawnUnit(
+      ["mailstore", "--host", "mailstore1.example.com", "--data", join(example.data.dir, "ms1")],
+      ids.auth("mailstore", "mailstore1.example.com").nkeyFile!,
+    );
     await started(ms1, "mailstore mailstore1.example.com started");
-    const ms2 = spawnUnit(["mailstore", "--host", "mailstore2.example.com", "--data", join(example.data.dir, "ms2")], ids.auth("mailstore", "mailstore2.example.com").nkeyFile!);
+    const ms2 = spawnUnit(
+      ["mailstore", "--host", "mailstore2.example.com", "--data", join(example.data.dir, "ms2")],
+      ids.auth("mailstore", "mailstore2.example.com").nkeyFile!,
+    );
     const sup = spawnUnit(["supervisor", "--host", "sup1"], ids.auth("supervisor", "sup1").nkeyFile!);
     await started(ms2, "mailstore mailstore2.example.com started");
     await started(sup, "supervisor sup1 started");
@@ -96,7 +106,10 @@ test("deploy install - the documented installation runs on the example cluster: 
     // The first account and its replica (section 5), with the commands the guide shows.
     const created = await cli(["call", "mailbox", "createAccount", "name", "john.doe@example.com", "mailHost", "mailstore1.example.com"], env);
     assert.is(created.code, 0, created.err);
-    const delivered = await cli(["call", "mailbox", "deliverMessage", JSON.stringify({ account: "john.doe@example.com", raw: "From: a@example.org\nSubject: hi\n\nhello\n" })], env);
+    const delivered = await cli(
+      ["call", "mailbox", "deliverMessage", JSON.stringify({ account: "john.doe@example.com", raw: "From: a@example.org\nSubject: hi\n\nhello\n" })],
+      env,
+    );
     assert.is(delivered.code, 0, delivered.err);
     const dest = await waitFor("the admin interface to answer", async () => {
       const r = await cli(["--sync", "setAccountDestination", "mailstore2.example.com", "10", "accounts", "john.doe@example.com"], env);
@@ -104,17 +117,27 @@ test("deploy install - the documented installation runs on the example cluster: 
       return r;
     });
     assert.is(dest.code, 0, `${dest.out}\n${dest.err}`);
-    const verified = await waitFor("the replica to verify equal", async () => {
-      const r = await cli(["--json", "verifyReplicas", "accounts", "john.doe@example.com"], env);
-      return r.code === 0 ? r : undefined;
-    }, 30_000, 250);
+    const verified = await waitFor(
+      "the replica to verify equal",
+      async () => {
+        const r = await cli(["--json", "verifyReplicas", "accounts", "john.doe@example.com"], env);
+        return r.code === 0 ? r : undefined;
+      },
+      30_000,
+      250,
+    );
     const result = JSON.parse(verified.out) as { equal: number; accounts: { replicas: { destination: string; equal: boolean | null }[] }[] };
     assert.is(result.equal, 1);
-    assert.equal(result.accounts[0]!.replicas.map((r) => [r.destination, r.equal]), [["mailstore2.example.com", true]]);
+    assert.equal(
+      result.accounts[0]!.replicas.map((r) => [r.destination, r.equal]),
+      [["mailstore2.example.com", true]],
+    );
 
     // Every JetStream asset is at 3 replicas on the example cluster.
     const t = await cli(["--json", "test"], env);
-    const checks = (JSON.parse(t.out) as { checks: { check: string; status: string; detail: string }[] }).checks.filter((c) => c.check.startsWith("jetstream "));
+    const checks = (JSON.parse(t.out) as { checks: { check: string; status: string; detail: string }[] }).checks.filter((c) =>
+      c.check.startsWith("jetstream "),
+    );
     assert.ok(checks.length >= 5, t.out);
     for (const c of checks) assert.is(c.status, "ok", `${c.check}: ${c.detail}`);
   } finally {

@@ -39,9 +39,14 @@ test("dev - --only-nats --no-repl starts a JetStream nats-server and writes 0600
   assert.ok(alive(natsPid));
 
   // Anonymous clients are refused; JetStream administration is the operator's.
-  const anonymous = await connect({ servers: `nats://127.0.0.1:${port}`, reconnect: false }).then((c) => c.close().then(() => "connected"), (e: Error) => e.message);
+  const anonymous = await connect({ servers: `nats://127.0.0.1:${port}`, reconnect: false }).then(
+    (c) => c.close().then(() => "connected"),
+    (e: Error) => e.message,
+  );
   assert.match(anonymous, /authorization violation/i);
-  const nc = await connect(natsConnectionOptions(`nats://127.0.0.1:${port}`, { nkeyFile: join(varDir, "auth", "operator.nk"), inboxPrefix: "_INBOX_operator" }));
+  const nc = await connect(
+    natsConnectionOptions(`nats://127.0.0.1:${port}`, { nkeyFile: join(varDir, "auth", "operator.nk"), inboxPrefix: "_INBOX_operator" }),
+  );
   const info = await (await jetstreamManager(nc)).getAccountInfo();
   assert.ok(info.limits !== undefined, "JetStream answers");
   await nc.close();
@@ -51,10 +56,14 @@ test("dev - --only-nats --no-repl starts a JetStream nats-server and writes 0600
   // MR_KEYS_DIR is configured, so it wins over <var>/keys.
   assert.not.ok(existsSync(join(varDir, "keys")));
   const files = readdirSync(keysDir).sort();
-  assert.equal(files, ["cluster.secretbox.json", ...HOSTS.map((h) => `${h}.ed25519.json`), "supervisor.example.com.supervisor-ed25519.json", "trusted-signers.json"].sort());
+  assert.equal(
+    files,
+    ["cluster.secretbox.json", ...HOSTS.map((h) => `${h}.ed25519.json`), "supervisor.example.com.supervisor-ed25519.json", "trusted-signers.json"].sort(),
+  );
   for (const f of files) assert.is(statSync(join(keysDir, f)).mode & 0o777, 0o600, `${f} mode`);
   assert.is(statSync(join(varDir, "auth")).mode & 0o777, 0o700);
-  for (const f of readdirSync(join(varDir, "auth")).filter((x) => x.endsWith(".nk"))) assert.is(statSync(join(varDir, "auth", f)).mode & 0o777, 0o600, `${f} mode`);
+  for (const f of readdirSync(join(varDir, "auth")).filter((x) => x.endsWith(".nk")))
+    assert.is(statSync(join(varDir, "auth", f)).mode & 0o777, 0o600, `${f} mode`);
   assert.ok(dev.out().includes(`MR_NATS_NKEY=${join(varDir, "auth", `mailstore.${HOSTS[0]}.nk`)}`), dev.out());
   const secret = (JSON.parse(readFileSync(join(keysDir, `${HOSTS[0]}.ed25519.json`), "utf8")) as { secretKey: string }).secretKey;
   assert.not.ok(dev.out().includes(secret) || dev.err().includes(secret), "a secret key was printed");
@@ -136,10 +145,15 @@ test("dev - the whole cluster: five processes, a dead mailstore is reported, a s
 
   const nc = await connectAdmin(varDir);
   try {
-    await waitFor("getServices to list the three mailstores and the supervisor alive", async () => {
-      const r = await rpcCall<{ services: Array<{ role: string; host: string; alive: boolean }> }>(nc, "mr.rpc.admin", "getServices", {});
-      return r.services.filter((s) => s.alive).length === 4 && HOSTS.every((h) => r.services.some((s) => s.host === h && s.alive));
-    }, 20_000, 200);
+    await waitFor(
+      "getServices to list the three mailstores and the supervisor alive",
+      async () => {
+        const r = await rpcCall<{ services: Array<{ role: string; host: string; alive: boolean }> }>(nc, "mr.rpc.admin", "getServices", {});
+        return r.services.filter((s) => s.alive).length === 4 && HOSTS.every((h) => r.services.some((s) => s.host === h && s.alive));
+      },
+      20_000,
+      200,
+    );
     await rpcCall(nc, "mr.rpc.mailbox", "createAccount", { name: "dev.user@example.com", mailHost: HOSTS[0] });
     await rpcCall(nc, "mr.rpc.mailbox", "deliverMessage", { account: "dev.user@example.com", raw: "Subject: kept\n\nacross runs" });
   } finally {
@@ -149,18 +163,28 @@ test("dev - the whole cluster: five processes, a dead mailstore is reported, a s
   const adminConfig = join(varDir, "auth", "admin.json");
   assert.ok(dev.out().includes(`MR_CONFIG=${adminConfig} mailreplica getServices`), dev.out());
   const lines: string[] = [];
-  const cliCode = await runCli(["getServices"], { out: (l) => lines.push(l), err: (l) => lines.push(l), env: { MR_SYSTEM_CONFIG: "none", MR_CONFIG: adminConfig }, cwd: varDir });
+  const cliCode = await runCli(["getServices"], {
+    out: (l) => lines.push(l),
+    err: (l) => lines.push(l),
+    env: { MR_SYSTEM_CONFIG: "none", MR_CONFIG: adminConfig },
+    cwd: varDir,
+  });
   assert.is(cliCode, 0, lines.join("\n"));
   assert.ok(lines.join("\n").includes(HOSTS[0]!), lines.join("\n"));
   // Everything dev's processes did was within their permissions.
-  const refused = readFileSync(join(varDir, "log", "nats-server.log"), "utf8").split("\n").filter((l) => /(Publish|Subscription) Violation/.test(l));
+  const refused = readFileSync(join(varDir, "log", "nats-server.log"), "utf8")
+    .split("\n")
+    .filter((l) => /(Publish|Subscription) Violation/.test(l));
   assert.equal(refused, [], "the nats-server refused something a dev process did");
 
   // A mailstore dying is reported loudly with its log; the others keep running.
   process.kill(pids[2]!, "SIGKILL");
   await waitFor("dev to report the dead mailstore", () => dev.err().includes(`!!! ${HOSTS[1]} exited unexpectedly (killed by SIGKILL)`), 10_000);
   assert.ok(dev.err().includes(`!!! its log: ${join(varDir, "log", `${HOSTS[1]}.log`)}`), dev.err());
-  assert.ok([pids[0], pids[1], pids[3], pids[4]].every((p) => alive(p!)), "the others stopped");
+  assert.ok(
+    [pids[0], pids[1], pids[3], pids[4]].every((p) => alive(p!)),
+    "the others stopped",
+  );
 
   assert.is(await stopDev(dev), 0, dev.err());
   for (const pid of pids) assert.not.ok(alive(pid), `process ${pid} outlived dev`);
@@ -174,10 +198,15 @@ test("dev - the whole cluster: five processes, a dead mailstore is reported, a s
   assert.ok(again.out().includes("existing ones kept"), again.out());
   const nc2 = await connectAdmin(varDir);
   try {
-    const items = await waitFor("the message delivered in the first run", async () => {
-      const r = await rpcCall<{ items: Array<{ subject: string }> }>(nc2, "mr.rpc.mailbox", "listItems", { account: "dev.user@example.com" });
-      return r.items.length ? r.items : undefined;
-    }, 20_000, 200);
+    const items = await waitFor(
+      "the message delivered in the first run",
+      async () => {
+        const r = await rpcCall<{ items: Array<{ subject: string }> }>(nc2, "mr.rpc.mailbox", "listItems", { account: "dev.user@example.com" });
+        return r.items.length ? r.items : undefined;
+      },
+      20_000,
+      200,
+    );
     assert.is(items[0]!.subject, "kept");
   } finally {
     await nc2.close();

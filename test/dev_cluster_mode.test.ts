@@ -37,10 +37,15 @@ function portOf(url: string): number {
 }
 
 async function servicesAlive(nc: NatsConnection): Promise<void> {
-  await waitFor("getServices to list the three mailstores and the supervisor alive", async () => {
-    const r = await rpcCall<{ services: Array<{ role: string; host: string; alive: boolean }> }>(nc, "mr.rpc.admin", "getServices", {});
-    return r.services.filter((s) => s.alive).length === 4 && HOSTS.every((h) => r.services.some((s) => s.host === h && s.alive));
-  }, 30_000, 200);
+  await waitFor(
+    "getServices to list the three mailstores and the supervisor alive",
+    async () => {
+      const r = await rpcCall<{ services: Array<{ role: string; host: string; alive: boolean }> }>(nc, "mr.rpc.admin", "getServices", {});
+      return r.services.filter((s) => s.alive).length === 4 && HOSTS.every((h) => r.services.some((s) => s.host === h && s.alive));
+    },
+    30_000,
+    200,
+  );
 }
 
 test("dev cluster - --nats-nodes 2 is refused naming 1 and 3, exit 2, nothing started", async () => {
@@ -64,13 +69,24 @@ test("dev cluster - --nats-nodes 2 is refused naming 1 and 3, exit 2, nothing st
 });
 
 test("dev cluster - node addresses: three URLs as given, one URL's port and the next two; others refused", () => {
-  assert.equal(clusterNodeAddresses(["nats://127.0.0.1:4222"]).map((n) => [n.name, n.url]), [
-    ["n1", "nats://127.0.0.1:4222"],
-    ["n2", "nats://127.0.0.1:4223"],
-    ["n3", "nats://127.0.0.1:4224"],
-  ]);
-  assert.equal(clusterNodeAddresses(["nats://127.0.0.1:5001", "nats://localhost:6001", "nats://127.0.0.1:7001"]).map((n) => `${n.host}:${n.port}`), ["127.0.0.1:5001", "localhost:6001", "127.0.0.1:7001"]);
-  for (const bad of [[], ["nats://127.0.0.1:1", "nats://127.0.0.1:2"], ["nats://127.0.0.1:1", "nats://127.0.0.1:2", "nats://127.0.0.1:1"], ["nats://127.0.0.1:65534"]]) {
+  assert.equal(
+    clusterNodeAddresses(["nats://127.0.0.1:4222"]).map((n) => [n.name, n.url]),
+    [
+      ["n1", "nats://127.0.0.1:4222"],
+      ["n2", "nats://127.0.0.1:4223"],
+      ["n3", "nats://127.0.0.1:4224"],
+    ],
+  );
+  assert.equal(
+    clusterNodeAddresses(["nats://127.0.0.1:5001", "nats://localhost:6001", "nats://127.0.0.1:7001"]).map((n) => `${n.host}:${n.port}`),
+    ["127.0.0.1:5001", "localhost:6001", "127.0.0.1:7001"],
+  );
+  for (const bad of [
+    [],
+    ["nats://127.0.0.1:1", "nats://127.0.0.1:2"],
+    ["nats://127.0.0.1:1", "nats://127.0.0.1:2", "nats://127.0.0.1:1"],
+    ["nats://127.0.0.1:65534"],
+  ]) {
     try {
       clusterNodeAddresses(bad);
       assert.unreachable(`accepted ${bad.join(",")}`);
@@ -88,7 +104,10 @@ test("dev cluster - three JetStream nodes already running are used and left runn
     await untilUp(dev, CLUSTER_UP_MS);
     for (const n of NODES) assert.match(dev.out(), new RegExp(`^  ${n} .*already listening there; dev did not start it and leaves it running`, "m"));
     assert.is(await stopDev(dev), 0, dev.err());
-    assert.ok(cluster.nodes.every((n) => n.running), "dev stopped a nats-server it did not start");
+    assert.ok(
+      cluster.nodes.every((n) => n.running),
+      "dev stopped a nats-server it did not start",
+    );
   } finally {
     await cluster.stop();
   }
@@ -118,38 +137,65 @@ test("dev cluster - three running nodes that cannot form a cluster yet: dev wait
   const urls3 = await threeUrls();
   const nodes: NatsNode[] = [];
   for (const [i, u] of urls3.entries()) {
-    nodes.push(new NatsNode({
-      name: `forming-n${i + 1}`,
-      port: portOf(u),
-      httpPort: await freePort(),
-      clusterPort: routePorts[i]!,
-      routes: proxies.filter((_, j) => j !== i).map((p) => portOf(p.url)),
-      storeDir: join(base, `n${i + 1}`),
-    }));
+    nodes.push(
+      new NatsNode({
+        name: `forming-n${i + 1}`,
+        port: portOf(u),
+        httpPort: await freePort(),
+        clusterPort: routePorts[i]!,
+        routes: proxies.filter((_, j) => j !== i).map((p) => portOf(p.url)),
+        storeDir: join(base, `n${i + 1}`),
+      }),
+    );
   }
   for (const n of nodes) n.spawn();
   const tended = { value: false };
   let tending: Promise<void> | undefined;
   try {
-    for (const u of urls3) await waitFor(`a JetStream nats-server on ${u}`, async () => {
-      const r = await probeNats("127.0.0.1", portOf(u));
-      return r.kind === "nats" && r.jetstream;
-    }, 15_000, 100);
+    for (const u of urls3)
+      await waitFor(
+        `a JetStream nats-server on ${u}`,
+        async () => {
+          const r = await probeNats("127.0.0.1", portOf(u));
+          return r.kind === "nats" && r.jetstream;
+        },
+        15_000,
+        100,
+      );
     const dev = startDev(["--only-nats", "--no-repl", "--nats-nodes", "3"], { MR_SERVERS: urls3.join(","), MR_VAR_DIR: tempDir("mr-devc-forming-var-") });
-    await waitFor("dev to say it waits for a meta leader", () => {
-      if (dev.child.exitCode !== null) throw new Error(`dev exited ${dev.child.exitCode}:\n${dev.out()}\n${dev.err()}`);
-      return dev.out().includes("waiting for JetStream: no meta leader yet");
-    }, 30_000, 100);
+    await waitFor(
+      "dev to say it waits for a meta leader",
+      () => {
+        if (dev.child.exitCode !== null) throw new Error(`dev exited ${dev.child.exitCode}:\n${dev.out()}\n${dev.err()}`);
+        return dev.out().includes("waiting for JetStream: no meta leader yet");
+      },
+      30_000,
+      100,
+    );
     assert.not.ok(dev.out().includes("\nStop: "), `dev was up before the cluster could take assets:\n${dev.out()}`);
     for (const p of proxies) p.unblock();
     // These nodes are not dev's: a node nats-server 2.10 leaves out of the meta group is
     // restarted here, as their operator would (dev restarts only nodes it started).
     tending = tendFormation(nodes, tended);
     await untilUp(dev, CLUSTER_UP_MS).catch((e: Error) => {
-      throw new Error(`${e.message}\n${nodes.map((n) => `--- node ${n.spec.name}:\n${n.log.split("\n").filter((l) => !ROUTE_NOISE.test(l)).slice(-40).join("\n")}`).join("\n")}`);
+      throw new Error(
+        `${e.message}\n${nodes
+          .map(
+            (n) =>
+              `--- node ${n.spec.name}:\n${n.log
+                .split("\n")
+                .filter((l) => !ROUTE_NOISE.test(l))
+                .slice(-40)
+                .join("\n")}`,
+          )
+          .join("\n")}`,
+      );
     });
     assert.is(await stopDev(dev), 0, dev.err());
-    assert.ok(nodes.every((n) => n.running), "dev stopped nodes it did not start");
+    assert.ok(
+      nodes.every((n) => n.running),
+      "dev stopped nodes it did not start",
+    );
   } finally {
     tended.value = true;
     await tending;
@@ -202,12 +248,22 @@ test("dev cluster - three nodes, R3 assets, a replicated write, SIGTERM stops ev
     await rpcCall(nc, "mr.rpc.mailbox", "deliverMessage", { account: ACCOUNT, raw: "Subject: kept\n\nacross runs" });
     await rpcCall(nc, "mr.rpc.admin", "setAccountDestination", { destination: HOSTS[1], priority: 10, accounts: [ACCOUNT] });
     await rpcCall(nc, "mr.rpc.mailbox", "deliverMessage", { account: ACCOUNT, raw: "Subject: second\n\nafter the replica was added" });
-    const status = await waitFor("the replica on mailstore2 available and caught up with both messages", async () => {
-      const s = await rpcCall<{ accounts: Array<{ sequence: number; replicas: Array<{ destination: string; available: boolean; sequence: number }> }> }>(nc, "mr.rpc.admin", "getAccountStatus", { accounts: ACCOUNT });
-      const a = s.accounts[0];
-      const r = a?.replicas.find((x) => x.destination === HOSTS[1]);
-      return a && r && r.available && r.sequence === a.sequence ? a : undefined;
-    }, 30_000, 200);
+    const status = await waitFor(
+      "the replica on mailstore2 available and caught up with both messages",
+      async () => {
+        const s = await rpcCall<{ accounts: Array<{ sequence: number; replicas: Array<{ destination: string; available: boolean; sequence: number }> }> }>(
+          nc,
+          "mr.rpc.admin",
+          "getAccountStatus",
+          { accounts: ACCOUNT },
+        );
+        const a = s.accounts[0];
+        const r = a?.replicas.find((x) => x.destination === HOSTS[1]);
+        return a && r && r.available && r.sequence === a.sequence ? a : undefined;
+      },
+      30_000,
+      200,
+    );
     assert.ok(status.sequence >= 3, `account sequence ${status.sequence}`);
 
     // Every JetStream asset (MR_TX, the KV buckets, the object store, MR_NOTIFY) has 3 replicas.

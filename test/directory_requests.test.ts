@@ -29,7 +29,8 @@ test.after(async () => {
   await sys?.stop();
 });
 
-const ask = <T = any>(host: string, method: string, params: Record<string, unknown>): Promise<T> => rpcCall<T>(sys.nc, `mr.directory.${host}`, method, params, { timeoutMs: 10_000 });
+const ask = <T = any>(host: string, method: string, params: Record<string, unknown>): Promise<T> =>
+  rpcCall<T>(sys.nc, `mr.directory.${host}`, method, params, { timeoutMs: 10_000 });
 
 function grant(account: string, epoch: number, host: string): string {
   return signPromotionGrant(loadSigningKey({ dir: sys.config.keys.dir, host: "sup1", role: "supervisor" }), { account, epoch, host });
@@ -45,7 +46,10 @@ test("directory requests - without a supervisor createAccount is refused, naming
 
 test("directory requests - a supervisor registers the mailstores that started without one, from their heartbeats", async () => {
   await sys.startSupervisor("sup1");
-  assert.equal((await directory.listMailstores()).map((m) => m.host), [MS1, MS2]);
+  assert.equal(
+    (await directory.listMailstores()).map((m) => m.host),
+    [MS1, MS2],
+  );
   const ms1 = await directory.mailstore(MS1);
   assert.is(ms1?.publicKey, Buffer.from(sys.inProcess.get(MS1)!.keyring.signingPublicKey).toString("base64"));
   const made = await sys.mailbox("createAccount", { name: "early@example.com", mailHost: MS1 });

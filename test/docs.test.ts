@@ -26,7 +26,19 @@ test("docs - README lists every environment variable", () => {
 
 test("docs - the commands README shows exist", async () => {
   const { runCli } = await import("../src/cli/main.js");
-  for (const cmd of ["keys", "mailstore", "supervisor", "repl", "dev", "call", "config", "setAccountDestination", "getAccountStatus", "getServices", "monitor"]) {
+  for (const cmd of [
+    "keys",
+    "mailstore",
+    "supervisor",
+    "repl",
+    "dev",
+    "call",
+    "config",
+    "setAccountDestination",
+    "getAccountStatus",
+    "getServices",
+    "monitor",
+  ]) {
     const out: string[] = [];
     const code = await runCli(["help", cmd], { out: (l) => out.push(l), err: (l) => out.push(l), env: {}, cwd: process.cwd() });
     assert.is(code, 0, `help ${cmd}: ${out.join(" ")}`);

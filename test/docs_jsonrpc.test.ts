@@ -25,7 +25,8 @@ test("docs jsonrpc - docs/jsonrpc.md equals the text generated from rpc.discover
 
 test("docs jsonrpc - the page has a section per method, and README points to it and to rpc.discover", () => {
   const page = readFileSync(join(projectRoot(), JSONRPC_DOC_PATH), "utf8");
-  for (const name of [...Object.keys(ADMIN_METHODS), ...Object.keys(MAILBOX_METHODS), "rpc.discover"]) assert.ok(page.includes(`### \`${name}\``), `${name} has a section`);
+  for (const name of [...Object.keys(ADMIN_METHODS), ...Object.keys(MAILBOX_METHODS), "rpc.discover"])
+    assert.ok(page.includes(`### \`${name}\``), `${name} has a section`);
   const readme = readFileSync(join(projectRoot(), "README.md"), "utf8");
   assert.ok(readme.includes("docs/jsonrpc.md"), "README links docs/jsonrpc.md");
   assert.ok(readme.includes("rpc.discover"), "README mentions rpc.discover");

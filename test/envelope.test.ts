@@ -372,8 +372,14 @@ test("envelope - keyring refuses wrong key lengths, bad ids, a corrupt pair and 
   assert.is(build({ trusted: { [READER]: new Uint8Array(16) } }), "ENVELOPE_KEYRING_INVALID");
   const ring = build({}) as EnvelopeKeyring;
   ring.addKey(KID, key); // the same key again is harmless
-  assert.throws(() => ring.addKey(KID, nacl.randomBytes(32)), (e: unknown) => (e as EnvelopeError).code === "ENVELOPE_KEYRING_INVALID");
-  assert.throws(() => ring.trustSigner("bad_host", pair.publicKey), (e: unknown) => (e as EnvelopeError).code === "ENVELOPE_KEYRING_INVALID");
+  assert.throws(
+    () => ring.addKey(KID, nacl.randomBytes(32)),
+    (e: unknown) => (e as EnvelopeError).code === "ENVELOPE_KEYRING_INVALID",
+  );
+  assert.throws(
+    () => ring.trustSigner("bad_host", pair.publicKey),
+    (e: unknown) => (e as EnvelopeError).code === "ENVELOPE_KEYRING_INVALID",
+  );
 });
 
 test("envelope - keyring copies keys in, so later changes to the caller's arrays do not matter", () => {
@@ -390,7 +396,10 @@ test("envelope - seal refuses a payload msgpack cannot encode with CodecError", 
   const { writer } = cluster();
   const cyclic: Record<string, unknown> = {};
   cyclic.self = cyclic;
-  assert.throws(() => seal(writer.keyring, cyclic), (e: unknown) => e instanceof CodecError && e.code === "CODEC_UNENCODABLE");
+  assert.throws(
+    () => seal(writer.keyring, cyclic),
+    (e: unknown) => e instanceof CodecError && e.code === "CODEC_UNENCODABLE",
+  );
 });
 
 test("codec - round trip returns Uint8Array byte fields whether given Buffer or Uint8Array", () => {

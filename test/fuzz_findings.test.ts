@@ -179,7 +179,10 @@ test("monitor output - values in an operation's results cannot forge lines", () 
     results: [{ account: "a@x\n[supervisor sup1] forged", ok: false, message: "no\nway", code: "X\nY" }],
   });
   for (const l of lines) assert.not.match(l, /[\u0000-\u001f]/, l);
-  assert.ok(lines.some((l) => l.includes("a@x\\n[supervisor sup1] forged  failed: no\\nway [X\\nY]")), lines.join("|"));
+  assert.ok(
+    lines.some((l) => l.includes("a@x\\n[supervisor sup1] forged  failed: no\\nway [X\\nY]")),
+    lines.join("|"),
+  );
 });
 
 test("cli and repl output - an error message and a notification that quote a sent value stay on one line", () => {

@@ -28,7 +28,15 @@ test("fuzz - a fixed seed's cases on every subject: valid answers, no -32603, no
 
 test("fuzz - the same seed and case number give the same request", () => {
   const targets = [{ subject: "mr.rpc.admin", methods: [{ name: "getServices", params: {} }] }];
-  const pool = { accountNames: ["a@example.com"], accountIds: ["0f8fad5b-d9cb-469f-a165-70867728950e"], hosts: ["ms1.example.com"], folders: ["Inbox"], operationIds: [], itemIds: [1], natsUrl: "nats://127.0.0.1:4222" };
+  const pool = {
+    accountNames: ["a@example.com"],
+    accountIds: ["0f8fad5b-d9cb-469f-a165-70867728950e"],
+    hosts: ["ms1.example.com"],
+    folders: ["Inbox"],
+    operationIds: [],
+    itemIds: [1],
+    natsUrl: "nats://127.0.0.1:4222",
+  };
   for (const i of [0, 1, 77, 4_999]) assert.equal(makeCase(SEED, i, targets, pool).body, makeCase(SEED, i, targets, pool).body);
   const run = (seed: number) => Array.from({ length: 20 }, (_, i) => Buffer.from(makeCase(seed, i, targets, pool).body).toString("hex"));
   assert.not.equal(run(SEED), run(SEED + 1));
@@ -39,16 +47,41 @@ test("fuzz oracle - it fails what breaks the spec", () => {
   const methods = new Set(["ping"]);
   const seen = () => ({ codes: [], results: 0 });
   // an internal error, an undocumented application code, a wrong id, a stack, no answer, an answer to a notification
-  assert.ok(checkAnswer('{"jsonrpc":"2.0","error":{"code":-32603,"message":"Internal error"},"id":1}', expectedFor(enc('{"jsonrpc":"2.0","method":"ping","id":1}'), methods), seen()).length > 0);
-  assert.ok(checkAnswer('{"jsonrpc":"2.0","error":{"code":-32000,"message":"x","data":{"code":"ENOENT"}},"id":1}', expectedFor(enc('{"jsonrpc":"2.0","method":"ping","id":1}'), methods), seen()).length > 0);
+  assert.ok(
+    checkAnswer(
+      '{"jsonrpc":"2.0","error":{"code":-32603,"message":"Internal error"},"id":1}',
+      expectedFor(enc('{"jsonrpc":"2.0","method":"ping","id":1}'), methods),
+      seen(),
+    ).length > 0,
+  );
+  assert.ok(
+    checkAnswer(
+      '{"jsonrpc":"2.0","error":{"code":-32000,"message":"x","data":{"code":"ENOENT"}},"id":1}',
+      expectedFor(enc('{"jsonrpc":"2.0","method":"ping","id":1}'), methods),
+      seen(),
+    ).length > 0,
+  );
   assert.ok(checkAnswer('{"jsonrpc":"2.0","result":1,"id":2}', expectedFor(enc('{"jsonrpc":"2.0","method":"ping","id":1}'), methods), seen()).length > 0);
-  assert.ok(checkAnswer('{"jsonrpc":"2.0","error":{"code":-32602,"message":"x","data":"Error\\n    at f (a.js:1:2)"},"id":1}', expectedFor(enc('{"jsonrpc":"2.0","method":"ping","id":1}'), methods), seen()).length > 0);
+  assert.ok(
+    checkAnswer(
+      '{"jsonrpc":"2.0","error":{"code":-32602,"message":"x","data":"Error\\n    at f (a.js:1:2)"},"id":1}',
+      expectedFor(enc('{"jsonrpc":"2.0","method":"ping","id":1}'), methods),
+      seen(),
+    ).length > 0,
+  );
   assert.ok(checkAnswer(undefined, expectedFor(enc("{"), methods), seen()).length > 0);
   assert.ok(checkAnswer('{"jsonrpc":"2.0","result":1,"id":null}', expectedFor(enc('{"jsonrpc":"2.0","method":"ping"}'), methods), seen()).length > 0);
   // and passes what the spec asks for
   assert.equal(checkAnswer('{"jsonrpc":"2.0","error":{"code":-32700,"message":"Parse error"},"id":null}', expectedFor(enc("{"), methods), seen()), []);
   assert.equal(checkAnswer(undefined, expectedFor(enc('[{"jsonrpc":"2.0","method":"ping"}]'), methods), seen()), []);
-  assert.equal(checkAnswer('[{"jsonrpc":"2.0","error":{"code":-32600,"message":"Invalid Request"},"id":null},{"jsonrpc":"2.0","result":1,"id":"a"}]', expectedFor(enc('[1,{"jsonrpc":"2.0","method":"ping","id":"a"}]'), methods), seen()), []);
+  assert.equal(
+    checkAnswer(
+      '[{"jsonrpc":"2.0","error":{"code":-32600,"message":"Invalid Request"},"id":null},{"jsonrpc":"2.0","result":1,"id":"a"}]',
+      expectedFor(enc('[1,{"jsonrpc":"2.0","method":"ping","id":"a"}]'), methods),
+      seen(),
+    ),
+    [],
+  );
 });
 
 test.run();

@@ -4,7 +4,18 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { errors, RequestError } from "@nats-io/transport-node";
 import { CallerFacingError } from "../src/errors/index.js";
-import { AppError, AppErrorCodes, MAX_BATCH_MEMBERS, RpcError, appErrorRows, handleRpcPayload, methodTable, resolveAppCode, toErrorObject, type RpcMethod } from "../src/jsonrpc/index.js";
+import {
+  AppError,
+  AppErrorCodes,
+  MAX_BATCH_MEMBERS,
+  RpcError,
+  appErrorRows,
+  handleRpcPayload,
+  methodTable,
+  resolveAppCode,
+  toErrorObject,
+  type RpcMethod,
+} from "../src/jsonrpc/index.js";
 
 const updates: unknown[] = [];
 const hellos: unknown[] = [];
@@ -75,8 +86,16 @@ test("jsonrpc spec - positional params", async () => {
 });
 
 test("jsonrpc spec - named params", async () => {
-  assert.equal(await rpc('{"jsonrpc": "2.0", "method": "subtract", "params": {"subtrahend": 23, "minuend": 42}, "id": 3}'), { jsonrpc: "2.0", result: 19, id: 3 });
-  assert.equal(await rpc('{"jsonrpc": "2.0", "method": "subtract", "params": {"minuend": 42, "subtrahend": 23}, "id": 4}'), { jsonrpc: "2.0", result: 19, id: 4 });
+  assert.equal(await rpc('{"jsonrpc": "2.0", "method": "subtract", "params": {"subtrahend": 23, "minuend": 42}, "id": 3}'), {
+    jsonrpc: "2.0",
+    result: 19,
+    id: 3,
+  });
+  assert.equal(await rpc('{"jsonrpc": "2.0", "method": "subtract", "params": {"minuend": 42, "subtrahend": 23}, "id": 4}'), {
+    jsonrpc: "2.0",
+    result: 19,
+    id: 4,
+  });
 });
 
 test("jsonrpc spec - notifications get nothing back, and their handler runs", async () => {
@@ -87,7 +106,11 @@ test("jsonrpc spec - notifications get nothing back, and their handler runs", as
 });
 
 test("jsonrpc spec - non-existent method", async () => {
-  assert.equal(await rpc('{"jsonrpc": "2.0", "method": "foobar", "id": "1"}'), { jsonrpc: "2.0", error: { code: -32601, message: "Method not found" }, id: "1" });
+  assert.equal(await rpc('{"jsonrpc": "2.0", "method": "foobar", "id": "1"}'), {
+    jsonrpc: "2.0",
+    error: { code: -32601, message: "Method not found" },
+    id: "1",
+  });
 });
 
 test("jsonrpc spec - invalid JSON is a parse error with id null", async () => {
@@ -194,7 +217,11 @@ test("jsonrpc dispatch - id null is a request and gets a response", async () => 
 
 test("jsonrpc dispatch - method names cannot reach Object.prototype", async () => {
   for (const m of ["constructor", "__proto__", "toString", "hasOwnProperty"]) {
-    assert.equal(await rpc(JSON.stringify({ jsonrpc: "2.0", method: m, id: 1 })), { jsonrpc: "2.0", error: { code: -32601, message: "Method not found" }, id: 1 });
+    assert.equal(await rpc(JSON.stringify({ jsonrpc: "2.0", method: m, id: 1 })), {
+      jsonrpc: "2.0",
+      error: { code: -32601, message: "Method not found" },
+      id: 1,
+    });
   }
 });
 
@@ -263,13 +290,7 @@ test("jsonrpc dispatch - batch mixing requests, notifications and invalid member
       [],
     ]),
   );
-  assert.equal(got, [
-    { jsonrpc: "2.0", result: 2, id: "a" },
-    INVALID,
-    { jsonrpc: "2.0", result: 2, id: 0 },
-    { ...INVALID, id: "b" },
-    INVALID,
-  ]);
+  assert.equal(got, [{ jsonrpc: "2.0", result: 2, id: "a" }, INVALID, { jsonrpc: "2.0", result: 2, id: 0 }, { ...INVALID, id: "b" }, INVALID]);
   assert.equal(updates, [["n1"]]);
 });
 
@@ -370,9 +391,14 @@ test("jsonrpc errors - a built-in bug class stays internal even with a string co
 
 test("jsonrpc errors - internal errors reach the onInternalError hook with the method", async () => {
   const seen: [string, string][] = [];
-  await handleRpcPayload('[{"jsonrpc":"2.0","method":"boom","id":1},{"jsonrpc":"2.0","method":"unknownAccount","id":2},{"jsonrpc":"2.0","method":"boom"}]', throwing, undefined, {
-    onInternalError: (err, m) => seen.push([m, (err as Error).message.split("\n")[0]!]),
-  });
+  await handleRpcPayload(
+    '[{"jsonrpc":"2.0","method":"boom","id":1},{"jsonrpc":"2.0","method":"unknownAccount","id":2},{"jsonrpc":"2.0","method":"boom"}]',
+    throwing,
+    undefined,
+    {
+      onInternalError: (err, m) => seen.push([m, (err as Error).message.split("\n")[0]!]),
+    },
+  );
   assert.equal(seen, [
     ["boom", "secret path /var/lib/x exploded"],
     ["boom", "secret path /var/lib/x exploded"],
@@ -385,7 +411,11 @@ test("jsonrpc errors - a known string code becomes its number with data.code", a
     message: "account bob@example.com is unknown; check the name with getAccountStatus",
     data: { account: "bob@example.com", code: "ACCOUNT_UNKNOWN" },
   });
-  assert.equal(await errorOf("notPrimary"), { code: -32002, message: "mailstore ms2 is not the primary of bob", data: { primary: "ms1", code: "NOT_PRIMARY" } });
+  assert.equal(await errorOf("notPrimary"), {
+    code: -32002,
+    message: "mailstore ms2 is not the primary of bob",
+    data: { primary: "ms1", code: "NOT_PRIMARY" },
+  });
 });
 
 test("jsonrpc errors - an alias maps to its code and is kept in data.alias", async () => {
@@ -404,7 +434,11 @@ test("jsonrpc errors - a string code README does not list is an internal error, 
 test("jsonrpc errors - a value that merely has a documented string code is an internal error naming only the code", async () => {
   // Only a CallerFacingError (or AppError) is an application error: the shape of a value is not enough.
   assert.equal(await errorOf("lookAlike"), { code: -32603, message: "Internal error", data: "Error NOT_PRIMARY; see the server's log" });
-  assert.equal(await errorOf("plainObject"), { code: -32603, message: "Internal error", data: "a thrown value with code ACCOUNT_UNKNOWN; see the server's log" });
+  assert.equal(await errorOf("plainObject"), {
+    code: -32603,
+    message: "Internal error",
+    data: "a thrown value with code ACCOUNT_UNKNOWN; see the server's log",
+  });
 });
 
 test("jsonrpc errors - Node's ENOENT is an internal error whose data names no path", async () => {
@@ -423,7 +457,11 @@ test("jsonrpc errors - a result that cannot be serialized is an internal error f
   const e = await errorOf("bigint");
   assert.is(e.code, -32603);
   assert.is((await errorOf("cycle")).code, -32603);
-  const out = JSON.parse((await handleRpcPayload('[{"jsonrpc":"2.0","method":"bigint","id":1},{"jsonrpc":"2.0","method":"rpcError","id":2}]', throwing, undefined, { onInternalError: () => {} }))!);
+  const out = JSON.parse(
+    (await handleRpcPayload('[{"jsonrpc":"2.0","method":"bigint","id":1},{"jsonrpc":"2.0","method":"rpcError","id":2}]', throwing, undefined, {
+      onInternalError: () => {},
+    }))!,
+  );
   assert.is(out.length, 2);
   assert.is(out[0].error.code, -32603);
   assert.is(out[1].error.code, -32050);
@@ -432,7 +470,9 @@ test("jsonrpc errors - a result that cannot be serialized is an internal error f
 test("jsonrpc errors - a response over maxResponseBytes is replaced by an error for its id", async () => {
   const big = methodTable([raw("big", () => "x".repeat(5000)), raw("small", () => "ok")]);
   const out = JSON.parse(
-    (await handleRpcPayload('[{"jsonrpc":"2.0","method":"big","id":1},{"jsonrpc":"2.0","method":"small","id":2}]', big, undefined, { maxResponseBytes: 1000 }))!,
+    (await handleRpcPayload('[{"jsonrpc":"2.0","method":"big","id":1},{"jsonrpc":"2.0","method":"small","id":2}]', big, undefined, {
+      maxResponseBytes: 1000,
+    }))!,
   );
   assert.is(out[0].error.code, -32603);
   assert.match(out[0].error.data, /big is \d+ bytes, over the 1000-byte limit/);
@@ -446,19 +486,45 @@ test("jsonrpc errors - errors of notifications are not answered", async () => {
 
 test("jsonrpc errors - the context reaches the method", async () => {
   const methods = methodTable<{ who: string }>([{ name: "whoami", call: (_p, ctx) => ctx.who }]);
-  assert.equal(JSON.parse((await handleRpcPayload('{"jsonrpc":"2.0","method":"whoami","id":1}', methods, { who: "tester" }))!), { jsonrpc: "2.0", result: "tester", id: 1 });
+  assert.equal(JSON.parse((await handleRpcPayload('{"jsonrpc":"2.0","method":"whoami","id":1}', methods, { who: "tester" }))!), {
+    jsonrpc: "2.0",
+    result: "tester",
+    id: 1,
+  });
 });
 
 // ---- the code table
 
 test("jsonrpc codes - the table starts with the agreed codes, all in -32000..-32099, unique", () => {
   const want: Record<string, number> = {
-    APP_ERROR: -32000, ACCOUNT_UNKNOWN: -32001, NOT_PRIMARY: -32002, FENCED: -32003, REPLICA_UNAVAILABLE: -32004,
-    LICENCE_EXCEEDED: -32005, UNSUPPORTED_ACCOUNT_PATTERN: -32006, DISTRIBUTION_LIST_UNSUPPORTED: -32007, MAILSTORE_UNKNOWN: -32008,
-    DESTINATION_IS_PRIMARY: -32009, ACCOUNT_EXISTS: -32010, FOLDER_NOT_FOUND: -32011, FOLDER_EXISTS: -32012, FOLDER_SYSTEM: -32013,
-    FOLDER_INVALID_MOVE: -32014, ITEM_NOT_FOUND: -32015, INVALID_FLAG: -32016, INVALID_FOLDER_PATH: -32017, OPERATION_UNKNOWN: -32018,
-    OVERLOADED: -32019, MAILBOX_FULL: -32019, TIMEOUT: -32020, ASK_TIMEOUT: -32020, UNAVAILABLE: -32021, NO_RESPONDER: -32021,
-    LOG_APPEND_FAILED: -32021, NOT_SUPERVISOR: -32022, BLOB_MISSING: -32023,
+    APP_ERROR: -32000,
+    ACCOUNT_UNKNOWN: -32001,
+    NOT_PRIMARY: -32002,
+    FENCED: -32003,
+    REPLICA_UNAVAILABLE: -32004,
+    LICENCE_EXCEEDED: -32005,
+    UNSUPPORTED_ACCOUNT_PATTERN: -32006,
+    DISTRIBUTION_LIST_UNSUPPORTED: -32007,
+    MAILSTORE_UNKNOWN: -32008,
+    DESTINATION_IS_PRIMARY: -32009,
+    ACCOUNT_EXISTS: -32010,
+    FOLDER_NOT_FOUND: -32011,
+    FOLDER_EXISTS: -32012,
+    FOLDER_SYSTEM: -32013,
+    FOLDER_INVALID_MOVE: -32014,
+    ITEM_NOT_FOUND: -32015,
+    INVALID_FLAG: -32016,
+    INVALID_FOLDER_PATH: -32017,
+    OPERATION_UNKNOWN: -32018,
+    OVERLOADED: -32019,
+    MAILBOX_FULL: -32019,
+    TIMEOUT: -32020,
+    ASK_TIMEOUT: -32020,
+    UNAVAILABLE: -32021,
+    NO_RESPONDER: -32021,
+    LOG_APPEND_FAILED: -32021,
+    NOT_SUPERVISOR: -32022,
+    BLOB_MISSING: -32023,
   };
   for (const [code, n] of Object.entries(want)) assert.is(resolveAppCode(code)?.rpcCode, n, code);
   const rows = appErrorRows();

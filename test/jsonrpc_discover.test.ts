@@ -60,14 +60,21 @@ test("discover - mr.rpc.admin answers rpc.discover with every admin method and i
   assert.is(priority.required, true);
   const accounts = set.params.find((p) => p.name === "accounts")!;
   assert.is(accounts.required, true);
-  assert.equal((accounts.schema as { oneOf: { type: string }[] }).oneOf.map((s) => s.type), ["array", "string"]);
+  assert.equal(
+    (accounts.schema as { oneOf: { type: string }[] }).oneOf.map((s) => s.type),
+    ["array", "string"],
+  );
   const status = doc.methods.find((m) => m.name === "getAccountStatus")!;
   assert.equal(status.params.find((p) => p.name === "replicaStatus")!.schema, { type: "string", enum: ["available", "unavailable"] });
   assert.equal(doc.methods.find((m) => m.name === "getServices")!.params, []);
   const monitor = doc.methods.find((m) => m.name === "monitor")!.params.find((p) => p.name === "operation_uuid")!;
   assert.ok(new RegExp((monitor.schema as { pattern: string }).pattern).test("0f8fad5b-d9cb-469f-a165-70867728950e"));
   // The application errors ride along, with their stable codes.
-  assert.equal(doc.components.errors.ACCOUNT_UNKNOWN, { code: -32001, message: doc.components.errors.ACCOUNT_UNKNOWN!.message, data: { code: "ACCOUNT_UNKNOWN", aliases: ["ACCOUNT_NOT_FOUND"] } });
+  assert.equal(doc.components.errors.ACCOUNT_UNKNOWN, {
+    code: -32001,
+    message: doc.components.errors.ACCOUNT_UNKNOWN!.message,
+    data: { code: "ACCOUNT_UNKNOWN", aliases: ["ACCOUNT_NOT_FOUND"] },
+  });
   assert.equal(doc.components.errors.InvalidParams, { code: -32602, message: "Invalid params" });
 });
 

@@ -249,7 +249,11 @@ test("jsonrpc nats - garbage of every kind is answered and the server keeps serv
   assert.equal(await ask(new Uint8Array([0xc3, 0x28])), { jsonrpc: "2.0", error: { code: -32700, message: "Parse error" }, id: null });
   assert.equal(await ask("{not json"), { jsonrpc: "2.0", error: { code: -32700, message: "Parse error" }, id: null });
   assert.equal(await ask("[]"), { jsonrpc: "2.0", error: { code: -32600, message: "Invalid Request" }, id: null });
-  assert.equal(await ask('{"jsonrpc":"2.0","method":"add","params":"x","id":3}'), { jsonrpc: "2.0", error: { code: -32600, message: "Invalid Request" }, id: 3 });
+  assert.equal(await ask('{"jsonrpc":"2.0","method":"add","params":"x","id":3}'), {
+    jsonrpc: "2.0",
+    error: { code: -32600, message: "Invalid Request" },
+    id: 3,
+  });
   assert.equal(await ask("[1,null]"), [
     { jsonrpc: "2.0", error: { code: -32600, message: "Invalid Request" }, id: null },
     { jsonrpc: "2.0", error: { code: -32600, message: "Invalid Request" }, id: null },

@@ -75,7 +75,10 @@ test("jsonrpc params - a method without params accepts none, {} or []", async ()
 
 test("jsonrpc params - positional params are refused, listing the names", async () => {
   const e = await refused(["bob", 10]);
-  assert.match(e.message, /^listItems: params must be an object with names, not an array of positions; allowed names: account, folder, limit, offset, flags, ids, accounts, status, sync$/);
+  assert.match(
+    e.message,
+    /^listItems: params must be an object with names, not an array of positions; allowed names: account, folder, limit, offset, flags, ids, accounts, status, sync$/,
+  );
   assert.equal(e.data, { param: null, allowed: ["account", "folder", "limit", "offset", "flags", "ids", "accounts", "status", "sync"] });
 });
 
@@ -107,7 +110,11 @@ test("jsonrpc params - wrong types are refused, saying what was given", async ()
     [{ account: "bob", flags: "seen" }, "flags", /param "flags" must be an array of at most 4 items of non-empty strings, got the string "seen"$/],
     [{ account: "bob", flags: ["seen", 3] }, "flags", /got an array of 2 items$/],
     [{ account: "bob", ids: [1, "2"] }, "ids", /param "ids" must be an array of integers of at least 1, got an array of 2 items$/],
-    [{ account: "bob", accounts: { a: 1 } }, "accounts", /param "accounts" must be an array of non-empty strings, or one comma-separated string of them, got an object$/],
+    [
+      { account: "bob", accounts: { a: 1 } },
+      "accounts",
+      /param "accounts" must be an array of non-empty strings, or one comma-separated string of them, got an object$/,
+    ],
     [{ account: "bob", status: "gone" }, "status", /param "status" must be one of "active", "paused", got the string "gone"$/],
     [{ account: ["bob"] }, "account", /got an array of 1 item$/],
   ];

@@ -124,7 +124,18 @@ test("keys - force replaces the signing pair and keeps the cluster key", () => {
 
 test("keys - host names that are not DNS names are refused with KEYS_BAD_HOST", () => {
   withTemp((root) => {
-    for (const host of ["", "bad host", "under_score.example.com", "-lead.example.com", "trail-.example.com", "../etc", "a..b", "x.", "é.example.com", "a".repeat(64) + ".com"]) {
+    for (const host of [
+      "",
+      "bad host",
+      "under_score.example.com",
+      "-lead.example.com",
+      "trail-.example.com",
+      "../etc",
+      "a..b",
+      "x.",
+      "é.example.com",
+      "a".repeat(64) + ".com",
+    ]) {
       refusedWith("KEYS_BAD_HOST", () => initKeys({ dir: root, host }));
       refusedWith("KEYS_BAD_HOST", () => loadKeyring({ dir: root, host }));
     }
@@ -241,21 +252,36 @@ test("keys - only trusted-signers.json makes a key trusted, the node's own inclu
     initKeys({ dir: root, host: H1 });
     initKeys({ dir: root, host: H2 });
     const list = readTrustList(root);
-    assert.equal(list.entries.map((e) => [e.host, e.role]), [[H1, "mailstore"], [H2, "mailstore"]]);
+    assert.equal(
+      list.entries.map((e) => [e.host, e.role]),
+      [
+        [H1, "mailstore"],
+        [H2, "mailstore"],
+      ],
+    );
     assert.is(mode(list.file), 0o600);
     // H1 taken out of the list: nobody, H1 included, accepts what it signs.
-    writeTrustList(root, list.entries.filter((e) => e.host !== H1));
+    writeTrustList(
+      root,
+      list.entries.filter((e) => e.host !== H1),
+    );
     const k1 = loadKeyring({ dir: root, host: H1 });
     const k2 = loadKeyring({ dir: root, host: H2 });
     assert.is(k1.ownKeyTrusted(), false);
     assert.is(k2.ownKeyTrusted(), true);
     for (const reader of [k1, k2]) {
-      assert.throws(() => open(reader, seal(k1, { n: 1 })), (e: unknown) => (e as EnvelopeError).code === "ENVELOPE_UNKNOWN_SIGNER");
+      assert.throws(
+        () => open(reader, seal(k1, { n: 1 })),
+        (e: unknown) => (e as EnvelopeError).code === "ENVELOPE_UNKNOWN_SIGNER",
+      );
     }
     assert.equal(open(k1, seal(k2, { n: 2 })).payload, { n: 2 });
     // Back in the list, but retired: refused with its own code.
     writeTrustList(root, [...readTrustList(root).entries, { ...list.entries[0]!, retiredAt: Date.now() }]);
-    assert.throws(() => open(loadKeyring({ dir: root, host: H2 }), seal(k1, { n: 3 })), (e: unknown) => (e as EnvelopeError).code === "ENVELOPE_SIGNER_RETIRED");
+    assert.throws(
+      () => open(loadKeyring({ dir: root, host: H2 }), seal(k1, { n: 3 })),
+      (e: unknown) => (e as EnvelopeError).code === "ENVELOPE_SIGNER_RETIRED",
+    );
   });
 });
 
@@ -323,7 +349,10 @@ test("keys - rotate stages, activate needs a staged trusted key, retire refuses 
     assert.is(mode(staged.stagedFile), 0o600);
     // Someone dropped the new key from the list before activation: activating would sign what nobody accepts.
     const list = readTrustList(root).entries;
-    writeTrustList(root, list.filter((e) => e.kid !== staged.kid));
+    writeTrustList(
+      root,
+      list.filter((e) => e.kid !== staged.kid),
+    );
     refusedWith("KEYS_NOT_TRUSTED", () => activateSigningKey({ dir: root, host: H1 }));
     writeTrustList(root, list);
     const done = activateSigningKey({ dir: root, host: H1 });

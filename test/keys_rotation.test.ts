@@ -138,11 +138,15 @@ test("keys rotation - signing, cluster and supervisor keys rotate under a write 
   const ms3 = sys.inProcess.get(MS3)!;
   await waitFor("ms3 to read the retirement", () => (ms3.keyring.trust.byKid(oldMs1Kid)?.retiredAt !== undefined ? true : undefined), 15_000);
   await sys.admin("restartReplicas", { accounts: ACCOUNT, destination: MS3 });
-  const refused = await waitFor("ms3's re-seeded copy to stop at the retired key", async () => {
-    const a = (await sys.admin("getAccountStatus", { accounts: ACCOUNT })).accounts[0];
-    const x = a.replicas.find((y: { destination: string }) => y.destination === MS3);
-    return x?.status === "unavailable" ? x : undefined;
-  }, 30_000);
+  const refused = await waitFor(
+    "ms3's re-seeded copy to stop at the retired key",
+    async () => {
+      const a = (await sys.admin("getAccountStatus", { accounts: ACCOUNT })).accounts[0];
+      const x = a.replicas.find((y: { destination: string }) => y.destination === MS3);
+      return x?.status === "unavailable" ? x : undefined;
+    },
+    30_000,
+  );
   assert.ok(String(refused.error).includes("ENVELOPE_SIGNER_RETIRED"), refused.error);
   // The copies that applied those entries before are untouched.
   const ms2State = sys.inProcess.get(MS2)!.store.replicaState(id)!;

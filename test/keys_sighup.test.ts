@@ -53,7 +53,9 @@ async function logged(line: string): Promise<void> {
 test("keys sighup - SIGHUP reads trusted-signers.json even when its stamp did not change, and logs what changed, or that nothing did", async () => {
   const file = join(sys.config.keys.dir, TRUST_FILE);
   // The key the list will trust later: another mailstore's, made in a folder of its own.
-  const other = JSON.parse(readFileSync(initKeys({ dir: tempDir("mr-keys-other-"), host: "ms9.example.com" }).trustFile, "utf8")) as { signers: { kid: string }[] };
+  const other = JSON.parse(readFileSync(initKeys({ dir: tempDir("mr-keys-other-"), host: "ms9.example.com" }).trustFile, "utf8")) as {
+    signers: { kid: string }[];
+  };
   const newKey = other.signers[0]!;
   const list = JSON.parse(readFileSync(file, "utf8")) as { version: number; signers: { kid: string }[] };
   const before = JSON.stringify(list, null, 2);
@@ -99,7 +101,10 @@ test("keys sighup - a supervisor survives SIGHUP (Node's default would end it) a
   assert.is(seen, "logged", sys.log("sup1"));
   // Still serving.
   const services = await rpcCall<{ services: { host: string }[] }>(sys.nc, "mr.rpc.admin", "getServices", {}, { timeoutMs: 10_000 });
-  assert.ok(services.services.some((s) => s.host === "sup1"), JSON.stringify(services));
+  assert.ok(
+    services.services.some((s) => s.host === "sup1"),
+    JSON.stringify(services),
+  );
   assert.is(sup.exitCode, null);
 });
 

@@ -21,7 +21,10 @@ test.after(async () => {
 
 test("keys trust - an untrusted mailstore starts, warns, writes nothing and `test` says why; listed, it writes at once", async () => {
   const dir = sys.config.keys.dir;
-  writeTrustList(dir, readTrustList(dir).entries.filter((e) => e.host !== MS1));
+  writeTrustList(
+    dir,
+    readTrustList(dir).entries.filter((e) => e.host !== MS1),
+  );
   const ms1 = await sys.startMailstore(MS1);
   await sys.startMailstore(MS2);
   // startMailstore's log goes nowhere in tests: the node's own check is what it logs from.

@@ -10,7 +10,16 @@ import { join } from "node:path";
 import nacl from "tweetnacl";
 import { projectRoot } from "../src/paths.js";
 import { SupervisorNode, type SupervisorOptions } from "../actors/supervisor/node.js";
-import { ISSUER_PUBLIC_FILE, ISSUER_SECRET_FILE, canonicalJson, ensureIssuerKeys, signLicence, verifyLicence, writeLicenceFile, type LicenceTerms } from "../src/licence/licence_file.js";
+import {
+  ISSUER_PUBLIC_FILE,
+  ISSUER_SECRET_FILE,
+  canonicalJson,
+  ensureIssuerKeys,
+  signLicence,
+  verifyLicence,
+  writeLicenceFile,
+  type LicenceTerms,
+} from "../src/licence/licence_file.js";
 import { PINNED_ISSUER_KEY } from "../src/licence/licence_issuer.js";
 import { configProblems } from "../config/schema.js";
 import { defaultConfig } from "../config/defaults.js";
@@ -22,7 +31,13 @@ const MS1 = "ms1.example.com";
 const MS2 = "ms2.example.com";
 const DAY = 24 * 3600_000;
 
-const terms = (over: Partial<LicenceTerms> = {}): LicenceTerms => ({ quantity: 3, validUntil: new Date(Date.now() + 30 * DAY).toISOString(), issuedTo: "Example Ltd", features: ["ha_basic"], ...over });
+const terms = (over: Partial<LicenceTerms> = {}): LicenceTerms => ({
+  quantity: 3,
+  validUntil: new Date(Date.now() + 30 * DAY).toISOString(),
+  issuedTo: "Example Ltd",
+  features: ["ha_basic"],
+  ...over,
+});
 
 // ---------------------------------------------------------------- the file format
 
@@ -31,7 +46,11 @@ test("licence file - canonical JSON sorts keys at every depth, so re-indenting k
   const pair = nacl.sign.keyPair();
   const pub = Buffer.from(pair.publicKey).toString("base64");
   const signed = signLicence(terms(), pair.secretKey);
-  const reordered = { issuer: signed.issuer, signature: signed.signature, licence: { features: signed.licence.features, validUntil: signed.licence.validUntil, quantity: 3, issuedTo: "Example Ltd" } };
+  const reordered = {
+    issuer: signed.issuer,
+    signature: signed.signature,
+    licence: { features: signed.licence.features, validUntil: signed.licence.validUntil, quantity: 3, issuedTo: "Example Ltd" },
+  };
   const v = verifyLicence(JSON.stringify(reordered, null, 8), [pub], Date.now());
   assert.ok(v.valid, JSON.stringify(v));
 });
@@ -82,7 +101,11 @@ test("make_licence - creates the issuer key pair once (secret 0600, never printe
   const pub = readFileSync(join(keys, ISSUER_PUBLIC_FILE), "utf8").trim();
   assert.match(first.stdout, /NOT the pinned production issuer/);
   assert.ok(first.stdout.includes(`MR_LICENCE_DEV_ISSUER=${join(keys, ISSUER_PUBLIC_FILE)}`), first.stdout);
-  assert.is(verifyLicence(readFileSync(out, "utf8"), [PINNED_ISSUER_KEY], Date.now()).valid, false, "a development licence is not trusted by the pinned key alone");
+  assert.is(
+    verifyLicence(readFileSync(out, "utf8"), [PINNED_ISSUER_KEY], Date.now()).valid,
+    false,
+    "a development licence is not trusted by the pinned key alone",
+  );
   const v = verifyLicence(readFileSync(out, "utf8"), [pub], Date.now());
   assert.ok(v.valid, JSON.stringify(v));
   if (v.valid) {
@@ -112,7 +135,11 @@ test("make_licence - --issuer-secret signs with that key pair; only the pinned k
   const dir = tempDir("mr-licence-");
   const prod = ensureIssuerKeys(join(dir, "issuer"));
   const out = join(dir, "licence.json");
-  const r = spawnSync(process.execPath, [join(projectRoot(), "dist", "scripts", "make_licence.js"), "--quantity", "7", "--out", out, "--issuer-secret", prod.secretFile], { encoding: "utf8", env: { ...process.env, MR_CONFIG: "" } });
+  const r = spawnSync(
+    process.execPath,
+    [join(projectRoot(), "dist", "scripts", "make_licence.js"), "--quantity", "7", "--out", out, "--issuer-secret", prod.secretFile],
+    { encoding: "utf8", env: { ...process.env, MR_CONFIG: "" } },
+  );
   assert.is(r.status, 0, r.stderr);
   assert.ok(r.stdout.includes(`issuer public key ${prod.publicKey}`), r.stdout);
   assert.match(r.stdout, /NOT the pinned production issuer/);
@@ -130,7 +157,6 @@ function startSupervisor(extra: Partial<SupervisorOptions>): Promise<SupervisorN
   return sys.startSupervisor("sup-licence", { log: (l) => logs.push(l), ...extra });
 }
 
-
 async function enabledAccounts(): Promise<number> {
   return (await sys.admin("getLicenseInfo")).accountsEnabled;
 }
@@ -140,7 +166,14 @@ test("licence - without a licence file the default quota applies", async () => {
   for (let i = 1; i <= 6; i++) await sys.mailbox("createAccount", { name: `l${i}@example.com`, mailHost: MS1 });
 
   const info = await sys.admin("getLicenseInfo");
-  assert.equal(info, { ZxHA: { quantity: 2, licensed: true }, features: [{ name: "ha_basic", quantity: 2, enabled: true }], accountsEnabled: 0, validUntil: null, source: "default", valid: true });
+  assert.equal(info, {
+    ZxHA: { quantity: 2, licensed: true },
+    features: [{ name: "ha_basic", quantity: 2, enabled: true }],
+    accountsEnabled: 0,
+    validUntil: null,
+    source: "default",
+    valid: true,
+  });
   await sys.admin("setAccountDestination", { destination: MS2, priority: 10, accounts: "l1@example.com,l2@example.com" });
   const over = await refused(sys.admin("setAccountDestination", { destination: MS2, priority: 10, accounts: "l3@example.com" }), "LICENCE_EXCEEDED");
   assert.match(over.message, /allows 2 accounts/);
@@ -153,8 +186,14 @@ test("licence - a valid licence file sets the quantity; tampered, untrusted, exp
   const issuer = ensureIssuerKeys(keys);
   writeLicenceFile(file, signLicence(terms({ quantity: 3 }), issuer.secretKey));
   await startSupervisor({ licenceFile: file, licenceDevIssuerKeyFile: issuer.publicFile });
-  assert.ok(logs.some((l) => l.includes(`licence: ${file} is valid: 3 accounts with replicas`)), logs.join("\n"));
-  assert.ok(logs.some((l) => l.includes("WARNING: LICENCE DEVELOPMENT ISSUER IN USE") && l.includes(issuer.publicKey)), `the development issuer is logged loudly:\n${logs.join("\n")}`);
+  assert.ok(
+    logs.some((l) => l.includes(`licence: ${file} is valid: 3 accounts with replicas`)),
+    logs.join("\n"),
+  );
+  assert.ok(
+    logs.some((l) => l.includes("WARNING: LICENCE DEVELOPMENT ISSUER IN USE") && l.includes(issuer.publicKey)),
+    `the development issuer is logged loudly:\n${logs.join("\n")}`,
+  );
 
   const info = await sys.admin("getLicenseInfo");
   assert.equal(info.ZxHA, { quantity: 3, licensed: true });
@@ -182,7 +221,10 @@ test("licence - a valid licence file sets the quantity; tampered, untrusted, exp
     assert.match(e.message, reason);
     assert.match(e.message, /existing replicas keep working/);
     assert.is(await enabledAccounts(), 3, "nothing was changed");
-    assert.ok(logs.some((l) => l.includes("is NOT valid") && reason.test(l)), `the supervisor logged it:\n${logs.join("\n")}`);
+    assert.ok(
+      logs.some((l) => l.includes("is NOT valid") && reason.test(l)),
+      `the supervisor logged it:\n${logs.join("\n")}`,
+    );
   };
   const good = signLicence(terms({ quantity: 3 }), issuer.secretKey);
   await invalid({ ...good, licence: { ...good.licence, quantity: 1000 } }, /changed after it was signed/);
@@ -223,7 +265,10 @@ test("licence - a configured file that does not exist, or a replaced file signed
   writeLicenceFile(file, signLicence(terms({ quantity: 1000 }), forged.secretKey));
   writeFileSync(join(sys.config.keys.dir, ISSUER_PUBLIC_FILE), `${forged.publicKey}\n`);
   await startSupervisor({ licenceFile: file, keysDir: sys.config.keys.dir });
-  assert.not.ok(logs.some((l) => l.includes("DEVELOPMENT ISSUER")), logs.join("\n"));
+  assert.not.ok(
+    logs.some((l) => l.includes("DEVELOPMENT ISSUER")),
+    logs.join("\n"),
+  );
   const untrusted = await sys.admin("getLicenseInfo");
   assert.is(untrusted.valid, false);
   assert.match(untrusted.reason, /not a trusted issuer \(the pinned production issuer\)/);
@@ -259,7 +304,10 @@ test("licence - defaultQuota above the unlicensed quota (100) is a configuration
 test("licence - a development issuer key file that is missing or not a key is a configuration error", async () => {
   const bad = join(sys.root, "bad.pub");
   writeFileSync(bad, "not a key\n");
-  for (const [file, msg] of [[join(sys.root, "none.pub"), /cannot be read \(ENOENT\)/], [bad, /does not hold one base64 ed25519 public key/]] as const) {
+  for (const [file, msg] of [
+    [join(sys.root, "none.pub"), /cannot be read \(ENOENT\)/],
+    [bad, /does not hold one base64 ed25519 public key/],
+  ] as const) {
     try {
       await startSupervisor({ licenceDevIssuerKeyFile: file });
       assert.unreachable(`started with ${file}`);

@@ -29,7 +29,9 @@ test("quota - 110 concurrent setAccountDestination calls against a quota of 100 
   await sys.startSupervisor();
   for (let i = 0; i < N; i++) await sys.mailbox("createAccount", { name: name(i), mailHost: MS1 });
 
-  const results = await Promise.allSettled(Array.from({ length: N }, (_, i) => sys.admin("setAccountDestination", { destination: MS2, priority: 10, accounts: name(i) })));
+  const results = await Promise.allSettled(
+    Array.from({ length: N }, (_, i) => sys.admin("setAccountDestination", { destination: MS2, priority: 10, accounts: name(i) })),
+  );
   const ok = results.filter((r) => r.status === "fulfilled").length;
   const refusals = results.filter((r): r is PromiseRejectedResult => r.status === "rejected").map((r) => r.reason as Error);
   for (const e of refusals) {

@@ -56,9 +56,18 @@ test("logs - every line of a mailstore and a supervisor is one JSON object with 
     assert.type(e.msg, "string", l);
   }
   const started = events().filter((e) => / started\b/.test(e.msg));
-  assert.ok(started.some((e) => e.role === "mailstore" && e.host === MS1 && e.msg === `mailstore ${MS1} started`), lines.join("\n"));
-  assert.ok(started.some((e) => e.role === "mailstore" && e.host === MS2), lines.join("\n"));
-  assert.ok(started.some((e) => e.role === "supervisor" && e.host === "sup1" && /^supervisor sup1 started \(active\)$/.test(e.msg)), lines.join("\n"));
+  assert.ok(
+    started.some((e) => e.role === "mailstore" && e.host === MS1 && e.msg === `mailstore ${MS1} started`),
+    lines.join("\n"),
+  );
+  assert.ok(
+    started.some((e) => e.role === "mailstore" && e.host === MS2),
+    lines.join("\n"),
+  );
+  assert.ok(
+    started.some((e) => e.role === "supervisor" && e.host === "sup1" && /^supervisor sup1 started \(active\)$/.test(e.msg)),
+    lines.join("\n"),
+  );
 });
 
 test("logs - a promotion is logged with the account and the epoch as fields, on the new primary and the supervisor", async () => {
@@ -81,7 +90,8 @@ test("logs - a promotion is logged with the account and the epoch as fields, on 
 
 test("logs - log.level drops the lower levels: a refused request is a debug line on a debug mailstore only", async () => {
   const before = lines.length;
-  for (const host of [MS1, MS2]) await refused(rpcCall(sys.nc, nodeMailboxSubject(host), "listItems", { account: "nobody@example.com" }, { timeoutMs: 10_000 }), "ACCOUNT_UNKNOWN");
+  for (const host of [MS1, MS2])
+    await refused(rpcCall(sys.nc, nodeMailboxSubject(host), "listItems", { account: "nobody@example.com" }, { timeoutMs: 10_000 }), "ACCOUNT_UNKNOWN");
   const added = () => lines.slice(before).map((l) => JSON.parse(l) as Event);
   // The debug line is written before the answer is sent: present once the call returned.
   const onMs1 = added().find((e) => e.host === MS1 && e.msg === "request refused");
@@ -89,9 +99,20 @@ test("logs - log.level drops the lower levels: a refused request is a debug line
   assert.equal([onMs1!.level, onMs1!.code, onMs1!.method], ["debug", "ACCOUNT_UNKNOWN", "listItems"]);
   assert.match(String(onMs1!.error), /nobody@example\.com/);
   assert.not.ok(onMs1!.msg.includes("nobody"));
-  assert.ok(events().some((e) => e.host === MS1 && e.level === "debug" && e.msg === "actor started"), "ms1 logs its account actors' supervision events at debug");
-  assert.equal(events().filter((e) => e.host === MS2 && e.level === "debug"), [], "ms2 logs at info: no debug line");
-  assert.equal(events().filter((e) => e.role === "supervisor" && e.level === "debug"), [], "the supervisor logs at info: no debug line");
+  assert.ok(
+    events().some((e) => e.host === MS1 && e.level === "debug" && e.msg === "actor started"),
+    "ms1 logs its account actors' supervision events at debug",
+  );
+  assert.equal(
+    events().filter((e) => e.host === MS2 && e.level === "debug"),
+    [],
+    "ms2 logs at info: no debug line",
+  );
+  assert.equal(
+    events().filter((e) => e.role === "supervisor" && e.level === "debug"),
+    [],
+    "the supervisor logs at info: no debug line",
+  );
 });
 
 test("logs - a request value with a newline stays inside its field: no forged line", async () => {
@@ -136,7 +157,10 @@ test("logs - under least privilege, no line at debug level holds a seed or a mes
     await secure.stop();
   }
   const all = authLines.join("\n");
-  assert.ok(authLines.some((l) => (JSON.parse(l) as Event).level === "debug"), all);
+  assert.ok(
+    authLines.some((l) => (JSON.parse(l) as Event).level === "debug"),
+    all,
+  );
   assert.not.ok(all.includes(BODY_MARKER), "a delivered body is never logged");
   const s = seeds(secure.root);
   assert.ok(s.length >= 3, `seeds found: ${s.length}`);
@@ -149,7 +173,12 @@ test("logs - a child process writes JSON lines on stderr at config log.level, an
   assert.match(sys.log(MS3), new RegExp(`\\bmailstore ${MS3.replace(/\./g, "\\.")} started\\b`));
   // A refused request is a debug line: log.level debug reached the child through its config.
   await refused(rpcCall(sys.nc, nodeMailboxSubject(MS3), "listItems", { account: "nobody@example.com" }, { timeoutMs: 10_000 }), "ACCOUNT_UNKNOWN");
-  const out = (): Event[] => sys.log(MS3).split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l) as Event);
+  const out = (): Event[] =>
+    sys
+      .log(MS3)
+      .split("\n")
+      .filter((l) => l.trim() !== "")
+      .map((l) => JSON.parse(l) as Event);
   const e = await waitFor("the child's debug line", () => out().find((x) => x.msg === "request refused"));
   assert.equal([e.level, e.code], ["debug", "ACCOUNT_UNKNOWN"]);
   for (const x of out()) {
@@ -160,11 +189,26 @@ test("logs - a child process writes JSON lines on stderr at config log.level, an
 
 test("logs - a refused directory request is a warning of the supervisor with its code", async () => {
   const before = lines.length;
-  await refused(rpcCall(sys.nc, `${DIRECTORY_REQUEST_PREFIX}${MS1}`, "recordPromotion", { account: "0f8fad5b-d9cb-469f-a165-70867728950e", epoch: 2, grant: "not-a-grant" }, { timeoutMs: 10_000 }), "APP_ERROR");
-  const e = lines.slice(before).map((l) => JSON.parse(l) as Event).find((x) => x.msg === "request refused");
+  await refused(
+    rpcCall(
+      sys.nc,
+      `${DIRECTORY_REQUEST_PREFIX}${MS1}`,
+      "recordPromotion",
+      { account: "0f8fad5b-d9cb-469f-a165-70867728950e", epoch: 2, grant: "not-a-grant" },
+      { timeoutMs: 10_000 },
+    ),
+    "APP_ERROR",
+  );
+  const e = lines
+    .slice(before)
+    .map((l) => JSON.parse(l) as Event)
+    .find((x) => x.msg === "request refused");
   assert.ok(e, lines.slice(before).join("\n"));
   // code: the application code the answer carried; the reason is a field too, never the text.
-  assert.equal([e!.level, e!.role, e!.host, e!.code, e!.cause, e!.rpcCode, e!.method], ["warn", "supervisor", "sup1", "APP_ERROR", "LOG_BAD_PROMOTION", -32000, "recordPromotion"]);
+  assert.equal(
+    [e!.level, e!.role, e!.host, e!.code, e!.cause, e!.rpcCode, e!.method],
+    ["warn", "supervisor", "sup1", "APP_ERROR", "LOG_BAD_PROMOTION", -32000, "recordPromotion"],
+  );
   assert.match(String(e!.error), /grant/);
 });
 
@@ -218,16 +262,25 @@ test("logs - an actor that fails, restarts and gives up is logged (warn, warn, e
   await system.shutdown();
   const evs = out.map((l) => JSON.parse(l) as Event);
   const seen = evs.map((e) => [e.level, e.msg, e.event]);
-  assert.ok(evs.every((e) => e.actor === ref.path), out.join("\n"));
-  assert.equal(seen.filter(([level]) => level !== "debug"), [
-    ["warn", "actor failed", "failed"],
-    ["warn", "actor restarted", "restarted"],
-    ["warn", "actor failed", "failed"],
-    ["error", "actor gave up after too many failures (escalated)", "escalated"],
-  ]);
+  assert.ok(
+    evs.every((e) => e.actor === ref.path),
+    out.join("\n"),
+  );
+  assert.equal(
+    seen.filter(([level]) => level !== "debug"),
+    [
+      ["warn", "actor failed", "failed"],
+      ["warn", "actor restarted", "restarted"],
+      ["warn", "actor failed", "failed"],
+      ["error", "actor gave up after too many failures (escalated)", "escalated"],
+    ],
+  );
   assert.is(evs.find((e) => e.event === "restarted")!.restarts, 1);
   assert.is(evs.find((e) => e.event === "failed")!.error, "boom");
-  assert.not.ok(evs.some((e) => e.level === "debug"), "debug events (started, stopped) are dropped at info");
+  assert.not.ok(
+    evs.some((e) => e.level === "debug"),
+    "debug events (started, stopped) are dropped at info",
+  );
 });
 
 test.run();

@@ -84,7 +84,13 @@ test(
     assert.is(a?.createdAt, 1_001, "created_at is the batch's writer time");
     assert.equal(
       m.store.listFolders(ACC).map((f) => [f.id, f.path, f.parentId]),
-      [[2, "Inbox", null], [3, "Trash", null], [4, "Junk", null], [5, "Sent", null], [6, "Drafts", null]],
+      [
+        [2, "Inbox", null],
+        [3, "Trash", null],
+        [4, "Junk", null],
+        [5, "Sent", null],
+        [6, "Drafts", null],
+      ],
     );
   }),
 );
@@ -158,8 +164,16 @@ test(
     m.ok({ op: "createFolder", path: "Z" });
     const item = m.deliver("A/B/C");
     assert.equal(m.ok({ op: "renameFolder", path: "a", newPath: "z/New" }), { id: 257, path: "Z/New" });
-    const paths = m.store.listFolders(ACC).filter((f) => f.id >= 257).map((f) => [f.id, f.path, f.parentId]);
-    assert.equal(paths, [[257, "Z/New", 260], [258, "Z/New/B", 257], [259, "Z/New/B/C", 258], [260, "Z", null]]);
+    const paths = m.store
+      .listFolders(ACC)
+      .filter((f) => f.id >= 257)
+      .map((f) => [f.id, f.path, f.parentId]);
+    assert.equal(paths, [
+      [257, "Z/New", 260],
+      [258, "Z/New/B", 257],
+      [259, "Z/New/B/C", 258],
+      [260, "Z", null],
+    ]);
     assert.is(m.store.getItem(ACC, item).folder, "Z/New/B/C");
     assert.equal(m.ok({ op: "renameFolder", path: "Z/new/b", newPath: "Z/New/BEE" }), { id: 258, path: "Z/New/BEE" });
     assert.equal(m.ok({ op: "renameFolder", path: "Z/New/BEE", newPath: "Z/New/bee" }), { id: 258, path: "Z/New/bee" });
@@ -195,7 +209,13 @@ test(
     m.deliver("A/B");
     const kept = m.deliver("AB");
     assert.equal(m.ok({ op: "deleteFolder", path: "a" }), { id: 257, path: "A", deletedFolders: 2, deletedItems: 3 });
-    assert.equal(m.store.listFolders(ACC).filter((f) => f.id >= 257).map((f) => f.path), ["AB"]);
+    assert.equal(
+      m.store
+        .listFolders(ACC)
+        .filter((f) => f.id >= 257)
+        .map((f) => f.path),
+      ["AB"],
+    );
     assert.is(m.store.getItem(ACC, kept).folder, "AB");
     try {
       m.store.getItem(ACC, inA);
@@ -215,8 +235,19 @@ test(
     assert.equal(r, { itemId: 257, folder: "Inbox", size: 123, blob: "ab".repeat(32) });
     const item = m.store.getItem(ACC, 257);
     assert.equal(item, {
-      id: 257, folder: "Inbox", from: "a@example.com", to: ["john.doe@example.com"], cc: [], subject: "subj", date: 5, size: 123,
-      flags: ["seen", "work"], tags: ["work"], folderId: 2, messageId: "<5@example.com>", blob: "ab".repeat(32),
+      id: 257,
+      folder: "Inbox",
+      from: "a@example.com",
+      to: ["john.doe@example.com"],
+      cc: [],
+      subject: "subj",
+      date: 5,
+      size: 123,
+      flags: ["seen", "work"],
+      tags: ["work"],
+      folderId: 2,
+      messageId: "<5@example.com>",
+      blob: "ab".repeat(32),
     });
     assert.equal(m.store.dumpAccount(ACC).tags, ["work"]);
     m.refused({ op: "deliverMessage", folder: "Nowhere", flags: [], message: msg(6) }, "FOLDER_NOT_FOUND");
@@ -238,7 +269,10 @@ test(
     assert.equal(m.ok({ op: "moveItems", ids: [b], folder: "done" }), { ids: [b] });
     assert.is(m.store.getItem(ACC, b).folder, "Done");
     assert.equal(m.ok({ op: "deleteItems", ids: [a] }), { ids: [a] });
-    assert.equal(m.store.listItems(ACC).items.map((i) => i.id), [b]);
+    assert.equal(
+      m.store.listItems(ACC).items.map((i) => i.id),
+      [b],
+    );
     assert.equal(m.ok({ op: "deleteItems", ids: [] }), { ids: [] });
   }),
 );
@@ -277,7 +311,10 @@ test(
       { op: "deleteFolder", path: "A" },
       { op: "createAccount", id: ACC, name: "n@example.com", mailHost: "h" },
     ]);
-    assert.equal(outcomes.map((o) => (o.ok ? "ok" : o.error.code)), ["ok", "ok", "ITEM_NOT_FOUND", "ok", "FOLDER_SYSTEM", "ok", "ACCOUNT_EXISTS"]);
+    assert.equal(
+      outcomes.map((o) => (o.ok ? "ok" : o.error.code)),
+      ["ok", "ok", "ITEM_NOT_FOUND", "ok", "FOLDER_SYSTEM", "ok", "ACCOUNT_EXISTS"],
+    );
     assert.equal(m.store.dumpAccount(ACC), before);
     assert.equal(m.store.replicaState(ACC), state);
     // The store is usable afterwards: no transaction was left open.
@@ -312,7 +349,10 @@ test(
       "FOLDER_NOT_FOUND",
     ]);
     // The batch of ok events applied cleanly (Mailbox.run asserts it) and gives what plan saw.
-    assert.equal(m.store.listFolders(ACC).map((f) => f.id), [2, 3, 4, 5, 6]);
+    assert.equal(
+      m.store.listFolders(ACC).map((f) => f.id),
+      [2, 3, 4, 5, 6],
+    );
     assert.is(m.store.account(ACC)?.lastItemId, 260);
     assert.is(m.store.listItems(ACC).total, 0);
   }),

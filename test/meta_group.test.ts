@@ -34,7 +34,11 @@ test("meta group - a formed cluster leaves nobody out; a node that does not answ
 test("meta group - a node is due for a restart only after being outside for the whole grace, once per grace", async () => {
   let now = 0;
   let outside: string[] = [];
-  const watch = new LeftOutWatch(async () => outside, 10_000, () => now);
+  const watch = new LeftOutWatch(
+    async () => outside,
+    10_000,
+    () => now,
+  );
   outside = ["n2"];
   assert.equal(await watch.due(), [], "first seen outside");
   now = 9_999;

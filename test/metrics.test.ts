@@ -85,7 +85,9 @@ test("metrics - a mailstore and the supervisor expose the named series, and the 
   const ms2 = await scrape(url[MS2]!);
   assert.is(value(ms2, "mailreplica_replicated_accounts"), 1);
   // Mailbox calls reach either mailstore (queue group) and are routed to the primary.
-  const delivered = (value(ms1, "mailreplica_rpc_requests_total", { method: "deliverMessage", code: "ok" }) ?? 0) + (value(ms2, "mailreplica_rpc_requests_total", { method: "deliverMessage", code: "ok" }) ?? 0);
+  const delivered =
+    (value(ms1, "mailreplica_rpc_requests_total", { method: "deliverMessage", code: "ok" }) ?? 0) +
+    (value(ms2, "mailreplica_rpc_requests_total", { method: "deliverMessage", code: "ok" }) ?? 0);
   assert.ok(delivered >= 4, `deliverMessage answers counted (${delivered})`);
 
   const sup = await waitFor("the supervisor measured the replica", async () => {
@@ -98,7 +100,8 @@ test("metrics - a mailstore and the supervisor expose the named series, and the 
   assert.ok(value(sup, "mailreplica_replica_lag_seconds", { destination: MS2 }) !== undefined);
   assert.ok((value(sup, "mailreplica_lag_refresh_timestamp_seconds") ?? 0) > 0);
   assert.ok((value(sup, "mailreplica_rpc_requests_total", { method: "setAccountDestination", code: "ok" }) ?? 0) >= 1);
-  for (const name of ["mailreplica_nats_reconnects_total", "mailreplica_lag_refresh_errors_total", "process_resident_memory_bytes"]) assert.ok(value(sup, name) !== undefined, `supervisor exposes ${name}`);
+  for (const name of ["mailreplica_nats_reconnects_total", "mailreplica_lag_refresh_errors_total", "process_resident_memory_bytes"])
+    assert.ok(value(sup, name) !== undefined, `supervisor exposes ${name}`);
 });
 
 test("metrics - lag series rise while a replica is paused and fall back when it catches up; promotions and RPC errors are counted", async () => {
@@ -121,7 +124,10 @@ test("metrics - lag series rise while a replica is paused and fall back when it 
   await sys.admin("restartReplicas", { accounts: ACCOUNT, destination: MS2 });
   const after = await waitFor("the lag is gone", async () => {
     const t = await scrape(url.sup!);
-    return value(t, "mailreplica_replica_lag_events", { destination: MS2 }) === 0 && value(t, "mailreplica_replicas", { destination: MS2, status: "available" }) === 1 ? t : undefined;
+    return value(t, "mailreplica_replica_lag_events", { destination: MS2 }) === 0 &&
+      value(t, "mailreplica_replicas", { destination: MS2, status: "available" }) === 1
+      ? t
+      : undefined;
   });
   assert.is(value(after, "mailreplica_replica_account_lag_events", { account: ACCOUNT }), undefined, "a replica without lag has no account series");
   assert.ok(((await metric(url[MS2]!, "mailreplica_entries_applied_total")) ?? 0) > applied, "ms2 applied the entries it had missed");
@@ -129,13 +135,22 @@ test("metrics - lag series rise while a replica is paused and fall back when it 
   // A refused call is counted under its application code.
   await sys.mailbox("deliverMessage", { account: "nobody@example.com", raw: rawMessage(30) }).catch(() => undefined);
   const errors = await Promise.all(
-    [url[MS1]!, url[MS2]!].map(async (u) => (await scrape(u)).split("\n").filter((l) => l.startsWith("mailreplica_rpc_requests_total{") && l.includes('method="deliverMessage"') && !l.includes('code="ok"')).length),
+    [url[MS1]!, url[MS2]!].map(
+      async (u) =>
+        (await scrape(u))
+          .split("\n")
+          .filter((l) => l.startsWith("mailreplica_rpc_requests_total{") && l.includes('method="deliverMessage"') && !l.includes('code="ok"')).length,
+    ),
   );
   assert.ok(errors[0]! + errors[1]! >= 1, "the refused deliverMessage is counted with its error code");
 
   // A planned switchover to ms2: one promotion counted, with its duration.
   const promoted = await sys.admin("promoteAccounts", { accounts: [ACCOUNT], destination: MS2 });
-  await waitFor("the promotion ends", async () => ((await sys.admin("monitor", { operation_uuid: promoted.operationId })).state !== "running" ? true : undefined), 60_000);
+  await waitFor(
+    "the promotion ends",
+    async () => ((await sys.admin("monitor", { operation_uuid: promoted.operationId })).state !== "running" ? true : undefined),
+    60_000,
+  );
   const sup = await scrape(url.sup!);
   assert.is(value(sup, "mailreplica_promotions_total", { outcome: "promoted" }), 1);
   assert.is(value(sup, "mailreplica_promotion_duration_seconds_count", { outcome: "promoted" }), 1);

@@ -99,20 +99,32 @@ test("layout - the cycle finder sees a cycle, including one through a type-only 
   ]);
   assert.equal(cycles(g), [["a.ts", "b.ts", "c.ts"]]);
   const typeOnly = ts.preProcessFile(`import type { X } from "./x.js";\nconst m = await import("./y.js");`, true, true);
-  assert.equal(typeOnly.importedFiles.map((f) => f.fileName), ["./x.js", "./y.js"]);
+  assert.equal(
+    typeOnly.importedFiles.map((f) => f.fileName),
+    ["./x.js", "./y.js"],
+  );
 });
 
 test("layout - no import cycle in src/, actors/ or config/ (type-only imports count)", () => {
   const found = cycles(GRAPH);
-  assert.equal(found.map((c) => `files importing each other in a cycle: ${c.join(", ")}`), []);
+  assert.equal(
+    found.map((c) => `files importing each other in a cycle: ${c.join(", ")}`),
+    [],
+  );
 });
 
 test("layout - the actor runtime (src/runtime) imports only itself and the error base (src/errors), which imports nothing", () => {
   const runtime = join("src", "runtime") + "/";
   const errors = join("src", "errors") + "/";
   const outside = TREES.map((t) => t + "/");
-  assert.equal(importsBetween(runtime, outside).filter((line) => !/^(src\/runtime|src\/errors)\//.test(line.split(" -> ")[1]!)), []);
-  assert.equal(importsBetween(errors, outside).filter((line) => !line.split(" -> ")[1]!.startsWith(errors)), []);
+  assert.equal(
+    importsBetween(runtime, outside).filter((line) => !/^(src\/runtime|src\/errors)\//.test(line.split(" -> ")[1]!)),
+    [],
+  );
+  assert.equal(
+    importsBetween(errors, outside).filter((line) => !line.split(" -> ")[1]!.startsWith(errors)),
+    [],
+  );
 });
 
 test("layout - the mailstore and the supervisor import nothing of each other; shared code imports neither", () => {
@@ -130,7 +142,10 @@ test("layout - every actors/ file is in a process's folder or in actors/shared",
 
 test("layout - src/ reaches actors/ only from the CLI commands that start a process", () => {
   const allowed = new Set([join("src", "cli", "commands", "mailstore.ts"), join("src", "cli", "commands", "supervisor.ts")]);
-  assert.equal(importsBetween("src/", ["actors/"], (f) => allowed.has(f)), []);
+  assert.equal(
+    importsBetween("src/", ["actors/"], (f) => allowed.has(f)),
+    [],
+  );
 });
 
 test("layout - the wire contract (src/protocol) loads no NATS client, no SQLite and no mail parser", () => {

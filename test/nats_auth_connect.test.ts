@@ -96,7 +96,9 @@ test("nats auth - mutual TLS with a CA, client certificate and key; without the 
     ssl("x509", "-req", "-in", `${who}.csr`, "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2", "-extfile", "san.ext", "-out", `${who}.pem`);
   }
   chmodSync(join(dir, "client.key"), 0o600);
-  const s = await serverWith(`tls { cert_file: "${join(dir, "server.pem")}", key_file: "${join(dir, "server.key")}", ca_file: "${join(dir, "ca.pem")}", verify: true }\n`);
+  const s = await serverWith(
+    `tls { cert_file: "${join(dir, "server.pem")}", key_file: "${join(dir, "server.key")}", ca_file: "${join(dir, "ca.pem")}", verify: true }\n`,
+  );
   const tls = { caFile: join(dir, "ca.pem"), certFile: join(dir, "client.pem"), keyFile: join(dir, "client.key") };
   assert.is(await cliConnect(s.url, { tls }), undefined);
   const noCert = await cliConnect(s.url, { tls: { caFile: tls.caFile } });
@@ -157,7 +159,10 @@ test("nats auth - a creds file is read by nats.js's creds authenticator (JWT and
 });
 
 test("nats auth - config: NATS_* fallbacks, one credential kind, no password in a file, none shown", async () => {
-  const c = loadConfig({ env: { NATS_URL: "nats://a.example.com:4222,nats://b.example.com:4222", NATS_CREDS: "/etc/x.creds", MR_NATS_INBOX_PREFIX: "_INBOX_admin" }, cwd: dir });
+  const c = loadConfig({
+    env: { NATS_URL: "nats://a.example.com:4222,nats://b.example.com:4222", NATS_CREDS: "/etc/x.creds", MR_NATS_INBOX_PREFIX: "_INBOX_admin" },
+    cwd: dir,
+  });
   assert.equal(c.nats.servers, ["nats://a.example.com:4222", "nats://b.example.com:4222"]);
   assert.is(c.nats.credsFile, "/etc/x.creds");
   assert.is(loadConfig({ env: { MR_SERVERS: "nats://m:1", NATS_URL: "nats://n:2" } }).nats.servers[0], "nats://m:1");

@@ -97,7 +97,12 @@ test("nats auth jwt - a mailstore started from a creds file creates its JetStrea
   const log = (l: string): unknown => process.env.MR_TEST_LOG && process.stderr.write(`${l}\n`);
   // Its streams and buckets are JetStream API calls in the account: without JetStream it waits
   // for it, and gives up after startupTimeoutMs naming what it waited for.
-  mailstore = await MailstoreNode.start({ ...mailstoreOptionsOf(config, MS1, localDataDir(config, MS1)), natsAuth: { credsFile: creds }, startupTimeoutMs: 20_000, log });
+  mailstore = await MailstoreNode.start({
+    ...mailstoreOptionsOf(config, MS1, localDataDir(config, MS1)),
+    natsAuth: { credsFile: creds },
+    startupTimeoutMs: 20_000,
+    log,
+  });
   // The supervisor, which writes the account record createAccount asks for, connects the same way.
   supervisor = await SupervisorNode.start({ ...supervisorOptionsOf(config, "sup1"), natsAuth: { credsFile: creds }, startupTimeoutMs: 20_000, log });
   const env = { MR_SERVERS: server!.url, MR_NATS_CREDS: creds };

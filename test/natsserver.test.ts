@@ -16,13 +16,15 @@ function fakeServer(version: string): string {
 
 function withEnv<T>(vars: Record<string, string | undefined>, fn: () => T): T {
   const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-  for (const [k, v] of Object.entries(vars)) if (v === undefined) delete process.env[k];
-  else process.env[k] = v;
+  for (const [k, v] of Object.entries(vars))
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
   try {
     return fn();
   } finally {
-    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
+    for (const [k, v] of Object.entries(saved))
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
   }
 }
 
@@ -36,7 +38,10 @@ test("nats-server - a 2.9 named by NATS_SERVER is not used, and the reason says 
   assert.is(natsServerVersion(old), "2.9.10");
   const rejected: string[] = [];
   const found = withEnv({ NATS_SERVER: old }, () => findNatsServer(rejected));
-  assert.ok(rejected.some((r) => r.includes(old) && r.includes("2.9.10") && r.includes("2.10 or newer")), rejected.join("\n"));
+  assert.ok(
+    rejected.some((r) => r.includes(old) && r.includes("2.9.10") && r.includes("2.10 or newer")),
+    rejected.join("\n"),
+  );
   // What is used instead (the project's fetched one, or one on PATH) is recent enough.
   if (found) {
     assert.is.not(found.path, old);
@@ -56,15 +61,21 @@ test("nats-server - a 2.9 first on PATH is skipped", () => {
   const found = withEnv({ NATS_SERVER: undefined, PATH: `${join(old, "..")}:${process.env.PATH ?? ""}` }, () => findNatsServer(rejected));
   assert.ok(!found || found.path !== old);
   // The fetched project copy is looked at before PATH; without one, the 2.9 on PATH is reported.
-  if (!found || found.source !== "project") assert.ok(rejected.some((r) => r.includes(old)), rejected.join("\n"));
+  if (!found || found.source !== "project")
+    assert.ok(
+      rejected.some((r) => r.includes(old)),
+      rejected.join("\n"),
+    );
 });
-
 
 test("nats-server - MR_NATS_SUITE picks the Debian suite: trixie by default, sid on request, others refused", () => {
   assert.equal(natsSuite({}), { suite: "trixie", explicit: false });
   assert.equal(natsSuite({ MR_NATS_SUITE: "sid" }), { suite: "sid", explicit: true });
   assert.equal(natsSuite({ MR_NATS_SUITE: "trixie" }), { suite: "trixie", explicit: true });
-  assert.throws(() => natsSuite({ MR_NATS_SUITE: "bookworm" }), (e: Error) => e.message.includes("MR_NATS_SUITE=bookworm") && e.message.includes("allowed: trixie, sid"));
+  assert.throws(
+    () => natsSuite({ MR_NATS_SUITE: "bookworm" }),
+    (e: Error) => e.message.includes("MR_NATS_SUITE=bookworm") && e.message.includes("allowed: trixie, sid"),
+  );
   // Each suite has its own folder, so switching suites never runs the other one's binary.
   assert.is.not(localNatsDir("sid"), localNatsDir("trixie"));
 });

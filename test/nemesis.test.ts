@@ -15,8 +15,16 @@ const ROUNDS = Number(process.env.MR_NEMESIS_ROUNDS ?? 3);
 // Check the checker: it must find each kind of wrong copy, and accept what an unknown outcome allows.
 const ACCOUNT = "a@example.com";
 const raw = (n: number) => `From: s@example.org\r\nSubject: m${n}\r\nMessage-ID: <m${n}@example.org>\r\n\r\nbody\r\n`;
-const deliver = (n: number, flags: string[] = []): MailCall => ({ method: "deliverMessage", params: { account: ACCOUNT, raw: raw(n), folder: "Inbox", flags }, describe: `deliver m${n}` });
-const FOLDERS = [{ id: 1, path: "Inbox", parentId: null }, { id: 2, path: "Trash", parentId: null }, { id: 10, path: "Archive1", parentId: null }];
+const deliver = (n: number, flags: string[] = []): MailCall => ({
+  method: "deliverMessage",
+  params: { account: ACCOUNT, raw: raw(n), folder: "Inbox", flags },
+  describe: `deliver m${n}`,
+});
+const FOLDERS = [
+  { id: 1, path: "Inbox", parentId: null },
+  { id: 2, path: "Trash", parentId: null },
+  { id: 10, path: "Archive1", parentId: null },
+];
 
 function row(id: number, n: number, folderId = 1, flags: string[] = [], tags: string[] = []): AccountDump["items"][number] {
   return { id, folderId, messageId: `<m${n}@example.org>`, from: "s@example.org", to: [], cc: [], subject: `m${n}`, date: 0, size: 1, flags, tags, blob: "b" };

@@ -51,10 +51,15 @@ const mailbox = (method: string, params: Record<string, unknown>) => answer(mail
 
 /** Monitors the operation until it ends, every snapshot checked against monitor's schema. */
 async function ended(operationId: string): Promise<any> {
-  return waitFor(`operation ${operationId} ends`, async () => {
-    const m = await admin("monitor", { operation_uuid: operationId });
-    return m.state !== "running" ? m : undefined;
-  }, 60_000, 100);
+  return waitFor(
+    `operation ${operationId} ends`,
+    async () => {
+      const m = await admin("monitor", { operation_uuid: operationId });
+      return m.state !== "running" ? m : undefined;
+    },
+    60_000,
+    100,
+  );
 }
 
 const SCHEMA_TYPES = new Set(["string", "integer", "number", "boolean", "object", "array", "null"]);
@@ -75,11 +80,23 @@ function schemaProblems(s: ResultSchema, where: string): string[] {
 }
 
 test("openrpc results - every method of both documents has a result schema and its errors, INVALID_PARAMS among them", () => {
-  for (const [doc, contracts] of [[adminDocument(), ADMIN_METHODS], [mailboxDocument(), MAILBOX_METHODS]] as const) {
-    assert.equal(doc.methods.map((m) => m.name).filter((n) => n !== "rpc.discover").sort(), Object.keys(contracts).sort());
+  for (const [doc, contracts] of [
+    [adminDocument(), ADMIN_METHODS],
+    [mailboxDocument(), MAILBOX_METHODS],
+  ] as const) {
+    assert.equal(
+      doc.methods
+        .map((m) => m.name)
+        .filter((n) => n !== "rpc.discover")
+        .sort(),
+      Object.keys(contracts).sort(),
+    );
     for (const m of doc.methods) {
       assert.ok(m.errors.length > 0, `${m.name} lists errors`);
-      assert.ok(m.errors.some((e) => e.code === -32602 && e.message === "INVALID_PARAMS"), `${m.name} lists INVALID_PARAMS`);
+      assert.ok(
+        m.errors.some((e) => e.code === -32602 && e.message === "INVALID_PARAMS"),
+        `${m.name} lists INVALID_PARAMS`,
+      );
       const codes = m.errors.map((e) => e.message);
       assert.is(new Set(codes).size, codes.length, `${m.name} lists each code once`);
       for (const e of m.errors) {
@@ -116,7 +133,10 @@ test("openrpc results - the validator reports the path of the first mismatch", (
   const entry = good.accounts[0]!;
   assert.is(schemaMismatch(s, { ...good, accounts: [{ ...entry, replicas: "0" }] }), '$.accounts[0].replicas: expected integer, got string "0"');
   assert.is(schemaMismatch(s, { accounts: good.accounts }), "$.more: required, missing");
-  assert.is(schemaMismatch(s, { ...good, accounts: [{ ...entry, type: "group" }] }), '$.accounts[0].type: "group" is not one of ["account","distributionList"]');
+  assert.is(
+    schemaMismatch(s, { ...good, accounts: [{ ...entry, type: "group" }] }),
+    '$.accounts[0].type: "group" is not one of ["account","distributionList"]',
+  );
   assert.match(schemaMismatch(s, { ...good, accounts: [{ ...entry, alias: "x" }] }) ?? "", /^\$\.accounts\[0\]\.alias: not in the schema's properties/);
   assert.is(schemaMismatch(s, null), "$: expected object, got null null");
   // A list of types admits null; an integer is not a string.
@@ -173,7 +193,12 @@ test("openrpc results - real answers of the admin methods conform to their resul
   await admin("getAccountStatus", { accounts: ALICE, accountStatus: "paused" });
   await admin("verifyReplicas", { accounts: ALICE }); // a paused replica: unverified, with its reason
   await admin("restartReplicas", { accounts: ALICE, destination: MS2 });
-  await waitFor("the restarted replica is available", async () => (await admin("getAccountStatus", { accounts: ALICE })).accounts[0].replicas[0].available || undefined, 30_000, 100);
+  await waitFor(
+    "the restarted replica is available",
+    async () => (await admin("getAccountStatus", { accounts: ALICE })).accounts[0].replicas[0].available || undefined,
+    30_000,
+    100,
+  );
   const promote = await admin("promoteAccounts", { accounts: ALICE });
   const promoted = await ended(promote.operationId);
   assert.is(promoted.state, "successful", JSON.stringify(promoted));
@@ -198,7 +223,23 @@ test("openrpc results - real answers of the admin methods conform to their resul
 });
 
 test("openrpc results - the representative set was validated", () => {
-  for (const name of ["getAllAccounts", "getAccountStatus", "getServices", "getLicenseInfo", "setAccountDestination", "monitor", "promoteAccounts", "removeAccountDestination", "pauseReplicas", "restartReplicas", "verifyReplicas", "test", "doStartService", "doStopService", "doRestartService"]) {
+  for (const name of [
+    "getAllAccounts",
+    "getAccountStatus",
+    "getServices",
+    "getLicenseInfo",
+    "setAccountDestination",
+    "monitor",
+    "promoteAccounts",
+    "removeAccountDestination",
+    "pauseReplicas",
+    "restartReplicas",
+    "verifyReplicas",
+    "test",
+    "doStartService",
+    "doStopService",
+    "doRestartService",
+  ]) {
     assert.ok(validated.has(`mailreplica admin:${name}`), `admin ${name} validated`);
   }
   for (const name of Object.keys(MAILBOX_METHODS)) assert.ok(validated.has(`mailreplica mailbox:${name}`), `mailbox ${name} validated`);
@@ -216,7 +257,12 @@ async function listedRefusal(doc: OpenRpcDocument, method: string, params: Recor
   const code = err.appCode ?? (err.code === -32602 ? "INVALID_PARAMS" : `number ${err.code}`);
   assert.is(code, expected, err.message);
   const listed = methodOf(doc, method).errors.find((x) => x.message === code);
-  assert.ok(listed, `${method} refused with ${code}, which its errors do not list (${methodOf(doc, method).errors.map((x) => x.message).join(", ")})`);
+  assert.ok(
+    listed,
+    `${method} refused with ${code}, which its errors do not list (${methodOf(doc, method)
+      .errors.map((x) => x.message)
+      .join(", ")})`,
+  );
   assert.is(listed!.code, err.code, `${method} ${code}: the listed number is the one sent`);
 }
 

@@ -60,7 +60,15 @@ async function appendPromoted(accountId: string, head: number, host: string): Pr
   // As promoteHere writes it: with the grant a trusted supervisor signed for this promotion.
   sys.ensureSupervisorKey("sup1");
   const grant = signPromotionGrant(loadSigningKey({ dir: sys.config.keys.dir, host: "sup1" }), { account: accountId, epoch: 2, host });
-  const batch: TxBatch = { v: 1, account: accountId, epoch: 2, writer: host, at: Date.now(), prev: head, events: [{ t: "promoted", epoch: 2, host, from: MS1, grant }] };
+  const batch: TxBatch = {
+    v: 1,
+    account: accountId,
+    epoch: 2,
+    writer: host,
+    at: Date.now(),
+    prev: head,
+    events: [{ t: "promoted", epoch: 2, host, from: MS1, grant }],
+  };
   const log = new SubjectLog(jetstream(sys.nc), await jetstreamManager(sys.nc), sys.config.jetstream.streams.tx, `mr.tx.${accountId}`);
   return log.append(seal(readerKeyring(sys, host), batch), { expectedLastSeq: head, msgId: `test-promoted-${accountId}` });
 }
@@ -94,7 +102,12 @@ test.before(async () => {
   await startBehind(MS2, ms2Proxy);
   await sys.startMailstore(MS3);
   await sys.startSupervisor("setup");
-  ids = await createAccounts(sys, ["lost@example.com", "quiet@example.com", "failed@example.com", "orphan@example.com", "again@example.com", "unreachable@example.com"], MS1, { messages: 2 });
+  ids = await createAccounts(
+    sys,
+    ["lost@example.com", "quiet@example.com", "failed@example.com", "orphan@example.com", "again@example.com", "unreachable@example.com"],
+    MS1,
+    { messages: 2 },
+  );
   await addReplicas(sys, [...ids.keys()], MS2, 10);
   await addReplicas(sys, ["quiet@example.com"], MS3, 20);
   await sys.supervisor!.stop();
@@ -124,11 +137,18 @@ test("promotion ambiguous - the promote reply is lost after the target appended 
       () => supProxy.resume("toClient"),
       () => {},
     );
-    const rec = await waitFor("the directory to name ms2 at epoch 2", async () => {
-      const r = await directoryRecord(sys, id);
-      return r.mailHost === MS2 && r.epoch === 2 ? r : undefined;
-    }, 25_000);
-    assert.ok(rec.replicas.some((r) => r.destination === MS1), "the old primary stays listed as a replica");
+    const rec = await waitFor(
+      "the directory to name ms2 at epoch 2",
+      async () => {
+        const r = await directoryRecord(sys, id);
+        return r.mailHost === MS2 && r.epoch === 2 ? r : undefined;
+      },
+      25_000,
+    );
+    assert.ok(
+      rec.replicas.some((r) => r.destination === MS1),
+      "the old primary stays listed as a replica",
+    );
     supProxy.resume("toClient");
     const m = await waitOperationEnd(sys, operationId, 30_000);
     assert.is(m.state, "successful", JSON.stringify(m.failed));
@@ -162,10 +182,14 @@ test("promotion ambiguous - a Promoted the directory never heard of: the reconci
     const before = await directoryRecord(sys, id);
     assert.equal([before.mailHost, before.epoch], [MS1, 1], "the directory is behind the log");
     await sys.startSupervisor("sup2", { reconcileEveryMs: 300 });
-    const rec = await waitFor("the reconciler to move the directory to ms2 at epoch 2", async () => {
-      const x = await directoryRecord(sys, id);
-      return x.mailHost === MS2 && x.epoch === 2 ? x : undefined;
-    }, 20_000);
+    const rec = await waitFor(
+      "the reconciler to move the directory to ms2 at epoch 2",
+      async () => {
+        const x = await directoryRecord(sys, id);
+        return x.mailHost === MS2 && x.epoch === 2 ? x : undefined;
+      },
+      20_000,
+    );
     assert.ok(rec.replicas.some((x) => x.destination === MS1));
     const note = await waitFor("the directory.repaired notification", () => notes.find((n) => n.accountId === id));
     assert.equal(note.from, { host: MS1, epoch: 1 });
@@ -212,11 +236,18 @@ test("promotion ambiguous - a Promoted entry the target never applied itself: on
   const head = await logHead(sys, id);
   await waitFor("ms2's copy at the log head", () => ((ms2.store.replicaState(id)?.appliedSeq ?? 0) >= head ? true : undefined));
   const promoted = await appendPromoted(id, head, MS2);
-  const rec = await waitFor("the directory to name ms2 at epoch 2", async () => {
-    const r = await directoryRecord(sys, id);
-    return r.mailHost === MS2 && r.epoch === 2 ? r : undefined;
-  }, 20_000);
-  assert.ok(rec.replicas.some((x) => x.destination === MS1), "the old primary stays listed as a replica");
+  const rec = await waitFor(
+    "the directory to name ms2 at epoch 2",
+    async () => {
+      const r = await directoryRecord(sys, id);
+      return r.mailHost === MS2 && r.epoch === 2 ? r : undefined;
+    },
+    20_000,
+  );
+  assert.ok(
+    rec.replicas.some((x) => x.destination === MS1),
+    "the old primary stays listed as a replica",
+  );
   assert.is(ms2.store.replicaState(id)?.role, "primary");
   await sys.mailbox("deliverMessage", { account: "orphan@example.com", raw: rawMessage(103, "orphan@example.com") });
   assert.ok((ms2.store.replicaState(id)?.appliedSeq ?? 0) > promoted.seq, "the write was appended by ms2 after the Promoted entry");
@@ -251,7 +282,11 @@ test("promotion ambiguous - a promote asked again for the same epoch, while it r
   const later = await ask();
   assert.equal([later.host, later.epoch, later.alreadyPromoted], [MS2, 2, true], "asked after it ended: already promoted, same epoch");
   const promoted = promotedEntries(await readAccountLog(sys, id, readerKeyring(sys, MS1)));
-  assert.equal(promoted.map((p) => [p.seq, p.epoch, p.host]), [[together[0]!.seq, 2, MS2]], "one Promoted entry");
+  assert.equal(
+    promoted.map((p) => [p.seq, p.epoch, p.host]),
+    [[together[0]!.seq, 2, MS2]],
+    "one Promoted entry",
+  );
   assert.is(ms2.store.replicaState(id)?.role, "primary");
 });
 
@@ -267,7 +302,10 @@ test("promotion ambiguous - a target that cannot reach JetStream answers UNAVAIL
   ms2Proxy.cut();
   let refusal: unknown;
   try {
-    refusal = await promoteHere(ms2, id, 2, MS1, grant).then(() => undefined, (e: unknown) => e);
+    refusal = await promoteHere(ms2, id, 2, MS1, grant).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
   } finally {
     ms2Proxy.unblock();
   }
@@ -279,7 +317,11 @@ test("promotion ambiguous - a target that cannot reach JetStream answers UNAVAIL
   const r = await waitFor("the promote asked again to succeed", () => promoteHere(ms2, id, 2, MS1, grant), 60_000, 500);
   assert.equal([r.host, r.epoch], [MS2, 2]);
   const promoted = promotedEntries(await readAccountLog(sys, id, readerKeyring(sys, MS1)));
-  assert.equal(promoted.map((p) => [p.epoch, p.host]), [[2, MS2]], "one Promoted entry");
+  assert.equal(
+    promoted.map((p) => [p.epoch, p.host]),
+    [[2, MS2]],
+    "one Promoted entry",
+  );
 });
 
 test.run();

@@ -27,7 +27,9 @@ test("promotion cli - promoteAccounts waits for the end, prints the outcome, and
   assert.is(set.code, 0, set.out);
   await waitFor("replicas caught up", async () => {
     const s = (await sys.admin("getAccountStatus", { accounts: ["c1@example.com", "c2@example.com"] })).accounts;
-    return s.every((a: { sequence: number; replicas: Array<{ available: boolean; sequence: number }> }) => a.replicas[0]?.available && a.replicas[0].sequence === a.sequence);
+    return s.every(
+      (a: { sequence: number; replicas: Array<{ available: boolean; sequence: number }> }) => a.replicas[0]?.available && a.replicas[0].sequence === a.sequence,
+    );
   });
   const file = join(sys.root, "accounts.txt");
   writeFileSync(file, "c1@example.com\n# a comment\nc2@example.com\n");

@@ -112,7 +112,14 @@ async function freezeDuringWrites(account: string, freezeAt: number, whileFrozen
     const n = messageNo++;
     pending.push(send(calls, { phase: "queued", subject: MS1_SUBJECT, method: "deliverMessage" }, { account, raw: rawMessage(n, account) }, n).done);
     if (known.length > 0 && i % 4 === 0) {
-      pending.push(send(calls, { phase: "queued", subject: MS1_SUBJECT, method: "setFlags" }, { account, ids: [known[intIn(rand, 0, known.length - 1)]!], flags: ["seen", `q${n}`] }, n).done);
+      pending.push(
+        send(
+          calls,
+          { phase: "queued", subject: MS1_SUBJECT, method: "setFlags" },
+          { account, ids: [known[intIn(rand, 0, known.length - 1)]!], flags: ["seen", `q${n}`] },
+          n,
+        ).done,
+      );
     }
   }
   await sleep(50);
@@ -184,7 +191,9 @@ async function checkFenced(name: string, calls: Call[]): Promise<void> {
   const badQueued = queued.filter((c) => c.ok || !FENCED_CODES.has(c.code!)).map((c) => `${c.method} ${c.n}: ${c.ok ? "ok" : `${c.code} ${c.message}`}`);
   assert.equal(badQueued, [], `${name}: writes queued on the frozen ms1 must fail FENCED / NOT_PRIMARY / timeout / unavailable ${seedNote}`);
   // Load calls that failed did so for a reason of the switchover, not something else.
-  const badLoad = calls.filter((c) => c.phase === "load" && c.ok === false && !FENCED_CODES.has(c.code!)).map((c) => `${c.subject} ${c.n}: ${c.code} ${c.message}`);
+  const badLoad = calls
+    .filter((c) => c.phase === "load" && c.ok === false && !FENCED_CODES.has(c.code!))
+    .map((c) => `${c.subject} ${c.n}: ${c.code} ${c.message}`);
   assert.equal(badLoad, [], `${name}: unexpected failures of in-flight writes ${seedNote}`);
 }
 

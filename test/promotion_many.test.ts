@@ -41,9 +41,14 @@ test(`promotion many - ${ACCOUNTS} accounts promoted with source_mail_host and 4
     20,
   );
   const running = snapshots.filter((s) => s.state === "running");
-  console.log(`  ${snapshots.length} monitor snapshots, ${running.length} while running; done seen while running: ${[...new Set(running.map((s) => s.done))].slice(0, 12).join(", ")}...`);
+  console.log(
+    `  ${snapshots.length} monitor snapshots, ${running.length} while running; done seen while running: ${[...new Set(running.map((s) => s.done))].slice(0, 12).join(", ")}...`,
+  );
   // Progress is reported: total fixed, done never goes back, seen strictly between 0 and total.
-  assert.ok(snapshots.every((s) => s.total === ACCOUNTS), "total is the number of accounts in every snapshot");
+  assert.ok(
+    snapshots.every((s) => s.total === ACCOUNTS),
+    "total is the number of accounts in every snapshot",
+  );
   for (let i = 1; i < snapshots.length; i++) {
     assert.ok(snapshots[i]!.done >= snapshots[i - 1]!.done, `done went back from ${snapshots[i - 1]!.done} to ${snapshots[i]!.done}`);
   }
@@ -70,7 +75,10 @@ test(`promotion many - ${ACCOUNTS} accounts promoted with source_mail_host and 4
   // The directory: all of them on ms2 at epoch 2, ms1 kept as their replica.
   const st = await sys.admin("getAccountStatus", { mailHost: MS2 }, 120_000);
   assert.is(st.total, ACCOUNTS);
-  const off = st.accounts.filter((a: { epoch: number; accountMailHost: string; replicas: Array<{ destination: string }> }) => a.epoch !== 2 || a.accountMailHost !== MS2 || a.replicas.map((r) => r.destination).join() !== MS1);
+  const off = st.accounts.filter(
+    (a: { epoch: number; accountMailHost: string; replicas: Array<{ destination: string }> }) =>
+      a.epoch !== 2 || a.accountMailHost !== MS2 || a.replicas.map((r) => r.destination).join() !== MS1,
+  );
   assert.equal(off.slice(0, 3), [], "directory: primary ms2, epoch 2, replica ms1");
   assert.is((await sys.admin("getAccountStatus", { mailHost: MS1 }, 120_000)).total, 0, "no account left on ms1");
 
@@ -100,7 +108,11 @@ test(`promotion many - ${ACCOUNTS} accounts promoted with source_mail_host and 4
 
 test("promotion many - writes go to the new primary and the old one follows as a replica", async () => {
   const sample = NAMES.filter((_, i) => i % 100 === 7);
-  await waitRoutesTo(sys, sample.map((n) => ids.get(n)!), MS2);
+  await waitRoutesTo(
+    sys,
+    sample.map((n) => ids.get(n)!),
+    MS2,
+  );
   const ms1 = sys.inProcess.get(MS1)!;
   const ms2 = sys.inProcess.get(MS2)!;
   for (const name of sample) {

@@ -25,10 +25,14 @@ async function account(name: string, primary: string, replicas: Array<[string, n
 
 async function promote(params: Record<string, unknown>): Promise<any> {
   const { operationId } = await sys.admin("promoteAccounts", params);
-  return waitFor("promotion ends", async () => {
-    const m = await sys.admin("monitor", { operation_uuid: operationId });
-    return m.state !== "running" ? m : undefined;
-  }, 30_000);
+  return waitFor(
+    "promotion ends",
+    async () => {
+      const m = await sys.admin("monitor", { operation_uuid: operationId });
+      return m.state !== "running" ? m : undefined;
+    },
+    30_000,
+  );
 }
 
 async function expectEqualCopies(id: string, hosts: string[]): Promise<void> {
@@ -39,7 +43,10 @@ async function expectEqualCopies(id: string, hosts: string[]): Promise<void> {
 }
 
 test("promotion - goes to the replica with the lowest priority number; writes resume there; the old primary becomes a replica", async () => {
-  const id = await account("p1@example.com", "ms1.example.com", [["ms2.example.com", 20], ["ms3.example.com", 10]]);
+  const id = await account("p1@example.com", "ms1.example.com", [
+    ["ms2.example.com", 20],
+    ["ms3.example.com", 10],
+  ]);
   const m = await promote({ accounts: "p1@example.com" });
   assert.is(m.state, "successful", JSON.stringify(m.failed));
   assert.is(m.promoted[0].to, "ms3.example.com");
@@ -57,7 +64,10 @@ test("promotion - goes to the replica with the lowest priority number; writes re
 });
 
 test("promotion - with destination given, goes there", async () => {
-  const id = await account("p2@example.com", "ms1.example.com", [["ms2.example.com", 20], ["ms3.example.com", 10]]);
+  const id = await account("p2@example.com", "ms1.example.com", [
+    ["ms2.example.com", 20],
+    ["ms3.example.com", 10],
+  ]);
   const m = await promote({ accounts: ["p2@example.com"], destination: "ms2.example.com" });
   assert.is(m.state, "successful", JSON.stringify(m.failed));
   assert.is(m.promoted[0].to, "ms2.example.com");
@@ -75,7 +85,10 @@ test("promotion - failback is another promoteAccounts", async () => {
 });
 
 test("promotion - with the best replica's mailstore down, goes to the next one; refusals are reported per account", async () => {
-  const id = await account("p3@example.com", "ms1.example.com", [["ms2.example.com", 20], ["ms3.example.com", 10]]);
+  const id = await account("p3@example.com", "ms1.example.com", [
+    ["ms2.example.com", 20],
+    ["ms3.example.com", 10],
+  ]);
   await sys.inProcess.get("ms3.example.com")!.stop();
   sys.inProcess.delete("ms3.example.com");
   await waitFor("ms3 seen dead", async () => {

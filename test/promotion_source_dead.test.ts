@@ -119,7 +119,9 @@ async function loadAndKill(killAt: number): Promise<{ acked: number; ackedAfterK
 test(`promotion source dead - every write acknowledged before a kill -9 of the primary is on the new primary after promoteAccounts source_mail_host ${seedNote}`, async () => {
   const killAt = intIn(rand, 30, 150);
   const r = await loadAndKill(killAt);
-  console.log(`  load: ${r.acked} acknowledged (kill at ${killedAtAck}, ${r.ackedAfterKill} after it), ${delivered.size} deliveries, ${flagged.size} flag changes; failures ${JSON.stringify(failures)}`);
+  console.log(
+    `  load: ${r.acked} acknowledged (kill at ${killedAtAck}, ${r.ackedAfterKill} after it), ${delivered.size} deliveries, ${flagged.size} flag changes; failures ${JSON.stringify(failures)}`,
+  );
   assert.ok(killedAtAck > 0, "ms1 was killed during the load");
 
   await waitAlive(sys, MS1, false);
@@ -165,14 +167,22 @@ test(`promotion source dead - every write acknowledged before a kill -9 of the p
         const item = ms2.store.getItem(id, d.itemId);
         if (item.blob !== d.blob || item.subject !== `message ${d.n}`) missing.push(`${d.itemId} (other content)`);
         const word = flagged.get(key(name, d.itemId));
-        if (word && !(item.flags.includes("seen") && item.tags.includes(word))) missing.push(`${d.itemId} (flags ${JSON.stringify(item.flags)}, tags ${JSON.stringify(item.tags)}; set seen, ${word})`);
+        if (word && !(item.flags.includes("seen") && item.tags.includes(word)))
+          missing.push(`${d.itemId} (flags ${JSON.stringify(item.flags)}, tags ${JSON.stringify(item.tags)}; set seen, ${word})`);
       } catch (e) {
         missing.push(`${d.itemId} (${(e as Error).message})`);
       }
     }
     assert.equal(missing, [], `${name}: acknowledged writes missing on the new primary ${seedNote}`);
-    const onMs2 = ms2.store.dumpAccount(id).items.map((i) => i.id).sort((a, b) => a - b);
-    assert.equal(onMs2, [...logged.keys()].sort((a, b) => a - b), `${name}: ms2's items are the log's deliveries ${seedNote}`);
+    const onMs2 = ms2.store
+      .dumpAccount(id)
+      .items.map((i) => i.id)
+      .sort((a, b) => a - b);
+    assert.equal(
+      onMs2,
+      [...logged.keys()].sort((a, b) => a - b),
+      `${name}: ms2's items are the log's deliveries ${seedNote}`,
+    );
   }
 });
 

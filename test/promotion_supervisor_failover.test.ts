@@ -137,9 +137,12 @@ test(`promotion supervisor failover - kill -9 of the active supervisor mid-promo
     }
     const o = outcome.get(id)!;
     if (o.ok && (o.to !== MS2 || o.epoch !== 2 || rec.mailHost !== MS2 || rec.epoch !== 2 || promoted.length !== 1)) {
-      problems.push(`${name}: reported promoted to ${o.to}/${o.epoch}; directory ${rec.mailHost}/${rec.epoch}; ${promoted.length} Promoted in the log (${promoted.map((p) => `${p.host}/${p.epoch}`).join(", ")})`);
+      problems.push(
+        `${name}: reported promoted to ${o.to}/${o.epoch}; directory ${rec.mailHost}/${rec.epoch}; ${promoted.length} Promoted in the log (${promoted.map((p) => `${p.host}/${p.epoch}`).join(", ")})`,
+      );
     }
-    if (rec.mailHost === MS2 && ms2.store.replicaState(id)?.role !== "primary") problems.push(`${name}: directory says ms2, ms2's role is ${ms2.store.replicaState(id)?.role}`);
+    if (rec.mailHost === MS2 && ms2.store.replicaState(id)?.role !== "primary")
+      problems.push(`${name}: directory says ms2, ms2's role is ${ms2.store.replicaState(id)?.role}`);
   }
   assert.equal(problems, [], `accounts whose directory, log and report disagree ${seedNote}`);
 });

@@ -13,22 +13,42 @@ import { startReplChild, type ReplChild } from "./helpers/cli_capture.js";
 
 test("repl - tokenize splits like a shell: quotes, escapes, empty words", () => {
   assert.equal(tokenize("  getAccountStatus   a@x.com,b@x.com  "), ["getAccountStatus", "a@x.com,b@x.com"]);
-  assert.equal(tokenize(`deliverMessage account a@x.com raw "Subject: hi\\n\\nbody \\"quoted\\"" flags ''`), ["deliverMessage", "account", "a@x.com", "raw", 'Subject: hi\n\nbody "quoted"', "flags", ""]);
+  assert.equal(tokenize(`deliverMessage account a@x.com raw "Subject: hi\\n\\nbody \\"quoted\\"" flags ''`), [
+    "deliverMessage",
+    "account",
+    "a@x.com",
+    "raw",
+    'Subject: hi\n\nbody "quoted"',
+    "flags",
+    "",
+  ]);
   assert.equal(tokenize(`createFolder account 'a@x.com' path 'My Folder/2026' x\\ y`), ["createFolder", "account", "a@x.com", "path", "My Folder/2026", "x y"]);
   assert.equal(tokenize(`a "x\\dy"`), ["a", "x\\dy"]);
-  assert.throws(() => tokenize(`raw "unterminated`), (e: unknown) => e instanceof ReplSyntaxError && e.code === "REPL_SYNTAX");
-  assert.throws(() => tokenize("raw 'open"), (e: unknown) => e instanceof ReplSyntaxError);
+  assert.throws(
+    () => tokenize(`raw "unterminated`),
+    (e: unknown) => e instanceof ReplSyntaxError && e.code === "REPL_SYNTAX",
+  );
+  assert.throws(
+    () => tokenize("raw 'open"),
+    (e: unknown) => e instanceof ReplSyntaxError,
+  );
   assert.equal(splitHead(`  deliverMessage   {"a": "b c"} `), { head: "deliverMessage", rest: `{"a": "b c"}` });
 });
 
 test("repl - a notification is one line: time, kind, sender, then its summary or fields", () => {
   const at = Date.UTC(2026, 6, 10, 12, 0, 1);
   assert.is(
-    formatNotification("mr.notify.operation.completed", JSON.stringify({ kind: "operation.completed", at, from: "sup1", operationId: "x", summary: "setAccountDestination: successful (2 of 2 done, 0 failed)" })),
+    formatNotification(
+      "mr.notify.operation.completed",
+      JSON.stringify({ kind: "operation.completed", at, from: "sup1", operationId: "x", summary: "setAccountDestination: successful (2 of 2 done, 0 failed)" }),
+    ),
     "*** [12:00:01] operation.completed from sup1: setAccountDestination: successful (2 of 2 done, 0 failed)",
   );
   assert.is(
-    formatNotification("mr.notify.replica.unavailable", JSON.stringify({ kind: "replica.unavailable", at, from: "mailstore2.example.com", account: "a@x.com", lag: { events: 3 } })),
+    formatNotification(
+      "mr.notify.replica.unavailable",
+      JSON.stringify({ kind: "replica.unavailable", at, from: "mailstore2.example.com", account: "a@x.com", lag: { events: 3 } }),
+    ),
     '*** [12:00:01] replica.unavailable from mailstore2.example.com: account=a@x.com lag={"events":3}',
   );
   assert.is(formatNotification("mr.notify.x", "not json"), "*** mr.notify.x: not json");
@@ -46,9 +66,24 @@ let polls = 0;
 const method = (name: string, call: (p: Record<string, unknown>) => unknown): RpcMethod<NatsRpcContext> => recordingMethod(received, name, call);
 
 const admin = methodTable<NatsRpcContext>([
-  method("getAccountStatus", () => ({ accounts: [{ accountId: "id-1", accountName: "a@example.com", accountMailHost: "mailstore1.example.com", paused: false, epoch: 1, sequence: 3, itemId: 257, replicas: [{ destination: "mailstore2.example.com", priority: 10, available: true, status: "available" }] }], total: 1 })),
+  method("getAccountStatus", () => ({
+    accounts: [
+      {
+        accountId: "id-1",
+        accountName: "a@example.com",
+        accountMailHost: "mailstore1.example.com",
+        paused: false,
+        epoch: 1,
+        sequence: 3,
+        itemId: 257,
+        replicas: [{ destination: "mailstore2.example.com", priority: 10, available: true, status: "available" }],
+      },
+    ],
+    total: 1,
+  })),
   method("promoteAccounts", (p) => {
-    if ((p.accounts as string[] | undefined)?.includes("nobody@example.com")) throw new AppError("ACCOUNT_UNKNOWN", "unknown account: nobody@example.com; nothing was changed");
+    if ((p.accounts as string[] | undefined)?.includes("nobody@example.com"))
+      throw new AppError("ACCOUNT_UNKNOWN", "unknown account: nobody@example.com; nothing was changed");
     polls = 0;
     return { operationId: OP, promoted: [], failed: [] };
   }),
@@ -92,7 +127,17 @@ test("repl - runs piped lines in order, prints results and errors with codes, sh
   const out = repl.out();
   assert.ok(!out.includes("mailreplica> "), "no prompt without a TTY");
   // In order: each result before the next line's.
-  const order = ["a@example.com\n    accountId        id-1", '"itemId": 300', '"folder": "Archive"', "error: unknown account: nobody@example.com; nothing was changed [ACCOUNT_UNKNOWN]", `error: param 'priority' must be an integer from 0 to 1000000, got "ten" [CLI_USAGE] (help setAccountDestination shows the usage)`, "error: unknown command 'frobnicate'", `operation ${OP}: successful, 1/1 done, 0 failed`, "Mailbox methods", "Usage: getAccountStatus"];
+  const order = [
+    "a@example.com\n    accountId        id-1",
+    '"itemId": 300',
+    '"folder": "Archive"',
+    "error: unknown account: nobody@example.com; nothing was changed [ACCOUNT_UNKNOWN]",
+    `error: param 'priority' must be an integer from 0 to 1000000, got "ten" [CLI_USAGE] (help setAccountDestination shows the usage)`,
+    "error: unknown command 'frobnicate'",
+    `operation ${OP}: successful, 1/1 done, 0 failed`,
+    "Mailbox methods",
+    "Usage: getAccountStatus",
+  ];
   let at = -1;
   for (const piece of order) {
     const i = out.indexOf(piece);
@@ -108,8 +153,15 @@ test("repl - runs piped lines in order, prints results and errors with codes, sh
   ]);
 
   const js = jetstream(nc);
-  await js.publish("mr.notify.replica.unavailable", JSON.stringify({ kind: "replica.unavailable", at: Date.now(), from: "mailstore2.example.com", account: "a@example.com", reason: "bad signature" }));
-  await waitFor("the notification in the REPL's output", () => repl.out().includes("replica.unavailable from mailstore2.example.com: account=a@example.com reason=bad signature"), 10_000);
+  await js.publish(
+    "mr.notify.replica.unavailable",
+    JSON.stringify({ kind: "replica.unavailable", at: Date.now(), from: "mailstore2.example.com", account: "a@example.com", reason: "bad signature" }),
+  );
+  await waitFor(
+    "the notification in the REPL's output",
+    () => repl.out().includes("replica.unavailable from mailstore2.example.com: account=a@example.com reason=bad signature"),
+    10_000,
+  );
 
   repl.child.stdin!.end();
   await exited(repl.child);

@@ -51,12 +51,18 @@ test("repl completion - hosts where a param takes a mailstore, accounts where it
   assert.equal(complete("setAccountDestination mailstore2.example.com ", KNOWN), [[], ""]); // priority: nothing to offer
   assert.equal(complete("promoteAccounts source_mail_host o", KNOWN), [["other.example.org"], "o"]);
   assert.equal(complete("createAccount name x@example.com mailHost mailstore1", KNOWN), [["mailstore1.example.com"], "mailstore1"]);
-  assert.equal(complete("getAccountStatus replicaServer mailstore1.example.com,m", KNOWN), [["mailstore1.example.com,mailstore2.example.com"], "mailstore1.example.com,m"]);
+  assert.equal(complete("getAccountStatus replicaServer mailstore1.example.com,m", KNOWN), [
+    ["mailstore1.example.com,mailstore2.example.com"],
+    "mailstore1.example.com,m",
+  ]);
   assert.equal(complete("doStopService module host m", KNOWN), [["mailstore1.example.com", "mailstore2.example.com"], "m"]);
   assert.equal(complete("monitor 7fc853c8-806a-4e48-abdc-aca1791e8460 operation_host ", KNOWN), [["sup1"], ""]);
   // Accounts: any case; a list completes its last item and leaves out the ones already in it.
   assert.equal(complete("listItems account al", KNOWN), [["Albert@example.com", "alice@example.com"], "al"]);
-  assert.equal(complete("promoteAccounts accounts alice@example.com,", KNOWN), [["alice@example.com,Albert@example.com", "alice@example.com,bob@example.com"], "alice@example.com,"]);
+  assert.equal(complete("promoteAccounts accounts alice@example.com,", KNOWN), [
+    ["alice@example.com,Albert@example.com", "alice@example.com,bob@example.com"],
+    "alice@example.com,",
+  ]);
   assert.equal(complete("setAccountDestination mailstore2.example.com 10 accounts b", KNOWN), [["bob@example.com"], "b"]);
   assert.equal(complete("call mailbox listFolders account b", KNOWN), [["bob@example.com"], "b"]);
   // A new account's name, a folder, quoted text and JSON are not completed.
@@ -95,7 +101,13 @@ test("repl completion - lookups: cached, capped, and a failing or silent one off
   const lookup = new NameLookup(
     fakeCaller(
       {
-        getServices: async () => ({ services: [{ host: "ms1", role: "mailstore" }, { host: "sup1", role: "supervisor" }, { host: "ms2", role: "mailstore" }] }),
+        getServices: async () => ({
+          services: [
+            { host: "ms1", role: "mailstore" },
+            { host: "sup1", role: "supervisor" },
+            { host: "ms2", role: "mailstore" },
+          ],
+        }),
         getAllAccounts: async () => ({ accounts: many, more: true }),
       },
       calls,

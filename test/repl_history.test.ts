@@ -10,7 +10,10 @@ import { historyFile, holdsSecret, ReplConsole, ReplHistory } from "../src/repl/
 import { tempDir } from "./helpers/processes.js";
 
 const mode = (file: string): number => statSync(file).mode & 0o777;
-const lines = (file: string): string[] => readFileSync(file, "utf8").split("\n").filter((l) => l !== "");
+const lines = (file: string): string[] =>
+  readFileSync(file, "utf8")
+    .split("\n")
+    .filter((l) => l !== "");
 
 test("repl history - where: MR_REPL_HISTORY, none, else the user's state folder", () => {
   assert.is(historyFile({ MR_REPL_HISTORY: "/tmp/h" }, "/home/op"), "/tmp/h");
@@ -31,7 +34,13 @@ test("repl history - lines that may hold a secret or a message's text are not ke
   ]) {
     assert.ok(holdsSecret(l), l);
   }
-  for (const l of ["getServices", "setAccountDestination ms2.example.com 10 accounts a@example.com", "test servers nats://nats1:4222", "deliverMessage account a@example.com file /tmp/m.eml", "listFolders account passat@example.com"]) {
+  for (const l of [
+    "getServices",
+    "setAccountDestination ms2.example.com 10 accounts a@example.com",
+    "test servers nats://nats1:4222",
+    "deliverMessage account a@example.com file /tmp/m.eml",
+    "listFolders account passat@example.com",
+  ]) {
     assert.not.ok(holdsSecret(l), l);
   }
 });

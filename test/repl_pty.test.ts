@@ -25,9 +25,11 @@ const DEADLINE_MS = 180_000;
  */
 function requireScript(): void {
   const r = spawnSync("script", ["--version"], { encoding: "utf8" });
-  const install = "this test runs the REPL on a pseudo-terminal with util-linux's `script`: install the bsdutils package (Debian, Ubuntu) or util-linux (other distributions)";
+  const install =
+    "this test runs the REPL on a pseudo-terminal with util-linux's `script`: install the bsdutils package (Debian, Ubuntu) or util-linux (other distributions)";
   if (r.error) throw new Error(`${install} (${(r.error as NodeJS.ErrnoException).code === "ENOENT" ? "no `script` in PATH" : r.error.message})`);
-  if (!`${r.stdout}${r.stderr}`.includes("util-linux")) throw new Error(`${install}; the \`script\` in PATH is not util-linux's: ${`${r.stdout}${r.stderr}`.trim()}`);
+  if (!`${r.stdout}${r.stderr}`.includes("util-linux"))
+    throw new Error(`${install}; the \`script\` in PATH is not util-linux's: ${`${r.stdout}${r.stderr}`.trim()}`);
 }
 
 /** A single-quoted shell word. */
@@ -50,7 +52,7 @@ class Screen {
   feed(chunk: string): void {
     const text = this.pending + chunk;
     this.pending = "";
-    for (let i = 0; i < text.length; ) {
+    for (let i = 0; i < text.length;) {
       const ch = text[i]!;
       if (ch === "\x1b") {
         const csi = /^\x1b\[([0-?]*)[ -/]*([@-~])/.exec(text.slice(i));
@@ -172,7 +174,9 @@ class PtyRepl {
     return new Promise((resolve, reject) => {
       const fail = (why: string): void => {
         done();
-        reject(new Error(`${why} waiting for ${what}; the terminal showed:\n${this.screen.text()}\n[cursor line: ${JSON.stringify(this.screen.cursorLine())}]`));
+        reject(
+          new Error(`${why} waiting for ${what}; the terminal showed:\n${this.screen.text()}\n[cursor line: ${JSON.stringify(this.screen.cursorLine())}]`),
+        );
       };
       const timer = setTimeout(() => fail("deadline passed"), Math.max(0, this.deadline - Date.now()));
       const poll = (): void => {
@@ -264,7 +268,10 @@ test("repl on a terminal - Tab completes commands, params, hosts and accounts; h
     await first.editing("getItem");
     const before = first.screen.rowCount();
     first.type("\t");
-    await first.until("getItem and getItemBody listed", () => /^getItem\s+getItemBody$/m.test(first.screen.since(before)) && first.screen.cursorLine() === `${PROMPT}getItem`);
+    await first.until(
+      "getItem and getItemBody listed",
+      () => /^getItem\s+getItemBody$/m.test(first.screen.since(before)) && first.screen.cursorLine() === `${PROMPT}getItem`,
+    );
     first.type(CTRL_U);
     await first.editing("");
 
@@ -283,7 +290,10 @@ test("repl on a terminal - Tab completes commands, params, hosts and accounts; h
     await first.tabUntil("listFolders account alice@example.com");
     const ran = first.screen.rowCount();
     first.type("\r");
-    await first.until("listFolders' answer and the next prompt", () => first.screen.since(ran).includes("Inbox") && first.screen.cursorLine() === PROMPT.trimEnd());
+    await first.until(
+      "listFolders' answer and the next prompt",
+      () => first.screen.since(ran).includes("Inbox") && first.screen.cursorLine() === PROMPT.trimEnd(),
+    );
 
     first.type("exit\r");
     assert.is(await first.exit(), 0, first.screen.text());
@@ -303,7 +313,10 @@ test("repl on a terminal - Tab completes commands, params, hosts and accounts; h
     await second.editing("listFolders account alice@example.com");
     const recalled = second.screen.rowCount();
     second.type("\r");
-    await second.until("listFolders' answer and the next prompt", () => second.screen.since(recalled).includes("Inbox") && second.screen.cursorLine() === PROMPT.trimEnd());
+    await second.until(
+      "listFolders' answer and the next prompt",
+      () => second.screen.since(recalled).includes("Inbox") && second.screen.cursorLine() === PROMPT.trimEnd(),
+    );
     second.type(CTRL_D);
     assert.is(await second.exit(), 0, second.screen.text());
     // Ctrl-D left the cursor after the prompt: the REPL ends that line.

@@ -37,10 +37,14 @@ async function purgedAccount(name: string, keep?: number): Promise<string> {
 }
 
 async function operationEnd(operationId: string): Promise<any> {
-  return waitFor("operation ends", async () => {
-    const m = await sys.admin("monitor", { operation_uuid: operationId });
-    return m.state !== "running" ? m : undefined;
-  }, 20_000);
+  return waitFor(
+    "operation ends",
+    async () => {
+      const m = await sys.admin("monitor", { operation_uuid: operationId });
+      return m.state !== "running" ? m : undefined;
+    },
+    20_000,
+  );
 }
 
 async function replicaView(name: string): Promise<any> {
@@ -94,7 +98,11 @@ test("replica agent - a replica at seq 0 over an account log that stays empty be
   });
   try {
     agent.setReplicated(id, { paused: false });
-    const st = await waitFor("the agent marks the replica unavailable", () => (store.replicaState(id)?.status === "unavailable" ? store.replicaState(id) : undefined), 10_000);
+    const st = await waitFor(
+      "the agent marks the replica unavailable",
+      () => (store.replicaState(id)?.status === "unavailable" ? store.replicaState(id) : undefined),
+      10_000,
+    );
     assert.is(st.appliedSeq, 0);
     assert.ok(/account\.created/.test(st.error ?? ""), st.error ?? "no error");
   } finally {

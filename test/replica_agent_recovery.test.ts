@@ -96,7 +96,11 @@ test("replica agent - a catch-up that failed is retried without waiting for a ne
   // catch-up that the new replica starts fails (its read times out).
   proxy.stall("toServer");
   await sys.admin("setAccountDestination", { destination: REPLICA, priority: 10, accounts: [name] });
-  await waitFor(`the replica logs that the catch-up of ${acct.id} failed`, () => logged((e) => e.msg === "catch-up failed; retrying" && e.accountId === acct.id), 30_000);
+  await waitFor(
+    `the replica logs that the catch-up of ${acct.id} failed`,
+    () => logged((e) => e.msg === "catch-up failed; retrying" && e.accountId === acct.id),
+    30_000,
+  );
   assert.is(applied(acct.id), 0);
   proxy.resume("toServer");
   // No new entry is written: only a retry of the catch-up can bring the replica to the head.

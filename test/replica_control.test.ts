@@ -67,7 +67,10 @@ test("removeAccountDestination - refusals name what is wrong and change nothing"
   await sys.mailbox("createAccount", { name: "list@example.com", mailHost: MS1, type: "distributionList" });
   const before = await records(["r1@example.com", "r2@example.com"]);
 
-  const unknownHost = await refused(sys.admin("removeAccountDestination", { destination: "nosuch.example.com", accounts: "r1@example.com" }), "MAILSTORE_UNKNOWN");
+  const unknownHost = await refused(
+    sys.admin("removeAccountDestination", { destination: "nosuch.example.com", accounts: "r1@example.com" }),
+    "MAILSTORE_UNKNOWN",
+  );
   assert.match(unknownHost.message, /nosuch\.example\.com/);
   assert.match(unknownHost.message, /ms1\.example\.com/, "names the known mailstores");
   await refused(sys.admin("removeAccountDestination", { destination: MS2, accounts: "r*@example.com" }), "UNSUPPORTED_ACCOUNT_PATTERN");
@@ -98,7 +101,10 @@ test("removeAccountDestination - drops the replica from the directory and the co
   assert.equal(res.accounts, [{ account: "r3@example.com", accountId: id, destination: MS2, priority: 10, removed: true }]);
 
   const a = await status("r3@example.com");
-  assert.equal(a.replicas.map((r: any) => r.destination), [MS3]);
+  assert.equal(
+    a.replicas.map((r: any) => r.destination),
+    [MS3],
+  );
   // Read the destination's file itself, not the running node's view of it.
   const file = sys.openStore(MS2);
   try {
@@ -135,7 +141,10 @@ test("removeAccountDestination - without accounts removes every replica on the d
     assert.match(a.reason, /ms3\.example\.com is down/);
   }
   assert.is((await sys.admin("getAccountStatus", { replicaServer: MS3 })).accounts.length, 0);
-  assert.equal((await status("r5@example.com")).replicas.map((r: any) => r.destination), [MS1]);
+  assert.equal(
+    (await status("r5@example.com")).replicas.map((r: any) => r.destination),
+    [MS1],
+  );
 
   await sys.startMailstore(MS3);
   await waitFor("ms3 dropped the copies it no longer replicates", () => !store(MS3).replicaState(a4) && !store(MS3).replicaState(a5));
@@ -145,7 +154,9 @@ test("removeAccountDestination - without accounts removes every replica on the d
 test("pauseReplicas / restartReplicas - paused replicas apply nothing; restart seeds them again from the log and they catch up", async () => {
   const id = await account("p1@example.com", MS1, [MS2]);
   const paused = await sys.admin("pauseReplicas", { accounts: "p1@example.com" });
-  assert.equal(paused.replicas, [{ account: "p1@example.com", accountId: id, destination: MS2, status: "paused", state: "paused", generation: 0, changed: true }]);
+  assert.equal(paused.replicas, [
+    { account: "p1@example.com", accountId: id, destination: MS2, status: "paused", state: "paused", generation: 0, changed: true },
+  ]);
 
   const st = await waitFor("getAccountStatus shows it paused", async () => {
     const a = await status("p1@example.com");
@@ -170,7 +181,9 @@ test("pauseReplicas / restartReplicas - paused replicas apply nothing; restart s
   assert.is(again.replicas[0].changed, false, "pausing a paused replica changes nothing");
 
   const restarted = await sys.admin("restartReplicas", { accounts: "p1@example.com" });
-  assert.equal(restarted.replicas, [{ account: "p1@example.com", accountId: id, destination: MS2, status: "initializing", state: "active", generation: 1, changed: true }]);
+  assert.equal(restarted.replicas, [
+    { account: "p1@example.com", accountId: id, destination: MS2, status: "initializing", state: "active", generation: 1, changed: true },
+  ]);
   const back = await caughtUp("p1@example.com", 1);
   assert.is(back.paused, false);
   assert.is(JSON.stringify(store(MS2).dumpAccount(id)), JSON.stringify(store(MS1).dumpAccount(id)), "re-seeded copy equals the primary");
@@ -191,7 +204,10 @@ test("pauseReplicas / restartReplicas - destination narrows the change; refusals
   assert.is(store(MS2).replicaState(id)!.generation, 0);
 
   const res = await sys.admin("pauseReplicas", { accounts: "p2@example.com", destination: MS3 });
-  assert.equal(res.replicas.map((r: any) => [r.destination, r.status]), [[MS3, "paused"]]);
+  assert.equal(
+    res.replicas.map((r: any) => [r.destination, r.status]),
+    [[MS3, "paused"]],
+  );
   const a = await waitFor("only ms3 paused", async () => {
     const s = await status("p2@example.com");
     return s.replicas.find((r: any) => r.destination === MS3).status === "paused" ? s : undefined;
@@ -213,7 +229,11 @@ test("doStopService / doStartService module - a stopped module applies nothing; 
   await refused(sys.admin("doStopService", { service_name: "module", host: "nosuch.example.com" }), "MAILSTORE_UNKNOWN");
 
   const stopped = await sys.admin("doStopService", { service_name: "module", host: MS2 });
-  assert.equal(stopped, { service_name: "module", ok: true, hosts: [{ host: MS2, service: "module", running: false, changed: true, message: "service stopped" }] });
+  assert.equal(stopped, {
+    service_name: "module",
+    ok: true,
+    hosts: [{ host: MS2, service: "module", running: false, changed: true, message: "service stopped" }],
+  });
   const st = await rpcCall<any>(sys.nc, `mr.node.${MS2}.admin`, "serviceStatus", {});
   assert.equal(st.services.module, { running: false, could_start: true, could_stop: false });
   const twice = await sys.admin("doStopService", { service_name: "module", host: MS2 });
@@ -238,7 +258,10 @@ test("doStopService / doStartService module - a stopped module applies nothing; 
   await caughtUp("s1@example.com", 1);
 
   const restarted = await sys.admin("doRestartService", { service_name: "module" });
-  assert.equal(restarted.hosts.map((h: any) => [h.host, h.running, h.message]).sort(), [MS1, MS2, MS3].map((h) => [h, true, "service restarted"]));
+  assert.equal(
+    restarted.hosts.map((h: any) => [h.host, h.running, h.message]).sort(),
+    [MS1, MS2, MS3].map((h) => [h, true, "service restarted"]),
+  );
   await sys.mailbox("deliverMessage", { account: "s1@example.com", raw: rawMessage(32) });
   await caughtUp("s1@example.com", 1);
 });

@@ -43,7 +43,15 @@ function clusterKey(): { kid: string; key: Uint8Array } {
 }
 
 function batch(id: string, prev: number, over: { epoch?: number; writer?: string; events?: unknown[] } = {}) {
-  return { v: 1, account: id, epoch: over.epoch ?? 1, writer: over.writer ?? "ms1.example.com", at: Date.now(), prev, events: over.events ?? [{ t: "items.deleted", ids: [257] }] };
+  return {
+    v: 1,
+    account: id,
+    epoch: over.epoch ?? 1,
+    writer: over.writer ?? "ms1.example.com",
+    at: Date.now(),
+    prev,
+    events: over.events ?? [{ t: "items.deleted", ids: [257] }],
+  };
 }
 
 /** The keyring of a host whose key files are in the system's keys folder (all trusted). */
@@ -134,7 +142,12 @@ test("replication forged - an entry signed with another key claiming a mailstore
     "forged-sig@example.com",
     (id, head) => {
       const { kid, key } = clusterKey();
-      const impostor = new EnvelopeKeyring({ keys: { [kid]: key }, currentKid: kid, signerId: "ms1.example.com", signingSecretKey: nacl.sign.keyPair().secretKey });
+      const impostor = new EnvelopeKeyring({
+        keys: { [kid]: key },
+        currentKid: kid,
+        signerId: "ms1.example.com",
+        signingSecretKey: nacl.sign.keyPair().secretKey,
+      });
       return seal(impostor, batch(id, head));
     },
     "ENVELOPE_BAD_SIGNATURE",
@@ -146,7 +159,12 @@ test("replication forged - an entry encrypted with the wrong key is refused", as
     "forged-key@example.com",
     (id, head) => {
       // Signed by an unknown signer with a key nobody trusts, encrypted under a made-up key.
-      const rogue = new EnvelopeKeyring({ keys: { "k9-rogue": nacl.randomBytes(32) }, currentKid: "k9-rogue", signerId: "rogue.example.com", signingSecretKey: nacl.sign.keyPair().secretKey });
+      const rogue = new EnvelopeKeyring({
+        keys: { "k9-rogue": nacl.randomBytes(32) },
+        currentKid: "k9-rogue",
+        signerId: "rogue.example.com",
+        signingSecretKey: nacl.sign.keyPair().secretKey,
+      });
       return seal(rogue, batch(id, head));
     },
     "ENVELOPE_UNKNOWN_SIGNER",
@@ -182,7 +200,11 @@ test("replication forged - a key self-registered in the directory is not trusted
 });
 
 test("replication forged - a trusted mailstore that is not the primary at the entry's epoch is refused", async () => {
-  await expectRefused("forged-notprimary@example.com", (id, head) => seal(keyringOf("ms3.example.com"), batch(id, head, { writer: "ms3.example.com" })), "LOG_WRITER_NOT_PRIMARY");
+  await expectRefused(
+    "forged-notprimary@example.com",
+    (id, head) => seal(keyringOf("ms3.example.com"), batch(id, head, { writer: "ms3.example.com" })),
+    "LOG_WRITER_NOT_PRIMARY",
+  );
 });
 
 test("replication forged - an entry signed by one trusted mailstore naming another as writer is refused", async () => {
@@ -190,7 +212,11 @@ test("replication forged - an entry signed by one trusted mailstore naming anoth
 });
 
 test("replication forged - a newer epoch without a promotion is refused", async () => {
-  await expectRefused("forged-epoch@example.com", (id, head) => seal(keyringOf("ms3.example.com"), batch(id, head, { epoch: 2, writer: "ms3.example.com" })), "LOG_EPOCH_RAISED");
+  await expectRefused(
+    "forged-epoch@example.com",
+    (id, head) => seal(keyringOf("ms3.example.com"), batch(id, head, { epoch: 2, writer: "ms3.example.com" })),
+    "LOG_EPOCH_RAISED",
+  );
 });
 
 test("replication forged - a Promoted without a grant is refused", async () => {
@@ -201,11 +227,19 @@ test("replication forged - a Promoted whose grant names another host, epoch or a
   sys.ensureSupervisorKey("sup1");
   await expectRefused("forged-granthost@example.com", (id, head) => promotedBy3(id, head, grant("sup1", id, 2, "ms2.example.com")), "LOG_BAD_PROMOTION");
   await expectRefused("forged-grantepoch@example.com", (id, head) => promotedBy3(id, head, grant("sup1", id, 3, "ms3.example.com")), "LOG_BAD_PROMOTION");
-  await expectRefused("forged-grantacct@example.com", (id, head) => promotedBy3(id, head, grant("sup1", "00000000-0000-4000-8000-000000000000", 2, "ms3.example.com")), "LOG_BAD_PROMOTION");
+  await expectRefused(
+    "forged-grantacct@example.com",
+    (id, head) => promotedBy3(id, head, grant("sup1", "00000000-0000-4000-8000-000000000000", 2, "ms3.example.com")),
+    "LOG_BAD_PROMOTION",
+  );
 });
 
 test("replication forged - a Promoted whose grant is signed by a mailstore key is refused", async () => {
-  await expectRefused("forged-grantms@example.com", (id, head) => promotedBy3(id, head, grant("ms3.example.com", id, 2, "ms3.example.com", "mailstore")), "LOG_BAD_PROMOTION");
+  await expectRefused(
+    "forged-grantms@example.com",
+    (id, head) => promotedBy3(id, head, grant("ms3.example.com", id, 2, "ms3.example.com", "mailstore")),
+    "LOG_BAD_PROMOTION",
+  );
 });
 
 test("replication forged - control: the same Promoted with the supervisor's grant is applied by the replica", async () => {

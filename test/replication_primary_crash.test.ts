@@ -11,7 +11,18 @@ import { TestSystem, rawMessage } from "./helpers/system.js";
 import { waitFor } from "./helpers/processes.js";
 import { rpcCall } from "../src/jsonrpc/index.js";
 import type { MessageDeliveredEvent } from "../src/mail/index.js";
-import { errorCode, firstDifference, intIn, logHead, prng, readAccountLog, readerKeyring, stopBounded, testSeed, waitReplicaCaughtUp } from "./helpers/workload.js";
+import {
+  errorCode,
+  firstDifference,
+  intIn,
+  logHead,
+  prng,
+  readAccountLog,
+  readerKeyring,
+  stopBounded,
+  testSeed,
+  waitReplicaCaughtUp,
+} from "./helpers/workload.js";
 
 const SEED = testSeed();
 const seedNote = `(seed ${SEED}; replay with MR_TEST_SEED=${SEED})`;
@@ -69,9 +80,18 @@ async function burstAndKill(round: number, killAt: number): Promise<RoundResult>
         const n = nextMessage++;
         const subject = (n + w) % 2 === 0 ? "mr.rpc.mailbox" : `mr.node.${MS1}.mailbox`;
         try {
-          const r = await rpcCall<{ itemId: number; blob: string; folder: string }>(sys.nc, subject, "deliverMessage", { account: ACCOUNT, raw: rawMessage(n, ACCOUNT) }, { timeoutMs: 4_000 });
+          const r = await rpcCall<{ itemId: number; blob: string; folder: string }>(
+            sys.nc,
+            subject,
+            "deliverMessage",
+            { account: ACCOUNT, raw: rawMessage(n, ACCOUNT) },
+            { timeoutMs: 4_000 },
+          );
           assert.ok(Number.isInteger(r.itemId) && r.itemId > 0, `acknowledged delivery without an itemId: ${JSON.stringify(r)}`);
-          assert.not.ok(acknowledged.has(r.itemId), `item id ${r.itemId} acknowledged twice (round ${round}, message ${n} and ${acknowledged.get(r.itemId)?.n}) ${seedNote}`);
+          assert.not.ok(
+            acknowledged.has(r.itemId),
+            `item id ${r.itemId} acknowledged twice (round ${round}, message ${n} and ${acknowledged.get(r.itemId)?.n}) ${seedNote}`,
+          );
           acknowledged.set(r.itemId, { blob: r.blob, n, round });
           res.acked++;
           if (killed) res.ackedAfterKill++;
@@ -127,8 +147,15 @@ async function checkAcknowledgedDurable(label: string): Promise<void> {
   }
   assert.equal(missingOnMs2, [], `${label}: acknowledged deliveries missing on ms2 ${seedNote}`);
   // ms2 holds exactly what the log holds, no more.
-  const onMs2 = ms2.store.dumpAccount(accountId).items.map((i) => i.id).sort((x, y) => x - y);
-  assert.equal(onMs2, [...logged.keys()].sort((x, y) => x - y), `${label}: ms2's items vs the log's deliveries ${seedNote}`);
+  const onMs2 = ms2.store
+    .dumpAccount(accountId)
+    .items.map((i) => i.id)
+    .sort((x, y) => x - y);
+  assert.equal(
+    onMs2,
+    [...logged.keys()].sort((x, y) => x - y),
+    `${label}: ms2's items vs the log's deliveries ${seedNote}`,
+  );
   // The bodies are in centralized storage (put before the batch that references them).
   const sample = [...acknowledged].filter((_, i) => i % 25 === 0);
   for (const [id, a] of sample) {
@@ -151,17 +178,24 @@ test(`replication primary crash - every delivery acknowledged before a kill -9 o
 test(`replication primary crash - a restarted primary carries on from the log, and a second kill loses nothing either ${seedNote}`, async () => {
   await sys.spawnMailstore(MS1);
   // Its first write replays what it had not applied yet, so item ids continue after the log's.
-  const maxLogged = Math.max(...(await readAccountLog(sys, accountId, readerKeyring(sys, MS2))).flatMap((b) => b.batch.events.map((e) => (e.t === "message.delivered" ? e.itemId : 0))));
-  const first = await waitFor("ms1 takes writes again", async () => {
-    try {
-      const n = nextMessage++;
-      const res = await sys.mailbox("deliverMessage", { account: ACCOUNT, raw: rawMessage(n, ACCOUNT) }, 10_000);
-      acknowledged.set(res.itemId, { blob: res.blob, n, round: 2 });
-      return res;
-    } catch (e) {
-      throw new Error(`${(e as Error).message}; ms1 log:\n${sys.log(MS1)}`);
-    }
-  }, 30_000, 200);
+  const maxLogged = Math.max(
+    ...(await readAccountLog(sys, accountId, readerKeyring(sys, MS2))).flatMap((b) => b.batch.events.map((e) => (e.t === "message.delivered" ? e.itemId : 0))),
+  );
+  const first = await waitFor(
+    "ms1 takes writes again",
+    async () => {
+      try {
+        const n = nextMessage++;
+        const res = await sys.mailbox("deliverMessage", { account: ACCOUNT, raw: rawMessage(n, ACCOUNT) }, 10_000);
+        acknowledged.set(res.itemId, { blob: res.blob, n, round: 2 });
+        return res;
+      } catch (e) {
+        throw new Error(`${(e as Error).message}; ms1 log:\n${sys.log(MS1)}`);
+      }
+    },
+    30_000,
+    200,
+  );
   assert.ok(first.itemId > maxLogged, `restarted ms1 gave item id ${first.itemId}, not above the logged ${maxLogged} ${seedNote}`);
 
   const r = await burstAndKill(2, intIn(rand, 20, BURST - IN_FLIGHT));

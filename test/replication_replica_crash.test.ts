@@ -132,7 +132,9 @@ test(`replication replica crash - kill -9 of the replica while it applies, live 
     const started = restarted.output().includes(`mailstore ${MS2} started`);
     const at2b = appliedOnMs2();
     await sys.kill9(MS2);
-    notes.push(`kill 2 (${at2b < headAtRestart ? "catch-up" : "live"}${started ? ", after start" : ", before start"}): applied seq ${from} at restart, ${at2b} at the kill, ${appliedOnMs2()} after it; log head at restart ${headAtRestart}`);
+    notes.push(
+      `kill 2 (${at2b < headAtRestart ? "catch-up" : "live"}${started ? ", after start" : ", before start"}): applied seq ${from} at restart, ${at2b} at the kill, ${appliedOnMs2()} after it; log head at restart ${headAtRestart}`,
+    );
 
     // A little more writing while ms2 is down again, then ms2 comes back for good.
     const okBefore2 = acked();
@@ -166,8 +168,16 @@ test(`replication replica crash - kill -9 of the replica while it applies, live 
   const ids = (rows: Array<{ id: number }>) => rows.map((r) => r.id);
   const itemIds = ids(got.items);
   assert.is(new Set(itemIds).size, itemIds.length, `duplicate item ids on ms2 ${seedNote}`);
-  assert.equal(itemIds.filter((i) => !ids(want.items).includes(i)), [], `items on ms2 that ms1 does not have ${seedNote}`);
-  assert.equal(ids(want.items).filter((i) => !itemIds.includes(i)), [], `items of ms1 missing on ms2 ${seedNote}`);
+  assert.equal(
+    itemIds.filter((i) => !ids(want.items).includes(i)),
+    [],
+    `items on ms2 that ms1 does not have ${seedNote}`,
+  );
+  assert.equal(
+    ids(want.items).filter((i) => !itemIds.includes(i)),
+    [],
+    `items of ms1 missing on ms2 ${seedNote}`,
+  );
   assert.equal(ids(got.folders), ids(want.folders), `folder ids on ms2 vs ms1 ${seedNote}`);
   assert.ok(want.items.length > 0);
   const diff = firstDifference(got, want);

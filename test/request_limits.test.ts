@@ -19,7 +19,6 @@ const names = (from: number, n: number): string[] => Array.from({ length: n }, (
 
 let sys: TestSystem;
 
-
 async function replicated(): Promise<string[]> {
   return (await sys.supervisor!.directory.listAccounts()).filter((r) => r.replicas.length > 0).map((r) => r.name);
 }

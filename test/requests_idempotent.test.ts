@@ -46,7 +46,10 @@ test("requestId - an MTA whose answer was lost retries and gets the same itemId,
   const mta = await connect({ servers: proxy.url });
   try {
     await mta.flush();
-    const ids = () => primaryStore(MS1).listItems(aliceId, { limit: 1000 }).items.map((i) => i.id);
+    const ids = () =>
+      primaryStore(MS1)
+        .listItems(aliceId, { limit: 1000 })
+        .items.map((i) => i.id);
     const known = new Set(ids());
     const before = known.size;
     const params = { account: ALICE, raw: rawMessage(9), requestId: "mta-lost-reply-1" };
@@ -60,7 +63,10 @@ test("requestId - an MTA whose answer was lost retries and gets the same itemId,
     proxy.resume("toClient");
     const retry = await rpcCall<{ itemId: number }>(mta, "mr.rpc.mailbox", "deliverMessage", params, { timeoutMs: 15_000 });
     // Exactly one new item, and it is the one the retry named.
-    assert.equal(ids().filter((id) => !known.has(id)), [retry.itemId]);
+    assert.equal(
+      ids().filter((id) => !known.has(id)),
+      [retry.itemId],
+    );
   } finally {
     await mta.close().catch(() => {});
     await proxy.stop();

@@ -42,7 +42,11 @@ function commit(store: MetadataStore, commands: MailCommand[], at = 1_000): Plan
 }
 
 const deliver = (n: number, request?: { id: string; digest: string }): MailCommand => ({
-  op: "deliverMessage", folder: "Inbox", flags: [], message: msg(n), ...(request ? { request } : {}),
+  op: "deliverMessage",
+  folder: "Inbox",
+  flags: [],
+  message: msg(n),
+  ...(request ? { request } : {}),
 });
 
 function setup(store: MetadataStore): void {

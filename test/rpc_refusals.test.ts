@@ -94,7 +94,10 @@ test("refusals - the JSON-RPC protocol errors on both subjects", async () => {
     assert.is((await raw("{not json")).id, null);
     assert.equal((await raw(JSON.stringify({ jsonrpc: "1.0", method: "x", id: 1 }))).error.code, -32600);
     assert.equal((await raw(JSON.stringify({ jsonrpc: "2.0", method: "frobnicate", id: 2 }))).error.code, -32601);
-    assert.equal((await raw(JSON.stringify({ jsonrpc: "2.0", method: "getItem", params: [1, 2], id: 3 }))).error.code, subject === "mr.rpc.admin" ? -32601 : -32602);
+    assert.equal(
+      (await raw(JSON.stringify({ jsonrpc: "2.0", method: "getItem", params: [1, 2], id: 3 }))).error.code,
+      subject === "mr.rpc.admin" ? -32601 : -32602,
+    );
     assert.equal((await raw("[]")).error.code, -32600);
     const batch = await raw(JSON.stringify([{ jsonrpc: "2.0", method: "frobnicate", id: 4 }, { jsonrpc: "2.0", method: "frobnicate" }, 5]));
     assert.is(batch.length, 2, "the notification gets no response, the invalid element does");

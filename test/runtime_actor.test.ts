@@ -1,13 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import {
-  ActorStoppedError,
-  ActorSystem,
-  AskTimeoutError,
-  MailboxFullError,
-  ManualClock,
-  type SupervisionEvent,
-} from "../src/runtime/index.js";
+import { ActorStoppedError, ActorSystem, AskTimeoutError, MailboxFullError, ManualClock, type SupervisionEvent } from "../src/runtime/index.js";
 
 const tick = () => new Promise((r) => setImmediate(r));
 
@@ -29,8 +22,14 @@ test("runtime - an actor handles its messages one at a time, in order", async ()
     }),
   });
   const replies = await Promise.all(Array.from({ length: 50 }, (_, i) => ref.ask(i)));
-  assert.equal(seen, Array.from({ length: 50 }, (_, i) => i));
-  assert.equal(replies, Array.from({ length: 50 }, (_, i) => i * 2));
+  assert.equal(
+    seen,
+    Array.from({ length: 50 }, (_, i) => i),
+  );
+  assert.equal(
+    replies,
+    Array.from({ length: 50 }, (_, i) => i * 2),
+  );
   assert.is(maxInFlight, 1);
   await sys.shutdown();
 });
@@ -80,7 +79,10 @@ test("runtime - a full mailbox refuses with MailboxFullError and queues nothing 
   ref.tell(1);
   ref.tell(2);
   ref.tell(3);
-  assert.throws(() => ref.tell(4), (e: unknown) => e instanceof MailboxFullError && (e as MailboxFullError).code === "MAILBOX_FULL");
+  assert.throws(
+    () => ref.tell(4),
+    (e: unknown) => e instanceof MailboxFullError && (e as MailboxFullError).code === "MAILBOX_FULL",
+  );
   const viaAsk = await ref.ask(5).catch((e) => e);
   assert.instance(viaAsk, MailboxFullError);
   release();
@@ -167,8 +169,14 @@ test("runtime - more than N restarts within the window escalates to the parent; 
     clock.advance(50);
     await tick();
   }
-  assert.ok(events.some((e) => e.actor === "/mr/parent/child" && e.kind === "escalated"), "child escalated");
-  assert.ok(events.some((e) => e.actor === "/mr/parent" && e.kind === "restarted"), "parent restarted");
+  assert.ok(
+    events.some((e) => e.actor === "/mr/parent/child" && e.kind === "escalated"),
+    "child escalated",
+  );
+  assert.ok(
+    events.some((e) => e.actor === "/mr/parent" && e.kind === "restarted"),
+    "parent restarted",
+  );
   assert.is(parentStarts, 2);
   assert.is(await parent.ask({ kind: "child", body: "hi" }), "child ok", "the restarted parent has a fresh child");
   assert.is(await sibling.ask("x"), "sibling ok", "a sibling is untouched");
@@ -236,7 +244,12 @@ test("runtime - receiveBatch gets every queued message at once and replies to ea
   });
   const first = ref.ask(1);
   await tick();
-  const rest = Array.from({ length: 250 }, (_, i) => ref.ask(i + 2).then((v) => v, (e: Error) => e.message));
+  const rest = Array.from({ length: 250 }, (_, i) =>
+    ref.ask(i + 2).then(
+      (v) => v,
+      (e: Error) => e.message,
+    ),
+  );
   release();
   assert.is(await first, 2);
   const out = await Promise.all(rest);

@@ -30,7 +30,8 @@ async function logFor(subject: string): Promise<SubjectLog> {
 /** Every stored entry of the subject with its size. */
 async function stored(subject: string): Promise<{ seq: number; size: number; keys: string[] }[]> {
   const out: { seq: number; size: number; keys: string[] }[] = [];
-  for await (const e of (await logFor(subject)).read(1)) out.push({ seq: e.seq, size: e.data.length, keys: decodeLedgerEntry(e.data).events.map((x) => x.key) });
+  for await (const e of (await logFor(subject)).read(1))
+    out.push({ seq: e.seq, size: e.data.length, keys: decodeLedgerEntry(e.data).events.map((x) => x.key) });
   return out;
 }
 
@@ -81,11 +82,18 @@ test("batch split - a huge command among small ones is refused alone; its neighb
   assert.equal(results[3], { ok: true, value: 5 }, "decided after the groups before it");
   assert.is(results[4]!.ok, false);
   const entries = await stored(subject);
-  assert.equal(entries.map((e) => e.keys), [["a", "b"], ["a"]], "the small ones, in order; the huge one nowhere");
+  assert.equal(
+    entries.map((e) => e.keys),
+    [["a", "b"], ["a"]],
+    "the small ones, in order; the huge one nowhere",
+  );
   // A fresh reader of the log agrees with the writer.
   const reader = new Ledger("reader");
   await new LogBackedActor(await logFor(subject), reader).recover();
-  assert.equal([...reader.counters.entries()].sort(), [["a", 5], ["b", 2]]);
+  assert.equal([...reader.counters.entries()].sort(), [
+    ["a", 5],
+    ["b", 2],
+  ]);
 });
 
 test("batch split - a drain over max_payload is appended as several entries, in order, each within the limit", async () => {
@@ -98,8 +106,14 @@ test("batch split - a drain over max_payload is appended as several entries, in 
   // 40 commands of ~100 KiB: about 4 MiB in all, 4+ appends.
   const cmds: LedgerCmd[] = Array.from({ length: 40 }, (_, i) => ({ add: `k${String(i).padStart(2, "0")}-${"x".repeat(100 * 1024)}`, by: i + 1 }));
   const results = await actor.receiveBatch(cmds);
-  assert.ok(results.every((r) => r.ok), JSON.stringify(results.filter((r) => !r.ok)));
-  assert.equal(results.map((r) => (r as { value: number }).value), cmds.map((c) => c.by));
+  assert.ok(
+    results.every((r) => r.ok),
+    JSON.stringify(results.filter((r) => !r.ok)),
+  );
+  assert.equal(
+    results.map((r) => (r as { value: number }).value),
+    cmds.map((c) => c.by),
+  );
   const entries = await stored(subject);
   assert.ok(entries.length >= 4, `split into ${entries.length} appends`);
   assert.is(actor.appends, entries.length);
@@ -108,7 +122,11 @@ test("batch split - a drain over max_payload is appended as several entries, in 
     assert.ok(e.size <= maxPayload - appendHeaderBytes(subject, prevSeq), `entry ${e.seq} of ${e.size} bytes fits with its headers in ${maxPayload}`);
     prevSeq = e.seq;
   }
-  assert.equal(entries.flatMap((e) => e.keys), cmds.map((c) => c.add), "every command once, in order");
+  assert.equal(
+    entries.flatMap((e) => e.keys),
+    cmds.map((c) => c.add),
+    "every command once, in order",
+  );
   const reader = new Ledger("reader");
   await new LogBackedActor(await logFor(subject), reader).recover();
   assert.equal([...reader.counters.entries()].sort(), [...writer.counters.entries()].sort());

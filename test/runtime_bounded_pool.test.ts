@@ -58,7 +58,10 @@ test("bounded pool - never more than limit at once, every item runs once, result
   await c.finish("c");
   assert.equal(c.running, ["g"]);
   await c.finish("g");
-  assert.equal(await run, items.map((i) => `done ${i}`));
+  assert.equal(
+    await run,
+    items.map((i) => `done ${i}`),
+  );
   assert.equal(c.started, items, "started in list order, each once");
   assert.is(c.peak, 3);
 });
@@ -87,7 +90,11 @@ test("bounded pool - limit 1 runs the items one after another; fn gets each item
     running--;
     return i * 10;
   });
-  assert.equal(seen, [["x", 0], ["y", 1], ["z", 2]]);
+  assert.equal(seen, [
+    ["x", 0],
+    ["y", 1],
+    ["z", 2],
+  ]);
   assert.equal(out, [0, 10, 20]);
 });
 
@@ -95,7 +102,10 @@ test("bounded pool - a call that throws: nothing more starts, the calls under wa
   const c = controlled<number>();
   let settled = false;
   const run = runBounded([1, 2, 3, 4, 5], 2, c.fn).finally(() => (settled = true));
-  const outcome = run.then(() => undefined, (e: unknown) => e);
+  const outcome = run.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   await settle();
   await c.fail(1, new Error("first"));
   assert.equal(c.running, [2], "no item started after the failure");
@@ -110,7 +120,10 @@ test("bounded pool - a call that throws: nothing more starts, the calls under wa
 test("bounded pool - a synchronous throw in fn is the run's error too", async () => {
   const e = await runBounded([1], 1, (): Promise<number> => {
     throw new Error("sync");
-  }).then(() => undefined, (x: unknown) => x);
+  }).then(
+    () => undefined,
+    (x: unknown) => x,
+  );
   assert.is((e as Error).message, "sync");
 });
 
@@ -131,7 +144,10 @@ test("bounded pool - stop: once it says so no item starts, those under way finis
 
 test("bounded pool - a limit that is not a whole number of at least 1 is refused", async () => {
   for (const limit of [0, -1, 1.5, Number.NaN]) {
-    const e = await runBounded([1], limit, async (x) => x).then(() => undefined, (x: unknown) => x);
+    const e = await runBounded([1], limit, async (x) => x).then(
+      () => undefined,
+      (x: unknown) => x,
+    );
     assert.instance(e, RangeError, `limit ${limit}`);
   }
 });

@@ -43,7 +43,11 @@ test("log-backed - two writers on one subject: exactly one wins, the other gets 
   // Both must have recovered before either appends: a writer that recovers after the other's
   // append legitimately follows it. A refused command needs no append, and its answer comes
   // only after the actor's recovery.
-  for (const r of [r1, r2]) await r.ask({ add: "k", by: 0.5 }).then(() => assert.unreachable("a fraction is refused"), () => {});
+  for (const r of [r1, r2])
+    await r.ask({ add: "k", by: 0.5 }).then(
+      () => assert.unreachable("a fraction is refused"),
+      () => {},
+    );
   const [x, y] = await Promise.allSettled([r1.ask({ add: "k", by: 1 }), r2.ask({ add: "k", by: 10 })]);
   const outcomes = [x, y].map((o) => o.status);
   assert.equal(outcomes.filter((s) => s === "fulfilled").length, 1, "exactly one writer wins");
@@ -55,7 +59,7 @@ test("log-backed - two writers on one subject: exactly one wins, the other gets 
   // A fenced writer stays fenced: it never writes again.
   const again = await (x.status === "rejected" ? r1 : r2).ask({ add: "k", by: 5 }).catch((e) => e);
   assert.instance(again, FencedError);
-  assert.is(await (await logFor(nc1, subject)).lastSeq() > 0, true);
+  assert.is((await (await logFor(nc1, subject)).lastSeq()) > 0, true);
   let stored = 0;
   for await (const _ of (await logFor(nc1, subject)).read(1)) stored++;
   assert.is(stored, 1, "only the winner's append is in the log");
@@ -113,7 +117,11 @@ test("log-backed - a burst of 1,000 queued commands is stored in far fewer publi
   const ref = sys.spawn<Cmd, number>("burst", { producer: () => actor, mailboxCapacity: 2_000, maxBatch: 512 });
   const replies = await Promise.all(Array.from({ length: 1_000 }, () => ref.ask({ add: "n", by: 1 }, 30_000)));
   assert.is(ledger.counters.get("n"), 1_000);
-  assert.equal([...replies].sort((p, q) => p - q), Array.from({ length: 1_000 }, (_, i) => i + 1), "each caller gets its own result");
+  assert.equal(
+    [...replies].sort((p, q) => p - q),
+    Array.from({ length: 1_000 }, (_, i) => i + 1),
+    "each caller gets its own result",
+  );
   assert.ok(log.appendCalls <= 10, `1,000 commands took ${log.appendCalls} publishes`);
   let events = 0;
   for await (const e of log.read(1)) events += (JSON.parse(new TextDecoder().decode(e.data)) as Entry).events.length;
@@ -128,7 +136,10 @@ test("log-backed - a refused command fails alone; the rest of its batch is store
   const log = await logFor(nc1, subject);
   const ref = sys.spawn<Cmd, number>("mixed", { producer: () => new LogBackedActor(log, ledger) });
   const out = await Promise.allSettled([ref.ask({ add: "m", by: 2 }), ref.ask({ add: "m", by: 0.5 }), ref.ask({ add: "m", by: 3 })]);
-  assert.equal(out.map((o) => o.status), ["fulfilled", "rejected", "fulfilled"]);
+  assert.equal(
+    out.map((o) => o.status),
+    ["fulfilled", "rejected", "fulfilled"],
+  );
   assert.is(ledger.counters.get("m"), 5);
   assert.ok(log.appendCalls <= 2);
   await sys.shutdown();

@@ -11,13 +11,18 @@ test("periodic task - a round runs every everyMs, a slow round delays the next i
   let running = 0;
   let maxRunning = 0;
   let finish: (() => void) | undefined;
-  const task = new PeriodicTask(clock, 1_000, async () => {
-    started++;
-    running++;
-    maxRunning = Math.max(maxRunning, running);
-    await new Promise<void>((r) => (finish = r));
-    running--;
-  }, () => {});
+  const task = new PeriodicTask(
+    clock,
+    1_000,
+    async () => {
+      started++;
+      running++;
+      maxRunning = Math.max(maxRunning, running);
+      await new Promise<void>((r) => (finish = r));
+      running--;
+    },
+    () => {},
+  );
   task.start();
   task.start(); // a second start adds no second timer
   assert.is(clock.pending, 1);
@@ -44,10 +49,15 @@ test("periodic task - a failed round is reported and the next one still runs", a
   const clock = new ManualClock();
   const errors: string[] = [];
   let n = 0;
-  const task = new PeriodicTask(clock, 100, async () => {
-    n++;
-    if (n === 1) throw new Error("first round broke");
-  }, (e) => errors.push(e.message));
+  const task = new PeriodicTask(
+    clock,
+    100,
+    async () => {
+      n++;
+      if (n === 1) throw new Error("first round broke");
+    },
+    (e) => errors.push(e.message),
+  );
   task.start();
   clock.advance(100);
   await settle();

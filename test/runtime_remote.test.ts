@@ -39,7 +39,10 @@ test("runtime remote - ask across two connections reaches the actor and keeps or
   await a.flush();
   const remote = remoteRef<{ n: number }, { doubled: number }>(b, "rt.doubler");
   for (let i = 0; i < 20; i++) assert.equal(await remote.ask({ n: i }), { doubled: i * 2 });
-  assert.equal(seen, Array.from({ length: 20 }, (_, i) => i));
+  assert.equal(
+    seen,
+    Array.from({ length: 20 }, (_, i) => i),
+  );
   sub.unsubscribe();
   await sys.shutdown();
 });
@@ -68,7 +71,9 @@ test("runtime remote - a typed error comes back with its code and data", async (
 });
 
 test("runtime remote - asking a subject nobody serves gives NoResponderError", async () => {
-  const err = await remoteRef<number, number>(b, "rt.nobody").ask(1, 2_000).catch((e) => e);
+  const err = await remoteRef<number, number>(b, "rt.nobody")
+    .ask(1, 2_000)
+    .catch((e) => e);
   assert.instance(err, NoResponderError);
   assert.is(err.code, "NO_RESPONDER");
 });

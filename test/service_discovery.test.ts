@@ -53,7 +53,15 @@ function exactly(expected: string[]): (answers: Answer[]) => boolean {
   };
 }
 
-const ALL = ["mailreplica-admin@sup1", "mailreplica-directory@sup1", "mailreplica-directory@sup2", "mailreplica-mailbox@" + MS1, "mailreplica-node@" + MS1, "mailreplica-mailbox@" + MS2, "mailreplica-node@" + MS2];
+const ALL = [
+  "mailreplica-admin@sup1",
+  "mailreplica-directory@sup1",
+  "mailreplica-directory@sup2",
+  "mailreplica-mailbox@" + MS1,
+  "mailreplica-node@" + MS1,
+  "mailreplica-mailbox@" + MS2,
+  "mailreplica-node@" + MS2,
+];
 
 test.before(async () => {
   sys = await TestSystem.start({ hosts: [MS1, MS2], auth: { supervisors: ["sup1", "sup2"] } });
@@ -107,8 +115,12 @@ test("service discovery - $SRV.STATS counts requests and JSON-RPC error answers 
   const before = await ask<StatsResponse>("$SRV.STATS.mailreplica-mailbox", exactly([`mailreplica-mailbox@${MS1}`, `mailreplica-mailbox@${MS2}`]));
   const sum = (s: StatsResponse[], f: "num_requests" | "num_errors") => s.reduce((n, a) => n + a.endpoints[0]![f], 0);
   await sys.mailbox("createAccount", { name: "alice@example.com", mailHost: MS1 });
-  const reply = await sys.nc.request("mr.rpc.mailbox", JSON.stringify({ jsonrpc: "2.0", id: 1, method: "listItems", params: { account: "nobody@example.com" } }), { timeout: 15_000 });
-  assert.is((reply.json<{ error: { code: number } }>()).error.code, -32001);
+  const reply = await sys.nc.request(
+    "mr.rpc.mailbox",
+    JSON.stringify({ jsonrpc: "2.0", id: 1, method: "listItems", params: { account: "nobody@example.com" } }),
+    { timeout: 15_000 },
+  );
+  assert.is(reply.json<{ error: { code: number } }>().error.code, -32001);
   assert.is(reply.headers?.get(SERVICE_ERROR_CODE_HEADER), "-32001");
   const after = await ask<StatsResponse>("$SRV.STATS.mailreplica-mailbox", exactly([`mailreplica-mailbox@${MS1}`, `mailreplica-mailbox@${MS2}`]));
   assert.is(sum(after, "num_requests") - sum(before, "num_requests"), 2);

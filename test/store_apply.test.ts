@@ -31,8 +31,19 @@ const created: MailEvent = { t: "account.created", id: ACC, name: "jane@example.
 
 function delivered(itemId: number, folderId = 2): MailEvent {
   return {
-    t: "message.delivered", itemId, folderId, messageId: `<${itemId}@x>`, from: "a@x", to: ["jane@example.com"], cc: [],
-    subject: `m${itemId}`, date: itemId, size: 10, flags: [], tags: ["k"], blob: "cd".repeat(32),
+    t: "message.delivered",
+    itemId,
+    folderId,
+    messageId: `<${itemId}@x>`,
+    from: "a@x",
+    to: ["jane@example.com"],
+    cc: [],
+    subject: `m${itemId}`,
+    date: itemId,
+    size: 10,
+    flags: [],
+    tags: ["k"],
+    blob: "cd".repeat(32),
   };
 }
 
@@ -188,15 +199,25 @@ test(
 test(
   "applyBatch - folder events keep paths, parents and the key index consistent",
   withStore((store) => {
-    store.applyBatch(ACC, 1, batch([
-      created,
-      { t: "folder.created", folderId: 257, path: "A" },
-      { t: "folder.created", folderId: 258, path: "a/B" }, // spelled with the parent's own path
-      { t: "folder.renamed", folderId: 257, path: "inbox/A2" },
-    ]));
+    store.applyBatch(
+      ACC,
+      1,
+      batch([
+        created,
+        { t: "folder.created", folderId: 257, path: "A" },
+        { t: "folder.created", folderId: 258, path: "a/B" }, // spelled with the parent's own path
+        { t: "folder.renamed", folderId: 257, path: "inbox/A2" },
+      ]),
+    );
     assert.equal(
-      store.listFolders(ACC).filter((f) => f.id >= 257).map((f) => [f.id, f.path, f.parentId]),
-      [[257, "Inbox/A2", 2], [258, "Inbox/A2/B", 257]],
+      store
+        .listFolders(ACC)
+        .filter((f) => f.id >= 257)
+        .map((f) => [f.id, f.path, f.parentId]),
+      [
+        [257, "Inbox/A2", 2],
+        [258, "Inbox/A2/B", 257],
+      ],
     );
     store.applyBatch(ACC, 2, batch([{ t: "folder.created", folderId: 259, path: "INBOX/a2/b/C" }]));
     assert.is(store.listFolders(ACC).find((f) => f.id === 259)?.path, "Inbox/A2/B/C");

@@ -34,7 +34,9 @@ test("migrations - a fresh open creates the schema at the latest version, in WAL
     assert.is(rows[0]?.applied_at, 1234);
     const db = new Database(file, { readonly: true });
     try {
-      const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[]).filter((n) => !n.startsWith("sqlite_"));
+      const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[]).filter(
+        (n) => !n.startsWith("sqlite_"),
+      );
       assert.equal(tables, ["accounts", "folders", "items", "replica_state", "requests", "schema_migrations", "tags"]);
       assert.is(db.pragma("journal_mode", { simple: true }), "wal");
       const indexes = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all();

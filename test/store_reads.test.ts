@@ -28,21 +28,39 @@ function batch(account: string, events: MailEvent[]): TxBatch {
 }
 
 function delivered(itemId: number, date: number, folderId = 2, flags: string[] = [], tags: string[] = []): MailEvent {
-  return { t: "message.delivered", itemId, folderId, messageId: `<${itemId}@x>`, from: "f@x", to: ["t@x"], cc: ["c@x"], subject: `s${itemId}`, date, size: itemId, flags, tags, blob: "ef".repeat(32) };
+  return {
+    t: "message.delivered",
+    itemId,
+    folderId,
+    messageId: `<${itemId}@x>`,
+    from: "f@x",
+    to: ["t@x"],
+    cc: ["c@x"],
+    subject: `s${itemId}`,
+    date,
+    size: itemId,
+    flags,
+    tags,
+    blob: "ef".repeat(32),
+  };
 }
 
 /** Account A with folder Work (257) and items 258..262 (dates chosen to test the order). */
 function seed(store: MetadataStore): void {
   store.ensureReplicaState(A, "primary");
-  store.applyBatch(A, 1, batch(A, [
-    { t: "account.created", id: A, name: "alice@example.com", type: "account", mailHost: "ms1" },
-    { t: "folder.created", folderId: 257, path: "Work" },
-    delivered(258, 1_000),
-    delivered(259, 3_000, 2, ["seen"], ["todo"]),
-    delivered(260, 3_000, 257),
-    delivered(261, 2_000),
-    delivered(262, 5_000, 257, ["flagged"]),
-  ]));
+  store.applyBatch(
+    A,
+    1,
+    batch(A, [
+      { t: "account.created", id: A, name: "alice@example.com", type: "account", mailHost: "ms1" },
+      { t: "folder.created", folderId: 257, path: "Work" },
+      delivered(258, 1_000),
+      delivered(259, 3_000, 2, ["seen"], ["todo"]),
+      delivered(260, 3_000, 257),
+      delivered(261, 2_000),
+      delivered(262, 5_000, 257, ["flagged"]),
+    ]),
+  );
 }
 
 function mailError(fn: () => unknown): MailError {
@@ -60,13 +78,36 @@ test(
   withStore((store) => {
     seed(store);
     const all = store.listItems(A);
-    assert.equal(all.items.map((i) => i.id), [262, 260, 259, 261, 258]);
+    assert.equal(
+      all.items.map((i) => i.id),
+      [262, 260, 259, 261, 258],
+    );
     assert.is(all.total, 5);
-    assert.equal(all.items[2], { id: 259, folder: "Inbox", from: "f@x", to: ["t@x"], cc: ["c@x"], subject: "s259", date: 3_000, size: 259, flags: ["seen", "todo"], tags: ["todo"] });
+    assert.equal(all.items[2], {
+      id: 259,
+      folder: "Inbox",
+      from: "f@x",
+      to: ["t@x"],
+      cc: ["c@x"],
+      subject: "s259",
+      date: 3_000,
+      size: 259,
+      flags: ["seen", "todo"],
+      tags: ["todo"],
+    });
     const page = store.listItems(A, { limit: 2, offset: 1 });
     assert.equal([page.items.map((i) => i.id), page.total], [[260, 259], 5]);
     const work = store.listItems(A, { folder: "work" });
-    assert.equal([work.items.map((i) => [i.id, i.folder]), work.total], [[[262, "Work"], [260, "Work"]], 2]);
+    assert.equal(
+      [work.items.map((i) => [i.id, i.folder]), work.total],
+      [
+        [
+          [262, "Work"],
+          [260, "Work"],
+        ],
+        2,
+      ],
+    );
     assert.equal(store.listItems(A, { folder: "Work", offset: 10 }), { items: [], total: 2 });
   }),
 );
@@ -89,7 +130,14 @@ test(
   "listItems - the default page is 50",
   withStore((store) => {
     seed(store);
-    store.applyBatch(A, 2, batch(A, Array.from({ length: 60 }, (_, i) => delivered(300 + i, 10_000 + i))));
+    store.applyBatch(
+      A,
+      2,
+      batch(
+        A,
+        Array.from({ length: 60 }, (_, i) => delivered(300 + i, 10_000 + i)),
+      ),
+    );
     const r = store.listItems(A);
     assert.equal([r.items.length, r.total, r.items[0]?.id], [50, 65, 359]);
   }),
@@ -143,11 +191,29 @@ test(
   withStore((store) => {
     seed(store);
     assert.equal(store.accountSummary(A), {
-      accountId: A, name: "alice@example.com", mailboxId: 1, lastItemId: 262, appliedSeq: 1, epoch: 1, role: "primary", status: "available", error: null, appliedAt: 42,
+      accountId: A,
+      name: "alice@example.com",
+      mailboxId: 1,
+      lastItemId: 262,
+      appliedSeq: 1,
+      epoch: 1,
+      role: "primary",
+      status: "available",
+      error: null,
+      appliedAt: 42,
     });
     store.ensureReplicaState(B, "replica");
     assert.equal(store.accountSummary(B), {
-      accountId: B, name: null, mailboxId: null, lastItemId: null, appliedSeq: 0, epoch: 0, role: "replica", status: "available", error: null, appliedAt: null,
+      accountId: B,
+      name: null,
+      mailboxId: null,
+      lastItemId: null,
+      appliedSeq: 0,
+      epoch: 0,
+      role: "replica",
+      status: "available",
+      error: null,
+      appliedAt: null,
     });
     assert.is(store.accountSummary("nobody"), undefined);
   }),
@@ -157,13 +223,26 @@ test(
   "replica state - ensure is idempotent; status, error and role change; unknown accounts and bad values are refused",
   withStore((store) => {
     const first = store.ensureReplicaState(B, "replica");
-    assert.equal(first, { accountId: B, role: "replica", epoch: 0, appliedSeq: 0, appliedAt: null, status: "available", error: null, generation: 0, primaryHost: null });
+    assert.equal(first, {
+      accountId: B,
+      role: "replica",
+      epoch: 0,
+      appliedSeq: 0,
+      appliedAt: null,
+      status: "available",
+      error: null,
+      generation: 0,
+      primaryHost: null,
+    });
     assert.equal(store.ensureReplicaState(B, "primary"), first, "an existing row is left as it is");
     assert.equal(store.setReplicaStatus(B, "unavailable", "signature check failed").error, "signature check failed");
     assert.equal([store.setReplicaStatus(B, "paused").status, store.replicaState(B)?.error], ["paused", null]);
     assert.is(store.setRole(B, "primary").role, "primary");
     store.ensureReplicaState(A, "replica");
-    assert.equal(store.listReplicaStates().map((s) => s.accountId), [A, B]);
+    assert.equal(
+      store.listReplicaStates().map((s) => s.accountId),
+      [A, B],
+    );
     for (const fn of [() => store.setReplicaStatus("nobody", "paused"), () => store.setRole("nobody", "replica")]) {
       try {
         fn();
@@ -172,7 +251,11 @@ test(
         assert.is((e as StoreError).code, "REPLICA_STATE_NOT_FOUND");
       }
     }
-    for (const fn of [() => store.setReplicaStatus(B, "broken" as "paused"), () => store.setRole(B, "boss" as "primary"), () => store.ensureReplicaState(B, "x" as "primary")]) {
+    for (const fn of [
+      () => store.setReplicaStatus(B, "broken" as "paused"),
+      () => store.setRole(B, "boss" as "primary"),
+      () => store.ensureReplicaState(B, "x" as "primary"),
+    ]) {
       try {
         fn();
         assert.unreachable("accepted a bad value");
@@ -188,7 +271,11 @@ test(
   withStore((store) => {
     seed(store);
     store.ensureReplicaState(B, "replica");
-    store.applyBatch(B, 2, batch(B, [{ t: "account.created", id: B, name: "bob@example.com", type: "account", mailHost: "ms2" }, delivered(257, 1, 2, [], ["x"])]));
+    store.applyBatch(
+      B,
+      2,
+      batch(B, [{ t: "account.created", id: B, name: "bob@example.com", type: "account", mailHost: "ms2" }, delivered(257, 1, 2, [], ["x"])]),
+    );
     const bob = store.dumpAccount(B);
     store.dropAccount(A);
     assert.equal(store.dumpAccount(A), { account: null, folders: [], items: [], tags: [] });

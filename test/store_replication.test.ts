@@ -61,13 +61,22 @@ function randomCommand(rng: Rng, folders: FolderInfo[], items: number[]): MailCo
       op: "deliverMessage",
       folder: folder(),
       flags: rng.chance(0.5) ? [] : rng.some(FLAGS, 3),
-      message: { messageId: `<${rng.int(1e9)}@gen>`, from: "gen@example.com", to: ["u@example.com"], cc: rng.chance(0.3) ? ["c@example.com"] : [], subject: `s${rng.int(1e6)}`, date, size: 100 + rng.int(1e5), blob: rng.int(1e9).toString(16).padStart(64, "0") },
+      message: {
+        messageId: `<${rng.int(1e9)}@gen>`,
+        from: "gen@example.com",
+        to: ["u@example.com"],
+        cc: rng.chance(0.3) ? ["c@example.com"] : [],
+        subject: `s${rng.int(1e6)}`,
+        date,
+        size: 100 + rng.int(1e5),
+        blob: rng.int(1e9).toString(16).padStart(64, "0"),
+      },
     };
   }
   if (r < 0.48) return { op: "setFlags", ids: ids(), flags: rng.chance(0.2) ? [] : rng.some(FLAGS, 4) };
   if (r < 0.62) return { op: "moveItems", ids: ids(), folder: folder() };
-  if (r < 0.70) return { op: "deleteItems", ids: ids() };
-  if (r < 0.80) return { op: "createFolder", path: newPath() };
+  if (r < 0.7) return { op: "deleteItems", ids: ids() };
+  if (r < 0.8) return { op: "createFolder", path: newPath() };
   if (r < 0.88 && user.length) return { op: "renameFolder", path: randomCase(rng, rng.pick(user).path), newPath: newPath() };
   if (r < 0.91 && user.length) return { op: "deleteFolder", path: rng.pick(user).path };
   // Deliberately wrong: every one of these must be refused and leave no trace.
@@ -216,15 +225,27 @@ test(`replication - ${COMMANDS} random commands in group commits give identical 
     const byPath = new Map(dump.folders.map((f) => [f.path, f]));
     for (const f of dump.folders) {
       const cut = f.path.lastIndexOf("/");
-      assert.is(f.parentId, cut < 0 ? null : byPath.get(f.path.slice(0, cut))?.id ?? "missing parent", f.path);
+      assert.is(f.parentId, cut < 0 ? null : (byPath.get(f.path.slice(0, cut))?.id ?? "missing parent"), f.path);
     }
     assert.is(new Set(dump.folders.map((f) => f.path.toUpperCase())).size, dump.folders.length);
     const folderIds = new Set(dump.folders.map((f) => f.id));
     assert.ok(dump.items.every((i) => folderIds.has(i.folderId)));
 
     // Not vacuous: every kind of change happened, and refusals were mixed in.
-    for (const k of ["deliverMessage:ok", "setFlags:ok", "moveItems:ok", "deleteItems:ok", "createFolder:ok", "renameFolder:ok", "deleteFolder:ok",
-      "deleteItems:ITEM_NOT_FOUND", "createFolder:FOLDER_EXISTS", "createFolder:FOLDER_NOT_FOUND", "renameFolder:FOLDER_SYSTEM", "setFlags:INVALID_FLAG"]) {
+    for (const k of [
+      "deliverMessage:ok",
+      "setFlags:ok",
+      "moveItems:ok",
+      "deleteItems:ok",
+      "createFolder:ok",
+      "renameFolder:ok",
+      "deleteFolder:ok",
+      "deleteItems:ITEM_NOT_FOUND",
+      "createFolder:FOLDER_EXISTS",
+      "createFolder:FOLDER_NOT_FOUND",
+      "renameFolder:FOLDER_SYSTEM",
+      "setFlags:INVALID_FLAG",
+    ]) {
       assert.ok((tally.get(k) ?? 0) > 0, `no ${k} in ${JSON.stringify([...tally])}`);
     }
     assert.ok(dump.items.length > 100, `only ${dump.items.length} items left`);

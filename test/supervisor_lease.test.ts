@@ -121,7 +121,10 @@ test("supervisor lease - operation records are updated by compare-and-set: a sta
   assert.is(err!.code, "NOT_SUPERVISOR");
   const stored = await fresh.get(op.operationId);
   assert.is(stored.owner, "fresh");
-  assert.equal(stored.results.map((r) => r.account), ["a@example.com"]);
+  assert.equal(
+    stored.results.map((r) => r.account),
+    ["a@example.com"],
+  );
   // The current writer keeps writing.
   await fresh.finish(taken);
   assert.is((await fresh.get(op.operationId)).state, "successful");

@@ -151,13 +151,23 @@ test("upload read back - bad ranges are refused with -32602 naming the param and
     [{ offset: -1 }, "offset", /"offset" must be an integer of at least 0, got the number -1/],
     [{ offset: 1.5 }, "offset", /"offset" must be an integer of at least 0, got the number 1.5/],
     [{ offset: "10" }, "offset", /"offset" must be an integer of at least 0, got the string "10"/],
-    [{ offset: size }, "offset", new RegExp(`"offset" must be an integer from 0 to ${size - 1} \\(item ${big.id}'s body is ${size} bytes\\), got the number ${size}`)],
+    [
+      { offset: size },
+      "offset",
+      new RegExp(`"offset" must be an integer from 0 to ${size - 1} \\(item ${big.id}'s body is ${size} bytes\\), got the number ${size}`),
+    ],
     [{ offset: size + 4096 }, "offset", new RegExp(`from 0 to ${size - 1} .*got the number ${size + 4096}`)],
     [{ length: 0 }, "length", /"length" must be an integer of at least 1, got the number 0/],
     [{ length: -5 }, "length", /"length" must be an integer of at least 1, got the number -5/],
     [{ length: 2.5 }, "length", /"length" must be an integer of at least 1, got the number 2.5/],
     [{ length: "all" }, "length", /"length" must be an integer of at least 1, got the string "all"/],
-    [{ length: PART + 1 }, "length", new RegExp(`"length" must be an integer from 1 to ${PART} \\(the most one answer carries, base64, under this NATS server's max_payload of ${MAX_PAYLOAD} bytes\\), got the number ${PART + 1}`)],
+    [
+      { length: PART + 1 },
+      "length",
+      new RegExp(
+        `"length" must be an integer from 1 to ${PART} \\(the most one answer carries, base64, under this NATS server's max_payload of ${MAX_PAYLOAD} bytes\\), got the number ${PART + 1}`,
+      ),
+    ],
     [{ length: 25 * 1024 * 1024 }, "length", new RegExp(`from 1 to ${PART} `)],
     [{ id: 0 }, "id", /"id" must be an integer of at least 1/],
     [{ id: undefined }, "id", /"id" is missing; it is required/],
@@ -185,7 +195,22 @@ test("upload read back - a small message: getItem unchanged, getItemBody gives i
   const raw = rawMessage(7, ACCOUNT);
   const id = (await sys.mailbox("deliverMessage", { account: ACCOUNT, raw })).itemId;
   const item = await sys.mailbox("getItem", { account: ACCOUNT, id });
-  assert.equal(Object.keys(item).sort(), ["blob", "cc", "date", "flags", "folder", "folderId", "from", "id", "messageId", "raw", "size", "subject", "tags", "to"]);
+  assert.equal(Object.keys(item).sort(), [
+    "blob",
+    "cc",
+    "date",
+    "flags",
+    "folder",
+    "folderId",
+    "from",
+    "id",
+    "messageId",
+    "raw",
+    "size",
+    "subject",
+    "tags",
+    "to",
+  ]);
   assert.is(item.raw, raw);
   assert.is(item.size, Buffer.byteLength(raw));
   const cached = ms1.bodies.cache.names();
@@ -224,7 +249,13 @@ test("upload read back - the CLI's getItem ... out FILE writes the whole message
   const cli = cliIo(dir);
   assert.is(await runCli(["call", "mailbox", "getItem", "account", ACCOUNT, "id", String(big.id), "out", "cli.eml"], cli.io), 0, cli.err.join("\n"));
   assert.ok(readFileSync(join(dir, "cli.eml")).equals(big.raw));
-  assert.equal(JSON.parse(cli.out.join("\n")), { id: big.id, size: big.raw.length, sha256: big.sha256, parts: Math.ceil(big.raw.length / PART), out: join(dir, "cli.eml") });
+  assert.equal(JSON.parse(cli.out.join("\n")), {
+    id: big.id,
+    size: big.raw.length,
+    sha256: big.sha256,
+    parts: Math.ceil(big.raw.length / PART),
+    out: join(dir, "cli.eml"),
+  });
 
   // out -: standard output holds the message and nothing else.
   const piped = cliIo(dir);
@@ -234,7 +265,11 @@ test("upload read back - the CLI's getItem ... out FILE writes the whole message
 
   // The REPL saves to a file too; it has no standard output for bytes.
   const lines: string[] = [];
-  const session = new ReplSession({ cwd: dir, out: (l) => void lines.push(...(typeof l === "string" ? [l] : l)), call: (t, m, p) => callMethod(sys.nc, t, m, p, { cwd: dir }) });
+  const session = new ReplSession({
+    cwd: dir,
+    out: (l) => void lines.push(...(typeof l === "string" ? [l] : l)),
+    call: (t, m, p) => callMethod(sys.nc, t, m, p, { cwd: dir }),
+  });
   assert.is(await session.execute(`getItem account ${ACCOUNT} id ${big.id} out repl.eml`), "ok", lines.join("\n"));
   assert.ok(readFileSync(join(dir, "repl.eml")).equals(big.raw));
   assert.is(await session.execute(`getItem account ${ACCOUNT} id ${big.id} out -`), "failed");

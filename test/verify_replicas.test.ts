@@ -51,14 +51,17 @@ async function mixedAccount(name: string): Promise<{ id: string; items: number[]
   return { id, items };
 }
 
-
 let mixed: { id: string; items: number[] };
 
 test("verifyReplicas - equal copies after a mixed workload: every replica equal, same digest, same sequence", async () => {
   mixed = await mixedAccount("mixed@example.com");
   const head = await logHead(sys, mixed.id);
   const r = await sys.admin("verifyReplicas", { accounts: "mixed@example.com" });
-  assert.equal({ total: r.total, equal: r.equal, different: r.different, unverified: r.unverified }, { total: 1, equal: 1, different: 0, unverified: 0 }, JSON.stringify(r));
+  assert.equal(
+    { total: r.total, equal: r.equal, different: r.different, unverified: r.unverified },
+    { total: 1, equal: 1, different: 0, unverified: 0 },
+    JSON.stringify(r),
+  );
   const a = r.accounts[0];
   assert.is(a.account, "mixed@example.com");
   assert.is(a.accountId, mixed.id);
@@ -87,7 +90,11 @@ test("verifyReplicas - a replica changed behind the system's back is equal: fals
     db.close();
   }
   const r = await sys.admin("verifyReplicas", { accounts: ["mixed@example.com"] });
-  assert.equal({ total: r.total, equal: r.equal, different: r.different, unverified: r.unverified }, { total: 1, equal: 0, different: 1, unverified: 0 }, JSON.stringify(r));
+  assert.equal(
+    { total: r.total, equal: r.equal, different: r.different, unverified: r.unverified },
+    { total: 1, equal: 0, different: 1, unverified: 0 },
+    JSON.stringify(r),
+  );
   const a = r.accounts[0];
   assert.is(a.equal, false);
   const [ms2, ms3] = a.replicas;
@@ -110,10 +117,15 @@ test("verifyReplicas - a replica changed behind the system's back is equal: fals
     [["mixed@example.com", true, [[MS2, true]]]],
   );
   const only3 = await sys.admin("verifyReplicas", { replicaServer: MS3 });
-  assert.equal(only3.accounts[0].replicas.map((y: any) => [y.destination, y.equal, y.firstDifference?.id]), [[MS3, false, item]]);
+  assert.equal(
+    only3.accounts[0].replicas.map((y: any) => [y.destination, y.equal, y.firstDifference?.id]),
+    [[MS3, false, item]],
+  );
 
   // A missing row is named too: a folder deleted from MS2's file.
-  const archive = store(MS1).listFolders(mixed.id).find((f) => f.path === "Archive-2026/2026")!;
+  const archive = store(MS1)
+    .listFolders(mixed.id)
+    .find((f) => f.path === "Archive-2026/2026")!;
   const db2 = new Database(join(sys.dataDir(MS2), "metadata.sqlite"), { timeout: 5_000 });
   try {
     db2.pragma("foreign_keys = OFF");
@@ -122,7 +134,13 @@ test("verifyReplicas - a replica changed behind the system's back is equal: fals
     db2.close();
   }
   const again = await sys.admin("verifyReplicas", { accounts: "mixed@example.com", replicaServer: MS2 });
-  assert.equal(again.accounts[0].replicas[0].firstDifference, { kind: "folder", id: archive.id, path: "Archive-2026/2026", primary: { path: "Archive-2026/2026", parentId: archive.parentId }, replica: null });
+  assert.equal(again.accounts[0].replicas[0].firstDifference, {
+    kind: "folder",
+    id: archive.id,
+    path: "Archive-2026/2026",
+    primary: { path: "Archive-2026/2026", parentId: archive.parentId },
+    replica: null,
+  });
 });
 
 test("verifyReplicas - an account named with no replica is listed unverified, with its primary's digest", async () => {
@@ -138,14 +156,22 @@ test("verifyReplicas - an account named with no replica is listed unverified, wi
 });
 
 test("verifyReplicas - unknown account or replicaServer is refused with its code and nothing changes", async () => {
-  const before = JSON.stringify([(await sys.supervisor!.directory.find("mixed@example.com"))?.value, store(MS2).replicaState(mixed.id), store(MS3).replicaState(mixed.id)]);
+  const before = JSON.stringify([
+    (await sys.supervisor!.directory.find("mixed@example.com"))?.value,
+    store(MS2).replicaState(mixed.id),
+    store(MS3).replicaState(mixed.id),
+  ]);
   const ghost = await refused(sys.admin("verifyReplicas", { accounts: "mixed@example.com,ghost@example.com" }), "ACCOUNT_UNKNOWN");
   assert.match(ghost.message, /ghost@example\.com/);
   const host = await refused(sys.admin("verifyReplicas", { replicaServer: "nosuch.example.com" }), "MAILSTORE_UNKNOWN");
   assert.match(host.message, /nosuch\.example\.com/);
   assert.match(host.message, /ms1\.example\.com/, "names the known mailstores");
   await refused(sys.admin("verifyReplicas", { accounts: "m*@example.com" }), "UNSUPPORTED_ACCOUNT_PATTERN");
-  const after = JSON.stringify([(await sys.supervisor!.directory.find("mixed@example.com"))?.value, store(MS2).replicaState(mixed.id), store(MS3).replicaState(mixed.id)]);
+  const after = JSON.stringify([
+    (await sys.supervisor!.directory.find("mixed@example.com"))?.value,
+    store(MS2).replicaState(mixed.id),
+    store(MS3).replicaState(mixed.id),
+  ]);
   assert.is(after, before);
 });
 
@@ -169,7 +195,11 @@ test("verifyReplicas - a replica whose module is stopped is not compared and the
 
   await sys.admin("doStartService", { service_name: "module", host: MS3 });
   const started = await sys.admin("verifyReplicas", { accounts: name });
-  assert.equal(started.accounts[0].replicas.map((x: any) => [x.destination, x.equal, x.sequence]), [[MS3, true, head]], JSON.stringify(started));
+  assert.equal(
+    started.accounts[0].replicas.map((x: any) => [x.destination, x.equal, x.sequence]),
+    [[MS3, true, head]],
+    JSON.stringify(started),
+  );
   assert.is(started.accounts[0].sequence, head);
 });
 
@@ -187,7 +217,11 @@ test("verifyReplicas - after a promotion the new primary and the old one (now a 
   const a = r.accounts[0];
   assert.is(a.primary, MS3);
   assert.is(a.sequence, await logHead(sys, id));
-  assert.equal(a.replicas.map((x: any) => [x.destination, x.equal, x.sequence, x.digest]), [[MS1, true, a.sequence, a.digest]], JSON.stringify(r));
+  assert.equal(
+    a.replicas.map((x: any) => [x.destination, x.equal, x.sequence, x.digest]),
+    [[MS1, true, a.sequence, a.digest]],
+    JSON.stringify(r),
+  );
 });
 
 test("verifyReplicas - while writes continue, equal copies are never reported different (equal, or not compared with the reason)", async () => {
@@ -222,7 +256,11 @@ test("verifyReplicas - while writes continue, equal copies are never reported di
   await waitReplicaCaughtUp(sys, name, MS2);
   await waitReplicaCaughtUp(sys, name, MS3);
   const quiet = await sys.admin("verifyReplicas", { accounts: name });
-  assert.equal(quiet.accounts[0].replicas.map((x: any) => x.equal), [true, true], "once quiet, every replica is equal");
+  assert.equal(
+    quiet.accounts[0].replicas.map((x: any) => x.equal),
+    [true, true],
+    "once quiet, every replica is equal",
+  );
 });
 
 test("verifyReplicas - a replica whose mailstore is stopped is equal: null with an error naming the host; the others are compared", async () => {
@@ -240,7 +278,11 @@ test("verifyReplicas - a replica whose mailstore is stopped is equal: null with 
   sys.inProcess.delete(MS2);
 
   const r = await sys.admin("verifyReplicas", { accounts: "quiet@example.com" });
-  assert.equal({ total: r.total, equal: r.equal, different: r.different, unverified: r.unverified }, { total: 1, equal: 0, different: 0, unverified: 1 }, JSON.stringify(r));
+  assert.equal(
+    { total: r.total, equal: r.equal, different: r.different, unverified: r.unverified },
+    { total: 1, equal: 0, different: 0, unverified: 1 },
+    JSON.stringify(r),
+  );
   const a = r.accounts[0];
   assert.is(a.accountId, id);
   assert.is(a.equal, null);
@@ -259,7 +301,10 @@ test("verifyReplicas - a replica whose mailstore is stopped is equal: null with 
   assert.ok(on2.replicas[0].error.startsWith(`the primary ${MS2} gave no digest: mailstore ${MS2} does not answer`), on2.replicas[0].error);
   // With no params: every account with a replica, the stopped one reported for each.
   const all = await sys.admin("verifyReplicas");
-  assert.equal(all.accounts.map((x: any) => x.account), ["busy@example.com", "lagging@example.com", "mixed@example.com", "moved@example.com", "on2@example.com", "quiet@example.com"]);
+  assert.equal(
+    all.accounts.map((x: any) => x.account),
+    ["busy@example.com", "lagging@example.com", "mixed@example.com", "moved@example.com", "on2@example.com", "quiet@example.com"],
+  );
   for (const x of all.accounts) {
     const ms2 = x.replicas.find((y: any) => y.destination === MS2);
     if (ms2) assert.is(ms2.equal, null, x.account);

@@ -45,7 +45,10 @@ test("verify_replicas_cli - equal copies: readable per account and replica, --js
   const json = await cli(["--json", "verifyReplicas", NAME]);
   assert.is(json.code, 0, json.err);
   const doc = JSON.parse(json.out);
-  assert.equal({ total: doc.total, equal: doc.equal, different: doc.different, unverified: doc.unverified }, { total: 1, equal: 1, different: 0, unverified: 0 });
+  assert.equal(
+    { total: doc.total, equal: doc.equal, different: doc.different, unverified: doc.unverified },
+    { total: 1, equal: 1, different: 0, unverified: 0 },
+  );
   assert.is(doc.accounts[0].accountId, accountId);
   assert.ok(doc.accounts[0].digest.startsWith(digest));
 

@@ -114,8 +114,22 @@ test("verify_replicas_digest - the first difference: a row missing on either sid
     ["tag", "b", "tb"],
   ];
   assert.is(firstDifferentRow(p, p), undefined);
-  assert.equal(firstDifferentRow(p, p.filter((r) => r[1] !== 257)), { kind: "folder", id: 257 }, "missing on the replica");
-  assert.equal(firstDifferentRow(p.filter((r) => r[1] !== 1000), p), { kind: "item", id: 1000 }, "missing on the primary");
+  assert.equal(
+    firstDifferentRow(
+      p,
+      p.filter((r) => r[1] !== 257),
+    ),
+    { kind: "folder", id: 257 },
+    "missing on the replica",
+  );
+  assert.equal(
+    firstDifferentRow(
+      p.filter((r) => r[1] !== 1000),
+      p,
+    ),
+    { kind: "item", id: 1000 },
+    "missing on the primary",
+  );
   assert.equal(firstDifferentRow(p, [...p.slice(0, 3), ["item", 258, "x"], ["item", 1000, "y"], ["tag", "b", "tb"]]), { kind: "item", id: 258 });
   // Numeric ids compare as numbers (258 < 1000), tags by name.
   assert.equal(firstDifferentRow(p, [...p, ["tag", "c", "tc"]]), { kind: "tag", id: "c" });

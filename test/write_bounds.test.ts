@@ -97,7 +97,11 @@ test("write bounds - deliveries whose group commit is over max_payload are split
   const before = await total();
   const seqBefore = sys.inProcess.get("ms1.example.com")!.store.replicaState(accountId)!.appliedSeq;
   // 12 × ~60 KiB of metadata: about 720 KiB, nearly three times max_payload.
-  const ids = await Promise.all(Array.from({ length: 12 }, (_, i) => sys.mailbox("deliverMessage", { account: ACCOUNT, raw: longSubject(200 + i, 60 * 1024) }).then((r) => r.itemId as number)));
+  const ids = await Promise.all(
+    Array.from({ length: 12 }, (_, i) =>
+      sys.mailbox("deliverMessage", { account: ACCOUNT, raw: longSubject(200 + i, 60 * 1024) }).then((r) => r.itemId as number),
+    ),
+  );
   assert.is(new Set(ids).size, 12);
   assert.is(await total(), before + 12);
   const seqAfter = sys.inProcess.get("ms1.example.com")!.store.replicaState(accountId)!.appliedSeq;
@@ -134,7 +138,10 @@ test("write bounds - listItems pages stop before max_payload and say where the n
 
 test("write bounds - a 5 MiB message goes through the upload store: listed and readable on primary and replica; the upload is deleted", async () => {
   const body = Buffer.alloc(5 * 1024 * 1024, "0123456789abcdef\r\n");
-  const raw = Buffer.concat([Buffer.from("From: big@example.org\r\nTo: user@example.com\r\nSubject: five MiB\r\nMessage-ID: <big5@example.org>\r\n\r\n"), body]);
+  const raw = Buffer.concat([
+    Buffer.from("From: big@example.org\r\nTo: user@example.com\r\nSubject: five MiB\r\nMessage-ID: <big5@example.org>\r\n\r\n"),
+    body,
+  ]);
   await upload("big-5mib", raw);
   const r = await sys.mailbox("deliverMessage", { account: ACCOUNT, upload: "big-5mib", folder: "Inbox", requestId: "deliver-big-5mib" });
   assert.type(r.itemId, "number");
@@ -207,7 +214,9 @@ test("write bounds - the CLI's deliverMessage file PATH sends a large file throu
   const small = join(dir, "small.eml");
   writeFileSync(small, rawMessage(300));
   const bucket = sys.config.jetstream.buckets.uploads;
-  const r1 = (await callMethod(sys.nc, "mailbox", "deliverMessage", { account: ACCOUNT, file: "big.eml" }, { cwd: dir, uploadsBucket: bucket })) as { itemId: number };
+  const r1 = (await callMethod(sys.nc, "mailbox", "deliverMessage", { account: ACCOUNT, file: "big.eml" }, { cwd: dir, uploadsBucket: bucket })) as {
+    itemId: number;
+  };
   const r2 = (await callMethod(sys.nc, "mailbox", "deliverMessage", { account: ACCOUNT, file: small }, { uploadsBucket: bucket })) as { itemId: number };
   assert.ok(r1.itemId < r2.itemId);
   assert.is(await total(), before + 2);

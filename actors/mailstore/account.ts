@@ -54,9 +54,9 @@ export class AccountBehavior implements LogBackedBehavior<MailCommand, MailEvent
   decide(commands: MailCommand[]): Decision<MailEvent, MailResult>[] {
     const refusal = this.refusal();
     if (refusal) return commands.map(() => ({ ok: false, error: refusal }));
-    return this.d.store.plan(this.d.accountId, commands).map((o) =>
-      o.ok ? { ok: true, events: o.events, reply: o.result as MailResult } : { ok: false, error: o.error },
-    );
+    return this.d.store
+      .plan(this.d.accountId, commands)
+      .map((o) => (o.ok ? { ok: true, events: o.events, reply: o.result as MailResult } : { ok: false, error: o.error }));
   }
 
   /** Why this mailstore may not serve the account now (nothing when it may). */
@@ -66,7 +66,11 @@ export class AccountBehavior implements LogBackedBehavior<MailCommand, MailEvent
     if (st?.status === "unavailable") {
       // The replay met an entry no one may have written: serving would show or extend a log
       // that every replica refuses.
-      return new NodeError("APPLY_FAILED", `account ${this.d.accountId} is not served by ${this.d.host}: its log was refused (${st.error ?? "no reason recorded"}); fix the key files (mailreplica test shows them) or remove the offending entry, then restart this mailstore: it replays the log again at start`, { account: this.d.accountId });
+      return new NodeError(
+        "APPLY_FAILED",
+        `account ${this.d.accountId} is not served by ${this.d.host}: its log was refused (${st.error ?? "no reason recorded"}); fix the key files (mailreplica test shows them) or remove the offending entry, then restart this mailstore: it replays the log again at start`,
+        { account: this.d.accountId },
+      );
     }
     if (st?.primaryHost && st.primaryHost !== this.d.host) {
       this.demote(`the log names ${st.primaryHost} as primary at epoch ${st.epoch}`, st.primaryHost);
@@ -104,7 +108,11 @@ export class AccountBehavior implements LogBackedBehavior<MailCommand, MailEvent
     const st = this.d.store.replicaState(this.d.accountId);
     if (st?.status === "unavailable") {
       // Refused before (and the admin told then): a restarted actor stops here again.
-      throw new NodeError("APPLY_FAILED", `account ${this.d.accountId}: its log was refused (${st.error ?? "no reason recorded"}); ${this.d.host} does not serve the account`, { account: this.d.accountId, seq });
+      throw new NodeError(
+        "APPLY_FAILED",
+        `account ${this.d.accountId}: its log was refused (${st.error ?? "no reason recorded"}); ${this.d.host} does not serve the account`,
+        { account: this.d.accountId, seq },
+      );
     }
     const check = (): TxBatch => {
       const opened = open(this.d.keyring, data);
@@ -124,7 +132,11 @@ export class AccountBehavior implements LogBackedBehavior<MailCommand, MailEvent
       const reason = `${code} at seq ${seq}: ${(e as Error).message}`;
       this.d.store.setReplicaStatus(this.d.accountId, "unavailable", reason);
       this.d.notify("replica.unavailable", { account: this.d.accountId, destination: this.d.host, seq, code, reason, primary: true });
-      throw new NodeError("APPLY_FAILED", `account ${this.d.accountId}: the log entry at seq ${seq} is refused (${reason}); ${this.d.host} does not serve the account`, { account: this.d.accountId, seq });
+      throw new NodeError(
+        "APPLY_FAILED",
+        `account ${this.d.accountId}: the log entry at seq ${seq} is refused (${reason}); ${this.d.host} does not serve the account`,
+        { account: this.d.accountId, seq },
+      );
     }
   }
 

@@ -23,7 +23,6 @@ export function maxBodyPart(maxPayload: number): number {
   return Math.max(3 * 1024, Math.floor((maxPayload - PAGE_ENVELOPE_RESERVE_BYTES) / 4096) * 3072);
 }
 
-
 /** Decrypted bodies are kept for this long after their last read (a reader asks for the next part at once). */
 export const BODY_IDLE_MS = 30_000;
 /** The cache holds at least this much, and always one body of limits.maxMessageBytes. */

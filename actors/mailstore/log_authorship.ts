@@ -42,19 +42,31 @@ export type Authorship = "apply" | "stale";
 export function checkAuthorship(trust: TrustList, pos: LogPosition, batch: TxBatch, signer: string): Authorship {
   const where = `entry of account ${batch.account} at epoch ${batch.epoch}`;
   if (signer !== batch.writer) {
-    throw new AuthorshipError("LOG_SIGNER_NOT_WRITER", `${where} names writer ${batch.writer} but is signed by ${signer}: a mailstore may only write as itself`);
+    throw new AuthorshipError(
+      "LOG_SIGNER_NOT_WRITER",
+      `${where} names writer ${batch.writer} but is signed by ${signer}: a mailstore may only write as itself`,
+    );
   }
   const promotions = batch.events.filter((e): e is PromotedEvent => e.t === "promoted");
   if (pos.primaryHost === null) {
     if (pos.appliedSeq > 0) {
-      throw new AuthorshipError("LOG_BAD_CREATION", `${where}: this copy has applied up to seq ${pos.appliedSeq} but does not know the account's primary; restartReplicas re-seeds it from the start of the log`);
+      throw new AuthorshipError(
+        "LOG_BAD_CREATION",
+        `${where}: this copy has applied up to seq ${pos.appliedSeq} but does not know the account's primary; restartReplicas re-seeds it from the start of the log`,
+      );
     }
     const first = batch.events[0];
     if (first?.t !== "account.created" || promotions.length > 0) {
-      throw new AuthorshipError("LOG_BAD_CREATION", `${where} is the account's first entry but does not create the account: every log starts with account.created`);
+      throw new AuthorshipError(
+        "LOG_BAD_CREATION",
+        `${where} is the account's first entry but does not create the account: every log starts with account.created`,
+      );
     }
     if (first.mailHost !== batch.writer) {
-      throw new AuthorshipError("LOG_BAD_CREATION", `${where} creates the account with primary ${first.mailHost} but was written by ${batch.writer}: only the first primary writes the first entry`);
+      throw new AuthorshipError(
+        "LOG_BAD_CREATION",
+        `${where} creates the account with primary ${first.mailHost} but was written by ${batch.writer}: only the first primary writes the first entry`,
+      );
     }
     return "apply";
   }
@@ -62,7 +74,10 @@ export function checkAuthorship(trust: TrustList, pos: LogPosition, batch: TxBat
   if (batch.epoch < pos.epoch) return "stale";
   if (batch.epoch === pos.epoch) {
     if (batch.writer !== pos.primaryHost) {
-      throw new AuthorshipError("LOG_WRITER_NOT_PRIMARY", `${where} was written by ${batch.writer}, but the log names ${pos.primaryHost} as primary at epoch ${pos.epoch}`);
+      throw new AuthorshipError(
+        "LOG_WRITER_NOT_PRIMARY",
+        `${where} was written by ${batch.writer}, but the log names ${pos.primaryHost} as primary at epoch ${pos.epoch}`,
+      );
     }
     if (promotions.length > 0) {
       throw new AuthorshipError("LOG_BAD_PROMOTION", `${where} promotes within epoch ${pos.epoch}: a promotion must name a newer epoch`);
@@ -72,7 +87,10 @@ export function checkAuthorship(trust: TrustList, pos: LogPosition, batch: TxBat
   // A newer epoch: only a promotion, alone in its batch, that a trusted supervisor granted.
   const p = promotions[0];
   if (p === undefined) {
-    throw new AuthorshipError("LOG_EPOCH_RAISED", `${where} claims an epoch newer than the log's ${pos.epoch} without a promotion: only a supervisor-granted Promoted moves the epoch`);
+    throw new AuthorshipError(
+      "LOG_EPOCH_RAISED",
+      `${where} claims an epoch newer than the log's ${pos.epoch} without a promotion: only a supervisor-granted Promoted moves the epoch`,
+    );
   }
   if (batch.events.length !== 1 || p.epoch !== batch.epoch || p.host !== batch.writer) {
     throw new AuthorshipError(

@@ -48,7 +48,11 @@ export async function readLogHead(node: LogHeadContext, accountId: string): Prom
   try {
     checkAuthorship(node.keyring.trust, { epoch: batch.epoch - 1, primaryHost: "(unknown)", appliedSeq: head - 1 }, batch, opened.signer);
   } catch (e) {
-    throw new AppError("UNAVAILABLE", `${node.host} holds no caught-up copy of ${accountId} and its head entry (seq ${head}) does not prove its writer is primary (${(e as Error).message}); ask a mailstore that keeps the account`, { account: accountId });
+    throw new AppError(
+      "UNAVAILABLE",
+      `${node.host} holds no caught-up copy of ${accountId} and its head entry (seq ${head}) does not prove its writer is primary (${(e as Error).message}); ask a mailstore that keeps the account`,
+      { account: accountId },
+    );
   }
   return { accountId, seq: head, epoch: batch.epoch, host: batch.writer };
 }

@@ -3,7 +3,17 @@
 // it to the account's primary) and on mr.node.<host>.mailbox (only this host's accounts; a
 // forwarded request lands here, so routing never loops).
 import { createHash, randomUUID } from "node:crypto";
-import { AppError, appCodeOf, ProtocolErrors, RpcError, defineMethod, methodTable, rpcCall, type MethodTable, type NatsRpcContext } from "../../src/jsonrpc/index.js";
+import {
+  AppError,
+  appCodeOf,
+  ProtocolErrors,
+  RpcError,
+  defineMethod,
+  methodTable,
+  rpcCall,
+  type MethodTable,
+  type NatsRpcContext,
+} from "../../src/jsonrpc/index.js";
 import type { AccountRecord } from "../../src/directory/types.js";
 import { type MailCommand, type MailResult, type RequestKey } from "../../src/mail/index.js";
 import { MAX_MESSAGE_BYTES, parseMessage } from "../../src/rfc822/parse_message.js";
@@ -58,7 +68,12 @@ export interface MailboxContext {
 function requestKey(method: string, p: Record<string, unknown>): RequestKey | undefined {
   const { requestId: id, account: _account, ...rest } = p;
   if (typeof id !== "string") return undefined;
-  const canonical = JSON.stringify([method, Object.keys(rest).sort().map((k) => [k, rest[k]])]);
+  const canonical = JSON.stringify([
+    method,
+    Object.keys(rest)
+      .sort()
+      .map((k) => [k, rest[k]]),
+  ]);
   return { id, digest: createHash("sha256").update(canonical).digest("hex") };
 }
 
@@ -134,9 +149,16 @@ function table(node: MailboxContext, routing: boolean): MethodTable<Ctx> {
         const name = validateNewAccountName(p.name);
         if (p.mailHost !== node.host) {
           if (!(await node.directory.mailstore(p.mailHost)) && !(await node.isAlive(p.mailHost))) {
-            throw new AppError("MAILSTORE_UNKNOWN", `mailstore '${p.mailHost}' is not known; start it once so it registers (getServices lists the known ones)`, { mailHost: p.mailHost });
+            throw new AppError(
+              "MAILSTORE_UNKNOWN",
+              `mailstore '${p.mailHost}' is not known; start it once so it registers (getServices lists the known ones)`,
+              { mailHost: p.mailHost },
+            );
           }
-          if (!routing) throw new AppError("NOT_PRIMARY", `${node.host} does not host ${p.mailHost}'s accounts; send createAccount to mr.rpc.mailbox`, { mailHost: p.mailHost });
+          if (!routing)
+            throw new AppError("NOT_PRIMARY", `${node.host} does not host ${p.mailHost}'s accounts; send createAccount to mr.rpc.mailbox`, {
+              mailHost: p.mailHost,
+            });
           return rpcCall(node.nc, nodeMailboxSubject(p.mailHost), "createAccount", { ...p, name }, { timeoutMs: node.opts.writes.askTimeoutMs + 2_000 });
         }
         let rec: AccountRecord;
@@ -171,7 +193,11 @@ function table(node: MailboxContext, routing: boolean): MethodTable<Ctx> {
       params: MAILBOX_METHODS.deliverMessage.params,
       handler: (p) => {
         if ((p.raw === undefined) === (p.upload === undefined)) {
-          throw new RpcError(ProtocolErrors.INVALID_PARAMS.code, `deliverMessage takes exactly one of raw (the message inline) or upload (the name of an object in the upload object store ${node.assets.opts.uploadsBucket}); got ${p.raw === undefined ? "neither" : "both"}`, { params: ["raw", "upload"] });
+          throw new RpcError(
+            ProtocolErrors.INVALID_PARAMS.code,
+            `deliverMessage takes exactly one of raw (the message inline) or upload (the name of an object in the upload object store ${node.assets.opts.uploadsBucket}); got ${p.raw === undefined ? "neither" : "both"}`,
+            { params: ["raw", "upload"] },
+          );
         }
         return onPrimary("deliverMessage", p, p.account, async (rec) => {
           const maxBytes = node.opts.limits?.maxMessageBytes ?? MAX_MESSAGE_BYTES;
@@ -195,7 +221,15 @@ function table(node: MailboxContext, routing: boolean): MethodTable<Ctx> {
           const result = await write(rec, keyed({ op: "deliverMessage", folder: p.folder, flags: p.flags, message: { ...meta, blob } }, "deliverMessage", p));
           // Only once the write is acknowledged: until then a retry still needs the upload.
           // One left behind (a crash here, a failed delete) expires with the store's TTL.
-          if (p.upload !== undefined) await node.assets.uploads.delete(p.upload).catch((e: unknown) => node.log.warn({ account: rec.name, upload: p.upload, error: (e as Error)?.message ?? String(e), bucket: node.assets.opts.uploadsBucket }, "upload delivered but not deleted; it expires with the bucket's TTL"));
+          if (p.upload !== undefined)
+            await node.assets.uploads
+              .delete(p.upload)
+              .catch((e: unknown) =>
+                node.log.warn(
+                  { account: rec.name, upload: p.upload, error: (e as Error)?.message ?? String(e), bucket: node.assets.opts.uploadsBucket },
+                  "upload delivered but not deleted; it expires with the bucket's TTL",
+                ),
+              );
           return result;
         });
       },
@@ -277,7 +311,8 @@ function table(node: MailboxContext, routing: boolean): MethodTable<Ctx> {
     defineMethod({
       name: "renameFolder",
       params: MAILBOX_METHODS.renameFolder.params,
-      handler: (p) => onPrimary("renameFolder", p, p.account, (rec) => write(rec, keyed({ op: "renameFolder", path: p.path, newPath: p.newPath }, "renameFolder", p))),
+      handler: (p) =>
+        onPrimary("renameFolder", p, p.account, (rec) => write(rec, keyed({ op: "renameFolder", path: p.path, newPath: p.newPath }, "renameFolder", p))),
     }),
     defineMethod({
       name: "deleteFolder",

@@ -10,7 +10,11 @@ import { UPLOAD_NAME_PATTERN, UPLOAD_NAME_RULE } from "../../src/protocol/mailbo
 export { UPLOAD_NAME_PATTERN, UPLOAD_NAME_RULE };
 
 function notFound(bucket: string, name: string): AppError {
-  return new AppError("UPLOAD_NOT_FOUND", `no upload named '${name}' in the object store ${bucket}; put the message there first (it may also have been delivered already, or expired)`, { upload: name });
+  return new AppError(
+    "UPLOAD_NOT_FOUND",
+    `no upload named '${name}' in the object store ${bucket}; put the message there first (it may also have been delivered already, or expired)`,
+    { upload: name },
+  );
 }
 
 /**
@@ -38,6 +42,7 @@ export async function readUpload(store: ObjectStore, bucket: string, name: strin
   }
   // The store checks the object's digest once it is read whole.
   const failure = await result.error;
-  if (failure) throw new AppError("UPLOAD_NOT_FOUND", `upload '${name}' could not be read whole from ${bucket} (${failure.message}); put it again`, { upload: name });
+  if (failure)
+    throw new AppError("UPLOAD_NOT_FOUND", `upload '${name}' could not be read whole from ${bucket} (${failure.message}); put it again`, { upload: name });
   return Buffer.concat(chunks, size);
 }

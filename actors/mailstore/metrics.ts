@@ -51,16 +51,70 @@ export class MailstoreMetrics {
     this.server = bound.server;
     const proc = bound.process;
     const registers = [proc.registry];
-    followingCounter(proc, "mailreplica_entries_applied_total", "Account-log entries this mailstore applied to its replicas (steady consumer and catch-ups)", () => src.agentStats.applied);
-    followingCounter(proc, "mailreplica_entries_skipped_total", "Account-log entries this mailstore's replica agent read and did not apply: entries of accounts not replicated here (or paused), and duplicates", () => src.agentStats.skipped);
-    this.appendSeconds = new Histogram({ name: "mailreplica_append_duration_seconds", help: "Time of one account-log append of a group commit, retries included, by outcome (stored, fenced, refused, unknown)", labelNames: ["outcome"], buckets: APPEND_BUCKETS, registers });
-    this.groupSize = new Histogram({ name: "mailreplica_group_commit_size", help: "Commands in one group commit (one account-log append), stored or not", buckets: GROUP_BUCKETS, registers });
-    this.fenced = new Counter({ name: "mailreplica_fenced_writes_total", help: "Appends refused because another writer moved the account log (wrong last sequence): this mailstore was fenced", registers });
-    this.restarts = new Counter({ name: "mailreplica_actor_restarts_total", help: "Actors restarted by their supervisor after a failure (account actors replay their log)", registers });
-    this.escalations = new Counter({ name: "mailreplica_actor_escalations_total", help: "Actor failures escalated past their restart budget (the actor stopped)", registers });
-    new Gauge({ name: "mailreplica_mailbox_depth", help: "Messages waiting in the mailboxes of this mailstore's actors", registers, collect() { this.set(src.system.queuedMessages()); } });
-    new Gauge({ name: "mailreplica_primary_accounts", help: "Accounts with a running account actor here (primary, in use)", registers, collect() { this.set(src.primaryAccounts()); } });
-    new Gauge({ name: "mailreplica_replicated_accounts", help: "Accounts this mailstore keeps a replica of", registers, collect() { this.set(src.replicatedAccounts()); } });
+    followingCounter(
+      proc,
+      "mailreplica_entries_applied_total",
+      "Account-log entries this mailstore applied to its replicas (steady consumer and catch-ups)",
+      () => src.agentStats.applied,
+    );
+    followingCounter(
+      proc,
+      "mailreplica_entries_skipped_total",
+      "Account-log entries this mailstore's replica agent read and did not apply: entries of accounts not replicated here (or paused), and duplicates",
+      () => src.agentStats.skipped,
+    );
+    this.appendSeconds = new Histogram({
+      name: "mailreplica_append_duration_seconds",
+      help: "Time of one account-log append of a group commit, retries included, by outcome (stored, fenced, refused, unknown)",
+      labelNames: ["outcome"],
+      buckets: APPEND_BUCKETS,
+      registers,
+    });
+    this.groupSize = new Histogram({
+      name: "mailreplica_group_commit_size",
+      help: "Commands in one group commit (one account-log append), stored or not",
+      buckets: GROUP_BUCKETS,
+      registers,
+    });
+    this.fenced = new Counter({
+      name: "mailreplica_fenced_writes_total",
+      help: "Appends refused because another writer moved the account log (wrong last sequence): this mailstore was fenced",
+      registers,
+    });
+    this.restarts = new Counter({
+      name: "mailreplica_actor_restarts_total",
+      help: "Actors restarted by their supervisor after a failure (account actors replay their log)",
+      registers,
+    });
+    this.escalations = new Counter({
+      name: "mailreplica_actor_escalations_total",
+      help: "Actor failures escalated past their restart budget (the actor stopped)",
+      registers,
+    });
+    new Gauge({
+      name: "mailreplica_mailbox_depth",
+      help: "Messages waiting in the mailboxes of this mailstore's actors",
+      registers,
+      collect() {
+        this.set(src.system.queuedMessages());
+      },
+    });
+    new Gauge({
+      name: "mailreplica_primary_accounts",
+      help: "Accounts with a running account actor here (primary, in use)",
+      registers,
+      collect() {
+        this.set(src.primaryAccounts());
+      },
+    });
+    new Gauge({
+      name: "mailreplica_replicated_accounts",
+      help: "Accounts this mailstore keeps a replica of",
+      registers,
+      collect() {
+        this.set(src.replicatedAccounts());
+      },
+    });
     this.unsubscribe = src.system.onEvent((e) => {
       if (e.kind === "restarted") this.restarts.inc();
       else if (e.kind === "escalated") this.escalations.inc();

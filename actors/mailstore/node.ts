@@ -97,7 +97,10 @@ export class MailstoreNode {
     this.directory = new Directory(assets.directory);
     this.directoryRequests = new DirectoryRequests(nc, opts.host);
     // Half the ask timeout: the append that follows the body still fits in the caller's wait.
-    this.blobs = new BlobStore(assets.blobs, keyring, { bucket: assets.opts.blobsBucket, putTimeoutMs: Math.max(1_000, Math.floor(opts.writes.askTimeoutMs / 2)) });
+    this.blobs = new BlobStore(assets.blobs, keyring, {
+      bucket: assets.opts.blobsBucket,
+      putTimeoutMs: Math.max(1_000, Math.floor(opts.writes.askTimeoutMs / 2)),
+    });
     const limits = defaultConfig().limits;
     this.bodies = new ItemBodyReader(this.blobs, {
       clock: this.clock,
@@ -122,15 +125,32 @@ export class MailstoreNode {
   static async start(opts: MailstoreOptions): Promise<MailstoreNode> {
     const keyring = loadKeyring({ dir: opts.keysDir, host: opts.host });
     privateFolder(opts.dataDir);
-    const logger = createLogger({ role: "mailstore", host: opts.host, ...(opts.logLevel ? { level: opts.logLevel } : {}), ...(opts.log ? { sink: opts.log } : {}) });
+    const logger = createLogger({
+      role: "mailstore",
+      host: opts.host,
+      ...(opts.logLevel ? { level: opts.logLevel } : {}),
+      ...(opts.log ? { sink: opts.log } : {}),
+    });
     // The metrics address is bound first: a taken port stops the start before anything else.
-    const bound = opts.metricsListen !== undefined ? await (await import("../../src/metrics/index.js")).bindMetrics(opts.metricsListen, { role: "mailstore", host: opts.host, version: VERSION }) : undefined;
-    const wait = new StartupWait({ timeoutMs: opts.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS, servers: opts.servers, log: (msg, fields) => logger.info(fields, msg) });
+    const bound =
+      opts.metricsListen !== undefined
+        ? await (await import("../../src/metrics/index.js")).bindMetrics(opts.metricsListen, { role: "mailstore", host: opts.host, version: VERSION })
+        : undefined;
+    const wait = new StartupWait({
+      timeoutMs: opts.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS,
+      servers: opts.servers,
+      log: (msg, fields) => logger.info(fields, msg),
+    });
     let nc: NatsConnection | undefined;
     let store: MetadataStore | undefined;
     try {
       nc = await wait.until("", () =>
-        connect({ ...natsConnectionOptions(opts.servers, opts.natsAuth, { warn: (l: string) => logger.warn(l), identity: { role: "mailstore", host: opts.host } }), name: `mailstore ${opts.host}`, maxReconnectAttempts: -1, noAsyncTraces: true }).catch((e: unknown) => {
+        connect({
+          ...natsConnectionOptions(opts.servers, opts.natsAuth, { warn: (l: string) => logger.warn(l), identity: { role: "mailstore", host: opts.host } }),
+          name: `mailstore ${opts.host}`,
+          maxReconnectAttempts: -1,
+          noAsyncTraces: true,
+        }).catch((e: unknown) => {
           throw natsAuthFailure(e, opts.servers, opts.natsAuth) ?? e;
         }),
       );
@@ -171,7 +191,13 @@ export class MailstoreNode {
     // The watch replays every current record first, then follows changes.
     let initialized!: () => void;
     const ready = new Promise<void>((r) => (initialized = r));
-    this.watch = await wait.until(`bucket ${this.opts.assets.directoryBucket}`, () => this.directory.watchAccounts((rec) => this.onAccountRecord(rec), () => initialized(), (err) => this.log.warn({ error: err.message }, "directory record skipped")));
+    this.watch = await wait.until(`bucket ${this.opts.assets.directoryBucket}`, () =>
+      this.directory.watchAccounts(
+        (rec) => this.onAccountRecord(rec),
+        () => initialized(),
+        (err) => this.log.warn({ error: err.message }, "directory record skipped"),
+      ),
+    );
     await ready;
     await this.agent.catchUpAll();
     await this.catchUpPrimaries();
@@ -236,7 +262,11 @@ export class MailstoreNode {
       await this.directoryRequests.register(this.publicKey);
     } catch (e) {
       if (appCodeOf(e) === "NO_RESPONDER") this.log.info("no supervisor runs yet: the first one to start registers this mailstore (from its heartbeat)");
-      else this.log.warn({ error: (e as Error).message, code: appCodeOf(e) }, "not registered in the directory yet; the active supervisor registers this mailstore from its heartbeat");
+      else
+        this.log.warn(
+          { error: (e as Error).message, code: appCodeOf(e) },
+          "not registered in the directory yet; the active supervisor registers this mailstore from its heartbeat",
+        );
     }
   }
 
@@ -270,7 +300,9 @@ export class MailstoreNode {
     for (const e of r.errors) this.log.error(`${tag}: ${e}`);
     if (sighup && r.changes.length === 0 && r.errors.length === 0) {
       const n = this.keyring.trust.entries().length;
-      this.log.info(`${tag}: every key file read again, nothing changed (${n} trusted key${n === 1 ? "" : "s"}, cluster key ${this.keyring.currentKid}, signing with ${this.keyring.signingKid})`);
+      this.log.info(
+        `${tag}: every key file read again, nothing changed (${n} trusted key${n === 1 ? "" : "s"}, cluster key ${this.keyring.currentKid}, signing with ${this.keyring.signingKid})`,
+      );
     }
     if (r.changes.length > 0) this.warnIfUntrusted();
     return r.changes.length > 0;
@@ -349,19 +381,29 @@ export class MailstoreNode {
     if (refused?.status === "unavailable") {
       // Its log was refused here (an entry no one may have written): serve nothing of it.
       if (this.actors.has(rec.id)) this.dropActor(rec.id);
-      throw new AppError("APPLY_FAILED", `${rec.name} is not served by ${this.host}: its log was refused (${refused.error ?? "no reason recorded"}); see getAccountStatus and the Global Admin's notices`, { account: rec.name });
+      throw new AppError(
+        "APPLY_FAILED",
+        `${rec.name} is not served by ${this.host}: its log was refused (${refused.error ?? "no reason recorded"}); see getAccountStatus and the Global Admin's notices`,
+        { account: rec.name },
+      );
     }
     const existing = this.actors.get(rec.id);
     // A ref whose actor gave up (too many failures) is replaced; it replays the log anew.
     if (existing && this.system.lookup(existing.path)) return existing;
     this.actors.delete(rec.id);
     if (this.handingOver.has(rec.id) || this.stoppingActors.has(rec.id)) {
-      throw new AppError("NOT_PRIMARY", `${rec.name} is being promoted away from ${this.host}; retry in a moment, the request will reach the new primary`, { account: rec.name });
+      throw new AppError("NOT_PRIMARY", `${rec.name} is being promoted away from ${this.host}; retry in a moment, the request will reach the new primary`, {
+        account: rec.name,
+      });
     }
     const local = this.store.replicaState(rec.id);
     if (local && local.role === "replica" && local.epoch > rec.epoch) {
       // The log already moved the account on (the directory has not caught up yet).
-      throw new AppError("NOT_PRIMARY", `${rec.name} was promoted away from ${this.host} (epoch ${local.epoch}); retry, the request will reach the new primary`, { account: rec.name });
+      throw new AppError(
+        "NOT_PRIMARY",
+        `${rec.name} was promoted away from ${this.host} (epoch ${local.epoch}); retry, the request will reach the new primary`,
+        { account: rec.name },
+      );
     }
     const ref = this.system.spawn<MailCommand, MailResult>(
       `acct-${rec.id}`,
@@ -451,7 +493,7 @@ export class MailstoreNode {
       this.bodies.clear();
       await this.agent.stop();
       this.watch?.stop();
-    for (const t of this.handingOver.values()) this.clock.clearTimer(t);
+      for (const t of this.handingOver.values()) this.clock.clearTimer(t);
       await this.heartbeat?.stop();
       await this.nc.drain().catch(() => {});
       this.store.close();

@@ -86,7 +86,15 @@ export function nodeDigestMethods(node: NodeDigestContext): RpcMethod<NatsRpcCon
     defineMethod({
       name: "accountDigestValues",
       // "kind:id", e.g. item:300, folder:257, tag:urgent, account:<id>
-      params: { account: ACCOUNT_ID(), keys: strList({ required: true, minItems: 1, maxItems: 10, item: { maxLength: 300, pattern: /^(account|folder|item|tag):.+$/, patternHint: "kind:id with kind account, folder, item or tag" } }) },
+      params: {
+        account: ACCOUNT_ID(),
+        keys: strList({
+          required: true,
+          minItems: 1,
+          maxItems: 10,
+          item: { maxLength: 300, pattern: /^(account|folder|item|tag):.+$/, patternHint: "kind:id with kind account, folder, item or tag" },
+        }),
+      },
       handler: (p) => {
         const s = current(p.account);
         const rows = p.keys.map((key) => {
@@ -103,7 +111,10 @@ export function nodeDigestMethods(node: NodeDigestContext): RpcMethod<NatsRpcCon
 }
 
 function notHere(host: string, accountId: string): AppError {
-  return new AppError("REPLICA_NOT_FOUND", `mailstore ${host} holds no copy of account ${accountId}; getAccountStatus lists where its copies are`, { account: accountId, host });
+  return new AppError("REPLICA_NOT_FOUND", `mailstore ${host} holds no copy of account ${accountId}; getAccountStatus lists where its copies are`, {
+    account: accountId,
+    host,
+  });
 }
 
 /**
@@ -118,14 +129,26 @@ async function waitApplied(node: NodeDigestContext, accountId: string, minSeq: n
     const rs = node.store.replicaState(accountId);
     if (!rs) throw notHere(node.host, accountId);
     if (rs.status === "unavailable") {
-      throw new AppError("REPLICA_UNAVAILABLE", `the copy of account ${accountId} on ${node.host} is unavailable (${rs.error ?? "no reason recorded"}); restartReplicas re-seeds it`, { account: accountId, host: node.host });
+      throw new AppError(
+        "REPLICA_UNAVAILABLE",
+        `the copy of account ${accountId} on ${node.host} is unavailable (${rs.error ?? "no reason recorded"}); restartReplicas re-seeds it`,
+        { account: accountId, host: node.host },
+      );
     }
     if (rs.status === "paused") {
-      throw new AppError("REPLICA_UNAVAILABLE", `the replica of account ${accountId} on ${node.host} is paused (applied seq ${rs.appliedSeq}); restartReplicas resumes it`, { account: accountId, host: node.host });
+      throw new AppError(
+        "REPLICA_UNAVAILABLE",
+        `the replica of account ${accountId} on ${node.host} is paused (applied seq ${rs.appliedSeq}); restartReplicas resumes it`,
+        { account: accountId, host: node.host },
+      );
     }
     if (rs.appliedSeq >= minSeq) return;
     if (rs.role === "replica" && !moduleRunning(node)) {
-      throw new AppError("REPLICA_UNAVAILABLE", `the replication module of ${node.host} is stopped, so its replica of account ${accountId} stays at seq ${rs.appliedSeq} (log at ${minSeq}); run 'doStartService module host ${node.host}'`, { account: accountId, host: node.host });
+      throw new AppError(
+        "REPLICA_UNAVAILABLE",
+        `the replication module of ${node.host} is stopped, so its replica of account ${accountId} stays at seq ${rs.appliedSeq} (log at ${minSeq}); run 'doStartService module host ${node.host}'`,
+        { account: accountId, host: node.host },
+      );
     }
     if (!nudged) {
       nudged = true;
@@ -133,12 +156,16 @@ async function waitApplied(node: NodeDigestContext, accountId: string, minSeq: n
       continue;
     }
     if (Date.now() >= deadline) {
-      throw new AppError("TIMEOUT", `the copy of account ${accountId} on ${node.host} has applied seq ${rs.appliedSeq}, not yet ${minSeq}, after ${waitMs} ms; run verifyReplicas again when it has caught up (getAccountStatus shows its lag)`, {
-        account: accountId,
-        host: node.host,
-        appliedSeq: rs.appliedSeq,
-        minSeq,
-      });
+      throw new AppError(
+        "TIMEOUT",
+        `the copy of account ${accountId} on ${node.host} has applied seq ${rs.appliedSeq}, not yet ${minSeq}, after ${waitMs} ms; run verifyReplicas again when it has caught up (getAccountStatus shows its lag)`,
+        {
+          account: accountId,
+          host: node.host,
+          appliedSeq: rs.appliedSeq,
+          minSeq,
+        },
+      );
     }
     await new Promise((r) => setTimeout(r, POLL_MS));
   }

@@ -43,7 +43,12 @@ export function nodeMethods(node: NodeMethodsContext): MethodTable<NatsRpcContex
       params: {},
       handler: () => {
         node.reloadKeys();
-        return { host: node.host, signingKid: node.keyring.signingKid, signingKeyTrusted: node.keyring.ownKeyTrusted(), trustDigest: node.keyring.trust.digest() };
+        return {
+          host: node.host,
+          signingKid: node.keyring.signingKid,
+          signingKeyTrusted: node.keyring.ownKeyTrusted(),
+          trustDigest: node.keyring.trust.digest(),
+        };
       },
     }),
     defineMethod({

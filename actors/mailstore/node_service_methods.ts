@@ -107,7 +107,9 @@ export function nodeServiceMethods(node: NodeServiceContext): RpcMethod<NatsRpcC
       handler: async (p) => {
         if (p.servers) refuseUnconfiguredServers(p.servers, node.opts.servers, `mailstore ${node.host}`);
         // Each probe opens connections: a few at once per process (limits.maxConcurrentExpensive).
-        const probes = await probeGate(node).run("probeNats", () => probeNatsServers(p.servers ?? [...node.opts.servers], PROBE_TIMEOUT_MS, node.opts.natsAuth));
+        const probes = await probeGate(node).run("probeNats", () =>
+          probeNatsServers(p.servers ?? [...node.opts.servers], PROBE_TIMEOUT_MS, node.opts.natsAuth),
+        );
         return { host: node.host, at: node.clock.now(), probes };
       },
     }),

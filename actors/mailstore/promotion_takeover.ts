@@ -23,7 +23,10 @@ export interface TakeoverContext {
 
 export function takeOverPromoted(node: TakeoverContext, accountId: string, epoch: number, seq: number, grant: string | undefined): void {
   void takeOverIfNewest(node, accountId, epoch, seq, grant).catch((e: Error) =>
-    node.log.warn({ accountId, epoch, seq, error: e.message }, "could not tell whether the promotion here is the newest entry; it stays a replica here until the directory names this mailstore"),
+    node.log.warn(
+      { accountId, epoch, seq, error: e.message },
+      "could not tell whether the promotion here is the newest entry; it stays a replica here until the directory names this mailstore",
+    ),
   );
 }
 
@@ -39,7 +42,10 @@ async function takeOverIfNewest(node: TakeoverContext, accountId: string, epoch:
   node.log.info({ accountId, epoch, seq }, "the log names this mailstore primary; taking over");
   // The applied entry passed the authorship check, so it carries a valid grant for this host.
   const r = await node.directoryRequests.recordPromotion(accountId, epoch, grant ?? "").catch((e: Error) => {
-    node.log.warn({ accountId, epoch, error: e.message, code: (e as { code?: unknown }).code }, "directory not updated after the promotion here; the supervisor's reconciler repairs it");
+    node.log.warn(
+      { accountId, epoch, error: e.message, code: (e as { code?: unknown }).code },
+      "directory not updated after the promotion here; the supervisor's reconciler repairs it",
+    );
     return undefined;
   });
   if (r?.changed) node.log.info({ accountId, epoch }, "the supervisor moved the directory here, as the log says");

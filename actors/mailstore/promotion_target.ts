@@ -52,12 +52,23 @@ const running = new WeakMap<PromotionTargetContext, Map<string, { epoch: number;
  * answered alreadyPromoted with the epoch the copy holds, so an epoch's Promoted is appended
  * once. A promote for another epoch waits for the running one to end, then sees what it did.
  */
-export function promoteHere(node: PromotionTargetContext, accountId: string, epoch: number, from: string | undefined, grant: string | undefined): Promise<PromoteHereResult> {
+export function promoteHere(
+  node: PromotionTargetContext,
+  accountId: string,
+  epoch: number,
+  from: string | undefined,
+  grant: string | undefined,
+): Promise<PromoteHereResult> {
   const mine = running.get(node) ?? new Map<string, { epoch: number; answer: Promise<PromoteHereResult> }>();
   running.set(node, mine);
   const cur = mine.get(accountId);
   if (cur?.epoch === epoch) return cur.answer;
-  const after = cur ? cur.answer.then(() => undefined, () => undefined) : Promise.resolve();
+  const after = cur
+    ? cur.answer.then(
+        () => undefined,
+        () => undefined,
+      )
+    : Promise.resolve();
   const entry = {
     epoch,
     answer: after.then(() =>
@@ -84,10 +95,20 @@ export function promoteHere(node: PromotionTargetContext, accountId: string, epo
 function unreachable(node: PromotionTargetContext, accountId: string, epoch: number, e: unknown): unknown {
   const reason = e instanceof AppError ? undefined : transientReason(e);
   if (reason === undefined) return e;
-  return new AppError("UNAVAILABLE", `${node.host} did not promote ${accountId} to epoch ${epoch}: ${reason} (${(e as Error).message}); nothing was appended, promote again`, { account: accountId });
+  return new AppError(
+    "UNAVAILABLE",
+    `${node.host} did not promote ${accountId} to epoch ${epoch}: ${reason} (${(e as Error).message}); nothing was appended, promote again`,
+    { account: accountId },
+  );
 }
 
-async function promoteOnce(node: PromotionTargetContext, accountId: string, epoch: number, from: string | undefined, grant: string | undefined): Promise<PromoteHereResult> {
+async function promoteOnce(
+  node: PromotionTargetContext,
+  accountId: string,
+  epoch: number,
+  from: string | undefined,
+  grant: string | undefined,
+): Promise<PromoteHereResult> {
   const rec = await node.accountRecord(accountId);
   const log = new SubjectLog(node.assets.js, node.assets.jsm, node.assets.opts.txStream, txSubject(accountId));
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
@@ -96,14 +117,25 @@ async function promoteOnce(node: PromotionTargetContext, accountId: string, epoc
       return { host: node.host, epoch: before.epoch, seq: 0, alreadyPromoted: true };
     }
     if (!before || !node.agent.isReplicated(accountId)) {
-      throw new AppError("REPLICA_UNAVAILABLE", `${node.host} holds no replica of ${rec.name}; promote to one of its replicas (getAccountStatus lists them)`, { account: rec.name });
+      throw new AppError("REPLICA_UNAVAILABLE", `${node.host} holds no replica of ${rec.name}; promote to one of its replicas (getAccountStatus lists them)`, {
+        account: rec.name,
+      });
     }
     await node.agent.catchUp(accountId);
     const rs = node.store.replicaState(accountId);
     // The replica may have been removed while it caught up (removeAccountDestination).
-    if (!rs) throw new AppError("REPLICA_UNAVAILABLE", `the replica of ${rec.name} on ${node.host} was removed during the promotion; promote to another replica (getAccountStatus lists them)`, { account: rec.name });
+    if (!rs)
+      throw new AppError(
+        "REPLICA_UNAVAILABLE",
+        `the replica of ${rec.name} on ${node.host} was removed during the promotion; promote to another replica (getAccountStatus lists them)`,
+        { account: rec.name },
+      );
     if (rs.status !== "available") {
-      throw new AppError("REPLICA_UNAVAILABLE", `the replica of ${rec.name} on ${node.host} is ${rs.status}${rs.error ? ` (${rs.error})` : ""}; restartReplicas, or promote to another replica`, { account: rec.name, status: rs.status });
+      throw new AppError(
+        "REPLICA_UNAVAILABLE",
+        `the replica of ${rec.name} on ${node.host} is ${rs.status}${rs.error ? ` (${rs.error})` : ""}; restartReplicas, or promote to another replica`,
+        { account: rec.name, status: rs.status },
+      );
     }
     // An earlier promotion (e.g. by a supervisor that died before updating the directory)
     // already moved the account: report where, so the directory can follow the log.
@@ -132,10 +164,17 @@ async function promoteOnce(node: PromotionTargetContext, accountId: string, epoc
         checkAuthorship(node.keyring.trust, rs, batch, node.keyring.signerId);
       }
     } catch (e) {
-      throw new AppError("APP_ERROR", `${node.host} does not promote ${rec.name} to epoch ${epoch}: ${(e as Error).message}`, { code: (e as { code?: string }).code ?? "LOG_BAD_PROMOTION", account: rec.name });
+      throw new AppError("APP_ERROR", `${node.host} does not promote ${rec.name} to epoch ${epoch}: ${(e as Error).message}`, {
+        code: (e as { code?: string }).code ?? "LOG_BAD_PROMOTION",
+        account: rec.name,
+      });
     }
     if (!node.keyring.ownKeyTrusted()) {
-      throw new AppError("SIGNER_NOT_TRUSTED", `${node.host} does not promote ${rec.name}: its signing key ${node.keyring.signingKid} is not in trusted-signers.json, so every reader would refuse the Promoted entry; add it on every node first`, { account: rec.name });
+      throw new AppError(
+        "SIGNER_NOT_TRUSTED",
+        `${node.host} does not promote ${rec.name}: its signing key ${node.keyring.signingKid} is not in trusted-signers.json, so every reader would refuse the Promoted entry; add it on every node first`,
+        { account: rec.name },
+      );
     }
     try {
       const ack = await log.append(seal(node.keyring, batch), {
@@ -149,9 +188,14 @@ async function promoteOnce(node: PromotionTargetContext, accountId: string, epoc
       // The directory follows now, not only when the supervisor hears this answer: it may
       // have given up waiting (and reported the promotion failed) while this one was queued.
       // Only supervisors write the directory: asked, with the grant that proves the promotion.
-      await node.directoryRequests.recordPromotion(accountId, epoch, grant ?? "").catch((e: Error) =>
-        node.log.warn({ account: rec.name, accountId, epoch, error: e.message, code: (e as { code?: unknown }).code }, "directory not updated after the promotion here; the supervisor records it"),
-      );
+      await node.directoryRequests
+        .recordPromotion(accountId, epoch, grant ?? "")
+        .catch((e: Error) =>
+          node.log.warn(
+            { account: rec.name, accountId, epoch, error: e.message, code: (e as { code?: unknown }).code },
+            "directory not updated after the promotion here; the supervisor records it",
+          ),
+        );
       return { host: node.host, epoch, seq: ack.seq, alreadyPromoted: false };
     } catch (e) {
       // The old primary (or anyone) appended after our drain: drain again and retry.

@@ -64,7 +64,6 @@ type Replicated = { paused: boolean };
 export const RETRY_FIRST_MS = 500;
 export const RETRY_MAX_MS = 30_000;
 
-
 function nextDelay(previous: number | undefined): number {
   return previous === undefined ? RETRY_FIRST_MS : Math.min(RETRY_MAX_MS, previous * 2);
 }
@@ -382,7 +381,13 @@ export class ReplicaAgent {
     if (batch.prev !== rs.appliedSeq) {
       if (fromCatchUp) {
         // Reading the subject itself, the next entry must follow the applied one.
-        this.unavailable(accountId, seq, new Error(`entries between seq ${rs.appliedSeq} and ${batch.prev} are missing from the log (removed by retention or by hand); restartReplicas re-seeds this replica`));
+        this.unavailable(
+          accountId,
+          seq,
+          new Error(
+            `entries between seq ${rs.appliedSeq} and ${batch.prev} are missing from the log (removed by retention or by hand); restartReplicas re-seeds this replica`,
+          ),
+        );
         return "stop";
       }
       return "gap";

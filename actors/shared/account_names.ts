@@ -19,7 +19,11 @@ export function refusePattern(name: string): void {
 export function validateNewAccountName(name: string): string {
   refusePattern(name);
   if (name.length > 254 || !ADDRESS.test(name)) {
-    throw new RpcError(ProtocolErrors.INVALID_PARAMS.code, `param 'name': '${name}' is not a valid account address; use local@domain such as john.doe@example.com`, { param: "name" });
+    throw new RpcError(
+      ProtocolErrors.INVALID_PARAMS.code,
+      `param 'name': '${name}' is not a valid account address; use local@domain such as john.doe@example.com`,
+      { param: "name" },
+    );
   }
   return name.toLowerCase();
 }

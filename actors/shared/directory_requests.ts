@@ -27,7 +27,11 @@ export class DirectoryRequests {
       return await rpcCall<T>(this.nc, directoryRequestSubject(this.host), method, params, { timeoutMs: this.timeoutMs });
     } catch (e) {
       if (e instanceof RpcClientError && e.code === "NO_RESPONDER") {
-        throw new AppError("NO_RESPONDER", `no supervisor answers ${directoryRequestSubject(this.host)}: account records are written by the supervisor only; start one (mailreplica supervisor) and retry`, { subject: directoryRequestSubject(this.host) });
+        throw new AppError(
+          "NO_RESPONDER",
+          `no supervisor answers ${directoryRequestSubject(this.host)}: account records are written by the supervisor only; start one (mailreplica supervisor) and retry`,
+          { subject: directoryRequestSubject(this.host) },
+        );
       }
       throw e;
     }

@@ -18,12 +18,16 @@ export class ExpensiveGate {
 
   async run<T>(what: string, fn: () => T | Promise<T>): Promise<Awaited<T>> {
     if (this.running >= this.max) {
-      throw new AppError("BUSY", `busy: ${this.running} expensive requests are running (${this.setting} = ${this.max}), so ${what} was not started; retry after they end; nothing was changed`, {
-        method: what,
-        running: this.running,
-        limit: this.max,
-        setting: this.setting,
-      });
+      throw new AppError(
+        "BUSY",
+        `busy: ${this.running} expensive requests are running (${this.setting} = ${this.max}), so ${what} was not started; retry after they end; nothing was changed`,
+        {
+          method: what,
+          running: this.running,
+          limit: this.max,
+          setting: this.setting,
+        },
+      );
     }
     this.running++;
     try {

@@ -45,9 +45,11 @@ export class Heartbeat {
   private schedule(): void {
     if (this.stopped) return;
     this.timer = this.clock.setTimer(() => {
-      this.beat().catch(() => {
-        /* NATS is down: the next beat retries; others see us as missing meanwhile */
-      }).finally(() => this.schedule());
+      this.beat()
+        .catch(() => {
+          /* NATS is down: the next beat retries; others see us as missing meanwhile */
+        })
+        .finally(() => this.schedule());
     }, this.everyMs);
   }
 

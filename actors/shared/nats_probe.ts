@@ -49,7 +49,13 @@ export function probeNatsServers(servers: readonly string[], timeoutMs = PROBE_T
       const server = normalizeNatsUrl(raw);
       const started = Date.now();
       try {
-        const nc = await connect({ ...natsConnectionOptions(server, auth), timeout: timeoutMs, reconnect: false, maxReconnectAttempts: 0, name: "mailreplica probe" });
+        const nc = await connect({
+          ...natsConnectionOptions(server, auth),
+          timeout: timeoutMs,
+          reconnect: false,
+          maxReconnectAttempts: 0,
+          name: "mailreplica probe",
+        });
         try {
           await nc.flush();
           const info = nc.info;

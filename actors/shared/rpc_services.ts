@@ -3,7 +3,14 @@
 // endpoint's stats) and the instance answers $SRV.PING/INFO/STATS (src/micro). The KV
 // heartbeats stay what liveness and failover read; this is for operators' tools.
 import type { NatsConnection } from "@nats-io/transport-node";
-import { internalErrorFields, serveJsonRpc, type JsonRpcService, type ServeJsonRpcOptions, type MethodTable, type NatsRpcContext } from "../../src/jsonrpc/index.js";
+import {
+  internalErrorFields,
+  serveJsonRpc,
+  type JsonRpcService,
+  type ServeJsonRpcOptions,
+  type MethodTable,
+  type NatsRpcContext,
+} from "../../src/jsonrpc/index.js";
 import { MicroService } from "../../src/micro/index.js";
 import type { ServiceName } from "../../src/protocol/service_names.js";
 import { VERSION } from "../../src/version.js";
@@ -67,13 +74,21 @@ export async function serveRpcService(nc: NatsConnection, spec: RpcServiceSpec):
     const stats = micro.addEndpoint({ name: ep.name, subject: ep.subject, ...(ep.queue ? { queueGroup: ep.queue } : {}) });
     const log = spec.log;
     const refused = log ? refusalLogger(log, spec.refusals ?? "debug", ep.subject) : undefined;
-    const onAnswer = spec.onAnswer && refused ? (m: string | undefined, e: JsonRpcErrorObject | undefined) => (spec.onAnswer!(m, e), refused(m, e)) : (spec.onAnswer ?? refused);
+    const onAnswer =
+      spec.onAnswer && refused
+        ? (m: string | undefined, e: JsonRpcErrorObject | undefined) => (spec.onAnswer!(m, e), refused(m, e))
+        : (spec.onAnswer ?? refused);
     served.push(
       serveJsonRpc(nc, ep.subject, ep.methods, {
         ...(ep.queue ? { queue: ep.queue } : {}),
         stats,
         ...(onAnswer ? { onAnswer } : {}),
-        ...(log ? { onInternalError: (err: unknown, method: string) => log.error({ subject: ep.subject, method, code: "INTERNAL", ...internalErrorFields(err), err }, "request failed unexpectedly") } : {}),
+        ...(log
+          ? {
+              onInternalError: (err: unknown, method: string) =>
+                log.error({ subject: ep.subject, method, code: "INTERNAL", ...internalErrorFields(err), err }, "request failed unexpectedly"),
+            }
+          : {}),
       }),
     );
   }

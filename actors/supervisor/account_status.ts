@@ -44,7 +44,11 @@ export interface AccountStatusView {
 }
 
 /** Asks each mailstore, once, for the accounts it holds; an unreachable one maps to undefined. */
-export async function localStatuses(nc: NatsConnection, byHost: Map<string, string[]>, timeoutMs = 3_000): Promise<Map<string, Map<string, LocalAccountStatus> | undefined>> {
+export async function localStatuses(
+  nc: NatsConnection,
+  byHost: Map<string, string[]>,
+  timeoutMs = 3_000,
+): Promise<Map<string, Map<string, LocalAccountStatus> | undefined>> {
   const out = new Map<string, Map<string, LocalAccountStatus> | undefined>();
   await Promise.all(
     [...byHost].map(async ([host, ids]) => {
@@ -60,7 +64,13 @@ export async function localStatuses(nc: NatsConnection, byHost: Map<string, stri
 }
 
 /** Number of entries of `subject` after `appliedSeq`, and the age of the first of them. */
-export async function subjectLag(jsm: JetStreamManager, stream: string, subject: string, appliedSeq: number, now: number): Promise<{ events: number; ms: number }> {
+export async function subjectLag(
+  jsm: JetStreamManager,
+  stream: string,
+  subject: string,
+  appliedSeq: number,
+  now: number,
+): Promise<{ events: number; ms: number }> {
   // Direct get (the streams allow it); null: nothing after the applied seq.
   const first = await jsm.direct.getMessage(stream, { seq: appliedSeq + 1, next_by_subj: subject }).catch(() => null);
   if (first === null) return { events: 0, ms: 0 };
@@ -125,7 +135,13 @@ export async function accountStatuses(assets: Assets, accounts: AccountRecord[],
           lagEvents: lag.events,
           lagMs: lag.ms,
           lastAppliedAt: st?.appliedAt ?? null,
-          error: st?.error ?? (emptyLog ? emptyLogReason(a.id, r.destination) : reached === undefined ? `mailstore ${r.destination} does not answer; check it runs (getServices)` : null),
+          error:
+            st?.error ??
+            (emptyLog
+              ? emptyLogReason(a.id, r.destination)
+              : reached === undefined
+                ? `mailstore ${r.destination} does not answer; check it runs (getServices)`
+                : null),
         };
       }),
     );

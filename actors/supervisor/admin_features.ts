@@ -8,8 +8,20 @@ import { serviceMethods, type ServiceMethodsContext } from "./service_methods.js
 import { verifyMethods, type VerifyMethodsContext } from "./verify_methods.js";
 
 /** What the feature methods use of the supervisor: each list's context. */
-export type FeatureAdminContext = PromotionMethodsContext & ReplicaControlContext & LicenceMethodsContext & ChecksContext & ServiceMethodsContext & VerifyMethodsContext;
+export type FeatureAdminContext = PromotionMethodsContext &
+  ReplicaControlContext &
+  LicenceMethodsContext &
+  ChecksContext &
+  ServiceMethodsContext &
+  VerifyMethodsContext;
 
 export function featureAdminMethods(node: FeatureAdminContext): RpcMethod<NatsRpcContext>[] {
-  return [...promotionMethods(node), ...replicaControlMethods(node), ...licenceMethods(node), ...checkMethods(node), ...serviceMethods(node), ...verifyMethods(node)];
+  return [
+    ...promotionMethods(node),
+    ...replicaControlMethods(node),
+    ...licenceMethods(node),
+    ...checkMethods(node),
+    ...serviceMethods(node),
+    ...verifyMethods(node),
+  ];
 }

@@ -42,14 +42,22 @@ export async function resolveAccounts(node: AccountResolverContext, names: strin
   const found = await Promise.all(names.map(async (n) => [n, await node.directory.find(n)] as const));
   const unknown = found.filter(([, r]) => !r).map(([n]) => n);
   if (unknown.length) {
-    throw new AppError("ACCOUNT_UNKNOWN", `unknown account${unknown.length > 1 ? "s" : ""}: ${unknown.slice(0, 20).join(", ")}${unknown.length > 20 ? ` and ${unknown.length - 20} more` : ""}; nothing was changed`, {
-      accounts: unknown.slice(0, 100),
-    });
+    throw new AppError(
+      "ACCOUNT_UNKNOWN",
+      `unknown account${unknown.length > 1 ? "s" : ""}: ${unknown.slice(0, 20).join(", ")}${unknown.length > 20 ? ` and ${unknown.length - 20} more` : ""}; nothing was changed`,
+      {
+        accounts: unknown.slice(0, 100),
+      },
+    );
   }
   const recs = found.map(([, r]) => r!.value);
   const lists = recs.filter((r) => r.type !== "account").map((r) => r.name);
   if (lists.length) {
-    throw new AppError("DISTRIBUTION_LIST_UNSUPPORTED", `distribution lists cannot be replicated: ${lists.join(", ")}; name their member accounts instead; nothing was changed`, { accounts: lists });
+    throw new AppError(
+      "DISTRIBUTION_LIST_UNSUPPORTED",
+      `distribution lists cannot be replicated: ${lists.join(", ")}; name their member accounts instead; nothing was changed`,
+      { accounts: lists },
+    );
   }
   const seen = new Set<string>();
   return recs.filter((r) => !seen.has(r.id) && seen.add(r.id));
@@ -57,7 +65,10 @@ export async function resolveAccounts(node: AccountResolverContext, names: strin
 
 /** Every admin method: the ones here, each feature's own list, and rpc.discover describing them. */
 export function adminMethods(node: AdminMethodsContext): MethodTable<Ctx> {
-  return withDiscover(methodTable<Ctx>(boundedAdminMethods([...coreAdminMethods(node), ...node.extraAdminMethods()], node.limits, node.expensive)), adminDocument());
+  return withDiscover(
+    methodTable<Ctx>(boundedAdminMethods([...coreAdminMethods(node), ...node.extraAdminMethods()], node.limits, node.expensive)),
+    adminDocument(),
+  );
 }
 
 function coreAdminMethods(node: AdminMethodsContext): RpcMethod<Ctx>[] {
@@ -70,14 +81,20 @@ function coreAdminMethods(node: AdminMethodsContext): RpcMethod<Ctx>[] {
         const recs = await resolveAccounts(node, p.accounts);
         const own = recs.filter((r) => r.mailHost === p.destination).map((r) => r.name);
         if (own.length) {
-          throw new AppError("DESTINATION_IS_PRIMARY", `${p.destination} is already the primary of ${own.join(", ")}; choose another destination; nothing was changed`, { destination: p.destination, accounts: own });
+          throw new AppError(
+            "DESTINATION_IS_PRIMARY",
+            `${p.destination} is already the primary of ${own.join(", ")}; choose another destination; nothing was changed`,
+            { destination: p.destination, accounts: own },
+          );
         }
         // The quota is held in the ledger before any record changes, and settled whatever happens.
         const hold = await node.licence.reserve(recs);
         try {
           return await node.replicaInit.start(recs, p.destination, p.priority, hold);
         } finally {
-          await hold.settle().catch((e: Error) => node.log.warn({ error: e.message }, "quota ledger: settling a setAccountDestination hold failed; the reconciler recounts it"));
+          await hold
+            .settle()
+            .catch((e: Error) => node.log.warn({ error: e.message }, "quota ledger: settling a setAccountDestination hold failed; the reconciler recounts it"));
         }
       },
     }),
@@ -85,7 +102,9 @@ function coreAdminMethods(node: AdminMethodsContext): RpcMethod<Ctx>[] {
       name: "getAccountStatus",
       params: ADMIN_METHODS.getAccountStatus.params,
       handler: async (p) => {
-        let recs = p.accounts ? await resolveAccounts(node, p.accounts) : (await node.directory.listAccounts()).filter((r) => r.type === "account" && r.replicas.length > 0);
+        let recs = p.accounts
+          ? await resolveAccounts(node, p.accounts)
+          : (await node.directory.listAccounts()).filter((r) => r.type === "account" && r.replicas.length > 0);
         if (p.mailHost) recs = recs.filter((r) => p.mailHost!.includes(r.mailHost));
         if (p.replicaServer) recs = recs.filter((r) => r.replicas.some((x) => p.replicaServer!.includes(x.destination)));
         if (p.domains) {

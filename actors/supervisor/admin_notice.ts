@@ -83,6 +83,9 @@ export async function deliverAdminNotice(node: NoticeSender, op: OperationRecord
     const err = e as { message?: string; appCode?: string; code?: unknown };
     const code = err.appCode ?? (typeof err.code === "string" ? err.code : undefined);
     const hint = code === "ACCOUNT_UNKNOWN" ? "create the account (createAccount) or fix supervisor.adminAccount (MR_ADMIN_ACCOUNT)" : "";
-    node.log.warn({ operationId: op.operationId, account: admin, error: err.message ?? String(e), ...(code ? { code } : {}), ...(hint ? { hint } : {}) }, "admin notice of operation not delivered");
+    node.log.warn(
+      { operationId: op.operationId, account: admin, error: err.message ?? String(e), ...(code ? { code } : {}), ...(hint ? { hint } : {}) },
+      "admin notice of operation not delivered",
+    );
   }
 }

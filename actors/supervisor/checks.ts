@@ -112,7 +112,9 @@ export async function runChecks(node: ChecksContext, servers: string[], explicit
     group("nats", natsFix, () => natsChecks(node, servers, explicit)),
     group("jetstream", natsFix, () => jetstreamChecks(node)),
     group("heartbeat", natsFix, () => heartbeatChecks(node)),
-    group("storage mr_blobs", `check the ${node.assets.opts.blobsBucket} object store: nats stream info OBJ_${node.assets.opts.blobsBucket}`, () => storageChecks(node)),
+    group("storage mr_blobs", `check the ${node.assets.opts.blobsBucket} object store: nats stream info OBJ_${node.assets.opts.blobsBucket}`, () =>
+      storageChecks(node),
+    ),
     group("replicas", "check the mailstores run (getServices) and retry", () => replicaChecks(node)),
     group("licence", "check the licence file (licence.file) and getLicenseInfo", () => licenceChecks(node)),
     group("keys", "check trusted-signers.json in every node's keys folder (docs/operations.md, Keys)", () => keyChecks(node)),
@@ -128,26 +130,49 @@ export async function runChecks(node: ChecksContext, servers: string[], explicit
 function reachCheck(who: string, p: NatsProbe): CheckResult {
   const name = `nats ${who} -> ${p.server}`;
   if (!p.ok) {
-    return fail(name, `cannot connect from ${who}: ${p.error}`, `make ${p.server} reachable from ${who} (is nats-server running there? DNS, firewall, port, TLS), or correct nats.servers (MR_SERVERS)`);
+    return fail(
+      name,
+      `cannot connect from ${who}: ${p.error}`,
+      `make ${p.server} reachable from ${who} (is nats-server running there? DNS, firewall, port, TLS), or correct nats.servers (MR_SERVERS)`,
+    );
   }
   const what = `connected in ${p.ms} ms${p.serverName ? ` to ${p.serverName}` : ""}${p.version ? ` (nats-server ${p.version})` : ""}`;
-  if (!p.jetstream) return warn(name, `${what}, but JetStream is not enabled there`, `enable JetStream on that server (nats-server -js, or jetstream {} in its configuration)`);
+  if (!p.jetstream)
+    return warn(name, `${what}, but JetStream is not enabled there`, `enable JetStream on that server (nats-server -js, or jetstream {} in its configuration)`);
   return ok(name, what);
 }
 
 async function natsChecks(node: ChecksContext, servers: string[], explicit: boolean): Promise<CheckResult[]> {
-  const [own, mailstores, alive] = await Promise.all([probeNatsServers(servers, PROBE_TIMEOUT_MS, node.opts.natsAuth), node.directory.listMailstores(), liveHeartbeats(node)]);
+  const [own, mailstores, alive] = await Promise.all([
+    probeNatsServers(servers, PROBE_TIMEOUT_MS, node.opts.natsAuth),
+    node.directory.listMailstores(),
+    liveHeartbeats(node),
+  ]);
   const out = own.map((p) => reachCheck(`supervisor ${node.host}`, p));
   const perHost = await Promise.all(
     mailstores.map(async ({ host }): Promise<CheckResult[]> => {
       if (!alive.has(`mailstore:${host}`)) {
-        return [fail(`nats ${host}`, `${host} is down (no heartbeat), so its NATS connectivity cannot be checked`, `start the mailstore (mailreplica mailstore --host ${host}) and run test again`)];
+        return [
+          fail(
+            `nats ${host}`,
+            `${host} is down (no heartbeat), so its NATS connectivity cannot be checked`,
+            `start the mailstore (mailreplica mailstore --host ${host}) and run test again`,
+          ),
+        ];
       }
       try {
-        const r = await rpcCall<{ probes: NatsProbe[] }>(node.nc, nodeAdminSubject(host), "probeNats", explicit ? { servers } : {}, { timeoutMs: PROBE_TIMEOUT_MS + 3_000 });
+        const r = await rpcCall<{ probes: NatsProbe[] }>(node.nc, nodeAdminSubject(host), "probeNats", explicit ? { servers } : {}, {
+          timeoutMs: PROBE_TIMEOUT_MS + 3_000,
+        });
         return r.probes.map((p) => reachCheck(host, p));
       } catch (e) {
-        return [fail(`nats ${host}`, `${host} did not answer the probe on ${nodeAdminSubject(host)}: ${message(e)}`, `check the mailstore runs and has the same version as the supervisor (getServices)`)];
+        return [
+          fail(
+            `nats ${host}`,
+            `${host} did not answer the probe on ${nodeAdminSubject(host)}: ${message(e)}`,
+            `check the mailstore runs and has the same version as the supervisor (getServices)`,
+          ),
+        ];
       }
     }),
   );
@@ -175,7 +200,11 @@ async function jetstreamChecks(node: ChecksContext): Promise<CheckResult[]> {
       } catch (e) {
         const notFound = jsErrCode(e) === JS_ERR.STREAM_NOT_FOUND;
         return notFound
-          ? fail(check, `the ${what} stream ${name} does not exist`, "start any mailstore or supervisor: they create the assets at start (names in jetstream.* of the configuration)")
+          ? fail(
+              check,
+              `the ${what} stream ${name} does not exist`,
+              "start any mailstore or supervisor: they create the assets at start (names in jetstream.* of the configuration)",
+            )
           : fail(check, `stream info of ${name} failed: ${message(e)}`, "check the JetStream cluster: nats server report jetstream");
       }
       const replicas = info.config.num_replicas;
@@ -183,7 +212,11 @@ async function jetstreamChecks(node: ChecksContext): Promise<CheckResult[]> {
       const peers = cluster?.replicas ?? [];
       const head = `${info.state.messages} message${info.state.messages === 1 ? "" : "s"}, ${replicas} replica${replicas === 1 ? "" : "s"}`;
       if (replicas > 1 && !cluster?.leader) {
-        return fail(check, `${head}, no leader: nothing can be written to the ${what}`, "a majority of the stream's servers must run: start the missing nats-servers (nats server report jetstream)");
+        return fail(
+          check,
+          `${head}, no leader: nothing can be written to the ${what}`,
+          "a majority of the stream's servers must run: start the missing nats-servers (nats server report jetstream)",
+        );
       }
       // The group marks a peer offline only after a while; one not heard from for a few
       // seconds is as good as gone for the operator.
@@ -208,9 +241,16 @@ async function jetstreamChecks(node: ChecksContext): Promise<CheckResult[]> {
         );
       }
       if (replicas !== o.replicas) {
-        return warn(check, `${head}, but jetstream.replicas is ${o.replicas}`, `nats stream edit ${name} --replicas ${o.replicas} (or set jetstream.replicas to ${replicas})`);
+        return warn(
+          check,
+          `${head}, but jetstream.replicas is ${o.replicas}`,
+          `nats stream edit ${name} --replicas ${o.replicas} (or set jetstream.replicas to ${replicas})`,
+        );
       }
-      return ok(check, `${head}${cluster?.leader ? `, leader ${cluster.leader}` : ""}${peers.length ? `, peers current: ${peers.map((p) => p.name).join(", ")}` : ""}`);
+      return ok(
+        check,
+        `${head}${cluster?.leader ? `, leader ${cluster.leader}` : ""}${peers.length ? `, peers current: ${peers.map((p) => p.name).join(", ")}` : ""}`,
+      );
     }),
   );
 }
@@ -250,14 +290,24 @@ async function readBeats(node: ChecksContext): Promise<Map<string, Beat>> {
  */
 async function keyChecks(node: ChecksContext): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
-  const hosts = [...(await readBeats(node)).values()].filter((b) => b.hb.role === "mailstore").map((b) => b.hb.host).sort();
-  const copyFix = (host: string, role = "") => `add ${host}'s public key to trusted-signers.json (mailreplica keys trust --host ${host}${role}) and copy that file to every node's keys folder; running nodes read it within seconds`;
+  const hosts = [...(await readBeats(node)).values()]
+    .filter((b) => b.hb.role === "mailstore")
+    .map((b) => b.hb.host)
+    .sort();
+  const copyFix = (host: string, role = "") =>
+    `add ${host}'s public key to trusted-signers.json (mailreplica keys trust --host ${host}${role}) and copy that file to every node's keys folder; running nodes read it within seconds`;
   const own = node.opts.keysDir ? readTrustList(node.opts.keysDir) : undefined;
   const mine = own && !own.missing ? new TrustList(own.entries).digest() : undefined;
   const differ: string[] = [];
   const statuses = await Promise.all(
     hosts.map((host) =>
-      rpcCall<{ signingKid: string; signingKeyTrusted: boolean; trustDigest: string }>(node.nc, nodeAdminSubject(host), "keyStatus", {}, { timeoutMs: 3_000 }).then(
+      rpcCall<{ signingKid: string; signingKeyTrusted: boolean; trustDigest: string }>(
+        node.nc,
+        nodeAdminSubject(host),
+        "keyStatus",
+        {},
+        { timeoutMs: 3_000 },
+      ).then(
         (s) => ({ host, s, error: undefined }),
         (e: unknown) => ({ host, s: undefined, error: message(e) }),
       ),
@@ -270,13 +320,27 @@ async function keyChecks(node: ChecksContext): Promise<CheckResult[]> {
       continue;
     }
     if (s.signingKeyTrusted) out.push(ok(check, `key ${s.signingKid} is a trusted mailstore key`));
-    else out.push(fail(check, `key ${s.signingKid} is not in that mailstore's trusted-signers.json: it writes no account (SIGNER_NOT_TRUSTED) and every other node refuses its entries`, copyFix(host)));
+    else
+      out.push(
+        fail(
+          check,
+          `key ${s.signingKid} is not in that mailstore's trusted-signers.json: it writes no account (SIGNER_NOT_TRUSTED) and every other node refuses its entries`,
+          copyFix(host),
+        ),
+      );
     if (mine !== undefined && s.trustDigest !== mine) differ.push(host);
   }
   // A key one node trusts and another does not splits them (a rotation activated too early, a copy forgotten).
   if (mine !== undefined) {
     const fix = "copy one trusted-signers.json (the newest, after checking it) to the keys folder of every node, then run test again";
-    if (differ.length > 0) out.push(fail("trusted signers", `${differ.join(", ")} hold${differ.length === 1 ? "s" : ""} another trusted-signers.json than ${own!.file} on supervisor ${node.host} (digest ${mine})`, fix));
+    if (differ.length > 0)
+      out.push(
+        fail(
+          "trusted signers",
+          `${differ.join(", ")} hold${differ.length === 1 ? "s" : ""} another trusted-signers.json than ${own!.file} on supervisor ${node.host} (digest ${mine})`,
+          fix,
+        ),
+      );
     else out.push(ok("trusted signers", `every running mailstore holds the same trusted-signers.json as this supervisor (digest ${mine})`));
   }
   const check = `grant key supervisor ${node.host}`;
@@ -284,7 +348,13 @@ async function keyChecks(node: ChecksContext): Promise<CheckResult[]> {
     const signer = node.grantKey.signer();
     const listed = own?.entries.find((e) => e.kid === signer.kid);
     if (!listed || listed.role !== "supervisor" || listed.retiredAt !== undefined) {
-      out.push(fail(check, `key ${signer.kid} is not a trusted supervisor key in ${own?.file ?? "trusted-signers.json"}: mailstores refuse the promotions it grants`, copyFix(node.host, " --role supervisor")));
+      out.push(
+        fail(
+          check,
+          `key ${signer.kid} is not a trusted supervisor key in ${own?.file ?? "trusted-signers.json"}: mailstores refuse the promotions it grants`,
+          copyFix(node.host, " --role supervisor"),
+        ),
+      );
     } else {
       out.push(ok(check, `key ${signer.kid} signs promotion grants`));
     }
@@ -319,12 +389,24 @@ async function heartbeatChecks(node: ChecksContext): Promise<CheckResult[]> {
       return;
     }
     const age = serverNow - b.stored;
-    if (age > lateMs) out.push(warn(check, `${describe(b)}; expected every ${node.opts.heartbeatMs} ms`, `${host} is slow or its NATS connection struggles: check its load and its log`));
+    if (age > lateMs)
+      out.push(
+        warn(
+          check,
+          `${describe(b)}; expected every ${node.opts.heartbeatMs} ms`,
+          `${host} is slow or its NATS connection struggles: check its load and its log`,
+        ),
+      );
     else out.push(ok(check, describe(b)));
   };
   for (const { host } of mailstores) {
     const b = beats.get(`mailstore:${host}`);
-    beatCheck("mailstore", host, b, `start it (mailreplica mailstore --host ${host} --data DIR) or check its log and its NATS connection; its accounts can be promoted away meanwhile (promoteAccounts source_mail_host ${host})`);
+    beatCheck(
+      "mailstore",
+      host,
+      b,
+      `start it (mailreplica mailstore --host ${host} --data DIR) or check its log and its NATS connection; its accounts can be promoted away meanwhile (promoteAccounts source_mail_host ${host})`,
+    );
     beats.delete(`mailstore:${host}`);
   }
   for (const b of [...beats.values()].filter((x) => x.hb.role === "supervisor").sort((a, c) => a.hb.host.localeCompare(c.hb.host))) {
@@ -399,7 +481,13 @@ async function replicaChecks(node: ChecksContext): Promise<CheckResult[]> {
       const lag = `${r.lagEvents} event${r.lagEvents === 1 ? "" : "s"} (${Math.round(r.lagMs / 1000)} s) behind`;
       if (r.status === "unreachable") {
         counts.unreachable++;
-        problems.push(fail(check, `mailstore ${r.destination} does not answer${r.error ? `: ${r.error}` : ""}`, `start ${r.destination}; it catches up from its applied sequence`));
+        problems.push(
+          fail(
+            check,
+            `mailstore ${r.destination} does not answer${r.error ? `: ${r.error}` : ""}`,
+            `start ${r.destination}; it catches up from its applied sequence`,
+          ),
+        );
       } else if (r.status === "unavailable") {
         counts.unavailable++;
         problems.push(fail(check, `unavailable: ${r.error ?? "no reason recorded"}`, restart));
@@ -411,7 +499,13 @@ async function replicaChecks(node: ChecksContext): Promise<CheckResult[]> {
         problems.push(warn(check, `seeding from the log, ${lag}`, "wait for it to catch up; getAccountStatus shows its progress"));
       } else if (r.lagMs > LAG_WARN_MS || r.lagEvents > LAG_WARN_EVENTS) {
         counts.lagging++;
-        problems.push(warn(check, `available but ${lag}`, `check ${r.destination}'s load and log, and that its replication module runs (getServices; doStartService module host ${r.destination}); ${restart}`));
+        problems.push(
+          warn(
+            check,
+            `available but ${lag}`,
+            `check ${r.destination}'s load and log, and that its replication module runs (getServices; doStartService module host ${r.destination}); ${restart}`,
+          ),
+        );
       } else {
         counts.available++;
       }
@@ -428,7 +522,12 @@ async function replicaChecks(node: ChecksContext): Promise<CheckResult[]> {
   const summary: CheckResult =
     status === "ok"
       ? ok("replicas", detail)
-      : { check: "replicas", status, detail: `${detail}${more > 0 ? `; ${more} more problem replicas not listed` : ""}`, fix: "see the replica checks below; getAccountStatus replicaStatus unavailable lists the unavailable ones" };
+      : {
+          check: "replicas",
+          status,
+          detail: `${detail}${more > 0 ? `; ${more} more problem replicas not listed` : ""}`,
+          fix: "see the replica checks below; getAccountStatus replicaStatus unavailable lists the unavailable ones",
+        };
   return [summary, ...listed];
 }
 
@@ -438,13 +537,17 @@ async function licenceChecks(node: ChecksContext): Promise<CheckResult[]> {
   const st = node.licence.state();
   const enabled = (await node.licence.enabledAccounts()).size;
   const source = st.source === "default" ? "default quota (no licence file)" : `licence file ${st.file}`;
-  const installFix = "install a valid licence file (licence.file / MR_LICENCE_FILE) signed by the licence issuer pinned in mailreplica; existing replicas keep working, new ones are refused until then";
+  const installFix =
+    "install a valid licence file (licence.file / MR_LICENCE_FILE) signed by the licence issuer pinned in mailreplica; existing replicas keep working, new ones are refused until then";
   if (!st.valid) return [fail("licence", `${source} is not valid: ${st.reason}; ${enabled} accounts have replicas`, installFix)];
   const head = `${source}: ${enabled} of ${st.quantity} accounts with replicas${st.validUntil ? `, valid until ${st.validUntil}` : ""}`;
-  if (enabled > st.quantity) return [fail("licence", `${head}: over quota`, "remove destinations (removeAccountDestination) or install a licence with a higher quantity")];
+  if (enabled > st.quantity)
+    return [fail("licence", `${head}: over quota`, "remove destinations (removeAccountDestination) or install a licence with a higher quantity")];
   const out: CheckResult[] = [];
-  if (st.validUntil && Date.parse(st.validUntil) - node.clock.now() < EXPIRY_WARN_MS) out.push(warn("licence", `${head}: expires soon`, "renew the licence before it expires; then no new replicas can be enabled"));
-  else if (st.quantity > 0 && enabled >= QUOTA_WARN_RATIO * st.quantity) out.push(warn("licence", `${head}: nearly used up`, "raise the quantity before new accounts need replicas"));
+  if (st.validUntil && Date.parse(st.validUntil) - node.clock.now() < EXPIRY_WARN_MS)
+    out.push(warn("licence", `${head}: expires soon`, "renew the licence before it expires; then no new replicas can be enabled"));
+  else if (st.quantity > 0 && enabled >= QUOTA_WARN_RATIO * st.quantity)
+    out.push(warn("licence", `${head}: nearly used up`, "raise the quantity before new accounts need replicas"));
   else out.push(ok("licence", head));
   return out;
 }

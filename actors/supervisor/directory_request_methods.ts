@@ -6,7 +6,18 @@
 // to itself only with a promotion grant a trusted supervisor signed for it.
 import { statSync } from "node:fs";
 import type { AccountRecord } from "../../src/directory/types.js";
-import { AppError, ProtocolErrors, RpcError, defineMethod, int, methodTable, oneOf, str, type MethodTable, type NatsRpcContext } from "../../src/jsonrpc/index.js";
+import {
+  AppError,
+  ProtocolErrors,
+  RpcError,
+  defineMethod,
+  int,
+  methodTable,
+  oneOf,
+  str,
+  type MethodTable,
+  type NatsRpcContext,
+} from "../../src/jsonrpc/index.js";
 import { accountIdParam } from "../../src/directory/key_params.js";
 import { isHostName } from "../../src/envelope/types.js";
 import { grantProblem, TrustList } from "../../src/envelope/index.js";
@@ -22,7 +33,11 @@ type Ctx = NatsRpcContext;
 
 function requester(ctx: Ctx): string {
   const host = hostOfDirectoryRequest(ctx.subject);
-  if (!isHostName(host)) throw new RpcError(ProtocolErrors.INVALID_REQUEST.code, `directory requests are sent on mr.directory.<mailstore host>; ${JSON.stringify(ctx.subject.slice(0, 80))} names no host`);
+  if (!isHostName(host))
+    throw new RpcError(
+      ProtocolErrors.INVALID_REQUEST.code,
+      `directory requests are sent on mr.directory.<mailstore host>; ${JSON.stringify(ctx.subject.slice(0, 80))} names no host`,
+    );
   return host;
 }
 
@@ -33,12 +48,15 @@ class TrustedSigners {
   constructor(private readonly keysDir: string | undefined) {}
 
   get(): TrustList {
-    if (this.keysDir === undefined) throw new AppError("APP_ERROR", "this supervisor has no keys folder (keys.dir), so it cannot check promotion grants", { code: "GRANT_KEY_MISSING" });
+    if (this.keysDir === undefined)
+      throw new AppError("APP_ERROR", "this supervisor has no keys folder (keys.dir), so it cannot check promotion grants", { code: "GRANT_KEY_MISSING" });
     let list: ReturnType<typeof readTrustList>;
     try {
       list = readTrustList(this.keysDir);
     } catch (e) {
-      throw new AppError("APP_ERROR", `this supervisor cannot read its trusted-signers.json to check the grant: ${(e as Error).message}`, { code: "KEYS_UNREADABLE" });
+      throw new AppError("APP_ERROR", `this supervisor cannot read its trusted-signers.json to check the grant: ${(e as Error).message}`, {
+        code: "KEYS_UNREADABLE",
+      });
     }
     const { file, entries } = list;
     let stamp = "missing";
@@ -82,7 +100,15 @@ export function directoryRequestMethods(node: DirectoryRequestContext): MethodTa
         const host = requester(ctx);
         // Creating on a host registers it: the request proves that mailstore runs.
         if (!(await node.directory.mailstore(host))) await node.directory.registerMailstore({ host, publicKey: "", registeredAt: node.clock.now() });
-        const rec: AccountRecord = { id: p.id, name: validateNewAccountName(p.name), type: p.type, mailHost: host, epoch: 1, replicas: [], createdAt: node.clock.now() };
+        const rec: AccountRecord = {
+          id: p.id,
+          name: validateNewAccountName(p.name),
+          type: p.type,
+          mailHost: host,
+          epoch: 1,
+          replicas: [],
+          createdAt: node.clock.now(),
+        };
         return (await node.directory.createAccount(rec)).value;
       },
     }),
@@ -97,11 +123,18 @@ export function directoryRequestMethods(node: DirectoryRequestContext): MethodTa
         // Only a creation that never got further: still on its first host and epoch, no
         // replica, and nothing in its log (checked here, not taken on the mailstore's word).
         if (rec.mailHost !== host || rec.epoch !== 1 || rec.replicas.length > 0) {
-          throw new AppError("APP_ERROR", `account ${rec.name} is not a creation of ${host} that can be given back (primary ${rec.mailHost}, epoch ${rec.epoch}, ${rec.replicas.length} replica(s)); nothing was changed`, { code: "ACCOUNT_IN_USE", account: rec.name });
+          throw new AppError(
+            "APP_ERROR",
+            `account ${rec.name} is not a creation of ${host} that can be given back (primary ${rec.mailHost}, epoch ${rec.epoch}, ${rec.replicas.length} replica(s)); nothing was changed`,
+            { code: "ACCOUNT_IN_USE", account: rec.name },
+          );
         }
         const head = await node.assets.jsm.streams.getMessage(node.assets.opts.txStream, { last_by_subj: txSubject(rec.id) });
         if (head) {
-          throw new AppError("APP_ERROR", `account ${rec.name} has entries in its log (seq ${head.seq}): it was created, so it is kept; nothing was changed`, { code: "ACCOUNT_IN_USE", account: rec.name });
+          throw new AppError("APP_ERROR", `account ${rec.name} has entries in its log (seq ${head.seq}): it was created, so it is kept; nothing was changed`, {
+            code: "ACCOUNT_IN_USE",
+            account: rec.name,
+          });
         }
         await node.directory.deleteAccount(rec);
         node.log.info({ account: rec.name, accountId: rec.id, host }, "account record given back (its creation logged nothing)");
@@ -119,10 +152,17 @@ export function directoryRequestMethods(node: DirectoryRequestContext): MethodTa
         const host = requester(ctx);
         const problem = grantProblem(trust.get(), p.grant, { account: p.account, epoch: p.epoch, host });
         if (problem) {
-          throw new AppError("APP_ERROR", `the directory is not moved to ${host} at epoch ${p.epoch}: ${problem}; nothing was changed`, { code: "LOG_BAD_PROMOTION", account: p.account });
+          throw new AppError("APP_ERROR", `the directory is not moved to ${host} at epoch ${p.epoch}: ${problem}; nothing was changed`, {
+            code: "LOG_BAD_PROMOTION",
+            account: p.account,
+          });
         }
         const r = await recordPromotion(node.directory, p.account, { host, epoch: p.epoch }, node.clock.now());
-        if (r.changed) node.log.info({ account: r.record.name, accountId: p.account, from: r.before.host, fromEpoch: r.before.epoch, host, epoch: p.epoch }, "directory moved as the new primary asked with a valid grant");
+        if (r.changed)
+          node.log.info(
+            { account: r.record.name, accountId: p.account, from: r.before.host, fromEpoch: r.before.epoch, host, epoch: p.epoch },
+            "directory moved as the new primary asked with a valid grant",
+          );
         return { changed: r.changed, host: r.record.mailHost, epoch: r.record.epoch };
       },
     }),

@@ -29,7 +29,12 @@ export class FailoverWatcher {
     private readonly node: FailoverContext,
     private readonly opts: FailoverOptions,
   ) {
-    this.rounds = new PeriodicTask(node.clock, opts.checkEveryMs, () => this.check(), (e) => node.log.warn({ error: e.message }, "failover check failed"));
+    this.rounds = new PeriodicTask(
+      node.clock,
+      opts.checkEveryMs,
+      () => this.check(),
+      (e) => node.log.warn({ error: e.message }, "failover check failed"),
+    );
   }
 
   /** Called when this supervisor becomes active: outages are timed from now at the earliest. */
@@ -57,7 +62,10 @@ export class FailoverWatcher {
       const recs = (await this.node.directory.listAccounts()).filter((r) => r.type === "account" && r.mailHost === m.host);
       this.handled.add(m.host);
       if (recs.length === 0) continue;
-      this.node.log.warn({ source: m.host, silentMs: now - missingSince, accounts: recs.length }, "a mailstore sent no heartbeat for too long: promoting its accounts");
+      this.node.log.warn(
+        { source: m.host, silentMs: now - missingSince, accounts: recs.length },
+        "a mailstore sent no heartbeat for too long: promoting its accounts",
+      );
       await startPromotion(this.node, recs, { threads: this.opts.threads, source_mail_host: m.host, automatic: true });
     }
   }

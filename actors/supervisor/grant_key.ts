@@ -23,14 +23,22 @@ export class GrantKey {
   signer(): GrantSigner {
     const file = this.file;
     if (file === undefined) {
-      throw new AppError("APP_ERROR", `supervisor ${this.host} has no keys folder, so it cannot sign promotion grants; configure keys.dir and run \`mailreplica keys init --host ${this.host} --role supervisor\``, { code: "GRANT_KEY_MISSING" });
+      throw new AppError(
+        "APP_ERROR",
+        `supervisor ${this.host} has no keys folder, so it cannot sign promotion grants; configure keys.dir and run \`mailreplica keys init --host ${this.host} --role supervisor\``,
+        { code: "GRANT_KEY_MISSING" },
+      );
     }
     let stamp: string;
     try {
       const st = statSync(file);
       stamp = `${st.mtimeMs}:${st.size}:${st.ino}`;
     } catch {
-      throw new AppError("APP_ERROR", `supervisor ${this.host} cannot sign promotion grants: ${file} does not exist; run \`mailreplica keys init --host ${this.host} --role supervisor\` and add its key to every node's trusted-signers.json`, { code: "GRANT_KEY_MISSING", file });
+      throw new AppError(
+        "APP_ERROR",
+        `supervisor ${this.host} cannot sign promotion grants: ${file} does not exist; run \`mailreplica keys init --host ${this.host} --role supervisor\` and add its key to every node's trusted-signers.json`,
+        { code: "GRANT_KEY_MISSING", file },
+      );
     }
     if (this.cached?.stamp !== stamp) {
       try {

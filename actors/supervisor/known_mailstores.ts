@@ -42,7 +42,11 @@ async function isKnown(node: KnownMailstoresContext, host: string): Promise<bool
 export async function requireKnownMailstore(node: KnownMailstoresContext, host: string, param: string): Promise<void> {
   if (await isKnown(node, host)) return;
   const known = (await node.directory.listMailstores()).map((m) => m.host);
-  throw new AppError("MAILSTORE_UNKNOWN", `${param} '${host}' is not a known mailstore (known: ${known.join(", ") || "none"}; getServices lists them); nothing was changed`, { [param]: host });
+  throw new AppError(
+    "MAILSTORE_UNKNOWN",
+    `${param} '${host}' is not a known mailstore (known: ${known.join(", ") || "none"}; getServices lists them); nothing was changed`,
+    { [param]: host },
+  );
 }
 
 /** Registers every mailstore with a fresh heartbeat that is not registered yet; returns their hosts. */

@@ -110,7 +110,17 @@ export class LicenceQuota {
   private evaluate(): LicenceState {
     const file = this.opts.file;
     if (!file) return { source: "default", valid: true, quantity: this.opts.defaultQuota, validUntil: null, issuedTo: null, features: [HA_FEATURE] };
-    const invalid = (problem: LicenceProblem, reason: string): LicenceState => ({ source: "file", file, valid: false, problem, reason, quantity: 0, validUntil: null, issuedTo: null, features: [] });
+    const invalid = (problem: LicenceProblem, reason: string): LicenceState => ({
+      source: "file",
+      file,
+      valid: false,
+      problem,
+      reason,
+      quantity: 0,
+      validUntil: null,
+      issuedTo: null,
+      features: [],
+    });
     let text: string;
     try {
       text = readFileSync(file, "utf8");
@@ -119,7 +129,15 @@ export class LicenceQuota {
     }
     const v = verifyLicence(text, this.issuers.trusted, this.opts.now());
     if (!v.valid) return invalid(v.problem, v.reason);
-    return { source: "file", file, valid: true, quantity: v.licence.quantity, validUntil: new Date(v.validUntilMs).toISOString(), issuedTo: v.licence.issuedTo, features: v.licence.features };
+    return {
+      source: "file",
+      file,
+      valid: true,
+      quantity: v.licence.quantity,
+      validUntil: new Date(v.validUntilMs).toISOString(),
+      issuedTo: v.licence.issuedTo,
+      features: v.licence.features,
+    };
   }
 
   /** Accounts that have at least one replica now. */

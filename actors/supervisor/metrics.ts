@@ -49,18 +49,74 @@ export class SupervisorMetrics {
     this.process = bound.process;
     this.server = bound.server;
     const registers = [bound.process.registry];
-    new Gauge({ name: "mailreplica_supervisor_active", help: "1 while this supervisor holds the lease (serves mr.rpc.admin, runs operations, measures lag), else 0", registers, collect() { this.set(src.isActive() ? 1 : 0); } });
-    this.promotions = new Counter({ name: "mailreplica_promotions_total", help: "Account promotions this supervisor ran, by outcome (promoted, failed)", labelNames: ["outcome"], registers });
-    this.promotionSeconds = new Histogram({ name: "mailreplica_promotion_duration_seconds", help: "Time to promote one account (choose the target, stop the old primary, drain, append Promoted, record), by outcome", labelNames: ["outcome"], buckets: PROMOTION_BUCKETS, registers });
-    this.lagEvents = new Gauge({ name: "mailreplica_replica_lag_events", help: "Account-log entries not yet applied, summed over the accounts replicated to a destination (active supervisor only)", labelNames: ["destination"], registers });
-    this.lagSeconds = new Gauge({ name: "mailreplica_replica_lag_seconds", help: "Age of the oldest entry not yet applied among the accounts replicated to a destination (active supervisor only)", labelNames: ["destination"], registers });
-    this.accountLagEvents = new Gauge({ name: "mailreplica_replica_account_lag_events", help: `Entries not yet applied by one replica, for the ${TOP_LAGGING_ACCOUNTS} most lagging replicas only (others are dropped at each refresh)`, labelNames: ["destination", "account"], registers });
-    this.accountLagSeconds = new Gauge({ name: "mailreplica_replica_account_lag_seconds", help: `Age of the oldest entry not yet applied by one replica, for the ${TOP_LAGGING_ACCOUNTS} most lagging replicas only`, labelNames: ["destination", "account"], registers });
-    this.replicas = new Gauge({ name: "mailreplica_replicas", help: "Replicas by destination and status (available, unavailable, paused, initializing, unreachable)", labelNames: ["destination", "status"], registers });
-    this.unavailable = new Gauge({ name: "mailreplica_replica_unavailable", help: "Replicas at a destination that cannot be promoted to: status unavailable or unreachable", labelNames: ["destination"], registers });
-    this.refreshed = new Gauge({ name: "mailreplica_lag_refresh_timestamp_seconds", help: "When the lag and replica series were last measured (Unix time); 0 before the first measurement", registers });
+    new Gauge({
+      name: "mailreplica_supervisor_active",
+      help: "1 while this supervisor holds the lease (serves mr.rpc.admin, runs operations, measures lag), else 0",
+      registers,
+      collect() {
+        this.set(src.isActive() ? 1 : 0);
+      },
+    });
+    this.promotions = new Counter({
+      name: "mailreplica_promotions_total",
+      help: "Account promotions this supervisor ran, by outcome (promoted, failed)",
+      labelNames: ["outcome"],
+      registers,
+    });
+    this.promotionSeconds = new Histogram({
+      name: "mailreplica_promotion_duration_seconds",
+      help: "Time to promote one account (choose the target, stop the old primary, drain, append Promoted, record), by outcome",
+      labelNames: ["outcome"],
+      buckets: PROMOTION_BUCKETS,
+      registers,
+    });
+    this.lagEvents = new Gauge({
+      name: "mailreplica_replica_lag_events",
+      help: "Account-log entries not yet applied, summed over the accounts replicated to a destination (active supervisor only)",
+      labelNames: ["destination"],
+      registers,
+    });
+    this.lagSeconds = new Gauge({
+      name: "mailreplica_replica_lag_seconds",
+      help: "Age of the oldest entry not yet applied among the accounts replicated to a destination (active supervisor only)",
+      labelNames: ["destination"],
+      registers,
+    });
+    this.accountLagEvents = new Gauge({
+      name: "mailreplica_replica_account_lag_events",
+      help: `Entries not yet applied by one replica, for the ${TOP_LAGGING_ACCOUNTS} most lagging replicas only (others are dropped at each refresh)`,
+      labelNames: ["destination", "account"],
+      registers,
+    });
+    this.accountLagSeconds = new Gauge({
+      name: "mailreplica_replica_account_lag_seconds",
+      help: `Age of the oldest entry not yet applied by one replica, for the ${TOP_LAGGING_ACCOUNTS} most lagging replicas only`,
+      labelNames: ["destination", "account"],
+      registers,
+    });
+    this.replicas = new Gauge({
+      name: "mailreplica_replicas",
+      help: "Replicas by destination and status (available, unavailable, paused, initializing, unreachable)",
+      labelNames: ["destination", "status"],
+      registers,
+    });
+    this.unavailable = new Gauge({
+      name: "mailreplica_replica_unavailable",
+      help: "Replicas at a destination that cannot be promoted to: status unavailable or unreachable",
+      labelNames: ["destination"],
+      registers,
+    });
+    this.refreshed = new Gauge({
+      name: "mailreplica_lag_refresh_timestamp_seconds",
+      help: "When the lag and replica series were last measured (Unix time); 0 before the first measurement",
+      registers,
+    });
     this.refreshSeconds = new Gauge({ name: "mailreplica_lag_refresh_duration_seconds", help: "How long the last lag measurement took", registers });
-    this.refreshErrors = new Counter({ name: "mailreplica_lag_refresh_errors_total", help: "Lag measurements that failed (the series keep their last values)", registers });
+    this.refreshErrors = new Counter({
+      name: "mailreplica_lag_refresh_errors_total",
+      help: "Lag measurements that failed (the series keep their last values)",
+      registers,
+    });
   }
 
   /** The endpoint's URL (`http://host:port/metrics`). */

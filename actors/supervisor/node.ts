@@ -117,14 +117,36 @@ export class SupervisorNode {
   private activationCount = 0;
 
   static async start(opts: SupervisorOptions): Promise<SupervisorNode> {
-    const logger = createLogger({ role: "supervisor", host: opts.host ?? hostname(), ...(opts.logLevel ? { level: opts.logLevel } : {}), ...(opts.log ? { sink: opts.log } : {}) });
+    const logger = createLogger({
+      role: "supervisor",
+      host: opts.host ?? hostname(),
+      ...(opts.logLevel ? { level: opts.logLevel } : {}),
+      ...(opts.log ? { sink: opts.log } : {}),
+    });
     // The metrics address is bound first: a taken port stops the start before anything else.
-    const bound = opts.metricsListen !== undefined ? await (await import("../../src/metrics/index.js")).bindMetrics(opts.metricsListen, { role: "supervisor", host: opts.host ?? hostname(), version: VERSION }) : undefined;
-    const wait = new StartupWait({ timeoutMs: opts.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS, servers: opts.servers, log: (msg, fields) => logger.info(fields, msg) });
+    const bound =
+      opts.metricsListen !== undefined
+        ? await (
+            await import("../../src/metrics/index.js")
+          ).bindMetrics(opts.metricsListen, { role: "supervisor", host: opts.host ?? hostname(), version: VERSION })
+        : undefined;
+    const wait = new StartupWait({
+      timeoutMs: opts.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS,
+      servers: opts.servers,
+      log: (msg, fields) => logger.info(fields, msg),
+    });
     let nc: NatsConnection | undefined;
     try {
       nc = await wait.until("", () =>
-        connect({ ...natsConnectionOptions(opts.servers, opts.natsAuth, { warn: (l: string) => logger.warn(l), identity: { role: "supervisor", host: opts.host ?? hostname() } }), name: `supervisor ${opts.host ?? hostname()}`, maxReconnectAttempts: -1, noAsyncTraces: true }).catch((e: unknown) => {
+        connect({
+          ...natsConnectionOptions(opts.servers, opts.natsAuth, {
+            warn: (l: string) => logger.warn(l),
+            identity: { role: "supervisor", host: opts.host ?? hostname() },
+          }),
+          name: `supervisor ${opts.host ?? hostname()}`,
+          maxReconnectAttempts: -1,
+          noAsyncTraces: true,
+        }).catch((e: unknown) => {
           throw natsAuthFailure(e, opts.servers, opts.natsAuth) ?? e;
         }),
       );
@@ -132,7 +154,11 @@ export class SupervisorNode {
       const node = new SupervisorNode(opts, nc, assets, logger);
       if (bound) {
         const { SupervisorMetrics } = await import("./metrics.js");
-        node.metrics = new SupervisorMetrics(bound, { isActive: () => node.isActive, accountStatuses: () => node.statusForMetrics(), log: node.log }, opts.metricsRefreshMs);
+        node.metrics = new SupervisorMetrics(
+          bound,
+          { isActive: () => node.isActive, accountStatuses: () => node.statusForMetrics(), log: node.log },
+          opts.metricsRefreshMs,
+        );
         bound.process.watchNats(nc);
         logger.info({ url: bound.server.url }, "metrics served");
       }
@@ -206,7 +232,9 @@ export class SupervisorNode {
       await starting;
       this.log.info({ generation: this.lease?.generation }, `supervisor ${this.host} is active`);
       await this.resumeOperations().catch((e) => this.log.error({ error: (e as Error).message }, "resuming operations failed"));
-      await registerAliveMailstores(this).catch((e: Error) => this.log.warn({ error: e.message }, "registering running mailstores failed; each is registered when named or when it asks"));
+      await registerAliveMailstores(this).catch((e: Error) =>
+        this.log.warn({ error: e.message }, "registering running mailstores failed; each is registered when named or when it asks"),
+      );
       if (!this.isActive) return; // lost again meanwhile: the standby branch already ran
       this.failover?.start();
       this.reconciler.start();
@@ -225,7 +253,11 @@ export class SupervisorNode {
     // Becoming active often follows a nats-server node loss: wait out its leader election
     // rather than leave running operations without an owner until the next lease change.
     const again = <T>(step: () => Promise<T>): Promise<T> =>
-      retryTransient(step, { deadlineMs: 5 * 60_000, stillWanted: () => this.isActive, onWait: (why) => this.log.info({ reason: why }, "resuming operations: waiting for JetStream") });
+      retryTransient(step, {
+        deadlineMs: 5 * 60_000,
+        stillWanted: () => this.isActive,
+        onWait: (why) => this.log.info({ reason: why }, "resuming operations: waiting for JetStream"),
+      });
     for (const op of await again(() => this.operations.listRunning())) {
       if (!this.isActive) return;
       this.log.info({ operationId: op.operationId, kind: op.kind, owner: op.owner }, "resuming an operation another supervisor left");
@@ -277,7 +309,8 @@ export class SupervisorNode {
     }
   }
 
-  private readonly onSighup = (): void => this.log.info({}, "SIGHUP: nothing to reload (the grant key and trusted-signers.json are read again whenever they change)");
+  private readonly onSighup = (): void =>
+    this.log.info({}, "SIGHUP: nothing to reload (the grant key and trusted-signers.json are read again whenever they change)");
 
   stop(): Promise<void> {
     this.stopping ??= (async () => {

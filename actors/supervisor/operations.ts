@@ -64,7 +64,18 @@ export class Operations {
   ) {}
 
   async create(kind: string, total: number, params: Record<string, unknown>): Promise<OperationRecord> {
-    const op: OperationRecord = { operationId: randomUUID(), kind, state: "running", startedAt: this.now(), owner: this.owner, total, done: 0, failed: 0, params, results: [] };
+    const op: OperationRecord = {
+      operationId: randomUUID(),
+      kind,
+      state: "running",
+      startedAt: this.now(),
+      owner: this.owner,
+      total,
+      done: 0,
+      failed: 0,
+      params,
+      results: [],
+    };
     this.revisions.set(op, await this.kv.create(`op.${op.operationId}`, JSON.stringify(op)));
     return op;
   }
@@ -80,25 +91,25 @@ export class Operations {
     const key = `op.${op.operationId}`;
     const prev = this.saving.get(key) ?? Promise.resolve();
     const next = prev.then(async () => {
-        const rev = this.revisions.get(op);
-        if (rev === undefined) throw new OperationConflictError(op.operationId, this.owner);
-        const body = JSON.stringify(op);
-        let unanswered = false;
-        const write = async (): Promise<number> => {
-          try {
-            return await this.kv.update(key, body, rev);
-          } catch (e) {
-            if (isWrongLastSequence(e)) {
-              const cur = unanswered ? await this.kv.get(key) : null;
-              if (cur && cur.operation === "PUT" && cur.string() === body) return cur.revision;
-              throw new OperationConflictError(op.operationId, this.owner);
-            }
-            if (transientReason(e) !== undefined) unanswered = true;
-            throw e;
+      const rev = this.revisions.get(op);
+      if (rev === undefined) throw new OperationConflictError(op.operationId, this.owner);
+      const body = JSON.stringify(op);
+      let unanswered = false;
+      const write = async (): Promise<number> => {
+        try {
+          return await this.kv.update(key, body, rev);
+        } catch (e) {
+          if (isWrongLastSequence(e)) {
+            const cur = unanswered ? await this.kv.get(key) : null;
+            if (cur && cur.operation === "PUT" && cur.string() === body) return cur.revision;
+            throw new OperationConflictError(op.operationId, this.owner);
           }
-        };
-        this.revisions.set(op, await retryTransient(write, { deadlineMs: SAVE_DEADLINE_MS }));
-      });
+          if (transientReason(e) !== undefined) unanswered = true;
+          throw e;
+        }
+      };
+      this.revisions.set(op, await retryTransient(write, { deadlineMs: SAVE_DEADLINE_MS }));
+    });
     const tracked = next.then(
       () => {},
       () => {},

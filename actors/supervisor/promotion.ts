@@ -62,7 +62,8 @@ const PROMOTE_ATTEMPT_MS = 10_000;
 
 function failure(rec: Pick<AccountRecord, "id" | "name">, e: unknown): OperationResult {
   const err = e as { appCode?: string; code?: unknown; message?: string; data?: { code?: string } };
-  if (err instanceof RpcError) return { account: rec.name, accountId: rec.id, ok: false, code: err.data?.code ?? err.appCode ?? String(err.code), message: err.message };
+  if (err instanceof RpcError)
+    return { account: rec.name, accountId: rec.id, ok: false, code: err.data?.code ?? err.appCode ?? String(err.code), message: err.message };
   // Our coded errors keep their code; a NATS client failure gets the code a caller would see.
   const mapped = toErrorObject(e);
   const code = (mapped.error.data as { code?: unknown } | undefined)?.code;
@@ -120,18 +121,23 @@ export class Promoter {
     const done = new Set(op.results.map((r) => r.accountId));
     const pending = req.accountIds.filter((id) => !done.has(id));
     // Stops when the lease is lost: the next activation (here or elsewhere) resumes.
-    await runBounded(pending, req.threads, async (id) => {
-      const startedAt = this.node.clock.now();
-      const result = await this.promoteOne(id, req.destination, req.startEpochs?.[id]).then(
-        (p): OperationResult => ({ ...p, ok: true }),
-        // The name is only for the report: a directory that cannot be read now (an election)
-        // must not throw here, which would end the run and leave the operation running.
-        async (e): Promise<OperationResult> => failure((await this.node.directory.byId(id).catch(() => undefined))?.value ?? { id, name: id }, e),
-      );
-      this.node.metrics?.promotion(result.ok, this.node.clock.now() - startedAt);
-      if (!owns()) return;
-      await this.node.operations.record(op, result);
-    }, { stop: () => !owns() });
+    await runBounded(
+      pending,
+      req.threads,
+      async (id) => {
+        const startedAt = this.node.clock.now();
+        const result = await this.promoteOne(id, req.destination, req.startEpochs?.[id]).then(
+          (p): OperationResult => ({ ...p, ok: true }),
+          // The name is only for the report: a directory that cannot be read now (an election)
+          // must not throw here, which would end the run and leave the operation running.
+          async (e): Promise<OperationResult> => failure((await this.node.directory.byId(id).catch(() => undefined))?.value ?? { id, name: id }, e),
+        );
+        this.node.metrics?.promotion(result.ok, this.node.clock.now() - startedAt);
+        if (!owns()) return;
+        await this.node.operations.record(op, result);
+      },
+      { stop: () => !owns() },
+    );
     if (!owns()) return op;
     return this.node.operations.finish(op);
   }
@@ -165,7 +171,13 @@ export class Promoter {
       // what that one did (promotion_target.ts), it never promotes to a second epoch.
       const attemptMs = Math.max(1, Math.min(PROMOTE_ATTEMPT_MS, deadline - Date.now()));
       try {
-        r = await rpcCall<PromoteHereResult>(this.node.nc, nodeAdminSubject(target.destination), "promote", { account: accountId, epoch, from: rec.mailHost, grant }, { timeoutMs: attemptMs });
+        r = await rpcCall<PromoteHereResult>(
+          this.node.nc,
+          nodeAdminSubject(target.destination),
+          "promote",
+          { account: accountId, epoch, from: rec.mailHost, grant },
+          { timeoutMs: attemptMs },
+        );
       } catch (e) {
         // No answer is not "not promoted": the target may have appended Promoted and then died,
         // timed out or failed to apply. Ask the log; the directory follows what it says.
@@ -173,7 +185,10 @@ export class Promoter {
         const known = [target.destination, rec.mailHost, ...rec.replicas.map((x) => x.destination)].filter((h) => alive.has(h));
         const head = await askLogHead(this.node.nc, accountId, new Set([...known, ...alive]));
         if (head && head.epoch > rec.epoch && head.host) {
-          this.node.log.warn({ account: rec.name, accountId, destination: target.destination, error: (e as Error).message, host: head.host, epoch: head.epoch }, "promote call failed, but the account's log names a new primary: recording that");
+          this.node.log.warn(
+            { account: rec.name, accountId, destination: target.destination, error: (e as Error).message, host: head.host, epoch: head.epoch },
+            "promote call failed, but the account's log names a new primary: recording that",
+          );
           r = { host: head.host, epoch: head.epoch, seq: head.seq, alreadyPromoted: true };
           break;
         }
@@ -181,7 +196,10 @@ export class Promoter {
         // answer came (a nats-server node lost with the request or the reply): the log does not
         // name the target yet, so ask again until the deadline.
         if (targetTransient(e) && Date.now() + delay < deadline && this.node.isActive) {
-          this.node.log.info({ account: rec.name, accountId, destination: target.destination, error: (e as Error).message, retryMs: delay }, "promote call failed while JetStream elects a leader; asking again");
+          this.node.log.info(
+            { account: rec.name, accountId, destination: target.destination, error: (e as Error).message, retryMs: delay },
+            "promote call failed while JetStream elects a leader; asking again",
+          );
           await new Promise((res) => setTimeout(res, delay));
           continue;
         }
@@ -190,7 +208,9 @@ export class Promoter {
       }
     }
     const promoted = r;
-    const final = (await again(() => recordPromotion(this.node.directory, rec.id, { host: promoted.host, epoch: promoted.epoch }, this.node.clock.now(), target.priority))).record;
+    const final = (
+      await again(() => recordPromotion(this.node.directory, rec.id, { host: promoted.host, epoch: promoted.epoch }, this.node.clock.now(), target.priority))
+    ).record;
     this.node.log.info({ account: rec.name, accountId, from: rec.mailHost, destination: final.mailHost, epoch: final.epoch }, "promoted");
     return { account: rec.name, accountId, from: rec.mailHost, to: final.mailHost, epoch: final.epoch, ms: this.node.clock.now() - started };
   }
@@ -201,7 +221,11 @@ export class Promoter {
     if (!cur || cur.mailHost !== rec.mailHost || cur.epoch !== rec.epoch) return;
     await rpcCall(this.node.nc, nodeAdminSubject(rec.mailHost), "resumeWriting", { account: rec.id }, { timeoutMs: 5_000 }).then(
       () => this.node.log.info({ account: rec.name, accountId: rec.id, host: rec.mailHost }, "promotion failed: the old primary writes the account again"),
-      (e: Error) => this.node.log.warn({ account: rec.name, accountId: rec.id, host: rec.mailHost, error: e.message }, "promotion failed and the old primary was not told to resume; it resumes when its stopWriting period ends"),
+      (e: Error) =>
+        this.node.log.warn(
+          { account: rec.name, accountId: rec.id, host: rec.mailHost, error: e.message },
+          "promotion failed and the old primary was not told to resume; it resumes when its stopWriting period ends",
+        ),
     );
   }
 
@@ -212,18 +236,35 @@ export class Promoter {
       }
       const r = rec.replicas.find((x) => x.destination === destination);
       if (!r) {
-        throw new AppError("REPLICA_UNAVAILABLE", `${destination} holds no replica of ${rec.name} (replicas: ${rec.replicas.map((x) => x.destination).join(", ") || "none"}); setAccountDestination first`, { account: rec.name, destination });
+        throw new AppError(
+          "REPLICA_UNAVAILABLE",
+          `${destination} holds no replica of ${rec.name} (replicas: ${rec.replicas.map((x) => x.destination).join(", ") || "none"}); setAccountDestination first`,
+          { account: rec.name, destination },
+        );
       }
-      if (!alive.has(destination)) throw new AppError("REPLICA_UNAVAILABLE", `${destination} is not running (no fresh heartbeat); start it or promote to another replica`, { account: rec.name, destination });
+      if (!alive.has(destination))
+        throw new AppError("REPLICA_UNAVAILABLE", `${destination} is not running (no fresh heartbeat); start it or promote to another replica`, {
+          account: rec.name,
+          destination,
+        });
       return r;
     }
-    const candidates = rec.replicas.filter((r) => r.state === "active" && alive.has(r.destination)).sort((a, b) => a.priority - b.priority || a.destination.localeCompare(b.destination));
+    const candidates = rec.replicas
+      .filter((r) => r.state === "active" && alive.has(r.destination))
+      .sort((a, b) => a.priority - b.priority || a.destination.localeCompare(b.destination));
     const statuses = await localStatuses(this.node.nc, new Map(candidates.map((c) => [c.destination, [rec.id]])));
     const usable = candidates.find((c) => statuses.get(c.destination)?.get(rec.id)?.status === "available");
     if (!usable) {
-      const why = rec.replicas.length === 0 ? "it has no replica (setAccountDestination first)" : `none of its replicas (${rec.replicas.map((r) => `${r.destination}/${r.priority}`).join(", ")}) is alive and available`;
+      const why =
+        rec.replicas.length === 0
+          ? "it has no replica (setAccountDestination first)"
+          : `none of its replicas (${rec.replicas.map((r) => `${r.destination}/${r.priority}`).join(", ")}) is alive and available`;
       const unanswered = candidates.filter((c) => statuses.get(c.destination) === undefined).map((c) => c.destination);
-      const err = new AppError("REPLICA_UNAVAILABLE", `cannot promote ${rec.name}: ${why}${unanswered.length ? ` (${unanswered.join(", ")} did not answer for its copy's state)` : ""}`, { account: rec.name });
+      const err = new AppError(
+        "REPLICA_UNAVAILABLE",
+        `cannot promote ${rec.name}: ${why}${unanswered.length ? ` (${unanswered.join(", ")} did not answer for its copy's state)` : ""}`,
+        { account: rec.name },
+      );
       throw unanswered.length ? new ReplicaStateUnknown(err) : err;
     }
     return usable;

@@ -32,12 +32,17 @@ export function promotionMethods(node: PromotionMethodsContext): RpcMethod<NatsR
         if (p.accounts && p.source_mail_host) {
           throw new RpcError(ProtocolErrors.INVALID_PARAMS.code, "give either accounts or source_mail_host, not both", { param: "source_mail_host" });
         }
-        for (const [param, host] of [["source_mail_host", p.source_mail_host], ["destination", p.destination]] as const) {
+        for (const [param, host] of [
+          ["source_mail_host", p.source_mail_host],
+          ["destination", p.destination],
+        ] as const) {
           if (host !== undefined) await requireKnownMailstore(node, host, param);
         }
         const recs = p.accounts
           ? await resolveAccounts(node, p.accounts)
-          : (await node.directory.listAccounts()).filter((r) => r.type === "account" && (p.source_mail_host ? r.mailHost === p.source_mail_host : r.replicas.length > 0));
+          : (await node.directory.listAccounts()).filter(
+              (r) => r.type === "account" && (p.source_mail_host ? r.mailHost === p.source_mail_host : r.replicas.length > 0),
+            );
         const op = await startPromotion(node, recs, {
           threads: p.threads ?? node.opts.promotionThreads ?? 4,
           ...(p.destination ? { destination: p.destination } : {}),

@@ -15,7 +15,13 @@ export interface LogPrimary {
  * up when it comes back) with `oldPrimaryPriority`, default the promoted replica's priority.
  * Returns the record as stored and whether this call changed it.
  */
-export async function recordPromotion(directory: Directory, accountId: string, to: LogPrimary, now: number, oldPrimaryPriority?: number): Promise<{ record: AccountRecord; changed: boolean; before: LogPrimary }> {
+export async function recordPromotion(
+  directory: Directory,
+  accountId: string,
+  to: LogPrimary,
+  now: number,
+  oldPrimaryPriority?: number,
+): Promise<{ record: AccountRecord; changed: boolean; before: LogPrimary }> {
   const seen = await directory.byId(accountId);
   if (seen && seen.value.epoch >= to.epoch) {
     // Nothing to do: no write (every write wakes each mailstore's directory watch).

@@ -106,7 +106,11 @@ export class QuotaLedger {
           await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 + i * 2)));
         }
       }
-      throw new AppError("DIRECTORY_CONFLICT", `the quota ledger (${QUOTA_LEDGER_KEY}) kept changing under ${CAS_ATTEMPTS} attempts; retry; nothing was changed`, {});
+      throw new AppError(
+        "DIRECTORY_CONFLICT",
+        `the quota ledger (${QUOTA_LEDGER_KEY}) kept changing under ${CAS_ATTEMPTS} attempts; retry; nothing was changed`,
+        {},
+      );
     };
     const p = this.queue.then(run, run);
     this.queue = p.catch(() => {});

@@ -39,8 +39,11 @@ export class DirectoryReconciler {
     private readonly node: ReconcilerContext,
     private readonly everyMs: number,
   ) {
-    this.rounds = new PeriodicTask(node.clock, everyMs, () => this.check(), (e) =>
-      node.log.warn({ error: e.message, retryMs: everyMs }, "directory reconciliation failed; retrying"),
+    this.rounds = new PeriodicTask(
+      node.clock,
+      everyMs,
+      () => this.check(),
+      (e) => node.log.warn({ error: e.message, retryMs: everyMs }, "directory reconciliation failed; retrying"),
     );
   }
 
@@ -62,7 +65,9 @@ export class DirectoryReconciler {
   private async reconcile(): Promise<DirectoryRepair[]> {
     if (!this.node.isActive) return [];
     await this.repairQuotaLedger();
-    await registerAliveMailstores(this.node).catch((e: Error) => this.node.log.warn({ error: e.message }, "registering running mailstores failed; retried next round"));
+    await registerAliveMailstores(this.node).catch((e: Error) =>
+      this.node.log.warn({ error: e.message }, "registering running mailstores failed; retried next round"),
+    );
     const accounts = (await this.node.directory.listAccounts()).filter((r) => r.type === "account");
     const alive = await aliveMailstores(this.node.assets.nodes);
     const byHost = new Map<string, string[]>();
@@ -84,8 +89,13 @@ export class DirectoryReconciler {
       if (!r.changed) continue;
       const repair: DirectoryRepair = { account: a.name, accountId: a.id, from: r.before, to: { host: head.host, epoch: head.epoch } };
       repaired.push(repair);
-      this.node.log.warn({ account: a.name, accountId: a.id, from: r.before.host, fromEpoch: r.before.epoch, host: head.host, epoch: head.epoch }, "directory repaired: it named another primary than the account's log");
-      await this.node.notifier.publish("directory.repaired", { ...repair, summary: `${a.name}: primary ${r.before.host} -> ${head.host} (epoch ${head.epoch}), as its log says` }).catch((e: Error) => this.node.log.warn({ kind: "directory.repaired", error: e.message }, "notification not published"));
+      this.node.log.warn(
+        { account: a.name, accountId: a.id, from: r.before.host, fromEpoch: r.before.epoch, host: head.host, epoch: head.epoch },
+        "directory repaired: it named another primary than the account's log",
+      );
+      await this.node.notifier
+        .publish("directory.repaired", { ...repair, summary: `${a.name}: primary ${r.before.host} -> ${head.host} (epoch ${head.epoch}), as its log says` })
+        .catch((e: Error) => this.node.log.warn({ kind: "directory.repaired", error: e.message }, "notification not published"));
     }
     return repaired;
   }
@@ -93,7 +103,9 @@ export class DirectoryReconciler {
   /** Recounts the quota ledger from the records when a crash left it off (quota_ledger.ts). */
   private async repairQuotaLedger(): Promise<void> {
     // Its own failure must not stop the directory's reconciliation: logged, retried next round.
-    const r = await this.node.licence.ledger.recount().catch((e: Error) => void this.node.log.warn({ error: e.message }, "quota ledger recount failed; retried next round"));
+    const r = await this.node.licence.ledger
+      .recount()
+      .catch((e: Error) => void this.node.log.warn({ error: e.message }, "quota ledger recount failed; retried next round"));
     if (r && (r.from !== r.to || r.staleHolds > 0)) {
       this.node.log.warn({ from: r.from, to: r.to, staleHolds: r.staleHolds }, "quota ledger repaired: accounts with replicas counted again from the records");
     }

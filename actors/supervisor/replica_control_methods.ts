@@ -120,7 +120,15 @@ async function changeReplicas(node: ReplicaControlContext, kind: "pause" | "rest
             r.state = "active";
             r.generation = (r.generation ?? 0) + 1;
           }
-          changes.push({ account: cur.name, accountId: cur.id, destination: r.destination, status: kind === "pause" ? "paused" : "initializing", state: r.state, generation: r.generation, changed });
+          changes.push({
+            account: cur.name,
+            accountId: cur.id,
+            destination: r.destination,
+            status: kind === "pause" ? "paused" : "initializing",
+            state: r.state,
+            generation: r.generation,
+            changed,
+          });
         }
         if (!changes.some((c) => c.changed)) throw new Unchanged();
         return cur;
@@ -187,7 +195,11 @@ async function removeDestination(node: ReplicaControlContext, recs: AccountRecor
   } finally {
     await hold.settle().catch((e: Error) => node.log.warn({ error: e.message }, "quota ledger: settling a removal failed; the reconciler recounts it"));
   }
-  const outcome = await confirmRemoval(node, destination, removed.map((r) => r.rec.id));
+  const outcome = await confirmRemoval(
+    node,
+    destination,
+    removed.map((r) => r.rec.id),
+  );
   const accounts: Array<RemovedReplica | OperationResult> = removed.map(({ rec, priority }) => {
     const o = outcome.get(rec.id);
     return { account: rec.name, accountId: rec.id, destination, priority, removed: o?.removed ?? false, ...(o?.reason ? { reason: o.reason } : {}) };
@@ -195,8 +207,13 @@ async function removeDestination(node: ReplicaControlContext, recs: AccountRecor
   accounts.push(...failed);
   accounts.sort((a, b) => a.account.localeCompare(b.account));
   const done = await recordAll(node, op, accounts);
-  void node.notifyOperationEnd(done, `removal of the replicas on ${destination}`).catch((e: Error) => node.log.warn({ operationId: op.operationId, error: e.message }, "operation end notification failed"));
-  node.log.info({ destination, removed: removed.length, failed: failed.length, operationId: op.operationId }, "removeAccountDestination: replicas removed from the directory");
+  void node
+    .notifyOperationEnd(done, `removal of the replicas on ${destination}`)
+    .catch((e: Error) => node.log.warn({ operationId: op.operationId, error: e.message }, "operation end notification failed"));
+  node.log.info(
+    { destination, removed: removed.length, failed: failed.length, operationId: op.operationId },
+    "removeAccountDestination: replicas removed from the directory",
+  );
   return {
     operationId: op.operationId,
     state: done.state,

@@ -40,11 +40,21 @@ export class ReplicaInitializer {
    * that gets its first replica must fit in the hold (grown, or refused, when an account lost
    * its replica since the hold was taken), and is marked on it.
    */
-  async start(recs: AccountRecord[], destination: string, priority: number, hold: Hold): Promise<{ operationId: string; accounts: Array<Record<string, unknown>> }> {
+  async start(
+    recs: AccountRecord[],
+    destination: string,
+    priority: number,
+    hold: Hold,
+  ): Promise<{ operationId: string; accounts: Array<Record<string, unknown>> }> {
     const accounts: Array<Record<string, unknown>> = [];
     for (const r of recs) {
       for (;;) {
-        if (!hold.alive) throw new AppError("DIRECTORY_CONFLICT", `the quota hold of this change was dropped as stale before ${r.name} was changed; accounts before it got the replica; retry`, { account: r.name });
+        if (!hold.alive)
+          throw new AppError(
+            "DIRECTORY_CONFLICT",
+            `the quota hold of this change was dropped as stale before ${r.name} was changed; accounts before it got the replica; retry`,
+            { account: r.name },
+          );
         // Whether the last attempt gives the account its first replica: counted even when the
         // write's outcome is unknown, since counting one too many is the safe side.
         let enables = false;
@@ -76,7 +86,9 @@ export class ReplicaInitializer {
       accounts.push({ account: r.name, accountId: r.id, destination, priority, status: "initializing" });
     }
     const op = await this.node.operations.create("setAccountDestination", recs.length, { destination, priority, accounts: recs.map((r) => r.name) });
-    void this.follow(op, recs, destination).catch((e) => this.node.log.error({ operationId: op.operationId, destination, error: (e as Error).message }, "operation failed"));
+    void this.follow(op, recs, destination).catch((e) =>
+      this.node.log.error({ operationId: op.operationId, destination, error: (e as Error).message }, "operation failed"),
+    );
     return { operationId: op.operationId, accounts };
   }
 
@@ -115,7 +127,13 @@ export class ReplicaInitializer {
         const head = target.get(id) ?? 0;
         if (st?.status === "unavailable") {
           pending.delete(id);
-          await this.node.operations.record(op, { account: rec.name, accountId: id, ok: false, code: "REPLICA_UNAVAILABLE", message: st.error ?? "replica unavailable" });
+          await this.node.operations.record(op, {
+            account: rec.name,
+            accountId: id,
+            ok: false,
+            code: "REPLICA_UNAVAILABLE",
+            message: st.error ?? "replica unavailable",
+          });
         } else if (st && head > 0 && st.appliedSeq >= head) {
           pending.delete(id);
           await this.node.operations.record(op, { account: rec.name, accountId: id, ok: true, destination, sequence: st.appliedSeq });
@@ -125,9 +143,21 @@ export class ReplicaInitializer {
       if (this.node.clock.now() > deadline) {
         for (const [id, rec] of pending) {
           if ((target.get(id) ?? 0) === 0) {
-            await this.node.operations.record(op, { account: rec.name, accountId: id, ok: false, code: "REPLICA_UNAVAILABLE", message: emptyLogReason(id, destination) });
+            await this.node.operations.record(op, {
+              account: rec.name,
+              accountId: id,
+              ok: false,
+              code: "REPLICA_UNAVAILABLE",
+              message: emptyLogReason(id, destination),
+            });
           } else {
-            await this.node.operations.record(op, { account: rec.name, accountId: id, ok: false, code: "TIMEOUT", message: `${destination} did not catch up within ${this.opts.timeoutMs} ms; check it with getAccountStatus` });
+            await this.node.operations.record(op, {
+              account: rec.name,
+              accountId: id,
+              ok: false,
+              code: "TIMEOUT",
+              message: `${destination} did not catch up within ${this.opts.timeoutMs} ms; check it with getAccountStatus`,
+            });
           }
         }
         break;

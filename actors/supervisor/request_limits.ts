@@ -7,7 +7,14 @@ import type { LimitsConfig } from "../../src/config/types.js";
 import { ExpensiveGate } from "../shared/expensive_gate.js";
 
 /** Admin methods that read or change many records or ask every mailstore: bounded at once. */
-export const EXPENSIVE_ADMIN_METHODS: ReadonlySet<string> = new Set(["getAccountStatus", "verifyReplicas", "restartReplicas", "pauseReplicas", "removeAccountDestination", "test"]);
+export const EXPENSIVE_ADMIN_METHODS: ReadonlySet<string> = new Set([
+  "getAccountStatus",
+  "verifyReplicas",
+  "restartReplicas",
+  "pauseReplicas",
+  "removeAccountDestination",
+  "test",
+]);
 
 /** Params that name accounts. */
 const ACCOUNT_LIST_PARAMS = ["accounts"] as const;
@@ -22,12 +29,16 @@ function entries(v: unknown): number {
 /** REQUEST_TOO_LARGE for a list param longer than `limit`. */
 export function refuseLongList(method: string, param: string, n: number, limit: number, key: string): void {
   if (n <= limit) return;
-  throw new AppError("REQUEST_TOO_LARGE", `${method}: ${param} names ${n} entries, more than ${key} (${limit}) allows; split it into requests of at most ${limit}; nothing was changed`, {
-    param,
-    count: n,
-    limit,
-    setting: key,
-  });
+  throw new AppError(
+    "REQUEST_TOO_LARGE",
+    `${method}: ${param} names ${n} entries, more than ${key} (${limit}) allows; split it into requests of at most ${limit}; nothing was changed`,
+    {
+      param,
+      count: n,
+      limit,
+      setting: key,
+    },
+  );
 }
 
 /** REQUEST_TOO_LARGE for getAccountStatus selecting more accounts than it may read. */
@@ -47,7 +58,8 @@ export function boundedAdminMethods(methods: RpcMethod<NatsRpcContext>[], limits
     ...m,
     call(params: JsonRpcParams | undefined, ctx: NatsRpcContext): unknown {
       if (params && typeof params === "object" && !Array.isArray(params)) {
-        for (const p of ACCOUNT_LIST_PARAMS) refuseLongList(m.name, p, entries((params as Record<string, unknown>)[p]), limits.maxAccountsPerRequest, "limits.maxAccountsPerRequest");
+        for (const p of ACCOUNT_LIST_PARAMS)
+          refuseLongList(m.name, p, entries((params as Record<string, unknown>)[p]), limits.maxAccountsPerRequest, "limits.maxAccountsPerRequest");
       }
       return EXPENSIVE_ADMIN_METHODS.has(m.name) ? gate.run(m.name, () => m.call(params, ctx)) : m.call(params, ctx);
     },

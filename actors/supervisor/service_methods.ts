@@ -33,7 +33,13 @@ export function serviceMethods(node: ServiceMethodsContext): RpcMethod<NatsRpcCo
         const results = await Promise.all(
           hosts.map(async (host): Promise<HostOutcome> => {
             try {
-              return await rpcCall<ServiceOutcome>(node.nc, nodeAdminSubject(host), nodeMethod, { service_name: p.service_name }, { timeoutMs: SERVICE_CALL_TIMEOUT_MS });
+              return await rpcCall<ServiceOutcome>(
+                node.nc,
+                nodeAdminSubject(host),
+                nodeMethod,
+                { service_name: p.service_name },
+                { timeoutMs: SERVICE_CALL_TIMEOUT_MS },
+              );
             } catch (e) {
               const err = e as { appCode?: string; code?: unknown; message?: string };
               const code = err.appCode ?? (typeof err.code === "string" ? err.code : "APP_ERROR");
@@ -44,13 +50,21 @@ export function serviceMethods(node: ServiceMethodsContext): RpcMethod<NatsRpcCo
                 running: null,
                 changed: false,
                 code: down ? "UNAVAILABLE" : code,
-                message: down ? `${host} does not answer on ${nodeAdminSubject(host)}; start the mailstore process (mailreplica mailstore --host ${host})` : (err.message ?? String(e)),
+                message: down
+                  ? `${host} does not answer on ${nodeAdminSubject(host)}; start the mailstore process (mailreplica mailstore --host ${host})`
+                  : (err.message ?? String(e)),
               };
             }
           }),
         );
         const failed = results.filter((r) => r.running === null).length;
-        node.log.info({ service: p.service_name, hosts: results.map((r) => (r.running === null ? { host: r.host, code: (r as { code: string }).code } : { host: r.host, message: r.message })) }, `${name}: done`);
+        node.log.info(
+          {
+            service: p.service_name,
+            hosts: results.map((r) => (r.running === null ? { host: r.host, code: (r as { code: string }).code } : { host: r.host, message: r.message })),
+          },
+          `${name}: done`,
+        );
         return { service_name: p.service_name, ok: failed === 0, hosts: results };
       },
     }),

@@ -17,7 +17,9 @@ export function verifyMethods(node: VerifyMethodsContext): RpcMethod<NatsRpcCont
       params: ADMIN_METHODS.verifyReplicas.params,
       handler: async (p) => {
         if (p.replicaServer !== undefined) await requireKnownMailstore(node, p.replicaServer, "replicaServer");
-        let recs = p.accounts ? await resolveAccounts(node, p.accounts) : (await node.directory.listAccounts()).filter((r) => r.type === "account" && r.replicas.length > 0);
+        let recs = p.accounts
+          ? await resolveAccounts(node, p.accounts)
+          : (await node.directory.listAccounts()).filter((r) => r.type === "account" && r.replicas.length > 0);
         if (p.replicaServer !== undefined) recs = recs.filter((r) => r.replicas.some((x) => x.destination === p.replicaServer));
         recs.sort((a, b) => a.name.localeCompare(b.name));
         return verifyReplicas(node, recs, p.replicaServer);

@@ -111,7 +111,12 @@ class VerifyRun {
     const silent = this.silent.get(host);
     if (silent) return { ok: false, error: silent };
     try {
-      const copy = await this.call<CopyDigest>(host, "accountDigest", { account: accountId, minSeq, waitMs: this.opts.waitMs }, this.opts.waitMs + ANSWER_MARGIN_MS);
+      const copy = await this.call<CopyDigest>(
+        host,
+        "accountDigest",
+        { account: accountId, minSeq, waitMs: this.opts.waitMs },
+        this.opts.waitMs + ANSWER_MARGIN_MS,
+      );
       return { ok: true, copy };
     } catch (e) {
       return { ok: false, error: this.reason(host, e) };
@@ -123,7 +128,12 @@ class VerifyRun {
     const out: RowHash[] = [];
     let offset: number | null = 0;
     while (offset !== null) {
-      const page: { seq: number; rows: RowHash[]; next: number | null } = await this.call(host, "accountDigestRows", { account: accountId, offset, limit: this.opts.pageRows }, 10_000);
+      const page: { seq: number; rows: RowHash[]; next: number | null } = await this.call(
+        host,
+        "accountDigestRows",
+        { account: accountId, offset, limit: this.opts.pageRows },
+        10_000,
+      );
       if (page.seq !== seq) return undefined;
       out.push(...page.rows);
       offset = page.next;
@@ -132,7 +142,12 @@ class VerifyRun {
   }
 
   private async rowValue(host: string, accountId: string, key: string, seq: number): Promise<{ value: Record<string, unknown> | null } | undefined> {
-    const r: { seq: number; rows: Array<{ value: Record<string, unknown> | null }> } = await this.call(host, "accountDigestValues", { account: accountId, keys: [key] }, 10_000);
+    const r: { seq: number; rows: Array<{ value: Record<string, unknown> | null }> } = await this.call(
+      host,
+      "accountDigestValues",
+      { account: accountId, keys: [key] },
+      10_000,
+    );
     return r.seq === seq ? { value: r.rows[0]?.value ?? null } : undefined;
   }
 
@@ -140,7 +155,13 @@ class VerifyRun {
    * The first differing row between primary and replica at `seq`, with both values. Undefined
    * when either copy moved past `seq` while it was looked up (the digests still differed at it).
    */
-  private async locate(rec: AccountRecord, primary: string, replica: string, seq: number, primaryRows: () => Promise<RowHash[] | undefined>): Promise<FirstDifference | undefined> {
+  private async locate(
+    rec: AccountRecord,
+    primary: string,
+    replica: string,
+    seq: number,
+    primaryRows: () => Promise<RowHash[] | undefined>,
+  ): Promise<FirstDifference | undefined> {
     const [p, r] = await Promise.all([primaryRows(), this.rowHashes(replica, rec.id, seq)]);
     if (!p || !r) return undefined;
     const at = firstDifferentRow(p, r);
@@ -154,11 +175,20 @@ class VerifyRun {
   }
 
   /** A replica's verdict against the primary, both digested at the same seq. */
-  private async compare(rec: AccountRecord, primary: CopyDigest, replica: CopyDigest, primaryRows: Map<number, Promise<RowHash[] | undefined>>): Promise<ReplicaVerdict> {
+  private async compare(
+    rec: AccountRecord,
+    primary: CopyDigest,
+    replica: CopyDigest,
+    primaryRows: Map<number, Promise<RowHash[] | undefined>>,
+  ): Promise<ReplicaVerdict> {
     const d = replica.host;
     const seq = replica.seq;
     if (replica.digest === primary.digest) return { destination: d, sequence: seq, digest: replica.digest, equal: true, firstDifference: null };
-    if (!primaryRows.has(seq)) primaryRows.set(seq, this.rowHashes(rec.mailHost, rec.id, seq).catch(() => undefined));
+    if (!primaryRows.has(seq))
+      primaryRows.set(
+        seq,
+        this.rowHashes(rec.mailHost, rec.id, seq).catch(() => undefined),
+      );
     let diff: FirstDifference | undefined;
     let lookupError: string | undefined;
     try {
@@ -173,7 +203,11 @@ class VerifyRun {
       // Different digests at the same applied seq: the copies differ, whatever the lookup found.
       equal: false,
       firstDifference: diff ?? null,
-      ...(diff ? {} : { error: `the copies differ at seq ${seq}, but the first difference could not be located (${lookupError ?? "a copy moved on meanwhile"}); run verifyReplicas again to see it` }),
+      ...(diff
+        ? {}
+        : {
+            error: `the copies differ at seq ${seq}, but the first difference could not be located (${lookupError ?? "a copy moved on meanwhile"}); run verifyReplicas again to see it`,
+          }),
     };
   }
 
@@ -183,7 +217,10 @@ class VerifyRun {
     const open = new Set<string>();
     for (const r of dests) {
       if (r.state === "paused") {
-        verdicts.set(r.destination, unverified(r.destination, `the replica on ${r.destination} is paused; restartReplicas resumes it, then run verifyReplicas again`));
+        verdicts.set(
+          r.destination,
+          unverified(r.destination, `the replica on ${r.destination} is paused; restartReplicas resumes it, then run verifyReplicas again`),
+        );
       } else open.add(r.destination);
     }
     const out: AccountVerdict = { account: rec.name, accountId: rec.id, primary: rec.mailHost, sequence: null, digest: null, equal: null, replicas: [] };
@@ -227,7 +264,10 @@ class VerifyRun {
           verdicts.set(d, await this.compare(rec, pc, c, primaryRows));
         } else if (last) {
           verdicts.set(d, {
-            ...unverified(d, `writes continued: ${rec.mailHost} was at seq ${pc.seq} and ${d} at seq ${c.seq} after ${this.opts.rounds} rounds; run verifyReplicas again when the account is quiet`),
+            ...unverified(
+              d,
+              `writes continued: ${rec.mailHost} was at seq ${pc.seq} and ${d} at seq ${c.seq} after ${this.opts.rounds} rounds; run verifyReplicas again when the account is quiet`,
+            ),
             sequence: c.seq,
             digest: c.digest,
           });
@@ -244,7 +284,9 @@ class VerifyRun {
         out.digest = p.copy.digest;
       }
     }
-    out.replicas = dests.map((r) => verdicts.get(r.destination) ?? unverified(r.destination, "not compared")).sort((x, y) => x.destination.localeCompare(y.destination));
+    out.replicas = dests
+      .map((r) => verdicts.get(r.destination) ?? unverified(r.destination, "not compared"))
+      .sort((x, y) => x.destination.localeCompare(y.destination));
     out.equal = accountEqual(out.replicas);
     return out;
   }
@@ -262,7 +304,12 @@ function accountEqual(replicas: readonly ReplicaVerdict[]): boolean | null {
 }
 
 /** Verifies the accounts (already resolved), at most `concurrency` at once, in the order given. */
-export async function verifyReplicas(node: VerifyContext, accounts: readonly AccountRecord[], replicaServer: string | undefined, opts: VerifyOptions = DEFAULT_VERIFY_OPTIONS): Promise<VerifyResult> {
+export async function verifyReplicas(
+  node: VerifyContext,
+  accounts: readonly AccountRecord[],
+  replicaServer: string | undefined,
+  opts: VerifyOptions = DEFAULT_VERIFY_OPTIONS,
+): Promise<VerifyResult> {
   const run = new VerifyRun(node, opts);
   const verdicts = await runBounded(accounts, opts.concurrency, (a) => run.account(a, replicaServer));
   return {

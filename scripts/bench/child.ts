@@ -3,7 +3,8 @@
 // two full GCs when run with --expose-gc) and the replica agent's counters.
 import { MailstoreNode, type MailstoreOptions } from "../../actors/mailstore/node.js";
 
-type Request = { id: number; cmd: "start"; opts: Omit<MailstoreOptions, "log" | "clock"> } | { id: number; cmd: "stats"; gc?: boolean } | { id: number; cmd: "stop" };
+type Request =
+  { id: number; cmd: "start"; opts: Omit<MailstoreOptions, "log" | "clock"> } | { id: number; cmd: "stats"; gc?: boolean } | { id: number; cmd: "stop" };
 
 let node: MailstoreNode | undefined;
 

@@ -176,12 +176,22 @@ export async function benchConsumerChoice(
   // ---- replicate a share to the destination; wait for the operation to end ----
   const replicated = ids.slice(0, Math.round(opts.accounts * opts.replicatedShare));
   const set = await env.admin<{ operationId: string }>("setAccountDestination", { destination: DESTINATION, priority: 1, accounts: replicated });
-  const op = await waitFor("setAccountDestination to end", async () => {
-    const m = await env.admin<{ state: string; done: number; failed: number; results: Array<{ ok: boolean; code?: string; message?: string }> }>("monitor", { operation_uuid: set.operationId });
-    return m.state !== "running" ? m : undefined;
-  }, 120_000, 100);
+  const op = await waitFor(
+    "setAccountDestination to end",
+    async () => {
+      const m = await env.admin<{ state: string; done: number; failed: number; results: Array<{ ok: boolean; code?: string; message?: string }> }>("monitor", {
+        operation_uuid: set.operationId,
+      });
+      return m.state !== "running" ? m : undefined;
+    },
+    120_000,
+    100,
+  );
   if (op.failed > 0 || op.done !== replicated.length) {
-    const why = op.results.filter((r) => !r.ok).slice(0, 3).map((r) => `${r.code}: ${r.message}`);
+    const why = op.results
+      .filter((r) => !r.ok)
+      .slice(0, 3)
+      .map((r) => `${r.code}: ${r.message}`);
     throw new Error(`setAccountDestination ended ${op.state}: ${op.done} done, ${op.failed} failed (${why.join("; ")})`);
   }
   const agentOnly = await env.consumerCount();
@@ -192,11 +202,23 @@ export async function benchConsumerChoice(
   const layouts: Layout[] = [
     { what: "raw: 1 durable on mr.tx.*, acked per message", configs: (p, s) => [durableConfig(`${p}_dur`, s)], expect: writes },
     { what: "raw: 1 ordered consumer on mr.tx.*", configs: (p, s) => [orderedConfig(`${p}_all`, "mr.tx.*", s)], expect: writes },
-    { what: `1 consumer per replicated account`, configs: (p, s) => replicated.map((id, i) => orderedConfig(`${p}_${i}`, txSubject(id), s)), expect: replicated.length * wpa },
-    { what: `1 consumer, filter_subjects = the replicated accounts`, configs: (p, s) => [orderedConfig(`${p}_multi`, replicated.map(txSubject), s)], expect: replicated.length * wpa },
+    {
+      what: `1 consumer per replicated account`,
+      configs: (p, s) => replicated.map((id, i) => orderedConfig(`${p}_${i}`, txSubject(id), s)),
+      expect: replicated.length * wpa,
+    },
+    {
+      what: `1 consumer, filter_subjects = the replicated accounts`,
+      configs: (p, s) => [orderedConfig(`${p}_multi`, replicated.map(txSubject), s)],
+      expect: replicated.length * wpa,
+    },
     ...opts.perAccountScales
       .filter((n) => n !== replicated.length)
-      .map((n): Layout => ({ what: `1 consumer per account, ${n} accounts`, configs: (p, s) => ids.slice(0, n).map((id, i) => orderedConfig(`${p}_${i}`, txSubject(id), s)), expect: Math.min(n, opts.accounts) * wpa })),
+      .map((n): Layout => ({
+        what: `1 consumer per account, ${n} accounts`,
+        configs: (p, s) => ids.slice(0, n).map((id, i) => orderedConfig(`${p}_${i}`, txSubject(id), s)),
+        expect: Math.min(n, opts.accounts) * wpa,
+      })),
   ];
   const readers: Array<{ layout: Layout; reader: Reader; createMs: number; memDelta: number }> = [];
   try {
@@ -213,9 +235,30 @@ export async function benchConsumerChoice(
     const fromAgent = (st: ChildStats): Sample => ({ read: st.agent!.read, cpuMs: st.cpuMs, applied: st.agent!.applied, skipped: st.agent!.skipped });
     const fromReader = (st: ReaderStats): Sample => ({ read: st.count, cpuMs: st.cpuMs, applied: NaN, skipped: NaN });
     const sources: Array<{ what: string; consumers: number; createMs: number; memDelta: number; expect: number; sample(): Promise<Sample> }> = [
-      { what: "the agent of the destination (1 durable on mr.tx.*, applies its accounts)", consumers: 1, createMs: NaN, memDelta: NaN, expect: writes, sample: async () => fromAgent(await dest.stats()) },
-      { what: "the agent of a mailstore replicating none of them (skips all)", consumers: 1, createMs: NaN, memDelta: NaN, expect: writes, sample: async () => fromAgent(await bystander.stats()) },
-      ...readers.map((r) => ({ what: r.layout.what, consumers: r.layout.configs("x").length, createMs: r.createMs, memDelta: r.memDelta, expect: r.layout.expect, sample: async () => fromReader(await r.reader.stats()) })),
+      {
+        what: "the agent of the destination (1 durable on mr.tx.*, applies its accounts)",
+        consumers: 1,
+        createMs: NaN,
+        memDelta: NaN,
+        expect: writes,
+        sample: async () => fromAgent(await dest.stats()),
+      },
+      {
+        what: "the agent of a mailstore replicating none of them (skips all)",
+        consumers: 1,
+        createMs: NaN,
+        memDelta: NaN,
+        expect: writes,
+        sample: async () => fromAgent(await bystander.stats()),
+      },
+      ...readers.map((r) => ({
+        what: r.layout.what,
+        consumers: r.layout.configs("x").length,
+        createMs: r.createMs,
+        memDelta: r.memDelta,
+        expect: r.layout.expect,
+        sample: async () => fromReader(await r.reader.stats()),
+      })),
     ];
     const sampleAll = () => Promise.all(sources.map((x) => x.sample()));
 
@@ -240,15 +283,20 @@ export async function benchConsumerChoice(
     const writeMs = now() - tw;
     const lastSeq = await env.lastSeq();
     if (lastSeq - firstSeq + 1 !== writes) log(`consumer choice: ${writes} writes made ${lastSeq - firstSeq + 1} entries`);
-    await waitFor("every reader to read every entry", async () => {
-      const all = await sampleAll();
-      all.forEach((x, i) => {
-        if (!Number.isNaN(done[i]!)) return;
-        last[i] = x;
-        if (x.read - s0[i]!.read >= sources[i]!.expect) done[i] = now() - tw;
-      });
-      return done.every((d) => !Number.isNaN(d));
-    }, 120_000, 10);
+    await waitFor(
+      "every reader to read every entry",
+      async () => {
+        const all = await sampleAll();
+        all.forEach((x, i) => {
+          if (!Number.isNaN(done[i]!)) return;
+          last[i] = x;
+          if (x.read - s0[i]!.read >= sources[i]!.expect) done[i] = now() - tw;
+        });
+        return done.every((d) => !Number.isNaN(d));
+      },
+      120_000,
+      10,
+    );
 
     const live: LiveRow[] = sources.map((src, i) => {
       const cpu = last[i]!.cpuMs - s0[i]!.cpuMs;
@@ -271,7 +319,9 @@ export async function benchConsumerChoice(
       };
     });
     const ag = live[0]!;
-    log(`consumer choice: ${writes} writes at ${Math.round((writes * 1000) / writeMs)}/s; agent read ${ag.entries}, applied ${ag.applied}, ${ag.cpuUsPerEntry.toFixed(1)} µs CPU per entry read (skip-only agent ${live[1]!.cpuUsPerEntry.toFixed(1)}, raw ordered reader ${live[3]!.cpuUsPerEntry.toFixed(1)})`);
+    log(
+      `consumer choice: ${writes} writes at ${Math.round((writes * 1000) / writeMs)}/s; agent read ${ag.entries}, applied ${ag.applied}, ${ag.cpuUsPerEntry.toFixed(1)} µs CPU per entry read (skip-only agent ${live[1]!.cpuUsPerEntry.toFixed(1)}, raw ordered reader ${live[3]!.cpuUsPerEntry.toFixed(1)})`,
+    );
     const afterWrites = await primary.stats(true);
 
     for (const [k, r] of readers.entries()) live[k + 2]!.deleteMs = await r.reader.close();
@@ -310,11 +360,18 @@ export async function benchConsumerChoice(
     }
 
     // ---- filter_subjects upkeep: one account added to a durable's list ----
-    const durable = { ...orderedConfig("bench_multi_upd", replicated.map(txSubject)), durable_name: "bench_multi_upd", ack_policy: AckPolicy.Explicit, mem_storage: false } as ConsumerConfig;
+    const durable = {
+      ...orderedConfig("bench_multi_upd", replicated.map(txSubject)),
+      durable_name: "bench_multi_upd",
+      ack_policy: AckPolicy.Explicit,
+      mem_storage: false,
+    } as ConsumerConfig;
     delete (durable as { inactive_threshold?: unknown }).inactive_threshold;
     await env.jsm.consumers.add(env.txStream, durable);
     const tu = now();
-    await env.jsm.consumers.update(env.txStream, "bench_multi_upd", { filter_subjects: [...replicated.map(txSubject), txSubject(ids[replicated.length] ?? ids[0]!)] });
+    await env.jsm.consumers.update(env.txStream, "bench_multi_upd", {
+      filter_subjects: [...replicated.map(txSubject), txSubject(ids[replicated.length] ?? ids[0]!)],
+    });
     const filterUpdateMs = now() - tu;
     await env.jsm.consumers.delete(env.txStream, "bench_multi_upd").catch(() => {});
 

@@ -167,8 +167,22 @@ export async function benchLeaderLoss(p: LeaderLossParams, log: (line: string) =
     const client = nc;
     const jsm = await jetstreamManager(client);
     const js = jetstream(client);
-    await jsm.streams.add({ name: RAW_STREAM, subjects: [RAW_SUBJECT], storage: StorageType.File, retention: RetentionPolicy.Limits, discard: DiscardPolicy.Old, num_replicas: 3, max_msgs: 100_000 });
-    const acct = await rpcCall<{ id: string }>(client, "mr.rpc.mailbox", "createAccount", { name: "leader.loss@example.com", mailHost: MS }, { timeoutMs: 30_000 });
+    await jsm.streams.add({
+      name: RAW_STREAM,
+      subjects: [RAW_SUBJECT],
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      discard: DiscardPolicy.Old,
+      num_replicas: 3,
+      max_msgs: 100_000,
+    });
+    const acct = await rpcCall<{ id: string }>(
+      client,
+      "mr.rpc.mailbox",
+      "createAccount",
+      { name: "leader.loss@example.com", mailHost: MS },
+      { timeoutMs: 30_000 },
+    );
     const raw = `From: a@example.org\r\nTo: leader.loss@example.com\r\nSubject: bench\r\nMessage-ID: <ll1@example.org>\r\nDate: Tue, 24 Nov 2026 10:00:00 +0000\r\n\r\nbody\r\n`;
     const item = await rpcCall<{ itemId: number }>(client, "mr.rpc.mailbox", "deliverMessage", { account: acct.id, raw }, { timeoutMs: 30_000 });
 
@@ -211,7 +225,10 @@ export async function benchLeaderLoss(p: LeaderLossParams, log: (line: string) =
           } catch {
             rawAcks.failed++;
             // An attempt may have been stored: learn the head before the next expectation.
-            last = await quick.streams.info(RAW_STREAM).then((i) => i.state.last_seq, () => last);
+            last = await quick.streams.info(RAW_STREAM).then(
+              (i) => i.state.last_seq,
+              () => last,
+            );
             await sleep(5);
           }
         }
@@ -254,7 +271,9 @@ export async function benchLeaderLoss(p: LeaderLossParams, log: (line: string) =
         failedCalls: mr.failed - failedBefore,
       };
       trials.push(trial);
-      log(`leader loss: trial ${t + 1}/${plan.length} (${fault} ${trial.victim}): gap ${trial.gapS.toFixed(2)} s, raw ${Number.isNaN(trial.rawGapS) ? "n/a" : `${trial.rawGapS.toFixed(2)} s`}, new leader after ${trial.electionS.toFixed(2)} s`);
+      log(
+        `leader loss: trial ${t + 1}/${plan.length} (${fault} ${trial.victim}): gap ${trial.gapS.toFixed(2)} s, raw ${Number.isNaN(trial.rawGapS) ? "n/a" : `${trial.rawGapS.toFixed(2)} s`}, new leader after ${trial.electionS.toFixed(2)} s`,
+      );
       await victim.restart();
       await waitClusterReady(cluster.nodes, 60_000);
     }
@@ -265,7 +284,10 @@ export async function benchLeaderLoss(p: LeaderLossParams, log: (line: string) =
         const rows = trials.filter((r) => r.fault === fault);
         if (!rows.length) return undefined;
         const gaps = rows.map((r) => r.gapS).sort((a, b) => a - b);
-        const raws = rows.map((r) => r.rawGapS).filter((g) => !Number.isNaN(g)).sort((a, b) => a - b);
+        const raws = rows
+          .map((r) => r.rawGapS)
+          .filter((g) => !Number.isNaN(g))
+          .sort((a, b) => a - b);
         const el = rows.map((r) => r.electionS).sort((a, b) => a - b);
         return {
           fault,

@@ -8,9 +8,7 @@ import { AckPolicy, jetstream, jetstreamManager, type ConsumerConfig, type Consu
 import { runBounded } from "../../src/runtime/bounded_pool.js";
 
 type Request =
-  | { id: number; cmd: "open"; servers: string[]; stream: string; configs: ConsumerConfig[] }
-  | { id: number; cmd: "stats" }
-  | { id: number; cmd: "close" };
+  { id: number; cmd: "open"; servers: string[]; stream: string; configs: ConsumerConfig[] } | { id: number; cmd: "stats" } | { id: number; cmd: "close" };
 
 let nc: NatsConnection | undefined;
 let stream = "";

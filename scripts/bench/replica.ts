@@ -22,7 +22,8 @@ export async function setupCatchUpAccount(env: BenchEnv, entries: number): Promi
   const raw = `From: a@example.org\r\nTo: bench.replicated@example.com\r\nSubject: bench\r\nMessage-ID: <bench2@example.org>\r\nDate: Tue, 24 Nov 2026 10:00:00 +0000\r\n\r\nbody\r\n`;
   const d = await env.mailbox<{ itemId: number }>("deliverMessage", { account: acct.id, raw });
   const actor: ActorRef<MailCommand, MailResult> = env.ms1.accountActor(await env.ms1.accountRecord(acct.id));
-  for (let i = 0; i < entries; i++) await actor.ask({ op: "setFlags", ids: [d.itemId], flags: i % 2 ? ["seen"] : ["seen", "flagged"] }, env.config.writes.askTimeoutMs);
+  for (let i = 0; i < entries; i++)
+    await actor.ask({ op: "setFlags", ids: [d.itemId], flags: i % 2 ? ["seen"] : ["seen", "flagged"] }, env.config.writes.askTimeoutMs);
   return { accountId: acct.id, itemId: d.itemId, entryBytes: NaN };
 }
 
@@ -77,7 +78,15 @@ export interface LagResult {
  * Reads a subject from seq 1 to `head` with an ordered consumer. `asList`: the filter is sent
  * as `filter_subjects: [subject]` (what SubjectLog.read did before the fix), else as `filter_subject`.
  */
-async function readSubject(env: BenchEnv, subject: string, head: number, asList: boolean, onEntry: (data: Uint8Array, seq: number) => void, limit = Infinity, startSeq = 1): Promise<number> {
+async function readSubject(
+  env: BenchEnv,
+  subject: string,
+  head: number,
+  asList: boolean,
+  onEntry: (data: Uint8Array, seq: number) => void,
+  limit = Infinity,
+  startSeq = 1,
+): Promise<number> {
   const consumer = await env.js.consumers.get(env.txStream, { filter_subjects: asList ? [subject] : subject, opt_start_seq: startSeq });
   const messages = await consumer.consume({ max_messages: 512 });
   let n = 0;
@@ -112,7 +121,15 @@ export async function benchCatchUp(env: BenchEnv, setup: WriteSetup, log: (l: st
     const t0 = now();
     const n = await readSubject(env, subject, head, asList, () => {});
     const ms = now() - t0;
-    rows.push({ what: `raw ordered consumer, ${asList ? "filter_subjects: [subject]" : "filter_subject"}`, entries: n, events: NaN, ms, entriesPerSec: (n * 1000) / ms, cpuMs: cpuMs() - c0, serverCpuMs: server() - s0 });
+    rows.push({
+      what: `raw ordered consumer, ${asList ? "filter_subjects: [subject]" : "filter_subject"}`,
+      entries: n,
+      events: NaN,
+      ms,
+      entriesPerSec: (n * 1000) / ms,
+      cpuMs: cpuMs() - c0,
+      serverCpuMs: server() - s0,
+    });
   }
   // Read + verify/decrypt/decode, no SQLite: splits the agent's cost.
   {
@@ -124,7 +141,15 @@ export async function benchCatchUp(env: BenchEnv, setup: WriteSetup, log: (l: st
       events += readTxBatch(open(env.ms2.keyring, data).payload, setup.accountId, seq).events.length;
     });
     const ms = now() - t0;
-    rows.push({ what: "read (filter_subject) + open envelope, no apply", entries: n, events, ms, entriesPerSec: (n * 1000) / ms, cpuMs: cpuMs() - c0, serverCpuMs: server() - s0 });
+    rows.push({
+      what: "read (filter_subject) + open envelope, no apply",
+      entries: n,
+      events,
+      ms,
+      entriesPerSec: (n * 1000) / ms,
+      cpuMs: cpuMs() - c0,
+      serverCpuMs: server() - s0,
+    });
   }
   // The agent: setAccountDestination, then wait until ms2 applied the head.
   {
@@ -136,11 +161,21 @@ export async function benchCatchUp(env: BenchEnv, setup: WriteSetup, log: (l: st
     await waitFor("ms2 to catch up", () => (env.ms2.store.replicaState(setup.accountId)?.appliedSeq ?? 0) >= head, 120_000, 2);
     const ms = now() - t0;
     const n = env.ms2.agent.stats.applied - applied0;
-    rows.push({ what: "agent catch-up (setAccountDestination → all applied)", entries: n, events: rows[2]!.events, ms, entriesPerSec: (n * 1000) / ms, cpuMs: cpuMs() - c0, serverCpuMs: server() - s0 });
+    rows.push({
+      what: "agent catch-up (setAccountDestination → all applied)",
+      entries: n,
+      events: rows[2]!.events,
+      ms,
+      entriesPerSec: (n * 1000) / ms,
+      cpuMs: cpuMs() - c0,
+      serverCpuMs: server() - s0,
+    });
   }
   const agent = rows[3]!;
   if (agent.entries !== entries) log(`catch-up: agent applied ${agent.entries} entries, the subject holds ${entries}`);
-  log(`catch-up: ${entries} entries; raw read ${Math.round(rows[0]!.entriesPerSec)}/s (as a list: ${Math.round(rows[1]!.entriesPerSec)}/s), agent ${Math.round(agent.entriesPerSec)}/s`);
+  log(
+    `catch-up: ${entries} entries; raw read ${Math.round(rows[0]!.entriesPerSec)}/s (as a list: ${Math.round(rows[1]!.entriesPerSec)}/s), agent ${Math.round(agent.entriesPerSec)}/s`,
+  );
   return { rows, streamBytes, ratio: agent.entriesPerSec / rows[0]!.entriesPerSec };
 }
 
@@ -159,7 +194,13 @@ export interface DenseReadRow {
  * — how catch-up and actor recovery read a log (a plain filter_subject since the fix) — from
  * its first entry. Each read touches only blocks the other did not load.
  */
-export async function benchDenseRead(env: BenchEnv, dense: { first: number; head: number }, limit: number, idleSeconds: number, log: (l: string) => void): Promise<DenseReadRow[]> {
+export async function benchDenseRead(
+  env: BenchEnv,
+  dense: { first: number; head: number },
+  limit: number,
+  idleSeconds: number,
+  log: (l: string) => void,
+): Promise<DenseReadRow[]> {
   // Seqs from the stream's state when it was written: a lookup by subject would load blocks.
   const { first, head } = dense;
   const subject = txSubject(DENSE_ACCOUNT);
@@ -179,9 +220,17 @@ export async function benchDenseRead(env: BenchEnv, dense: { first: number; head
     let n = 0;
     for await (const _e of new SubjectLog(env.js, env.jsm, env.txStream, subject).read(first)) if (++n >= limit) break;
     const ms = now() - t0;
-    rows.push({ filter: "SubjectLog.read (as the code reads now)", entries: n, ms, entriesPerSec: (n * 1000) / ms, serverCpuMs: procStats(env.nats.pid).cpuMs - s0 });
+    rows.push({
+      filter: "SubjectLog.read (as the code reads now)",
+      entries: n,
+      ms,
+      entriesPerSec: (n * 1000) / ms,
+      serverCpuMs: procStats(env.nats.pid).cpuMs - s0,
+    });
   }
-  log(`dense read after ${idleSeconds.toFixed(0)} s idle: filter_subject ${Math.round(rows[0]!.entriesPerSec)}/s, SubjectLog.read ${Math.round(rows[1]!.entriesPerSec)}/s`);
+  log(
+    `dense read after ${idleSeconds.toFixed(0)} s idle: filter_subject ${Math.round(rows[0]!.entriesPerSec)}/s, SubjectLog.read ${Math.round(rows[1]!.entriesPerSec)}/s`,
+  );
   return rows;
 }
 
@@ -224,7 +273,14 @@ export async function benchLag(env: BenchEnv, setup: WriteSetup, ratePerSec: num
       if (a !== undefined) lags.push(a - t);
     }
     lags.sort((a, b) => a - b);
-    const r: LagResult = { ratePerSec, writes: total, entries: lags.length, p50Ms: percentile(lags, 50), p99Ms: percentile(lags, 99), maxMs: lags[lags.length - 1] ?? NaN };
+    const r: LagResult = {
+      ratePerSec,
+      writes: total,
+      entries: lags.length,
+      p50Ms: percentile(lags, 50),
+      p99Ms: percentile(lags, 99),
+      maxMs: lags[lags.length - 1] ?? NaN,
+    };
     log(`live lag at ${ratePerSec} writes/s: p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms over ${r.entries} entries`);
     return r;
   } finally {

@@ -32,9 +32,12 @@ export async function benchRouting(env: BenchEnv, msPerCase: number): Promise<Ro
   };
   const byId = new Map(recs.map((r) => [r.id, r]));
   let sink = 0;
-  const raw = timeLoop(() => {
-    sink += byId.get(last.id) ? 1 : 0;
-  }, Math.min(200, msPerCase));
+  const raw = timeLoop(
+    () => {
+      sink += byId.get(last.id) ? 1 : 0;
+    },
+    Math.min(200, msPerCase),
+  );
   const rows: RoutingRow[] = [
     { lookup: "raw: Map.get by id", accounts: n, usPerLookup: raw.usPerOp },
     { lookup: "accountRecord(id), first account in the directory", accounts: n, usPerLookup: await timeAsync(first.id) },

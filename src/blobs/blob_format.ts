@@ -58,11 +58,20 @@ export interface FrameHeader {
 /** Reads and checks a version-1 frame's header; BLOB_UNREADABLE when it is not one. */
 export function readHeader(frame: Uint8Array, name: string): FrameHeader {
   const bad = (what: string): BlobError =>
-    new BlobError("BLOB_UNREADABLE", `blob ${name} in centralized storage is not an encrypted message body (${what}): it was changed or damaged in storage; restore it from a backup of the blobs stream (docs/operations.md, section 9 "Back up")`, { blob: name });
-  if (frame.length < FRAME_MAGIC.length + 2 || !Buffer.from(frame.buffer, frame.byteOffset, FRAME_MAGIC.length).equals(FRAME_MAGIC)) throw bad("no MRBL header");
+    new BlobError(
+      "BLOB_UNREADABLE",
+      `blob ${name} in centralized storage is not an encrypted message body (${what}): it was changed or damaged in storage; restore it from a backup of the blobs stream (docs/operations.md, section 9 "Back up")`,
+      { blob: name },
+    );
+  if (frame.length < FRAME_MAGIC.length + 2 || !Buffer.from(frame.buffer, frame.byteOffset, FRAME_MAGIC.length).equals(FRAME_MAGIC))
+    throw bad("no MRBL header");
   const version = frame[FRAME_MAGIC.length]!;
   if (version !== FRAME_VERSION) {
-    throw new BlobError("BLOB_UNREADABLE", `blob ${name} is in frame version ${version}, which this mailreplica does not read (it reads ${FRAME_VERSION}): upgrade this mailstore to the version that wrote it`, { blob: name });
+    throw new BlobError(
+      "BLOB_UNREADABLE",
+      `blob ${name} is in frame version ${version}, which this mailreplica does not read (it reads ${FRAME_VERSION}): upgrade this mailstore to the version that wrote it`,
+      { blob: name },
+    );
   }
   const kidLength = frame[FRAME_MAGIC.length + 1]!;
   const kidAt = FRAME_MAGIC.length + 2;
@@ -89,5 +98,9 @@ export function parseName(name: string): ParsedName {
     const hex = name.slice(-64);
     if (name[name.length - 65] === "." && isKid(kid) && HEX64.test(hex)) return { kind: "v1", kid, mac: Buffer.from(hex, "hex") };
   }
-  throw new BlobError("BLOB_UNREADABLE", `${JSON.stringify(name.slice(0, 200))} is not a message body name (b1.<key id>.<64 hex>, or 64 hex for bodies stored before encryption): the item's metadata is damaged; run verifyReplicas on the account`, { blob: name.slice(0, 200) });
+  throw new BlobError(
+    "BLOB_UNREADABLE",
+    `${JSON.stringify(name.slice(0, 200))} is not a message body name (b1.<key id>.<64 hex>, or 64 hex for bodies stored before encryption): the item's metadata is damaged; run verifyReplicas on the account`,
+    { blob: name.slice(0, 200) },
+  );
 }

@@ -65,7 +65,10 @@ export class BlobStore {
 
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(this.unavailable(`JetStream did not answer within ${this.putTimeoutMs} ms (no quorum, or its leader is moving)`)), this.putTimeoutMs);
+      timer = setTimeout(
+        () => reject(this.unavailable(`JetStream did not answer within ${this.putTimeoutMs} ms (no quorum, or its leader is moving)`)),
+        this.putTimeoutMs,
+      );
     });
     const attempt = (async () => {
       // Same body, same kid: stored already (dedup). Another nonce, so not the same bytes,
@@ -105,13 +108,21 @@ export class BlobStore {
     if (parsed.kind === "legacy") {
       // Written in plaintext before bodies were encrypted; its name is its sha256.
       if (!createHash("sha256").update(stored).digest().equals(parsed.sha256)) {
-        throw new BlobError("BLOB_UNREADABLE", `blob ${name} in centralized storage (stored unencrypted by an earlier version) does not match its sha256 name: it was changed or damaged in storage; restore it from a backup of the blobs stream (docs/operations.md, section 9 "Back up")`, { blob: name });
+        throw new BlobError(
+          "BLOB_UNREADABLE",
+          `blob ${name} in centralized storage (stored unencrypted by an earlier version) does not match its sha256 name: it was changed or damaged in storage; restore it from a backup of the blobs stream (docs/operations.md, section 9 "Back up")`,
+          { blob: name },
+        );
       }
       return stored;
     }
     const header = readHeader(stored, name);
     if (header.kid !== parsed.kid) {
-      throw new BlobError("BLOB_UNREADABLE", `blob ${name} is named for key id ${parsed.kid} but its frame says ${header.kid}: it was changed in storage; restore it from a backup of the blobs stream (docs/operations.md, section 9 "Back up")`, { blob: name, kid: header.kid });
+      throw new BlobError(
+        "BLOB_UNREADABLE",
+        `blob ${name} is named for key id ${parsed.kid} but its frame says ${header.kid}: it was changed in storage; restore it from a backup of the blobs stream (docs/operations.md, section 9 "Back up")`,
+        { blob: name, kid: header.kid },
+      );
     }
     const opened = await openFrame(stored, header.boxOffset, header.nonce, this.keys.boxKey(header.kid)!);
     if (!opened.ok) {
@@ -125,7 +136,11 @@ export class BlobStore {
     const plain = stored.subarray(header.boxOffset + TAG_LENGTH);
     // A valid box of another body (copied over this one) authenticates too: its HMAC does not.
     if (!this.keys.macMatches(header.kid, plain, parsed.mac)) {
-      throw new BlobError("BLOB_UNREADABLE", `blob ${name} holds another message body than the one its name stands for: it was replaced in storage; restore it from a backup of the blobs stream (docs/operations.md, section 9 "Back up")`, { blob: name, kid: header.kid });
+      throw new BlobError(
+        "BLOB_UNREADABLE",
+        `blob ${name} holds another message body than the one its name stands for: it was replaced in storage; restore it from a backup of the blobs stream (docs/operations.md, section 9 "Back up")`,
+        { blob: name, kid: header.kid },
+      );
     }
     return plain;
   }

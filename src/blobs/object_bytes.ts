@@ -33,11 +33,20 @@ export function objectStream(data: Uint8Array): ReadableStream<Uint8Array> {
  *  transient JetStream failure; BLOB_UNREADABLE when the chunks do not make the object. */
 export async function objectBytes(os: ObjectStore, name: string, bucket: string): Promise<Buffer> {
   const unreadable = (what: string): BlobError =>
-    new BlobError("BLOB_UNREADABLE", `blob ${name} in centralized storage cannot be read back whole (${what}): it was changed or damaged in storage; restore it from a backup of the blobs stream (docs/operations.md, section 9 "Back up")`, { blob: name });
+    new BlobError(
+      "BLOB_UNREADABLE",
+      `blob ${name} in centralized storage cannot be read back whole (${what}): it was changed or damaged in storage; restore it from a backup of the blobs stream (docs/operations.md, section 9 "Back up")`,
+      { blob: name },
+    );
   const failed = (e: unknown): BlobError => {
     if (e instanceof BlobError) return e;
     const reason = transientReason(e);
-    if (reason !== undefined) return new BlobError("UNAVAILABLE", `centralized storage (object store ${bucket}) did not return blob ${name}: ${reason}; retry when JetStream has a quorum again (check with: mailreplica test)`, { blob: name });
+    if (reason !== undefined)
+      return new BlobError(
+        "UNAVAILABLE",
+        `centralized storage (object store ${bucket}) did not return blob ${name}: ${reason}; retry when JetStream has a quorum again (check with: mailreplica test)`,
+        { blob: name },
+      );
     return unreadable(e instanceof Error ? e.message.split("\n")[0]! : String(e));
   };
   let result: Awaited<ReturnType<ObjectStore["get"]>>;
@@ -46,7 +55,8 @@ export async function objectBytes(os: ObjectStore, name: string, bucket: string)
   } catch (e) {
     throw failed(e);
   }
-  if (!result) throw new BlobError("BLOB_MISSING", `blob ${name} is not in centralized storage; check the ${bucket} object store (mailreplica test)`, { blob: name });
+  if (!result)
+    throw new BlobError("BLOB_MISSING", `blob ${name} is not in centralized storage; check the ${bucket} object store (mailreplica test)`, { blob: name });
   // Rejects when the chunk consumer fails; that failure also reaches the reader below.
   result.error.catch(() => {});
   const size = result.info.size;

@@ -7,9 +7,7 @@ import type { ObjectStore } from "@nats-io/obj";
 import { objectBytes, objectStream } from "./object_bytes.js";
 
 export type ProbeResult =
-  | { ok: true; ms: number; removed: true }
-  | { ok: true; ms: number; removed: false; name: string }
-  | { ok: false; step: "write" | "read"; message: string };
+  { ok: true; ms: number; removed: true } | { ok: true; ms: number; removed: false; name: string } | { ok: false; step: "write" | "read"; message: string };
 
 /** Writes `bytes` random bytes, reads them back, compares, removes the object. */
 export async function probeStorage(os: ObjectStore, bucket: string, opts: { bytes?: number; timeoutMs?: number } = {}): Promise<ProbeResult> {

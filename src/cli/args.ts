@@ -2,15 +2,7 @@
 // params. Every refusal is a CliUsageError naming the option or param and what is allowed.
 import { didYouMean } from "./closest.js";
 import { CliUsageError } from "./errors.js";
-import type {
-  OptionSpec,
-  OptionsSpec,
-  OptionValues,
-  ParamSpec,
-  ParamsSpec,
-  ParamValues,
-  ParseOptionsSettings,
-} from "./types.js";
+import type { OptionSpec, OptionsSpec, OptionValues, ParamSpec, ParamsSpec, ParamValues, ParseOptionsSettings } from "./types.js";
 
 const INTEGER = /^[+-]?\d+$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -162,7 +154,14 @@ function paramValue(p: ParamSpec, raw: string): string | number | boolean | stri
   switch (p.type) {
     case "integer": {
       const n = parseInteger(raw);
-      const range = p.min !== undefined && p.max !== undefined ? ` from ${p.min} to ${p.max}` : p.min !== undefined ? ` of at least ${p.min}` : p.max !== undefined ? ` of at most ${p.max}` : "";
+      const range =
+        p.min !== undefined && p.max !== undefined
+          ? ` from ${p.min} to ${p.max}`
+          : p.min !== undefined
+            ? ` of at least ${p.min}`
+            : p.max !== undefined
+              ? ` of at most ${p.max}`
+              : "";
       if (n === undefined || (p.min !== undefined && n < p.min) || (p.max !== undefined && n > p.max)) return refuse(`an integer${range}`);
       return n;
     }
@@ -208,7 +207,9 @@ export function parseCarbonioParams<P extends ParamsSpec>(argv: readonly string[
     if (raw === undefined) throw new CliUsageError(`missing mandatory param '${p.name}' (${expected(p)}); ${hint}`);
     // `setAccountDestination accounts a@x` forgot the positional params: say so rather than "not an integer".
     if (optional.some((o) => o.name === raw)) {
-      throw new CliUsageError(`missing mandatory param '${p.name}' (${expected(p)}): found the param name '${raw}' in its place; mandatory params come first, without their names; ${hint}`);
+      throw new CliUsageError(
+        `missing mandatory param '${p.name}' (${expected(p)}): found the param name '${raw}' in its place; mandatory params come first, without their names; ${hint}`,
+      );
     }
     out[p.name] = paramValue(p, raw);
     i++;
@@ -252,6 +253,11 @@ export function formatParamsHelp(spec: ParamsSpec): string[] {
   ]);
   const head = ["NAME", "TYPE", "DEFAULT", "DESCRIPTION"];
   const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
-  const line = (r: string[]): string => "  " + r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join("  ").trimEnd();
+  const line = (r: string[]): string =>
+    "  " +
+    r
+      .map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!)))
+      .join("  ")
+      .trimEnd();
   return [line(head), ...rows.map(line)];
 }

@@ -15,7 +15,10 @@ const BUILT_IN = new Set(["help"]);
 
 function checkName(name: string): void {
   if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(name)) {
-    throw new CliUsageError(`command name ${JSON.stringify(name)} is not one word; use letters, digits, '_' or '-', starting with a letter`, "CLI_BAD_COMMAND_NAME");
+    throw new CliUsageError(
+      `command name ${JSON.stringify(name)} is not one word; use letters, digits, '_' or '-', starting with a letter`,
+      "CLI_BAD_COMMAND_NAME",
+    );
   }
 }
 
@@ -94,7 +97,14 @@ export function commandGroup(def: { name: string; summary: string; details?: str
 
 function isCommand(v: unknown): v is Command {
   const c = v as Partial<Command> | null;
-  return typeof c === "object" && c !== null && typeof c.name === "string" && typeof c.summary === "string" && typeof c.usage === "string" && typeof c.run === "function";
+  return (
+    typeof c === "object" &&
+    c !== null &&
+    typeof c.name === "string" &&
+    typeof c.summary === "string" &&
+    typeof c.usage === "string" &&
+    typeof c.run === "function"
+  );
 }
 
 let loaded: Promise<string[]> | undefined;
@@ -109,7 +119,9 @@ export function loadCommands(dir: string = join(dirname(fileURLToPath(import.met
     const problems: string[] = [];
     let files: string[];
     try {
-      files = readdirSync(dir).filter((f) => f.endsWith(".js")).sort();
+      files = readdirSync(dir)
+        .filter((f) => f.endsWith(".js"))
+        .sort();
     } catch (e) {
       return [`cannot list the commands folder ${dir}: ${(e as Error).message}`];
     }

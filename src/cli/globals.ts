@@ -60,7 +60,8 @@ function take(argv: readonly string[], i: number, out: SplitArgs, afterCommand: 
   } else {
     if (out.globals.servers !== undefined) throw new CliUsageError("option --servers is given twice; give one comma-separated list");
     const servers = raw.split(",").map((s) => s.trim());
-    if (servers.some((s) => s === "")) throw new CliUsageError(`option --servers has an empty entry in ${JSON.stringify(raw)}; give nats://host:port[,nats://host:port] without spaces`);
+    if (servers.some((s) => s === ""))
+      throw new CliUsageError(`option --servers has an empty entry in ${JSON.stringify(raw)}; give nats://host:port[,nats://host:port] without spaces`);
     out.globals.servers = servers;
   }
   return { state: "taken", next };

@@ -27,7 +27,8 @@ export function readAccountsFile(path: string, cwd: string = process.cwd()): str
     }
     accounts.add(line);
   });
-  if (accounts.size === 0) throw new InputFileError(`input_file ${file} lists no accounts; write one account per line (blank lines and # comments are ignored)`);
+  if (accounts.size === 0)
+    throw new InputFileError(`input_file ${file} lists no accounts; write one account per line (blank lines and # comments are ignored)`);
   return [...accounts];
 }
 

@@ -43,7 +43,11 @@ function decodeError(e: unknown, length: number): CodecError {
   // too deeply to read is garbage, not a message that was cut short.
   const overflow = e instanceof RangeError && /call stack/i.test(e.message);
   if (!overflow && typeof e === "object" && e !== null && (e as { incomplete?: unknown }).incomplete === true) {
-    return new CodecError("CODEC_TRUNCATED", `msgpack data ends in the middle of a value (${length} bytes): it was cut short; read the whole message again`, "ends in the middle of a value");
+    return new CodecError(
+      "CODEC_TRUNCATED",
+      `msgpack data ends in the middle of a value (${length} bytes): it was cut short; read the whole message again`,
+      "ends in the middle of a value",
+    );
   }
   const why = overflow ? "values nested too deeply" : reason(e);
   return new CodecError("CODEC_GARBAGE", `bytes are not one msgpack value (${why}, ${length} bytes): check what wrote them`, why);

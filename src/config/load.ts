@@ -98,25 +98,24 @@ function resolvePaths(layer: Tree, base: string): void {
 }
 
 const NAMED_FILE_FIX = "give a readable JSON file with --config FILE or MR_CONFIG, or set neither to use the defaults";
-const SYSTEM_FILE_FIX = "fix or remove it (check with 'mailreplica config check'), name another file with --config FILE or MR_CONFIG, or set MR_SYSTEM_CONFIG=none to ignore it";
+const SYSTEM_FILE_FIX =
+  "fix or remove it (check with 'mailreplica config check'), name another file with --config FILE or MR_CONFIG, or set MR_SYSTEM_CONFIG=none to ignore it";
 
 function readConfigFile(file: string, label: string, fix = NAMED_FILE_FIX): Tree {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
   } catch (e) {
-    throw new ConfigError(
-      "CONFIG_FILE_UNREADABLE",
-      `${label} ${fileReadProblem(file, e)}; ${fix}`,
-      [],
-      { cause: e },
-    );
+    throw new ConfigError("CONFIG_FILE_UNREADABLE", `${label} ${fileReadProblem(file, e)}; ${fix}`, [], { cause: e });
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (e) {
-    const hint = fix === SYSTEM_FILE_FIX ? `fix the syntax (check with 'mailreplica config check') or set MR_SYSTEM_CONFIG=none to ignore it` : "fix the syntax, then check with 'mailreplica config check'";
+    const hint =
+      fix === SYSTEM_FILE_FIX
+        ? `fix the syntax (check with 'mailreplica config check') or set MR_SYSTEM_CONFIG=none to ignore it`
+        : "fix the syntax, then check with 'mailreplica config check'";
     throw new ConfigError("CONFIG_FILE_NOT_JSON", `${label} ${file} is not valid JSON (${(e as Error).message}); ${hint}`, [], { cause: e });
   }
   if (!isPlainObject(value)) {
@@ -191,7 +190,13 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
   if (fileArg !== undefined || installed) {
     const file = fileArg !== undefined ? resolve(cwd, fileArg) : systemFile!;
     const label =
-      opts.file !== undefined ? "config file" : fileArg !== undefined ? "config file (MR_CONFIG)" : fromEnv.systemFile !== undefined && opts.systemFile === undefined ? "system config file (MR_SYSTEM_CONFIG)" : "system config file";
+      opts.file !== undefined
+        ? "config file"
+        : fileArg !== undefined
+          ? "config file (MR_CONFIG)"
+          : fromEnv.systemFile !== undefined && opts.systemFile === undefined
+            ? "system config file (MR_SYSTEM_CONFIG)"
+            : "system config file";
     const layer = fileArg !== undefined ? readConfigFile(file, label) : readConfigFile(file, label, SYSTEM_FILE_FIX);
     // Paths in a file are relative to the file, so a config folder can be moved whole.
     resolvePaths(layer, dirname(file));

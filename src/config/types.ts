@@ -211,11 +211,7 @@ export interface Config {
 }
 
 /** Every field optional, at every depth (config files, env layers, overrides). Arrays are replaced whole. */
-export type DeepPartial<T> = T extends readonly unknown[]
-  ? T
-  : T extends object
-    ? { [K in keyof T]?: DeepPartial<T[K]> }
-    : T;
+export type DeepPartial<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
 
 /** One thing wrong with the configuration. */
 export interface ConfigProblem {

@@ -31,8 +31,23 @@ export interface DevAuth {
 
 /** Credential variables a child must not inherit from dev's environment: they would clash with its nkey. */
 const CREDENTIAL_VARIABLES = [
-  "MR_NATS_CREDS", "NATS_CREDS", "MR_NATS_NKEY", "NATS_NKEY", "MR_NATS_USER", "NATS_USER", "MR_NATS_PASSWORD", "NATS_PASSWORD",
-  "MR_NATS_PASSWORD_FILE", "MR_NATS_TOKEN_FILE", "MR_NATS_TLS_CA", "NATS_CA", "MR_NATS_TLS_CERT", "NATS_CERT", "MR_NATS_TLS_KEY", "NATS_KEY", "MR_NATS_INBOX_PREFIX",
+  "MR_NATS_CREDS",
+  "NATS_CREDS",
+  "MR_NATS_NKEY",
+  "NATS_NKEY",
+  "MR_NATS_USER",
+  "NATS_USER",
+  "MR_NATS_PASSWORD",
+  "NATS_PASSWORD",
+  "MR_NATS_PASSWORD_FILE",
+  "MR_NATS_TOKEN_FILE",
+  "MR_NATS_TLS_CA",
+  "NATS_CA",
+  "MR_NATS_TLS_CERT",
+  "NATS_CERT",
+  "MR_NATS_TLS_KEY",
+  "NATS_KEY",
+  "MR_NATS_INBOX_PREFIX",
 ];
 
 /** Writes (or keeps) the dev identities; `writeAdminConfig` once the NATS URLs are known. */

@@ -131,27 +131,38 @@ export class DevCluster {
       devAuth.writeAdminConfig(this.nats.urls);
     } else {
       // A running server dev cannot configure: everything dev starts uses the configured credentials.
-      this.say(`  NATS was already running: dev did not configure it; its processes and the REPL use the configured credentials (${describeNatsAuth(o.config.nats)})`);
+      this.say(
+        `  NATS was already running: dev did not configure it; its processes and the REPL use the configured credentials (${describeNatsAuth(o.config.nats)})`,
+      );
     }
 
     // Keys even with --only-nats: mailstores started by hand afterwards need them.
     const keys = ensureDevKeys(paths.keysDir, DEV_MAILSTORES, DEV_SUPERVISOR);
-    this.say(`  keys ${keys.dir}: ${keys.created.length ? `created for ${keys.created.join(", ")}` : "existing ones kept"}${keys.created.length && keys.existing.length ? `; kept for ${keys.existing.join(", ")}` : ""}`);
+    this.say(
+      `  keys ${keys.dir}: ${keys.created.length ? `created for ${keys.created.join(", ")}` : "existing ones kept"}${keys.created.length && keys.existing.length ? `; kept for ${keys.existing.join(", ")}` : ""}`,
+    );
     if (o.onlyNats) return;
 
     // Each process its own metrics port: from metrics.listen's (else 9464) up, skipping taken ones.
     const base = parseListen(o.config.metrics.listen ?? DEV_METRICS_BASE);
-    const at = "problem" in base ? parseListen(DEV_METRICS_BASE) as { host: string; port: number } : base;
+    const at = "problem" in base ? (parseListen(DEV_METRICS_BASE) as { host: string; port: number }) : base;
     const ports = await nextFreePorts(at.host, at.port, DEV_MAILSTORES.length + 1);
-    const metricsEnv = (i: number): Record<string, string> => (ports[i] !== undefined ? { MR_METRICS_LISTEN: formatListen({ host: at.host, port: ports[i]! }) } : {});
+    const metricsEnv = (i: number): Record<string, string> =>
+      ports[i] !== undefined ? { MR_METRICS_LISTEN: formatListen({ host: at.host, port: ports[i]! }) } : {};
     for (const [i, host] of DEV_MAILSTORES.entries()) {
       if (this.stop.requested) return;
       const data = join(paths.dataDir, host);
       privateFolder(data);
-      await this.startService(host, ["mailstore", "--host", host, "--data", data], new RegExp(`\\bmailstore ${escapeRegExp(host)} started\\b`), readyMs, data, { ...this.devAuth?.env("mailstore", host), ...metricsEnv(i) });
+      await this.startService(host, ["mailstore", "--host", host, "--data", data], new RegExp(`\\bmailstore ${escapeRegExp(host)} started\\b`), readyMs, data, {
+        ...this.devAuth?.env("mailstore", host),
+        ...metricsEnv(i),
+      });
     }
     if (this.stop.requested) return;
-    await this.startService("supervisor", ["supervisor", "--host", DEV_SUPERVISOR], /\bsupervisor \S+ started\b/, readyMs, undefined, { ...this.devAuth?.env("supervisor", DEV_SUPERVISOR), ...metricsEnv(DEV_MAILSTORES.length) });
+    await this.startService("supervisor", ["supervisor", "--host", DEV_SUPERVISOR], /\bsupervisor \S+ started\b/, readyMs, undefined, {
+      ...this.devAuth?.env("supervisor", DEV_SUPERVISOR),
+      ...metricsEnv(DEV_MAILSTORES.length),
+    });
   }
 
   /** The connection settings of `role` for what dev starts: its own identity, or the configured credentials. */
@@ -172,14 +183,18 @@ export class DevCluster {
       serverConfig: devAuth.include,
     });
     this.say(`  NATS ${nats.url}: ${nats.description}`);
-    const detail = nats.process ? `pid ${nats.process.pid}, started here; store ${paths.natsStore}, log ${logFile}` : "already running (not started here; keeps running)";
+    const detail = nats.process
+      ? `pid ${nats.process.pid}, started here; store ${paths.natsStore}, log ${logFile}`
+      : "already running (not started here; keeps running)";
     return { urls: [nats.url], processes: nats.process ? [nats.process] : [], rows: [["nats-server", `${nats.url}  ${detail}`]] };
   }
 
   private async startClusterNats(readyMs: number, devAuth: DevAuth): Promise<NatsSide> {
     const { paths } = this;
     const addresses = clusterNodeAddresses(this.o.config.nats.servers);
-    this.say(`  NATS: a ${addresses.length}-node JetStream cluster at ${addresses.map((a) => a.url).join(", ")}; waiting until it takes ${addresses.length}-replica assets...`);
+    this.say(
+      `  NATS: a ${addresses.length}-node JetStream cluster at ${addresses.map((a) => a.url).join(", ")}; waiting until it takes ${addresses.length}-replica assets...`,
+    );
     const cluster = await ensureLocalNatsCluster({
       nodes: addresses,
       storeDir: (name) => natsNodeStore(paths, name),
@@ -196,7 +211,10 @@ export class DevCluster {
     const rows: Array<[string, string]> = [];
     for (const n of cluster.nodes) {
       this.say(`  ${n.name} ${n.url}: ${n.process ? `started here (pid ${n.process.pid}), ${n.description}` : n.description}`);
-      rows.push([n.name, `${n.url}  ${n.process ? `pid ${n.process.pid}, started here; ${n.description}, log ${n.process.logFile}` : "already running (not started here; keeps running)"}`]);
+      rows.push([
+        n.name,
+        `${n.url}  ${n.process ? `pid ${n.process.pid}, started here; ${n.description}, log ${n.process.logFile}` : "already running (not started here; keeps running)"}`,
+      ]);
     }
     return { urls: cluster.urls, processes: cluster.nodes.flatMap((n) => (n.process ? [n.process] : [])), rows };
   }
@@ -227,7 +245,8 @@ export class DevCluster {
     const { paths, o } = this;
     const nats = this.nats!;
     const rows: Array<[string, string]> = [...nats.rows];
-    for (const s of this.services) rows.push([s.proc.name, `pid ${s.proc.pid}${s.data ? `, data ${s.data}` : ""}, log ${s.proc.logFile}${s.metrics ? `, metrics ${s.metrics}` : ""}`]);
+    for (const s of this.services)
+      rows.push([s.proc.name, `pid ${s.proc.pid}${s.data ? `, data ${s.data}` : ""}, log ${s.proc.logFile}${s.metrics ? `, metrics ${s.metrics}` : ""}`]);
     const w = Math.max(...rows.map(([n]) => n.length));
     this.say("");
     this.say(`mailreplica dev is up (keys ${paths.keysDir}):`);
@@ -236,12 +255,20 @@ export class DevCluster {
     const replicas = this.nodes === 3 ? " MR_JS_REPLICAS=3" : "";
     const da = this.devAuth;
     if (o.onlyNats) {
-      const ms = da ? `MR_NATS_NKEY=${da.auth("mailstore", DEV_MAILSTORES[0]!).nkeyFile} MR_NATS_INBOX_PREFIX=${da.auth("mailstore", DEV_MAILSTORES[0]!).inboxPrefix} ` : "";
-      this.say(`Only NATS runs (--only-nats); start mailstores with '${replicas ? `${replicas.trim()} ` : ""}${ms}mailreplica mailstore --host ${DEV_MAILSTORES[0]} --servers ${servers}' (each host with its own seed in ${paths.authDir}).`);
+      const ms = da
+        ? `MR_NATS_NKEY=${da.auth("mailstore", DEV_MAILSTORES[0]!).nkeyFile} MR_NATS_INBOX_PREFIX=${da.auth("mailstore", DEV_MAILSTORES[0]!).inboxPrefix} `
+        : "";
+      this.say(
+        `Only NATS runs (--only-nats); start mailstores with '${replicas ? `${replicas.trim()} ` : ""}${ms}mailreplica mailstore --host ${DEV_MAILSTORES[0]} --servers ${servers}' (each host with its own seed in ${paths.authDir}).`,
+      );
     }
     if (da) {
-      this.say(`Clients: --servers ${servers} with an identity; anonymous NATS connections are refused. Other terminals (as admin): MR_CONFIG=${da.adminConfig} mailreplica getServices (or mailreplica repl).`);
-      this.say(`  JetStream administration: nats --server ${nats.urls[0]} --nkey ${da.auth("operator").nkeyFile} --inbox-prefix ${da.auth("operator").inboxPrefix} stream ls`);
+      this.say(
+        `Clients: --servers ${servers} with an identity; anonymous NATS connections are refused. Other terminals (as admin): MR_CONFIG=${da.adminConfig} mailreplica getServices (or mailreplica repl).`,
+      );
+      this.say(
+        `  JetStream administration: nats --server ${nats.urls[0]} --nkey ${da.auth("operator").nkeyFile} --inbox-prefix ${da.auth("operator").inboxPrefix} stream ls`,
+      );
     } else if (!o.onlyNats) {
       this.say(`Clients: --servers ${servers} (mailreplica repl, mailreplica getAccountStatus ...).`);
     }

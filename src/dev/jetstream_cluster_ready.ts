@@ -104,7 +104,12 @@ export async function waitJetStreamClusterReady(o: ClusterReadyOptions): Promise
       if (unhealthy.length) {
         problem = unhealthy.join("; ");
       } else {
-        nc ??= await connect({ ...natsConnectionOptions(o.urls, o.auth), name: "mailreplica dev readiness", timeout: API_TIMEOUT_MS, maxReconnectAttempts: -1 }).catch((e: Error) => {
+        nc ??= await connect({
+          ...natsConnectionOptions(o.urls, o.auth),
+          name: "mailreplica dev readiness",
+          timeout: API_TIMEOUT_MS,
+          maxReconnectAttempts: -1,
+        }).catch((e: Error) => {
           // Refused credentials do not clear up by waiting.
           const refused = natsAuthFailure(e, o.urls, o.auth);
           if (refused) throw refused;

@@ -15,7 +15,10 @@ export interface DevKeys {
 /** Writes the signing key pair of every host that has none (and the cluster key if missing). Prints nothing secret. */
 export function ensureDevKeys(dir: string, hosts: readonly string[], supervisor?: string): DevKeys {
   const out: DevKeys = { dir, created: [], existing: [] };
-  const all: Array<[string, SignerRole]> = [...hosts.map((h): [string, SignerRole] => [h, "mailstore"]), ...(supervisor ? [[supervisor, "supervisor"] as [string, SignerRole]] : [])];
+  const all: Array<[string, SignerRole]> = [
+    ...hosts.map((h): [string, SignerRole] => [h, "mailstore"]),
+    ...(supervisor ? [[supervisor, "supervisor"] as [string, SignerRole]] : []),
+  ];
   for (const [host, role] of all) {
     if (existsSync(join(dir, signingFileName(host, role)))) {
       trustKeyFile({ dir, host, role });

@@ -51,12 +51,23 @@ export async function ensureLocalNats(o: LocalNatsOptions): Promise<NatsEndpoint
   const found = await probeNats(host === "0.0.0.0" ? "127.0.0.1" : host, port);
   if (found.kind === "nats") {
     if (!found.jetstream) {
-      throw new DevError("DEV_NATS_NO_JETSTREAM", `a nats-server without JetStream listens on ${host}:${port}; restart it with -js, or run dev on another port: ${otherPortHint(port)}`);
+      throw new DevError(
+        "DEV_NATS_NO_JETSTREAM",
+        `a nats-server without JetStream listens on ${host}:${port}; restart it with -js, or run dev on another port: ${otherPortHint(port)}`,
+      );
     }
-    return { url: o.url, host, port, description: `the nats-server ${found.version} (${found.serverName}) already listening there; dev did not start it and leaves it running` };
+    return {
+      url: o.url,
+      host,
+      port,
+      description: `the nats-server ${found.version} (${found.serverName}) already listening there; dev did not start it and leaves it running`,
+    };
   }
   if (found.kind === "other") {
-    throw new DevError("DEV_PORT_TAKEN", `port ${port} on ${host} is taken by something that is not a nats-server (${found.detail}); stop it, or run dev on another port: ${otherPortHint(port)}`);
+    throw new DevError(
+      "DEV_PORT_TAKEN",
+      `port ${port} on ${host} is taken by something that is not a nats-server (${found.detail}); stop it, or run dev on another port: ${otherPortHint(port)}`,
+    );
   }
   if (!LOCAL_HOSTS.has(host)) {
     throw new DevError(
@@ -65,7 +76,10 @@ export async function ensureLocalNats(o: LocalNatsOptions): Promise<NatsEndpoint
     );
   }
   if (found.kind === "unreachable") {
-    throw new DevError("DEV_PORT_TAKEN", `port ${port} on ${host} does not answer properly (${found.detail}); free it, or run dev on another port: ${otherPortHint(port)}`);
+    throw new DevError(
+      "DEV_PORT_TAKEN",
+      `port ${port} on ${host} does not answer properly (${found.detail}); free it, or run dev on another port: ${otherPortHint(port)}`,
+    );
   }
 
   mkdirSync(o.storeDir, { recursive: true });

@@ -73,13 +73,25 @@ function checkProbes(nodes: readonly NatsNodeAddress[], found: readonly ProbeRes
   const nats = nodes.filter((_, i) => found[i]!.kind === "nats");
   if (nats.length === nodes.length) {
     const noJs = nodes.filter((_, i) => found[i]!.kind === "nats" && !(found[i] as { jetstream: boolean }).jetstream);
-    if (noJs.length) throw new DevError("DEV_NATS_NO_JETSTREAM", `the nats-server at ${noJs.map(at).join(", ")} runs without JetStream; restart it with -js, or run dev on other ports: ${otherPortsHint(nodes)}`);
+    if (noJs.length)
+      throw new DevError(
+        "DEV_NATS_NO_JETSTREAM",
+        `the nats-server at ${noJs.map(at).join(", ")} runs without JetStream; restart it with -js, or run dev on other ports: ${otherPortsHint(nodes)}`,
+      );
     return "use";
   }
   for (const [i, n] of nodes.entries()) {
     const f = found[i]!;
-    if (f.kind === "other") throw new DevError("DEV_PORT_TAKEN", `port ${n.port} on ${n.host} is taken by something that is not a nats-server (${f.detail}); stop it, or run dev on other ports: ${otherPortsHint(nodes)}`);
-    if (f.kind === "unreachable") throw new DevError("DEV_PORT_TAKEN", `port ${n.port} on ${n.host} does not answer properly (${f.detail}); free it, or run dev on other ports: ${otherPortsHint(nodes)}`);
+    if (f.kind === "other")
+      throw new DevError(
+        "DEV_PORT_TAKEN",
+        `port ${n.port} on ${n.host} is taken by something that is not a nats-server (${f.detail}); stop it, or run dev on other ports: ${otherPortsHint(nodes)}`,
+      );
+    if (f.kind === "unreachable")
+      throw new DevError(
+        "DEV_PORT_TAKEN",
+        `port ${n.port} on ${n.host} does not answer properly (${f.detail}); free it, or run dev on other ports: ${otherPortsHint(nodes)}`,
+      );
   }
   if (nats.length) {
     const free = nodes.filter((_, i) => found[i]!.kind === "free");
@@ -100,7 +112,9 @@ function checkProbes(nodes: readonly NatsNodeAddress[], found: readonly ProbeRes
 
 async function startNodes(o: LocalNatsClusterOptions): Promise<ClusterNode[]> {
   const clientPorts = new Set(o.nodes.map((n) => n.port));
-  const [routes, monitors] = await freeLoopbackPorts(o.nodes.length * 2, clientPorts).then((p) => [p.slice(0, o.nodes.length), p.slice(o.nodes.length)] as const);
+  const [routes, monitors] = await freeLoopbackPorts(o.nodes.length * 2, clientPorts).then(
+    (p) => [p.slice(0, o.nodes.length), p.slice(o.nodes.length)] as const,
+  );
   const started: ClusterNode[] = [];
   const specs: ProcessSpec[] = [];
   const serverNames = o.nodes.map((n) => `${DEV_CLUSTER_NAME}-${n.name}`);
@@ -170,7 +184,11 @@ export async function ensureLocalNatsCluster(o: LocalNatsClusterOptions): Promis
   }
   const nodes: ClusterNode[] = o.nodes.map((n, i) => {
     const f = found[i] as Extract<ProbeResult, { kind: "nats" }>;
-    return { name: `nats-${n.name}`, url: n.url, description: `the nats-server ${f.version} (${f.serverName}) already listening there; dev did not start it and leaves it running` };
+    return {
+      name: `nats-${n.name}`,
+      url: n.url,
+      description: `the nats-server ${f.version} (${f.serverName}) already listening there; dev did not start it and leaves it running`,
+    };
   });
   await waitJetStreamClusterReady({
     ...(o.auth ? { auth: o.auth } : {}),

@@ -54,7 +54,9 @@ export class ManagedProcess {
     this.name = spec.name;
     this.logFile = spec.logFile;
     // Logs name accounts and hosts: owner and group may read them, others not (0640).
-    appendFileSync(spec.logFile, `--- ${new Date().toISOString()} mailreplica dev starts ${spec.name}: ${spec.command} ${spec.args.join(" ")}\n`, { mode: 0o640 });
+    appendFileSync(spec.logFile, `--- ${new Date().toISOString()} mailreplica dev starts ${spec.name}: ${spec.command} ${spec.args.join(" ")}\n`, {
+      mode: 0o640,
+    });
     chmodSync(spec.logFile, 0o640);
     this.logStart = statSync(spec.logFile).size;
     const fd = openSync(spec.logFile, "a");
@@ -140,7 +142,10 @@ export class ManagedProcess {
 
   private failure(why: string): DevError {
     const tail = this.tail();
-    return new DevError("DEV_START_FAILED", `${this.name} ${why}; its log is ${this.logFile}${tail.length ? `, last lines:\n${tail.map((l) => `    ${l}`).join("\n")}` : " (empty)"}`);
+    return new DevError(
+      "DEV_START_FAILED",
+      `${this.name} ${why}; its log is ${this.logFile}${tail.length ? `, last lines:\n${tail.map((l) => `    ${l}`).join("\n")}` : " (empty)"}`,
+    );
   }
 
   /**

@@ -33,7 +33,11 @@ export function clusterNodeAddresses(servers: readonly string[]): NatsNodeAddres
   let addrs: Array<{ host: string; port: number }>;
   if (servers.length === 1) {
     const { host, port } = hostPort(servers[0]!);
-    if (port + 2 > 65535) throw new DevError("DEV_NATS_ADDRESSES", `three nodes need ports ${port}..${port + 2}, beyond 65535; give a lower port, e.g. --servers nats://127.0.0.1:4222`);
+    if (port + 2 > 65535)
+      throw new DevError(
+        "DEV_NATS_ADDRESSES",
+        `three nodes need ports ${port}..${port + 2}, beyond 65535; give a lower port, e.g. --servers nats://127.0.0.1:4222`,
+      );
     addrs = [0, 1, 2].map((i) => ({ host, port: port + i }));
   } else if (servers.length === 3) {
     addrs = servers.map(hostPort);
@@ -47,7 +51,8 @@ export function clusterNodeAddresses(servers: readonly string[]): NatsNodeAddres
   const seen = new Set<string>();
   for (const a of addrs) {
     const key = `${a.host}:${a.port}`;
-    if (seen.has(key)) throw new DevError("DEV_NATS_ADDRESSES", `the three nodes need three different addresses, but ${key} is given twice (${servers.join(",")})`);
+    if (seen.has(key))
+      throw new DevError("DEV_NATS_ADDRESSES", `the three nodes need three different addresses, but ${key} is given twice (${servers.join(",")})`);
     seen.add(key);
   }
   return addrs.map((a, i) => ({ name: `n${i + 1}`, host: a.host, port: a.port, url: urlOf(a.host, a.port) }));

@@ -23,7 +23,12 @@ export function probeNats(host: string, port: number, timeoutMs = 2_000): Promis
       resolve(r);
     };
     const timer = setTimeout(
-      () => done(sock.readyState === "open" ? { kind: "other", detail: `it accepts connections but sends no NATS greeting within ${timeoutMs} ms` } : { kind: "unreachable", detail: `no TCP connection within ${timeoutMs} ms` }),
+      () =>
+        done(
+          sock.readyState === "open"
+            ? { kind: "other", detail: `it accepts connections but sends no NATS greeting within ${timeoutMs} ms` }
+            : { kind: "unreachable", detail: `no TCP connection within ${timeoutMs} ms` },
+        ),
       timeoutMs,
     );
     sock.on("error", (e: NodeJS.ErrnoException) => done(e.code === "ECONNREFUSED" ? { kind: "free" } : { kind: "unreachable", detail: e.code ?? e.message }));

@@ -19,7 +19,13 @@ export function accountRecordProblem(value: unknown): string | undefined {
   if (!Array.isArray(r.replicas)) return "replicas is not a list";
   for (const x of r.replicas as unknown[]) {
     const rep = x as Record<string, unknown> | null;
-    if (typeof rep !== "object" || rep === null || !isHostName(rep.destination) || !Number.isSafeInteger(rep.priority) || (rep.state !== "active" && rep.state !== "paused")) {
+    if (
+      typeof rep !== "object" ||
+      rep === null ||
+      !isHostName(rep.destination) ||
+      !Number.isSafeInteger(rep.priority) ||
+      (rep.state !== "active" && rep.state !== "paused")
+    ) {
       return "a replica is not {destination, priority, state}";
     }
   }

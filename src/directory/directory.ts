@@ -35,7 +35,6 @@ function toJson(v: unknown): Uint8Array {
   return enc.encode(JSON.stringify(v));
 }
 
-
 export class Directory {
   constructor(readonly kv: KV) {}
 
@@ -161,7 +160,12 @@ export class Directory {
   }
 
   async registerMailstore(rec: MailstoreRecord): Promise<void> {
-    if (!isHostName(rec.host)) throw new DirectoryError("INVALID_HOST", `mailstore host ${JSON.stringify(String(rec.host).slice(0, 80))} is not a DNS host name; nothing was registered`, { host: String(rec.host).slice(0, 253) });
+    if (!isHostName(rec.host))
+      throw new DirectoryError(
+        "INVALID_HOST",
+        `mailstore host ${JSON.stringify(String(rec.host).slice(0, 80))} is not a DNS host name; nothing was registered`,
+        { host: String(rec.host).slice(0, 253) },
+      );
     await this.kv.put(`mailstore.${rec.host}`, toJson(rec));
   }
 
@@ -187,7 +191,11 @@ export class Directory {
     return (await listKeys(this.kv, "acct.*")).length > 0;
   }
 
-  async watchAccounts(onChange: (rec: AccountRecord) => void, onInitialized?: () => void, onInvalid?: (err: DirectoryError) => void): Promise<{ stop(): void }> {
+  async watchAccounts(
+    onChange: (rec: AccountRecord) => void,
+    onInitialized?: () => void,
+    onInvalid?: (err: DirectoryError) => void,
+  ): Promise<{ stop(): void }> {
     const w = await this.kv.watch({ key: "acct.*" });
     let initialized = false;
     const init = (): void => {

@@ -53,7 +53,9 @@ export class EnvelopeKeyring {
   constructor(options: EnvelopeKeyringOptions) {
     for (const [kid, key] of Object.entries(options.keys)) this.#putBoxKey(kid, key);
     if (!this.#boxKeys.has(options.currentKid)) {
-      throw invalid(`current key id "${String(options.currentKid)}" is not among the secretbox keys given (${this.kids().join(", ") || "none"}): add its key or pick one of those`);
+      throw invalid(
+        `current key id "${String(options.currentKid)}" is not among the secretbox keys given (${this.kids().join(", ") || "none"}): add its key or pick one of those`,
+      );
     }
     this.#currentKid = options.currentKid;
     if (!isHostName(options.signerId)) {
@@ -88,7 +90,8 @@ export class EnvelopeKeyring {
     }
     const key = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, secretKey.subarray(0, 32)]), format: "der", type: "pkcs8" });
     const derived = createPublicKey(key).export({ format: "der", type: "spki" }).subarray(SPKI_ED25519_PREFIX.length);
-    if (!derived.equals(secretKey.subarray(32))) throw invalid("signing secret key's last 32 bytes are not the public key of its seed: the key pair is corrupt");
+    if (!derived.equals(secretKey.subarray(32)))
+      throw invalid("signing secret key's last 32 bytes are not the public key of its seed: the key pair is corrupt");
     const newKid = kid ?? signingKid(derived);
     if (!isKid(newKid)) throw invalid(`signing key id ${JSON.stringify(String(newKid).slice(0, 80))} is not a key id`);
     this.#signingKey = key;
@@ -200,7 +203,9 @@ export class EnvelopeKeyring {
 
   #putBoxKey(kid: string, key: Uint8Array): void {
     if (!isKid(kid)) {
-      throw invalid(`key id ${JSON.stringify(String(kid).slice(0, 80))} is not valid: use 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit`);
+      throw invalid(
+        `key id ${JSON.stringify(String(kid).slice(0, 80))} is not valid: use 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit`,
+      );
     }
     if (!(key instanceof Uint8Array) || key.length !== SECRETBOX_KEY_LENGTH) {
       throw invalid(`secretbox key "${kid}" must be ${SECRETBOX_KEY_LENGTH} bytes`, kid);

@@ -27,7 +27,11 @@ export function open(keyring: EnvelopeKeyring, bytes: Uint8Array): OpenedEnvelop
     return openChecked(keyring, bytes);
   } catch (e) {
     if (e instanceof EnvelopeError) throw e;
-    throw new EnvelopeError("ENVELOPE_UNEXPECTED", `opening an envelope failed unexpectedly (${e instanceof Error ? e.name : typeof e}): this is a bug in mailreplica; report it with the cause`, { cause: e });
+    throw new EnvelopeError(
+      "ENVELOPE_UNEXPECTED",
+      `opening an envelope failed unexpectedly (${e instanceof Error ? e.name : typeof e}): this is a bug in mailreplica; report it with the cause`,
+      { cause: e },
+    );
   }
 }
 
@@ -39,34 +43,62 @@ function openChecked(keyring: EnvelopeKeyring, bytes: Uint8Array): OpenedEnvelop
   // bytes are known to come, unchanged, from a trusted mailstore.
   const found = keyring.lookupSigner(signer, env.spk);
   if (found.status === "unknown-host") {
-    throw new EnvelopeError("ENVELOPE_UNKNOWN_SIGNER", `envelope is signed by "${signer}", which has no mailstore key in this node's trusted-signers.json: an entry is applied only from a mailstore the operator listed there (registering in the directory does not count)`, { kid, signer });
+    throw new EnvelopeError(
+      "ENVELOPE_UNKNOWN_SIGNER",
+      `envelope is signed by "${signer}", which has no mailstore key in this node's trusted-signers.json: an entry is applied only from a mailstore the operator listed there (registering in the directory does not count)`,
+      { kid, signer },
+    );
   }
   if (found.status === "unknown-key") {
-    throw new EnvelopeError("ENVELOPE_BAD_SIGNATURE", `envelope claims signer "${signer}" but carries a key that trusted-signers.json does not list for it: if that mailstore's keys were rotated, add the new key to every node's trusted-signers.json; otherwise something else is writing as it`, { kid, signer });
+    throw new EnvelopeError(
+      "ENVELOPE_BAD_SIGNATURE",
+      `envelope claims signer "${signer}" but carries a key that trusted-signers.json does not list for it: if that mailstore's keys were rotated, add the new key to every node's trusted-signers.json; otherwise something else is writing as it`,
+      { kid, signer },
+    );
   }
   if (found.status === "retired") {
-    throw new EnvelopeError("ENVELOPE_SIGNER_RETIRED", `envelope from "${signer}" is signed with key ${found.key.kid}, which trusted-signers.json marks retired: entries under a retired key are no longer accepted; seed this copy from a snapshot, or un-retire the key`, { kid, signer });
+    throw new EnvelopeError(
+      "ENVELOPE_SIGNER_RETIRED",
+      `envelope from "${signer}" is signed with key ${found.key.kid}, which trusted-signers.json marks retired: entries under a retired key are no longer accepted; seed this copy from a snapshot, or un-retire the key`,
+      { kid, signer },
+    );
   }
   const trusted = found.key;
   const digest = signedDigest(env.v, kid, env.nonce, signer, env.spk, env.box);
   if (!verify(null, digest, trusted.verifyKey, env.sig)) {
-    throw new EnvelopeError("ENVELOPE_TAMPERED", `envelope from "${signer}" does not match its signature: its bytes were changed after signing; do not apply it, check the stream and what writes to it`, { kid, signer });
+    throw new EnvelopeError(
+      "ENVELOPE_TAMPERED",
+      `envelope from "${signer}" does not match its signature: its bytes were changed after signing; do not apply it, check the stream and what writes to it`,
+      { kid, signer },
+    );
   }
 
   const key = keyring.secretboxKey(kid);
   if (key === undefined) {
-    throw new EnvelopeError("ENVELOPE_UNKNOWN_KID", `envelope from "${signer}" is encrypted under key id "${kid}", which this node's keyring lacks (has ${keyring.kids().join(", ")}): install the cluster.secretbox.json that holds "${kid}"`, { kid, signer });
+    throw new EnvelopeError(
+      "ENVELOPE_UNKNOWN_KID",
+      `envelope from "${signer}" is encrypted under key id "${kid}", which this node's keyring lacks (has ${keyring.kids().join(", ")}): install the cluster.secretbox.json that holds "${kid}"`,
+      { kid, signer },
+    );
   }
   const plaintext = nacl.secretbox.open(env.box, env.nonce, key);
   if (plaintext === null) {
-    throw new EnvelopeError("ENVELOPE_DECRYPT_FAILED", `envelope from "${signer}" does not decrypt with this node's key "${kid}": the writer holds a different key under that id; make cluster.secretbox.json identical on every node`, { kid, signer });
+    throw new EnvelopeError(
+      "ENVELOPE_DECRYPT_FAILED",
+      `envelope from "${signer}" does not decrypt with this node's key "${kid}": the writer holds a different key under that id; make cluster.secretbox.json identical on every node`,
+      { kid, signer },
+    );
   }
   let payload: unknown;
   try {
     payload = decode(plaintext);
   } catch (e) {
     const why = e instanceof CodecError ? e.reason : "undecodable";
-    throw new EnvelopeError("ENVELOPE_PAYLOAD_GARBAGE", `envelope from "${signer}" is authentic but its payload is not msgpack (${why}): the writer is broken or speaks another format; check its version`, { kid, signer, cause: e });
+    throw new EnvelopeError(
+      "ENVELOPE_PAYLOAD_GARBAGE",
+      `envelope from "${signer}" is authentic but its payload is not msgpack (${why}): the writer is broken or speaks another format; check its version`,
+      { kid, signer, cause: e },
+    );
   }
   return { payload, kid, signer };
 }
@@ -81,7 +113,11 @@ function readWire(bytes: Uint8Array): WireEnvelope {
     value = decode(bytes);
   } catch (e) {
     if (e instanceof CodecError && e.code === "CODEC_TRUNCATED") {
-      throw new EnvelopeError("ENVELOPE_TRUNCATED", `envelope is cut short (${bytes.length} bytes): it was truncated in transit or storage; read it again from the account log`, { cause: e });
+      throw new EnvelopeError(
+        "ENVELOPE_TRUNCATED",
+        `envelope is cut short (${bytes.length} bytes): it was truncated in transit or storage; read it again from the account log`,
+        { cause: e },
+      );
     }
     throw garbage(`not msgpack: ${e instanceof CodecError ? e.reason : "undecodable"}`, e);
   }
@@ -117,7 +153,11 @@ function bin(o: Record<string, unknown>, name: string, context: { kid: string; s
 }
 
 function garbage(why: string, cause?: unknown, context: { kid?: string; signer?: string } = {}): EnvelopeError {
-  return new EnvelopeError("ENVELOPE_GARBAGE", `bytes are not a mailreplica envelope (${why}): check what publishes on this subject`, cause === undefined ? context : { ...context, cause });
+  return new EnvelopeError(
+    "ENVELOPE_GARBAGE",
+    `bytes are not a mailreplica envelope (${why}): check what publishes on this subject`,
+    cause === undefined ? context : { ...context, cause },
+  );
 }
 
 function describe(value: unknown): string {

@@ -53,9 +53,17 @@ export function ed25519PublicKey(publicKey: Uint8Array, what: string): KeyObject
 
 /** Checks an entry's form and parses its key. */
 export function toTrustedKey(e: TrustedKeyEntry): TrustedKey {
-  if (!isKid(e.kid)) throw new EnvelopeError("ENVELOPE_KEYRING_INVALID", `trusted key id ${JSON.stringify(String(e.kid).slice(0, 80))} is not a key id (1-64 letters, digits, ".", "_", "-")`);
-  if (!isHostName(e.host)) throw new EnvelopeError("ENVELOPE_KEYRING_INVALID", `trusted key ${e.kid}: host ${JSON.stringify(String(e.host).slice(0, 80))} is not a host name`, { kid: e.kid });
-  if (!SIGNER_ROLES.includes(e.role)) throw new EnvelopeError("ENVELOPE_KEYRING_INVALID", `trusted key ${e.kid}: role must be one of ${SIGNER_ROLES.join(", ")}`, { kid: e.kid });
+  if (!isKid(e.kid))
+    throw new EnvelopeError(
+      "ENVELOPE_KEYRING_INVALID",
+      `trusted key id ${JSON.stringify(String(e.kid).slice(0, 80))} is not a key id (1-64 letters, digits, ".", "_", "-")`,
+    );
+  if (!isHostName(e.host))
+    throw new EnvelopeError("ENVELOPE_KEYRING_INVALID", `trusted key ${e.kid}: host ${JSON.stringify(String(e.host).slice(0, 80))} is not a host name`, {
+      kid: e.kid,
+    });
+  if (!SIGNER_ROLES.includes(e.role))
+    throw new EnvelopeError("ENVELOPE_KEYRING_INVALID", `trusted key ${e.kid}: role must be one of ${SIGNER_ROLES.join(", ")}`, { kid: e.kid });
   const verifyKey = ed25519PublicKey(e.publicKey, `trusted key ${e.kid} (${e.host})`);
   return { ...e, publicKey: new Uint8Array(e.publicKey), verifyKey };
 }
@@ -78,7 +86,8 @@ export class TrustList {
   constructor(entries: readonly TrustedKeyEntry[]) {
     for (const e of entries) {
       const k = toTrustedKey(e);
-      if (this.#byKid.has(k.kid)) throw new EnvelopeError("ENVELOPE_KEYRING_INVALID", `trusted key id ${k.kid} is listed twice: give each key its own kid`, { kid: k.kid });
+      if (this.#byKid.has(k.kid))
+        throw new EnvelopeError("ENVELOPE_KEYRING_INVALID", `trusted key id ${k.kid} is listed twice: give each key its own kid`, { kid: k.kid });
       this.#byKid.set(k.kid, k);
       const list = this.#byHost.get(k.host) ?? [];
       list.push(k);
@@ -116,6 +125,12 @@ export class TrustList {
 
   /** Hosts with at least one non-retired key of `role`. */
   hosts(role: SignerRole): string[] {
-    return [...new Set(this.entries().filter((k) => k.role === role && k.retiredAt === undefined).map((k) => k.host))];
+    return [
+      ...new Set(
+        this.entries()
+          .filter((k) => k.role === role && k.retiredAt === undefined)
+          .map((k) => k.host),
+      ),
+    ];
   }
 }

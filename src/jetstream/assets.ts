@@ -148,9 +148,7 @@ export async function ensureAssets(nc: NatsConnection, opts: AssetOptions, run: 
   const uploadsLabel = `object store ${opts.uploadsBucket}`;
   // Expiry removes what a crash left behind: an upload is delivered (and then deleted)
   // within seconds of being put, never a day later.
-  const uploads = await run(uploadsLabel, () =>
-    new Objm(js).create(opts.uploadsBucket, { replicas: r, storage: StorageType.File, ttl: nanos(UPLOAD_TTL_MS) }),
-  );
+  const uploads = await run(uploadsLabel, () => new Objm(js).create(opts.uploadsBucket, { replicas: r, storage: StorageType.File, ttl: nanos(UPLOAD_TTL_MS) }));
   await run(uploadsLabel, () => waitForLeader(jsm, `OBJ_${opts.uploadsBucket}`, uploadsLabel, r));
   return { nc, js, jsm, directory, nodes, blobs, uploads, opts };
 }

@@ -88,10 +88,13 @@ export class StartupWait {
     const left = this.deadline - Date.now();
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const reason = this.lastReason ?? (what ? `${what} to answer` : "JetStream to answer");
-        reject(new StartupTimeoutError(this.opts.timeoutMs, reason, this.opts.servers));
-      }, Math.max(left, 0));
+      timer = setTimeout(
+        () => {
+          const reason = this.lastReason ?? (what ? `${what} to answer` : "JetStream to answer");
+          reject(new StartupTimeoutError(this.opts.timeoutMs, reason, this.opts.servers));
+        },
+        Math.max(left, 0),
+      );
     });
     attempt.catch(() => {}); // abandoned after the deadline: its failure is of no interest
     return Promise.race([attempt, expired]).finally(() => clearTimeout(timer));

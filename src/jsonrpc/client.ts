@@ -123,6 +123,11 @@ export async function rpcBatch(
   return calls.map((c, i) => {
     const id = ids[i];
     if (id === undefined) return undefined;
-    return byId.get(id) ?? { ok: false, error: new RpcClientError("BAD_RESPONSE", `the batch response on ${subject} has no answer for ${c.method} (id ${id})`, subject) };
+    return (
+      byId.get(id) ?? {
+        ok: false,
+        error: new RpcClientError("BAD_RESPONSE", `the batch response on ${subject} has no answer for ${c.method} (id ${id})`, subject),
+      }
+    );
   });
 }

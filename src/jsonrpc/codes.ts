@@ -28,7 +28,10 @@ export interface AppErrorAlias {
 export const AppErrorCodes = {
   APP_ERROR: { rpcCode: -32000, hint: "generic application error; data.cause names the cause, the message says what went wrong" },
   ACCOUNT_UNKNOWN: { rpcCode: -32001, hint: "no such account; check the name or id with getAccountStatus" },
-  NOT_PRIMARY: { rpcCode: -32002, hint: "this mailstore is not the account's primary; retry so the request reaches the current primary (getAccountStatus shows it)" },
+  NOT_PRIMARY: {
+    rpcCode: -32002,
+    hint: "this mailstore is not the account's primary; retry so the request reaches the current primary (getAccountStatus shows it)",
+  },
   FENCED: { rpcCode: -32003, hint: "a newer primary took over the account's log and this writer stepped down; retry against the current primary" },
   REPLICA_UNAVAILABLE: { rpcCode: -32004, hint: "the replica cannot be used now; check its mailstore with getServices and test, then restartReplicas" },
   LICENCE_EXCEEDED: { rpcCode: -32005, hint: "the HA licence quota is used up; see getLicenseInfo, remove destinations or raise the quota" },
@@ -59,22 +62,61 @@ export const AppErrorCodes = {
   INVALID_PAGING: { rpcCode: -32025, hint: "limit and offset must be whole numbers in range; see listItems" },
   ACCOUNT_NOT_FOUND: { aliasOf: "ACCOUNT_UNKNOWN" },
   DIRECTORY_CONFLICT: { rpcCode: -32026, hint: "the account's directory record kept changing under this change; retry" },
-  DIRECTORY_RECORD_INVALID: { rpcCode: -32054, hint: "a directory record is not what mailreplica writes (data.key names it); restore it from the bucket's history or delete it with the operator identity" },
-  APPLY_FAILED: { rpcCode: -32027, hint: "the mailstore could not apply the account's log; the account was left as it was; see getAccountStatus and the mailstore's log" },
+  DIRECTORY_RECORD_INVALID: {
+    rpcCode: -32054,
+    hint: "a directory record is not what mailreplica writes (data.key names it); restore it from the bucket's history or delete it with the operator identity",
+  },
+  APPLY_FAILED: {
+    rpcCode: -32027,
+    hint: "the mailstore could not apply the account's log; the account was left as it was; see getAccountStatus and the mailstore's log",
+  },
   ACTOR_STOPPED: { aliasOf: "NOT_PRIMARY" },
-  LICENCE_INVALID: { rpcCode: -32028, hint: "the licence file is invalid, tampered, untrusted or expired, so no new replicas can be enabled (existing ones keep working); see getLicenseInfo for the reason and install a valid licence" },
+  LICENCE_INVALID: {
+    rpcCode: -32028,
+    hint: "the licence file is invalid, tampered, untrusted or expired, so no new replicas can be enabled (existing ones keep working); see getLicenseInfo for the reason and install a valid licence",
+  },
   REPLICA_NOT_FOUND: { rpcCode: -32029, hint: "the account has no replica on that mailstore; getAccountStatus lists where its replicas are" },
-  OUTCOME_UNKNOWN: { rpcCode: -32030, hint: "the write may or may not have been stored (its acknowledgement was lost); check its effect (listItems, getItem) before retrying, or retry with the same requestId, which never writes twice" },
-  REQUEST_ID_REUSED: { rpcCode: -32031, hint: "this requestId was already used for a call with other parameters; use a new requestId for a new request, the same one only to retry the very same call" },
-  BLOB_UNREADABLE: { rpcCode: -32032, hint: "the message body in centralized storage was changed, damaged or replaced (it fails its authentication or its name); restore it from a backup of the blobs stream (see the operator's guide); the message's metadata is intact" },
-  BLOB_KEY_UNKNOWN: { rpcCode: -32033, hint: "the message body is encrypted under a cluster key id this mailstore does not hold; copy the cluster.secretbox.json that has that key id (data.kid) from another node" },
+  OUTCOME_UNKNOWN: {
+    rpcCode: -32030,
+    hint: "the write may or may not have been stored (its acknowledgement was lost); check its effect (listItems, getItem) before retrying, or retry with the same requestId, which never writes twice",
+  },
+  REQUEST_ID_REUSED: {
+    rpcCode: -32031,
+    hint: "this requestId was already used for a call with other parameters; use a new requestId for a new request, the same one only to retry the very same call",
+  },
+  BLOB_UNREADABLE: {
+    rpcCode: -32032,
+    hint: "the message body in centralized storage was changed, damaged or replaced (it fails its authentication or its name); restore it from a backup of the blobs stream (see the operator's guide); the message's metadata is intact",
+  },
+  BLOB_KEY_UNKNOWN: {
+    rpcCode: -32033,
+    hint: "the message body is encrypted under a cluster key id this mailstore does not hold; copy the cluster.secretbox.json that has that key id (data.kid) from another node",
+  },
   // Write-path bounds (group commit below max_payload, large messages, mailparser limits).
-  ENTRY_TOO_LARGE: { rpcCode: -32050, hint: "this write alone is over what one append to the account's log may carry (the NATS server's max_payload); nothing was stored; make it smaller (fewer ids, shorter headers) or raise max_payload" },
-  MESSAGE_TOO_LARGE: { rpcCode: -32051, hint: "the message is over limits.maxMessageBytes (or, given inline as raw, over what one request may carry); nothing was stored; deliver large messages through the upload object store (upload instead of raw) or raise the limit; from getItem: the text does not fit in one answer, read it in parts with getItemBody" },
-  UPLOAD_NOT_FOUND: { rpcCode: -32052, hint: "no object with this name in the upload object store (jetstream.buckets.uploads); put the message there first, then call deliverMessage with its name" },
-  MESSAGE_TOO_COMPLEX: { rpcCode: -32053, hint: "the message is over the parser's limits (a header section over 1 MiB, or more than 1000 MIME parts); nothing was stored" },
-  REQUEST_TOO_LARGE: { rpcCode: -32045, hint: "the request names or would touch more accounts than a limits.* setting allows; split it into smaller requests or narrow its filters (the message names the limit)" },
-  BUSY: { rpcCode: -32046, hint: "this process already runs as many expensive requests as limits.maxConcurrentExpensive allows; retry after the running ones end" },
+  ENTRY_TOO_LARGE: {
+    rpcCode: -32050,
+    hint: "this write alone is over what one append to the account's log may carry (the NATS server's max_payload); nothing was stored; make it smaller (fewer ids, shorter headers) or raise max_payload",
+  },
+  MESSAGE_TOO_LARGE: {
+    rpcCode: -32051,
+    hint: "the message is over limits.maxMessageBytes (or, given inline as raw, over what one request may carry); nothing was stored; deliver large messages through the upload object store (upload instead of raw) or raise the limit; from getItem: the text does not fit in one answer, read it in parts with getItemBody",
+  },
+  UPLOAD_NOT_FOUND: {
+    rpcCode: -32052,
+    hint: "no object with this name in the upload object store (jetstream.buckets.uploads); put the message there first, then call deliverMessage with its name",
+  },
+  MESSAGE_TOO_COMPLEX: {
+    rpcCode: -32053,
+    hint: "the message is over the parser's limits (a header section over 1 MiB, or more than 1000 MIME parts); nothing was stored",
+  },
+  REQUEST_TOO_LARGE: {
+    rpcCode: -32045,
+    hint: "the request names or would touch more accounts than a limits.* setting allows; split it into smaller requests or narrow its filters (the message names the limit)",
+  },
+  BUSY: {
+    rpcCode: -32046,
+    hint: "this process already runs as many expensive requests as limits.maxConcurrentExpensive allows; retry after the running ones end",
+  },
   PROBE_NOT_CONFIGURED: { rpcCode: -32047, hint: "test and probes only reach the configured NATS servers (nats.servers); name only those, or none" },
 } as const satisfies Record<string, AppErrorEntry | AppErrorAlias>;
 

@@ -113,11 +113,16 @@ function serialize(res: JsonRpcResponse, method: string, opts: DispatchOptions):
   const max = opts.maxResponseBytes;
   if (max !== undefined && Buffer.byteLength(text, "utf8") > max) {
     const size = Buffer.byteLength(text, "utf8");
-    return errorText(opts, res.id, {
-      code: ProtocolErrors.INTERNAL_ERROR.code,
-      message: ProtocolErrors.INTERNAL_ERROR.message,
-      data: `the response to ${method} is ${size} bytes, over the ${max}-byte limit; ask for less (e.g. a smaller limit)`,
-    }, method);
+    return errorText(
+      opts,
+      res.id,
+      {
+        code: ProtocolErrors.INTERNAL_ERROR.code,
+        message: ProtocolErrors.INTERNAL_ERROR.message,
+        data: `the response to ${method} is ${size} bytes, over the ${max}-byte limit; ask for less (e.g. a smaller limit)`,
+      },
+      method,
+    );
   }
   told(opts, "error" in res ? res.error : undefined, method);
   return text;
@@ -167,7 +172,12 @@ async function handleOne<C>(req: unknown, methods: MethodTable<C>, ctx: C, opts:
  */
 export function handleRpcPayload(payload: Uint8Array | string, methods: MethodTable<undefined>): Promise<string | undefined>;
 export function handleRpcPayload<C>(payload: Uint8Array | string, methods: MethodTable<C>, ctx: C, opts?: DispatchOptions): Promise<string | undefined>;
-export async function handleRpcPayload<C>(payload: Uint8Array | string, methods: MethodTable<C>, ctx?: C, opts: DispatchOptions = {}): Promise<string | undefined> {
+export async function handleRpcPayload<C>(
+  payload: Uint8Array | string,
+  methods: MethodTable<C>,
+  ctx?: C,
+  opts: DispatchOptions = {},
+): Promise<string | undefined> {
   const parsed = parse(payload);
   if (!parsed.ok) {
     return errorText(opts, null, { code: ProtocolErrors.PARSE_ERROR.code, message: ProtocolErrors.PARSE_ERROR.message });

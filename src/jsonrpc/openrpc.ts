@@ -143,7 +143,8 @@ function methodErrors(m: DescribedMethod): OpenRpcError[] {
 export function openRpcDocument(opts: OpenRpcOptions): OpenRpcDocument {
   const errors: Record<string, OpenRpcError> = {};
   for (const [key, e] of Object.entries(ProtocolErrors)) errors[protocolErrorName(key)] = { code: e.code, message: e.message };
-  for (const row of appErrorRows()) errors[row.code] = { code: row.rpcCode, message: row.hint, data: { code: row.code, ...(row.aliases.length ? { aliases: row.aliases } : {}) } };
+  for (const row of appErrorRows())
+    errors[row.code] = { code: row.rpcCode, message: row.hint, data: { code: row.code, ...(row.aliases.length ? { aliases: row.aliases } : {}) } };
   const methods: OpenRpcMethod[] = opts.methods.map((m) => ({
     name: m.name,
     summary: m.summary,

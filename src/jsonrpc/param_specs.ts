@@ -110,7 +110,8 @@ function patternSource(re: RegExp): string {
 function strRules(r: StrRules): { expects: string; ok: (s: string) => boolean; schema: JsonSchema } {
   const min = r.minLength ?? 1;
   const max = r.maxLength;
-  let expects = min === 1 && max === undefined ? "a non-empty string" : min === 0 && max === undefined ? "a string" : `a string${count(min, max, "characters")}`;
+  let expects =
+    min === 1 && max === undefined ? "a non-empty string" : min === 0 && max === undefined ? "a string" : `a string${count(min, max, "characters")}`;
   if (r.pattern) expects += ` of ${r.patternHint ?? `the form ${r.pattern}`}`;
   const schema: JsonSchema = {
     type: "string",
@@ -134,7 +135,9 @@ export function str<O extends StrOptions>(opts?: O): ParamSpec<string, Present<O
 /** One of a fixed set of strings, typed as their union. */
 export function oneOf<const V extends readonly [string, ...string[]], O extends Common<V[number]>>(values: V, opts?: O): ParamSpec<V[number], Present<O>> {
   const expects = `one of ${values.map((v) => JSON.stringify(v)).join(", ")}`;
-  return spec<V[number], O>(opts, expects, { type: "string", enum: [...values] }, (v) => (typeof v === "string" && (values as readonly string[]).includes(v) ? { ok: true, value: v as V[number] } : { ok: false }));
+  return spec<V[number], O>(opts, expects, { type: "string", enum: [...values] }, (v) =>
+    typeof v === "string" && (values as readonly string[]).includes(v) ? { ok: true, value: v as V[number] } : { ok: false },
+  );
 }
 
 // ---- numbers and booleans
@@ -193,7 +196,12 @@ export type StrListOptions = ListRules & { item?: StrRules } & Common<string[]>;
 export function strList<O extends StrListOptions>(opts?: O): ParamSpec<string[], Present<O>> {
   const rules = strRules(opts?.item ?? {});
   const expects = `an array${count(opts?.minItems, opts?.maxItems, "items")} of ${strings(rules.expects)}`;
-  return spec(opts, expects, arraySchema(rules.schema, opts?.minItems, opts?.maxItems), listCheck(opts?.minItems, opts?.maxItems, (s): s is string => typeof s === "string" && rules.ok(s)));
+  return spec(
+    opts,
+    expects,
+    arraySchema(rules.schema, opts?.minItems, opts?.maxItems),
+    listCheck(opts?.minItems, opts?.maxItems, (s): s is string => typeof s === "string" && rules.ok(s)),
+  );
 }
 
 export type IntListOptions = ListRules & IntRules & Common<number[]>;
@@ -218,11 +226,17 @@ export function strOrList<O extends StrOrListOptions>(opts?: O): ParamSpec<strin
   const expects = `an array${count(opts?.minItems, opts?.maxItems, "items")} of ${items}, or one comma-separated string of them`;
   const asList = listCheck(opts?.minItems, opts?.maxItems, (s): s is string => typeof s === "string" && rules.ok(s));
   const schema: JsonSchema = {
-    oneOf: [arraySchema(rules.schema, opts?.minItems, opts?.maxItems), { type: "string", minLength: 1, description: "the same items, comma separated in one string" }],
+    oneOf: [
+      arraySchema(rules.schema, opts?.minItems, opts?.maxItems),
+      { type: "string", minLength: 1, description: "the same items, comma separated in one string" },
+    ],
   };
   return spec(opts, expects, schema, (v) => {
     if (typeof v === "string") {
-      const parts = v.split(",").map((p) => p.trim()).filter((p) => p !== "");
+      const parts = v
+        .split(",")
+        .map((p) => p.trim())
+        .filter((p) => p !== "");
       // "" or " , " names nothing: almost surely a mistake, and a handler could read an
       // empty list very differently from an absent param (e.g. "none" versus "all").
       return parts.length === 0 ? { ok: false } : asList(parts);
@@ -230,4 +244,3 @@ export function strOrList<O extends StrOrListOptions>(opts?: O): ParamSpec<strin
     return Array.isArray(v) ? asList(v.map((p) => (typeof p === "string" ? p.trim() : p))) : { ok: false };
   });
 }
-

@@ -1,5 +1,18 @@
 import { createPrivateKey, randomBytes } from "node:crypto";
-import { closeSync, fstatSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, chmodSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  fstatSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  chmodSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join, resolve } from "node:path";
 import nacl from "tweetnacl";
 import { CodedError } from "../errors/index.js";
@@ -44,7 +57,10 @@ export type KeyFilesErrorCode =
   | "KEYS_EXIST"
   | "KEYS_BAD_HOST"
   | "KEYS_BAD_ROLE"
-  | "KEYS_INSECURE_MODE" | "KEYS_MISSING" | "KEYS_MALFORMED" | "KEYS_IO";
+  | "KEYS_INSECURE_MODE"
+  | "KEYS_MISSING"
+  | "KEYS_MALFORMED"
+  | "KEYS_IO";
 
 /** A key file problem. Messages name files and fields, never key material. */
 export class KeyFilesError extends CodedError<KeyFilesErrorCode> {
@@ -104,7 +120,11 @@ export function initKeys(opts: InitKeysOptions): InitKeysResult {
   const signingFile = signingFileOf(dir, host, role);
   ensureDir(dir);
   if (!opts.force && exists(signingFile)) {
-    throw new KeyFilesError("KEYS_EXIST", `${signingFile} already exists: keep it, or run again with --force to replace this host's signing key (other nodes must then trust the new public key)`, signingFile);
+    throw new KeyFilesError(
+      "KEYS_EXIST",
+      `${signingFile} already exists: keep it, or run again with --force to replace this host's signing key (other nodes must then trust the new public key)`,
+      signingFile,
+    );
   }
 
   let createdSecretbox = false;
@@ -128,7 +148,11 @@ export function initKeys(opts: InitKeysOptions): InitKeysResult {
   // Trusted first: a key in use before the list names it would sign entries others refuse.
   const trustFile = addTrustedSigner(dir, { kid: sKid, host, role, publicKey: pair.publicKey, addedAt: Date.now() });
   if (!writeSecret(signingFile, { host, kid: sKid, role, publicKey, secretKey: b64(pair.secretKey) }, opts.force === true)) {
-    throw new KeyFilesError("KEYS_EXIST", `${signingFile} was created by someone else meanwhile: keep it, or run again with --force to replace it`, signingFile);
+    throw new KeyFilesError(
+      "KEYS_EXIST",
+      `${signingFile} was created by someone else meanwhile: keep it, or run again with --force to replace it`,
+      signingFile,
+    );
   }
   return { dir, secretboxFile, signingFile, kid, publicKey, signingKid: sKid, role, trustFile, createdSecretbox };
 }
@@ -145,7 +169,11 @@ export function readTrustList(dir: string): { file: string; entries: TrustedKeyE
   }
   // Whoever can change this file decides who may write the log.
   if ((st.mode & 0o022) !== 0) {
-    throw new KeyFilesError("KEYS_INSECURE_MODE", `${file} has mode ${(st.mode & 0o777).toString(8).padStart(3, "0")}, so other users may add signers to it: run \`chmod 644 ${file}\``, file);
+    throw new KeyFilesError(
+      "KEYS_INSECURE_MODE",
+      `${file} has mode ${(st.mode & 0o777).toString(8).padStart(3, "0")}, so other users may add signers to it: run \`chmod 644 ${file}\``,
+      file,
+    );
   }
   const o = parseObject(file, readText(file));
   if (o.version !== 1) throw malformed(file, "version", "is not 1 (this mailreplica reads version 1)");
@@ -182,7 +210,14 @@ export function writeTrustList(dir: string, entries: readonly TrustedKeyEntry[])
   new TrustList(entries); // refuses duplicates and bad keys before anything is written
   const body = {
     version: 1,
-    signers: entries.map((e) => ({ kid: e.kid, host: e.host, role: e.role, publicKey: b64(e.publicKey), addedAt: e.addedAt, ...(e.retiredAt !== undefined ? { retiredAt: e.retiredAt } : {}) })),
+    signers: entries.map((e) => ({
+      kid: e.kid,
+      host: e.host,
+      role: e.role,
+      publicKey: b64(e.publicKey),
+      addedAt: e.addedAt,
+      ...(e.retiredAt !== undefined ? { retiredAt: e.retiredAt } : {}),
+    })),
   };
   writeFileAtomically(file, body, 0o600);
   return file;
@@ -232,10 +267,21 @@ export function loadKeyring(opts: LoadKeyringOptions): EnvelopeKeyring {
   let keyring: EnvelopeKeyring;
   try {
     // Only the operator's list makes a key trusted, this node's own included.
-    keyring = new EnvelopeKeyring({ keys: box.keys, currentKid: box.current, signerId: host, signingSecretKey: signing.secretKey, signingKid: signing.kid, trustOwnKey: false });
+    keyring = new EnvelopeKeyring({
+      keys: box.keys,
+      currentKid: box.current,
+      signerId: host,
+      signingSecretKey: signing.secretKey,
+      signingKid: signing.kid,
+      trustOwnKey: false,
+    });
   } catch (e) {
     if (!(e instanceof EnvelopeError)) throw e;
-    throw malformed(signingFile, "secretKey", "is not the private half of publicKey; the pair is corrupt: run `mailreplica keys init --host " + host + " --force`");
+    throw malformed(
+      signingFile,
+      "secretKey",
+      "is not the private half of publicKey; the pair is corrupt: run `mailreplica keys init --host " + host + " --force`",
+    );
   }
   try {
     keyring.setTrustList(trust.entries);
@@ -255,7 +301,8 @@ export function listPublicKeys(dir: string): Record<string, string> {
   try {
     names = readdirSync(folder);
   } catch (e) {
-    if (errnoCode(e) === "ENOENT") throw new KeyFilesError("KEYS_MISSING", `key folder ${folder} does not exist: run \`mailreplica keys init --host H\` for each mailstore`, folder);
+    if (errnoCode(e) === "ENOENT")
+      throw new KeyFilesError("KEYS_MISSING", `key folder ${folder} does not exist: run \`mailreplica keys init --host H\` for each mailstore`, folder);
     throw io(folder, e);
   }
   const out: Record<string, string> = {};
@@ -280,7 +327,8 @@ function readSecretbox(file: string, host?: string): { current: string; keys: Re
   const o = parseObject(file, readSecret(file, host));
   if (!isKid(o.current)) throw malformed(file, "current", "is missing or not a key id");
   const keysField = o.keys;
-  if (typeof keysField !== "object" || keysField === null || Array.isArray(keysField)) throw malformed(file, "keys", "is missing or not an object of kid: base64 key");
+  if (typeof keysField !== "object" || keysField === null || Array.isArray(keysField))
+    throw malformed(file, "keys", "is missing or not an object of kid: base64 key");
   const keys: Record<string, Uint8Array> = {};
   for (const [kid, value] of Object.entries(keysField as Record<string, unknown>)) {
     if (!isKid(kid)) throw malformed(file, "keys", `has an entry whose key id is not valid`);
@@ -295,7 +343,8 @@ export function readSigning(file: string, host: string): { secretKey: Uint8Array
   if (o.host !== host) throw malformed(file, "host", `is not "${host}"`);
   const publicKey = base64Field(file, o, "publicKey", SIGNING_PUBLIC_KEY_LENGTH);
   const secretKey = base64Field(file, o, "secretKey", SIGNING_SECRET_KEY_LENGTH);
-  if (!Buffer.from(secretKey.subarray(32)).equals(publicKey)) throw malformed(file, "secretKey", "does not end with publicKey; the pair is corrupt: run `mailreplica keys init --host " + host + " --force`");
+  if (!Buffer.from(secretKey.subarray(32)).equals(publicKey))
+    throw malformed(file, "secretKey", "does not end with publicKey; the pair is corrupt: run `mailreplica keys init --host " + host + " --force`");
   if (o.kid !== undefined && !isKid(o.kid)) throw malformed(file, "kid", "is not a key id");
   return { secretKey, kid: (o.kid as string | undefined) ?? signingKid(publicKey) };
 }
@@ -307,14 +356,23 @@ function readSecret(file: string, host: string | undefined): string {
   try {
     fd = openSync(file, "r");
   } catch (e) {
-    if (errnoCode(e) === "ENOENT") throw new KeyFilesError("KEYS_MISSING", `${file} does not exist: run \`mailreplica keys init --host ${host ?? "H"}\` (or copy cluster.secretbox.json from another node)`, file);
+    if (errnoCode(e) === "ENOENT")
+      throw new KeyFilesError(
+        "KEYS_MISSING",
+        `${file} does not exist: run \`mailreplica keys init --host ${host ?? "H"}\` (or copy cluster.secretbox.json from another node)`,
+        file,
+      );
     throw io(file, e);
   }
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) throw malformed(file, "file", "is not a regular file");
     if ((st.mode & 0o077) !== 0) {
-      throw new KeyFilesError("KEYS_INSECURE_MODE", `${file} has mode ${(st.mode & 0o777).toString(8).padStart(3, "0")}, so other users may read or change its keys: run \`chmod 600 ${file}\``, file);
+      throw new KeyFilesError(
+        "KEYS_INSECURE_MODE",
+        `${file} has mode ${(st.mode & 0o777).toString(8).padStart(3, "0")}, so other users may read or change its keys: run \`chmod 600 ${file}\``,
+        file,
+      );
     }
     return readFileSync(fd, "utf8");
   } catch (e) {
@@ -406,7 +464,10 @@ function writeFileAtomically(file: string, body: object, mode: number): void {
 
 export function checkRole(role: string): SignerRole {
   if (!SIGNER_ROLES.includes(role as SignerRole)) {
-    throw new KeyFilesError("KEYS_BAD_ROLE", `role ${JSON.stringify(String(role).slice(0, 40))} is not one of ${SIGNER_ROLES.join(", ")}: mailstores sign log entries, supervisors sign promotion grants`);
+    throw new KeyFilesError(
+      "KEYS_BAD_ROLE",
+      `role ${JSON.stringify(String(role).slice(0, 40))} is not one of ${SIGNER_ROLES.join(", ")}: mailstores sign log entries, supervisors sign promotion grants`,
+    );
   }
   return role as SignerRole;
 }
@@ -432,7 +493,10 @@ export function exists(file: string): boolean {
 
 export function checkHost(host: string): string {
   if (!isHostName(host)) {
-    throw new KeyFilesError("KEYS_BAD_HOST", `host ${JSON.stringify(String(host).slice(0, 80))} is not a DNS host name (letters, digits, "-" and "." only, like mailstore1.example.com): pass the mailstore's FQDN`);
+    throw new KeyFilesError(
+      "KEYS_BAD_HOST",
+      `host ${JSON.stringify(String(host).slice(0, 80))} is not a DNS host name (letters, digits, "-" and "." only, like mailstore1.example.com): pass the mailstore's FQDN`,
+    );
   }
   return host;
 }

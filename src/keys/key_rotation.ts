@@ -63,7 +63,11 @@ export function stageSigningKey(opts: { dir: string; host: string; role?: Signer
   const current = readSigning(signingFile, host);
   if (exists(stagedFile)) {
     const staged = readSigning(stagedFile, host);
-    throw new KeyFilesError("KEYS_EXIST", `${stagedFile} already holds a staged key (${staged.kid}): activate it (keys rotate --host ${host}${role === "supervisor" ? " --role supervisor" : ""} --activate) or delete that file to start over`, stagedFile);
+    throw new KeyFilesError(
+      "KEYS_EXIST",
+      `${stagedFile} already holds a staged key (${staged.kid}): activate it (keys rotate --host ${host}${role === "supervisor" ? " --role supervisor" : ""} --activate) or delete that file to start over`,
+      stagedFile,
+    );
   }
   const pair = nacl.sign.keyPair();
   const kid = signingKid(pair.publicKey);
@@ -81,19 +85,32 @@ export function activateSigningKey(opts: { dir: string; host: string; role?: Sig
   const signingFile = signingFileOf(dir, host, role);
   const stagedFile = signingFile + STAGED_SUFFIX;
   if (!exists(stagedFile)) {
-    throw new KeyFilesError("KEYS_NOT_STAGED", `no staged key in ${stagedFile}: run \`mailreplica keys rotate --host ${host}${role === "supervisor" ? " --role supervisor" : ""}\` first, then copy trusted-signers.json to every node`, stagedFile);
+    throw new KeyFilesError(
+      "KEYS_NOT_STAGED",
+      `no staged key in ${stagedFile}: run \`mailreplica keys rotate --host ${host}${role === "supervisor" ? " --role supervisor" : ""}\` first, then copy trusted-signers.json to every node`,
+      stagedFile,
+    );
   }
   const current = readSigning(signingFile, host);
   const staged = readSigning(stagedFile, host);
   const list = readTrustList(dir);
   const entry = list.entries.find((e) => e.kid === staged.kid);
   if (!entry || entry.role !== role || entry.retiredAt !== undefined) {
-    throw new KeyFilesError("KEYS_NOT_TRUSTED", `staged key ${staged.kid} is not a trusted ${role} key in ${list.file}: every reader would refuse what it signs; put this folder's trusted-signers.json (from 'keys rotate') on every node first`, list.file);
+    throw new KeyFilesError(
+      "KEYS_NOT_TRUSTED",
+      `staged key ${staged.kid} is not a trusted ${role} key in ${list.file}: every reader would refuse what it signs; put this folder's trusted-signers.json (from 'keys rotate') on every node first`,
+      list.file,
+    );
   }
   try {
     renameSync(stagedFile, signingFile); // atomic: a reader sees the old pair or the new one
   } catch (e) {
-    throw new KeyFilesError("KEYS_IO", `cannot move ${stagedFile} onto ${signingFile} (${(e as { code?: string }).code ?? "error"}): check the folder's permissions`, signingFile, { cause: e });
+    throw new KeyFilesError(
+      "KEYS_IO",
+      `cannot move ${stagedFile} onto ${signingFile} (${(e as { code?: string }).code ?? "error"}): check the folder's permissions`,
+      signingFile,
+      { cause: e },
+    );
   }
   return { host, role, kid: staged.kid, publicKey: b64(staged.secretKey.subarray(32)), currentKid: current.kid, stagedFile, signingFile, trustFile: list.file };
 }
@@ -122,7 +139,11 @@ export function activateClusterKey(opts: { dir: string; kid: string }): RotateCl
   const file = join(resolve(opts.dir), SECRETBOX_FILE);
   const box = readSecretboxFile(file);
   if (!Object.hasOwn(box.keys, opts.kid)) {
-    throw new KeyFilesError("KEYS_UNKNOWN_KID", `${file} has no key ${JSON.stringify(String(opts.kid).slice(0, 80))} (has ${Object.keys(box.keys).join(", ")}): run \`mailreplica keys rotate-cluster\` first and copy the file to every mailstore`, file);
+    throw new KeyFilesError(
+      "KEYS_UNKNOWN_KID",
+      `${file} has no key ${JSON.stringify(String(opts.kid).slice(0, 80))} (has ${Object.keys(box.keys).join(", ")}): run \`mailreplica keys rotate-cluster\` first and copy the file to every mailstore`,
+      file,
+    );
   }
   writeSecret(file, { current: opts.kid, keys: Object.fromEntries(Object.entries(box.keys).map(([k, v]) => [k, b64(v)])) }, true);
   return { file, kid: opts.kid, previousKid: box.current, kids: Object.keys(box.keys) };
@@ -146,11 +167,18 @@ export function retireKey(opts: { dir: string; kid: string }): RetireResult {
     for (const file of localSigningFiles(dir)) {
       const f = readSigning(file.path, file.host);
       if (f.kid === kid) {
-        throw new KeyFilesError("KEYS_CURRENT", `key ${kid} is in use: ${file.path} signs with it; rotate that host's key first (keys rotate --host ${file.host} ..., then --activate)`, file.path);
+        throw new KeyFilesError(
+          "KEYS_CURRENT",
+          `key ${kid} is in use: ${file.path} signs with it; rotate that host's key first (keys rotate --host ${file.host} ..., then --activate)`,
+          file.path,
+        );
       }
     }
     if (signing.retiredAt !== undefined) return { kid, kind: "signing", file: list.file, warning: `key ${kid} was already retired` };
-    writeTrustList(dir, list.entries.map((e) => (e.kid === kid ? { ...e, retiredAt: Date.now() } : e)));
+    writeTrustList(
+      dir,
+      list.entries.map((e) => (e.kid === kid ? { ...e, retiredAt: Date.now() } : e)),
+    );
     return {
       kid,
       kind: "signing",
@@ -161,8 +189,17 @@ export function retireKey(opts: { dir: string; kid: string }): RetireResult {
   const file = join(dir, SECRETBOX_FILE);
   const box = readSecretboxFile(file);
   if (Object.hasOwn(box.keys, kid)) {
-    if (box.current === kid) throw new KeyFilesError("KEYS_CURRENT", `cluster key ${kid} is current: new writes use it; activate another one first (keys rotate-cluster, then --activate KID)`, file);
-    const keys = Object.fromEntries(Object.entries(box.keys).filter(([k]) => k !== kid).map(([k, v]) => [k, b64(v)]));
+    if (box.current === kid)
+      throw new KeyFilesError(
+        "KEYS_CURRENT",
+        `cluster key ${kid} is current: new writes use it; activate another one first (keys rotate-cluster, then --activate KID)`,
+        file,
+      );
+    const keys = Object.fromEntries(
+      Object.entries(box.keys)
+        .filter(([k]) => k !== kid)
+        .map(([k, v]) => [k, b64(v)]),
+    );
     writeSecret(file, { current: box.current, keys }, true);
     return {
       kid,

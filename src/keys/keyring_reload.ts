@@ -50,7 +50,9 @@ export class KeyringReloader {
         this.keyring.setTrustList(list.entries);
         const now = list.entries.map((k) => `${k.kid}:${k.retiredAt ?? ""}`).filter((k) => !before.has(k));
         if (!force || this.keyring.trust.digest() !== digest) {
-          out.changes.push(`${TRUST_FILE} reloaded (${list.entries.length} keys${now.length ? `; new or changed: ${now.map((k) => k.split(":")[0]).join(", ")}` : ""})`);
+          out.changes.push(
+            `${TRUST_FILE} reloaded (${list.entries.length} keys${now.length ? `; new or changed: ${now.map((k) => k.split(":")[0]).join(", ")}` : ""})`,
+          );
         }
         this.stamps.set(TRUST_FILE, trustStamp);
       } catch (e) {
@@ -69,7 +71,9 @@ export class KeyringReloader {
         const was = this.keyring.currentKid;
         this.keyring.addKey(box.current, box.keys[box.current]!, { current: true });
         if (!force || added.length > 0 || was !== box.current) {
-          out.changes.push(`${SECRETBOX_FILE} reloaded (kids ${Object.keys(box.keys).join(", ")}; current ${box.current}${was !== box.current ? `, was ${was}` : ""})`);
+          out.changes.push(
+            `${SECRETBOX_FILE} reloaded (kids ${Object.keys(box.keys).join(", ")}; current ${box.current}${was !== box.current ? `, was ${was}` : ""})`,
+          );
         }
         this.stamps.set(SECRETBOX_FILE, boxStamp);
       } catch (e) {

@@ -82,9 +82,11 @@ function termsProblem(l: unknown): string | undefined {
   if (typeof l !== "object" || l === null || Array.isArray(l)) return `"licence" is missing or not an object`;
   const t = l as Record<string, unknown>;
   if (!Number.isSafeInteger(t.quantity) || (t.quantity as number) < 0) return `"licence.quantity" must be a whole number of at least 0`;
-  if (typeof t.validUntil !== "string" || Number.isNaN(Date.parse(t.validUntil))) return `"licence.validUntil" must be an ISO date such as 2027-01-31T00:00:00Z`;
+  if (typeof t.validUntil !== "string" || Number.isNaN(Date.parse(t.validUntil)))
+    return `"licence.validUntil" must be an ISO date such as 2027-01-31T00:00:00Z`;
   if (typeof t.issuedTo !== "string") return `"licence.issuedTo" must be a string`;
-  if (!Array.isArray(t.features) || !t.features.every((f) => typeof f === "string")) return `"licence.features" must be an array of strings such as ["${HA_FEATURE}"]`;
+  if (!Array.isArray(t.features) || !t.features.every((f) => typeof f === "string"))
+    return `"licence.features" must be an array of strings such as ["${HA_FEATURE}"]`;
   return undefined;
 }
 
@@ -99,7 +101,8 @@ export function verifyLicence(text: string, trusted: readonly string[], now: num
   } catch {
     return { valid: false, problem: "malformed", reason: "the file is not valid JSON" };
   }
-  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) return { valid: false, problem: "malformed", reason: "the file is not a JSON object with licence, signature and issuer" };
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc))
+    return { valid: false, problem: "malformed", reason: "the file is not a JSON object with licence, signature and issuer" };
   const d = doc as Record<string, unknown>;
   const problem = termsProblem(d.licence);
   if (problem) return { valid: false, problem: "malformed", reason: problem };
@@ -113,14 +116,26 @@ export function verifyLicence(text: string, trusted: readonly string[], now: num
   }
   const issuerB64 = b64(issuer);
   if (!trusted.includes(issuerB64)) {
-    return { valid: false, problem: "untrusted-issuer", reason: `the licence is signed by issuer ${issuerB64.slice(0, 12)}..., which is not a trusted issuer (the pinned production issuer${trusted.length > 1 ? " or the configured development issuer" : ""})`, licence: terms };
+    return {
+      valid: false,
+      problem: "untrusted-issuer",
+      reason: `the licence is signed by issuer ${issuerB64.slice(0, 12)}..., which is not a trusted issuer (the pinned production issuer${trusted.length > 1 ? " or the configured development issuer" : ""})`,
+      licence: terms,
+    };
   }
   if (!nacl.sign.detached.verify(enc.encode(canonicalJson(terms)), signature, issuer)) {
-    return { valid: false, problem: "bad-signature", reason: "the signature does not match the licence terms: the file was changed after it was signed", licence: terms };
+    return {
+      valid: false,
+      problem: "bad-signature",
+      reason: "the signature does not match the licence terms: the file was changed after it was signed",
+      licence: terms,
+    };
   }
   const validUntilMs = Date.parse(terms.validUntil);
-  if (validUntilMs <= now) return { valid: false, problem: "expired", reason: `the licence expired on ${new Date(validUntilMs).toISOString()}`, licence: terms };
-  if (!terms.features.includes(HA_FEATURE)) return { valid: false, problem: "no-ha-feature", reason: `the licence does not include the ${HA_FEATURE} feature`, licence: terms };
+  if (validUntilMs <= now)
+    return { valid: false, problem: "expired", reason: `the licence expired on ${new Date(validUntilMs).toISOString()}`, licence: terms };
+  if (!terms.features.includes(HA_FEATURE))
+    return { valid: false, problem: "no-ha-feature", reason: `the licence does not include the ${HA_FEATURE} feature`, licence: terms };
   return { valid: true, licence: terms, validUntilMs, issuer: issuerB64 };
 }
 
@@ -180,7 +195,8 @@ function readIssuerSecret(file: string): Uint8Array | undefined {
   try {
     const mode = statSync(file).mode & 0o777;
     // Whoever can read this key can mint licences: refuse it as the other key files do.
-    if ((mode & 0o077) !== 0) throw new Error(`${file} has mode ${mode.toString(8).padStart(3, "0")}, so other users may read the licence issuer key: run \`chmod 600 ${file}\``);
+    if ((mode & 0o077) !== 0)
+      throw new Error(`${file} has mode ${mode.toString(8).padStart(3, "0")}, so other users may read the licence issuer key: run \`chmod 600 ${file}\``);
     text = readFileSync(file, "utf8");
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;

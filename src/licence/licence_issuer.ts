@@ -24,7 +24,6 @@ export interface LicenceIssuers {
   development?: { file: string; key: string };
 }
 
-
 /**
  * The trusted issuers for a configuration. `devIssuerKeyFile` holds one base64 ed25519 public
  * key (licence-issuer.pub as make_licence writes it); an unreadable or malformed file is a
@@ -36,11 +35,23 @@ export function licenceIssuers(devIssuerKeyFile: string | undefined): LicenceIss
   try {
     text = readFileSync(devIssuerKeyFile, "utf8");
   } catch (e) {
-    throw invalidConfig([{ path: "licence.devIssuerKeyFile", problem: `${devIssuerKeyFile} cannot be read (${(e as NodeJS.ErrnoException).code ?? "error"})`, allowed: "the licence-issuer.pub that make_licence wrote, or no setting" }]);
+    throw invalidConfig([
+      {
+        path: "licence.devIssuerKeyFile",
+        problem: `${devIssuerKeyFile} cannot be read (${(e as NodeJS.ErrnoException).code ?? "error"})`,
+        allowed: "the licence-issuer.pub that make_licence wrote, or no setting",
+      },
+    ]);
   }
   const key = text.trim();
   if (!BASE64_KEY.test(key) || Buffer.from(key, "base64").length !== 32) {
-    throw invalidConfig([{ path: "licence.devIssuerKeyFile", problem: `${devIssuerKeyFile} does not hold one base64 ed25519 public key (32 bytes)`, allowed: "the licence-issuer.pub that make_licence wrote, or no setting" }]);
+    throw invalidConfig([
+      {
+        path: "licence.devIssuerKeyFile",
+        problem: `${devIssuerKeyFile} does not hold one base64 ed25519 public key (32 bytes)`,
+        allowed: "the licence-issuer.pub that make_licence wrote, or no setting",
+      },
+    ]);
   }
   return { trusted: key === PINNED_ISSUER_KEY ? [PINNED_ISSUER_KEY] : [PINNED_ISSUER_KEY, key], development: { file: devIssuerKeyFile, key } };
 }

@@ -23,9 +23,13 @@ export function prettyLine(json: string): string {
     return printable(json);
   }
   const time = typeof ev.time === "string" ? ev.time.slice(11, 23) : "";
-  const level = String(ev.level ?? "").toUpperCase().padEnd(5);
+  const level = String(ev.level ?? "")
+    .toUpperCase()
+    .padEnd(5);
   const fields = Object.entries(ev)
     .filter(([k]) => !OWN.has(k))
     .map(([k, v]) => `${printable(k)}=${value(v)}`);
-  return [time, level, printable(`${String(ev.role ?? "")} ${String(ev.host ?? "")}`), printable(String(ev.msg ?? "")), ...fields].filter((s) => s !== "").join(" ");
+  return [time, level, printable(`${String(ev.role ?? "")} ${String(ev.host ?? "")}`), printable(String(ev.msg ?? "")), ...fields]
+    .filter((s) => s !== "")
+    .join(" ");
 }

@@ -66,14 +66,21 @@ function decideCommand(view: MailboxView, command: Exclude<MailCommand, { op: "s
       return deleteItems(view, command);
     default: {
       const op = (command as { op?: unknown }).op;
-      throw new MailError("UNKNOWN_COMMAND", `unknown mailbox command ${JSON.stringify(op)}; use createAccount, createFolder, renameFolder, deleteFolder, deliverMessage, setFlags, moveItems or deleteItems`, { op });
+      throw new MailError(
+        "UNKNOWN_COMMAND",
+        `unknown mailbox command ${JSON.stringify(op)}; use createAccount, createFolder, renameFolder, deleteFolder, deliverMessage, setFlags, moveItems or deleteItems`,
+        { op },
+      );
     }
   }
 }
 
 function createAccount(view: MailboxView, c: CreateAccountCommand): Decision<ResultOf<CreateAccountCommand>> {
   if (c.id !== view.accountId) {
-    throw new MailError("ACCOUNT_MISMATCH", `createAccount for id ${c.id} was sent to the log of account ${view.accountId}; route it by the new account's id`, { id: c.id, account: view.accountId });
+    throw new MailError("ACCOUNT_MISMATCH", `createAccount for id ${c.id} was sent to the log of account ${view.accountId}; route it by the new account's id`, {
+      id: c.id,
+      account: view.accountId,
+    });
   }
   const existing = view.account();
   if (existing !== undefined && existing.name === c.name && existing.mailHost === c.mailHost) {
@@ -109,7 +116,11 @@ function renameFolder(view: MailboxView, c: RenameFolderCommand): Decision<Resul
   const to = validateFolderPath(c.newPath);
   refuseSystem(view, folder, "renamed");
   if (folderPathKey(to).startsWith(folderPathKey(folder.path) + "/")) {
-    throw new MailError("FOLDER_INVALID_MOVE", `cannot move folder '${folder.path}' to '${to}', which is inside itself; choose a path outside '${folder.path}'`, { path: folder.path, newPath: to });
+    throw new MailError(
+      "FOLDER_INVALID_MOVE",
+      `cannot move folder '${folder.path}' to '${to}', which is inside itself; choose a path outside '${folder.path}'`,
+      { path: folder.path, newPath: to },
+    );
   }
   const existing = view.folderByPath(to);
   // The same folder is allowed: a rename that only changes letter case.
@@ -208,10 +219,17 @@ function underParent(view: MailboxView, path: string): string {
 
 function refuseSystem(view: MailboxView, folder: FolderRef, what: string): void {
   if (isSystemFolderId(folder.id)) {
-    throw new MailError("FOLDER_SYSTEM", `system folder '${folder.path}' cannot be ${what}; only folders you created can`, { path: folder.path, id: folder.id });
+    throw new MailError("FOLDER_SYSTEM", `system folder '${folder.path}' cannot be ${what}; only folders you created can`, {
+      path: folder.path,
+      id: folder.id,
+    });
   }
 }
 
 function folderExists(view: MailboxView, folder: FolderRef): MailError {
-  return new MailError("FOLDER_EXISTS", `folder '${folder.path}' already exists in account ${view.accountId} (paths are compared ignoring case); choose another path`, { path: folder.path, id: folder.id });
+  return new MailError(
+    "FOLDER_EXISTS",
+    `folder '${folder.path}' already exists in account ${view.accountId} (paths are compared ignoring case); choose another path`,
+    { path: folder.path, id: folder.id },
+  );
 }

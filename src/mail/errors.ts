@@ -49,9 +49,7 @@ export function folderNotFound(accountId: string, path: string, hint = "list the
 }
 
 export function accountNotFound(accountId: string): MailError {
-  return new MailError(
-    "ACCOUNT_NOT_FOUND",
-    `account ${accountId} has no mailbox on this mailstore; create it first (createAccount) or address its primary`,
-    { account: accountId },
-  );
+  return new MailError("ACCOUNT_NOT_FOUND", `account ${accountId} has no mailbox on this mailstore; create it first (createAccount) or address its primary`, {
+    account: accountId,
+  });
 }

@@ -32,14 +32,23 @@ export class ProcessMetrics {
   constructor(opts: { role: "mailstore" | "supervisor"; host: string; version: string }) {
     this.registry.setDefaultLabels({ host: opts.host });
     collectDefaultMetrics({ register: this.registry });
-    new Gauge({ name: "mailreplica_info", help: "Always 1; labels say what this process is (role, version)", labelNames: ["role", "version"], registers: [this.registry] }).set({ role: opts.role, version: opts.version }, 1);
+    new Gauge({
+      name: "mailreplica_info",
+      help: "Always 1; labels say what this process is (role, version)",
+      labelNames: ["role", "version"],
+      registers: [this.registry],
+    }).set({ role: opts.role, version: opts.version }, 1);
     this.rpc = new Counter({
       name: "mailreplica_rpc_requests_total",
       help: "JSON-RPC calls answered, by method (one of the served table's, else (unknown)) and code (ok, the application error code, or the JSON-RPC error number)",
       labelNames: ["method", "code"],
       registers: [this.registry],
     });
-    this.reconnects = new Counter({ name: "mailreplica_nats_reconnects_total", help: "Times the NATS connection was re-established after a loss", registers: [this.registry] });
+    this.reconnects = new Counter({
+      name: "mailreplica_nats_reconnects_total",
+      help: "Times the NATS connection was re-established after a loss",
+      registers: [this.registry],
+    });
     this.disconnects = new Counter({ name: "mailreplica_nats_disconnects_total", help: "Times the NATS connection was lost", registers: [this.registry] });
   }
 

@@ -43,14 +43,23 @@ export interface AuthInitResult {
 }
 
 function checkHosts(kind: string, hosts: readonly string[]): void {
-  if (kind === "mailstores" && hosts.length === 0) throw new NatsAuthError("AUTH_INIT_INVALID", "auth init needs at least one mailstore host (--mailstores h1,h2,...)");
+  if (kind === "mailstores" && hosts.length === 0)
+    throw new NatsAuthError("AUTH_INIT_INVALID", "auth init needs at least one mailstore host (--mailstores h1,h2,...)");
   const seen = new Map<string, string>();
   for (const h of hosts) {
-    if (!HOST_NAME.test(h)) throw new NatsAuthError("AUTH_INIT_INVALID", `${kind}: ${JSON.stringify(h)} is not a host name; allowed: letters, digits, '.', '-' and '_', starting with a letter or digit`);
+    if (!HOST_NAME.test(h))
+      throw new NatsAuthError(
+        "AUTH_INIT_INVALID",
+        `${kind}: ${JSON.stringify(h)} is not a host name; allowed: letters, digits, '.', '-' and '_', starting with a letter or digit`,
+      );
     // Inbox prefixes turn '.' into '_': two hosts must not share one (one could read the other's replies).
     const prefix = inboxPrefixOf({ role: "mailstore", host: h });
     const other = seen.get(prefix);
-    if (other !== undefined) throw new NatsAuthError("AUTH_INIT_INVALID", `${kind}: ${other} and ${h} ${other === h ? "are listed twice" : "would share the reply inbox prefix " + prefix}; list each host once, with names that differ in more than '.' and '_'`);
+    if (other !== undefined)
+      throw new NatsAuthError(
+        "AUTH_INIT_INVALID",
+        `${kind}: ${other} and ${h} ${other === h ? "are listed twice" : "would share the reply inbox prefix " + prefix}; list each host once, with names that differ in more than '.' and '_'`,
+      );
     seen.set(prefix, h);
   }
 }
@@ -108,7 +117,13 @@ export function initAuth(o: AuthInitOptions): AuthInitResult {
     ]),
   );
   const include = join(dir, AUTH_INCLUDE_FILE);
-  writeWhole(include, renderAuthorization([generated, `For a server without accounts: include ./${AUTH_INCLUDE_FILE} at the top level of nats-server.conf, with ${USERS_INCLUDE_FILE} beside it.`]));
+  writeWhole(
+    include,
+    renderAuthorization([
+      generated,
+      `For a server without accounts: include ./${AUTH_INCLUDE_FILE} at the top level of nats-server.conf, with ${USERS_INCLUDE_FILE} beside it.`,
+    ]),
+  );
   return { dir, include, usersInclude, identities };
 }
 

@@ -5,7 +5,14 @@
 // through it, so a secured server works everywhere or nowhere. Files are read here, when a
 // process connects, and errors name the setting and the file, never the content.
 import { readFileSync, statSync } from "node:fs";
-import { credsAuthenticator, nkeyAuthenticator, tokenAuthenticator, usernamePasswordAuthenticator, type Authenticator, type ConnectionOptions } from "@nats-io/nats-core";
+import {
+  credsAuthenticator,
+  nkeyAuthenticator,
+  tokenAuthenticator,
+  usernamePasswordAuthenticator,
+  type Authenticator,
+  type ConnectionOptions,
+} from "@nats-io/nats-core";
 import type { NatsConfig } from "../config/index.js";
 import { NatsAuthError } from "./errors.js";
 import { fileReadProblem } from "../text/file_read_problem.js";
@@ -38,9 +45,13 @@ function readSetting(key: string, file: string, warn?: (line: string) => void): 
   if (SECRET_KEYS.has(key) && process.platform !== "win32") {
     const mode = statSync(file).mode & 0o777;
     if (mode & 0o004) {
-      throw new NatsAuthError("NATS_AUTH_FILE", `${key} ${file} is readable by every user of this machine (mode ${mode.toString(8)}), so its secret is not one; make it private: chmod 600 ${file}`);
+      throw new NatsAuthError(
+        "NATS_AUTH_FILE",
+        `${key} ${file} is readable by every user of this machine (mode ${mode.toString(8)}), so its secret is not one; make it private: chmod 600 ${file}`,
+      );
     }
-    if (mode & 0o040) warn?.(`warning: ${key} ${file} is readable by its group (mode ${mode.toString(8)}); chmod 600 ${file} unless that group is meant to read it`);
+    if (mode & 0o040)
+      warn?.(`warning: ${key} ${file} is readable by its group (mode ${mode.toString(8)}); chmod 600 ${file} unless that group is meant to read it`);
   }
   return text;
 }
@@ -56,7 +67,10 @@ function firstLine(key: string, file: string, text: string): string {
 function seedOf(key: string, file: string, text: string): Uint8Array {
   const seed = text.trim();
   if (!/^SU[A-Z2-7]{56}$/.test(seed)) {
-    throw new NatsAuthError("NATS_AUTH_FILE", `${key} ${file} does not hold one nkey user seed (a line of 58 characters starting with SU); use a seed written by 'mailreplica auth init' or 'nk -gen user'`);
+    throw new NatsAuthError(
+      "NATS_AUTH_FILE",
+      `${key} ${file} does not hold one nkey user seed (a line of 58 characters starting with SU); use a seed written by 'mailreplica auth init' or 'nk -gen user'`,
+    );
   }
   return new TextEncoder().encode(seed);
 }
@@ -64,7 +78,10 @@ function seedOf(key: string, file: string, text: string): Uint8Array {
 /** A .creds file holds a user JWT block and an nkey seed block; nats.js parses them. */
 function credsOf(key: string, file: string, text: string): Uint8Array {
   if (!/-----BEGIN NATS USER JWT-----/.test(text) || !/-----BEGIN USER NKEY SEED-----/.test(text)) {
-    throw new NatsAuthError("NATS_AUTH_FILE", `${key} ${file} is not a NATS credentials file (it needs a 'BEGIN NATS USER JWT' and a 'BEGIN USER NKEY SEED' block, as 'nsc generate creds' writes)`);
+    throw new NatsAuthError(
+      "NATS_AUTH_FILE",
+      `${key} ${file} is not a NATS credentials file (it needs a 'BEGIN NATS USER JWT' and a 'BEGIN USER NKEY SEED' block, as 'nsc generate creds' writes)`,
+    );
   }
   return new TextEncoder().encode(text);
 }
@@ -73,7 +90,8 @@ function credsOf(key: string, file: string, text: string): Uint8Array {
 export function describeNatsAuth(auth: NatsAuth): string {
   if (auth.credsFile !== undefined) return `nats.credsFile ${auth.credsFile}`;
   if (auth.nkeyFile !== undefined) return `nats.nkeyFile ${auth.nkeyFile}`;
-  if (auth.user !== undefined) return `nats.user ${auth.user} with ${auth.passwordFile !== undefined ? `nats.passwordFile ${auth.passwordFile}` : "the password of MR_NATS_PASSWORD"}`;
+  if (auth.user !== undefined)
+    return `nats.user ${auth.user} with ${auth.passwordFile !== undefined ? `nats.passwordFile ${auth.passwordFile}` : "the password of MR_NATS_PASSWORD"}`;
   if (auth.tokenFile !== undefined) return `nats.tokenFile ${auth.tokenFile}`;
   return "no credentials (anonymous)";
 }
@@ -82,7 +100,10 @@ function authenticatorOf(auth: NatsAuth, warn?: (line: string) => void): Authent
   if (auth.credsFile !== undefined) return credsAuthenticator(credsOf("nats.credsFile", auth.credsFile, readSetting("nats.credsFile", auth.credsFile, warn)));
   if (auth.nkeyFile !== undefined) return nkeyAuthenticator(seedOf("nats.nkeyFile", auth.nkeyFile, readSetting("nats.nkeyFile", auth.nkeyFile, warn)));
   if (auth.user !== undefined) {
-    const pass = auth.passwordFile !== undefined ? firstLine("nats.passwordFile", auth.passwordFile, readSetting("nats.passwordFile", auth.passwordFile, warn)) : auth.password;
+    const pass =
+      auth.passwordFile !== undefined
+        ? firstLine("nats.passwordFile", auth.passwordFile, readSetting("nats.passwordFile", auth.passwordFile, warn))
+        : auth.password;
     return usernamePasswordAuthenticator(auth.user, pass);
   }
   if (auth.tokenFile !== undefined) return tokenAuthenticator(firstLine("nats.tokenFile", auth.tokenFile, readSetting("nats.tokenFile", auth.tokenFile, warn)));
@@ -131,7 +152,11 @@ export function natsAuthFailure(e: unknown, servers: readonly string[] | string,
   const tlsCode = tlsFailureCode(e);
   if (tlsCode !== undefined) {
     const tls = auth.tls ?? {};
-    const files = [tls.caFile && `nats.tls.caFile ${tls.caFile}`, tls.certFile && `nats.tls.certFile ${tls.certFile}`, tls.keyFile && `nats.tls.keyFile ${tls.keyFile}`].filter(Boolean);
+    const files = [
+      tls.caFile && `nats.tls.caFile ${tls.caFile}`,
+      tls.certFile && `nats.tls.certFile ${tls.certFile}`,
+      tls.keyFile && `nats.tls.keyFile ${tls.keyFile}`,
+    ].filter(Boolean);
     return new NatsAuthError(
       "NATS_TLS_FAILED",
       `TLS with NATS at ${where} failed (${tlsCode}: ${said}); ${files.length ? `check ${files.join(", ")}` : "set nats.tls.caFile (MR_NATS_TLS_CA) to the CA of the servers' certificates, and nats.tls.certFile + nats.tls.keyFile for mutual TLS"}`,

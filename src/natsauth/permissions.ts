@@ -64,7 +64,10 @@ export const SERVICE_DISCOVERY = `${SERVICE_API_PREFIX}.>`;
 
 /** The discovery subjects a process answers on for its services: each verb for all, by name, by name and id. */
 function discoveryAnswers(names: readonly string[]): string[] {
-  return SERVICE_VERBS.flatMap((verb) => [`${SERVICE_API_PREFIX}.${verb}`, ...names.flatMap((n) => [`${SERVICE_API_PREFIX}.${verb}.${n}`, `${SERVICE_API_PREFIX}.${verb}.${n}.*`])]);
+  return SERVICE_VERBS.flatMap((verb) => [
+    `${SERVICE_API_PREFIX}.${verb}`,
+    ...names.flatMap((n) => [`${SERVICE_API_PREFIX}.${verb}.${n}`, `${SERVICE_API_PREFIX}.${verb}.${n}.*`]),
+  ]);
 }
 
 /** The JetStream streams mailreplica's processes use, by their server-side names. */

@@ -36,7 +36,9 @@ export function natsSuite(env: NodeJS.ProcessEnv = process.env): { suite: NatsSu
   const raw = env.MR_NATS_SUITE;
   if (raw === undefined || raw === "") return { suite: "trixie", explicit: false };
   if (!(NATS_SUITES as readonly string[]).includes(raw)) {
-    throw new NatsServerNotFoundError(`MR_NATS_SUITE=${raw} is not a suite mailreplica fetches nats-server from; allowed: ${NATS_SUITES.join(", ")} (unset means trixie)`);
+    throw new NatsServerNotFoundError(
+      `MR_NATS_SUITE=${raw} is not a suite mailreplica fetches nats-server from; allowed: ${NATS_SUITES.join(", ")} (unset means trixie)`,
+    );
   }
   return { suite: raw as NatsSuite, explicit: true };
 }
@@ -105,12 +107,18 @@ export function findNatsServer(rejected: string[] = []): NatsServerBinary | unde
 function apt(args: string[], aptDir: string): { ok: boolean; out: string } {
   // A private sources list and lists folder: the system's apt state is left as it is.
   const opts = [
-    "-o", `Dir::Etc::SourceList=${join(aptDir, "sources.list")}`,
-    "-o", "Dir::Etc::SourceParts=/dev/null",
-    "-o", `Dir::State::Lists=${join(aptDir, "lists")}`,
-    "-o", `Dir::Cache=${join(aptDir, "cache")}`,
-    "-o", "Debug::NoLocking=1",
-    "-o", "APT::Sandbox::User=root",
+    "-o",
+    `Dir::Etc::SourceList=${join(aptDir, "sources.list")}`,
+    "-o",
+    "Dir::Etc::SourceParts=/dev/null",
+    "-o",
+    `Dir::State::Lists=${join(aptDir, "lists")}`,
+    "-o",
+    `Dir::Cache=${join(aptDir, "cache")}`,
+    "-o",
+    "Debug::NoLocking=1",
+    "-o",
+    "APT::Sandbox::User=root",
     "-q",
   ];
   const r = spawnSync("apt-get", [...opts, ...args], { cwd: aptDir, encoding: "utf8", timeout: 300_000 });
@@ -134,10 +142,7 @@ export function fetchNatsServer(log: (line: string) => void = () => {}): NatsSer
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(aptDir, "lists", "partial"), { recursive: true });
   mkdirSync(join(aptDir, "cache", "archives", "partial"), { recursive: true });
-  writeFileSync(
-    join(aptDir, "sources.list"),
-    `deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian ${suite} main\n`,
-  );
+  writeFileSync(join(aptDir, "sources.list"), `deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian ${suite} main\n`);
   log(`fetching nats-server from Debian ${suite} (apt-get download, private sources list)`);
   const upd = apt(["update"], aptDir);
   if (!upd.ok) throw new NatsServerNotFoundError(`apt-get update (private ${suite} list) failed:\n${upd.out.trim()}`);
@@ -170,6 +175,7 @@ export function natsServerPath(): string {
   if (found) return found.path;
   throw new NatsServerNotFoundError(
     "No nats-server >= 2.10 found. Run `node scripts/prepare.mjs` (npm start and npm test do) to fetch one, " +
-      "or set NATS_SERVER=/path/to/nats-server." + (rejected.length ? ` Not used: ${rejected.join("; ")}` : ""),
+      "or set NATS_SERVER=/path/to/nats-server." +
+      (rejected.length ? ` Not used: ${rejected.join("; ")}` : ""),
   );
 }

@@ -7,7 +7,10 @@ import { anyObject, anyOf, bool, int, list, nullable, object, oneOf, optional, s
 const ACCOUNT_TYPES = ["account", "distributionList"] as const;
 
 /** The states of a long operation (operations.ts OperationState). */
-export const OPERATION_STATE = oneOf(["running", "successful", "failed", "stopped", "removed", "interrupted"], "running until every account is done; failed when any account failed");
+export const OPERATION_STATE = oneOf(
+  ["running", "successful", "failed", "stopped", "removed", "interrupted"],
+  "running until every account is done; failed when any account failed",
+);
 
 /** An account as getAllAccounts lists it: its directory record, replicas counted. */
 export const ACCOUNT_ENTRY = object({

@@ -31,8 +31,18 @@ const ITEM_IDS = object({ ids: list(int(), "the ids changed, duplicates removed"
 
 /** Each mailbox method's answer. */
 export const MAILBOX_RESULTS = {
-  createAccount: object({ id: str("account id (UUID)"), name: str("lower-case address"), mailHost: str("its primary"), type: oneOf(["account", "distributionList"]) }),
-  deliverMessage: object({ itemId: int(), folder: str("canonical path of the folder it went to"), size: int("bytes"), blob: str("name of the body in centralized storage (opaque)") }),
+  createAccount: object({
+    id: str("account id (UUID)"),
+    name: str("lower-case address"),
+    mailHost: str("its primary"),
+    type: oneOf(["account", "distributionList"]),
+  }),
+  deliverMessage: object({
+    itemId: int(),
+    folder: str("canonical path of the folder it went to"),
+    size: int("bytes"),
+    blob: str("name of the body in centralized storage (opaque)"),
+  }),
   listItems: object({
     items: list(ITEM_SUMMARY, "newest first"),
     total: int("items matching, all pages together"),

@@ -18,6 +18,10 @@ export interface MethodContract<S extends ParamSpecs = ParamSpecs> {
 /** Contracts by method name. */
 export type MethodContracts = Readonly<Record<string, MethodContract>>;
 
-export function contract<S extends ParamSpecs>(summary: string, params: S, answers: { result: ResultSchema; errors: readonly MethodErrorSpec[] }): MethodContract<S> {
+export function contract<S extends ParamSpecs>(
+  summary: string,
+  params: S,
+  answers: { result: ResultSchema; errors: readonly MethodErrorSpec[] },
+): MethodContract<S> {
   return { summary, params, result: answers.result, errors: answers.errors };
 }

@@ -7,7 +7,8 @@ import type { MethodErrorSpec } from "../jsonrpc/openrpc.js";
 export const err = (code: MethodErrorSpec["code"], meaning: string): MethodErrorSpec => ({ code, meaning });
 
 /** Every method checks its params before anything runs. */
-export const invalidParams = (meaning = "a param is missing, of the wrong type, out of its bounds, or unknown"): MethodErrorSpec => err("INVALID_PARAMS", meaning);
+export const invalidParams = (meaning = "a param is missing, of the wrong type, out of its bounds, or unknown"): MethodErrorSpec =>
+  err("INVALID_PARAMS", meaning);
 
 /** NATS failures that escape a method (src/jsonrpc/errors.ts fromNatsClient; a node or supervisor asked did not answer). */
 export const NATS_FAILURES: readonly MethodErrorSpec[] = [

@@ -52,11 +52,7 @@ interface ParamInfo {
 }
 
 /** Where the cursor is: which command, and whether a param name or which param's value is typed. */
-type Slot =
-  | { kind: "word"; words: readonly string[] }
-  | { kind: "name"; names: readonly string[] }
-  | { kind: "value"; param: ParamInfo }
-  | { kind: "nothing" };
+type Slot = { kind: "word"; words: readonly string[] } | { kind: "name"; names: readonly string[] } | { kind: "value"; param: ParamInfo } | { kind: "nothing" };
 
 function startsWithCi(word: string, prefix: string): boolean {
   return word.toLowerCase().startsWith(prefix.toLowerCase());
@@ -74,7 +70,13 @@ function split(line: string): { done: string[]; partial: string } | undefined {
 function paramsOf(command: string, target: "admin" | "mailbox" | "either"): { params: ParamInfo[]; positional: boolean } | undefined {
   const def = target === "mailbox" ? undefined : findAdminCommand(command === "doctor" ? "test" : command);
   if (def) {
-    const params = def.params.map((p) => ({ name: p.name, mandatory: !!p.mandatory, list: p.type === "list", kind: valueKind(p), ...(p.values ? { values: p.values } : {}) }));
+    const params = def.params.map((p) => ({
+      name: p.name,
+      mandatory: !!p.mandatory,
+      list: p.type === "list",
+      kind: valueKind(p),
+      ...(p.values ? { values: p.values } : {}),
+    }));
     return { params: target === "admin" ? params.filter((p) => p.name !== "input_file") : params, positional: target === "either" };
   }
   const m = target === "admin" ? undefined : findMailboxMethod(command);

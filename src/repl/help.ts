@@ -20,7 +20,7 @@ export function generalHelp(): string[] {
     "Admin commands (Carbonio syntax: mandatory params first, then name value; add --json, --sync or --progress):",
     ...table(ADMIN_COMMANDS.map((c) => [c.name, c.summary] as const)),
     "",
-    "Mailbox methods (METHOD {JSON params}, or METHOD name value ...; quote values with spaces, \\n in \"...\" is a newline):",
+    'Mailbox methods (METHOD {JSON params}, or METHOD name value ...; quote values with spaces, \\n in "..." is a newline):',
     ...table(MAILBOX_METHODS.map((m) => [m.name, m.summary] as const)),
     "",
     "REPL:",

@@ -76,7 +76,8 @@ export class NameLookup {
 
   private async fetch(kind: Kind, prefix: string): Promise<string[]> {
     const opts = { timeoutMs: this.deadlineMs };
-    if (kind === "account") return accountsOfListing(await this.call("admin", "getAllAccounts", { ...(prefix ? { prefix } : {}), limit: Math.min(this.maxNames, 1_000) }, opts));
+    if (kind === "account")
+      return accountsOfListing(await this.call("admin", "getAllAccounts", { ...(prefix ? { prefix } : {}), limit: Math.min(this.maxNames, 1_000) }, opts));
     return hostsOfServices(await this.call("admin", "getServices", {}, opts), kind);
   }
 

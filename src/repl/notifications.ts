@@ -29,7 +29,12 @@ export function formatNotification(subject: string, text: string): string {
   const when = typeof at === "number" ? new Date(at).toISOString().slice(11, 19) : undefined;
   const what = typeof kind === "string" ? kind : subject.replace(/^mr\.notify\./, "");
   const head = `*** ${when ? `[${when}] ` : ""}${what}${typeof from === "string" ? ` from ${from}` : ""}`;
-  const detail = typeof summary === "string" ? summary : Object.entries(fields).map(([k, v]) => `${k}=${fieldText(v)}`).join(" ");
+  const detail =
+    typeof summary === "string"
+      ? summary
+      : Object.entries(fields)
+          .map(([k, v]) => `${k}=${fieldText(v)}`)
+          .join(" ");
   return detail ? `${head}: ${detail}` : head;
 }
 

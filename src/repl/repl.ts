@@ -55,7 +55,8 @@ export class Repl {
     const input = opts.input ?? process.stdin;
     const output = opts.output ?? process.stdout;
     const terminal = opts.terminal ?? (!!(input as { isTTY?: boolean }).isTTY && !!(output as { isTTY?: boolean }).isTTY);
-    const call: Caller = (target, method, params, callOpts) => callMethod(nc, target, method, params, { cwd: opts.cwd, ...(opts.uploadsBucket ? { uploadsBucket: opts.uploadsBucket } : {}), ...callOpts });
+    const call: Caller = (target, method, params, callOpts) =>
+      callMethod(nc, target, method, params, { cwd: opts.cwd, ...(opts.uploadsBucket ? { uploadsBucket: opts.uploadsBucket } : {}), ...callOpts });
     const file = opts.historyFile === undefined ? historyFile(process.env) : (opts.historyFile ?? undefined);
     // A script piped in keeps no history: only a terminal session opens the file.
     // Reading the file may fail before the console exists: that note waits for it.

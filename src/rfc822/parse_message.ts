@@ -24,7 +24,10 @@ export const MAX_MESSAGE_BYTES = 25 * 1024 * 1024;
 
 /** The refusal of a message over the limit (also used before an upload is read). */
 export function messageTooLarge(what: string, size: number, maxBytes: number): MessageError {
-  return new MessageError(`${what} is ${size} bytes; the largest message accepted is ${maxBytes} bytes (limits.maxMessageBytes); nothing was stored`, "MESSAGE_TOO_LARGE");
+  return new MessageError(
+    `${what} is ${size} bytes; the largest message accepted is ${maxBytes} bytes (limits.maxMessageBytes); nothing was stored`,
+    "MESSAGE_TOO_LARGE",
+  );
 }
 
 /**
@@ -36,9 +39,17 @@ export function parseFailure(err: unknown): MessageError {
   const code = (err as { code?: unknown } | null)?.code;
   const detail = String((err as Error | null)?.message ?? err).slice(0, 200);
   if (code === "EMAXLEN") {
-    return new MessageError(`the message is over the parser's limits (${detail}): at most 1 MiB of headers per part and 1000 MIME parts; nothing was stored`, "MESSAGE_TOO_COMPLEX", { cause: err });
+    return new MessageError(
+      `the message is over the parser's limits (${detail}): at most 1 MiB of headers per part and 1000 MIME parts; nothing was stored`,
+      "MESSAGE_TOO_COMPLEX",
+      { cause: err },
+    );
   }
-  return new MessageError(`raw could not be parsed as an RFC 822 message (${detail}); give the whole message (headers, a blank line, the body)`, "INVALID_MESSAGE", { cause: err });
+  return new MessageError(
+    `raw could not be parsed as an RFC 822 message (${detail}); give the whole message (headers, a blank line, the body)`,
+    "INVALID_MESSAGE",
+    { cause: err },
+  );
 }
 
 // A header section starts the message: at least one "Name: value" line.

@@ -22,8 +22,18 @@ export interface BoundedRunOptions {
  * With `stop`, items that never started have no result: the array has `undefined` there.
  */
 export function runBounded<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]>;
-export function runBounded<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>, opts: BoundedRunOptions): Promise<Array<R | undefined>>;
-export async function runBounded<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>, opts: BoundedRunOptions = {}): Promise<Array<R | undefined>> {
+export function runBounded<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+  opts: BoundedRunOptions,
+): Promise<Array<R | undefined>>;
+export async function runBounded<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+  opts: BoundedRunOptions = {},
+): Promise<Array<R | undefined>> {
   if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`runBounded: limit must be an integer of at least 1, got ${limit}`);
   const results: Array<R | undefined> = new Array<R | undefined>(items.length).fill(undefined);
   let next = 0;

@@ -173,7 +173,11 @@ export class LogBackedActor<C, E, L, R> implements Actor<C, R> {
             // An earlier attempt that got no answer may be among the entries that could not be read.
             if (!this.earlierAttemptUnknown) throw readError;
             this.unsettled = true;
-            throw new OutcomeUnknownError(this.log.subject, `an attempt got no answer, a later one found the log moved, and reading it failed (${(readError as Error)?.message ?? String(readError)})`, { cause: readError });
+            throw new OutcomeUnknownError(
+              this.log.subject,
+              `an attempt got no answer, a later one found the log moved, and reading it failed (${(readError as Error)?.message ?? String(readError)})`,
+              { cause: readError },
+            );
           });
           const mayWrite = this.behavior.canWrite?.() === true;
           if (storedAt !== undefined) {
@@ -183,7 +187,10 @@ export class LogBackedActor<C, E, L, R> implements Actor<C, R> {
           }
           if (mayWrite) {
             if (round < rounds) continue;
-            const gaveUp = new LogAppendError(this.log.subject, `the log moved under this writer ${rounds} times in a row (its own late entries); nothing of this request was stored`);
+            const gaveUp = new LogAppendError(
+              this.log.subject,
+              `the log moved under this writer ${rounds} times in a row (its own late entries); nothing of this request was stored`,
+            );
             return decisions.map((d) => settle(d, gaveUp));
           }
           await this.fence(err);
@@ -217,7 +224,9 @@ export class LogBackedActor<C, E, L, R> implements Actor<C, R> {
   private async commitSplit(commands: C[], decisions: Decision<E, R>[], size: number, limit: number): Promise<Settled<R>[]> {
     if (commands.length === 1) return [settle(decisions[0]!, new EntryTooLargeError(this.log.subject, size, limit))];
     const base = this.behavior.encode(this.behavior.toEntry([], this.expectedSeq)).length;
-    const parts = decisions.map((d) => (d.ok && d.events.length > 0 ? this.behavior.encode(this.behavior.toEntry(d.events, this.expectedSeq)).length - base : 0));
+    const parts = decisions.map((d) =>
+      d.ok && d.events.length > 0 ? this.behavior.encode(this.behavior.toEntry(d.events, this.expectedSeq)).length - base : 0,
+    );
     const out: Settled<R>[] = [];
     for (const group of splitBySize({ base, parts }, limit, SPLIT_SLACK_BYTES)) {
       const part = group.map((i) => commands[i]!);

@@ -133,13 +133,20 @@ export class SubjectLog {
     try {
       stored = await this.jsm.streams.getMessage(this.stream, { seq });
     } catch (e) {
-      throw new OutcomeUnknownError(this.subject, `the server says Msg-Id ${msgId} is stored at seq ${seq}, and reading it back failed (${(e as Error).message})`, { cause: e });
+      throw new OutcomeUnknownError(
+        this.subject,
+        `the server says Msg-Id ${msgId} is stored at seq ${seq}, and reading it back failed (${(e as Error).message})`,
+        { cause: e },
+      );
     }
     if (stored === null) {
       throw new OutcomeUnknownError(this.subject, `the server says Msg-Id ${msgId} is stored at seq ${seq}, and no entry is there`);
     }
     if (stored.subject !== this.subject || !Buffer.from(stored.data).equals(Buffer.from(data))) {
-      throw new OutcomeUnknownError(this.subject, `the server says Msg-Id ${msgId} is stored at seq ${seq}, but that entry is another batch (subject ${stored.subject})`);
+      throw new OutcomeUnknownError(
+        this.subject,
+        `the server says Msg-Id ${msgId} is stored at seq ${seq}, but that entry is another batch (subject ${stored.subject})`,
+      );
     }
   }
 

@@ -45,7 +45,10 @@ const sorted = (xs: readonly string[]): string[] => [...xs].sort();
 
 function row(kind: DigestRowKind, id: number | string, value: Record<string, unknown>): DigestRow {
   // Field order is fixed by the object literals below, so JSON.stringify is canonical here.
-  const hash = createHash("sha256").update(JSON.stringify([kind, id, value])).digest("hex").slice(0, 32);
+  const hash = createHash("sha256")
+    .update(JSON.stringify([kind, id, value]))
+    .digest("hex")
+    .slice(0, 32);
   return { kind, id, value, hash };
 }
 
@@ -108,7 +111,10 @@ export function firstDifferentRow(primary: readonly RowHash[], replica: readonly
  * The fields that differ between two values of one row (both present): each side keeps only
  * those fields, so an operator sees e.g. `{ flags: ["seen"] }` against `{ flags: [] }`.
  */
-export function differingFields(primary: Record<string, unknown>, replica: Record<string, unknown>): { primary: Record<string, unknown>; replica: Record<string, unknown> } {
+export function differingFields(
+  primary: Record<string, unknown>,
+  replica: Record<string, unknown>,
+): { primary: Record<string, unknown>; replica: Record<string, unknown> } {
   const p: Record<string, unknown> = {};
   const r: Record<string, unknown> = {};
   for (const k of new Set([...Object.keys(primary), ...Object.keys(replica)])) {

@@ -85,8 +85,19 @@ function applyEvent(s: Statements, ctx: ApplyContext, e: MailEvent, epoch: numbe
     case "message.delivered": {
       requireFolder(s, account, e.folderId);
       s.insertItem.run(
-        account, e.itemId, e.folderId, e.messageId, e.from, JSON.stringify(e.to), JSON.stringify(e.cc),
-        e.subject, e.date, e.size, JSON.stringify(e.flags), JSON.stringify(e.tags), e.blob,
+        account,
+        e.itemId,
+        e.folderId,
+        e.messageId,
+        e.from,
+        JSON.stringify(e.to),
+        JSON.stringify(e.cc),
+        e.subject,
+        e.date,
+        e.size,
+        JSON.stringify(e.flags),
+        JSON.stringify(e.tags),
+        e.blob,
       );
       for (const tag of e.tags) s.insertTag.run(account, tag);
       s.raiseLastItemId.run(e.itemId, account);

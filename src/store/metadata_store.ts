@@ -75,7 +75,12 @@ export class MetadataStore {
       chmodSync(file, 0o600);
       db = new Database(file, { timeout: opts.busyTimeoutMs ?? 5000 });
     } catch (e) {
-      throw new StoreError("STORE_OPEN_FAILED", `cannot open metadata store ${file}: ${(e as Error).message}; check the data folder exists and is writable`, { file }, { cause: e });
+      throw new StoreError(
+        "STORE_OPEN_FAILED",
+        `cannot open metadata store ${file}: ${(e as Error).message}; check the data folder exists and is writable`,
+        { file },
+        { cause: e },
+      );
     }
     try {
       db.pragma("journal_mode = WAL");
@@ -240,7 +245,11 @@ export class MetadataStore {
     const limit = opts.limit ?? DEFAULT_LIMIT;
     const offset = opts.offset ?? 0;
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIMIT || !Number.isSafeInteger(offset) || offset < 0) {
-      throw new MailError("INVALID_PAGING", `limit ${limit} / offset ${offset} are out of range; limit is an integer 1..${MAX_LIMIT} (default ${DEFAULT_LIMIT}), offset an integer >= 0`, { limit, offset });
+      throw new MailError(
+        "INVALID_PAGING",
+        `limit ${limit} / offset ${offset} are out of range; limit is an integer 1..${MAX_LIMIT} (default ${DEFAULT_LIMIT}), offset an integer >= 0`,
+        { limit, offset },
+      );
     }
     this.requireAccount(accountId);
     if (opts.folder === undefined) {
@@ -312,7 +321,9 @@ export class MetadataStore {
 }
 
 function notHosted(accountId: string): StoreError {
-  return new StoreError("REPLICA_STATE_NOT_FOUND", `account ${accountId} is not hosted on this mailstore; call ensureReplicaState(accountId, role) first`, { account: accountId });
+  return new StoreError("REPLICA_STATE_NOT_FOUND", `account ${accountId} is not hosted on this mailstore; call ensureReplicaState(accountId, role) first`, {
+    account: accountId,
+  });
 }
 
 function checkRole(role: string): void {

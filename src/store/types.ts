@@ -29,9 +29,7 @@ export type ApplyOutcome =
  * The decision on one planned command. Publish the `events` of every ok outcome, in order,
  * as one TxBatch; answer `result` to the caller only after the log acknowledged the batch.
  */
-export type PlanOutcome =
-  | { ok: true; events: MailEvent[]; result: MailResult }
-  | { ok: false; error: MailError };
+export type PlanOutcome = { ok: true; events: MailEvent[]; result: MailResult } | { ok: false; error: MailError };
 
 export interface ListItemsOptions {
   /** Canonical or raw folder path; all folders when absent. */

@@ -62,7 +62,8 @@ export function exampleFor(conf: string, n: ExampleNode, nodes: readonly Example
   for (const port of [n.client, n.http, n.cluster]) {
     if (!text.includes(`:${port}`)) throw new Error(`the nats-server example changed shape: no place for port ${port}`);
   }
-  if (!text.includes(`server_name: ${n.name}`) || !text.includes(JSON.stringify(storeDir))) throw new Error("the nats-server example changed shape: no server_name or store_dir line");
+  if (!text.includes(`server_name: ${n.name}`) || !text.includes(JSON.stringify(storeDir)))
+    throw new Error("the nats-server example changed shape: no server_name or store_dir line");
   return text;
 }
 

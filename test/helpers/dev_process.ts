@@ -27,7 +27,8 @@ export function startDev(args: string[], env: NodeJS.ProcessEnv, stdin: "ignore"
 export async function untilUp(dev: DevProcess, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!dev.out().includes("\nStop: ")) {
-    if (dev.child.exitCode !== null || dev.child.signalCode !== null) assert.unreachable(`dev exited (${dev.child.exitCode ?? dev.child.signalCode}) before it was up:\n${dev.out()}\n${dev.err()}`);
+    if (dev.child.exitCode !== null || dev.child.signalCode !== null)
+      assert.unreachable(`dev exited (${dev.child.exitCode ?? dev.child.signalCode}) before it was up:\n${dev.out()}\n${dev.err()}`);
     if (Date.now() > deadline) assert.unreachable(`dev was not up after ${timeoutMs} ms:\n${dev.out()}\n${dev.err()}`);
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -23,9 +23,11 @@ export function schemaMismatch(schema: ResultSchema, value: unknown, path = "$")
   const actual = jsonType(value);
   if (schema.type !== undefined) {
     const types = typeof schema.type === "string" ? [schema.type] : schema.type;
-    if (!typeAllowed(types, actual)) return `${path}: expected ${types.join(" or ")}, got ${actual}${actual === "undefined" ? "" : ` ${JSON.stringify(value)?.slice(0, 60)}`}`;
+    if (!typeAllowed(types, actual))
+      return `${path}: expected ${types.join(" or ")}, got ${actual}${actual === "undefined" ? "" : ` ${JSON.stringify(value)?.slice(0, 60)}`}`;
   }
-  if (schema.enum !== undefined && !schema.enum.includes(value as string)) return `${path}: ${JSON.stringify(value)} is not one of ${JSON.stringify(schema.enum)}`;
+  if (schema.enum !== undefined && !schema.enum.includes(value as string))
+    return `${path}: ${JSON.stringify(value)} is not one of ${JSON.stringify(schema.enum)}`;
   if (actual === "array" && schema.items !== undefined) {
     for (const [i, item] of (value as unknown[]).entries()) {
       const m = schemaMismatch(schema.items, item, `${path}[${i}]`);

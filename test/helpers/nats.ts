@@ -57,7 +57,9 @@ export class NatsNode {
       // catch-up that waited "until restarted" after 2.10). It is restarted once more, as an
       // operator would; a node that exited is not.
       if (!this.running || this.spec.clusterPort === undefined) throw e;
-      process.stderr.write(`nats test cluster: ${this.spec.name} is not healthy ${HEALTHY_WAIT_MS / 1000} s after its start; restarting it\n${(e as Error).message.split("\n", 1)[0]}\n`);
+      process.stderr.write(
+        `nats test cluster: ${this.spec.name} is not healthy ${HEALTHY_WAIT_MS / 1000} s after its start; restarting it\n${(e as Error).message.split("\n", 1)[0]}\n`,
+      );
       await this.kill9();
       this.spawn();
       await this.waitHealthy();
@@ -100,7 +102,11 @@ export class NatsNode {
     } catch (e) {
       // Why it is not healthy: its last /healthz answer, and what it printed last besides the
       // warning each of those checks adds.
-      const printed = this.output.split("\n").filter((l) => !l.includes("Healthcheck failed")).join("\n").slice(-4000);
+      const printed = this.output
+        .split("\n")
+        .filter((l) => !l.includes("Healthcheck failed"))
+        .join("\n")
+        .slice(-4000);
       throw new Error(`${(e as Error).message}; last /healthz: ${said}; its log ends:\n${printed}`);
     }
   }
@@ -241,7 +247,9 @@ export async function startNatsCluster(size = 3, opts: StartClusterOptions = {})
     if ((opts.running ?? size) !== size) return cluster;
     if (opts.waitReady === false) {
       const stopped = { value: false };
-      const tending = tendFormation(cluster.nodes, stopped).catch((e: Error) => process.stderr.write(`startNatsCluster: tending the forming cluster failed: ${e.message}\n`));
+      const tending = tendFormation(cluster.nodes, stopped).catch((e: Error) =>
+        process.stderr.write(`startNatsCluster: tending the forming cluster failed: ${e.message}\n`),
+      );
       const stop = cluster.stop;
       cluster.stop = async () => {
         stopped.value = true;
@@ -267,7 +275,14 @@ async function spawnCluster(size: number, opts: StartClusterOptions): Promise<Na
   const base = tempDir("mr-cluster-");
   const specs: NatsNodeSpec[] = [];
   for (let i = 0; i < size; i++) {
-    specs.push({ name: `n${i + 1}`, port: await freePort(), httpPort: await freePort(), clusterPort: await freePort(), storeDir: join(base, `n${i + 1}`), ...(opts.extraArgs ? { extraArgs: opts.extraArgs } : {}) });
+    specs.push({
+      name: `n${i + 1}`,
+      port: await freePort(),
+      httpPort: await freePort(),
+      clusterPort: await freePort(),
+      storeDir: join(base, `n${i + 1}`),
+      ...(opts.extraArgs ? { extraArgs: opts.extraArgs } : {}),
+    });
   }
   for (const s of specs) s.routes = specs.filter((o) => o !== s).map((o) => o.clusterPort!);
   const nodes = specs.map((s) => new NatsNode(s));

@@ -29,10 +29,14 @@ export class NodeChildren {
     child.stdout?.on("data", keep);
     child.stderr?.on("data", keep);
     this.processes.set(key, child);
-    const outcome = await waitFor(`${key} to start`, () => {
-      if (child.exitCode !== null || child.signalCode !== null) return "exited";
-      return (this.logs.get(key) ?? "").includes(ready) ? "started" : undefined;
-    }, timeoutMs);
+    const outcome = await waitFor(
+      `${key} to start`,
+      () => {
+        if (child.exitCode !== null || child.signalCode !== null) return "exited";
+        return (this.logs.get(key) ?? "").includes(ready) ? "started" : undefined;
+      },
+      timeoutMs,
+    );
     if (outcome === "exited") throw new Error(`${key} exited before it started:\n${this.logs.get(key)}`);
     return child;
   }

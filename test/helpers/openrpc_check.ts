@@ -15,7 +15,11 @@ function checkSchema(s: unknown, where: string, problems: string[]): void {
     return;
   }
   if (s.type !== undefined && !SCHEMA_TYPES.has(s.type as string)) problems.push(`${where}: unknown type ${String(s.type)}`);
-  for (const [lo, hi] of [["minimum", "maximum"], ["minLength", "maxLength"], ["minItems", "maxItems"]] as const) {
+  for (const [lo, hi] of [
+    ["minimum", "maximum"],
+    ["minLength", "maxLength"],
+    ["minItems", "maxItems"],
+  ] as const) {
     for (const k of [lo, hi]) if (s[k] !== undefined && !Number.isSafeInteger(s[k])) problems.push(`${where}: ${k} is not an integer`);
     if (typeof s[lo] === "number" && typeof s[hi] === "number" && s[lo] > s[hi]) problems.push(`${where}: ${lo} > ${hi}`);
   }
@@ -47,9 +51,11 @@ function checkError(e: unknown, where: string, components: Obj, problems: string
 export function openRpcProblems(doc: unknown): string[] {
   const problems: string[] = [];
   if (!isObj(doc)) return ["the document is not an object"];
-  if (typeof doc.openrpc !== "string" || !/^1\.\d+\.\d+$/.test(doc.openrpc)) problems.push(`openrpc must be a 1.x.y version string, got ${JSON.stringify(doc.openrpc)}`);
+  if (typeof doc.openrpc !== "string" || !/^1\.\d+\.\d+$/.test(doc.openrpc))
+    problems.push(`openrpc must be a 1.x.y version string, got ${JSON.stringify(doc.openrpc)}`);
   const info = doc.info;
-  if (!isObj(info) || typeof info.title !== "string" || info.title === "" || typeof info.version !== "string" || info.version === "") problems.push("info needs a title and a version (strings)");
+  if (!isObj(info) || typeof info.title !== "string" || info.title === "" || typeof info.version !== "string" || info.version === "")
+    problems.push("info needs a title and a version (strings)");
   const components = isObj(doc.components) ? doc.components : {};
   const errors = isObj(components.errors) ? components.errors : {};
   for (const [name, e] of Object.entries(errors)) checkError(e, `components.errors.${name}`, errors, problems);
@@ -64,7 +70,8 @@ export function openRpcProblems(doc: unknown): string[] {
     if (names.has(m.name)) problems.push(`${where}: method ${m.name} is listed twice`);
     names.add(m.name);
     if (m.summary !== undefined && typeof m.summary !== "string") problems.push(`${m.name}: summary is not a string`);
-    if (m.paramStructure !== undefined && !["by-name", "by-position", "either"].includes(m.paramStructure as string)) problems.push(`${m.name}: bad paramStructure`);
+    if (m.paramStructure !== undefined && !["by-name", "by-position", "either"].includes(m.paramStructure as string))
+      problems.push(`${m.name}: bad paramStructure`);
     if (!Array.isArray(m.params)) {
       problems.push(`${m.name}: params must be an array`);
       continue;
@@ -99,9 +106,11 @@ export function paramProblems(method: string, listed: unknown, specs: ParamSpecs
     const spec = specs[p.name as string];
     if (!spec) continue;
     if (p.required !== spec.required) problems.push(`${method}.${String(p.name)}: required ${String(p.required)}, the server's ${spec.required}`);
-    if (JSON.stringify(p.schema) !== JSON.stringify(spec.schema)) problems.push(`${method}.${String(p.name)}: schema ${JSON.stringify(p.schema)}, the server's ${JSON.stringify(spec.schema)}`);
+    if (JSON.stringify(p.schema) !== JSON.stringify(spec.schema))
+      problems.push(`${method}.${String(p.name)}: schema ${JSON.stringify(p.schema)}, the server's ${JSON.stringify(spec.schema)}`);
     const schema = p.schema as Obj;
-    if (schema.default !== undefined && !spec.check(schema.default).ok) problems.push(`${method}.${String(p.name)}: default ${JSON.stringify(schema.default)} is refused by the server`);
+    if (schema.default !== undefined && !spec.check(schema.default).ok)
+      problems.push(`${method}.${String(p.name)}: default ${JSON.stringify(schema.default)} is refused by the server`);
   }
   return problems;
 }

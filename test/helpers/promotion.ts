@@ -39,7 +39,12 @@ export interface PromotionMonitor {
  * Creates `names` on `mailHost` through mr.rpc.mailbox, `concurrency` at a time, with
  * `messages` deliveries each; returns name -> account id.
  */
-export async function createAccounts(sys: TestSystem, names: string[], mailHost: string, opts: { concurrency?: number; messages?: number } = {}): Promise<Map<string, string>> {
+export async function createAccounts(
+  sys: TestSystem,
+  names: string[],
+  mailHost: string,
+  opts: { concurrency?: number; messages?: number } = {},
+): Promise<Map<string, string>> {
   const ids = new Map<string, string>();
   await runBounded(names, opts.concurrency ?? 16, async (name) => {
     const { id } = await sys.mailbox("createAccount", { name, mailHost }, 30_000);
@@ -54,7 +59,9 @@ export async function addReplicas(sys: TestSystem, names: string[], destination:
   const { operationId } = await sys.admin("setAccountDestination", { destination, priority, accounts: names }, timeoutMs);
   const m = await waitOperationEnd(sys, operationId, timeoutMs);
   if (m.state !== "successful") {
-    throw new Error(`setAccountDestination ${destination} ended ${m.state}: ${JSON.stringify((m.results as Array<{ ok: boolean }>).filter((r) => !r.ok).slice(0, 3))}`);
+    throw new Error(
+      `setAccountDestination ${destination} ended ${m.state}: ${JSON.stringify((m.results as Array<{ ok: boolean }>).filter((r) => !r.ok).slice(0, 3))}`,
+    );
   }
 }
 
@@ -109,7 +116,8 @@ async function heartbeatAt(kv: KV, key: string): Promise<number> {
 /** Until each of `keys` (`node.<host>`, `supervisor.<name>`) in the nodes bucket holds a heartbeat written after `since` (epoch ms). */
 export async function waitHeartbeatsAfter(sys: TestSystem, keys: string[], since: number, timeoutMs = 30_000): Promise<void> {
   const nodes = await new Kvm(sys.nc).open(sys.config.jetstream.buckets.nodes);
-  for (const key of keys) await waitFor(`a heartbeat ${key} written after ${new Date(since).toISOString()}`, async () => (await heartbeatAt(nodes, key)) > since, timeoutMs, 200);
+  for (const key of keys)
+    await waitFor(`a heartbeat ${key} written after ${new Date(since).toISOString()}`, async () => (await heartbeatAt(nodes, key)) > since, timeoutMs, 200);
 }
 
 let directory: Directory | undefined;
@@ -143,7 +151,13 @@ export function promotedEntries(batches: LoggedBatch[]): PromotedEntry[] {
  * Opens a mailstore's SQLite file (another process's, in WAL mode) for each check, closing it
  * after; waits until `check` returns a truthy value.
  */
-export async function waitStoreFile<T>(sys: TestSystem, host: string, what: string, check: (s: MetadataStore) => T, timeoutMs = 30_000): Promise<NonNullable<T>> {
+export async function waitStoreFile<T>(
+  sys: TestSystem,
+  host: string,
+  what: string,
+  check: (s: MetadataStore) => T,
+  timeoutMs = 30_000,
+): Promise<NonNullable<T>> {
   return waitFor(
     what,
     () => {

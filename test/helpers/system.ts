@@ -90,10 +90,17 @@ export class TestSystem {
     const root = tempDir("mr-system-");
     const hosts = opts.hosts ?? ["ms1.example.com", "ms2.example.com", "ms3.example.com"];
     // Permissions name the default stream and bucket names (a test with auth keeps them).
-    const auth = opts.auth ? initAuth({ dir: join(root, "auth"), mailstores: hosts, supervisors: opts.auth.supervisors, jetstream: defaultConfig().jetstream }) : undefined;
+    const auth = opts.auth
+      ? initAuth({ dir: join(root, "auth"), mailstores: hosts, supervisors: opts.auth.supervisors, jetstream: defaultConfig().jetstream })
+      : undefined;
     const cluster = opts.cluster ? await startNatsCluster(3, { waitReady: opts.cluster === "ready" }) : undefined;
     if (auth && opts.natsMaxPayload !== undefined) throw new Error("TestSystem: natsMaxPayload and auth cannot be combined (each is a -c config file)");
-    const nats = cluster ? cluster.nodes[0]! : await startNatsServer("n1", auth ? ["-c", auth.include, "-l", join(root, "nats-server.log")] : opts.natsMaxPayload !== undefined ? natsConfigArgs(root, opts.natsMaxPayload) : []);
+    const nats = cluster
+      ? cluster.nodes[0]!
+      : await startNatsServer(
+          "n1",
+          auth ? ["-c", auth.include, "-l", join(root, "nats-server.log")] : opts.natsMaxPayload !== undefined ? natsConfigArgs(root, opts.natsMaxPayload) : [],
+        );
     const config = localSystemConfig({
       root,
       servers: cluster ? cluster.urls : [nats.url],
@@ -105,7 +112,12 @@ export class TestSystem {
     opts.config?.(config);
     const sys = new TestSystem(nats, root, config, hosts, cluster, opts.log, auth);
     // In a forming cluster no node may accept clients yet: keep trying, and follow restarts.
-    sys.nc = await connect({ ...natsConnectionOptions(config.nats.servers, sys.identity("admin")), name: "test client", waitOnFirstConnect: true, maxReconnectAttempts: -1 });
+    sys.nc = await connect({
+      ...natsConnectionOptions(config.nats.servers, sys.identity("admin")),
+      name: "test client",
+      waitOnFirstConnect: true,
+      maxReconnectAttempts: -1,
+    });
     return sys;
   }
 

@@ -203,7 +203,12 @@ export class MailWorkload {
 
   /** Sends `total` calls, `concurrency` at a time (or until `stop()` returns true). */
   async run(total: number, concurrency: number, stop: () => boolean = () => false): Promise<WorkloadStats> {
-    await runBounded(Array.from({ length: total }, (_, i) => i), concurrency, () => this.one(), { stop });
+    await runBounded(
+      Array.from({ length: total }, (_, i) => i),
+      concurrency,
+      () => this.one(),
+      { stop },
+    );
     return this.stats;
   }
 

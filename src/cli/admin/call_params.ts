@@ -34,7 +34,12 @@ export function methodSpecOfAdmin(name: string, summary: string, params: ParamsS
     summary,
     params: params
       .filter((p) => p.name !== "input_file")
-      .map((p) => ({ name: p.name, type: p.type === "uuid" ? "string" : p.type, ...(p.mandatory ? { mandatory: true } : {}), ...(p.description ? { description: p.description } : {}) })),
+      .map((p) => ({
+        name: p.name,
+        type: p.type === "uuid" ? "string" : p.type,
+        ...(p.mandatory ? { mandatory: true } : {}),
+        ...(p.description ? { description: p.description } : {}),
+      })),
   };
 }
 
@@ -128,6 +133,12 @@ export function callDetails(spec: MethodSpec): string[] {
     `Usage: ${callUsage(spec)}   or   ${spec.name} {JSON params}`,
     "",
     spec.summary,
-    ...(spec.params.length ? ["", "Params:", ...spec.params.map((p) => `  ${`${p.name} (${p.mandatory ? "M" : "O"})`.padEnd(w)}  ${p.type.padEnd(7)}  ${p.description ?? ""}`.trimEnd())] : []),
+    ...(spec.params.length
+      ? [
+          "",
+          "Params:",
+          ...spec.params.map((p) => `  ${`${p.name} (${p.mandatory ? "M" : "O"})`.padEnd(w)}  ${p.type.padEnd(7)}  ${p.description ?? ""}`.trimEnd()),
+        ]
+      : []),
   ];
 }

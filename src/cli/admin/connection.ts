@@ -79,11 +79,20 @@ export interface CallOptions {
  * (sent inline or through the upload object store) and getItem with `out` (the message read
  * with getItemBody, part after part, into a file).
  */
-export async function callMethod(nc: NatsConnection, target: RpcTarget, method: string, params: Record<string, unknown> | unknown[], opts: CallOptions = {}): Promise<unknown> {
+export async function callMethod(
+  nc: NatsConnection,
+  target: RpcTarget,
+  method: string,
+  params: Record<string, unknown> | unknown[],
+  opts: CallOptions = {},
+): Promise<unknown> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
   if (target === "mailbox" && method === "getItem" && !Array.isArray(params) && params.out !== undefined) {
     const { saveItemBody } = await import("./item_download.js");
-    return saveItemBody((p) => callOnce(nc, target, "getItemBody", p, timeoutMs), params, { cwd: opts.cwd ?? process.cwd(), ...(opts.stdout ? { stdout: opts.stdout } : {}) });
+    return saveItemBody((p) => callOnce(nc, target, "getItemBody", p, timeoutMs), params, {
+      cwd: opts.cwd ?? process.cwd(),
+      ...(opts.stdout ? { stdout: opts.stdout } : {}),
+    });
   }
   // deliverMessage `file`: inline when small, else through the upload object store.
   const delivery =
@@ -101,7 +110,13 @@ export async function callMethod(nc: NatsConnection, target: RpcTarget, method: 
 }
 
 /** One JSON-RPC call, its failures turned into CallErrors. */
-async function callOnce(nc: NatsConnection, target: RpcTarget, method: string, params: Record<string, unknown> | unknown[], timeoutMs: number): Promise<unknown> {
+async function callOnce(
+  nc: NatsConnection,
+  target: RpcTarget,
+  method: string,
+  params: Record<string, unknown> | unknown[],
+  timeoutMs: number,
+): Promise<unknown> {
   const { rpcCall, RpcError, RpcClientError } = await import("../../jsonrpc/index.js");
   try {
     return await rpcCall(nc, RPC_SUBJECTS[target], method, params, { timeoutMs });

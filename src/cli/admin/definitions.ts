@@ -15,7 +15,9 @@ import { adminParam, type CliParamText } from "./server_params.js";
  * with the CLI's words; `input_file` is the CLI's own (read, and sent as accounts).
  */
 function paramsOf(method: AdminMethodName, texts: readonly (readonly [string, CliParamText] | typeof INPUT_FILE)[]): ParamsSpec {
-  return texts.map((t) => (t === INPUT_FILE ? t : adminParam(method, CONTRACTS[method], (t as readonly [string, CliParamText])[0], (t as readonly [string, CliParamText])[1])));
+  return texts.map((t) =>
+    t === INPUT_FILE ? t : adminParam(method, CONTRACTS[method], (t as readonly [string, CliParamText])[0], (t as readonly [string, CliParamText])[1]),
+  );
 }
 
 /** The one param the CLI reads itself: the server never sees it (it gets `accounts`). */
@@ -28,7 +30,8 @@ const destinationM = ["destination", { expected: HOST, description: "FQDN of the
 /** Wildcards are refused by the server too; saying so here avoids a round trip and names the account. */
 function refuseWildcards(accounts: readonly string[] | undefined): void {
   const bad = accounts?.find((a) => /[*?]/.test(a));
-  if (bad !== undefined) throw new CliUsageError(`account '${bad}' holds a wildcard (* or ?), which is not supported; name each account, or list them in an input_file`);
+  if (bad !== undefined)
+    throw new CliUsageError(`account '${bad}' holds a wildcard (* or ?), which is not supported; name each account, or list them in an input_file`);
 }
 
 /** Params of a parsed command line as sent: undefined ones dropped, input_file read into accounts. */
@@ -98,11 +101,17 @@ function barePositional(listParam: string, params: ParamsSpec, allWord?: string)
 
 const setAccountDestination = define({
   name: "setAccountDestination",
-  params: paramsOf("setAccountDestination", [destinationM, ["priority", { description: "lower is promoted first (10 before 20)" }], accounts(undefined, "input_file"), INPUT_FILE]),
+  params: paramsOf("setAccountDestination", [
+    destinationM,
+    ["priority", { description: "lower is promoted first (10 before 20)" }],
+    accounts(undefined, "input_file"),
+    INPUT_FILE,
+  ]),
   notes: ["Give the accounts as 'accounts a,b' or 'input_file FILE'. Runs as an operation; the Global Admin is notified when it ends."],
   examples: ["mailstore2.example.com 10 accounts u0@example.com,u1@example.com", "mailstore3.example.com 20 input_file /tmp/accounts_for_replica"],
   check: (p) => {
-    if (p.accounts === undefined) throw new CliUsageError("setAccountDestination needs the accounts to replicate: 'accounts a@x.com,b@x.com' or 'input_file FILE'");
+    if (p.accounts === undefined)
+      throw new CliUsageError("setAccountDestination needs the accounts to replicate: 'accounts a@x.com,b@x.com' or 'input_file FILE'");
   },
 });
 
@@ -134,7 +143,9 @@ const promoteAccounts = define({
     ["destination", { expected: HOST, description: "promote to this replica instead of the priority order" }],
     ["threads", { description: "accounts promoted in parallel (default 4, config supervisor.promotionThreads)" }],
   ]),
-  notes: ["Waits for the promotion to end, prints the promoted and failed accounts, and exits 0 when all were promoted, 1 when any failed (2 stopped, 3 removed, 4 interrupted)."],
+  notes: [
+    "Waits for the promotion to end, prints the promoted and failed accounts, and exits 0 when all were promoted, 1 when any failed (2 stopped, 3 removed, 4 interrupted).",
+  ],
   examples: ["accounts alice.doe@example.com,bob.doe@example.com", "input_file /tmp/accounts", "source_mail_host mailstore1.example.com threads 8"],
   waits: true,
   check: (p) => {
@@ -151,7 +162,11 @@ const removeAccountDestination = define({
 });
 
 const replicaFilter = (method: "pauseReplicas" | "restartReplicas"): ParamsSpec =>
-  paramsOf(method, [accounts("accounts whose replicas change (default: all)"), INPUT_FILE, ["destination", { expected: HOST, description: "only the replicas on this mailstore" }]]);
+  paramsOf(method, [
+    accounts("accounts whose replicas change (default: all)"),
+    INPUT_FILE,
+    ["destination", { expected: HOST, description: "only the replicas on this mailstore" }],
+  ]);
 
 const pauseReplicas = define({
   name: "pauseReplicas",
@@ -233,7 +248,9 @@ function natsUrl(raw: string): string {
   throw new CliUsageError(`param 'servers' must be NATS endpoints such as nats://host:4222 or host:4222, got ${JSON.stringify(raw)}`);
 }
 
-const TEST_PARAMS: ParamsSpec = paramsOf("test", [["servers", { expected: "URL[,..]", description: "NATS endpoints to check (default: the configured ones)" }]]);
+const TEST_PARAMS: ParamsSpec = paramsOf("test", [
+  ["servers", { expected: "URL[,..]", description: "NATS endpoints to check (default: the configured ones)" }],
+]);
 
 const testCommand = define({
   name: "test",

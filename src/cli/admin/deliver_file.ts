@@ -69,6 +69,9 @@ export async function prepareDelivery(nc: NatsConnection, params: Record<string,
       },
     };
   } catch (e) {
-    throw new CallError(`cannot put ${path} (${bytes.length} bytes) into the upload object store ${opts.bucket} (${(e as Error).message}); is a mailstore running (it creates the store)?`, "UPLOAD_FAILED");
+    throw new CallError(
+      `cannot put ${path} (${bytes.length} bytes) into the upload object store ${opts.bucket} (${(e as Error).message}); is a mailstore running (it creates the store)?`,
+      "UPLOAD_FAILED",
+    );
   }
 }

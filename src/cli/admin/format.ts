@@ -197,7 +197,12 @@ export function formatServices(result: unknown): string[] {
     ];
   });
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join("  ").trimEnd());
+  return rows.map((r) =>
+    r
+      .map((cell, c) => cell.padEnd(widths[c]!))
+      .join("  ")
+      .trimEnd(),
+  );
 }
 
 /** A long operation's first answer: its fields, then how to follow it. */
@@ -206,7 +211,8 @@ export function formatOperationStart(result: unknown, prefix: string): string[] 
   const id = operationIdOf(result);
   const state = isObject(result) ? result.state : undefined;
   // An operation that already ended (removeAccountDestination) needs no follow-up hint.
-  if (id && (state === undefined || state === "running")) lines.push(`operation ${id} started; follow it with '${prefix}monitor ${id}', or run the command with --sync or --progress`);
+  if (id && (state === undefined || state === "running"))
+    lines.push(`operation ${id} started; follow it with '${prefix}monitor ${id}', or run the command with --sync or --progress`);
   return lines;
 }
 
@@ -223,7 +229,9 @@ function verdictWord(equal: unknown): string {
 
 /** `item 262: primary {"flags":["seen"]}, replica {"flags":["flagged"]}` */
 function differenceText(d: Record<string, unknown>): string {
-  const what = [scalarText("kind", d.kind), d.id !== undefined ? scalarText("id", d.id) : "", d.path !== undefined ? `(${scalarText("path", d.path)})` : ""].filter(Boolean).join(" ");
+  const what = [scalarText("kind", d.kind), d.id !== undefined ? scalarText("id", d.id) : "", d.path !== undefined ? `(${scalarText("path", d.path)})` : ""]
+    .filter(Boolean)
+    .join(" ");
   const side = (v: unknown): string => (v === null || v === undefined ? "missing" : JSON.stringify(v));
   return `${what}: primary ${side(d.primary)}, replica ${side(d.replica)}`;
 }
@@ -252,6 +260,9 @@ export function formatVerify(result: unknown): string[] {
     }
   });
   const o = result as Record<string, unknown>;
-  lines.push("", `${count(o.total)} account${o.total === 1 ? "" : "s"}: ${count(o.equal)} equal, ${count(o.different)} different, ${count(o.unverified)} unverified`);
+  lines.push(
+    "",
+    `${count(o.total)} account${o.total === 1 ? "" : "s"}: ${count(o.equal)} equal, ${count(o.different)} different, ${count(o.unverified)} unverified`,
+  );
   return lines;
 }

@@ -25,7 +25,10 @@ type Part = ItemBodyPart;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 function badAnswer(what: string): CallError {
-  return new CallError(`getItemBody answered ${what}; nothing was kept; retry, and check that every mailstore runs the same mailreplica version`, "BAD_RESPONSE");
+  return new CallError(
+    `getItemBody answered ${what}; nothing was kept; retry, and check that every mailstore runs the same mailreplica version`,
+    "BAD_RESPONSE",
+  );
 }
 
 /** The answer as a part starting at `offset`, or BAD_RESPONSE saying what is wrong with it. */
@@ -57,11 +60,15 @@ export async function readItemBody(call: BodyPartCaller, account: string, id: nu
     parts++;
     first ??= part;
     if (part.size !== first.size || part.sha256 !== first.sha256) {
-      throw new CallError(`item ${id}'s body changed while it was read (size ${first.size}, sha256 ${first.sha256} at first; size ${part.size}, sha256 ${part.sha256} at byte ${offset}); read it again`, "DOWNLOAD_MISMATCH");
+      throw new CallError(
+        `item ${id}'s body changed while it was read (size ${first.size}, sha256 ${first.sha256} at first; size ${part.size}, sha256 ${part.sha256} at byte ${offset}); read it again`,
+        "DOWNLOAD_MISMATCH",
+      );
     }
     const bytes = Buffer.from(part.data, "base64");
     if (bytes.length !== part.length) throw badAnswer(`${bytes.length} bytes of data for a length of ${part.length}`);
-    if (part.more && (bytes.length === 0 || part.nextOffset !== offset + bytes.length)) throw badAnswer(`a part at ${offset} of ${bytes.length} bytes whose next part is said to start at ${part.nextOffset}`);
+    if (part.more && (bytes.length === 0 || part.nextOffset !== offset + bytes.length))
+      throw badAnswer(`a part at ${offset} of ${bytes.length} bytes whose next part is said to start at ${part.nextOffset}`);
     await write(bytes);
     hash.update(bytes);
     offset += bytes.length;
@@ -69,7 +76,10 @@ export async function readItemBody(call: BodyPartCaller, account: string, id: nu
   }
   const sha256 = hash.digest("hex");
   if (offset !== first.size || sha256 !== first.sha256) {
-    throw new CallError(`the ${offset} bytes read of item ${id} are not its body (${first.size} bytes, sha256 ${first.sha256}; read: sha256 ${sha256}); read it again`, "DOWNLOAD_MISMATCH");
+    throw new CallError(
+      `the ${offset} bytes read of item ${id} are not its body (${first.size} bytes, sha256 ${first.sha256}; read: sha256 ${sha256}); read it again`,
+      "DOWNLOAD_MISMATCH",
+    );
   }
   return { id, size: first.size, sha256, parts };
 }
@@ -89,10 +99,12 @@ export interface SaveOptions {
  */
 export async function saveItemBody(call: BodyPartCaller, params: Record<string, unknown>, opts: SaveOptions): Promise<Record<string, unknown>> {
   const { out, account, id, ...rest } = params;
-  if (typeof out !== "string" || out === "") throw new CallError("param 'out' must be a file path to write the message to, or - for standard output", "INVALID_PARAMS");
+  if (typeof out !== "string" || out === "")
+    throw new CallError("param 'out' must be a file path to write the message to, or - for standard output", "INVALID_PARAMS");
   const extra = Object.keys(rest);
   if (extra.length > 0) throw new CallError(`getItem with out takes only account, id and out; remove ${extra.join(", ")}`, "INVALID_PARAMS");
-  if (typeof account !== "string" || !Number.isSafeInteger(id)) throw new CallError("getItem with out needs account (a name or id) and id (an integer)", "INVALID_PARAMS");
+  if (typeof account !== "string" || !Number.isSafeInteger(id))
+    throw new CallError("getItem with out needs account (a name or id) and id (an integer)", "INVALID_PARAMS");
   const itemId = id as number;
   if (out === "-") {
     if (!opts.stdout) throw new CallError("out - (standard output) is for the command line only; give a file path", "INVALID_PARAMS");

@@ -33,7 +33,12 @@ export const MAILBOX_METHODS: readonly MethodSpec[] = [
   method("deliverMessage", [
     account,
     ["raw", "RFC 822 text (in the REPL, \\n in double quotes is a newline); or file, or upload"],
-    { name: "file", type: "string", cliOnly: true, description: "a file holding the message: sent inline when it fits in one request, else through the upload object store" },
+    {
+      name: "file",
+      type: "string",
+      cliOnly: true,
+      description: "a file holding the message: sent inline when it fits in one request, else through the upload object store",
+    },
     ["upload", "name of an object already put in the upload object store (jetstream.buckets.uploads)"],
     ["folder", "default Inbox"],
     ["flags", "seen, flagged, answered, draft or keywords"],
@@ -45,7 +50,13 @@ export const MAILBOX_METHODS: readonly MethodSpec[] = [
     [
       account,
       ["id", "item id"],
-      { name: "out", type: "string", cliOnly: true, description: "a file to write the message's exact bytes to (read with getItemBody, part after part, checked against its sha256), or - for standard output; prints id, size, sha256" },
+      {
+        name: "out",
+        type: "string",
+        cliOnly: true,
+        description:
+          "a file to write the message's exact bytes to (read with getItemBody, part after part, checked against its sha256), or - for standard output; prints id, size, sha256",
+      },
     ],
     "Show one message: its metadata and raw text; with out, save the message (any size) to a file.",
   ),

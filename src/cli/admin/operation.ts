@@ -54,7 +54,11 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  * forgets the operation (OPERATION_UNKNOWN) means `removed`; one unreachable for longer than
  * `unreachableMs`, or an abort, means `interrupted`. Other call errors are thrown.
  */
-export async function waitForOperation(call: (method: string, params: Record<string, unknown>) => Promise<unknown>, operationId: string, opts: WaitOptions = {}): Promise<WaitOutcome> {
+export async function waitForOperation(
+  call: (method: string, params: Record<string, unknown>) => Promise<unknown>,
+  operationId: string,
+  opts: WaitOptions = {},
+): Promise<WaitOutcome> {
   const pollMs = opts.pollMs ?? 500;
   const unreachableMs = opts.unreachableMs ?? 30_000;
   let last: unknown;
@@ -69,11 +73,17 @@ export async function waitForOperation(call: (method: string, params: Record<str
       unreachableSince = undefined;
     } catch (e) {
       if (!(e instanceof CallError)) throw e;
-      if (e.code === "OPERATION_UNKNOWN") return { exitCode: 3, state: "removed", last, reason: `the supervisor no longer knows operation ${operationId} (${e.message})` };
+      if (e.code === "OPERATION_UNKNOWN")
+        return { exitCode: 3, state: "removed", last, reason: `the supervisor no longer knows operation ${operationId} (${e.message})` };
       if (e.code !== "NO_RESPONDER" && e.code !== "TIMEOUT") throw e;
       unreachableSince ??= Date.now();
       if (Date.now() - unreachableSince >= unreachableMs) {
-        return { exitCode: 4, state: "interrupted", last, reason: `lost contact with the supervisor for ${Math.round(unreachableMs / 1000)} s (${e.code}); ${followHint}` };
+        return {
+          exitCode: 4,
+          state: "interrupted",
+          last,
+          reason: `lost contact with the supervisor for ${Math.round(unreachableMs / 1000)} s (${e.code}); ${followHint}`,
+        };
       }
       await sleep(pollMs, opts.signal);
       continue;
@@ -86,7 +96,13 @@ export async function waitForOperation(call: (method: string, params: Record<str
     if (typeof state !== "string") return { exitCode: 1, state: "unknown", last, reason: `monitor answered without a state for operation ${operationId}` };
     const code = OPERATION_EXIT_CODES[state];
     if (code !== undefined) return { exitCode: code, state, last };
-    if (!RUNNING_STATES.has(state)) return { exitCode: 1, state, last, reason: `operation ${operationId} is in state '${state}', which this CLI does not know; check it with 'monitor ${operationId}'` };
+    if (!RUNNING_STATES.has(state))
+      return {
+        exitCode: 1,
+        state,
+        last,
+        reason: `operation ${operationId} is in state '${state}', which this CLI does not know; check it with 'monitor ${operationId}'`,
+      };
     await sleep(pollMs, opts.signal);
   }
 }

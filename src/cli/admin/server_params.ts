@@ -42,7 +42,13 @@ export function deriveParam(name: string, spec: ServerParamSpec<unknown>): Deriv
   const base = { required: spec.required };
   if (list) {
     const items = list.items ?? {};
-    if (items.type === "integer") return { ...base, type: "intList", ...(items.minimum !== undefined ? { min: items.minimum } : {}), ...(items.maximum !== undefined ? { max: items.maximum } : {}) };
+    if (items.type === "integer")
+      return {
+        ...base,
+        type: "intList",
+        ...(items.minimum !== undefined ? { min: items.minimum } : {}),
+        ...(items.maximum !== undefined ? { max: items.maximum } : {}),
+      };
     return { ...base, type: "list", ...(items.enum ? { values: items.enum } : {}) };
   }
   switch (s.type) {
@@ -59,7 +65,10 @@ export function deriveParam(name: string, spec: ServerParamSpec<unknown>): Deriv
 
 function serverParam(method: string, params: ParamSpecs, name: string): ServerParamSpec<unknown> {
   const spec = params[name];
-  if (!spec) throw new Error(`cli: ${method} has no server param '${name}' (its params: ${Object.keys(params).join(", ") || "none"}); name one of them, or mark a CLI-only param`);
+  if (!spec)
+    throw new Error(
+      `cli: ${method} has no server param '${name}' (its params: ${Object.keys(params).join(", ") || "none"}); name one of them, or mark a CLI-only param`,
+    );
   return spec;
 }
 
@@ -68,7 +77,8 @@ export function adminParam(method: string, contract: MethodContract, name: strin
   const spec = serverParam(method, contract.params, name);
   const d = deriveParam(name, spec);
   if (d.type === "intList") throw new Error(`cli: ${method}.${name} is a list of integers, which Carbonio's syntax has no type for`);
-  if (text.type === "uuid" && (d.type !== "string" || spec.schema.pattern === undefined)) throw new Error(`cli: ${method}.${name} is not a patterned string on the server, so it cannot be a uuid here`);
+  if (text.type === "uuid" && (d.type !== "string" || spec.schema.pattern === undefined))
+    throw new Error(`cli: ${method}.${name} is not a patterned string on the server, so it cannot be a uuid here`);
   const type: ParamType = text.type ?? d.type;
   return {
     name,

@@ -13,7 +13,12 @@ const INIT_OPTIONS = {
 } as const satisfies OptionsSpec;
 
 function hostList(raw: string | undefined): string[] {
-  return raw === undefined ? [] : raw.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  return raw === undefined
+    ? []
+    : raw
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => s !== "");
 }
 
 const init: Command = {
@@ -48,14 +53,18 @@ const init: Command = {
     }
     io.out("");
     io.out(`nats-server includes: ${r.usersInclude} (the users and their permissions) and ${r.include} (includes the first)`);
-    io.out("  Copy both next to nats-server.conf on every NATS node, then either add 'include ./mailreplica-auth.conf' at its top level (a server without accounts),");
+    io.out(
+      "  Copy both next to nats-server.conf on every NATS node, then either add 'include ./mailreplica-auth.conf' at its top level (a server without accounts),",
+    );
     io.out("  or 'include ./mailreplica-users.conf' inside the block of the account mailreplica uses (deploy/nats/nats-server.conf); reload nats-server.");
     io.out("Each host gets only its own seed, with these settings (config nats.nkeyFile / nats.inboxPrefix, or the environment):");
     for (const i of r.identities) {
       const who = i.id.host === undefined ? `${i.id.role}:`.padEnd(12) : `${i.id.role} ${i.id.host}:`;
       io.out(`  ${who} MR_NATS_NKEY=<its copy of ${i.seedFile.slice(r.dir.length + 1)}> MR_NATS_INBOX_PREFIX=${i.inboxPrefix}`);
     }
-    io.out("admin is the operator's CLI and REPL; client is for webmail/MTA integrations; operator is for 'nats' JetStream administration (nats --nkey <seed> --inbox-prefix _INBOX_operator ...).");
+    io.out(
+      "admin is the operator's CLI and REPL; client is for webmail/MTA integrations; operator is for 'nats' JetStream administration (nats --nkey <seed> --inbox-prefix _INBOX_operator ...).",
+    );
     return 0;
   },
 };

@@ -37,7 +37,11 @@ const command: Command = {
   run: async (argv, io) => {
     const [target, method, ...rest] = argv;
     if (target !== "admin" && target !== "mailbox") {
-      throw new CliUsageError(target === undefined ? "missing target: admin or mailbox" : `unknown target '${target}'${didYouMean(target, ["admin", "mailbox"])}; use admin (mr.rpc.admin) or mailbox (mr.rpc.mailbox)`);
+      throw new CliUsageError(
+        target === undefined
+          ? "missing target: admin or mailbox"
+          : `unknown target '${target}'${didYouMean(target, ["admin", "mailbox"])}; use admin (mr.rpc.admin) or mailbox (mr.rpc.mailbox)`,
+      );
     }
     if (method === undefined) throw new CliUsageError(`missing method after '${target}'`);
     const spec = knownSpec(target, method);

@@ -7,7 +7,8 @@ const show: Command = {
   name: "show",
   summary: "Print the effective configuration as JSON (defaults < config file or system file < MR_* < options).",
   usage: "config show [--config FILE] [--servers URL[,URL]]",
-  details: "The output holds no secrets, so it can be shared: NATS URLs with credentials are refused, credential files are shown by path, a password from the environment as (set).",
+  details:
+    "The output holds no secrets, so it can be shared: NATS URLs with credentials are refused, credential files are shown by path, a password from the environment as (set).",
   run: async (argv, io) => {
     parseOptions(argv, {});
     const { shownConfig } = await import("../../config/index.js");
@@ -20,7 +21,8 @@ const check: Command = {
   name: "check",
   summary: "Validate the configuration; print ok, or every problem (exit 2).",
   usage: "config check [--config FILE]",
-  details: "Checks the defaults merged with the config file (--config, else MR_CONFIG, else the system file /etc/mailreplica/config.json or MR_SYSTEM_CONFIG), the MR_* variables and --servers.\nExit 0 when valid, 2 when not.",
+  details:
+    "Checks the defaults merged with the config file (--config, else MR_CONFIG, else the system file /etc/mailreplica/config.json or MR_SYSTEM_CONFIG), the MR_* variables and --servers.\nExit 0 when valid, 2 when not.",
   run: async (argv, io) => {
     parseOptions(argv, {});
     const { ConfigError, configFileInUse } = await import("../../config/index.js");

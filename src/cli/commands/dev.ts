@@ -8,8 +8,16 @@ import { projectRoot } from "../../paths.js";
 const OPTIONS = {
   "no-repl": { type: "boolean", description: "No REPL: start everything and wait for SIGINT/SIGTERM (for scripts)." },
   "only-nats": { type: "boolean", description: "Start only NATS (the nats-server, or the three nodes) and write the keys, then the REPL or the wait." },
-  var: { type: "string", value: "DIR", description: "Folder for the nats store, logs, and (unless configured) data and keys. Default: MR_VAR_DIR, else <project>/var." },
-  "nats-nodes": { type: "string", value: "1|3", description: "1 (default): one nats-server. 3: a JetStream cluster of three nodes on loopback, every asset at 3 replicas." },
+  var: {
+    type: "string",
+    value: "DIR",
+    description: "Folder for the nats store, logs, and (unless configured) data and keys. Default: MR_VAR_DIR, else <project>/var.",
+  },
+  "nats-nodes": {
+    type: "string",
+    value: "1|3",
+    description: "1 (default): one nats-server. 3: a JetStream cluster of three nodes on loopback, every asset at 3 replicas.",
+  },
 } as const satisfies OptionsSpec;
 
 /** --nats-nodes, checked before anything starts: 1 or 3 (2 would lose quorum with one node down). */

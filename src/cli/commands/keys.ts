@@ -10,7 +10,10 @@ const INIT_OPTIONS = {
   host: { type: "string", value: "H", description: "Host (FQDN) the signing key belongs to. Default: this machine's hostname." },
   role: { type: "string", value: "ROLE", description: "mailstore (signs log entries; the default) or supervisor (signs promotion grants)." },
   dir: { type: "string", value: "DIR", description: "Keys folder. Default: config keys.dir (MR_KEYS_DIR)." },
-  force: { type: "boolean", description: "Replace this host's existing signing key pair (its old public key stays in trusted-signers.json, so what it signed stays valid)." },
+  force: {
+    type: "boolean",
+    description: "Replace this host's existing signing key pair (its old public key stays in trusted-signers.json, so what it signed stays valid).",
+  },
 } as const satisfies OptionsSpec;
 
 const init: Command = {
@@ -42,8 +45,12 @@ const init: Command = {
     io.out(`  trusted in:       ${r.trustFile}`);
     io.out("Next:");
     if (r.createdSecretbox) io.out("  - copy cluster.secretbox.json (secret, mode 0600) to every other mailstore's keys folder;");
-    io.out(`  - copy ${r.trustFile} (public keys only; only the owner may write it) to every node's keys folder (mailstores and supervisors), so they accept ${host}'s ${r.role === "mailstore" ? "log entries" : "promotion grants"};`);
-    io.out(`  - then start ${r.role === "mailstore" ? `the mailstore (mailreplica mailstore --host ${host})` : `the supervisor (mailreplica supervisor --host ${host})`}. Running nodes read the new list within seconds.`);
+    io.out(
+      `  - copy ${r.trustFile} (public keys only; only the owner may write it) to every node's keys folder (mailstores and supervisors), so they accept ${host}'s ${r.role === "mailstore" ? "log entries" : "promotion grants"};`,
+    );
+    io.out(
+      `  - then start ${r.role === "mailstore" ? `the mailstore (mailreplica mailstore --host ${host})` : `the supervisor (mailreplica supervisor --host ${host})`}. Running nodes read the new list within seconds.`,
+    );
     return 0;
   },
 };
@@ -58,7 +65,12 @@ const trust: Command = {
   name: "trust",
   summary: "Add the public key of an existing <host>.ed25519.json to trusted-signers.json (key files made before that list existed).",
   usage: "keys trust [--host H] [--role mailstore|supervisor] [--dir DIR]",
-  details: ["Options:", ...formatOptionsHelp(TRUST_OPTIONS), "", "Then copy trusted-signers.json to every node's keys folder: only keys listed there may write the log (mailstores) or grant promotions (supervisors)."].join("\n"),
+  details: [
+    "Options:",
+    ...formatOptionsHelp(TRUST_OPTIONS),
+    "",
+    "Then copy trusted-signers.json to every node's keys folder: only keys listed there may write the log (mailstores) or grant promotions (supervisors).",
+  ].join("\n"),
   run: async (argv, io) => {
     const { options } = parseOptions(argv, TRUST_OPTIONS);
     const dir = options.dir !== undefined ? resolve(io.cwd, options.dir) : io.config().keys.dir;
@@ -106,7 +118,9 @@ const rotate: Command = {
       const r = activateSigningKey({ dir, host, role });
       if (io.globals.json) return (io.json(r), 0);
       io.out(`${host} (${role}) now signs with ${r.kid} (was ${r.currentKid}); ${r.signingFile} replaced.`);
-      io.out(`The running ${role} picks it up within seconds (or at once: systemctl kill -s HUP). ${r.currentKid} stays trusted, so what it signed stays readable.`);
+      io.out(
+        `The running ${role} picks it up within seconds (or at once: systemctl kill -s HUP). ${r.currentKid} stays trusted, so what it signed stays readable.`,
+      );
       io.out(`Retire ${r.currentKid} only once no log still needs it: mailreplica keys retire ${r.currentKid}`);
       return 0;
     }

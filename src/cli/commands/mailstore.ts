@@ -13,7 +13,12 @@ const command: Command = {
   name: "mailstore",
   summary: "Run a mailstore: its primary accounts, its replicas, the mailbox JSON-RPC.",
   usage: "mailstore --host H [--data DIR] [--servers URL[,URL]]",
-  details: ["Options:", ...formatOptionsHelp(OPTIONS), "", "Keys must exist first: mailreplica keys init --host H. SIGTERM or SIGINT stops it gracefully."].join("\n"),
+  details: [
+    "Options:",
+    ...formatOptionsHelp(OPTIONS),
+    "",
+    "Keys must exist first: mailreplica keys init --host H. SIGTERM or SIGINT stops it gracefully.",
+  ].join("\n"),
   run: async (argv, io) => {
     const { options } = parseOptions(argv, OPTIONS);
     const { CliUsageError } = await import("../errors.js");

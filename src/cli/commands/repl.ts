@@ -9,7 +9,7 @@ const command: Command = {
   details: [
     "Type 'help' for the commands; exit, quit or Ctrl-D leaves. Admin commands take the same params",
     "as on the command line, plus --json, --sync and --progress. Mailbox methods take a JSON object",
-    "(deliverMessage {\"account\":\"a@x.com\",\"raw\":\"Subject: hi\\n\\nbody\"}) or name value pairs",
+    '(deliverMessage {"account":"a@x.com","raw":"Subject: hi\\n\\nbody"}) or name value pairs',
     "(listItems account a@x.com folder Inbox). Notifications (MR_NOTIFY) are printed as they arrive.",
     "",
     "Tab completes command words, param names, mailstore hosts (getServices) and account names",
@@ -30,7 +30,14 @@ const command: Command = {
     const interactive = process.stdin.isTTY === true;
     let repl;
     try {
-      repl = await Repl.start({ servers, auth: nats, cwd: io.cwd, uploadsBucket: io.config().jetstream.buckets.uploads, historyFile: historyFile(io.env) ?? null, banner: interactive ? [`mailreplica REPL on ${servers.join(",")}; 'help' lists the commands, 'exit' or Ctrl-D leaves.`] : [] });
+      repl = await Repl.start({
+        servers,
+        auth: nats,
+        cwd: io.cwd,
+        uploadsBucket: io.config().jetstream.buckets.uploads,
+        historyFile: historyFile(io.env) ?? null,
+        banner: interactive ? [`mailreplica REPL on ${servers.join(",")}; 'help' lists the commands, 'exit' or Ctrl-D leaves.`] : [],
+      });
     } catch (e) {
       if (!(e instanceof CallError)) throw e;
       io.err(`mailreplica: ${e.line}`);

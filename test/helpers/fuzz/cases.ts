@@ -75,7 +75,8 @@ function candidates(name: string, spec: ParamSpec<unknown>, rand: Rand, pool: Fu
   const out: unknown[] = [...enumValues];
   if (n === "raw") out.push(rawMessage(intIn(rand, 1, 1_000_000)));
   if (n.includes("account")) out.push(pick(rand, pool.accountNames), pick(rand, pool.accountIds), [pick(rand, pool.accountNames)], pool.accountIds.slice(0, 2));
-  if (n.includes("host") || n === "destination" || n === "from" || n.includes("server") || n === "domains") out.push(pick(rand, pool.hosts), [pick(rand, pool.hosts)], "example.com");
+  if (n.includes("host") || n === "destination" || n === "from" || n.includes("server") || n === "domains")
+    out.push(pick(rand, pool.hosts), [pick(rand, pool.hosts)], "example.com");
   if (n === "servers") out.push([pool.natsUrl]);
   if (n.includes("uuid") || n.includes("operation")) out.push(...pool.operationIds);
   if (n === "folder" || n.includes("path")) out.push(pick(rand, pool.folders), `F${intIn(rand, 1, 50)}`, `Archive/F${intIn(rand, 1, 50)}`);
@@ -151,7 +152,13 @@ function plainId(rand: Rand, index: number): unknown {
   return r < 0.55 ? index : `c${index}`;
 }
 
-function methodCall(rand: Rand, target: FuzzTarget, pool: FuzzPool, index: number, kind: "wrong-params" | "hostile-params" | "params-shape" | "valid"): { req: unknown; note: string } {
+function methodCall(
+  rand: Rand,
+  target: FuzzTarget,
+  pool: FuzzPool,
+  index: number,
+  kind: "wrong-params" | "hostile-params" | "params-shape" | "valid",
+): { req: unknown; note: string } {
   const m = pick(rand, target.methods);
   const specs = m.params;
   const names = Object.keys(specs);
@@ -192,7 +199,8 @@ export function makeCase(seed: number, index: number, targets: readonly FuzzTarg
   const target = pick(rand, targets);
   const kind = pickKind(rand);
   const text = (v: unknown): Uint8Array => enc.encode(jsonText(v));
-  const one = (k: typeof kind) => methodCall(rand, target, pool, index, k === "wrong-params" || k === "hostile-params" || k === "params-shape" || k === "valid" ? k : "valid");
+  const one = (k: typeof kind) =>
+    methodCall(rand, target, pool, index, k === "wrong-params" || k === "hostile-params" || k === "params-shape" || k === "valid" ? k : "valid");
   let body: Uint8Array;
   let note: string = kind;
   switch (kind) {
@@ -200,8 +208,10 @@ export function makeCase(seed: number, index: number, targets: readonly FuzzTarg
       const choice = intIn(rand, 0, 7);
       if (choice === 0) body = Uint8Array.from({ length: intIn(rand, 0, 200) }, () => intIn(rand, 0, 255));
       else if (choice === 1) body = Uint8Array.from([0xff, 0xfe, 0x7b, 0x7d]);
-      else if (choice === 2) body = enc.encode(pick(rand, ["", " ", "null", "1", '"x"', "true", "{", "}", "[", "]", "{]", "nul", "NaN", "undefined", "{'a':1}", "\ufeff{}"]));
-      else if (choice === 3) body = Uint8Array.from([0x7b, 0x22, 0x6a, 0xc3, 0x28, 0x22, 0x3a, 0x31, 0x7d]); // invalid UTF-8 inside a key
+      else if (choice === 2)
+        body = enc.encode(pick(rand, ["", " ", "null", "1", '"x"', "true", "{", "}", "[", "]", "{]", "nul", "NaN", "undefined", "{'a':1}", "\ufeff{}"]));
+      else if (choice === 3)
+        body = Uint8Array.from([0x7b, 0x22, 0x6a, 0xc3, 0x28, 0x22, 0x3a, 0x31, 0x7d]); // invalid UTF-8 inside a key
       else if (choice === 4) body = enc.encode(`${jsonText(request("ping", undefined, index))}${pick(rand, ["x", "{}", ",", "]", "\u0000"])}`);
       else if (choice === 5) body = enc.encode(jsonText(request("ping", undefined, index)).replace(/"/g, "'"));
       else if (choice === 6) body = enc.encode(`{"jsonrpc":"2.0","method":"ping","id":${index},"params":{"a":1,}}`);
@@ -237,7 +247,8 @@ export function makeCase(seed: number, index: number, targets: readonly FuzzTarg
       for (let i = 0; i < size; i++) {
         const r = rand();
         if (r < 0.35) members.push(one(pick(rand, ["valid", "wrong-params", "hostile-params"] as const)).req);
-        else if (r < 0.5) members.push({ ...(one("valid").req as object), id: undefined }); // notification
+        else if (r < 0.5)
+          members.push({ ...(one("valid").req as object), id: undefined }); // notification
         else if (r < 0.65) members.push(request(pick(rand, ["nope", "", "rpc.x", "__proto__"]), undefined, index * 10_000 + i));
         else if (r < 0.8) members.push(pick(rand, [1, "x", null, true, [], [1], {}]));
         else members.push(request("ping", undefined, anyId(rand, i), rand() < 0.3 ? { jsonrpc: pick(rand, ["1.0", 2, null]) } : {}));
@@ -261,8 +272,31 @@ export function makeCase(seed: number, index: number, targets: readonly FuzzTarg
       break;
     }
     case "unknown-method": {
-      const other = pick(rand, targets.flatMap((t) => t.methods.map((m) => m.name)));
-      const method = pick(rand, [other, "nope", "", " ping", "PING", "rpc.discover", "__proto__", "constructor", "hasOwnProperty", "toString", "*", ">", "a.b", longString(rand), 1, null, [], {}, true]);
+      const other = pick(
+        rand,
+        targets.flatMap((t) => t.methods.map((m) => m.name)),
+      );
+      const method = pick(rand, [
+        other,
+        "nope",
+        "",
+        " ping",
+        "PING",
+        "rpc.discover",
+        "__proto__",
+        "constructor",
+        "hasOwnProperty",
+        "toString",
+        "*",
+        ">",
+        "a.b",
+        longString(rand),
+        1,
+        null,
+        [],
+        {},
+        true,
+      ]);
       body = text(request(method, rand() < 0.5 ? {} : undefined, plainId(rand, index)));
       note = `method ${JSON.stringify(method)?.slice(0, 60)}`;
       break;

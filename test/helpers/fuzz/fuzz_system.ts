@@ -20,7 +20,9 @@ export const FUZZ_HOSTS = ["ms1.example.com", "ms2.example.com", "ms3.example.co
 export const FINAL_ACCOUNT = "final-check@example.org";
 
 function described<C>(methods: Iterable<RpcMethod<C>>): FuzzTarget["methods"] {
-  return [...methods].map((m) => ({ name: m.name, params: ((m as { params?: ParamSpecs }).params ?? {}) as ParamSpecs })).sort((a, b) => a.name.localeCompare(b.name));
+  return [...methods]
+    .map((m) => ({ name: m.name, params: ((m as { params?: ParamSpecs }).params ?? {}) as ParamSpecs }))
+    .sort((a, b) => a.name.localeCompare(b.name));
 }
 
 export interface FuzzSystem {
@@ -31,10 +33,15 @@ export interface FuzzSystem {
 }
 
 async function waitOperation(sys: TestSystem, operationId: string): Promise<void> {
-  const op = await waitFor(`operation ${operationId} to end`, async () => {
-    const m = await sys.admin("monitor", { operation_uuid: operationId });
-    return m.state !== "running" ? m : undefined;
-  }, 60_000, 100);
+  const op = await waitFor(
+    `operation ${operationId} to end`,
+    async () => {
+      const m = await sys.admin("monitor", { operation_uuid: operationId });
+      return m.state !== "running" ? m : undefined;
+    },
+    60_000,
+    100,
+  );
   if (op.state !== "successful") throw new Error(`set-up operation ${operationId} ended ${op.state}: ${JSON.stringify(op).slice(0, 500)}`);
 }
 
@@ -106,15 +113,20 @@ const TRANSIENT = new Set(["NOT_PRIMARY", "OVERLOADED", "UNAVAILABLE", "TIMEOUT"
 /** Retries `call` while it fails with a code that means "not now" (a promotion the fuzzer started is still moving the account). */
 async function settled<T>(what: string, call: () => Promise<T>): Promise<T> {
   let last: unknown;
-  const r = await waitFor(what, async () => {
-    try {
-      return { value: await call() };
-    } catch (e) {
-      last = e;
-      if (TRANSIENT.has(errorCode(e))) return undefined;
-      throw e;
-    }
-  }, 120_000, 200).catch((e: Error) => {
+  const r = await waitFor(
+    what,
+    async () => {
+      try {
+        return { value: await call() };
+      } catch (e) {
+        last = e;
+        if (TRANSIENT.has(errorCode(e))) return undefined;
+        throw e;
+      }
+    },
+    120_000,
+    200,
+  ).catch((e: Error) => {
     throw new Error(`${e.message}${last ? ` (last: ${errorCode(last)} ${(last as Error).message})` : ""}`);
   });
   return r.value;
@@ -127,26 +139,36 @@ async function settled<T>(what: string, call: () => Promise<T>): Promise<T> {
  */
 export async function finalCheck(f: FuzzSystem): Promise<string> {
   const { sys } = f;
-  for (const h of FUZZ_HOSTS) await settled(`the module on ${h} to start`, () => rpcCall(sys.nc, nodeAdminSubject(h), "serviceStart", { service_name: "module" }, { timeoutMs: 30_000 }));
+  for (const h of FUZZ_HOSTS)
+    await settled(`the module on ${h} to start`, () => rpcCall(sys.nc, nodeAdminSubject(h), "serviceStart", { service_name: "module" }, { timeoutMs: 30_000 }));
   const sup = sys.supervisor!;
   let rec = (await sup.directory.get(FINAL_ACCOUNT)).value;
   if (rec.replicas.length === 0) {
     const dest = FUZZ_HOSTS.find((h) => h !== rec.mailHost)!;
-    const set = await settled("setAccountDestination", () => sys.admin("setAccountDestination", { destination: dest, priority: 10, accounts: [FINAL_ACCOUNT] }));
+    const set = await settled("setAccountDestination", () =>
+      sys.admin("setAccountDestination", { destination: dest, priority: 10, accounts: [FINAL_ACCOUNT] }),
+    );
     await waitOperation(sys, set.operationId);
   } else {
     await settled("restartReplicas", () => sys.admin("restartReplicas", { accounts: [FINAL_ACCOUNT] }));
   }
-  const written = await settled("deliverMessage to the final account", () => sys.mailbox("deliverMessage", { account: FINAL_ACCOUNT, raw: rawMessage(424242), requestId: "fuzz-final-check" }));
+  const written = await settled("deliverMessage to the final account", () =>
+    sys.mailbox("deliverMessage", { account: FINAL_ACCOUNT, raw: rawMessage(424242), requestId: "fuzz-final-check" }),
+  );
   rec = (await sup.directory.get(FINAL_ACCOUNT)).value;
   const primary = sys.inProcess.get(rec.mailHost)!.store;
   const dests = rec.replicas.map((r) => r.destination);
   for (const d of dests) {
     const replica = sys.inProcess.get(d)!.store;
-    await waitFor(`the final write to reach the replica on ${d}`, () => {
-      const a = JSON.stringify(primary.dumpAccount(rec.id));
-      return a.includes("message 424242") && a === JSON.stringify(replica.dumpAccount(rec.id));
-    }, 120_000, 100);
+    await waitFor(
+      `the final write to reach the replica on ${d}`,
+      () => {
+        const a = JSON.stringify(primary.dumpAccount(rec.id));
+        return a.includes("message 424242") && a === JSON.stringify(replica.dumpAccount(rec.id));
+      },
+      120_000,
+      100,
+    );
   }
   return `final write ${JSON.stringify(written).slice(0, 80)} acknowledged by ${rec.mailHost} and replicated to ${dests.join(", ")}`;
 }

@@ -80,7 +80,8 @@ function checkOne(res: unknown, want: ExpectedOne | undefined, seen: Seen): stri
       if (want?.code !== undefined && code !== want.code) bad.push(`error code ${code}, the spec wants ${want.code}`);
       if (code <= -32000 && code >= -32099) {
         // An application error names one of our documented codes, never a library's (ENOENT...).
-        if (appCode === undefined || !resolveAppCode(appCode)) bad.push(`application error ${code} with data.code ${JSON.stringify(appCode)}, not a documented code`);
+        if (appCode === undefined || !resolveAppCode(appCode))
+          bad.push(`application error ${code} with data.code ${JSON.stringify(appCode)}, not a documented code`);
       } else if (![-32700, -32600, -32601, -32602, -32603].includes(code)) {
         bad.push(`error code ${code} is neither a JSON-RPC code nor in our application range`);
       }

@@ -73,7 +73,8 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   const crashes: string[] = [];
   const inFlight = new Set<number>();
   // A throw nobody catches would end a mailstore process: here it is counted as a crash.
-  const onCrash = (what: string) => (e: unknown) => crashes.push(`${what} while cases ${[...inFlight].join(",")} were in flight: ${(e as Error)?.stack ?? String(e)}`);
+  const onCrash = (what: string) => (e: unknown) =>
+    crashes.push(`${what} while cases ${[...inFlight].join(",")} were in flight: ${(e as Error)?.stack ?? String(e)}`);
   const onUncaught = onCrash("uncaught exception");
   const onRejection = onCrash("unhandled rejection");
   process.on("uncaughtException", onUncaught);
@@ -183,7 +184,14 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
           const back = await servedAgain(c.subject);
           got = back ? await ask() : got;
           if (!back || got.noResponder) {
-            report.failures.push({ index, subject: c.subject, kind: c.kind, note: c.note, problems: [`nothing served ${c.subject} for 60 s (no responders)`], request: shown(c.body) });
+            report.failures.push({
+              index,
+              subject: c.subject,
+              kind: c.kind,
+              note: c.note,
+              problems: [`nothing served ${c.subject} for 60 s (no responders)`],
+              request: shown(c.body),
+            });
             inFlight.delete(index);
             return;
           }
@@ -206,7 +214,8 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     const every = Math.max(100, Math.floor(indexes.length / 20));
     await runBounded(indexes, opts.concurrency ?? 4, async (i) => {
       await runCase(i);
-      if ((i + 1) % every === 0) log(`${i + 1} cases, ${report.failures.length} failures, ${crashes.length} crashes, ${Math.round((Date.now() - started) / 1000)} s`);
+      if ((i + 1) % every === 0)
+        log(`${i + 1} cases, ${report.failures.length} failures, ${crashes.length} crashes, ${Math.round((Date.now() - started) / 1000)} s`);
     });
 
     for (const [host, node] of sys.inProcess) if (node.nc.isClosed()) crashes.push(`mailstore ${host}: its NATS connection is closed`);
@@ -224,7 +233,10 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
       if (n) report.failures.push({ ...n, problems: [`an answer to notifications only: ${late.text.slice(0, 300)}`] });
     }
     // The last 4,000 characters nats-server printed; an error there means it dropped a connection.
-    report.natsWarnings = sys.nats.log.split("\n").filter((l) => /\[(WRN|ERR)\]|slow consumer/i.test(l)).slice(-10);
+    report.natsWarnings = sys.nats.log
+      .split("\n")
+      .filter((l) => /\[(WRN|ERR)\]|slow consumer/i.test(l))
+      .slice(-10);
   } finally {
     sub?.unsubscribe();
     process.off("uncaughtException", onUncaught);
@@ -257,10 +269,33 @@ export function formatReport(r: FuzzReport): string {
     const key = `${fl.subject} ${(fl.problems[0] ?? "").replace(/[:(].*$/, "").slice(0, 80)}`;
     byProblem.set(key, (byProblem.get(key) ?? 0) + 1);
   }
-  if (byProblem.size) lines.push(`failures by kind: ${[...byProblem].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} x${v}`).join(", ")}`);
-  lines.push(`per subject: ${Object.entries(r.perSubject).sort().map(([k, v]) => `${k} ${v}`).join(", ")}`);
-  lines.push(`per kind: ${Object.entries(r.perKind).sort().map(([k, v]) => `${k} ${v}`).join(", ")}`);
-  lines.push(`answers: ${r.results} results; errors: ${Object.entries(r.codes).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} x${v}`).join(", ") || "none"}`);
+  if (byProblem.size)
+    lines.push(
+      `failures by kind: ${[...byProblem]
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, v]) => `${k} x${v}`)
+        .join(", ")}`,
+    );
+  lines.push(
+    `per subject: ${Object.entries(r.perSubject)
+      .sort()
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ")}`,
+  );
+  lines.push(
+    `per kind: ${Object.entries(r.perKind)
+      .sort()
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ")}`,
+  );
+  lines.push(
+    `answers: ${r.results} results; errors: ${
+      Object.entries(r.codes)
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, v]) => `${k} x${v}`)
+        .join(", ") || "none"
+    }`,
+  );
   lines.push(`final check: ${r.finalCheck}`);
   for (const w of r.natsWarnings) lines.push(`nats-server: ${w}`);
   for (const c of r.crashes.slice(0, 5)) lines.push(`CRASH: ${c}`);

@@ -97,21 +97,37 @@ export class AccountModel {
       const m = message();
       const folder = rand() < 0.7 ? "Inbox" : pick(rand, this.definiteFolders());
       const flags = rand() < 0.3 ? [pick(rand, FLAG_POOL)] : [];
-      return { method: "deliverMessage", params: { account, raw: m.raw, folder, flags }, describe: `deliverMessage ${m.messageId} ("${m.subject}") to ${folder} flags [${flags}]` };
+      return {
+        method: "deliverMessage",
+        params: { account, raw: m.raw, folder, flags },
+        describe: `deliverMessage ${m.messageId} ("${m.subject}") to ${folder} flags [${flags}]`,
+      };
     }
     if (r < 0.58) {
       const its = this.pickItems(rand);
       const flags = [...new Set(Array.from({ length: intIn(rand, 0, 3) }, () => pick(rand, FLAG_POOL)))];
-      return { method: "setFlags", params: { account, ids: its.map((i) => i.itemId), flags }, describe: `setFlags [${flags}] on ${its.map((i) => `${i.itemId} ${i.messageId}`).join(", ")}` };
+      return {
+        method: "setFlags",
+        params: { account, ids: its.map((i) => i.itemId), flags },
+        describe: `setFlags [${flags}] on ${its.map((i) => `${i.itemId} ${i.messageId}`).join(", ")}`,
+      };
     }
     if (r < 0.72) {
       const its = this.pickItems(rand);
       const folder = pick(rand, this.definiteFolders());
-      return { method: "moveItems", params: { account, ids: its.map((i) => i.itemId), folder }, describe: `moveItems to ${folder}: ${its.map((i) => `${i.itemId} ${i.messageId}`).join(", ")}` };
+      return {
+        method: "moveItems",
+        params: { account, ids: its.map((i) => i.itemId), folder },
+        describe: `moveItems to ${folder}: ${its.map((i) => `${i.itemId} ${i.messageId}`).join(", ")}`,
+      };
     }
     if (r < 0.8) {
       const its = this.pickItems(rand);
-      return { method: "deleteItems", params: { account, ids: its.map((i) => i.itemId) }, describe: `deleteItems ${its.map((i) => `${i.itemId} ${i.messageId}`).join(", ")}` };
+      return {
+        method: "deleteItems",
+        params: { account, ids: its.map((i) => i.itemId) },
+        describe: `deleteItems ${its.map((i) => `${i.itemId} ${i.messageId}`).join(", ")}`,
+      };
     }
     if (r < 0.9 || userYes.length === 0) {
       if (this.folders.size < MAX_USER_FOLDERS || userYes.length === 0) {
@@ -184,7 +200,8 @@ export class AccountModel {
     switch (c.method) {
       case "deliverMessage": {
         const m = this.messageOf(p.raw as string);
-        if (!this.items.has(m.messageId)) this.items.set(m.messageId, { ...m, delivery: "maybe", present: "maybe", folder: null, flags: null, history: [note], avoid: false });
+        if (!this.items.has(m.messageId))
+          this.items.set(m.messageId, { ...m, delivery: "maybe", present: "maybe", folder: null, flags: null, history: [note], avoid: false });
         break;
       }
       case "setFlags":

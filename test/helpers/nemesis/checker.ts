@@ -36,7 +36,11 @@ export function checkPrimary(model: AccountModel, host: string, dump: AccountDum
     byMessage.delete(it.messageId);
     const what = `message ${it.messageId} ("${it.subject}"${it.itemId !== undefined ? `, item ${it.itemId}` : ""})`;
     if (rows.length > 1) {
-      out.push({ kind: "duplicated", account, detail: `${what} is stored ${rows.length} times ${at} (items ${rows.map((r) => r.id).join(", ")}); delivery ${it.delivery === "acked" ? "acknowledged" : "of unknown outcome"}${history(it)}` });
+      out.push({
+        kind: "duplicated",
+        account,
+        detail: `${what} is stored ${rows.length} times ${at} (items ${rows.map((r) => r.id).join(", ")}); delivery ${it.delivery === "acked" ? "acknowledged" : "of unknown outcome"}${history(it)}`,
+      });
       continue;
     }
     const row = rows[0];
@@ -52,7 +56,11 @@ export function checkPrimary(model: AccountModel, host: string, dump: AccountDum
     if (row === undefined) continue;
     const folder = folderPath.get(row.folderId);
     if (it.folder !== null && folder !== it.folder) {
-      out.push({ kind: "lost", account, detail: `${what} is in ${folder ?? `folder id ${row.folderId}`} ${at}, acknowledged writes put it in ${it.folder}${history(it)}` });
+      out.push({
+        kind: "lost",
+        account,
+        detail: `${what} is in ${folder ?? `folder id ${row.folderId}`} ${at}, acknowledged writes put it in ${it.folder}${history(it)}`,
+      });
     }
     const flags = flagsKey(row.flags, row.tags);
     if (it.flags !== null && flags !== it.flags) {
@@ -64,10 +72,12 @@ export function checkPrimary(model: AccountModel, host: string, dump: AccountDum
   }
   const actual = new Set(dump.folders.map((f) => f.path).filter((p) => !SYSTEM.has(p.toLowerCase())));
   for (const [path, presence] of model.folders) {
-    if (presence === "yes" && !actual.has(path)) out.push({ kind: "lost", account, detail: `folder ${path} is missing ${at}; acknowledged writes created or renamed it there` });
+    if (presence === "yes" && !actual.has(path))
+      out.push({ kind: "lost", account, detail: `folder ${path} is missing ${at}; acknowledged writes created or renamed it there` });
   }
   for (const path of actual) {
-    if (!model.folders.has(path)) out.push({ kind: "lost", account, detail: `folder ${path} exists ${at}; acknowledged writes renamed or deleted it, or none created it` });
+    if (!model.folders.has(path))
+      out.push({ kind: "lost", account, detail: `folder ${path} exists ${at}; acknowledged writes renamed or deleted it, or none created it` });
   }
   return out;
 }

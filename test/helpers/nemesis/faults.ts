@@ -160,7 +160,7 @@ async function promoteFrom(sys: NemesisSystem, host: string): Promise<string> {
 
 async function proxyFault(ctx: FaultContext, plan: FaultPlan, mode: "stall" | "drop", dir: Direction): Promise<string> {
   const proxies = ctx.sys.proxies.get(plan.victim)!;
-  for (const p of proxies) (mode === "stall" ? p.stall(dir) : p.drop(dir));
+  for (const p of proxies) mode === "stall" ? p.stall(dir) : p.drop(dir);
   try {
     await ctx.attempts(plan.holdAttempts);
   } finally {

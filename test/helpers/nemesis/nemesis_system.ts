@@ -73,7 +73,10 @@ export class NemesisSystem {
    * after a node was killed); it is started again once JetStream answers, up to 5 times.
    */
   async spawnMailstore(host: string): Promise<void> {
-    const servers = this.proxies.get(host)!.map((p) => p.url).join(",");
+    const servers = this.proxies
+      .get(host)!
+      .map((p) => p.url)
+      .join(",");
     await this.spawnRetried(host, ["mailstore", "--host", host, "--data", this.dataDir(host), "--servers", servers], `mailstore ${host} started`);
   }
 

@@ -102,14 +102,22 @@ export async function runNemesis(opts: NemesisOptions): Promise<NemesisReport> {
     }
     await addReplicas(sys, models);
     requestIds = await acceptsRequestId(sys, models[0]!.account);
-    say(`${total} accounts with replicas on the two other mailstores; requestId ${requestIds ? "accepted: not-definite writes are retried with it" : "refused by the server: not-definite writes count as maybe (at most once)"}`);
+    say(
+      `${total} accounts with replicas on the two other mailstores; requestId ${requestIds ? "accepted: not-definite writes are retried with it" : "refused by the server: not-definite writes count as maybe (at most once)"}`,
+    );
 
     let started = 0;
     /** the start numbers of finished attempts, in the order they finished */
     const finished: number[] = [];
     const acked = () => clients.reduce((n, c) => n + c.stats.acknowledged, 0);
     for (let c = 0; c < nClients; c++) {
-      const client = new SimClient({ name: `c${c + 1}`, seed: (opts.seed + 7919 * (c + 1)) >>> 0, servers: sys.config.nats.servers, accounts: models.slice(c * perClient, (c + 1) * perClient), requestIds });
+      const client = new SimClient({
+        name: `c${c + 1}`,
+        seed: (opts.seed + 7919 * (c + 1)) >>> 0,
+        servers: sys.config.nats.servers,
+        accounts: models.slice(c * perClient, (c + 1) * perClient),
+        requestIds,
+      });
       client.onAttemptStart = () => ++started;
       client.onAttempt = (startNo) => finished.push(startNo);
       clients.push(client);
@@ -131,7 +139,9 @@ export async function runNemesis(opts: NemesisOptions): Promise<NemesisReport> {
       const plan = planFault(rand, opts.faults);
       // Let some writes through before the fault, so each round hits a system at work.
       await attemptsDone(nClients * 2);
-      say(`round ${round}: ${plan.kind} (${plan.kind === "kill-nats-leader" || plan.kind === "kill-supervisor" ? "" : `${plan.victim}, `}held for ${plan.holdAttempts} client attempts)`);
+      say(
+        `round ${round}: ${plan.kind} (${plan.kind === "kill-nats-leader" || plan.kind === "kill-supervisor" ? "" : `${plan.victim}, `}held for ${plan.holdAttempts} client attempts)`,
+      );
       let detail: string;
       try {
         detail = await runFault({ sys, attempts: attemptsDone }, plan);
@@ -204,7 +214,10 @@ export async function runNemesis(opts: NemesisOptions): Promise<NemesisReport> {
 
 /** Each account gets replicas on the two other mailstores: the next one at priority 10, the one after at 20. */
 async function addReplicas(sys: NemesisSystem, models: AccountModel[]): Promise<void> {
-  for (const [offset, priority] of [[1, 10], [2, 20]] as const) {
+  for (const [offset, priority] of [
+    [1, 10],
+    [2, 20],
+  ] as const) {
     for (let d = 0; d < 3; d++) {
       const destination = MAILSTORES[d]!;
       const accounts = models.filter((_, i) => (i + offset) % 3 === d).map((m) => m.account);
@@ -219,7 +232,8 @@ async function addReplicas(sys: NemesisSystem, models: AccountModel[]): Promise<
         120_000,
         100,
       );
-      if (m.state !== "successful") throw new Error(`nemesis setup: setAccountDestination ${destination} ${priority} ended ${m.state}: ${JSON.stringify(m).slice(0, 500)}`);
+      if (m.state !== "successful")
+        throw new Error(`nemesis setup: setAccountDestination ${destination} ${priority} ended ${m.state}: ${JSON.stringify(m).slice(0, 500)}`);
     }
   }
 }
@@ -265,7 +279,13 @@ async function waitCaughtUp(sys: NemesisSystem, models: AccountModel[]): Promise
     );
     return [];
   } catch {
-    return last.filter((a) => !caughtUp(a)).map((a) => ({ kind: "divergent" as const, account: a.accountName, detail: `replicas did not catch up within 120 s: head ${a.sequence}, ${JSON.stringify(a.replicas.map((r: any) => ({ destination: r.destination, available: r.available, status: r.status, sequence: r.sequence, error: r.error })))}` }));
+    return last
+      .filter((a) => !caughtUp(a))
+      .map((a) => ({
+        kind: "divergent" as const,
+        account: a.accountName,
+        detail: `replicas did not catch up within 120 s: head ${a.sequence}, ${JSON.stringify(a.replicas.map((r: any) => ({ destination: r.destination, available: r.available, status: r.status, sequence: r.sequence, error: r.error })))}`,
+      }));
   }
 }
 
@@ -303,13 +323,20 @@ async function askVerifyReplicas(sys: NemesisSystem, findings: Finding[]): Promi
     r = await sys.admin("verifyReplicas", {}, 60_000);
   } catch (e) {
     const code = errorCode(e);
-    return code === "rpc -32601" ? "not available on this supervisor (method not found); copies compared from SQLite only" : `failed: ${code} ${(e as Error).message}`;
+    return code === "rpc -32601"
+      ? "not available on this supervisor (method not found); copies compared from SQLite only"
+      : `failed: ${code} ${(e as Error).message}`;
   }
   for (const a of r.accounts ?? []) {
     for (const rep of a.replicas ?? []) {
       if (rep.equal === true) continue;
       const already = findings.some((f) => f.kind === "divergent" && f.account === a.account && f.detail.includes(rep.destination));
-      if (!already) findings.push({ kind: "divergent", account: a.account, detail: `verifyReplicas: the copy on ${rep.destination} is ${rep.equal === false ? "not equal" : "not compared"} (${JSON.stringify(rep.firstDifference ?? rep.error ?? null)})` });
+      if (!already)
+        findings.push({
+          kind: "divergent",
+          account: a.account,
+          detail: `verifyReplicas: the copy on ${rep.destination} is ${rep.equal === false ? "not equal" : "not compared"} (${JSON.stringify(rep.firstDifference ?? rep.error ?? null)})`,
+        });
     }
   }
   return `total ${r.total}, equal ${r.equal}, different ${r.different}, unverified ${r.unverified}`;
@@ -319,18 +346,38 @@ async function askVerifyReplicas(sys: NemesisSystem, findings: Finding[]): Promi
 export function formatReport(r: NemesisReport): string {
   const lines: string[] = [];
   const avg = r.roundMs.length ? r.roundMs.reduce((a, b) => a + b, 0) / r.roundMs.length : 0;
-  lines.push(`nemesis seed ${r.seed}: ${r.rounds} rounds in ${(r.totalMs / 1000).toFixed(1)} s (setup ${(r.setupMs / 1000).toFixed(1)} s, a round ${(avg / 1000).toFixed(1)} s on average, heal and check ${(r.finalMs / 1000).toFixed(1)} s)`);
-  lines.push(`faults: ${Object.entries(r.faults).map(([k, n]) => `${k} ${n}`).join(", ")}`);
-  lines.push(`writes: ${r.operations} operations in ${r.attempts} attempts; ${r.acknowledged} acknowledged, ${r.uncertain} outcome unknown, ${r.refused} refused; requestId ${r.requestIds ? "used (retried to a definite outcome)" : "not accepted by the server (unknown outcomes checked as at most once)"}`);
-  lines.push(`failed attempts by code: ${Object.entries(r.errors).map(([k, n]) => `${k} ${n}`).join(", ") || "none"}`);
+  lines.push(
+    `nemesis seed ${r.seed}: ${r.rounds} rounds in ${(r.totalMs / 1000).toFixed(1)} s (setup ${(r.setupMs / 1000).toFixed(1)} s, a round ${(avg / 1000).toFixed(1)} s on average, heal and check ${(r.finalMs / 1000).toFixed(1)} s)`,
+  );
+  lines.push(
+    `faults: ${Object.entries(r.faults)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(", ")}`,
+  );
+  lines.push(
+    `writes: ${r.operations} operations in ${r.attempts} attempts; ${r.acknowledged} acknowledged, ${r.uncertain} outcome unknown, ${r.refused} refused; requestId ${r.requestIds ? "used (retried to a definite outcome)" : "not accepted by the server (unknown outcomes checked as at most once)"}`,
+  );
+  lines.push(
+    `failed attempts by code: ${
+      Object.entries(r.errors)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(", ") || "none"
+    }`,
+  );
   lines.push(`checked: ${r.checked.messages} messages that must be on their primary, ${r.checked.copies} replica copies compared with their primary's`);
   lines.push(`verifyReplicas: ${r.verifyReplicas}`);
   if (r.stuckRounds.length) lines.push(`writes did not resume within 60 s after round(s) ${r.stuckRounds.join(", ")}`);
-  lines.push(`lost ${r.lost}, duplicated ${r.duplicated}, divergent ${r.divergent}, unexpected ${r.unexpected}, refused unexpectedly ${r.contradictions.length}`);
+  lines.push(
+    `lost ${r.lost}, duplicated ${r.duplicated}, divergent ${r.divergent}, unexpected ${r.unexpected}, refused unexpectedly ${r.contradictions.length}`,
+  );
   for (const s of r.startRetries) lines.push(`  start retried: ${s}`);
   for (const f of r.faultLog) lines.push(`  round ${f.round}: ${f.kind}: ${f.detail}`);
   for (const f of r.findings) lines.push(`  ${f.kind.toUpperCase()} ${f.account}: ${f.detail}`);
   for (const c of r.contradictions) lines.push(`  REFUSED ${c.account} (client ${c.client}): ${c.call}: ${c.code} ${c.message}`);
-  lines.push(passed(r) ? "PASS" : `FAIL: reproduce with npm run nemesis -- --rounds ${r.rounds} --seed ${r.seed}${r.faultKinds ? ` --faults ${r.faultKinds.join(",")}` : ""}`);
+  lines.push(
+    passed(r)
+      ? "PASS"
+      : `FAIL: reproduce with npm run nemesis -- --rounds ${r.rounds} --seed ${r.seed}${r.faultKinds ? ` --faults ${r.faultKinds.join(",")}` : ""}`,
+  );
   return lines.join("\n");
 }

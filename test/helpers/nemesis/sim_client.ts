@@ -103,7 +103,10 @@ export class SimClient {
   private async run(): Promise<void> {
     while (!this.stopping) {
       const model = pick(this.rand, this.opts.accounts);
-      await this.operate(model, model.next(this.rand, () => this.message()));
+      await this.operate(
+        model,
+        model.next(this.rand, () => this.message()),
+      );
     }
   }
 

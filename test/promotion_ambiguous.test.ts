@@ -1,4 +1,4 @@
-// Promotions with an ambiguous or failed outcome (issue 7, defects 3 and 6; DESIGN §7):
+// Promotions with an ambiguous or failed outcome (issue 7, defects 3 and 6; docs/architecture.md, Promotion):
 // - the target appends Promoted{epoch+1} but its reply never reaches the supervisor (the
 //   supervisor's connection runs through a TCP proxy that drops what comes back to it): the
 //   supervisor asks the log after its promote call times out, and the directory follows it;

@@ -1,4 +1,4 @@
-// Fencing of a frozen old primary (DESIGN §5 step 4, §7 steps 3 and 6): ms1, the primary, runs
+// Fencing of a frozen old primary (docs/architecture.md, Write path and Promotion): ms1, the primary, runs
 // as a child process and is frozen with SIGSTOP while writes are in flight; more writes are
 // sent straight to it (mr.node.ms1.example.com.mailbox), so they wait in its socket. The
 // account is promoted to ms2 while ms1 is frozen, then ms1 is let go with SIGCONT. Whatever ms1

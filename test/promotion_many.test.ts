@@ -1,4 +1,4 @@
-// promoteAccounts over many accounts (DESIGN §7, §11): 1,000 accounts on ms1 with replicas on
+// promoteAccounts over many accounts (docs/architecture.md, Promotion and Directory and operations): 1,000 accounts on ms1 with replicas on
 // ms2 are promoted with source_mail_host and 4 threads. `monitor` must report the progress while
 // it runs (total 1000, done growing, state running, then successful), the end must list every
 // account as promoted to ms2 at epoch 2, and the directory must agree for all of them.

@@ -1,4 +1,4 @@
-// Failover with the source dead (DESIGN §7, "Guarantees to test"): ms1, the primary of a few
+// Failover with the source dead (docs/architecture.md, Promotion): ms1, the primary of a few
 // accounts, runs as a child process and is killed -9 in the middle of a concurrent write load
 // (deliveries and flag changes, sent both through mr.rpc.mailbox and straight to ms1). Once its
 // heartbeat is gone, promoteAccounts source_mail_host ms1 moves every account to ms2 (priority

@@ -1,4 +1,4 @@
-// The active supervisor dies in the middle of promoteAccounts (DESIGN §7, §11; the lease in
+// The active supervisor dies in the middle of promoteAccounts (docs/architecture.md, Promotion and Directory and operations; the lease in
 // actors/supervisor/lease.ts): two supervisors run as child processes, the first holds the lease and the
 // second stands by. ~300 accounts with replicas are promoted with one thread, and the active
 // supervisor is killed -9 while monitor shows 0 < done < total. The standby must take the

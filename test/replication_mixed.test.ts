@@ -1,4 +1,4 @@
-// Replication under a mixed, concurrent write load (DESIGN §5, §6): one account replicated
+// Replication under a mixed, concurrent write load (docs/architecture.md, Write path and Replication path): one account replicated
 // live while 2,000 random mailbox writes run 32 at a time on its primary (so batches group
 // several commands), and a second account whose replica is added only after its writes, so
 // it seeds from the log. Both replicas must end with rows identical to the primary's.

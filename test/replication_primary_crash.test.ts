@@ -1,4 +1,4 @@
-// kill -9 of a primary (DESIGN §5, §7 "Guarantees to test"): ms1, the primary, runs as a child
+// kill -9 of a primary (docs/architecture.md, Write path and Promotion): ms1, the primary, runs as a child
 // process and is killed in the middle of a burst of concurrent deliveries. A write is
 // acknowledged to its caller only after JetStream stored it, so every delivery whose call
 // returned an itemId must be in the account log, and the replica ms2 must hold it once it has

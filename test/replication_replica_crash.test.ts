@@ -1,4 +1,4 @@
-// kill -9 of a replica (DESIGN §6): the destination mailstore ms2 runs as a child process and
+// kill -9 of a replica (docs/architecture.md, Replication path): the destination mailstore ms2 runs as a child process and
 // is killed while it applies, twice: once while it follows the live writes, once while it
 // catches up on restart. The primary keeps writing meanwhile. After the last restart the
 // replica must hold exactly the primary's rows: nothing missing, nothing applied twice, and

@@ -1,4 +1,4 @@
-// Every refusal of DESIGN §9 and each JSON-RPC error case: the right code, nothing changed.
+// Every refusal the methods document (docs/jsonrpc.md) and each JSON-RPC error case: the right code, nothing changed.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { RpcError } from "../src/jsonrpc/index.js";

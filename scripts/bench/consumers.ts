@@ -1,4 +1,4 @@
-// The consumer choice (DESIGN §6) and mailstore memory.
+// The consumer choice (docs/architecture.md, Replication path) and mailstore memory.
 //
 // K accounts live on a primary mailstore in a child process (its RSS is read idle and with
 // the K accounts); a share of them is replicated to a destination mailstore in another child

@@ -1,4 +1,4 @@
-// Envelope cost (DESIGN §5 step 3): seal + open of one log entry (msgpack, secretbox,
+// Envelope cost (docs/architecture.md, Write path): seal + open of one log entry (msgpack, secretbox,
 // ed25519 sign/verify) against the raw baseline of msgpack encode + decode of the same batch.
 import { decode, encode } from "../../src/codec/index.js";
 import { open, seal, type EnvelopeKeyring } from "../../src/envelope/index.js";

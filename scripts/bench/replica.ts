@@ -1,4 +1,4 @@
-// Replica apply (DESIGN §6): a destination's agent catching up an account with many entries
+// Replica apply (docs/architecture.md, Replication path): a destination's agent catching up an account with many entries
 // (seeded by setAccountDestination after the writes) against the raw baseline of reading the
 // same subject with an ordered consumer without applying; then the live apply lag (primary's
 // ack to replica's apply) under a steady write load.

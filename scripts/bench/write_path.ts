@@ -1,4 +1,4 @@
-// Write path (DESIGN §5): acknowledged mailbox writes per second through the account actor,
+// Write path (docs/architecture.md): acknowledged mailbox writes per second through the account actor,
 // N concurrent callers on one account, against plain JetStream publishes of the same size
 // measured in the same run. Group commit shows as commands per JetStream append.
 import { randomBytes } from "node:crypto";

@@ -11,7 +11,7 @@ import type { LogLevel, Logger, LoggerOptions } from "./types.js";
 const REDACT = ["password", "seed", "secret", "token", "body", "raw", "nkey", "creds"].flatMap((k) => [k, `*.${k}`]);
 
 // JSON leaves DEL, the C1 controls and the Unicode line and paragraph separators as they are;
-// inside a JSON string (the only place they can be) they are written as \uXXXX, so no reader
+// inside a JSON string (the only place they can be) they are written as \u escapes (\u2028), so no reader
 // that splits on them, and no terminal, sees a second line.
 const UNESCAPED = /[\u007f-\u009f\u2028\u2029]/g;
 function oneLine(line: string): string {

@@ -45,6 +45,22 @@ const serviceParams = () => ({
   host: hostParam({ description: "the mailstore (default: every mailstore)" }),
 });
 
+/** pauseReplicas and restartReplicas select replicas alike: by account, by destination, or all. */
+const replicaSelectionParams = () => ({
+  accounts: accountList("accounts whose replicas change (default: all)"),
+  destination: hostParam({ description: "only the replicas on this mailstore" }),
+});
+const replicaSelectionErrors = () => [
+  invalidParams(),
+  ACCOUNTS_TOO_MANY,
+  EXPENSIVE_BUSY,
+  unknownMailstore("destination"),
+  ...NAMED_ACCOUNTS,
+  NO_SUCH_REPLICA,
+  RECORD_INVALID,
+  ...NATS_FAILURES,
+];
+
 export const ADMIN_METHODS = {
   setAccountDestination: contract(
     "Create (initialize) replicas of accounts on a destination mailstore, with a priority.",
@@ -136,46 +152,14 @@ export const ADMIN_METHODS = {
       ],
     },
   ),
-  pauseReplicas: contract(
-    "Pause replicas: they stop applying the account logs (status paused).",
-    {
-      accounts: accountList("accounts whose replicas change (default: all)"),
-      destination: hostParam({ description: "only the replicas on this mailstore" }),
-    },
-    {
-      result: ADMIN_RESULTS.pauseReplicas,
-      errors: [
-        invalidParams(),
-        ACCOUNTS_TOO_MANY,
-        EXPENSIVE_BUSY,
-        unknownMailstore("destination"),
-        ...NAMED_ACCOUNTS,
-        NO_SUCH_REPLICA,
-        RECORD_INVALID,
-        ...NATS_FAILURES,
-      ],
-    },
-  ),
-  restartReplicas: contract(
-    "Restart replicas (paused, unavailable or not): each drops its copy and re-seeds from the account log.",
-    {
-      accounts: accountList("accounts whose replicas change (default: all)"),
-      destination: hostParam({ description: "only the replicas on this mailstore" }),
-    },
-    {
-      result: ADMIN_RESULTS.restartReplicas,
-      errors: [
-        invalidParams(),
-        ACCOUNTS_TOO_MANY,
-        EXPENSIVE_BUSY,
-        unknownMailstore("destination"),
-        ...NAMED_ACCOUNTS,
-        NO_SUCH_REPLICA,
-        RECORD_INVALID,
-        ...NATS_FAILURES,
-      ],
-    },
-  ),
+  pauseReplicas: contract("Pause replicas: they stop applying the account logs (status paused).", replicaSelectionParams(), {
+    result: ADMIN_RESULTS.pauseReplicas,
+    errors: replicaSelectionErrors(),
+  }),
+  restartReplicas: contract("Restart replicas (paused, unavailable or not): each drops its copy and re-seeds from the account log.", replicaSelectionParams(), {
+    result: ADMIN_RESULTS.restartReplicas,
+    errors: replicaSelectionErrors(),
+  }),
   monitor: contract(
     "Show the progress of a long operation (total, done, failed, state).",
     {

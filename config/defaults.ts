@@ -14,7 +14,7 @@ export function defaultConfig(): Config {
     nats: { servers: ["nats://127.0.0.1:4222"] },
     jetstream: {
       replicas: 1,
-      streams: { tx: "MR_TX", notify: "MR_NOTIFY" },
+      streams: { tx: "MR_TX", notify: "MR_NOTIFY", snapshots: "MR_SNAP" },
       buckets: { directory: "mr_directory", nodes: "mr_nodes", blobs: "mr_blobs", uploads: "mr_uploads" },
       txMaxAgeDays: 0,
     },
@@ -25,6 +25,8 @@ export function defaultConfig(): Config {
     writes: { maxBatch: 512, mailboxCapacity: 10_000, askTimeoutMs: 10_000 },
     licence: { defaultQuota: UNLICENSED_QUOTA },
     limits: { maxMessageBytes: 25 * 1024 * 1024, maxAccountsPerRequest: 10_000, maxStatusAccounts: 10_000, maxConcurrentExpensive: 4 },
+    snapshots: { everyEntries: 10_000, everyMs: 6 * 3600_000 },
+    retention: { keepDays: 7, compactEveryMs: 600_000 },
     metrics: {},
     log: { level: "info" },
   };

@@ -246,7 +246,7 @@ export const configSchema: Group = group({
   }),
   jetstream: group({
     replicas: oneOf(1, 3),
-    streams: group({ tx: streamName, notify: streamName }),
+    streams: group({ tx: streamName, notify: streamName, snapshots: streamName }),
     buckets: group({ directory: bucketName, nodes: bucketName, blobs: bucketName, uploads: bucketName }),
     txMaxAgeDays: txRetentionDays,
   }),
@@ -275,6 +275,8 @@ export const configSchema: Group = group({
     maxStatusAccounts: integer(1, 100_000),
     maxConcurrentExpensive: integer(1, 64),
   }),
+  snapshots: group({ everyEntries: offOrInteger(10, 10_000_000), everyMs: offOrInteger(1000, 30 * 86_400_000) }),
+  retention: group({ keepDays: integer(0, 3650), compactEveryMs: offOrInteger(1000, 86_400_000) }),
   metrics: group({ listen: metricsListen }),
   log: group({ level: oneOf("debug", "info", "warn", "error") }),
 });
@@ -422,6 +424,17 @@ const crossRules: readonly CrossRule[] = [
             path: "jetstream.streams.notify",
             problem: `got ${JSON.stringify(c.jetstream.streams.notify)}, the same name as jetstream.streams.tx`,
             allowed: "a name different from jetstream.streams.tx",
+          },
+  },
+  {
+    paths: ["jetstream.streams.tx", "jetstream.streams.notify", "jetstream.streams.snapshots"],
+    check: (c) =>
+      c.jetstream.streams.snapshots !== c.jetstream.streams.tx && c.jetstream.streams.snapshots !== c.jetstream.streams.notify
+        ? undefined
+        : {
+            path: "jetstream.streams.snapshots",
+            problem: `got ${JSON.stringify(c.jetstream.streams.snapshots)}, the same name as another stream`,
+            allowed: "a name different from jetstream.streams.tx and jetstream.streams.notify",
           },
   },
   {

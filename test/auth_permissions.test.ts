@@ -91,9 +91,20 @@ const ROWS: readonly Row[] = [
   },
   { what: "KV put of another mailstore's heartbeat (mr_nodes node.ms2)", allowed: [], run: (nc) => jetstream(nc).publish(`$KV.mr_nodes.node.${MS2}`, "x") },
   {
+    // The supervisor compacts account logs (actors/supervisor/log_compactor.ts); a mailstore may not.
     what: "stream purge (MR_TX, filtered to an unused subject)",
-    allowed: ["operator"],
+    allowed: ["operator", "supervisor"],
     run: (nc) => nc.request("$JS.API.STREAM.PURGE.MR_TX", JSON.stringify({ filter: `mr.tx.${randomUUID()}` }), { timeout: 5_000 }),
+  },
+  {
+    what: "stream purge (MR_SNAP, filtered to an unused subject)",
+    allowed: ["operator", "supervisor"],
+    run: (nc) => nc.request("$JS.API.STREAM.PURGE.MR_SNAP", JSON.stringify({ filter: `mr.snap.${randomUUID()}.1` }), { timeout: 5_000 }),
+  },
+  {
+    what: "write a snapshot (mr.snap.<id>.<seq>)",
+    allowed: ["mailstore"],
+    run: (nc) => jetstream(nc).publish(`mr.snap.${randomUUID()}.1`, "x"),
   },
   {
     what: "stream delete (KV_mr_directory)",

@@ -50,7 +50,9 @@ test("config - defaults are valid and loadConfig without file or env returns the
   assert.equal(loadConfig({ env: {} }), d);
   assert.equal(d.nats.servers, ["nats://127.0.0.1:4222"]);
   assert.is(d.jetstream.replicas, 1);
-  assert.equal(d.jetstream.streams, { tx: "MR_TX", notify: "MR_NOTIFY" });
+  assert.equal(d.jetstream.streams, { tx: "MR_TX", notify: "MR_NOTIFY", snapshots: "MR_SNAP" });
+  assert.equal(d.snapshots, { everyEntries: 10_000, everyMs: 6 * 3600_000 });
+  assert.equal(d.retention, { keepDays: 7, compactEveryMs: 600_000 });
   assert.equal(d.jetstream.buckets, { directory: "mr_directory", nodes: "mr_nodes", blobs: "mr_blobs", uploads: "mr_uploads" });
   assert.equal(d.limits, { maxMessageBytes: 25 * 1024 * 1024, maxAccountsPerRequest: 10_000, maxStatusAccounts: 10_000, maxConcurrentExpensive: 4 });
   assert.is(d.data.dir, join(projectRoot(), "var", "data"));

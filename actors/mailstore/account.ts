@@ -31,6 +31,8 @@ export interface AccountActorDeps {
   notify(kind: string, payload: Record<string, unknown>): void;
   /** re-reads the key files; true when something changed (a key the operator just added) */
   reloadKeys?(): boolean;
+  /** told after each entry applied here (the snapshot policy counts them) */
+  onApplied?(accountId: string, seq: number): void;
 }
 
 export class AccountBehavior implements LogBackedBehavior<MailCommand, MailEvent, TxBatch, MailResult> {
@@ -142,6 +144,7 @@ export class AccountBehavior implements LogBackedBehavior<MailCommand, MailEvent
 
   apply(entry: TxBatch, seq: number): void {
     this.d.store.applyBatch(this.d.accountId, seq, entry);
+    this.d.onApplied?.(this.d.accountId, seq);
     this.lastWriter = entry.writer;
     for (const e of entry.events) {
       if (e.t !== "promoted") continue;

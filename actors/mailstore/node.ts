@@ -26,6 +26,8 @@ import { NodeError } from "./errors.js";
 import { accountActorProps } from "./account.js";
 import { catchUpPrimaries } from "./primary_catch_up.js";
 import { ReplicaAgent } from "./replica_agent.js";
+import { SnapshotTaker } from "./snapshot_taker.js";
+import { seedFromSnapshot } from "./snapshot_seed.js";
 import { Heartbeat, heartbeatKey } from "../shared/heartbeat.js";
 import { Notifier } from "../shared/notifier.js";
 import { mailboxMethods } from "./mailbox_methods.js";
@@ -62,6 +64,8 @@ export class MailstoreNode {
   /** getItemBody's ranged reads, with their cache of decrypted bodies */
   readonly bodies: ItemBodyReader;
   readonly agent: ReplicaAgent;
+  /** the snapshots of the accounts this mailstore is primary of */
+  readonly snapshotter: SnapshotTaker;
   readonly notifier: Notifier;
   /** directory writes, asked of the supervisor (this mailstore may only read mr_directory) */
   readonly directoryRequests: DirectoryRequests;
@@ -120,6 +124,10 @@ export class MailstoreNode {
       onPromotedHere: (accountId, epoch, seq, grant) => takeOverPromoted(this, accountId, epoch, seq, grant),
       log: this.log,
     });
+    this.snapshotter = new SnapshotTaker(
+      { host: opts.host, store, keyring, snapshots: assets.snapshots, clock: this.clock, log: this.log },
+      opts.snapshots ?? defaultConfig().snapshots,
+    );
   }
 
   static async start(opts: MailstoreOptions): Promise<MailstoreNode> {
@@ -201,6 +209,7 @@ export class MailstoreNode {
     await ready;
     await this.agent.catchUpAll();
     await this.catchUpPrimaries();
+    this.snapshotter.start();
     const methods = mailboxMethods(this);
     this.services.push(
       await serveRpcService(this.nc, {
@@ -282,8 +291,25 @@ export class MailstoreNode {
         this.store.setReplicaStatus(r.id, "available");
       }
     }
-    const r = await catchUpPrimaries(mine, (rec) => this.accountActor(rec).ask({ op: "sync" }, this.opts.writes.askTimeoutMs));
+    const r = await catchUpPrimaries(mine, async (rec) => {
+      await this.seedEmptyPrimary(rec);
+      this.snapshotter.noteStarted(rec.id);
+      return this.accountActor(rec).ask({ op: "sync" }, this.opts.writes.askTimeoutMs);
+    });
     for (const f of r.failed) this.log.warn({ account: f.account, error: f.error }, "start-up catch-up failed; its first read retries it");
+  }
+
+  /**
+   * A primary whose copy holds nothing (a new data folder) starts from the account's newest
+   * snapshot: once the log is compacted, its start is no longer in the log to replay.
+   */
+  private async seedEmptyPrimary(rec: AccountRecord): Promise<void> {
+    if ((this.store.replicaState(rec.id)?.appliedSeq ?? 0) > 0) return;
+    this.store.ensureReplicaState(rec.id, "primary");
+    await seedFromSnapshot(
+      { store: this.store, keyring: this.keyring, snapshots: this.assets.snapshots, reloadKeys: () => this.reloadKeys(), log: this.log },
+      rec.id,
+    );
   }
 
   /**
@@ -419,6 +445,7 @@ export class MailstoreNode {
           clock: this.clock,
           notify: (kind, payload) => this.notifier.notify(kind, payload),
           reloadKeys: () => this.reloadKeys(),
+          onApplied: (id) => this.snapshotter.noteApplied(id),
           onDemoted: (id, reason) => {
             this.log.warn({ accountId: id, reason }, "stops writing here");
             this.dropActor(id);
@@ -490,6 +517,7 @@ export class MailstoreNode {
       process.off("SIGHUP", this.onSighup);
       await Promise.allSettled(this.services.map((s) => s.stop()));
       await this.system.shutdown();
+      await this.snapshotter.stop();
       this.bodies.clear();
       await this.agent.stop();
       this.watch?.stop();

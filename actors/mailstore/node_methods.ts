@@ -10,6 +10,8 @@ import type { LocalAccountStatus } from "../../src/protocol/node_api.js";
 import type { Clock } from "../../src/runtime/clock.js";
 import type { EnvelopeKeyring } from "../../src/envelope/index.js";
 import type { MetadataStore } from "../../src/store/index.js";
+import type { SnapshotTaker } from "./snapshot_taker.js";
+import type { TakenSnapshot } from "../../src/protocol/node_api.js";
 
 /** What the admin methods of this file use of the mailstore themselves. */
 interface AdminContext {
@@ -20,6 +22,7 @@ interface AdminContext {
   /** reads changed key files; true when something changed */
   reloadKeys(): boolean;
   stopWriting(accountId: string, forMs: number): Promise<{ host: string; stopped: boolean; seq: number }>;
+  snapshotter: Pick<SnapshotTaker, "take">;
   resumeWriting(accountId: string): { host: string; resumed: boolean };
 }
 
@@ -74,6 +77,12 @@ export function nodeMethods(node: NodeMethodsContext): MethodTable<NatsRpcContex
         }
         return { host: node.host, accounts: out };
       },
+    }),
+    defineMethod({
+      // snapshotAccounts: a snapshot of an account this mailstore is primary of, now.
+      name: "snapshotAccount",
+      params: { account: accountIdParam({ required: true }) },
+      handler: async (p): Promise<TakenSnapshot> => node.snapshotter.take(p.account),
     }),
     defineMethod({
       name: "promote",

@@ -6,6 +6,7 @@ import type { Clock } from "../../src/runtime/clock.js";
 import type { AssetOptions } from "../../src/jetstream/assets.js";
 import type { LogLevel } from "../../src/log/index.js";
 import type { NatsAuth } from "../../src/natsauth/connect_options.js";
+import type { SnapshotPolicy } from "./snapshot_taker.js";
 
 export interface MailstoreOptions {
   host: string;
@@ -23,6 +24,8 @@ export interface MailstoreOptions {
   writes: { maxBatch: number; mailboxCapacity: number; askTimeoutMs: number; appendTimeoutMs?: number; appendAttempts?: number };
   /** request bounds (config limits): probes running at once, maxMessageBytes (default 25 MiB); each defaults to the configuration's default */
   limits?: Partial<LimitsConfig>;
+  /** when the primary snapshots its accounts (config snapshots); default the configuration's default */
+  snapshots?: SnapshotPolicy;
   /** `host:port` of the Prometheus metrics endpoint (config metrics.listen); none: no metrics, no port */
   metricsListen?: string;
   clock?: Clock;
@@ -52,6 +55,7 @@ export function mailstoreOptionsOf(config: Config, host: string, dataDir: string
     startupTimeoutMs: config.node.startupTimeoutMs,
     writes: { ...config.writes },
     limits: config.limits,
+    snapshots: { ...config.snapshots },
     ...(config.metrics.listen !== undefined ? { metricsListen: config.metrics.listen } : {}),
     logLevel: config.log.level,
   };

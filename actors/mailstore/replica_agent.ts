@@ -9,6 +9,10 @@
 // The applied seq is written in the same SQLite transaction as the effects, so a crash at any
 // point resumes from applied seq + 1.
 //
+// A copy that has applied nothing yet, or whose next entry the log no longer holds (compacted
+// below a snapshot), is seeded from the account's newest snapshot first (snapshot_seed.ts),
+// then reads the log after it.
+//
 // Nothing here waits for an account's next entry to recover: a steady consumer that is
 // deleted (by hand, or lost by the server) is recreated and every account caught up, and a
 // catch-up that fails is retried with back-off.
@@ -25,6 +29,7 @@ import type { TxBatch } from "../../src/mail/index.js";
 import { readTxBatch } from "./tx_batch.js";
 import { checkAuthorship } from "./log_authorship.js";
 import { emptyLogReason } from "../shared/empty_log.js";
+import { seedFromSnapshot, type SeedOutcome } from "./snapshot_seed.js";
 
 export interface ReplicaAgentDeps {
   host: string;
@@ -56,6 +61,8 @@ export interface ReplicaAgentStats {
   skipped: number;
   catchUps: number;
   consumers: number;
+  /** copies loaded from a snapshot */
+  seeded: number;
 }
 
 type Replicated = { paused: boolean };
@@ -92,7 +99,7 @@ export class ReplicaAgent {
   private readonly emptySince = new Map<string, number>();
   /** bumped by start() and stop(), so a reopen still in flight from before cannot start a second loop */
   private generation = 0;
-  readonly stats: ReplicaAgentStats = { read: 0, applied: 0, skipped: 0, catchUps: 0, consumers: 0 };
+  readonly stats: ReplicaAgentStats = { read: 0, applied: 0, skipped: 0, catchUps: 0, consumers: 0, seeded: 0 };
 
   constructor(private readonly d: ReplicaAgentDeps) {}
 
@@ -289,24 +296,77 @@ export class ReplicaAgent {
     if (!rs || !r || r.paused || rs.role === "primary" || rs.status === "unavailable") return;
     this.stats.catchUps++;
     const version = this.versions.get(accountId) ?? 0;
+    const current = (): boolean => !this.stopped && (this.versions.get(accountId) ?? 0) === version;
     const log = new SubjectLog(this.d.assets.js, this.d.assets.jsm, this.d.assets.opts.txStream, txSubject(accountId));
     try {
-      if (rs.appliedSeq === 0 && (await log.lastSeq()) === 0) {
+      // Fast seeding: a copy with nothing applied starts from the newest snapshot, if any.
+      if (rs.appliedSeq === 0 && (await this.seed(accountId))?.loaded === undefined && (await log.lastSeq()) === 0) {
         this.awaitFirstEntry(accountId);
         return;
       }
       this.emptySince.delete(accountId);
-      for await (const e of log.read(rs.appliedSeq + 1)) {
-        if (this.stopped || (this.versions.get(accountId) ?? 0) !== version) return;
-        const outcome = await this.handle(accountId, e.seq, e.data, true);
-        if (outcome === "stop") return;
+      let seededForGap = false;
+      for (;;) {
+        if (!current()) return;
+        const from = (this.d.store.replicaState(accountId)?.appliedSeq ?? 0) + 1;
+        const outcome = await this.readLog(log, accountId, from, current);
+        if (outcome.kind !== "missing") break;
+        // The next entry the log holds follows one this copy never saw: the entries between were
+        // compacted below a snapshot (or removed by hand). The newest snapshot covers them, once.
+        const seeded = seededForGap ? undefined : await this.seed(accountId);
+        seededForGap = true;
+        if (!current()) return;
+        if (seeded?.loaded === undefined) {
+          const why = seeded?.skipped.length ? `; the snapshots could not be used (${seeded.skipped.map((x) => `seq ${x.seq}: ${x.reason}`).join("; ")})` : "";
+          this.unavailable(
+            accountId,
+            outcome.seq,
+            new Error(
+              `entries between seq ${outcome.appliedSeq} and ${outcome.prev} are missing from the log (removed by retention or by hand) and no snapshot covers them${why}; restartReplicas re-seeds this replica`,
+            ),
+          );
+          return;
+        }
       }
       this.retryDelays.delete(accountId);
     } catch (e) {
-      if (this.stopped || (this.versions.get(accountId) ?? 0) !== version) return;
+      if (!current()) return;
       const delay = this.scheduleRetry(accountId);
       this.d.log?.warn({ accountId, error: (e as Error).message, retryMs: delay }, "catch-up failed; retrying");
     }
+  }
+
+  /** Applies the account's entries from `from` to the head; stops at the first one that does not follow the applied seq. */
+  private async readLog(
+    log: SubjectLog,
+    accountId: string,
+    from: number,
+    current: () => boolean,
+  ): Promise<{ kind: "done" } | { kind: "missing"; seq: number; prev: number; appliedSeq: number }> {
+    for await (const e of log.read(from)) {
+      if (!current()) return { kind: "done" };
+      const appliedSeq = this.d.store.replicaState(accountId)?.appliedSeq ?? 0;
+      const outcome = await this.handle(accountId, e.seq, e.data, true);
+      if (outcome === "stop") return { kind: "done" };
+      if (typeof outcome === "object") return { kind: "missing", seq: e.seq, prev: outcome.prev, appliedSeq };
+    }
+    return { kind: "done" };
+  }
+
+  /** Loads the newest usable snapshot newer than the copy (counted and logged by seedFromSnapshot). */
+  private async seed(accountId: string): Promise<SeedOutcome | undefined> {
+    const out = await seedFromSnapshot(
+      {
+        store: this.d.store,
+        keyring: this.d.keyring,
+        snapshots: this.d.assets.snapshots,
+        ...(this.d.reloadKeys ? { reloadKeys: this.d.reloadKeys } : {}),
+        ...(this.d.log ? { log: this.d.log } : {}),
+      },
+      accountId,
+    );
+    if (out?.loaded !== undefined) this.stats.seeded++;
+    return out;
   }
 
   /**
@@ -358,10 +418,15 @@ export class ReplicaAgent {
 
   /**
    * Applies one entry if it is the next one. Returns "applied", "skip" (duplicate, or not
-   * applied here), "gap" (an earlier entry is missing here) or "stop" (the replica is now
-   * unavailable).
+   * applied here), "gap" (an earlier entry is missing here; from a catch-up, the `prev` the
+   * entry names) or "stop" (the replica is now unavailable).
    */
-  private async handle(accountId: string, seq: number, data: Uint8Array, fromCatchUp: boolean): Promise<"applied" | "skip" | "gap" | "stop"> {
+  private async handle(
+    accountId: string,
+    seq: number,
+    data: Uint8Array,
+    fromCatchUp: boolean,
+  ): Promise<"applied" | "skip" | "gap" | "stop" | { prev: number }> {
     const rs = this.d.store.replicaState(accountId);
     if (!rs || rs.role === "primary" || rs.status !== "available") return "skip";
     if (seq <= rs.appliedSeq) {
@@ -379,18 +444,9 @@ export class ReplicaAgent {
       return "stop";
     }
     if (batch.prev !== rs.appliedSeq) {
-      if (fromCatchUp) {
-        // Reading the subject itself, the next entry must follow the applied one.
-        this.unavailable(
-          accountId,
-          seq,
-          new Error(
-            `entries between seq ${rs.appliedSeq} and ${batch.prev} are missing from the log (removed by retention or by hand); restartReplicas re-seeds this replica`,
-          ),
-        );
-        return "stop";
-      }
-      return "gap";
+      // Reading the subject itself, the next entry must follow the applied one: the catch-up
+      // seeds from a snapshot or gives up. The steady consumer leaves it to the catch-up.
+      return fromCatchUp ? { prev: batch.prev } : "gap";
     }
     try {
       // Nothing awaited since the state was read: it is the state this entry applies onto.

@@ -24,6 +24,9 @@ import { Promoter } from "./promotion.js";
 import { SupervisorLease } from "./lease.js";
 import { FailoverWatcher } from "./failover.js";
 import { DirectoryReconciler } from "./reconciler.js";
+import { LogCompactor } from "./log_compactor.js";
+import { TrustList } from "../../src/envelope/index.js";
+import { readTrustList } from "../../src/keys/index.js";
 import { ExpensiveGate } from "../shared/expensive_gate.js";
 import { defaultConfig } from "../../config/defaults.js";
 import type { LimitsConfig } from "../../src/config/types.js";
@@ -53,6 +56,8 @@ export class SupervisorNode {
   readonly replicaInit: ReplicaInitializer;
   readonly promoter: Promoter;
   readonly reconciler: DirectoryReconciler;
+  /** removes log entries and snapshots the accounts' newest snapshots make unnecessary */
+  readonly compactor: LogCompactor;
   readonly limits: LimitsConfig;
   /** expensive admin requests running at once (limits.maxConcurrentExpensive) */
   readonly expensive: ExpensiveGate;
@@ -93,6 +98,14 @@ export class SupervisorNode {
     this.grantKey = new GrantKey(opts.keysDir, this.host);
     this.promoter = new Promoter(this);
     this.reconciler = new DirectoryReconciler(this, opts.reconcileEveryMs ?? 30_000);
+    const retention = opts.retention ?? defaultConfig().retention;
+    const keysDir = opts.keysDir;
+    // Without a keys folder no snapshot signature can be checked: nothing is compacted.
+    this.compactor = new LogCompactor(
+      this,
+      { keepDays: retention.keepDays, everyMs: keysDir === undefined ? 0 : retention.compactEveryMs },
+      () => new TrustList(keysDir === undefined ? [] : readTrustList(keysDir).entries),
+    );
     if (opts.autoFailover) {
       this.failover = new FailoverWatcher(this, {
         failoverAfterMs: opts.failoverAfterMs ?? 15_000,
@@ -238,9 +251,11 @@ export class SupervisorNode {
       if (!this.isActive) return; // lost again meanwhile: the standby branch already ran
       this.failover?.start();
       this.reconciler.start();
+      this.compactor.start();
     } else if (!active && this.adminService) {
       this.failover?.stop();
       this.reconciler.stop();
+      this.compactor.stop();
       const s = this.adminService;
       this.adminService = undefined;
       this.log.warn(`supervisor ${this.host} lost the lease; standing by`);
@@ -318,6 +333,7 @@ export class SupervisorNode {
       process.off("SIGHUP", this.onSighup);
       this.failover?.stop();
       this.reconciler.stop();
+      this.compactor.stop();
       await this.adminService?.stop();
       await this.directoryService?.stop();
       await this.lease?.stop();

@@ -38,6 +38,8 @@ export interface SupervisorOptions {
   promoteTimeoutMs?: number;
   /** how often the directory is checked against the accounts' logs (reconciler); default 30_000, 0 = never */
   reconcileEveryMs?: number;
+  /** log compaction (config retention); default the configuration's default */
+  retention?: { keepDays: number; compactEveryMs: number };
   /** request bounds (config limits); default the configuration's defaults */
   limits?: LimitsConfig;
   /** how long setAccountDestination waits for a replica to catch up; default 10 min */
@@ -74,6 +76,7 @@ export function supervisorOptionsOf(config: Config, host?: string): SupervisorOp
     promotionThreads: config.supervisor.promotionThreads,
     promoteTimeoutMs: config.supervisor.promoteTimeoutMs,
     reconcileEveryMs: config.supervisor.reconcileEveryMs,
+    retention: { ...config.retention },
     autoFailover: config.supervisor.autoFailover,
     failoverAfterMs: config.supervisor.failoverAfterMs,
     keysDir: config.keys.dir,

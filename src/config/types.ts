@@ -63,6 +63,8 @@ export interface JetStreamConfig {
     tx: string;
     /** Notifications for the Global Admin, subjects `mr.notify.<kind>`. Default `MR_NOTIFY`. */
     notify: string;
+    /** Account snapshots, subjects `mr.snap.<accountId>.<seq>` (src/snapshot/snapshot_log.ts). Default `MR_SNAP`. */
+    snapshots: string;
   };
   /** KV bucket and object store names: letters, digits, `_` and `-` only (a nats.js rule). */
   buckets: {
@@ -206,8 +208,29 @@ export interface Config {
   writes: WritesConfig;
   licence: LicenceConfig;
   limits: LimitsConfig;
+  snapshots: SnapshotsConfig;
+  retention: RetentionConfig;
   metrics: MetricsConfig;
   log: LogConfig;
+}
+
+/** When a primary snapshots an account (docs/architecture.md, Snapshots and compaction). */
+export interface SnapshotsConfig {
+  /** after this many entries of the account written here since its last snapshot; 0 = not by count. Default 10000. */
+  everyEntries: number;
+  /** after this long (ms) with entries not in a snapshot; 0 = not by time. Default 21600000 (6 h). */
+  everyMs: number;
+}
+
+/** What compaction keeps of each account's log (the supervisor compacts). */
+export interface RetentionConfig {
+  /**
+   * Days of history kept for point-in-time restore: log entries younger than this, and the
+   * snapshot they start from, are never removed. 0 = keep only what the newest snapshot needs. Default 7.
+   */
+  keepDays: number;
+  /** How often the active supervisor compacts (ms); 0 = never (the log grows forever). Default 600000 (10 min). */
+  compactEveryMs: number;
 }
 
 /** Every field optional, at every depth (config files, env layers, overrides). Arrays are replaced whole. */

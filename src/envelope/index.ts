@@ -1,5 +1,5 @@
 export { seal } from "./seal.js";
-export { open } from "./open.js";
+export { open, verifyEnvelopeSigner } from "./open.js";
 export { EnvelopeKeyring } from "./keyring.js";
 export type { EnvelopeKeyringOptions, TrustedSigner } from "./keyring.js";
 export { EnvelopeError } from "./errors.js";

@@ -3,6 +3,7 @@ import nacl from "tweetnacl";
 import { CodecError, decode } from "../codec/index.js";
 import { EnvelopeError } from "./errors.js";
 import type { EnvelopeKeyring } from "./keyring.js";
+import type { SignerLookup, TrustList } from "./trust.js";
 import { signedDigest } from "./seal.js";
 import {
   BOX_OVERHEAD,
@@ -35,13 +36,66 @@ export function open(keyring: EnvelopeKeyring, bytes: Uint8Array): OpenedEnvelop
   }
 }
 
+/**
+ * Checks only who signed an envelope, without decrypting it (a supervisor holds no cluster
+ * key): the same signature checks as open(), the same EnvelopeError codes. Returns the signer.
+ */
+export function verifyEnvelopeSigner(trust: TrustList, bytes: Uint8Array): { signer: string; kid: string } {
+  try {
+    const env = readWire(bytes);
+    checkSignature((signer, spk) => trust.mailstoreKey(signer, spk), env);
+    return { signer: env.signer, kid: env.kid };
+  } catch (e) {
+    if (e instanceof EnvelopeError) throw e;
+    throw new EnvelopeError(
+      "ENVELOPE_UNEXPECTED",
+      `checking an envelope's signature failed unexpectedly: this is a bug in mailreplica; report it with the cause`,
+      {
+        cause: e,
+      },
+    );
+  }
+}
+
 function openChecked(keyring: EnvelopeKeyring, bytes: Uint8Array): OpenedEnvelope {
   const env = readWire(bytes);
   const { kid, signer } = env;
-
   // Signature first: nothing about the content is trusted (not even its kid) until the
   // bytes are known to come, unchanged, from a trusted mailstore.
-  const found = keyring.lookupSigner(signer, env.spk);
+  checkSignature((s, spk) => keyring.lookupSigner(s, spk), env);
+  const key = keyring.secretboxKey(kid);
+  if (key === undefined) {
+    throw new EnvelopeError(
+      "ENVELOPE_UNKNOWN_KID",
+      `envelope from "${signer}" is encrypted under key id "${kid}", which this node's keyring lacks (has ${keyring.kids().join(", ")}): install the cluster.secretbox.json that holds "${kid}"`,
+      { kid, signer },
+    );
+  }
+  const plaintext = nacl.secretbox.open(env.box, env.nonce, key);
+  if (plaintext === null) {
+    throw new EnvelopeError(
+      "ENVELOPE_DECRYPT_FAILED",
+      `envelope from "${signer}" does not decrypt with this node's key "${kid}": the writer holds a different key under that id; make cluster.secretbox.json identical on every node`,
+      { kid, signer },
+    );
+  }
+  let payload: unknown;
+  try {
+    payload = decode(plaintext);
+  } catch (e) {
+    const why = e instanceof CodecError ? e.reason : "undecodable";
+    throw new EnvelopeError(
+      "ENVELOPE_PAYLOAD_GARBAGE",
+      `envelope from "${signer}" is authentic but its payload is not msgpack (${why}): the writer is broken or speaks another format; check its version`,
+      { kid, signer, cause: e },
+    );
+  }
+  return { payload, kid, signer };
+}
+
+function checkSignature(lookup: (signer: string, spk: Uint8Array) => SignerLookup, env: WireEnvelope): void {
+  const { kid, signer } = env;
+  const found = lookup(signer, env.spk);
   if (found.status === "unknown-host") {
     throw new EnvelopeError(
       "ENVELOPE_UNKNOWN_SIGNER",
@@ -72,35 +126,6 @@ function openChecked(keyring: EnvelopeKeyring, bytes: Uint8Array): OpenedEnvelop
       { kid, signer },
     );
   }
-
-  const key = keyring.secretboxKey(kid);
-  if (key === undefined) {
-    throw new EnvelopeError(
-      "ENVELOPE_UNKNOWN_KID",
-      `envelope from "${signer}" is encrypted under key id "${kid}", which this node's keyring lacks (has ${keyring.kids().join(", ")}): install the cluster.secretbox.json that holds "${kid}"`,
-      { kid, signer },
-    );
-  }
-  const plaintext = nacl.secretbox.open(env.box, env.nonce, key);
-  if (plaintext === null) {
-    throw new EnvelopeError(
-      "ENVELOPE_DECRYPT_FAILED",
-      `envelope from "${signer}" does not decrypt with this node's key "${kid}": the writer holds a different key under that id; make cluster.secretbox.json identical on every node`,
-      { kid, signer },
-    );
-  }
-  let payload: unknown;
-  try {
-    payload = decode(plaintext);
-  } catch (e) {
-    const why = e instanceof CodecError ? e.reason : "undecodable";
-    throw new EnvelopeError(
-      "ENVELOPE_PAYLOAD_GARBAGE",
-      `envelope from "${signer}" is authentic but its payload is not msgpack (${why}): the writer is broken or speaks another format; check its version`,
-      { kid, signer, cause: e },
-    );
-  }
-  return { payload, kid, signer };
 }
 
 /** Decodes the outer map and checks every field's type and length. */

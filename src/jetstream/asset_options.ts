@@ -7,6 +7,7 @@ export function assetOptions(c: Config): AssetOptions {
     replicas: c.jetstream.replicas,
     txStream: c.jetstream.streams.tx,
     notifyStream: c.jetstream.streams.notify,
+    snapshotStream: c.jetstream.streams.snapshots,
     directoryBucket: c.jetstream.buckets.directory,
     nodesBucket: c.jetstream.buckets.nodes,
     blobsBucket: c.jetstream.buckets.blobs,

@@ -7,12 +7,15 @@ import { nanos, type NatsConnection } from "@nats-io/transport-node";
 import { isPermissionViolation, jsErrCode, JS_ERR } from "../runtime/nats_failure.js";
 import { NotReadyYet } from "./transient.js";
 import { CodedError } from "../errors/index.js";
+import { SNAPSHOT_SUBJECTS, SnapshotLog } from "../snapshot/snapshot_log.js";
 
 export interface AssetOptions {
   /** 1 for a single server, 3 in a cluster; every asset gets it */
   replicas: number;
   txStream: string;
   notifyStream: string;
+  /** account snapshots (src/snapshot/snapshot_log.ts) */
+  snapshotStream: string;
   directoryBucket: string;
   nodesBucket: string;
   blobsBucket: string;
@@ -31,6 +34,7 @@ export interface Assets {
   nodes: KV;
   blobs: ObjectStore;
   uploads: ObjectStore;
+  snapshots: SnapshotLog;
   opts: AssetOptions;
 }
 
@@ -136,6 +140,10 @@ export async function ensureAssets(nc: NatsConnection, opts: AssetOptions, run: 
   const notify = `stream ${opts.notifyStream}`;
   await run(notify, () => ensureStream(jsm, opts.notifyStream, [NOTIFY_SUBJECTS], r, 7 * 24 * 3600_000));
   await run(notify, () => waitForLeader(jsm, opts.notifyStream, notify, r));
+  const snap = `stream ${opts.snapshotStream}`;
+  // Kept forever: snapshots are removed one by one by the supervisor's compaction, never by age.
+  await run(snap, () => ensureStream(jsm, opts.snapshotStream, [SNAPSHOT_SUBJECTS], r, 0));
+  await run(snap, () => waitForLeader(jsm, opts.snapshotStream, snap, r));
   const dirLabel = `bucket ${opts.directoryBucket}`;
   const directory = await run(dirLabel, () => kvm.create(opts.directoryBucket, { replicas: r, history: 5, storage: StorageType.File }));
   await run(dirLabel, () => waitForLeader(jsm, `KV_${opts.directoryBucket}`, dirLabel, r));
@@ -150,5 +158,5 @@ export async function ensureAssets(nc: NatsConnection, opts: AssetOptions, run: 
   // within seconds of being put, never a day later.
   const uploads = await run(uploadsLabel, () => new Objm(js).create(opts.uploadsBucket, { replicas: r, storage: StorageType.File, ttl: nanos(UPLOAD_TTL_MS) }));
   await run(uploadsLabel, () => waitForLeader(jsm, `OBJ_${opts.uploadsBucket}`, uploadsLabel, r));
-  return { nc, js, jsm, directory, nodes, blobs, uploads, opts };
+  return { nc, js, jsm, directory, nodes, blobs, uploads, snapshots: new SnapshotLog(js, jsm, opts.snapshotStream), opts };
 }

@@ -5,11 +5,13 @@
 //     supervisor for directory writes on mr.directory.<host> (its own host only: the subject
 //     is what tells the supervisor who asks); reads the directory bucket but writes nothing in
 //     it; writes its heartbeat node.<host> in the nodes bucket, blobs in the object store;
-//     reads and consumes MR_TX.
+//     reads and consumes MR_TX; writes snapshots of the accounts it is primary of (mr.snap.<id>.<seq>)
+//     and reads any.
 //   supervisor (actors/supervisor/node.ts): serves mr.rpc.admin (queue mr-admin); calls every
 //     mailstore's mr.node.<h>.admin and .mailbox and mr.rpc.mailbox (admin notices); answers
 //     mr.directory.> (queue mr-directory); the only writer of the directory bucket (lease,
-//     operations, account and name records, mailstore registrations); heartbeat supervisor.<host>.
+//     operations, account and name records, mailstore registrations); heartbeat supervisor.<host>;
+//     compacts: purges an account's log below a snapshot it verified, and snapshots no longer needed.
 //   admin (CLI, REPL): calls mr.rpc.admin and mr.rpc.mailbox, reads mr.notify.>, uploads like a client.
 //   client (webmail, MTA): calls mr.rpc.mailbox, and puts large messages into the upload
 //     object store (mr_uploads) for deliverMessage `upload`.
@@ -19,7 +21,9 @@
 //   their answers going out as responses; admin and operator may ask ($SRV.>), client may not.
 // The JetStream API is allowed per stream: the account logs, notifications, and the streams
 // behind the KV buckets (KV_<bucket>) and the object store (OBJ_<bucket>). Processes may
-// create a missing stream but never update, purge or delete one (operator only).
+// create a missing stream but never update, purge or delete one (operator only), except that the
+// supervisor purges MR_TX and MR_SNAP by subject for compaction (docs/architecture.md, Snapshots
+// and compaction): a purge names its subject only in its body, so a mailstore may not purge at all.
 import type { JetStreamConfig } from "../config/index.js";
 import { inboxPrefixOf, type Identity } from "./identities.js";
 import { SERVICE_API_PREFIX, SERVICE_VERBS } from "../micro/index.js";
@@ -47,6 +51,7 @@ export const ADMIN_RPC = "mr.rpc.admin";
 export const MAILBOX_RPC = "mr.rpc.mailbox";
 const TX = "mr.tx.*";
 const NOTIFY = "mr.notify.>";
+const SNAPSHOTS = "mr.snap.*.*";
 const nodeMailbox = (h: string): string => `mr.node.${h}.mailbox`;
 const nodeAdmin = (h: string): string => `mr.node.${h}.admin`;
 /** Directory writes a mailstore asks of the supervisor (actors/shared/directory_requests.ts). */
@@ -72,7 +77,15 @@ function discoveryAnswers(names: readonly string[]): string[] {
 
 /** The JetStream streams mailreplica's processes use, by their server-side names. */
 export function streamNames(js: PermissionContext["jetstream"]): string[] {
-  return [js.streams.tx, js.streams.notify, `KV_${js.buckets.directory}`, `KV_${js.buckets.nodes}`, `OBJ_${js.buckets.blobs}`, `OBJ_${js.buckets.uploads}`];
+  return [
+    js.streams.tx,
+    js.streams.notify,
+    js.streams.snapshots,
+    `KV_${js.buckets.directory}`,
+    `KV_${js.buckets.nodes}`,
+    `OBJ_${js.buckets.blobs}`,
+    `OBJ_${js.buckets.uploads}`,
+  ];
 }
 
 /** The JetStream API a mailstore or supervisor needs on `stream`: create (never update), read, consume, ack. */
@@ -129,6 +142,7 @@ export function permissionsOf(id: Identity, ctx: PermissionContext): Permissions
         publish: [
           TX,
           NOTIFY,
+          SNAPSHOTS,
           ...ctx.mailstores.map(nodeMailbox),
           // No directory key: records are the supervisor's to write, asked on this subject.
           directoryRequest(host),
@@ -152,6 +166,8 @@ export function permissionsOf(id: Identity, ctx: PermissionContext): Permissions
           ...ctx.mailstores.flatMap((h) => [nodeAdmin(h), nodeMailbox(h)]),
           `$KV.${dir}.>`,
           `$KV.${nodes}.supervisor.${id.host!}`,
+          `$JS.API.STREAM.PURGE.${ctx.jetstream.streams.tx}`,
+          `$JS.API.STREAM.PURGE.${ctx.jetstream.streams.snapshots}`,
           ...processJetStream(ctx),
         ],
         subscribe: [inbox, ADMIN_RPC, DIRECTORY_REQUESTS, ...discoveryAnswers(SERVICES_OF_ROLE.supervisor)],

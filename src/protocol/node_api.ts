@@ -73,3 +73,15 @@ export interface LogHead {
   /** the primary the log names: writer of the newest entry */
   host: string | null;
 }
+
+/** A mailstore's answer to snapshotAccount (actors/mailstore/snapshot_taker.ts). */
+export interface TakenSnapshot {
+  account: string;
+  /** the log seq the snapshot is at */
+  seq: number;
+  items: number;
+  /** sealed bytes stored */
+  bytes: number;
+  /** a snapshot at this seq was already stored: nothing new was written */
+  existing: boolean;
+}

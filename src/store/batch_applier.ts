@@ -63,7 +63,11 @@ export function applyBatchEntry(s: Statements, accountId: string, seq: number, b
   let primary = state.primary_host;
   for (const e of batch.events) {
     if (e.t === "account.created") primary = e.mailHost;
-    else if (e.t === "promoted") primary = e.host;
+    else if (e.t === "promoted") {
+      primary = e.host;
+      // Kept for snapshots: once this entry is compacted, the grant still proves the primary.
+      s.setPromotionGrant.run(e.grant ?? null, accountId);
+    }
   }
   // Past the window a requestId is forgotten; the batch's time keeps every copy alike.
   s.pruneRequests.run(accountId, batch.at - REQUEST_WINDOW_MS, PRUNE_PER_BATCH);

@@ -5,3 +5,4 @@ export { LATEST_SCHEMA_VERSION } from "./migrations.js";
 export { applyEvents } from "./apply_events.js";
 export type { ApplyContext } from "./apply_events.js";
 export type * from "./types.js";
+export type { AccountState, StatePosition, ItemTuple, FolderTuple, RequestTuple } from "./account_state.js";

@@ -10,6 +10,7 @@ import type { RecordedRequest } from "../mail/types.js";
 import { folderPathKey, validateFolderPath } from "../mail/folder_path.js";
 import { applyEvents } from "./apply_events.js";
 import { applyBatchEntry } from "./batch_applier.js";
+import { AccountStateStatements, readAccountState, writeAccountState, type AccountState, type StatePosition } from "./account_state.js";
 import { StoreError } from "./errors.js";
 import { StoreMailboxView } from "./mailbox_view.js";
 import { migrate } from "./migrations.js";
@@ -44,6 +45,9 @@ const STATUSES: ReadonlySet<string> = new Set<ReplicaStatus>(["available", "unav
 export class MetadataStore {
   private readonly applyTx: (accountId: string, seq: number, batch: TxBatch, at: number) => ApplyOutcome;
   private readonly dropTx: (accountId: string) => void;
+  private readonly stateStatements: AccountStateStatements;
+  private readonly readStateTx: (accountId: string) => { state: AccountState; position: StatePosition } | undefined;
+  private readonly writeStateTx: (accountId: string, state: AccountState, position: StatePosition, at: number) => void;
 
   private constructor(
     private readonly db: Database.Database,
@@ -61,6 +65,12 @@ export class MetadataStore {
       s.deleteRequests.run(accountId);
       s.deleteReplicaState.run(accountId);
     }).immediate;
+    const ss = (this.stateStatements = new AccountStateStatements(db));
+    // Deferred: a read transaction, so the rows and the applied seq are one moment of the account.
+    this.readStateTx = db.transaction((accountId: string) => readAccountState(ss, accountId)).deferred;
+    this.writeStateTx = db.transaction((accountId: string, state: AccountState, position: StatePosition, at: number) =>
+      writeAccountState(ss, accountId, state, position, at),
+    ).immediate;
   }
 
   /** Opens (creating if needed) the store at `file` and migrates it to the latest schema. */
@@ -148,6 +158,29 @@ export class MetadataStore {
       if (this.db.inTransaction) this.s.rollback.run();
     }
     return out;
+  }
+
+  /**
+   * The account's whole replicated state and the log position it is at (what a snapshot
+   * holds), read in one transaction. Undefined while nothing of the account has been applied.
+   */
+  exportAccountState(accountId: string): { state: AccountState; position: StatePosition } | undefined {
+    return this.readStateTx(accountId);
+  }
+
+  /**
+   * Replaces the account's rows with `state` and sets its applied seq, epoch, primary and
+   * grant to `position`, in one transaction; the copy is then available at `position.seq`.
+   * Its role and generation stay. Throws StoreError REPLICA_STATE_NOT_FOUND, or SQLite's
+   * constraint error for rows that do not fit together (nothing is changed then).
+   */
+  loadAccountState(accountId: string, state: AccountState, position: StatePosition): void {
+    this.writeStateTx(accountId, state, position, this.now());
+  }
+
+  /** The grant of the last promotion applied (null at the creation epoch, or unknown on copies older than schema 5). */
+  promotionGrant(accountId: string): string | null {
+    return this.stateStatements.position.get(accountId)?.promotion_grant ?? null;
   }
 
   /** Deletes every row of the account, its replica state included (a replica was removed). */

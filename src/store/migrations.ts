@@ -177,6 +177,18 @@ ALTER TABLE replica_state ADD COLUMN primary_host TEXT;
 UPDATE replica_state SET primary_host = (SELECT a.mail_host FROM accounts a WHERE a.id = replica_state.account_id);
 `,
   },
+  {
+    version: 5,
+    name: "promotion grant of the applied log",
+    sql: `
+-- replica_state.promotion_grant: the supervisor's grant carried by the last 'promoted' event
+-- applied (src/envelope/grant.ts), NULL at the creation epoch. A snapshot carries it, so a
+-- reader can check who was primary at the snapshot's epoch after the entry itself is compacted.
+-- Copies made before this column existed have NULL until their next promotion; their
+-- snapshots at an epoch > 1 cannot be taken until then.
+ALTER TABLE replica_state ADD COLUMN promotion_grant TEXT;
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION: number = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

@@ -135,6 +135,7 @@ export class Statements {
   readonly replicaState;
   readonly insertReplicaState;
   readonly setApplied;
+  readonly setPromotionGrant;
   readonly setStatus;
   readonly setRole;
   readonly setGeneration;
@@ -223,6 +224,7 @@ export class Statements {
     this.setApplied = db.prepare<[number, number, number, string | null, string]>(
       "UPDATE replica_state SET applied_seq = ?, applied_at = ?, epoch = ?, primary_host = ? WHERE account_id = ?",
     );
+    this.setPromotionGrant = db.prepare<[string | null, string]>("UPDATE replica_state SET promotion_grant = ? WHERE account_id = ?");
     this.setStatus = db.prepare<[string, string | null, string]>("UPDATE replica_state SET status = ?, error = ? WHERE account_id = ?");
     this.setRole = db.prepare<[string, string]>("UPDATE replica_state SET role = ? WHERE account_id = ?");
     this.setGeneration = db.prepare<[number, string]>("UPDATE replica_state SET generation = ? WHERE account_id = ?");

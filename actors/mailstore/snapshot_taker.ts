@@ -1,0 +1,164 @@
+// The primary's snapshots (docs/architecture.md, Snapshots and compaction): one account's whole
+// state at its applied seq, read in one SQLite read transaction, sealed and signed as one
+// envelope, stored in MR_SNAP. Taken after `everyEntries` entries written here, after
+// `everyMs` with entries not yet in a snapshot, and on demand (snapshotAccounts).
+//
+// The read and the sealing run on the event loop (a 100,000-item account holds it for a few
+// hundred ms, measured in docs/benchmarks.md); the write to MR_SNAP does not block writes.
+import { seal, type EnvelopeKeyring } from "../../src/envelope/index.js";
+import { snapshotOf } from "../../src/snapshot/account_snapshot.js";
+import type { SnapshotLog } from "../../src/snapshot/snapshot_log.js";
+import type { MetadataStore } from "../../src/store/index.js";
+import type { Clock } from "../../src/runtime/clock.js";
+import type { Logger } from "../../src/log/index.js";
+import { FencedError } from "../../src/runtime/errors.js";
+import { runBounded } from "../../src/runtime/bounded_pool.js";
+import { NodeError } from "./errors.js";
+import type { TakenSnapshot } from "../../src/protocol/node_api.js";
+
+export interface SnapshotPolicy {
+  /** entries written here since the account's last snapshot; 0 = not by count */
+  everyEntries: number;
+  /** ms with entries not in a snapshot; 0 = not by time */
+  everyMs: number;
+}
+
+export interface SnapshotTakerDeps {
+  host: string;
+  store: MetadataStore;
+  keyring: EnvelopeKeyring;
+  snapshots: SnapshotLog;
+  clock: Clock;
+  log?: Logger;
+}
+
+export type { TakenSnapshot };
+
+/** How often the policy is checked, ms. */
+export const SNAPSHOT_SWEEP_MS = 5_000;
+
+interface Pending {
+  /** entries applied here since the last snapshot */
+  entries: number;
+  /** when the first of them was applied (clock.now) */
+  since: number;
+}
+
+export class SnapshotTaker {
+  private readonly pending = new Map<string, Pending>();
+  private readonly running = new Map<string, Promise<TakenSnapshot>>();
+  private timer: ReturnType<Clock["setTimer"]> | undefined;
+  private stopped = false;
+  readonly stats = { taken: 0, failed: 0, bytes: 0 };
+
+  constructor(
+    private readonly d: SnapshotTakerDeps,
+    private readonly policy: SnapshotPolicy,
+  ) {}
+
+  /** An entry of a primary account was applied here (the account actor tells). */
+  noteApplied(accountId: string): void {
+    const p = this.pending.get(accountId);
+    if (p) p.entries++;
+    else this.pending.set(accountId, { entries: 1, since: this.d.clock.now() });
+  }
+
+  /** Accounts written before this process started count from now (their last snapshot is unknown until taken). */
+  noteStarted(accountId: string): void {
+    if (!this.pending.has(accountId)) this.pending.set(accountId, { entries: 0, since: this.d.clock.now() });
+  }
+
+  start(): void {
+    if (this.policy.everyEntries === 0 && this.policy.everyMs === 0) return;
+    this.stopped = false;
+    const tick = (): void => {
+      if (this.stopped) return;
+      void this.sweep().finally(() => {
+        if (!this.stopped) this.timer = this.d.clock.setTimer(tick, SNAPSHOT_SWEEP_MS);
+      });
+    };
+    this.timer = this.d.clock.setTimer(tick, SNAPSHOT_SWEEP_MS);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) this.d.clock.clearTimer(this.timer);
+    await Promise.allSettled([...this.running.values()]);
+  }
+
+  /** Takes the snapshots the policy asks for now, two at a time. */
+  async sweep(): Promise<void> {
+    const now = this.d.clock.now();
+    const due = [...this.pending.entries()]
+      .filter(
+        ([, p]) => (this.policy.everyEntries > 0 && p.entries >= this.policy.everyEntries) || (this.policy.everyMs > 0 && now - p.since >= this.policy.everyMs),
+      )
+      .map(([id]) => id);
+    await runBounded(due, 2, async (id) => {
+      const rs = this.d.store.replicaState(id);
+      if (rs?.role !== "primary" || rs.status !== "available") {
+        this.pending.delete(id); // not written here any more
+        return;
+      }
+      await this.take(id).catch((e: unknown) => {
+        this.d.log?.warn({ accountId: id, error: (e as Error).message, code: (e as { code?: unknown }).code }, "snapshot not taken; trying again later");
+      });
+    });
+  }
+
+  /** Takes a snapshot of a primary account now (one at a time per account). */
+  take(accountId: string): Promise<TakenSnapshot> {
+    const running = this.running.get(accountId);
+    if (running) return running;
+    const p = this.takeNow(accountId).finally(() => this.running.delete(accountId));
+    this.running.set(accountId, p);
+    return p;
+  }
+
+  private async takeNow(accountId: string): Promise<TakenSnapshot> {
+    const rs = this.d.store.replicaState(accountId);
+    if (rs?.role !== "primary" || rs.status !== "available") {
+      throw new NodeError("NOT_PRIMARY", `account ${accountId} is not written by ${this.d.host}: only its primary snapshots it`, { account: accountId });
+    }
+    const exported = this.d.store.exportAccountState(accountId);
+    if (!exported) {
+      throw new NodeError("UNAVAILABLE", `account ${accountId} has nothing applied on ${this.d.host} yet; snapshot it after its first write`, {
+        account: accountId,
+      });
+    }
+    const { state, position } = exported;
+    if (position.epoch > 1 && position.grant === null) {
+      // A copy older than the stored grants (schema 5): its snapshot could not prove the primary.
+      throw new NodeError(
+        "UNAVAILABLE",
+        `account ${accountId} on ${this.d.host} does not know the grant of its promotion to epoch ${position.epoch} (applied before this release); it is snapshotted after its next promotion`,
+        { account: accountId },
+      );
+    }
+    const pendingBefore = this.pending.get(accountId);
+    const sealed = seal(this.d.keyring, snapshotOf(accountId, this.d.host, this.d.clock.now(), state, position));
+    let existing = false;
+    try {
+      await this.d.snapshots.write(accountId, position.seq, sealed);
+    } catch (e) {
+      // Someone (this mailstore before a restart) already stored the snapshot at this seq.
+      if (!(e instanceof FencedError)) {
+        this.stats.failed++;
+        throw e;
+      }
+      existing = true;
+    }
+    // Entries applied while it was written stay pending for the next one.
+    const after = this.pending.get(accountId);
+    if (after && after === pendingBefore) {
+      const rsNow = this.d.store.replicaState(accountId);
+      if (rsNow?.appliedSeq === position.seq) this.pending.delete(accountId);
+    }
+    if (!existing) {
+      this.stats.taken++;
+      this.stats.bytes += sealed.length;
+      this.d.log?.info({ accountId, seq: position.seq, items: state.items.length, bytes: sealed.length }, "snapshot taken");
+    }
+    return { account: accountId, seq: position.seq, items: state.items.length, bytes: sealed.length, existing };
+  }
+}

@@ -6,6 +6,7 @@ import { licenceMethods, type LicenceMethodsContext } from "./licence_methods.js
 import { checkMethods, type ChecksContext } from "./checks.js";
 import { serviceMethods, type ServiceMethodsContext } from "./service_methods.js";
 import { verifyMethods, type VerifyMethodsContext } from "./verify_methods.js";
+import { snapshotMethods, type SnapshotMethodsContext } from "./snapshot_methods.js";
 
 /** What the feature methods use of the supervisor: each list's context. */
 export type FeatureAdminContext = PromotionMethodsContext &
@@ -13,7 +14,8 @@ export type FeatureAdminContext = PromotionMethodsContext &
   LicenceMethodsContext &
   ChecksContext &
   ServiceMethodsContext &
-  VerifyMethodsContext;
+  VerifyMethodsContext &
+  SnapshotMethodsContext;
 
 export function featureAdminMethods(node: FeatureAdminContext): RpcMethod<NatsRpcContext>[] {
   return [
@@ -23,5 +25,6 @@ export function featureAdminMethods(node: FeatureAdminContext): RpcMethod<NatsRp
     ...checkMethods(node),
     ...serviceMethods(node),
     ...verifyMethods(node),
+    ...snapshotMethods(node),
   ];
 }

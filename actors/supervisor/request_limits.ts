@@ -10,6 +10,7 @@ import { ExpensiveGate } from "../shared/expensive_gate.js";
 export const EXPENSIVE_ADMIN_METHODS: ReadonlySet<string> = new Set([
   "getAccountStatus",
   "verifyReplicas",
+  "snapshotAccounts",
   "restartReplicas",
   "pauseReplicas",
   "removeAccountDestination",

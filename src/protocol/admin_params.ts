@@ -2,7 +2,7 @@
 // params, result (admin_results.ts) and errors (method_errors.ts), defined once. The supervisor's method modules validate with these specs, rpc.discover
 // publishes them, and the CLI's admin commands take their types and bounds from them. Light on
 // purpose (no NATS, no SQLite), so the CLI can load it for --help.
-import { int, oneOf, str, strOrList } from "../jsonrpc/param_specs.js";
+import { bool, int, oneOf, str, strOrList } from "../jsonrpc/param_specs.js";
 import { ACCOUNT_REF_ITEM, hostParam, operationIdParam } from "../directory/key_params.js";
 import { contract } from "./method_contract.js";
 import { ADMIN_RESULTS } from "./admin_results.js";
@@ -198,6 +198,17 @@ export const ADMIN_METHODS = {
     {
       result: ADMIN_RESULTS.verifyReplicas,
       errors: [invalidParams(), ACCOUNTS_TOO_MANY, EXPENSIVE_BUSY, unknownMailstore("replicaServer"), ...NAMED_ACCOUNTS, RECORD_INVALID, ...NATS_FAILURES],
+    },
+  ),
+  snapshotAccounts: contract(
+    "Snapshot accounts now on their primaries (replicas then seed from the snapshot); with compact, compact their logs below it as the retention allows.",
+    {
+      accounts: strOrList({ maxItems: ACCOUNTS_MAX, item: ACCOUNT_REF_ITEM, description: "accounts to snapshot (default: every account)" }),
+      compact: bool({ description: "also compact each account's log now, as retention.keepDays allows (default false)" }),
+    },
+    {
+      result: ADMIN_RESULTS.snapshotAccounts,
+      errors: [invalidParams(), ACCOUNTS_TOO_MANY, EXPENSIVE_BUSY, ...NAMED_ACCOUNTS, ...NATS_FAILURES],
     },
   ),
   test: contract(

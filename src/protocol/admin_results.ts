@@ -168,6 +168,20 @@ const ACCOUNT_VERDICT = object({
   replicas: list(REPLICA_VERDICT),
 });
 
+/** One account's snapshot (actors/supervisor/snapshot_methods.ts). */
+const ACCOUNT_SNAPSHOT = object({
+  account: str(),
+  accountId: str(),
+  primary: str("the mailstore that took it"),
+  sequence: nullable(int("the log seq the snapshot is at; null when none was taken")),
+  items: nullable(int()),
+  bytes: nullable(int("sealed bytes stored")),
+  existing: nullable(bool("a snapshot at this seq was already stored: nothing new was written")),
+  compactedTo: nullable(int("compact: the log now starts at this seq; null when nothing was removed")),
+  entriesRemoved: nullable(int("compact: log entries removed")),
+  error: nullable(str("why no snapshot was taken (the primary down, nothing written yet)")),
+});
+
 const CHECK_STATUS = oneOf(["ok", "warn", "fail"]);
 
 /** Each admin method's answer. */
@@ -216,6 +230,7 @@ export const ADMIN_RESULTS = {
   getServices: object({ services: list(SERVICE_STATUS) }),
   getAllAccounts: object({ accounts: list(ACCOUNT_ENTRY, "in name order"), more: bool("other names follow") }),
   verifyReplicas: object({ total: int(), equal: int(), different: int(), unverified: int(), accounts: list(ACCOUNT_VERDICT) }),
+  snapshotAccounts: object({ total: int(), taken: int(), existing: int(), failed: int(), accounts: list(ACCOUNT_SNAPSHOT) }),
   test: object({
     status: { ...CHECK_STATUS, description: "the worst status of all checks" },
     summary: object({ ok: int(), warn: int(), fail: int() }),

@@ -241,6 +241,28 @@ const verifyReplicas = define({
   callTimeoutMs: 600_000,
 });
 
+const SNAPSHOT_PARAMS: ParamsSpec = paramsOf("snapshotAccounts", [
+  accounts("accounts to snapshot (default: every account)"),
+  INPUT_FILE,
+  ["compact", { expected: "true|false", description: "also compact each account's log now, as retention.keepDays allows" }],
+]);
+
+const snapshotAccounts = define({
+  name: "snapshotAccounts",
+  params: SNAPSHOT_PARAMS,
+  usage: `[all | ACCOUNT[,ACCOUNT]] ${usageOfParams("", SNAPSHOT_PARAMS).trim()}`,
+  notes: [
+    "Each account's primary stores a snapshot of its whole state now; new and re-seeded replicas load it, then apply only the entries after it.",
+    "Primaries also snapshot by themselves (config snapshots.everyEntries, snapshots.everyMs), and the supervisor compacts by itself (retention.compactEveryMs).",
+    "Exits 1 when any account could not be snapshotted (its entry says why).",
+  ],
+  examples: ["", "accounts u0@example.com,u1@example.com", "all compact true"],
+  bare: barePositional("accounts", SNAPSHOT_PARAMS, "all"),
+  format: (result) => formatValue(result),
+  exitCode: (result) => ((result as { failed?: unknown } | null)?.failed === 0 ? 0 : 1),
+  callTimeoutMs: 600_000,
+});
+
 /** `host:port` (Carbonio's brokers) or a URL; a bare host:port becomes nats://host:port. */
 function natsUrl(raw: string): string {
   if (/^(nats|tls):\/\/[^\s/:]+:\d+$/.test(raw)) return raw;
@@ -291,6 +313,7 @@ export const ADMIN_COMMANDS: readonly AdminCommandDef[] = [
   getServices,
   getAllAccounts,
   verifyReplicas,
+  snapshotAccounts,
   testCommand,
   serviceCommand("doStartService"),
   serviceCommand("doStopService"),

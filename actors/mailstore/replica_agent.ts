@@ -24,7 +24,7 @@ import { txSubject } from "../../src/jetstream/assets.js";
 import { SubjectLog } from "../../src/runtime/subject_log.js";
 import { jsErrCode, JS_ERR } from "../../src/runtime/nats_failure.js";
 import { runBounded } from "../../src/runtime/bounded_pool.js";
-import type { MetadataStore } from "../../src/store/index.js";
+import type { ApplyOutcome, LogEntryToApply, MetadataStore } from "../../src/store/index.js";
 import type { TxBatch } from "../../src/mail/index.js";
 import { readTxBatch } from "./tx_batch.js";
 import { checkAuthorship } from "./log_authorship.js";
@@ -74,6 +74,11 @@ export const RETRY_MAX_MS = 30_000;
 function nextDelay(previous: number | undefined): number {
   return previous === undefined ? RETRY_FIRST_MS : Math.min(RETRY_MAX_MS, previous * 2);
 }
+
+/** Entries a catch-up applies per SQLite transaction (and decodes between two turns of the event loop). */
+export const RUN_ENTRIES = 256;
+
+type ReadOutcome = { kind: "done" } | { kind: "missing"; seq: number; prev: number; appliedSeq: number };
 
 /** Durable consumer name of a mailstore's agent (a host name without dots). */
 export function agentConsumerName(host: string): string {
@@ -207,7 +212,7 @@ export class ReplicaAgent {
       this.stats.skipped++;
       return;
     }
-    const outcome = await this.handle(accountId, m.seq, m.data, false);
+    const outcome = await this.handle(accountId, m.seq, m.data);
     if (outcome === "gap") this.catchUp(accountId);
   }
 
@@ -336,20 +341,38 @@ export class ReplicaAgent {
     }
   }
 
-  /** Applies the account's entries from `from` to the head; stops at the first one that does not follow the applied seq. */
-  private async readLog(
-    log: SubjectLog,
-    accountId: string,
-    from: number,
-    current: () => boolean,
-  ): Promise<{ kind: "done" } | { kind: "missing"; seq: number; prev: number; appliedSeq: number }> {
+  /**
+   * Applies the account's entries from `from` to the head, RUN_ENTRIES per SQLite transaction;
+   * stops at the first one that does not follow the applied seq ("missing").
+   */
+  private async readLog(log: SubjectLog, accountId: string, from: number, current: () => boolean): Promise<ReadOutcome> {
+    let run: LogEntryToApply[] = [];
     for await (const e of log.read(from)) {
       if (!current()) return { kind: "done" };
-      const appliedSeq = this.d.store.replicaState(accountId)?.appliedSeq ?? 0;
-      const outcome = await this.handle(accountId, e.seq, e.data, true);
-      if (outcome === "stop") return { kind: "done" };
-      if (typeof outcome === "object") return { kind: "missing", seq: e.seq, prev: outcome.prev, appliedSeq };
+      if (e.seq <= (this.d.store.replicaState(accountId)?.appliedSeq ?? 0)) {
+        this.stats.skipped++;
+        continue;
+      }
+      let entry: LogEntryToApply;
+      try {
+        entry = this.decode(accountId, e.seq, e.data);
+      } catch (err) {
+        // The entries before it still apply; this one makes the replica unavailable.
+        const before = run.length > 0 ? this.applyRun(accountId, run) : undefined;
+        if (before) return before;
+        this.unavailable(accountId, e.seq, err as Error);
+        return { kind: "done" };
+      }
+      run.push(entry);
+      if (run.length >= RUN_ENTRIES) {
+        const stopped = this.applyRun(accountId, run);
+        run = [];
+        if (stopped) return stopped;
+        // Decoding a run holds the event loop for a few ms: let requests and the steady consumer in.
+        await new Promise<void>((r) => setImmediate(r));
+      }
     }
+    if (run.length > 0 && current()) return this.applyRun(accountId, run) ?? { kind: "done" };
     return { kind: "done" };
   }
 
@@ -417,53 +440,84 @@ export class ReplicaAgent {
   }
 
   /**
-   * Applies one entry if it is the next one. Returns "applied", "skip" (duplicate, or not
-   * applied here), "gap" (an earlier entry is missing here; from a catch-up, the `prev` the
-   * entry names) or "stop" (the replica is now unavailable).
+   * Applies one entry of the steady consumer if it is the next one. Returns "applied", "skip"
+   * (duplicate, or not applied here), "gap" (an earlier entry is missing here: the catch-up
+   * reads it) or "stop" (the replica is now unavailable).
    */
-  private async handle(
-    accountId: string,
-    seq: number,
-    data: Uint8Array,
-    fromCatchUp: boolean,
-  ): Promise<"applied" | "skip" | "gap" | "stop" | { prev: number }> {
+  private async handle(accountId: string, seq: number, data: Uint8Array): Promise<"applied" | "skip" | "gap" | "stop"> {
     const rs = this.d.store.replicaState(accountId);
     if (!rs || rs.role === "primary" || rs.status !== "available") return "skip";
     if (seq <= rs.appliedSeq) {
       this.stats.skipped++;
       return "skip";
     }
-    let batch: TxBatch;
-    let signer: string;
+    let entry: LogEntryToApply;
     try {
-      const opened = this.withReload(() => open(this.d.keyring, data));
-      signer = opened.signer;
-      batch = readTxBatch(opened.payload, accountId, seq);
+      entry = this.decode(accountId, seq, data);
     } catch (e) {
       this.unavailable(accountId, seq, e as Error);
       return "stop";
     }
-    if (batch.prev !== rs.appliedSeq) {
-      // Reading the subject itself, the next entry must follow the applied one: the catch-up
-      // seeds from a snapshot or gives up. The steady consumer leaves it to the catch-up.
-      return fromCatchUp ? { prev: batch.prev } : "gap";
-    }
+    if (entry.batch.prev !== rs.appliedSeq) return "gap";
     try {
       // Nothing awaited since the state was read: it is the state this entry applies onto.
-      this.withReload(() => checkAuthorship(this.d.keyring.trust, rs, batch, signer));
-      const out = this.d.store.applyBatch(accountId, seq, batch);
-      if (out.status === "stale-epoch") {
-        this.d.notify("replica.stale_epoch", { account: accountId, destination: this.d.host, seq, epoch: batch.epoch, writer: batch.writer });
-      }
+      this.withReload(() => checkAuthorship(this.d.keyring.trust, rs, entry.batch, entry.signer));
+      this.afterApply(accountId, entry.batch, this.d.store.applyBatch(accountId, seq, entry.batch));
     } catch (e) {
       this.unavailable(accountId, seq, e as Error);
       return "stop";
+    }
+    return "applied";
+  }
+
+  /** Opens (signature, decryption) and shape-checks one entry. Throws what open/readTxBatch throw. */
+  private decode(accountId: string, seq: number, data: Uint8Array): LogEntryToApply {
+    const opened = this.withReload(() => open(this.d.keyring, data));
+    return { seq, signer: opened.signer, batch: readTxBatch(opened.payload, accountId, seq) };
+  }
+
+  /**
+   * Applies a catch-up's run of decoded entries in one SQLite transaction (authorship checked
+   * for each against the state it applies onto). Undefined when the whole run applied;
+   * otherwise why the read must end: the replica unavailable or not applying ("done"), or a
+   * gap the caller may fill from a snapshot ("missing").
+   */
+  private applyRun(accountId: string, run: readonly LogEntryToApply[]): ReadOutcome | undefined {
+    const rs = this.d.store.replicaState(accountId);
+    if (!rs || rs.role === "primary" || rs.status !== "available") return { kind: "done" };
+    let out;
+    try {
+      out = this.d.store.applyEntryRun(accountId, run, (state, batch, signer) =>
+        this.withReload(() => checkAuthorship(this.d.keyring.trust, state, batch, signer)),
+      );
+    } catch (e) {
+      this.unavailable(accountId, run[0]?.seq ?? 0, e as Error);
+      return { kind: "done" };
+    }
+    const bySeq = new Map(run.map((e) => [e.seq, e.batch]));
+    for (const o of out.outcomes) {
+      if (o.status === "duplicate") this.stats.skipped++;
+      else this.afterApply(accountId, bySeq.get(o.seq)!, o);
+    }
+    if (out.stop?.kind === "gap")
+      return { kind: "missing", seq: out.stop.seq, prev: out.stop.prev, appliedSeq: this.d.store.replicaState(accountId)?.appliedSeq ?? 0 };
+    if (out.stop?.kind === "refused") {
+      this.unavailable(accountId, out.stop.seq, out.stop.error as Error);
+      return { kind: "done" };
+    }
+    return undefined;
+  }
+
+  /** What follows an applied entry: counted, a fenced writer's entry told, a promotion of this host acted on. */
+  private afterApply(accountId: string, batch: TxBatch, out: ApplyOutcome): void {
+    if (out.status === "duplicate") return;
+    if (out.status === "stale-epoch") {
+      this.d.notify("replica.stale_epoch", { account: accountId, destination: this.d.host, seq: out.seq, epoch: batch.epoch, writer: batch.writer });
     }
     this.stats.applied++;
     for (const ev of batch.events) {
-      if (ev.t === "promoted" && ev.host === this.d.host) this.d.onPromotedHere?.(accountId, ev.epoch, seq, ev.grant);
+      if (ev.t === "promoted" && ev.host === this.d.host) this.d.onPromotedHere?.(accountId, ev.epoch, out.seq, ev.grant);
     }
-    return "applied";
   }
 
   /** Runs a check once more after the key files changed (a key the operator just added). */

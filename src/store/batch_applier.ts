@@ -3,7 +3,8 @@ import { REQUEST_WINDOW_MS } from "../mail/requests.js";
 import { applyEvents } from "./apply_events.js";
 import { StoreError } from "./errors.js";
 import type { Statements } from "./statements.js";
-import type { ApplyOutcome } from "./types.js";
+import type { ApplyOutcome, ReplicaState } from "./types.js";
+import { toReplicaState } from "./rows.js";
 
 /** Request records pruned per applied batch at most (see requests in migrations.ts). */
 const PRUNE_PER_BATCH = 100;
@@ -73,4 +74,60 @@ export function applyBatchEntry(s: Statements, accountId: string, seq: number, b
   s.pruneRequests.run(accountId, batch.at - REQUEST_WINDOW_MS, PRUNE_PER_BATCH);
   s.setApplied.run(seq, appliedAt, epoch, primary, accountId);
   return { status: "applied", seq, epoch, events: batch.events.length };
+}
+
+/** One entry of a run: its log seq, the decoded batch, and who signed it. */
+export interface LogEntryToApply {
+  seq: number;
+  batch: TxBatch;
+  signer: string;
+}
+
+/** Throws when the entry may not be applied onto `state` (the reader's authorship rule). */
+export type EntryCheck = (state: ReplicaState, batch: TxBatch, signer: string) => void;
+
+export interface EntryRunOutcome {
+  /** each entry applied or skipped (duplicate, stale epoch), in order */
+  outcomes: ApplyOutcome[];
+  /** why the run ended before its last entry: a gap (the entry follows `prev`), or a refusal */
+  stop?: { seq: number; kind: "gap"; prev: number } | { seq: number; kind: "refused"; error: unknown };
+}
+
+/**
+ * Applies entries in order until one does not follow or is refused. Must run inside one
+ * transaction (MetadataStore.applyEntryRun); each entry runs in a savepoint, so a refused one
+ * leaves nothing behind and the ones before it commit with the transaction.
+ */
+export function applyEntryRun(s: Statements, accountId: string, entries: readonly LogEntryToApply[], check: EntryCheck, appliedAt: number): EntryRunOutcome {
+  const outcomes: ApplyOutcome[] = [];
+  for (const e of entries) {
+    const row = s.replicaState.get(accountId);
+    if (row === undefined) {
+      return {
+        outcomes,
+        stop: {
+          seq: e.seq,
+          kind: "refused",
+          error: new StoreError("REPLICA_STATE_NOT_FOUND", `account ${accountId} is not hosted on this mailstore`, { account: accountId }),
+        },
+      };
+    }
+    const state = toReplicaState(row);
+    if (e.seq <= state.appliedSeq) {
+      outcomes.push({ status: "duplicate", seq: e.seq, appliedSeq: state.appliedSeq });
+      continue;
+    }
+    if (e.batch.prev !== state.appliedSeq) return { outcomes, stop: { seq: e.seq, kind: "gap", prev: e.batch.prev } };
+    s.savepoint.run();
+    try {
+      check(state, e.batch, e.signer);
+      outcomes.push(applyBatchEntry(s, accountId, e.seq, e.batch, appliedAt));
+      s.releaseSavepoint.run();
+    } catch (error) {
+      s.rollbackToSavepoint.run();
+      s.releaseSavepoint.run();
+      return { outcomes, stop: { seq: e.seq, kind: "refused", error } };
+    }
+  }
+  return { outcomes };
 }

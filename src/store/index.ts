@@ -6,3 +6,4 @@ export { applyEvents } from "./apply_events.js";
 export type { ApplyContext } from "./apply_events.js";
 export type * from "./types.js";
 export type { AccountState, StatePosition, ItemTuple, FolderTuple, RequestTuple } from "./account_state.js";
+export type { LogEntryToApply, EntryCheck, EntryRunOutcome } from "./batch_applier.js";

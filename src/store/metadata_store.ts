@@ -9,7 +9,7 @@ import type { TxBatch } from "../mail/events.js";
 import type { RecordedRequest } from "../mail/types.js";
 import { folderPathKey, validateFolderPath } from "../mail/folder_path.js";
 import { applyEvents } from "./apply_events.js";
-import { applyBatchEntry } from "./batch_applier.js";
+import { applyBatchEntry, applyEntryRun, type EntryCheck, type EntryRunOutcome, type LogEntryToApply } from "./batch_applier.js";
 import { AccountStateStatements, readAccountState, writeAccountState, type AccountState, type StatePosition } from "./account_state.js";
 import { StoreError } from "./errors.js";
 import { StoreMailboxView } from "./mailbox_view.js";
@@ -46,6 +46,7 @@ export class MetadataStore {
   private readonly applyTx: (accountId: string, seq: number, batch: TxBatch, at: number) => ApplyOutcome;
   private readonly dropTx: (accountId: string) => void;
   private readonly stateStatements: AccountStateStatements;
+  private readonly applyRunTx: (accountId: string, entries: readonly LogEntryToApply[], check: EntryCheck, at: number) => EntryRunOutcome;
   private readonly readStateTx: (accountId: string) => { state: AccountState; position: StatePosition } | undefined;
   private readonly writeStateTx: (accountId: string, state: AccountState, position: StatePosition, at: number) => void;
 
@@ -65,6 +66,9 @@ export class MetadataStore {
       s.deleteRequests.run(accountId);
       s.deleteReplicaState.run(accountId);
     }).immediate;
+    this.applyRunTx = db.transaction((accountId: string, entries: readonly LogEntryToApply[], check: EntryCheck, at: number) =>
+      applyEntryRun(s, accountId, entries, check, at),
+    ).immediate;
     const ss = (this.stateStatements = new AccountStateStatements(db));
     // Deferred: a read transaction, so the rows and the applied seq are one moment of the account.
     this.readStateTx = db.transaction((accountId: string) => readAccountState(ss, accountId)).deferred;
@@ -124,6 +128,17 @@ export class MetadataStore {
    */
   applyBatch(accountId: string, seq: number, batch: TxBatch): ApplyOutcome {
     return this.applyTx(accountId, seq, batch, this.now());
+  }
+
+  /**
+   * Applies consecutive log entries of the account in one transaction (a catch-up's run),
+   * each exactly as applyBatch would, after `check` (authorship) accepted it against the state
+   * it applies onto. Stops at the first entry that does not follow the applied seq (a gap) or
+   * that `check` or the applier refuses: that entry's partial effects are rolled back, the
+   * entries before it commit. Throws only when SQLite itself fails (nothing is applied then).
+   */
+  applyEntryRun(accountId: string, entries: readonly LogEntryToApply[], check: EntryCheck): EntryRunOutcome {
+    return this.applyRunTx(accountId, entries, check, this.now());
   }
 
   /**

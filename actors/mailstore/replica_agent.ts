@@ -25,6 +25,7 @@ import type { TxBatch } from "../../src/mail/index.js";
 import { readTxBatch } from "./tx_batch.js";
 import { checkAuthorship } from "./log_authorship.js";
 import { emptyLogReason } from "../shared/empty_log.js";
+import { LagGate } from "./lag_gate.js";
 
 export interface ReplicaAgentDeps {
   host: string;
@@ -93,6 +94,11 @@ export class ReplicaAgent {
   /** bumped by start() and stop(), so a reopen still in flight from before cannot start a second loop */
   private generation = 0;
   readonly stats: ReplicaAgentStats = { read: 0, applied: 0, skipped: 0, catchUps: 0, consumers: 0 };
+  /** lagged replicas: entries younger than the account's delay wait (lag_gate.ts) */
+  private readonly lag = new LagGate((accountId) => {
+    const r = this.replicated.get(accountId);
+    if (!this.stopped && r && !r.paused) void this.catchUp(accountId);
+  });
 
   constructor(private readonly d: ReplicaAgentDeps) {}
 
@@ -196,7 +202,7 @@ export class ReplicaAgent {
   private async handleSteady(m: JsMsg): Promise<void> {
     const accountId = m.subject.slice("mr.tx.".length);
     const r = this.replicated.get(accountId);
-    if (!r || r.paused) {
+    if (!r || r.paused || this.lag.holds(accountId, m.info.timestampNanos / 1e6)) {
       this.stats.skipped++;
       return;
     }
@@ -213,13 +219,15 @@ export class ReplicaAgent {
     this.retryTimers.clear();
     this.retryDelays.clear();
     this.emptySince.clear();
+    this.lag.stop();
     this.messages?.stop();
     await Promise.allSettled([...this.catchingUp.values()]);
   }
 
-  /** The accounts replicated here, as the directory says; starts or stops applying them. */
-  setReplicated(accountId: string, state: { paused: boolean } | undefined): void {
+  /** The accounts replicated here, as the directory says (`delay`: seconds, lagged replica); starts or stops applying them. */
+  setReplicated(accountId: string, state: { paused: boolean; delay?: number } | undefined): void {
     if (!state) {
+      this.lag.forget(accountId);
       this.replicated.delete(accountId);
       this.cancelRetry(accountId);
       // A catch-up still reading this account stops at its next entry.
@@ -228,6 +236,8 @@ export class ReplicaAgent {
     }
     const before = this.replicated.get(accountId);
     this.replicated.set(accountId, { paused: state.paused });
+    // A new delay: what the old one held back may be due now.
+    if (this.lag.setDelay(accountId, state.delay ?? 0) && before && !state.paused) void this.catchUp(accountId);
     const rs = this.d.store.ensureReplicaState(accountId, "replica");
     if (rs.role === "primary") return;
     if (state.paused) {
@@ -254,6 +264,18 @@ export class ReplicaAgent {
     let first: unknown;
     await runBounded([...this.replicated.keys()], concurrency, (id) => this.catchUp(id).catch((e: unknown) => void (first ??= e)));
     if (first !== undefined) throw first;
+  }
+
+  /** Catches up to the log head whatever the account's delay: a promotion's drain. */
+  async drainToHead(accountId: string): Promise<void> {
+    this.lag.lift(accountId);
+    try {
+      await this.catchUp(accountId);
+      // A run that started before the lift may have stopped at a held entry and queued another.
+      for (let p = this.catchingUp.get(accountId); p; p = this.catchingUp.get(accountId)) await p;
+    } finally {
+      this.lag.restore(accountId);
+    }
   }
 
   /** Reads the account's own subject from applied seq + 1 to its head. One at a time per account. */
@@ -298,6 +320,7 @@ export class ReplicaAgent {
       this.emptySince.delete(accountId);
       for await (const e of log.read(rs.appliedSeq + 1)) {
         if (this.stopped || (this.versions.get(accountId) ?? 0) !== version) return;
+        if (this.lag.holds(accountId, e.time)) break; // the rest waits for its delay
         const outcome = await this.handle(accountId, e.seq, e.data, true);
         if (outcome === "stop") return;
       }

@@ -166,6 +166,25 @@ test("lagged replicas - a replica with a delay holds back new entries while the 
   assert.is(replicaOn(await status("lag1@example.com"), MS3).priority, 6);
 });
 
+test("lagged replicas - the delay survives a restart of the destination: what it held back is still held, none of it lost", async () => {
+  const id = (await status("lag1@example.com")).accountId;
+  const held = store(MS3).replicaState(id)!.appliedSeq;
+  await sys.inProcess.get(MS3)!.stop();
+  sys.inProcess.delete(MS3);
+  await sys.startMailstore(MS3);
+  await deliver("lag1@example.com");
+  const st = await atHead("lag1@example.com", MS2);
+  const node = sys.inProcess.get(MS3)!;
+  await waitFor("MS3's agent handled the new entry", async () => {
+    const ci = await node.assets.jsm.consumers.info(node.assets.opts.txStream, agentConsumerName(MS3));
+    return ci.ack_floor.stream_seq >= st.sequence;
+  });
+  const lagged = replicaOn(await status("lag1@example.com"), MS3);
+  assert.is(lagged.sequence, held, "the restarted replica applied nothing younger than its delay");
+  assert.is(lagged.status, "available");
+  assert.is(lagged.lagEvents, 3, "the two entries held before the restart and the new one wait");
+});
+
 test("lagged replicas - a replica with a small delay reaches the head, entry by entry as each is old enough", async () => {
   const id = await account("lag2@example.com", 2);
   const { started } = await setDestination({ destination: MS2, priority: 10, accounts: "lag2@example.com", delay: 2 });
@@ -247,6 +266,48 @@ test("lagged replicas - named as destination, a lagged replica is drained to the
       .items.map((i) => i.id),
     written.get("lag3@example.com"),
   );
+});
+
+test("lagged replicas - automatic failover skips a lagged replica even with the better priority", async () => {
+  const own = await TestSystem.start({
+    hosts: [MS1, MS2, MS3],
+    config: (c) => {
+      c.supervisor.autoFailover = true;
+      c.supervisor.failoverAfterMs = 3_000;
+    },
+  });
+  try {
+    await own.spawnMailstore(MS1);
+    await own.startMailstore(MS2);
+    await own.startMailstore(MS3);
+    await own.startSupervisor();
+    const name = "failover@example.com";
+    const { id } = await own.mailbox("createAccount", { name, mailHost: MS1 });
+    const acked: number[] = [];
+    for (let i = 0; i < 3; i++) acked.push((await own.mailbox("deliverMessage", { account: name, raw: rawMessage(i, name) })).itemId);
+    for (const [destination, priority, delay] of [
+      [MS2, 1, HOUR],
+      [MS3, 10, 0],
+    ] as const) {
+      const { operationId } = await own.admin("setAccountDestination", { destination, priority, accounts: name, delay });
+      await waitFor(`replica on ${destination} ready`, async () => (await own.admin("monitor", { operation_uuid: operationId })).state === "successful");
+    }
+    await own.kill9(MS1);
+    const st = await waitFor(
+      "the account promoted without a command",
+      async () => {
+        const a = (await own.admin("getAccountStatus", { accounts: name })).accounts[0];
+        return a.accountMailHost !== MS1 ? a : undefined;
+      },
+      30_000,
+      250,
+    );
+    assert.is(st.accountMailHost, MS3, "not the lagged replica on MS2 (priority 1)");
+    for (const itemId of acked) assert.ok(own.inProcess.get(MS3)!.store.getItem(id, itemId), `acknowledged item ${itemId} is on the new primary`);
+    assert.is(replicaOn(st, MS2).delay, HOUR, "MS2 stays a lagged replica");
+  } finally {
+    await own.stop();
+  }
 });
 
 test.run();

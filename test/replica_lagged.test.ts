@@ -204,6 +204,17 @@ test("lagged replicas - a replica with a small delay reaches the head, entry by 
   );
 });
 
+test("lagged replicas - delay 0 ends the lag: what was held back is applied at once", async () => {
+  const id = await account("lag4@example.com", 2);
+  await setDestination({ destination: MS2, priority: 10, accounts: "lag4@example.com", delay: HOUR });
+  await destinationKnowsDelay(MS2, id, HOUR);
+  assert.ok(replicaOn(await status("lag4@example.com"), MS2).sequence < (await status("lag4@example.com")).sequence);
+  await setDestination({ destination: MS2, priority: 10, accounts: "lag4@example.com", delay: 0 });
+  const st = await atHead("lag4@example.com", MS2);
+  assert.is(replicaOn(st, MS2).delay, 0);
+  assert.is((await sys.supervisor!.directory.byId(id))!.value.replicas[0]!.delay, undefined, "a replica that is not lagged is stored as before");
+});
+
 test("lagged replicas - promoteAccounts skips a lagged replica even with the better priority, and refuses when only lagged ones remain", async () => {
   const m = await promote({ accounts: "lag1@example.com" });
   assert.is(m.state, "successful", JSON.stringify(m.failed));

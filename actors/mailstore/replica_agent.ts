@@ -237,7 +237,7 @@ export class ReplicaAgent {
     const before = this.replicated.get(accountId);
     this.replicated.set(accountId, { paused: state.paused });
     // A new delay: what the old one held back may be due now.
-    if (this.lag.setDelay(accountId, state.delay ?? 0) && before && !state.paused) void this.catchUp(accountId);
+    const delayChanged = this.lag.setDelay(accountId, state.delay ?? 0);
     const rs = this.d.store.ensureReplicaState(accountId, "replica");
     if (rs.role === "primary") return;
     if (state.paused) {
@@ -247,7 +247,7 @@ export class ReplicaAgent {
       return;
     }
     if (rs.status === "paused") this.d.store.setReplicaStatus(accountId, "available");
-    if (!before || before.paused) void this.catchUp(accountId);
+    if (!before || before.paused || delayChanged) void this.catchUp(accountId);
   }
 
   get replicatedCount(): number {

@@ -29,7 +29,7 @@ test("repl completion - command words: admin commands, mailbox methods, REPL wor
 
 test("repl completion - param names come from the command's definition, given ones are not offered again", () => {
   // setAccountDestination <destination> <priority> then named params (input_file is the CLI's and the REPL's too).
-  assert.equal(complete("setAccountDestination mailstore2.example.com 10 "), [["accounts", "input_file"], ""]);
+  assert.equal(complete("setAccountDestination mailstore2.example.com 10 "), [["accounts", "delay", "input_file"], ""]);
   assert.equal(complete("setAccountDestination mailstore2.example.com 10 acc"), [["accounts"], "acc"]);
   assert.equal(complete("promoteAccounts source_mail_host mailstore1.example.com "), [["accounts", "destination", "input_file", "threads"], ""]);
   assert.equal(complete("getAccountStatus mailHost mailstore1.example.com rep"), [["replicaServer", "replicaStatus"], "rep"]);
@@ -37,7 +37,7 @@ test("repl completion - param names come from the command's definition, given on
   assert.equal(complete("listItems "), [["account", "folder", "limit", "offset"], ""]);
   assert.equal(complete("deliverMessage account a@example.com f"), [["file", "flags", "folder"], "f"]);
   // `call admin` takes params by name, without the CLI's input_file.
-  assert.equal(complete("call admin setAccountDestination "), [["accounts", "destination", "priority"], ""]);
+  assert.equal(complete("call admin setAccountDestination "), [["accounts", "delay", "destination", "priority"], ""]);
   assert.equal(complete("getServices --"), [["--help", "--json", "--progress", "--sync"], "--"]);
   assert.equal(complete("getAccountStatus --json acc"), [["accountStatus", "accounts"], "acc"]);
   // Enumerations complete from the spec.

@@ -11,7 +11,7 @@ import type { ActorRef } from "../../src/runtime/types.js";
 import { ensureAssets, txSubject, type Assets } from "../../src/jetstream/assets.js";
 import { DEFAULT_STARTUP_TIMEOUT_MS, StartupWait } from "../../src/jetstream/startup_wait.js";
 import { Directory } from "../../src/directory/directory.js";
-import type { AccountRecord } from "../../src/directory/types.js";
+import { replicaDelay, type AccountRecord } from "../../src/directory/types.js";
 import { KeyringReloader, loadKeyring } from "../../src/keys/index.js";
 import type { EnvelopeKeyring } from "../../src/envelope/index.js";
 import { MetadataStore } from "../../src/store/index.js";
@@ -380,7 +380,7 @@ export class MailstoreNode {
     }
     this.store.ensureReplicaState(rec.id, "replica");
     this.store.setGeneration(rec.id, mine.generation);
-    this.agent.setReplicated(rec.id, { paused: mine.state === "paused" });
+    this.agent.setReplicated(rec.id, { paused: mine.state === "paused", delay: replicaDelay(mine) });
   }
 
   /** Keeps the cache of account records (and the name index) current. */

@@ -32,7 +32,7 @@ export interface PromotionTargetContext {
   assets: Assets;
   keyring: EnvelopeKeyring;
   store: Pick<MetadataStore, "replicaState" | "account" | "applyBatch" | "setRole">;
-  agent: Pick<ReplicaAgent, "isReplicated" | "catchUp" | "setReplicated">;
+  agent: Pick<ReplicaAgent, "isReplicated" | "drainToHead" | "setReplicated">;
   directoryRequests: Pick<DirectoryRequests, "recordPromotion">;
   accountRecord(idOrName: string): Promise<AccountRecord>;
   /** reads changed key files; true when something changed */
@@ -121,7 +121,8 @@ async function promoteOnce(
         account: rec.name,
       });
     }
-    await node.agent.catchUp(accountId);
+    // To the head even on a lagged replica: the operator named it, so its delay is over.
+    await node.agent.drainToHead(accountId);
     const rs = node.store.replicaState(accountId);
     // The replica may have been removed while it caught up (removeAccountDestination).
     if (!rs)

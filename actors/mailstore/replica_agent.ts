@@ -30,6 +30,7 @@ import { readTxBatch } from "./tx_batch.js";
 import { checkAuthorship } from "./log_authorship.js";
 import { emptyLogReason } from "../shared/empty_log.js";
 import { seedFromSnapshot, type SeedOutcome } from "./snapshot_seed.js";
+import { LagGate } from "./lag_gate.js";
 
 export interface ReplicaAgentDeps {
   host: string;
@@ -105,6 +106,11 @@ export class ReplicaAgent {
   /** bumped by start() and stop(), so a reopen still in flight from before cannot start a second loop */
   private generation = 0;
   readonly stats: ReplicaAgentStats = { read: 0, applied: 0, skipped: 0, catchUps: 0, consumers: 0, seeded: 0 };
+  /** lagged replicas: entries younger than the account's delay wait (lag_gate.ts) */
+  private readonly lag = new LagGate((accountId) => {
+    const r = this.replicated.get(accountId);
+    if (!this.stopped && r && !r.paused) void this.catchUp(accountId);
+  });
 
   constructor(private readonly d: ReplicaAgentDeps) {}
 
@@ -208,7 +214,7 @@ export class ReplicaAgent {
   private async handleSteady(m: JsMsg): Promise<void> {
     const accountId = m.subject.slice("mr.tx.".length);
     const r = this.replicated.get(accountId);
-    if (!r || r.paused) {
+    if (!r || r.paused || this.lag.holds(accountId, m.info.timestampNanos / 1e6)) {
       this.stats.skipped++;
       return;
     }
@@ -225,13 +231,15 @@ export class ReplicaAgent {
     this.retryTimers.clear();
     this.retryDelays.clear();
     this.emptySince.clear();
+    this.lag.stop();
     this.messages?.stop();
     await Promise.allSettled([...this.catchingUp.values()]);
   }
 
-  /** The accounts replicated here, as the directory says; starts or stops applying them. */
-  setReplicated(accountId: string, state: { paused: boolean } | undefined): void {
+  /** The accounts replicated here, as the directory says (`delay`: seconds, lagged replica); starts or stops applying them. */
+  setReplicated(accountId: string, state: { paused: boolean; delay?: number } | undefined): void {
     if (!state) {
+      this.lag.forget(accountId);
       this.replicated.delete(accountId);
       this.cancelRetry(accountId);
       // A catch-up still reading this account stops at its next entry.
@@ -240,6 +248,8 @@ export class ReplicaAgent {
     }
     const before = this.replicated.get(accountId);
     this.replicated.set(accountId, { paused: state.paused });
+    // A new delay: what the old one held back may be due now.
+    const delayChanged = this.lag.setDelay(accountId, state.delay ?? 0);
     const rs = this.d.store.ensureReplicaState(accountId, "replica");
     if (rs.role === "primary") return;
     if (state.paused) {
@@ -249,7 +259,7 @@ export class ReplicaAgent {
       return;
     }
     if (rs.status === "paused") this.d.store.setReplicaStatus(accountId, "available");
-    if (!before || before.paused) void this.catchUp(accountId);
+    if (!before || before.paused || delayChanged) void this.catchUp(accountId);
   }
 
   get replicatedCount(): number {
@@ -266,6 +276,18 @@ export class ReplicaAgent {
     let first: unknown;
     await runBounded([...this.replicated.keys()], concurrency, (id) => this.catchUp(id).catch((e: unknown) => void (first ??= e)));
     if (first !== undefined) throw first;
+  }
+
+  /** Catches up to the log head whatever the account's delay: a promotion's drain. */
+  async drainToHead(accountId: string): Promise<void> {
+    this.lag.lift(accountId);
+    try {
+      await this.catchUp(accountId);
+      // A run that started before the lift may have stopped at a held entry and queued another.
+      for (let p = this.catchingUp.get(accountId); p; p = this.catchingUp.get(accountId)) await p;
+    } finally {
+      this.lag.restore(accountId);
+    }
   }
 
   /** Reads the account's own subject from applied seq + 1 to its head. One at a time per account. */
@@ -349,6 +371,7 @@ export class ReplicaAgent {
     let run: LogEntryToApply[] = [];
     for await (const e of log.read(from)) {
       if (!current()) return { kind: "done" };
+      if (this.lag.holds(accountId, e.time)) break; // the rest waits for its delay
       if (e.seq <= (this.d.store.replicaState(accountId)?.appliedSeq ?? 0)) {
         this.stats.skipped++;
         continue;
@@ -378,6 +401,7 @@ export class ReplicaAgent {
 
   /** Loads the newest usable snapshot newer than the copy (counted and logged by seedFromSnapshot). */
   private async seed(accountId: string): Promise<SeedOutcome | undefined> {
+    const delay = this.lag.delayMs(accountId);
     const out = await seedFromSnapshot(
       {
         store: this.d.store,
@@ -387,6 +411,7 @@ export class ReplicaAgent {
         ...(this.d.log ? { log: this.d.log } : {}),
       },
       accountId,
+      delay > 0 ? { storedBefore: Date.now() - delay } : {},
     );
     if (out?.loaded !== undefined) this.stats.seeded++;
     return out;

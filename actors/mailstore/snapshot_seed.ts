@@ -30,9 +30,10 @@ export interface SeedOutcome {
 /**
  * Loads the newest usable snapshot newer than what the copy has applied. Undefined when there
  * is none (the caller reads the log instead); `loaded` unset when none could be used. A snapshot that is incomplete or fails a check is
- * skipped for the next older one and named in `skipped` (and logged).
+ * skipped for the next older one and named in `skipped` (and logged). With `storedBefore`
+ * (a lagged replica), only snapshots stored before that time count.
  */
-export async function seedFromSnapshot(d: SnapshotSeedDeps, accountId: string): Promise<SeedOutcome | undefined> {
+export async function seedFromSnapshot(d: SnapshotSeedDeps, accountId: string, opts: { storedBefore?: number } = {}): Promise<SeedOutcome | undefined> {
   const before = d.store.replicaState(accountId);
   if (!before) return undefined;
   const stored = await d.snapshots.list(accountId);
@@ -40,6 +41,11 @@ export async function seedFromSnapshot(d: SnapshotSeedDeps, accountId: string): 
   for (const s of stored.reverse()) {
     if (s.seq <= before.appliedSeq) break;
     try {
+      if (opts.storedBefore !== undefined) {
+        // A lagged replica: a snapshot younger than its delay would put it ahead of it.
+        const at = await d.snapshots.storedAt(accountId, s.seq);
+        if (at === undefined || at > opts.storedBefore) continue;
+      }
       const sealed = await d.snapshots.read(accountId, s.seq);
       const check = () => {
         const opened = open(d.keyring, sealed);

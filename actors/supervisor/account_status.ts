@@ -6,7 +6,7 @@ import { rpcCall } from "../../src/jsonrpc/index.js";
 import { txSubject } from "../../src/jetstream/assets.js";
 import { SubjectLog } from "../../src/runtime/subject_log.js";
 import type { Assets } from "../../src/jetstream/assets.js";
-import type { AccountRecord } from "../../src/directory/types.js";
+import { replicaDelay, type AccountRecord } from "../../src/directory/types.js";
 import type { LocalAccountStatus } from "../../src/protocol/node_api.js";
 import { nodeAdminSubject } from "../../src/protocol/subjects.js";
 import { emptyLogReason } from "../shared/empty_log.js";
@@ -15,6 +15,8 @@ export interface ReplicaStatusView {
   accountId: string;
   destination: string;
   priority: number;
+  /** lagged replica: seconds an entry waits in the log before it is applied; 0: not lagged */
+  delay: number;
   available: boolean;
   /** available | unavailable | paused | initializing | unreachable */
   status: string;
@@ -126,6 +128,7 @@ export async function accountStatuses(assets: Assets, accounts: AccountRecord[],
           accountId: a.id,
           destination: r.destination,
           priority: r.priority,
+          delay: replicaDelay(r),
           available: canConnect && r.state !== "paused" && st?.status === "available" && !emptyLog,
           status,
           sequence: applied,

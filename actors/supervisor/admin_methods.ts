@@ -90,7 +90,7 @@ function coreAdminMethods(node: AdminMethodsContext): RpcMethod<Ctx>[] {
         // The quota is held in the ledger before any record changes, and settled whatever happens.
         const hold = await node.licence.reserve(recs);
         try {
-          return await node.replicaInit.start(recs, p.destination, p.priority, hold);
+          return await node.replicaInit.start(recs, p.destination, p.priority, hold, p.delay);
         } finally {
           await hold
             .settle()

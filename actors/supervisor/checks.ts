@@ -497,7 +497,10 @@ async function replicaChecks(node: ChecksContext): Promise<CheckResult[]> {
       } else if (r.status === "initializing") {
         counts.initializing++;
         problems.push(warn(check, `seeding from the log, ${lag}`, "wait for it to catch up; getAccountStatus shows its progress"));
-      } else if (r.lagMs > LAG_WARN_MS || r.lagEvents > LAG_WARN_EVENTS) {
+      } else if (
+        // A lagged replica is behind by its delay on purpose (any number of entries): only lag beyond it is one.
+        r.delay > 0 ? r.lagMs - r.delay * 1_000 > LAG_WARN_MS : r.lagMs > LAG_WARN_MS || r.lagEvents > LAG_WARN_EVENTS
+      ) {
         counts.lagging++;
         problems.push(
           warn(

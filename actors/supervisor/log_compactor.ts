@@ -1,6 +1,7 @@
 // Compaction of the account logs (docs/architecture.md, Snapshots and compaction). While this
 // supervisor holds the lease, every compactEveryMs, for each account: the newest snapshot
-// stored at least `keepDays` ago (or the newest at all with keepDays 0) that is complete and
+// stored at least `keepDays` ago, and at least as long ago as the longest delay of the
+// account's lagged replicas (or the newest at all with keepDays 0 and no lagged replica) that is complete and
 // signed by the account's primary is the compaction point C; the log entries of the account
 // below C and the snapshots older than C are removed. So every moment of the last keepDays
 // has a snapshot at or before it with the log after it (point-in-time restore), the entry at
@@ -14,7 +15,6 @@ import { PeriodicTask } from "../../src/runtime/periodic.js";
 import { txSubject } from "../../src/jetstream/assets.js";
 import { verifyEnvelopeSigner } from "../../src/envelope/index.js";
 import type { TrustList } from "../../src/envelope/index.js";
-import { snapshotSubject } from "../../src/snapshot/snapshot_log.js";
 import type { AccountRecord } from "../../src/directory/types.js";
 import { runBounded } from "../../src/runtime/bounded_pool.js";
 import type { SupervisorCore } from "./context.js";
@@ -90,13 +90,15 @@ export class LogCompactor {
     const { jsm, snapshots, opts } = this.node.assets;
     const stored = await snapshots.list(rec.id);
     if (stored.length === 0) return undefined;
-    const boundary = this.node.clock.now() - this.policy.keepDays * 86_400_000;
+    // A lagged replica reads entries as old as its delay: they stay too, whatever keepDays says.
+    const maxDelayMs = Math.max(0, ...rec.replicas.map((r) => (r.delay ?? 0) * 1_000));
+    const boundary = this.node.clock.now() - Math.max(this.policy.keepDays * 86_400_000, maxDelayMs);
     let point: number | undefined;
     for (const s of [...stored].reverse()) {
       if (s.seq <= (this.reached.get(rec.id) ?? 0)) break;
       // The time the snapshot was stored: its first message's, as the server recorded it.
-      const first = await jsm.direct.getMessage(opts.snapshotStream, { next_by_subj: snapshotSubject(rec.id, s.seq) }).catch(() => null);
-      if (!first || first.time.getTime() > boundary) continue;
+      const storedAt = await snapshots.storedAt(rec.id, s.seq).catch(() => undefined);
+      if (storedAt === undefined || storedAt > boundary) continue;
       if (!(await this.usable(rec, s.seq, trust))) continue;
       point = s.seq;
       break;

@@ -1,10 +1,12 @@
 // promoteAccounts (docs/architecture.md, Promotion): move accounts' write role to their best replica, with the old
 // primary alive (planned switchover) or dead (failover). Per account:
 //   1. target: the destination given, else the replicas by ascending priority, first alive
-//      (fresh heartbeat) and available;
+//      (fresh heartbeat) and available; lagged replicas (a delay) are skipped then: they hold
+//      back recent entries on purpose, and the operator promotes one only by naming it;
 //   2. if the old primary is alive, ask it to stop writing (bounded; the fence makes it
 //      optional for correctness);
-//   3. the target drains the log and appends Promoted{epoch+1, grant} at the head (promoteHere);
+//   3. the target drains the log (a lagged one too, its delay ignored) and appends
+//      Promoted{epoch+1, grant} at the head (promoteHere);
 //      the grant is this supervisor's signature over (account, epoch+1, target), without
 //      which no reader accepts the promotion (log_authorship.ts);
 //   4. the directory follows by compare-and-set: primary = target, epoch + 1, the old primary
@@ -14,7 +16,7 @@
 import { AppError, RpcClientError, RpcError, rpcCall, toErrorObject } from "../../src/jsonrpc/index.js";
 import { signPromotionGrant } from "../../src/envelope/index.js";
 import { retryTransient, transientReason } from "../../src/jetstream/transient.js";
-import type { AccountRecord, ReplicaRecord } from "../../src/directory/types.js";
+import { replicaDelay, type AccountRecord, type ReplicaRecord } from "../../src/directory/types.js";
 import { localStatuses } from "./account_status.js";
 import { nodeAdminSubject } from "../../src/protocol/subjects.js";
 import type { PromoteHereResult } from "../../src/protocol/node_api.js";
@@ -250,15 +252,17 @@ export class Promoter {
       return r;
     }
     const candidates = rec.replicas
-      .filter((r) => r.state === "active" && alive.has(r.destination))
+      .filter((r) => r.state === "active" && replicaDelay(r) === 0 && alive.has(r.destination))
       .sort((a, b) => a.priority - b.priority || a.destination.localeCompare(b.destination));
     const statuses = await localStatuses(this.node.nc, new Map(candidates.map((c) => [c.destination, [rec.id]])));
     const usable = candidates.find((c) => statuses.get(c.destination)?.get(rec.id)?.status === "available");
     if (!usable) {
+      const lagged = rec.replicas.filter((r) => replicaDelay(r) > 0).map((r) => r.destination);
       const why =
         rec.replicas.length === 0
           ? "it has no replica (setAccountDestination first)"
-          : `none of its replicas (${rec.replicas.map((r) => `${r.destination}/${r.priority}`).join(", ")}) is alive and available`;
+          : `none of its replicas (${rec.replicas.map((r) => `${r.destination}/${r.priority}`).join(", ")}) is alive, available and not lagged` +
+            (lagged.length ? ` (lagged replicas are promoted only when named: promoteAccounts ... destination ${lagged[0]})` : "");
       const unanswered = candidates.filter((c) => statuses.get(c.destination) === undefined).map((c) => c.destination);
       const err = new AppError(
         "REPLICA_UNAVAILABLE",

@@ -1,8 +1,9 @@
 // setAccountDestination as an operation: the replica is added to each account's directory
 // record (compare-and-set), the destination's agent sees it through its directory watch and
 // seeds from the log; the operation ends when every new replica has caught up with the log
-// head it had when added, and the Global Admin is notified.
-import type { AccountRecord } from "../../src/directory/types.js";
+// head it had when added (a lagged replica: with every entry older than its delay), and the
+// Global Admin is notified.
+import { replicaDelay, type AccountRecord } from "../../src/directory/types.js";
 import { AppError } from "../../src/jsonrpc/index.js";
 import { txSubject } from "../../src/jetstream/assets.js";
 import { SubjectLog } from "../../src/runtime/subject_log.js";
@@ -38,15 +39,19 @@ export class ReplicaInitializer {
   /**
    * Adds the replica to each record. `hold` is the quota held for it (licence.ts): an account
    * that gets its first replica must fit in the hold (grown, or refused, when an account lost
-   * its replica since the hold was taken), and is marked on it.
+   * its replica since the hold was taken), and is marked on it. `delay` (seconds) makes it a
+   * lagged replica; undefined leaves an existing replica's delay as it is (a new one gets 0).
    */
   async start(
     recs: AccountRecord[],
     destination: string,
     priority: number,
     hold: Hold,
+    delay?: number,
   ): Promise<{ operationId: string; accounts: Array<Record<string, unknown>> }> {
     const accounts: Array<Record<string, unknown>> = [];
+    /** each replica's delay as stored */
+    const delays = new Map<string, number>();
     for (const r of recs) {
       for (;;) {
         if (!hold.alive)
@@ -61,15 +66,20 @@ export class ReplicaInitializer {
         try {
           await this.node.directory.updateAccount(r.id, (rec) => {
             enables = false;
-            const cur = rec.replicas.find((x) => x.destination === destination);
+            let cur = rec.replicas.find((x) => x.destination === destination);
             if (cur) cur.priority = priority;
             else {
               if (!isEnabled(rec)) {
                 if (!hold.hasRoom) throw new NeedsQuota();
                 enables = true;
               }
-              rec.replicas.push({ destination, priority, state: "active", generation: 0, addedAt: this.node.clock.now() });
+              cur = { destination, priority, state: "active", generation: 0, addedAt: this.node.clock.now() };
+              rec.replicas.push(cur);
             }
+            // Stored only when lagged: records of replicas that are not stay as they were.
+            if (delay === 0) delete cur.delay;
+            else if (delay !== undefined) cur.delay = delay;
+            delays.set(r.id, replicaDelay(cur));
             return rec;
           });
         } catch (e) {
@@ -83,10 +93,15 @@ export class ReplicaInitializer {
         if (enables) hold.mark(r.id);
         break;
       }
-      accounts.push({ account: r.name, accountId: r.id, destination, priority, status: "initializing" });
+      accounts.push({ account: r.name, accountId: r.id, destination, priority, delay: delays.get(r.id) ?? 0, status: "initializing" });
     }
-    const op = await this.node.operations.create("setAccountDestination", recs.length, { destination, priority, accounts: recs.map((r) => r.name) });
-    void this.follow(op, recs, destination).catch((e) =>
+    const op = await this.node.operations.create("setAccountDestination", recs.length, {
+      destination,
+      priority,
+      ...(delay !== undefined ? { delay } : {}),
+      accounts: recs.map((r) => r.name),
+    });
+    void this.follow(op, recs, destination, delays).catch((e) =>
       this.node.log.error({ operationId: op.operationId, destination, error: (e as Error).message }, "operation failed"),
     );
     return { operationId: op.operationId, accounts };
@@ -103,10 +118,23 @@ export class ReplicaInitializer {
       if (rec) recs.push(rec.value);
       else await this.node.operations.record(op, { account: name, ok: false, code: "ACCOUNT_UNKNOWN", message: `${name} no longer exists` });
     }
-    await this.follow(op, recs, p.destination);
+    const delays = new Map(recs.map((r) => [r.id, replicaDelay(r.replicas.find((x) => x.destination === p.destination) ?? {})]));
+    await this.follow(op, recs, p.destination, delays);
   }
 
-  private async follow(op: OperationRecord, recs: AccountRecord[], destination: string): Promise<void> {
+  /**
+   * A lagged replica is as caught up as it can be once the first entry it has not applied
+   * (if any) is younger than its delay: it holds that one back on purpose.
+   */
+  private async heldBackOnly(id: string, appliedSeq: number, delaySeconds: number): Promise<boolean> {
+    const a = this.node.assets;
+    // A read that fails (an election) says nothing: asked again at the next poll.
+    const next = await a.jsm.direct.getMessage(a.opts.txStream, { seq: appliedSeq + 1, next_by_subj: txSubject(id) }).catch(() => undefined);
+    if (next === undefined) return false;
+    return next === null || this.node.clock.now() - next.time.getTime() < delaySeconds * 1000;
+  }
+
+  private async follow(op: OperationRecord, recs: AccountRecord[], destination: string, delays: ReadonlyMap<string, number>): Promise<void> {
     const a = this.node.assets;
     const logOf = (id: string): SubjectLog => new SubjectLog(a.js, a.jsm, a.opts.txStream, txSubject(id));
     // The log head when the replica was added. 0 means the log is empty although the account
@@ -134,7 +162,11 @@ export class ReplicaInitializer {
             code: "REPLICA_UNAVAILABLE",
             message: st.error ?? "replica unavailable",
           });
-        } else if (st && head > 0 && st.appliedSeq >= head) {
+        } else if (
+          st &&
+          head > 0 &&
+          (st.appliedSeq >= head || (st.status === "available" && (delays.get(id) ?? 0) > 0 && (await this.heldBackOnly(id, st.appliedSeq, delays.get(id)!))))
+        ) {
           pending.delete(id);
           await this.node.operations.record(op, { account: rec.name, accountId: id, ok: true, destination, sequence: st.appliedSeq });
         }

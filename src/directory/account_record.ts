@@ -3,7 +3,7 @@
 // not crash a mailstore's directory watch or turn a lookup into an internal error.
 import { isHostName } from "../envelope/types.js";
 import { DirectoryError } from "./errors.js";
-import type { AccountRecord } from "./types.js";
+import { MAX_REPLICA_DELAY_S, type AccountRecord } from "./types.js";
 
 const dec = new TextDecoder();
 
@@ -27,6 +27,9 @@ export function accountRecordProblem(value: unknown): string | undefined {
       (rep.state !== "active" && rep.state !== "paused")
     ) {
       return "a replica is not {destination, priority, state}";
+    }
+    if (rep.delay !== undefined && (!Number.isSafeInteger(rep.delay) || (rep.delay as number) < 0 || (rep.delay as number) > MAX_REPLICA_DELAY_S)) {
+      return `a replica's delay is not an integer from 0 to ${MAX_REPLICA_DELAY_S}`;
     }
   }
   return undefined;

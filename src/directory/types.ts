@@ -7,6 +7,13 @@ export const ACCOUNT_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
 
 export type ReplicaState = "active" | "paused";
 
+/**
+ * Longest delay of a lagged replica, seconds (14 days): long enough to notice a mass delete
+ * after a holiday, short enough that the entries it holds back stay within a log retention
+ * an operator would keep.
+ */
+export const MAX_REPLICA_DELAY_S = 14 * 24 * 3600;
+
 export interface ReplicaRecord {
   /** FQDN of the destination mailstore */
   destination: string;
@@ -17,6 +24,17 @@ export interface ReplicaRecord {
   /** bumped by restartReplicas: the destination drops its copy and re-seeds from the log */
   generation: number;
   addedAt: number;
+  /**
+   * Lagged replica: seconds an entry must have been in the log before the destination applies
+   * it (setAccountDestination ... delay). Absent or 0: applied at once. Promotion by priority
+   * skips a lagged replica.
+   */
+  delay?: number;
+}
+
+/** The replica's delay in seconds; 0 when it is not lagged. */
+export function replicaDelay(r: Pick<ReplicaRecord, "delay">): number {
+  return r.delay ?? 0;
 }
 
 export interface AccountRecord {

@@ -4,6 +4,7 @@
 // purpose (no NATS, no SQLite), so the CLI can load it for --help.
 import { bool, int, oneOf, str, strOrList } from "../jsonrpc/param_specs.js";
 import { ACCOUNT_REF_ITEM, hostParam, operationIdParam } from "../directory/key_params.js";
+import { MAX_REPLICA_DELAY_S } from "../directory/types.js";
 import { contract } from "./method_contract.js";
 import { ADMIN_RESULTS } from "./admin_results.js";
 import {
@@ -68,6 +69,12 @@ export const ADMIN_METHODS = {
       destination: hostParam({ required: true, description: "the destination mailstore" }),
       priority: int({ required: true, min: 0, max: 1_000_000, description: "lower is promoted first (10 before 20)" }),
       accounts: strOrList({ required: true, minItems: 1, maxItems: ACCOUNTS_MAX, item: ACCOUNT_REF_ITEM, description: "account names or ids" }),
+      delay: int({
+        min: 0,
+        max: MAX_REPLICA_DELAY_S,
+        description:
+          "lagged replica: seconds an entry must be in the log before it is applied there (0: not lagged; default: a new replica 0, an existing one keeps its delay)",
+      }),
     },
     {
       result: ADMIN_RESULTS.setAccountDestination,
@@ -111,11 +118,11 @@ export const ADMIN_METHODS = {
     },
   ),
   promoteAccounts: contract(
-    "Promote accounts to their best replica (lowest priority number), even with the source down.",
+    "Promote accounts to their best replica (lowest priority number, lagged replicas skipped), even with the source down.",
     {
       accounts: accountList("accounts to promote (default: every account with a replica)"),
       source_mail_host: hostParam({ description: "promote every account whose primary is this mailstore" }),
-      destination: hostParam({ description: "promote to this replica instead of the priority order" }),
+      destination: hostParam({ description: "promote to this replica instead of the priority order (a lagged one is first drained to the log head)" }),
       threads: int({ min: 1, max: 64, description: "accounts promoted in parallel (default: supervisor.promotionThreads, else 4)" }),
     },
     {

@@ -67,6 +67,7 @@ export const REPLICA_STATUS = object({
   accountId: str(),
   destination: str("the mailstore holding the replica"),
   priority: int("lower is promoted first"),
+  delay: int("lagged replica: seconds an entry waits in the log before it is applied there; 0: not lagged (promotion by priority skips a lagged one)"),
   available: bool("it applies the log and can be promoted"),
   status: oneOf(["available", "unavailable", "paused", "initializing", "unreachable"]),
   sequence: int("log seq applied on the destination"),
@@ -188,7 +189,9 @@ const CHECK_STATUS = oneOf(["ok", "warn", "fail"]);
 export const ADMIN_RESULTS = {
   setAccountDestination: object({
     operationId: str("follow it with monitor"),
-    accounts: list(object({ account: str(), accountId: str(), destination: str(), priority: int(), status: oneOf(["initializing"]) })),
+    accounts: list(
+      object({ account: str(), accountId: str(), destination: str(), priority: int(), delay: int("seconds; 0: not lagged"), status: oneOf(["initializing"]) }),
+    ),
   }),
   getAccountStatus: object({ accounts: list(ACCOUNT_STATUS), total: int() }),
   promoteAccounts: object({ operationId: str("follow it with monitor"), state: OPERATION_STATE, total: int("accounts to promote") }),

@@ -78,6 +78,12 @@ export class SnapshotLog {
       .sort((a, b) => a.seq - b.seq);
   }
 
+  /** When the snapshot's first message was stored (server time, ms since the epoch); undefined when it is gone. */
+  async storedAt(accountId: string, seq: number): Promise<number | undefined> {
+    const first = await this.jsm.direct.getMessage(this.stream, { next_by_subj: snapshotSubject(accountId, seq) });
+    return first ? first.time.getTime() : undefined;
+  }
+
   /** The sealed bytes of a complete snapshot. Throws SnapshotReadError when it is missing or incomplete. */
   async read(accountId: string, seq: number): Promise<Uint8Array> {
     const log = this.subjectLog(accountId, seq);

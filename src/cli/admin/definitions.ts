@@ -106,9 +106,17 @@ const setAccountDestination = define({
     ["priority", { description: "lower is promoted first (10 before 20)" }],
     accounts(undefined, "input_file"),
     INPUT_FILE,
+    ["delay", { expected: "Seconds", description: "lagged replica: applies an entry only once it is this old (0: not lagged)" }],
   ]),
-  notes: ["Give the accounts as 'accounts a,b' or 'input_file FILE'. Runs as an operation; the Global Admin is notified when it ends."],
-  examples: ["mailstore2.example.com 10 accounts u0@example.com,u1@example.com", "mailstore3.example.com 20 input_file /tmp/accounts_for_replica"],
+  notes: [
+    "Give the accounts as 'accounts a,b' or 'input_file FILE'. Runs as an operation; the Global Admin is notified when it ends.",
+    "With 'delay SECONDS' the replica is lagged: it stays that far behind, and promoteAccounts uses it only when named as destination (then drained to the head first). Without delay an existing replica keeps its delay; 'delay 0' ends it.",
+  ],
+  examples: [
+    "mailstore2.example.com 10 accounts u0@example.com,u1@example.com",
+    "mailstore3.example.com 20 input_file /tmp/accounts_for_replica",
+    "mailstore4.example.com 90 accounts u0@example.com delay 86400",
+  ],
   check: (p) => {
     if (p.accounts === undefined)
       throw new CliUsageError("setAccountDestination needs the accounts to replicate: 'accounts a@x.com,b@x.com' or 'input_file FILE'");

@@ -76,7 +76,7 @@ export function formatValue(value: unknown, indent = ""): string[] {
 // ---------------------------------------------------------------- getAccountStatus
 
 const ACCOUNT_FIELDS = ["accountId", "accountMailHost", "paused", "mailboxId", "epoch", "sequence", "itemId"];
-const REPLICA_FIELDS = ["available", "status", "sequence", "itemId", "mailboxId", "canConnectToNats", "lagEvents", "lagMs", "lastAppliedAt", "error"];
+const REPLICA_FIELDS = ["available", "status", "delay", "sequence", "itemId", "mailboxId", "canConnectToNats", "lagEvents", "lagMs", "lastAppliedAt", "error"];
 
 /** Known fields first, in a fixed order, then whatever else the server sent (never hidden). */
 function orderedKeys(obj: Record<string, unknown>, first: readonly string[], skip: readonly string[]): string[] {

@@ -191,6 +191,8 @@ test("openrpc results - real answers of the admin methods conform to their resul
   const snapped = await admin("snapshotAccounts", { accounts: ALICE, compact: true });
   assert.is(snapped.taken, 1, JSON.stringify(snapped));
   await admin("snapshotAccounts"); // every account: one that has nothing written reports why, in its entry
+  const restored = await admin("restoreAccount", { account: ALICE, into: "alice.restored@example.com", at: new Date().toISOString() });
+  assert.ok(restored.items >= 1, JSON.stringify(restored));
   const paused = await admin("pauseReplicas", { accounts: ALICE });
   assert.is(paused.replicas[0].status, "paused");
   await admin("getAccountStatus", { accounts: ALICE, accountStatus: "paused" });

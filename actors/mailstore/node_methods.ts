@@ -1,6 +1,6 @@
 // A mailstore's own admin endpoint, mr.node.<host>.admin: what only this mailstore knows
 // (its SQLite state), asked by the supervisor for getAccountStatus and the like.
-import { defineMethod, int, methodTable, str, strList, type MethodTable, type NatsRpcContext } from "../../src/jsonrpc/index.js";
+import { defineMethod, RpcError, int, methodTable, str, strList, type MethodTable, type NatsRpcContext } from "../../src/jsonrpc/index.js";
 import { promoteHere, type PromotionTargetContext } from "./promotion_target.js";
 import { readLogHead, type LogHeadContext } from "./log_head.js";
 import { nodeServiceMethods, type NodeServiceContext } from "./node_service_methods.js";
@@ -11,7 +11,8 @@ import type { Clock } from "../../src/runtime/clock.js";
 import type { EnvelopeKeyring } from "../../src/envelope/index.js";
 import type { MetadataStore } from "../../src/store/index.js";
 import type { SnapshotTaker } from "./snapshot_taker.js";
-import type { TakenSnapshot } from "../../src/protocol/node_api.js";
+import { restoreInto, type RestoreContext } from "./account_restore.js";
+import type { RestoredAccount, TakenSnapshot } from "../../src/protocol/node_api.js";
 
 /** What the admin methods of this file use of the mailstore themselves. */
 interface AdminContext {
@@ -31,7 +32,7 @@ interface AdminContext {
  * serves. MailstoreNode passes itself (the promotion, service and digest modules keep state
  * per context object).
  */
-export type NodeMethodsContext = AdminContext & PromotionTargetContext & LogHeadContext & NodeServiceContext & NodeDigestContext;
+export type NodeMethodsContext = AdminContext & RestoreContext & PromotionTargetContext & LogHeadContext & NodeServiceContext & NodeDigestContext;
 
 export function nodeMethods(node: NodeMethodsContext): MethodTable<NatsRpcContext> {
   return methodTable<NatsRpcContext>([
@@ -83,6 +84,22 @@ export function nodeMethods(node: NodeMethodsContext): MethodTable<NatsRpcContex
       name: "snapshotAccount",
       params: { account: accountIdParam({ required: true }) },
       handler: async (p): Promise<TakenSnapshot> => node.snapshotter.take(p.account),
+    }),
+    defineMethod({
+      // restoreAccount: `source` as of seq or at (ms since the epoch), written into the new account `target` (primary here).
+      name: "restoreAccount",
+      params: {
+        source: accountIdParam({ required: true }),
+        target: accountIdParam({ required: true }),
+        seq: int({ min: 1 }),
+        at: int({ min: 0 }),
+      },
+      handler: async (p): Promise<RestoredAccount> => {
+        if ((p.seq === undefined) === (p.at === undefined)) {
+          throw new RpcError(-32602, "restoreAccount takes exactly one of seq and at (ms since the epoch)");
+        }
+        return restoreInto(node, p.source, p.target, p.seq !== undefined ? { seq: p.seq } : { at: p.at! });
+      },
     }),
     defineMethod({
       name: "promote",

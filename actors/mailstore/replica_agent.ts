@@ -18,7 +18,7 @@
 // catch-up that fails is retried with back-off.
 import type { Logger } from "../../src/log/index.js";
 import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
-import { open, type EnvelopeKeyring } from "../../src/envelope/index.js";
+import type { EnvelopeKeyring } from "../../src/envelope/index.js";
 import type { Assets } from "../../src/jetstream/assets.js";
 import { txSubject } from "../../src/jetstream/assets.js";
 import { SubjectLog } from "../../src/runtime/subject_log.js";
@@ -26,7 +26,7 @@ import { jsErrCode, JS_ERR } from "../../src/runtime/nats_failure.js";
 import { runBounded } from "../../src/runtime/bounded_pool.js";
 import type { ApplyOutcome, LogEntryToApply, MetadataStore } from "../../src/store/index.js";
 import type { TxBatch } from "../../src/mail/index.js";
-import { readTxBatch } from "./tx_batch.js";
+import { openLogEntry } from "./log_entry.js";
 import { checkAuthorship } from "./log_authorship.js";
 import { emptyLogReason } from "../shared/empty_log.js";
 import { seedFromSnapshot, type SeedOutcome } from "./snapshot_seed.js";
@@ -497,8 +497,7 @@ export class ReplicaAgent {
 
   /** Opens (signature, decryption) and shape-checks one entry. Throws what open/readTxBatch throw. */
   private decode(accountId: string, seq: number, data: Uint8Array): LogEntryToApply {
-    const opened = this.withReload(() => open(this.d.keyring, data));
-    return { seq, signer: opened.signer, batch: readTxBatch(opened.payload, accountId, seq) };
+    return openLogEntry(this.d.keyring, accountId, seq, data, this.d.reloadKeys);
   }
 
   /**

@@ -31,15 +31,21 @@ export interface SeedOutcome {
  * Loads the newest usable snapshot newer than what the copy has applied. Undefined when there
  * is none (the caller reads the log instead); `loaded` unset when none could be used. A snapshot that is incomplete or fails a check is
  * skipped for the next older one and named in `skipped` (and logged). With `storedBefore`
- * (a lagged replica), only snapshots stored before that time count.
+ * (a lagged replica, a restore to a time), only snapshots stored before that time count; with
+ * `atMostSeq` (a restore to a seq), only those at or before it.
  */
-export async function seedFromSnapshot(d: SnapshotSeedDeps, accountId: string, opts: { storedBefore?: number } = {}): Promise<SeedOutcome | undefined> {
+export async function seedFromSnapshot(
+  d: SnapshotSeedDeps,
+  accountId: string,
+  opts: { storedBefore?: number; atMostSeq?: number } = {},
+): Promise<SeedOutcome | undefined> {
   const before = d.store.replicaState(accountId);
   if (!before) return undefined;
   const stored = await d.snapshots.list(accountId);
   const skipped: { seq: number; reason: string }[] = [];
   for (const s of stored.reverse()) {
     if (s.seq <= before.appliedSeq) break;
+    if (opts.atMostSeq !== undefined && s.seq > opts.atMostSeq) continue;
     try {
       if (opts.storedBefore !== undefined) {
         // A lagged replica: a snapshot younger than its delay would put it ahead of it.

@@ -7,6 +7,7 @@ import { checkMethods, type ChecksContext } from "./checks.js";
 import { serviceMethods, type ServiceMethodsContext } from "./service_methods.js";
 import { verifyMethods, type VerifyMethodsContext } from "./verify_methods.js";
 import { snapshotMethods, type SnapshotMethodsContext } from "./snapshot_methods.js";
+import { restoreMethods, type RestoreMethodsContext } from "./restore_methods.js";
 
 /** What the feature methods use of the supervisor: each list's context. */
 export type FeatureAdminContext = PromotionMethodsContext &
@@ -15,7 +16,8 @@ export type FeatureAdminContext = PromotionMethodsContext &
   ChecksContext &
   ServiceMethodsContext &
   VerifyMethodsContext &
-  SnapshotMethodsContext;
+  SnapshotMethodsContext &
+  RestoreMethodsContext;
 
 export function featureAdminMethods(node: FeatureAdminContext): RpcMethod<NatsRpcContext>[] {
   return [
@@ -26,5 +28,6 @@ export function featureAdminMethods(node: FeatureAdminContext): RpcMethod<NatsRp
     ...serviceMethods(node),
     ...verifyMethods(node),
     ...snapshotMethods(node),
+    ...restoreMethods(node),
   ];
 }

@@ -11,6 +11,7 @@ export const EXPENSIVE_ADMIN_METHODS: ReadonlySet<string> = new Set([
   "getAccountStatus",
   "verifyReplicas",
   "snapshotAccounts",
+  "restoreAccount",
   "restartReplicas",
   "pauseReplicas",
   "removeAccountDestination",

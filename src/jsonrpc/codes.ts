@@ -117,6 +117,14 @@ export const AppErrorCodes = {
     rpcCode: -32046,
     hint: "this process already runs as many expensive requests as limits.maxConcurrentExpensive allows; retry after the running ones end",
   },
+  RESTORE_TARGET_NOT_EMPTY: {
+    rpcCode: -32055,
+    hint: "restoreAccount writes into a new, empty account; name an account that does not exist yet with into",
+  },
+  RESTORE_POINT_UNAVAILABLE: {
+    rpcCode: -32056,
+    hint: "the account's log no longer reaches back to that point (history is kept for retention.keepDays), or the point is after its last entry; choose a point within the kept history",
+  },
   PROBE_NOT_CONFIGURED: { rpcCode: -32047, hint: "test and probes only reach the configured NATS servers (nats.servers); name only those, or none" },
 } as const satisfies Record<string, AppErrorEntry | AppErrorAlias>;
 

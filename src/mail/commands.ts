@@ -82,6 +82,32 @@ export interface DeleteItemsCommand extends Keyed {
   ids: number[];
 }
 
+/** One item as restored: the fields of its message.delivered event. */
+export interface RestoredItem extends DeliveredMessage {
+  itemId: number;
+  folderId: number;
+  /** System flags, sorted. */
+  flags: string[];
+  /** Keywords, lower-case, sorted. */
+  tags: string[];
+}
+
+/**
+ * One chunk of a restore. The restore sends folders parent-first, then items in chunks small
+ * enough for one log entry each, then the account's keywords.
+ */
+export interface RestoreStateCommand extends Keyed {
+  op: "restoreState";
+  folders: { id: number; path: string }[];
+  items: RestoredItem[];
+  tags: string[];
+}
+
+export interface RestoreStateResult {
+  folders: number;
+  items: number;
+}
+
 /**
  * Read barrier: plans no events and answers once every command queued before it was applied.
  * The account actor replays its log when it starts, so a `sync` answered means the store
@@ -93,6 +119,7 @@ export interface SyncCommand {
 
 export type MailCommand =
   | SyncCommand
+  | RestoreStateCommand
   | CreateAccountCommand
   | CreateFolderCommand
   | RenameFolderCommand
@@ -152,6 +179,7 @@ export interface CommandResults {
   setFlags: ItemIdsResult;
   moveItems: ItemIdsResult;
   deleteItems: ItemIdsResult;
+  restoreState: RestoreStateResult;
 }
 
 export type ResultOf<C extends MailCommand> = CommandResults[C["op"]];

@@ -15,6 +15,7 @@ import { accountNotFound, folderNotFound, itemNotFound, MailError } from "./erro
 import { normalizeFlags } from "./flags.js";
 import { folderPathKey, leafName, parentPath, validateFolderPath } from "./folder_path.js";
 import { isSystemFolderId } from "./system_folders.js";
+import { decideRestore } from "./restore.js";
 import type { AccountRef, Decision, FolderRef, MailboxView } from "./types.js";
 
 /**
@@ -64,6 +65,8 @@ function decideCommand(view: MailboxView, command: Exclude<MailCommand, { op: "s
       return moveItems(view, command);
     case "deleteItems":
       return deleteItems(view, command);
+    case "restoreState":
+      return decideRestore(view, command);
     default: {
       const op = (command as { op?: unknown }).op;
       throw new MailError(

@@ -18,6 +18,7 @@ export type MailErrorCode =
   | "INVALID_FLAG"
   | "INVALID_PAGING"
   | "REQUEST_ID_REUSED"
+  | "RESTORE_TARGET_NOT_EMPTY"
   | "UNKNOWN_COMMAND";
 
 /** Caller-facing: a refused command answers the JSON-RPC caller with its code and details. */

@@ -218,6 +218,27 @@ export const ADMIN_METHODS = {
       errors: [invalidParams(), ACCOUNTS_TOO_MANY, EXPENSIVE_BUSY, ...NAMED_ACCOUNTS, ...NATS_FAILURES],
     },
   ),
+  restoreAccount: contract(
+    "Point-in-time restore: the account as of a log sequence or a time, written into a new account on the same primary.",
+    {
+      account: str({ required: true, maxLength: 320, description: "the account to restore (name or id)" }),
+      into: str({ required: true, maxLength: 254, description: "the new account that receives the restored state (must not exist)" }),
+      seq: int({ min: 1, description: "the state after this log sequence of the account" }),
+      at: str({ maxLength: 40, description: "the state as of this time (ISO 8601, e.g. 2026-11-30T08:00:00Z): after the last entry stored at or before it" }),
+    },
+    {
+      result: ADMIN_RESULTS.restoreAccount,
+      errors: [
+        invalidParams("a param is wrong, or neither or both of seq and at are given"),
+        EXPENSIVE_BUSY,
+        ...NAMED_ACCOUNTS,
+        err("ACCOUNT_EXISTS", "into names an account that exists"),
+        err("RESTORE_POINT_UNAVAILABLE", "the log no longer reaches back to the point, or the point is after its last entry"),
+        err("RESTORE_TARGET_NOT_EMPTY", "the new account was written to during the restore"),
+        ...NATS_FAILURES,
+      ],
+    },
+  ),
   test: contract(
     "Run the troubleshooting checks (NATS endpoints, JetStream assets, heartbeats, storage, replicas).",
     { servers: natsServersParam() },

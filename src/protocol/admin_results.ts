@@ -234,6 +234,18 @@ export const ADMIN_RESULTS = {
   getAllAccounts: object({ accounts: list(ACCOUNT_ENTRY, "in name order"), more: bool("other names follow") }),
   verifyReplicas: object({ total: int(), equal: int(), different: int(), unverified: int(), accounts: list(ACCOUNT_VERDICT) }),
   snapshotAccounts: object({ total: int(), taken: int(), existing: int(), failed: int(), accounts: list(ACCOUNT_SNAPSHOT) }),
+  restoreAccount: object({
+    account: str("the account restored"),
+    accountId: str(),
+    into: str("the new account holding the restored state"),
+    intoId: str(),
+    mailHost: str("the primary of both"),
+    sequence: int("the log seq of the original whose state was restored"),
+    at: str("when the entry at that seq was stored (ISO 8601)"),
+    folders: int("user folders restored"),
+    items: int(),
+    tags: int("keywords restored"),
+  }),
   test: object({
     status: { ...CHECK_STATUS, description: "the worst status of all checks" },
     summary: object({ ok: int(), warn: int(), fail: int() }),

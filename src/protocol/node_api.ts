@@ -85,3 +85,17 @@ export interface TakenSnapshot {
   /** a snapshot at this seq was already stored: nothing new was written */
   existing: boolean;
 }
+
+/** A mailstore's answer to restoreAccount (actors/mailstore/account_restore.ts). */
+export interface RestoredAccount {
+  source: string;
+  target: string;
+  /** the log seq of the original whose state was restored */
+  seq: number;
+  /** when the entry at that seq was stored (ISO 8601) */
+  at: string;
+  /** user folders, items and keywords written into the new account */
+  folders: number;
+  items: number;
+  tags: number;
+}

@@ -271,6 +271,26 @@ const snapshotAccounts = define({
   callTimeoutMs: 600_000,
 });
 
+const RESTORE_PARAMS: ParamsSpec = paramsOf("restoreAccount", [
+  ["account", { expected: "Account Name/ID", description: "the account to restore" }],
+  ["into", { expected: "Account Name", description: "the new account that receives the restored state (must not exist)" }],
+  ["seq", { description: "the state after this log sequence (getAccountStatus shows the current one)" }],
+  ["at", { expected: "ISO time", description: "the state as of this time, e.g. 2026-11-30T08:00:00Z" }],
+]);
+
+const restoreAccount = define({
+  name: "restoreAccount",
+  params: RESTORE_PARAMS,
+  usage: "ACCOUNT NEW_ACCOUNT (seq N | at ISO_TIME)",
+  notes: [
+    "Give exactly one of seq and at. The original is not changed: its state as of then is written into the new account, on the same primary, item ids and folders as they were.",
+    "History reaches back retention.keepDays (default 7): the snapshot at or before the point and the log after it are kept that long.",
+  ],
+  examples: ["john@example.com john.restored@example.com at 2026-11-30T08:00:00Z", "john@example.com john.before@example.com seq 4812"],
+  format: (result) => formatValue(result),
+  callTimeoutMs: 600_000,
+});
+
 /** `host:port` (Carbonio's brokers) or a URL; a bare host:port becomes nats://host:port. */
 function natsUrl(raw: string): string {
   if (/^(nats|tls):\/\/[^\s/:]+:\d+$/.test(raw)) return raw;
@@ -322,6 +342,7 @@ export const ADMIN_COMMANDS: readonly AdminCommandDef[] = [
   getAllAccounts,
   verifyReplicas,
   snapshotAccounts,
+  restoreAccount,
   testCommand,
   serviceCommand("doStartService"),
   serviceCommand("doStopService"),

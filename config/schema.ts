@@ -70,7 +70,7 @@ function offOrInteger(min: number, max: number): Leaf {
 const txRetentionDays: Leaf = {
   kind: "leaf",
   allowed:
-    "0 only (keep account logs forever): with a maximum age, the entries of idle accounts would expire and the account could no longer be written or replicated; snapshots (a later release) will lift this",
+    "0 only (no maximum age): an age limit would remove entries no snapshot covers, and the account could no longer be written or replicated; retention.keepDays and compaction bound the logs instead",
   check: (v) => (v === 0 ? [] : [{ problem: got(v) }]),
 };
 

@@ -151,7 +151,7 @@ test("config - limits.maxMessageBytes comes from MR_MAX_MESSAGE_BYTES; the uploa
   assert.ok(same.allowed.includes("different from jetstream.buckets.blobs"), same.allowed);
 });
 
-test("config - a maximum age of the account logs is refused with the reason (idle accounts would be bricked); 0 is accepted", () => {
+test("config - a maximum age of the account logs is refused with the reason (entries no snapshot covers would go); 0 is accepted", () => {
   assert.is(validateConfig(withValue("jetstream.txMaxAgeDays", 0)).jetstream.txMaxAgeDays, 0);
   assert.is(defaultConfig().jetstream.txMaxAgeDays, 0);
   const dir = tempDir("mr-config-age-");
@@ -167,7 +167,13 @@ test("config - a maximum age of the account logs is refused with the reason (idl
       err.problems.map((p) => p.path),
       ["jetstream.txMaxAgeDays"],
     );
-    for (const part of ["jetstream.txMaxAgeDays", "allowed: 0 only", "idle accounts would expire", "could no longer be written or replicated", "snapshots"]) {
+    for (const part of [
+      "jetstream.txMaxAgeDays",
+      "allowed: 0 only",
+      "remove entries no snapshot covers",
+      "could no longer be written or replicated",
+      "retention.keepDays",
+    ]) {
       assert.ok(err.message.includes(part), `${JSON.stringify(part)} missing from: ${err.message}`);
     }
   }

@@ -134,7 +134,7 @@ test("keys rotation - signing, cluster and supervisor keys rotate under a write 
   // Retiring ms1's first key does what keys retire warns of: a copy seeded from the start of
   // the log again stops at the first entry that key signed.
   const retired = retireKey({ dir, kid: oldMs1Kid });
-  assert.match(retired.warning, /new replica/);
+  assert.match(retired.warning, /becomes unavailable there/);
   const ms3 = sys.inProcess.get(MS3)!;
   await waitFor("ms3 to read the retirement", () => (ms3.keyring.trust.byKid(oldMs1Kid)?.retiredAt !== undefined ? true : undefined), 15_000);
   await sys.admin("restartReplicas", { accounts: ACCOUNT, destination: MS3 });

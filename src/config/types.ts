@@ -80,7 +80,7 @@ export interface JetStreamConfig {
      */
     uploads: string;
   };
-  /** Max age of account-log messages in days: only 0 (forever) is accepted until snapshots exist. */
+  /** Max age of account-log messages in days: only 0 (none); compaction (retention.*) bounds the logs. */
   txMaxAgeDays: number;
 }
 

@@ -183,7 +183,7 @@ export function retireKey(opts: { dir: string; kid: string }): RetireResult {
       kid,
       kind: "signing",
       file: list.file,
-      warning: `entries ${signing.host} signed with ${kid} are refused from now on by any copy that has not applied them yet: a new replica seeded from the start of the log becomes unavailable at the first one (until snapshots exist, retire a signing key only once no log still holds entries under it). Copy ${list.file} to every node.`,
+      warning: `entries ${signing.host} signed with ${kid} are refused from now on by any copy that has not applied them yet: a replica reading one becomes unavailable there (retire a signing key only once every account was snapshotted and compacted past its entries: snapshotAccounts all compact true, after retention.keepDays). Copy ${list.file} to every node.`,
     };
   }
   const file = join(dir, SECRETBOX_FILE);
@@ -205,7 +205,7 @@ export function retireKey(opts: { dir: string; kid: string }): RetireResult {
       kid,
       kind: "cluster",
       file,
-      warning: `entries encrypted under ${kid} can no longer be decrypted with this file: a new replica seeded from the start of the log becomes unavailable at the first one (until snapshots exist). Keep a backup of the old file. Copy ${file} to every mailstore.`,
+      warning: `entries encrypted under ${kid} can no longer be decrypted with this file: a replica reading one becomes unavailable there, and so does one seeding from a snapshot sealed under it (snapshot and compact every account first: snapshotAccounts all compact true, after retention.keepDays). Keep a backup of the old file. Copy ${file} to every mailstore.`,
     };
   }
   throw new KeyFilesError("KEYS_UNKNOWN_KID", `no key ${JSON.stringify(String(kid).slice(0, 80))} in ${list.file} or ${file}: list them there`, list.file);

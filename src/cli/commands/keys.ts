@@ -185,8 +185,9 @@ const retire: Command = {
     "Options:",
     ...formatOptionsHelp(RETIRE_OPTIONS),
     "",
-    "Entries signed or encrypted under a retired key become unreadable to any copy that has not applied them yet (a new replica",
-    "seeded from the start of the log stops there) until snapshots exist: retire a key only once no account log still holds entries under it.",
+    "Entries signed or encrypted under a retired key become unreadable to any copy that has not applied them yet (a replica",
+    "reading them stops there): retire a key only once every account was snapshotted and compacted past its entries",
+    "(snapshotAccounts all compact true, after retention.keepDays), or once no account log still holds entries under it.",
   ].join("\n"),
   run: async (argv, io) => {
     const { options, positionals } = parseOptions(argv, RETIRE_OPTIONS, { minPositionals: 1, maxPositionals: 1, positionalName: "KID" });

@@ -95,6 +95,8 @@ test("replica agent - a replica at seq 0 over an account log that stays empty be
     assets: await ensureAssets(sys.nc, assetOptions(sys.config)),
     notify: () => {},
     emptyLogGraceMs: 1_000,
+    // No snapshot exists for it: the directory's view is never asked.
+    directory: () => undefined,
   });
   try {
     agent.setReplicated(id, { paused: false });

@@ -4,7 +4,6 @@
 // what each step sees is certain.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { jetstreamManager } from "@nats-io/jetstream";
 import { TestSystem, rawMessage } from "./helpers/system.js";
 import { MailWorkload, firstDifference, prng, testSeed, waitReplicaCaughtUp } from "./helpers/workload.js";
 import { directoryRecord } from "./helpers/promotion.js";
@@ -12,6 +11,10 @@ import { waitFor } from "./helpers/processes.js";
 import { rpcCall } from "../src/jsonrpc/index.js";
 import { nodeAdminSubject } from "../src/protocol/subjects.js";
 import type { TakenSnapshot } from "../src/protocol/node_api.js";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { seal } from "../src/envelope/index.js";
+import { encode } from "../src/codec/index.js";
+import { snapshotOf } from "../src/snapshot/account_snapshot.js";
 
 const MS1 = "ms1.example.com";
 const MS2 = "ms2.example.com";
@@ -160,6 +163,45 @@ test("compaction - without a snapshot nothing is removed, and a replica whose mi
     const rs = sys.inProcess.get(MS2)!.store.replicaState(id);
     return rs?.status === "unavailable" && /missing from the log/.test(rs.error ?? "") ? rs : undefined;
   });
+});
+
+test("snapshot - a half-written snapshot and one sealed by another trusted mailstore are never loaded nor compacted below; the older good one is", async () => {
+  const name = "snap-forged@example.com";
+  const rand = prng(seed + 3);
+  const { id } = await sys.mailbox("createAccount", { name, mailHost: MS1 });
+  await workload(name, 30, rand, 0);
+  const good = await snapshot(MS1, id);
+  await workload(name, 10, rand, 1000);
+  const head = sys.inProcess.get(MS1)!.store.replicaState(id)!.appliedSeq;
+  const snapshots = sys.inProcess.get(MS1)!.assets.snapshots;
+  // ms2 is a trusted mailstore but not the account's primary: it seals a snapshot claiming to be.
+  const ms2 = sys.inProcess.get(MS2)!;
+  const exported = sys.inProcess.get(MS1)!.store.exportAccountState(id)!;
+  const forged = snapshotOf(
+    id,
+    MS2,
+    Date.now(),
+    { ...exported.state, account: { ...exported.state.account, mailHost: MS2 } },
+    { ...exported.position, primaryHost: MS2 },
+  );
+  await snapshots.write(id, head, seal(ms2.keyring, forged));
+  // A writer that died half-way: a manifest announcing two chunks, and one chunk.
+  const js = jetstream(sys.nc);
+  const half = `mr.snap.${id}.${head + 1}`;
+  await js.publish(half, encode({ v: 1, bytes: 10, chunks: 2, sha256: "00".repeat(32) }), { expect: { lastSubjectSequence: 0 } });
+  await js.publish(half, new Uint8Array(5));
+  assert.equal(
+    (await snapshots.list(id)).map((s) => s.seq),
+    [good.seq, head, head + 1],
+  );
+
+  // The compactor stops at the good snapshot: the forged one is not the primary's.
+  const compacted = await sys.supervisor!.compactor.compactAccount(await directoryRecord(sys, id));
+  assert.is(compacted?.seq, good.seq);
+  // A new replica skips both and seeds from the good one, then applies the tail.
+  await sys.admin("setAccountDestination", { destination: MS3, priority: 10, accounts: name });
+  await waitReplicaCaughtUp(sys, name, MS3);
+  assertEqualCopies(id, MS1, MS3);
 });
 
 test.run();

@@ -32,7 +32,7 @@ export interface AccountActorDeps {
   /** re-reads the key files; true when something changed (a key the operator just added) */
   reloadKeys?(): boolean;
   /** told after each entry applied here (the snapshot policy counts them) */
-  onApplied?(accountId: string, seq: number): void;
+  onApplied?(accountId: string, seq: number, entry: TxBatch): void;
 }
 
 export class AccountBehavior implements LogBackedBehavior<MailCommand, MailEvent, TxBatch, MailResult> {
@@ -144,7 +144,7 @@ export class AccountBehavior implements LogBackedBehavior<MailCommand, MailEvent
 
   apply(entry: TxBatch, seq: number): void {
     this.d.store.applyBatch(this.d.accountId, seq, entry);
-    this.d.onApplied?.(this.d.accountId, seq);
+    this.d.onApplied?.(this.d.accountId, seq, entry);
     this.lastWriter = entry.writer;
     for (const e of entry.events) {
       if (e.t !== "promoted") continue;

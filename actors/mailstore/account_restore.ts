@@ -48,13 +48,21 @@ function pointUnavailable(message: string, details: Record<string, unknown>): No
 /** The account's state as of `point`, with the seq and stored time of the last entry in it. */
 export async function accountStateAt(ctx: RestoreContext, accountId: string, point: RestorePoint): Promise<{ state: AccountState; seq: number; time: number }> {
   const file = join(ctx.opts.dataDir, `restore-${randomUUID()}.sqlite`);
+  const directory = await ctx.accountRecord(accountId);
   const scratch = MetadataStore.open(file);
   try {
     scratch.ensureReplicaState(accountId, "replica");
     await seedFromSnapshot(
-      { store: scratch, keyring: ctx.keyring, snapshots: ctx.assets.snapshots, reloadKeys: () => ctx.reloadKeys(), log: ctx.log },
+      {
+        store: scratch,
+        keyring: ctx.keyring,
+        snapshots: ctx.assets.snapshots,
+        reloadKeys: () => ctx.reloadKeys(),
+        directory: () => directory,
+        log: ctx.log,
+      },
       accountId,
-      point.seq !== undefined ? { atMostSeq: point.seq } : { storedBefore: point.at! },
+      { forLiveCopy: false, ...(point.seq !== undefined ? { atMostSeq: point.seq } : { storedBefore: point.at! }) },
     );
     let time: number | undefined;
     const log = new SubjectLog(ctx.assets.js, ctx.assets.jsm, ctx.assets.opts.txStream, txSubject(accountId));

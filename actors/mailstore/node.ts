@@ -123,6 +123,7 @@ export class MailstoreNode {
       notify: (kind, payload) => this.notifier.notify(kind, payload),
       onPromotedHere: (accountId, epoch, seq, grant) => takeOverPromoted(this, accountId, epoch, seq, grant),
       log: this.log,
+      directory: (id) => this.accounts.get(id),
     });
     this.snapshotter = new SnapshotTaker(
       { host: opts.host, store, keyring, snapshots: assets.snapshots, clock: this.clock, log: this.log },
@@ -307,7 +308,14 @@ export class MailstoreNode {
     if ((this.store.replicaState(rec.id)?.appliedSeq ?? 0) > 0) return;
     this.store.ensureReplicaState(rec.id, "primary");
     await seedFromSnapshot(
-      { store: this.store, keyring: this.keyring, snapshots: this.assets.snapshots, reloadKeys: () => this.reloadKeys(), log: this.log },
+      {
+        store: this.store,
+        keyring: this.keyring,
+        snapshots: this.assets.snapshots,
+        reloadKeys: () => this.reloadKeys(),
+        directory: (id) => this.accounts.get(id),
+        log: this.log,
+      },
       rec.id,
     );
   }
@@ -445,7 +453,11 @@ export class MailstoreNode {
           clock: this.clock,
           notify: (kind, payload) => this.notifier.notify(kind, payload),
           reloadKeys: () => this.reloadKeys(),
-          onApplied: (id) => this.snapshotter.noteApplied(id),
+          onApplied: (id, _seq, entry) => {
+            // Promoted here: the snapshots by the old primary no longer prove who writes (snapshot_check.ts).
+            if (entry.events.some((e) => e.t === "promoted" && e.host === this.host)) this.snapshotter.noteDue(id);
+            else this.snapshotter.noteApplied(id);
+          },
           onDemoted: (id, reason) => {
             this.log.warn({ accountId: id, reason }, "stops writing here");
             this.dropActor(id);

@@ -11,6 +11,7 @@ import type { Logger } from "../../src/log/index.js";
 import type { MetadataStore } from "../../src/store/index.js";
 import type { DirectoryRequests } from "../shared/directory_requests.js";
 import type { ReplicaAgent } from "./replica_agent.js";
+import type { SnapshotTaker } from "./snapshot_taker.js";
 
 /** What taking over uses of the mailstore (MailstoreNode passes itself). */
 export interface TakeoverContext {
@@ -19,6 +20,7 @@ export interface TakeoverContext {
   store: Pick<MetadataStore, "replicaState" | "setRole">;
   agent: Pick<ReplicaAgent, "setReplicated">;
   directoryRequests: Pick<DirectoryRequests, "recordPromotion">;
+  snapshotter: Pick<SnapshotTaker, "noteDue">;
 }
 
 export function takeOverPromoted(node: TakeoverContext, accountId: string, epoch: number, seq: number, grant: string | undefined): void {
@@ -40,6 +42,7 @@ async function takeOverIfNewest(node: TakeoverContext, accountId: string, epoch:
   node.store.setRole(accountId, "primary");
   node.agent.setReplicated(accountId, undefined);
   node.log.info({ accountId, epoch, seq }, "the log names this mailstore primary; taking over");
+  node.snapshotter.noteDue(accountId);
   // The applied entry passed the authorship check, so it carries a valid grant for this host.
   const r = await node.directoryRequests.recordPromotion(accountId, epoch, grant ?? "").catch((e: Error) => {
     node.log.warn(

@@ -30,6 +30,7 @@ import { openLogEntry } from "./log_entry.js";
 import { checkAuthorship } from "./log_authorship.js";
 import { emptyLogReason } from "../shared/empty_log.js";
 import { seedFromSnapshot, type SeedOutcome } from "./snapshot_seed.js";
+import type { DirectoryView } from "../../src/snapshot/snapshot_check.js";
 import { LagGate } from "./lag_gate.js";
 
 export interface ReplicaAgentDeps {
@@ -45,6 +46,8 @@ export interface ReplicaAgentDeps {
   onPromotedHere?(accountId: string, epoch: number, seq: number, grant: string | undefined): void;
   /** any apply outcome worth logging */
   log?: Logger;
+  /** the account's directory record as the watch last saw it (snapshot checks) */
+  directory(accountId: string): DirectoryView | undefined;
   /**
    * How long a replica at seq 0 waits for the first entry of an empty account log before it
    * is unavailable (a brand-new account's record is written just before its first entry).
@@ -343,13 +346,19 @@ export class ReplicaAgent {
         const seeded = seededForGap ? undefined : await this.seed(accountId);
         seededForGap = true;
         if (!current()) return;
+        if (seeded?.loaded === undefined && seeded !== undefined && seeded.skipped.length > 0) {
+          // Snapshots exist but none can be used now (one by a former primary, one half-written):
+          // the current primary's next snapshot will do; retried with back-off meanwhile.
+          const delay = this.scheduleRetry(accountId);
+          this.d.log?.warn({ accountId, retryMs: delay, skipped: seeded.skipped }, "entries missing from the log and no usable snapshot yet; retrying");
+          return;
+        }
         if (seeded?.loaded === undefined) {
-          const why = seeded?.skipped.length ? `; the snapshots could not be used (${seeded.skipped.map((x) => `seq ${x.seq}: ${x.reason}`).join("; ")})` : "";
           this.unavailable(
             accountId,
             outcome.seq,
             new Error(
-              `entries between seq ${outcome.appliedSeq} and ${outcome.prev} are missing from the log (removed by retention or by hand) and no snapshot covers them${why}; restartReplicas re-seeds this replica`,
+              `entries between seq ${outcome.appliedSeq} and ${outcome.prev} are missing from the log (removed by retention or by hand) and no snapshot covers them; restartReplicas re-seeds this replica`,
             ),
           );
           return;
@@ -407,6 +416,7 @@ export class ReplicaAgent {
         store: this.d.store,
         keyring: this.d.keyring,
         snapshots: this.d.assets.snapshots,
+        directory: (id) => this.d.directory(id),
         ...(this.d.reloadKeys ? { reloadKeys: this.d.reloadKeys } : {}),
         ...(this.d.log ? { log: this.d.log } : {}),
       },

@@ -5,7 +5,7 @@
 // snapshot gives (epoch, primary), so a copy is never available over entries it did not see.
 import { open, type EnvelopeKeyring } from "../../src/envelope/index.js";
 import { readAccountSnapshot, positionOf } from "../../src/snapshot/account_snapshot.js";
-import { checkSnapshotAuthorship } from "../../src/snapshot/snapshot_check.js";
+import { checkSnapshotAuthorship, type DirectoryView } from "../../src/snapshot/snapshot_check.js";
 import type { SnapshotLog } from "../../src/snapshot/snapshot_log.js";
 import type { MetadataStore } from "../../src/store/index.js";
 import type { Logger } from "../../src/log/index.js";
@@ -16,6 +16,8 @@ export interface SnapshotSeedDeps {
   snapshots: SnapshotLog;
   /** re-reads the key files; true when something changed */
   reloadKeys?(): boolean;
+  /** the account's directory record as this mailstore knows it (the creation epoch's primary is proved by it) */
+  directory(accountId: string): DirectoryView | undefined;
   log?: Logger;
 }
 
@@ -37,7 +39,7 @@ export interface SeedOutcome {
 export async function seedFromSnapshot(
   d: SnapshotSeedDeps,
   accountId: string,
-  opts: { storedBefore?: number; atMostSeq?: number } = {},
+  opts: { storedBefore?: number; atMostSeq?: number; forLiveCopy?: boolean } = {},
 ): Promise<SeedOutcome | undefined> {
   const before = d.store.replicaState(accountId);
   if (!before) return undefined;
@@ -56,7 +58,7 @@ export async function seedFromSnapshot(
       const check = () => {
         const opened = open(d.keyring, sealed);
         const snap = readAccountSnapshot(opened.payload, accountId, s.seq);
-        checkSnapshotAuthorship(d.keyring.trust, snap, opened.signer);
+        checkSnapshotAuthorship(d.keyring.trust, snap, opened.signer, d.directory(accountId), { forLiveCopy: opts.forLiveCopy ?? true });
         return snap;
       };
       let snap;

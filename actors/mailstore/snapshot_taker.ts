@@ -63,6 +63,11 @@ export class SnapshotTaker {
     else this.pending.set(accountId, { entries: 1, since: this.d.clock.now() });
   }
 
+  /** Snapshot at the next sweep (this mailstore just became the account's primary). */
+  noteDue(accountId: string): void {
+    this.pending.set(accountId, { entries: Math.max(this.policy.everyEntries, 1), since: Number.NEGATIVE_INFINITY });
+  }
+
   /** Accounts written before this process started count from now (their last snapshot is unknown until taken). */
   noteStarted(accountId: string): void {
     if (!this.pending.has(accountId)) this.pending.set(accountId, { entries: 0, since: this.d.clock.now() });

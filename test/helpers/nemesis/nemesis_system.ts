@@ -47,6 +47,10 @@ export class NemesisSystem {
     const root = tempDir("mr-nemesis-");
     const cluster = await startNatsCluster(3, { extraArgs: ["--no_advertise=true"] });
     const config = localSystemConfig({ root, servers: cluster.urls, replicas: 3, ...FAST_TIMING, mailstores: MAILSTORES });
+    // Snapshots and compaction run all the time, under the faults: replicas killed or cut off
+    // come back to logs compacted below what they had applied and must seed from a snapshot.
+    config.snapshots = { everyEntries: 20, everyMs: 2_000 };
+    config.retention = { keepDays: 0, compactEveryMs: 2_000 };
     const sys = new NemesisSystem(cluster, root, config);
     sys.nc = await connect({ servers: cluster.urls, name: "nemesis orchestrator", maxReconnectAttempts: -1 });
     for (const h of MAILSTORES) {
@@ -158,6 +162,14 @@ export class NemesisSystem {
     const info = await jsm.streams.info(this.config.jetstream.streams.tx);
     const leader = info.cluster?.leader;
     return this.cluster.nodes.find((n) => n.spec.name === leader);
+  }
+
+  /** Snapshots stored in MR_SNAP, and entries compaction removed from MR_TX (its only deleter). */
+  async lifecycle(): Promise<{ snapshots: number; entriesRemoved: number }> {
+    const jsm = await jetstreamManager(this.nc);
+    const snap = await jsm.streams.info(this.config.jetstream.streams.snapshots, { subjects_filter: "mr.snap.>" });
+    const tx = (await jsm.streams.info(this.config.jetstream.streams.tx)).state;
+    return { snapshots: Object.keys(snap.state.subjects ?? {}).length, entriesRemoved: tx.first_seq - 1 + (tx.num_deleted ?? 0) };
   }
 
   /** A mailstore's SQLite file, opened for one read and closed (WAL: also while it runs). */

@@ -55,6 +55,8 @@ export interface NemesisReport {
   checked: { messages: number; copies: number };
   /** what verifyReplicas answered, in words */
   verifyReplicas: string;
+  /** snapshots in MR_SNAP at the end, and account-log entries compaction removed from MR_TX */
+  lifecycle: { snapshots: number; entriesRemoved: number };
   setupMs: number;
   roundMs: number[];
   finalMs: number;
@@ -80,6 +82,7 @@ export async function runNemesis(opts: NemesisOptions): Promise<NemesisReport> {
   const roundMs: number[] = [];
   const stuckRounds: number[] = [];
   let verify = "not run";
+  let lifecycle = { snapshots: 0, entriesRemoved: 0 };
   const checked = { messages: 0, copies: 0 };
   let requestIds = false;
   let setupMs = 0;
@@ -172,6 +175,7 @@ export async function runNemesis(opts: NemesisOptions): Promise<NemesisReport> {
     findings.push(...(await checkCopies(sys, models, checked)));
     verify = await askVerifyReplicas(sys, findings);
     say(`checked; verifyReplicas: ${verify}`);
+    lifecycle = await sys.lifecycle();
   } finally {
     await Promise.all(clients.map((c) => c.finish(0).catch(() => {})));
     await sys.shutdown();
@@ -203,6 +207,7 @@ export async function runNemesis(opts: NemesisOptions): Promise<NemesisReport> {
     contradictions: clients.flatMap((c) => c.contradictions),
     checked,
     verifyReplicas: verify,
+    lifecycle,
     startRetries: sys.restarts,
     stuckRounds,
     setupMs,
@@ -366,6 +371,7 @@ export function formatReport(r: NemesisReport): string {
   );
   lines.push(`checked: ${r.checked.messages} messages that must be on their primary, ${r.checked.copies} replica copies compared with their primary's`);
   lines.push(`verifyReplicas: ${r.verifyReplicas}`);
+  lines.push(`snapshots stored: ${r.lifecycle.snapshots}; account-log entries removed by compaction: ${r.lifecycle.entriesRemoved}`);
   if (r.stuckRounds.length) lines.push(`writes did not resume within 60 s after round(s) ${r.stuckRounds.join(", ")}`);
   lines.push(
     `lost ${r.lost}, duplicated ${r.duplicated}, divergent ${r.divergent}, unexpected ${r.unexpected}, refused unexpectedly ${r.contradictions.length}`,

@@ -12,7 +12,7 @@ import { rpcCall } from "../src/jsonrpc/index.js";
 import { nodeAdminSubject } from "../src/protocol/subjects.js";
 import type { TakenSnapshot } from "../src/protocol/node_api.js";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { seal } from "../src/envelope/index.js";
+import { sealSnapshot } from "../src/snapshot/snapshot_codec.js";
 import { encode } from "../src/codec/index.js";
 import { snapshotOf } from "../src/snapshot/account_snapshot.js";
 
@@ -184,7 +184,7 @@ test("snapshot - a half-written snapshot and one sealed by another trusted mails
     { ...exported.state, account: { ...exported.state.account, mailHost: MS2 } },
     { ...exported.position, primaryHost: MS2 },
   );
-  await snapshots.write(id, head, seal(ms2.keyring, forged));
+  await snapshots.write(id, head, sealSnapshot(ms2.keyring, forged));
   // A writer that died half-way: a manifest announcing two chunks, and one chunk.
   const js = jetstream(sys.nc);
   const half = `mr.snap.${id}.${head + 1}`;

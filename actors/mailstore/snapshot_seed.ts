@@ -3,8 +3,9 @@
 // transaction replaces the account's rows and moves its applied seq to the snapshot's. The
 // entries after it are applied from the log as usual, each checked against the position the
 // snapshot gives (epoch, primary), so a copy is never available over entries it did not see.
-import { open, type EnvelopeKeyring } from "../../src/envelope/index.js";
-import { readAccountSnapshot, positionOf } from "../../src/snapshot/account_snapshot.js";
+import type { EnvelopeKeyring } from "../../src/envelope/index.js";
+import { positionOf } from "../../src/snapshot/account_snapshot.js";
+import { openSnapshot } from "../../src/snapshot/snapshot_codec.js";
 import { checkSnapshotAuthorship, type DirectoryView } from "../../src/snapshot/snapshot_check.js";
 import type { SnapshotLog } from "../../src/snapshot/snapshot_log.js";
 import type { MetadataStore } from "../../src/store/index.js";
@@ -56,9 +57,8 @@ export async function seedFromSnapshot(
       }
       const sealed = await d.snapshots.read(accountId, s.seq);
       const check = () => {
-        const opened = open(d.keyring, sealed);
-        const snap = readAccountSnapshot(opened.payload, accountId, s.seq);
-        checkSnapshotAuthorship(d.keyring.trust, snap, opened.signer, d.directory(accountId), { forLiveCopy: opts.forLiveCopy ?? true });
+        const { snapshot: snap, signer } = openSnapshot(d.keyring, sealed, accountId, s.seq);
+        checkSnapshotAuthorship(d.keyring.trust, snap, signer, d.directory(accountId), { forLiveCopy: opts.forLiveCopy ?? true });
         return snap;
       };
       let snap;

@@ -5,7 +5,8 @@
 //
 // The read and the sealing run on the event loop (a 100,000-item account holds it for a few
 // hundred ms, measured in docs/benchmarks.md); the write to MR_SNAP does not block writes.
-import { seal, type EnvelopeKeyring } from "../../src/envelope/index.js";
+import type { EnvelopeKeyring } from "../../src/envelope/index.js";
+import { sealSnapshot } from "../../src/snapshot/snapshot_codec.js";
 import { snapshotOf } from "../../src/snapshot/account_snapshot.js";
 import type { SnapshotLog } from "../../src/snapshot/snapshot_log.js";
 import type { MetadataStore } from "../../src/store/index.js";
@@ -141,7 +142,7 @@ export class SnapshotTaker {
       );
     }
     const pendingBefore = this.pending.get(accountId);
-    const sealed = seal(this.d.keyring, snapshotOf(accountId, this.d.host, this.d.clock.now(), state, position));
+    const sealed = sealSnapshot(this.d.keyring, snapshotOf(accountId, this.d.host, this.d.clock.now(), state, position));
     let existing = false;
     try {
       await this.d.snapshots.write(accountId, position.seq, sealed);

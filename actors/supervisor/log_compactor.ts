@@ -104,7 +104,9 @@ export class LogCompactor {
       break;
     }
     if (point === undefined) return undefined;
-    const purged = await jsm.streams.purge(opts.txStream, { filter: txSubject(rec.id), seq: point });
+    // nats-server reads a purge `seq` of 0 or 1 as "no seq": the subject's every entry would go.
+    // Below seq 1 there is nothing to remove anyway.
+    const purged = point > 1 ? await jsm.streams.purge(opts.txStream, { filter: txSubject(rec.id), seq: point }) : { purged: 0 };
     let snapshotsRemoved = 0;
     for (const s of stored) {
       if (s.seq >= point) break;

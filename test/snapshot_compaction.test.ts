@@ -4,6 +4,8 @@
 // what each step sees is certain.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { cpSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { TestSystem, rawMessage } from "./helpers/system.js";
 import { MailWorkload, firstDifference, prng, testSeed, waitReplicaCaughtUp } from "./helpers/workload.js";
 import { directoryRecord } from "./helpers/promotion.js";
@@ -202,6 +204,37 @@ test("snapshot - a half-written snapshot and one sealed by another trusted mails
   await sys.admin("setAccountDestination", { destination: MS3, priority: 10, accounts: name });
   await waitReplicaCaughtUp(sys, name, MS3);
   assertEqualCopies(id, MS1, MS3);
+});
+
+test("compaction - a primary whose copy is older than the compacted log (an old backup, a lost data folder) starts from the snapshot and serves every acknowledged write", async () => {
+  const name = "snap-primary-lost@example.com";
+  const rand = prng(seed + 4);
+  const { id } = await sys.mailbox("createAccount", { name, mailHost: MS1 });
+  await workload(name, 20, rand, 0);
+  const restart = async (change: () => void) => {
+    await sys.inProcess.get(MS1)!.stop();
+    sys.inProcess.delete(MS1);
+    change();
+    return sys.startMailstore(MS1);
+  };
+  const backup = join(sys.root, "ms1-backup");
+  await restart(() => cpSync(sys.dataDir(MS1), backup, { recursive: true }));
+  await workload(name, 20, rand, 1000);
+  await snapshot(MS1, id);
+  assert.ok(await sys.supervisor!.compactor.compactAccount(await directoryRecord(sys, id)));
+  await workload(name, 10, rand, 2000);
+  const before = dump(MS1, id);
+
+  // The backup: applied up to a seq the log no longer follows.
+  let ms1 = await restart(() => {
+    rmSync(sys.dataDir(MS1), { recursive: true, force: true });
+    cpSync(backup, sys.dataDir(MS1), { recursive: true });
+  });
+  assert.equal(ms1.store.dumpAccount(id), before);
+  // No data folder at all.
+  ms1 = await restart(() => rmSync(sys.dataDir(MS1), { recursive: true, force: true }));
+  assert.equal(ms1.store.dumpAccount(id), before);
+  await sys.mailbox("deliverMessage", { account: name, raw: rawMessage(9300, name) });
 });
 
 test.run();

@@ -28,6 +28,7 @@ import { catchUpPrimaries } from "./primary_catch_up.js";
 import { ReplicaAgent } from "./replica_agent.js";
 import { SnapshotTaker } from "./snapshot_taker.js";
 import { seedFromSnapshot } from "./snapshot_seed.js";
+import { openLogEntry } from "./log_entry.js";
 import { Heartbeat, heartbeatKey } from "../shared/heartbeat.js";
 import { Notifier } from "../shared/notifier.js";
 import { mailboxMethods } from "./mailbox_methods.js";
@@ -301,11 +302,13 @@ export class MailstoreNode {
   }
 
   /**
-   * A primary whose copy holds nothing (a new data folder) starts from the account's newest
-   * snapshot: once the log is compacted, its start is no longer in the log to replay.
+   * A primary whose copy is older than the account's log (a new data folder, a restored
+   * backup) starts from the account's newest snapshot: the entries it lacks were compacted
+   * away, so its replay would stop at the first entry it cannot follow.
    */
   private async seedEmptyPrimary(rec: AccountRecord): Promise<void> {
-    if ((this.store.replicaState(rec.id)?.appliedSeq ?? 0) > 0) return;
+    const applied = this.store.replicaState(rec.id)?.appliedSeq ?? 0;
+    if (applied > 0 && !(await this.logMissesEntriesAfter(rec.id, applied))) return;
     this.store.ensureReplicaState(rec.id, "primary");
     await seedFromSnapshot(
       {
@@ -318,6 +321,18 @@ export class MailstoreNode {
       },
       rec.id,
     );
+  }
+
+  /** Whether the account's log no longer holds the entries right after `applied` (compacted below the copy). */
+  private async logMissesEntriesAfter(accountId: string, applied: number): Promise<boolean> {
+    const first = await this.assets.jsm.direct.getMessage(this.assets.opts.txStream, { next_by_subj: txSubject(accountId) });
+    if (!first || first.seq <= applied) return false;
+    // Stream seqs are shared by every account: the first entry itself says which one it follows.
+    try {
+      return openLogEntry(this.keyring, accountId, first.seq, first.data, () => this.reloadKeys()).batch.prev !== applied;
+    } catch {
+      return false; // an unreadable entry: the replay refuses it, with the reason
+    }
   }
 
   /**

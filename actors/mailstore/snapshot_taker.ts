@@ -152,6 +152,15 @@ export class SnapshotTaker {
         this.stats.failed++;
         throw e;
       }
+      // One whose writer died half-way is never read: it cannot be completed, so say so.
+      await this.d.snapshots.read(accountId, position.seq).catch((err: unknown) => {
+        this.stats.failed++;
+        throw new NodeError(
+          "UNAVAILABLE",
+          `account ${accountId}: a snapshot at seq ${position.seq} was left half-written (${(err as Error).message}); the next one is taken after the account's next write`,
+          { account: accountId },
+        );
+      });
       existing = true;
     }
     // Entries applied while it was written stay pending for the next one.

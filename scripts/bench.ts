@@ -1,12 +1,14 @@
 // `npm run bench` — performance figures of mailreplica, each next to a raw baseline measured
 // in the same run, so the ratios mean something on any machine (docs/benchmarks.md).
 //
-//   npm run bench                  full run (about 1.5 minutes on 2 cores)
-//   npm run bench -- --quick       short run (about 35 s)
+//   npm run bench                  full run (about 15 minutes on 2 cores)
+//   npm run bench -- --quick       short run (about 10 minutes: section 8 sets up and
+//                                  promotes 10,000 accounts at the scale its keys name)
 //   npm run bench -- --json        machine-readable results: one JSON object, the last line of
 //                                  stdout, with the contract keys of issue 11 at its top level
 //                                  (progress on stderr)
 //   npm run bench -- --only leader-loss   only section 7 (leader loss on a 3-node cluster)
+//   npm run bench -- --only contract      only section 8 (the contract keys) and the raw SQLite baseline
 //
 // Starts its own nats-server (free loopback ports, temp store folder) and mailstores (in this
 // process, and in child processes where memory and CPU time must be read alone), and removes

@@ -413,14 +413,14 @@ function renderContract(c: ContractResult, rawSqlite: RawSqliteResult): string {
   );
   out.push(
     table(
-      "8b. Commit at the primary → apply at the replica, open-loop load at half the e2e rate over the same accounts",
+      "8b. Commit (the entry stored by nats-server) → apply at the replica, open-loop load at half the e2e rate over the same accounts",
       ["writes/s", "writes", "entries", "p50 ms", "p99 ms", "max ms"],
       [[fmt(c.lag.ratePerSec), c.lag.writes, c.lag.entries, c.lag.p50Ms.toFixed(2), c.lag.p99Ms.toFixed(2), c.lag.maxMs.toFixed(2)]],
     ),
   );
   out.push(
     table(
-      "8c. Failover: the primary killed with SIGKILL, then promoteAccounts source_mail_host; until every account accepted a write on msd",
+      "8c. Failover: the primary killed with SIGKILL, then promoteAccounts (source_mail_host; over 1,000 accounts: calls of 1,000 accounts at once); until every account accepted a write on msd",
       ["accounts", "seen dead after s", "promoted, all writable after s", "writes refused before", "promoteAccounts calls: state"],
       [c.promote1k, c.promote10k].map((q) => [
         q.accounts,

@@ -1,10 +1,14 @@
 // `npm run bench` — performance figures of mailreplica, each next to a raw baseline measured
 // in the same run, so the ratios mean something on any machine (docs/benchmarks.md).
 //
-//   npm run bench                  full run (about 1.5 minutes on 2 cores)
-//   npm run bench -- --quick       short run (about 35 s)
-//   npm run bench -- --json        machine-readable results on stdout (progress on stderr)
+//   npm run bench                  full run (about 15 minutes on 2 cores)
+//   npm run bench -- --quick       short run (about 10 minutes: section 8 sets up and
+//                                  promotes 10,000 accounts at the scale its keys name)
+//   npm run bench -- --json        machine-readable results: one JSON object, the last line of
+//                                  stdout, with the contract keys of issue 11 at its top level
+//                                  (progress on stderr)
 //   npm run bench -- --only leader-loss   only section 7 (leader loss on a 3-node cluster)
+//   npm run bench -- --only contract      only section 8 (the contract keys) and the raw SQLite baseline
 //
 // Starts its own nats-server (free loopback ports, temp store folder) and mailstores (in this
 // process, and in child processes where memory and CPU time must be read alone), and removes
@@ -28,6 +32,9 @@ import {
 import { benchConsumerChoice, type ConsumerChoiceResult } from "./bench/consumers.js";
 import { benchRouting, type RoutingRow } from "./bench/routing.js";
 import { benchLeaderLoss, type LeaderLossResult } from "./bench/leader_loss.js";
+import { benchContract, CONTRACT_SCALE, type ContractParams, type ContractResult } from "./bench/contract.js";
+import { contractKeys, type ContractKeys } from "./bench/contract_keys.js";
+import { benchRawSqlite, type RawSqliteResult } from "./bench/raw_sqlite.js";
 import { fmt, now, tempDir } from "./bench/util.js";
 
 interface Params {
@@ -53,6 +60,11 @@ interface Params {
   leaderKillTrials: number;
   leaderTermTrials: number;
   leaderWriters: number;
+  /** item rows the raw SQLite baseline inserts, and how many per transaction */
+  rawSqliteRows: number;
+  rawSqliteRowsPerTx: number;
+  /** the contract section (its scales are fixed: CONTRACT_SCALE) */
+  contract: ContractParams;
 }
 
 const FULL: Params = {
@@ -73,6 +85,9 @@ const FULL: Params = {
   leaderKillTrials: 10,
   leaderTermTrials: 3,
   leaderWriters: 8,
+  rawSqliteRows: 100_000,
+  rawSqliteRowsPerTx: 1_000,
+  contract: { e2eSeconds: 10, lagSeconds: 10 },
 };
 const QUICK: Params = {
   ...FULL,
@@ -86,10 +101,11 @@ const QUICK: Params = {
   denseReadEntries: 1_000,
   leaderKillTrials: 2,
   leaderTermTrials: 1,
+  contract: { e2eSeconds: 3, lagSeconds: 3 },
 };
 
 const args = process.argv.slice(2);
-const SECTIONS = ["leader-loss"];
+const SECTIONS = ["leader-loss", "contract"];
 let only: string | undefined;
 for (let i = 0; i < args.length; i++) {
   const a = args[i]!;
@@ -100,13 +116,13 @@ for (let i = 0; i < args.length; i++) {
       process.exit(2);
     }
   } else if (!["--quick", "--json", "--help", "-h"].includes(a)) {
-    process.stderr.write(`bench: unknown option '${a}'; allowed: --quick, --json, --only leader-loss\n`);
+    process.stderr.write(`bench: unknown option '${a}'; allowed: --quick, --json, --only ${SECTIONS.join("|")}\n`);
     process.exit(2);
   }
 }
 if (args.includes("--help") || args.includes("-h")) {
   process.stdout.write(
-    "usage: npm run bench [-- --quick] [-- --json] [-- --only leader-loss]\n  --quick  short run\n  --json   results as JSON on stdout\n  --only leader-loss   only the leader-loss section (3-node cluster)\nSee docs/benchmarks.md.\n",
+    "usage: npm run bench [-- --quick] [-- --json] [-- --only leader-loss|contract]\n  --quick  short run\n  --json   results as one JSON line, the last of stdout\n  --only leader-loss   only the leader-loss section (3-node cluster)\n  --only contract      only the contract section (8) and the raw SQLite baseline\nSee docs/benchmarks.md.\n",
   );
   process.exit(0);
 }
@@ -130,7 +146,20 @@ interface Results {
   denseIdleSeconds: number;
   consumerChoice: ConsumerChoiceResult;
   routing: RoutingRow[];
+  rawSqlite: RawSqliteResult;
+  /** the contract section, on a system of its own (run after the others) */
+  contract: ContractResult;
   seconds: number;
+}
+
+function rawSqliteBaseline(): RawSqliteResult {
+  log(`raw SQLite: ${p.rawSqliteRows} item rows, ${p.rawSqliteRowsPerTx} per transaction`);
+  return benchRawSqlite(p.rawSqliteRows, p.rawSqliteRowsPerTx);
+}
+
+function contractSection(): Promise<ContractResult> {
+  log("contract: e2e, lag, promotion, memory and seeding on a system of their own");
+  return benchContract(p.contract, log);
 }
 
 async function main(): Promise<Results> {
@@ -139,6 +168,7 @@ async function main(): Promise<Results> {
   initKeys({ dir: keysDir, host: MS1 });
   log("envelope: seal + open vs msgpack");
   const envelope = benchEnvelope(loadKeyring({ dir: keysDir, host: MS1 }), p.envelopeMs);
+  const rawSqlite = rawSqliteBaseline();
 
   log("starting nats-server, mailstore ms1 and the supervisor");
   const env = await BenchEnv.start();
@@ -164,6 +194,9 @@ async function main(): Promise<Results> {
     const consumerChoice = await benchConsumerChoice(env, p, log);
     log("routing: account lookups");
     const routing = await benchRouting(env, quick ? 150 : 400);
+    log("stopping");
+    await env.stop();
+    const contract = await contractSection();
     return {
       mode: quick ? "quick" : "full",
       machine: {
@@ -182,10 +215,11 @@ async function main(): Promise<Results> {
       denseIdleSeconds: denseIdle,
       consumerChoice,
       routing,
+      rawSqlite,
+      contract,
       seconds: (now() - started) / 1000,
     };
   } finally {
-    log("stopping");
     await env.stop().catch((e) => log(`stop: ${(e as Error).message}`));
   }
 }
@@ -353,7 +387,72 @@ function render(r: Results): string {
       r.routing.map((o) => [o.lookup, o.accounts, o.usPerLookup.toFixed(2), x(o.usPerLookup / r.routing[0]!.usPerLookup)]),
     ),
   );
+  out.push(renderContract(r.contract, r.rawSqlite));
   return out.join("\n") + "\n";
+}
+
+function renderContract(c: ContractResult, rawSqlite: RawSqliteResult): string {
+  const s2 = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : "n/a");
+  const out: string[] = [];
+  out.push(
+    table(
+      `8a. Contract writes: setFlags through mr.rpc.mailbox over ${c.e2e.accounts} accounts (msa, a child process) from ${c.e2e.clients} clients, counted once applied at the replica (msd); raw = js.publish of ${c.rawPublish.payloadBytes} B (a sealed one-command entry) from ${c.rawPublish.publishers} publishers over ${c.rawPublish.subjects} subjects`,
+      ["what", "writes", "s", "per s", "vs raw publish"],
+      [
+        ["raw publish", c.rawPublish.publishes, s2(c.rawPublish.seconds), fmt(c.rawPublish.perSec), "1.00x"],
+        ["e2e: acknowledged (committed at msa)", c.e2e.writes, s2(c.e2e.seconds), fmt(c.e2e.ackedPerSec), x(c.e2e.ackedPerSec / c.rawPublish.perSec)],
+        [
+          `e2e: applied at msd (${c.e2e.entriesApplied} entries)`,
+          c.e2e.writes,
+          s2(c.e2e.untilAppliedS),
+          fmt(c.e2e.txPerSec),
+          x(c.e2e.txPerSec / c.rawPublish.perSec),
+        ],
+      ],
+    ),
+  );
+  out.push(
+    table(
+      "8b. Commit (the entry stored by nats-server) → apply at the replica, open-loop load at half the e2e rate over the same accounts",
+      ["writes/s", "writes", "entries", "p50 ms", "p99 ms", "max ms"],
+      [[fmt(c.lag.ratePerSec), c.lag.writes, c.lag.entries, c.lag.p50Ms.toFixed(2), c.lag.p99Ms.toFixed(2), c.lag.maxMs.toFixed(2)]],
+    ),
+  );
+  out.push(
+    table(
+      "8c. Failover: the primary killed with SIGKILL, then promoteAccounts (source_mail_host; over 1,000 accounts: calls of 1,000 accounts at once); until every account accepted a write on msd",
+      ["accounts", "seen dead after s", "promoted, all writable after s", "writes refused before", "promoteAccounts calls: state"],
+      [c.promote1k, c.promote10k].map((q) => [
+        q.accounts,
+        s2(q.detectS),
+        s2(q.promoteS),
+        Object.entries(q.refused)
+          .map(([k, v]) => `${k}: ${v}`)
+          .join(", ") || "none",
+        `${q.operations}: ${q.operation}`,
+      ]),
+    ),
+  );
+  const m = c.memory10k;
+  out.push(
+    `   msb RSS (its own process, after full GCs): ${m.idleRssMb.toFixed(1)} MiB idle, ${m.rssMb.toFixed(1)} MiB with ${fmt(m.accounts)} accounts (heap used ${m.heapUsedMb.toFixed(1)} MiB)`,
+  );
+  out.push(
+    `8d. Seeding: a replica added to an account of ${fmt(c.seed.items)} items (${fmt(c.seed.entries)} log entries): available at the head after ${s2(c.seed.seedS)} s`,
+  );
+  out.push(`   raw SQLite: ${fmt(rawSqlite.rows)} item rows, ${fmt(rawSqlite.rowsPerTransaction)} per transaction: ${fmt(rawSqlite.rowsPerSec)} rows/s`);
+  out.push(
+    `   setup (not measured): ${Object.entries(c.setupSeconds)
+      .map(([k, v]) => `${k} ${v.toFixed(1)} s`)
+      .join("; ")}`,
+  );
+  return out.join("\n");
+}
+
+function renderKeys(k: ContractKeys): string {
+  return `\nContract keys (docs/benchmarks.md, "The contract keys")\n${Object.entries(k)
+    .map(([name, v]) => `  ${name}: ${v ?? "null"}`)
+    .join("\n")}\n`;
 }
 
 function renderLeaderLoss(l: LeaderLossResult): string {
@@ -371,17 +470,52 @@ function renderLeaderLoss(l: LeaderLossResult): string {
   return out.join("\n") + "\n";
 }
 
-async function all(): Promise<{ results?: Results; leaderLoss: LeaderLossResult }> {
+/** What one invocation measured: every section, or the one `--only` names. */
+type Outcome =
+  | { only: "leader-loss"; leaderLoss: LeaderLossResult }
+  | { only: "contract"; rawSqlite: RawSqliteResult; contract: ContractResult }
+  | { only?: undefined; results: Results; leaderLoss: LeaderLossResult };
+
+async function all(): Promise<Outcome> {
+  if (only === "contract") {
+    const rawSqlite = rawSqliteBaseline();
+    return { only, rawSqlite, contract: await contractSection() };
+  }
   const results = only ? undefined : await main();
   log(`leader loss: ${p.leaderKillTrials} kill -9 and ${p.leaderTermTrials} SIGTERM trials of the MR_TX leader`);
   const leaderLoss = await benchLeaderLoss({ killTrials: p.leaderKillTrials, termTrials: p.leaderTermTrials, writers: p.leaderWriters }, log);
-  return { ...(results ? { results } : {}), leaderLoss };
+  return results ? { results, leaderLoss } : { only: "leader-loss", leaderLoss };
+}
+
+function output(o: Outcome): string {
+  const keys =
+    o.only === "contract"
+      ? contractKeys({ rawSqlite: o.rawSqlite, contract: o.contract })
+      : o.only === "leader-loss"
+        ? contractKeys({ leaderLoss: o.leaderLoss })
+        : contractKeys({ rawSqlite: o.results.rawSqlite, catchUp: o.results.catchUp, contract: o.results.contract, leaderLoss: o.leaderLoss });
+  if (json) {
+    const body =
+      o.only === "contract"
+        ? { rawSqlite: o.rawSqlite, contract: o.contract }
+        : o.only === "leader-loss"
+          ? { leaderLoss: o.leaderLoss }
+          : { ...o.results, leaderLoss: o.leaderLoss };
+    // One line, the last of stdout: a reader takes the last line and parses it.
+    return JSON.stringify({ ...body, ...(o.only === "leader-loss" ? {} : { contractScale: CONTRACT_SCALE }), ...keys }) + "\n";
+  }
+  const text =
+    o.only === "contract"
+      ? renderContract(o.contract, o.rawSqlite) + "\n"
+      : o.only === "leader-loss"
+        ? renderLeaderLoss(o.leaderLoss)
+        : render(o.results) + renderLeaderLoss(o.leaderLoss);
+  return text + renderKeys(keys);
 }
 
 all().then(
-  (r) => {
-    if (json) process.stdout.write(JSON.stringify(r.results ? { ...r.results, leaderLoss: r.leaderLoss } : { leaderLoss: r.leaderLoss }, null, 2) + "\n");
-    else process.stdout.write((r.results ? render(r.results) : "") + renderLeaderLoss(r.leaderLoss));
+  (o) => {
+    process.stdout.write(output(o));
     log("done");
     // process.exit runs the harness's exit hook: children killed, temp folders removed.
     process.exit(0);

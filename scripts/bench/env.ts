@@ -19,6 +19,7 @@ import { exited, tempDir, track } from "./util.js";
 
 export const MS1 = "ms1.bench.example.com";
 export const MS2 = "ms2.bench.example.com";
+const SUPERVISOR = "sup.bench";
 
 export interface ChildStats {
   cpuMs: number;
@@ -102,9 +103,38 @@ export class ChildMailstore {
     return this.child.call<ChildStats>({ cmd: "stats", gc });
   }
 
+  /** The copy of each account on this mailstore (null where it has none), in the order asked. */
+  async states(accounts: string[]): Promise<Array<AccountCopy | null>> {
+    return (await this.child.call<{ states: Array<AccountCopy | null> }>({ cmd: "states", accounts })).states;
+  }
+
+  /** From now on, records when each log entry is applied here (until `applies`). */
+  async track(): Promise<void> {
+    await this.child.call({ cmd: "track" });
+  }
+
+  /** The entries applied since `track`: [accountId, seq, wallMs()]; stops recording. */
+  async applies(): Promise<Array<[string, number, number]>> {
+    return (await this.child.call<{ applies: Array<[string, number, number]> }>({ cmd: "applies" })).applies;
+  }
+
+  /** kill -9: the process ends without any cleanup (a crashed mailstore). */
+  async kill9(): Promise<void> {
+    if (!this.child.running) return;
+    this.child.proc.kill("SIGKILL");
+    await exited(this.child.proc);
+  }
+
   async stop(): Promise<void> {
     await this.child.stop({ cmd: "stop" });
   }
+}
+
+/** One account's copy on a mailstore. */
+export interface AccountCopy {
+  role: string;
+  status: string;
+  appliedSeq: number;
 }
 
 export interface ReaderStats {
@@ -142,6 +172,7 @@ export class BenchEnv {
   ms2!: MailstoreNode;
   supervisor!: SupervisorNode;
   readonly children: ChildMailstore[] = [];
+  private readonly inProcess: MailstoreNode[] = [];
 
   private constructor(
     readonly nats: BenchNats,
@@ -150,16 +181,40 @@ export class BenchEnv {
   ) {}
 
   static async start(): Promise<BenchEnv> {
+    const env = await BenchEnv.startBare();
+    env.ms1 = await MailstoreNode.start({ ...env.mailstoreOptions(MS1), log: () => {} });
+    env.supervisor = await SupervisorNode.start({ ...supervisorOptionsOf(env.config, SUPERVISOR), log: () => {} });
+    return env;
+  }
+
+  /**
+   * nats-server and the client connection only: the caller starts the mailstores it needs
+   * (startChild, startInProcess) and the supervisor (startSupervisor), so that no other
+   * mailstore's agent reads the log while it measures.
+   */
+  static async startBare(): Promise<BenchEnv> {
     const root = tempDir("mr-bench-");
     const nats = await BenchNats.start();
     const config = localSystemConfig({ root, servers: [nats.url], heartbeatMs: 1_000, heartbeatTtlMs: 5_000, licence: 1_000_000 });
     const env = new BenchEnv(nats, root, config);
+    // The supervisor's grant-signing key, before any mailstore reads the trusted signers.
+    initKeys({ dir: config.keys.dir, host: SUPERVISOR, role: "supervisor" });
     env.nc = await connect({ servers: nats.url, name: "bench" });
     env.js = jetstream(env.nc);
     env.jsm = await jetstreamManager(env.nc);
-    env.ms1 = await MailstoreNode.start({ ...env.mailstoreOptions(MS1), log: () => {} });
-    env.supervisor = await SupervisorNode.start({ ...supervisorOptionsOf(config, "sup.bench"), log: () => {} });
     return env;
+  }
+
+  async startSupervisor(): Promise<SupervisorNode> {
+    this.supervisor = await SupervisorNode.start({ ...supervisorOptionsOf(this.config, SUPERVISOR), log: () => {} });
+    return this.supervisor;
+  }
+
+  /** A further mailstore in this process (stopped with the others by stop()). */
+  async startInProcess(host: string): Promise<MailstoreNode> {
+    const node = await MailstoreNode.start({ ...this.mailstoreOptions(host), log: () => {} });
+    this.inProcess.push(node);
+    return node;
   }
 
   /** The replica mailstore, started when a phase needs it (its agent reads every tx entry). */
@@ -183,8 +238,8 @@ export class BenchEnv {
     return this.config.jetstream.streams.tx;
   }
 
-  mailbox<T = any>(method: string, params: Record<string, unknown>, subject = "mr.rpc.mailbox"): Promise<T> {
-    return rpcCall<T>(this.nc, subject, method, params, { timeoutMs: 30_000 });
+  mailbox<T = any>(method: string, params: Record<string, unknown>, subject = "mr.rpc.mailbox", timeoutMs = 30_000): Promise<T> {
+    return rpcCall<T>(this.nc, subject, method, params, { timeoutMs });
   }
 
   admin<T = any>(method: string, params: Record<string, unknown>): Promise<T> {
@@ -207,12 +262,19 @@ export class BenchEnv {
     return n;
   }
 
-  async stop(): Promise<void> {
-    await Promise.allSettled(this.children.map((c) => c.stop()));
-    await this.supervisor?.stop().catch(() => {});
-    await this.ms1?.stop().catch(() => {});
-    await this.ms2?.stop().catch(() => {});
-    await this.nc?.close().catch(() => {});
-    await this.nats.stop();
+  private stopped: Promise<void> | undefined;
+
+  /** Stops everything it started; a second call waits for the first. */
+  stop(): Promise<void> {
+    this.stopped ??= (async () => {
+      await Promise.allSettled(this.children.map((c) => c.stop()));
+      await this.supervisor?.stop().catch(() => {});
+      await this.ms1?.stop().catch(() => {});
+      await this.ms2?.stop().catch(() => {});
+      for (const n of this.inProcess) await n.stop().catch(() => {});
+      await this.nc?.close().catch(() => {});
+      await this.nats.stop();
+    })();
+    return this.stopped;
   }
 }

@@ -35,6 +35,8 @@ import { benchLeaderLoss, type LeaderLossResult } from "./bench/leader_loss.js";
 import { benchContract, CONTRACT_SCALE, type ContractParams, type ContractResult } from "./bench/contract.js";
 import { contractKeys, type ContractKeys } from "./bench/contract_keys.js";
 import { benchRawSqlite, type RawSqliteResult } from "./bench/raw_sqlite.js";
+import { benchSnapshot, type SnapshotBench } from "./bench/snapshot.js";
+import { benchLifecycle, type LifecycleParams, type LifecycleResult } from "./bench/lifecycle.js";
 import { fmt, now, tempDir } from "./bench/util.js";
 
 interface Params {
@@ -65,6 +67,10 @@ interface Params {
   rawSqliteRowsPerTx: number;
   /** the contract section (its scales are fixed: CONTRACT_SCALE) */
   contract: ContractParams;
+  /** 9a: items of the account whose snapshot is sealed, opened and loaded */
+  snapshotItems: number;
+  /** 9b: the simulated month */
+  lifecycle: LifecycleParams;
 }
 
 const FULL: Params = {
@@ -88,6 +94,8 @@ const FULL: Params = {
   rawSqliteRows: 100_000,
   rawSqliteRowsPerTx: 1_000,
   contract: { e2eSeconds: 10, lagSeconds: 10 },
+  snapshotItems: 100_000,
+  lifecycle: { accounts: 50, days: 30, writesPerDay: 40 },
 };
 const QUICK: Params = {
   ...FULL,
@@ -102,6 +110,7 @@ const QUICK: Params = {
   leaderKillTrials: 2,
   leaderTermTrials: 1,
   contract: { e2eSeconds: 3, lagSeconds: 3 },
+  lifecycle: { accounts: 20, days: 30, writesPerDay: 20 },
 };
 
 const args = process.argv.slice(2);
@@ -149,12 +158,23 @@ interface Results {
   rawSqlite: RawSqliteResult;
   /** the contract section, on a system of its own (run after the others) */
   contract: ContractResult;
+  snapshot: SnapshotBench;
+  lifecycle: LifecycleResult;
   seconds: number;
 }
 
 function rawSqliteBaseline(): RawSqliteResult {
   log(`raw SQLite: ${p.rawSqliteRows} item rows, ${p.rawSqliteRowsPerTx} per transaction`);
   return benchRawSqlite(p.rawSqliteRows, p.rawSqliteRowsPerTx);
+}
+
+/** Section 9: a snapshot's steps (in this process), then a month of writes compacted daily (a system of its own). */
+async function lifecycleSection(): Promise<{ snapshot: SnapshotBench; lifecycle: LifecycleResult }> {
+  log(`snapshot: export, seal, open and load of a ${p.snapshotItems}-item account`);
+  const snapshot = benchSnapshot(p.snapshotItems);
+  const l = p.lifecycle;
+  log(`lifecycle: ${l.days} days of ${l.writesPerDay} writes on each of ${l.accounts} accounts, snapshotted and compacted daily`);
+  return { snapshot, lifecycle: await benchLifecycle(l, log) };
 }
 
 function contractSection(): Promise<ContractResult> {
@@ -197,6 +217,7 @@ async function main(): Promise<Results> {
     log("stopping");
     await env.stop();
     const contract = await contractSection();
+    const { snapshot, lifecycle } = await lifecycleSection();
     return {
       mode: quick ? "quick" : "full",
       machine: {
@@ -217,6 +238,8 @@ async function main(): Promise<Results> {
       routing,
       rawSqlite,
       contract,
+      snapshot,
+      lifecycle,
       seconds: (now() - started) / 1000,
     };
   } finally {
@@ -449,6 +472,32 @@ function renderContract(c: ContractResult, rawSqlite: RawSqliteResult): string {
   return out.join("\n");
 }
 
+function renderLifecycle(s: SnapshotBench, l: LifecycleResult, rawSqlite: RawSqliteResult): string {
+  const out: string[] = [];
+  out.push(
+    table(
+      `9a. Seeding from a snapshot of an account of ${fmt(s.items)} items (one process, real SQLite files; vs the raw SQLite baseline of the same run)`,
+      ["step", "ms", "rows/s", "vs raw SQLite"],
+      [
+        ["export (one read transaction)", fmt(s.exportMs), fmt(s.items / (s.exportMs / 1000)), "-"],
+        [`seal (deflate + secretbox + signature; ${mib(s.bytes)} sealed)`, fmt(s.sealMs), fmt(s.items / (s.sealMs / 1000)), "-"],
+        ["open (signature + secretbox + inflate + shape check)", fmt(s.openMs), fmt(s.items / (s.openMs / 1000)), "-"],
+        ["load (one write transaction)", fmt(s.loadMs), fmt(s.applyRowsPerS), x(s.applyRowsPerS / rawSqlite.rowsPerSec)],
+        ["open + load (a replica's CPU)", fmt(s.openMs + s.loadMs), fmt(s.seedRowsPerS), x(s.seedRowsPerS / rawSqlite.rowsPerSec)],
+      ],
+    ),
+  );
+  const pick = l.days.filter((d) => d.day === 1 || d.day % 5 === 0);
+  out.push(
+    table(
+      `9b. A month compressed in time: ${l.params.accounts} accounts, ${l.params.writesPerDay} writes each a day (${fmt(l.writes)} in all), snapshotted and compacted at each day's end (keepDays 0); ${l.seconds.toFixed(0)} s`,
+      ["day", "MR_TX B/account", "MR_SNAP B/account", "written B/account (no compaction)"],
+      pick.map((d) => [d.day, fmt(d.txBytesPerAccount), fmt(d.snapBytesPerAccount), fmt(d.writtenBytesPerAccount)]),
+    ),
+  );
+  return out.join("\n") + "\n";
+}
+
 function renderKeys(k: ContractKeys): string {
   return `\nContract keys (docs/benchmarks.md, "The contract keys")\n${Object.entries(k)
     .map(([name, v]) => `  ${name}: ${v ?? "null"}`)
@@ -473,13 +522,14 @@ function renderLeaderLoss(l: LeaderLossResult): string {
 /** What one invocation measured: every section, or the one `--only` names. */
 type Outcome =
   | { only: "leader-loss"; leaderLoss: LeaderLossResult }
-  | { only: "contract"; rawSqlite: RawSqliteResult; contract: ContractResult }
+  | { only: "contract"; rawSqlite: RawSqliteResult; contract: ContractResult; snapshot: SnapshotBench; lifecycle: LifecycleResult }
   | { only?: undefined; results: Results; leaderLoss: LeaderLossResult };
 
 async function all(): Promise<Outcome> {
   if (only === "contract") {
     const rawSqlite = rawSqliteBaseline();
-    return { only, rawSqlite, contract: await contractSection() };
+    const contract = await contractSection();
+    return { only, rawSqlite, contract, ...(await lifecycleSection()) };
   }
   const results = only ? undefined : await main();
   log(`leader loss: ${p.leaderKillTrials} kill -9 and ${p.leaderTermTrials} SIGTERM trials of the MR_TX leader`);
@@ -490,14 +540,21 @@ async function all(): Promise<Outcome> {
 function output(o: Outcome): string {
   const keys =
     o.only === "contract"
-      ? contractKeys({ rawSqlite: o.rawSqlite, contract: o.contract })
+      ? contractKeys({ rawSqlite: o.rawSqlite, contract: o.contract, snapshot: o.snapshot, lifecycle: o.lifecycle })
       : o.only === "leader-loss"
         ? contractKeys({ leaderLoss: o.leaderLoss })
-        : contractKeys({ rawSqlite: o.results.rawSqlite, catchUp: o.results.catchUp, contract: o.results.contract, leaderLoss: o.leaderLoss });
+        : contractKeys({
+            rawSqlite: o.results.rawSqlite,
+            catchUp: o.results.catchUp,
+            contract: o.results.contract,
+            leaderLoss: o.leaderLoss,
+            snapshot: o.results.snapshot,
+            lifecycle: o.results.lifecycle,
+          });
   if (json) {
     const body =
       o.only === "contract"
-        ? { rawSqlite: o.rawSqlite, contract: o.contract }
+        ? { rawSqlite: o.rawSqlite, contract: o.contract, snapshot: o.snapshot, lifecycle: o.lifecycle }
         : o.only === "leader-loss"
           ? { leaderLoss: o.leaderLoss }
           : { ...o.results, leaderLoss: o.leaderLoss };
@@ -506,10 +563,10 @@ function output(o: Outcome): string {
   }
   const text =
     o.only === "contract"
-      ? renderContract(o.contract, o.rawSqlite) + "\n"
+      ? renderContract(o.contract, o.rawSqlite) + renderLifecycle(o.snapshot, o.lifecycle, o.rawSqlite) + "\n"
       : o.only === "leader-loss"
         ? renderLeaderLoss(o.leaderLoss)
-        : render(o.results) + renderLeaderLoss(o.leaderLoss);
+        : render(o.results) + renderLifecycle(o.results.snapshot, o.results.lifecycle, o.results.rawSqlite) + renderLeaderLoss(o.leaderLoss);
   return text + renderKeys(keys);
 }
 

@@ -5,6 +5,8 @@ import type { CatchUpResult } from "./replica.js";
 import type { ContractResult } from "./contract.js";
 import type { LeaderLossResult } from "./leader_loss.js";
 import type { RawSqliteResult } from "./raw_sqlite.js";
+import type { SnapshotBench } from "./snapshot.js";
+import type { LifecycleResult } from "./lifecycle.js";
 
 /** What the contract keys are computed from: each part present when its section ran. */
 export interface ContractSources {
@@ -13,6 +15,10 @@ export interface ContractSources {
   catchUp?: CatchUpResult;
   contract?: ContractResult;
   leaderLoss?: LeaderLossResult;
+  /** section 9a: seeding from a snapshot of a 100,000-item account */
+  snapshot?: SnapshotBench;
+  /** section 9b: a month of writes, snapshotted and compacted daily */
+  lifecycle?: LifecycleResult;
 }
 
 /** Each figure is null when it could not be measured (JSON has no NaN). */
@@ -31,6 +37,9 @@ export interface ContractKeys {
   seed_100k_items_s?: number | null;
   mailstore_rss_mb_10k_accounts?: number | null;
   leader_loss_write_gap_s?: number | null;
+  apply_rows_per_s?: number | null;
+  apply_vs_raw_sqlite?: number | null;
+  tx_stream_bytes_per_account?: number | null;
 }
 
 /** The names of every contract key, in the order the JSON lists them. */
@@ -49,6 +58,9 @@ export const CONTRACT_KEY_NAMES: ReadonlyArray<keyof ContractKeys> = [
   "seed_100k_items_s",
   "mailstore_rss_mb_10k_accounts",
   "leader_loss_write_gap_s",
+  "apply_rows_per_s",
+  "apply_vs_raw_sqlite",
+  "tx_stream_bytes_per_account",
 ];
 
 /** A finite figure rounded, or null (JSON has no NaN). */
@@ -76,6 +88,9 @@ export function contractKeys(s: ContractSources): ContractKeys {
         }
       : {}),
     ...(s.leaderLoss ? { leader_loss_write_gap_s: fig(s.leaderLoss.leader_loss_write_gap_s) } : {}),
+    ...(s.snapshot ? { apply_rows_per_s: fig(s.snapshot.applyRowsPerS, 1) } : {}),
+    ...(s.snapshot && s.rawSqlite ? { apply_vs_raw_sqlite: fig(s.snapshot.applyRowsPerS / s.rawSqlite.rowsPerSec) } : {}),
+    ...(s.lifecycle ? { tx_stream_bytes_per_account: fig(s.lifecycle.txBytesPerAccount, 0) } : {}),
     // Further contract keys are added here, each from the result of the section measuring it
     // (and to ContractKeys and CONTRACT_KEY_NAMES above; the test lists them too).
   };

@@ -11,6 +11,8 @@ import type { ReplicaAgentStats } from "./replica_agent.js";
 export interface MailstoreMetricsSource {
   system: ActorSystem;
   agentStats: ReplicaAgentStats;
+  /** the primary's snapshots (snapshot_taker.ts) */
+  snapshotStats: { taken: number; failed: number };
   primaryAccounts(): number;
   replicatedAccounts(): number;
 }
@@ -62,6 +64,24 @@ export class MailstoreMetrics {
       "mailreplica_entries_skipped_total",
       "Account-log entries this mailstore's replica agent read and did not apply: entries of accounts not replicated here (or paused), and duplicates",
       () => src.agentStats.skipped,
+    );
+    followingCounter(
+      proc,
+      "mailreplica_snapshots_taken_total",
+      "Account snapshots this mailstore stored as the accounts' primary (by count, by time, or snapshotAccounts)",
+      () => src.snapshotStats.taken,
+    );
+    followingCounter(
+      proc,
+      "mailreplica_snapshot_failures_total",
+      "Account snapshots this mailstore could not store (retried at the next sweep; the log keeps its entries meanwhile)",
+      () => src.snapshotStats.failed,
+    );
+    followingCounter(
+      proc,
+      "mailreplica_replicas_seeded_total",
+      "Replica copies this mailstore loaded from a snapshot (new replicas, restartReplicas, a log compacted past the copy)",
+      () => src.agentStats.seeded,
     );
     this.appendSeconds = new Histogram({
       name: "mailreplica_append_duration_seconds",

@@ -173,6 +173,7 @@ export class MailstoreNode {
         node.metrics = new MailstoreMetrics(bound, {
           system: node.system,
           agentStats: node.agent.stats,
+          snapshotStats: node.snapshotter.stats,
           primaryAccounts: () => node.primaryActorCount,
           replicatedAccounts: () => node.agent.replicatedCount,
         });

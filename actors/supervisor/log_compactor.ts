@@ -40,6 +40,8 @@ export class LogCompactor {
   private round: Promise<AccountCompaction[]> | undefined;
   /** per account, the compaction point already reached: nothing to do until a newer snapshot */
   private readonly reached = new Map<string, number>();
+  /** totals since start (metrics) */
+  readonly stats = { accounts: 0, entriesRemoved: 0, snapshotsRemoved: 0 };
 
   constructor(
     private readonly node: CompactorContext,
@@ -114,6 +116,9 @@ export class LogCompactor {
       snapshotsRemoved++;
     }
     this.reached.set(rec.id, point);
+    this.stats.accounts++;
+    this.stats.entriesRemoved += purged.purged;
+    this.stats.snapshotsRemoved += snapshotsRemoved;
     this.node.log.info({ account: rec.name, accountId: rec.id, seq: point, entries: purged.purged, snapshotsRemoved }, "account log compacted");
     return { accountId: rec.id, seq: point, entries: purged.purged, snapshotsRemoved };
   }

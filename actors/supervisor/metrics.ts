@@ -17,6 +17,8 @@ export interface SupervisorMetricsSource {
   isActive(): boolean;
   /** every account with replicas, with its replicas' status and lag (getAccountStatus' views) */
   accountStatuses(): Promise<AccountStatusView[]>;
+  /** what compaction removed since this supervisor started (log_compactor.ts) */
+  compaction: { entriesRemoved: number; snapshotsRemoved: number };
   log: Logger;
 }
 
@@ -55,6 +57,28 @@ export class SupervisorMetrics {
       registers,
       collect() {
         this.set(src.isActive() ? 1 : 0);
+      },
+    });
+    let seenEntries = 0;
+    let seenSnapshots = 0;
+    new Counter({
+      name: "mailreplica_log_entries_compacted_total",
+      help: "Account-log entries this supervisor's compaction removed from MR_TX (below each account's snapshot)",
+      registers,
+      collect() {
+        const n = src.compaction.entriesRemoved;
+        if (n > seenEntries) this.inc(n - seenEntries);
+        seenEntries = Math.max(seenEntries, n);
+      },
+    });
+    new Counter({
+      name: "mailreplica_snapshots_removed_total",
+      help: "Snapshots this supervisor's compaction removed from MR_SNAP (older than each account's compaction point)",
+      registers,
+      collect() {
+        const n = src.compaction.snapshotsRemoved;
+        if (n > seenSnapshots) this.inc(n - seenSnapshots);
+        seenSnapshots = Math.max(seenSnapshots, n);
       },
     });
     this.promotions = new Counter({

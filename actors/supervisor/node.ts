@@ -169,7 +169,7 @@ export class SupervisorNode {
         const { SupervisorMetrics } = await import("./metrics.js");
         node.metrics = new SupervisorMetrics(
           bound,
-          { isActive: () => node.isActive, accountStatuses: () => node.statusForMetrics(), log: node.log },
+          { isActive: () => node.isActive, accountStatuses: () => node.statusForMetrics(), compaction: node.compactor.stats, log: node.log },
           opts.metricsRefreshMs,
         );
         bound.process.watchNats(nc);

@@ -461,7 +461,7 @@ function renderContract(c: ContractResult, rawSqlite: RawSqliteResult): string {
     `   msb RSS (its own process, after full GCs): ${m.idleRssMb.toFixed(1)} MiB idle, ${m.rssMb.toFixed(1)} MiB with ${fmt(m.accounts)} accounts (heap used ${m.heapUsedMb.toFixed(1)} MiB)`,
   );
   out.push(
-    `8d. Seeding: a replica added to an account of ${fmt(c.seed.items)} items (${fmt(c.seed.entries)} log entries): available at the head after ${s2(c.seed.seedS)} s`,
+    `8d. Seeding: a replica added to an account of ${fmt(c.seed.items)} items (${fmt(c.seed.entries)} log entries, snapshotted first in ${s2(c.seed.snapshotS)} s): available at the head after ${s2(c.seed.seedS)} s`,
   );
   out.push(`   raw SQLite: ${fmt(rawSqlite.rows)} item rows, ${fmt(rawSqlite.rowsPerTransaction)} per transaction: ${fmt(rawSqlite.rowsPerSec)} rows/s`);
   out.push(

@@ -8,6 +8,10 @@
 // them, so seeding does not depend on them). Group commit puts about as many deliveries in one
 // log entry as there are callers, so the log holds about N / 64 entries, each with that many
 // message.delivered events: the entries count is reported with the figure.
+//
+// Then the primary snapshots the account (snapshotAccounts, as its snapshot policy does by
+// itself after snapshots.everyEntries entries or snapshots.everyMs), and the replica seeds from
+// that snapshot plus the (empty) tail: the time to take the snapshot is reported apart.
 import type { MailCommand, MailResult } from "../../src/mail/index.js";
 import type { ActorRef } from "../../src/runtime/types.js";
 import { runBounded } from "../../src/runtime/bounded_pool.js";
@@ -23,6 +27,8 @@ export interface SeedResult {
   entries: number;
   /** seconds the setup took (deliveries through the actor) */
   setupS: number;
+  /** snapshotAccounts of the account on its primary, before the replica is added */
+  snapshotS: number;
   /** from setAccountDestination until the replica was available at the head: seed_<N>_items_s */
   seedS: number;
 }
@@ -54,6 +60,12 @@ export async function benchSeed(env: BenchEnv, primaryHost: string, replicaHost:
   const entries = await env.subjectCount(txSubject(id));
   log(`seed: ${items} items in ${entries} log entries, set up in ${setupS.toFixed(1)} s; starting ${replicaHost}`);
 
+  const ts = now();
+  const snap = await env.admin<{ failed: number; accounts: Array<{ sequence: number | null; bytes: number | null }> }>("snapshotAccounts", { accounts: [id] });
+  if (snap.failed > 0 || snap.accounts[0]?.sequence !== head) throw new Error(`seed: the snapshot was not taken at the head: ${JSON.stringify(snap)}`);
+  const snapshotS = (now() - ts) / 1000;
+  log(`seed: snapshot at seq ${head} (${snap.accounts[0]?.bytes} bytes sealed) in ${snapshotS.toFixed(2)} s`);
+
   const replica = await env.startChild(replicaHost);
   const t1 = now();
   await env.admin("setAccountDestination", { destination: replicaHost, priority: 1, accounts: [id] });
@@ -68,5 +80,5 @@ export async function benchSeed(env: BenchEnv, primaryHost: string, replicaHost:
   );
   const seedS = (now() - t1) / 1000;
   log(`seed: replica available at the head ${seedS.toFixed(2)} s after setAccountDestination`);
-  return { items, entries, setupS, seedS };
+  return { items, entries, setupS, snapshotS, seedS };
 }

@@ -126,6 +126,13 @@ export class SnapshotTaker {
     if (rs?.role !== "primary" || rs.status !== "available") {
       throw new NodeError("NOT_PRIMARY", `account ${accountId} is not written by ${this.d.host}: only its primary snapshots it`, { account: accountId });
     }
+    // Nothing new since the stored one (an idle account after a restart): no export, no seal.
+    const applied = rs.appliedSeq;
+    const stored = applied > 0 ? await this.d.snapshots.complete(accountId, applied) : undefined;
+    if (stored === true) {
+      if (this.d.store.replicaState(accountId)?.appliedSeq === applied) this.pending.delete(accountId);
+      return { account: accountId, seq: applied, items: null, bytes: null, existing: true };
+    }
     const exported = this.d.store.exportAccountState(accountId);
     if (!exported) {
       throw new NodeError("UNAVAILABLE", `account ${accountId} has nothing applied on ${this.d.host} yet; snapshot it after its first write`, {

@@ -79,9 +79,9 @@ export interface TakenSnapshot {
   account: string;
   /** the log seq the snapshot is at */
   seq: number;
-  items: number;
-  /** sealed bytes stored */
-  bytes: number;
+  /** items and sealed bytes stored; null when one at this seq was already stored (it is not read again) */
+  items: number | null;
+  bytes: number | null;
   /** a snapshot at this seq was already stored: nothing new was written */
   existing: boolean;
 }

@@ -78,6 +78,26 @@ export class SnapshotLog {
       .sort((a, b) => a.seq - b.seq);
   }
 
+  /**
+   * Whether the snapshot at `seq` has all the messages its manifest announces (one direct get,
+   * not a read of the chunks). Undefined when there is none.
+   */
+  async complete(accountId: string, seq: number): Promise<boolean | undefined> {
+    const subject = snapshotSubject(accountId, seq);
+    const info = await this.jsm.streams.info(this.stream, { subjects_filter: subject });
+    const messages = info.state.subjects?.[subject] ?? 0;
+    if (messages === 0) return undefined;
+    const first = await this.jsm.direct.getMessage(this.stream, { next_by_subj: subject });
+    if (!first) return undefined;
+    let manifest: Partial<Manifest> | undefined;
+    try {
+      manifest = decode(first.data) as Partial<Manifest>;
+    } catch {
+      return false;
+    }
+    return manifest?.v === 1 && messages === (manifest.chunks ?? -1) + 1;
+  }
+
   /** When the snapshot's first message was stored (server time, ms since the epoch); undefined when it is gone. */
   async storedAt(accountId: string, seq: number): Promise<number | undefined> {
     const first = await this.jsm.direct.getMessage(this.stream, { next_by_subj: snapshotSubject(accountId, seq) });

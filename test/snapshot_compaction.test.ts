@@ -126,6 +126,28 @@ test("compaction - the log below the snapshot is removed during writes; a new re
   );
 });
 
+test("compaction - during a re-seeding catch-up, with writes going on: the replica ends equal to the primary", async () => {
+  const name = "snap-during@example.com";
+  const rand = prng(seed + 5);
+  const { id } = await sys.mailbox("createAccount", { name, mailHost: MS1 });
+  await sys.admin("setAccountDestination", { destination: MS2, priority: 10, accounts: name });
+  await workload(name, 80, rand, 0);
+  await snapshot(MS1, id);
+  await waitReplicaCaughtUp(sys, name, MS2);
+  // The replica drops its copy and seeds again while the primary writes, snapshots and the log is compacted.
+  await Promise.all([
+    sys.admin("restartReplicas", { accounts: name, destination: MS2 }),
+    (async () => {
+      await workload(name, 30, rand, 1000);
+      await snapshot(MS1, id);
+      await sys.supervisor!.compactor.compactAccount(await directoryRecord(sys, id));
+      await workload(name, 20, rand, 2000);
+    })(),
+  ]);
+  await waitReplicaCaughtUp(sys, name, MS2);
+  assertEqualCopies(id, MS1, MS2);
+});
+
 test("compaction - a replica down across a compaction seeds itself from the snapshot when it comes back", async () => {
   const name = "snap-down@example.com";
   const rand = prng(seed + 2);

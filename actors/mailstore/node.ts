@@ -123,6 +123,7 @@ export class MailstoreNode {
       notify: (kind, payload) => this.notifier.notify(kind, payload),
       onPromotedHere: (accountId, epoch, seq, grant) => takeOverPromoted(this, accountId, epoch, seq, grant),
       log: this.log,
+      ...(opts.maxFilterSubjects !== undefined ? { maxFilterSubjects: opts.maxFilterSubjects } : {}),
     });
     this.snapshotter = new SnapshotTaker(
       { host: opts.host, store, keyring, snapshots: assets.snapshots, clock: this.clock, log: this.log },

@@ -5,6 +5,7 @@
 //   npm run bench -- --quick       short run (about 35 s)
 //   npm run bench -- --json        machine-readable results on stdout (progress on stderr)
 //   npm run bench -- --only leader-loss   only section 7 (leader loss on a 3-node cluster)
+//   npm run bench -- --only consumer-layout   only section 8 (10 mailstores: what each reads)
 //
 // Starts its own nats-server (free loopback ports, temp store folder) and mailstores (in this
 // process, and in child processes where memory and CPU time must be read alone), and removes
@@ -28,6 +29,7 @@ import {
 import { benchConsumerChoice, type ConsumerChoiceResult } from "./bench/consumers.js";
 import { benchRouting, type RoutingRow } from "./bench/routing.js";
 import { benchLeaderLoss, type LeaderLossResult } from "./bench/leader_loss.js";
+import { runConsumerLayoutSection } from "./bench/consumer_layout.js";
 import { fmt, now, tempDir } from "./bench/util.js";
 
 interface Params {
@@ -89,7 +91,7 @@ const QUICK: Params = {
 };
 
 const args = process.argv.slice(2);
-const SECTIONS = ["leader-loss"];
+const SECTIONS = ["leader-loss", "consumer-layout"];
 let only: string | undefined;
 for (let i = 0; i < args.length; i++) {
   const a = args[i]!;
@@ -378,16 +380,19 @@ async function all(): Promise<{ results?: Results; leaderLoss: LeaderLossResult 
   return { ...(results ? { results } : {}), leaderLoss };
 }
 
-all().then(
-  (r) => {
-    if (json) process.stdout.write(JSON.stringify(r.results ? { ...r.results, leaderLoss: r.leaderLoss } : { leaderLoss: r.leaderLoss }, null, 2) + "\n");
-    else process.stdout.write((r.results ? render(r.results) : "") + renderLeaderLoss(r.leaderLoss));
-    log("done");
-    // process.exit runs the harness's exit hook: children killed, temp folders removed.
-    process.exit(0);
-  },
-  (e) => {
-    process.stderr.write(`bench failed: ${(e as Error).stack ?? String(e)}\n`);
-    process.exit(1);
-  },
-);
+// Section 8 (10 mailstores) runs alone: --only consumer-layout.
+if (only === "consumer-layout") void runConsumerLayoutSection(quick, json, log);
+else
+  all().then(
+    (r) => {
+      if (json) process.stdout.write(JSON.stringify(r.results ? { ...r.results, leaderLoss: r.leaderLoss } : { leaderLoss: r.leaderLoss }, null, 2) + "\n");
+      else process.stdout.write((r.results ? render(r.results) : "") + renderLeaderLoss(r.leaderLoss));
+      log("done");
+      // process.exit runs the harness's exit hook: children killed, temp folders removed.
+      process.exit(0);
+    },
+    (e) => {
+      process.stderr.write(`bench failed: ${(e as Error).stack ?? String(e)}\n`);
+      process.exit(1);
+    },
+  );

@@ -7,6 +7,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { jetstreamManager, type ConsumerInfo, type JetStreamManager } from "@nats-io/jetstream";
 import { agentConsumerName } from "../actors/mailstore/replica_agent.js";
+import { covers, filterFields, filterOfConfig, sameFilter, steadyFilterFor } from "../actors/mailstore/steady_filter.js";
 import { txSubject } from "../src/jetstream/assets.js";
 import { TestSystem, rawMessage } from "./helpers/system.js";
 import { waitFor } from "./helpers/processes.js";
@@ -152,6 +153,27 @@ async function writeAndCheckReads(perAccount: number): Promise<void> {
     else assert.is(other(), 0, `${h} read ${other()} entries of accounts it does not replicate (${read()} read, its accounts got ${own} of ${total})`);
   }
 }
+
+test("consumer layout - the filter for a set: none, one subject as a string, a sorted list, mr.tx.* above the maximum", () => {
+  assert.equal(steadyFilterFor([], 3), { kind: "none" });
+  const one = steadyFilterFor(["a"], 3);
+  assert.equal(filterFields(one as Exclude<typeof one, { kind: "none" }>), { filter_subject: "mr.tx.a", filter_subjects: undefined });
+  const three = steadyFilterFor(["c", "a", "b"], 3);
+  assert.equal(three, { kind: "subjects", subjects: ["mr.tx.a", "mr.tx.b", "mr.tx.c"] });
+  assert.equal(filterFields(three as Exclude<typeof three, { kind: "none" }>), {
+    filter_subject: undefined,
+    filter_subjects: ["mr.tx.a", "mr.tx.b", "mr.tx.c"],
+  });
+  const four = steadyFilterFor(["a", "b", "c", "d"], 3);
+  assert.equal(four, { kind: "all" });
+  assert.equal(filterFields(four as Exclude<typeof four, { kind: "none" }>), { filter_subject: "mr.tx.*", filter_subjects: undefined });
+  // As the server reports a durable: an older version's mr.tx.*, the string form, the list in any order.
+  assert.equal(filterOfConfig({ filter_subject: "mr.tx.*" }), { kind: "all" });
+  assert.ok(sameFilter(filterOfConfig({ filter_subject: "mr.tx.a" }), one));
+  assert.ok(sameFilter(filterOfConfig({ filter_subjects: ["mr.tx.c", "mr.tx.a", "mr.tx.b"] }), three));
+  assert.not.ok(sameFilter(three, one));
+  assert.ok(covers(three, "b") && !covers(three, "d") && covers(four, "zzz") && !covers(steadyFilterFor([], 3), "a"));
+});
 
 test("consumer layout - each destination's durable lists its accounts and reads only their entries", async () => {
   // 1 account on ms3 (filter_subject), 3 on each of ms4..ms9 (filter_subjects), 4 on ms10 (above its maximum: mr.tx.*).

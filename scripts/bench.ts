@@ -315,7 +315,7 @@ function render(r: Results): string {
     ),
   );
   out.push(
-    `   consumers on MR_TX: ${cc.consumersOnStream.agentOnly} with the agents' durables only (one per mailstore), ${cc.consumersOnStream.withAlternatives} with every alternative above open`,
+    `   consumers on MR_TX: ${cc.consumersOnStream.agentOnly} with the agents' durables only (one per mailstore with replicas), ${cc.consumersOnStream.withAlternatives} with every alternative above open`,
   );
   out.push(
     table(

@@ -314,7 +314,8 @@ export async function benchConsumerChoice(
         skipped: last[i]!.skipped - s0[i]!.skipped,
         idleCpuMsPerSec: idleRate[i]!,
         cpuMs: net,
-        cpuUsPerEntry: (net * 1000) / entries,
+        // A mailstore replicating nothing has no durable: nothing read, nothing to divide.
+        cpuUsPerEntry: entries > 0 ? (net * 1000) / entries : NaN,
         cpuUsPerWrite: (net * 1000) / writes,
         drainMs: done[i]!,
         deleteMs: NaN,
@@ -322,7 +323,7 @@ export async function benchConsumerChoice(
     });
     const ag = live[0]!;
     log(
-      `consumer choice: ${writes} writes at ${Math.round((writes * 1000) / writeMs)}/s; agent read ${ag.entries}, applied ${ag.applied}, ${ag.cpuUsPerEntry.toFixed(1)} µs CPU per entry read (skip-only agent ${live[1]!.cpuUsPerEntry.toFixed(1)}, raw ordered reader ${live[3]!.cpuUsPerEntry.toFixed(1)})`,
+      `consumer choice: ${writes} writes at ${Math.round((writes * 1000) / writeMs)}/s; agent read ${ag.entries}, applied ${ag.applied}, ${ag.cpuUsPerEntry.toFixed(1)} µs CPU per entry read (agent replicating none: ${live[1]!.entries} read, raw ordered reader ${live[3]!.cpuUsPerEntry.toFixed(1)})`,
     );
     const afterWrites = await primary.stats(true);
 

@@ -136,6 +136,11 @@ export class ReplicaAgent {
   private steadyFilter: SteadyFilter | undefined;
   /** the replicated set changed since the durable's filter was last set */
   private filterDirty = false;
+  /**
+   * The directory has been read whole (the first catchUpAll): before that, the set is partial
+   * (a start replays every record), and a sync would narrow the durable only to widen it again.
+   */
+  private setWhole = false;
   private filterTimer: NodeJS.Timeout | undefined;
   private filterSync: Promise<void> | undefined;
   private filterRetryMs: number | undefined;
@@ -357,7 +362,7 @@ export class ReplicaAgent {
    */
   private requestFilterSync(): void {
     this.filterDirty = true;
-    if (this.stopped || this.filterTimer || this.filterSync) return;
+    if (!this.setWhole || this.stopped || this.filterTimer || this.filterSync) return;
     this.filterTimer = setTimeout(() => this.startFilterSync(), FILTER_WINDOW_MS);
   }
 
@@ -463,6 +468,7 @@ export class ReplicaAgent {
   async catchUpAll(concurrency = 8): Promise<void> {
     // Called once the set is whole (start, module start, a recreated durable): the durable's
     // filter is brought in line with it too (it may be an older version's, or stale).
+    this.setWhole = true;
     this.requestFilterSync();
     // One account's failure must not leave the others behind: each is tried, the first error thrown after.
     let first: unknown;

@@ -380,19 +380,19 @@ async function all(): Promise<{ results?: Results; leaderLoss: LeaderLossResult 
   return { ...(results ? { results } : {}), leaderLoss };
 }
 
-// Section 8 (10 mailstores) runs alone: --only consumer-layout.
-if (only === "consumer-layout") void runConsumerLayoutSection(quick, json, log);
-else
-  all().then(
-    (r) => {
-      if (json) process.stdout.write(JSON.stringify(r.results ? { ...r.results, leaderLoss: r.leaderLoss } : { leaderLoss: r.leaderLoss }, null, 2) + "\n");
-      else process.stdout.write((r.results ? render(r.results) : "") + renderLeaderLoss(r.leaderLoss));
-      log("done");
-      // process.exit runs the harness's exit hook: children killed, temp folders removed.
-      process.exit(0);
-    },
-    (e) => {
-      process.stderr.write(`bench failed: ${(e as Error).stack ?? String(e)}\n`);
-      process.exit(1);
-    },
-  );
+// Section 8 (10 mailstores) runs alone: --only consumer-layout (it exits when done).
+if (only === "consumer-layout") await runConsumerLayoutSection(quick, json, log);
+
+all().then(
+  (r) => {
+    if (json) process.stdout.write(JSON.stringify(r.results ? { ...r.results, leaderLoss: r.leaderLoss } : { leaderLoss: r.leaderLoss }, null, 2) + "\n");
+    else process.stdout.write((r.results ? render(r.results) : "") + renderLeaderLoss(r.leaderLoss));
+    log("done");
+    // process.exit runs the harness's exit hook: children killed, temp folders removed.
+    process.exit(0);
+  },
+  (e) => {
+    process.stderr.write(`bench failed: ${(e as Error).stack ?? String(e)}\n`);
+    process.exit(1);
+  },
+);

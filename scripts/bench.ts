@@ -9,6 +9,7 @@
 //                                  (progress on stderr)
 //   npm run bench -- --only leader-loss   only section 7 (leader loss on a 3-node cluster)
 //   npm run bench -- --only contract      only section 8 (the contract keys) and the raw SQLite baseline
+//   npm run bench -- --only consumer-layout   only section 10 (10 mailstores: what each reads)
 //
 // Starts its own nats-server (free loopback ports, temp store folder) and mailstores (in this
 // process, and in child processes where memory and CPU time must be read alone), and removes
@@ -37,6 +38,7 @@ import { contractKeys, type ContractKeys } from "./bench/contract_keys.js";
 import { benchRawSqlite, type RawSqliteResult } from "./bench/raw_sqlite.js";
 import { benchSnapshot, type SnapshotBench } from "./bench/snapshot.js";
 import { benchLifecycle, type LifecycleParams, type LifecycleResult } from "./bench/lifecycle.js";
+import { runConsumerLayoutSection } from "./bench/consumer_layout.js";
 import { fmt, now, tempDir } from "./bench/util.js";
 
 interface Params {
@@ -114,7 +116,7 @@ const QUICK: Params = {
 };
 
 const args = process.argv.slice(2);
-const SECTIONS = ["leader-loss", "contract"];
+const SECTIONS = ["leader-loss", "contract", "consumer-layout"];
 let only: string | undefined;
 for (let i = 0; i < args.length; i++) {
   const a = args[i]!;
@@ -370,7 +372,7 @@ function render(r: Results): string {
     ),
   );
   out.push(
-    `   consumers on MR_TX: ${cc.consumersOnStream.agentOnly} with the agents' durables only (one per mailstore), ${cc.consumersOnStream.withAlternatives} with every alternative above open`,
+    `   consumers on MR_TX: ${cc.consumersOnStream.agentOnly} with the agents' durables only (one per mailstore with replicas), ${cc.consumersOnStream.withAlternatives} with every alternative above open`,
   );
   out.push(
     table(
@@ -569,6 +571,9 @@ function output(o: Outcome): string {
         : render(o.results) + renderLifecycle(o.results.snapshot, o.results.lifecycle, o.results.rawSqlite) + renderLeaderLoss(o.leaderLoss);
   return text + renderKeys(keys);
 }
+
+// Section 10 (10 mailstores) runs alone: --only consumer-layout (it exits when done).
+if (only === "consumer-layout") await runConsumerLayoutSection(quick, json, log);
 
 all().then(
   (o) => {

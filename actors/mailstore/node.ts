@@ -125,6 +125,7 @@ export class MailstoreNode {
       onPromotedHere: (accountId, epoch, seq, grant) => takeOverPromoted(this, accountId, epoch, seq, grant),
       log: this.log,
       directory: (id) => this.accounts.get(id),
+      ...(opts.maxFilterSubjects !== undefined ? { maxFilterSubjects: opts.maxFilterSubjects } : {}),
     });
     this.snapshotter = new SnapshotTaker(
       { host: opts.host, store, keyring, snapshots: assets.snapshots, clock: this.clock, log: this.log },

@@ -26,6 +26,12 @@ export interface MailstoreOptions {
   limits?: Partial<LimitsConfig>;
   /** when the primary snapshots its accounts (config snapshots); default the configuration's default */
   snapshots?: SnapshotPolicy;
+  /**
+   * Above this many replicated accounts the replica agent's durable reads `mr.tx.*` and skips
+   * the others' entries instead of listing their subjects (actors/mailstore/steady_filter.ts);
+   * default DEFAULT_MAX_FILTER_SUBJECTS. Tests and the benchmark set it.
+   */
+  maxFilterSubjects?: number;
   /** `host:port` of the Prometheus metrics endpoint (config metrics.listen); none: no metrics, no port */
   metricsListen?: string;
   clock?: Clock;

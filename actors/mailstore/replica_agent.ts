@@ -1,8 +1,9 @@
 // The replica agent of a destination mailstore (docs/architecture.md, Replication path): applies the log of every account
 // replicated here, in order and exactly once, into the local SQLite store.
 //
-// One durable JetStream consumer per mailstore reads `mr.tx.*` (not one per account: 10,000
-// accounts are normal); entries of accounts not replicated here are skipped. Each entry names
+// One durable JetStream consumer per mailstore (not one per account: 10,000 accounts are
+// normal) reads the subjects of the accounts replicated here (steady_filter.ts: listed in its
+// filter while they are few, else `mr.tx.*` with the other accounts' entries skipped). Each entry names
 // the seq it follows (`prev`), so the agent can tell a duplicate (seq <= applied) from a gap
 // (prev != applied). A gap — a newly added replica, or entries delivered before this agent
 // knew the account — is filled by a short-lived catch-up read of that account's subject alone.
@@ -12,6 +13,11 @@
 // A copy that has applied nothing yet, or whose next entry the log no longer holds (compacted
 // below a snapshot), is seeded from the account's newest snapshot first (snapshot_seed.ts),
 // then reads the log after it.
+//
+// The durable's filter follows the replicated set: changes within FILTER_WINDOW_MS make one
+// consumer update with the whole set. An account the update adds is caught up once more after
+// the update: entries appended after its first catch-up read the head and before the durable
+// delivered its subject are read then (docs/architecture.md, Replication path).
 //
 // Nothing here waits for an account's next entry to recover: a steady consumer that is
 // deleted (by hand, or lost by the server) is recreated and every account caught up, and a
@@ -32,6 +38,17 @@ import { emptyLogReason } from "../shared/empty_log.js";
 import { seedFromSnapshot, type SeedOutcome } from "./snapshot_seed.js";
 import type { DirectoryView } from "../../src/snapshot/snapshot_check.js";
 import { LagGate } from "./lag_gate.js";
+import {
+  covers,
+  DEFAULT_MAX_FILTER_SUBJECTS,
+  describeFilter,
+  filterFields,
+  filterOfConfig,
+  FILTER_WINDOW_MS,
+  sameFilter,
+  steadyFilterFor,
+  type SteadyFilter,
+} from "./steady_filter.js";
 
 export interface ReplicaAgentDeps {
   host: string;
@@ -54,6 +71,11 @@ export interface ReplicaAgentDeps {
    * Default 30 s.
    */
   emptyLogGraceMs?: number;
+  /**
+   * Above this many replicated (unpaused) accounts the steady durable reads `mr.tx.*` and skips
+   * the others instead of listing their subjects. Default DEFAULT_MAX_FILTER_SUBJECTS.
+   */
+  maxFilterSubjects?: number;
 }
 
 export interface ReplicaAgentStats {
@@ -63,10 +85,14 @@ export interface ReplicaAgentStats {
   applied: number;
   /** entries skipped: other accounts, duplicates */
   skipped: number;
+  /** of those, entries the steady consumer read of accounts not replicated here or paused (0 while its filter lists exactly the set) */
+  notReplicated: number;
   catchUps: number;
   consumers: number;
   /** copies loaded from a snapshot */
   seeded: number;
+  /** changes of the steady durable's filter (created, updated, deleted) */
+  filterUpdates: number;
 }
 
 type Replicated = { paused: boolean };
@@ -108,7 +134,21 @@ export class ReplicaAgent {
   private readonly emptySince = new Map<string, number>();
   /** bumped by start() and stop(), so a reopen still in flight from before cannot start a second loop */
   private generation = 0;
-  readonly stats: ReplicaAgentStats = { read: 0, applied: 0, skipped: 0, catchUps: 0, consumers: 0, seeded: 0 };
+  readonly stats: ReplicaAgentStats = { read: 0, applied: 0, skipped: 0, catchUps: 0, consumers: 0, seeded: 0, filterUpdates: 0, notReplicated: 0 };
+  /** what the steady durable reads, as last created, updated or read from the server; undefined: not known yet */
+  private steadyFilter: SteadyFilter | undefined;
+  /** the replicated set changed since the durable's filter was last set */
+  private filterDirty = false;
+  /**
+   * The directory has been read whole (the first catchUpAll): before that, the set is partial
+   * (a start replays every record), and a sync would narrow the durable only to widen it again.
+   */
+  private setWhole = false;
+  private filterTimer: NodeJS.Timeout | undefined;
+  private filterSync: Promise<void> | undefined;
+  private filterRetryMs: number | undefined;
+  /** opening, creating, updating and deleting the durable, one at a time */
+  private consumerOps: Promise<unknown> = Promise.resolve();
   /** lagged replicas: entries younger than the account's delay wait (lag_gate.ts) */
   private readonly lag = new LagGate((accountId) => {
     const r = this.replicated.get(accountId);
@@ -120,10 +160,30 @@ export class ReplicaAgent {
   /** Starts the steady consumer (also again after stop(): doStartService module). */
   async start(): Promise<void> {
     this.stopped = false;
-    await this.openSteady(++this.generation);
+    const generation = ++this.generation;
+    await this.serial(() => this.openSteady(generation));
   }
 
-  /** Creates the durable when missing (true when it did) and starts consuming it. */
+  /** Runs one operation on the durable after the ones before it (they must not interleave). */
+  private serial<T>(op: () => Promise<T>): Promise<T> {
+    const p = this.consumerOps.then(op);
+    this.consumerOps = p.catch(() => {});
+    return p;
+  }
+
+  /** The filter the steady durable should have for the accounts replicated here now. */
+  private desiredFilter(): SteadyFilter {
+    const unpaused = [...this.replicated].filter(([, r]) => !r.paused).map(([id]) => id);
+    return steadyFilterFor(unpaused, this.d.maxFilterSubjects ?? DEFAULT_MAX_FILTER_SUBJECTS);
+  }
+
+  /**
+   * Creates the durable when missing (true when it did) and starts consuming it. A missing
+   * durable is created with the filter of the current set; with nothing replicated here none
+   * is created (a filter sync creates it when an account is added). An existing one is
+   * consumed as it is (an older version's `mr.tx.*` included, position kept); the next filter
+   * sync updates it in place. Only through serial().
+   */
   private async openSteady(generation: number): Promise<boolean> {
     const { jsm, js, opts } = this.d.assets;
     const name = agentConsumerName(this.d.host);
@@ -132,16 +192,28 @@ export class ReplicaAgent {
       if (jsErrCode(e) === JS_ERR.CONSUMER_NOT_FOUND) return undefined;
       throw e;
     });
-    if (!existing) {
+    if (generation !== this.generation || this.stopped) return false;
+    if (existing) {
+      this.steadyFilter = filterOfConfig(existing.config);
+    } else {
+      const desired = this.desiredFilter();
+      if (desired.kind === "none") {
+        this.steadyFilter = desired;
+        this.stats.consumers = 0;
+        return false;
+      }
       await jsm.consumers.add(opts.txStream, {
         durable_name: name,
-        filter_subject: "mr.tx.*",
+        ...filterFields(desired),
         ack_policy: AckPolicy.Explicit,
         // Older entries of an account are read by its catch-up, not by the steady consumer.
         deliver_policy: DeliverPolicy.New,
         max_ack_pending: 10_000,
         ack_wait: 30_000_000_000,
       });
+      this.steadyFilter = desired;
+      this.stats.filterUpdates++;
+      this.logFilter(desired, "steady consumer created");
     }
     const consumer = await js.consumers.get(opts.txStream, name);
     // Without abort_on_missing_resource nats.js retries a deleted durable forever and the
@@ -154,7 +226,10 @@ export class ReplicaAgent {
       messages.stop(); // stopped or started again meanwhile
       return !existing;
     }
+    // A loop still running (an earlier open) ends without opening again: this one replaces it.
+    const previous = this.messages;
     this.messages = messages;
+    previous?.stop();
     this.stats.consumers = 1;
     void this.watchStatus(messages);
     void this.run(messages);
@@ -200,9 +275,16 @@ export class ReplicaAgent {
     const name = agentConsumerName(this.d.host);
     const generation = this.generation;
     try {
-      const created = await this.openSteady(generation);
+      const created = await this.serial(() => this.openSteady(generation));
       if (generation !== this.generation || this.stopped) return;
-      this.d.log?.info({ consumer: name }, created ? "steady consumer was deleted; recreated" : "steady consumer reopened");
+      this.d.log?.info(
+        { consumer: name },
+        created
+          ? "steady consumer was deleted; recreated"
+          : this.messages
+            ? "steady consumer reopened"
+            : "steady consumer gone and nothing replicated here; not recreated",
+      );
     } catch (e) {
       const next = nextDelay(delay);
       this.d.log?.warn({ consumer: name, error: (e as Error).message, retryMs: next }, "steady consumer could not be opened; trying again");
@@ -217,7 +299,12 @@ export class ReplicaAgent {
   private async handleSteady(m: JsMsg): Promise<void> {
     const accountId = m.subject.slice("mr.tx.".length);
     const r = this.replicated.get(accountId);
-    if (!r || r.paused || this.lag.holds(accountId, m.info.timestampNanos / 1e6)) {
+    if (!r || r.paused) {
+      this.stats.skipped++;
+      this.stats.notReplicated++;
+      return;
+    }
+    if (this.lag.holds(accountId, m.info.timestampNanos / 1e6)) {
       this.stats.skipped++;
       return;
     }
@@ -235,13 +322,17 @@ export class ReplicaAgent {
     this.retryDelays.clear();
     this.emptySince.clear();
     this.lag.stop();
+    clearTimeout(this.filterTimer);
+    this.filterTimer = undefined;
     this.messages?.stop();
-    await Promise.allSettled([...this.catchingUp.values()]);
+    await Promise.allSettled([...this.catchingUp.values(), this.filterSync]);
   }
 
   /** The accounts replicated here, as the directory says (`delay`: seconds, lagged replica); starts or stops applying them. */
   setReplicated(accountId: string, state: { paused: boolean; delay?: number } | undefined): void {
+    const was = this.replicated.get(accountId);
     if (!state) {
+      if (was && !was.paused) this.requestFilterSync();
       this.lag.forget(accountId);
       this.replicated.delete(accountId);
       this.cancelRetry(accountId);
@@ -249,8 +340,9 @@ export class ReplicaAgent {
       this.versions.set(accountId, (this.versions.get(accountId) ?? 0) + 1);
       return;
     }
-    const before = this.replicated.get(accountId);
+    const before = was;
     this.replicated.set(accountId, { paused: state.paused });
+    if (!before || before.paused !== state.paused) this.requestFilterSync();
     // A new delay: what the old one held back may be due now.
     const delayChanged = this.lag.setDelay(accountId, state.delay ?? 0);
     const rs = this.d.store.ensureReplicaState(accountId, "replica");
@@ -265,6 +357,108 @@ export class ReplicaAgent {
     if (!before || before.paused || delayChanged) void this.catchUp(accountId);
   }
 
+  /**
+   * Gathers changes of the replicated set for FILTER_WINDOW_MS, then sets the durable's filter
+   * to the whole set at once: adding 10,000 replicas in one operation makes one update (or a
+   * few, when the directory delivers them over several windows), not 10,000. Changes made while
+   * an update is in flight are applied by the next round of the same sync.
+   */
+  private requestFilterSync(): void {
+    this.filterDirty = true;
+    if (!this.setWhole || this.stopped || this.filterTimer || this.filterSync) return;
+    this.filterTimer = setTimeout(() => this.startFilterSync(), FILTER_WINDOW_MS);
+  }
+
+  private startFilterSync(): void {
+    this.filterTimer = undefined;
+    if (this.stopped || this.filterSync) return;
+    this.filterSync = this.runFilterSync().finally(() => (this.filterSync = undefined));
+  }
+
+  private async runFilterSync(): Promise<void> {
+    while (this.filterDirty && !this.stopped) {
+      this.filterDirty = false;
+      const generation = this.generation;
+      try {
+        await this.serial(() => this.applyFilter(generation));
+        this.filterRetryMs = undefined;
+      } catch (e) {
+        // The durable keeps its previous filter meanwhile: its accounts are still applied, and
+        // a newly added one is applied by its catch-ups (retried) until the update lands.
+        this.filterDirty = true;
+        const next = (this.filterRetryMs = nextDelay(this.filterRetryMs));
+        this.d.log?.warn(
+          { consumer: agentConsumerName(this.d.host), error: (e as Error).message, retryMs: next },
+          "steady consumer's filter could not be updated; trying again",
+        );
+        if (!this.stopped) this.filterTimer = setTimeout(() => this.startFilterSync(), next);
+        return;
+      }
+    }
+  }
+
+  /** Creates, updates or deletes the durable so its filter is the current set's; then catches up the accounts it added. */
+  private async applyFilter(generation: number): Promise<void> {
+    // Not opened yet (or being reopened): opening reads the durable, and the catchUpAll that
+    // follows every open asks for a sync again.
+    if (generation !== this.generation || this.stopped || this.steadyFilter === undefined) return;
+    const before = this.steadyFilter;
+    const desired = this.desiredFilter();
+    if (sameFilter(before, desired)) return;
+    const { jsm, opts } = this.d.assets;
+    const name = agentConsumerName(this.d.host);
+    if (desired.kind === "none") {
+      // Stopped first, so the loop's end is not taken for a lost durable (which reopens it).
+      const messages = this.messages;
+      this.messages = undefined;
+      messages?.stop();
+      await jsm.consumers.delete(opts.txStream, name).catch((e: unknown) => {
+        if (jsErrCode(e) !== JS_ERR.CONSUMER_NOT_FOUND) throw e;
+      });
+      this.steadyFilter = desired;
+      this.stats.consumers = 0;
+      this.stats.filterUpdates++;
+      this.logFilter(desired, "steady consumer deleted");
+      return;
+    }
+    if (before.kind === "none" || !this.messages) {
+      // No durable (nothing was replicated here): created with the current set.
+      await this.openSteady(generation);
+      // It existed after all (created meanwhile by hand or by an older version): updated next round.
+      if (!sameFilter(this.steadyFilter, desired)) this.filterDirty = true;
+    } else {
+      // Updated in place: the durable keeps its position (an older version's `mr.tx.*` too).
+      await jsm.consumers.update(opts.txStream, name, filterFields(desired));
+      this.steadyFilter = desired;
+      this.stats.filterUpdates++;
+      this.logFilter(desired, "steady consumer's filter updated");
+    }
+    const now = this.steadyFilter;
+    // An account's first catch-up may have read the head before the durable delivered its
+    // subject: what was appended between is read by one more catch-up, started now that the
+    // durable delivers everything after it.
+    const listed = before.kind === "subjects" ? new Set(before.subjects) : undefined;
+    for (const [id, r] of this.replicated) {
+      if (r.paused || !covers(now, id)) continue;
+      const had = before.kind === "all" || (listed?.has(txSubject(id)) ?? false);
+      if (!had) void this.catchUp(id);
+    }
+  }
+
+  private logFilter(f: SteadyFilter, msg: string): void {
+    const consumer = agentConsumerName(this.d.host);
+    const max = this.d.maxFilterSubjects ?? DEFAULT_MAX_FILTER_SUBJECTS;
+    const unpaused = [...this.replicated.values()].filter((r) => !r.paused).length;
+    if (f.kind === "all" && unpaused > max) {
+      this.d.log?.info(
+        { consumer, filter: describeFilter(f), accounts: unpaused, maxFilterSubjects: max },
+        `${msg}: more than ${max} accounts replicated here, so it reads every entry and skips the others' (a longer filter list costs the server too much per update)`,
+      );
+      return;
+    }
+    this.d.log?.info({ consumer, filter: describeFilter(f), accounts: unpaused }, msg);
+  }
+
   get replicatedCount(): number {
     return this.replicated.size;
   }
@@ -275,6 +469,10 @@ export class ReplicaAgent {
 
   /** Catches every replicated account up to its log head (at start). */
   async catchUpAll(concurrency = 8): Promise<void> {
+    // Called once the set is whole (start, module start, a recreated durable): the durable's
+    // filter is brought in line with it too (it may be an older version's, or stale).
+    this.setWhole = true;
+    this.requestFilterSync();
     // One account's failure must not leave the others behind: each is tried, the first error thrown after.
     let first: unknown;
     await runBounded([...this.replicated.keys()], concurrency, (id) => this.catchUp(id).catch((e: unknown) => void (first ??= e)));

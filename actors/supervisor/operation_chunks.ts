@@ -12,11 +12,11 @@ const SHORT_PARAM_BYTES = 200;
 
 /**
  * Bytes one piece may hold: a quarter of max_payload (the header holds the newest results, up
- * to this, beside its other fields; the publish adds its headers), and at most 256 KiB, so a
- * header rewritten every save stays small.
+ * to this, beside its other fields; the publish adds its headers), and at most 64 KiB, so the
+ * header rewritten at every save (and its older revisions the bucket keeps) stays small.
  */
 export function chunkBytesFor(maxPayload: number): number {
-  return Math.max(1024, Math.min(256 * 1024, Math.floor(maxPayload / 4)));
+  return Math.max(1024, Math.min(64 * 1024, Math.floor(maxPayload / 4)));
 }
 
 /** UTF-8 bytes of a value's JSON. */

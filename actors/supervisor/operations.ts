@@ -169,6 +169,8 @@ export class Operations {
       const chunks = [...t.chunks];
       let sealed = t.sealed;
       const written: string[] = [];
+      /** an attempt of the header write got no answer: it may be stored, naming `written` */
+      let unanswered = false;
       try {
         for (;;) {
           const n = takeChunk(op.results, sealed, this.chunkBytes);
@@ -180,7 +182,6 @@ export class Operations {
           sealed += n;
         }
         const body = JSON.stringify(this.header(op, t, chunks, sealed));
-        let unanswered = false;
         const write = async (): Promise<number> => {
           try {
             return await this.kv.update(key, body, rev);
@@ -198,8 +199,9 @@ export class Operations {
         t.chunks = chunks;
         t.sealed = sealed;
       } catch (e) {
-        // No stored header names them: they would only take room in the bucket.
-        for (const token of written) await this.kv.purge(`${key}.r.${token}`).catch(() => {});
+        // Chunks no stored header names would only take room in the bucket. After a header
+        // write without answer they are kept: it may be stored (and read by a new owner).
+        if (!unanswered) for (const token of written) await this.kv.purge(`${key}.r.${token}`).catch(() => {});
         throw e;
       }
     });

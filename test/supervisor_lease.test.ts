@@ -115,8 +115,11 @@ test("supervisor lease - operation records are updated by compare-and-set: a sta
   const taken = await fresh.get(op.operationId);
   taken.owner = "fresh";
   await fresh.record(taken, { account: "a@example.com", ok: true });
+  await fresh.flush(taken);
   let err: (Error & { code?: string }) | undefined;
-  await stale.record(op, { account: "b@example.com", ok: false, code: "TIMEOUT" }).catch((e) => (err = e as Error & { code?: string }));
+  // Outcomes are saved in the background (coalesced); the refusal comes with the save.
+  await stale.record(op, { account: "b@example.com", ok: false, code: "TIMEOUT" });
+  await stale.flush(op).catch((e) => (err = e as Error & { code?: string }));
   assert.ok(err, "the stale writer's update was refused");
   assert.is(err!.code, "NOT_SUPERVISOR");
   const stored = await fresh.get(op.operationId);

@@ -9,6 +9,7 @@ import { requireKnownMailstore, type KnownMailstoresContext } from "./known_mail
 import type { LicenceQuota } from "./licence.js";
 import type { ReplicaInitializer } from "./replica_init.js";
 import type { Operations } from "./operations.js";
+import { monitorAnswer } from "./monitor_answer.js";
 import type { ExpensiveGate } from "../shared/expensive_gate.js";
 import type { LimitsConfig } from "../../src/config/types.js";
 import { boundedAdminMethods, refuseWideStatus } from "./request_limits.js";
@@ -145,14 +146,7 @@ function coreAdminMethods(node: AdminMethodsContext): RpcMethod<Ctx>[] {
       name: "monitor",
       params: ADMIN_METHODS.monitor.params,
       handler: async (p) => {
-        const op = await node.operations.get(p.operation_uuid);
-        const { results, ...summary } = op;
-        const progress = op.total ? Math.round(((op.done + op.failed) / op.total) * 100) : 100;
-        if (op.kind === "promoteAccounts") {
-          const strip = ({ ok: _ok, ...r }: (typeof results)[number]) => r;
-          return { ...summary, progress, promoted: results.filter((r) => r.ok).map(strip), failed: results.filter((r) => !r.ok).map(strip) };
-        }
-        return { ...summary, progress, results: results.slice(-1_000) };
+        return monitorAnswer(await node.operations.get(p.operation_uuid), node.operations.maxPayload);
       },
     }),
   ];

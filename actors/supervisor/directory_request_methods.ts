@@ -5,6 +5,7 @@
 // create accounts on itself, give back one it created whose log is empty, and move an account
 // to itself only with a promotion grant a trusted supervisor signed for it.
 import { statSync } from "node:fs";
+import { join, resolve } from "node:path";
 import type { AccountRecord } from "../../src/directory/types.js";
 import {
   AppError,
@@ -21,7 +22,7 @@ import {
 import { accountIdParam } from "../../src/directory/key_params.js";
 import { isHostName } from "../../src/envelope/types.js";
 import { grantProblem, TrustList } from "../../src/envelope/index.js";
-import { readTrustList } from "../../src/keys/index.js";
+import { readTrustList, TRUST_FILE } from "../../src/keys/index.js";
 import { txSubject } from "../../src/jetstream/assets.js";
 import { validateNewAccountName } from "../shared/account_names.js";
 import { hostOfDirectoryRequest } from "../shared/directory_requests.js";
@@ -41,7 +42,12 @@ function requester(ctx: Ctx): string {
   return host;
 }
 
-/** trusted-signers.json of the supervisor's keys folder, read again when the file changes. */
+/**
+ * trusted-signers.json of the supervisor's keys folder, read again when the file changes: its
+ * stat (mtime, ctime, size, inode, mode) is taken first and the file is read and parsed only
+ * when that changed, so a promotion of many accounts does not parse it once per account.
+ * Stat before read: a change between the two is seen at the next call.
+ */
 class TrustedSigners {
   private cached: { stamp: string; list: TrustList } | undefined;
 
@@ -50,6 +56,8 @@ class TrustedSigners {
   get(): TrustList {
     if (this.keysDir === undefined)
       throw new AppError("APP_ERROR", "this supervisor has no keys folder (keys.dir), so it cannot check promotion grants", { code: "GRANT_KEY_MISSING" });
+    const stamp = fileStamp(join(resolve(this.keysDir), TRUST_FILE));
+    if (this.cached?.stamp === stamp) return this.cached.list;
     let list: ReturnType<typeof readTrustList>;
     try {
       list = readTrustList(this.keysDir);
@@ -58,16 +66,19 @@ class TrustedSigners {
         code: "KEYS_UNREADABLE",
       });
     }
-    const { file, entries } = list;
-    let stamp = "missing";
-    try {
-      const st = statSync(file);
-      stamp = `${st.mtimeMs}:${st.size}:${st.ino}`;
-    } catch {
-      /* no list: nothing is trusted */
-    }
-    if (this.cached?.stamp !== stamp) this.cached = { stamp, list: new TrustList(entries) };
+    this.cached = { stamp, list: new TrustList(list.entries) };
     return this.cached.list;
+  }
+}
+
+/** What identifies one version of a file without reading it; "missing" when there is none. */
+function fileStamp(file: string): string {
+  try {
+    const st = statSync(file);
+    // ctime and mode too: a chmod changes no mtime, but the mode check must see it.
+    return `${st.mtimeMs}:${st.ctimeMs}:${st.size}:${st.ino}:${st.mode}`;
+  } catch {
+    return "missing";
   }
 }
 

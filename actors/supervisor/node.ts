@@ -85,7 +85,7 @@ export class SupervisorNode {
     this.directory = new Directory(assets.directory);
     this.limits = opts.limits ?? defaultConfig().limits;
     this.expensive = new ExpensiveGate(this.limits.maxConcurrentExpensive);
-    this.operations = new Operations(assets.directory, this.host, () => this.clock.now());
+    this.operations = new Operations(assets.directory, this.host, () => this.clock.now(), assets.nc.info?.max_payload);
     this.notifier = new Notifier(assets.js, this.host, this.log);
     this.licence = new LicenceQuota(this.directory, {
       defaultQuota: opts.licenceQuota,

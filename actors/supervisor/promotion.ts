@@ -136,7 +136,7 @@ export class Promoter {
         );
         this.node.metrics?.promotion(result.ok, this.node.clock.now() - startedAt);
         if (!owns()) return;
-        await this.node.operations.record(op, result);
+        await this.node.operations.record(op, result, owns);
       },
       { stop: () => !owns() },
     );

@@ -9,7 +9,7 @@ import { txSubject } from "../../src/jetstream/assets.js";
 import { SubjectLog } from "../../src/runtime/subject_log.js";
 import { localStatuses } from "./account_status.js";
 import { emptyLogReason } from "../shared/empty_log.js";
-import type { OperationRecord } from "./operations.js";
+import type { OperationRecord, OperationResult } from "./operations.js";
 import type { OperationEndNotifier, SupervisorCore } from "./context.js";
 import type { LicenceQuota } from "./licence.js";
 import type { Operations } from "./operations.js";
@@ -116,10 +116,15 @@ export class ReplicaInitializer {
       if (recorded.has(name)) continue;
       const rec = await this.node.directory.find(name);
       if (rec) recs.push(rec.value);
-      else await this.node.operations.record(op, { account: name, ok: false, code: "ACCOUNT_UNKNOWN", message: `${name} no longer exists` });
+      else await this.record(op, { account: name, ok: false, code: "ACCOUNT_UNKNOWN", message: `${name} no longer exists` });
     }
     const delays = new Map(recs.map((r) => [r.id, replicaDelay(r.replicas.find((x) => x.destination === p.destination) ?? {})]));
     await this.follow(op, recs, p.destination, delays);
+  }
+
+  /** Records an outcome; saved (coalesced) only while this supervisor is still the active one. */
+  private record(op: OperationRecord, result: OperationResult): Promise<void> {
+    return this.node.operations.record(op, result, () => this.node.isActive);
   }
 
   /**
@@ -155,7 +160,7 @@ export class ReplicaInitializer {
         const head = target.get(id) ?? 0;
         if (st?.status === "unavailable") {
           pending.delete(id);
-          await this.node.operations.record(op, {
+          await this.record(op, {
             account: rec.name,
             accountId: id,
             ok: false,
@@ -168,14 +173,14 @@ export class ReplicaInitializer {
           (st.appliedSeq >= head || (st.status === "available" && (delays.get(id) ?? 0) > 0 && (await this.heldBackOnly(id, st.appliedSeq, delays.get(id)!))))
         ) {
           pending.delete(id);
-          await this.node.operations.record(op, { account: rec.name, accountId: id, ok: true, destination, sequence: st.appliedSeq });
+          await this.record(op, { account: rec.name, accountId: id, ok: true, destination, sequence: st.appliedSeq });
         }
       }
       if (pending.size === 0) break;
       if (this.node.clock.now() > deadline) {
         for (const [id, rec] of pending) {
           if ((target.get(id) ?? 0) === 0) {
-            await this.node.operations.record(op, {
+            await this.record(op, {
               account: rec.name,
               accountId: id,
               ok: false,
@@ -183,7 +188,7 @@ export class ReplicaInitializer {
               message: emptyLogReason(id, destination),
             });
           } else {
-            await this.node.operations.record(op, {
+            await this.record(op, {
               account: rec.name,
               accountId: id,
               ok: false,

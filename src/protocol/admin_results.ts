@@ -60,6 +60,13 @@ export const OPERATION_RECORD = object({
   progress: int("percent of accounts done or failed"),
   promoted: optional(list(OPERATION_RESULT, "promoteAccounts: the promoted accounts")),
   results: optional(list(OPERATION_RESULT, "other operations: the last 1000 accounts' outcomes")),
+  // Only when the whole answer would exceed the NATS server's max_payload (monitor_answer.ts).
+  truncated: optional(
+    bool(
+      "the full answer would exceed the NATS server's max_payload: params keep only their short fields (the account lists are left out), and the lists hold the failed accounts first, then as many others as fit; the counters cover every account",
+    ),
+  ),
+  omitted: optional(int("with truncated: how many accounts' outcomes the lists leave out")),
 });
 
 /** One replica in getAccountStatus (account_status.ts ReplicaStatusView). */

@@ -2,7 +2,6 @@
 // results and the params are cut into pieces, and how they are read back.
 import type { KV } from "@nats-io/kv";
 import { AppError } from "../../src/jsonrpc/index.js";
-import type { OperationResult } from "./operations.js";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -28,7 +27,7 @@ export function jsonBytes(value: unknown): number {
  * How many results from `from` on make the next full chunk: 0 while they all fit in `limit`
  * bytes (they stay in the header), else as many as fit, at least one.
  */
-export function takeChunk(results: readonly OperationResult[], from: number, limit: number): number {
+export function takeChunk(results: readonly unknown[], from: number, limit: number): number {
   let bytes = 2;
   let fit = 0;
   for (let i = from; i < results.length; i++) {
@@ -60,12 +59,13 @@ function missingPiece(key: string): AppError {
 }
 
 /** The results stored in the chunks `tokens` of the record `key`, in order. */
-export async function readResultChunks(kv: KV, key: string, tokens: readonly string[]): Promise<OperationResult[]> {
-  const out: OperationResult[] = [];
+// Generic in the result type: operations.ts owns it (and imports this module).
+export async function readResultChunks<R>(kv: KV, key: string, tokens: readonly string[]): Promise<R[]> {
+  const out: R[] = [];
   for (const token of tokens) {
     const e = await kv.get(`${key}.r.${token}`);
     if (!e || e.operation !== "PUT") throw missingPiece(`${key}.r.${token}`);
-    out.push(...(JSON.parse(dec.decode(e.value)) as OperationResult[]));
+    out.push(...(JSON.parse(dec.decode(e.value)) as R[]));
   }
   return out;
 }

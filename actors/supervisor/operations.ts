@@ -287,7 +287,7 @@ export class Operations {
   private async assemble(header: StoredHeader, revision: number): Promise<OperationRecord> {
     const { chunks = [], paramChunks = 0, ...rest } = header;
     const key = `op.${header.operationId}`;
-    const older = await readResultChunks(this.kv, key, chunks);
+    const older = await readResultChunks<OperationResult>(this.kv, key, chunks);
     const op: OperationRecord = {
       ...rest,
       params: paramChunks > 0 ? await readParams(this.kv, key, paramChunks) : rest.params,

@@ -3,7 +3,8 @@
 // sealed box 4-6x smaller, and secretbox (tweetnacl, plain JavaScript) is most of the cost of
 // sealing and opening a large account, so it pays several times over (docs/benchmarks.md).
 // The signature covers the compressed box; nothing is inflated before it is verified.
-import { deflateRawSync, inflateRawSync } from "node:zlib";
+import { deflateRaw, deflateRawSync, inflateRawSync } from "node:zlib";
+import { promisify } from "node:util";
 import { open, seal, type EnvelopeKeyring } from "../envelope/index.js";
 import { decode, encode } from "../codec/index.js";
 import { readAccountSnapshot, SnapshotFormatError, type AccountSnapshot } from "./account_snapshot.js";
@@ -13,6 +14,14 @@ export const MAX_SNAPSHOT_BYTES = 1024 * 1024 * 1024;
 
 export function sealSnapshot(keyring: EnvelopeKeyring, s: AccountSnapshot): Uint8Array {
   return seal(keyring, { zmsgpack: deflateRawSync(encode(s), { level: 1 }) });
+}
+
+const deflateRawAsync = promisify(deflateRaw);
+
+/** sealSnapshot with the compression on libuv's thread pool (the event loop keeps serving meanwhile). */
+export async function sealSnapshotInBackground(keyring: EnvelopeKeyring, s: AccountSnapshot): Promise<Uint8Array> {
+  const z = await deflateRawAsync(encode(s), { level: 1 });
+  return seal(keyring, { zmsgpack: z });
 }
 
 /** Opens (signature, decryption), inflates and shape-checks a snapshot. Throws EnvelopeError or SnapshotFormatError. */

@@ -98,6 +98,49 @@ export class AccountStateStatements {
   }
 }
 
+/**
+ * The same rows as readAccountState, read on a connection of their own in one read
+ * transaction (WAL: the writer goes on meanwhile, the reader sees one moment), items in pages
+ * with a turn of the event loop between them, so a large account does not hold the process's
+ * requests for the whole read. The connection is the caller's, used by nothing else meanwhile.
+ */
+export async function readAccountStateInPages(
+  reader: Database.Database,
+  accountId: string,
+  pageRows: number,
+): Promise<{ state: AccountState; position: StatePosition } | undefined> {
+  const s = new AccountStateStatements(reader);
+  const page = reader
+    .prepare<[string, number, number], unknown[]>(`SELECT ${ITEM_COLUMNS} FROM items WHERE account_id = ? AND id > ? ORDER BY id LIMIT ?`)
+    .raw();
+  reader.prepare("BEGIN").run();
+  try {
+    const a = s.account.get(accountId);
+    const p = s.position.get(accountId);
+    if (a === undefined || p === undefined || p.primary_host === null || p.applied_seq < 1) return undefined;
+    const items: ItemTuple[] = [];
+    for (let after = 0; ;) {
+      const rows = page.all(accountId, after, pageRows) as ItemTuple[];
+      items.push(...rows);
+      if (rows.length < pageRows) break;
+      after = rows[rows.length - 1]![0];
+      await new Promise<void>((r) => setImmediate(r));
+    }
+    return {
+      state: {
+        account: { name: a.name, type: a.type, mailHost: a.mail_host, lastItemId: a.last_item_id, createdAt: a.created_at },
+        folders: s.folders.all(accountId) as FolderTuple[],
+        items,
+        tags: s.tags.all(accountId),
+        requests: s.requests.all(accountId) as RequestTuple[],
+      },
+      position: { seq: p.applied_seq, epoch: p.epoch, primaryHost: p.primary_host, grant: p.promotion_grant },
+    };
+  } finally {
+    reader.prepare("COMMIT").run();
+  }
+}
+
 /** Reads the account's rows and position. Run inside one read transaction. Undefined before its creation is applied. */
 export function readAccountState(s: AccountStateStatements, accountId: string): { state: AccountState; position: StatePosition } | undefined {
   const a = s.account.get(accountId);

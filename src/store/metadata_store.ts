@@ -10,7 +10,14 @@ import type { RecordedRequest } from "../mail/types.js";
 import { folderPathKey, validateFolderPath } from "../mail/folder_path.js";
 import { applyEvents } from "./apply_events.js";
 import { applyBatchEntry, applyEntryRun, type EntryCheck, type EntryRunOutcome, type LogEntryToApply } from "./batch_applier.js";
-import { AccountStateStatements, readAccountState, writeAccountState, type AccountState, type StatePosition } from "./account_state.js";
+import {
+  AccountStateStatements,
+  readAccountState,
+  readAccountStateInPages,
+  writeAccountState,
+  type AccountState,
+  type StatePosition,
+} from "./account_state.js";
 import { StoreError } from "./errors.js";
 import { StoreMailboxView } from "./mailbox_view.js";
 import { migrate } from "./migrations.js";
@@ -50,7 +57,12 @@ export class MetadataStore {
   private readonly readStateTx: (accountId: string) => { state: AccountState; position: StatePosition } | undefined;
   private readonly writeStateTx: (accountId: string, state: AccountState, position: StatePosition, at: number) => void;
 
+  /** the read-only connection of exportAccountStateInPages, opened on first use */
+  private reader: Database.Database | undefined;
+  private exporting: Promise<void> = Promise.resolve();
+
   private constructor(
+    private readonly file: string,
     private readonly db: Database.Database,
     private readonly s: Statements,
     private readonly now: () => number,
@@ -106,7 +118,7 @@ export class MetadataStore {
       migrate(db, file, now);
       // Files an older version created with looser modes are tightened too.
       for (const f of [`${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
-      return new MetadataStore(db, new Statements(db), now);
+      return new MetadataStore(file, db, new Statements(db), now);
     } catch (e) {
       db.close();
       throw e;
@@ -115,6 +127,8 @@ export class MetadataStore {
 
   /** Closes the connection. Idempotent. */
   close(): void {
+    this.reader?.close();
+    this.reader = undefined;
     this.db.close();
   }
 
@@ -181,6 +195,24 @@ export class MetadataStore {
    */
   exportAccountState(accountId: string): { state: AccountState; position: StatePosition } | undefined {
     return this.readStateTx(accountId);
+  }
+
+  /**
+   * exportAccountState without holding the process: read on a second, read-only connection
+   * in one read transaction, 5,000 items a turn of the event loop (snapshots of large
+   * accounts). One export at a time per store; the connection stays open for the next.
+   */
+  async exportAccountStateInPages(accountId: string, pageRows = 5_000): Promise<{ state: AccountState; position: StatePosition } | undefined> {
+    const previous = this.exporting;
+    let done!: () => void;
+    this.exporting = new Promise<void>((r) => (done = r));
+    await previous;
+    try {
+      this.reader ??= new Database(this.file, { readonly: true, timeout: 5_000 });
+      return await readAccountStateInPages(this.reader, accountId, pageRows);
+    } finally {
+      done();
+    }
   }
 
   /**

@@ -100,6 +100,10 @@ test("tcp proxy - drop toClient loses the server's bytes; after resume new ones 
     for (let i = 1; i <= 3; i++) direct.publish("p.drop", `lost${i}`);
     await direct.flush();
     await waitFor("nats-server to send 3 messages to the dropping client", async () => (await serverSentTo("drop-client")) >= 3);
+    // Sent by the server is not yet read by the proxy: resuming before the proxy has thrown the
+    // bytes away would forward them (seen in CI). Each frame is `MSG p.drop <sid> 5` and the
+    // payload, over 20 bytes: 60 dropped bytes are the three frames.
+    await waitFor("the proxy to drop the 3 frames", () => proxy.dropped.toClient >= 60);
     proxy.resume("toClient");
     direct.publish("p.drop", "after");
     await waitFor("the message sent after resume", () => got.includes("after"));

@@ -31,6 +31,8 @@ export class TcpProxy {
   private blocked = false;
   /** bytes forwarded per direction (for tests that want to see traffic moved) */
   readonly forwarded: Record<Direction, number> = { toServer: 0, toClient: 0 };
+  /** bytes thrown away per direction while dropping (a test waits for them before resuming) */
+  readonly dropped: Record<Direction, number> = { toServer: 0, toClient: 0 };
 
   private constructor(
     private readonly srv: Server,
@@ -85,7 +87,10 @@ export class TcpProxy {
 
   private forward(pair: Pair, dir: Direction, data: Buffer): void {
     const mode = this.mode[dir];
-    if (mode === "drop") return;
+    if (mode === "drop") {
+      this.dropped[dir] += data.length;
+      return;
+    }
     if (mode === "stall") {
       pair.held[dir].push(data);
       return;

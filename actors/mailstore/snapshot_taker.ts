@@ -135,6 +135,11 @@ export class SnapshotTaker {
       if (this.d.store.replicaState(accountId)?.appliedSeq === applied) this.pending.delete(accountId);
       return { account: accountId, seq: applied, items: null, bytes: null, existing: true };
     }
+    if (stored === false) {
+      // Not retried every sweep: the account's next write makes a new seq to snapshot at.
+      if (this.d.store.replicaState(accountId)?.appliedSeq === applied) this.pending.delete(accountId);
+      throw halfWritten(accountId, applied, "its chunks do not match its manifest");
+    }
     const exported = await this.d.store.exportAccountStateInPages(accountId);
     if (!exported) {
       throw new NodeError("UNAVAILABLE", `account ${accountId} has nothing applied on ${this.d.host} yet; snapshot it after its first write`, {
@@ -164,11 +169,7 @@ export class SnapshotTaker {
       // One whose writer died half-way is never read: it cannot be completed, so say so.
       await this.d.snapshots.read(accountId, position.seq).catch((err: unknown) => {
         this.stats.failed++;
-        throw new NodeError(
-          "UNAVAILABLE",
-          `account ${accountId}: a snapshot at seq ${position.seq} was left half-written (${(err as Error).message}); the next one is taken after the account's next write`,
-          { account: accountId },
-        );
+        throw halfWritten(accountId, position.seq, (err as Error).message);
       });
       existing = true;
     }
@@ -185,4 +186,13 @@ export class SnapshotTaker {
     }
     return { account: accountId, seq: position.seq, items: state.items.length, bytes: sealed.length, existing };
   }
+}
+
+/** A snapshot subject written once and left incomplete: it cannot be completed nor replaced at that seq. */
+function halfWritten(accountId: string, seq: number, why: string): NodeError {
+  return new NodeError(
+    "UNAVAILABLE",
+    `account ${accountId}: a snapshot at seq ${seq} was left half-written (${why}); the next one is taken after the account's next write`,
+    { account: accountId },
+  );
 }

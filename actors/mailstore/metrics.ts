@@ -2,7 +2,7 @@
 // fencing), its replica agent (entries applied and skipped), its actors (restarts, mailbox
 // depth) and what every process shows (ProcessMetrics). Loaded only when metrics.listen is set.
 import { Counter, Gauge, Histogram } from "prom-client";
-import { type BoundMetrics, type MetricsServer, type ProcessMetrics } from "../../src/metrics/index.js";
+import { followingCounter, type BoundMetrics, type MetricsServer, type ProcessMetrics } from "../../src/metrics/index.js";
 import type { AppendReport } from "../../src/runtime/log_backed.js";
 import type { ActorSystem } from "../../src/runtime/system.js";
 import type { ReplicaAgentStats } from "./replica_agent.js";
@@ -21,21 +21,6 @@ export interface MailstoreMetricsSource {
 const APPEND_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 /** Commands per group commit: 1 when idle, up to writes.maxBatch (512 by default) under load. */
 const GROUP_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
-
-/** A counter that follows a running total kept elsewhere (it only ever grows). */
-function followingCounter(p: ProcessMetrics, name: string, help: string, read: () => number): Counter {
-  let seen = 0;
-  return new Counter({
-    name,
-    help,
-    registers: [p.registry],
-    collect() {
-      const now = read();
-      if (now > seen) this.inc(now - seen);
-      seen = Math.max(seen, now);
-    },
-  });
-}
 
 export class MailstoreMetrics {
   readonly process: ProcessMetrics;

@@ -4,7 +4,7 @@
 // time a scrape out). Loaded only when metrics.listen is set.
 import type { Logger } from "../../src/log/index.js";
 import { Counter, Gauge, Histogram } from "prom-client";
-import type { BoundMetrics, MetricsServer, ProcessMetrics } from "../../src/metrics/index.js";
+import { followingCounter, type BoundMetrics, type MetricsServer, type ProcessMetrics } from "../../src/metrics/index.js";
 import type { AccountStatusView } from "./account_status.js";
 
 /** Default interval of the lag refresh, ms. */
@@ -59,28 +59,18 @@ export class SupervisorMetrics {
         this.set(src.isActive() ? 1 : 0);
       },
     });
-    let seenEntries = 0;
-    let seenSnapshots = 0;
-    new Counter({
-      name: "mailreplica_log_entries_compacted_total",
-      help: "Account-log entries this supervisor's compaction removed from MR_TX (below each account's snapshot)",
-      registers,
-      collect() {
-        const n = src.compaction.entriesRemoved;
-        if (n > seenEntries) this.inc(n - seenEntries);
-        seenEntries = Math.max(seenEntries, n);
-      },
-    });
-    new Counter({
-      name: "mailreplica_snapshots_removed_total",
-      help: "Snapshots this supervisor's compaction removed from MR_SNAP (older than each account's compaction point)",
-      registers,
-      collect() {
-        const n = src.compaction.snapshotsRemoved;
-        if (n > seenSnapshots) this.inc(n - seenSnapshots);
-        seenSnapshots = Math.max(seenSnapshots, n);
-      },
-    });
+    followingCounter(
+      bound.process,
+      "mailreplica_log_entries_compacted_total",
+      "Account-log entries this supervisor's compaction removed from MR_TX (below each account's snapshot)",
+      () => src.compaction.entriesRemoved,
+    );
+    followingCounter(
+      bound.process,
+      "mailreplica_snapshots_removed_total",
+      "Snapshots this supervisor's compaction removed from MR_SNAP (older than each account's compaction point)",
+      () => src.compaction.snapshotsRemoved,
+    );
     this.promotions = new Counter({
       name: "mailreplica_promotions_total",
       help: "Account promotions this supervisor ran, by outcome (promoted, failed)",

@@ -32,7 +32,7 @@ import { jsErrCode, JS_ERR } from "../../src/runtime/nats_failure.js";
 import { runBounded } from "../../src/runtime/bounded_pool.js";
 import type { ApplyOutcome, LogEntryToApply, MetadataStore } from "../../src/store/index.js";
 import type { TxBatch } from "../../src/mail/index.js";
-import { openLogEntry } from "./log_entry.js";
+import { openLogEntry, withKeyReload } from "./log_entry.js";
 import { checkAuthorship } from "./log_authorship.js";
 import { emptyLogReason } from "../shared/empty_log.js";
 import { seedFromSnapshot, type SeedOutcome } from "./snapshot_seed.js";
@@ -576,10 +576,13 @@ export class ReplicaAgent {
    */
   private async readLog(log: SubjectLog, accountId: string, from: number, current: () => boolean): Promise<ReadOutcome> {
     let run: LogEntryToApply[] = [];
+    // Read again after each run, not per entry: the steady consumer may apply meanwhile, and an
+    // entry it applied that is decoded anyway is skipped as a duplicate by applyEntryRun.
+    let applied = from - 1;
     for await (const e of log.read(from)) {
       if (!current()) return { kind: "done" };
       if (this.lag.holds(accountId, e.time)) break; // the rest waits for its delay
-      if (e.seq <= (this.d.store.replicaState(accountId)?.appliedSeq ?? 0)) {
+      if (e.seq <= applied) {
         this.stats.skipped++;
         continue;
       }
@@ -598,6 +601,7 @@ export class ReplicaAgent {
         const stopped = this.applyRun(accountId, run);
         run = [];
         if (stopped) return stopped;
+        applied = this.d.store.replicaState(accountId)?.appliedSeq ?? applied;
         // Decoding a run holds the event loop for a few ms: let requests and the steady consumer in.
         await new Promise<void>((r) => setImmediate(r));
       }
@@ -754,12 +758,7 @@ export class ReplicaAgent {
 
   /** Runs a check once more after the key files changed (a key the operator just added). */
   private withReload<T>(check: () => T): T {
-    try {
-      return check();
-    } catch (e) {
-      if (this.d.reloadKeys?.()) return check();
-      throw e;
-    }
+    return withKeyReload(check, this.d.reloadKeys);
   }
 
   private unavailable(accountId: string, seq: number, e: Error, code = (e as { code?: string }).code ?? "APPLY_FAILED"): void {

@@ -6,6 +6,7 @@
 import type { EnvelopeKeyring } from "../../src/envelope/index.js";
 import { positionOf } from "../../src/snapshot/account_snapshot.js";
 import { openSnapshot } from "../../src/snapshot/snapshot_codec.js";
+import { withKeyReload } from "./log_entry.js";
 import { checkSnapshotAuthorship, type DirectoryView } from "../../src/snapshot/snapshot_check.js";
 import type { SnapshotLog } from "../../src/snapshot/snapshot_log.js";
 import type { MetadataStore } from "../../src/store/index.js";
@@ -56,18 +57,11 @@ export async function seedFromSnapshot(
         if (at === undefined || at > opts.storedBefore) continue;
       }
       const sealed = await d.snapshots.read(accountId, s.seq);
-      const check = () => {
-        const { snapshot: snap, signer } = openSnapshot(d.keyring, sealed, accountId, s.seq);
-        checkSnapshotAuthorship(d.keyring.trust, snap, signer, d.directory(accountId), { forLiveCopy: opts.forLiveCopy ?? true });
-        return snap;
-      };
-      let snap;
-      try {
-        snap = check();
-      } catch (e) {
-        if (!d.reloadKeys?.()) throw e;
-        snap = check();
-      }
+      const snap = withKeyReload(() => {
+        const { snapshot, signer } = openSnapshot(d.keyring, sealed, accountId, s.seq);
+        checkSnapshotAuthorship(d.keyring.trust, snapshot, signer, d.directory(accountId), { forLiveCopy: opts.forLiveCopy ?? true });
+        return snapshot;
+      }, d.reloadKeys);
       // Checked again now, with nothing awaited before the load: entries applied meanwhile
       // (the steady consumer) may already be past the snapshot, and a copy never goes back.
       const now = d.store.replicaState(accountId);

@@ -35,8 +35,6 @@ export interface SnapshotTakerDeps {
   log?: Logger;
 }
 
-export type { TakenSnapshot };
-
 /** How often the policy is checked, ms. */
 export const SNAPSHOT_SWEEP_MS = 5_000;
 
@@ -52,7 +50,7 @@ export class SnapshotTaker {
   private readonly running = new Map<string, Promise<TakenSnapshot>>();
   private timer: ReturnType<Clock["setTimer"]> | undefined;
   private stopped = false;
-  readonly stats = { taken: 0, failed: 0, bytes: 0 };
+  readonly stats = { taken: 0, failed: 0 };
 
   constructor(
     private readonly d: SnapshotTakerDeps,
@@ -181,7 +179,6 @@ export class SnapshotTaker {
     }
     if (!existing) {
       this.stats.taken++;
-      this.stats.bytes += sealed.length;
       this.d.log?.info({ accountId, seq: position.seq, items: state.items.length, bytes: sealed.length }, "snapshot taken");
     }
     return { account: accountId, seq: position.seq, items: state.items.length, bytes: sealed.length, existing };

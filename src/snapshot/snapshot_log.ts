@@ -29,6 +29,17 @@ interface Manifest {
   sha256: string;
 }
 
+/** The manifest a snapshot subject starts with, or undefined when its first message is not one. */
+function readManifest(data: Uint8Array): Manifest | undefined {
+  let m: Partial<Manifest> | undefined;
+  try {
+    m = decode(data) as Partial<Manifest>;
+  } catch {
+    return undefined;
+  }
+  return m?.v === 1 && Number.isSafeInteger(m.chunks) && Number.isSafeInteger(m.bytes) && typeof m.sha256 === "string" ? (m as Manifest) : undefined;
+}
+
 export class SnapshotReadError extends CodedError<"SNAPSHOT_INCOMPLETE"> {
   constructor(message: string) {
     super("SNAPSHOT_INCOMPLETE", message);
@@ -89,13 +100,8 @@ export class SnapshotLog {
     if (messages === 0) return undefined;
     const first = await this.jsm.direct.getMessage(this.stream, { next_by_subj: subject });
     if (!first) return undefined;
-    let manifest: Partial<Manifest> | undefined;
-    try {
-      manifest = decode(first.data) as Partial<Manifest>;
-    } catch {
-      return false;
-    }
-    return manifest?.v === 1 && messages === (manifest.chunks ?? -1) + 1;
+    const manifest = readManifest(first.data);
+    return manifest !== undefined && messages === manifest.chunks + 1;
   }
 
   /** When the snapshot's first message was stored (server time, ms since the epoch); undefined when it is gone. */
@@ -113,10 +119,8 @@ export class SnapshotLog {
     let bytes = 0;
     for await (const e of log.read(1)) {
       if (manifest === undefined) {
-        manifest = decode(e.data) as Manifest;
-        if (manifest?.v !== 1 || !Number.isSafeInteger(manifest.chunks) || !Number.isSafeInteger(manifest.bytes) || typeof manifest.sha256 !== "string") {
-          throw new SnapshotReadError(`${where} does not start with a manifest`);
-        }
+        manifest = readManifest(e.data);
+        if (manifest === undefined) throw new SnapshotReadError(`${where} does not start with a manifest`);
         continue;
       }
       chunks.push(e.data);

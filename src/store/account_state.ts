@@ -47,6 +47,8 @@ export class AccountStateStatements {
   readonly account;
   readonly folders;
   readonly items;
+  /** a page of items after an id (a paged read on the store's second connection) */
+  readonly itemsAfter;
   readonly tags;
   readonly requests;
   readonly position;
@@ -68,6 +70,9 @@ export class AccountStateStatements {
     );
     this.folders = db.prepare<[string], unknown[]>("SELECT id, path, parent_id FROM folders WHERE account_id = ? ORDER BY id").raw();
     this.items = db.prepare<[string], unknown[]>(`SELECT ${ITEM_COLUMNS} FROM items WHERE account_id = ? ORDER BY id`).raw();
+    this.itemsAfter = db
+      .prepare<[string, number, number], unknown[]>(`SELECT ${ITEM_COLUMNS} FROM items WHERE account_id = ? AND id > ? ORDER BY id LIMIT ?`)
+      .raw();
     this.tags = db.prepare<[string], string>("SELECT name FROM tags WHERE account_id = ? ORDER BY name").pluck();
     this.requests = db
       .prepare<[string], unknown[]>("SELECT request_id, params_digest, result, seq, at FROM requests WHERE account_id = ? ORDER BY request_id")
@@ -102,59 +107,58 @@ export class AccountStateStatements {
  * The same rows as readAccountState, read on a connection of their own in one read
  * transaction (WAL: the writer goes on meanwhile, the reader sees one moment), items in pages
  * with a turn of the event loop between them, so a large account does not hold the process's
- * requests for the whole read. The connection is the caller's, used by nothing else meanwhile.
+ * requests for the whole read. The connection (and `s`, prepared on it) is the caller's, used by
+ * nothing else meanwhile.
  */
 export async function readAccountStateInPages(
   reader: Database.Database,
+  s: AccountStateStatements,
   accountId: string,
   pageRows: number,
 ): Promise<{ state: AccountState; position: StatePosition } | undefined> {
-  const s = new AccountStateStatements(reader);
-  const page = reader
-    .prepare<[string, number, number], unknown[]>(`SELECT ${ITEM_COLUMNS} FROM items WHERE account_id = ? AND id > ? ORDER BY id LIMIT ?`)
-    .raw();
-  reader.prepare("BEGIN").run();
+  reader.exec("BEGIN");
   try {
-    const a = s.account.get(accountId);
-    const p = s.position.get(accountId);
-    if (a === undefined || p === undefined || p.primary_host === null || p.applied_seq < 1) return undefined;
+    const h = header(s, accountId);
+    if (!h) return undefined;
     const items: ItemTuple[] = [];
     for (let after = 0; ;) {
-      const rows = page.all(accountId, after, pageRows) as ItemTuple[];
+      const rows = s.itemsAfter.all(accountId, after, pageRows) as ItemTuple[];
       items.push(...rows);
       if (rows.length < pageRows) break;
       after = rows[rows.length - 1]![0];
       await new Promise<void>((r) => setImmediate(r));
     }
-    return {
-      state: {
-        account: { name: a.name, type: a.type, mailHost: a.mail_host, lastItemId: a.last_item_id, createdAt: a.created_at },
-        folders: s.folders.all(accountId) as FolderTuple[],
-        items,
-        tags: s.tags.all(accountId),
-        requests: s.requests.all(accountId) as RequestTuple[],
-      },
-      position: { seq: p.applied_seq, epoch: p.epoch, primaryHost: p.primary_host, grant: p.promotion_grant },
-    };
+    return assemble(s, accountId, h, items);
   } finally {
-    reader.prepare("COMMIT").run();
+    reader.exec("COMMIT");
   }
 }
 
 /** Reads the account's rows and position. Run inside one read transaction. Undefined before its creation is applied. */
 export function readAccountState(s: AccountStateStatements, accountId: string): { state: AccountState; position: StatePosition } | undefined {
+  const h = header(s, accountId);
+  return h && assemble(s, accountId, h, s.items.all(accountId) as ItemTuple[]);
+}
+
+type Header = { a: NonNullable<ReturnType<AccountStateStatements["account"]["get"]>>; p: NonNullable<ReturnType<AccountStateStatements["position"]["get"]>> };
+
+/** The account row and the position, or undefined while nothing of the account is applied. */
+function header(s: AccountStateStatements, accountId: string): Header | undefined {
   const a = s.account.get(accountId);
   const p = s.position.get(accountId);
-  if (a === undefined || p === undefined || p.primary_host === null || p.applied_seq < 1) return undefined;
+  return a === undefined || p === undefined || p.primary_host === null || p.applied_seq < 1 ? undefined : { a, p };
+}
+
+function assemble(s: AccountStateStatements, accountId: string, { a, p }: Header, items: ItemTuple[]): { state: AccountState; position: StatePosition } {
   return {
     state: {
       account: { name: a.name, type: a.type, mailHost: a.mail_host, lastItemId: a.last_item_id, createdAt: a.created_at },
       folders: s.folders.all(accountId) as FolderTuple[],
-      items: s.items.all(accountId) as ItemTuple[],
+      items,
       tags: s.tags.all(accountId),
       requests: s.requests.all(accountId) as RequestTuple[],
     },
-    position: { seq: p.applied_seq, epoch: p.epoch, primaryHost: p.primary_host, grant: p.promotion_grant },
+    position: { seq: p.applied_seq, epoch: p.epoch, primaryHost: p.primary_host!, grant: p.promotion_grant },
   };
 }
 

@@ -52,13 +52,12 @@ const STATUSES: ReadonlySet<string> = new Set<ReplicaStatus>(["available", "unav
 export class MetadataStore {
   private readonly applyTx: (accountId: string, seq: number, batch: TxBatch, at: number) => ApplyOutcome;
   private readonly dropTx: (accountId: string) => void;
-  private readonly stateStatements: AccountStateStatements;
   private readonly applyRunTx: (accountId: string, entries: readonly LogEntryToApply[], check: EntryCheck, at: number) => EntryRunOutcome;
   private readonly readStateTx: (accountId: string) => { state: AccountState; position: StatePosition } | undefined;
   private readonly writeStateTx: (accountId: string, state: AccountState, position: StatePosition, at: number) => void;
 
-  /** the read-only connection of exportAccountStateInPages, opened on first use */
-  private reader: Database.Database | undefined;
+  /** the read-only connection of exportAccountStateInPages and its statements, opened on first use */
+  private reader: { db: Database.Database; s: AccountStateStatements } | undefined;
   private exporting: Promise<void> = Promise.resolve();
 
   private constructor(
@@ -81,7 +80,7 @@ export class MetadataStore {
     this.applyRunTx = db.transaction((accountId: string, entries: readonly LogEntryToApply[], check: EntryCheck, at: number) =>
       applyEntryRun(s, accountId, entries, check, at),
     ).immediate;
-    const ss = (this.stateStatements = new AccountStateStatements(db));
+    const ss = new AccountStateStatements(db);
     // Deferred: a read transaction, so the rows and the applied seq are one moment of the account.
     this.readStateTx = db.transaction((accountId: string) => readAccountState(ss, accountId)).deferred;
     this.writeStateTx = db.transaction((accountId: string, state: AccountState, position: StatePosition, at: number) =>
@@ -127,7 +126,7 @@ export class MetadataStore {
 
   /** Closes the connection. Idempotent. */
   close(): void {
-    this.reader?.close();
+    this.reader?.db.close();
     this.reader = undefined;
     this.db.close();
   }
@@ -208,8 +207,11 @@ export class MetadataStore {
     this.exporting = new Promise<void>((r) => (done = r));
     await previous;
     try {
-      this.reader ??= new Database(this.file, { readonly: true, timeout: 5_000 });
-      return await readAccountStateInPages(this.reader, accountId, pageRows);
+      if (!this.reader) {
+        const db = new Database(this.file, { readonly: true, timeout: 5_000 });
+        this.reader = { db, s: new AccountStateStatements(db) };
+      }
+      return await readAccountStateInPages(this.reader.db, this.reader.s, accountId, pageRows);
     } finally {
       done();
     }
@@ -223,11 +225,6 @@ export class MetadataStore {
    */
   loadAccountState(accountId: string, state: AccountState, position: StatePosition): void {
     this.writeStateTx(accountId, state, position, this.now());
-  }
-
-  /** The grant of the last promotion applied (null at the creation epoch, or unknown on copies older than schema 5). */
-  promotionGrant(accountId: string): string | null {
-    return this.stateStatements.position.get(accountId)?.promotion_grant ?? null;
   }
 
   /** Deletes every row of the account, its replica state included (a replica was removed). */

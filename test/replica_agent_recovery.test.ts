@@ -5,6 +5,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { MailstoreNode, nodeMailboxSubject } from "../actors/mailstore/node.js";
 import { agentConsumerName } from "../actors/mailstore/replica_agent.js";
+import { covers, filterOfConfig } from "../actors/mailstore/steady_filter.js";
 import { rpcCall } from "../src/jsonrpc/index.js";
 import { TestSystem, rawMessage } from "./helpers/system.js";
 import { waitFor } from "./helpers/processes.js";
@@ -72,12 +73,21 @@ test("replica agent - a deleted steady consumer is recreated, logged, and what w
   const jsm = await jetstreamManager(sys.nc);
   const stream = sys.config.jetstream.streams.tx;
   const durable = agentConsumerName(REPLICA);
+  // The replica creates its durable (and lists a new account in it) in a filter sync that may
+  // land after the account's first catch-up: deleted only once it reads both accounts.
+  await waitFor(`${durable} lists both accounts`, async () => {
+    const f = filterOfConfig((await jsm.consumers.info(stream, durable)).config);
+    return covers(f, idleId) && covers(f, busyId);
+  });
   // Hold what the server sends the replica, so the write below is acknowledged while its
   // durable is certainly missing (the replica cannot have recreated it yet).
   proxy.stall("toClient");
-  await jsm.consumers.delete(stream, durable);
-  await deliver("idle@example.com", 2);
-  proxy.resume("toClient");
+  try {
+    await jsm.consumers.delete(stream, durable);
+    await deliver("idle@example.com", 2);
+  } finally {
+    proxy.resume("toClient");
+  }
   const line = "steady consumer was deleted; recreated";
   await waitFor(`the replica logs "${line}" for ${durable}`, () => logged((e) => e.msg === line && e.consumer === durable), 20_000);
   assert.ok(await jsm.consumers.info(stream, durable));
@@ -95,14 +105,17 @@ test("replica agent - a catch-up that failed is retried without waiting for a ne
   // The replica hears the directory change but its requests to the server hang, so the
   // catch-up that the new replica starts fails (its read times out).
   proxy.stall("toServer");
-  await sys.admin("setAccountDestination", { destination: REPLICA, priority: 10, accounts: [name] });
-  await waitFor(
-    `the replica logs that the catch-up of ${acct.id} failed`,
-    () => logged((e) => e.msg === "catch-up failed; retrying" && e.accountId === acct.id),
-    30_000,
-  );
-  assert.is(applied(acct.id), 0);
-  proxy.resume("toServer");
+  try {
+    await sys.admin("setAccountDestination", { destination: REPLICA, priority: 10, accounts: [name] });
+    await waitFor(
+      `the replica logs that the catch-up of ${acct.id} failed`,
+      () => logged((e) => e.msg === "catch-up failed; retrying" && e.accountId === acct.id),
+      30_000,
+    );
+    assert.is(applied(acct.id), 0);
+  } finally {
+    proxy.resume("toServer");
+  }
   // No new entry is written: only a retry of the catch-up can bring the replica to the head.
   await caughtUp(name, acct.id, 30_000);
 });

@@ -60,6 +60,8 @@ const snapshot: SnapshotBench = {
   items: 100_000,
   exportMs: 300,
   sealMs: 400,
+  workerTakeMs: 800,
+  workerLoopHeldMs: 5,
   bytes: 2_000_000,
   openMs: 500,
   loadMs: 1_000,

@@ -3,13 +3,11 @@
 // envelope, stored in MR_SNAP. Taken after `everyEntries` entries written here, after
 // `everyMs` with entries not yet in a snapshot, and on demand (snapshotAccounts).
 //
-// The read runs on a second, read-only SQLite connection in one read transaction, 5,000 items a
-// turn of the event loop, and the compression on libuv's thread pool, so writes go on while a
-// large account is snapshotted; msgpack encoding and secretbox (on the compressed bytes) still
-// run on the event loop (docs/benchmarks.md, section 9a).
+// The read (a read-only SQLite connection, one read transaction), msgpack, compression,
+// secretbox and the signature run on a worker thread (SnapshotSealer), so writes go on while a
+// large account is snapshotted (docs/benchmarks.md, section 9a).
 import type { EnvelopeKeyring } from "../../src/envelope/index.js";
-import { sealSnapshotInBackground } from "../../src/snapshot/snapshot_codec.js";
-import { snapshotOf } from "../../src/snapshot/account_snapshot.js";
+import { SnapshotSealer } from "../../src/snapshot/snapshot_sealer.js";
 import type { SnapshotLog } from "../../src/snapshot/snapshot_log.js";
 import type { MetadataStore } from "../../src/store/index.js";
 import type { Clock } from "../../src/runtime/clock.js";
@@ -50,12 +48,15 @@ export class SnapshotTaker {
   private readonly running = new Map<string, Promise<TakenSnapshot>>();
   private timer: ReturnType<Clock["setTimer"]> | undefined;
   private stopped = false;
+  private readonly sealer: SnapshotSealer;
   readonly stats = { taken: 0, failed: 0 };
 
   constructor(
     private readonly d: SnapshotTakerDeps,
     private readonly policy: SnapshotPolicy,
-  ) {}
+  ) {
+    this.sealer = new SnapshotSealer(d.store.path);
+  }
 
   /** An entry of a primary account was applied here (the account actor tells). */
   noteApplied(accountId: string): void {
@@ -90,6 +91,7 @@ export class SnapshotTaker {
     this.stopped = true;
     if (this.timer) this.d.clock.clearTimer(this.timer);
     await Promise.allSettled([...this.running.values()]);
+    await this.sealer.close();
   }
 
   /** Takes the snapshots the policy asks for now, two at a time. */
@@ -138,13 +140,14 @@ export class SnapshotTaker {
       if (this.d.store.replicaState(accountId)?.appliedSeq === applied) this.pending.delete(accountId);
       throw halfWritten(accountId, applied, "its chunks do not match its manifest");
     }
-    const exported = await this.d.store.exportAccountStateInPages(accountId);
-    if (!exported) {
+    const pendingBefore = this.pending.get(accountId);
+    const taken = await this.sealer.seal(this.d.keyring, accountId, this.d.host, this.d.clock.now());
+    if (!taken) {
       throw new NodeError("UNAVAILABLE", `account ${accountId} has nothing applied on ${this.d.host} yet; snapshot it after its first write`, {
         account: accountId,
       });
     }
-    const { state, position } = exported;
+    const { sealed, position, items } = taken;
     if (position.epoch > 1 && position.grant === null) {
       // A copy older than the stored grants (schema 5): its snapshot could not prove the primary.
       throw new NodeError(
@@ -153,8 +156,6 @@ export class SnapshotTaker {
         { account: accountId },
       );
     }
-    const pendingBefore = this.pending.get(accountId);
-    const sealed = await sealSnapshotInBackground(this.d.keyring, snapshotOf(accountId, this.d.host, this.d.clock.now(), state, position));
     let existing = false;
     try {
       await this.d.snapshots.write(accountId, position.seq, sealed);
@@ -179,9 +180,9 @@ export class SnapshotTaker {
     }
     if (!existing) {
       this.stats.taken++;
-      this.d.log?.info({ accountId, seq: position.seq, items: state.items.length, bytes: sealed.length }, "snapshot taken");
+      this.d.log?.info({ accountId, seq: position.seq, items, bytes: sealed.length }, "snapshot taken");
     }
-    return { account: accountId, seq: position.seq, items: state.items.length, bytes: sealed.length, existing };
+    return { account: accountId, seq: position.seq, items, bytes: sealed.length, existing };
   }
 }
 

@@ -1,4 +1,5 @@
 export { seal } from "./seal.js";
+export type { SealingKeys } from "./seal.js";
 export { open, verifyEnvelopeSigner } from "./open.js";
 export { EnvelopeKeyring } from "./keyring.js";
 export type { EnvelopeKeyringOptions, TrustedSigner } from "./keyring.js";

@@ -6,9 +6,12 @@ import { ENVELOPE_VERSION, NONCE_LENGTH, SIGNING_DOMAIN } from "./types.js";
 
 const DOMAIN = Buffer.from(SIGNING_DOMAIN, "ascii");
 
+/** What sealing needs of a keyring: a keyring, or the same keys handed to a worker thread. */
+export type SealingKeys = Pick<EnvelopeKeyring, "currentKid" | "secretboxKey" | "signerId" | "signingPublicKeyView" | "signingKey">;
+
 /** Encrypts `payload` under the keyring's current kid and signs it as this node.
  *  Throws `CodecError` `CODEC_UNENCODABLE` when the payload cannot be written as msgpack. */
-export function seal(keyring: EnvelopeKeyring, payload: unknown): Uint8Array {
+export function seal(keyring: SealingKeys, payload: unknown): Uint8Array {
   const kid = keyring.currentKid;
   const key = keyring.secretboxKey(kid)!;
   const nonce = nacl.randomBytes(NONCE_LENGTH);

@@ -18,6 +18,7 @@ import { cpus } from "node:os";
 import { loadKeyring, initKeys } from "../src/keys/index.js";
 import { BenchEnv, MS1 } from "./bench/env.js";
 import { benchEnvelope, type EnvelopeRow } from "./bench/envelope.js";
+import { benchOpenWorkers, type OpenWorkersRow } from "./bench/open_workers.js";
 import { benchWritePath, setupWriteAccount, type WriteRow } from "./bench/write_path.js";
 import {
   DENSE_ACCOUNT,
@@ -43,6 +44,8 @@ import { fmt, now, tempDir } from "./bench/util.js";
 
 interface Params {
   envelopeMs: number;
+  /** 2b: one-event entries opened on the main thread and by worker pools */
+  openWorkerEntries: number;
   writeLevels: number[];
   writeSeconds: number;
   lagRate: number;
@@ -77,6 +80,7 @@ interface Params {
 
 const FULL: Params = {
   envelopeMs: 250,
+  openWorkerEntries: 20_000,
   writeLevels: [1, 16, 256],
   writeSeconds: 3,
   lagRate: 250,
@@ -102,6 +106,7 @@ const FULL: Params = {
 const QUICK: Params = {
   ...FULL,
   envelopeMs: 80,
+  openWorkerEntries: 5_000,
   writeSeconds: 1,
   lagSeconds: 1.5,
   writesPerAccount: 3,
@@ -150,6 +155,7 @@ interface Results {
   machine: { nproc: number; cpu: string; node: string; natsServer: string; platform: string };
   params: Params;
   envelope: EnvelopeRow[];
+  openWorkers: OpenWorkersRow[];
   writePath: WriteRow[];
   catchUp: CatchUpResult;
   lag: LagResult;
@@ -190,6 +196,8 @@ async function main(): Promise<Results> {
   initKeys({ dir: keysDir, host: MS1 });
   log("envelope: seal + open vs msgpack");
   const envelope = benchEnvelope(loadKeyring({ dir: keysDir, host: MS1 }), p.envelopeMs);
+  log(`opening ${p.openWorkerEntries} entries: main thread vs worker threads`);
+  const openWorkers = await benchOpenWorkers(loadKeyring({ dir: keysDir, host: MS1 }), keysDir, p.openWorkerEntries);
   const rawSqlite = rawSqliteBaseline();
 
   log("starting nats-server, mailstore ms1 and the supervisor");
@@ -231,6 +239,7 @@ async function main(): Promise<Results> {
       },
       params: p,
       envelope,
+      openWorkers,
       writePath,
       catchUp,
       lag,
@@ -303,6 +312,13 @@ function render(r: Results): string {
         e.sealOpenUs.toFixed(1),
         x(e.ratio),
       ]),
+    ),
+  );
+  out.push(
+    table(
+      `2b. Opening ${fmt(p.openWorkerEntries)} one-event log entries: on the main thread vs a pool of worker threads (runs of 256, opened payloads cloned back; ${cpus().length} CPUs)`,
+      ["how", "entries", "ms", "entries/s", "vs main thread"],
+      r.openWorkers.map((o) => [o.how, o.entries, fmt(o.ms), fmt(o.entriesPerS), x(o.vsMain)]),
     ),
   );
   const cu = r.catchUp.rows;

@@ -182,6 +182,29 @@ test("restore over - at a time (ISO 8601): the state after the last entry stored
   await assertReplicaEqual(name, id);
 });
 
+test("restore over - while clients write: it ends or refuses RESTORE_CONFLICT (retryable), never half-applied; then without writers the point exactly", async () => {
+  const name = "live.busy@example.com";
+  const { id, items } = await populated(name);
+  const point = { seq: appliedSeq(id), content: content(id) };
+  await scramble(name, items);
+  const log = await logEntries(id);
+  let writing = true;
+  const writer = new MailWorkload(sys, name, prng(seed + 2), { firstMessage: 5000 }).run(100_000, 2, () => !writing);
+  const r = await sys.admin("restoreAccount", { account: name, seq: point.seq, overwrite: true }).then(
+    (v) => v,
+    (e: unknown) => e,
+  );
+  writing = false;
+  await writer;
+  if (r instanceof RpcError) assert.is(r.appCode, "RESTORE_CONFLICT", r.message);
+  else assert.ok(r.passes >= 1, JSON.stringify(r));
+  // Whatever the writes did meanwhile, the next restore starts from the state then.
+  await sys.admin("restoreAccount", { account: name, seq: point.seq, overwrite: true });
+  assertContent(point.content, id, "the account after the restore without writers");
+  await assertLogGrew(id, log);
+  await assertReplicaEqual(name, id);
+});
+
 test("restore over - refusals: without overwrite the account itself is refused naming the flag; bad combinations; nothing changed", async () => {
   const name = "live.refused@example.com";
   const { id } = await sys.mailbox("createAccount", { name, mailHost: MS1 });

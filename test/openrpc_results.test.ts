@@ -193,6 +193,8 @@ test("openrpc results - real answers of the admin methods conform to their resul
   await admin("snapshotAccounts"); // every account: one that has nothing written reports why, in its entry
   const restored = await admin("restoreAccount", { account: ALICE, into: "alice.restored@example.com", at: new Date().toISOString() });
   assert.ok(restored.items >= 1, JSON.stringify(restored));
+  const over = await admin("restoreAccount", { account: ALICE, seq: restored.sequence, overwrite: true }); // over the account itself
+  assert.is(over.overwrite, true, JSON.stringify(over));
   const paused = await admin("pauseReplicas", { accounts: ALICE });
   assert.is(paused.replicas[0].status, "paused");
   await admin("getAccountStatus", { accounts: ALICE, accountStatus: "paused" });

@@ -1,7 +1,8 @@
 // Point-in-time restore (restoreAccount): the state of an account as of a past log seq or time,
 // rebuilt in a scratch SQLite file from the newest snapshot at or before that point plus the
 // log up to it (every entry checked as a replica checks it), then written into a new account
-// as ordinary log entries (src/mail/restore.ts). Nothing of the original's log is changed.
+// as ordinary log entries (src/mail/restore.ts), or, with overwrite, the difference written
+// into the account's own log (src/mail/restore_over.ts). No log entry is ever rewritten.
 import { randomUUID } from "node:crypto";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
@@ -9,12 +10,14 @@ import type { EnvelopeKeyring } from "../../src/envelope/index.js";
 import { txSubject, type Assets } from "../../src/jetstream/assets.js";
 import type { AccountRecord } from "../../src/directory/types.js";
 import type { MailCommand, MailResult, RestoredItem } from "../../src/mail/index.js";
+import type { BlobStore } from "../../src/blobs/blob_store.js";
+import { isEmptyPlan, planRestoreOver, type MailboxState, type RestoreOverPlan } from "../../src/mail/restore_over.js";
 import type { ActorRef } from "../../src/runtime/types.js";
 import { SubjectLog } from "../../src/runtime/subject_log.js";
 import { runBounded } from "../../src/runtime/bounded_pool.js";
 import { MetadataStore, type AccountState, type LogEntryToApply } from "../../src/store/index.js";
 import type { Logger } from "../../src/log/index.js";
-import type { RestoredAccount } from "../../src/protocol/node_api.js";
+import type { RestoredAccount, RestoredOver } from "../../src/protocol/node_api.js";
 import { checkAuthorship } from "./log_authorship.js";
 import { openLogEntry } from "./log_entry.js";
 import { seedFromSnapshot } from "./snapshot_seed.js";
@@ -25,6 +28,10 @@ export interface RestoreContext {
   host: string;
   keyring: EnvelopeKeyring;
   assets: Pick<Assets, "js" | "jsm" | "opts" | "snapshots">;
+  /** the live state of an account this mailstore is primary of (restore over it) */
+  store: Pick<MetadataStore, "exportAccountStateInPages">;
+  /** whether a re-created item's body is still in centralized storage */
+  blobs: Pick<BlobStore, "has">;
   opts: { dataDir: string; writes: { askTimeoutMs: number } };
   log: Logger;
   reloadKeys(): boolean;
@@ -113,16 +120,9 @@ export async function accountStateAt(ctx: RestoreContext, accountId: string, poi
   }
 }
 
-/** Rebuilds `sourceId` as of `point` and writes it into the new, empty account `targetId` (primary here). */
-export async function restoreInto(ctx: RestoreContext, sourceId: string, targetId: string, point: RestorePoint): Promise<RestoredAccount> {
-  const target = await ctx.accountRecord(targetId);
-  const actor = ctx.accountActor(target);
-  const { state, seq, time } = await accountStateAt(ctx, sourceId, point);
-  const ask = (command: MailCommand): Promise<MailResult> => actor.ask(command, ctx.opts.writes.askTimeoutMs);
-  // Parents first: a path's parent has fewer '/'.
-  const folders = state.folders.map(([id, path]) => ({ id, path })).sort((a, b) => a.path.split("/").length - b.path.split("/").length || a.id - b.id);
-  await ask({ op: "restoreState", folders, items: [], tags: [] });
-  const items: RestoredItem[] = state.items.map(([itemId, folderId, messageId, from, to, cc, subject, date, size, flags, tags, blob]) => ({
+/** An item row of a state as the restore writes it. */
+function restoredItem([itemId, folderId, messageId, from, to, cc, subject, date, size, flags, tags, blob]: AccountState["items"][number]): RestoredItem {
+  return {
     itemId,
     folderId,
     messageId,
@@ -135,7 +135,19 @@ export async function restoreInto(ctx: RestoreContext, sourceId: string, targetI
     flags: JSON.parse(flags) as string[],
     tags: JSON.parse(tags) as string[],
     blob,
-  }));
+  };
+}
+
+/** Rebuilds `sourceId` as of `point` and writes it into the new, empty account `targetId` (primary here). */
+export async function restoreInto(ctx: RestoreContext, sourceId: string, targetId: string, point: RestorePoint): Promise<RestoredAccount> {
+  const target = await ctx.accountRecord(targetId);
+  const actor = ctx.accountActor(target);
+  const { state, seq, time } = await accountStateAt(ctx, sourceId, point);
+  const ask = (command: MailCommand): Promise<MailResult> => actor.ask(command, ctx.opts.writes.askTimeoutMs);
+  // Parents first: a path's parent has fewer '/'.
+  const folders = state.folders.map(([id, path]) => ({ id, path })).sort((a, b) => a.path.split("/").length - b.path.split("/").length || a.id - b.id);
+  await ask({ op: "restoreState", folders, items: [], tags: [] });
+  const items = state.items.map(restoredItem);
   const chunks: RestoredItem[][] = [];
   for (let i = 0; i < items.length; i += RESTORE_ITEMS_PER_ENTRY) chunks.push(items.slice(i, i + RESTORE_ITEMS_PER_ENTRY));
   // A few in flight: the account actor commits them together, split below max_payload.
@@ -151,4 +163,98 @@ export async function restoreInto(ctx: RestoreContext, sourceId: string, targetI
     items: items.length,
     tags: state.tags.length,
   };
+}
+
+/**
+ * Passes of a restore over the live account. A pass that finds the account changed under it
+ * (a write landed between the plan and a step: RESTORE_CONFLICT, or the check after it still
+ * sees a difference) plans again from the state then; only writes that keep landing use them up.
+ */
+export const RESTORE_OVER_PASSES = 5;
+
+function mailboxState(state: AccountState): MailboxState {
+  return {
+    folders: state.folders.map(([id, path, parentId]) => ({ id, path, parentId })),
+    items: state.items.map(restoredItem),
+    tags: state.tags,
+  };
+}
+
+/**
+ * Restores the account `accountId` (primary here) over itself: its state as of `point`, written
+ * as the difference to its state now, as new entries of its own log. Each pass plans against
+ * the state the account actor has applied (after a read barrier), writes the steps (each
+ * checked against the account when decided), then checks again; it ends when the account
+ * equals the point's state. Re-created items need their bodies: when one is missing from
+ * centralized storage the restore is refused BLOB_MISSING before that pass writes anything.
+ */
+export async function restoreOver(ctx: RestoreContext, accountId: string, point: RestorePoint): Promise<RestoredOver> {
+  const rec = await ctx.accountRecord(accountId);
+  const actor = ctx.accountActor(rec);
+  const ask = (command: MailCommand): Promise<MailResult> => actor.ask(command, ctx.opts.writes.askTimeoutMs);
+  const { state, seq, time } = await accountStateAt(ctx, accountId, point);
+  const target = mailboxState(state);
+  let first: RestoreOverPlan | undefined;
+  for (let pass = 1; ; pass++) {
+    await ask({ op: "sync" });
+    // Read in pages on the store's second connection: a large account does not hold the mailstore.
+    const live = await ctx.store.exportAccountStateInPages(accountId);
+    if (!live) throw new NodeError("ACCOUNT_NOT_FOUND", `account ${accountId} has no state on ${ctx.host}; nothing was changed`, { account: accountId });
+    const plan = planRestoreOver(target, mailboxState(live.state), String(seq), RESTORE_ITEMS_PER_ENTRY);
+    first ??= plan;
+    if (isEmptyPlan(plan)) {
+      ctx.log.info({ accountId, seq, passes: pass - 1, ...first.changes }, "account restored over itself");
+      return {
+        source: accountId,
+        target: accountId,
+        seq,
+        at: new Date(time).toISOString(),
+        folders: target.folders.filter((f) => !isSystemFolderId(f.id)).length,
+        items: target.items.length,
+        tags: target.tags.length,
+        changes: first.changes,
+        passes: pass - 1,
+      };
+    }
+    if (pass > RESTORE_OVER_PASSES) {
+      throw new NodeError(
+        "RESTORE_CONFLICT",
+        `account ${accountId} kept changing while it was being restored (${RESTORE_OVER_PASSES} passes, each undone by writes landing meanwhile); what was written stays in its log — stop what writes to the account (its mail clients, deliveries) and run the restore again`,
+        { account: accountId, passes: RESTORE_OVER_PASSES },
+      );
+    }
+    await requireBodies(ctx, accountId, plan, pass === 1);
+    try {
+      await writePlan(ask, plan);
+    } catch (e) {
+      if ((e as { code?: unknown }).code !== "RESTORE_CONFLICT") throw e;
+      ctx.log.warn({ accountId, pass, reason: (e as Error).message }, "restore over the live account met a write; planning again");
+    }
+  }
+}
+
+/** The phases in order; items steps a few at a time (independent), folder steps one by one (parents first). */
+async function writePlan(ask: (c: MailCommand) => Promise<MailResult>, plan: RestoreOverPlan): Promise<void> {
+  for (const phase of plan.phases) {
+    if (phase[0]?.do === "items") {
+      await runBounded(phase, 4, (step) => ask({ op: "restoreOver", step }));
+      continue;
+    }
+    for (const step of phase) await ask({ op: "restoreOver", step });
+  }
+}
+
+/** Refuses (BLOB_MISSING) a plan that re-creates an item whose body is gone: it could never be read. */
+async function requireBodies(ctx: RestoreContext, accountId: string, plan: RestoreOverPlan, firstPass: boolean): Promise<void> {
+  const byBlob = new Map<string, number>();
+  for (const item of plan.recreated) if (!byBlob.has(item.blob)) byBlob.set(item.blob, item.itemId);
+  const found = await runBounded([...byBlob.keys()], 8, (blob) => ctx.blobs.has(blob));
+  const missing = [...byBlob].filter((_, i) => !found[i]);
+  if (missing.length === 0) return;
+  const [blob, itemId] = missing[0]!;
+  throw new NodeError(
+    "BLOB_MISSING",
+    `account ${accountId} cannot be restored over itself: ${missing.length} item bod${missing.length > 1 ? "ies" : "y"} it would re-create ${missing.length > 1 ? "are" : "is"} no longer in centralized storage (item ${itemId}, blob ${blob}); ${firstPass ? "nothing was changed" : "what earlier passes wrote stays in its log"} — restore the blobs bucket from a backup (docs/operations.md, "Back up"), then run the restore again`,
+    { account: accountId, blob, item: itemId, missing: missing.length },
+  );
 }

@@ -1,6 +1,6 @@
 // A mailstore's own admin endpoint, mr.node.<host>.admin: what only this mailstore knows
 // (its SQLite state), asked by the supervisor for getAccountStatus and the like.
-import { defineMethod, RpcError, int, methodTable, str, strList, type MethodTable, type NatsRpcContext } from "../../src/jsonrpc/index.js";
+import { defineMethod, RpcError, bool, int, methodTable, str, strList, type MethodTable, type NatsRpcContext } from "../../src/jsonrpc/index.js";
 import { promoteHere, type PromotionTargetContext } from "./promotion_target.js";
 import { readLogHead, type LogHeadContext } from "./log_head.js";
 import { nodeServiceMethods, type NodeServiceContext } from "./node_service_methods.js";
@@ -11,8 +11,8 @@ import type { Clock } from "../../src/runtime/clock.js";
 import type { EnvelopeKeyring } from "../../src/envelope/index.js";
 import type { MetadataStore } from "../../src/store/index.js";
 import type { SnapshotTaker } from "./snapshot_taker.js";
-import { restoreInto, type RestoreContext } from "./account_restore.js";
-import type { RestoredAccount, TakenSnapshot } from "../../src/protocol/node_api.js";
+import { restoreInto, restoreOver, type RestoreContext } from "./account_restore.js";
+import type { RestoredAccount, RestoredOver, TakenSnapshot } from "../../src/protocol/node_api.js";
 
 /** What the admin methods of this file use of the mailstore themselves. */
 interface AdminContext {
@@ -86,19 +86,28 @@ export function nodeMethods(node: NodeMethodsContext): MethodTable<NatsRpcContex
       handler: async (p): Promise<TakenSnapshot> => node.snapshotter.take(p.account),
     }),
     defineMethod({
-      // restoreAccount: `source` as of seq or at (ms since the epoch), written into the new account `target` (primary here).
+      // restoreAccount: `source` as of seq or at (ms since the epoch), written into the new account `target`,
+      // or with overwrite (target = source) over the account itself (primary here).
       name: "restoreAccount",
       params: {
         source: accountIdParam({ required: true }),
         target: accountIdParam({ required: true }),
         seq: int({ min: 1 }),
         at: int({ min: 0 }),
+        overwrite: bool(),
       },
-      handler: async (p): Promise<RestoredAccount> => {
+      handler: async (p): Promise<RestoredAccount | RestoredOver> => {
         if ((p.seq === undefined) === (p.at === undefined)) {
           throw new RpcError(-32602, "restoreAccount takes exactly one of seq and at (ms since the epoch)");
         }
-        return restoreInto(node, p.source, p.target, p.seq !== undefined ? { seq: p.seq } : { at: p.at! });
+        if ((p.overwrite === true) !== (p.target === p.source)) {
+          throw new RpcError(
+            -32602,
+            "restoreAccount writes over the account itself only with overwrite true and target = source, else into another, new account",
+          );
+        }
+        const point = p.seq !== undefined ? { seq: p.seq } : { at: p.at! };
+        return p.overwrite ? restoreOver(node, p.source, point) : restoreInto(node, p.source, p.target, point);
       },
     }),
     defineMethod({

@@ -125,6 +125,10 @@ export const AppErrorCodes = {
     rpcCode: -32056,
     hint: "the account's log no longer reaches back to that point (history is kept for retention.keepDays), or the point is after its last entry; choose a point within the kept history",
   },
+  RESTORE_CONFLICT: {
+    rpcCode: -32057,
+    hint: "the account kept changing while restoreAccount overwrite wrote its passes; what was written stays in its log; stop what writes to the account and run the restore again (it continues from the state then)",
+  },
   PROBE_NOT_CONFIGURED: { rpcCode: -32047, hint: "test and probes only reach the configured NATS servers (nats.servers); name only those, or none" },
 } as const satisfies Record<string, AppErrorEntry | AppErrorAlias>;
 

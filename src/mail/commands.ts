@@ -109,6 +109,39 @@ export interface RestoreStateResult {
 }
 
 /**
+ * One step of a restore over the live account (src/mail/restore_over.ts plans them from the
+ * point's state and the live one). Each is checked against the account as it is when decided:
+ * a step that no longer fits (a write landed since the plan) is refused RESTORE_CONFLICT and
+ * the restore plans again from the state then.
+ */
+export type RestoreOverStep =
+  | { do: "createFolder"; id: number; path: string }
+  | { do: "renameFolder"; id: number; path: string }
+  | { do: "deleteFolder"; id: number }
+  | {
+      do: "items";
+      /** items that did not exist at the point */
+      delete: number[];
+      /** items of the point that no longer exist, with their ids and content */
+      create: RestoredItem[];
+      /** items back into the folder they were in at the point */
+      move: { ids: number[]; folderId: number }[];
+      /** items' flags and keywords set to the point's */
+      flags: { ids: number[]; flags: string[]; tags: string[] }[];
+    }
+  | { do: "addTags"; tags: string[] };
+
+export interface RestoreOverCommand extends Keyed {
+  op: "restoreOver";
+  step: RestoreOverStep;
+}
+
+export interface RestoreOverResult {
+  /** events written for the step */
+  events: number;
+}
+
+/**
  * Read barrier: plans no events and answers once every command queued before it was applied.
  * The account actor replays its log when it starts, so a `sync` answered means the store
  * holds the account's log up to the head this primary knows: reads may follow.
@@ -120,6 +153,7 @@ export interface SyncCommand {
 export type MailCommand =
   | SyncCommand
   | RestoreStateCommand
+  | RestoreOverCommand
   | CreateAccountCommand
   | CreateFolderCommand
   | RenameFolderCommand
@@ -180,6 +214,7 @@ export interface CommandResults {
   moveItems: ItemIdsResult;
   deleteItems: ItemIdsResult;
   restoreState: RestoreStateResult;
+  restoreOver: RestoreOverResult;
 }
 
 export type ResultOf<C extends MailCommand> = CommandResults[C["op"]];

@@ -16,6 +16,7 @@ import { normalizeFlags } from "./flags.js";
 import { folderPathKey, leafName, parentPath, validateFolderPath } from "./folder_path.js";
 import { isSystemFolderId } from "./system_folders.js";
 import { decideRestore } from "./restore.js";
+import { decideRestoreOver } from "./restore_over.js";
 import type { AccountRef, Decision, FolderRef, MailboxView } from "./types.js";
 
 /**
@@ -67,6 +68,8 @@ function decideCommand(view: MailboxView, command: Exclude<MailCommand, { op: "s
       return deleteItems(view, command);
     case "restoreState":
       return decideRestore(view, command);
+    case "restoreOver":
+      return decideRestoreOver(view, command);
     default: {
       const op = (command as { op?: unknown }).op;
       throw new MailError(

@@ -19,6 +19,7 @@ export type MailErrorCode =
   | "INVALID_PAGING"
   | "REQUEST_ID_REUSED"
   | "RESTORE_TARGET_NOT_EMPTY"
+  | "RESTORE_CONFLICT"
   | "UNKNOWN_COMMAND";
 
 /** Caller-facing: a refused command answers the JSON-RPC caller with its code and details. */

@@ -31,6 +31,7 @@ export interface MailboxView {
   accountIdByName(name: string): string | undefined;
   /** Case-insensitive lookup by canonical path. */
   folderByPath(canonicalPath: string): FolderRef | undefined;
+  folderById(id: number): FolderRef | undefined;
   /** How many folders (the folder itself included) and items the folder's subtree holds. */
   subtreeSize(folder: FolderRef): { folders: number; items: number };
   /** The outcome recorded for `requestId` within the request window, if any. */

@@ -219,22 +219,31 @@ export const ADMIN_METHODS = {
     },
   ),
   restoreAccount: contract(
-    "Point-in-time restore: the account as of a log sequence or a time, written into a new account on the same primary.",
+    "Point-in-time restore: the account as of a log sequence or a time, written into a new account on the same primary, or with overwrite over the account itself (the difference written into its log as new entries).",
     {
       account: str({ required: true, maxLength: 320, description: "the account to restore (name or id)" }),
-      into: str({ required: true, maxLength: 254, description: "the new account that receives the restored state (must not exist)" }),
+      into: str({ maxLength: 254, description: "the new account that receives the restored state (must not exist); required unless overwrite" }),
       seq: int({ min: 1, description: "the state after this log sequence of the account" }),
       at: str({ maxLength: 40, description: "the state as of this time (ISO 8601, e.g. 2026-11-30T08:00:00Z): after the last entry stored at or before it" }),
+      overwrite: bool({
+        description:
+          "restore over the live account itself: what differs from the point is written into its log as new entries (items deleted, re-created, moved, flags and folders put back); into left out or naming the account itself",
+      }),
     },
     {
       result: ADMIN_RESULTS.restoreAccount,
       errors: [
-        invalidParams("a param is wrong, or neither or both of seq and at are given"),
+        invalidParams(
+          "a param is wrong, neither or both of seq and at are given, into is missing without overwrite, or into names another account with overwrite",
+        ),
         EXPENSIVE_BUSY,
         ...NAMED_ACCOUNTS,
-        err("ACCOUNT_EXISTS", "into names an account that exists"),
+        err("ACCOUNT_EXISTS", "into names an account that exists (the account itself: give overwrite true to restore over it)"),
         err("RESTORE_POINT_UNAVAILABLE", "the log no longer reaches back to the point, or the point is after its last entry"),
         err("RESTORE_TARGET_NOT_EMPTY", "the new account was written to during the restore"),
+        err("RESTORE_CONFLICT", "overwrite: the account kept changing during the restore (writes landing between its passes)"),
+        err("BLOB_MISSING", "overwrite: the body of an item to re-create is no longer in centralized storage"),
+        err("NOT_PRIMARY", "the account's primary changed during the restore"),
         ...NATS_FAILURES,
       ],
     },

@@ -2,6 +2,7 @@
 // reads it: the answer types both processes compile against, defined once. The handlers are in
 // actors/mailstore/, the callers in actors/supervisor/; neither imports the other.
 import type { ServiceName } from "./admin_params.js";
+import type { RestoreOverChanges } from "../mail/restore_over.js";
 
 /** What a mailstore reports for one account it holds (as primary or replica): accountStatus. */
 export interface LocalAccountStatus {
@@ -98,4 +99,15 @@ export interface RestoredAccount {
   folders: number;
   items: number;
   tags: number;
+}
+
+/**
+ * The answer to restoreAccount with overwrite: the account restored over itself. folders,
+ * items and tags are those of the restored state; changes says what differed from the
+ * account before the restore (src/mail/restore_over.ts).
+ */
+export interface RestoredOver extends RestoredAccount {
+  changes: RestoreOverChanges;
+  /** passes written; more than 1 when writes landed during the restore (and were undone too) */
+  passes: number;
 }

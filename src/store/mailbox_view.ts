@@ -23,6 +23,11 @@ export class StoreMailboxView implements MailboxView {
     return row && { id: row.id, path: row.path, parentId: row.parent_id };
   }
 
+  folderById(id: number): FolderRef | undefined {
+    const row = this.s.folderById.get(this.accountId, id);
+    return row && { id: row.id, path: row.path, parentId: row.parent_id };
+  }
+
   subtreeSize(folder: FolderRef): { folders: number; items: number } {
     const range = subtreeParams(this.accountId, folderPathKey(folder.path));
     return { folders: this.s.countSubtreeFolders.get(range) ?? 0, items: this.s.countSubtreeItems.get(range) ?? 0 };

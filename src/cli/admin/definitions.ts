@@ -273,20 +273,33 @@ const snapshotAccounts = define({
 
 const RESTORE_PARAMS: ParamsSpec = paramsOf("restoreAccount", [
   ["account", { expected: "Account Name/ID", description: "the account to restore" }],
-  ["into", { expected: "Account Name", description: "the new account that receives the restored state (must not exist)" }],
+  ["into", { expected: "Account Name", description: "the new account that receives the restored state (must not exist); also given positionally" }],
   ["seq", { description: "the state after this log sequence (getAccountStatus shows the current one)" }],
   ["at", { expected: "ISO time", description: "the state as of this time, e.g. 2026-11-30T08:00:00Z" }],
+  ["overwrite", { expected: "true|false", description: "restore over the account itself: the difference is written into its log as new entries" }],
 ]);
 
 const restoreAccount = define({
   name: "restoreAccount",
   params: RESTORE_PARAMS,
-  usage: "ACCOUNT NEW_ACCOUNT (seq N | at ISO_TIME)",
+  usage: "ACCOUNT NEW_ACCOUNT (seq N | at ISO_TIME)  |  ACCOUNT (seq N | at ISO_TIME) overwrite true",
   notes: [
-    "Give exactly one of seq and at. The original is not changed: its state as of then is written into the new account, on the same primary, item ids and folders as they were.",
+    "Give exactly one of seq and at. Without overwrite the original is not changed: its state as of then is written into the new account, on the same primary, item ids and folders as they were.",
+    "With 'overwrite true' (and no NEW_ACCOUNT) the account itself is restored: items and folders it has now but not then are deleted, those it had then are re-created with their ids, moved back and given back their flags; all as new entries of its log, which replicas follow. The log is never rewritten, so a later restore can go back to any point before.",
     "History reaches back retention.keepDays (default 7): the snapshot at or before the point and the log after it are kept that long.",
   ],
-  examples: ["john@example.com john.restored@example.com at 2026-11-30T08:00:00Z", "john@example.com john.before@example.com seq 4812"],
+  examples: [
+    "john@example.com john.restored@example.com at 2026-11-30T08:00:00Z",
+    "john@example.com john.before@example.com seq 4812",
+    "john@example.com at 2026-11-30T08:00:00Z overwrite true",
+  ],
+  // `restoreAccount ACCOUNT NEW_ACCOUNT ...`: the second word, when not a param name, is into.
+  bare: (words) => (words.length >= 2 && !RESTORE_PARAMS.some((p) => p.name === words[1]) ? [words[0]!, "into", ...words.slice(1)] : [...words]),
+  check: (p) => {
+    if (p.into === undefined && p.overwrite !== true) {
+      throw new CliUsageError("restoreAccount needs NEW_ACCOUNT (restore into a new account) or 'overwrite true' (restore over the account itself)");
+    }
+  },
   format: (result) => formatValue(result),
   callTimeoutMs: 600_000,
 });

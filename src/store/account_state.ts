@@ -47,6 +47,8 @@ export class AccountStateStatements {
   readonly account;
   readonly folders;
   readonly items;
+  /** a page of items after an id (a paged read on the store's second connection) */
+  readonly itemsAfter;
   readonly tags;
   readonly requests;
   readonly position;
@@ -68,6 +70,9 @@ export class AccountStateStatements {
     );
     this.folders = db.prepare<[string], unknown[]>("SELECT id, path, parent_id FROM folders WHERE account_id = ? ORDER BY id").raw();
     this.items = db.prepare<[string], unknown[]>(`SELECT ${ITEM_COLUMNS} FROM items WHERE account_id = ? ORDER BY id`).raw();
+    this.itemsAfter = db
+      .prepare<[string, number, number], unknown[]>(`SELECT ${ITEM_COLUMNS} FROM items WHERE account_id = ? AND id > ? ORDER BY id LIMIT ?`)
+      .raw();
     this.tags = db.prepare<[string], string>("SELECT name FROM tags WHERE account_id = ? ORDER BY name").pluck();
     this.requests = db
       .prepare<[string], unknown[]>("SELECT request_id, params_digest, result, seq, at FROM requests WHERE account_id = ? ORDER BY request_id")
@@ -95,6 +100,37 @@ export class AccountStateStatements {
       `UPDATE replica_state SET applied_seq = ?, applied_at = ?, epoch = ?, primary_host = ?, promotion_grant = ?, status = 'available', error = NULL
         WHERE account_id = ?`,
     );
+  }
+}
+
+/**
+ * The same rows as readAccountState, read on a connection of their own in one read
+ * transaction (WAL: the writer goes on meanwhile, the reader sees one moment), items in pages
+ * with a turn of the event loop between them, so a large account does not hold the process's
+ * requests for the whole read. The connection (and `s`, prepared on it) is the caller's, used by
+ * nothing else meanwhile.
+ */
+export async function readAccountStateInPages(
+  reader: Database.Database,
+  s: AccountStateStatements,
+  accountId: string,
+  pageRows: number,
+): Promise<{ state: AccountState; position: StatePosition } | undefined> {
+  reader.exec("BEGIN");
+  try {
+    const h = header(s, accountId);
+    if (!h) return undefined;
+    const items: ItemTuple[] = [];
+    for (let after = 0; ;) {
+      const rows = s.itemsAfter.all(accountId, after, pageRows) as ItemTuple[];
+      items.push(...rows);
+      if (rows.length < pageRows) break;
+      after = rows[rows.length - 1]![0];
+      await new Promise<void>((r) => setImmediate(r));
+    }
+    return assemble(s, accountId, h, items);
+  } finally {
+    reader.exec("COMMIT");
   }
 }
 

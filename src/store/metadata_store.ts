@@ -10,7 +10,14 @@ import type { RecordedRequest } from "../mail/types.js";
 import { folderPathKey, validateFolderPath } from "../mail/folder_path.js";
 import { applyEvents } from "./apply_events.js";
 import { applyBatchEntry, applyEntryRun, type EntryCheck, type EntryRunOutcome, type LogEntryToApply } from "./batch_applier.js";
-import { AccountStateStatements, readAccountState, writeAccountState, type AccountState, type StatePosition } from "./account_state.js";
+import {
+  AccountStateStatements,
+  readAccountState,
+  readAccountStateInPages,
+  writeAccountState,
+  type AccountState,
+  type StatePosition,
+} from "./account_state.js";
 import { StoreError } from "./errors.js";
 import { StoreMailboxView } from "./mailbox_view.js";
 import { migrate } from "./migrations.js";
@@ -48,6 +55,10 @@ export class MetadataStore {
   private readonly applyRunTx: (accountId: string, entries: readonly LogEntryToApply[], check: EntryCheck, at: number) => EntryRunOutcome;
   private readonly readStateTx: (accountId: string) => { state: AccountState; position: StatePosition } | undefined;
   private readonly writeStateTx: (accountId: string, state: AccountState, position: StatePosition, at: number) => void;
+
+  /** the read-only connection of exportAccountStateInPages (restore over the live account) and its statements, opened on first use */
+  private reader: { db: Database.Database; s: AccountStateStatements } | undefined;
+  private exporting: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly file: string,
@@ -120,6 +131,8 @@ export class MetadataStore {
 
   /** Closes the connection. Idempotent. */
   close(): void {
+    this.reader?.db.close();
+    this.reader = undefined;
     this.db.close();
   }
 
@@ -186,6 +199,27 @@ export class MetadataStore {
    */
   exportAccountState(accountId: string): { state: AccountState; position: StatePosition } | undefined {
     return this.readStateTx(accountId);
+  }
+
+  /**
+   * exportAccountState without holding the process: read on a second, read-only connection
+   * in one read transaction, 5,000 items a turn of the event loop (restore over the live
+   * account compares it with the point). One export at a time per store; the connection stays open for the next.
+   */
+  async exportAccountStateInPages(accountId: string, pageRows = 5_000): Promise<{ state: AccountState; position: StatePosition } | undefined> {
+    const previous = this.exporting;
+    let done!: () => void;
+    this.exporting = new Promise<void>((r) => (done = r));
+    await previous;
+    try {
+      if (!this.reader) {
+        const db = new Database(this.file, { readonly: true, timeout: 5_000 });
+        this.reader = { db, s: new AccountStateStatements(db) };
+      }
+      return await readAccountStateInPages(this.reader.db, this.reader.s, accountId, pageRows);
+    } finally {
+      done();
+    }
   }
 
   /**

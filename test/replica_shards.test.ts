@@ -25,8 +25,8 @@ const BASE = agentConsumerName(DEST);
 
 let sys: TestSystem;
 let jsm: JetStreamManager;
-/** account name -> id and destinations */
-const accounts = new Map<string, { id: string; destinations: Set<string> }>();
+/** account name -> id, destinations, and those of them where it is paused */
+const accounts = new Map<string, { id: string; destinations: Set<string>; paused: Set<string> }>();
 let written = 0;
 
 test.before(async () => {
@@ -60,7 +60,7 @@ function subjectsOf(ci: ConsumerInfo): string[] {
 
 const expectedSubjects = (): string[] =>
   [...accounts.values()]
-    .filter((a) => a.destinations.has(DEST))
+    .filter((a) => a.destinations.has(DEST) && !a.paused.has(DEST))
     .map((a) => txSubject(a.id))
     .sort();
 
@@ -90,7 +90,7 @@ async function settled(what: string): Promise<number> {
 async function create(name: string): Promise<void> {
   const acct = await sys.mailbox("createAccount", { name, mailHost: PRIMARY });
   await sys.mailbox("deliverMessage", { account: name, raw: rawMessage(0, name) });
-  accounts.set(name, { id: acct.id, destinations: new Set() });
+  accounts.set(name, { id: acct.id, destinations: new Set(), paused: new Set() });
 }
 
 async function replicate(destination: string, names: string[]): Promise<void> {
@@ -140,6 +140,7 @@ async function replicasEqual(): Promise<void> {
   for (const [name, a] of accounts) {
     const target = await head(name);
     for (const d of a.destinations) {
+      if (a.paused.has(d)) continue;
       await waitFor(`${name} applied on ${d} up to ${target}`, () => (node(d).store.replicaState(a.id)?.appliedSeq ?? 0) >= target, DEADLINE, 20);
       assert.equal(node(d).store.dumpAccount(a.id), node(PRIMARY).store.dumpAccount(a.id), `${name} on ${d} equals its primary`);
     }
@@ -170,6 +171,20 @@ test("shards - above its maximum a destination has several durables, each listin
   await waitFor(`DEST read its ${own} entries`, () => node(DEST).agent.stats.read - readBefore >= own, DEADLINE, 20);
   assert.is(node(DEST).agent.stats.notReplicated - otherBefore, 0, "no entry of an account replicated elsewhere read by DEST");
   assert.is(node(DEST).agent.stats.consumers, (await destDurables()).size);
+});
+
+test("shards - a paused account leaves its shard's list, and is listed again when resumed", async () => {
+  await settled("before the pause");
+  const [name] = [...accounts].find(([, a]) => a.destinations.has(DEST))!;
+  await sys.admin("pauseReplicas", { accounts: name, destination: DEST });
+  accounts.get(name)!.paused.add(DEST);
+  await settled("paused");
+  // Resumed (restartReplicas re-seeds it): back in its shard's list, and equal again.
+  await sys.admin("restartReplicas", { accounts: name, destination: DEST });
+  accounts.get(name)!.paused.delete(DEST);
+  await settled("resumed");
+  await sys.mailbox("deliverMessage", { account: name, raw: rawMessage(++written, name) });
+  await replicasEqual();
 });
 
 test("shards - growing past a power-of-two boundary and shrinking back re-shards while entries are written; nothing is lost", async () => {

@@ -276,4 +276,32 @@ test("shards - at start, an older version's mr.tx.* durable and another layout's
   await jsm.consumers.delete(stream(), lookAlike);
 });
 
+test("shards - a durable of DEST's layout's name that is not DEST's is left alone, and DEST says what to do", async () => {
+  const shards = await settled("before the restart");
+  assert.ok(shards > 1);
+  await node(DEST).stop();
+  sys.inProcess.delete(DEST);
+  // One of DEST's shard durables replaced by a look-alike of another owner, under the same name.
+  const [name, ci] = [...(await destDurables())][0]!;
+  await waitFor(`${name} deleted`, () => jsm.consumers.delete(stream(), name).catch(() => undefined), DEADLINE, 100);
+  await jsm.consumers.add(stream(), { durable_name: name, filter_subject: "mr.tx.nobody", ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.New });
+  const logs: string[] = [];
+  await sys.startMailstore(DEST, { maxFilterSubjects: MAX, log: sys.nodeLog((l) => void logs.push(l)) });
+  await waitFor(
+    `DEST logs that ${name} is not its own`,
+    () => logs.some((l) => (JSON.parse(l) as { error?: string }).error?.includes(`consumer ${name} on ${stream()} exists but is not ${DEST}'s`)),
+    DEADLINE,
+    50,
+  );
+  const still = await jsm.consumers.info(stream(), name);
+  assert.is(still.config.filter_subject, "mr.tx.nobody", "the look-alike is not changed");
+  // Meanwhile its accounts are applied by their catch-ups; once the operator deletes the
+  // look-alike, DEST creates its own durable under that name.
+  const victim = [...accounts].find(([, a]) => a.destinations.has(DEST) && subjectsOf(ci).includes(txSubject(a.id)))![0];
+  await jsm.consumers.delete(stream(), name);
+  await settled("after the look-alike was deleted");
+  await sys.mailbox("deliverMessage", { account: victim, raw: rawMessage(++written, victim) });
+  await replicasEqual();
+});
+
 test.run();

@@ -252,6 +252,12 @@ export class ReplicaAgent {
   private async createDurable(name: string, filter: DurableFilter, msg: string): Promise<SteadyDurable> {
     const sd = await SteadyDurable.create(this.durableDeps(), name, filter, name === this.baseName ? undefined : this.d.host);
     this.durables!.set(name, sd);
+    if (!sameFilter(sd.filter, filter)) {
+      // It existed after all (made since the listing): its filter is set by the next round.
+      this.filterDirty = true;
+      this.logFilter(name, sd.filter, "steady consumer found existing; its filter is updated next");
+      return sd;
+    }
     this.stats.filterUpdates++;
     this.logFilter(name, filter, msg);
     return sd;

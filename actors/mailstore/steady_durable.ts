@@ -4,12 +4,24 @@
 import { AckPolicy, DeliverPolicy, type ConsumerInfo, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
 import type { Logger } from "../../src/log/index.js";
 import type { Assets } from "../../src/jetstream/assets.js";
+import { CodedError } from "../../src/errors/index.js";
 import { jsErrCode, JS_ERR } from "../../src/runtime/nats_failure.js";
 import { filterFields, filterOfConfig, type SteadyFilter } from "./steady_filter.js";
 import { HOST_METADATA, parseShardDurableName } from "./steady_layout.js";
 
 /** A filter a durable can have (one that reads nothing is no durable). */
 export type DurableFilter = Exclude<SteadyFilter, { kind: "none" }>;
+
+/** A durable of this host's layout's name exists but is not this host's (no metadata naming it). */
+export class SteadyDurableConflictError extends CodedError<"STEADY_DURABLE_CONFLICT"> {
+  constructor(name: string, host: string, stream: string) {
+    super(
+      "STEADY_DURABLE_CONFLICT",
+      `consumer ${name} on ${stream} exists but is not ${host}'s replica durable (its metadata does not name ${host}); delete it (nats consumer rm ${stream} ${name}) so ${host} can create its own`,
+      { details: { consumer: name, host, stream } },
+    );
+  }
+}
 
 export interface SteadyDurableDeps {
   assets: Assets;
@@ -37,15 +49,25 @@ export class SteadyDurable {
    * of a shard durable (B > 1), so another layout's leftovers are told from another host's.
    */
   static async create(d: SteadyDurableDeps, name: string, filter: DurableFilter, host: string | undefined): Promise<SteadyDurable> {
-    await d.assets.jsm.consumers.add(d.assets.opts.txStream, {
-      durable_name: name,
-      ...filterFields(filter),
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.New,
-      max_ack_pending: 10_000,
-      ack_wait: 30_000_000_000,
-      ...(host !== undefined ? { metadata: { [HOST_METADATA]: host } } : {}),
-    });
+    try {
+      await d.assets.jsm.consumers.add(d.assets.opts.txStream, {
+        durable_name: name,
+        ...filterFields(filter),
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.New,
+        max_ack_pending: 10_000,
+        ack_wait: 30_000_000_000,
+        ...(host !== undefined ? { metadata: { [HOST_METADATA]: host } } : {}),
+      });
+    } catch (e) {
+      // Refused because it exists with another configuration (an older version's, made since
+      // the listing): this host's is taken as it is (its filter set by the caller's next
+      // round); another's is not touched.
+      const info = await d.assets.jsm.consumers.info(d.assets.opts.txStream, name).catch(() => undefined);
+      if (!info) throw e;
+      if (host !== undefined && info.config.metadata?.[HOST_METADATA] !== host) throw new SteadyDurableConflictError(name, host, d.assets.opts.txStream);
+      return SteadyDurable.existing(d, info);
+    }
     return new SteadyDurable(d, name, filter);
   }
 

@@ -295,8 +295,8 @@ test("shards - a durable of DEST's layout's name that is not DEST's is left alon
   );
   const still = await jsm.consumers.info(stream(), name);
   assert.is(still.config.filter_subject, "mr.tx.nobody", "the look-alike is not changed");
-  // Meanwhile its accounts are applied by their catch-ups; once the operator deletes the
-  // look-alike, DEST creates its own durable under that name.
+  // Once the operator deletes the look-alike, DEST creates its own durable under that name and
+  // catches its accounts up.
   const victim = [...accounts].find(([, a]) => a.destinations.has(DEST) && subjectsOf(ci).includes(txSubject(a.id)))![0];
   await jsm.consumers.delete(stream(), name);
   await settled("after the look-alike was deleted");

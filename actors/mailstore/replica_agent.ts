@@ -497,6 +497,7 @@ export class ReplicaAgent {
     const unpaused = this.unpausedIds().length;
     this.d.log?.info({ consumer: name, filter: describeFilter(f), accounts: unpaused, shards: this.shards, maxFilterSubjects: this.maxFilterSubjects }, msg);
   }
+
   get replicatedCount(): number {
     return this.replicated.size;
   }

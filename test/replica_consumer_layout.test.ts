@@ -8,7 +8,7 @@ import * as assert from "uvu/assert";
 import { jetstreamManager, type ConsumerInfo, type JetStreamManager } from "@nats-io/jetstream";
 import { agentConsumerName } from "../actors/mailstore/replica_agent.js";
 import { covers, filterFields, filterOfConfig, sameFilter, steadyFilterFor } from "../actors/mailstore/steady_filter.js";
-import { HOST_METADATA, parseShardDurableName, shardCount, shardDurableName, shardLayout, shardOf } from "../actors/mailstore/steady_layout.js";
+import { HOST_METADATA, parseShardDurableName, shardCount, shardDurableName, shardLayout, shardOf, shardsFit } from "../actors/mailstore/steady_layout.js";
 import { txSubject } from "../src/jetstream/assets.js";
 import { TestSystem, rawMessage } from "./helpers/system.js";
 import { waitFor } from "./helpers/processes.js";
@@ -214,6 +214,7 @@ test("consumer layout - shards: the smallest power of two that fits, each accoun
   const b = shardCount(ids, 250);
   assert.ok(b >= 8 && (b & (b - 1)) === 0, `2,000 accounts at 250: ${b} shards`);
   assert.ok(b === 8 || shardCount(ids, 250, b / 2) === b, "grows past a B that does not fit");
+  assert.ok(shardsFit(ids, b, 250) && shardsFit(ids, b * 2, 250) && !shardsFit(ids, b / 2, 250) && !shardsFit(ids, 1, 250));
   const layout = shardLayout("base", ids, b);
   const listed = [...layout.values()].flatMap((f) => f.subjects);
   assert.ok(

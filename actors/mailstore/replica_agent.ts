@@ -42,7 +42,7 @@ import { seedFromSnapshot, type SeedOutcome } from "./snapshot_seed.js";
 import type { DirectoryView } from "../../src/snapshot/snapshot_check.js";
 import { LagGate } from "./lag_gate.js";
 import { DEFAULT_MAX_FILTER_SUBJECTS, describeFilter, FILTER_WINDOW_MS, sameFilter } from "./steady_filter.js";
-import { parseShardDurableName, shardCount, shardLayout } from "./steady_layout.js";
+import { parseShardDurableName, shardCount, shardLayout, shardsFit } from "./steady_layout.js";
 import { SteadyDurable, type DurableFilter, type SteadyDurableDeps } from "./steady_durable.js";
 
 export interface ReplicaAgentDeps {
@@ -143,6 +143,8 @@ export class ReplicaAgent {
   private readonly coverPending = new Map<string, Set<string>>();
   /** B of the layout in place or being moved to (steady_layout.ts); undefined: none yet */
   private shards: number | undefined;
+  /** the B of each layout whose durables the first open found on the server, ascending */
+  private foundShards: number[] = [];
   /** the replicated set changed since the durables' filters were last set */
   private filterDirty = false;
   /**
@@ -215,8 +217,10 @@ export class ReplicaAgent {
       if (known) known.filter = SteadyDurable.existing(this.durableDeps(), info).filter;
       else durables.set(name, SteadyDurable.existing(this.durableDeps(), info));
     }
-    // A restart keeps the layout it finds (the largest B, after a change a crash interrupted).
-    this.shards ??= found.size > 0 ? Math.max(...[...found.keys()].map((n) => parseShardDurableName(this.baseName, n)!.shards)) : undefined;
+    // Until the first sync, the layouts on the server: a restart keeps one that still fits
+    // (desiredLayout), rather than re-sharding every account.
+    if (this.shards === undefined)
+      this.foundShards = [...new Set([...found.keys()].map((n) => parseShardDurableName(this.baseName, n)!.shards))].sort((a, b) => a - b);
     const created: string[] = [];
     if (createMissing) {
       for (const [name, filter] of this.desiredLayout()) {
@@ -238,7 +242,10 @@ export class ReplicaAgent {
       this.shards = 1;
       return new Map(ids.length > 0 ? [[this.baseName, { kind: "all" }]] : []);
     }
-    const shards = shardCount(ids, this.maxFilterSubjects, this.shards);
+    // First sync after a start: the smallest layout found on the server that fits the whole set
+    // (after a change a crash interrupted: the one it was moving to if it fits, else the old one).
+    const current = this.shards ?? this.foundShards.find((b) => shardsFit(ids, b, this.maxFilterSubjects));
+    const shards = shardCount(ids, this.maxFilterSubjects, current);
     if (this.shards !== undefined && shards !== this.shards) {
       this.d.log?.info(
         { consumer: this.baseName, from: this.shards, to: shards, accounts: ids.length, maxFilterSubjects: this.maxFilterSubjects },

@@ -58,6 +58,11 @@ export function parseShardDurableName(base: string, name: string): { shards: num
   return { shards, shard };
 }
 
+/** Whether no shard of `shards` would list more than `max` of these accounts. */
+export function shardsFit(accountIds: Iterable<string>, shards: number, max: number): boolean {
+  return fits([...accountIds].map(accountHash), shards, Math.max(1, max));
+}
+
 /** Whether every shard of `shards` holds at most `max` of these hashes. */
 function fits(hashes: readonly number[], shards: number, max: number): boolean {
   if (hashes.length <= max) return true;

@@ -10,6 +10,7 @@
 //   npm run bench -- --only leader-loss   only section 7 (leader loss on a 3-node cluster)
 //   npm run bench -- --only contract      only section 8 (the contract keys) and the raw SQLite baseline
 //   npm run bench -- --only consumer-layout   only section 10 (10 mailstores: what each reads)
+//   npm run bench -- --only consumer-shards   only section 10c (one destination above maxFilterSubjects)
 //
 // Starts its own nats-server (free loopback ports, temp store folder) and mailstores (in this
 // process, and in child processes where memory and CPU time must be read alone), and removes
@@ -40,6 +41,7 @@ import { benchRawSqlite, type RawSqliteResult } from "./bench/raw_sqlite.js";
 import { benchSnapshot, type SnapshotBench } from "./bench/snapshot.js";
 import { benchLifecycle, type LifecycleParams, type LifecycleResult } from "./bench/lifecycle.js";
 import { runConsumerLayoutSection } from "./bench/consumer_layout.js";
+import { runConsumerShardsSection } from "./bench/consumer_shards.js";
 import { fmt, now, tempDir } from "./bench/util.js";
 
 interface Params {
@@ -121,7 +123,7 @@ const QUICK: Params = {
 };
 
 const args = process.argv.slice(2);
-const SECTIONS = ["leader-loss", "contract", "consumer-layout"];
+const SECTIONS = ["leader-loss", "contract", "consumer-layout", "consumer-shards"];
 let only: string | undefined;
 for (let i = 0; i < args.length; i++) {
   const a = args[i]!;
@@ -596,6 +598,8 @@ function output(o: Outcome): string {
 
 // Section 10 (10 mailstores) runs alone: --only consumer-layout (it exits when done).
 if (only === "consumer-layout") await runConsumerLayoutSection(quick, json, log);
+// Section 10c (one destination above maxFilterSubjects) too: --only consumer-shards.
+if (only === "consumer-shards") await runConsumerShardsSection(quick, json, log);
 
 all().then(
   (o) => {

@@ -1,20 +1,21 @@
-// Reading only what you replicate (actors/mailstore/steady_filter.ts): with 10 mailstores,
-// each destination's one durable lists exactly the subjects of the accounts it replicates
-// (one account: a plain filter_subject; more than its maxFilterSubjects: mr.tx.* and skipping),
-// reads only their entries, follows removes, pauses and adds, and replicas stay equal to their
-// primaries. Real nats-server, in-process mailstores.
+// Reading only what you replicate (actors/mailstore/steady_filter.ts, steady_layout.ts): with
+// 10 mailstores, each destination's durables list exactly the subjects of the accounts it
+// replicates (one account: a plain filter_subject; more than its maxFilterSubjects: several
+// durables, each listing at most that many), read only their entries, follow removes, pauses
+// and adds, and replicas stay equal to their primaries. Real nats-server, in-process mailstores.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { jetstreamManager, type ConsumerInfo, type JetStreamManager } from "@nats-io/jetstream";
 import { agentConsumerName } from "../actors/mailstore/replica_agent.js";
 import { covers, filterFields, filterOfConfig, sameFilter, steadyFilterFor } from "../actors/mailstore/steady_filter.js";
+import { HOST_METADATA, parseShardDurableName, shardCount, shardDurableName, shardLayout, shardOf, shardsFit } from "../actors/mailstore/steady_layout.js";
 import { txSubject } from "../src/jetstream/assets.js";
 import { TestSystem, rawMessage } from "./helpers/system.js";
 import { waitFor } from "./helpers/processes.js";
 
 const HOSTS = Array.from({ length: 10 }, (_, i) => `ms${i + 1}.example.com`);
 const [P1, P2, ONE, , , , , , , FALLBACK] = HOSTS as [string, string, string, string, string, string, string, string, string, string];
-/** ms4..ms9 replicate 3 accounts each */
+/** ms4..ms9 replicate 3 accounts each; ms10 more than its maximum, in several durables */
 const LISTED = HOSTS.slice(3, 9);
 const FALLBACK_MAX = 3;
 const DEADLINE = 60_000;
@@ -55,11 +56,10 @@ function expectedSubjects(h: string): string[] {
     .sort();
 }
 
-/** What the durable of `h` should read: undefined (no durable), a subject, or a list. */
+/** What the durable of `h` should read when it has one: undefined (no durable), a subject, or a list. */
 function expectedFilter(h: string): { filter_subject?: string; filter_subjects?: string[] } | undefined {
   const subjects = expectedSubjects(h);
   if (subjects.length === 0) return undefined;
-  if (h === FALLBACK && subjects.length > FALLBACK_MAX) return { filter_subject: "mr.tx.*" };
   if (subjects.length === 1) return { filter_subject: subjects[0]! };
   return { filter_subjects: subjects };
 }
@@ -70,20 +70,58 @@ function filterOf(ci: ConsumerInfo | undefined): { filter_subject?: string; filt
   return { filter_subject: ci.config.filter_subject! };
 }
 
+/** The durables of `h` on MR_TX (its base name or its shard names), by name. */
+async function durablesOf(h: string): Promise<Map<string, ConsumerInfo>> {
+  const out = new Map<string, ConsumerInfo>();
+  for await (const c of jsm.consumers.list(stream())) if (parseShardDurableName(agentConsumerName(h), c.name)) out.set(c.name, c);
+  return out;
+}
+
+/** Whether the sharded durables of `h` are a layout of its set: one B, each ≤ max, each account in its shard, together exactly the set. */
+async function shardedAsExpected(h: string, max: number): Promise<number | undefined> {
+  const found = await durablesOf(h);
+  const want = expectedSubjects(h);
+  const base = agentConsumerName(h);
+  const layouts = new Set([...found.keys()].map((n) => parseShardDurableName(base, n)!.shards));
+  if (layouts.size !== 1) return undefined;
+  const [shards] = [...layouts] as [number];
+  if (shards === 1 || found.size < 2) return undefined;
+  const listed: string[] = [];
+  for (const [name, ci] of found) {
+    const subjects = filterOf(ci)!.filter_subjects ?? [filterOf(ci)!.filter_subject!];
+    if (subjects.length > max || ci.config.metadata?.[HOST_METADATA] !== h) return undefined;
+    if (!subjects.every((sub) => shardDurableName(base, shards, shardOf(sub.slice("mr.tx.".length), shards)) === name)) return undefined;
+    listed.push(...subjects);
+  }
+  return JSON.stringify(listed.sort()) === JSON.stringify(want) ? shards : undefined;
+}
+
 async function layoutSettled(): Promise<void> {
+  const names: string[] = [];
   for (const h of HOSTS) {
+    const sharded = expectedSubjects(h).length > (h === FALLBACK ? FALLBACK_MAX : 250);
+    if (sharded) {
+      await waitFor(
+        `${h}'s durables list its ${expectedSubjects(h).length} accounts, at most ${FALLBACK_MAX} each`,
+        () => shardedAsExpected(h, FALLBACK_MAX),
+        DEADLINE,
+        50,
+      );
+      names.push(...(await durablesOf(h)).keys());
+      continue;
+    }
     await waitFor(
       `${h}'s durable reads ${JSON.stringify(expectedFilter(h))}`,
       async () => JSON.stringify(filterOf(await durable(h))) === JSON.stringify(expectedFilter(h)),
       DEADLINE,
       50,
     );
+    if (expectedFilter(h)) names.push(agentConsumerName(h));
   }
-  // One durable per mailstore with replicas, no catch-up consumer left once idle.
-  const withReplicas = HOSTS.filter((h) => expectedSubjects(h).length > 0).map(agentConsumerName);
+  // Only the durables of mailstores with replicas, no catch-up consumer left once idle.
   await waitFor(
     "only the durables of mailstores with replicas on MR_TX",
-    async () => JSON.stringify(await consumerNames()) === JSON.stringify([...withReplicas].sort()),
+    async () => JSON.stringify(await consumerNames()) === JSON.stringify(names.sort()),
     DEADLINE,
     50,
   );
@@ -127,7 +165,7 @@ async function replicate(destination: string, names: string[]): Promise<void> {
 
 /**
  * Writes `perAccount` entries to every account, then checks each destination's steady
- * consumer read exactly the entries of the accounts it replicates (the fallback: all of them).
+ * consumers read the entries of the accounts it replicates and no other.
  */
 async function writeAndCheckReads(perAccount: number): Promise<void> {
   const readBefore = new Map(HOSTS.map((h) => [h, node(h).agent.stats.read]));
@@ -136,49 +174,75 @@ async function writeAndCheckReads(perAccount: number): Promise<void> {
   for (let i = 1; i <= perAccount; i++) {
     for (const name of accounts.keys()) await sys.mailbox("deliverMessage", { account: name, raw: rawMessage(i, name) });
   }
-  const written = new Map([...accounts.keys()].map((name) => [name, perAccount]));
   const total = perAccount * accounts.size;
   await replicasEqual();
   for (const h of HOSTS) {
-    const own = [...accounts].filter(([, a]) => a.destinations.has(h) && !a.paused.has(h)).reduce((n, [name]) => n + written.get(name)!, 0);
-    const fallback = h === FALLBACK && expectedSubjects(h).length > FALLBACK_MAX;
-    const expected = fallback ? total : own;
+    const own = [...accounts.values()].filter((a) => a.destinations.has(h) && !a.paused.has(h)).length * perAccount;
     const read = (): number => node(h).agent.stats.read - readBefore.get(h)!;
     const other = (): number => node(h).agent.stats.notReplicated - otherBefore.get(h)!;
-    await waitFor(`${h}'s steady consumer read ${expected} entries`, () => read() >= expected, DEADLINE, 20);
+    await waitFor(`${h}'s steady consumers read ${own} entries`, () => read() >= own, DEADLINE, 20);
     // A filter update makes the server deliver the added subjects' entries after the last one it
     // delivered again (duplicates here, skipped), so reads of its own accounts may exceed what
     // was just written; what must not happen is reading another account's entry.
-    if (fallback) assert.is(other(), total - own, `${h} (mr.tx.*) skipped the other accounts' entries`);
-    else assert.is(other(), 0, `${h} read ${other()} entries of accounts it does not replicate (${read()} read, its accounts got ${own} of ${total})`);
+    assert.is(other(), 0, `${h} read ${other()} entries of accounts it does not replicate (${read()} read, its accounts got ${own} of ${total})`);
   }
 }
 
-test("consumer layout - the filter for a set: none, one subject as a string, a sorted list, mr.tx.* above the maximum", () => {
-  assert.equal(steadyFilterFor([], 3), { kind: "none" });
-  const one = steadyFilterFor(["a"], 3);
+test("consumer layout - the filter for a set: none, one subject as a string, a sorted list", () => {
+  assert.equal(steadyFilterFor([]), { kind: "none" });
+  const one = steadyFilterFor(["a"]);
   assert.equal(filterFields(one as Exclude<typeof one, { kind: "none" }>), { filter_subject: "mr.tx.a", filter_subjects: undefined });
-  const three = steadyFilterFor(["c", "a", "b"], 3);
+  const three = steadyFilterFor(["c", "a", "b"]);
   assert.equal(three, { kind: "subjects", subjects: ["mr.tx.a", "mr.tx.b", "mr.tx.c"] });
   assert.equal(filterFields(three as Exclude<typeof three, { kind: "none" }>), {
     filter_subject: undefined,
     filter_subjects: ["mr.tx.a", "mr.tx.b", "mr.tx.c"],
   });
-  const four = steadyFilterFor(["a", "b", "c", "d"], 3);
-  assert.equal(four, { kind: "all" });
-  assert.equal(filterFields(four as Exclude<typeof four, { kind: "none" }>), { filter_subject: "mr.tx.*", filter_subjects: undefined });
+  assert.equal(filterFields({ kind: "all" }), { filter_subject: "mr.tx.*", filter_subjects: undefined });
   // As the server reports a durable: an older version's mr.tx.*, the string form, the list in any order.
   assert.equal(filterOfConfig({ filter_subject: "mr.tx.*" }), { kind: "all" });
   assert.ok(sameFilter(filterOfConfig({ filter_subject: "mr.tx.a" }), one));
   assert.ok(sameFilter(filterOfConfig({ filter_subjects: ["mr.tx.c", "mr.tx.a", "mr.tx.b"] }), three));
   assert.not.ok(sameFilter(three, one));
-  assert.ok(covers(three, "b") && !covers(three, "d") && covers(four, "zzz") && !covers(steadyFilterFor([], 3), "a"));
+  assert.ok(covers(three, "b") && !covers(three, "d") && covers({ kind: "all" }, "zzz") && !covers(steadyFilterFor([]), "a"));
+});
+
+test("consumer layout - shards: the smallest power of two that fits, each account in one shard, fewer only with room to spare", () => {
+  const ids = Array.from({ length: 2_000 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`);
+  assert.is(shardCount(ids.slice(0, 250), 250), 1, "at most max: one durable");
+  assert.is(shardCount([], 250), 1);
+  const b = shardCount(ids, 250);
+  assert.ok(b >= 8 && (b & (b - 1)) === 0, `2,000 accounts at 250: ${b} shards`);
+  assert.ok(b === 8 || shardCount(ids, 250, b / 2) === b, "grows past a B that does not fit");
+  assert.ok(shardsFit(ids, b, 250) && shardsFit(ids, b * 2, 250) && !shardsFit(ids, b / 2, 250) && !shardsFit(ids, 1, 250));
+  const layout = shardLayout("base", ids, b);
+  const listed = [...layout.values()].flatMap((f) => f.subjects);
+  assert.ok(
+    [...layout.values()].every((f) => f.subjects.length <= 250),
+    "no shard lists more than max",
+  );
+  assert.is(new Set(listed).size, ids.length, "each account in exactly one shard");
+  assert.is(listed.length, ids.length);
+  for (const [name, f] of layout) assert.is(name, shardDurableName("base", b, shardOf(f.subjects[0]!.slice("mr.tx.".length), b)));
+  // A shard of B is two shards of 2B: doubling moves no account to a shard of another half.
+  for (const id of ids.slice(0, 50)) assert.is(shardOf(id, b * 2) % b, shardOf(id, b));
+  // Hysteresis: 200 accounts fit one durable of 250, but from 2 shards only at ≤ 187 (3/4 of max).
+  assert.is(shardCount(ids.slice(0, 200), 250, 2), 2);
+  assert.is(shardCount(ids.slice(0, 180), 250, 2), 1);
+  assert.is(shardCount(ids.slice(0, 200), 250), 1, "a fresh start takes the smallest");
+  // Names: B = 1 is the base name; a longer host name that starts with the base is not this host's.
+  assert.equal(parseShardDurableName("mr_replica_a", "mr_replica_a"), { shards: 1, shard: 0 });
+  assert.equal(parseShardDurableName("mr_replica_a", "mr_replica_a_8_3"), { shards: 8, shard: 3 });
+  assert.is(parseShardDurableName("mr_replica_a", "mr_replica_ab"), undefined);
+  assert.is(parseShardDurableName("mr_replica_a", "mr_replica_a_b_8_3"), undefined);
+  assert.is(parseShardDurableName("mr_replica_a", "mr_replica_a_6_3"), undefined, "not a power of two");
+  assert.is(parseShardDurableName("mr_replica_a", "mr_replica_a_8_8"), undefined, "no such shard");
 });
 
 test("consumer layout - each destination's durable lists its accounts and reads only their entries", async () => {
-  // 1 account on ms3 (filter_subject), 3 on each of ms4..ms9 (filter_subjects), 4 on ms10 (above its maximum: mr.tx.*).
+  // 1 account on ms3 (filter_subject), 3 on each of ms4..ms9 (filter_subjects), 7 on ms10 (above its maximum: several durables).
   let n = 0;
-  const plan: Array<[string, number]> = [[ONE, 1], ...LISTED.map((h): [string, number] => [h, 3]), [FALLBACK, 4]];
+  const plan: Array<[string, number]> = [[ONE, 1], ...LISTED.map((h): [string, number] => [h, 3]), [FALLBACK, 7]];
   for (const [h, count] of plan) {
     const names: string[] = [];
     for (let i = 0; i < count; i++) {
@@ -202,8 +266,8 @@ test("consumer layout - removes, pauses and adds change the filter; nothing writ
   accounts.get(a4)!.destinations.delete(LISTED[0]!);
   await sys.admin("pauseReplicas", { accounts: a5, destination: LISTED[1]! });
   accounts.get(a5)!.paused.add(LISTED[1]!);
-  // ms3 goes from one account (filter_subject) to two (filter_subjects); ms10 falls back
-  // already; an account of ms5 is added to ms6 too.
+  // ms3 goes from one account (filter_subject) to two (filter_subjects); an account of ms5 is
+  // added to ms6 too.
   const [other] = [...accounts].find(([, a]) => a.destinations.has(LISTED[2]!))!;
   await replicate(ONE, [other]);
   await replicate(LISTED[3]!, [a5]);

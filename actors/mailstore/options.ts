@@ -27,9 +27,9 @@ export interface MailstoreOptions {
   /** when the primary snapshots its accounts (config snapshots); default the configuration's default */
   snapshots?: SnapshotPolicy;
   /**
-   * Above this many replicated accounts the replica agent's durable reads `mr.tx.*` and skips
-   * the others' entries instead of listing their subjects (actors/mailstore/steady_filter.ts);
-   * default DEFAULT_MAX_FILTER_SUBJECTS. Tests and the benchmark set it.
+   * At most this many subjects in one of the replica agent's durables; more replicated
+   * accounts are split over several (actors/mailstore/steady_layout.ts); 0: one durable on
+   * `mr.tx.*`. Default DEFAULT_MAX_FILTER_SUBJECTS. Tests and the benchmark set it.
    */
   maxFilterSubjects?: number;
   /** `host:port` of the Prometheus metrics endpoint (config metrics.listen); none: no metrics, no port */

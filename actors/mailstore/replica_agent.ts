@@ -1,9 +1,10 @@
 // The replica agent of a destination mailstore (docs/architecture.md, Replication path): applies the log of every account
 // replicated here, in order and exactly once, into the local SQLite store.
 //
-// One durable JetStream consumer per mailstore (not one per account: 10,000 accounts are
-// normal) reads the subjects of the accounts replicated here (steady_filter.ts: listed in its
-// filter while they are few, else `mr.tx.*` with the other accounts' entries skipped). Each entry names
+// A few durable JetStream consumers per mailstore (not one per account: 10,000 accounts are
+// normal) read the subjects of the accounts replicated here: one durable listing them while
+// they are at most maxFilterSubjects, else several, each listing at most that many
+// (steady_filter.ts, steady_layout.ts, steady_durable.ts). Each entry names
 // the seq it follows (`prev`), so the agent can tell a duplicate (seq <= applied) from a gap
 // (prev != applied). A gap — a newly added replica, or entries delivered before this agent
 // knew the account — is filled by a short-lived catch-up read of that account's subject alone.
@@ -14,16 +15,18 @@
 // below a snapshot), is seeded from the account's newest snapshot first (snapshot_seed.ts),
 // then reads the log after it.
 //
-// The durable's filter follows the replicated set: changes within FILTER_WINDOW_MS make one
-// consumer update with the whole set. An account the update adds is caught up once more after
-// the update: entries appended after its first catch-up read the head and before the durable
-// delivered its subject are read then (docs/architecture.md, Replication path).
+// The durables follow the replicated set: changes within FILTER_WINDOW_MS make one round of
+// updates with the whole set (one durable's list in place, or, when the number of durables
+// changes, new durables and the old ones deleted after). An account a durable newly covers is
+// caught up once more once that durable is read: entries appended after its last catch-up read
+// the head and before the durable delivered its subject are read then (docs/architecture.md,
+// Replication path).
 //
-// Nothing here waits for an account's next entry to recover: a steady consumer that is
+// Nothing here waits for an account's next entry to recover: a steady durable that is
 // deleted (by hand, or lost by the server) is recreated and every account caught up, and a
 // catch-up that fails is retried with back-off.
 import type { Logger } from "../../src/log/index.js";
-import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
+import type { JsMsg } from "@nats-io/jetstream";
 import type { EnvelopeKeyring } from "../../src/envelope/index.js";
 import type { Assets } from "../../src/jetstream/assets.js";
 import { txSubject } from "../../src/jetstream/assets.js";
@@ -38,17 +41,9 @@ import { emptyLogReason } from "../shared/empty_log.js";
 import { seedFromSnapshot, type SeedOutcome } from "./snapshot_seed.js";
 import type { DirectoryView } from "../../src/snapshot/snapshot_check.js";
 import { LagGate } from "./lag_gate.js";
-import {
-  covers,
-  DEFAULT_MAX_FILTER_SUBJECTS,
-  describeFilter,
-  filterFields,
-  filterOfConfig,
-  FILTER_WINDOW_MS,
-  sameFilter,
-  steadyFilterFor,
-  type SteadyFilter,
-} from "./steady_filter.js";
+import { DEFAULT_MAX_FILTER_SUBJECTS, describeFilter, FILTER_WINDOW_MS, sameFilter } from "./steady_filter.js";
+import { parseShardDurableName, shardCount, shardLayout, shardsFit } from "./steady_layout.js";
+import { SteadyDurable, type DurableFilter, type SteadyDurableDeps } from "./steady_durable.js";
 
 export interface ReplicaAgentDeps {
   host: string;
@@ -72,26 +67,28 @@ export interface ReplicaAgentDeps {
    */
   emptyLogGraceMs?: number;
   /**
-   * Above this many replicated (unpaused) accounts the steady durable reads `mr.tx.*` and skips
-   * the others instead of listing their subjects. Default DEFAULT_MAX_FILTER_SUBJECTS.
+   * At most this many subjects in one steady durable's filter: more replicated (unpaused)
+   * accounts are split over several durables (steady_layout.ts); 0: one durable on `mr.tx.*`,
+   * skipping the others' entries. Default DEFAULT_MAX_FILTER_SUBJECTS.
    */
   maxFilterSubjects?: number;
 }
 
 export interface ReplicaAgentStats {
-  /** entries read by the steady consumer */
+  /** entries read by the steady consumers */
   read: number;
   /** entries applied (steady and catch-up) */
   applied: number;
   /** entries skipped: other accounts, duplicates */
   skipped: number;
-  /** of those, entries the steady consumer read of accounts not replicated here or paused (0 while its filter lists exactly the set) */
+  /** of those, entries the steady consumers read of accounts not replicated here or paused (0 while their filters list exactly the set) */
   notReplicated: number;
   catchUps: number;
+  /** steady durables being read */
   consumers: number;
   /** copies loaded from a snapshot */
   seeded: number;
-  /** changes of the steady durable's filter (created, updated, deleted) */
+  /** changes of the steady durables (created, filter updated, deleted) */
   filterUpdates: number;
 }
 
@@ -121,7 +118,6 @@ export class ReplicaAgent {
   private readonly again = new Set<string>();
   /** bumped when an account stops being replicated here (removed, re-seeded) */
   private readonly versions = new Map<string, number>();
-  private messages: ConsumerMessages | undefined;
   /** catch-ups run at most this many at once: each is a short-lived consumer on the server */
   private freeSlots = 8;
   private readonly slotWaiters: Array<() => void> = [];
@@ -130,24 +126,36 @@ export class ReplicaAgent {
   private readonly retryDelays = new Map<string, number>();
   private readonly retryTimers = new Map<string, NodeJS.Timeout>();
   private reopenTimer: NodeJS.Timeout | undefined;
+  /** a reopen is queued and has not listed the durables yet: a second loop ending joins it */
+  private reopenQueued = false;
   /** per account at seq 0: when its log was first seen empty (waiting for account.created) */
   private readonly emptySince = new Map<string, number>();
   /** bumped by start() and stop(), so a reopen still in flight from before cannot start a second loop */
   private generation = 0;
   readonly stats: ReplicaAgentStats = { read: 0, applied: 0, skipped: 0, catchUps: 0, consumers: 0, seeded: 0, filterUpdates: 0, notReplicated: 0 };
-  /** what the steady durable reads, as last created, updated or read from the server; undefined: not known yet */
-  private steadyFilter: SteadyFilter | undefined;
-  /** the replicated set changed since the durable's filter was last set */
+  /**
+   * This host's steady durables on the server, by name, as last created, updated or listed
+   * (leftovers of another layout included, read until they are deleted); undefined until the
+   * first open has listed them.
+   */
+  private durables: Map<string, SteadyDurable> | undefined;
+  /** per durable: the accounts it newly covers, caught up once it is read (applyFilter) */
+  private readonly coverPending = new Map<string, Set<string>>();
+  /** B of the layout in place or being moved to (steady_layout.ts); undefined: none yet */
+  private shards: number | undefined;
+  /** the B of each layout whose durables the first open found on the server, ascending */
+  private foundShards: number[] = [];
+  /** the replicated set changed since the durables' filters were last set */
   private filterDirty = false;
   /**
    * The directory has been read whole (the first catchUpAll): before that, the set is partial
-   * (a start replays every record), and a sync would narrow the durable only to widen it again.
+   * (a start replays every record), and a sync would narrow the durables only to widen them again.
    */
   private setWhole = false;
   private filterTimer: NodeJS.Timeout | undefined;
   private filterSync: Promise<void> | undefined;
   private filterRetryMs: number | undefined;
-  /** opening, creating, updating and deleting the durable, one at a time */
+  /** listing, creating, updating and deleting the durables, one at a time */
   private consumerOps: Promise<unknown> = Promise.resolve();
   /** lagged replicas: entries younger than the account's delay wait (lag_gate.ts) */
   private readonly lag = new LagGate((accountId) => {
@@ -157,137 +165,170 @@ export class ReplicaAgent {
 
   constructor(private readonly d: ReplicaAgentDeps) {}
 
-  /** Starts the steady consumer (also again after stop(): doStartService module). */
+  /** Starts the steady consumers (also again after stop(): doStartService module). */
   async start(): Promise<void> {
     this.stopped = false;
     const generation = ++this.generation;
-    await this.serial(() => this.openSteady(generation));
+    await this.serial(() => this.openSteady(generation, false));
   }
 
-  /** Runs one operation on the durable after the ones before it (they must not interleave). */
+  /** Runs one operation on the durables after the ones before it (they must not interleave). */
   private serial<T>(op: () => Promise<T>): Promise<T> {
     const p = this.consumerOps.then(op);
     this.consumerOps = p.catch(() => {});
     return p;
   }
 
-  /** The filter the steady durable should have for the accounts replicated here now. */
-  private desiredFilter(): SteadyFilter {
-    const unpaused = [...this.replicated].filter(([, r]) => !r.paused).map(([id]) => id);
-    return steadyFilterFor(unpaused, this.d.maxFilterSubjects ?? DEFAULT_MAX_FILTER_SUBJECTS);
+  private get maxFilterSubjects(): number {
+    return this.d.maxFilterSubjects ?? DEFAULT_MAX_FILTER_SUBJECTS;
+  }
+
+  private get baseName(): string {
+    return agentConsumerName(this.d.host);
+  }
+
+  private unpausedIds(): string[] {
+    return [...this.replicated].filter(([, r]) => !r.paused).map(([id]) => id);
+  }
+
+  private durableDeps(): SteadyDurableDeps {
+    return { assets: this.d.assets, ...(this.d.log ? { log: this.d.log } : {}) };
   }
 
   /**
-   * Creates the durable when missing (true when it did) and starts consuming it. A missing
-   * durable is created with the filter of the current set; with nothing replicated here none
-   * is created (a filter sync creates it when an account is added). An existing one is
-   * consumed as it is (an older version's `mr.tx.*` included, position kept); the next filter
-   * sync updates it in place. Only through serial().
+   * Lists this host's durables on the server and consumes every one not read yet: those of the
+   * current layout, and any other layout's leftovers (an older version's `mr.tx.*`, a change a
+   * crash interrupted), which keep delivering until a filter sync replaces and deletes them.
+   * A durable that is gone is forgotten. With `createMissing` (a reopen, the set whole), the
+   * current layout's missing durables are created; otherwise the filter sync creates them.
+   * Returns the names created. Only through serial().
    */
-  private async openSteady(generation: number): Promise<boolean> {
-    const { jsm, js, opts } = this.d.assets;
-    const name = agentConsumerName(this.d.host);
-    const existing = await jsm.consumers.info(opts.txStream, name).catch((e: unknown) => {
-      // Only a missing durable is created here; any other failure (timeout) is retried by the caller.
-      if (jsErrCode(e) === JS_ERR.CONSUMER_NOT_FOUND) return undefined;
-      throw e;
-    });
-    if (generation !== this.generation || this.stopped) return false;
-    if (existing) {
-      this.steadyFilter = filterOfConfig(existing.config);
-    } else {
-      const desired = this.desiredFilter();
-      if (desired.kind === "none") {
-        this.steadyFilter = desired;
-        this.stats.consumers = 0;
-        return false;
+  private async openSteady(generation: number, createMissing: boolean): Promise<string[]> {
+    const found = await SteadyDurable.listOfHost(this.durableDeps(), this.baseName, this.d.host);
+    if (generation !== this.generation || this.stopped) return [];
+    const durables = (this.durables ??= new Map());
+    for (const [name, sd] of durables) {
+      if (found.has(name)) continue;
+      sd.stop();
+      durables.delete(name);
+    }
+    for (const [name, info] of found) {
+      const known = durables.get(name);
+      if (known) known.filter = SteadyDurable.existing(this.durableDeps(), info).filter;
+      else durables.set(name, SteadyDurable.existing(this.durableDeps(), info));
+    }
+    // Until the first sync, the layouts on the server: a restart keeps one that still fits
+    // (desiredLayout), rather than re-sharding every account.
+    if (this.shards === undefined)
+      this.foundShards = [...new Set([...found.keys()].map((n) => parseShardDurableName(this.baseName, n)!.shards))].sort((a, b) => a - b);
+    const created: string[] = [];
+    if (createMissing) {
+      for (const [name, filter] of this.desiredLayout()) {
+        if (durables.has(name)) continue;
+        await this.createDurable(name, filter, "steady consumer created");
+        created.push(name);
       }
-      await jsm.consumers.add(opts.txStream, {
-        durable_name: name,
-        ...filterFields(desired),
-        ack_policy: AckPolicy.Explicit,
-        // Older entries of an account are read by its catch-up, not by the steady consumer.
-        deliver_policy: DeliverPolicy.New,
-        max_ack_pending: 10_000,
-        ack_wait: 30_000_000_000,
-      });
-      this.steadyFilter = desired;
-      this.stats.filterUpdates++;
-      this.logFilter(desired, "steady consumer created");
     }
-    const consumer = await js.consumers.get(opts.txStream, name);
-    // Without abort_on_missing_resource nats.js retries a deleted durable forever and the
-    // replica silently stops applying; with it the loop ends and run() recreates it.
-    // 5 s pulls: a pull lost on its way (the consumer's leader moved) is noticed after two
-    // missed heartbeats, 5 s, instead of the client's default 30 s, during which nothing
-    // would be applied.
-    const messages = await consumer.consume({ max_messages: 1_000, abort_on_missing_resource: true, expires: 5_000 });
-    if (generation !== this.generation || this.stopped) {
-      messages.stop(); // stopped or started again meanwhile
-      return !existing;
-    }
-    // A loop still running (an earlier open) ends without opening again: this one replaces it.
-    const previous = this.messages;
-    this.messages = messages;
-    previous?.stop();
-    this.stats.consumers = 1;
-    void this.watchStatus(messages);
-    void this.run(messages);
-    return !existing;
+    for (const sd of durables.values()) await this.consumeDurable(sd, generation);
+    this.countConsumers();
+    return created;
   }
 
-  /** Logs what nats.js reports about the steady consumer (deleted, not found, heartbeats missed). */
-  private async watchStatus(messages: ConsumerMessages): Promise<void> {
-    const watched: ReadonlySet<string> = new Set(["consumer_deleted", "consumer_not_found", "stream_not_found", "heartbeats_missed"]);
-    for await (const s of messages.status()) {
-      if (!watched.has(s.type)) continue;
-      const { type, ...detail } = s;
-      this.d.log?.info({ consumer: agentConsumerName(this.d.host), status: type, detail }, "steady consumer status");
+  /** The durables the current set should have (B follows it: steady_layout.ts); sets B. */
+  private desiredLayout(): Map<string, DurableFilter> {
+    const ids = this.unpausedIds();
+    // 0: the layout before filter lists, one durable on `mr.tx.*` (the benchmark compares it).
+    if (this.maxFilterSubjects === 0) {
+      this.shards = 1;
+      return new Map(ids.length > 0 ? [[this.baseName, { kind: "all" }]] : []);
     }
+    // First sync after a start: the smallest layout found on the server that fits the whole set
+    // (after a change a crash interrupted: the one it was moving to if it fits, else the old one).
+    const current = this.shards ?? this.foundShards.find((b) => shardsFit(ids, b, this.maxFilterSubjects));
+    const shards = shardCount(ids, this.maxFilterSubjects, current);
+    if (this.shards !== undefined && shards !== this.shards) {
+      this.d.log?.info(
+        { consumer: this.baseName, from: this.shards, to: shards, accounts: ids.length, maxFilterSubjects: this.maxFilterSubjects },
+        `steady consumers re-sharded: ${ids.length} accounts replicated here in ${shards} durable(s) of at most ${this.maxFilterSubjects} subjects`,
+      );
+    }
+    this.shards = shards;
+    return shardLayout(this.baseName, ids, shards);
   }
 
-  private async run(messages: ConsumerMessages): Promise<void> {
-    let ended = "ended";
+  private async createDurable(name: string, filter: DurableFilter, msg: string): Promise<SteadyDurable> {
+    const sd = await SteadyDurable.create(this.durableDeps(), name, filter, name === this.baseName ? undefined : this.d.host);
+    this.durables!.set(name, sd);
+    if (!sameFilter(sd.filter, filter)) {
+      // It existed after all (made since the listing): its filter is set by the next round.
+      this.filterDirty = true;
+      this.logFilter(name, sd.filter, "steady consumer found existing; its filter is updated next");
+      return sd;
+    }
+    this.stats.filterUpdates++;
+    this.logFilter(name, filter, msg);
+    return sd;
+  }
+
+  /** Starts reading a durable (unless it is read already); a durable gone meanwhile is forgotten, so the next sync creates it. */
+  private async consumeDurable(sd: SteadyDurable, generation: number): Promise<void> {
+    if (sd.consuming) return;
     try {
-      for await (const m of messages) {
-        this.stats.read++;
-        try {
-          await this.handleSteady(m);
-        } catch (e) {
-          // Never let one entry end the consumer loop. Not applied here means a gap at the
-          // account's next entry, which its catch-up fills from the log.
-          this.d.log?.warn({ seq: m.seq, subject: m.subject, error: (e as Error).message, code: (e as { code?: unknown }).code }, "entry not applied");
-        } finally {
-          m.ack();
-        }
-      }
+      await sd.consume(
+        (m) => this.onSteadyEntry(m),
+        (ended, why) => this.onSteadyEnded(ended, why),
+      );
     } catch (e) {
-      ended = `ended: ${(e as Error).message}`;
+      if (jsErrCode(e) === JS_ERR.CONSUMER_NOT_FOUND) this.durables?.delete(sd.name);
+      throw e;
     }
-    if (this.stopped || this.messages !== messages) return;
-    this.d.log?.info({ consumer: agentConsumerName(this.d.host), ended }, "steady consumer ended; opening it again");
+    if (generation !== this.generation || this.stopped) sd.stop(); // stopped or started again meanwhile
+  }
+
+  private countConsumers(): void {
+    this.stats.consumers = [...(this.durables?.values() ?? [])].filter((sd) => sd.consuming).length;
+  }
+
+  private async onSteadyEntry(m: JsMsg): Promise<void> {
+    this.stats.read++;
+    try {
+      await this.handleSteady(m);
+    } catch (e) {
+      // Never let one entry end the consumer loop. Not applied here means a gap at the
+      // account's next entry, which its catch-up fills from the log.
+      this.d.log?.warn({ seq: m.seq, subject: m.subject, error: (e as Error).message, code: (e as { code?: unknown }).code }, "entry not applied");
+    }
+  }
+
+  private onSteadyEnded(sd: SteadyDurable, ended: string): void {
+    this.countConsumers();
+    if (this.stopped || this.durables?.get(sd.name) !== sd) return;
+    this.d.log?.info({ consumer: sd.name, ended }, "steady consumer ended; opening it again");
     void this.reopenSteady();
   }
 
-  /** Opens the steady consumer again (creating it when it is gone), then catches every account up. */
+  /** Opens the steady consumers again (creating those that are gone), then catches every account up. */
   private async reopenSteady(delay?: number): Promise<void> {
-    if (this.stopped) return;
-    const name = agentConsumerName(this.d.host);
+    if (this.stopped || this.reopenQueued) return;
+    this.reopenQueued = true;
     const generation = this.generation;
     try {
-      const created = await this.serial(() => this.openSteady(generation));
+      const created = await this.serial(() => {
+        this.reopenQueued = false;
+        return this.openSteady(generation, this.setWhole);
+      });
       if (generation !== this.generation || this.stopped) return;
-      this.d.log?.info(
-        { consumer: name },
-        created
-          ? "steady consumer was deleted; recreated"
-          : this.messages
-            ? "steady consumer reopened"
-            : "steady consumer gone and nothing replicated here; not recreated",
-      );
+      for (const name of created) this.d.log?.info({ consumer: name }, "steady consumer was deleted; recreated");
+      if (created.length === 0) {
+        this.d.log?.info(
+          { consumer: this.baseName, consumers: this.stats.consumers },
+          this.stats.consumers > 0 ? "steady consumer reopened" : "steady consumer gone and nothing replicated here; not recreated",
+        );
+      }
     } catch (e) {
+      this.reopenQueued = false;
       const next = nextDelay(delay);
-      this.d.log?.warn({ consumer: name, error: (e as Error).message, retryMs: next }, "steady consumer could not be opened; trying again");
+      this.d.log?.warn({ consumer: this.baseName, error: (e as Error).message, retryMs: next }, "steady consumer could not be opened; trying again");
       this.reopenTimer = setTimeout(() => void this.reopenSteady(next), next);
       return;
     }
@@ -312,7 +353,7 @@ export class ReplicaAgent {
     if (outcome === "gap") this.catchUp(accountId);
   }
 
-  /** Stops the steady consumer (the durable stays, so a restart resumes where it was). */
+  /** Stops the steady consumers (the durables stay, so a restart resumes where they were). */
   async stop(): Promise<void> {
     this.stopped = true;
     this.generation++;
@@ -324,10 +365,10 @@ export class ReplicaAgent {
     this.lag.stop();
     clearTimeout(this.filterTimer);
     this.filterTimer = undefined;
-    this.messages?.stop();
+    for (const sd of this.durables?.values() ?? []) sd.stop();
+    this.countConsumers();
     await Promise.allSettled([...this.catchingUp.values(), this.filterSync]);
   }
-
   /** The accounts replicated here, as the directory says (`delay`: seconds, lagged replica); starts or stops applying them. */
   setReplicated(accountId: string, state: { paused: boolean; delay?: number } | undefined): void {
     const was = this.replicated.get(accountId);
@@ -397,66 +438,71 @@ export class ReplicaAgent {
     }
   }
 
-  /** Creates, updates or deletes the durable so its filter is the current set's; then catches up the accounts it added. */
+  /**
+   * Creates, updates and deletes durables so they are the current set's layout. Each account a
+   * durable newly covers is caught up once more as soon as that durable is read: its first
+   * catch-up may have read the head before the durable delivered its subject, and after a
+   * re-shard the durable it leaves may be deleted before delivering everything (a new durable
+   * starts at the stream's end). Only then are the durables the layout no longer names deleted.
+   */
   private async applyFilter(generation: number): Promise<void> {
-    // Not opened yet (or being reopened): opening reads the durable, and the catchUpAll that
+    // Not opened yet (or being reopened): opening lists the durables, and the catchUpAll that
     // follows every open asks for a sync again.
-    if (generation !== this.generation || this.stopped || this.steadyFilter === undefined) return;
-    const before = this.steadyFilter;
-    const desired = this.desiredFilter();
-    if (sameFilter(before, desired)) return;
-    const { jsm, opts } = this.d.assets;
-    const name = agentConsumerName(this.d.host);
-    if (desired.kind === "none") {
-      // Stopped first, so the loop's end is not taken for a lost durable (which reopens it).
-      const messages = this.messages;
-      this.messages = undefined;
-      messages?.stop();
-      await jsm.consumers.delete(opts.txStream, name).catch((e: unknown) => {
-        if (jsErrCode(e) !== JS_ERR.CONSUMER_NOT_FOUND) throw e;
-      });
-      this.steadyFilter = desired;
-      this.stats.consumers = 0;
-      this.stats.filterUpdates++;
-      this.logFilter(desired, "steady consumer deleted");
-      return;
+    const durables = this.durables;
+    if (generation !== this.generation || this.stopped || durables === undefined) return;
+    const desired = this.desiredLayout();
+    for (const [name, filter] of desired) {
+      const known = durables.get(name);
+      const before = known?.filter;
+      if (!known || !sameFilter(before, filter)) {
+        if (known) {
+          // Updated in place: the durable keeps its position (an older version's `mr.tx.*` too).
+          try {
+            await known.update(filter);
+          } catch (e) {
+            // Deleted by hand meanwhile: created by the next round (retried with back-off).
+            if (jsErrCode(e) === JS_ERR.CONSUMER_NOT_FOUND) {
+              known.stop();
+              durables.delete(name);
+            }
+            throw e;
+          }
+          this.stats.filterUpdates++;
+          this.logFilter(name, filter, "steady consumer's filter updated");
+        } else {
+          await this.createDurable(name, filter, "steady consumer created");
+        }
+        // Kept until the durable is read, so a round that fails before still catches them up.
+        const had = before?.kind === "subjects" ? new Set(before.subjects) : undefined;
+        const pending = this.coverPending.get(name) ?? new Set<string>();
+        const covered = filter.kind === "all" ? this.unpausedIds() : filter.subjects.map((subject) => subject.slice("mr.tx.".length));
+        for (const id of covered) if (before?.kind !== "all" && !had?.has(txSubject(id))) pending.add(id);
+        if (pending.size > 0) this.coverPending.set(name, pending);
+      }
+      await this.consumeDurable(durables.get(name)!, generation);
+      this.countConsumers();
+      if (generation !== this.generation || this.stopped) return;
+      const pending = this.coverPending.get(name);
+      this.coverPending.delete(name);
+      for (const id of pending ?? []) if (this.replicated.get(id)?.paused === false) void this.catchUp(id);
     }
-    if (before.kind === "none" || !this.messages) {
-      // No durable (nothing was replicated here): created with the current set.
-      await this.openSteady(generation);
-      // It existed after all (created meanwhile by hand or by an older version): updated next round.
-      if (!sameFilter(this.steadyFilter, desired)) this.filterDirty = true;
-    } else {
-      // Updated in place: the durable keeps its position (an older version's `mr.tx.*` too).
-      await jsm.consumers.update(opts.txStream, name, filterFields(desired));
-      this.steadyFilter = desired;
+    for (const [name, sd] of [...durables]) {
+      if (desired.has(name)) continue;
+      await sd.delete();
+      durables.delete(name);
+      this.coverPending.delete(name);
       this.stats.filterUpdates++;
-      this.logFilter(desired, "steady consumer's filter updated");
-    }
-    const now = this.steadyFilter;
-    // An account's first catch-up may have read the head before the durable delivered its
-    // subject: what was appended between is read by one more catch-up, started now that the
-    // durable delivers everything after it.
-    const listed = before.kind === "subjects" ? new Set(before.subjects) : undefined;
-    for (const [id, r] of this.replicated) {
-      if (r.paused || !covers(now, id)) continue;
-      const had = before.kind === "all" || (listed?.has(txSubject(id)) ?? false);
-      if (!had) void this.catchUp(id);
+      this.countConsumers();
+      this.d.log?.info(
+        { consumer: name, filter: describeFilter(sd.filter), consumers: this.stats.consumers },
+        desired.size === 0 ? "steady consumer deleted (nothing replicated here)" : "steady consumer deleted (not in the current layout)",
+      );
     }
   }
 
-  private logFilter(f: SteadyFilter, msg: string): void {
-    const consumer = agentConsumerName(this.d.host);
-    const max = this.d.maxFilterSubjects ?? DEFAULT_MAX_FILTER_SUBJECTS;
-    const unpaused = [...this.replicated.values()].filter((r) => !r.paused).length;
-    if (f.kind === "all" && unpaused > max) {
-      this.d.log?.info(
-        { consumer, filter: describeFilter(f), accounts: unpaused, maxFilterSubjects: max },
-        `${msg}: more than ${max} accounts replicated here, so it reads every entry and skips the others' (a longer filter list costs the server too much per update)`,
-      );
-      return;
-    }
-    this.d.log?.info({ consumer, filter: describeFilter(f), accounts: unpaused }, msg);
+  private logFilter(name: string, f: DurableFilter, msg: string): void {
+    const unpaused = this.unpausedIds().length;
+    this.d.log?.info({ consumer: name, filter: describeFilter(f), accounts: unpaused, shards: this.shards, maxFilterSubjects: this.maxFilterSubjects }, msg);
   }
 
   get replicatedCount(): number {

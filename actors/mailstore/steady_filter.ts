@@ -1,23 +1,28 @@
-// What the replica agent's steady durable reads (docs/benchmarks.md, "The consumer choice"):
-// the subjects of the accounts replicated here and not paused, so a mailstore's replication
-// cost follows what it replicates, not the whole cluster's writes.
+// What a replica agent's steady durable reads (docs/benchmarks.md, "The consumer choice"): the
+// subjects of accounts replicated here and not paused, so a mailstore's replication cost
+// follows what it replicates, not the whole cluster's writes.
 //
-// - none replicated: no durable at all (a consumer needs a filter, and one that matches nothing
-//   would still be a consumer on the stream for every mailstore that replicates nothing);
 // - one account: its subject as `filter_subject`, a plain string (nats-server 2.10 reads a
 //   one-item `filter_subjects` list ~100x slower from cold blocks: Findings 1);
-// - up to `max` accounts: `filter_subjects` listing them;
-// - more than `max`: `mr.tx.*`, every entry read and the others skipped (the layout before
-//   filter lists). nats-server checks every pair of filter subjects for overlap, so creating or
-//   updating a consumer costs the square of the list (2.10.27: 0.3 s at 500, 1.2 s at 1,000,
-//   8.6 s of server CPU at 5,000), and 2.10.27 holds the stream's writes during it.
+// - more: `filter_subjects` listing them, at most `max` (maxFilterSubjects) per durable.
+//   nats-server checks every pair of filter subjects for overlap, so creating or updating a
+//   consumer costs the square of its list (2.10.27: 35-61 ms at 250, 0.35-1.2 s at 1,000,
+//   24 s at 5,000), and 2.10.27 holds the stream's writes meanwhile. A mailstore replicating
+//   more than `max` accounts has several durables, each listing at most `max`
+//   (steady_layout.ts), so it still reads only its own accounts' entries.
+// - nothing replicated: no durable at all (a consumer needs a filter, and one that matches
+//   nothing would still be a consumer on the stream for every mailstore that replicates nothing).
+//
+// `mr.tx.*` (every entry, skipping the others') is read from a durable an older version left
+// (consumed, then replaced by the listed layout), and with maxFilterSubjects 0 (one durable on
+// `mr.tx.*`, the layout before filter lists, which the benchmark compares).
 import type { ConsumerConfig } from "@nats-io/jetstream";
 import { txSubject } from "../../src/jetstream/assets.js";
 
-/** The subject of every account's log: the fallback filter. */
+/** The subject of every account's log: what an older version's durable read above its maximum. */
 export const ALL_TX = "mr.tx.*";
 
-/** Above this many subjects the durable reads `mr.tx.*` instead (measured in docs/benchmarks.md). */
+/** At most this many subjects per durable; more accounts are split over more durables (measured in docs/benchmarks.md). */
 export const DEFAULT_MAX_FILTER_SUBJECTS = 250;
 
 /** How long changes to the replicated set are gathered into one consumer update, ms. */
@@ -28,14 +33,16 @@ export type SteadyFilter =
   | { kind: "none" }
   /** the listed subjects, sorted (one: sent as filter_subject) */
   | { kind: "subjects"; subjects: readonly string[] }
-  /** `mr.tx.*`: everything, skipping what is not replicated here */
+  /** `mr.tx.*`: everything, skipping what is not replicated here (an older version's durable; maxFilterSubjects 0) */
   | { kind: "all" };
 
-/** The filter for these accounts (ids) with at most `max` listed subjects. */
-export function steadyFilterFor(accountIds: Iterable<string>, max: number): SteadyFilter {
+/** A filter that lists subjects. */
+export type ListedFilter = Extract<SteadyFilter, { kind: "subjects" }>;
+
+/** The filter listing these accounts (ids), sorted; none for no account. */
+export function steadyFilterFor(accountIds: Iterable<string>): SteadyFilter {
   const subjects = [...accountIds].map(txSubject).sort();
   if (subjects.length === 0) return { kind: "none" };
-  if (subjects.length > max) return { kind: "all" };
   return { kind: "subjects", subjects };
 }
 

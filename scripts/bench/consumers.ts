@@ -236,8 +236,8 @@ export async function benchConsumerChoice(
     const fromReader = (st: ReaderStats): Sample => ({ read: st.count, cpuMs: st.cpuMs, applied: NaN, skipped: NaN });
     const sources: Array<{ what: string; consumers: number; createMs: number; memDelta: number; expect: number; sample(): Promise<Sample> }> = [
       {
-        // Its durable lists the replicated accounts (actors/mailstore/steady_filter.ts), unless
-        // they are more than the agent's maximum: then it reads mr.tx.* and skips the rest.
+        // Its durable lists the replicated accounts (actors/mailstore/steady_filter.ts; above the
+        // agent's maximum, several durables each list a share: steady_layout.ts).
         what: "the agent of the destination (1 durable listing its accounts, applies them)",
         consumers: 1,
         createMs: NaN,

@@ -132,12 +132,8 @@ async function promoteOnce(
         account: rec.name,
       });
     }
-    // The head first: a copy already there (the usual failover, the old primary dead) has
-    // nothing to drain, and a drain would read the head once more. Entries stored after this
-    // read fail the append's expected-seq check below, and are drained on the next attempt.
-    const head = await log.lastSeq();
     // To the head even on a lagged replica: the operator named it, so its delay is over.
-    if (before.appliedSeq < head) await node.agent.drainToHead(accountId);
+    await node.agent.drainToHead(accountId);
     const rs = node.store.replicaState(accountId);
     // The replica may have been removed while it caught up (removeAccountDestination).
     if (!rs)
@@ -159,7 +155,10 @@ async function promoteOnce(
       const host = node.store.account(accountId)?.mailHost ?? rec.mailHost;
       return { host, epoch: rs.epoch, seq: 0, alreadyPromoted: true };
     }
-    if (rs.appliedSeq < head) continue; // the drain did not reach the head (it stopped early): drain again
+    // Read again after the drain, which swallows its own read failures (it retries later):
+    // JetStream out of reach is UNAVAILABLE here, not five fenced appends.
+    const head = await log.lastSeq();
+    if (rs.appliedSeq < head) continue; // entries arrived during the drain: drain again
     const batch: TxBatch = {
       v: 1,
       account: accountId,

@@ -17,7 +17,7 @@ import type { Clock } from "../../src/runtime/clock.js";
 import type { EnvelopeKeyring } from "../../src/envelope/index.js";
 import type { Logger } from "../../src/log/index.js";
 import type { MetadataStore } from "../../src/store/index.js";
-import type { AccountRecord } from "../../src/directory/types.js";
+import { replicaDelay, type AccountRecord } from "../../src/directory/types.js";
 import type { DirectoryRequests } from "../shared/directory_requests.js";
 import type { ReplicaAgent } from "./replica_agent.js";
 
@@ -102,6 +102,17 @@ function unreachable(node: PromotionTargetContext, accountId: string, epoch: num
   );
 }
 
+/**
+ * The copy is replicated again after a promotion attempt that did not make it primary, with
+ * its state as the directory lists it now (the directory watch may have changed it meanwhile,
+ * or removed this replica: then it stays unreplicated, as the watch left it).
+ */
+async function replicateAgain(node: PromotionTargetContext, accountId: string): Promise<void> {
+  const rec = await node.accountRecord(accountId).catch(() => undefined);
+  const mine = rec?.mailHost === node.host ? undefined : rec?.replicas.find((r) => r.destination === node.host);
+  if (mine) node.agent.setReplicated(accountId, { paused: mine.state === "paused", delay: replicaDelay(mine) });
+}
+
 async function promoteOnce(
   node: PromotionTargetContext,
   accountId: string,
@@ -144,6 +155,8 @@ async function promoteOnce(
       const host = node.store.account(accountId)?.mailHost ?? rec.mailHost;
       return { host, epoch: rs.epoch, seq: 0, alreadyPromoted: true };
     }
+    // Read again after the drain, which swallows its own read failures (it retries later):
+    // JetStream out of reach is UNAVAILABLE here, not five fenced appends.
     const head = await log.lastSeq();
     if (rs.appliedSeq < head) continue; // entries arrived during the drain: drain again
     const batch: TxBatch = {
@@ -177,28 +190,21 @@ async function promoteOnce(
         { account: rec.name },
       );
     }
+    // Not replicated while the append is under way: the replica agent's consumer then skips
+    // the Promoted entry when it comes back to this mailstore, instead of opening, checking and
+    // applying it a second time (and taking over beside this promotion). Replicated again if
+    // the append or its apply fails, as if this attempt had not begun.
+    node.agent.setReplicated(accountId, undefined);
+    let ack;
     try {
-      const ack = await log.append(seal(node.keyring, batch), {
+      ack = await log.append(seal(node.keyring, batch), {
         expectedLastSeq: rs.appliedSeq,
         msgId: `${log.subject}:${node.host}:${epoch}:promoted:${rs.appliedSeq}`,
       });
       node.store.applyBatch(accountId, ack.seq, batch);
       node.store.setRole(accountId, "primary");
-      node.agent.setReplicated(accountId, undefined);
-      node.log.info({ account: rec.name, accountId, epoch, seq: ack.seq }, "promoted here");
-      // The directory follows now, not only when the supervisor hears this answer: it may
-      // have given up waiting (and reported the promotion failed) while this one was queued.
-      // Only supervisors write the directory: asked, with the grant that proves the promotion.
-      await node.directoryRequests
-        .recordPromotion(accountId, epoch, grant ?? "")
-        .catch((e: Error) =>
-          node.log.warn(
-            { account: rec.name, accountId, epoch, error: e.message, code: (e as { code?: unknown }).code },
-            "directory not updated after the promotion here; the supervisor records it",
-          ),
-        );
-      return { host: node.host, epoch, seq: ack.seq, alreadyPromoted: false };
     } catch (e) {
+      await replicateAgain(node, accountId);
       // The old primary (or anyone) appended after our drain: drain again and retry.
       if (e instanceof FencedError) continue;
       // The ack was lost (or a duplicate's stored content differs): the entry may be in the
@@ -209,6 +215,21 @@ async function promoteOnce(
       }
       throw e;
     }
+    node.log.info({ account: rec.name, accountId, epoch, seq: ack.seq }, "promoted here");
+    // The directory follows now, not only when the supervisor hears this answer: it may
+    // have given up waiting (and reported the promotion failed) while this one was queued.
+    // Only supervisors write the directory: asked, with the grant that proves the promotion.
+    // Not awaited: the supervisor that asked records it too when it hears the answer (both
+    // are compare-and-set, only forward), so the answer does not wait for a second round trip.
+    void node.directoryRequests
+      .recordPromotion(accountId, epoch, grant ?? "")
+      .catch((e: Error) =>
+        node.log.warn(
+          { account: rec.name, accountId, epoch, error: e.message, code: (e as { code?: unknown }).code },
+          "directory not updated after the promotion here; the supervisor records it",
+        ),
+      );
+    return { host: node.host, epoch, seq: ack.seq, alreadyPromoted: false };
   }
   throw new AppError(
     "APP_ERROR",

@@ -25,13 +25,14 @@ export function jsonBytes(value: unknown): number {
 
 /**
  * How many results from `from` on make the next full chunk: 0 while they all fit in `limit`
- * bytes (they stay in the header), else as many as fit, at least one.
+ * bytes (they stay in the header), else as many as fit, at least one. `bytesOf` measures one
+ * result (jsonBytes, or a cache of it: the results not yet in a chunk are measured at every save).
  */
-export function takeChunk(results: readonly unknown[], from: number, limit: number): number {
+export function takeChunk<R>(results: readonly R[], from: number, limit: number, bytesOf: (r: R) => number = jsonBytes): number {
   let bytes = 2;
   let fit = 0;
   for (let i = from; i < results.length; i++) {
-    bytes += jsonBytes(results[i]) + 1;
+    bytes += bytesOf(results[i]!) + 1;
     if (bytes <= limit) fit = i - from + 1;
     else return Math.max(1, fit);
   }

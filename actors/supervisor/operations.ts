@@ -19,7 +19,7 @@ import { listKeys } from "../../src/jetstream/kv_keys.js";
 
 import { AppError } from "../../src/jsonrpc/index.js";
 import { isAccountId } from "../../src/directory/directory.js";
-import { chunkBytesFor, readParams, readResultChunks, shortParams, splitBytes, takeChunk } from "./operation_chunks.js";
+import { chunkBytesFor, jsonBytes, readParams, readResultChunks, shortParams, splitBytes, takeChunk } from "./operation_chunks.js";
 
 /** How long an operation record's write is repeated while JetStream elects a leader. */
 const SAVE_DEADLINE_MS = 60_000;
@@ -99,6 +99,13 @@ export class Operations {
   /** the server's max_payload: no stored piece and no `monitor` answer may exceed it */
   readonly maxPayload: number;
   private readonly chunkBytes: number;
+  /** each result's JSON size, measured once (a save measures every result not yet in a chunk) */
+  private readonly sizes = new WeakMap<OperationResult, number>();
+  private readonly resultBytes = (r: OperationResult): number => {
+    let n = this.sizes.get(r);
+    if (n === undefined) this.sizes.set(r, (n = jsonBytes(r)));
+    return n;
+  };
 
   constructor(
     private readonly kv: KV,
@@ -173,7 +180,7 @@ export class Operations {
       let unanswered = false;
       try {
         for (;;) {
-          const n = takeChunk(op.results, sealed, this.chunkBytes);
+          const n = takeChunk(op.results, sealed, this.chunkBytes, this.resultBytes);
           if (n === 0) break;
           const token = randomUUID().slice(0, 8);
           await this.put(`${key}.r.${token}`, JSON.stringify(op.results.slice(sealed, sealed + n)));

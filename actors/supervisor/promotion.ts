@@ -17,7 +17,6 @@ import { AppError, RpcClientError, RpcError, rpcCall, toErrorObject } from "../.
 import { signPromotionGrant } from "../../src/envelope/index.js";
 import { retryTransient, transientReason } from "../../src/jetstream/transient.js";
 import { replicaDelay, type AccountRecord, type ReplicaRecord } from "../../src/directory/types.js";
-import { localStatuses } from "./account_status.js";
 import { nodeAdminSubject } from "../../src/protocol/subjects.js";
 import type { PromoteHereResult } from "../../src/protocol/node_api.js";
 import { askLogHead } from "./ask_log_head.js";
@@ -27,7 +26,8 @@ import type { SupervisorCore } from "./context.js";
 import type { GrantKey } from "./grant_key.js";
 import type { SupervisorMetrics } from "./metrics.js";
 import type { SupervisorOptions } from "./supervisor_options.js";
-import { aliveMailstores } from "./services.js";
+import { AliveMailstores } from "./promotion_liveness.js";
+import { ReplicaStatusBatcher } from "./promotion_replica_status.js";
 import { runBounded } from "../../src/runtime/bounded_pool.js";
 
 export interface PromotedAccount {
@@ -111,7 +111,15 @@ export interface PromoterContext extends Pick<SupervisorCore, "isActive" | "cloc
 }
 
 export class Promoter {
-  constructor(private readonly node: PromoterContext) {}
+  /** the heartbeats, read once for the accounts promoted within a second, not once per account */
+  private readonly alive: AliveMailstores;
+  /** replicas' copy states: one accountStatus per mailstore for the accounts asking together */
+  private readonly statuses: ReplicaStatusBatcher;
+
+  constructor(private readonly node: PromoterContext) {
+    this.alive = new AliveMailstores(node.assets.nodes);
+    this.statuses = new ReplicaStatusBatcher(node.nc);
+  }
 
   /** Runs (or resumes) a promotion operation to its end; every account gets one result. */
   async run(op: OperationRecord, req: PromotionRequest): Promise<OperationRecord> {
@@ -151,12 +159,13 @@ export class Promoter {
     // compare-and-set: each is repeated while JetStream elects a leader (a nats-server node lost).
     const again = <T>(step: () => Promise<T>): Promise<T> =>
       retryTransient(step, { deadlineMs: this.node.opts.promoteTimeoutMs ?? TARGET_TIMEOUT_MS, stillWanted: () => this.node.isActive });
-    const rec = (await again(() => this.node.directory.get(accountId))).value;
+    const read = await again(() => this.node.directory.get(accountId));
+    const rec = read.value;
     if (startEpoch !== undefined && rec.epoch > startEpoch) {
       // Done before a supervisor change: report it, do not move the account again.
       return { account: rec.name, accountId, from: "(before resume)", to: rec.mailHost, epoch: rec.epoch, ms: 0 };
     }
-    const alive = await again(() => aliveMailstores(this.node.assets.nodes));
+    const alive = await again(() => this.alive.get());
     const target = await this.chooseTargetPatiently(rec, alive, destination);
     const epoch = rec.epoch + 1;
     // Signed before anything changes: without a grant no reader would accept the promotion.
@@ -211,7 +220,9 @@ export class Promoter {
     }
     const promoted = r;
     const final = (
-      await again(() => recordPromotion(this.node.directory, rec.id, { host: promoted.host, epoch: promoted.epoch }, this.node.clock.now(), target.priority))
+      await again(() =>
+        recordPromotion(this.node.directory, rec.id, { host: promoted.host, epoch: promoted.epoch }, this.node.clock.now(), target.priority, read),
+      )
     ).record;
     this.node.log.info({ account: rec.name, accountId, from: rec.mailHost, destination: final.mailHost, epoch: final.epoch }, "promoted");
     return { account: rec.name, accountId, from: rec.mailHost, to: final.mailHost, epoch: final.epoch, ms: this.node.clock.now() - started };
@@ -254,7 +265,10 @@ export class Promoter {
     const candidates = rec.replicas
       .filter((r) => r.state === "active" && replicaDelay(r) === 0 && alive.has(r.destination))
       .sort((a, b) => a.priority - b.priority || a.destination.localeCompare(b.destination));
-    const statuses = await localStatuses(this.node.nc, new Map(candidates.map((c) => [c.destination, [rec.id]])));
+    const statuses = await this.statuses.ask(
+      candidates.map((c) => c.destination),
+      rec.id,
+    );
     const usable = candidates.find((c) => statuses.get(c.destination)?.get(rec.id)?.status === "available");
     if (!usable) {
       const lagged = rec.replicas.filter((r) => replicaDelay(r) > 0).map((r) => r.destination);

@@ -34,9 +34,12 @@ export interface PromoteResult {
   operations: number;
   /** each operation's state as monitor reported it after the writes, or why monitor failed */
   operation: string;
+  /** the timed window on performance.now(): promoteAccounts sent, the last write accepted */
+  windowMs?: [number, number];
 }
 
-export async function benchPromote(env: BenchEnv, source: ChildMailstore, ids: string[], log: (l: string) => void): Promise<PromoteResult> {
+/** `threads`: promoteAccounts' threads (the contract keys use the default; promote_alone.ts may set it). */
+export async function benchPromote(env: BenchEnv, source: ChildMailstore, ids: string[], log: (l: string) => void, threads?: number): Promise<PromoteResult> {
   const killed = now();
   await source.kill9();
   await waitFor(
@@ -52,7 +55,7 @@ export async function benchPromote(env: BenchEnv, source: ChildMailstore, ids: s
   log(`promote ${ids.length}: ${source.host} killed, seen dead after ${detectS.toFixed(1)} s; promoteAccounts`);
 
   const t0 = now();
-  const operationIds = await startPromotions(env, source.host, ids);
+  const operationIds = await startPromotions(env, source.host, ids, threads === undefined ? {} : { threads });
   const queue = [...ids];
   let accepted = 0;
   let last = t0;
@@ -100,18 +103,19 @@ export async function benchPromote(env: BenchEnv, source: ChildMailstore, ids: s
   log(
     `promote ${ids.length}: every account accepted a write ${promoteS.toFixed(2)} s after promoteAccounts (operation: ${operation}; refused before: ${JSON.stringify(refused)})`,
   );
-  return { accounts: ids.length, detectS, promoteS, refused, operations: operationIds.length, operation };
+  return { accounts: ids.length, detectS, promoteS, refused, operations: operationIds.length, operation, windowMs: [t0, last] };
 }
 
 /** promoteAccounts source_mail_host=<source>, or, for more accounts than one operation holds, calls naming them in slices, all sent at once. */
-async function startPromotions(env: BenchEnv, source: string, ids: string[]): Promise<string[]> {
-  if (ids.length <= ACCOUNTS_PER_OPERATION) return [(await env.admin<{ operationId: string }>("promoteAccounts", { source_mail_host: source })).operationId];
+async function startPromotions(env: BenchEnv, source: string, ids: string[], extra: { threads?: number }): Promise<string[]> {
+  if (ids.length <= ACCOUNTS_PER_OPERATION)
+    return [(await env.admin<{ operationId: string }>("promoteAccounts", { source_mail_host: source, ...extra })).operationId];
   const slices = [...Array(Math.ceil(ids.length / ACCOUNTS_PER_OPERATION)).keys()].map((k) =>
     ids.slice(k * ACCOUNTS_PER_OPERATION, (k + 1) * ACCOUNTS_PER_OPERATION),
   );
   const out: string[] = [];
   await runBounded(slices, slices.length, async (accounts) => {
-    out.push((await env.admin<{ operationId: string }>("promoteAccounts", { accounts })).operationId);
+    out.push((await env.admin<{ operationId: string }>("promoteAccounts", { accounts, ...extra })).operationId);
   });
   return out;
 }

@@ -12,6 +12,7 @@ import { HOST_METADATA, parseShardDurableName, shardCount, shardDurableName, sha
 import { txSubject } from "../src/jetstream/assets.js";
 import { TestSystem, rawMessage } from "./helpers/system.js";
 import { waitFor } from "./helpers/processes.js";
+import { waitOperationEnd } from "./helpers/promotion.js";
 
 const HOSTS = Array.from({ length: 10 }, (_, i) => `ms${i + 1}.example.com`);
 const [P1, P2, ONE, , , , , , , FALLBACK] = HOSTS as [string, string, string, string, string, string, string, string, string, string];
@@ -151,15 +152,7 @@ async function create(name: string, primary: string): Promise<void> {
 
 async function replicate(destination: string, names: string[]): Promise<void> {
   const op = await sys.admin("setAccountDestination", { destination, priority: 10, accounts: names });
-  await waitFor(
-    `replicas of ${names.length} accounts on ${destination} initialized`,
-    async () => {
-      const m = await sys.admin("monitor", { operation_uuid: op.operationId });
-      return m.state !== "running" ? m : undefined;
-    },
-    DEADLINE,
-    50,
-  );
+  await waitOperationEnd(sys, op.operationId, DEADLINE);
   for (const n of names) accounts.get(n)!.destinations.add(destination);
 }
 

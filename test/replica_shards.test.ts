@@ -13,6 +13,7 @@ import { HOST_METADATA, MAX_SHARDS, parseShardDurableName, shardDurableName, sha
 import { txSubject } from "../src/jetstream/assets.js";
 import { TestSystem, rawMessage } from "./helpers/system.js";
 import { waitFor } from "./helpers/processes.js";
+import { waitOperationEnd } from "./helpers/promotion.js";
 
 const PRIMARY = "ms1.example.com";
 /** the destination above its maximum */
@@ -95,15 +96,7 @@ async function create(name: string): Promise<void> {
 
 async function replicate(destination: string, names: string[]): Promise<void> {
   const op = await sys.admin("setAccountDestination", { destination, priority: 10, accounts: names });
-  await waitFor(
-    `replicas of ${names.length} accounts on ${destination} initialized`,
-    async () => {
-      const m = await sys.admin("monitor", { operation_uuid: op.operationId });
-      return m.state !== "running" ? m : undefined;
-    },
-    DEADLINE,
-    50,
-  );
+  await waitOperationEnd(sys, op.operationId, DEADLINE);
   for (const n of names) accounts.get(n)!.destinations.add(destination);
 }
 

@@ -8,6 +8,7 @@ import { MailWorkload, firstDifference, prng, testSeed } from "./helpers/workloa
 import { directoryRecord } from "./helpers/promotion.js";
 import { runCliWithEnv } from "./helpers/cli_capture.js";
 import { tempDir } from "./helpers/processes.js";
+import { pastMs, restoreRefusal } from "./helpers/restore.js";
 import { rpcCall, RpcError } from "../src/jsonrpc/index.js";
 import { nodeAdminSubject } from "../src/protocol/subjects.js";
 import { LogCompactor } from "../actors/supervisor/log_compactor.js";
@@ -42,19 +43,7 @@ function assertSameContent(original: unknown, restoredId: string): void {
   assert.is(diff, undefined, `the restored account differs at ${diff}`);
 }
 
-/** Waits until the clock has moved past `t`, so entries written next are stored after it. */
-async function pastMs(t: number): Promise<void> {
-  while (Date.now() <= t + 1) await new Promise((r) => setTimeout(r, 2));
-}
-
-async function refusal(params: Record<string, unknown>): Promise<RpcError> {
-  const e = await sys.admin("restoreAccount", params).then(
-    (r) => assert.unreachable(`restoreAccount answered ${JSON.stringify(r)}`),
-    (err: unknown) => err,
-  );
-  assert.instance(e, RpcError);
-  return e as RpcError;
-}
+const refusal = (params: Record<string, unknown>): Promise<RpcError> => restoreRefusal(sys, params);
 
 test("restore - at a seq and at a time, after deletes and moves: the new account equals the original as of then (snapshot + log, and log alone)", async () => {
   const name = "pitr@example.com";

@@ -12,6 +12,7 @@ import { MailWorkload, firstDifference, prng, testSeed, waitReplicaCaughtUp } fr
 import { addReplicas } from "./helpers/promotion.js";
 import { runCliWithEnv } from "./helpers/cli_capture.js";
 import { tempDir } from "./helpers/processes.js";
+import { pastMs, restoreRefusal } from "./helpers/restore.js";
 import { RpcError } from "../src/jsonrpc/index.js";
 import { SubjectLog } from "../src/runtime/subject_log.js";
 
@@ -73,19 +74,7 @@ async function assertReplicaEqual(name: string, accountId: string): Promise<void
 
 const appliedSeq = (accountId: string): number => store().replicaState(accountId)!.appliedSeq;
 
-/** Waits until the clock has moved past `t`, so entries written next are stored after it. */
-async function pastMs(t: number): Promise<void> {
-  while (Date.now() <= t + 1) await new Promise((r) => setTimeout(r, 2));
-}
-
-async function refusal(params: Record<string, unknown>): Promise<RpcError> {
-  const e = await sys.admin("restoreAccount", params).then(
-    (r) => assert.unreachable(`restoreAccount answered ${JSON.stringify(r)}`),
-    (err: unknown) => err,
-  );
-  assert.instance(e, RpcError);
-  return e as RpcError;
-}
+const refusal = (params: Record<string, unknown>): Promise<RpcError> => restoreRefusal(sys, params);
 
 /** A replicated account with folders, subfolders, flagged items and keywords. */
 async function populated(name: string): Promise<{ id: string; items: number[] }> {

@@ -12,26 +12,9 @@ import { SnapshotSealer, SnapshotSealError } from "../src/snapshot/snapshot_seal
 import { openSnapshot } from "../src/snapshot/snapshot_codec.js";
 import { positionOf } from "../src/snapshot/account_snapshot.js";
 import { tempDir } from "./helpers/processes.js";
+import { deliveredEvents } from "./helpers/store_events.js";
 
 const HOST = "ms1.example.com";
-
-function deliveries(from: number, n: number): MailEvent[] {
-  return Array.from({ length: n }, (_, i) => ({
-    t: "message.delivered" as const,
-    itemId: from + i,
-    folderId: 2,
-    messageId: `<${from + i}@example.com>`,
-    from: "a@example.org",
-    to: ["b@example.com"],
-    cc: [],
-    subject: `item ${from + i}`,
-    date: 1_760_000_000_000 + from + i,
-    size: 100,
-    flags: [],
-    tags: [],
-    blob: `b1.k1.${(from + i).toString(16).padStart(64, "0")}`,
-  }));
-}
 
 test("snapshot sealer - one moment of the account, sealed on its own thread while writes go on", async () => {
   const dir = tempDir("mr-sealer-");
@@ -46,14 +29,14 @@ test("snapshot sealer - one moment of the account, sealed on its own thread whil
     store.applyBatch(id, 1, batch(0, [{ t: "account.created", id, name: "p@example.com", type: "account", mailHost: HOST }]));
     let seq = 1;
     let next = 300;
-    for (let b = 0; b < 12; b++, seq++, next += 1000) store.applyBatch(id, seq + 1, batch(seq, deliveries(next, 1000)));
+    for (let b = 0; b < 12; b++, seq++, next += 1000) store.applyBatch(id, seq + 1, batch(seq, deliveredEvents(next, 1000)));
     const atStart = seq;
     // Applies one more batch of 10 items at every turn of the event loop while the seal runs.
     let sealing = true;
     const writer = (async () => {
       while (sealing) {
         await new Promise<void>((r) => setImmediate(r));
-        store.applyBatch(id, seq + 1, batch(seq, deliveries(next, 10)));
+        store.applyBatch(id, seq + 1, batch(seq, deliveredEvents(next, 10)));
         seq++;
         next += 10;
       }

@@ -8,26 +8,9 @@ import { randomUUID } from "node:crypto";
 import { MetadataStore } from "../src/store/index.js";
 import type { MailEvent, TxBatch } from "../src/mail/index.js";
 import { tempDir } from "./helpers/processes.js";
+import { deliveredEvents } from "./helpers/store_events.js";
 
 const HOST = "ms1.example.com";
-
-function deliveries(from: number, n: number): MailEvent[] {
-  return Array.from({ length: n }, (_, i) => ({
-    t: "message.delivered" as const,
-    itemId: from + i,
-    folderId: 2,
-    messageId: `<${from + i}@example.com>`,
-    from: "a@example.org",
-    to: ["b@example.com"],
-    cc: [],
-    subject: `item ${from + i}`,
-    date: 1_760_000_000_000 + from + i,
-    size: 100,
-    flags: [],
-    tags: [],
-    blob: `b1.k1.${(from + i).toString(16).padStart(64, "0")}`,
-  }));
-}
 
 test("store export in pages - one moment of the account while writes go on between the pages", async () => {
   const store = MetadataStore.open(join(tempDir("mr-export-pages-"), "metadata.sqlite"));
@@ -38,7 +21,7 @@ test("store export in pages - one moment of the account while writes go on betwe
     store.applyBatch(id, 1, batch(1, 0, [{ t: "account.created", id, name: "p@example.com", type: "account", mailHost: HOST }]));
     let seq = 1;
     let next = 300;
-    for (let b = 0; b < 12; b++, seq++, next += 1000) store.applyBatch(id, seq + 1, batch(seq + 1, seq, deliveries(next, 1000)));
+    for (let b = 0; b < 12; b++, seq++, next += 1000) store.applyBatch(id, seq + 1, batch(seq + 1, seq, deliveredEvents(next, 1000)));
     const atStart = store.replicaState(id)!.appliedSeq;
     // Applies one more batch at every turn of the event loop while the export runs.
     let exporting = true;
@@ -46,7 +29,7 @@ test("store export in pages - one moment of the account while writes go on betwe
     const writer = (async () => {
       while (exporting) {
         await new Promise<void>((r) => setImmediate(r));
-        store.applyBatch(id, seq + 1, batch(seq + 1, seq, deliveries(next, 10)));
+        store.applyBatch(id, seq + 1, batch(seq + 1, seq, deliveredEvents(next, 10)));
         seq++;
         next += 10;
         written++;

@@ -140,7 +140,7 @@ for (let i = 0; i < args.length; i++) {
 }
 if (args.includes("--help") || args.includes("-h")) {
   process.stdout.write(
-    "usage: npm run bench [-- --quick] [-- --json] [-- --only leader-loss|contract]\n  --quick  short run\n  --json   results as one JSON line, the last of stdout\n  --only leader-loss   only the leader-loss section (3-node cluster)\n  --only contract      only the contract section (8) and the raw SQLite baseline\nSee docs/benchmarks.md.\n",
+    "usage: npm run bench [-- --quick] [-- --json] [-- --only leader-loss|contract|consumer-layout|consumer-shards]\n  --quick  short run\n  --json   results as one JSON line, the last of stdout\n  --only leader-loss       only the leader-loss section (3-node cluster)\n  --only contract          only the contract section (8) and the raw SQLite baseline\n  --only consumer-layout   only section 10 (10 mailstores: what each reads)\n  --only consumer-shards   only section 10c (one destination above maxFilterSubjects)\nSee docs/benchmarks.md.\n",
   );
   process.exit(0);
 }

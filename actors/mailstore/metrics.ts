@@ -68,6 +68,12 @@ export class MailstoreMetrics {
       "Replica copies this mailstore loaded from a snapshot (new replicas, restartReplicas, a log compacted past the copy)",
       () => src.agentStats.seeded,
     );
+    followingCounter(
+      proc,
+      "mailreplica_replica_sweeps_total",
+      "Catch-ups of every replicated account from the log after a steady consumer's deliveries may have been lost (a reconnect, missed heartbeats)",
+      () => src.agentStats.sweeps,
+    );
     this.appendSeconds = new Histogram({
       name: "mailreplica_append_duration_seconds",
       help: "Time of one account-log append of a group commit, retries included, by outcome (stored, fenced, refused, unknown)",

@@ -24,7 +24,10 @@
 //
 // Nothing here waits for an account's next entry to recover: a steady durable that is
 // deleted (by hand, or lost by the server) is recreated and every account caught up, and a
-// catch-up that fails is retried with back-off.
+// catch-up that fails is retried with back-off. Entries a durable delivered that never arrived
+// (in flight when the connection broke or the consumer's leader died) come back only after
+// ack_wait, and never once compaction removed them: after a reconnect or missed heartbeats
+// every account is caught up from the log (sweepLostDeliveries).
 import type { Logger } from "../../src/log/index.js";
 import type { JsMsg } from "@nats-io/jetstream";
 import type { EnvelopeKeyring } from "../../src/envelope/index.js";
@@ -90,6 +93,8 @@ export interface ReplicaAgentStats {
   seeded: number;
   /** changes of the steady durables (created, filter updated, deleted) */
   filterUpdates: number;
+  /** catch-ups of every account after deliveries may have been lost (a reconnect, missed heartbeats) */
+  sweeps: number;
 }
 
 type Replicated = { paused: boolean };
@@ -132,7 +137,12 @@ export class ReplicaAgent {
   private readonly emptySince = new Map<string, number>();
   /** bumped by start() and stop(), so a reopen still in flight from before cannot start a second loop */
   private generation = 0;
-  readonly stats: ReplicaAgentStats = { read: 0, applied: 0, skipped: 0, catchUps: 0, consumers: 0, seeded: 0, filterUpdates: 0, notReplicated: 0 };
+  /** the catch-up of every account after deliveries may have been lost, while it runs */
+  private sweep: Promise<void> | undefined;
+  /** another loss was suspected while the sweep ran: it runs once more after */
+  private sweepAgain = false;
+  private watchingConnection = false;
+  readonly stats: ReplicaAgentStats = { read: 0, applied: 0, skipped: 0, catchUps: 0, consumers: 0, seeded: 0, filterUpdates: 0, notReplicated: 0, sweeps: 0 };
   /**
    * This host's steady durables on the server, by name, as last created, updated or listed
    * (leftovers of another layout included, read until they are deleted); undefined until the
@@ -168,6 +178,7 @@ export class ReplicaAgent {
   /** Starts the steady consumers (also again after stop(): doStartService module). */
   async start(): Promise<void> {
     this.stopped = false;
+    this.watchConnection();
     const generation = ++this.generation;
     await this.serial(() => this.openSteady(generation, false));
   }
@@ -277,6 +288,7 @@ export class ReplicaAgent {
       await sd.consume(
         (m) => this.onSteadyEntry(m),
         (ended, why) => this.onSteadyEnded(ended, why),
+        (suspect, why) => this.sweepLostDeliveries(why, suspect.name),
       );
     } catch (e) {
       if (jsErrCode(e) === JS_ERR.CONSUMER_NOT_FOUND) this.durables?.delete(sd.name);
@@ -305,6 +317,45 @@ export class ReplicaAgent {
     if (this.stopped || this.durables?.get(sd.name) !== sd) return;
     this.d.log?.info({ consumer: sd.name, ended }, "steady consumer ended; opening it again");
     void this.reopenSteady();
+  }
+
+  /** Every reconnect of the connection may have lost deliveries in flight (sweepLostDeliveries). */
+  private watchConnection(): void {
+    if (this.watchingConnection) return;
+    this.watchingConnection = true;
+    void (async () => {
+      for await (const s of this.d.assets.nc.status()) if (s.type === "reconnect") this.sweepLostDeliveries("reconnected");
+    })().catch(() => {});
+  }
+
+  /**
+   * Catches every replicated account up from the log (not from the durables), once a durable's
+   * deliveries may have been lost: they stay unacknowledged on the server until ack_wait and are
+   * never delivered again once compaction removed them, so without this an idle account's
+   * replica would stay "available" behind its head until its next entry. A catch-up of an account
+   * at its head is one head lookup; one suspected while the sweep runs makes it run once more.
+   */
+  private sweepLostDeliveries(why: string, consumer?: string): void {
+    if (this.stopped) return;
+    if (this.sweep) {
+      this.sweepAgain = true;
+      return;
+    }
+    this.d.log?.info(
+      { why, ...(consumer ? { consumer } : {}), accounts: this.replicated.size },
+      "steady consumer may have lost deliveries; catching every replicated account up",
+    );
+    this.stats.sweeps++;
+    const all = runBounded([...this.replicated.keys()], 8, (id) => this.catchUp(id).catch(() => {}));
+    this.sweep = all
+      .then(() => undefined)
+      .finally(() => {
+        this.sweep = undefined;
+        if (this.sweepAgain) {
+          this.sweepAgain = false;
+          this.sweepLostDeliveries(why, consumer);
+        }
+      });
   }
 
   /** Opens the steady consumers again (creating those that are gone), then catches every account up. */

@@ -93,9 +93,14 @@ export class SteadyDurable {
   /**
    * Starts reading it: each entry goes to `onEntry` (which must not throw) and is acked after.
    * `onEnded` is told when the loop ends by itself (the durable deleted, the server lost it),
-   * never after stop() or delete().
+   * never after stop() or delete(). `onSuspect` is told when its pulls went unanswered (two
+   * heartbeats missed): what the server delivered meanwhile may never have arrived.
    */
-  async consume(onEntry: (m: JsMsg) => Promise<void>, onEnded: (d: SteadyDurable, why: string) => void): Promise<void> {
+  async consume(
+    onEntry: (m: JsMsg) => Promise<void>,
+    onEnded: (d: SteadyDurable, why: string) => void,
+    onSuspect: (d: SteadyDurable, why: string) => void,
+  ): Promise<void> {
     if (this.messages) return;
     const consumer = await this.d.assets.js.consumers.get(this.d.assets.opts.txStream, this.name);
     // Without abort_on_missing_resource nats.js retries a deleted durable forever and the
@@ -109,7 +114,7 @@ export class SteadyDurable {
       return;
     }
     this.messages = messages;
-    void this.watchStatus(messages);
+    void this.watchStatus(messages, onSuspect);
     void this.run(messages, onEntry, onEnded);
   }
 
@@ -132,12 +137,13 @@ export class SteadyDurable {
   }
 
   /** Logs what nats.js reports about the durable (deleted, not found, heartbeats missed). */
-  private async watchStatus(messages: ConsumerMessages): Promise<void> {
+  private async watchStatus(messages: ConsumerMessages, onSuspect: (d: SteadyDurable, why: string) => void): Promise<void> {
     const watched: ReadonlySet<string> = new Set(["consumer_deleted", "consumer_not_found", "stream_not_found", "heartbeats_missed"]);
     for await (const s of messages.status()) {
       if (!watched.has(s.type)) continue;
       const { type, ...detail } = s;
       this.d.log?.info({ consumer: this.name, status: type, detail }, "steady consumer status");
+      if (type === "heartbeats_missed" && this.messages === messages) onSuspect(this, type);
     }
   }
 

@@ -13,6 +13,7 @@ import { txSubject } from "../src/jetstream/assets.js";
 import { TestSystem, rawMessage } from "./helpers/system.js";
 import { waitFor } from "./helpers/processes.js";
 import { waitOperationEnd } from "./helpers/promotion.js";
+import { replicasEqual } from "./helpers/replica_copies.js";
 
 const HOSTS = Array.from({ length: 10 }, (_, i) => `ms${i + 1}.example.com`);
 const [P1, P2, ONE, , , , , , , FALLBACK] = HOSTS as [string, string, string, string, string, string, string, string, string, string];
@@ -128,22 +129,6 @@ async function layoutSettled(): Promise<void> {
   );
 }
 
-async function head(name: string): Promise<number> {
-  return (await sys.admin("getAccountStatus", { accounts: name })).accounts[0].sequence;
-}
-
-/** Every replica (unpaused) holds exactly what its primary holds. */
-async function replicasEqual(): Promise<void> {
-  for (const [name, a] of accounts) {
-    const target = await head(name);
-    for (const d of a.destinations) {
-      if (a.paused.has(d)) continue;
-      await waitFor(`${name} applied on ${d} up to ${target}`, () => (node(d).store.replicaState(a.id)?.appliedSeq ?? 0) >= target, DEADLINE, 20);
-      assert.equal(node(d).store.dumpAccount(a.id), node(a.primary).store.dumpAccount(a.id), `${name} on ${d} equals its primary`);
-    }
-  }
-}
-
 async function create(name: string, primary: string): Promise<void> {
   const acct = await sys.mailbox("createAccount", { name, mailHost: primary });
   await sys.mailbox("deliverMessage", { account: name, raw: rawMessage(0, name) });
@@ -168,7 +153,7 @@ async function writeAndCheckReads(perAccount: number): Promise<void> {
     for (const name of accounts.keys()) await sys.mailbox("deliverMessage", { account: name, raw: rawMessage(i, name) });
   }
   const total = perAccount * accounts.size;
-  await replicasEqual();
+  await replicasEqual(sys, accounts, DEADLINE);
   for (const h of HOSTS) {
     const own = [...accounts.values()].filter((a) => a.destinations.has(h) && !a.paused.has(h)).length * perAccount;
     const read = (): number => node(h).agent.stats.read - readBefore.get(h)!;

@@ -14,6 +14,7 @@ import { txSubject } from "../src/jetstream/assets.js";
 import { TestSystem, rawMessage } from "./helpers/system.js";
 import { waitFor } from "./helpers/processes.js";
 import { waitOperationEnd } from "./helpers/promotion.js";
+import { replicasEqual } from "./helpers/replica_copies.js";
 
 const PRIMARY = "ms1.example.com";
 /** the destination above its maximum */
@@ -27,7 +28,7 @@ const BASE = agentConsumerName(DEST);
 let sys: TestSystem;
 let jsm: JetStreamManager;
 /** account name -> id, destinations, and those of them where it is paused */
-const accounts = new Map<string, { id: string; destinations: Set<string>; paused: Set<string> }>();
+const accounts = new Map<string, { id: string; primary: string; destinations: Set<string>; paused: Set<string> }>();
 let written = 0;
 
 test.before(async () => {
@@ -91,7 +92,7 @@ async function settled(what: string): Promise<number> {
 async function create(name: string): Promise<void> {
   const acct = await sys.mailbox("createAccount", { name, mailHost: PRIMARY });
   await sys.mailbox("deliverMessage", { account: name, raw: rawMessage(0, name) });
-  accounts.set(name, { id: acct.id, destinations: new Set(), paused: new Set() });
+  accounts.set(name, { id: acct.id, primary: PRIMARY, destinations: new Set(), paused: new Set() });
 }
 
 async function replicate(destination: string, names: string[]): Promise<void> {
@@ -124,22 +125,6 @@ function writeMeanwhile(): { stop(): Promise<void> } {
   };
 }
 
-async function head(name: string): Promise<number> {
-  return (await sys.admin("getAccountStatus", { accounts: name })).accounts[0].sequence;
-}
-
-/** Every replica holds exactly what its primary holds. */
-async function replicasEqual(): Promise<void> {
-  for (const [name, a] of accounts) {
-    const target = await head(name);
-    for (const d of a.destinations) {
-      if (a.paused.has(d)) continue;
-      await waitFor(`${name} applied on ${d} up to ${target}`, () => (node(d).store.replicaState(a.id)?.appliedSeq ?? 0) >= target, DEADLINE, 20);
-      assert.equal(node(d).store.dumpAccount(a.id), node(PRIMARY).store.dumpAccount(a.id), `${name} on ${d} equals its primary`);
-    }
-  }
-}
-
 async function names(prefix: string, count: number): Promise<string[]> {
   const out: string[] = [];
   for (let i = 0; i < count; i++) {
@@ -159,7 +144,7 @@ test("shards - above its maximum a destination has several durables, each listin
   const readBefore = node(DEST).agent.stats.read;
   const otherBefore = node(DEST).agent.stats.notReplicated;
   for (const name of accounts.keys()) await sys.mailbox("deliverMessage", { account: name, raw: rawMessage(++written, name) });
-  await replicasEqual();
+  await replicasEqual(sys, accounts, DEADLINE);
   const own = expectedSubjects().length;
   await waitFor(`DEST read its ${own} entries`, () => node(DEST).agent.stats.read - readBefore >= own, DEADLINE, 20);
   assert.is(node(DEST).agent.stats.notReplicated - otherBefore, 0, "no entry of an account replicated elsewhere read by DEST");
@@ -177,7 +162,7 @@ test("shards - a paused account leaves its shard's list, and is listed again whe
   accounts.get(name)!.paused.delete(DEST);
   await settled("resumed");
   await sys.mailbox("deliverMessage", { account: name, raw: rawMessage(++written, name) });
-  await replicasEqual();
+  await replicasEqual(sys, accounts, DEADLINE);
 });
 
 test("shards - growing past a power-of-two boundary and shrinking back re-shards while entries are written; nothing is lost", async () => {
@@ -206,7 +191,7 @@ test("shards - growing past a power-of-two boundary and shrinking back re-shards
   } finally {
     await writer.stop();
   }
-  await replicasEqual();
+  await replicasEqual(sys, accounts, DEADLINE);
 });
 
 test("shards - a deleted shard durable is recreated and what was written meanwhile applied", async () => {
@@ -227,10 +212,10 @@ test("shards - a deleted shard durable is recreated and what was written meanwhi
     50,
   );
   await settled("recreated");
-  await replicasEqual();
+  await replicasEqual(sys, accounts, DEADLINE);
   // New entries of that shard flow through the recreated durable.
   await sys.mailbox("deliverMessage", { account: victim, raw: rawMessage(++written, victim) });
-  await replicasEqual();
+  await replicasEqual(sys, accounts, DEADLINE);
 });
 
 test("shards - at start, an older version's mr.tx.* durable and another layout's leftover are read, then deleted; a look-alike of no host stays", async () => {
@@ -264,7 +249,7 @@ test("shards - at start, an older version's mr.tx.* durable and another layout's
   } finally {
     await writer.stop();
   }
-  await replicasEqual();
+  await replicasEqual(sys, accounts, DEADLINE);
   assert.ok(await jsm.consumers.info(stream(), lookAlike), "the look-alike durable is left alone");
   await jsm.consumers.delete(stream(), lookAlike);
 });
@@ -294,7 +279,7 @@ test("shards - a durable of DEST's layout's name that is not DEST's is left alon
   await jsm.consumers.delete(stream(), name);
   await settled("after the look-alike was deleted");
   await sys.mailbox("deliverMessage", { account: victim, raw: rawMessage(++written, victim) });
-  await replicasEqual();
+  await replicasEqual(sys, accounts, DEADLINE);
 });
 
 test.run();

@@ -19,6 +19,7 @@ import { txSubject } from "../../src/jetstream/assets.js";
 import { BenchEnv, ChildMailstore, MS1, type ChildStats } from "./env.js";
 import { procStats } from "./nats.js";
 import { now, sleep, waitFor } from "./util.js";
+import { whilePublishing } from "./probe_publisher.js";
 
 export interface LayoutRun {
   layout: string;
@@ -70,28 +71,18 @@ async function filterSize(env: BenchEnv, n: number): Promise<FilterSizeRow> {
   const t0 = now();
   await env.jsm.consumers.add(env.txStream, cfg);
   const createMs = now() - t0;
-  let publishing = true;
-  let maxPublishMs = 0;
-  const probe = txSubject(randomUUID());
-  const publisher = (async () => {
-    while (publishing) {
-      const t = now();
-      await env.js.publish(probe, new Uint8Array(200));
-      maxPublishMs = Math.max(maxPublishMs, now() - t);
-    }
-  })();
-  await sleep(100);
-  maxPublishMs = 0;
-  const cpu0 = procStats(env.nats.pid).cpuMs;
-  const t1 = now();
-  await env.jsm.consumers.update(env.txStream, cfg.durable_name, { filter_subjects: [...subjects, txSubject(randomUUID())] });
-  const updateMs = now() - t1;
-  const updateServerCpuMs = procStats(env.nats.pid).cpuMs - cpu0;
-  publishing = false;
-  await publisher;
+  const { result, maxPublishMs } = await whilePublishing(
+    env,
+    async () => {
+      const cpu0 = procStats(env.nats.pid).cpuMs;
+      const t1 = now();
+      await env.jsm.consumers.update(env.txStream, cfg.durable_name, { filter_subjects: [...subjects, txSubject(randomUUID())] });
+      return { updateMs: now() - t1, updateServerCpuMs: procStats(env.nats.pid).cpuMs - cpu0 };
+    },
+    { warmUpMs: 100 },
+  );
   await env.jsm.consumers.delete(env.txStream, cfg.durable_name);
-  await env.jsm.streams.purge(env.txStream, { filter: probe });
-  return { subjects: n, configBytes, createMs, updateMs, updateServerCpuMs, maxPublishMsDuringUpdate: maxPublishMs };
+  return { subjects: n, configBytes, createMs, ...result, maxPublishMsDuringUpdate: maxPublishMs };
 }
 
 export async function benchConsumerLayout(

@@ -20,6 +20,7 @@ import { txSubject } from "../../src/jetstream/assets.js";
 import { BenchEnv, ChildMailstore, MS1, type ChildStats } from "./env.js";
 import { procStats } from "./nats.js";
 import { now, sleep, waitFor } from "./util.js";
+import { whilePublishing } from "./probe_publisher.js";
 
 export interface ShardedResult {
   server: string;
@@ -77,43 +78,25 @@ async function settled(env: BenchEnv, host: string, ids: readonly string[], max:
   return (await env.consumerCount()) === found.size + others ? found.size : undefined;
 }
 
-/** Runs `work` while a publisher writes to a subject of MR_TX nobody reads: the longest publish meanwhile, ms. */
-async function withPublisher<T>(env: BenchEnv, work: () => Promise<T>): Promise<{ result: T; maxPublishMs: number }> {
-  let publishing = true;
-  let maxPublishMs = 0;
-  const probe = txSubject(randomUUID());
-  const publisher = (async () => {
-    while (publishing) {
-      const t = now();
-      await env.js.publish(probe, new Uint8Array(200));
-      maxPublishMs = Math.max(maxPublishMs, now() - t);
-      await sleep(5);
-    }
-  })();
-  try {
-    return { result: await work(), maxPublishMs };
-  } finally {
-    publishing = false;
-    await publisher;
-    await env.jsm.streams.purge(env.txStream, { filter: probe });
-  }
-}
-
 /** Creates `durables` durables of `subjectsEach` account subjects (holding no entry) one after the other, as a re-shard does, then deletes them. */
 async function rawCreate(env: BenchEnv, durables: number, subjectsEach: number): Promise<ShardedResult["rawCreate"]> {
   const names = Array.from({ length: durables }, (_, k) => `bench_shard_${k}`);
   const cpu0 = procStats(env.nats.pid).cpuMs;
   const t0 = now();
-  const { maxPublishMs } = await withPublisher(env, async () => {
-    for (const name of names) {
-      await env.jsm.consumers.add(env.txStream, {
-        durable_name: name,
-        filter_subjects: Array.from({ length: subjectsEach }, () => txSubject(randomUUID())),
-        ack_policy: AckPolicy.Explicit,
-        deliver_policy: DeliverPolicy.New,
-      });
-    }
-  });
+  const { maxPublishMs } = await whilePublishing(
+    env,
+    async () => {
+      for (const name of names) {
+        await env.jsm.consumers.add(env.txStream, {
+          durable_name: name,
+          filter_subjects: Array.from({ length: subjectsEach }, () => txSubject(randomUUID())),
+          ack_policy: AckPolicy.Explicit,
+          deliver_policy: DeliverPolicy.New,
+        });
+      }
+    },
+    { pauseMs: 5 },
+  );
   const createMs = now() - t0;
   const serverCpuMs = procStats(env.nats.pid).cpuMs - cpu0;
   const t1 = now();
@@ -158,10 +141,14 @@ export async function benchConsumerShards(
     const c0 = agent(await d.stats()).catchUps;
     const cpu0 = procStats(env.nats.pid).cpuMs;
     const t0 = now();
-    const change = await withPublisher(env, async () => {
-      await replicate(D, own.slice(half.length));
-      return waitFor("D's layout after the change", () => settled(env, D, own, opts.maxFilterSubjects, 1), 300_000, 50);
-    });
+    const change = await whilePublishing(
+      env,
+      async () => {
+        await replicate(D, own.slice(half.length));
+        return waitFor("D's layout after the change", () => settled(env, D, own, opts.maxFilterSubjects, 1), 300_000, 50);
+      },
+      { pauseMs: 5 },
+    );
     const durablesAfter = change.result;
     const changeMs = now() - t0;
     const changeServerCpuMs = procStats(env.nats.pid).cpuMs - cpu0;

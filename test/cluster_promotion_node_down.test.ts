@@ -219,7 +219,8 @@ test("cluster promotion - the node a promote request passes through is killed wi
     // ms3 hears nothing until the promote request is on its way to it, held by the victim's link.
     proxy.stall("toClient");
     const { operationId } = await s.admin("promoteAccounts", { accounts: name, destination: MS3 });
-    await waitFor("the promote request sent to ms3", () => (seen.includes("promote") ? true : undefined), 60_000, 20);
+    // promoteAccounts sends its accounts in promoteMany calls (one account here).
+    await waitFor("the promote request sent to ms3", () => (seen.includes("promoteMany") ? true : undefined), 60_000, 20);
     await victim!.kill9();
     // What the dead node had not delivered yet is gone with it; ms3 reconnects elsewhere.
     proxy.cut();

@@ -173,8 +173,25 @@ test("cluster promotion - the directory bucket's leader killed while promoteAcco
   // Only the directory's election is under test: MR_TX is led elsewhere.
   await moveLeaderOff(s, s.config.jetstream.streams.tx, victim!.spec.name);
 
-  const { operationId } = await s.admin("promoteAccounts", { accounts: names, threads: 1 });
-  await waitFor("the promotion to be under way", async () => (await s.admin("monitor", { operation_uuid: operationId }, 5_000)).done >= 2, 60_000, 20);
+  // The accounts go to ms2 in promoteMany calls: the victim dies once the first is on its way,
+  // so the directory records of the batch meet the election.
+  const seen: string[] = [];
+  const wire = s.nc.subscribe(`mr.node.${MS2}.admin`, {
+    callback: (_e, m) => {
+      try {
+        seen.push(String((JSON.parse(new TextDecoder().decode(m.data)) as { method?: string }).method));
+      } catch {
+        /* not JSON-RPC */
+      }
+    },
+  });
+  let operationId: string;
+  try {
+    operationId = (await s.admin("promoteAccounts", { accounts: names, threads: 2 })).operationId;
+    await waitFor("the promotion to be under way", () => (seen.includes("promoteMany") ? true : undefined), 60_000, 20);
+  } finally {
+    wire.unsubscribe();
+  }
   await victim!.kill9();
   const m = await endOf(s, operationId);
   assert.is(m.state, "successful", `${JSON.stringify(m.failed)}\n${s.log("sup1")}`);
@@ -219,7 +236,8 @@ test("cluster promotion - the node a promote request passes through is killed wi
     // ms3 hears nothing until the promote request is on its way to it, held by the victim's link.
     proxy.stall("toClient");
     const { operationId } = await s.admin("promoteAccounts", { accounts: name, destination: MS3 });
-    await waitFor("the promote request sent to ms3", () => (seen.includes("promote") ? true : undefined), 60_000, 20);
+    // promoteAccounts sends its accounts in promoteMany calls (one account here).
+    await waitFor("the promote request sent to ms3", () => (seen.includes("promoteMany") ? true : undefined), 60_000, 20);
     await victim!.kill9();
     // What the dead node had not delivered yet is gone with it; ms3 reconnects elsewhere.
     proxy.cut();

@@ -128,7 +128,8 @@ test("promotion ambiguous - the promote reply is lost after the target appended 
     // ms2 gets nothing until the promote request is on its way to it.
     ms2Proxy.stall("toClient");
     const { operationId } = await sys.admin("promoteAccounts", { accounts: "lost@example.com", destination: MS2 });
-    await waitFor("the promote request sent to ms2", () => (wire.methods.includes("promote") ? true : undefined));
+    // promoteAccounts sends its accounts in promoteMany calls (one account here).
+    await waitFor("the promote request sent to ms2", () => (wire.methods.includes("promoteMany") ? true : undefined));
     // From now on the supervisor hears nothing: the promote reply will be lost.
     supProxy.drop("toClient");
     ms2Proxy.resume("toClient");

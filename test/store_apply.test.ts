@@ -177,6 +177,44 @@ test(
 );
 
 test(
+  "applyPromotions - many Promoted entries applied, each copy made primary, in one call; one that fails is rolled back alone",
+  withStore((store) => {
+    const ACC2 = "3d1f7a52-8c4e-4f0a-b6d2-7e9a1c5b3f02";
+    const ACC3 = "3d1f7a52-8c4e-4f0a-b6d2-7e9a1c5b3f03";
+    const promoted = (account: string, prev: number, events: MailEvent[] = []): TxBatch => ({
+      ...batch([{ t: "promoted", epoch: 2, host: "ms2.example.com", from: "ms1.example.com" }, ...events], 2, { prev, writer: "ms2.example.com" }),
+      account,
+    });
+    for (const a of [ACC2, ACC3]) {
+      store.ensureReplicaState(a, "replica");
+      store.applyBatch(a, 1, { ...batch([{ ...created, id: a, name: `${a}@example.com` }], 1), account: a });
+    }
+    store.applyBatch(ACC, 1, batch([created], 1));
+    const ACC3_BEFORE = store.replicaState(ACC3);
+    const out = store.applyPromotions([
+      { accountId: ACC, seq: 2, batch: promoted(ACC, 1) },
+      // Its Promoted applies, then a delivery into a folder it does not have fails: both undone.
+      { accountId: ACC3, seq: 3, batch: promoted(ACC3, 1, [delivered(257, 999)]) },
+      { accountId: "not-hosted", seq: 4, batch: promoted("not-hosted", 0) },
+      { accountId: ACC2, seq: 5, batch: promoted(ACC2, 1) },
+    ]);
+    assert.equal(out[0], { status: "applied", seq: 2, epoch: 2, events: 1 });
+    assert.equal(out[3], { status: "applied", seq: 5, epoch: 2, events: 1 });
+    assert.instance(out[1], Error);
+    assert.is((out[2] as StoreError).code, "REPLICA_STATE_NOT_FOUND");
+    for (const [a, seq] of [
+      [ACC, 2],
+      [ACC2, 5],
+    ] as const) {
+      const rs = store.replicaState(a)!;
+      assert.equal([rs.role, rs.epoch, rs.appliedSeq, rs.primaryHost], ["primary", 2, seq, "ms2.example.com"], a);
+    }
+    assert.equal(store.replicaState(ACC3), ACC3_BEFORE, "the failed one is as it was");
+    assert.is(store.account(ACC3)?.mailHost, "ms1.example.com");
+  }),
+);
+
+test(
   "applyBatch - needs the account's replica state, and a real seq",
   withStore((store) => {
     try {

@@ -1,12 +1,13 @@
 // A mailstore's own admin endpoint, mr.node.<host>.admin: what only this mailstore knows
 // (its SQLite state), asked by the supervisor for getAccountStatus and the like.
-import { defineMethod, RpcError, bool, int, methodTable, str, strList, type MethodTable, type NatsRpcContext } from "../../src/jsonrpc/index.js";
+import { defineMethod, RpcError, bool, int, methodTable, objList, str, strList, type MethodTable, type NatsRpcContext } from "../../src/jsonrpc/index.js";
 import { promoteHere, type PromotionTargetContext } from "./promotion_target.js";
+import { promoteMany } from "./promotion_batch.js";
 import { readLogHead, type LogHeadContext } from "./log_head.js";
 import { nodeServiceMethods, type NodeServiceContext } from "./node_service_methods.js";
 import { nodeDigestMethods, type NodeDigestContext } from "./node_digest_methods.js";
 import { accountIdParam, hostParam } from "../../src/directory/key_params.js";
-import type { LocalAccountStatus } from "../../src/protocol/node_api.js";
+import { PROMOTE_MANY_MAX, type LocalAccountStatus } from "../../src/protocol/node_api.js";
 import type { Clock } from "../../src/runtime/clock.js";
 import type { EnvelopeKeyring } from "../../src/envelope/index.js";
 import type { MetadataStore } from "../../src/store/index.js";
@@ -33,6 +34,14 @@ interface AdminContext {
  * per context object).
  */
 export type NodeMethodsContext = AdminContext & RestoreContext & PromotionTargetContext & LogHeadContext & NodeServiceContext & NodeDigestContext;
+
+/** promote's params, and those of each account of promoteMany. grant: the supervisor's signature over (account, epoch, this host), see src/envelope/grant.ts */
+const PROMOTE_PARAMS = {
+  account: accountIdParam({ required: true }),
+  epoch: int({ required: true, min: 2 }),
+  from: hostParam(),
+  grant: str({ maxLength: 200 }),
+};
 
 export function nodeMethods(node: NodeMethodsContext): MethodTable<NatsRpcContext> {
   return methodTable<NatsRpcContext>([
@@ -112,9 +121,25 @@ export function nodeMethods(node: NodeMethodsContext): MethodTable<NatsRpcContex
     }),
     defineMethod({
       name: "promote",
-      // grant: the supervisor's signature over (account, epoch, this host), see src/envelope/grant.ts
-      params: { account: accountIdParam({ required: true }), epoch: int({ required: true, min: 2 }), from: hostParam(), grant: str({ maxLength: 200 }) },
+      params: PROMOTE_PARAMS,
       handler: (p) => promoteHere(node, p.account, p.epoch, p.from, p.grant),
+    }),
+    defineMethod({
+      // Many accounts promoted here in one call, each as promote would (promotion_batch.ts); one
+      // outcome per account, in the order asked: promote's answer or the error it would answer.
+      name: "promoteMany",
+      params: {
+        accounts: objList(PROMOTE_PARAMS, { required: true, minItems: 1, maxItems: PROMOTE_MANY_MAX }),
+      },
+      handler: (p) => {
+        const seen = new Set<string>();
+        p.accounts.forEach((a, i) => {
+          if (seen.has(a.account))
+            throw new RpcError(-32602, `promoteMany: param "accounts": item ${i} names account ${a.account} again; name each account once`);
+          seen.add(a.account);
+        });
+        return promoteMany(node, p.accounts);
+      },
     }),
     defineMethod({
       name: "stopWriting",

@@ -31,7 +31,7 @@ export interface PromotionTargetContext {
   log: Logger;
   assets: Assets;
   keyring: EnvelopeKeyring;
-  store: Pick<MetadataStore, "replicaState" | "account" | "applyBatch" | "setRole">;
+  store: Pick<MetadataStore, "replicaState" | "account" | "applyBatch" | "setRole" | "applyPromotions">;
   agent: Pick<ReplicaAgent, "isReplicated" | "drainToHead" | "setReplicated">;
   directoryRequests: Pick<DirectoryRequests, "recordPromotion">;
   accountRecord(idOrName: string): Promise<AccountRecord>;
@@ -59,6 +59,21 @@ export function promoteHere(
   from: string | undefined,
   grant: string | undefined,
 ): Promise<PromoteHereResult> {
+  return promoteOnceAtATime(node, accountId, epoch, () => promoteOnce(node, accountId, epoch, from, grant, oneByOne(node)));
+}
+
+/**
+ * Runs `promote` (a promoteOnce of `accountId` at `epoch`) unless one for that epoch already
+ * runs here, whose answer is then the answer; one for another epoch is waited for first. The
+ * running promotions are shared by promote and promoteMany (promotion_batch.ts): asked by
+ * either, an epoch's Promoted is appended once.
+ */
+export function promoteOnceAtATime(
+  node: PromotionTargetContext,
+  accountId: string,
+  epoch: number,
+  promote: () => Promise<PromoteHereResult>,
+): Promise<PromoteHereResult> {
   const mine = running.get(node) ?? new Map<string, { epoch: number; answer: Promise<PromoteHereResult> }>();
   running.set(node, mine);
   const cur = mine.get(accountId);
@@ -72,7 +87,7 @@ export function promoteHere(
   const entry = {
     epoch,
     answer: after.then(() =>
-      promoteOnce(node, accountId, epoch, from, grant).catch((e: unknown) => {
+      promote().catch((e: unknown) => {
         throw unreachable(node, accountId, epoch, e);
       }),
     ),
@@ -83,6 +98,42 @@ export function promoteHere(
   };
   entry.answer.then(done, done);
   return entry.answer;
+}
+
+/**
+ * How a promoteOnce finishes once its Promoted entry is in the log: `apply` applies it and
+ * makes the copy primary (throws when it could not); `promoted` is told the promotion happened,
+ * to have the directory follow.
+ */
+export interface PromotionFinish {
+  apply(accountId: string, seq: number, batch: TxBatch): void | Promise<void>;
+  promoted(p: { accountId: string; name: string; epoch: number; grant: string | undefined }): void;
+}
+
+/**
+ * One promote call's finish: applied in its own transaction, and the directory asked at once.
+ * The directory follows now, not only when the supervisor hears the answer: it may have given
+ * up waiting (and reported the promotion failed) while this one was queued. Only supervisors
+ * write the directory: asked, with the grant that proves the promotion. Not awaited: the
+ * supervisor that asked records it too when it hears the answer (both are compare-and-set,
+ * only forward), so the answer does not wait for a second round trip.
+ */
+function oneByOne(node: PromotionTargetContext): PromotionFinish {
+  return {
+    apply: (accountId, seq, batch) => {
+      node.store.applyBatch(accountId, seq, batch);
+      node.store.setRole(accountId, "primary");
+    },
+    promoted: ({ accountId, name, epoch, grant }) =>
+      void node.directoryRequests
+        .recordPromotion(accountId, epoch, grant ?? "")
+        .catch((e: Error) =>
+          node.log.warn(
+            { account: name, accountId, epoch, error: e.message, code: (e as { code?: unknown }).code },
+            "directory not updated after the promotion here; the supervisor records it",
+          ),
+        ),
+  };
 }
 
 /**
@@ -113,12 +164,18 @@ async function replicateAgain(node: PromotionTargetContext, accountId: string): 
   if (mine) node.agent.setReplicated(accountId, { paused: mine.state === "paused", delay: replicaDelay(mine) });
 }
 
-async function promoteOnce(
+/**
+ * One promotion of `accountId` here at `epoch`: drain to the head, append Promoted at exactly
+ * that head (expected last subject seq), then `finish` applies it and has the directory follow.
+ * Run it through promoteOnceAtATime, never beside another of the same account.
+ */
+export async function promoteOnce(
   node: PromotionTargetContext,
   accountId: string,
   epoch: number,
   from: string | undefined,
   grant: string | undefined,
+  finish: PromotionFinish,
 ): Promise<PromoteHereResult> {
   const rec = await node.accountRecord(accountId);
   const log = new SubjectLog(node.assets.js, node.assets.jsm, node.assets.opts.txStream, txSubject(accountId));
@@ -201,8 +258,9 @@ async function promoteOnce(
         expectedLastSeq: rs.appliedSeq,
         msgId: `${log.subject}:${node.host}:${epoch}:promoted:${rs.appliedSeq}`,
       });
-      node.store.applyBatch(accountId, ack.seq, batch);
-      node.store.setRole(accountId, "primary");
+      // One promote applies at once (no await in between: nothing else runs before it).
+      const applying = finish.apply(accountId, ack.seq, batch);
+      if (applying) await applying;
     } catch (e) {
       await replicateAgain(node, accountId);
       // The old primary (or anyone) appended after our drain: drain again and retry.
@@ -216,19 +274,7 @@ async function promoteOnce(
       throw e;
     }
     node.log.info({ account: rec.name, accountId, epoch, seq: ack.seq }, "promoted here");
-    // The directory follows now, not only when the supervisor hears this answer: it may
-    // have given up waiting (and reported the promotion failed) while this one was queued.
-    // Only supervisors write the directory: asked, with the grant that proves the promotion.
-    // Not awaited: the supervisor that asked records it too when it hears the answer (both
-    // are compare-and-set, only forward), so the answer does not wait for a second round trip.
-    void node.directoryRequests
-      .recordPromotion(accountId, epoch, grant ?? "")
-      .catch((e: Error) =>
-        node.log.warn(
-          { account: rec.name, accountId, epoch, error: e.message, code: (e as { code?: unknown }).code },
-          "directory not updated after the promotion here; the supervisor records it",
-        ),
-      );
+    finish.promoted({ accountId, name: rec.name, epoch, grant });
     return { host: node.host, epoch, seq: ack.seq, alreadyPromoted: false };
   }
   throw new AppError(

@@ -1,5 +1,8 @@
 // promoteAccounts (docs/architecture.md, Promotion): move accounts' write role to their best replica, with the old
-// primary alive (planned switchover) or dead (failover). Per account:
+// primary alive (planned switchover) or dead (failover). Accounts go in batches: each one's
+// target chosen and its grant signed, then one promoteMany call per target for the batch, then
+// each account's directory record; an account the batch gives no answer for (no reply, a
+// transient refusal) is asked again alone (promote), as below. Per account:
 //   1. target: the destination given, else the replicas by ascending priority, first alive
 //      (fresh heartbeat) and available; lagged replicas (a delay) are skipped then: they hold
 //      back recent entries on purpose, and the operator promotes one only by naming it;
@@ -16,9 +19,9 @@
 import { AppError, RpcClientError, RpcError, rpcCall, toErrorObject } from "../../src/jsonrpc/index.js";
 import { signPromotionGrant } from "../../src/envelope/index.js";
 import { retryTransient, transientReason } from "../../src/jetstream/transient.js";
-import { replicaDelay, type AccountRecord, type ReplicaRecord } from "../../src/directory/types.js";
+import { replicaDelay, type AccountRecord, type ReplicaRecord, type Versioned } from "../../src/directory/types.js";
 import { nodeAdminSubject } from "../../src/protocol/subjects.js";
-import type { PromoteHereResult } from "../../src/protocol/node_api.js";
+import type { PromoteHereResult, PromoteManyOutcome, PromoteManyResult } from "../../src/protocol/node_api.js";
 import { askLogHead } from "./ask_log_head.js";
 import { recordPromotion } from "./promotion_record.js";
 import type { OperationRecord, OperationResult, Operations } from "./operations.js";
@@ -49,6 +52,7 @@ export interface PromotionRequest {
   startEpochs: Record<string, number>;
   /** force this replica instead of the priority order */
   destination?: string;
+  /** batches promoted at once (each one promoteMany call per target, of up to PROMOTE_BATCH accounts) */
   threads: number;
 }
 
@@ -61,6 +65,30 @@ const TARGET_TIMEOUT_MS = 60_000;
  * epoch, and a promote asked again while it runs gets that run's answer).
  */
 const PROMOTE_ATTEMPT_MS = 10_000;
+
+/**
+ * Most accounts in one batch: one promoteMany call to their target (fewer when the accounts
+ * are fewer than threads × this, so every thread has a batch). Large enough that a batch's
+ * appends, SQLite transaction and directory writes are pipelined, small enough that its answer
+ * comes in a few seconds on a loaded machine.
+ */
+export const PROMOTE_BATCH = 200;
+
+/** A promoteMany call waits PROMOTE_ATTEMPT_MS and this much longer per account it names. */
+const PROMOTE_MANY_MS_PER_ACCOUNT = 20;
+
+/** An account ready for its promote call: target chosen, grant signed, the old primary asked to stop. */
+interface PreparedPromotion {
+  read: Versioned<AccountRecord>;
+  rec: AccountRecord;
+  target: ReplicaRecord;
+  epoch: number;
+  grant: string;
+  /** the mailstores with a fresh heartbeat when it was prepared */
+  alive: Set<string>;
+  oldAlive: boolean;
+  started: number;
+}
 
 function failure(rec: Pick<AccountRecord, "id" | "name">, e: unknown): OperationResult {
   const err = e as { appCode?: string; code?: unknown; message?: string; data?: { code?: string } };
@@ -130,42 +158,120 @@ export class Promoter {
     const owns = (): boolean => this.node.isActive && this.node.activations === activation;
     const done = new Set(op.results.map((r) => r.accountId));
     const pending = req.accountIds.filter((id) => !done.has(id));
+    const size = Math.max(1, Math.min(PROMOTE_BATCH, Math.ceil(pending.length / req.threads)));
+    const batches: string[][] = [];
+    for (let i = 0; i < pending.length; i += size) batches.push(pending.slice(i, i + size));
+    const report = async (result: OperationResult, startedAt: number): Promise<void> => {
+      this.node.metrics?.promotion(result.ok, this.node.clock.now() - startedAt);
+      if (!owns()) return;
+      await this.node.operations.record(op, result, owns);
+    };
     // Stops when the lease is lost: the next activation (here or elsewhere) resumes.
-    await runBounded(
-      pending,
-      req.threads,
-      async (id) => {
-        const startedAt = this.node.clock.now();
-        const result = await this.promoteOne(id, req.destination, req.startEpochs?.[id]).then(
-          (p): OperationResult => ({ ...p, ok: true }),
-          // The name is only for the report: a directory that cannot be read now (an election)
-          // must not throw here, which would end the run and leave the operation running.
-          async (e): Promise<OperationResult> => failure((await this.node.directory.byId(id).catch(() => undefined))?.value ?? { id, name: id }, e),
-        );
-        this.node.metrics?.promotion(result.ok, this.node.clock.now() - startedAt);
-        if (!owns()) return;
-        await this.node.operations.record(op, result, owns);
-      },
-      { stop: () => !owns() },
-    );
+    await runBounded(batches, req.threads, (ids) => this.promoteBatch(ids, req, report), { stop: () => !owns() });
     if (!owns()) return op;
     return this.node.operations.finish(op);
   }
 
-  /** Promotes one account; throws a coded error when it cannot. */
-  async promoteOne(accountId: string, destination?: string, startEpoch?: number): Promise<PromotedAccount> {
+  /**
+   * Promotes a batch of accounts: each prepared (target chosen, grant signed), then one
+   * promoteMany call per target, then each account recorded; every account is reported once.
+   */
+  private async promoteBatch(ids: readonly string[], req: PromotionRequest, report: (r: OperationResult, startedAt: number) => Promise<void>): Promise<void> {
+    const byTarget = new Map<string, PreparedPromotion[]>();
+    await Promise.all(
+      ids.map(async (id) => {
+        const startedAt = this.node.clock.now();
+        let p: PreparedPromotion | PromotedAccount;
+        try {
+          p = await this.prepare(id, req.destination, req.startEpochs?.[id]);
+        } catch (e) {
+          return report(await this.failed(id, e), startedAt);
+        }
+        if (!("grant" in p)) return report({ ...p, ok: true }, startedAt);
+        const group = byTarget.get(p.target.destination) ?? [];
+        group.push(p);
+        byTarget.set(p.target.destination, group);
+      }),
+    );
+    await Promise.all(
+      [...byTarget].map(async ([host, group]) => {
+        const outcomes = await this.askTargetMany(host, group);
+        await Promise.all(
+          group.map(async (p) => {
+            const result = await this.finishPrepared(p, outcomes.get(p.rec.id)).then(
+              (a): OperationResult => ({ ...a, ok: true }),
+              (e) => this.failed(p.rec.id, e),
+            );
+            await report(result, p.started);
+          }),
+        );
+      }),
+    );
+  }
+
+  /**
+   * One promoteMany call for `group` (all with target `host`): each account's outcome, none
+   * when the call got no answer (or was refused as a whole: a target that does not know the
+   * method), so that each is asked again alone.
+   */
+  private async askTargetMany(host: string, group: readonly PreparedPromotion[]): Promise<Map<string, PromoteManyOutcome>> {
+    const timeoutMs = Math.min(this.node.opts.promoteTimeoutMs ?? TARGET_TIMEOUT_MS, PROMOTE_ATTEMPT_MS + PROMOTE_MANY_MS_PER_ACCOUNT * group.length);
+    try {
+      const r = await rpcCall<PromoteManyResult>(
+        this.node.nc,
+        nodeAdminSubject(host),
+        "promoteMany",
+        { accounts: group.map((p) => ({ account: p.rec.id, epoch: p.epoch, from: p.rec.mailHost, grant: p.grant })) },
+        { timeoutMs },
+      );
+      return new Map(r.outcomes.map((o) => [o.account, o]));
+    } catch (e) {
+      this.node.log.info(
+        { destination: host, accounts: group.length, error: (e as Error).message },
+        "promoteMany call failed; asking for each of its accounts alone",
+      );
+      return new Map();
+    }
+  }
+
+  /**
+   * An account of a batch, after its promoteMany call: promoted (recorded now), refused
+   * (its error, the old primary resumed), or no answer or a transient refusal: asked again
+   * alone, with the same epoch and grant (askTarget, which asks the log on ambiguity).
+   */
+  private async finishPrepared(p: PreparedPromotion, outcome: PromoteManyOutcome | undefined): Promise<PromotedAccount> {
+    if (outcome && "result" in outcome) return this.recordPrepared(p, outcome.result);
+    if (outcome) {
+      const refusal = new RpcError(outcome.error.code, outcome.error.message, outcome.error.data);
+      if (!targetTransient(refusal)) {
+        if (p.oldAlive) await this.resumeOldPrimary(p.rec);
+        throw refusal;
+      }
+    }
+    return this.recordPrepared(p, await this.askTarget(p));
+  }
+
+  /** The account's report when it cannot be promoted (its name read for it, if the directory answers). */
+  private async failed(accountId: string, e: unknown): Promise<OperationResult> {
+    // The name is only for the report: a directory that cannot be read now (an election)
+    // must not throw here, which would end the run and leave the operation running.
+    return failure((await this.node.directory.byId(accountId).catch(() => undefined))?.value ?? { id: accountId, name: accountId }, e);
+  }
+
+  /**
+   * Steps 1 and 2, and the grant: the account's target chosen, the grant signed, a live old
+   * primary asked to stop writing. An account already promoted by this operation (before a
+   * resume) is reported as it is instead.
+   */
+  private async prepare(accountId: string, destination?: string, startEpoch?: number): Promise<PreparedPromotion | PromotedAccount> {
     const started = this.node.clock.now();
-    // The steps before the promote call change nothing and the directory update is a
-    // compare-and-set: each is repeated while JetStream elects a leader (a nats-server node lost).
-    const again = <T>(step: () => Promise<T>): Promise<T> =>
-      retryTransient(step, { deadlineMs: this.node.opts.promoteTimeoutMs ?? TARGET_TIMEOUT_MS, stillWanted: () => this.node.isActive });
-    const read = await again(() => this.node.directory.get(accountId));
+    const read = await this.again(() => this.node.directory.get(accountId));
     const rec = read.value;
     if (startEpoch !== undefined && rec.epoch > startEpoch) {
       // Done before a supervisor change: report it, do not move the account again.
       return { account: rec.name, accountId, from: "(before resume)", to: rec.mailHost, epoch: rec.epoch, ms: 0 };
     }
-    const alive = await again(() => this.alive.get());
+    const alive = await this.again(() => this.alive.get());
     const target = await this.chooseTargetPatiently(rec, alive, destination);
     const epoch = rec.epoch + 1;
     // Signed before anything changes: without a grant no reader would accept the promotion.
@@ -175,6 +281,24 @@ export class Promoter {
       // Planned switchover: let the old primary stop first, so the drain ends quickly.
       await rpcCall(this.node.nc, nodeAdminSubject(rec.mailHost), "stopWriting", { account: accountId }, { timeoutMs: 5_000 }).catch(() => {});
     }
+    return { read, rec, target, epoch, grant, alive, oldAlive, started };
+  }
+
+  /**
+   * The steps before the promote call change nothing and the directory update is a
+   * compare-and-set: each is repeated while JetStream elects a leader (a nats-server node lost).
+   */
+  private again<T>(step: () => Promise<T>): Promise<T> {
+    return retryTransient(step, { deadlineMs: this.node.opts.promoteTimeoutMs ?? TARGET_TIMEOUT_MS, stillWanted: () => this.node.isActive });
+  }
+
+  /**
+   * Step 3 for one account: promote asked of its target until it answers, or the log says
+   * what happened; throws (the old primary resumed) when the account was not promoted.
+   */
+  private async askTarget(p: PreparedPromotion): Promise<PromoteHereResult> {
+    const { rec, target, epoch, grant, alive, oldAlive } = p;
+    const accountId = rec.id;
     let r: PromoteHereResult | undefined;
     const deadline = Date.now() + (this.node.opts.promoteTimeoutMs ?? TARGET_TIMEOUT_MS);
     for (let delay = 200; r === undefined; delay = Math.min(2_000, delay * 2)) {
@@ -218,14 +342,19 @@ export class Promoter {
         throw e;
       }
     }
-    const promoted = r;
+    return r;
+  }
+
+  /** Step 4: the directory follows what the target (or the log) answered. */
+  private async recordPrepared(p: PreparedPromotion, promoted: PromoteHereResult): Promise<PromotedAccount> {
+    const { rec, read, target } = p;
     const final = (
-      await again(() =>
+      await this.again(() =>
         recordPromotion(this.node.directory, rec.id, { host: promoted.host, epoch: promoted.epoch }, this.node.clock.now(), target.priority, read),
       )
     ).record;
-    this.node.log.info({ account: rec.name, accountId, from: rec.mailHost, destination: final.mailHost, epoch: final.epoch }, "promoted");
-    return { account: rec.name, accountId, from: rec.mailHost, to: final.mailHost, epoch: final.epoch, ms: this.node.clock.now() - started };
+    this.node.log.info({ account: rec.name, accountId: rec.id, from: rec.mailHost, destination: final.mailHost, epoch: final.epoch }, "promoted");
+    return { account: rec.name, accountId: rec.id, from: rec.mailHost, to: final.mailHost, epoch: final.epoch, ms: this.node.clock.now() - p.started };
   }
 
   /** The promotion did not happen and the directory still names the old primary: it writes again now. */

@@ -121,7 +121,7 @@ export interface SupervisorConfig {
    * `node.heartbeatTtlMs`. Default 15000. Env `MR_FAILOVER_AFTER_MS`.
    */
   failoverAfterMs: number;
-  /** Default parallelism of `promoteAccounts` (its `threads` param), 1..64. Default 4. */
+  /** Default parallelism of `promoteAccounts` (its `threads` param: batches of up to 200 accounts in flight), 1..64. Default 4. */
   promotionThreads: number;
   /**
    * How long the supervisor keeps asking a promotion target for its answer (each request waits

@@ -34,6 +34,7 @@ export {
   strList,
   intList,
   strOrList,
+  objList,
   type ParamSpec,
   type JsonSchema,
   type ParamSpecs,
@@ -47,6 +48,7 @@ export {
   type StrListOptions,
   type IntListOptions,
   type StrOrListOptions,
+  type ObjListOptions,
 } from "./params.js";
 export { serveJsonRpc, DEFAULT_MAX_PAYLOAD_BYTES, type NatsRpcContext, type ServeJsonRpcOptions, type JsonRpcService } from "./server.js";
 export { rpcCall, rpcNotify, rpcBatch, DEFAULT_RPC_TIMEOUT_MS, type RpcCallOptions, type RpcBatchCall, type RpcBatchOutcome } from "./client.js";

@@ -1,11 +1,12 @@
 // The rules of by-name params (docs/jsonrpc.md): one definition per param gives the validator its
 // check and its words (params.ts), and the OpenRPC document (openrpc.ts) and the CLI their
 // JSON Schema. Imports nothing, so light modules (src/protocol, the CLI) can hold specs.
-type Check<T> = { ok: true; value: T } | { ok: false };
+/** `why`: which part of a composite value is wrong (an item of a list of objects), for the message. */
+type Check<T> = { ok: true; value: T } | { ok: false; why?: string };
 
 /** The JSON Schema (draft 7 keywords) of a param's accepted values, as OpenRPC carries it. */
 export interface JsonSchema {
-  type?: "string" | "integer" | "boolean" | "array";
+  type?: "string" | "integer" | "boolean" | "array" | "object";
   enum?: readonly string[];
   minLength?: number;
   maxLength?: number;
@@ -17,6 +18,9 @@ export interface JsonSchema {
   minItems?: number;
   maxItems?: number;
   oneOf?: readonly JsonSchema[];
+  properties?: Record<string, JsonSchema>;
+  required?: readonly string[];
+  additionalProperties?: boolean;
   default?: unknown;
   description?: string;
 }
@@ -242,5 +246,76 @@ export function strOrList<O extends StrOrListOptions>(opts?: O): ParamSpec<strin
       return parts.length === 0 ? { ok: false } : asList(parts);
     }
     return Array.isArray(v) ? asList(v.map((p) => (typeof p === "string" ? p.trim() : p))) : { ok: false };
+  });
+}
+
+// ---- lists of objects
+
+/** What a value is, in words, for messages ("the string \"x\"", "an array of 2 items"). */
+export function describeValue(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return `an array of ${v.length} item${v.length === 1 ? "" : "s"}`;
+  switch (typeof v) {
+    case "string": {
+      const shown = v.length > 40 ? `${JSON.stringify(v.slice(0, 40))}...` : JSON.stringify(v);
+      return `the string ${shown}`;
+    }
+    case "number":
+      return `the number ${v}`;
+    case "boolean":
+      return String(v);
+    default:
+      return "an object";
+  }
+}
+
+export type ObjListOptions = ListRules & Pick<Common<never>, "required" | "description">;
+
+/**
+ * An array of objects whose fields follow `fields` (the rules of by-name params, one level
+ * down: required fields, defaults, no unknown field, null counts as not given). A refusal
+ * names the first wrong item and field (`why`), so a batch of many says which one is wrong.
+ */
+export function objList<F extends ParamSpecs, O extends ObjListOptions>(fields: F, opts?: O): ParamSpec<ParamsOf<F>[], Present<O>> {
+  const names = Object.keys(fields);
+  const described = names.map((n) => `${n}${fields[n]!.required ? " (required)" : ""}`).join(", ");
+  const expects = `an array${count(opts?.minItems, opts?.maxItems, "items")} of objects with ${described}`;
+  const item: JsonSchema = {
+    type: "object",
+    properties: Object.fromEntries(names.map((n) => [n, fields[n]!.schema])),
+    required: names.filter((n) => fields[n]!.required),
+    additionalProperties: false,
+  };
+  const checkItem = (v: unknown, i: number): Check<ParamsOf<F>> => {
+    if (typeof v !== "object" || v === null || Array.isArray(v)) return { ok: false, why: `item ${i} is ${describeValue(v)}, not an object` };
+    const given = v as Record<string, unknown>;
+    const unknown = Object.keys(given).find((k) => !Object.prototype.hasOwnProperty.call(fields, k));
+    if (unknown !== undefined)
+      return { ok: false, why: `item ${i} has the unknown field ${JSON.stringify(unknown.slice(0, 40))} (allowed: ${names.join(", ")})` };
+    const out: Record<string, unknown> = {};
+    for (const n of names) {
+      const s = fields[n]!;
+      const f = given[n];
+      if (f === undefined || f === null) {
+        if (s.required) return { ok: false, why: `item ${i} has no "${n}", which must be ${s.expects}` };
+        if (s.default !== undefined) out[n] = structuredClone(s.default);
+        continue;
+      }
+      const r = s.check(f);
+      if (!r.ok) return { ok: false, why: `item ${i}: "${n}" must be ${s.expects}, got ${describeValue(f)}` };
+      out[n] = r.value;
+    }
+    return { ok: true, value: out as ParamsOf<F> };
+  };
+  return spec<ParamsOf<F>[], O>(opts, expects, arraySchema(item, opts?.minItems, opts?.maxItems), (v) => {
+    if (!Array.isArray(v)) return { ok: false };
+    if ((opts?.minItems !== undefined && v.length < opts.minItems) || (opts?.maxItems !== undefined && v.length > opts.maxItems)) return { ok: false };
+    const out: ParamsOf<F>[] = [];
+    for (let i = 0; i < v.length; i++) {
+      const r = checkItem(v[i], i);
+      if (!r.ok) return r;
+      out.push(r.value);
+    }
+    return { ok: true, value: out };
   });
 }

@@ -5,29 +5,12 @@
 // CLI and the OpenRPC document read the same definitions without loading the server.
 import { ProtocolErrors } from "./codes.js";
 import { RpcError } from "./errors.js";
-import type { ParamSpecs, ParamsOf } from "./param_specs.js";
+import { describeValue, type ParamSpecs, type ParamsOf } from "./param_specs.js";
 import type { JsonRpcParams, RpcMethod } from "./types.js";
 
 export * from "./param_specs.js";
 
 // ---- validation
-
-function describe(v: unknown): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return `an array of ${v.length} item${v.length === 1 ? "" : "s"}`;
-  switch (typeof v) {
-    case "string": {
-      const shown = v.length > 40 ? `${JSON.stringify(v.slice(0, 40))}...` : JSON.stringify(v);
-      return `the string ${shown}`;
-    }
-    case "number":
-      return `the number ${v}`;
-    case "boolean":
-      return String(v);
-    default:
-      return "an object";
-  }
-}
 
 function invalid(message: string, data: Record<string, unknown>): RpcError {
   return new RpcError(ProtocolErrors.INVALID_PARAMS.code, message, data);
@@ -61,7 +44,7 @@ export function validateParams<S extends ParamSpecs>(method: string, specs: S, r
       continue;
     }
     const r = s.check(v);
-    if (!r.ok) throw invalid(`${method}: param "${name}" must be ${s.expects}, got ${describe(v)}`, { param: name });
+    if (!r.ok) throw invalid(`${method}: param "${name}" must be ${s.expects}, got ${describeValue(v)}${r.why ? `: ${r.why}` : ""}`, { param: name });
     out[name] = r.value;
   }
   return out as ParamsOf<S>;

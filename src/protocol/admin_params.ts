@@ -123,7 +123,11 @@ export const ADMIN_METHODS = {
       accounts: accountList("accounts to promote (default: every account with a replica)"),
       source_mail_host: hostParam({ description: "promote every account whose primary is this mailstore" }),
       destination: hostParam({ description: "promote to this replica instead of the priority order (a lagged one is first drained to the log head)" }),
-      threads: int({ min: 1, max: 64, description: "accounts promoted in parallel (default: supervisor.promotionThreads, else 4)" }),
+      threads: int({
+        min: 1,
+        max: 64,
+        description: "batches promoted in parallel, each up to 200 accounts in one call to their target (default: supervisor.promotionThreads, else 4)",
+      }),
     },
     {
       result: ADMIN_RESULTS.promoteAccounts,

@@ -27,6 +27,28 @@ export interface PromoteHereResult {
   alreadyPromoted: boolean;
 }
 
+/** Most accounts one promoteMany call may name: ~450 bytes each as JSON, far below 1 MiB. */
+export const PROMOTE_MANY_MAX = 500;
+
+/** A JSON-RPC error as it travels (code, message and data with data.code, the stable string). */
+export interface PromoteManyError {
+  code: number;
+  message: string;
+  data?: unknown;
+}
+
+/**
+ * One account's outcome in promoteMany's answer: what promote would have answered for it, or
+ * the error promote would have answered (one account's refusal never fails the others).
+ */
+export type PromoteManyOutcome = { account: string; result: PromoteHereResult } | { account: string; error: PromoteManyError };
+
+/** The answer to promoteMany: one outcome per account asked, in the order asked. */
+export interface PromoteManyResult {
+  host: string;
+  outcomes: PromoteManyOutcome[];
+}
+
 /** Rows per page of accountDigestRows: ~60 bytes each as JSON, far below 1 MiB. */
 export const DIGEST_ROWS_PAGE = 4_000;
 

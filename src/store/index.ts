@@ -1,4 +1,5 @@
 export { MetadataStore } from "./metadata_store.js";
+export type { PromotedToApply } from "./metadata_store.js";
 export { StoreError, isStoreError } from "./errors.js";
 export type { StoreErrorCode } from "./errors.js";
 export { LATEST_SCHEMA_VERSION } from "./migrations.js";

@@ -39,6 +39,13 @@ import type {
   ReplicaStatus,
 } from "./types.js";
 
+/** A Promoted entry appended at `seq` of the account's log, to apply with the copy made primary. */
+export interface PromotedToApply {
+  accountId: string;
+  seq: number;
+  batch: TxBatch;
+}
+
 const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 1000;
 const ROLES: ReadonlySet<string> = new Set<ReplicaRole>(["primary", "replica"]);
@@ -52,6 +59,7 @@ const STATUSES: ReadonlySet<string> = new Set<ReplicaStatus>(["available", "unav
 export class MetadataStore {
   private readonly applyTx: (accountId: string, seq: number, batch: TxBatch, at: number) => ApplyOutcome;
   private readonly dropTx: (accountId: string) => void;
+  private readonly applyPromotionsTx: (entries: readonly PromotedToApply[], at: number) => Array<ApplyOutcome | Error>;
   private readonly applyRunTx: (accountId: string, entries: readonly LogEntryToApply[], check: EntryCheck, at: number) => EntryRunOutcome;
   private readonly readStateTx: (accountId: string) => { state: AccountState; position: StatePosition } | undefined;
   private readonly writeStateTx: (accountId: string, state: AccountState, position: StatePosition, at: number) => void;
@@ -69,6 +77,22 @@ export class MetadataStore {
     // IMMEDIATE: take the write lock up front, so busy_timeout (not a failed upgrade) handles
     // another connection writing.
     this.applyTx = db.transaction((accountId: string, seq: number, batch: TxBatch, at: number) => applyBatchEntry(s, accountId, seq, batch, at)).immediate;
+    // Each promotion in a savepoint of its own (a transaction function called inside another):
+    // one that fails is rolled back alone, the others commit together.
+    const applyPromoted = db.transaction((accountId: string, seq: number, batch: TxBatch, at: number): ApplyOutcome => {
+      const outcome = applyBatchEntry(s, accountId, seq, batch, at);
+      this.expectState(s.setRole.run("primary", accountId).changes, accountId);
+      return outcome;
+    });
+    this.applyPromotionsTx = db.transaction((entries: readonly PromotedToApply[], at: number) =>
+      entries.map((e) => {
+        try {
+          return applyPromoted(e.accountId, e.seq, e.batch, at);
+        } catch (err) {
+          return err instanceof Error ? err : new Error(String(err));
+        }
+      }),
+    ).immediate;
     this.dropTx = db.transaction((accountId: string) => {
       s.deleteItems.run(accountId);
       s.deleteTags.run(accountId);
@@ -146,6 +170,17 @@ export class MetadataStore {
    */
   applyBatch(accountId: string, seq: number, batch: TxBatch): ApplyOutcome {
     return this.applyTx(accountId, seq, batch, this.now());
+  }
+
+  /**
+   * Applies the Promoted entries a promotion here appended (one per account, at `seq`) and
+   * makes each copy primary: what applyBatch then setRole(primary) do for one, for many in one
+   * transaction. Each account's apply and role change commit together or not at all; one that
+   * fails gets its error in its place and the others still commit. Throws only when SQLite
+   * fails the whole transaction (nothing is applied then).
+   */
+  applyPromotions(entries: readonly PromotedToApply[]): Array<ApplyOutcome | Error> {
+    return this.applyPromotionsTx(entries, this.now());
   }
 
   /**

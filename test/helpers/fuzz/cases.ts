@@ -91,6 +91,14 @@ function candidates(name: string, spec: ParamSpec<unknown>, rand: Rand, pool: Fu
   if (n === "name") out.push(`fuzz${intIn(rand, 1, 40)}@example.com`);
   if (n === "epoch") out.push(intIn(rand, 2, 5));
   out.push(1, 10, 0, 2, 50, 1_000, "x", "Inbox", true, false, [], ["x"], pick(rand, pool.hosts), pick(rand, pool.accountNames));
+  // A list of objects (promoteMany's accounts): one-item lists of the required fields, each
+  // field one of the first candidates its name gives (validValue keeps those that pass).
+  const item = spec.schema.items;
+  if (item?.type === "object" && item.properties) {
+    const required = item.required ?? [];
+    const field = (f: string): unknown => pick(rand, candidates(f, { expects: "", schema: {} } as ParamSpec<unknown>, rand, pool).slice(0, 2));
+    for (let i = 0; i < 8; i++) out.unshift([Object.fromEntries(required.map((f) => [f, field(f)]))]);
+  }
   return out;
 }
 

@@ -32,6 +32,7 @@ import type { SupervisorOptions } from "./supervisor_options.js";
 import { AliveMailstores } from "./promotion_liveness.js";
 import { ReplicaStatusBatcher } from "./promotion_replica_status.js";
 import { runBounded } from "../../src/runtime/bounded_pool.js";
+import { Slots } from "../../src/runtime/slots.js";
 
 export interface PromotedAccount {
   account: string;
@@ -73,6 +74,15 @@ const PROMOTE_ATTEMPT_MS = 10_000;
  * comes in a few seconds on a loaded machine.
  */
 export const PROMOTE_BATCH = 200;
+
+/**
+ * promoteMany calls under way at once per target, over every operation of this supervisor: a
+ * target works through a batch mostly on its one thread (signatures, its SQLite transaction),
+ * so more calls at once only queue there, each waiting out its timeout (seen: 10 operations of
+ * 1,000 accounts, 40 batches sent at once, most timed out after 14 s and were asked again one
+ * account at a time). Two keep it busy: one's appends are on their way while it works on the other.
+ */
+export const PROMOTE_MANY_PER_TARGET = 2;
 
 /** A promoteMany call waits PROMOTE_ATTEMPT_MS and this much longer per account it names. */
 const PROMOTE_MANY_MS_PER_ACCOUNT = 20;
@@ -143,6 +153,8 @@ export class Promoter {
   private readonly alive: AliveMailstores;
   /** replicas' copy states: one accountStatus per mailstore for the accounts asking together */
   private readonly statuses: ReplicaStatusBatcher;
+  /** per target mailstore: its promoteMany calls under way (PROMOTE_MANY_PER_TARGET) */
+  private readonly targetSlots = new Map<string, Slots>();
 
   constructor(private readonly node: PromoterContext) {
     this.alive = new AliveMailstores(node.assets.nodes);
@@ -216,14 +228,21 @@ export class Promoter {
    */
   private async askTargetMany(host: string, group: readonly PreparedPromotion[]): Promise<Map<string, PromoteManyOutcome>> {
     const timeoutMs = Math.min(this.node.opts.promoteTimeoutMs ?? TARGET_TIMEOUT_MS, PROMOTE_ATTEMPT_MS + PROMOTE_MANY_MS_PER_ACCOUNT * group.length);
+    let slots = this.targetSlots.get(host);
+    if (!slots) this.targetSlots.set(host, (slots = new Slots(PROMOTE_MANY_PER_TARGET)));
     try {
-      const r = await rpcCall<PromoteManyResult>(
-        this.node.nc,
-        nodeAdminSubject(host),
-        "promoteMany",
-        { accounts: group.map((p) => ({ account: p.rec.id, epoch: p.epoch, from: p.rec.mailHost, grant: p.grant })) },
-        { timeoutMs },
-      );
+      // The call's clock starts once it is sent: waiting for a slot is not the target being slow.
+      // The old primaries stop only then, not for as long as the batch waits.
+      const r = await slots.run(async () => {
+        await Promise.all(group.map((p) => this.stopOldPrimary(p)));
+        return rpcCall<PromoteManyResult>(
+          this.node.nc,
+          nodeAdminSubject(host),
+          "promoteMany",
+          { accounts: group.map((p) => ({ account: p.rec.id, epoch: p.epoch, from: p.rec.mailHost, grant: p.grant })) },
+          { timeoutMs },
+        );
+      });
       return new Map(r.outcomes.map((o) => [o.account, o]));
     } catch (e) {
       this.node.log.info(
@@ -276,12 +295,13 @@ export class Promoter {
     const epoch = rec.epoch + 1;
     // Signed before anything changes: without a grant no reader would accept the promotion.
     const grant = signPromotionGrant(this.node.grantKey.signer(), { account: accountId, epoch, host: target.destination });
-    const oldAlive = alive.has(rec.mailHost);
-    if (oldAlive) {
-      // Planned switchover: let the old primary stop first, so the drain ends quickly.
-      await rpcCall(this.node.nc, nodeAdminSubject(rec.mailHost), "stopWriting", { account: accountId }, { timeoutMs: 5_000 }).catch(() => {});
-    }
-    return { read, rec, target, epoch, grant, alive, oldAlive, started };
+    return { read, rec, target, epoch, grant, alive, oldAlive: alive.has(rec.mailHost), started };
+  }
+
+  /** Planned switchover: the old primary stops first (just before the promote call), so the drain ends quickly. */
+  private async stopOldPrimary(p: PreparedPromotion): Promise<void> {
+    if (!p.oldAlive) return;
+    await rpcCall(this.node.nc, nodeAdminSubject(p.rec.mailHost), "stopWriting", { account: p.rec.id }, { timeoutMs: 5_000 }).catch(() => {});
   }
 
   /**

@@ -20,3 +20,4 @@ export {
   type JsApiFailure,
 } from "./nats_failure.js";
 export { runBounded, type BoundedRunOptions } from "./bounded_pool.js";
+export { Slots } from "./slots.js";

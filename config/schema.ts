@@ -258,6 +258,7 @@ export const configSchema: Group = group({
     autoFailover: boolean,
     failoverAfterMs: integer(1000, 86_400_000),
     promotionThreads: integer(1, 64),
+    promoteBatchSize: integer(1, 500),
     promoteTimeoutMs: integer(1000, 600_000),
     reconcileEveryMs: offOrInteger(1000, 86_400_000),
     adminAccount: address,

@@ -117,6 +117,7 @@ test("config - each kind of bad value is refused with its key path and the allow
     ["node.heartbeatMs", 1000.5, "an integer from 100 to 60000"],
     ["supervisor.autoFailover", "yes", "true or false"],
     ["supervisor.promotionThreads", 0, "an integer from 1 to 64"],
+    ["supervisor.promoteBatchSize", 501, "an integer from 1 to 500"],
     ["supervisor.reconcileEveryMs", 500, "0 (off) or an integer from 1000 to 86400000"],
     ["supervisor.promoteTimeoutMs", 0, "an integer from 1000 to 600000"],
     ["supervisor.adminAccount", "*@example.com", "without wildcards"],

@@ -75,7 +75,9 @@ test("operations large - promoteAccounts of more accounts than one record holds 
 });
 
 test("operations large - a promotion stopped half way is resumed by the next supervisor, which redoes only accounts with no stored outcome", async () => {
-  // Back to ms1, one account at a time, so the stop finds it half way.
+  // Back to ms1, one account at a time (one thread, batches of one), so the stop finds it half
+  // way: a batch's accounts are all recorded within moments of each other.
+  await sys.startSupervisor("sup1", { promoteBatchSize: 1 });
   const started = await sys.admin("promoteAccounts", { source_mail_host: MS2, threads: 1 }, 30_000);
   assert.is(started.total, ACCOUNTS);
   await waitFor(

@@ -37,7 +37,9 @@ async function supervisors(): Promise<Supervisors> {
 }
 
 test.before(async () => {
-  sys = await TestSystem.start({ hosts: [MS1, MS2], licence: 10_000 });
+  // One account per promoteMany call (the supervisors are child processes: set in their
+  // configuration), so the kill lands at a random point of one account's promotion.
+  sys = await TestSystem.start({ hosts: [MS1, MS2], licence: 10_000, config: (c) => void (c.supervisor.promoteBatchSize = 1) });
   await sys.startMailstore(MS1);
   await sys.startMailstore(MS2);
   // Set-up through an in-process supervisor (its quota raised), stopped before the real ones start.

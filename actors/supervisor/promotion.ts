@@ -145,7 +145,7 @@ export interface PromoterContext extends Pick<SupervisorCore, "isActive" | "cloc
   readonly operations: Operations;
   /** signs the grant that lets the target append Promoted */
   readonly grantKey: GrantKey;
-  readonly opts: Pick<SupervisorOptions, "promoteTimeoutMs">;
+  readonly opts: Pick<SupervisorOptions, "promoteTimeoutMs" | "promoteBatchSize">;
 }
 
 export class Promoter {
@@ -170,7 +170,7 @@ export class Promoter {
     const owns = (): boolean => this.node.isActive && this.node.activations === activation;
     const done = new Set(op.results.map((r) => r.accountId));
     const pending = req.accountIds.filter((id) => !done.has(id));
-    const size = Math.max(1, Math.min(PROMOTE_BATCH, Math.ceil(pending.length / req.threads)));
+    const size = Math.max(1, Math.min(this.node.opts.promoteBatchSize ?? PROMOTE_BATCH, Math.ceil(pending.length / req.threads)));
     const batches: string[][] = [];
     for (let i = 0; i < pending.length; i += size) batches.push(pending.slice(i, i + size));
     const report = async (result: OperationResult, startedAt: number): Promise<void> => {

@@ -36,6 +36,8 @@ export interface SupervisorOptions {
   failoverAfterMs?: number;
   /** how long the supervisor waits for a promotion target's answer before asking the log; default 60_000 */
   promoteTimeoutMs?: number;
+  /** most accounts in one promoteMany call to a target (config supervisor.promoteBatchSize); default PROMOTE_BATCH (200) */
+  promoteBatchSize?: number;
   /** how often the directory is checked against the accounts' logs (reconciler); default 30_000, 0 = never */
   reconcileEveryMs?: number;
   /** log compaction (config retention); default the configuration's default */
@@ -75,6 +77,7 @@ export function supervisorOptionsOf(config: Config, host?: string): SupervisorOp
     licenceQuota: config.licence.defaultQuota,
     promotionThreads: config.supervisor.promotionThreads,
     promoteTimeoutMs: config.supervisor.promoteTimeoutMs,
+    promoteBatchSize: config.supervisor.promoteBatchSize,
     reconcileEveryMs: config.supervisor.reconcileEveryMs,
     retention: { ...config.retention },
     autoFailover: config.supervisor.autoFailover,

@@ -121,8 +121,14 @@ export interface SupervisorConfig {
    * `node.heartbeatTtlMs`. Default 15000. Env `MR_FAILOVER_AFTER_MS`.
    */
   failoverAfterMs: number;
-  /** Default parallelism of `promoteAccounts` (its `threads` param: batches of up to 200 accounts in flight), 1..64. Default 4. */
+  /** Default parallelism of `promoteAccounts` (its `threads` param: batches in flight), 1..64. Default 4. */
   promotionThreads: number;
+  /**
+   * Most accounts in one batch of a promotion (one `promoteMany` call to their target), 1..500.
+   * Default 200: large enough to pipeline the target's appends and SQLite transaction, small
+   * enough that a batch answers within seconds on a loaded machine.
+   */
+  promoteBatchSize: number;
   /**
    * How long the supervisor keeps asking a promotion target for its answer (each request waits
    * at most 10 s, then the log is read and the promote asked again: a request or reply lost with

@@ -126,7 +126,8 @@ export const ADMIN_METHODS = {
       threads: int({
         min: 1,
         max: 64,
-        description: "batches promoted in parallel, each up to 200 accounts in one call to their target (default: supervisor.promotionThreads, else 4)",
+        description:
+          "batches promoted in parallel, each up to supervisor.promoteBatchSize (200) accounts in one call to their target (default: supervisor.promotionThreads, else 4)",
       }),
     },
     {

@@ -149,7 +149,10 @@ const promoteAccounts = define({
     INPUT_FILE,
     ["source_mail_host", { expected: HOST, description: "promote every account whose primary is this mailstore" }],
     ["destination", { expected: HOST, description: "promote to this replica instead of the priority order" }],
-    ["threads", { description: "accounts promoted in parallel (default 4, config supervisor.promotionThreads)" }],
+    [
+      "threads",
+      { description: "batches of accounts promoted in parallel (default 4, config supervisor.promotionThreads; batch size supervisor.promoteBatchSize, 200)" },
+    ],
   ]),
   notes: [
     "Waits for the promotion to end, prints the promoted and failed accounts, and exits 0 when all were promoted, 1 when any failed (2 stopped, 3 removed, 4 interrupted).",

@@ -149,7 +149,7 @@ async function startNodes(o: LocalNatsClusterOptions): Promise<ClusterNode[]> {
     await waitJetStreamClusterReady({
       ...(o.devAuth ? { auth: o.devAuth.probe } : {}),
       urls: started.map((s) => s.url),
-      healthUrls: started.map((s, i) => ({ name: s.name, url: monitored[i]!.monitorUrl })),
+      healthUrls: started.map((s, i) => ({ name: s.name, serverName: monitored[i]!.serverName, url: monitored[i]!.monitorUrl })),
       replicas: o.nodes.length,
       timeoutMs: o.clusterReadyTimeoutMs,
       waiting: o.waiting,

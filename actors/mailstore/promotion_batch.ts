@@ -10,7 +10,7 @@ import { internalErrorFields, toErrorObject } from "../../src/jsonrpc/index.js";
 import type { TxBatch } from "../../src/mail/index.js";
 import type { MetadataStore, PromotedToApply } from "../../src/store/index.js";
 import type { PromoteManyError, PromoteManyOutcome, PromoteManyResult } from "../../src/protocol/node_api.js";
-import { promoteOnce, promoteOnceAtATime, type PromotionFinish, type PromotionTargetContext } from "./promotion_target.js";
+import { promoteOnce, promoteOnceAtATime, type PromotedHere, type PromotionFinish, type PromotionTargetContext } from "./promotion_target.js";
 
 /** One account of a promoteMany call: what a promote call would name. */
 export interface PromoteManyRequest {
@@ -25,13 +25,6 @@ export interface PromoteManyRequest {
  * records each promotion when it hears the answer; this catches the one it gave up on.
  */
 const DIRECTORY_CHECK_MS = 10_000;
-
-interface PromotedHere {
-  accountId: string;
-  name: string;
-  epoch: number;
-  grant: string | undefined;
-}
 
 export async function promoteMany(node: PromotionTargetContext, asked: readonly PromoteManyRequest[]): Promise<PromoteManyResult> {
   const applies = new PromotedApplies(node.store);

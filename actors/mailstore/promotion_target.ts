@@ -105,9 +105,17 @@ export function promoteOnceAtATime(
  * makes the copy primary (throws when it could not); `promoted` is told the promotion happened,
  * to have the directory follow.
  */
+/** One account promoted here: its `Promoted` entry is acknowledged and applied. */
+export interface PromotedHere {
+  accountId: string;
+  name: string;
+  epoch: number;
+  grant: string | undefined;
+}
+
 export interface PromotionFinish {
   apply(accountId: string, seq: number, batch: TxBatch): void | Promise<void>;
-  promoted(p: { accountId: string; name: string; epoch: number; grant: string | undefined }): void;
+  promoted(p: PromotedHere): void;
 }
 
 /**

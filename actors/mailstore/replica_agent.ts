@@ -352,8 +352,8 @@ export class ReplicaAgent {
       "steady consumer may have lost deliveries; catching every replicated account up",
     );
     this.stats.sweeps++;
-    const all = runBounded([...this.replicated.keys()], 8, (id) => this.catchUp(id).catch(() => {}));
-    this.sweep = all
+    // An account that fails here is caught up by its next entry or the next sweep.
+    this.sweep = this.catchUpEach(8)
       .then(() => undefined)
       .finally(() => {
         this.sweep = undefined;
@@ -578,10 +578,18 @@ export class ReplicaAgent {
     // filter is brought in line with it too (it may be an older version's, or stale).
     this.setWhole = true;
     this.requestFilterSync();
-    // One account's failure must not leave the others behind: each is tried, the first error thrown after.
+    const first = await this.catchUpEach(concurrency);
+    if (first !== undefined) throw first;
+  }
+
+  /**
+   * Catches every replicated account up, `concurrency` at a time. One account's failure must not
+   * leave the others behind: each is tried, and the first error is returned (undefined if none).
+   */
+  private async catchUpEach(concurrency: number): Promise<unknown> {
     let first: unknown;
     await runBounded([...this.replicated.keys()], concurrency, (id) => this.catchUp(id).catch((e: unknown) => void (first ??= e)));
-    if (first !== undefined) throw first;
+    return first;
   }
 
   /** Catches up to the log head whatever the account's delay: a promotion's drain. */

@@ -57,6 +57,37 @@ export type ParamsOf<S extends ParamSpecs> = Simplify<
   }
 >;
 
+/** An object's fields read against their specs: the values (defaults filled in), or the first fault. */
+export type FieldsCheck<S extends ParamSpecs> =
+  | { ok: true; value: ParamsOf<S> }
+  | { ok: false; fault: "unknown"; field: string }
+  | { ok: false; fault: "missing"; field: string; spec: ParamSpec<unknown> }
+  | { ok: false; fault: "invalid"; field: string; spec: ParamSpec<unknown>; got: unknown; why?: string };
+
+/**
+ * The one reading of "an object whose fields follow these specs", for a method's params and for
+ * each item of an objList: an unknown field is refused, a required one must be there (null counts
+ * as not given), an absent one takes its default (a copy: a handler mutating it must not change
+ * the default), a present one must pass its check. Callers word the fault.
+ */
+export function checkFields<S extends ParamSpecs>(specs: S, given: Record<string, unknown>): FieldsCheck<S> {
+  for (const key of Object.keys(given)) if (!Object.prototype.hasOwnProperty.call(specs, key)) return { ok: false, fault: "unknown", field: key };
+  const out: Record<string, unknown> = {};
+  for (const name of Object.keys(specs)) {
+    const s = specs[name]!;
+    const v = given[name];
+    if (v === undefined || v === null) {
+      if (s.required) return { ok: false, fault: "missing", field: name, spec: s };
+      if (s.default !== undefined) out[name] = structuredClone(s.default);
+      continue;
+    }
+    const r = s.check(v);
+    if (!r.ok) return { ok: false, fault: "invalid", field: name, spec: s, got: v, ...(r.why !== undefined ? { why: r.why } : {}) };
+    out[name] = r.value;
+  }
+  return { ok: true, value: out as ParamsOf<S> };
+}
+
 interface Common<T> {
   /** the request must name this param (null counts as not given) */
   required?: boolean;
@@ -288,24 +319,16 @@ export function objList<F extends ParamSpecs, O extends ObjListOptions>(fields: 
   };
   const checkItem = (v: unknown, i: number): Check<ParamsOf<F>> => {
     if (typeof v !== "object" || v === null || Array.isArray(v)) return { ok: false, why: `item ${i} is ${describeValue(v)}, not an object` };
-    const given = v as Record<string, unknown>;
-    const unknown = Object.keys(given).find((k) => !Object.prototype.hasOwnProperty.call(fields, k));
-    if (unknown !== undefined)
-      return { ok: false, why: `item ${i} has the unknown field ${JSON.stringify(unknown.slice(0, 40))} (allowed: ${names.join(", ")})` };
-    const out: Record<string, unknown> = {};
-    for (const n of names) {
-      const s = fields[n]!;
-      const f = given[n];
-      if (f === undefined || f === null) {
-        if (s.required) return { ok: false, why: `item ${i} has no "${n}", which must be ${s.expects}` };
-        if (s.default !== undefined) out[n] = structuredClone(s.default);
-        continue;
-      }
-      const r = s.check(f);
-      if (!r.ok) return { ok: false, why: `item ${i}: "${n}" must be ${s.expects}, got ${describeValue(f)}` };
-      out[n] = r.value;
+    const r = checkFields(fields, v as Record<string, unknown>);
+    if (r.ok) return r;
+    switch (r.fault) {
+      case "unknown":
+        return { ok: false, why: `item ${i} has the unknown field ${JSON.stringify(r.field.slice(0, 40))} (allowed: ${names.join(", ")})` };
+      case "missing":
+        return { ok: false, why: `item ${i} has no "${r.field}", which must be ${r.spec.expects}` };
+      case "invalid":
+        return { ok: false, why: `item ${i}: "${r.field}" must be ${r.spec.expects}, got ${describeValue(r.got)}` };
     }
-    return { ok: true, value: out as ParamsOf<F> };
   };
   return spec<ParamsOf<F>[], O>(opts, expects, arraySchema(item, opts?.minItems, opts?.maxItems), (v) => {
     if (!Array.isArray(v)) return { ok: false };

@@ -5,7 +5,7 @@
 // CLI and the OpenRPC document read the same definitions without loading the server.
 import { ProtocolErrors } from "./codes.js";
 import { RpcError } from "./errors.js";
-import { describeValue, type ParamSpecs, type ParamsOf } from "./param_specs.js";
+import { checkFields, describeValue, type ParamSpecs, type ParamsOf } from "./param_specs.js";
 import type { JsonRpcParams, RpcMethod } from "./types.js";
 
 export * from "./param_specs.js";
@@ -29,25 +29,16 @@ export function validateParams<S extends ParamSpecs>(method: string, specs: S, r
     throw invalid(`${method}: params must be an object with names, not an array of positions; ${allowed}`, { param: null, allowed: names });
   }
   const given: Record<string, unknown> = raw === undefined || Array.isArray(raw) ? {} : raw;
-  for (const key of Object.keys(given)) {
-    if (!Object.prototype.hasOwnProperty.call(specs, key)) {
-      throw invalid(`${method}: unknown param "${key}"; ${allowed}`, { param: key, allowed: names });
-    }
+  const r = checkFields(specs, given);
+  if (r.ok) return r.value;
+  switch (r.fault) {
+    case "unknown":
+      throw invalid(`${method}: unknown param "${r.field}"; ${allowed}`, { param: r.field, allowed: names });
+    case "missing":
+      throw invalid(`${method}: param "${r.field}" is missing; it is required and must be ${r.spec.expects}`, { param: r.field });
+    case "invalid":
+      throw invalid(`${method}: param "${r.field}" must be ${r.spec.expects}, got ${describeValue(r.got)}${r.why ? `: ${r.why}` : ""}`, { param: r.field });
   }
-  const out: Record<string, unknown> = {};
-  for (const name of names) {
-    const s = specs[name]!;
-    const v = given[name];
-    if (v === undefined || v === null) {
-      if (s.required) throw invalid(`${method}: param "${name}" is missing; it is required and must be ${s.expects}`, { param: name });
-      if (s.default !== undefined) out[name] = structuredClone(s.default); // a handler mutating it must not change the default
-      continue;
-    }
-    const r = s.check(v);
-    if (!r.ok) throw invalid(`${method}: param "${name}" must be ${s.expects}, got ${describeValue(v)}${r.why ? `: ${r.why}` : ""}`, { param: name });
-    out[name] = r.value;
-  }
-  return out as ParamsOf<S>;
 }
 
 /** A method with declared params; `params` stays readable for help texts and the CLI. */

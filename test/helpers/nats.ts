@@ -66,6 +66,8 @@ export class NatsNode {
         // cluster_promotion_node_down on a loaded machine, and once with a restart not enough;
         // upstream fixed a catch-up that waited "until restarted" after 2.10). It is restarted
         // again, as an operator would, up to MAX_HEALTH_RESTARTS times; a node that exited is not.
+        // (A consumer that exists on this node alone, which no restart clears, is not waited
+        // for at all: waitHealthy sets it aside.)
         if (!this.running || this.spec.clusterPort === undefined || restarts > MAX_HEALTH_RESTARTS) throw e;
         process.stderr.write(
           `nats test cluster: ${this.spec.name} is not healthy ${HEALTHY_WAIT_MS / 1000} s after its start; restarting it (${restarts} of ${MAX_HEALTH_RESTARTS})\n${(e as Error).message.split("\n", 1)[0]}\n`,

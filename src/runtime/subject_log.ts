@@ -31,6 +31,14 @@ export interface AppendResult {
 /** Lifetime of one pull request of a log read, ms (the client's minimum is 1 s). */
 export const READ_PULL_EXPIRES_MS = 2_000;
 
+/**
+ * Missed heartbeats (one per READ_PULL_EXPIRES_MS / 2 while a pull waits) after which a read
+ * gives up. The server holding the read's consumer is then likely gone: nats.js only asks for
+ * the consumer's info, which no server answers while its assignment names that server, so the
+ * read would wait until the server came back. A new read creates a new consumer.
+ */
+export const READ_STALL_HEARTBEATS = 5;
+
 /** sha256 of an entry's bytes, base64url: what names a batch. */
 export function contentDigest(data: Uint8Array): string {
   return createHash("sha256").update(data).digest("base64url");
@@ -171,15 +179,32 @@ export class SubjectLog {
     // leader that moved) is noticed after two missed heartbeats of half its lifetime; with the
     // client's default 30 s lifetime a read stalled ~30 s (seen: a replica seeded 32 s late).
     const messages = await consumer.consume({ max_messages: 512, expires: READ_PULL_EXPIRES_MS });
+    let stalled = false;
+    void (async () => {
+      for await (const s of messages.status()) {
+        if (s.type === "heartbeats_missed" && s.count >= READ_STALL_HEARTBEATS) {
+          stalled = true;
+          messages.stop();
+        }
+      }
+    })();
+    let next = fromSeq;
     try {
       for await (const m of messages) {
+        next = m.seq + 1;
         yield { seq: m.seq, data: m.data, time: Math.floor(m.info.timestampNanos / 1e6) };
-        if (m.seq >= last) break;
+        if (m.seq >= last) return;
       }
+      // Ended without reaching `last`: stopped because it stalled (or the consumer went away).
+      const why = stalled
+        ? `the read stalled at seq ${next}: ${READ_STALL_HEARTBEATS} heartbeats of its consumer missed (the server holding it may be down); read again`
+        : `the read ended at seq ${next}, before seq ${last}; read again`;
+      throw new LogReadError(this.subject, why);
     } finally {
       messages.stop();
-      // An ordered consumer outlives its reader by its inactive threshold unless deleted.
-      await consumer.delete().catch(() => {});
+      // An ordered consumer outlives its reader by its inactive threshold unless deleted. One
+      // that stalled is not: its server does not answer (the delete would wait out its timeout).
+      if (!stalled) await consumer.delete().catch(() => {});
     }
   }
 }

@@ -187,7 +187,7 @@ export class SubjectLog {
           messages.stop();
         }
       }
-    })();
+    })().catch(() => {});
     let next = fromSeq;
     try {
       for await (const m of messages) {

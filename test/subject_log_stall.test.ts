@@ -66,7 +66,7 @@ test("subject log - a read whose consumer's server is killed mid-read fails inst
         return e;
       }
     })(),
-    new Promise((r) => setTimeout(() => r("still waiting after 60 s"), 60_000)),
+    new Promise((r) => setTimeout(() => r("still waiting after 60 s"), 60_000).unref()),
   ]);
   assert.instance(outcome, LogReadError, String(outcome));
   assert.match((outcome as Error).message, /stalled/);

@@ -104,17 +104,15 @@ export class NatsNode {
         `nats-server ${this.spec.name} on port ${this.spec.port} to be healthy`,
         async () => {
           if (!this.running) throw new Error(`nats-server ${this.spec.name} exited:\n${this.log}`);
-          const r = await fetch(`http://127.0.0.1:${this.spec.httpPort}/healthz`, { signal: AbortSignal.timeout(2_000) });
-          said = `${r.status} ${(await r.text()).trim()}`;
-          if (r.ok || this.peers.length === 0) return r.ok;
-          // A consumer nats-server 2.10 brought back after it was deleted while this node was
-          // down never becomes current, restarts included; nothing reads it, so it does not
-          // keep the node from being ready (src/natsserver/phantom_consumers.ts).
+          // One reading of /healthz?details=true. A consumer nats-server 2.10 brought back after it
+          // was deleted while this node was down never becomes current, restarts included; nothing
+          // reads it, so it does not keep the node from being ready (src/natsserver/phantom_consumers.ts).
           const h = await readHealth(
             this.monitored,
             this.peers.map((p) => p.monitored),
           );
-          if (!h || h.problems.length > 0 || h.phantoms.length === 0) return false;
+          said = h === undefined ? "no answer" : h.problems.length > 0 ? h.problems.map((p) => p.error).join("; ") : "ok";
+          if (!h || h.problems.length > 0) return false;
           const fresh = h.phantoms.filter((k) => !this.saidPhantoms.has(k));
           for (const k of fresh) this.saidPhantoms.add(k);
           if (fresh.length > 0)
